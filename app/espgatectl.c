@@ -1,1 +1,240 @@
-int main(void) { return 1; }
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * espgatectl: asks a running espgate over its control socket and prints
+ * the answer for people, or as JSON (--json) for scripts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define DEFAULT_SOCKET "/run/espgate/espgate.sock"
+#define REPLY_MAX (4u << 20)
+#define TIMEOUT_MS 5000
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: espgatectl [--socket PATH] [--json] COMMAND\n"
+		"commands:\n"
+		"  status    state, uptime, workers, ports\n"
+		"  ports     ports with roles, addresses, MACs and links\n"
+		"  stats     counters per port, per worker and of the control lcore\n"
+		"  counters  what every counter means\n"
+		"the socket defaults to $ESPGATE_SOCKET or " DEFAULT_SOCKET "\n");
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "espgatectl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "espgatectl: cannot reach espgate at %s: %s\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char *request(const char *path, const char *cmd)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char *buf = NULL, line[256];
+	size_t got = 0;
+	int fd = connect_to(path);
+
+	if (fd < 0)
+		return NULL;
+	snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}\n", cmd);
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		goto out;
+	buf = malloc(REPLY_MAX + 1);
+	pfd.fd = fd;
+	while (buf && got < REPLY_MAX && poll(&pfd, 1, TIMEOUT_MS) > 0) {
+		ssize_t n = read(fd, buf + got, REPLY_MAX - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (buf)
+		buf[got] = '\0';
+out:
+	close(fd);
+	if (buf && got == 0) {
+		fprintf(stderr, "espgatectl: no answer from espgate\n");
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+static json_int_t geti(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *gets_(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "-";
+}
+
+static void print_status(json_t *r)
+{
+	printf("espgate %s: %s, up %llds, %lld workers, %lld ports, crypto %s\n",
+	       gets_(r, "version"), gets_(r, "state"), (long long)geti(r, "uptime_s"),
+	       (long long)geti(r, "workers"), (long long)geti(r, "ports"),
+	       gets_(r, "crypto_engine"));
+}
+
+static void print_ports(json_t *r)
+{
+	size_t i, j;
+	json_t *p, *a;
+
+	printf("%-12s %4s %-12s %-17s %5s %-5s %s\n", "PORT", "ID", "ROLE", "MAC",
+	       "MTU", "LINK", "ADDRESSES");
+	json_array_foreach(json_object_get(r, "ports"), i, p) {
+		printf("%-12s %4lld %-12s %-17s %5lld %-5s", gets_(p, "name"),
+		       (long long)geti(p, "port_id"), gets_(p, "role"), gets_(p, "mac"),
+		       (long long)geti(p, "mtu"), gets_(p, "link"));
+		json_array_foreach(json_object_get(p, "addresses"), j, a)
+			printf(" %s", json_string_value(a));
+		printf("\n");
+	}
+}
+
+static void print_counters(const char *indent, json_t *o)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		if (json_is_integer(v) && json_integer_value(v) != 0)
+			printf("%s%-20s %lld\n", indent, key, (long long)json_integer_value(v));
+	}
+}
+
+static void print_stats(json_t *r)
+{
+	size_t i;
+	json_t *p, *w;
+
+	printf("%-12s %14s %14s %16s %16s %10s %10s\n", "PORT", "RX-PKTS", "TX-PKTS",
+	       "RX-BYTES", "TX-BYTES", "RX-MISSED", "ERRORS");
+	json_array_foreach(json_object_get(r, "ports"), i, p)
+		printf("%-12s %14lld %14lld %16lld %16lld %10lld %10lld\n", gets_(p, "name"),
+		       (long long)geti(p, "rx_packets"), (long long)geti(p, "tx_packets"),
+		       (long long)geti(p, "rx_bytes"), (long long)geti(p, "tx_bytes"),
+		       (long long)geti(p, "rx_missed"),
+		       (long long)(geti(p, "rx_errors") + geti(p, "tx_errors")));
+	json_array_foreach(json_object_get(r, "workers"), i, w) {
+		printf("worker %zu (lcore %lld):\n", i, (long long)geti(w, "lcore"));
+		print_counters("  ", w);
+		print_counters("  drop ", json_object_get(w, "drops"));
+	}
+	printf("control lcore:\n");
+	print_counters("  ", json_object_get(r, "control"));
+	print_counters("  drop ", json_object_get(json_object_get(r, "control"), "drops"));
+	p = json_object_get(r, "totals");
+	printf("totals: rx %lld, tx %lld, forwarded %lld, punted %lld, dropped %lld\n",
+	       (long long)geti(p, "rx_packets"), (long long)geti(p, "tx_packets"),
+	       (long long)geti(p, "forwarded"), (long long)geti(p, "punted"),
+	       (long long)geti(p, "drops"));
+}
+
+static void print_help(json_t *r)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(json_object_get(r, "counters"), key, v)
+		printf("%-20s %s\n", key, json_string_value(v));
+}
+
+static int print_reply(const char *cmd, const char *text, int as_json)
+{
+	json_error_t jerr;
+	json_t *r = json_loads(text, 0, &jerr);
+
+	if (!r) {
+		fprintf(stderr, "espgatectl: bad answer: %s\n", jerr.text);
+		return 1;
+	}
+	if (json_object_get(r, "error")) {
+		fprintf(stderr, "espgatectl: %s\n", gets_(r, "error"));
+		json_decref(r);
+		return 1;
+	}
+	if (as_json)
+		json_dumpf(r, stdout, JSON_INDENT(2)), printf("\n");
+	else if (strcmp(cmd, "status") == 0)
+		print_status(r);
+	else if (strcmp(cmd, "ports") == 0)
+		print_ports(r);
+	else if (strcmp(cmd, "stats") == 0)
+		print_stats(r);
+	else
+		print_help(r);
+	json_decref(r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const cmds[] = { "status", "ports", "stats", "counters" };
+	const char *path = getenv("ESPGATE_SOCKET"), *cmd;
+	int c, as_json = 0, known = 0, rc;
+	char *reply;
+
+	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		if (c == 's')
+			path = optarg;
+		else if (c == 'j')
+			as_json = 1;
+		else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		known |= strcmp(cmd, cmds[i]) == 0;
+	if (!known) {
+		fprintf(stderr, "espgatectl: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	reply = request(path ? path : DEFAULT_SOCKET, cmd);
+	if (!reply)
+		return 1;
+	rc = print_reply(cmd, reply, as_json);
+	free(reply);
+	return rc;
+}

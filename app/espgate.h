@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_APP_H
+#define ESPGATE_APP_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <rte_log.h>
+
+#include "cfg.h"
+#include "dp.h"
+
+extern int eg_logtype;
+
+#define EG_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, eg_logtype, "espgate: %s: " fmt "\n", \
+		__func__, ##__VA_ARGS__)
+
+#define CTL_HOLD_MAX 8
+
+/* Packets waiting for one next hop to resolve (control lcore only). */
+struct ctl_hold {
+	struct rte_mbuf *h_mb[CTL_HOLD_MAX];
+	unsigned h_n;
+	unsigned h_tries;
+	uint64_t h_next_tsc;
+	bool h_pending;
+};
+
+struct ctl_state {
+	uint64_t c_cnt[DP_C_MAX];
+	struct ctl_hold *c_hold; /* DP_MAX_NEIGH, indexed like the neighbour table */
+	double c_icmp_tokens;    /* RFC 1812 §4.3.2.8 / RFC 4443 §2.4(f) */
+	uint64_t c_icmp_tsc;
+};
+
+struct app {
+	struct cfg cfg;
+	struct dp dp;
+	struct ctl_state ctl;
+	struct dp_worker_arg *wargs;
+	uint64_t start_tsc;
+	int ctl_fd;
+};
+
+/* ports.c */
+int ports_setup(struct app *app);
+void ports_close(struct app *app);
+int port_index_by_name(const struct app *app, const char *name);
+
+/* control.c */
+int control_init(struct app *app);
+void control_fini(struct app *app);
+/* Handles what the workers punted and runs timers; returns frames handled. */
+unsigned control_poll(struct app *app);
+
+/* ctl_server.c */
+int ctl_server_open(struct app *app);
+void ctl_server_poll(struct app *app, int timeout_ms);
+void ctl_server_close(struct app *app);
+json_t *ctl_status_json(const struct app *app);
+json_t *ctl_ports_json(const struct app *app);
+json_t *ctl_stats_json(const struct app *app);
+
+/* telemetry.c */
+int telemetry_register(struct app *app);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_COUNTERS_H
+#define ESPGATE_COUNTERS_H
+
+/*
+ * Every counter is declared once here with its description. Workers keep
+ * theirs per lcore, cache aligned, written by that lcore alone and summed
+ * only when someone asks (espgatectl, telemetry).
+ */
+
+/* name, is_drop, description */
+#define DP_WORKER_COUNTERS(X) \
+	X(rx_packets, 0, "frames received") \
+	X(tx_packets, 0, "frames handed to a port's TX queue") \
+	X(forwarded, 0, "IP packets routed to another port or host") \
+	X(punted, 0, "frames handed to the control lcore (ARP, ND, for the box)") \
+	X(ctl_tx, 0, "frames sent for the control lcore") \
+	X(bad_l2, 1, "runt frame or unsupported ethertype") \
+	X(not_for_us, 1, "unicast frame to another MAC address") \
+	X(bad_ipv4, 1, "malformed IPv4 header, length or checksum") \
+	X(bad_ipv6, 1, "malformed IPv6 header or length") \
+	X(martian, 1, "source or destination that must not be forwarded") \
+	X(no_route, 1, "no route to the destination (ICMP unreachable sent)") \
+	X(ttl_expired, 1, "TTL or hop limit reached zero (ICMP time exceeded sent)") \
+	X(too_big, 1, "larger than the egress MTU (ICMP too big sent)") \
+	X(punt_full, 1, "punt ring to the control lcore full") \
+	X(tx_full, 1, "port TX queue full")
+
+/* name, is_drop, description */
+#define DP_CONTROL_COUNTERS(X) \
+	X(arp_in, 0, "ARP frames handled") \
+	X(arp_replies, 0, "ARP replies sent for the box's addresses") \
+	X(arp_requests, 0, "ARP requests sent to resolve next hops") \
+	X(nd_in, 0, "neighbour discovery messages handled") \
+	X(nd_adverts, 0, "neighbour advertisements sent") \
+	X(nd_solicits, 0, "neighbour solicitations sent to resolve next hops") \
+	X(neigh_learned, 0, "link-layer addresses learned or refreshed") \
+	X(icmp_echo_replies, 0, "ICMP and ICMPv6 echo replies sent") \
+	X(icmp_errors_sent, 0, "ICMP errors sent (time exceeded, unreachable, too big)") \
+	X(held_sent, 0, "held packets sent once their next hop resolved") \
+	X(malformed, 1, "malformed ARP, ND or ICMP for the box") \
+	X(unhandled, 1, "frames for the box that no service takes") \
+	X(icmp_rate_limited, 1, "ICMP errors not sent because of the rate limit") \
+	X(neigh_unresolved, 1, "packets dropped: next hop did not answer ARP/ND") \
+	X(hold_full, 1, "packets dropped: hold queue of an unresolved next hop full") \
+	X(neigh_table_full, 1, "packets dropped: neighbour table full") \
+	X(no_route_back, 1, "control packets not sent: no route to their destination") \
+	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
+	X(ctl_tx_full, 1, "control frames not sent: control TX ring full")
+
+#define DP_CNT_ENUM(name, drop, desc) DP_W_##name,
+enum dp_worker_counter { DP_WORKER_COUNTERS(DP_CNT_ENUM) DP_W_MAX };
+#undef DP_CNT_ENUM
+#define DP_CNT_ENUM(name, drop, desc) DP_C_##name,
+enum dp_control_counter { DP_CONTROL_COUNTERS(DP_CNT_ENUM) DP_C_MAX };
+#undef DP_CNT_ENUM
+
+struct dp_counter_info {
+	const char *name;
+	const char *desc;
+	int is_drop;
+};
+
+extern const struct dp_counter_info dp_worker_counter_info[DP_W_MAX];
+extern const struct dp_counter_info dp_control_counter_info[DP_C_MAX];
+
+#endif

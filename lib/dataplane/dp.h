@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_DP_H
+#define ESPGATE_DP_H
+
+/*
+ * The data plane's shared state. The control lcore builds all of it
+ * before the workers start and is its only writer afterwards; workers
+ * read it and write only their own struct dp_worker.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "cfg.h"
+#include "counters.h"
+#include "l2l3.h"
+#include "neigh.h"
+#include "route.h"
+
+#define DP_BURST 32
+#define DP_PUNT_RING_SIZE 4096
+#define DP_CTL_TX_RING_SIZE 1024
+#define DP_MAX_NEIGH 4096
+
+/* Why a worker handed a frame to the control lcore (mbuf hash.fdir.hi). */
+enum dp_punt_reason {
+	DP_PUNT_ARP,      /* ARP frame */
+	DP_PUNT_LOCAL,    /* IP for one of the box's addresses, or ND multicast */
+	DP_PUNT_NEIGH,    /* next hop not resolved; arg: the route's next hop */
+	DP_PUNT_TTL,      /* TTL / hop limit expired */
+	DP_PUNT_NO_ROUTE, /* no route */
+	DP_PUNT_TOO_BIG,  /* larger than the egress MTU; arg: egress port index */
+};
+
+struct dp_port {
+	struct dp_if pt_if; /* DPDK port id, MAC, MTU, addresses */
+	char pt_name[CFG_NAME_MAX];
+	enum cfg_port_role pt_role;
+	uint16_t pt_nb_rxq;
+	uint16_t pt_nb_txq;
+	/* Frames the control lcore sends through this port; drained by
+	 * worker pt_tx_owner on its own TX queue. */
+	struct rte_ring *pt_ctl_tx;
+	unsigned pt_tx_owner;
+};
+
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *mb[DP_BURST];
+};
+
+struct dp_worker {
+	unsigned w_idx;
+	unsigned w_lcore;
+	uint64_t w_cnt[DP_W_MAX];
+	struct dp_txbuf w_tx[CFG_MAX_PORTS];
+} __rte_cache_aligned;
+
+struct dp {
+	struct rte_mempool *pool;
+	unsigned n_ports;
+	struct dp_port ports[CFG_MAX_PORTS];
+	uint16_t port_index[RTE_MAX_ETHPORTS]; /* DPDK port id -> index */
+	unsigned n_workers;
+	struct dp_worker *workers; /* n_workers, cache aligned */
+	struct dp_route *route;
+	struct dp_neigh_table *neigh;
+	struct rte_ring *punt; /* workers -> control lcore */
+	int stop;              /* set once, read with __atomic_load_n */
+};
+
+static inline void dp_punt_mark(struct rte_mbuf *m, enum dp_punt_reason why,
+				uint32_t arg)
+{
+	m->hash.fdir.hi = why;
+	m->hash.fdir.lo = arg;
+}
+
+static inline enum dp_punt_reason dp_punt_reason(const struct rte_mbuf *m)
+{
+	return (enum dp_punt_reason)m->hash.fdir.hi;
+}
+
+static inline uint32_t dp_punt_arg(const struct rte_mbuf *m)
+{
+	return m->hash.fdir.lo;
+}
+
+/* The worker loop; arg is the struct dp_worker, whose dp is 'dp_of'. */
+struct dp_worker_arg {
+	struct dp *dp;
+	struct dp_worker *w;
+};
+int dp_worker_main(void *arg);
+
+/* One burst received on port index 'pidx': forwards, punts or drops
+ * every mbuf; none is left to the caller. Exposed for tests. */
+void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
+		     struct rte_mbuf **mb, uint16_t n);
+/* Sends what the worker buffered for every port. */
+void dp_worker_flush(struct dp *dp, struct dp_worker *w);
+
+#endif
