@@ -33,7 +33,9 @@ bool ip_prefix_parse(const char *s, struct ip_prefix *out)
 	buf[slash - s] = '\0';
 	if (!ip_addr_parse(buf, &out->addr))
 		return false;
-	if (slash[1] < '0' || slash[1] > '9')
+	/* Decimal digits only: no sign, no space, no leading zero ("/08"). */
+	if (slash[1] < '0' || slash[1] > '9' ||
+	    (slash[1] == '0' && slash[2] != '\0'))
 		return false;
 	len = strtol(slash + 1, &end, 10);
 	if (*end != '\0' || len < 0 || (size_t)len > ip_addr_len(&out->addr) * 8)
@@ -133,17 +135,28 @@ uint32_t ip_addr_v4_host(const struct ip_addr *a)
 	return ntohl(be);
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx": sscanf("%2x") would also take " 1" or "+1". */
 bool mac_parse(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
-	char tail;
+	for (int i = 0; i < 6; i++) {
+		const char *b = s + 3 * i;
+		int hi = hex_digit(b[0]), lo = hi < 0 ? -1 : hex_digit(b[1]);
 
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &tail) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
+		if (lo < 0 || b[2] != (i == 5 ? '\0' : ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return true;
 }
 

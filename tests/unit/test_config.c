@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+
+#define CFG_DIR SRCDIR "/tests/config"
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Every file in tests/config/bad/ with the exact place and path its error
+ * must name: (file, path, line, column, part of the message).
+ */
+#define BAD_FIXTURES(X)                                                        \
+	X(syntax_error, "$", 5, 5, "']' expected")                             \
+	X(duplicate_key, "ports[0].role", 5, 38, "duplicate key")              \
+	X(unknown_key, "ports[1].bogus", 6, 8, "unknown key")                  \
+	X(unknown_top_key, "route", 7, 3, "unknown key")                       \
+	X(wrong_type, "ports[0].mtu", 5, 13, "expected an integer, got a string") \
+	X(ports_not_array, "ports", 3, 12, "expected an array, got an object")  \
+	X(root_not_object, "$", 1, 1, "expected an object, got an array")      \
+	X(missing_lcores, "lcores", 1, 1, "missing required key")              \
+	X(missing_required, "ports[1].role", 5, 7, "missing required key")     \
+	X(bad_ipv4, "ports[0].addresses[0]", 5, 20,                            \
+	  "\"198.18.1.300\" is not an IPv4 or IPv6 address")                   \
+	X(bad_prefix_len, "ports[0].addresses[1]", 5, 40,                      \
+	  "bad prefix length \"33\": expected 0..32")                          \
+	X(route_host_bits, "routes[0].prefix", 9, 16,                          \
+	  "host bits are set in \"198.18.10.1/24\"; did you mean 198.18.10.0/24?") \
+	X(duplicate_port_name, "ports[1].name", 5, 14,                         \
+	  "duplicate port name \"lan\"")                                       \
+	X(bad_port_name, "ports[0].name", 4, 14, "is not a port name")         \
+	X(worker_is_control, "lcores.workers[1]", 3, 29,                       \
+	  "lcore 2 is the control lcore")                                      \
+	X(duplicate_worker, "lcores.workers[2]", 2, 46, "lcore 1 is listed twice") \
+	X(lcore_out_of_range, "lcores.workers[1]", 2, 43,                      \
+	  "128 is out of range 0..127")                                        \
+	X(empty_workers, "lcores.workers", 2, 39, "at least one worker")       \
+	X(cryptodev_no_device, "crypto.device", 3, 15,                         \
+	  "missing required key: engine \"cryptodev\" needs a device")         \
+	X(ipsecmb_with_device, "crypto.device", 3, 45,                         \
+	  "engine \"ipsecmb\" runs on the CPU and takes no device")            \
+	X(via_not_connected, "routes[1].via", 11, 41,                          \
+	  "198.18.9.1 is not on a connected prefix of any port")               \
+	X(route_via_own_address, "routes[0].via", 9, 41,                       \
+	  "198.18.1.1 is espgate's own address (ports[0].addresses[0])")       \
+	X(via_family_mismatch, "routes[0].via", 9, 41,                         \
+	  "is IPv6 but the prefix is IPv4")                                    \
+	X(route_no_next_hop, "routes[0].via", 8, 5,                            \
+	  "a route needs \"via\", \"port\" or both")                           \
+	X(route_unknown_port, "routes[0].port", 8, 38, "no port named \"dmz\"") \
+	X(duplicate_route, "routes[1].prefix", 9, 16,                          \
+	  "duplicate route for 10.0.0.0/8 (also routes[0])")                   \
+	X(overlapping_prefixes, "ports[1].addresses[1]", 7, 38,                \
+	  "198.18.200.1/16 overlaps 198.18.1.1/24 of port \"lan\"")            \
+	X(duplicate_address, "ports[0].addresses[1]", 5, 37, "duplicate address") \
+	X(bad_mac, "ports[0].mac", 5, 13, "is not a MAC address")              \
+	X(multicast_mac, "neighbors[0].mac", 9, 39, "is a multicast MAC")      \
+	X(neighbor_wrong_port, "neighbors[0].address", 10, 17,                 \
+	  "203.0.113.2 is not on a connected prefix of port \"lan\"")          \
+	X(ipv6_small_mtu, "ports[0].mtu", 5, 65,                               \
+	  "1200 is below 1280, the minimum MTU for IPv6")                      \
+	X(no_unprotected_port, "ports", 4, 3, "no unprotected port")           \
+	X(forbidden_eal, "eal[3]", 3, 11,                                      \
+	  "\"--vdev\" is set by espgate: configure the device in ports[].device") \
+	X(duplicate_device, "ports[1].device", 5, 31,                          \
+	  "device 0000:03:00.0 is already used by port \"lan\"")               \
+	X(bad_device, "ports[0].device", 4, 31,                                \
+	  "is neither a vdev (net_...) nor a PCI address")                     \
+	X(relative_socket, "control.socket", 3, 25, "is not an absolute path") \
+	X(bad_log_level, "log.level", 3, 20, "\"verbose\" is not one of")      \
+	X(bad_role, "ports[1].role", 5, 57, "\"outside\" is not one of")
+
+/* Builds "^FILE:[0-9]+:[0-9]+: PATH: " with FILE and PATH taken literally. */
+static void add_literal(char *re, size_t len, const char *s)
+{
+	size_t n = strlen(re);
+
+	for (; *s && n + 3 < len; s++) {
+		if (strchr(".[]()*+?^$\\|{}", *s))
+			re[n++] = '\\';
+		re[n++] = *s;
+	}
+	re[n] = '\0';
+}
+
+static void check_error_format(const char *err, const char *file,
+			       const char *path)
+{
+	char src[1024] = "^";
+	regex_t re;
+
+	add_literal(src, sizeof(src), file);
+	strcat(src, ":[0-9]+:[0-9]+: ");
+	add_literal(src, sizeof(src), path);
+	strcat(src, ": ");
+	cr_assert_eq(regcomp(&re, src, REG_EXTENDED | REG_NOSUB), 0);
+	cr_expect_eq(regexec(&re, err, 0, NULL, 0), 0, "\"%s\" !~ /%s/", err,
+		     src);
+	regfree(&re);
+	cr_expect_null(strchr(err, '\n'), "message is one line: %s", err);
+}
+
+static bool is_zero(const struct cfg *c)
+{
+	static const struct cfg zero;
+
+	return memcmp(c, &zero, sizeof(zero)) == 0;
+}
+
+static void check_bad(const char *file, const char *path, unsigned line,
+		      unsigned col, const char *msg)
+{
+	char full[512], want[768], err[512];
+	struct cfg c;
+	int rc;
+
+	snprintf(full, sizeof(full), "%s/bad/%s", CFG_DIR, file);
+	rc = cfg_load_file(full, &c, err, sizeof(err));
+	cr_assert_eq(rc, -EINVAL, "%s loaded (rc %d)", file, rc);
+	check_error_format(err, full, path);
+	snprintf(want, sizeof(want), "%s:%u:%u: %s: ", full, line, col, path);
+	cr_expect(strncmp(err, want, strlen(want)) == 0, "got  %s\nwant %s...",
+		  err, want);
+	cr_expect_not_null(strstr(err, msg), "\"%s\" lacks \"%s\"", err, msg);
+	cr_expect(is_zero(&c), "a failed load leaves nothing behind");
+	cfg_free(&c);
+}
+
+#define BAD_TEST(file, path, line, col, msg)                                   \
+	Test(cfg_bad, file)                                                    \
+	{                                                                      \
+		check_bad(#file ".json", path, line, col, msg);                \
+	}
+BAD_FIXTURES(BAD_TEST)
+
+#define BAD_NAME(file, path, line, col, msg) #file ".json",
+static const char *const bad_files[] = { BAD_FIXTURES(BAD_NAME) };
+
+static bool has_json_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+/* The table and the directory agree: no fixture goes unchecked. */
+Test(cfg_bad, every_file_is_in_the_table)
+{
+	DIR *d = opendir(CFG_DIR "/bad");
+	struct dirent *e;
+	size_t seen = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		bool found = false;
+
+		if (!has_json_suffix(e->d_name))
+			continue;
+		for (size_t i = 0; i < N(bad_files); i++)
+			found |= strcmp(bad_files[i], e->d_name) == 0;
+		cr_expect(found, "%s is not in BAD_FIXTURES", e->d_name);
+		seen++;
+	}
+	closedir(d);
+	cr_expect_eq(seen, N(bad_files), "%zu files, %zu table rows", seen,
+		     N(bad_files));
+	cr_expect_geq(seen, 14);
+}
+
+/* Good files. */
+
+static void load_ok(const char *rel, struct cfg *c)
+{
+	char full[512], err[512] = "";
+	int rc;
+
+	snprintf(full, sizeof(full), "%s/%s", SRCDIR, rel);
+	rc = cfg_load_file(full, c, err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s: rc %d: %s", rel, rc, err);
+}
+
+static void expect_prefix(const struct ip_prefix *p, const char *want)
+{
+	char buf[IP_PREFIX_STRLEN];
+
+	ip_prefix_format(p, buf, sizeof(buf));
+	cr_expect_str_eq(buf, want);
+}
+
+static void expect_addr(const struct ip_addr *a, const char *want)
+{
+	char buf[IP_ADDR_STRLEN];
+
+	ip_addr_format(a, buf, sizeof(buf));
+	cr_expect_str_eq(buf, want);
+}
+
+static void expect_mac(const uint8_t mac[6], const char *want)
+{
+	char buf[MAC_STRLEN];
+
+	mac_format(mac, buf, sizeof(buf));
+	cr_expect_str_eq(buf, want);
+}
+
+Test(cfg_good, every_good_file_loads)
+{
+	static const char *const dirs[] = { "tests/config/good", "config" };
+
+	for (size_t i = 0; i < N(dirs); i++) {
+		char dir[512];
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(dir, sizeof(dir), "%s/%s", SRCDIR, dirs[i]);
+		d = opendir(dir);
+		cr_assert_not_null(d, "%s", dir);
+		while ((e = readdir(d))) {
+			char rel[768];
+			struct cfg c;
+
+			if (!has_json_suffix(e->d_name))
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[i], e->d_name);
+			load_ok(rel, &c);
+			cfg_free(&c);
+		}
+		closedir(d);
+	}
+}
+
+static void expect_defaults_outside_ports(const struct cfg *c)
+{
+	cr_expect_eq(c->n_eal_args, 0);
+	cr_expect_eq(c->control_lcore, 0);
+	cr_expect_eq(c->engine, CFG_ENGINE_IPSECMB);
+	cr_expect_str_eq(c->crypto_device, "");
+	cr_expect_str_eq(c->ctl_socket, "/run/espgate/espgate.sock");
+	cr_expect_str_eq(c->log_level, "info");
+	cr_expect_eq(c->n_routes, 0);
+	cr_expect_null(c->routes);
+	cr_expect_eq(c->n_neighbors, 0);
+	cr_expect_null(c->neighbors);
+}
+
+Test(cfg_good, defaults)
+{
+	struct cfg c;
+
+	load_ok("tests/config/good/defaults.json", &c);
+	expect_defaults_outside_ports(&c);
+	cr_expect_eq(c.n_workers, 1);
+	cr_expect_eq(c.workers[0], 1);
+	cr_assert_eq(c.n_ports, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		cr_expect_eq(c.ports[i].mtu, 1500);
+		cr_expect_not(c.ports[i].has_mac);
+		cr_expect_eq(c.ports[i].n_addrs, 0);
+		cr_expect(c.ports[i].is_vdev);
+	}
+	cr_expect_str_eq(c.ports[0].name, "in");
+	cr_expect_str_eq(c.ports[1].device, "net_tap1");
+	cfg_free(&c);
+}
+
+Test(cfg_good, example_minimal)
+{
+	struct cfg c;
+
+	load_ok("config/example-minimal.json", &c);
+	expect_defaults_outside_ports(&c);
+	cr_assert_eq(c.n_ports, 2);
+	cr_expect_eq(c.ports[0].role, CFG_ROLE_PROTECTED);
+	cr_expect_eq(c.ports[1].role, CFG_ROLE_UNPROTECTED);
+	cr_assert_eq(c.ports[1].n_addrs, 1);
+	expect_prefix(&c.ports[1].addrs[0], "203.0.113.1/24");
+	cfg_free(&c);
+}
+
+static void expect_router_ports(const struct cfg *c)
+{
+	const struct cfg_port *lan = &c->ports[0], *wan = &c->ports[1];
+
+	cr_assert_eq(c->n_ports, 2);
+	cr_expect_str_eq(lan->name, "lan");
+	cr_expect_str_eq(lan->device, "net_af_packet0,iface=eg-lan");
+	cr_expect(lan->is_vdev);
+	cr_expect_eq(lan->role, CFG_ROLE_PROTECTED);
+	cr_assert_eq(lan->n_addrs, 2);
+	expect_prefix(&lan->addrs[0], "198.18.1.1/24");
+	expect_prefix(&lan->addrs[1], "2001:db8:1::1/64");
+	cr_expect_eq(lan->mtu, 1500);
+	cr_expect(lan->has_mac);
+	expect_mac(lan->mac, "02:00:00:00:00:01");
+	cr_expect_str_eq(wan->name, "wan");
+	cr_expect_str_eq(wan->device, "0000:03:00.0");
+	cr_expect_not(wan->is_vdev);
+	cr_expect_eq(wan->role, CFG_ROLE_UNPROTECTED);
+	cr_expect_eq(wan->mtu, 1500);
+	cr_expect_not(wan->has_mac);
+}
+
+Test(cfg_good, example_router)
+{
+	static const char *const eal[] = { "--no-huge", "-m", "512", "--no-pci",
+					   "--file-prefix", "espgate-demo" };
+	struct cfg c;
+
+	load_ok("config/example-router.json", &c);
+	cr_assert_eq(c.n_eal_args, N(eal));
+	for (size_t i = 0; i < N(eal); i++)
+		cr_expect_str_eq(c.eal_args[i], eal[i]);
+	cr_expect_eq(c.control_lcore, 0);
+	cr_expect_eq(c.n_workers, 1);
+	cr_expect_eq(c.workers[0], 1);
+	cr_expect_eq(c.engine, CFG_ENGINE_IPSECMB);
+	cr_expect_str_eq(c.ctl_socket, "/run/espgate/espgate.sock");
+	cr_expect_str_eq(c.log_level, "info");
+	expect_router_ports(&c);
+	cr_assert_eq(c.n_routes, 3);
+	expect_prefix(&c.routes[0].prefix, "198.18.10.0/24");
+	cr_expect(c.routes[0].has_via);
+	expect_addr(&c.routes[0].via, "198.18.1.2");
+	cr_expect_eq(c.routes[0].port, 0, "port derived from via");
+	expect_prefix(&c.routes[1].prefix, "2001:db8:10::/48");
+	expect_addr(&c.routes[1].via, "2001:db8:1::2");
+	cr_expect_eq(c.routes[1].port, 0);
+	cr_expect_not(c.routes[2].has_via);
+	cr_expect_eq(c.routes[2].port, 0);
+	cr_assert_eq(c.n_neighbors, 1);
+	expect_addr(&c.neighbors[0].addr, "203.0.113.2");
+	expect_mac(c.neighbors[0].mac, "02:00:00:00:00:99");
+	cr_expect_eq(c.neighbors[0].port, 1);
+	cfg_free(&c);
+}
+
+Test(cfg_good, cryptodev_and_pci)
+{
+	struct cfg c;
+
+	load_ok("tests/config/good/cryptodev.json", &c);
+	cr_expect_eq(c.engine, CFG_ENGINE_CRYPTODEV);
+	cr_expect_str_eq(c.crypto_device, "0000:3d:00.0");
+	cr_expect_str_eq(c.ctl_socket, "/tmp/espgate-test.sock");
+	cr_expect_str_eq(c.log_level, "debug");
+	cr_expect_eq(c.n_eal_args, 3);
+	cr_expect_eq(c.control_lcore, 2);
+	cr_assert_eq(c.n_workers, 3);
+	cr_expect(c.workers[0] == 3 && c.workers[1] == 4 && c.workers[2] == 5);
+	cr_assert_eq(c.n_ports, 2);
+	cr_expect_not(c.ports[0].is_vdev);
+	cr_expect_eq(c.ports[0].mtu, 9000);
+	expect_mac(c.ports[0].mac, "0a:1b:2c:3d:4e:5f");
+	cr_expect_str_eq(c.ports[1].name, "LAN-0");
+	cr_expect_str_eq(c.ports[1].device, "03:00.0,rxq_pkt_burst=32");
+	cr_expect_not(c.ports[1].is_vdev);
+	cr_assert_eq(c.n_routes, 3);
+	expect_prefix(&c.routes[0].prefix, "0.0.0.0/0");
+	cr_expect_eq(c.routes[0].port, 0);
+	cr_expect_eq(c.routes[1].port, 1);
+	cr_expect_eq(c.routes[2].port, 1, "10.1.200.1 is on LAN-0's 10.1/16");
+	cr_assert_eq(c.n_neighbors, 2);
+	cr_expect_eq(c.neighbors[0].port, 0);
+	cr_expect_eq(c.neighbors[1].port, 1);
+	cfg_free(&c);
+}
+
+Test(cfg_good, ipv6_only)
+{
+	struct cfg c;
+
+	load_ok("tests/config/good/ipv6.json", &c);
+	cr_expect_eq(c.control_lcore, 1);
+	cr_expect(c.n_workers == 2 && c.workers[0] == 0 && c.workers[1] == 2);
+	cr_expect_eq(c.ports[0].mtu, 1280);
+	cr_expect_eq(c.ports[0].n_addrs, 2, "two addresses on one prefix");
+	cr_assert_eq(c.n_routes, 3);
+	expect_prefix(&c.routes[0].prefix, "::/0");
+	cr_expect_eq(c.routes[0].port, 1);
+	cr_expect_eq(c.routes[1].port, 0);
+	cr_expect_eq(c.routes[2].port, 0);
+	cr_assert_eq(c.n_neighbors, 1);
+	cr_expect_eq(c.neighbors[0].port, 1);
+	cfg_free(&c);
+}
+
+/* Inline documents; ' stands for " to keep them readable. */
+
+#define LCORES "'lcores': {'workers': [1]}"
+#define PORTS                                                                  \
+	"'ports': ["                                                           \
+	"{'name': 'lan', 'device': 'net_tap0', 'role': 'protected',"           \
+	" 'addresses': ['198.18.1.1/24']},"                                    \
+	"{'name': 'wan', 'device': 'net_tap1', 'role': 'unprotected',"         \
+	" 'addresses': ['203.0.113.1/24']}]"
+
+static char *dq(const char *s)
+{
+	char *d = strdup(s);
+
+	cr_assert_not_null(d);
+	for (char *p = d; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	return d;
+}
+
+static int load(const char *doc, struct cfg *c, char *err, size_t errlen)
+{
+	char *text = dq(doc);
+	int rc = cfg_load_string(text, "t.json", c, err, errlen);
+
+	free(text);
+	return rc;
+}
+
+static void expect_ok(const char *doc)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), 0, "%s\n-> %s", doc, err);
+	cfg_free(&c);
+}
+
+/* want is the whole "LINE:COL: PATH: " prefix plus part of the message. */
+static void expect_err(const char *doc, const char *where, const char *msg)
+{
+	char err[512] = "", prefix[256];
+	struct cfg c;
+	int rc = load(doc, &c, err, sizeof(err));
+
+	cr_expect_eq(rc, -EINVAL, "%s loaded", doc);
+	snprintf(prefix, sizeof(prefix), "t.json:%s: ", where);
+	cr_expect(strncmp(err, prefix, strlen(prefix)) == 0,
+		  "got  %s\nwant %s...", err, prefix);
+	cr_expect_not_null(strstr(err, msg), "\"%s\" lacks \"%s\"", err, msg);
+	cr_expect_null(strchr(err, '\n'));
+	cr_expect(is_zero(&c));
+	cfg_free(&c);
+}
+
+static const struct {
+	const char *arg;
+	bool ok;
+} eal_cases[] = {
+	{ "-l", false },	    { "-l2-3", false },
+	{ "-c", false },	    { "--lcores", false },
+	{ "--lcores=1@2", false },  { "--main-lcore", false },
+	{ "--main-lcore=0", false }, { "--vdev", false },
+	{ "--vdev=net_tap0", false }, { "-a", false },
+	{ "-a0000:01:00.0", false }, { "--allow", false },
+	{ "--allow=0000:01:00.0", false }, { "-b", false },
+	{ "--block=0000:01:00.0", false }, { "--block", false },
+	{ "-m", true },		    { "-n", true },
+	{ "--no-huge", true },	    { "--log-level=lib.eal:8", true },
+	{ "--legacy-mem", true },   { "--file-prefix=eg", true },
+};
+
+Test(cfg_str, eal_forbidden_spellings)
+{
+	for (size_t i = 0; i < N(eal_cases); i++) {
+		char doc[512];
+
+		snprintf(doc, sizeof(doc), "{'eal': ['%s'], " LCORES ", " PORTS "}",
+			 eal_cases[i].arg);
+		if (eal_cases[i].ok)
+			expect_ok(doc);
+		else
+			expect_err(doc, "1:10: eal[0]", "is set by espgate");
+	}
+}
+
+Test(cfg_str, eal_empty_and_not_string)
+{
+	expect_err("{'eal': ['-m', ''], " LCORES ", " PORTS "}",
+		   "1:16: eal[1]", "must not be empty");
+	expect_err("{'eal': [512], " LCORES ", " PORTS "}", "1:10: eal[0]",
+		   "expected a string, got an integer");
+	expect_err("{'eal': '-m 512', " LCORES ", " PORTS "}", "1:9: eal",
+		   "expected an array, got a string");
+}
+
+Test(cfg_str, types_named)
+{
+	expect_err("{'lcores': {'control': null, 'workers': [1]}, " PORTS "}",
+		   "1:24: lcores.control", "expected an integer, got null");
+	expect_err("{'lcores': {'control': 0.0, 'workers': [1]}, " PORTS "}",
+		   "1:24: lcores.control",
+		   "expected an integer, got a real number");
+	expect_err("{'lcores': {'workers': [true]}, " PORTS "}",
+		   "1:25: lcores.workers[0]", "expected an integer, got a boolean");
+	expect_err("{'lcores': [1], " PORTS "}", "1:12: lcores",
+		   "expected an object, got an array");
+}
+
+Test(cfg_str, mtu_bounds)
+{
+	static const struct {
+		int mtu;
+		bool ok;
+	} cases[] = { { 67, false }, { 68, true }, { 9600, true }, { 9601, false } };
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char doc[1024];
+
+		snprintf(doc, sizeof(doc),
+			 "{" LCORES ", 'ports': ["
+			 "{'name': 'a', 'device': 'net_tap0', 'role': 'protected', 'mtu': %d},"
+			 "{'name': 'b', 'device': 'net_tap1', 'role': 'unprotected'}]}",
+			 cases[i].mtu);
+		if (cases[i].ok)
+			expect_ok(doc);
+		else
+			expect_err(doc, "1:104: ports[0].mtu", "out of range 68..9600");
+	}
+	expect_ok("{" LCORES ", 'ports': ["
+		  "{'name': 'a', 'device': 'net_tap0', 'role': 'protected', 'mtu': 1280,"
+		  " 'addresses': ['2001:db8::1/64']},"
+		  "{'name': 'b', 'device': 'net_tap1', 'role': 'unprotected'}]}");
+}
+
+Test(cfg_str, mac_rules)
+{
+	expect_err("{" LCORES ", " PORTS ", 'neighbors': [{'address': "
+		   "'203.0.113.9', 'mac': '00:00:00:00:00:00'}]}",
+		   "1:275: neighbors[0].mac", "all-zero MAC");
+	expect_err("{" LCORES ", " PORTS ", 'neighbors': [{'address': "
+		   "'203.0.113.9'}]}",
+		   "1:241: neighbors[0].mac", "missing required key");
+}
+
+Test(cfg_str, neighbor_rules)
+{
+	expect_err("{" LCORES ", " PORTS ", 'neighbors': [{'address': "
+		   "'198.18.1.1', 'mac': '02:00:00:00:00:02'}]}",
+		   "1:253: neighbors[0].address", "espgate's own address");
+	expect_err("{" LCORES ", " PORTS ", 'neighbors': ["
+		   "{'address': '198.18.1.2', 'mac': '02:00:00:00:00:02'},"
+		   "{'address': '198.18.1.2', 'mac': '02:00:00:00:00:03'}]}",
+		   "1:307: neighbors[1].address",
+		   "duplicate neighbor 198.18.1.2 (also neighbors[0])");
+	expect_err("{" LCORES ", " PORTS ", 'neighbors': [{'address': "
+		   "'198.18.1.0/24', 'mac': '02:00:00:00:00:02'}]}",
+		   "1:253: neighbors[0].address", "is a prefix; expected a single address");
+}
+
+Test(cfg_str, route_port_restricts_via)
+{
+	expect_err("{" LCORES ", " PORTS ", 'routes': [{'prefix': "
+		   "'10.0.0.0/8', 'via': '198.18.1.2', 'port': 'wan'}]}",
+		   "1:270: routes[0].via",
+		   "198.18.1.2 is not on a connected prefix of port \"wan\"");
+	expect_ok("{" LCORES ", " PORTS ", 'routes': [{'prefix': "
+		  "'10.0.0.0/8', 'via': '198.18.1.2', 'port': 'lan'}]}");
+}
+
+Test(cfg_str, limits)
+{
+	char doc[8192] = "{" LCORES ", 'ports': [";
+
+	for (int i = 0; i <= CFG_MAX_PORTS; i++) {
+		char port[128];
+
+		snprintf(port, sizeof(port),
+			 "%s{'name': 'p%d', 'device': 'net_tap%d', 'role': '%s'}",
+			 i ? "," : "", i, i, i ? "unprotected" : "protected");
+		strcat(doc, port);
+	}
+	strcat(doc, "]}");
+	expect_err(doc, "1:39: ports", "at most 16 ports");
+	expect_err("{" LCORES ", 'control': {'socket': '/"
+		   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		   "aaaaaaa'}, " PORTS "}",
+		   "1:52: control.socket", "too long (108 characters, at most 107)");
+}
+
+/* Positions count characters, not bytes, like jansson's. */
+Test(cfg_str, columns_count_characters)
+{
+	expect_err("{'lcores': {'workers': [1]}, 'x\xc3\xa9\xc3\xa9': 1}",
+		   "1:30: [\"x\xc3\xa9\xc3\xa9\"]", "unknown key");
+	expect_err("{'\xc3\xa9': 1 2}", "1:9: $", "expected near '2'");
+}
+
+/* Keys are found in the text by their decoded names. */
+Test(cfg_str, escaped_and_odd_keys)
+{
+	expect_err("{'lcores': {'work\\u0065rs': [1, 1]}, " PORTS "}",
+		   "1:33: lcores.workers[1]", "listed twice");
+	expect_err("{'a.b': 1}", "1:2: [\"a.b\"]", "unknown key");
+	expect_err("{'a\\nb': 1}", "1:2: [\"a\\u000ab\"]", "unknown key");
+	expect_err("{'log': {}, 'log': {}}", "1:13: log", "duplicate key");
+}
+
+Test(cfg_str, name_defaults_and_file_errors)
+{
+	char err[512];
+	struct cfg c;
+	char *text = dq("[]");
+
+	cr_expect_eq(cfg_load_string(text, NULL, &c, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "<string>:1:1: $: expected an object, got an array");
+	free(text);
+	cr_expect_eq(cfg_load_file(CFG_DIR "/no-such.json", &c, err, sizeof(err)),
+		     -ENOENT);
+	cr_expect_str_eq(err, CFG_DIR "/no-such.json: cannot read: No such file or directory");
+	cr_expect(is_zero(&c));
+	cr_expect_eq(cfg_load_file(CFG_DIR, &c, err, sizeof(err)), -EISDIR);
+	cfg_free(&c);
+	cfg_free(&c);
+}
+
+Test(cfg_str, names)
+{
+	cr_expect_str_eq(cfg_role_name(CFG_ROLE_PROTECTED), "protected");
+	cr_expect_str_eq(cfg_role_name(CFG_ROLE_UNPROTECTED), "unprotected");
+	cr_expect_str_eq(cfg_engine_name(CFG_ENGINE_IPSECMB), "ipsecmb");
+	cr_expect_str_eq(cfg_engine_name(CFG_ENGINE_CRYPTODEV), "cryptodev");
+}
