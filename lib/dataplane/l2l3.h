@@ -97,7 +97,10 @@ int dp_icmp6_error(const struct ip_addr *src, uint8_t type, uint8_t code,
 		   uint32_t info, const uint8_t *orig, size_t orig_len,
 		   uint8_t *out, size_t cap);
 
-/* Internet checksum (RFC 1071) over buf, folded, not inverted, seeded with sum. */
+/* Internet checksum (RFC 1071) over buf, folded, not inverted, seeded with sum.
+ * Chaining is exact when every chunk but the last has an even length. The
+ * field to store is ~dp_csum_fold(sum); a region that includes a correct
+ * checksum folds to 0xffff. */
 uint32_t dp_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
 uint16_t dp_csum_fold(uint32_t sum);
 
