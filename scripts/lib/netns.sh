@@ -1,0 +1,288 @@
+# shellcheck shell=bash
+# Shared helpers for network-namespace topologies (scripts/demo.sh,
+# tests/e2e/*.sh). Source it from bash; needs root.
+#
+#   source scripts/lib/netns.sh
+#   netns_init            # unique suffix, work dir, cleanup trap
+#   topo_route_create     # h1 <-> gw <-> h2 (see below)
+#   ...
+#
+# Everything created here is named with $NETNS_ID (which includes $$) and is
+# removed by netns_cleanup, which runs from an EXIT/INT/TERM trap even when
+# the caller fails half-way. Every wait is bounded.
+#
+# Addresses: only 198.18.0.0/15, 192.0.2.0/24, 198.51.100.0/24,
+# 203.0.113.0/24 and 2001:db8::/32 are ever used.
+
+NETNS_ID=""             # e.g. eg12345: prefix of every name we create
+NETNS_WORKDIR=""        # private temp dir (configs, logs, sockets)
+NETNS_NAMESPACES=()     # namespaces to delete
+NETNS_LINKS=()          # root-namespace links to delete (if still there)
+NETNS_PIDS=()           # background processes to stop
+NETNS_DPDK_PREFIXES=()  # EAL --file-prefix values to remove from /var/run/dpdk
+NETNS_KEEP_WORKDIR=${NETNS_KEEP_WORKDIR:-0}
+
+# netns_log MSG...: progress on stderr (keeps stdout clean for TAP).
+netns_log() { printf '%s\n' "$*" >&2; }
+
+# netns_init [TAG]: pick unique names, make the work dir, install the trap.
+netns_init() {
+	local tag=${1:-eg}
+	if [ "$(id -u)" -ne 0 ]; then
+		netns_log "error: must run as root (network namespaces, veths)"
+		return 1
+	fi
+	NETNS_ID="${tag}$$"
+	NETNS_WORKDIR=$(mktemp -d "/tmp/${NETNS_ID}.XXXXXX") || return 1
+	trap 'netns_cleanup' EXIT
+	trap 'netns_cleanup; trap - INT; kill -INT $$' INT
+	trap 'netns_cleanup; trap - TERM; kill -TERM $$' TERM
+}
+
+# wait_for CMD TIMEOUT: run CMD (a shell string, eval'd) every 0.1 s until it
+# succeeds or TIMEOUT seconds (integer or decimal) have passed.
+wait_for() {
+	local cmd=$1 timeout=${2:-10}
+	local tries
+	tries=$(awk -v t="$timeout" 'BEGIN { printf "%d", t * 10 }')
+	[ "$tries" -ge 1 ] || tries=1
+	while [ "$tries" -gt 0 ]; do
+		if eval "$cmd" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+# wait_pid_exit PID TIMEOUT: wait (bounded) for a child of this shell to
+# exit; sets WAIT_STATUS to its exit status. Returns 1 on timeout.
+WAIT_STATUS=""
+wait_pid_exit() {
+	local pid=$1 timeout=${2:-10}
+	WAIT_STATUS=""
+	if ! wait_for "! kill -0 $pid" "$timeout"; then
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the callers
+	WAIT_STATUS=$?
+	return 0
+}
+
+# nsx NS CMD...: run CMD in namespace NS.
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ns_create NAME: create namespace NAME (already unique), loopback up.
+ns_create() {
+	local ns=$1
+	ip netns add "$ns" || return 1
+	NETNS_NAMESPACES+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+# offloads_off NS IF: AF_PACKET on a veth would otherwise see unfinished
+# checksums and GSO super-frames.
+offloads_off() {
+	nsx "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || {
+		netns_log "error: ethtool -K $2 (in $1) failed"
+		return 1
+	}
+}
+
+# veth_create IF_A NS_A IF_B NS_B: a veth pair, one end in each namespace,
+# offloads off on both ends; links left down (see links_up).
+veth_create() {
+	local a=$1 nsa=$2 b=$3 nsb=$4
+	ip link add "$a" type veth peer name "$b" || return 1
+	NETNS_LINKS+=("$a" "$b")
+	ip link set "$a" netns "$nsa" || return 1
+	ip link set "$b" netns "$nsb" || return 1
+	offloads_off "$nsa" "$a" || return 1
+	offloads_off "$nsb" "$b" || return 1
+}
+
+# link_up NS IF
+link_up() { ip -n "$1" link set "$2" up; }
+
+# bg_run PIDVAR LOGFILE CMD...: start CMD in the background (stdin from
+# /dev/null, stdout+stderr to LOGFILE), remember its pid for cleanup.
+bg_run() {
+	local __var=$1 log=$2
+	shift 2
+	"$@" </dev/null >"$log" 2>&1 &
+	local __pid=$!
+	NETNS_PIDS+=("$__pid")
+	printf -v "$__var" '%s' "$__pid"
+}
+
+# dpdk_prefix_register PREFIX: remove /var/run/dpdk/PREFIX on cleanup.
+dpdk_prefix_register() { NETNS_DPDK_PREFIXES+=("$1"); }
+
+# stop_pid PID [TIMEOUT]: TERM, then KILL after TIMEOUT seconds.
+stop_pid() {
+	local pid=$1 timeout=${2:-5}
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_for "! kill -0 $pid" "$timeout"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait_for "! kill -0 $pid" 2
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# netns_cleanup: idempotent; safe to call from the trap at any point.
+netns_cleanup() {
+	local rc=$? pid ns l p
+	trap - EXIT
+	for pid in "${NETNS_PIDS[@]}"; do
+		stop_pid "$pid" 5
+	done
+	NETNS_PIDS=()
+	for ns in "${NETNS_NAMESPACES[@]}"; do
+		# Anything else still running inside one of our namespaces.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	for ns in "${NETNS_NAMESPACES[@]}"; do
+		wait_for "[ -z \"\$(ip netns pids $ns 2>/dev/null)\" ]" 3
+		ip netns del "$ns" 2>/dev/null
+	done
+	NETNS_NAMESPACES=()
+	for l in "${NETNS_LINKS[@]}"; do
+		ip link del "$l" >/dev/null 2>&1
+	done
+	NETNS_LINKS=()
+	for p in "${NETNS_DPDK_PREFIXES[@]}"; do
+		[ -n "$p" ] && rm -rf "/var/run/dpdk/$p"
+	done
+	NETNS_DPDK_PREFIXES=()
+	if [ -n "$NETNS_WORKDIR" ] && [ -d "$NETNS_WORKDIR" ]; then
+		if [ "$NETNS_KEEP_WORKDIR" = 1 ]; then
+			netns_log "kept work dir: $NETNS_WORKDIR"
+		else
+			rm -rf "$NETNS_WORKDIR"
+		fi
+	fi
+	NETNS_WORKDIR=""
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
+# The routing topology used by the demo and tests/e2e/route.sh:
+#
+#   h1 [H1_IF] ---- [GW_LAN] gw [GW_WAN] ---- [H2_IF] h2
+#   198.18.1.2/24     lan: 198.18.1.1/24     wan: 198.18.2.1/24     198.18.2.2/24
+#   2001:db8:1::2/64      2001:db8:1::1/64       2001:db8:2::1/64   2001:db8:2::2/64
+#
+# MODE=espgate: gw's veths carry no kernel addresses and no IPv6; espgate
+#   runs in gw with net_af_packet ports on them.
+# MODE=kernel: stand-in: gw's kernel forwards (addresses on its veths,
+#   forwarding on). For developing the plumbing without espgate.
+
+topo_route_create() {
+	local mode=${1:-espgate}
+	NS_H1="${NETNS_ID}-h1"
+	NS_GW="${NETNS_ID}-gw"
+	NS_H2="${NETNS_ID}-h2"
+	H1_IF="${NETNS_ID}a"      # in h1
+	GW_LAN="${NETNS_ID}b"     # in gw, towards h1
+	GW_WAN="${NETNS_ID}c"     # in gw, towards h2
+	H2_IF="${NETNS_ID}d"      # in h2
+	H1_V4=198.18.1.2 H1_V6=2001:db8:1::2
+	H2_V4=198.18.2.2 H2_V6=2001:db8:2::2
+	GW_LAN_V4=198.18.1.1 GW_LAN_V6=2001:db8:1::1
+	GW_WAN_V4=198.18.2.1 GW_WAN_V6=2001:db8:2::1
+
+	ns_create "$NS_H1" && ns_create "$NS_GW" && ns_create "$NS_H2" || return 1
+	veth_create "$H1_IF" "$NS_H1" "$GW_LAN" "$NS_GW" || return 1
+	veth_create "$GW_WAN" "$NS_GW" "$H2_IF" "$NS_H2" || return 1
+
+	# In espgate mode the gw ends never speak IPv6 on their own (no DAD,
+	# RS or MLD from gw's kernel): disable it before the links come up.
+	case $mode in
+	espgate)
+		nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=0 || return 1
+		nsx "$NS_GW" sysctl -qw "net.ipv6.conf.$GW_LAN.disable_ipv6=1" || return 1
+		nsx "$NS_GW" sysctl -qw "net.ipv6.conf.$GW_WAN.disable_ipv6=1" || return 1
+		;;
+	kernel)
+		nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1 || return 1
+		nsx "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+		;;
+	*)
+		netns_log "error: unknown topology mode '$mode'"
+		return 1
+		;;
+	esac
+	link_up "$NS_H1" "$H1_IF" && link_up "$NS_GW" "$GW_LAN" &&
+		link_up "$NS_GW" "$GW_WAN" && link_up "$NS_H2" "$H2_IF" || return 1
+
+	if [ "$mode" = kernel ]; then
+		ip -n "$NS_GW" addr add "$GW_LAN_V4/24" dev "$GW_LAN" || return 1
+		ip -n "$NS_GW" -6 addr add "$GW_LAN_V6/64" dev "$GW_LAN" nodad || return 1
+		ip -n "$NS_GW" addr add "$GW_WAN_V4/24" dev "$GW_WAN" || return 1
+		ip -n "$NS_GW" -6 addr add "$GW_WAN_V6/64" dev "$GW_WAN" nodad || return 1
+	fi
+
+	# Hosts: addresses (no DAD: usable at once) and default routes.
+	ip -n "$NS_H1" addr add "$H1_V4/24" dev "$H1_IF" || return 1
+	ip -n "$NS_H1" -6 addr add "$H1_V6/64" dev "$H1_IF" nodad || return 1
+	ip -n "$NS_H1" route add default via "$GW_LAN_V4" || return 1
+	ip -n "$NS_H1" -6 route add default via "$GW_LAN_V6" || return 1
+	ip -n "$NS_H2" addr add "$H2_V4/24" dev "$H2_IF" || return 1
+	ip -n "$NS_H2" -6 addr add "$H2_V6/64" dev "$H2_IF" nodad || return 1
+	ip -n "$NS_H2" route add default via "$GW_WAN_V4" || return 1
+	ip -n "$NS_H2" -6 route add default via "$GW_WAN_V6" || return 1
+}
+
+# topo_route_config FILE [LOG_LEVEL]: espgate's configuration for the
+# routing topology (sets ESPGATE_SOCK and ESPGATE_PREFIX).
+topo_route_config() {
+	local file=$1 level=${2:-info}
+	ESPGATE_SOCK="$NETNS_WORKDIR/espgate.sock"
+	ESPGATE_PREFIX="${NETNS_ID}-eal"
+	dpdk_prefix_register "$ESPGATE_PREFIX"
+	cat >"$file" <<EOF
+{
+  "eal": ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "$ESPGATE_PREFIX"],
+  "lcores": {"control": 0, "workers": [1]},
+  "control": {"socket": "$ESPGATE_SOCK"},
+  "log": {"level": "$level"},
+  "ports": [
+    {"name": "lan", "device": "net_af_packet0,iface=$GW_LAN", "role": "protected",
+     "addresses": ["$GW_LAN_V4/24", "$GW_LAN_V6/64"]},
+    {"name": "wan", "device": "net_af_packet1,iface=$GW_WAN", "role": "unprotected",
+     "addresses": ["$GW_WAN_V4/24", "$GW_WAN_V6/64"]}
+  ]
+}
+EOF
+}
+
+# espgate_start BUILD CONFIG LOG: start espgate in gw (pid in ESPGATE_PID)
+# and wait (bounded) until `espgatectl status` answers.
+espgate_start() {
+	local build=$1 config=$2 log=$3 timeout=${4:-30}
+	bg_run ESPGATE_PID "$log" ip netns exec "$NS_GW" "$build/app/espgate" --config "$config"
+	wait_for "! kill -0 $ESPGATE_PID || '$build/app/espgatectl' --socket '$ESPGATE_SOCK' status" "$timeout" &&
+		kill -0 "$ESPGATE_PID" 2>/dev/null &&
+		"$build/app/espgatectl" --socket "$ESPGATE_SOCK" status >/dev/null 2>&1
+}
+
+# json_get FILE EXPR: evaluate a Python expression over the JSON document
+# `d` read from FILE ("-" for stdin); prints the result.
+json_get() {
+	/usr/bin/python3 -c '
+import json, sys
+src = sys.argv[1]
+d = json.load(sys.stdin if src == "-" else open(src))
+print(eval("(" + sys.argv[2] + "\n)", {"d": d}))
+' "$1" "$2"
+}
