@@ -396,10 +396,7 @@ static void on_unresolved(struct app *app, struct rte_mbuf *m)
 
 static void on_too_big(struct app *app, struct rte_mbuf *m)
 {
-	unsigned out = dp_punt_arg(m);
-	uint16_t mtu = app->dp.ports[out < app->dp.n_ports ? out : 0].pt_if.mtu;
-
-	icmp_error_mbuf(app, m, &ICMP_TOO_BIG, mtu);
+	icmp_error_mbuf(app, m, &ICMP_TOO_BIG, dp_punt_arg(m));
 }
 
 static void handle_punt(struct app *app, struct rte_mbuf *m)

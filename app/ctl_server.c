@@ -166,6 +166,8 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 		reply = ctl_ports_json(app);
 	else if (strcmp(cmd, "stats") == 0)
 		reply = ctl_stats_json(app);
+	else if (strcmp(cmd, "sas") == 0)
+		reply = ctl_sas_json(app);
 	else if (strcmp(cmd, "counters") == 0)
 		reply = ctl_counters_help_json();
 	else

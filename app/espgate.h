@@ -39,6 +39,7 @@ struct app {
 	struct dp dp;
 	struct ctl_state ctl;
 	struct dp_worker_arg *wargs;
+	struct esp_engine *engine; /* the control lcore's, for key expansion */
 	uint64_t start_tsc;
 	int ctl_fd;
 };
@@ -61,6 +62,12 @@ void ctl_server_close(struct app *app);
 json_t *ctl_status_json(const struct app *app);
 json_t *ctl_ports_json(const struct app *app);
 json_t *ctl_stats_json(const struct app *app);
+
+/* sas.c */
+int sas_init(struct app *app);
+void sas_fini(struct app *app);
+unsigned sas_poll_events(struct app *app);
+json_t *ctl_sas_json(const struct app *app);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

@@ -27,6 +27,7 @@ static void usage(FILE *out)
 		"  status    state, uptime, workers, ports\n"
 		"  ports     ports with roles, addresses, MACs and links\n"
 		"  stats     counters per port, per worker and of the control lcore\n"
+		"  sas       security associations with their counters\n"
 		"  counters  what every counter means\n"
 		"the socket defaults to $ESPGATE_SOCKET or " DEFAULT_SOCKET "\n");
 }
@@ -159,6 +160,38 @@ static void print_stats(json_t *r)
 	       (long long)geti(p, "drops"));
 }
 
+static json_int_t drops_sum(json_t *drops)
+{
+	const char *key;
+	json_t *v;
+	json_int_t sum = 0;
+
+	json_object_foreach(drops, key, v)
+		sum += json_integer_value(v);
+	return sum;
+}
+
+static void print_sas(json_t *r)
+{
+	size_t i;
+	json_t *sa;
+
+	printf("%-5s %-16s %-3s %-10s %-9s %-22s %-33s %12s %14s %8s\n", "ID", "NAME", "DIR",
+	       "SPI", "MODE", "ALGORITHM", "OUTER", "PACKETS", "BYTES", "DROPS");
+	json_array_foreach(json_object_get(r, "sas"), i, sa) {
+		char outer[96];
+
+		snprintf(outer, sizeof(outer), "%s>%s%s", gets_(sa, "src"), gets_(sa, "dst"),
+			 json_object_get(sa, "udp_encap") ? " udp" : "");
+		printf("%-5lld %-16s %-3s %-10s %-9s %-22s %-33s %12lld %14lld %8lld\n",
+		       (long long)geti(sa, "id"), gets_(sa, "name"), gets_(sa, "direction"),
+		       gets_(sa, "spi"), gets_(sa, "mode"), gets_(sa, "algorithm"), outer,
+		       (long long)geti(sa, "packets"), (long long)geti(sa, "bytes"),
+		       (long long)drops_sum(json_object_get(sa, "drops")));
+		print_counters("      drop ", json_object_get(sa, "drops"));
+	}
+}
+
 static void print_help(json_t *r)
 {
 	const char *key;
@@ -190,6 +223,8 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_ports(r);
 	else if (strcmp(cmd, "stats") == 0)
 		print_stats(r);
+	else if (strcmp(cmd, "sas") == 0)
+		print_sas(r);
 	else
 		print_help(r);
 	json_decref(r);
@@ -204,7 +239,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const cmds[] = { "status", "ports", "stats", "counters" };
+	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters" };
 	const char *path = getenv("ESPGATE_SOCKET"), *cmd;
 	int c, as_json = 0, known = 0, rc;
 	char *reply;

@@ -192,6 +192,8 @@ static int app_start(struct app *app)
 		return rc;
 	}
 	if (rc == 0)
+		rc = sas_init(app);
+	if (rc == 0)
 		rc = control_init(app);
 	if (rc == 0)
 		rc = ctl_server_open(app);
@@ -224,7 +226,8 @@ static void run_control(struct app *app)
 	       app->dp.n_ports);
 	while (!g_signal) {
 		/* Idle: sleep in poll() on the control socket rather than spin. */
-		ctl_server_poll(app, control_poll(app) ? 0 : 1);
+		unsigned busy = control_poll(app) + sas_poll_events(app);
+		ctl_server_poll(app, busy ? 0 : 1);
 	}
 	EG_LOG(INFO, "signal %d: stopping", (int)g_signal);
 }
@@ -237,6 +240,7 @@ static void app_stop(struct app *app)
 	rte_eal_mp_wait_lcore();
 	ctl_server_close(app);
 	control_fini(app);
+	sas_fini(app);
 	ports_close(app);
 	if (app->dp.pool) {
 		in_use = rte_mempool_in_use_count(app->dp.pool);

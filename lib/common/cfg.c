@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -111,18 +112,40 @@ static int nomem(struct cfg_ctx *c)
 	return -ENOMEM;
 }
 
+/* jansson quotes the token it stopped at: "unexpected newline near
+ * '"0011223344'". When that token is a hex string it may be key material
+ * (sas[].enc_key, integ_key), which is never printed. */
+static void hide_hex_token(char *msg)
+{
+	char *near = strstr(msg, " near '\"");
+	const char *s;
+	size_t n = 0;
+
+	if (!near)
+		return;
+	s = near + 7;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	while (isxdigit((unsigned char)s[n]))
+		n++;
+	if (n >= 8)
+		strcpy(near, " in a hex string (not shown)");
+}
+
 /* jansson's own errors: syntax, and duplicate keys, which we point at the
  * start of the second occurrence and name by path. */
 static int syntax_err(struct cfg_ctx *c, const json_error_t *je)
 {
 	struct json_pos pos = { je->line > 0 ? (unsigned)je->line : 0,
 				je->column > 0 ? (unsigned)je->column : 0 };
-	char path[CFG_PATH_STRLEN];
+	char path[CFG_PATH_STRLEN], text[JSON_ERROR_TEXT_LENGTH + 32];
 
 	if (json_error_code(je) == json_error_duplicate_key &&
 	    json_pos_key_path_at(c->text, c->len, &pos, path, sizeof(path)))
 		return err_at_pos(c, pos, path, "duplicate key");
-	return err_at_pos(c, pos, "$", "%s", je->text);
+	snprintf(text, sizeof(text), "%s", je->text);
+	hide_hex_token(text);
+	return err_at_pos(c, pos, "$", "%s", text);
 }
 
 /* Types and members. */
@@ -892,25 +915,33 @@ static bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->len == b->len && ip_addr_equal(&a->addr, &b->addr);
 }
 
+/* A prefix naming a network (routes, selectors): host bits clear. */
+static int parse_network(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *v, struct ip_prefix *out)
+{
+	char s[IP_PREFIX_STRLEN];
+	struct ip_prefix net;
+	int rc = parse_prefix(c, p, v, out);
+
+	if (rc || ip_prefix_is_network(out))
+		return rc;
+	net = ip_prefix_network(out);
+	ip_prefix_format(&net, s, sizeof(s));
+	return cfg_err(c, p, AT_VALUE,
+		       "host bits are set in \"%s\"; did you mean %s?",
+		       json_string_value(v), s);
+}
+
 static int parse_route_prefix(struct cfg_ctx *c, const struct json_path *p,
 			      json_t *obj, struct cfg_route *r)
 {
 	struct json_path pp = json_path_key(p, "prefix");
-	char s[IP_PREFIX_STRLEN];
-	struct ip_prefix net;
 	json_t *v;
 	int rc;
 
 	if ((rc = member(c, &pp, obj, JSON_STRING, true, &v)) ||
-	    (rc = parse_prefix(c, &pp, v, &r->prefix)))
+	    (rc = parse_network(c, &pp, v, &r->prefix)))
 		return rc;
-	if (!ip_prefix_is_network(&r->prefix)) {
-		net = ip_prefix_network(&r->prefix);
-		ip_prefix_format(&net, s, sizeof(s));
-		return cfg_err(c, &pp, AT_VALUE,
-			       "host bits are set in \"%s\"; did you mean %s?",
-			       json_string_value(v), s);
-	}
 	for (unsigned i = 0; i < c->cfg->n_routes; i++)
 		if (prefix_equal(&c->cfg->routes[i].prefix, &r->prefix))
 			return cfg_err(c, &pp, AT_VALUE,
@@ -1043,13 +1074,912 @@ static int parse_neighbors(struct cfg_ctx *c, json_t *root)
 	return 0;
 }
 
+/* ipsec */
+
+#define IKE_PORT 500   /* RFC 7296 §2 */
+#define NATT_PORT 4500 /* RFC 3948 */
+
+static const char *const unmatched_names[] = { "bypass", "discard", NULL };
+
+static const char *family_name(uint8_t family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+static void format_natt_ports(const struct cfg *cfg, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->n_natt_ports && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%u", i ? ", " : "",
+				 cfg->natt_ports[i]);
+		if (n > 0)
+			used += (size_t)n;
+	}
+}
+
+static int parse_natt_ports(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *arr)
+{
+	struct cfg *cfg = c->cfg;
+	size_t n = json_array_size(arr);
+	unsigned port;
+	int rc;
+
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE,
+			       "at least one port needed (leave natt_ports out for [4500])");
+	if (n > CFG_MAX_NATT_PORTS)
+		return cfg_err(c, p, AT_VALUE, "at most %u ports",
+			       CFG_MAX_NATT_PORTS);
+	cfg->n_natt_ports = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		if ((rc = get_uint(c, &pi, json_array_get(arr, i), 1, 65535,
+				   &port)))
+			return rc;
+		if (port == IKE_PORT)
+			return cfg_err(c, &pi, AT_VALUE,
+				       "500 is IKE's port (RFC 7296); ESP-in-UDP arrives on a port of its own, normally 4500 (RFC 3948)");
+		for (unsigned j = 0; j < cfg->n_natt_ports; j++)
+			if (cfg->natt_ports[j] == port)
+				return cfg_err(c, &pi, AT_VALUE,
+					       "port %u is listed twice (also ipsec.natt_ports[%u])",
+					       port, j);
+		cfg->natt_ports[cfg->n_natt_ports++] = (uint16_t)port;
+	}
+	return 0;
+}
+
+static int parse_ipsec(struct cfg_ctx *c, json_t *root)
+{
+	static const char *const keys[] = { "natt_ports", "unmatched", NULL };
+	struct json_path p = json_path_key(NULL, "ipsec");
+	struct json_path pn = json_path_key(&p, "natt_ports");
+	struct json_path pu = json_path_key(&p, "unmatched");
+	json_t *obj, *v;
+	int rc, idx;
+
+	c->cfg->natt_ports[0] = NATT_PORT;
+	c->cfg->n_natt_ports = 1;
+	c->cfg->unmatched_discard = false;
+	if ((rc = member(c, &p, root, JSON_OBJECT, false, &obj)) || !obj ||
+	    (rc = known_keys(c, &p, obj, keys)) ||
+	    (rc = member(c, &pn, obj, JSON_ARRAY, false, &v)))
+		return rc;
+	if (v && (rc = parse_natt_ports(c, &pn, v)))
+		return rc;
+	if ((rc = member(c, &pu, obj, JSON_STRING, false, &v)) || !v ||
+	    (rc = one_of(c, &pu, v, unmatched_names, &idx)))
+		return rc;
+	c->cfg->unmatched_discard = idx == 1;
+	return 0;
+}
+
+/* sas */
+
+static const char *const dir_names[] = {
+	[CFG_SA_IN] = "in",
+	[CFG_SA_OUT] = "out",
+	NULL,
+};
+
+static const char *const mode_names[] = {
+	[CFG_SA_TUNNEL] = "tunnel",
+	[CFG_SA_TRANSPORT] = "transport",
+	NULL,
+};
+
+static const char *const df_names[] = {
+	[CFG_DF_COPY] = "copy",
+	[CFG_DF_SET] = "set",
+	[CFG_DF_CLEAR] = "clear",
+	NULL,
+};
+
+/* Key lengths are those of the keying material: an AEAD's takes the
+ * 4-byte salt after the key (RFC 4106 §8.1, RFC 7634 §2). */
+static const char *const enc_names[] = {
+	"aes128gcm16", "aes256gcm16", "aes128", "aes256", "chacha20poly1305",
+	"null", NULL,
+};
+static const struct {
+	uint8_t key_len;
+	bool aead;
+	const char *key; /* what the key is made of, for messages */
+} enc_algs[] = {
+	{ 20, true, "16-byte key + 4-byte salt" },
+	{ 36, true, "32-byte key + 4-byte salt" },
+	{ 16, false, "AES-128-CBC key" },
+	{ 32, false, "AES-256-CBC key" },
+	{ 36, true, "32-byte key + 4-byte salt" },
+	{ 0, false, NULL },
+};
+
+/* RFC 4868 §2.1.1: HMAC-SHA-2 keys as long as the hash output. */
+static const char *const integ_names[] = {
+	"sha1_96", "sha256_128", "sha384_192", "sha512_256", NULL,
+};
+static const uint8_t integ_key_lens[] = { 20, 32, 48, 64 };
+
+static const char *const proto_names[] = {
+	"any", "tcp", "udp", "icmp", "icmpv6", "sctp", NULL,
+};
+static const uint8_t proto_nums[] = { 0, 6, 17, 1, 58, 132 };
+
+#define PROTO_ICMP 1
+#define PROTO_ICMPV6 58
+
+static const char *proto_name(uint8_t proto)
+{
+	for (size_t i = 0; proto_names[i]; i++)
+		if (proto_nums[i] == proto)
+			return proto_names[i];
+	return NULL;
+}
+
+static bool proto_has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132;
+}
+
+static int expect_bool(struct cfg_ctx *c, const struct json_path *p,
+		       json_t *v)
+{
+	if (json_is_boolean(v))
+		return 0;
+	return cfg_err(c, p, AT_VALUE, "expected a boolean, got %s",
+		       type_name(json_typeof(v)));
+}
+
+static int find_sa(const struct cfg *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_sas; i++)
+		if (strcmp(cfg->sas[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int parse_sa_name(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path pn = json_path_key(p, "name");
+	const char *s;
+	json_t *v;
+	int rc, other;
+
+	if ((rc = member(c, &pn, obj, JSON_STRING, true, &v)))
+		return rc;
+	s = json_string_value(v);
+	if (!valid_port_name(s))
+		return cfg_err(c, &pn, AT_VALUE,
+			       "\"%.40s\" is not an SA name: 1 to %d of A-Z a-z 0-9 _ -",
+			       s, CFG_NAME_MAX - 1);
+	other = find_sa(c->cfg, s);
+	if (other >= 0)
+		return cfg_err(c, &pn, AT_VALUE,
+			       "duplicate SA name \"%s\" (also sas[%d].name)", s,
+			       other);
+	strcpy(sa->name, s);
+	return 0;
+}
+
+static unsigned hex_val(char x)
+{
+	return isdigit((unsigned char)x) ? (unsigned)(x - '0') :
+					   (unsigned)((x | 0x20) - 'a' + 10);
+}
+
+/* "0x" and hex digits; *too_big when the value does not fit 32 bits. */
+static bool parse_hex_u32(const char *s, uint32_t *out, bool *too_big)
+{
+	uint64_t n = 0;
+
+	*too_big = false;
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
+		return false;
+	for (s += 2; *s; s++) {
+		if (!isxdigit((unsigned char)*s))
+			return false;
+		n = n * 16 + hex_val(*s);
+		if (n > UINT32_MAX) {
+			*too_big = true;
+			n = UINT32_MAX;
+		}
+	}
+	*out = (uint32_t)n;
+	return true;
+}
+
+/* RFC 4303 §2.1: 0 is invalid, 1..255 are reserved by IANA. */
+static int parse_sa_spi(struct cfg_ctx *c, const struct json_path *p,
+			json_t *obj, struct cfg_sa *sa)
+{
+	static const char range[] =
+		"out of range 256..4294967295 (0x100..0xffffffff): 0 is invalid and 1..255 are reserved (RFC 4303)";
+	struct json_path ps = json_path_key(p, "spi");
+	json_t *v = json_object_get(obj, "spi");
+	json_int_t n;
+	uint32_t x;
+	bool too_big;
+
+	if (!v)
+		return cfg_err(c, &ps, AT_PARENT, "missing required key");
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		if (n < 256 || n > UINT32_MAX)
+			return cfg_err(c, &ps, AT_VALUE,
+				       "%" JSON_INTEGER_FORMAT " is %s", n,
+				       range);
+		sa->spi = (uint32_t)n;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return cfg_err(c, &ps, AT_VALUE,
+			       "expected an integer or a hex string (\"0x...\"), got %s",
+			       type_name(json_typeof(v)));
+	if (!parse_hex_u32(json_string_value(v), &x, &too_big))
+		return cfg_err(c, &ps, AT_VALUE,
+			       "\"%.20s\" is not a hex SPI: expected \"0x\" followed by hex digits, or an integer",
+			       json_string_value(v));
+	if (too_big || x < 256)
+		return cfg_err(c, &ps, AT_VALUE, "\"%.20s\" is %s",
+			       json_string_value(v), range);
+	sa->spi = x;
+	return 0;
+}
+
+static int parse_sa_enums(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path pd = json_path_key(p, "direction");
+	struct json_path pm = json_path_key(p, "mode");
+	json_t *v;
+	int rc, idx;
+
+	if ((rc = member(c, &pd, obj, JSON_STRING, true, &v)) ||
+	    (rc = one_of(c, &pd, v, dir_names, &idx)))
+		return rc;
+	sa->dir = (enum cfg_sa_dir)idx;
+	sa->mode = CFG_SA_TUNNEL;
+	if ((rc = member(c, &pm, obj, JSON_STRING, false, &v)) || !v ||
+	    (rc = one_of(c, &pm, v, mode_names, &idx)))
+		return rc;
+	sa->mode = (enum cfg_sa_mode)idx;
+	return 0;
+}
+
+/* The unprotected ports' addresses of a family, for a hint. */
+static void list_unprotected(const struct cfg *cfg, uint8_t family,
+			     char *buf, size_t len)
+{
+	size_t used = 0;
+	char a[IP_ADDR_STRLEN];
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->n_ports; i++) {
+		const struct cfg_port *port = &cfg->ports[i];
+
+		if (port->role != CFG_ROLE_UNPROTECTED)
+			continue;
+		for (unsigned j = 0; j < port->n_addrs && used < len; j++) {
+			int n;
+
+			if (port->addrs[j].addr.family != family)
+				continue;
+			ip_addr_format(&port->addrs[j].addr, a, sizeof(a));
+			n = snprintf(buf + used, len - used, "%s%s (\"%s\")",
+				     used ? ", " : "", a, port->name);
+			if (n > 0)
+				used += (size_t)n;
+		}
+	}
+}
+
+/* Ours: out's src, in's dst; on an unprotected port, where ESP travels. */
+static int check_own_endpoint(struct cfg_ctx *c, const struct json_path *p,
+			      const struct cfg_sa *sa, const struct ip_addr *a)
+{
+	const struct cfg *cfg = c->cfg;
+	const char *which = sa->dir == CFG_SA_OUT ? "an outbound SA's src" :
+						    "an inbound SA's dst";
+	char s[IP_ADDR_STRLEN], list[256];
+	unsigned pi, ai;
+
+	ip_addr_format(a, s, sizeof(s));
+	if (find_own(cfg, a, &pi, &ai)) {
+		if (cfg->ports[pi].role == CFG_ROLE_UNPROTECTED)
+			return 0;
+		return cfg_err(c, p, AT_VALUE,
+			       "%s is an address of %s port \"%s\" (ports[%u].addresses[%u]); %s must be an address of an unprotected port",
+			       s, role_names[cfg->ports[pi].role],
+			       cfg->ports[pi].name, pi, ai, which);
+	}
+	list_unprotected(cfg, a->family, list, sizeof(list));
+	if (!list[0])
+		return cfg_err(c, p, AT_VALUE,
+			       "%s is not one of espgate's addresses; %s must be an address of an unprotected port, and no unprotected port has an %s address",
+			       s, which, family_name(a->family));
+	return cfg_err(c, p, AT_VALUE,
+		       "%s is not one of espgate's addresses; %s must be an address of an unprotected port: %s",
+		       s, which, list);
+}
+
+/* The peer: out's dst, in's src. */
+static int check_peer_endpoint(struct cfg_ctx *c, const struct json_path *p,
+			       const struct ip_addr *a)
+{
+	char s[IP_ADDR_STRLEN];
+	unsigned pi, ai;
+
+	if (!find_own(c->cfg, a, &pi, &ai))
+		return 0;
+	ip_addr_format(a, s, sizeof(s));
+	return cfg_err(c, p, AT_VALUE,
+		       "%s is espgate's own address (ports[%u].addresses[%u]); the peer's address must be another host's",
+		       s, pi, ai);
+}
+
+static int check_sa_unique(struct cfg_ctx *c, const struct json_path *p,
+			   const struct cfg_sa *sa)
+{
+	struct json_path ps = json_path_key(p, "spi");
+	char s[IP_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < c->cfg->n_sas; i++) {
+		const struct cfg_sa *o = &c->cfg->sas[i];
+
+		if (o->spi != sa->spi || o->dir != sa->dir ||
+		    !ip_addr_equal(&o->dst, &sa->dst))
+			continue;
+		ip_addr_format(&sa->dst, s, sizeof(s));
+		return cfg_err(c, &ps, AT_VALUE,
+			       "SPI 0x%08x is already used by %s SA \"%s\" (sas[%u]) to dst %s; (spi, direction, dst) must be unique",
+			       sa->spi, sa->dir == CFG_SA_IN ? "inbound" : "outbound",
+			       o->name, i, s);
+	}
+	return 0;
+}
+
+static int parse_sa_endpoints(struct cfg_ctx *c, const struct json_path *p,
+			      json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path ps = json_path_key(p, "src");
+	struct json_path pd = json_path_key(p, "dst");
+	bool out = sa->dir == CFG_SA_OUT;
+	json_t *v;
+	int rc;
+
+	if ((rc = member(c, &ps, obj, JSON_STRING, true, &v)) ||
+	    (rc = parse_addr(c, &ps, v, &sa->src)) ||
+	    (rc = member(c, &pd, obj, JSON_STRING, true, &v)) ||
+	    (rc = parse_addr(c, &pd, v, &sa->dst)))
+		return rc;
+	if (sa->dst.family != sa->src.family)
+		return cfg_err(c, &pd, AT_VALUE, "%s is %s but src is %s",
+			       json_string_value(v), family_name(sa->dst.family),
+			       family_name(sa->src.family));
+	if ((rc = check_own_endpoint(c, out ? &ps : &pd, sa,
+				     out ? &sa->src : &sa->dst)) ||
+	    (rc = check_peer_endpoint(c, out ? &pd : &ps,
+				      out ? &sa->dst : &sa->src)))
+		return rc;
+	sa->has_endpoints = true;
+	return check_sa_unique(c, p, sa);
+}
+
+/* Hex, either case, optional "0x", no separators; exactly want bytes.
+ * The messages say where and how long, never what. */
+static int parse_key(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		     unsigned want, const char *alg, const char *what,
+		     uint8_t *out, uint8_t *out_len)
+{
+	const char *s = json_string_value(v);
+	size_t skip = 0, n;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		skip = 2;
+	s += skip;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return cfg_err(c, p, AT_VALUE,
+				       "character %zu is not a hex digit; a key is %u bytes as %u hex digits, optionally after \"0x\", without separators",
+				       skip + i + 1, want, 2 * want);
+	if (n % 2)
+		return cfg_err(c, p, AT_VALUE,
+			       "odd number of hex digits (%zu); %s needs %u bytes (%u hex digits: %s)",
+			       n, alg, want, 2 * want, what);
+	if (n / 2 != want)
+		return cfg_err(c, p, AT_VALUE,
+			       "expected %u bytes (%u hex digits) for %s (%s), got %zu",
+			       want, 2 * want, alg, what, n / 2);
+	for (size_t i = 0; i < want; i++)
+		out[i] = (uint8_t)(hex_val(s[2 * i]) << 4 | hex_val(s[2 * i + 1]));
+	*out_len = (uint8_t)want;
+	return 0;
+}
+
+static int parse_sa_enc(struct cfg_ctx *c, const struct json_path *p,
+			json_t *obj, struct cfg_sa *sa, int *alg)
+{
+	struct json_path pe = json_path_key(p, "enc");
+	struct json_path pk = json_path_key(p, "enc_key");
+	json_t *v;
+	int rc;
+
+	if ((rc = member(c, &pe, obj, JSON_STRING, true, &v)) ||
+	    (rc = one_of(c, &pe, v, enc_names, alg)))
+		return rc;
+	strcpy(sa->enc, enc_names[*alg]);
+	if ((rc = member(c, &pk, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (enc_algs[*alg].key_len == 0)
+		return v ? cfg_err(c, &pk, AT_VALUE,
+				   "enc \"%s\" takes no key; remove enc_key",
+				   sa->enc) :
+			   0;
+	if (!v)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: enc \"%s\" needs %u bytes (%s)",
+			       sa->enc, enc_algs[*alg].key_len,
+			       enc_algs[*alg].key);
+	return parse_key(c, &pk, v, enc_algs[*alg].key_len, sa->enc,
+			 enc_algs[*alg].key, sa->enc_key, &sa->enc_key_len);
+}
+
+static int parse_sa_integ(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_sa *sa, int alg)
+{
+	struct json_path pi = json_path_key(p, "integ");
+	struct json_path pk = json_path_key(p, "integ_key");
+	char list[128];
+	json_t *v, *k;
+	int rc, idx;
+
+	if ((rc = member(c, &pi, obj, JSON_STRING, false, &v)) ||
+	    (rc = member(c, &pk, obj, JSON_STRING, false, &k)))
+		return rc;
+	if (enc_algs[alg].aead && (v || k))
+		return cfg_err(c, v ? &pi : &pk, AT_VALUE,
+			       "enc \"%s\" is an AEAD and authenticates by itself; integ and integ_key cannot be combined with it",
+			       sa->enc);
+	if (enc_algs[alg].aead)
+		return 0;
+	join_names(integ_names, list, sizeof(list));
+	if (!v)
+		return cfg_err(c, &pi, AT_PARENT,
+			       "missing required key: enc \"%s\" does not authenticate; add integ (one of %s)",
+			       sa->enc, list);
+	if ((rc = one_of(c, &pi, v, integ_names, &idx)))
+		return rc;
+	strcpy(sa->integ, integ_names[idx]);
+	if (!k)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: integ \"%s\" needs a %u-byte key",
+			       sa->integ, integ_key_lens[idx]);
+	return parse_key(c, &pk, k, integ_key_lens[idx], sa->integ, "HMAC key",
+			 sa->integ_key, &sa->integ_key_len);
+}
+
+static int parse_ts_proto(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *v, struct cfg_ts *ts)
+{
+	uint8_t family = ts->src.addr.family;
+	unsigned n;
+	int rc, idx;
+
+	if (json_is_integer(v)) {
+		if ((rc = get_uint(c, p, v, 0, 255, &n)))
+			return rc;
+		ts->proto = (uint8_t)n;
+	} else if (json_is_string(v)) {
+		if ((rc = one_of(c, p, v, proto_names, &idx)))
+			return rc;
+		ts->proto = proto_nums[idx];
+	} else {
+		return cfg_err(c, p, AT_VALUE,
+			       "expected an integer or a protocol name, got %s",
+			       type_name(json_typeof(v)));
+	}
+	if (ts->proto == PROTO_ICMP && family == AF_INET6)
+		return cfg_err(c, p, AT_VALUE,
+			       "ICMP (1) is IPv4's and the selector is IPv6; did you mean \"icmpv6\" (58)?");
+	if (ts->proto == PROTO_ICMPV6 && family == AF_INET)
+		return cfg_err(c, p, AT_VALUE,
+			       "ICMPv6 (58) is IPv6's and the selector is IPv4; did you mean \"icmp\" (1)?");
+	return 0;
+}
+
+/* Decimal 0..65535 without sign or leading zero; moves *s past it. */
+static bool parse_port_num(const char **s, unsigned *out)
+{
+	const char *d = *s;
+	unsigned n = 0;
+	size_t len = 0;
+
+	while (d[len] >= '0' && d[len] <= '9') {
+		n = n * 10 + (unsigned)(d[len] - '0');
+		if (++len > 5)
+			return false;
+	}
+	if (len == 0 || (len > 1 && d[0] == '0') || n > 65535)
+		return false;
+	*s = d + len;
+	*out = n;
+	return true;
+}
+
+/* An integer (one port) or "LO-HI"; only for protocols with ports. */
+static int parse_ts_ports(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, const struct cfg_ts *ts, uint16_t *lo,
+			  uint16_t *hi)
+{
+	json_t *v = json_object_get(obj, p->key);
+	const char *name = proto_name(ts->proto), *s;
+	unsigned a, b;
+	int rc;
+
+	*lo = 0;
+	*hi = 65535;
+	if (!v)
+		return 0;
+	if (!proto_has_ports(ts->proto))
+		return name ? cfg_err(c, p, AT_VALUE,
+				      "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is \"%s\" (%u)",
+				      name, ts->proto) :
+			      cfg_err(c, p, AT_VALUE,
+				      "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is %u",
+				      ts->proto);
+	if (json_is_integer(v)) {
+		if ((rc = get_uint(c, p, v, 0, 65535, &a)))
+			return rc;
+		*lo = *hi = (uint16_t)a;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return cfg_err(c, p, AT_VALUE,
+			       "expected an integer or a \"LO-HI\" string, got %s",
+			       type_name(json_typeof(v)));
+	s = json_string_value(v);
+	if (!parse_port_num(&s, &a) || *s++ != '-' ||
+	    !parse_port_num(&s, &b) || *s)
+		return cfg_err(c, p, AT_VALUE,
+			       "\"%.20s\" is not a port range: expected \"LO-HI\" (e.g. \"1000-2000\", each 0..65535) or an integer",
+			       json_string_value(v));
+	if (a > b)
+		return cfg_err(c, p, AT_VALUE,
+			       "range %u-%u is empty: the low port is above the high one",
+			       a, b);
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+/* Transport mode protects the endpoints' own traffic: the selector is
+ * theirs. */
+static int check_transport_ts(struct cfg_ctx *c, const struct json_path *p,
+			      const struct cfg_sa *sa)
+{
+	struct json_path ps = json_path_key(p, "src");
+	struct json_path pd = json_path_key(p, "dst");
+	char pre[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
+
+	if (sa->mode != CFG_SA_TRANSPORT)
+		return 0;
+	if (sa->ts.src.addr.family != sa->src.family)
+		return cfg_err(c, &ps, AT_VALUE,
+			       "transport mode: the selector is %s but src and dst are %s; only tunnel mode carries another family",
+			       family_name(sa->ts.src.addr.family),
+			       family_name(sa->src.family));
+	if (!ip_prefix_contains(&sa->ts.src, &sa->src)) {
+		ip_prefix_format(&sa->ts.src, pre, sizeof(pre));
+		ip_addr_format(&sa->src, a, sizeof(a));
+		return cfg_err(c, &ps, AT_VALUE,
+			       "transport mode: %s does not contain the SA's src %s; a transport SA carries only its endpoints' own traffic",
+			       pre, a);
+	}
+	if (!ip_prefix_contains(&sa->ts.dst, &sa->dst)) {
+		ip_prefix_format(&sa->ts.dst, pre, sizeof(pre));
+		ip_addr_format(&sa->dst, a, sizeof(a));
+		return cfg_err(c, &pd, AT_VALUE,
+			       "transport mode: %s does not contain the SA's dst %s; a transport SA carries only its endpoints' own traffic",
+			       pre, a);
+	}
+	return 0;
+}
+
+static int parse_sa_selector(struct cfg_ctx *c, const struct json_path *p,
+			     json_t *obj, struct cfg_sa *sa)
+{
+	static const char *const keys[] = {
+		"src", "dst", "proto", "sport", "dport", NULL,
+	};
+	struct json_path pt = json_path_key(p, "selector");
+	struct json_path ps = json_path_key(&pt, "src");
+	struct json_path pd = json_path_key(&pt, "dst");
+	struct json_path pp = json_path_key(&pt, "proto");
+	struct json_path psp = json_path_key(&pt, "sport");
+	struct json_path pdp = json_path_key(&pt, "dport");
+	struct cfg_ts *ts = &sa->ts;
+	json_t *sel, *v;
+	int rc;
+
+	if ((rc = member(c, &pt, obj, JSON_OBJECT, true, &sel)) ||
+	    (rc = known_keys(c, &pt, sel, keys)) ||
+	    (rc = member(c, &ps, sel, JSON_STRING, true, &v)) ||
+	    (rc = parse_network(c, &ps, v, &ts->src)) ||
+	    (rc = member(c, &pd, sel, JSON_STRING, true, &v)) ||
+	    (rc = parse_network(c, &pd, v, &ts->dst)))
+		return rc;
+	if (ts->dst.addr.family != ts->src.addr.family)
+		return cfg_err(c, &pd, AT_VALUE, "%s is %s but src is %s",
+			       json_string_value(v),
+			       family_name(ts->dst.addr.family),
+			       family_name(ts->src.addr.family));
+	ts->proto = 0;
+	v = json_object_get(sel, "proto");
+	if ((v && (rc = parse_ts_proto(c, &pp, v, ts))) ||
+	    (rc = parse_ts_ports(c, &psp, sel, ts, &ts->sport_lo,
+				 &ts->sport_hi)) ||
+	    (rc = parse_ts_ports(c, &pdp, sel, ts, &ts->dport_lo,
+				 &ts->dport_hi)))
+		return rc;
+	return check_transport_ts(c, &pt, sa);
+}
+
+/* RFC 4303 §3.4.3: the receiver's window; 0 turns the check off. */
+static int parse_sa_replay(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path pr = json_path_key(p, "replay_window");
+	struct json_path pe = json_path_key(p, "esn");
+	json_int_t n;
+	json_t *v;
+	int rc;
+
+	sa->replay_window = sa->dir == CFG_SA_IN ? 64 : 0;
+	if ((rc = member(c, &pr, obj, JSON_INTEGER, false, &v)))
+		return rc;
+	if (v && sa->dir == CFG_SA_OUT)
+		return cfg_err(c, &pr, AT_VALUE,
+			       "replay_window applies to inbound SAs only: the receiver checks sequence numbers");
+	if (v) {
+		n = json_integer_value(v);
+		if (n != 0 && (n < 64 || n > 4096))
+			return cfg_err(c, &pr, AT_VALUE,
+				       "%" JSON_INTEGER_FORMAT " is neither 0 (off) nor in 64..4096",
+				       n);
+		sa->replay_window = (uint32_t)n;
+	}
+	v = json_object_get(obj, "esn");
+	if (v && (rc = expect_bool(c, &pe, v)))
+		return rc;
+	sa->esn = v && json_is_true(v);
+	return 0;
+}
+
+/* RFC 3948: true for 4500/4500, or the ports. An inbound SA's packets
+ * arrive where espgate listens, so its dport is one of natt_ports. */
+static int parse_sa_encap(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_sa *sa)
+{
+	static const char *const keys[] = { "sport", "dport", NULL };
+	struct json_path pu = json_path_key(p, "udp_encap");
+	struct json_path ps = json_path_key(&pu, "sport");
+	struct json_path pd = json_path_key(&pu, "dport");
+	json_t *v = json_object_get(obj, "udp_encap"), *port;
+	char list[64];
+	unsigned n;
+	int rc;
+
+	sa->encap_sport = sa->encap_dport = NATT_PORT;
+	if (!v)
+		return 0;
+	if (json_is_boolean(v)) {
+		sa->udp_encap = json_is_true(v);
+	} else if (json_is_object(v)) {
+		sa->udp_encap = true;
+		if ((rc = known_keys(c, &pu, v, keys)) ||
+		    (rc = member(c, &ps, v, JSON_INTEGER, false, &port)) ||
+		    (port && (rc = get_uint(c, &ps, port, 1, 65535, &n))))
+			return rc;
+		if (port)
+			sa->encap_sport = (uint16_t)n;
+		if ((rc = member(c, &pd, v, JSON_INTEGER, false, &port)) ||
+		    (port && (rc = get_uint(c, &pd, port, 1, 65535, &n))))
+			return rc;
+		if (port)
+			sa->encap_dport = (uint16_t)n;
+	} else {
+		return cfg_err(c, &pu, AT_VALUE,
+			       "expected a boolean or an object, got %s",
+			       type_name(json_typeof(v)));
+	}
+	if (!sa->udp_encap || sa->dir != CFG_SA_IN)
+		return 0;
+	for (unsigned i = 0; i < c->cfg->n_natt_ports; i++)
+		if (c->cfg->natt_ports[i] == sa->encap_dport)
+			return 0;
+	format_natt_ports(c->cfg, list, sizeof(list));
+	return cfg_err(c, json_is_object(v) && json_object_get(v, "dport") ?
+			       &pd : &pu,
+		       AT_VALUE,
+		       "dport %u is not one of ipsec.natt_ports (%s): an inbound SA's ESP-in-UDP arrives where espgate listens",
+		       sa->encap_dport, list);
+}
+
+/* The outer header's DF bit: only an outbound tunnel builds one, and
+ * only IPv4 has the bit. */
+static int parse_sa_df(struct cfg_ctx *c, const struct json_path *p,
+		       json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path pd = json_path_key(p, "df");
+	json_t *v;
+	int rc, idx;
+
+	sa->df = CFG_DF_COPY;
+	if ((rc = member(c, &pd, obj, JSON_STRING, false, &v)) || !v)
+		return rc;
+	if (sa->dir == CFG_SA_IN)
+		return cfg_err(c, &pd, AT_VALUE,
+			       "df applies to outbound SAs only: it sets the DF bit of the outer header espgate builds");
+	if (sa->mode == CFG_SA_TRANSPORT)
+		return cfg_err(c, &pd, AT_VALUE,
+			       "df applies to tunnel mode only: a transport SA builds no outer header");
+	if (sa->src.family != AF_INET)
+		return cfg_err(c, &pd, AT_VALUE,
+			       "df applies to IPv4 tunnels only: the outer header is IPv6, which has no DF bit");
+	if ((rc = one_of(c, &pd, v, df_names, &idx)))
+		return rc;
+	sa->df = (enum cfg_df)idx;
+	return 0;
+}
+
+static int get_u64(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		   uint64_t *out)
+{
+	json_t *v;
+	int rc;
+
+	*out = 0;
+	if ((rc = member(c, p, obj, JSON_INTEGER, false, &v)) || !v)
+		return rc;
+	if (json_integer_value(v) < 0)
+		return cfg_err(c, p, AT_VALUE,
+			       "%" JSON_INTEGER_FORMAT " is negative; expected a count, 0 for no limit",
+			       json_integer_value(v));
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int check_soft_hard(struct cfg_ctx *c, const struct json_path *p,
+			   const char *hard_key, uint64_t soft, uint64_t hard)
+{
+	if (!soft || !hard || soft < hard)
+		return 0;
+	return cfg_err(c, p, AT_VALUE,
+		       "%llu is not below %s (%llu): the soft limit must come before the hard one",
+		       (unsigned long long)soft, hard_key,
+		       (unsigned long long)hard);
+}
+
+static int parse_sa_lifetime(struct cfg_ctx *c, const struct json_path *p,
+			     json_t *obj, struct cfg_sa *sa)
+{
+	static const char *const keys[] = {
+		"soft_bytes", "hard_bytes", "soft_packets", "hard_packets", NULL,
+	};
+	struct json_path pl = json_path_key(p, "lifetime");
+	struct json_path psb = json_path_key(&pl, "soft_bytes");
+	struct json_path phb = json_path_key(&pl, "hard_bytes");
+	struct json_path psp = json_path_key(&pl, "soft_packets");
+	struct json_path php = json_path_key(&pl, "hard_packets");
+	json_t *lt;
+	int rc;
+
+	if ((rc = member(c, &pl, obj, JSON_OBJECT, false, &lt)) || !lt ||
+	    (rc = known_keys(c, &pl, lt, keys)) ||
+	    (rc = get_u64(c, &psb, lt, &sa->soft_bytes)) ||
+	    (rc = get_u64(c, &phb, lt, &sa->hard_bytes)) ||
+	    (rc = get_u64(c, &psp, lt, &sa->soft_packets)) ||
+	    (rc = get_u64(c, &php, lt, &sa->hard_packets)) ||
+	    (rc = check_soft_hard(c, &psb, "hard_bytes", sa->soft_bytes,
+				  sa->hard_bytes)))
+		return rc;
+	return check_soft_hard(c, &psp, "hard_packets", sa->soft_packets,
+			       sa->hard_packets);
+}
+
+static int parse_sa_worker(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, struct cfg_sa *sa)
+{
+	struct json_path pw = json_path_key(p, "worker");
+	unsigned n = c->cfg->n_workers;
+	json_int_t w;
+	json_t *v;
+	int rc;
+
+	sa->worker = -1;
+	if ((rc = member(c, &pw, obj, JSON_INTEGER, false, &v)) || !v)
+		return rc;
+	w = json_integer_value(v);
+	if (w < 0 || w >= (json_int_t)n)
+		return cfg_err(c, &pw, AT_VALUE,
+			       "%" JSON_INTEGER_FORMAT " is out of range 0..%u: an index into lcores.workers, which has %u %s",
+			       w, n - 1, n, n == 1 ? "entry" : "entries");
+	sa->worker = (int)w;
+	return 0;
+}
+
+static int parse_sa(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		    struct cfg_sa *sa)
+{
+	static const char *const keys[] = {
+		"name", "spi", "direction", "mode", "src", "dst", "enc",
+		"enc_key", "integ", "integ_key", "selector", "replay_window",
+		"esn", "udp_encap", "df", "lifetime", "worker", NULL,
+	};
+	int rc, alg;
+
+	if ((rc = object(c, p, obj, keys)) ||
+	    (rc = parse_sa_name(c, p, obj, sa)) ||
+	    (rc = parse_sa_spi(c, p, obj, sa)) ||
+	    (rc = parse_sa_enums(c, p, obj, sa)) ||
+	    (rc = parse_sa_endpoints(c, p, obj, sa)) ||
+	    (rc = parse_sa_enc(c, p, obj, sa, &alg)) ||
+	    (rc = parse_sa_integ(c, p, obj, sa, alg)) ||
+	    (rc = parse_sa_selector(c, p, obj, sa)) ||
+	    (rc = parse_sa_replay(c, p, obj, sa)) ||
+	    (rc = parse_sa_encap(c, p, obj, sa)) ||
+	    (rc = parse_sa_df(c, p, obj, sa)) ||
+	    (rc = parse_sa_lifetime(c, p, obj, sa)) ||
+	    (rc = parse_sa_worker(c, p, obj, sa)))
+		return rc;
+	return 0;
+}
+
+static int parse_sas(struct cfg_ctx *c, json_t *root)
+{
+	struct json_path p = json_path_key(NULL, "sas");
+	json_t *arr;
+	size_t n;
+	int rc;
+
+	if ((rc = member(c, &p, root, JSON_ARRAY, false, &arr)) || !arr)
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0)
+		return 0;
+	if (n > CFG_MAX_SAS)
+		return cfg_err(c, &p, AT_VALUE, "at most %u SAs", CFG_MAX_SAS);
+	c->cfg->sas = calloc(n, sizeof(*c->cfg->sas));
+	if (!c->cfg->sas)
+		return nomem(c);
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(&p, i);
+		struct cfg_sa *sa = &c->cfg->sas[i];
+
+		rc = parse_sa(c, &pi, json_array_get(arr, i), sa);
+		if (rc) {
+			/* cfg_free wipes the n_sas complete ones */
+			explicit_bzero(sa, sizeof(*sa));
+			return rc;
+		}
+		c->cfg->n_sas++;
+	}
+	return 0;
+}
+
 /* Loading. */
 
 static int cfg_parse(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "lcores", "crypto", "control", "log",
-		"ports", "routes", "neighbors", NULL,
+		"ports", "routes", "neighbors", "ipsec", "sas", NULL,
 	};
 	int rc;
 
@@ -1057,7 +1987,8 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	    (rc = parse_lcores(c, root)) || (rc = parse_crypto(c, root)) ||
 	    (rc = parse_control(c, root)) || (rc = parse_log(c, root)) ||
 	    (rc = parse_ports(c, root)) || (rc = parse_routes(c, root)) ||
-	    (rc = parse_neighbors(c, root)))
+	    (rc = parse_neighbors(c, root)) || (rc = parse_ipsec(c, root)) ||
+	    (rc = parse_sas(c, root)))
 		return rc;
 	return 0;
 }
@@ -1146,6 +2077,7 @@ int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen)
 		return rc;
 	}
 	rc = cfg_load_buf(text, len, path, out, err, errlen);
+	explicit_bzero(text, len); /* keys */
 	free(text);
 	return rc;
 }
@@ -1158,6 +2090,9 @@ void cfg_free(struct cfg *cfg)
 		free(cfg->eal_args[i]);
 	free(cfg->routes);
 	free(cfg->neighbors);
+	if (cfg->sas) /* keys */
+		explicit_bzero(cfg->sas, cfg->n_sas * sizeof(*cfg->sas));
+	free(cfg->sas);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -61,6 +61,53 @@ enum cfg_crypto_engine {
 	CFG_ENGINE_CRYPTODEV,
 };
 
+
+/* ---- static (manually keyed) SAs, RFC 4301 §4.5 ---- */
+
+#define CFG_MAX_SAS (1u << 20)
+#define CFG_SA_KEY_MAX 68 /* ChaCha20 key + salt = 36; HMAC-SHA-512 = 64 */
+#define CFG_MAX_NATT_PORTS 4
+
+enum cfg_sa_dir { CFG_SA_IN, CFG_SA_OUT };
+enum cfg_sa_mode { CFG_SA_TUNNEL, CFG_SA_TRANSPORT };
+enum cfg_df { CFG_DF_COPY, CFG_DF_SET, CFG_DF_CLEAR };
+
+/* A traffic selector (RFC 4301 §4.4.1.1) as prefixes, protocol and port
+ * ranges; proto 0 is any, ports 0-65535 are any. */
+struct cfg_ts {
+	struct ip_prefix src;
+	struct ip_prefix dst;
+	uint8_t proto;
+	uint16_t sport_lo, sport_hi;
+	uint16_t dport_lo, dport_hi;
+};
+
+struct cfg_sa {
+	char name[CFG_NAME_MAX];
+	uint32_t spi;                /* > 255 (RFC 4303 §2.1) */
+	enum cfg_sa_dir dir;
+	enum cfg_sa_mode mode;
+	struct ip_addr src, dst;     /* outer endpoints (tunnel); for transport
+				      * the peer's address in dst (out) or ours (in)
+				      * may be left unset: has_endpoints false */
+	bool has_endpoints;
+	char enc[24];                /* "aes128gcm16", "aes256gcm16", "aes128", "aes256",
+				      * "chacha20poly1305", "null" */
+	uint8_t enc_key[CFG_SA_KEY_MAX]; /* AEAD: key || 4-byte salt (RFC 4106 §8.1) */
+	uint8_t enc_key_len;
+	char integ[24];              /* "", "sha1_96", "sha256_128", "sha384_192", "sha512_256" */
+	uint8_t integ_key[CFG_SA_KEY_MAX];
+	uint8_t integ_key_len;
+	struct cfg_ts ts;            /* out: what it protects; in: what it may carry */
+	uint32_t replay_window;      /* in: 0 (off) or 64..4096; default 64 */
+	bool esn;
+	bool udp_encap;              /* RFC 3948 */
+	uint16_t encap_sport, encap_dport; /* default 4500/4500 */
+	enum cfg_df df;              /* out, tunnel: default copy */
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
+	int worker;                  /* owner worker index, -1 = espgate picks */
+};
+
 struct cfg {
 	char *eal_args[CFG_MAX_EAL_ARGS];
 	unsigned n_eal_args;
@@ -80,6 +127,14 @@ struct cfg {
 
 	enum cfg_crypto_engine engine;
 	char crypto_device[CFG_DEVICE_MAX]; /* for CFG_ENGINE_CRYPTODEV */
+
+	struct cfg_sa *sas;
+	unsigned n_sas;
+	/* UDP ports on which ESP-in-UDP arrives (RFC 3948), default {4500}. */
+	uint16_t natt_ports[CFG_MAX_NATT_PORTS];
+	unsigned n_natt_ports;
+	/* What becomes of protected-side traffic no outbound SA covers. */
+	bool unmatched_discard;
 
 	char ctl_socket[CFG_PATH_MAX];
 	char log_level[16]; /* "error" .. "debug" */

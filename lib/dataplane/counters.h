@@ -15,6 +15,9 @@
 	X(forwarded, 0, "IP packets routed to another port or host") \
 	X(punted, 0, "frames handed to the control lcore (ARP, ND, for the box)") \
 	X(ctl_tx, 0, "frames sent for the control lcore") \
+	X(esp_in, 0, "ESP packets decrypted and forwarded") \
+	X(esp_out, 0, "packets encrypted into ESP and sent") \
+	X(handoff, 0, "packets handed to the worker that owns their SA") \
 	X(bad_l2, 1, "runt frame or unsupported ethertype") \
 	X(not_for_us, 1, "unicast frame to another MAC address") \
 	X(bad_ipv4, 1, "malformed IPv4 header, length or checksum") \
@@ -24,7 +27,13 @@
 	X(ttl_expired, 1, "TTL or hop limit reached zero (ICMP time exceeded sent)") \
 	X(too_big, 1, "larger than the egress MTU (ICMP too big sent)") \
 	X(punt_full, 1, "punt ring to the control lcore full") \
-	X(tx_full, 1, "port TX queue full")
+	X(tx_full, 1, "port TX queue full") \
+	X(unknown_spi, 1, "ESP for the box with no inbound SA for its SPI") \
+	X(no_sa, 1, "protected traffic no outbound SA covers (unmatched: discard)") \
+	X(natt_keepalive, 1, "NAT-T keepalives received (RFC 3948 §2.3)") \
+	X(esp_sa_drop, 1, "ESP packets dropped by their SA (see espgatectl sas)") \
+	X(handoff_full, 1, "handoff ring to the owner worker full") \
+	X(handoff_stale, 1, "handed-off packet whose SA was deleted meanwhile")
 
 /* name, is_drop, description */
 #define DP_CONTROL_COUNTERS(X) \
@@ -38,6 +47,8 @@
 	X(icmp_echo_replies, 0, "ICMP and ICMPv6 echo replies sent") \
 	X(icmp_errors_sent, 0, "ICMP errors sent (time exceeded, unreachable, too big)") \
 	X(held_sent, 0, "held packets sent once their next hop resolved") \
+	X(sa_soft_expired, 0, "SAs that reached their soft lifetime") \
+	X(sa_hard_expired, 0, "SAs that reached their hard lifetime") \
 	X(malformed, 1, "malformed ARP, ND or ICMP for the box") \
 	X(unhandled, 1, "frames for the box that no service takes") \
 	X(icmp_rate_limited, 1, "ICMP errors not sent because of the rate limit") \

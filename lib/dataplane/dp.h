@@ -20,11 +20,18 @@
 #include "l2l3.h"
 #include "neigh.h"
 #include "route.h"
+#include "sa.h"
+
+struct esp_engine;
+struct rte_rcu_qsbr;
 
 #define DP_BURST 32
 #define DP_PUNT_RING_SIZE 4096
 #define DP_CTL_TX_RING_SIZE 1024
 #define DP_MAX_NEIGH 4096
+#define DP_HANDOFF_RING_SIZE 2048
+#define DP_EVENT_RING_SIZE 4096
+#define DP_ESP_PENDING (2 * DP_BURST)
 
 /* Why a worker handed a frame to the control lcore (mbuf hash.fdir.hi). */
 enum dp_punt_reason {
@@ -33,7 +40,7 @@ enum dp_punt_reason {
 	DP_PUNT_NEIGH,    /* next hop not resolved; arg: the route's next hop */
 	DP_PUNT_TTL,      /* TTL / hop limit expired */
 	DP_PUNT_NO_ROUTE, /* no route */
-	DP_PUNT_TOO_BIG,  /* larger than the egress MTU; arg: egress port index */
+	DP_PUNT_TOO_BIG,  /* larger than the path allows; arg: the MTU to report */
 };
 
 struct dp_port {
@@ -53,11 +60,23 @@ struct dp_txbuf {
 	struct rte_mbuf *mb[DP_BURST];
 };
 
+/* Packets waiting for this worker's next crypto burst. */
+struct dp_esp_pending {
+	struct rte_mbuf *p_mb[DP_ESP_PENDING];
+	struct esp_sa *p_sa[DP_ESP_PENDING];
+	unsigned p_n;
+};
+
 struct dp_worker {
 	unsigned w_idx;
 	unsigned w_lcore;
 	uint64_t w_cnt[DP_W_MAX];
 	struct dp_txbuf w_tx[CFG_MAX_PORTS];
+	struct esp_engine *w_engine;
+	struct rte_ring *w_handoff; /* packets of SAs this worker owns */
+	uint16_t w_ip_id;
+	struct dp_esp_pending w_esp_in;
+	struct dp_esp_pending w_esp_out;
 } __rte_cache_aligned;
 
 struct dp {
@@ -70,6 +89,12 @@ struct dp {
 	struct dp_route *route;
 	struct dp_neigh_table *neigh;
 	struct rte_ring *punt; /* workers -> control lcore */
+	struct esp_sadb *sadb;
+	struct rte_rcu_qsbr *qs;
+	struct rte_ring *events; /* SA lifetime events -> control lcore */
+	uint16_t natt_ports[CFG_MAX_NATT_PORTS];
+	unsigned n_natt_ports;
+	bool unmatched_discard;
 	int stop;              /* set once, read with __atomic_load_n */
 };
 
@@ -103,5 +128,28 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 		     struct rte_mbuf **mb, uint16_t n);
 /* Sends what the worker buffered for every port. */
 void dp_worker_flush(struct dp *dp, struct dp_worker *w);
+
+/* worker.c, for the ESP path: routes m ([Ethernet][IP]) by nh and sends
+ * it. 'originated' packets (ESP the box built) skip the TTL check. */
+void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		uint64_t nh, bool originated);
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_worker_counter why);
+void dp_punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+	     enum dp_punt_reason why, uint32_t arg, enum dp_worker_counter counted_as);
+
+/* esp_path.c: true when the ESP path took m (queued, handed off or dropped). */
+bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		    uint64_t nh);
+bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		     uint64_t nh);
+/* Runs the pending crypto burst and sends what it produced. */
+void dp_esp_flush(struct dp *dp, struct dp_worker *w);
+/* Takes what other workers handed to this one. */
+void dp_esp_handoff_poll(struct dp *dp, struct dp_worker *w);
+/* Lifetime events: (id << 1 | hard) + 1 in the ring's pointer. */
+static inline void *dp_event_make(uint32_t sa_id, bool hard)
+{
+	return (void *)(uintptr_t)((((uint64_t)sa_id << 1) | hard) + 1);
+}
 
 #endif

@@ -15,6 +15,7 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #define ETH_HLEN ((uint32_t)sizeof(struct rte_ether_hdr))
 
@@ -24,20 +25,18 @@ enum dp_class {
 	DP_CLASS_IPV6,
 };
 
-static void drop(struct dp_worker *w, struct rte_mbuf *m,
-		 enum dp_worker_counter why)
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_worker_counter why)
 {
 	w->w_cnt[why]++;
 	rte_pktmbuf_free(m);
 }
 
-static void punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
-		 enum dp_punt_reason why, uint32_t arg,
-		 enum dp_worker_counter counted_as)
+void dp_punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+	     enum dp_punt_reason why, uint32_t arg, enum dp_worker_counter counted_as)
 {
 	dp_punt_mark(m, why, arg);
 	if (rte_ring_mp_enqueue(dp->punt, m) != 0) {
-		drop(w, m, DP_W_punt_full);
+		dp_drop(w, m, DP_W_punt_full);
 		return;
 	}
 	w->w_cnt[counted_as]++;
@@ -54,7 +53,7 @@ static void tx_flush_port(struct dp *dp, struct dp_worker *w, unsigned pidx)
 				b->mb, b->n);
 	w->w_cnt[DP_W_tx_packets] += sent;
 	for (uint16_t i = sent; i < b->n; i++)
-		drop(w, b->mb[i], DP_W_tx_full);
+		dp_drop(w, b->mb[i], DP_W_tx_full);
 	b->n = 0;
 }
 
@@ -115,12 +114,12 @@ static enum dp_class classify_ipv4(struct dp_worker *w, struct rte_mbuf *m,
 	*dst = rte_be_to_cpu_32(ip->dst_addr);
 	/* RFC 1812 §5.3.4: nothing received as link-layer broadcast is forwarded. */
 	if (!l2_unicast || martian4(rte_be_to_cpu_32(ip->src_addr), *dst)) {
-		drop(w, m, DP_W_martian);
+		dp_drop(w, m, DP_W_martian);
 		return DP_CLASS_DONE;
 	}
 	return DP_CLASS_IPV4;
 bad:
-	drop(w, m, DP_W_bad_ipv4);
+	dp_drop(w, m, DP_W_bad_ipv4);
 	return DP_CLASS_DONE;
 }
 
@@ -159,7 +158,7 @@ static enum dp_class classify_ipv6(struct dp *dp, struct dp_worker *w,
 	if (ip->dst_addr[0] == 0xff) {
 		if (ip->proto != IPPROTO_ICMPV6)
 			goto martian;
-		punt(dp, w, m, DP_PUNT_LOCAL, 0, DP_W_punted);
+		dp_punt(dp, w, m, DP_PUNT_LOCAL, 0, DP_W_punted);
 		return DP_CLASS_DONE;
 	}
 	if (ipv6_is_link_local(ip->dst_addr))
@@ -167,10 +166,10 @@ static enum dp_class classify_ipv6(struct dp *dp, struct dp_worker *w,
 	memcpy(dst, ip->dst_addr, 16);
 	return DP_CLASS_IPV6;
 bad:
-	drop(w, m, DP_W_bad_ipv6);
+	dp_drop(w, m, DP_W_bad_ipv6);
 	return DP_CLASS_DONE;
 martian:
-	drop(w, m, DP_W_martian);
+	dp_drop(w, m, DP_W_martian);
 	return DP_CLASS_DONE;
 }
 
@@ -182,14 +181,14 @@ static enum dp_class classify(struct dp *dp, struct dp_worker *w,
 	bool l2_unicast;
 
 	if (m->data_len < ETH_HLEN) {
-		drop(w, m, DP_W_bad_l2);
+		dp_drop(w, m, DP_W_bad_l2);
 		return DP_CLASS_DONE;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	l2_unicast = rte_is_unicast_ether_addr(&eth->dst_addr);
 	if (l2_unicast && memcmp(eth->dst_addr.addr_bytes,
 				 dp->ports[pidx].pt_if.mac, RTE_ETHER_ADDR_LEN)) {
-		drop(w, m, DP_W_not_for_us);
+		dp_drop(w, m, DP_W_not_for_us);
 		return DP_CLASS_DONE;
 	}
 	switch (rte_be_to_cpu_16(eth->ether_type)) {
@@ -198,10 +197,10 @@ static enum dp_class classify(struct dp *dp, struct dp_worker *w,
 	case RTE_ETHER_TYPE_IPV6:
 		return classify_ipv6(dp, w, m, dst6);
 	case RTE_ETHER_TYPE_ARP:
-		punt(dp, w, m, DP_PUNT_ARP, 0, DP_W_punted);
+		dp_punt(dp, w, m, DP_PUNT_ARP, 0, DP_W_punted);
 		return DP_CLASS_DONE;
 	default:
-		drop(w, m, DP_W_bad_l2);
+		dp_drop(w, m, DP_W_bad_l2);
 		return DP_CLASS_DONE;
 	}
 }
@@ -240,40 +239,40 @@ static void rewrite_eth(struct rte_mbuf *m, const struct dp_port *out,
 static int forward_decide(struct dp *dp, struct dp_worker *w,
 			  struct rte_mbuf *m, uint64_t nh, uint8_t family,
 			  const uint8_t *dst, uint8_t ttl, uint32_t ip_len,
-			  uint64_t *mac_word)
+			  bool originated, uint64_t *mac_word)
 {
 	unsigned out;
 
 	switch (dp_nh_kind(nh)) {
 	case DP_NH_NONE:
-		punt(dp, w, m, DP_PUNT_NO_ROUTE, 0, DP_W_no_route);
+		dp_punt(dp, w, m, DP_PUNT_NO_ROUTE, 0, DP_W_no_route);
 		return -1;
 	case DP_NH_LOCAL:
-		punt(dp, w, m, DP_PUNT_LOCAL, 0, DP_W_punted);
+		dp_punt(dp, w, m, DP_PUNT_LOCAL, 0, DP_W_punted);
 		return -1;
 	default:
 		break;
 	}
-	if (ttl <= 1) {
-		punt(dp, w, m, DP_PUNT_TTL, 0, DP_W_ttl_expired);
+	if (ttl <= 1 && !originated) {
+		dp_punt(dp, w, m, DP_PUNT_TTL, 0, DP_W_ttl_expired);
 		return -1;
 	}
 	out = resolve(dp, nh, family, dst, mac_word);
 	if (ip_len > dp->ports[out].pt_if.mtu) {
-		punt(dp, w, m, DP_PUNT_TOO_BIG, out, DP_W_too_big);
+		dp_punt(dp, w, m, DP_PUNT_TOO_BIG, dp->ports[out].pt_if.mtu, DP_W_too_big);
 		return -1;
 	}
 	/* The control lcore resolves it, holds the packet meanwhile and
 	 * sends it on: the packet has passed every other check. */
 	if (!(*mac_word & DP_NEIGH_VALID)) {
-		punt(dp, w, m, DP_PUNT_NEIGH, (uint32_t)nh, DP_W_punted);
+		dp_punt(dp, w, m, DP_PUNT_NEIGH, (uint32_t)nh, DP_W_punted);
 		return -1;
 	}
 	return (int)out;
 }
 
 static void forward_ipv4(struct dp *dp, struct dp_worker *w,
-			 struct rte_mbuf *m, uint64_t nh)
+			 struct rte_mbuf *m, uint64_t nh, bool originated)
 {
 	struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_HLEN);
@@ -281,21 +280,24 @@ static void forward_ipv4(struct dp *dp, struct dp_worker *w,
 	uint32_t sum;
 	int out = forward_decide(dp, w, m, nh, AF_INET,
 				 (const uint8_t *)&ip->dst_addr, ip->time_to_live,
-				 rte_be_to_cpu_16(ip->total_length), &mac_word);
+				 rte_be_to_cpu_16(ip->total_length), originated,
+				 &mac_word);
 
 	if (out < 0)
 		return;
-	/* RFC 1624: the TTL is the high byte of its 16-bit word. */
-	ip->time_to_live--;
-	sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
-	ip->hdr_checksum = (uint16_t)(sum + (sum >> 16));
+	if (!originated) {
+		/* RFC 1624: the TTL is the high byte of its 16-bit word. */
+		ip->time_to_live--;
+		sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
+		ip->hdr_checksum = (uint16_t)(sum + (sum >> 16));
+	}
 	rewrite_eth(m, &dp->ports[out], mac_word);
 	w->w_cnt[DP_W_forwarded]++;
 	tx_enqueue(dp, w, (unsigned)out, m);
 }
 
 static void forward_ipv6(struct dp *dp, struct dp_worker *w,
-			 struct rte_mbuf *m, uint64_t nh)
+			 struct rte_mbuf *m, uint64_t nh, bool originated)
 {
 	struct rte_ipv6_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, ETH_HLEN);
@@ -304,18 +306,43 @@ static void forward_ipv6(struct dp *dp, struct dp_worker *w,
 
 	/* RFC 4291 §2.5.6: link-local sources stay on their link. */
 	if (dp_nh_kind(nh) != DP_NH_LOCAL && ipv6_is_link_local(ip->src_addr)) {
-		drop(w, m, DP_W_martian);
+		dp_drop(w, m, DP_W_martian);
 		return;
 	}
 	out = forward_decide(dp, w, m, nh, AF_INET6, ip->dst_addr, ip->hop_limits,
 			     rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip),
-			     &mac_word);
+			     originated, &mac_word);
 	if (out < 0)
 		return;
-	ip->hop_limits--;
+	if (!originated)
+		ip->hop_limits--;
 	rewrite_eth(m, &dp->ports[out], mac_word);
 	w->w_cnt[DP_W_forwarded]++;
 	tx_enqueue(dp, w, (unsigned)out, m);
+}
+
+void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		uint64_t nh, bool originated)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+
+	if ((l3[0] >> 4) == 4)
+		forward_ipv4(dp, w, m, nh, originated);
+	else
+		forward_ipv6(dp, w, m, nh, originated);
+}
+
+/* ESP first: inbound on unprotected ports, outbound on protected ones. */
+static void steer(struct dp *dp, struct dp_worker *w, unsigned pidx,
+		  struct rte_mbuf *m, uint64_t nh)
+{
+	if (dp->sadb) {
+		bool taken = dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED ?
+			dp_esp_inbound(dp, w, m, nh) : dp_esp_outbound(dp, w, m, nh);
+		if (taken)
+			return;
+	}
+	dp_forward(dp, w, m, nh, false);
 }
 
 void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
@@ -345,13 +372,15 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	if (n4) {
 		dp_route_lookup4_bulk(dp->route, dst4, nh, n4);
 		for (unsigned i = 0; i < n4; i++)
-			forward_ipv4(dp, w, v4[i], nh[i]);
+			steer(dp, w, pidx, v4[i], nh[i]);
 	}
 	if (n6) {
 		dp_route_lookup6_bulk(dp->route, dst6, nh, n6);
 		for (unsigned i = 0; i < n6; i++)
-			forward_ipv6(dp, w, v6[i], nh[i]);
+			steer(dp, w, pidx, v6[i], nh[i]);
 	}
+	if (dp->sadb)
+		dp_esp_flush(dp, w);
 }
 
 static void drain_control_tx(struct dp *dp, struct dp_worker *w)
@@ -379,6 +408,10 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = a->w;
 	struct rte_mbuf *mb[DP_BURST];
 
+	if (dp->qs) {
+		rte_rcu_qsbr_thread_register(dp->qs, w->w_idx);
+		rte_rcu_qsbr_thread_online(dp->qs, w->w_idx);
+	}
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		for (unsigned p = 0; p < dp->n_ports; p++) {
 			uint16_t n;
@@ -390,9 +423,18 @@ int dp_worker_main(void *arg)
 			if (n)
 				dp_worker_input(dp, w, p, mb, n);
 		}
+		if (w->w_handoff)
+			dp_esp_handoff_poll(dp, w);
 		drain_control_tx(dp, w);
 		dp_worker_flush(dp, w);
+		/* Nothing read from the SA tables is held past this point. */
+		if (dp->qs)
+			rte_rcu_qsbr_quiescent(dp->qs, w->w_idx);
 	}
 	dp_worker_flush(dp, w);
+	if (dp->qs) {
+		rte_rcu_qsbr_thread_offline(dp->qs, w->w_idx);
+		rte_rcu_qsbr_thread_unregister(dp->qs, w->w_idx);
+	}
 	return 0;
 }

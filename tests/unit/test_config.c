@@ -74,7 +74,51 @@
 	  "is neither a vdev (net_...) nor a PCI address")                     \
 	X(relative_socket, "control.socket", 3, 25, "is not an absolute path") \
 	X(bad_log_level, "log.level", 3, 20, "\"verbose\" is not one of")      \
-	X(bad_role, "ports[1].role", 5, 57, "\"outside\" is not one of")
+	X(bad_role, "ports[1].role", 5, 57, "\"outside\" is not one of") \
+	X(sa_spi_reserved, "sas[0].spi", 10, 34,	\
+	  "255 is out of range 256..4294967295") \
+	X(sa_spi_not_hex, "sas[0].spi", 10, 34,	\
+	  "\"0x10g0\" is not a hex SPI") \
+	X(sa_duplicate_spi, "sas[1].spi", 15, 38,	\
+	  "SPI 0x00001001 is already used by inbound SA \"from-branch\" (sas[0])") \
+	X(sa_unknown_enc, "sas[0].enc", 12, 13,	\
+	  "\"aes192\" is not one of") \
+	X(sa_key_length, "sas[0].enc_key", 12, 39,	\
+	  "expected 20 bytes (40 hex digits) for aes128gcm16 (16-byte key + 4-byte salt), got 19") \
+	X(sa_integ_with_aead, "sas[0].integ", 14, 15,	\
+	  "enc \"aes128gcm16\" is an AEAD") \
+	X(sa_null_without_integ, "sas[0].integ", 10, 5,	\
+	  "missing required key: enc \"null\" does not authenticate") \
+	X(sa_out_src_not_ours, "sas[0].src", 11, 13,	\
+	  "203.0.113.7 is not one of espgate's addresses; an outbound SA's src must be an address of an unprotected port: 203.0.113.1 (\"wan\")") \
+	X(sa_in_dst_protected, "sas[0].dst", 11, 35,	\
+	  "198.18.1.1 is an address of protected port \"lan\" (ports[0].addresses[0]); an inbound SA's dst must be an address of an unprotected port") \
+	X(sa_selector_host_bits, "sas[0].selector.dst", 13, 50,	\
+	  "host bits are set in \"198.18.3.1/24\"; did you mean 198.18.3.0/24?") \
+	X(sa_selector_family, "sas[0].selector.dst", 13, 50,	\
+	  "2001:db8:3::/48 is IPv6 but src is IPv4") \
+	X(sa_ports_with_icmp, "sas[0].selector.dport", 14, 45,	\
+	  "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is \"icmp\" (1)") \
+	X(sa_sport_reversed, "sas[0].selector.sport", 14, 44,	\
+	  "range 2000-1000 is empty") \
+	X(sa_replay_window_32, "sas[0].replay_window", 15, 23,	\
+	  "32 is neither 0 (off) nor in 64..4096") \
+	X(sa_replay_on_out, "sas[0].replay_window", 14, 23,	\
+	  "replay_window applies to inbound SAs only") \
+	X(sa_df_on_in, "sas[0].df", 15, 12,	\
+	  "df applies to outbound SAs only") \
+	X(sa_encap_dport, "sas[0].udp_encap.dport", 16, 44,	\
+	  "dport 4502 is not one of ipsec.natt_ports (4500, 4501)") \
+	X(sa_soft_not_below_hard, "sas[0].lifetime.soft_bytes", 14, 33,	\
+	  "2000000 is not below hard_bytes (2000000)") \
+	X(sa_worker_range, "sas[0].worker", 13, 78,	\
+	  "2 is out of range 0..1: an index into lcores.workers, which has 2 entries") \
+	X(natt_port_500, "ipsec.natt_ports[1]", 3, 34,	\
+	  "500 is IKE's port") \
+	X(sa_transport_selector, "sas[0].selector.dst", 13, 51,	\
+	  "transport mode: 198.18.3.0/24 does not contain the SA's dst 203.0.113.2") \
+	X(sa_duplicate_name, "sas[1].name", 14, 14,	\
+	  "duplicate SA name \"to-branch\" (also sas[0].name)")
 
 /* Builds "^FILE:[0-9]+:[0-9]+: PATH: " with FILE and PATH taken literally. */
 static void add_literal(char *re, size_t len, const char *s)
@@ -247,6 +291,11 @@ static void expect_defaults_outside_ports(const struct cfg *c)
 	cr_expect_null(c->routes);
 	cr_expect_eq(c->n_neighbors, 0);
 	cr_expect_null(c->neighbors);
+	cr_expect_eq(c->n_sas, 0);
+	cr_expect_null(c->sas);
+	cr_expect_eq(c->n_natt_ports, 1);
+	cr_expect_eq(c->natt_ports[0], 4500);
+	cr_expect_not(c->unmatched_discard);
 }
 
 Test(cfg_good, defaults)
@@ -387,6 +436,229 @@ Test(cfg_good, ipv6_only)
 	cr_expect_eq(c.routes[2].port, 0);
 	cr_assert_eq(c.n_neighbors, 1);
 	cr_expect_eq(c.neighbors[0].port, 1);
+	cfg_free(&c);
+}
+
+/* Static SAs. */
+
+static unsigned hex_nibble(char x)
+{
+	return x <= '9' ? (unsigned)(x - '0') : (unsigned)((x | 0x20) - 'a' + 10);
+}
+
+/* The key bytes against their hex spelling, decoded here independently. */
+static void expect_key(const uint8_t *key, unsigned len, const char *hex)
+{
+	size_t n;
+
+	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+		hex += 2;
+	n = strlen(hex) / 2;
+	cr_assert_eq(len, n, "key length %u, want %zu", len, n);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_eq(key[i],
+			     hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1]),
+			     "byte %zu", i);
+}
+
+static void expect_ts(const struct cfg_ts *ts, const char *src, const char *dst,
+		      unsigned proto, unsigned slo, unsigned shi, unsigned dlo,
+		      unsigned dhi)
+{
+	expect_prefix(&ts->src, src);
+	expect_prefix(&ts->dst, dst);
+	cr_expect_eq(ts->proto, proto);
+	cr_expect_eq(ts->sport_lo, slo);
+	cr_expect_eq(ts->sport_hi, shi);
+	cr_expect_eq(ts->dport_lo, dlo);
+	cr_expect_eq(ts->dport_hi, dhi);
+}
+
+static void expect_sa_head(const struct cfg_sa *sa, const char *name,
+			   uint32_t spi, enum cfg_sa_dir dir,
+			   enum cfg_sa_mode mode, const char *src,
+			   const char *dst)
+{
+	cr_expect_str_eq(sa->name, name);
+	cr_expect_eq(sa->spi, spi, "%s: spi %#x", name, sa->spi);
+	cr_expect_eq(sa->dir, dir, "%s", name);
+	cr_expect_eq(sa->mode, mode, "%s", name);
+	cr_expect(sa->has_endpoints, "%s", name);
+	expect_addr(&sa->src, src);
+	expect_addr(&sa->dst, dst);
+}
+
+static void expect_lifetime(const struct cfg_sa *sa, uint64_t sb, uint64_t hb,
+			    uint64_t sp, uint64_t hp)
+{
+	cr_expect_eq(sa->soft_bytes, sb, "%s", sa->name);
+	cr_expect_eq(sa->hard_bytes, hb, "%s", sa->name);
+	cr_expect_eq(sa->soft_packets, sp, "%s", sa->name);
+	cr_expect_eq(sa->hard_packets, hp, "%s", sa->name);
+}
+
+static void expect_encap(const struct cfg_sa *sa, bool on, unsigned sport,
+			 unsigned dport)
+{
+	cr_expect_eq(sa->udp_encap, on, "%s", sa->name);
+	cr_expect_eq(sa->encap_sport, sport, "%s", sa->name);
+	cr_expect_eq(sa->encap_dport, dport, "%s", sa->name);
+}
+
+static void expect_static_sas_0_3(const struct cfg_sa *sa)
+{
+	expect_sa_head(&sa[0], "to-branch", 0x1000, CFG_SA_OUT, CFG_SA_TUNNEL,
+		       "203.0.113.1", "203.0.113.2");
+	cr_expect_str_eq(sa[0].enc, "aes128gcm16");
+	expect_key(sa[0].enc_key, sa[0].enc_key_len,
+		   "000102030405060708090a0b0c0d0e0f10111213");
+	cr_expect_str_eq(sa[0].integ, "");
+	cr_expect_eq(sa[0].integ_key_len, 0);
+	expect_ts(&sa[0].ts, "198.18.1.0/24", "198.18.3.0/24", 17, 1000, 2000,
+		  53, 53);
+	cr_expect_eq(sa[0].replay_window, 0, "outbound: no window");
+	cr_expect_not(sa[0].esn);
+	expect_encap(&sa[0], true, 4500, 4500);
+	cr_expect_eq(sa[0].df, CFG_DF_COPY);
+	expect_lifetime(&sa[0], 1000000, 2000000, 0, 0);
+	cr_expect_eq(sa[0].worker, 0);
+
+	expect_sa_head(&sa[1], "from-branch", 4097, CFG_SA_IN, CFG_SA_TUNNEL,
+		       "203.0.113.2", "203.0.113.1");
+	cr_expect_str_eq(sa[1].enc, "aes256");
+	expect_key(sa[1].enc_key, sa[1].enc_key_len,
+		   "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f");
+	cr_expect_str_eq(sa[1].integ, "sha256_128");
+	expect_key(sa[1].integ_key, sa[1].integ_key_len,
+		   "303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f");
+	expect_ts(&sa[1].ts, "198.18.3.0/24", "198.18.1.0/24", 0, 0, 65535, 0,
+		  65535);
+	cr_expect_eq(sa[1].replay_window, 1024);
+	cr_expect(sa[1].esn);
+	expect_encap(&sa[1], true, 4500, 4500);
+	cr_expect_eq(sa[1].df, CFG_DF_COPY);
+	expect_lifetime(&sa[1], 0, 0, 0, 0);
+	cr_expect_eq(sa[1].worker, -1);
+
+	expect_sa_head(&sa[2], "v6_out", 0xffffffff, CFG_SA_OUT, CFG_SA_TUNNEL,
+		       "2001:db8:ffff::1", "2001:db8:ffff::2");
+	cr_expect_str_eq(sa[2].enc, "aes256gcm16");
+	expect_key(sa[2].enc_key, sa[2].enc_key_len,
+		   "505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f70717273");
+	cr_expect_eq(sa[2].integ_key_len, 0);
+	expect_ts(&sa[2].ts, "198.18.1.0/24", "10.0.0.0/8", 6, 0, 65535, 443,
+		  443);
+	expect_encap(&sa[2], false, 4500, 4500);
+	expect_lifetime(&sa[2], 0, 0, 1000, 2000);
+	cr_expect_eq(sa[2].worker, 1);
+
+	expect_sa_head(&sa[3], "v6_in", 0xffff0001, CFG_SA_IN, CFG_SA_TUNNEL,
+		       "2001:db8:ffff::2", "2001:db8:ffff::1");
+	cr_expect_str_eq(sa[3].enc, "chacha20poly1305");
+	expect_key(sa[3].enc_key, sa[3].enc_key_len,
+		   "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3");
+	expect_ts(&sa[3].ts, "2001:db8:10::/48", "2001:db8:1::/64", 58, 0,
+		  65535, 0, 65535);
+	cr_expect_eq(sa[3].replay_window, 0, "0 turns the check off");
+	cr_expect(sa[3].esn, "ESN without a window is allowed");
+	expect_encap(&sa[3], true, 4500, 4501);
+	cr_expect_eq(sa[3].worker, -1);
+}
+
+static void expect_static_sas_4_7(const struct cfg_sa *sa)
+{
+	expect_sa_head(&sa[4], "mgmt-out", 256, CFG_SA_OUT, CFG_SA_TRANSPORT,
+		       "203.0.113.1", "203.0.113.9");
+	cr_expect_str_eq(sa[4].enc, "aes128");
+	expect_key(sa[4].enc_key, sa[4].enc_key_len,
+		   "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+	cr_expect_str_eq(sa[4].integ, "sha1_96");
+	expect_key(sa[4].integ_key, sa[4].integ_key_len,
+		   "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3");
+	expect_ts(&sa[4].ts, "203.0.113.1/32", "203.0.113.0/24", 132, 5000,
+		  5000, 0, 65535);
+	cr_expect_not(sa[4].esn);
+	expect_encap(&sa[4], false, 4500, 4500);
+	expect_lifetime(&sa[4], 1, 2, 3, 4);
+
+	expect_sa_head(&sa[5], "mgmt-in", 256, CFG_SA_IN, CFG_SA_TRANSPORT,
+		       "203.0.113.9", "203.0.113.1");
+	cr_expect_str_eq(sa[5].enc, "null");
+	cr_expect_eq(sa[5].enc_key_len, 0);
+	cr_expect_str_eq(sa[5].integ, "sha512_256");
+	expect_key(sa[5].integ_key, sa[5].integ_key_len,
+		   "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+		   "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+	expect_ts(&sa[5].ts, "203.0.113.9/32", "203.0.113.0/24", 17, 0, 65535,
+		  0, 65535);
+	cr_expect_eq(sa[5].replay_window, 64, "inbound default");
+	cr_expect_not(sa[5].esn);
+	expect_lifetime(&sa[5], 0, 9223372036854775807ull, 0, 0);
+
+	expect_sa_head(&sa[6], "legacy-out", 4097, CFG_SA_OUT, CFG_SA_TUNNEL,
+		       "203.0.113.5", "192.0.2.7");
+	cr_expect_str_eq(sa[6].enc, "aes256");
+	expect_key(sa[6].enc_key, sa[6].enc_key_len,
+		   "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
+	cr_expect_str_eq(sa[6].integ, "sha384_192");
+	expect_key(sa[6].integ_key, sa[6].integ_key_len,
+		   "2122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+		   "404142434445464748494a4b4c4d4e4f50");
+	expect_ts(&sa[6].ts, "198.18.1.0/24", "0.0.0.0/0", 0, 0, 65535, 0,
+		  65535);
+	cr_expect_eq(sa[6].df, CFG_DF_CLEAR);
+	expect_encap(&sa[6], true, 4501, 4500);
+
+	expect_sa_head(&sa[7], "legacy-in", 4097, CFG_SA_IN, CFG_SA_TUNNEL,
+		       "192.0.2.7", "203.0.113.5");
+	cr_expect_str_eq(sa[7].enc, "aes128gcm16");
+	expect_key(sa[7].enc_key, sa[7].enc_key_len,
+		   "606162636465666768696a6b6c6d6e6f70717273");
+	expect_ts(&sa[7].ts, "0.0.0.0/0", "198.18.1.0/24", 50, 0, 65535, 0,
+		  65535);
+	cr_expect_eq(sa[7].replay_window, 4096);
+}
+
+Test(cfg_good, static_sas)
+{
+	struct cfg c;
+
+	load_ok("tests/config/good/static_sas.json", &c);
+	cr_assert_eq(c.n_natt_ports, 2);
+	cr_expect(c.natt_ports[0] == 4500 && c.natt_ports[1] == 4501);
+	cr_expect(c.unmatched_discard);
+	cr_assert_eq(c.n_sas, 8);
+	cr_assert_not_null(c.sas);
+	expect_static_sas_0_3(c.sas);
+	expect_static_sas_4_7(c.sas);
+	cfg_free(&c);
+	cr_expect(is_zero(&c));
+}
+
+Test(cfg_good, example_static_sas)
+{
+	struct cfg c;
+
+	load_ok("config/example-static-sas.json", &c);
+	cr_expect(c.unmatched_discard);
+	cr_expect(c.n_natt_ports == 1 && c.natt_ports[0] == 4500);
+	cr_assert_eq(c.n_sas, 4);
+	expect_sa_head(&c.sas[0], "to-branch", 0x1000, CFG_SA_OUT,
+		       CFG_SA_TUNNEL, "203.0.113.1", "203.0.113.2");
+	expect_key(c.sas[0].enc_key, c.sas[0].enc_key_len,
+		   "00112233445566778899aabbccddeeff01020304");
+	expect_lifetime(&c.sas[0], 900000000000ull, 1000000000000ull, 0, 0);
+	expect_sa_head(&c.sas[1], "from-branch", 0x1001, CFG_SA_IN,
+		       CFG_SA_TUNNEL, "203.0.113.2", "203.0.113.1");
+	cr_expect(c.sas[1].esn && c.sas[1].replay_window == 1024);
+	expect_encap(&c.sas[1], true, 4500, 4500);
+	cr_expect_eq(c.sas[2].df, CFG_DF_SET);
+	cr_expect_str_eq(c.sas[2].integ, "sha256_128");
+	expect_ts(&c.sas[2].ts, "198.18.1.0/24", "198.18.4.0/24", 6, 0, 65535,
+		  1, 1023);
+	expect_ts(&c.sas[3].ts, "198.18.4.0/24", "198.18.1.0/24", 6, 1, 1023,
+		  0, 65535);
+	cr_expect(c.sas[2].worker == 1 && c.sas[3].worker == 1);
 	cfg_free(&c);
 }
 

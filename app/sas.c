@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SAs in the daemon: the SA database and what the workers need for ESP
+ * (crypto engines, handoff rings, RCU), the static SAs of the
+ * configuration, lifetime events, and the listing espgatectl shows.
+ */
+#include "espgate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "esp_crypto.h"
+#include "sa.h"
+
+struct algo_name {
+	const char *name;
+	int kind;
+	uint8_t key_len;
+};
+
+static const struct algo_name ENC_NAMES[] = {
+	{ "aes128gcm16", ESP_ENC_AES_GCM16, 16 },
+	{ "aes256gcm16", ESP_ENC_AES_GCM16, 32 },
+	{ "aes128", ESP_ENC_AES_CBC, 16 },
+	{ "aes256", ESP_ENC_AES_CBC, 32 },
+	{ "chacha20poly1305", ESP_ENC_CHACHA20_POLY1305, 32 },
+	{ "null", ESP_ENC_NULL, 0 },
+};
+
+static const struct algo_name INTEG_NAMES[] = {
+	{ "", ESP_INTEG_NONE, 0 },
+	{ "sha1_96", ESP_INTEG_HMAC_SHA1_96, 20 },
+	{ "sha256_128", ESP_INTEG_HMAC_SHA256_128, 32 },
+	{ "sha384_192", ESP_INTEG_HMAC_SHA384_192, 48 },
+	{ "sha512_256", ESP_INTEG_HMAC_SHA512_256, 64 },
+};
+
+static const struct algo_name *find_algo(const struct algo_name *t, size_t n,
+					 const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return &t[i];
+	return NULL;
+}
+
+static int algo_from_cfg(const struct cfg_sa *c, struct esp_algo *a)
+{
+	const struct algo_name *enc = find_algo(ENC_NAMES, RTE_DIM(ENC_NAMES), c->enc);
+	const struct algo_name *integ = find_algo(INTEG_NAMES, RTE_DIM(INTEG_NAMES), c->integ);
+
+	memset(a, 0, sizeof(*a));
+	if (!enc || !integ || c->enc_key_len < enc->key_len ||
+	    c->integ_key_len != integ->key_len)
+		return -EINVAL;
+	a->enc = (enum esp_enc)enc->kind;
+	a->enc_key_len = enc->key_len;
+	memcpy(a->enc_key, c->enc_key, enc->key_len);
+	/* RFC 4106 §8.1, RFC 7634 §2: the salt follows the key. */
+	if (c->enc_key_len == enc->key_len + ESP_SALT_LEN)
+		memcpy(a->salt, c->enc_key + enc->key_len, ESP_SALT_LEN);
+	a->integ = (enum esp_integ)integ->kind;
+	a->integ_key_len = integ->key_len;
+	memcpy(a->integ_key, c->integ_key, integ->key_len);
+	return esp_algo_check(a);
+}
+
+static void ts_from_cfg(const struct cfg_ts *c, struct esp_ts *t)
+{
+	t->src = c->src;
+	t->dst = c->dst;
+	t->proto = c->proto;
+	t->sport_lo = c->sport_lo;
+	t->sport_hi = c->sport_hi;
+	t->dport_lo = c->dport_lo;
+	t->dport_hi = c->dport_hi;
+}
+
+static int conf_from_cfg(const struct app *app, const struct cfg_sa *c,
+			 unsigned idx, struct esp_sa_conf *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	snprintf(sc->name, sizeof(sc->name), "%s", c->name);
+	sc->spi = c->spi;
+	sc->dir = c->dir == CFG_SA_IN ? ESP_DIR_IN : ESP_DIR_OUT;
+	sc->mode = c->mode == CFG_SA_TUNNEL ? ESP_MODE_TUNNEL : ESP_MODE_TRANSPORT;
+	sc->src = c->src;
+	sc->dst = c->dst;
+	ts_from_cfg(&c->ts, &sc->ts);
+	sc->replay_window = c->replay_window;
+	sc->esn = c->esn;
+	sc->udp_encap = c->udp_encap;
+	sc->encap_sport = c->encap_sport;
+	sc->encap_dport = c->encap_dport;
+	sc->df = c->df == CFG_DF_SET ? ESP_DF_SET : c->df == CFG_DF_CLEAR ? ESP_DF_CLEAR
+									 : ESP_DF_COPY;
+	sc->soft_bytes = c->soft_bytes;
+	sc->hard_bytes = c->hard_bytes;
+	sc->soft_packets = c->soft_packets;
+	sc->hard_packets = c->hard_packets;
+	/* Spread SA state over the workers unless the configuration says. */
+	sc->owner = c->worker >= 0 ? c->worker : (int)(idx % app->dp.n_workers);
+	return algo_from_cfg(c, &sc->algo);
+}
+
+static int install_static(struct app *app)
+{
+	for (unsigned i = 0; i < app->cfg.n_sas; i++) {
+		struct esp_sa_conf sc;
+		int rc = conf_from_cfg(app, &app->cfg.sas[i], i, &sc);
+
+		if (rc == 0)
+			rc = esp_sa_add(app->dp.sadb, app->engine, &sc);
+		explicit_bzero(&sc.algo, sizeof(sc.algo));
+		if (rc < 0) {
+			EG_LOG(ERR, "SA %s (SPI 0x%08x): %s", app->cfg.sas[i].name,
+			       app->cfg.sas[i].spi, strerror(-rc));
+			return rc;
+		}
+	}
+	if (app->cfg.n_sas)
+		EG_LOG(INFO, "%u static SAs installed", app->cfg.n_sas);
+	return 0;
+}
+
+static int worker_resources(struct app *app)
+{
+	for (unsigned i = 0; i < app->dp.n_workers; i++) {
+		struct dp_worker *w = &app->dp.workers[i];
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "handoff%u", i);
+		w->w_engine = esp_engine_create();
+		w->w_handoff = rte_ring_create(name, DP_HANDOFF_RING_SIZE,
+					       (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (!w->w_engine || !w->w_handoff)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int sas_init(struct app *app)
+{
+	struct dp *dp = &app->dp;
+	uint32_t max = RTE_MAX(4096u, 2 * app->cfg.n_sas);
+	size_t qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	int rc;
+
+	dp->qs = rte_zmalloc("rcu", qsz, RTE_CACHE_LINE_SIZE);
+	if (!dp->qs || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0)
+		return -ENOMEM;
+	app->engine = esp_engine_create();
+	dp->sadb = esp_sadb_create("sadb", (int)rte_socket_id(), max, dp->qs,
+				   dp->n_workers);
+	dp->events = rte_ring_create("sa_events", DP_EVENT_RING_SIZE,
+				     (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (!app->engine || !dp->sadb || !dp->events) {
+		EG_LOG(ERR, "SA tables for %u SAs: out of memory (raise -m)", max);
+		return -ENOMEM;
+	}
+	memcpy(dp->natt_ports, app->cfg.natt_ports, sizeof(dp->natt_ports));
+	dp->n_natt_ports = app->cfg.n_natt_ports;
+	dp->unmatched_discard = app->cfg.unmatched_discard;
+	rc = worker_resources(app);
+	if (rc == 0)
+		rc = install_static(app);
+	if (rc == 0)
+		EG_LOG(INFO, "crypto engine %s (IPsec-MB %s)", cfg_engine_name(app->cfg.engine),
+		       esp_engine_arch(app->engine));
+	return rc;
+}
+
+void sas_fini(struct app *app)
+{
+	struct dp *dp = &app->dp;
+	void *m;
+
+	for (unsigned i = 0; dp->workers && i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+		while (w->w_handoff && rte_ring_dequeue(w->w_handoff, &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(w->w_handoff);
+		esp_engine_free(w->w_engine);
+	}
+	esp_sadb_free(dp->sadb);
+	dp->sadb = NULL;
+	rte_ring_free(dp->events);
+	esp_engine_free(app->engine);
+	rte_free(dp->qs);
+}
+
+unsigned sas_poll_events(struct app *app)
+{
+	void *ev[32];
+	unsigned n = rte_ring_sc_dequeue_burst(app->dp.events, ev, RTE_DIM(ev), NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = (uint64_t)(uintptr_t)ev[i] - 1;
+		struct esp_sa *sa = esp_sa_by_id(app->dp.sadb, (uint32_t)(v >> 1));
+		bool hard = v & 1;
+
+		app->ctl.c_cnt[hard ? DP_C_sa_hard_expired : DP_C_sa_soft_expired]++;
+		if (sa)
+			EG_LOG(NOTICE, "SA %s (SPI 0x%08x): %s lifetime reached%s",
+			       sa->sa_name, sa->sa_spi, hard ? "hard" : "soft",
+			       hard ? "; its traffic is now dropped" : "");
+	}
+	return n;
+}
+
+/* ---- listing ---- */
+
+static json_t *ts_json(const struct esp_ts *ts)
+{
+	char s[IP_PREFIX_STRLEN], d[IP_PREFIX_STRLEN];
+
+	ip_prefix_format(&ts->src, s, sizeof(s));
+	ip_prefix_format(&ts->dst, d, sizeof(d));
+	return json_pack("{s:s, s:s, s:i, s:[i,i], s:[i,i]}", "src", s, "dst", d,
+			 "proto", ts->proto, "sport", ts->sport_lo, ts->sport_hi,
+			 "dport", ts->dport_lo, ts->dport_hi);
+}
+
+static json_t *sa_drops_json(const struct esp_sa *sa)
+{
+	json_t *o = json_object();
+
+	for (unsigned i = 0; i < ESP_DROP_MAX; i++)
+		json_object_set_new(o, esp_sa_drop_names[i],
+				    json_integer((json_int_t)__atomic_load_n(
+					    &sa->sa_st.st_drops[i], __ATOMIC_RELAXED)));
+	return o;
+}
+
+static json_t *sa_json(const struct esp_sa *sa)
+{
+	char spi[12], src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN];
+	json_t *o;
+
+	snprintf(spi, sizeof(spi), "0x%08x", sa->sa_spi);
+	ip_addr_format(&sa->sa_src, src, sizeof(src));
+	ip_addr_format(&sa->sa_dst, dst, sizeof(dst));
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:I, s:o}",
+		      "id", sa->sa_id, "name", sa->sa_name, "spi", spi,
+		      "direction", sa->sa_dir == ESP_DIR_IN ? "in" : "out",
+		      "mode", sa->sa_mode == ESP_MODE_TUNNEL ? "tunnel" : "transport",
+		      "src", src, "dst", dst, "algorithm", (const char *)sa->sa_algo_name,
+		      "esn", sa->sa_esn, "owner_worker", sa->sa_owner,
+		      "selector", ts_json(&sa->sa_ts),
+		      "packets", (json_int_t)__atomic_load_n(&sa->sa_st.st_packets, __ATOMIC_RELAXED),
+		      "bytes", (json_int_t)__atomic_load_n(&sa->sa_st.st_bytes, __ATOMIC_RELAXED),
+		      "drops", sa_drops_json(sa));
+	if (sa->sa_encap)
+		json_object_set_new(o, "udp_encap", json_pack("{s:i, s:i}", "sport",
+							      sa->sa_encap_sport, "dport",
+							      sa->sa_encap_dport));
+	if (sa->sa_dir == ESP_DIR_OUT)
+		json_object_set_new(o, "seq", json_integer((json_int_t)sa->sa_st.st_seq));
+	if (sa->sa_replay)
+		json_object_set_new(o, "replay_window", json_integer(sa->sa_replay->rp_size));
+	json_object_set_new(o, "lifetime", json_pack("{s:b, s:b}", "soft_expired",
+						     sa->sa_st.st_soft_raised, "hard_expired",
+						     sa->sa_st.st_hard_raised));
+	return o;
+}
+
+json_t *ctl_sas_json(const struct app *app)
+{
+	json_t *list = json_array();
+	uint32_t limit = app->dp.sadb ? esp_sadb_id_limit(app->dp.sadb) : 0;
+
+	for (uint32_t id = 0; id < limit; id++) {
+		const struct esp_sa *sa = esp_sa_by_id(app->dp.sadb, id);
+		if (sa)
+			json_array_append_new(list, sa_json(sa));
+	}
+	return json_pack("{s:o}", "sas", list);
+}

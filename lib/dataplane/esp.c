@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP framing. The packet is rewritten in place: headers are prepended
+ * into the mbuf's headroom, the trailer and ICV appended into its
+ * tailroom. Lengths were checked by the classifier; every offset used
+ * here is checked against the packet's length before it is used.
+ */
+#include "esp.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#define ETH_HLEN 14u
+#define PROTO_IPIP 4
+#define PROTO_IPV6 41
+#define PROTO_ESP 50
+#define PROTO_NONE 59
+#define ECN_MASK 0x03
+#define ECN_CE 0x03
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static bool is_v4(const uint8_t *l3)
+{
+	return (l3[0] >> 4) == 4;
+}
+
+static uint32_t ip_hlen(const uint8_t *l3)
+{
+	return is_v4(l3) ? (uint32_t)(l3[0] & 0x0f) * 4 : 40;
+}
+
+static uint8_t ip_tos(const uint8_t *l3)
+{
+	return is_v4(l3) ? l3[1] : (uint8_t)((get_be32(l3) >> 20) & 0xff);
+}
+
+static void ipv4_fix_checksum(uint8_t *l3)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
+		  uint16_t *sport, uint16_t *dport)
+{
+	uint32_t hl = ip_hlen(l3);
+	bool later_fragment = is_v4(l3) && ((l3[6] & 0x1f) || l3[7]);
+
+	*proto = is_v4(l3) ? l3[9] : l3[6];
+	*sport = *dport = 0;
+	/* RFC 4301 §7: a non-first fragment has no ports to match. */
+	if (later_fragment || len < hl + 4)
+		return;
+	if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP || *proto == IPPROTO_SCTP) {
+		*sport = get_be16(l3 + hl);
+		*dport = get_be16(l3 + hl + 2);
+	}
+}
+
+static uint32_t outer_hlen(const struct esp_sa *sa)
+{
+	if (sa->sa_mode == ESP_MODE_TRANSPORT)
+		return 0;
+	return sa->sa_dst.family == AF_INET ? 20 : 40;
+}
+
+static uint32_t trailer_len(const struct esp_sa *sa, uint32_t payload)
+{
+	/* RFC 4303 §2.4: pad so that payload, pad length and next header
+	 * end on the cipher's block (4 bytes at least). */
+	return RTE_ALIGN_CEIL(payload + 2, sa->sa_block) - payload;
+}
+
+uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)
+{
+	uint32_t front = outer_hlen(sa) + (sa->sa_encap ? 8 : 0) + ESP_HDR_LEN +
+			 sa->sa_iv_len;
+
+	return front + trailer_len(sa, inner_len) + sa->sa_icv_len;
+}
+
+static bool df_bit(const struct esp_sa *sa, const uint8_t *inner)
+{
+	switch (sa->sa_df) {
+	case ESP_DF_SET:
+		return true;
+	case ESP_DF_CLEAR:
+		return false;
+	default: /* copy; an IPv6 inner packet is never fragmented en route */
+		return is_v4(inner) ? (inner[6] & 0x40) != 0 : true;
+	}
+}
+
+/* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied. */
+static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *inner,
+			uint32_t after_outer, uint16_t ip_id)
+{
+	uint8_t proto = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+
+	if (sa->sa_dst.family == AF_INET) {
+		memset(outer, 0, 20);
+		outer[0] = 0x45;
+		outer[1] = ip_tos(inner);
+		put_be16(outer + 2, (uint16_t)(20 + after_outer));
+		put_be16(outer + 4, ip_id);
+		outer[6] = df_bit(sa, inner) ? 0x40 : 0;
+		outer[8] = 64;
+		outer[9] = proto;
+		memcpy(outer + 12, sa->sa_src.bytes, 4);
+		memcpy(outer + 16, sa->sa_dst.bytes, 4);
+		ipv4_fix_checksum(outer);
+	} else {
+		put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
+		put_be16(outer + 4, (uint16_t)after_outer);
+		outer[6] = proto;
+		outer[7] = 64;
+		memcpy(outer + 8, sa->sa_src.bytes, 16);
+		memcpy(outer + 24, sa->sa_dst.bytes, 16);
+	}
+}
+
+static void write_udp(const struct esp_sa *sa, uint8_t *udp, uint32_t esp_total)
+{
+	put_be16(udp, sa->sa_encap_sport);
+	put_be16(udp + 2, sa->sa_encap_dport);
+	put_be16(udp + 4, (uint16_t)(8 + esp_total));
+	put_be16(udp + 6, 0);
+}
+
+/* Transport mode: the packet keeps its own header, now carrying ESP. */
+static uint8_t to_transport_header(const struct esp_sa *sa, uint8_t *l3, uint32_t added)
+{
+	uint8_t nh;
+
+	if (is_v4(l3)) {
+		nh = l3[9];
+		l3[9] = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+		put_be16(l3 + 2, (uint16_t)(get_be16(l3 + 2) + added));
+		ipv4_fix_checksum(l3);
+	} else {
+		nh = l3[6];
+		l3[6] = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+		put_be16(l3 + 4, (uint16_t)(get_be16(l3 + 4) + added));
+	}
+	return nh;
+}
+
+static void fill_trailer(uint8_t *text, uint32_t payload, uint32_t trailer, uint8_t nh)
+{
+	uint32_t pad = trailer - 2;
+
+	for (uint32_t i = 0; i < pad; i++)
+		text[payload + i] = (uint8_t)(i + 1);
+	text[payload + pad] = (uint8_t)pad;
+	text[payload + pad + 1] = nh;
+}
+
+static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
+		    struct esp_scratch *s, uint8_t *esp, uint32_t text_len,
+		    uint64_t seq, bool encrypt)
+{
+	uint8_t *text = esp + ESP_HDR_LEN + sa->sa_iv_len;
+	uint8_t *icv = text + text_len;
+
+	*op = (struct esp_crypto_op){
+		.keys = &sa->sa_keys, .iv = esp + ESP_HDR_LEN, .encrypt = encrypt,
+		.text = text, .text_len = text_len, .icv = icv,
+	};
+	if (sa->sa_aead) {
+		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence. */
+		memcpy(s->s_aad, esp, 4);
+		if (sa->sa_esn) {
+			put_be32(s->s_aad + 4, (uint32_t)(seq >> 32));
+			memcpy(s->s_aad + 8, esp + 4, 4);
+		} else {
+			memcpy(s->s_aad + 4, esp + 4, 4);
+		}
+		op->aad = s->s_aad;
+		op->aad_len = sa->sa_esn ? 12 : 8;
+		return;
+	}
+	op->auth = esp;
+	op->auth_len = ESP_HDR_LEN + sa->sa_iv_len + text_len;
+	if (sa->sa_esn) {
+		/* RFC 4303 §2.2.1: the high half is authenticated, not sent.
+		 * It sits where the ICV goes; a received ICV is kept aside. */
+		if (!encrypt) {
+			memcpy(s->s_icv, icv, sa->sa_icv_len);
+			op->icv = s->s_icv;
+		}
+		put_be32(icv, (uint32_t)(seq >> 32));
+		op->auth_len += 4;
+	}
+}
+
+static bool seq_next(const struct esp_sa *sa, uint64_t *next)
+{
+	*next = sa->sa_st.st_seq + 1;
+	/* RFC 4303 §3.3.3: never cycle; the SA ends instead. */
+	return sa->sa_esn ? *next != 0 : *next <= UINT32_MAX;
+}
+
+unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
+			 struct esp_crypto_op *op, struct esp_scratch *s,
+			 const uint8_t *rand16, uint16_t ip_id)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
+	uint32_t len = m->pkt_len - ETH_HLEN;
+	bool tunnel = sa->sa_mode == ESP_MODE_TUNNEL;
+	uint32_t ihl = tunnel ? 0 : ip_hlen(l3);
+	uint32_t payload = len - ihl, trailer = trailer_len(sa, payload);
+	uint32_t encap = sa->sa_encap ? 8 : 0;
+	uint32_t front = outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
+	uint32_t esp_total = ESP_HDR_LEN + sa->sa_iv_len + payload + trailer + sa->sa_icv_len;
+	uint8_t *start, *esp, nh;
+	uint64_t seq;
+
+	if (!rte_pktmbuf_is_contiguous(m) || len < ihl)
+		return ESP_DROP_malformed;
+	if (!seq_next(sa, &seq))
+		return ESP_DROP_seq_overflow;
+	if (rte_pktmbuf_tailroom(m) < trailer + sa->sa_icv_len ||
+	    rte_pktmbuf_headroom(m) < front)
+		return ESP_DROP_too_big;
+	rte_pktmbuf_append(m, (uint16_t)(trailer + sa->sa_icv_len));
+	start = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)front);
+	sa->sa_st.st_seq = seq;
+	if (tunnel) {
+		const uint8_t *inner = start + ETH_HLEN + front;
+		nh = is_v4(inner) ? PROTO_IPIP : PROTO_IPV6;
+		put_be16(start + 12, sa->sa_dst.family == AF_INET ? RTE_ETHER_TYPE_IPV4
+								   : RTE_ETHER_TYPE_IPV6);
+		write_outer(sa, start + ETH_HLEN, inner, encap + esp_total, ip_id);
+		esp = start + ETH_HLEN + outer_hlen(sa) + encap;
+	} else {
+		memmove(start, start + front, ETH_HLEN + ihl);
+		nh = to_transport_header(sa, start + ETH_HLEN, front + trailer + sa->sa_icv_len);
+		esp = start + ETH_HLEN + ihl + encap;
+	}
+	if (encap)
+		write_udp(sa, esp - 8, esp_total);
+	put_be32(esp, sa->sa_spi);
+	put_be32(esp + 4, (uint32_t)seq);
+	if (sa->sa_cbc_iv)
+		memcpy(esp + ESP_HDR_LEN, rand16, 16);
+	else if (sa->sa_iv_len == 8) /* RFC 4106 §3.1: unique per key; the counter is */
+		rte_memcpy(esp + ESP_HDR_LEN, &(uint64_t){ rte_cpu_to_be_64(seq) }, 8);
+	fill_trailer(esp + ESP_HDR_LEN + sa->sa_iv_len, payload, trailer, nh);
+	fill_op(sa, op, s, esp, payload + trailer, seq, true);
+	return ESP_OK;
+}
+
+void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
+	struct rte_udp_hdr *udp;
+
+	if (!sa->sa_encap || is_v4(l3))
+		return;
+	udp = (struct rte_udp_hdr *)(l3 + 40);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)l3, udp);
+}
+
+unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
+			struct esp_crypto_op *op, struct esp_scratch *s)
+{
+	uint32_t off = ETH_HLEN + m->l3_len + m->l4_len;
+	uint32_t min = ESP_HDR_LEN + sa->sa_iv_len + sa->sa_icv_len + 4;
+	uint8_t *esp;
+	uint32_t text_len;
+
+	if (!rte_pktmbuf_is_contiguous(m) || m->pkt_len < off + min)
+		return ESP_DROP_malformed;
+	esp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	text_len = m->pkt_len - off - ESP_HDR_LEN - sa->sa_iv_len - sa->sa_icv_len;
+	if (text_len % sa->sa_block)
+		return ESP_DROP_malformed;
+	s->s_seq = get_be32(esp + 4);
+	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
+		return ESP_DROP_replay;
+	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
+	return ESP_OK;
+}
+
+/* RFC 6040 §4.2: what the outer ECN field does to the inner one. */
+static bool ecn_decap(uint8_t *inner, uint8_t outer_tos)
+{
+	uint8_t tos = ip_tos(inner);
+
+	if ((outer_tos & ECN_MASK) != ECN_CE || (tos & ECN_MASK) == ECN_CE)
+		return true;
+	if ((tos & ECN_MASK) == 0)
+		return false; /* CE on a not-ECT packet: drop */
+	if (is_v4(inner)) {
+		inner[1] |= ECN_CE;
+		ipv4_fix_checksum(inner);
+	} else {
+		inner[1] |= ECN_CE << 4;
+	}
+	return true;
+}
+
+/* The inner packet's own length, checked against what decrypted. */
+static uint32_t inner_len(const uint8_t *inner, uint32_t avail, uint8_t nh)
+{
+	uint32_t len;
+
+	if (avail < 20 || (nh == PROTO_IPIP) != is_v4(inner))
+		return 0;
+	if (is_v4(inner)) {
+		len = get_be16(inner + 2);
+		return (inner[0] & 0x0f) >= 5 && len >= ip_hlen(inner) && len <= avail ? len : 0;
+	}
+	if ((inner[0] >> 4) != 6 || avail < 40)
+		return 0;
+	len = 40u + get_be16(inner + 4);
+	return len <= avail ? len : 0;
+}
+
+static unsigned decap_tunnel(struct rte_mbuf *m, uint8_t *inner, uint32_t avail,
+			     uint8_t nh)
+{
+	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t outer_tos = ip_tos(start + ETH_HLEN);
+	uint32_t front = (uint32_t)(inner - start), len;
+
+	if (nh != PROTO_IPIP && nh != PROTO_IPV6)
+		return ESP_DROP_bad_next_header;
+	len = inner_len(inner, avail, nh);
+	if (len == 0 || !ecn_decap(inner, outer_tos))
+		return ESP_DROP_malformed;
+	/* Anything after the inner packet is TFC padding (RFC 4303 §2.4). */
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - front - len));
+	rte_pktmbuf_adj(m, (uint16_t)(front - ETH_HLEN));
+	put_be16(rte_pktmbuf_mtod_offset(m, uint8_t *, 12),
+		 nh == PROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	return ESP_OK;
+}
+
+static unsigned decap_transport(struct rte_mbuf *m, uint8_t *data, uint32_t len,
+				uint8_t nh)
+{
+	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *l3 = start + ETH_HLEN;
+	uint32_t ihl = m->l3_len, front = (uint32_t)(data - l3) - ihl;
+
+	if (is_v4(l3)) {
+		l3[9] = nh;
+		put_be16(l3 + 2, (uint16_t)(ihl + len));
+		ipv4_fix_checksum(l3);
+	} else {
+		l3[6] = nh;
+		put_be16(l3 + 4, (uint16_t)len);
+	}
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ETH_HLEN - ihl - front - len));
+	memmove(start + front, start, ETH_HLEN + ihl);
+	rte_pktmbuf_adj(m, (uint16_t)front);
+	return ESP_OK;
+}
+
+static bool inner_policy_ok(const struct esp_sa *sa, struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	uint32_t len = m->pkt_len - ETH_HLEN;
+	uint8_t family = is_v4(l3) ? AF_INET : AF_INET6, proto;
+	uint16_t sport, dport;
+
+	if (family != sa->sa_ts.src.addr.family)
+		return false;
+	esp_l4_ports(l3, len, &proto, &sport, &dport);
+	return esp_ts_match(&sa->sa_ts, family, l3 + (family == AF_INET ? 12 : 8),
+			    l3 + (family == AF_INET ? 16 : 24), proto, sport, dport);
+}
+
+unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
+		       const struct esp_crypto_op *op,
+		       const struct esp_scratch *s)
+{
+	uint8_t *text = op->text;
+	uint32_t n = op->text_len;
+	uint8_t pad = text[n - 2], nh = text[n - 1];
+	unsigned rc;
+
+	if (sa->sa_replay && !esp_replay_update(sa->sa_replay, s->s_seq))
+		return ESP_DROP_replay;
+	if ((uint32_t)pad + 2 > n)
+		return ESP_DROP_bad_padding;
+	for (uint32_t i = 0; i < pad; i++)
+		if (text[n - 2 - pad + i] != (uint8_t)(i + 1))
+			return ESP_DROP_bad_padding;
+	if (nh == PROTO_NONE)
+		return ESP_DROP_dummy;
+	if (sa->sa_mode == ESP_MODE_TUNNEL)
+		rc = decap_tunnel(m, text, n - pad - 2u, nh);
+	else
+		rc = decap_transport(m, text, n - pad - 2u, nh);
+	if (rc != ESP_OK)
+		return rc;
+	return inner_policy_ok(sa, m) ? ESP_OK : ESP_DROP_policy_mismatch;
+}

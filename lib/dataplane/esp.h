@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_ESP_H
+#define ESPGATE_ESP_H
+
+/*
+ * ESP framing (RFC 4303) in tunnel and transport mode, IPv4 and IPv6,
+ * optionally in UDP (RFC 3948). prepare() lays the packet out and fills
+ * one crypto op; the engine runs a burst of ops; finish() completes the
+ * packet once its op is done. A packet always enters and leaves with a
+ * 14-byte Ethernet header in front (addresses filled in by routing).
+ */
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "esp_crypto.h"
+#include "sa.h"
+
+#define ESP_HDR_LEN 8
+#define ESP_OK ESP_DROP_MAX /* prepare/finish succeeded */
+
+/* Per-op scratch the caller keeps beside the op array. */
+struct esp_scratch {
+	uint8_t s_aad[12];
+	uint8_t s_icv[ESP_MAX_ICV];
+	uint64_t s_seq; /* inbound: the full sequence number */
+};
+
+/* Bytes the outer packet adds to an inner packet of inner_len bytes. */
+uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len);
+
+/*
+ * m: [Ethernet][inner IP packet], TTL already handled. Assigns the next
+ * sequence number and lays out the ESP packet; rand16 is 16 random
+ * bytes (the CBC IV). Returns ESP_OK or the esp_sa_drop reason.
+ */
+unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
+			 struct esp_crypto_op *op, struct esp_scratch *s,
+			 const uint8_t *rand16, uint16_t ip_id);
+/* After encryption: the UDP checksum of IPv6 ESP-in-UDP (RFC 6935 asks
+ * for it; IPv4 sends zero, RFC 3948 §2.1). */
+void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m);
+
+/*
+ * m: [Ethernet][outer IP][UDP, when m->l4_len is 8][ESP], with
+ * m->l3_len the outer header length. Checks length and replay, fills
+ * the op. Returns ESP_OK or the drop reason.
+ */
+unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
+			struct esp_crypto_op *op, struct esp_scratch *s);
+/* After a verified decryption: replay update, trailer checks, decap and
+ * the inner policy check. m becomes [Ethernet][inner IP]. */
+unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
+		       const struct esp_crypto_op *op,
+		       const struct esp_scratch *s);
+
+/* The L4 ports of an IP packet at l3 (0 when it has none, or for a
+ * non-first fragment), for selector matching. */
+void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
+		  uint16_t *sport, uint16_t *dport);
+
+#endif

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's ESP path: which packets are ESP's, handing them to the
+ * worker that owns their SA, one crypto burst per input burst, per-SA
+ * counters and lifetimes, and routing what comes out.
+ */
+#include "dp.h"
+#include "esp.h"
+
+#include <openssl/rand.h>
+#include <rte_ip.h>
+#include <rte_rcu_qsbr.h>
+
+#define ETH_HLEN 14u
+#define PROTO_ESP 50
+#define HANDOFF_IN 0
+#define HANDOFF_OUT 1
+
+static void sa_drop(struct dp_worker *w, struct esp_sa *sa, struct rte_mbuf *m,
+		    unsigned why)
+{
+	sa->sa_st.st_drops[why]++;
+	dp_drop(w, m, DP_W_esp_sa_drop);
+}
+
+static void pending_add(struct dp *dp, struct dp_worker *w,
+			struct dp_esp_pending *p, struct rte_mbuf *m,
+			struct esp_sa *sa)
+{
+	if (p->p_n == DP_ESP_PENDING)
+		dp_esp_flush(dp, w);
+	p->p_mb[p->p_n] = m;
+	p->p_sa[p->p_n++] = sa;
+}
+
+/* The owner does the work; anyone else hands the packet over. */
+static void queue_for_owner(struct dp *dp, struct dp_worker *w,
+			    struct rte_mbuf *m, struct esp_sa *sa, bool out)
+{
+	struct dp_worker *owner = &dp->workers[sa->sa_owner % dp->n_workers];
+
+	if (owner == w) {
+		pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, m, sa);
+		return;
+	}
+	m->hash.fdir.hi = out ? HANDOFF_OUT : HANDOFF_IN;
+	m->hash.fdir.lo = sa->sa_id;
+	if (rte_ring_mp_enqueue(owner->w_handoff, m) != 0) {
+		dp_drop(w, m, DP_W_handoff_full);
+		return;
+	}
+	w->w_cnt[DP_W_handoff]++;
+}
+
+void dp_esp_handoff_poll(struct dp *dp, struct dp_worker *w)
+{
+	struct rte_mbuf *mb[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->w_handoff, (void **)mb, DP_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct esp_sa *sa = esp_sa_by_id(dp->sadb, mb[i]->hash.fdir.lo);
+		bool out = mb[i]->hash.fdir.hi == HANDOFF_OUT;
+
+		if (!sa || sa->sa_dir != (out ? ESP_DIR_OUT : ESP_DIR_IN))
+			dp_drop(w, mb[i], DP_W_handoff_stale);
+		else
+			pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, mb[i], sa);
+	}
+	if (n)
+		dp_esp_flush(dp, w);
+}
+
+static bool is_natt_port(const struct dp *dp, uint16_t port)
+{
+	for (unsigned i = 0; i < dp->n_natt_ports; i++)
+		if (dp->natt_ports[i] == port)
+			return true;
+	return false;
+}
+
+/* ESP in UDP (RFC 3948 §2.2): 0 = not ESP (IKE behind the non-ESP
+ * marker: the control lcore's), 1 = ESP, -1 = keepalive or runt. */
+static int udp_esp_kind(const uint8_t *udp_payload, uint32_t len)
+{
+	if (len == 1 && udp_payload[0] == 0xff)
+		return -1;
+	if (len >= 4 && !udp_payload[0] && !udp_payload[1] && !udp_payload[2] &&
+	    !udp_payload[3])
+		return 0;
+	return len >= 8 ? 1 : -1;
+}
+
+bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		    uint64_t nh)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	uint32_t len = m->pkt_len - ETH_HLEN;
+	bool v4 = (l3[0] >> 4) == 4, local = dp_nh_kind(nh) == DP_NH_LOCAL;
+	uint32_t hl = v4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40, encap = 0;
+	uint8_t proto = v4 ? l3[9] : l3[6];
+	struct ip_addr dst = { .family = v4 ? AF_INET : AF_INET6 };
+	struct esp_sa *sa;
+	int kind;
+
+	if (v4 && ((l3[6] & 0x3f) || l3[7])) /* fragments are not reassembled */
+		return false;
+	if (proto == IPPROTO_UDP && local && len >= hl + 8 &&
+	    is_natt_port(dp, (uint16_t)(l3[hl + 2] << 8 | l3[hl + 3]))) {
+		kind = udp_esp_kind(l3 + hl + 8, len - hl - 8);
+		if (kind == 0)
+			return false;
+		if (kind < 0) {
+			dp_drop(w, m, DP_W_natt_keepalive);
+			return true;
+		}
+		encap = 8;
+	} else if (proto != PROTO_ESP || len < hl + 8) {
+		return false;
+	}
+	memcpy(dst.bytes, l3 + (v4 ? 16 : 24), ip_addr_len(&dst));
+	sa = esp_sa_lookup_in(dp->sadb, (uint32_t)l3[hl + encap] << 24 |
+			      (uint32_t)l3[hl + encap + 1] << 16 |
+			      (uint32_t)l3[hl + encap + 2] << 8 | l3[hl + encap + 3], &dst);
+	if (!sa) {
+		if (!local)
+			return false; /* someone else's ESP: routed as it is */
+		dp_drop(w, m, DP_W_unknown_spi);
+		return true;
+	}
+	m->l3_len = hl;
+	m->l4_len = encap;
+	queue_for_owner(dp, w, m, sa, false);
+	return true;
+}
+
+bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		     uint64_t nh)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
+	bool v4 = (l3[0] >> 4) == 4;
+	struct esp_sa *sa = NULL;
+	uint16_t sport, dport;
+	uint8_t proto;
+
+	if (dp_nh_kind(nh) == DP_NH_LOCAL)
+		return false;
+	if (esp_sadb_has_outbound(dp->sadb)) {
+		esp_l4_ports(l3, m->pkt_len - ETH_HLEN, &proto, &sport, &dport);
+		sa = esp_sa_lookup_out(dp->sadb, v4 ? AF_INET : AF_INET6,
+				       l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24),
+				       proto, sport, dport);
+	}
+	if (!sa) {
+		if (!dp->unmatched_discard)
+			return false;
+		dp_drop(w, m, DP_W_no_sa);
+		return true;
+	}
+	/* The gateway forwards the inner packet into the tunnel: its TTL
+	 * goes down by one like any routed packet's (RFC 4301 §5.1.2.1). */
+	if ((v4 ? l3[8] : l3[7]) <= 1) {
+		dp_punt(dp, w, m, DP_PUNT_TTL, 0, DP_W_ttl_expired);
+		return true;
+	}
+	if (v4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		uint32_t sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
+		ip->time_to_live--;
+		ip->hdr_checksum = (uint16_t)(sum + (sum >> 16));
+	} else {
+		l3[7]--;
+	}
+	queue_for_owner(dp, w, m, sa, true);
+	return true;
+}
+
+/* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each. */
+static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
+{
+	struct esp_sa_state *st = &sa->sa_st;
+
+	st->st_packets++;
+	st->st_bytes += bytes;
+	if (!st->st_soft_raised &&
+	    ((sa->sa_soft_bytes && st->st_bytes >= sa->sa_soft_bytes) ||
+	     (sa->sa_soft_packets && st->st_packets >= sa->sa_soft_packets))) {
+		st->st_soft_raised = true;
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, false));
+	}
+	if (!st->st_hard_raised &&
+	    ((sa->sa_hard_bytes && st->st_bytes >= sa->sa_hard_bytes) ||
+	     (sa->sa_hard_packets && st->st_packets >= sa->sa_hard_packets))) {
+		st->st_hard_raised = true;
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, true));
+	}
+}
+
+struct esp_burst {
+	struct esp_crypto_op ops[2 * DP_ESP_PENDING];
+	struct esp_scratch scr[2 * DP_ESP_PENDING];
+	struct rte_mbuf *mb[2 * DP_ESP_PENDING];
+	struct esp_sa *sa[2 * DP_ESP_PENDING];
+	uint64_t nh[2 * DP_ESP_PENDING];
+	uint32_t len[2 * DP_ESP_PENDING];
+	uint8_t rand[DP_ESP_PENDING][16];
+	unsigned n;
+};
+
+/* The egress MTU the SA's outer packets meet, and the route to them. */
+static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
+			       struct esp_sa *sa, struct rte_mbuf *m, uint64_t *nh)
+{
+	uint32_t inner = m->pkt_len - ETH_HLEN, mtu, fixed;
+	enum dp_nh_kind kind;
+
+	*nh = dp_route_lookup(dp->route, &sa->sa_dst);
+	kind = dp_nh_kind(*nh);
+	if (kind == DP_NH_NONE || kind == DP_NH_LOCAL)
+		return ESP_DROP_no_route;
+	mtu = dp->ports[kind == DP_NH_GATEWAY ?
+			dp->neigh->nt_entries[dp_nh_value(*nh)].nb_port :
+			dp_nh_value(*nh)].pt_if.mtu;
+	if (inner + esp_out_overhead(sa, inner) <= mtu)
+		return ESP_OK;
+	/* The largest inner packet that fits, for the ICMP error. */
+	fixed = esp_out_overhead(sa, 0) + sa->sa_block;
+	sa->sa_st.st_drops[ESP_DROP_too_big]++;
+	dp_punt(dp, w, m, DP_PUNT_TOO_BIG, mtu > fixed ? mtu - fixed : 0, DP_W_too_big);
+	return ESP_DROP_MAX + 1; /* consumed */
+}
+
+static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
+{
+	struct dp_esp_pending *p = &w->w_esp_out;
+
+	RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
+	for (unsigned i = 0; i < p->p_n; i++) {
+		struct esp_sa *sa = p->p_sa[i];
+		struct rte_mbuf *m = p->p_mb[i];
+		uint32_t inner = m->pkt_len - ETH_HLEN;
+		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
+						       : out_path_check(dp, w, sa, m, &b->nh[b->n]);
+
+		if (rc == ESP_OK)
+			rc = esp_out_prepare(sa, m, &b->ops[b->n], &b->scr[b->n],
+					     b->rand[i], w->w_ip_id++);
+		if (rc < ESP_OK) {
+			sa_drop(w, sa, m, rc);
+		} else if (rc == ESP_OK) {
+			b->mb[b->n] = m;
+			b->sa[b->n] = sa;
+			b->len[b->n++] = inner;
+		}
+	}
+	p->p_n = 0;
+}
+
+static void prepare_in(struct dp_worker *w, struct esp_burst *b)
+{
+	struct dp_esp_pending *p = &w->w_esp_in;
+
+	for (unsigned i = 0; i < p->p_n; i++) {
+		struct esp_sa *sa = p->p_sa[i];
+		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
+			: esp_in_prepare(sa, p->p_mb[i], &b->ops[b->n], &b->scr[b->n]);
+
+		if (rc != ESP_OK) {
+			sa_drop(w, sa, p->p_mb[i], rc);
+			continue;
+		}
+		b->mb[b->n] = p->p_mb[i];
+		b->sa[b->n++] = sa;
+	}
+	p->p_n = 0;
+}
+
+static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
+		       unsigned i)
+{
+	struct esp_sa *sa = b->sa[i];
+	struct rte_mbuf *m = b->mb[i];
+	unsigned rc;
+
+	if (b->ops[i].status != 0) {
+		sa_drop(w, sa, m, ESP_DROP_auth_failed);
+		return;
+	}
+	if (b->ops[i].encrypt) {
+		esp_out_finish(sa, m);
+		account(dp, sa, b->len[i]);
+		w->w_cnt[DP_W_esp_out]++;
+		dp_forward(dp, w, m, b->nh[i], true);
+		return;
+	}
+	rc = esp_in_finish(sa, m, &b->ops[i], &b->scr[i]);
+	if (rc != ESP_OK) {
+		sa_drop(w, sa, m, rc);
+		return;
+	}
+	account(dp, sa, m->pkt_len - ETH_HLEN);
+	w->w_cnt[DP_W_esp_in]++;
+	{
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+		struct ip_addr dst = { .family = (l3[0] >> 4) == 4 ? AF_INET : AF_INET6 };
+
+		memcpy(dst.bytes, l3 + (dst.family == AF_INET ? 16 : 24), ip_addr_len(&dst));
+		dp_forward(dp, w, m, dp_route_lookup(dp->route, &dst), false);
+	}
+}
+
+void dp_esp_flush(struct dp *dp, struct dp_worker *w)
+{
+	static __thread struct esp_burst b;
+
+	if (!w->w_esp_in.p_n && !w->w_esp_out.p_n)
+		return;
+	b.n = 0;
+	prepare_out(dp, w, &b);
+	prepare_in(w, &b);
+	esp_crypto_run(w->w_engine, b.ops, b.n);
+	for (unsigned i = 0; i < b.n; i++)
+		finish_one(dp, w, &b, i);
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sa.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_fib.h>
+#include <rte_fib6.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_rib.h>
+#include <rte_rib6.h>
+
+#define ESP_DROP_NAME(name, desc) #name,
+#define ESP_DROP_DESC(name, desc) desc,
+const char *const esp_sa_drop_names[ESP_DROP_MAX] = { ESP_SA_DROPS(ESP_DROP_NAME) };
+const char *const esp_sa_drop_descs[ESP_DROP_MAX] = { ESP_SA_DROPS(ESP_DROP_DESC) };
+
+struct esp_in_key {
+	uint32_t spi;
+	uint8_t family;
+	uint8_t pad[3];
+	uint8_t dst[16];
+};
+
+struct esp_sadb {
+	struct esp_sa **db_by_id; /* written with atomic stores */
+	uint32_t db_max;
+	uint32_t db_count;
+	uint32_t db_next_id;      /* ids are handed out round robin */
+	uint32_t db_n_out;
+	struct rte_hash *db_in;
+	struct rte_fib *db_spd4;
+	struct rte_fib6 *db_spd6;
+	struct rte_rcu_qsbr *db_qs;
+};
+
+struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
+				 uint32_t max_sas, struct rte_rcu_qsbr *qs,
+				 unsigned n_workers)
+{
+	char n[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = n, .entries = max_sas, .key_len = sizeof(struct esp_in_key),
+		.hash_func = rte_jhash, .socket_id = socket_id,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	struct rte_fib_conf c4 = {
+		.type = RTE_FIB_DIR24_8, .max_routes = (int)max_sas,
+		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1u << 14 },
+	};
+	struct rte_fib6_conf c6 = {
+		.type = RTE_FIB6_TRIE, .max_routes = (int)max_sas,
+		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1u << 15 },
+	};
+	struct esp_sadb *db = rte_zmalloc("esp_sadb", sizeof(*db), 0);
+
+	(void)n_workers;
+	if (!db)
+		return NULL;
+	db->db_max = max_sas;
+	db->db_qs = qs;
+	db->db_by_id = rte_zmalloc_socket("esp_sa_ids", sizeof(*db->db_by_id) * max_sas,
+					  RTE_CACHE_LINE_SIZE, socket_id);
+	snprintf(n, sizeof(n), "%s_in", name);
+	db->db_in = rte_hash_create(&hp);
+	snprintf(n, sizeof(n), "%s_o4", name);
+	db->db_spd4 = rte_fib_create(n, socket_id, &c4);
+	snprintf(n, sizeof(n), "%s_o6", name);
+	db->db_spd6 = rte_fib6_create(n, socket_id, &c6);
+	if (!db->db_by_id || !db->db_in || !db->db_spd4 || !db->db_spd6) {
+		esp_sadb_free(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void sa_free(struct esp_sa *sa)
+{
+	esp_keys_wipe(&sa->sa_keys);
+	rte_free(sa);
+}
+
+void esp_sadb_free(struct esp_sadb *db)
+{
+	if (!db)
+		return;
+	for (uint32_t i = 0; db->db_by_id && i < db->db_max; i++)
+		if (db->db_by_id[i])
+			sa_free(db->db_by_id[i]);
+	rte_free(db->db_by_id);
+	rte_hash_free(db->db_in);
+	rte_fib_free(db->db_spd4);
+	rte_fib6_free(db->db_spd6);
+	rte_free(db);
+}
+
+static void in_key(struct esp_in_key *k, uint32_t spi, const struct ip_addr *dst)
+{
+	memset(k, 0, sizeof(*k));
+	k->spi = spi;
+	k->family = dst->family;
+	memcpy(k->dst, dst->bytes, ip_addr_len(dst));
+}
+
+struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
+{
+	if (id >= db->db_max)
+		return NULL;
+	return __atomic_load_n(&db->db_by_id[id], __ATOMIC_ACQUIRE);
+}
+
+struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
+				const struct ip_addr *dst)
+{
+	struct esp_in_key k;
+	void *data;
+
+	in_key(&k, spi, dst);
+	if (rte_hash_lookup_data(db->db_in, &k, &data) < 0)
+		return NULL;
+	return data;
+}
+
+static bool port_in(uint16_t p, uint16_t lo, uint16_t hi)
+{
+	return p >= lo && p <= hi;
+}
+
+bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+		  const uint8_t *dst, uint8_t proto, uint16_t sport,
+		  uint16_t dport)
+{
+	struct ip_addr s = { .family = family }, d = { .family = family };
+
+	memcpy(s.bytes, src, family == AF_INET ? 4 : 16);
+	memcpy(d.bytes, dst, family == AF_INET ? 4 : 16);
+	if (!ip_prefix_contains(&ts->src, &s) || !ip_prefix_contains(&ts->dst, &d))
+		return false;
+	if (ts->proto && ts->proto != proto)
+		return false;
+	return port_in(sport, ts->sport_lo, ts->sport_hi) &&
+	       port_in(dport, ts->dport_lo, ts->dport_hi);
+}
+
+static uint64_t spd_lookup(const struct esp_sadb *db, uint8_t family,
+			   const uint8_t *dst)
+{
+	uint64_t nh = 0;
+
+	if (family == AF_INET) {
+		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
+			      (uint32_t)dst[2] << 8 | dst[3];
+		rte_fib_lookup_bulk(db->db_spd4, &ip, &nh, 1);
+	} else {
+		uint8_t ip[1][16];
+		memcpy(ip[0], dst, 16);
+		rte_fib6_lookup_bulk(db->db_spd6, ip, &nh, 1);
+	}
+	return nh;
+}
+
+struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
+				 const uint8_t *src, const uint8_t *dst,
+				 uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	uint32_t id1 = (uint32_t)spd_lookup(db, family, dst);
+
+	while (id1) {
+		struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
+
+		if (!sa)
+			return NULL;
+		if (esp_ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
+			return sa;
+		id1 = __atomic_load_n(&sa->sa_next, __ATOMIC_ACQUIRE);
+	}
+	return NULL;
+}
+
+bool esp_sadb_has_outbound(const struct esp_sadb *db)
+{
+	return __atomic_load_n(&db->db_n_out, __ATOMIC_RELAXED) != 0;
+}
+
+uint32_t esp_sadb_id_limit(const struct esp_sadb *db)
+{
+	return db->db_max;
+}
+
+uint32_t esp_sadb_count(const struct esp_sadb *db)
+{
+	return db->db_count;
+}
+
+size_t esp_sa_footprint(const struct esp_sa *sa)
+{
+	size_t table = sizeof(struct esp_sa *) + /* id slot */
+		       (sa->sa_dir == ESP_DIR_IN ? sizeof(struct esp_in_key) + 16 : 0);
+
+	return sizeof(*sa) + table +
+	       (sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0);
+}
+
+/* ---- the writer side (control lcore) ---- */
+
+static int free_id(struct esp_sadb *db, uint32_t *id)
+{
+	for (uint32_t i = 0; i < db->db_max; i++) {
+		uint32_t cand = (db->db_next_id + i) % db->db_max;
+		if (!db->db_by_id[cand]) {
+			*id = cand;
+			db->db_next_id = cand + 1;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static struct esp_sa *sa_build(struct esp_engine *engine,
+			       const struct esp_sa_conf *c, int *err)
+{
+	bool window = c->dir == ESP_DIR_IN && c->replay_window > 0;
+	size_t rbytes = window ? esp_replay_bytes(c->replay_window) : 0;
+	struct esp_sa *sa = rte_zmalloc("esp_sa", sizeof(*sa) + rbytes,
+					RTE_CACHE_LINE_SIZE);
+
+	*err = -ENOMEM;
+	if (!sa)
+		return NULL;
+	*err = esp_keys_init(engine, &sa->sa_keys, &c->algo);
+	if (*err < 0) {
+		sa_free(sa);
+		return NULL;
+	}
+	sa->sa_spi = c->spi;
+	sa->sa_dir = (uint8_t)c->dir;
+	sa->sa_mode = (uint8_t)c->mode;
+	sa->sa_df = (uint8_t)c->df;
+	sa->sa_iv_len = esp_algo_iv_len(&c->algo);
+	sa->sa_icv_len = esp_algo_icv_len(&c->algo);
+	sa->sa_block = esp_algo_block_len(&c->algo);
+	sa->sa_aead = esp_algo_is_aead(&c->algo);
+	sa->sa_cbc_iv = c->algo.enc == ESP_ENC_AES_CBC;
+	sa->sa_esn = c->esn;
+	sa->sa_encap = c->udp_encap;
+	sa->sa_encap_sport = c->encap_sport;
+	sa->sa_encap_dport = c->encap_dport;
+	sa->sa_owner = (uint16_t)(c->owner < 0 ? 0 : c->owner);
+	sa->sa_src = c->src;
+	sa->sa_dst = c->dst;
+	sa->sa_ts = c->ts;
+	sa->sa_soft_bytes = c->soft_bytes;
+	sa->sa_hard_bytes = c->hard_bytes;
+	sa->sa_soft_packets = c->soft_packets;
+	sa->sa_hard_packets = c->hard_packets;
+	snprintf(sa->sa_name, sizeof(sa->sa_name), "%s", c->name);
+	snprintf((char *)sa->sa_algo_name, sizeof(sa->sa_algo_name), "%s",
+		 esp_algo_name(&c->algo));
+	if (window) {
+		sa->sa_replay = (struct esp_replay *)(sa + 1);
+		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);
+	}
+	*err = 0;
+	return sa;
+}
+
+static struct rte_rib *spd_rib4(struct esp_sadb *db)
+{
+	return rte_fib_get_rib(db->db_spd4);
+}
+
+/* The chain head (id+1) for exactly this destination prefix, or 0. */
+static uint32_t spd_head(struct esp_sadb *db, const struct ip_prefix *p)
+{
+	uint64_t nh = 0;
+
+	if (p->addr.family == AF_INET) {
+		struct rte_rib_node *n = rte_rib_lookup_exact(spd_rib4(db),
+							      ip_addr_v4_host(&p->addr), p->len);
+		if (n)
+			rte_rib_get_nh(n, &nh);
+	} else {
+		struct rte_rib6_node *n = rte_rib6_lookup_exact(
+			rte_fib6_get_rib(db->db_spd6), p->addr.bytes, p->len);
+		if (n)
+			rte_rib6_get_nh(n, &nh);
+	}
+	return (uint32_t)nh;
+}
+
+static int spd_set_head(struct esp_sadb *db, const struct ip_prefix *p, uint32_t head)
+{
+	int rc;
+
+	if (p->addr.family == AF_INET)
+		rc = head ? rte_fib_add(db->db_spd4, ip_addr_v4_host(&p->addr), p->len, head)
+			  : rte_fib_delete(db->db_spd4, ip_addr_v4_host(&p->addr), p->len);
+	else
+		rc = head ? rte_fib6_add(db->db_spd6, p->addr.bytes, p->len, head)
+			  : rte_fib6_delete(db->db_spd6, p->addr.bytes, p->len);
+	/* A delete may free table memory a worker still reads; let every
+	 * worker pass a quiescent state before the next change reuses it. */
+	if (rc == 0 && !head && db->db_qs)
+		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
+	return rc;
+}
+
+static int publish(struct esp_sadb *db, struct esp_sa *sa)
+{
+	struct esp_in_key k;
+	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+
+	if (sa->sa_dir == ESP_DIR_IN) {
+		in_key(&k, sa->sa_spi, &sa->sa_dst);
+		if (rte_hash_lookup(db->db_in, &k) >= 0)
+			return -EEXIST;
+		__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
+		return rte_hash_add_key_data(db->db_in, &k, sa) < 0 ? -ENOSPC : 0;
+	}
+	/* Newest first: a rekeyed SA with the same selectors takes over the
+	 * traffic at the moment the head changes (make-before-break). */
+	sa->sa_next = spd_head(db, &dst);
+	__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
+	if (spd_set_head(db, &dst, sa->sa_id + 1) != 0)
+		return -ENOSPC;
+	__atomic_fetch_add(&db->db_n_out, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
+	       const struct esp_sa_conf *conf)
+{
+	struct esp_sa *sa;
+	uint32_t id;
+	int rc = free_id(db, &id);
+
+	if (rc < 0)
+		return rc;
+	sa = sa_build(engine, conf, &rc);
+	if (!sa)
+		return rc;
+	sa->sa_id = id;
+	rc = publish(db, sa);
+	if (rc < 0) {
+		__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
+		if (db->db_qs)
+			rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
+		sa_free(sa);
+		return rc;
+	}
+	db->db_count++;
+	return (int)id;
+}
+
+static void unlink_out(struct esp_sadb *db, struct esp_sa *sa)
+{
+	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+	uint32_t head = spd_head(db, &dst), id1 = sa->sa_id + 1;
+
+	if (head == id1) {
+		spd_set_head(db, &dst, sa->sa_next);
+	} else {
+		for (uint32_t cur = head; cur; ) {
+			struct esp_sa *p = db->db_by_id[cur - 1];
+			if (p->sa_next == id1) {
+				__atomic_store_n(&p->sa_next, sa->sa_next, __ATOMIC_RELEASE);
+				break;
+			}
+			cur = p->sa_next;
+		}
+	}
+	__atomic_fetch_sub(&db->db_n_out, 1, __ATOMIC_RELAXED);
+}
+
+int esp_sa_del(struct esp_sadb *db, uint32_t id)
+{
+	struct esp_sa *sa = esp_sa_by_id(db, id);
+	int32_t pos = -1;
+	struct esp_in_key k;
+
+	if (!sa)
+		return -ENOENT;
+	if (sa->sa_dir == ESP_DIR_IN) {
+		in_key(&k, sa->sa_spi, &sa->sa_dst);
+		pos = rte_hash_del_key(db->db_in, &k);
+	} else {
+		unlink_out(db, sa);
+	}
+	__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
+	if (db->db_qs)
+		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
+	if (pos >= 0)
+		rte_hash_free_key_with_position(db->db_in, pos);
+	sa_free(sa);
+	db->db_count--;
+	return 0;
+}

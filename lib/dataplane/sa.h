@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_SA_H
+#define ESPGATE_SA_H
+
+/*
+ * Security associations as the data plane holds them, and the tables
+ * that find them: inbound by SPI and outer destination (rte_hash, lock-
+ * free readers), outbound by traffic selector (the SPD: an rte_fib on
+ * the selector's destination prefix, then source, protocol and ports).
+ *
+ * The control lcore is the only writer. An SA is built completely, then
+ * published; a deleted SA is freed only after every worker has passed a
+ * quiescent state (rte_rcu_qsbr). Mutable per-SA state (sequence number,
+ * replay window, counters) is written by one worker, the SA's owner.
+ */
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "esp_crypto.h"
+#include "replay.h"
+
+struct rte_rcu_qsbr;
+
+enum esp_dir { ESP_DIR_IN, ESP_DIR_OUT };
+enum esp_mode { ESP_MODE_TUNNEL, ESP_MODE_TRANSPORT };
+enum esp_df { ESP_DF_COPY, ESP_DF_SET, ESP_DF_CLEAR };
+
+/* Per-SA drop reasons: name, description. */
+#define ESP_SA_DROPS(X) \
+	X(replay, "sequence number replayed or left of the window (RFC 4303 §3.4.3)") \
+	X(auth_failed, "ICV did not verify") \
+	X(bad_padding, "padding or pad length invalid (RFC 4303 §2.4)") \
+	X(bad_next_header, "next header not the inner protocol the SA carries") \
+	X(malformed, "truncated ESP, or ciphertext not a multiple of the block") \
+	X(policy_mismatch, "decrypted packet outside the SA's selectors (RFC 4301 §5.2)") \
+	X(too_big, "encapsulated packet would exceed the egress MTU") \
+	X(seq_overflow, "sequence numbers exhausted (RFC 4303 §3.3.3)") \
+	X(hard_expired, "hard lifetime reached") \
+	X(no_route, "no route to the outer destination") \
+	X(dummy, "dummy packet, next header 59 (RFC 4303 §2.6)")
+
+#define ESP_DROP_ENUM(name, desc) ESP_DROP_##name,
+enum esp_sa_drop { ESP_SA_DROPS(ESP_DROP_ENUM) ESP_DROP_MAX };
+#undef ESP_DROP_ENUM
+
+extern const char *const esp_sa_drop_names[ESP_DROP_MAX];
+extern const char *const esp_sa_drop_descs[ESP_DROP_MAX];
+
+/* A traffic selector: prefixes, protocol (0 any), port ranges. */
+struct esp_ts {
+	struct ip_prefix src;
+	struct ip_prefix dst;
+	uint8_t proto;
+	uint16_t sport_lo, sport_hi;
+	uint16_t dport_lo, dport_hi;
+};
+
+/* What the control plane asks for. */
+struct esp_sa_conf {
+	char name[32];
+	uint32_t spi;
+	enum esp_dir dir;
+	enum esp_mode mode;
+	struct ip_addr src, dst; /* outer endpoints */
+	struct esp_algo algo;
+	struct esp_ts ts;
+	uint32_t replay_window;  /* in: 0 = off */
+	bool esn;
+	bool udp_encap;
+	uint16_t encap_sport, encap_dport;
+	enum esp_df df;
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	int owner; /* worker index, or -1 */
+};
+
+/* Lifetime events a worker raises for the control lcore. */
+enum esp_sa_event_kind { ESP_EV_SOFT, ESP_EV_HARD };
+
+/* Counters and state the owner worker alone writes. */
+struct esp_sa_state {
+	uint64_t st_seq;    /* out: last sequence number sent */
+	uint64_t st_packets;
+	uint64_t st_bytes;  /* inner bytes */
+	uint64_t st_drops[ESP_DROP_MAX];
+	bool st_soft_raised;
+	bool st_hard_raised;
+};
+
+struct esp_sa {
+	/* Read-only once published. */
+	uint32_t sa_id;
+	uint32_t sa_spi;          /* host order */
+	uint8_t sa_dir, sa_mode, sa_df;
+	uint8_t sa_iv_len, sa_icv_len, sa_block;
+	bool sa_aead, sa_esn, sa_encap, sa_cbc_iv;
+	uint16_t sa_owner;
+	uint16_t sa_encap_sport, sa_encap_dport;
+	struct ip_addr sa_src, sa_dst;
+	struct esp_ts sa_ts;
+	uint64_t sa_soft_bytes, sa_hard_bytes, sa_soft_packets, sa_hard_packets;
+	uint32_t sa_next;         /* next outbound SA id+1 with the same
+				   * destination prefix; 0 ends the chain */
+	char sa_name[32];
+	uint8_t sa_algo_name[24];
+	/* Written by the owner worker only. */
+	alignas(64) struct esp_sa_state sa_st;
+	struct esp_replay *sa_replay; /* in, when the window is on */
+	struct esp_keys sa_keys;
+};
+
+struct esp_sadb;
+
+struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
+				 uint32_t max_sas, struct rte_rcu_qsbr *qs,
+				 unsigned n_workers);
+void esp_sadb_free(struct esp_sadb *db);
+
+/* Builds, keys and publishes an SA. Returns its id (>= 0) or -errno:
+ * -EEXIST for a duplicate inbound (SPI, destination), -ENOSPC when full,
+ * -EINVAL for a bad algorithm. 'engine' expands the keys. */
+int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
+	       const struct esp_sa_conf *conf);
+/* Unpublishes the SA; frees it once no worker can still see it. */
+int esp_sa_del(struct esp_sadb *db, uint32_t id);
+
+/* Readers (workers); valid until the reader's next quiescent state. */
+struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id);
+struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
+				const struct ip_addr *dst);
+/* The outbound SA whose selector covers the packet; NULL when none. */
+struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
+				 const uint8_t *src, const uint8_t *dst,
+				 uint8_t proto, uint16_t sport, uint16_t dport);
+bool esp_sadb_has_outbound(const struct esp_sadb *db);
+bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+		  const uint8_t *dst, uint8_t proto, uint16_t sport,
+		  uint16_t dport);
+
+/* For listings: every id below this may be in use. */
+uint32_t esp_sadb_id_limit(const struct esp_sadb *db);
+uint32_t esp_sadb_count(const struct esp_sadb *db);
+/* Bytes the data plane holds per SA (runtime SA, replay window, table
+ * entries), for the benchmark's memory figure. */
+size_t esp_sa_footprint(const struct esp_sa *sa);
+
+#endif
