@@ -41,16 +41,15 @@ _Static_assert(ESP_MAX_INTEG_KEY <= 64, "HMAC key would need hashing");
 struct hmac_desc {
 	IMB_HASH_ALG hd_alg;
 	uint8_t hd_block;
-	uint8_t hd_icv;     /* truncated ICV: RFC 2404 §2, RFC 4868 §2.3 */
+	uint8_t hd_icv;     /* truncated ICV: RFC 2404 §2, RFC 4868 §2 */
 	uint8_t hd_key_len; /* RFC 2404 §3, RFC 4868 §2.1.1 */
-	const char *hd_name;
 };
 
 static const struct hmac_desc hmac_descs[] = {
-	[ESP_INTEG_HMAC_SHA1_96] = { IMB_AUTH_HMAC_SHA_1, 64, 12, 20, "sha1" },
-	[ESP_INTEG_HMAC_SHA256_128] = { IMB_AUTH_HMAC_SHA_256, 64, 16, 32, "sha256" },
-	[ESP_INTEG_HMAC_SHA384_192] = { IMB_AUTH_HMAC_SHA_384, 128, 24, 48, "sha384" },
-	[ESP_INTEG_HMAC_SHA512_256] = { IMB_AUTH_HMAC_SHA_512, 128, 32, 64, "sha512" },
+	[ESP_INTEG_HMAC_SHA1_96] = { IMB_AUTH_HMAC_SHA_1, 64, 12, 20 },
+	[ESP_INTEG_HMAC_SHA256_128] = { IMB_AUTH_HMAC_SHA_256, 64, 16, 32 },
+	[ESP_INTEG_HMAC_SHA384_192] = { IMB_AUTH_HMAC_SHA_384, 128, 24, 48 },
+	[ESP_INTEG_HMAC_SHA512_256] = { IMB_AUTH_HMAC_SHA_512, 128, 32, 64 },
 };
 
 /* The private layout of struct esp_keys: what the fast path reads first
@@ -112,8 +111,7 @@ bool esp_algo_is_aead(const struct esp_algo *a)
 	return a->enc == ESP_ENC_AES_GCM16 || a->enc == ESP_ENC_CHACHA20_POLY1305;
 }
 
-/* AES-192 is refused: the header promises 128/256 only, and RFC 8221 §5
- * lists no 192-bit requirement. */
+/* AES-192 is refused: the interface promises 128/256-bit keys only. */
 static bool enc_key_len_ok(const struct esp_algo *a)
 {
 	switch (a->enc) {
@@ -132,12 +130,12 @@ int esp_algo_check(const struct esp_algo *a)
 {
 	if (a == NULL || !enc_key_len_ok(a))
 		return -EINVAL;
-	/* AEAD carries its own integrity (RFC 4106 §2, RFC 7634 §2). */
+	/* AEAD carries its own integrity: no separate algorithm with it. */
 	if (esp_algo_is_aead(a))
 		return a->integ == ESP_INTEG_NONE && a->integ_key_len == 0 ?
 			0 : -EINVAL;
-	/* NULL needs integrity (RFC 4303 §3.2); and we refuse
-	 * confidentiality-only CBC as RFC 8221 §4 advises. */
+	/* NULL needs integrity (RFC 4303 §3.2: not both NULL); and we
+	 * refuse confidentiality-only CBC, which RFC 8221 advises against. */
 	if (!integ_valid(a->integ))
 		return -EINVAL;
 	if (a->integ_key_len != hmac_descs[a->integ].hd_key_len)

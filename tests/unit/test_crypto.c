@@ -600,18 +600,17 @@ Test(crypto, long_burst_chunked)
 Test(crypto, bad_ops_in_burst)
 {
 	struct kat *k = kats_load(cbc_src, 2);
+	struct esp_crypto_op ops[5];
 	struct esp_keys wiped;
 	struct pkt p[5];
 
 	for (unsigned i = 0; i < N(p); i++)
 		pkt_prepare(&p[i], &k[i % 2], true);
 	p[1].op.keys = NULL;
-	esp_keys_init(eng, &wiped, &k[0].a);
+	cr_assert_eq(esp_keys_init(eng, &wiped, &k[0].a), 0);
 	esp_keys_wipe(&wiped);
 	p[2].op.keys = &wiped;
 	p[3].op.text_len -= 1; /* not a multiple of the AES block */
-	struct esp_crypto_op ops[5];
-
 	for (unsigned i = 0; i < N(p); i++)
 		ops[i] = p[i].op;
 	esp_crypto_run(eng, ops, N(ops));
