@@ -117,13 +117,14 @@ static int nomem(struct cfg_ctx *c)
  * (sas[].enc_key, integ_key), which is never printed. */
 static void hide_hex_token(char *msg)
 {
-	char *near = strstr(msg, " near '\"");
+	static const char quote[] = " near '\"";
+	char *near = strstr(msg, quote);
 	const char *s;
 	size_t n = 0;
 
 	if (!near)
 		return;
-	s = near + 7;
+	s = near + strlen(quote);
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	while (isxdigit((unsigned char)s[n]))
@@ -2024,24 +2025,38 @@ int cfg_load_string(const char *text, const char *name, struct cfg *out,
 			    err, errlen);
 }
 
+/* The text holds SA keys: no copy of it is left behind in freed memory
+ * (hence no realloc, and no stdio buffer). */
+static void wipe_free(char *buf, size_t len)
+{
+	if (buf)
+		explicit_bzero(buf, len);
+	free(buf);
+}
+
 static int read_file(const char *path, char **text, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	size_t cap = 0, n = 0, got;
+	size_t cap = 0, n = 0, got, want;
 	char *buf = NULL, *grown;
 	int rc = 0;
 
 	if (!f)
 		return -errno;
+	setvbuf(f, NULL, _IONBF, 0);
 	do {
 		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			grown = cap <= CFG_FILE_MAX ? realloc(buf, cap) : NULL;
+			want = cap ? 2 * cap : 4096;
+			grown = want <= CFG_FILE_MAX ? malloc(want) : NULL;
 			if (!grown) {
-				rc = cap <= CFG_FILE_MAX ? -ENOMEM : -EFBIG;
+				rc = want <= CFG_FILE_MAX ? -ENOMEM : -EFBIG;
 				goto out;
 			}
+			if (n)
+				memcpy(grown, buf, n);
+			wipe_free(buf, cap);
 			buf = grown;
+			cap = want;
 		}
 		errno = 0;
 		got = fread(buf + n, 1, cap - n, f);
@@ -2052,7 +2067,7 @@ static int read_file(const char *path, char **text, size_t *len)
 out:
 	fclose(f);
 	if (rc) {
-		free(buf);
+		wipe_free(buf, cap);
 		return rc;
 	}
 	*text = buf;
@@ -2077,8 +2092,7 @@ int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen)
 		return rc;
 	}
 	rc = cfg_load_buf(text, len, path, out, err, errlen);
-	explicit_bzero(text, len); /* keys */
-	free(text);
+	wipe_free(text, len);
 	return rc;
 }
 

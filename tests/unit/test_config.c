@@ -897,3 +897,500 @@ Test(cfg_str, names)
 	cr_expect_str_eq(cfg_engine_name(CFG_ENGINE_IPSECMB), "ipsecmb");
 	cr_expect_str_eq(cfg_engine_name(CFG_ENGINE_CRYPTODEV), "cryptodev");
 }
+
+/* Static SAs, inline. Documents are one line, so an error's column is
+ * where its marker first occurs in the text. */
+
+static void expect_err_at(const char *doc, const char *marker,
+			  const char *path, const char *msg)
+{
+	const char *at = strstr(doc, marker);
+	char where[256];
+
+	cr_assert_not_null(at, "\"%s\" is not in %s", marker, doc);
+	snprintf(where, sizeof(where), "1:%zu: %s", (size_t)(at - doc) + 1,
+		 path);
+	expect_err(doc, where, msg);
+}
+
+#define K16 "000102030405060708090a0b0c0d0e0f"
+#define K20 "00112233445566778899aabbccddeeff01020304"
+#define K32 K16 "101112131415161718191a1b1c1d1e1f"
+#define DOC(ipsec, sas) "{" LCORES ", " PORTS ipsec ", 'sas': [" sas "]}"
+#define OUT_HEAD                                                               \
+	"'name': 'o', 'spi': 4096, 'direction': 'out', 'src': '203.0.113.1',"  \
+	" 'dst': '203.0.113.2'"
+#define IN_HEAD                                                                \
+	"'name': 'i', 'spi': 4096, 'direction': 'in', 'src': '203.0.113.2',"   \
+	" 'dst': '203.0.113.1'"
+#define GCM "'enc': 'aes128gcm16', 'enc_key': '" K20 "'"
+#define CBC "'enc': 'aes256', 'enc_key': '" K32 "', 'integ': 'sha256_128', 'integ_key': '" K32 "'"
+#define SEL_OUT "'selector': {'src': '198.18.1.0/24', 'dst': '198.18.3.0/24'}"
+#define SEL_IN "'selector': {'src': '198.18.3.0/24', 'dst': '198.18.1.0/24'}"
+#define SA_OUT(extra) "{" OUT_HEAD ", " GCM ", " SEL_OUT extra "}"
+#define SA_IN(extra) "{" IN_HEAD ", " GCM ", " SEL_IN extra "}"
+#define OUT_SEL(sel) "{" OUT_HEAD ", " GCM ", 'selector': {" sel "}}"
+
+Test(cfg_sa, minimal_and_empty)
+{
+	char err[512] = "";
+	struct cfg c;
+	char *text = dq(DOC("", SA_OUT("")));
+
+	cr_assert_eq(cfg_load_string(text, NULL, &c, err, sizeof(err)), 0, "%s",
+		     err);
+	free(text);
+	cr_assert_eq(c.n_sas, 1);
+	cr_expect_eq(c.sas[0].mode, CFG_SA_TUNNEL);
+	cr_expect_eq(c.sas[0].df, CFG_DF_COPY);
+	cr_expect_eq(c.sas[0].worker, -1);
+	cr_expect_not(c.sas[0].udp_encap);
+	cr_expect_eq(c.sas[0].encap_sport, 4500);
+	cr_expect_eq(c.sas[0].encap_dport, 4500);
+	expect_ts(&c.sas[0].ts, "198.18.1.0/24", "198.18.3.0/24", 0, 0, 65535,
+		  0, 65535);
+	expect_lifetime(&c.sas[0], 0, 0, 0, 0);
+	cfg_free(&c);
+	text = dq(DOC("", ""));
+	cr_assert_eq(cfg_load_string(text, NULL, &c, err, sizeof(err)), 0, "%s",
+		     err);
+	free(text);
+	cr_expect_eq(c.n_sas, 0);
+	cr_expect_null(c.sas);
+	cfg_free(&c);
+	expect_err_at("{" LCORES ", " PORTS ", 'sas': {}}", "{}", "sas",
+		      "expected an array, got an object");
+	expect_err_at(DOC("", "[]"), "[]]", "sas[0]",
+		      "expected an object, got an array");
+	expect_err_at(DOC("", SA_OUT(", 'spii': 1")), "'spii'", "sas[0].spii",
+		      "unknown key");
+	expect_err_at(DOC("", "{'name': 'a b'}"), "'a b'", "sas[0].name",
+		      "\"a b\" is not an SA name");
+	expect_err_at(DOC("", "{'name': 'o', 'direction': 'out'}"),
+		      "{'name': 'o'", "sas[0].spi", "missing required key");
+}
+
+Test(cfg_sa, spi_forms)
+{
+	static const struct {
+		const char *spi;
+		const char *msg; /* NULL: accepted */
+	} cases[] = {
+		{ "256", NULL },
+		{ "'0x100'", NULL },
+		{ "'0X00000000FFFFFFFF'", NULL },
+		{ "4294967295", NULL },
+		{ "0", "0 is out of range 256..4294967295" },
+		{ "4294967296", "4294967296 is out of range" },
+		{ "-1", "-1 is out of range" },
+		{ "'0xff'", "\"0xff\" is out of range" },
+		{ "'0x100000000'", "\"0x100000000\" is out of range" },
+		{ "'4097'", "\"4097\" is not a hex SPI" },
+		{ "'0x'", "\"0x\" is not a hex SPI" },
+		{ "'0x 100'", "is not a hex SPI" },
+		{ "true", "expected an integer or a hex string (\"0x...\"), got a boolean" },
+		{ "4096.0", "got a real number" },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char doc[1024], marker[64];
+
+		snprintf(doc, sizeof(doc),
+			 DOC("", "{'name': 'o', 'spi': %s, 'direction': 'out',"
+				 " 'src': '203.0.113.1', 'dst': '203.0.113.2', " GCM
+				 ", " SEL_OUT "}"),
+			 cases[i].spi);
+		snprintf(marker, sizeof(marker), "%s, 'direction'", cases[i].spi);
+		if (!cases[i].msg)
+			expect_ok(doc);
+		else
+			expect_err_at(doc, marker, "sas[0].spi", cases[i].msg);
+	}
+	/* Same SPI: fine in the other direction or to another dst. */
+	expect_ok(DOC("", SA_OUT("") ", " SA_IN("")));
+	expect_err_at(DOC("", SA_IN("") ", {'name': 'j', 'spi': '0x1000',"
+			  " 'direction': 'in', 'src': '203.0.113.3', 'dst': '203.0.113.1', "
+			  GCM ", " SEL_IN "}"),
+		      "'0x1000'", "sas[1].spi",
+		      "SPI 0x00001000 is already used by inbound SA \"i\" (sas[0]) to dst 203.0.113.1");
+}
+
+Test(cfg_sa, direction_mode_endpoints)
+{
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'both'}"),
+		      "'both'", "sas[0].direction", "\"both\" is not one of \"in\", \"out\"");
+	expect_err_at(DOC("", SA_OUT(", 'mode': 'beet'")), "'beet'", "sas[0].mode",
+		      "\"beet\" is not one of \"tunnel\", \"transport\"");
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'out',"
+			  " 'src': '203.0.113.1', 'dst': '2001:db8::2'}"),
+		      "'2001:db8::2'", "sas[0].dst", "2001:db8::2 is IPv6 but src is IPv4");
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'out',"
+			  " 'src': '203.0.113.1/24', 'dst': '203.0.113.2'}"),
+		      "'203.0.113.1/24', 'dst'", "sas[0].src", "is a prefix");
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'out',"
+			  " 'src': '198.18.1.1', 'dst': '203.0.113.2'}"),
+		      "'198.18.1.1'", "sas[0].src",
+		      "198.18.1.1 is an address of protected port \"lan\" (ports[0].addresses[0]); an outbound SA's src must be an address of an unprotected port");
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'out',"
+			  " 'src': '2001:db8::1', 'dst': '2001:db8::2'}"),
+		      "'2001:db8::1'", "sas[0].src",
+		      "no unprotected port has an IPv6 address");
+	expect_err_at(DOC("", "{'name': 'i', 'spi': 4096, 'direction': 'in',"
+			  " 'src': '203.0.113.2', 'dst': '203.0.113.3'}"),
+		      "'203.0.113.3'", "sas[0].dst",
+		      "203.0.113.3 is not one of espgate's addresses; an inbound SA's dst must be an address of an unprotected port: 203.0.113.1 (\"wan\")");
+	/* The peer is another host. */
+	expect_err_at(DOC("", "{'name': 'o', 'spi': 4096, 'direction': 'out',"
+			  " 'src': '203.0.113.1', 'dst': '198.18.1.1'}"),
+		      "'198.18.1.1'", "sas[0].dst", "198.18.1.1 is espgate's own address");
+	expect_err_at(DOC("", "{'name': 'i', 'spi': 4096, 'direction': 'in',"
+			  " 'src': '203.0.113.1', 'dst': '203.0.113.1'}"),
+		      "'203.0.113.1', 'dst'", "sas[0].src", "is espgate's own address");
+}
+
+/* Error messages about keys say how long and where, never what. */
+static void expect_key_err(const char *doc, const char *marker,
+			   const char *path, const char *msg, const char *secret)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	expect_err_at(doc, marker, path, msg);
+	load(doc, &c, err, sizeof(err));
+	cr_expect_null(strstr(err, secret), "key material in \"%s\"", err);
+}
+
+Test(cfg_sa, keys)
+{
+	expect_ok(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': '0X"
+		      "00112233445566778899AABBCCDDEEFF01020304', " SEL_OUT "}"));
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': '"
+			   "00112233445566778899aabbccddeeff010203', " SEL_OUT "}"),
+		       "'00112233", "sas[0].enc_key",
+		       "expected 20 bytes (40 hex digits) for aes128gcm16 (16-byte key + 4-byte salt), got 19",
+		       "445566");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes256gcm16', 'enc_key': '" K32 "', "
+			   SEL_OUT "}"),
+		       "'0001", "sas[0].enc_key", "expected 36 bytes (72 hex digits)",
+		       "0a0b0c0d");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'chacha20poly1305', 'enc_key': '" K20
+			   "', " SEL_OUT "}"),
+		       "'0011", "sas[0].enc_key", "expected 36 bytes (72 hex digits)",
+		       "99aabb");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes128', 'enc_key': '" K20
+			   "', 'integ': 'sha1_96', 'integ_key': '" K20 "', " SEL_OUT "}"),
+		       "'0011", "sas[0].enc_key", "expected 16 bytes (32 hex digits)",
+		       "99aabb");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': '"
+			   "00112233445566778899aabbccddeeff0102030', " SEL_OUT "}"),
+		       "'0011", "sas[0].enc_key", "odd number of hex digits (39)",
+		       "445566");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': '"
+			   "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:01:02:03:04', " SEL_OUT "}"),
+		       "'00:", "sas[0].enc_key", "character 3 is not a hex digit",
+		       "33:44");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': '0x"
+			   "00112233445566778899aabbccddeeff0102030g', " SEL_OUT "}"),
+		       "'0x", "sas[0].enc_key", "character 42 is not a hex digit",
+		       "445566");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', " SEL_OUT "}"),
+		      "{'name': 'o'", "sas[0].enc_key",
+		      "missing required key: enc \"aes128gcm16\" needs 20 bytes");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'aes128gcm16', 'enc_key': 20, "
+			  SEL_OUT "}"),
+		      "20,", "sas[0].enc_key", "expected a string, got an integer");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'null', 'enc_key': '" K16 "', "
+			   SEL_OUT "}"),
+		       "'" K16, "sas[0].enc_key", "enc \"null\" takes no key", "0a0b0c");
+}
+
+Test(cfg_sa, integrity)
+{
+	expect_key_err(DOC("", "{" OUT_HEAD ", " GCM ", 'integ_key': '" K32 "', " SEL_OUT "}"),
+		       "'" K32, "sas[0].integ_key", "enc \"aes128gcm16\" is an AEAD",
+		       "0a0b0c");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'chacha20poly1305', 'enc_key': '"
+			  K32 "01020304', 'integ': 'sha1_96', " SEL_OUT "}"),
+		      "'sha1_96'", "sas[0].integ", "enc \"chacha20poly1305\" is an AEAD");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'aes256', 'enc_key': '" K32 "', "
+			  SEL_OUT "}"),
+		      "{'name': 'o'", "sas[0].integ",
+		      "missing required key: enc \"aes256\" does not authenticate; add integ (one of \"sha1_96\"");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'null', 'integ': 'md5_96', "
+			  SEL_OUT "}"),
+		      "'md5_96'", "sas[0].integ", "\"md5_96\" is not one of");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'enc': 'null', 'integ': 'sha384_192', "
+			  SEL_OUT "}"),
+		      "{'name': 'o'", "sas[0].integ_key",
+		      "missing required key: integ \"sha384_192\" needs a 48-byte key");
+	expect_key_err(DOC("", "{" OUT_HEAD ", 'enc': 'null', 'integ': 'sha512_256',"
+			   " 'integ_key': '" K32 "', " SEL_OUT "}"),
+		       "'" K32, "sas[0].integ_key",
+		       "expected 64 bytes (128 hex digits) for sha512_256 (HMAC key), got 32",
+		       "0a0b0c");
+	expect_ok(DOC("", "{" OUT_HEAD ", " CBC ", " SEL_OUT "}"));
+}
+
+/* jansson quotes the token where it stopped; a key is not shown. */
+Test(cfg_sa, syntax_error_hides_keys)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_expect_eq(cfg_load_string("{\"sas\": [{\"enc_key\": \"00112233445566\n\"}]}",
+				     "t.json", &c, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_null(strstr(err, "445566"), "%s", err);
+	cr_expect_not_null(strstr(err, "t.json:1:36: $: unexpected newline in a hex string (not shown)"),
+			   "%s", err);
+	expect_err("{'lcores': {'workers': [1] 'x'}}", "1:30: $",
+		   "'}' expected near '\"x\"'");
+}
+
+Test(cfg_sa, selector)
+{
+	expect_err_at(DOC("", "{" OUT_HEAD ", " GCM "}"), "{'name': 'o'",
+		      "sas[0].selector", "missing required key");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24', 'sports': 1")),
+		      "'sports'", "sas[0].selector.sports", "unknown key");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.1/24', 'dst': '198.18.3.0/24'")),
+		      "'198.18.1.1/24', 'dst'", "sas[0].selector.src",
+		      "did you mean 198.18.1.0/24?");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24'")), "{'src'",
+		      "sas[0].selector.dst", "missing required key");
+	expect_err_at(DOC("", OUT_SEL("'src': '2001:db8:1::/64', 'dst': '2001:db8:3::/64',"
+				      " 'proto': 'icmp'")),
+		      "'icmp'", "sas[0].selector.proto", "did you mean \"icmpv6\" (58)?");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'proto': 58")),
+		      "58", "sas[0].selector.proto", "did you mean \"icmp\" (1)?");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'proto': 256")),
+		      "256", "sas[0].selector.proto", "256 is out of range 0..255");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'proto': 'gre'")),
+		      "'gre'", "sas[0].selector.proto", "\"gre\" is not one of \"any\", \"tcp\"");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'proto': null")),
+		      "null", "sas[0].selector.proto",
+		      "expected an integer or a protocol name, got null");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'dport': 53")),
+		      "53", "sas[0].selector.dport", "proto is \"any\" (0)");
+	expect_err_at(DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+				      " 'proto': 47, 'sport': 1")),
+		      "1}", "sas[0].selector.sport", "proto is 47");
+	expect_ok(DOC("", OUT_SEL("'src': '2001:db8:1::/64', 'dst': '::/0',"
+				  " 'proto': 'sctp', 'sport': '0-0', 'dport': 65535")));
+}
+
+Test(cfg_sa, port_ranges)
+{
+	static const struct {
+		const char *port;
+		const char *msg;
+	} cases[] = {
+		{ "'1-65535'", NULL },
+		{ "'7-7'", NULL },
+		{ "0", NULL },
+		{ "'53'", "\"53\" is not a port range" },
+		{ "'1-65536'", "is not a port range" },
+		{ "'01-2'", "is not a port range" },
+		{ "'1 - 2'", "is not a port range" },
+		{ "'1-'", "is not a port range" },
+		{ "'-1'", "is not a port range" },
+		{ "'1-2-3'", "is not a port range" },
+		{ "65536", "65536 is out of range 0..65535" },
+		{ "'9-8'", "range 9-8 is empty" },
+		{ "[1, 2]", "expected an integer or a \"LO-HI\" string, got an array" },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char doc[1024], marker[64];
+
+		snprintf(doc, sizeof(doc),
+			 DOC("", OUT_SEL("'src': '198.18.1.0/24', 'dst': '198.18.3.0/24',"
+					 " 'proto': 'tcp', 'dport': %s")),
+			 cases[i].port);
+		snprintf(marker, sizeof(marker), "%s}}", cases[i].port);
+		if (!cases[i].msg)
+			expect_ok(doc);
+		else
+			expect_err_at(doc, marker, "sas[0].selector.dport",
+				      cases[i].msg);
+	}
+}
+
+Test(cfg_sa, transport)
+{
+	/* The selector is the endpoints' own traffic. */
+	expect_ok(DOC("", "{" OUT_HEAD ", 'mode': 'transport', " GCM ", 'selector':"
+		      " {'src': '203.0.113.1/32', 'dst': '203.0.113.2/32'}}"));
+	expect_ok(DOC("", "{" IN_HEAD ", 'mode': 'transport', " GCM ", 'selector':"
+		      " {'src': '203.0.113.0/24', 'dst': '0.0.0.0/0', 'proto': 'udp'}}"));
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'mode': 'transport', " GCM ", 'selector':"
+			  " {'src': '2001:db8::/32', 'dst': '2001:db8::/32'}}"),
+		      "'2001:db8::/32'", "sas[0].selector.src",
+		      "transport mode: the selector is IPv6 but src and dst are IPv4");
+	expect_err_at(DOC("", "{" IN_HEAD ", 'mode': 'transport', " GCM ", 'selector':"
+			  " {'src': '203.0.113.128/25', 'dst': '203.0.113.0/24'}}"),
+		      "'203.0.113.128/25'", "sas[0].selector.src",
+		      "transport mode: 203.0.113.128/25 does not contain the SA's src 203.0.113.2");
+	/* Tunnel mode may carry the other family. */
+	expect_ok(DOC("", "{" OUT_HEAD ", " GCM ", 'selector':"
+		      " {'src': '2001:db8:1::/64', 'dst': '2001:db8:3::/64'}}"));
+}
+
+Test(cfg_sa, replay_and_esn)
+{
+	static const struct {
+		const char *win;
+		const char *msg;
+	} cases[] = {
+		{ "0", NULL },     { "64", NULL },
+		{ "100", NULL },   { "4096", NULL },
+		{ "63", "63 is neither 0 (off) nor in 64..4096" },
+		{ "4097", "4097 is neither" },
+		{ "-64", "-64 is neither" },
+		{ "'64'", "expected an integer, got a string" },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		char doc[1024], marker[64];
+
+		snprintf(doc, sizeof(doc), DOC("", SA_IN(", 'replay_window': %s")),
+			 cases[i].win);
+		snprintf(marker, sizeof(marker), "%s}", cases[i].win);
+		if (!cases[i].msg)
+			expect_ok(doc);
+		else
+			expect_err_at(doc, marker, "sas[0].replay_window",
+				      cases[i].msg);
+	}
+	expect_err_at(DOC("", SA_OUT(", 'replay_window': 0")), "0}",
+		      "sas[0].replay_window", "applies to inbound SAs only");
+	expect_ok(DOC("", SA_OUT(", 'esn': true") ", " SA_IN(", 'esn': false")));
+	expect_err_at(DOC("", SA_IN(", 'esn': 'yes'")), "'yes'", "sas[0].esn",
+		      "expected a boolean, got a string");
+}
+
+Test(cfg_sa, udp_encap)
+{
+	expect_err_at(DOC("", SA_OUT(", 'udp_encap': 4500")), "4500}",
+		      "sas[0].udp_encap", "expected a boolean or an object, got an integer");
+	expect_err_at(DOC("", SA_OUT(", 'udp_encap': {'port': 1}")), "'port'",
+		      "sas[0].udp_encap.port", "unknown key");
+	expect_err_at(DOC("", SA_OUT(", 'udp_encap': {'sport': 0}")), "0}",
+		      "sas[0].udp_encap.sport", "0 is out of range 1..65535");
+	expect_err_at(DOC("", SA_OUT(", 'udp_encap': {'dport': 65536}")), "65536",
+		      "sas[0].udp_encap.dport", "65536 is out of range 1..65535");
+	/* Outbound: the peer's port, anything. Inbound: where we listen. */
+	expect_ok(DOC("", SA_OUT(", 'udp_encap': {'sport': 1, 'dport': 65535}")));
+	expect_ok(DOC(", 'ipsec': {'natt_ports': [4501]}",
+		      SA_IN(", 'udp_encap': {'dport': 4501}")));
+	expect_ok(DOC(", 'ipsec': {'natt_ports': [4501]}", SA_IN(", 'udp_encap': false")));
+	expect_err_at(DOC(", 'ipsec': {'natt_ports': [4501]}",
+			  SA_IN(", 'udp_encap': true")),
+		      "true", "sas[0].udp_encap",
+		      "dport 4500 is not one of ipsec.natt_ports (4501)");
+	expect_err_at(DOC(", 'ipsec': {'natt_ports': [4501]}",
+			  SA_IN(", 'udp_encap': {'sport': 4501}")),
+		      "{'sport'", "sas[0].udp_encap",
+		      "dport 4500 is not one of ipsec.natt_ports (4501)");
+}
+
+Test(cfg_sa, df)
+{
+	expect_ok(DOC("", SA_OUT(", 'df': 'set'")));
+	expect_err_at(DOC("", SA_OUT(", 'df': 'keep'")), "'keep'", "sas[0].df",
+		      "\"keep\" is not one of \"copy\", \"set\", \"clear\"");
+	expect_err_at(DOC("", "{" OUT_HEAD ", 'mode': 'transport', " GCM ", 'selector':"
+			  " {'src': '203.0.113.1/32', 'dst': '203.0.113.2/32'}, 'df': 'copy'}"),
+		      "'copy'", "sas[0].df", "df applies to tunnel mode only");
+	expect_err_at("{" LCORES ", 'ports': ["
+		      "{'name': 'lan', 'device': 'net_tap0', 'role': 'protected'},"
+		      "{'name': 'wan', 'device': 'net_tap1', 'role': 'unprotected',"
+		      " 'addresses': ['2001:db8::1/64']}], 'sas': [{'name': 'o',"
+		      " 'spi': 4096, 'direction': 'out', 'src': '2001:db8::1',"
+		      " 'dst': '2001:db8::2', " GCM ", " SEL_OUT ", 'df': 'set'}]}",
+		      "'set'", "sas[0].df", "the outer header is IPv6, which has no DF bit");
+}
+
+Test(cfg_sa, lifetime_and_worker)
+{
+	expect_ok(DOC("", SA_OUT(", 'lifetime': {'soft_bytes': 5, 'hard_bytes': 0,"
+				 " 'soft_packets': 0, 'hard_packets': 1}")));
+	expect_err_at(DOC("", SA_OUT(", 'lifetime': {'soft_packets': 10, 'hard_packets': 9}")),
+		      "10, 'hard", "sas[0].lifetime.soft_packets",
+		      "10 is not below hard_packets (9)");
+	expect_err_at(DOC("", SA_OUT(", 'lifetime': {'hard_bytes': -1}")), "-1",
+		      "sas[0].lifetime.hard_bytes", "-1 is negative");
+	expect_err_at(DOC("", SA_OUT(", 'lifetime': {'seconds': 60}")), "'seconds'",
+		      "sas[0].lifetime.seconds", "unknown key");
+	expect_err_at(DOC("", SA_OUT(", 'lifetime': 60")), "60",
+		      "sas[0].lifetime", "expected an object, got an integer");
+	expect_ok(DOC("", SA_OUT(", 'worker': 0")));
+	expect_err_at(DOC("", SA_OUT(", 'worker': 1")), "1}", "sas[0].worker",
+		      "1 is out of range 0..0: an index into lcores.workers, which has 1 entry");
+	expect_err_at(DOC("", SA_OUT(", 'worker': -1")), "-1", "sas[0].worker",
+		      "-1 is out of range 0..0");
+}
+
+Test(cfg_sa, ipsec_section)
+{
+	char err[512] = "";
+	struct cfg c;
+	char *text = dq("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': [4500, 10000, 1, 65535],"
+			" 'unmatched': 'bypass'}}");
+
+	cr_assert_eq(cfg_load_string(text, NULL, &c, err, sizeof(err)), 0, "%s", err);
+	free(text);
+	cr_assert_eq(c.n_natt_ports, 4);
+	cr_expect(c.natt_ports[1] == 10000 && c.natt_ports[3] == 65535);
+	cr_expect_not(c.unmatched_discard);
+	cfg_free(&c);
+	expect_ok("{" LCORES ", " PORTS ", 'ipsec': {}}");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': []}}", "[]}",
+		      "ipsec.natt_ports", "at least one port");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': [1, 2, 3, 4, 5]}}",
+		      "[1,", "ipsec.natt_ports", "at most 4 ports");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': [4500, 4500]}}",
+		      "4500]", "ipsec.natt_ports[1]",
+		      "port 4500 is listed twice (also ipsec.natt_ports[0])");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': [0]}}", "0]",
+		      "ipsec.natt_ports[0]", "0 is out of range 1..65535");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': ['4500']}}",
+		      "'4500'", "ipsec.natt_ports[0]", "expected an integer");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'unmatched': 'drop'}}",
+		      "'drop'", "ipsec.unmatched",
+		      "\"drop\" is not one of \"bypass\", \"discard\"");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'nat_t': true}}", "'nat_t'",
+		      "ipsec.nat_t", "unknown key");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': []}", "[]}", "ipsec",
+		      "expected an object, got an array");
+}
+
+Test(cfg_sa, many)
+{
+	size_t n = 300, cap = n * 256 + 1024, used;
+	char *doc = malloc(cap), err[512] = "";
+	struct cfg c;
+	int rc;
+
+	cr_assert_not_null(doc);
+	used = (size_t)snprintf(doc, cap, "{" LCORES ", " PORTS ", 'sas': [");
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(doc + used, cap - used,
+					 "%s{'name': 's%zu', 'spi': %zu, 'direction': 'in',"
+					 " 'src': '203.0.113.2', 'dst': '203.0.113.1', " GCM
+					 ", " SEL_IN "}",
+					 i ? "," : "", i, 256 + i);
+	snprintf(doc + used, cap - used, "]}");
+	rc = load(doc, &c, err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(c.n_sas, n);
+	cr_expect_str_eq(c.sas[n - 1].name, "s299");
+	cr_expect_eq(c.sas[n - 1].spi, 256 + n - 1);
+	cfg_free(&c);
+	free(doc);
+}
