@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ESP path through a worker: every algorithm and mode round trip,
+ * malformed and replayed input, sequence overflow, lifetimes, SA churn
+ * while traffic flows, and packets of one SA arriving on two workers.
+ * Interoperability with an implementation we did not write is
+ * tests/e2e/esp_scapy.sh's job; these check the path's own rules.
+ */
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "dp_fixture.h"
+#include "esp.h"
+
+#define LAN 0
+#define WAN 1
+
+static struct esp_engine *ctl_engine;
+
+static void single(void)
+{
+	fx_eal_up("test_esp", "0");
+	fx_dp_up(1, true);
+	ctl_engine = esp_engine_create();
+}
+
+TestSuite(esp, .init = single);
+
+static struct esp_sa_conf conf(const char *name, uint32_t spi, enum esp_dir dir)
+{
+	struct esp_sa_conf c = {
+		.spi = spi, .dir = dir, .mode = ESP_MODE_TUNNEL,
+		.src = fx_addr("203.0.113.1"), .dst = fx_addr("203.0.113.2"),
+		.algo = { .enc = ESP_ENC_AES_GCM16, .enc_key_len = 16 },
+		.ts = { .src = fx_prefix("198.18.1.0/24"), .dst = fx_prefix("198.18.3.0/24"),
+			.sport_hi = 65535, .dport_hi = 65535 },
+		.replay_window = dir == ESP_DIR_IN ? 64 : 0,
+		.encap_sport = 4500, .encap_dport = 4500, .owner = 0,
+	};
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	for (unsigned i = 0; i < sizeof(c.algo.enc_key); i++)
+		c.algo.enc_key[i] = (uint8_t)(0x10 + i);
+	memcpy(c.algo.salt, "\xca\xfe\xba\xbe", 4);
+	for (unsigned i = 0; i < sizeof(c.algo.integ_key); i++)
+		c.algo.integ_key[i] = (uint8_t)(0x80 + i);
+	return c;
+}
+
+static int add(const struct esp_sa_conf *c)
+{
+	int id = esp_sa_add(fx_dp.sadb, ctl_engine, c);
+
+	cr_assert(id >= 0, "esp_sa_add %s: %d", c->name, id);
+	return id;
+}
+
+/* Both halves of one SA: 'out' encrypts what lan sends; 'in' takes the
+ * same bytes back as they arrive on wan (the peer is a mirror). ESP in
+ * UDP is only taken when sent to the box: 'in' is then for our address
+ * and the test readdresses the frame (to_us). */
+static void add_pair(struct esp_sa_conf c, int *out, int *in)
+{
+	c.dir = ESP_DIR_OUT;
+	c.replay_window = 0;
+	*out = add(&c);
+	c.dir = ESP_DIR_IN;
+	c.replay_window = 64;
+	if (c.udp_encap)
+		c.dst = c.src;
+	*in = add(&c);
+}
+
+static void to_us(struct fx_frame *f)
+{
+	uint8_t *l3 = f->b + 14;
+
+	if ((l3[0] >> 4) == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		memcpy(&ip->dst_addr, fx_addr("203.0.113.1").bytes, 4);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		memcpy(l3 + 24, fx_addr("2001:db8:f::1").bytes, 16);
+	}
+}
+
+static struct esp_sa *sa(int id)
+{
+	return esp_sa_by_id(fx_dp.sadb, (uint32_t)id);
+}
+
+/* Inner packets compared with TTL / hop limit and IPv4 checksum masked. */
+static void expect_same_inner(const uint8_t *a, const uint8_t *b, size_t len, unsigned hops)
+{
+	uint8_t x[2048], y[2048];
+	bool v4 = (a[0] >> 4) == 4;
+
+	memcpy(x, a, len);
+	memcpy(y, b, len);
+	cr_expect_eq(x[v4 ? 8 : 7], y[v4 ? 8 : 7] + hops, "ttl %u -> %u", x[v4 ? 8 : 7],
+		     y[v4 ? 8 : 7]);
+	x[v4 ? 8 : 7] = y[v4 ? 8 : 7] = 0;
+	if (v4) {
+		x[10] = x[11] = y[10] = y[11] = 0;
+		cr_expect_eq(rte_raw_cksum(b, 20), 0xffff, "inner checksum");
+	}
+	cr_expect_arr_eq(x, y, len);
+}
+
+static struct rte_mbuf *through(const struct fx_frame *f, unsigned in_port)
+{
+	fx_input(f, in_port);
+	return fx_take(fx_ports[WAN].tx[0]);
+}
+
+struct algo_case {
+	const char *name;
+	enum esp_enc enc;
+	uint8_t key;
+	enum esp_integ integ;
+	uint8_t ikey;
+};
+
+static const struct algo_case ALGOS[] = {
+	{ "aes128gcm16", ESP_ENC_AES_GCM16, 16, ESP_INTEG_NONE, 0 },
+	{ "aes256gcm16", ESP_ENC_AES_GCM16, 32, ESP_INTEG_NONE, 0 },
+	{ "aes128-sha1", ESP_ENC_AES_CBC, 16, ESP_INTEG_HMAC_SHA1_96, 20 },
+	{ "aes128-sha256", ESP_ENC_AES_CBC, 16, ESP_INTEG_HMAC_SHA256_128, 32 },
+	{ "aes256-sha384", ESP_ENC_AES_CBC, 32, ESP_INTEG_HMAC_SHA384_192, 48 },
+	{ "aes256-sha512", ESP_ENC_AES_CBC, 32, ESP_INTEG_HMAC_SHA512_256, 64 },
+	{ "chacha20poly1305", ESP_ENC_CHACHA20_POLY1305, 32, ESP_INTEG_NONE, 0 },
+	{ "null-sha256", ESP_ENC_NULL, 0, ESP_INTEG_HMAC_SHA256_128, 32 },
+};
+
+struct shape {
+	const char *name;
+	enum esp_mode mode;
+	bool inner6, outer6;
+};
+
+static const struct shape SHAPES[] = {
+	{ "tunnel 4in4", ESP_MODE_TUNNEL, false, false },
+	{ "tunnel 6in4", ESP_MODE_TUNNEL, true, false },
+	{ "tunnel 4in6", ESP_MODE_TUNNEL, false, true },
+	{ "tunnel 6in6", ESP_MODE_TUNNEL, true, true },
+	{ "transport 4", ESP_MODE_TRANSPORT, false, false },
+	{ "transport 6", ESP_MODE_TRANSPORT, true, true },
+};
+
+static struct esp_sa_conf shaped(const struct algo_case *a, const struct shape *s,
+				 bool esn, bool encap, uint32_t spi)
+{
+	struct esp_sa_conf c = conf(a->name, spi, ESP_DIR_OUT);
+
+	c.algo.enc = a->enc;
+	c.algo.enc_key_len = a->key;
+	c.algo.integ = a->integ;
+	c.algo.integ_key_len = a->ikey;
+	c.mode = s->mode;
+	c.esn = esn;
+	c.udp_encap = encap;
+	if (s->inner6) {
+		c.ts.src = fx_prefix("2001:db8:1::/64");
+		c.ts.dst = fx_prefix("2001:db8:3::/64");
+	}
+	if (s->mode == ESP_MODE_TRANSPORT) {
+		c.src = fx_addr(s->inner6 ? "2001:db8:1::2" : "198.18.1.2");
+		c.dst = fx_addr(s->inner6 ? "2001:db8:3::5" : "198.18.3.5");
+	} else if (s->outer6) {
+		c.src = fx_addr("2001:db8:f::1");
+		c.dst = fx_addr("2001:db8:f::2");
+	}
+	return c;
+}
+
+static void check_outer(const struct rte_mbuf *m, const struct esp_sa_conf *c)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	bool v4 = (l3[0] >> 4) == 4;
+	uint32_t hl = v4 ? (uint32_t)(l3[0] & 15) * 4 : 40;
+	const uint8_t *esp = l3 + hl + (c->udp_encap ? 8 : 0);
+
+	cr_expect_eq(v4 ? l3[9] : l3[6], c->udp_encap ? IPPROTO_UDP : 50);
+	if (v4)
+		cr_expect_eq(rte_raw_cksum(l3, hl), 0xffff, "outer checksum");
+	if (c->udp_encap)
+		cr_expect_eq(l3[hl] << 8 | l3[hl + 1], 4500);
+	cr_expect_eq((uint32_t)esp[0] << 24 | esp[1] << 16 | esp[2] << 8 | esp[3], c->spi);
+	cr_expect_eq(esp[7], 1, "first sequence number is 1");
+	cr_expect_arr_eq(rte_pktmbuf_mtod(m, const uint8_t *), FX_MAC_PEER, 6);
+}
+
+Test(esp, every_algorithm_and_shape_round_trips)
+{
+	uint32_t spi = 0x1000;
+
+	for (size_t a = 0; a < RTE_DIM(ALGOS); a++)
+		for (size_t s = 0; s < RTE_DIM(SHAPES); s++)
+			for (unsigned v = 0; v < 4; v++) {
+				bool esn = v & 1, encap = v & 2;
+				if (encap && SHAPES[s].mode == ESP_MODE_TRANSPORT)
+					continue; /* NAT-T transport ends at the box itself */
+				struct esp_sa_conf c = shaped(&ALGOS[a], &SHAPES[s], esn, encap, ++spi);
+				struct fx_frame plain = SHAPES[s].inner6 ?
+					fx_udp6("2001:db8:1::2", "2001:db8:3::5", 64, 37 + a * 100) :
+					fx_udp4("198.18.1.2", "198.18.3.5", 64, 37 + a * 100);
+				struct rte_mbuf *esp, *back;
+				struct fx_frame wire;
+				int out, in;
+
+				add_pair(c, &out, &in);
+				esp = through(&plain, LAN);
+				cr_assert_not_null(esp, "%s %s esn %d encap %d: no ESP out",
+						   ALGOS[a].name, SHAPES[s].name, esn, encap);
+				check_outer(esp, &c);
+				wire = fx_frame_of(esp, FX_MAC_WAN);
+				rte_pktmbuf_free(esp);
+				if (encap)
+					to_us(&wire);
+				back = through(&wire, WAN);
+				cr_assert_not_null(back, "%s %s esn %d encap %d: not decrypted (drops %lu/%lu/%lu)",
+						   ALGOS[a].name, SHAPES[s].name, esn, encap,
+						   sa(in)->sa_st.st_drops[ESP_DROP_auth_failed],
+						   sa(in)->sa_st.st_drops[ESP_DROP_malformed],
+						   sa(in)->sa_st.st_drops[ESP_DROP_policy_mismatch]);
+				cr_assert_eq(back->pkt_len, plain.len, "%s %s esn %d encap %d: %u bytes back, %zu sent",
+					     ALGOS[a].name, SHAPES[s].name, esn, encap, back->pkt_len, plain.len);
+				expect_same_inner(plain.b + 14,
+						  rte_pktmbuf_mtod_offset(back, uint8_t *, 14),
+						  plain.len - 14, 2);
+				cr_expect_eq(sa(out)->sa_st.st_packets, 1);
+				cr_expect_eq(sa(in)->sa_st.st_packets, 1);
+				rte_pktmbuf_free(back);
+				esp_sa_del(fx_dp.sadb, (uint32_t)out);
+				esp_sa_del(fx_dp.sadb, (uint32_t)in);
+			}
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+/* ---- hostile input, built on a NULL-encryption SA so the test can
+ * write any trailer and sign it with OpenSSL's HMAC itself ---- */
+
+static struct esp_sa_conf null_conf(void)
+{
+	struct esp_sa_conf c = conf("null", 0x5000, ESP_DIR_OUT);
+
+	c.algo.enc = ESP_ENC_NULL;
+	c.algo.enc_key_len = 0;
+	c.algo.integ = ESP_INTEG_HMAC_SHA256_128;
+	c.algo.integ_key_len = 32;
+	return c;
+}
+
+/* An ESP frame to the peer (as 'out' made it), for feeding back in. */
+static struct fx_frame esp_frame(size_t payload)
+{
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, payload);
+	struct rte_mbuf *m = through(&plain, LAN);
+	struct fx_frame f;
+
+	cr_assert_not_null(m);
+	f = fx_frame_of(m, FX_MAC_WAN);
+	rte_pktmbuf_free(m);
+	return f;
+}
+
+static void resign(struct fx_frame *f, const struct esp_sa_conf *c)
+{
+	unsigned int len = 0;
+	uint8_t mac[64];
+	size_t esp = 14 + 20, icv = f->len - 16;
+
+	HMAC(EVP_sha256(), c->algo.integ_key, 32, f->b + esp, icv - esp, mac, &len);
+	memcpy(f->b + icv, mac, 16);
+}
+
+/* Cuts the frame to len bytes and makes the outer header say so. */
+static void cut(struct fx_frame *f, size_t len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f->b + 14);
+
+	f->len = len;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+static uint64_t drops(int id, enum esp_sa_drop why)
+{
+	return sa(id)->sa_st.st_drops[why];
+}
+
+static void expect_dropped(const struct fx_frame *f, int in, enum esp_sa_drop why,
+			   const char *what)
+{
+	uint64_t before = drops(in, why);
+	struct rte_mbuf *m = through(f, WAN);
+
+	cr_expect_null(m, "%s: forwarded", what);
+	rte_pktmbuf_free(m);
+	cr_expect_eq(drops(in, why), before + 1, "%s: not counted as %s", what,
+		     esp_sa_drop_names[why]);
+}
+
+Test(esp, hostile_esp_is_dropped_and_counted_per_sa)
+{
+	struct esp_sa_conf c = null_conf();
+	struct fx_frame good, f;
+	size_t tail;
+	int out, in;
+
+	add_pair(c, &out, &in);
+	good = esp_frame(31); /* 59-byte inner packet: three pad bytes */
+	tail = good.len - 16; /* the ICV starts here; trailer before it */
+	cr_assert_eq(good.b[tail - 2], 3, "three pad bytes");
+
+	/* What fails the ICV never touches the window: same number again. */
+	f = good;
+	f.b[f.len - 1] ^= 1;
+	expect_dropped(&f, in, ESP_DROP_auth_failed, "flipped ICV");
+
+	f = good;
+	f.b[50] ^= 0x80; /* payload under the ICV */
+	expect_dropped(&f, in, ESP_DROP_auth_failed, "flipped payload");
+
+	f = good;
+	cut(&f, 14 + 20 + 8 + 16); /* ESP header and ICV, nothing between */
+	expect_dropped(&f, in, ESP_DROP_malformed, "empty payload");
+
+	f = good;
+	cut(&f, f.len - 3); /* no longer a multiple of four */
+	expect_dropped(&f, in, ESP_DROP_malformed, "truncated");
+
+	/* These verify, so each needs a fresh sequence number. */
+	f = esp_frame(31);
+	f.b[tail - 3] = 9; /* a pad byte that is not its index */
+	resign(&f, &c);
+	expect_dropped(&f, in, ESP_DROP_bad_padding, "bad padding");
+
+	f = esp_frame(31);
+	f.b[tail - 2] = 200; /* pad length beyond the payload */
+	resign(&f, &c);
+	expect_dropped(&f, in, ESP_DROP_bad_padding, "pad length too long");
+
+	f = esp_frame(31);
+	f.b[tail - 1] = 17; /* UDP where the tunnel carries IP */
+	resign(&f, &c);
+	expect_dropped(&f, in, ESP_DROP_bad_next_header, "wrong next header");
+
+	f = esp_frame(31);
+	f.b[tail - 1] = 59;
+	resign(&f, &c);
+	expect_dropped(&f, in, ESP_DROP_dummy, "dummy packet");
+
+	f = esp_frame(31);
+	f.b[14 + 20 + 8 + 13] = 19; /* inner source 198.19.1.2 */
+	resign(&f, &c);
+	expect_dropped(&f, in, ESP_DROP_policy_mismatch, "inner source outside the selector");
+
+	f = good; /* sequence number 1 is still unused: all the above failed */
+	rte_pktmbuf_free(through(&f, WAN));
+	cr_expect_eq(sa(in)->sa_st.st_packets, 1, "the good one passes");
+	expect_dropped(&good, in, ESP_DROP_replay, "replayed");
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, unknown_spi_to_the_box_is_counted_and_others_esp_is_routed)
+{
+	struct esp_sa_conf c = null_conf();
+	struct fx_frame f;
+	struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+	int out, in;
+	uint64_t before = fx_dp.workers[0].w_cnt[DP_W_unknown_spi];
+
+	add_pair(c, &out, &in);
+	f = esp_frame(10);
+	f.b[14 + 20] ^= 0x40; /* another SPI */
+	m = through(&f, WAN);
+	cr_expect_not_null(m, "ESP for someone else is routed, not dropped");
+	rte_pktmbuf_free(m);
+	ip = (struct rte_ipv4_hdr *)(f.b + 14);
+	memcpy(&ip->dst_addr, fx_addr("203.0.113.1").bytes, 4);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	cr_expect_null(through(&f, WAN));
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_unknown_spi], before + 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, outbound_sa_ends_at_sequence_overflow)
+{
+	struct esp_sa_conf c = conf("wrap", 0x6000, ESP_DIR_OUT);
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 10);
+	struct rte_mbuf *m;
+	int out = add(&c);
+
+	sa(out)->sa_st.st_seq = UINT32_MAX - 1;
+	m = through(&plain, LAN);
+	cr_assert_not_null(m, "2^32-1 is still sent");
+	rte_pktmbuf_free(m);
+	cr_expect_null(through(&plain, LAN), "never cycles to 0 (RFC 4303 §3.3.3)");
+	cr_expect_eq(drops(out, ESP_DROP_seq_overflow), 1);
+
+	c.spi = 0x6001;
+	c.esn = true;
+	out = add(&c);
+	sa(out)->sa_st.st_seq = UINT32_MAX;
+	m = through(&plain, LAN);
+	cr_assert_not_null(m, "with ESN the sequence goes on past 2^32");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(sa(out)->sa_st.st_seq, (uint64_t)UINT32_MAX + 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, lifetimes_raise_soft_then_hard_and_hard_stops_traffic)
+{
+	struct esp_sa_conf c = conf("life", 0x7000, ESP_DIR_OUT);
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 10);
+	void *ev;
+	int out;
+
+	c.soft_packets = 2;
+	c.hard_packets = 4;
+	out = add(&c);
+	for (unsigned i = 0; i < 5; i++)
+		rte_pktmbuf_free(through(&plain, LAN));
+	cr_assert_eq(rte_ring_dequeue(fx_dp.events, &ev), 0);
+	cr_expect_eq(ev, dp_event_make((uint32_t)out, false));
+	cr_assert_eq(rte_ring_dequeue(fx_dp.events, &ev), 0);
+	cr_expect_eq(ev, dp_event_make((uint32_t)out, true));
+	cr_expect_neq(rte_ring_dequeue(fx_dp.events, &ev), 0, "each raised once");
+	cr_expect_eq(sa(out)->sa_st.st_packets, 4);
+	cr_expect_eq(drops(out, ESP_DROP_hard_expired), 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, too_big_for_the_tunnel_gets_the_inner_mtu_back)
+{
+	struct esp_sa_conf c = conf("mtu", 0x8000, ESP_DIR_OUT);
+	struct fx_frame big = fx_udp4("198.18.1.2", "198.18.3.5", 64, 1500 - 28);
+	struct rte_mbuf *m;
+	int out = add(&c);
+
+	cr_expect_null(through(&big, LAN));
+	m = fx_take(fx_dp.punt);
+	cr_assert_not_null(m, "punted for an ICMP error");
+	cr_expect_eq(dp_punt_reason(m), DP_PUNT_TOO_BIG);
+	cr_expect_lt(dp_punt_arg(m), 1500 - 36, "reported MTU leaves room for ESP");
+	cr_expect_gt(dp_punt_arg(m) + esp_out_overhead(sa(out), dp_punt_arg(m)), 1500 - 16);
+	rte_pktmbuf_free(m);
+	cr_expect_eq(drops(out, ESP_DROP_too_big), 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
