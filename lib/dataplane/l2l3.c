@@ -566,8 +566,7 @@ int dp_icmp4_input(const struct dp_if *ifp, const uint8_t *frame, size_t len,
 	if (icmp.left < ICMP_HLEN || !csum_ok(csum_cursor(0, icmp)))
 		return -EINVAL;
 	peek = icmp;
-	cursor_u8(&peek, &type);
-	if (type != ICMP4_ECHO || !ip4_is_single_host(ih.src))
+	if (!cursor_u8(&peek, &type) || type != ICMP4_ECHO || !ip4_is_single_host(ih.src))
 		return 0;
 	return icmp4_echo_reply(ifp, &eh, &ih, icmp, out, cap);
 }
@@ -906,7 +905,8 @@ int dp_icmp6_input(const struct dp_if *ifp, const uint8_t *frame, size_t len,
 		csum_ip6_pseudo(ih.src, ih.dst, msg.left, PROTO_ICMP6), msg)))
 		return -EINVAL;
 	peek = msg;
-	cursor_u8(&peek, &type);
+	if (!cursor_u8(&peek, &type))
+		return -EINVAL;
 	switch (type) {
 	case ND_NS:
 		return nd_ns_input(ifp, &eh, &ih, msg, learn, out, cap);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -79,10 +80,22 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 	return db;
 }
 
+/* SAs live on the ordinary heap (they are never allocated on the fast
+ * path): AddressSanitizer then sees a worker that touches a freed one. */
+static struct esp_sa *sa_alloc(size_t size)
+{
+	size_t rounded = RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	struct esp_sa *sa = aligned_alloc(RTE_CACHE_LINE_SIZE, rounded);
+
+	if (sa)
+		memset(sa, 0, rounded);
+	return sa;
+}
+
 static void sa_free(struct esp_sa *sa)
 {
 	esp_keys_wipe(&sa->sa_keys);
-	rte_free(sa);
+	free(sa);
 }
 
 void esp_sadb_free(struct esp_sadb *db)
@@ -226,8 +239,7 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 {
 	bool window = c->dir == ESP_DIR_IN && c->replay_window > 0;
 	size_t rbytes = window ? esp_replay_bytes(c->replay_window) : 0;
-	struct esp_sa *sa = rte_zmalloc("esp_sa", sizeof(*sa) + rbytes,
-					RTE_CACHE_LINE_SIZE);
+	struct esp_sa *sa = sa_alloc(sizeof(*sa) + rbytes);
 
 	*err = -ENOMEM;
 	if (!sa)
