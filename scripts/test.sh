@@ -29,20 +29,43 @@ echo "== meson test -C $BUILD_DIR --print-errorlogs $*"
 meson test -C "$BUILD" --print-errorlogs "$@" </dev/null
 MESON_RC=$?
 
-/usr/bin/python3 - "$LOG" "$MESON_RC" <<'PY'
+# The unit suites again under AddressSanitizer (the SA add/delete storm
+# among them): a second build directory, SKIP_ASAN=1 leaves it out.
+ASAN_BUILD=$ROOT/build-asan
+ASAN_LOG=$ASAN_BUILD/meson-logs/testlog.json
+rm -f "$ASAN_LOG"
+if [ "${SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
+	echo "== unit suites under AddressSanitizer ($ASAN_BUILD)"
+	if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
+		meson setup "$ASAN_BUILD" -Db_sanitize=address -Db_lundef=false >/dev/null
+	fi
+	if ninja -C "$ASAN_BUILD" >"$ROOT/build-asan.log" 2>&1; then
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+			meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs </dev/null
+	else
+		tail -20 "$ROOT/build-asan.log"
+		export ASAN_BUILD_FAILED=1
+	fi
+fi
+
+/usr/bin/python3 - "$MESON_RC" "$LOG" "$ASAN_LOG" <<'PY'
 import json, os, re, sys
 
-log, meson_rc = sys.argv[1], int(sys.argv[2])
+meson_rc = int(sys.argv[1])
 entries = []
-if os.path.exists(log):
+for log, label in ((sys.argv[2], ""), (sys.argv[3], "asan:")):
+    if not os.path.exists(log):
+        continue
     with open(log) as f:
         for line in f:
             line = line.strip()
             if line:
                 try:
-                    entries.append(json.loads(line))
+                    e = json.loads(line)
                 except ValueError:
-                    pass
+                    continue
+                e["name"] = label + e.get("name", "?")
+                entries.append(e)
 
 OK = {"OK", "SKIP", "EXPECTEDFAIL"}
 point = re.compile(r"^(not ok|ok)\b(.*)$")
@@ -105,6 +128,9 @@ for e in entries:
         line += f"  ({note})"
     print(line)
 
+if os.environ.get("ASAN_BUILD_FAILED"):
+    print("  asan build                   FAIL     0 passed, 1 failed  (see build-asan.log)")
+    tf += 1
 if not entries:
     print("  (no test results: meson test did not run; see above)")
     tf += 1
