@@ -162,6 +162,8 @@ static int create_tables(struct app *app)
 
 	dp->pool = rte_pktmbuf_pool_create("mbufs", mbuf_count(app), 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	dp->pool_indirect = rte_pktmbuf_pool_create("mbufs_indirect", 8191, 256, 0, 0,
+						    socket);
 	dp->route = dp_route_create("routes", socket, 65536);
 	dp->neigh = dp_neigh_create("neighbours", socket, DP_MAX_NEIGH);
 	dp->punt = rte_ring_create("punt", DP_PUNT_RING_SIZE, socket,
@@ -170,8 +172,8 @@ static int create_tables(struct app *app)
 	dp->workers = rte_zmalloc("workers", sizeof(*dp->workers) * dp->n_workers,
 				  RTE_CACHE_LINE_SIZE);
 	app->wargs = calloc(dp->n_workers, sizeof(*app->wargs));
-	if (!dp->pool || !dp->route || !dp->neigh || !dp->punt || !dp->workers ||
-	    !app->wargs) {
+	if (!dp->pool || !dp->pool_indirect || !dp->route || !dp->neigh || !dp->punt ||
+	    !dp->workers || !app->wargs) {
 		EG_LOG(ERR, "out of memory for tables: %s (is -m large enough? the "
 		       "IPv4 table alone takes 64 MB)", rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -246,6 +248,7 @@ static void app_stop(struct app *app)
 		in_use = rte_mempool_in_use_count(app->dp.pool);
 		EG_LOG(INFO, "mbufs in use at exit: %u", in_use);
 		rte_mempool_free(app->dp.pool);
+		rte_mempool_free(app->dp.pool_indirect);
 	}
 	rte_ring_free(app->dp.punt);
 	dp_route_free(app->dp.route);

@@ -18,6 +18,7 @@
 	X(esp_in, 0, "ESP packets decrypted and forwarded") \
 	X(esp_out, 0, "packets encrypted into ESP and sent") \
 	X(handoff, 0, "packets handed to the worker that owns their SA") \
+	X(fragmented, 0, "IPv4 packets fragmented for the egress MTU (DF clear)") \
 	X(bad_l2, 1, "runt frame or unsupported ethertype") \
 	X(not_for_us, 1, "unicast frame to another MAC address") \
 	X(bad_ipv4, 1, "malformed IPv4 header, length or checksum") \
@@ -28,6 +29,7 @@
 	X(too_big, 1, "larger than the egress MTU (ICMP too big sent)") \
 	X(punt_full, 1, "punt ring to the control lcore full") \
 	X(tx_full, 1, "port TX queue full") \
+	X(frag_failed, 1, "IPv4 packets that could not be fragmented (no mbufs)") \
 	X(unknown_spi, 1, "ESP for the box with no inbound SA for its SPI") \
 	X(no_sa, 1, "protected traffic no outbound SA covers (unmatched: discard)") \
 	X(natt_keepalive, 1, "NAT-T keepalives received (RFC 3948 §2.3)") \

@@ -32,6 +32,7 @@ struct rte_rcu_qsbr;
 #define DP_HANDOFF_RING_SIZE 2048
 #define DP_EVENT_RING_SIZE 4096
 #define DP_ESP_PENDING (2 * DP_BURST)
+#define DP_MAX_FRAGS 64
 
 /* Why a worker handed a frame to the control lcore (mbuf hash.fdir.hi). */
 enum dp_punt_reason {
@@ -81,6 +82,7 @@ struct dp_worker {
 
 struct dp {
 	struct rte_mempool *pool;
+	struct rte_mempool *pool_indirect; /* fragments' data references */
 	unsigned n_ports;
 	struct dp_port ports[CFG_MAX_PORTS];
 	uint16_t port_index[RTE_MAX_ETHPORTS]; /* DPDK port id -> index */

@@ -14,6 +14,7 @@
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -239,7 +240,7 @@ static void rewrite_eth(struct rte_mbuf *m, const struct dp_port *out,
 static int forward_decide(struct dp *dp, struct dp_worker *w,
 			  struct rte_mbuf *m, uint64_t nh, uint8_t family,
 			  const uint8_t *dst, uint8_t ttl, uint32_t ip_len,
-			  bool originated, uint64_t *mac_word)
+			  bool originated, bool may_fragment, uint64_t *mac_word)
 {
 	unsigned out;
 
@@ -258,7 +259,7 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 		return -1;
 	}
 	out = resolve(dp, nh, family, dst, mac_word);
-	if (ip_len > dp->ports[out].pt_if.mtu) {
+	if (ip_len > dp->ports[out].pt_if.mtu && !may_fragment) {
 		dp_punt(dp, w, m, DP_PUNT_TOO_BIG, dp->ports[out].pt_if.mtu, DP_W_too_big);
 		return -1;
 	}
@@ -271,17 +272,46 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 	return (int)out;
 }
 
+/* RFC 791 §2.3, RFC 1812 §5.2.6: too big with DF clear is fragmented.
+ * m already carries its new Ethernet header; each fragment gets a copy. */
+static void send_fragments(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+			   unsigned out)
+{
+	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	int32_t n;
+
+	rte_pktmbuf_adj(m, ETH_HLEN);
+	n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, dp->ports[out].pt_if.mtu,
+				     dp->pool, dp->pool_indirect);
+	rte_pktmbuf_free(m); /* the fragments hold their own references */
+	if (n < 0) {
+		w->w_cnt[DP_W_frag_failed]++;
+		return;
+	}
+	w->w_cnt[DP_W_fragmented]++;
+	for (int32_t i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
+
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		*(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], ETH_HLEN) = eth;
+		tx_enqueue(dp, w, out, frags[i]);
+	}
+}
+
 static void forward_ipv4(struct dp *dp, struct dp_worker *w,
 			 struct rte_mbuf *m, uint64_t nh, bool originated)
 {
 	struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_HLEN);
+	bool df = (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
+	uint16_t len = rte_be_to_cpu_16(ip->total_length);
 	uint64_t mac_word;
 	uint32_t sum;
 	int out = forward_decide(dp, w, m, nh, AF_INET,
 				 (const uint8_t *)&ip->dst_addr, ip->time_to_live,
-				 rte_be_to_cpu_16(ip->total_length), originated,
-				 &mac_word);
+				 len, originated, !df && dp->pool_indirect, &mac_word);
 
 	if (out < 0)
 		return;
@@ -293,7 +323,10 @@ static void forward_ipv4(struct dp *dp, struct dp_worker *w,
 	}
 	rewrite_eth(m, &dp->ports[out], mac_word);
 	w->w_cnt[DP_W_forwarded]++;
-	tx_enqueue(dp, w, (unsigned)out, m);
+	if (len > dp->ports[out].pt_if.mtu)
+		send_fragments(dp, w, m, (unsigned)out);
+	else
+		tx_enqueue(dp, w, (unsigned)out, m);
 }
 
 static void forward_ipv6(struct dp *dp, struct dp_worker *w,
@@ -311,7 +344,7 @@ static void forward_ipv6(struct dp *dp, struct dp_worker *w,
 	}
 	out = forward_decide(dp, w, m, nh, AF_INET6, ip->dst_addr, ip->hop_limits,
 			     rte_be_to_cpu_16(ip->payload_len) + sizeof(*ip),
-			     originated, &mac_word);
+			     originated, false, &mac_word);
 	if (out < 0)
 		return;
 	if (!originated)

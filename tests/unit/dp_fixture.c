@@ -134,6 +134,7 @@ void fx_dp_up(unsigned n_workers, bool with_esp)
 	memset(&fx_dp, 0, sizeof(fx_dp));
 	fx_dp.pool = rte_pktmbuf_pool_create("fx_mbufs", 32767, 0, 0,
 					     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	fx_dp.pool_indirect = rte_pktmbuf_pool_create("fx_indirect", 1023, 0, 0, 0, 0);
 	fx_dp.route = dp_route_create("fx_rt", 0, 1024);
 	fx_dp.neigh = dp_neigh_create("fx_nb", 0, 64);
 	fx_dp.punt = rte_ring_create("fx_punt", 1024, 0, RING_F_SC_DEQ);

@@ -108,6 +108,7 @@ static void setup(void)
 	memset(&dp, 0, sizeof(dp));
 	dp.pool = rte_pktmbuf_pool_create("t_mbufs", 1023, 0, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	dp.pool_indirect = rte_pktmbuf_pool_create("t_indirect", 255, 0, 0, 0, 0);
 	dp.route = dp_route_create("t_rt", 0, 1024);
 	dp.neigh = dp_neigh_create("t_nb", 0, 64);
 	dp.punt = rte_ring_create("t_punt", RING_SZ, 0, RING_F_SC_DEQ);
@@ -383,7 +384,16 @@ static struct frame no_route4(void) { return udp4("198.18.1.2", "203.0.113.9", 6
 static struct frame no_route6(void) { return udp6("2001:db8:1::2", "2001:db8:99::1", 64, 10); }
 static struct frame unresolved_connected(void) { return udp4("198.18.1.2", "198.18.2.77", 64, 10); }
 static struct frame unresolved_gateway(void) { return udp4("198.18.1.2", "198.18.64.1", 64, 10); }
-static struct frame too_big4(void) { return udp4("198.18.1.2", "198.18.2.2", 64, 1500 - 28 + 1); }
+static struct frame too_big4(void)
+{
+	struct frame f = udp4("198.18.1.2", "198.18.2.2", 64, 1500 - 28 + 1);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f.b + 14);
+
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return f;
+}
 static struct frame too_big6(void) { return udp6("2001:db8:1::2", "2001:db8:2::2", 64, 1500 - 48 + 1); }
 static struct frame arp(void)
 {
@@ -414,7 +424,7 @@ Test(worker, punts_with_the_right_reason_and_counter)
 		{ "no route v6", no_route6, DP_PUNT_NO_ROUTE, DP_W_no_route },
 		{ "unresolved host", unresolved_connected, DP_PUNT_NEIGH, DP_W_punted },
 		{ "unresolved gateway", unresolved_gateway, DP_PUNT_NEIGH, DP_W_punted },
-		{ "too big v4", too_big4, DP_PUNT_TOO_BIG, DP_W_too_big },
+		{ "too big v4 with DF", too_big4, DP_PUNT_TOO_BIG, DP_W_too_big },
 		{ "too big v6", too_big6, DP_PUNT_TOO_BIG, DP_W_too_big },
 		{ "arp", arp, DP_PUNT_ARP, DP_W_punted },
 		{ "nd multicast", nd_multicast, DP_PUNT_LOCAL, DP_W_punted },
@@ -551,4 +561,45 @@ Test(worker, every_truncation_of_a_frame_is_handled_without_leak)
 	cr_expect_eq(w->w_cnt[DP_W_rx_packets], full4.len + full6.len);
 	expect_nothing_out();
 	expect_no_leak();
+}
+
+Test(worker, ipv4_too_big_without_df_is_fragmented)
+{
+	/* 1400 bytes of UDP payload in 1428 bytes of IP, out of a 576-byte MTU. */
+	struct frame f = udp4("198.18.1.2", "198.18.2.2", 64, 1400);
+	struct rte_mbuf *m;
+	uint8_t joined[1600];
+	size_t got = 0;
+	unsigned n = 0;
+	bool more = true;
+
+	dp.ports[1].pt_if.mtu = 576;
+	for (size_t i = 0; i < 1400; i++)
+		f.b[42 + i] = (uint8_t)(i * 13);
+	run(&f);
+	while ((m = take(txr[1])) != NULL) {
+		uint8_t flat[1600];
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_read(m, 14, 20, flat);
+		uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
+		uint16_t len = rte_be_to_cpu_16(ip->total_length);
+
+		cr_expect_leq(len, 576);
+		cr_expect_eq(m->pkt_len, 14u + len);
+		cr_expect_eq(rte_raw_cksum(ip, 20), 0xffff, "fragment %u checksum", n);
+		cr_expect_eq(ip->time_to_live, 63);
+		cr_expect_eq((size_t)(frag & RTE_IPV4_HDR_OFFSET_MASK) * 8, got);
+		more = (frag & RTE_IPV4_HDR_MF_FLAG) != 0;
+		cr_expect_arr_eq(rte_pktmbuf_mtod(m, uint8_t *), MAC_H2, 6);
+		memcpy(joined + got, rte_pktmbuf_read(m, 34, len - 20u, flat), len - 20u);
+		got += len - 20u;
+		n++;
+		rte_pktmbuf_free(m);
+	}
+	cr_expect_eq(n, 3, "1408 bytes in 552-byte pieces");
+	cr_expect_not(more, "the last fragment clears MF");
+	cr_assert_eq(got, 1408);
+	cr_expect_arr_eq(joined, f.b + 34, 1408, "fragments rejoin to the original");
+	cr_expect_eq(w->w_cnt[DP_W_fragmented], 1);
+	expect_no_leak();
+	cr_expect_eq(rte_mempool_in_use_count(dp.pool_indirect), 0);
 }
