@@ -109,6 +109,17 @@ uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)
 	return front + trailer_len(sa, inner_len) + sa->sa_icv_len;
 }
 
+static bool df_bit(const struct esp_sa *sa, const uint8_t *inner);
+
+bool esp_out_df(const struct esp_sa *sa, const uint8_t *inner)
+{
+	if (sa->sa_mode == ESP_MODE_TRANSPORT)
+		return is_v4(inner) ? (inner[6] & 0x40) != 0 : true;
+	if (sa->sa_dst.family != AF_INET)
+		return true; /* IPv6 is never fragmented on the way */
+	return df_bit(sa, inner);
+}
+
 static bool df_bit(const struct esp_sa *sa, const uint8_t *inner)
 {
 	switch (sa->sa_df) {

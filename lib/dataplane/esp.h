@@ -27,6 +27,10 @@ struct esp_scratch {
 	uint64_t s_seq; /* inbound: the full sequence number */
 };
 
+/* Whether the outer packet will carry DF (per the SA's policy); without
+ * it an IPv4 outer packet too big for the path is fragmented instead. */
+bool esp_out_df(const struct esp_sa *sa, const uint8_t *inner);
+
 /* Bytes the outer packet adds to an inner packet of inner_len bytes. */
 uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len);
 

@@ -220,8 +220,9 @@ static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 	mtu = dp->ports[kind == DP_NH_GATEWAY ?
 			dp->neigh->nt_entries[dp_nh_value(*nh)].nb_port :
 			dp_nh_value(*nh)].pt_if.mtu;
-	if (inner + esp_out_overhead(sa, inner) <= mtu)
-		return ESP_OK;
+	if (inner + esp_out_overhead(sa, inner) <= mtu ||
+	    !esp_out_df(sa, rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN)))
+		return ESP_OK; /* fits, or the outer IPv4 packet is fragmented */
 	/* The largest inner packet that fits, for the ICMP error. */
 	fixed = esp_out_overhead(sa, 0) + sa->sa_block;
 	sa->sa_st.st_drops[ESP_DROP_too_big]++;

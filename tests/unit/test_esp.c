@@ -447,9 +447,13 @@ Test(esp, too_big_for_the_tunnel_gets_the_inner_mtu_back)
 {
 	struct esp_sa_conf c = conf("mtu", 0x8000, ESP_DIR_OUT);
 	struct fx_frame big = fx_udp4("198.18.1.2", "198.18.3.5", 64, 1500 - 28);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(big.b + 14);
 	struct rte_mbuf *m;
 	int out = add(&c);
 
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	cr_expect_null(through(&big, LAN));
 	m = fx_take(fx_dp.punt);
 	cr_assert_not_null(m, "punted for an ICMP error");
@@ -458,5 +462,29 @@ Test(esp, too_big_for_the_tunnel_gets_the_inner_mtu_back)
 	cr_expect_gt(dp_punt_arg(m) + esp_out_overhead(sa(out), dp_punt_arg(m)), 1500 - 16);
 	rte_pktmbuf_free(m);
 	cr_expect_eq(drops(out, ESP_DROP_too_big), 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, too_big_without_df_is_encrypted_then_fragmented)
+{
+	struct esp_sa_conf c = conf("frag", 0x9000, ESP_DIR_OUT);
+	struct fx_frame big = fx_udp4("198.18.1.2", "198.18.3.5", 64, 1500 - 28);
+	struct rte_mbuf *m;
+	unsigned n = 0, bytes = 0;
+
+	add(&c);
+	fx_input(&big, LAN);
+	while ((m = fx_take(fx_ports[WAN].tx[0])) != NULL) {
+		uint8_t hdr[20];
+		const uint8_t *ip = rte_pktmbuf_read(m, 14, 20, hdr);
+
+		cr_expect_eq(ip[9], 50, "ESP fragments");
+		cr_expect_eq(n == 0, (ip[6] & 0x20) != 0, "MF on the first only");
+		bytes += (unsigned)(ip[2] << 8 | ip[3]) - 20;
+		n++;
+		rte_pktmbuf_free(m);
+	}
+	cr_expect_eq(n, 2);
+	cr_expect_eq(bytes, 1500 + esp_out_overhead(esp_sa_by_id(fx_dp.sadb, 0), 1500) - 20);
 	cr_expect_eq(fx_in_use(), 0);
 }
