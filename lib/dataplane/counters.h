@@ -32,6 +32,7 @@
 	X(frag_failed, 1, "IPv4 packets that could not be fragmented (no mbufs)") \
 	X(unknown_spi, 1, "ESP for the box with no inbound SA for its SPI") \
 	X(no_sa, 1, "protected traffic no outbound SA covers (unmatched: discard)") \
+	X(plaintext_protected, 1, "plaintext an inbound SA's selectors cover (RFC 4301 §5.2)") \
 	X(natt_keepalive, 1, "NAT-T keepalives received (RFC 3948 §2.3)") \
 	X(esp_sa_drop, 1, "ESP packets dropped by their SA (see espgatectl sas)") \
 	X(handoff_full, 1, "handoff ring to the owner worker full") \

@@ -90,6 +90,26 @@ static int udp_esp_kind(const uint8_t *udp_payload, uint32_t len)
 	return len >= 8 ? 1 : -1;
 }
 
+/* RFC 4301 §5.2: unprotected traffic that an inbound SA's selectors
+ * cover should have come through that SA; it is discarded. */
+static bool plaintext_refused(struct dp *dp, struct dp_worker *w,
+			      struct rte_mbuf *m, const uint8_t *l3, uint32_t len)
+{
+	bool v4 = (l3[0] >> 4) == 4;
+	uint16_t sport, dport;
+	uint8_t proto;
+
+	if (!esp_sadb_has_policies(dp->sadb, ESP_DIR_IN))
+		return false;
+	esp_l4_ports(l3, len, &proto, &sport, &dport);
+	if (!esp_sa_lookup_policy(dp->sadb, ESP_DIR_IN, v4 ? AF_INET : AF_INET6,
+				  l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24), proto,
+				  sport, dport))
+		return false;
+	dp_drop(w, m, DP_W_plaintext_protected);
+	return true;
+}
+
 bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		    uint64_t nh)
 {
@@ -115,7 +135,7 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		}
 		encap = 8;
 	} else if (proto != PROTO_ESP || len < hl + 8) {
-		return false;
+		return !local && plaintext_refused(dp, w, m, l3, len);
 	}
 	memcpy(dst.bytes, l3 + (v4 ? 16 : 24), ip_addr_len(&dst));
 	sa = esp_sa_lookup_in(dp->sadb, (uint32_t)l3[hl + encap] << 24 |

@@ -28,17 +28,49 @@ struct esp_in_key {
 	uint8_t dst[16];
 };
 
+/* Policies of one direction: the selector's destination prefix leads to
+ * a chain of SAs (sa_next), newest first. */
+struct esp_spd {
+	struct rte_fib *spd_v4;
+	struct rte_fib6 *spd_v6;
+	uint32_t spd_count;
+};
+
 struct esp_sadb {
 	struct esp_sa **db_by_id; /* written with atomic stores */
 	uint32_t db_max;
 	uint32_t db_count;
 	uint32_t db_next_id;      /* ids are handed out round robin */
-	uint32_t db_n_out;
-	struct rte_hash *db_in;
-	struct rte_fib *db_spd4;
-	struct rte_fib6 *db_spd6;
+	struct rte_hash *db_in;   /* (SPI, destination) -> inbound SA */
+	struct esp_spd db_spd[2]; /* by enum esp_dir */
 	struct rte_rcu_qsbr *db_qs;
 };
+
+/*
+ * Outbound policies are looked up for every protected packet: DIR24_8 and
+ * TRIE tables. Inbound policies only for plaintext arriving from the
+ * unprotected side (RFC 4301 §5.2), which a concentrator sees little of:
+ * the RIB-only "dummy" tables, whose memory grows with their entries.
+ */
+static int spd_create(struct esp_spd *spd, const char *name, int socket_id,
+		      uint32_t max_sas, bool fast)
+{
+	char n[RTE_HASH_NAMESIZE];
+	struct rte_fib_conf c4 = {
+		.type = fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY, .max_routes = (int)max_sas,
+		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1u << 14 },
+	};
+	struct rte_fib6_conf c6 = {
+		.type = fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY, .max_routes = (int)max_sas,
+		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1u << 15 },
+	};
+
+	snprintf(n, sizeof(n), "%s4", name);
+	spd->spd_v4 = rte_fib_create(n, socket_id, &c4);
+	snprintf(n, sizeof(n), "%s6", name);
+	spd->spd_v6 = rte_fib6_create(n, socket_id, &c6);
+	return spd->spd_v4 && spd->spd_v6 ? 0 : -ENOMEM;
+}
 
 struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 				 uint32_t max_sas, struct rte_rcu_qsbr *qs,
@@ -50,15 +82,8 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 		.hash_func = rte_jhash, .socket_id = socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
-	struct rte_fib_conf c4 = {
-		.type = RTE_FIB_DIR24_8, .max_routes = (int)max_sas,
-		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1u << 14 },
-	};
-	struct rte_fib6_conf c6 = {
-		.type = RTE_FIB6_TRIE, .max_routes = (int)max_sas,
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1u << 15 },
-	};
 	struct esp_sadb *db = rte_zmalloc("esp_sadb", sizeof(*db), 0);
+	int rc;
 
 	(void)n_workers;
 	if (!db)
@@ -69,11 +94,12 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 					  RTE_CACHE_LINE_SIZE, socket_id);
 	snprintf(n, sizeof(n), "%s_in", name);
 	db->db_in = rte_hash_create(&hp);
-	snprintf(n, sizeof(n), "%s_o4", name);
-	db->db_spd4 = rte_fib_create(n, socket_id, &c4);
-	snprintf(n, sizeof(n), "%s_o6", name);
-	db->db_spd6 = rte_fib6_create(n, socket_id, &c6);
-	if (!db->db_by_id || !db->db_in || !db->db_spd4 || !db->db_spd6) {
+	snprintf(n, sizeof(n), "%s_po", name);
+	rc = spd_create(&db->db_spd[ESP_DIR_OUT], n, socket_id, max_sas, true);
+	snprintf(n, sizeof(n), "%s_pi", name);
+	if (rc == 0)
+		rc = spd_create(&db->db_spd[ESP_DIR_IN], n, socket_id, max_sas, false);
+	if (!db->db_by_id || !db->db_in || rc != 0) {
 		esp_sadb_free(db);
 		return NULL;
 	}
@@ -107,8 +133,10 @@ void esp_sadb_free(struct esp_sadb *db)
 			sa_free(db->db_by_id[i]);
 	rte_free(db->db_by_id);
 	rte_hash_free(db->db_in);
-	rte_fib_free(db->db_spd4);
-	rte_fib6_free(db->db_spd6);
+	for (unsigned d = 0; d < 2; d++) {
+		rte_fib_free(db->db_spd[d].spd_v4);
+		rte_fib6_free(db->db_spd[d].spd_v6);
+	}
 	rte_free(db);
 }
 
@@ -160,7 +188,7 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 	       port_in(dport, ts->dport_lo, ts->dport_hi);
 }
 
-static uint64_t spd_lookup(const struct esp_sadb *db, uint8_t family,
+static uint64_t spd_lookup(const struct esp_spd *spd, uint8_t family,
 			   const uint8_t *dst)
 {
 	uint64_t nh = 0;
@@ -168,20 +196,21 @@ static uint64_t spd_lookup(const struct esp_sadb *db, uint8_t family,
 	if (family == AF_INET) {
 		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
 			      (uint32_t)dst[2] << 8 | dst[3];
-		rte_fib_lookup_bulk(db->db_spd4, &ip, &nh, 1);
+		rte_fib_lookup_bulk(spd->spd_v4, &ip, &nh, 1);
 	} else {
 		uint8_t ip[1][16];
 		memcpy(ip[0], dst, 16);
-		rte_fib6_lookup_bulk(db->db_spd6, ip, &nh, 1);
+		rte_fib6_lookup_bulk(spd->spd_v6, ip, &nh, 1);
 	}
 	return nh;
 }
 
-struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
-				 const uint8_t *src, const uint8_t *dst,
-				 uint8_t proto, uint16_t sport, uint16_t dport)
+struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+				    uint8_t family, const uint8_t *src,
+				    const uint8_t *dst, uint8_t proto,
+				    uint16_t sport, uint16_t dport)
 {
-	uint32_t id1 = (uint32_t)spd_lookup(db, family, dst);
+	uint32_t id1 = (uint32_t)spd_lookup(&db->db_spd[dir], family, dst);
 
 	while (id1) {
 		struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
@@ -195,9 +224,22 @@ struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 	return NULL;
 }
 
+struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
+				 const uint8_t *src, const uint8_t *dst,
+				 uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	return esp_sa_lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport,
+				    dport);
+}
+
+bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir)
+{
+	return __atomic_load_n(&db->db_spd[dir].spd_count, __ATOMIC_RELAXED) != 0;
+}
+
 bool esp_sadb_has_outbound(const struct esp_sadb *db)
 {
-	return __atomic_load_n(&db->db_n_out, __ATOMIC_RELAXED) != 0;
+	return esp_sadb_has_policies(db, ESP_DIR_OUT);
 }
 
 uint32_t esp_sadb_id_limit(const struct esp_sadb *db)
@@ -281,40 +323,36 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	return sa;
 }
 
-static struct rte_rib *spd_rib4(struct esp_sadb *db)
-{
-	return rte_fib_get_rib(db->db_spd4);
-}
-
 /* The chain head (id+1) for exactly this destination prefix, or 0. */
-static uint32_t spd_head(struct esp_sadb *db, const struct ip_prefix *p)
+static uint32_t spd_head(struct esp_spd *spd, const struct ip_prefix *p)
 {
 	uint64_t nh = 0;
 
 	if (p->addr.family == AF_INET) {
-		struct rte_rib_node *n = rte_rib_lookup_exact(spd_rib4(db),
-							      ip_addr_v4_host(&p->addr), p->len);
+		struct rte_rib_node *n = rte_rib_lookup_exact(
+			rte_fib_get_rib(spd->spd_v4), ip_addr_v4_host(&p->addr), p->len);
 		if (n)
 			rte_rib_get_nh(n, &nh);
 	} else {
 		struct rte_rib6_node *n = rte_rib6_lookup_exact(
-			rte_fib6_get_rib(db->db_spd6), p->addr.bytes, p->len);
+			rte_fib6_get_rib(spd->spd_v6), p->addr.bytes, p->len);
 		if (n)
 			rte_rib6_get_nh(n, &nh);
 	}
 	return (uint32_t)nh;
 }
 
-static int spd_set_head(struct esp_sadb *db, const struct ip_prefix *p, uint32_t head)
+static int spd_set_head(struct esp_sadb *db, struct esp_spd *spd,
+			const struct ip_prefix *p, uint32_t head)
 {
 	int rc;
 
 	if (p->addr.family == AF_INET)
-		rc = head ? rte_fib_add(db->db_spd4, ip_addr_v4_host(&p->addr), p->len, head)
-			  : rte_fib_delete(db->db_spd4, ip_addr_v4_host(&p->addr), p->len);
+		rc = head ? rte_fib_add(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len, head)
+			  : rte_fib_delete(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len);
 	else
-		rc = head ? rte_fib6_add(db->db_spd6, p->addr.bytes, p->len, head)
-			  : rte_fib6_delete(db->db_spd6, p->addr.bytes, p->len);
+		rc = head ? rte_fib6_add(spd->spd_v6, p->addr.bytes, p->len, head)
+			  : rte_fib6_delete(spd->spd_v6, p->addr.bytes, p->len);
 	/* A delete may free table memory a worker still reads; let every
 	 * worker pass a quiescent state before the next change reuses it. */
 	if (rc == 0 && !head && db->db_qs)
@@ -322,26 +360,58 @@ static int spd_set_head(struct esp_sadb *db, const struct ip_prefix *p, uint32_t
 	return rc;
 }
 
+/* Newest first: a rekeyed SA with the same selectors takes over the
+ * traffic at the moment the head changes (make-before-break). */
+static int spd_link(struct esp_sadb *db, struct esp_sa *sa)
+{
+	struct esp_spd *spd = &db->db_spd[sa->sa_dir];
+	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+
+	sa->sa_next = spd_head(spd, &dst);
+	__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
+	if (spd_set_head(db, spd, &dst, sa->sa_id + 1) != 0)
+		return -ENOSPC;
+	__atomic_fetch_add(&spd->spd_count, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void spd_unlink(struct esp_sadb *db, struct esp_sa *sa)
+{
+	struct esp_spd *spd = &db->db_spd[sa->sa_dir];
+	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+	uint32_t head = spd_head(spd, &dst), id1 = sa->sa_id + 1;
+
+	if (head == id1) {
+		spd_set_head(db, spd, &dst, sa->sa_next);
+	} else {
+		for (uint32_t cur = head; cur; ) {
+			struct esp_sa *p = db->db_by_id[cur - 1];
+			if (p->sa_next == id1) {
+				__atomic_store_n(&p->sa_next, sa->sa_next, __ATOMIC_RELEASE);
+				break;
+			}
+			cur = p->sa_next;
+		}
+	}
+	__atomic_fetch_sub(&spd->spd_count, 1, __ATOMIC_RELAXED);
+}
+
 static int publish(struct esp_sadb *db, struct esp_sa *sa)
 {
 	struct esp_in_key k;
-	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+	int rc;
 
-	if (sa->sa_dir == ESP_DIR_IN) {
-		in_key(&k, sa->sa_spi, &sa->sa_dst);
-		if (rte_hash_lookup(db->db_in, &k) >= 0)
-			return -EEXIST;
-		__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
-		return rte_hash_add_key_data(db->db_in, &k, sa) < 0 ? -ENOSPC : 0;
+	if (sa->sa_dir == ESP_DIR_OUT)
+		return spd_link(db, sa);
+	in_key(&k, sa->sa_spi, &sa->sa_dst);
+	if (rte_hash_lookup(db->db_in, &k) >= 0)
+		return -EEXIST;
+	rc = spd_link(db, sa);
+	if (rc == 0 && rte_hash_add_key_data(db->db_in, &k, sa) < 0) {
+		spd_unlink(db, sa);
+		rc = -ENOSPC;
 	}
-	/* Newest first: a rekeyed SA with the same selectors takes over the
-	 * traffic at the moment the head changes (make-before-break). */
-	sa->sa_next = spd_head(db, &dst);
-	__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
-	if (spd_set_head(db, &dst, sa->sa_id + 1) != 0)
-		return -ENOSPC;
-	__atomic_fetch_add(&db->db_n_out, 1, __ATOMIC_RELAXED);
-	return 0;
+	return rc;
 }
 
 int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
@@ -369,26 +439,6 @@ int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
 	return (int)id;
 }
 
-static void unlink_out(struct esp_sadb *db, struct esp_sa *sa)
-{
-	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
-	uint32_t head = spd_head(db, &dst), id1 = sa->sa_id + 1;
-
-	if (head == id1) {
-		spd_set_head(db, &dst, sa->sa_next);
-	} else {
-		for (uint32_t cur = head; cur; ) {
-			struct esp_sa *p = db->db_by_id[cur - 1];
-			if (p->sa_next == id1) {
-				__atomic_store_n(&p->sa_next, sa->sa_next, __ATOMIC_RELEASE);
-				break;
-			}
-			cur = p->sa_next;
-		}
-	}
-	__atomic_fetch_sub(&db->db_n_out, 1, __ATOMIC_RELAXED);
-}
-
 int esp_sa_del(struct esp_sadb *db, uint32_t id)
 {
 	struct esp_sa *sa = esp_sa_by_id(db, id);
@@ -400,9 +450,8 @@ int esp_sa_del(struct esp_sadb *db, uint32_t id)
 	if (sa->sa_dir == ESP_DIR_IN) {
 		in_key(&k, sa->sa_spi, &sa->sa_dst);
 		pos = rte_hash_del_key(db->db_in, &k);
-	} else {
-		unlink_out(db, sa);
 	}
+	spd_unlink(db, sa);
 	__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
 	if (db->db_qs)
 		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);

@@ -5,8 +5,9 @@
 /*
  * Security associations as the data plane holds them, and the tables
  * that find them: inbound by SPI and outer destination (rte_hash, lock-
- * free readers), outbound by traffic selector (the SPD: an rte_fib on
- * the selector's destination prefix, then source, protocol and ports).
+ * free readers), and by traffic selector (the SPD of each direction: an
+ * rte_fib on the selector's destination prefix, then source, protocol and
+ * ports, the most specific destination prefix deciding).
  *
  * The control lcore is the only writer. An SA is built completely, then
  * published; a deleted SA is freed only after every worker has passed a
@@ -134,6 +135,12 @@ struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
 struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 				 const uint8_t *src, const uint8_t *dst,
 				 uint8_t proto, uint16_t sport, uint16_t dport);
+/* The SA of direction dir whose selector covers the packet. */
+struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+				    uint8_t family, const uint8_t *src,
+				    const uint8_t *dst, uint8_t proto,
+				    uint16_t sport, uint16_t dport);
+bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir);
 bool esp_sadb_has_outbound(const struct esp_sadb *db);
 bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 		  const uint8_t *dst, uint8_t proto, uint16_t sport,

@@ -488,3 +488,54 @@ Test(esp, too_big_without_df_is_encrypted_then_fragmented)
 	cr_expect_eq(bytes, 1500 + esp_out_overhead(esp_sa_by_id(fx_dp.sadb, 0), 1500) - 20);
 	cr_expect_eq(fx_in_use(), 0);
 }
+
+Test(esp, plaintext_that_an_inbound_sa_covers_is_discarded)
+{
+	struct esp_sa_conf c = conf("in-only", 0xa000, ESP_DIR_IN);
+	struct fx_frame sneaky = fx_udp4("198.18.3.9", "198.18.1.2", 64, 20);
+	struct fx_frame other = fx_udp4("198.18.4.9", "198.18.1.2", 64, 20);
+	struct rte_mbuf *m;
+
+	c.ts.src = fx_prefix("198.18.3.0/24");
+	c.ts.dst = fx_prefix("198.18.1.0/24");
+	add(&c);
+	memcpy(sneaky.b, FX_MAC_WAN, 6);
+	memcpy(other.b, FX_MAC_WAN, 6);
+	fx_input(&sneaky, WAN);
+	cr_expect_null(fx_take(fx_ports[LAN].tx[0]), "plaintext from the tunnel's peers is refused");
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_plaintext_protected], 1);
+	fx_input(&other, WAN);
+	m = fx_take(fx_ports[LAN].tx[0]);
+	cr_expect_not_null(m, "other plaintext is routed");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, most_specific_policy_and_newest_sa_win_outbound)
+{
+	struct esp_sa_conf wide = conf("wide", 0xb000, ESP_DIR_OUT);
+	struct esp_sa_conf narrow = conf("narrow", 0xb001, ESP_DIR_OUT);
+	struct esp_sa_conf newer = conf("newer", 0xb002, ESP_DIR_OUT);
+	struct fx_frame to_narrow = fx_udp4("198.18.1.2", "198.18.3.130", 64, 10);
+	struct fx_frame to_wide = fx_udp4("198.18.1.2", "198.18.3.5", 64, 10);
+	int w_id, n_id, new_id;
+
+	narrow.ts.dst = fx_prefix("198.18.3.128/25");
+	w_id = add(&wide);
+	n_id = add(&narrow);
+	rte_pktmbuf_free(through(&to_narrow, LAN));
+	rte_pktmbuf_free(through(&to_wide, LAN));
+	cr_expect_eq(sa(n_id)->sa_st.st_packets, 1);
+	cr_expect_eq(sa(w_id)->sa_st.st_packets, 1);
+	/* A rekey: same selectors, new SA; traffic moves at once. */
+	newer.ts = wide.ts;
+	new_id = add(&newer);
+	rte_pktmbuf_free(through(&to_wide, LAN));
+	cr_expect_eq(sa(new_id)->sa_st.st_packets, 1);
+	cr_expect_eq(sa(w_id)->sa_st.st_packets, 1);
+	/* Deleting the newest hands the traffic back. */
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)new_id), 0);
+	rte_pktmbuf_free(through(&to_wide, LAN));
+	cr_expect_eq(sa(w_id)->sa_st.st_packets, 2);
+	cr_expect_eq(fx_in_use(), 0);
+}
