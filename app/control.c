@@ -171,6 +171,25 @@ static int next_hop_index(struct app *app, uint32_t nh, const struct ip_addr *ds
 	}
 }
 
+/*
+ * A resolved neighbour on a connected prefix gets a host route to its
+ * entry: workers then find the next hop in their one FIB lookup instead
+ * of hashing the address per packet. Only where the connected prefix is
+ * what routes it now (a more specific static route stays in charge).
+ */
+void control_neigh_host_route(struct app *app, uint32_t idx)
+{
+	const struct dp_neigh *nb = &app->dp.neigh->nt_entries[idx];
+	uint32_t nh = dp_route_lookup(app->dp.route, &nb->nb_ip);
+	struct ip_prefix host = { .addr = nb->nb_ip };
+
+	if (dp_nh_kind(nh) != DP_NH_CONNECTED || dp_nh_value(nh) != nb->nb_port)
+		return;
+	host.len = (uint8_t)(ip_addr_len(&nb->nb_ip) * 8);
+	if (dp_route_add(app->dp.route, &host, dp_nh_make(DP_NH_GATEWAY, idx)) != 0)
+		count(app, DP_C_host_route_failed);
+}
+
 static void learn(struct app *app, unsigned pidx, const struct dp_learn *l)
 {
 	int idx;
@@ -180,8 +199,10 @@ static void learn(struct app *app, unsigned pidx, const struct dp_learn *l)
 	idx = dp_neigh_get(app->dp.neigh, &l->ip, (uint16_t)pidx);
 	if (idx < 0)
 		return;
-	if (dp_neigh_set_mac(app->dp.neigh, (uint32_t)idx, l->mac, false))
+	if (dp_neigh_set_mac(app->dp.neigh, (uint32_t)idx, l->mac, false)) {
 		count(app, DP_C_neigh_learned);
+		control_neigh_host_route(app, (uint32_t)idx);
+	}
 	if (app->ctl.c_hold[idx].h_n)
 		release_held(app, (uint32_t)idx);
 	app->ctl.c_hold[idx].h_pending = false;

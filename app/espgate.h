@@ -52,6 +52,7 @@ int port_index_by_name(const struct app *app, const char *name);
 /* control.c */
 int control_init(struct app *app);
 void control_fini(struct app *app);
+void control_neigh_host_route(struct app *app, uint32_t idx);
 /* Handles what the workers punted and runs timers; returns frames handled. */
 unsigned control_poll(struct app *app);
 

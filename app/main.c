@@ -21,7 +21,7 @@
 #include <rte_mbuf.h>
 
 #define EXIT_CONFIG 2
-#define EAL_ARGV_MAX (CFG_MAX_EAL_ARGS + 2 * CFG_MAX_PORTS + 8)
+#define EAL_ARGV_MAX (CFG_MAX_EAL_ARGS + 2 * CFG_MAX_PORTS + 10)
 #define MBUFS_MIN 16383
 
 int eg_logtype;
@@ -78,6 +78,13 @@ static void build_eal_argv(struct cfg *cfg, struct eal_argv *e, char *prog)
 		eal_add(e, cfg->ports[i].is_vdev ? "--vdev" : "-a");
 		eal_add(e, cfg->ports[i].device);
 	}
+	/* A software crypto PMD (crypto_aesni_mb0, ...) is a vdev to create;
+	 * a QAT VF is found by the PCI probe. */
+	if (cfg->engine == CFG_ENGINE_CRYPTODEV &&
+	    strncmp(cfg->crypto_device, "crypto_", 7) == 0) {
+		eal_add(e, "--vdev");
+		eal_add(e, cfg->crypto_device);
+	}
 	e->argv[e->argc] = NULL;
 }
 
@@ -129,14 +136,6 @@ static int add_local_and_connected(struct app *app)
 
 static int add_static(struct app *app)
 {
-	for (unsigned i = 0; i < app->cfg.n_neighbors; i++) {
-		const struct cfg_neighbor *n = &app->cfg.neighbors[i];
-		int idx = dp_neigh_get(app->dp.neigh, &n->addr, (uint16_t)n->port);
-
-		if (idx < 0)
-			return idx;
-		dp_neigh_set_mac(app->dp.neigh, (uint32_t)idx, n->mac, true);
-	}
 	for (unsigned i = 0; i < app->cfg.n_routes; i++) {
 		const struct cfg_route *r = &app->cfg.routes[i];
 		uint32_t nh = dp_nh_make(DP_NH_CONNECTED, r->port);
@@ -151,6 +150,17 @@ static int add_static(struct app *app)
 		rc = dp_route_add(app->dp.route, &r->prefix, nh);
 		if (rc < 0)
 			return rc;
+	}
+	/* After the routes: a neighbour's host route only where its
+	 * connected prefix is what routes it. */
+	for (unsigned i = 0; i < app->cfg.n_neighbors; i++) {
+		const struct cfg_neighbor *n = &app->cfg.neighbors[i];
+		int idx = dp_neigh_get(app->dp.neigh, &n->addr, (uint16_t)n->port);
+
+		if (idx < 0)
+			return idx;
+		dp_neigh_set_mac(app->dp.neigh, (uint32_t)idx, n->mac, true);
+		control_neigh_host_route(app, (uint32_t)idx);
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@
 	X(neigh_unresolved, 1, "packets dropped: next hop did not answer ARP/ND") \
 	X(hold_full, 1, "packets dropped: hold queue of an unresolved next hop full") \
 	X(neigh_table_full, 1, "packets dropped: neighbour table full") \
+	X(host_route_failed, 1, "neighbour host routes not installed: route table full") \
 	X(no_route_back, 1, "control packets not sent: no route to their destination") \
 	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
 	X(ctl_tx_full, 1, "control frames not sent: control TX ring full")

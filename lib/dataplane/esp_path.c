@@ -230,7 +230,8 @@ struct esp_burst {
 static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 			       struct esp_sa *sa, struct rte_mbuf *m, uint64_t *nh)
 {
-	uint32_t inner = m->pkt_len - ETH_HLEN, mtu, fixed;
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	uint32_t inner = m->pkt_len - ETH_HLEN, mtu, fixed, hdr = 0, room;
 	enum dp_nh_kind kind;
 
 	*nh = dp_route_lookup(dp->route, &sa->sa_dst);
@@ -240,13 +241,19 @@ static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 	mtu = dp->ports[kind == DP_NH_GATEWAY ?
 			dp->neigh->nt_entries[dp_nh_value(*nh)].nb_port :
 			dp_nh_value(*nh)].pt_if.mtu;
-	if (inner + esp_out_overhead(sa, inner) <= mtu ||
-	    !esp_out_df(sa, rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN)))
+	/* Transport mode encrypts what follows the IP header: the padding
+	 * depends on that length, not the whole packet's. */
+	if (sa->sa_mode == ESP_MODE_TRANSPORT)
+		hdr = (l3[0] >> 4) == 4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40;
+	if (inner + esp_out_overhead(sa, inner - hdr) <= mtu || !esp_out_df(sa, l3))
 		return ESP_OK; /* fits, or the outer IPv4 packet is fragmented */
-	/* The largest inner packet that fits, for the ICMP error. */
-	fixed = esp_out_overhead(sa, 0) + sa->sa_block;
+	/* The largest inner packet that fits, for the ICMP error: headers
+	 * and ICV (an empty payload's overhead less its one block of
+	 * trailer), then payload + 2 rounded up to the block. */
+	fixed = esp_out_overhead(sa, 0) - sa->sa_block + hdr;
+	room = mtu > fixed ? (mtu - fixed) / sa->sa_block * sa->sa_block : 0;
 	sa->sa_st.st_drops[ESP_DROP_too_big]++;
-	dp_punt(dp, w, m, DP_PUNT_TOO_BIG, mtu > fixed ? mtu - fixed : 0, DP_W_too_big);
+	dp_punt(dp, w, m, DP_PUNT_TOO_BIG, room >= 2 ? room - 2 + hdr : 0, DP_W_too_big);
 	return ESP_DROP_MAX + 1; /* consumed */
 }
 
@@ -329,16 +336,20 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 	}
 }
 
-void dp_esp_flush(struct dp *dp, struct dp_worker *w)
+static void flush_pending(struct dp *dp, struct dp_worker *w)
 {
 	static __thread struct esp_burst b;
 
-	if (!w->w_esp_in.p_n && !w->w_esp_out.p_n)
-		return;
 	b.n = 0;
 	prepare_out(dp, w, &b);
 	prepare_in(w, &b);
 	esp_crypto_run(w->w_engine, b.ops, b.n);
 	for (unsigned i = 0; i < b.n; i++)
 		finish_one(dp, w, &b, i);
+}
+
+void dp_esp_flush(struct dp *dp, struct dp_worker *w)
+{
+	if (w->w_esp_in.p_n || w->w_esp_out.p_n)
+		flush_pending(dp, w);
 }

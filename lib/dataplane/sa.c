@@ -10,7 +10,7 @@
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_rib.h>
@@ -79,7 +79,7 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 	char n[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = n, .entries = max_sas, .key_len = sizeof(struct esp_in_key),
-		.hash_func = rte_jhash, .socket_id = socket_id,
+		.hash_func = rte_hash_crc, .socket_id = socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct esp_sadb *db = rte_zmalloc("esp_sadb", sizeof(*db), 0);

@@ -187,8 +187,8 @@ static enum dp_class classify(struct dp *dp, struct dp_worker *w,
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	l2_unicast = rte_is_unicast_ether_addr(&eth->dst_addr);
-	if (l2_unicast && memcmp(eth->dst_addr.addr_bytes,
-				 dp->ports[pidx].pt_if.mac, RTE_ETHER_ADDR_LEN)) {
+	if (l2_unicast && !rte_is_same_ether_addr(&eth->dst_addr,
+			(const struct rte_ether_addr *)dp->ports[pidx].pt_if.mac)) {
 		dp_drop(w, m, DP_W_not_for_us);
 		return DP_CLASS_DONE;
 	}
@@ -370,8 +370,14 @@ static void steer(struct dp *dp, struct dp_worker *w, unsigned pidx,
 		  struct rte_mbuf *m, uint64_t nh)
 {
 	if (dp->sadb) {
-		bool taken = dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED ?
-			dp_esp_inbound(dp, w, m, nh) : dp_esp_outbound(dp, w, m, nh);
+		bool taken;
+
+		if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
+			taken = dp_esp_inbound(dp, w, m, nh);
+		else if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard)
+			taken = dp_esp_outbound(dp, w, m, nh);
+		else
+			taken = false;
 		if (taken)
 			return;
 	}
