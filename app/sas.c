@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_crypto.h>
+#include <rte_cryptodev.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -127,6 +129,94 @@ static int install_static(struct app *app)
 	return 0;
 }
 
+/* The cryptodev engine's device: queue pair i for worker i, and one more
+ * for the control lcore's engine, which makes the sessions. */
+#define CDEV_QP_DEPTH 1024
+static struct {
+	int dev; /* -1 until started */
+	struct rte_mempool *ops;
+	struct rte_mempool *sess;
+} cdev = { .dev = -1 };
+
+static int cdev_start(uint8_t dev, uint16_t n_qp)
+{
+	struct rte_cryptodev_config conf = { .socket_id = (int)rte_socket_id(),
+					     .nb_queue_pairs = n_qp };
+	struct rte_cryptodev_qp_conf qp = { .nb_descriptors = CDEV_QP_DEPTH };
+	int rc = rte_cryptodev_configure(dev, &conf);
+
+	for (uint16_t q = 0; rc == 0 && q < n_qp; q++)
+		rc = rte_cryptodev_queue_pair_setup(dev, q, &qp, (int)rte_socket_id());
+	return rc == 0 ? rte_cryptodev_start(dev) : rc;
+}
+
+/* name as configured: "crypto_aesni_mb0,max_nb_queue_pairs=16" or a QAT
+ * VF's PCI address, whose symmetric device is "ADDRESS_qat_sym". */
+static int cdev_find(const char *name)
+{
+	char dev_name[CFG_DEVICE_MAX + 16];
+	int len = (int)strcspn(name, ",");
+	int dev;
+
+	snprintf(dev_name, sizeof(dev_name), "%.*s", len, name);
+	dev = rte_cryptodev_get_dev_id(dev_name);
+	if (dev < 0) {
+		snprintf(dev_name, sizeof(dev_name), "%.*s_qat_sym", len, name);
+		dev = rte_cryptodev_get_dev_id(dev_name);
+	}
+	return dev;
+}
+
+static int cdev_up(struct app *app, uint32_t max_sas)
+{
+	const char *name = app->cfg.crypto_device;
+	uint16_t n_qp = (uint16_t)(app->dp.n_workers + 1);
+	int dev = cdev_find(name), rc;
+
+	if (dev < 0) {
+		EG_LOG(ERR, "crypto device %s not found (a QAT VF must be bound to vfio-pci)",
+		       name);
+		return -ENODEV;
+	}
+	/* Per engine: a burst in flight and what the lcore caches keep. */
+	cdev.ops = rte_crypto_op_pool_create("esp_cops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
+					     n_qp * 4u * ESP_CRYPTO_BURST, ESP_CRYPTO_BURST,
+					     ESP_CRYPTODEV_OP_PRIV, (int)rte_socket_id());
+	cdev.sess = esp_cryptodev_sess_pool_create("esp_sess", (uint8_t)dev,
+						   max_sas * ESP_CRYPTODEV_SESS_PER_SA,
+						   (int)rte_socket_id());
+	if (!cdev.ops || !cdev.sess) {
+		EG_LOG(ERR, "%s: pools for %u SAs: out of memory (raise -m)", name, max_sas);
+		return -ENOMEM;
+	}
+	rc = cdev_start((uint8_t)dev, n_qp);
+	if (rc < 0) {
+		EG_LOG(ERR, "%s: %u queue pairs: %s", name, n_qp, strerror(-rc));
+		return rc;
+	}
+	cdev.dev = dev;
+	return 0;
+}
+
+static void cdev_down(void)
+{
+	if (cdev.dev >= 0) {
+		rte_cryptodev_stop((uint8_t)cdev.dev);
+		rte_cryptodev_close((uint8_t)cdev.dev);
+		cdev.dev = -1;
+	}
+	rte_mempool_free(cdev.ops);
+	rte_mempool_free(cdev.sess);
+	cdev.ops = cdev.sess = NULL;
+}
+
+static struct esp_engine *engine_new(const struct app *app, uint16_t qp)
+{
+	if (app->cfg.engine != CFG_ENGINE_CRYPTODEV)
+		return esp_engine_create();
+	return esp_engine_create_cryptodev((uint8_t)cdev.dev, qp, cdev.ops, cdev.sess);
+}
+
 static int worker_resources(struct app *app)
 {
 	for (unsigned i = 0; i < app->dp.n_workers; i++) {
@@ -134,7 +224,7 @@ static int worker_resources(struct app *app)
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "handoff%u", i);
-		w->w_engine = esp_engine_create();
+		w->w_engine = engine_new(app, (uint16_t)i);
 		w->w_handoff = rte_ring_create(name, DP_HANDOFF_RING_SIZE,
 					       (int)rte_socket_id(), RING_F_SC_DEQ);
 		if (!w->w_engine || !w->w_handoff)
@@ -153,7 +243,12 @@ int sas_init(struct app *app)
 	dp->qs = rte_zmalloc("rcu", qsz, RTE_CACHE_LINE_SIZE);
 	if (!dp->qs || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0)
 		return -ENOMEM;
-	app->engine = esp_engine_create();
+	if (app->cfg.engine == CFG_ENGINE_CRYPTODEV) {
+		rc = cdev_up(app, max);
+		if (rc < 0)
+			return rc;
+	}
+	app->engine = engine_new(app, (uint16_t)dp->n_workers);
 	dp->sadb = esp_sadb_create("sadb", (int)rte_socket_id(), max, dp->qs,
 				   dp->n_workers);
 	dp->events = rte_ring_create("sa_events", DP_EVENT_RING_SIZE,
@@ -168,7 +263,10 @@ int sas_init(struct app *app)
 	rc = worker_resources(app);
 	if (rc == 0)
 		rc = install_static(app);
-	if (rc == 0)
+	if (rc == 0 && app->cfg.engine == CFG_ENGINE_CRYPTODEV)
+		EG_LOG(INFO, "crypto engine cryptodev (%s, %u queue pairs)",
+		       esp_engine_arch(app->engine), dp->n_workers + 1);
+	else if (rc == 0)
 		EG_LOG(INFO, "crypto engine %s (IPsec-MB %s)", cfg_engine_name(app->cfg.engine),
 		       esp_engine_arch(app->engine));
 	return rc;
@@ -190,6 +288,8 @@ void sas_fini(struct app *app)
 	dp->sadb = NULL;
 	rte_ring_free(dp->events);
 	esp_engine_free(app->engine);
+	app->engine = NULL;
+	cdev_down(); /* after the SAs: their keys' sessions are gone */
 	rte_free(dp->qs);
 }
 

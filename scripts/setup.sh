@@ -18,7 +18,7 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD_PKGS=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libjansson-dev
 	libcriterion-dev meson ninja-build pkg-config gcc)
 TEST_PKGS=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
-	libstrongswan-extra-plugins python3-scapy iproute2 iputils-ping iperf3
+	libstrongswan-extra-plugins python3-scapy python3-cryptography iproute2 iputils-ping iperf3
 	nftables ethtool procps tcpdump)
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -288,6 +288,7 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 		rte_memcpy(esp + ESP_HDR_LEN, &(uint64_t){ rte_cpu_to_be_64(seq) }, 8);
 	fill_trailer(esp + ESP_HDR_LEN + sa->sa_iv_len, payload, trailer, nh);
 	fill_op(sa, op, s, esp, payload + trailer, seq, true);
+	op->mb = m; /* a cryptodev addresses the data through its mbuf */
 	return ESP_OK;
 }
 
@@ -321,6 +322,7 @@ unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
 		return ESP_DROP_replay;
 	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
+	op->mb = m;
 	return ESP_OK;
 }
 

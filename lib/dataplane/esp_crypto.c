@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The 'ipsecmb' ESP crypto engine: Intel IPsec-MB's job API, a burst at a
- * time. One engine (one IMB_MGR) per lcore, no locking. Ops of any mix of
+ * The public side of the ESP crypto engines, dispatching on the engine's
+ * kind once per call, and the 'ipsecmb' engine: Intel IPsec-MB's job API,
+ * a burst at a time ('cryptodev' is esp_crypto_cdev.c). One engine (one
+ * IMB_MGR) per lcore, no locking. Ops of any mix of
  * SAs and directions are submitted back to back so the library's
  * out-of-order managers fill their lanes; completed jobs come back in
  * submission order and are matched to their op by user_data.
@@ -21,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "esp_crypto.h"
+#include "esp_crypto_priv.h"
 
 #define AEAD_IV_LEN 8        /* RFC 4106 §3.1, RFC 7634 §2 */
 #define AEAD_NONCE_LEN 12    /* salt(4) || IV(8): RFC 4106 §4, RFC 7634 §2 */
@@ -31,7 +34,7 @@
 #define CHACHA_KEY_LEN 32
 #define HMAC_MAX_BLOCK 128   /* SHA-384/512 */
 #define HMAC_STATE_LEN 64    /* what IMB_SHA*_ONE_BLOCK writes, at most */
-#define EK_READY 0xa5        /* set last by esp_keys_init, zero after wipe */
+#define EK_READY ESP_KEYS_READY /* set last by esp_keys_init, zero after wipe */
 
 /* RFC 2104 §2 hashes keys longer than the hash block first. Our keys are
  * exactly the PRF output length (RFC 4868 §2.1.1, RFC 2404 §3), and no
@@ -56,6 +59,7 @@ static const struct hmac_desc hmac_descs[] = {
  * sits in the first cache line, the expanded keys after it. */
 struct esp_ek {
 	uint8_t ek_ready;
+	uint8_t ek_kind;     /* ESP_KIND_IPSECMB (esp_crypto_priv.h) */
 	uint8_t ek_enc;      /* enum esp_enc */
 	uint8_t ek_integ;    /* enum esp_integ */
 	uint8_t ek_key_len;  /* cipher key bytes */
@@ -76,6 +80,8 @@ struct esp_ek {
 _Static_assert(sizeof(struct esp_ek) <= ESP_KEYS_SIZE, "ESP_KEYS_SIZE too small");
 _Static_assert(alignof(struct esp_ek) <= alignof(struct esp_keys), "esp_keys alignment");
 _Static_assert(ESP_KEYS_SIZE % 64 == 0, "ESP_KEYS_SIZE not a multiple of 64");
+_Static_assert(offsetof(struct esp_ek, ek_ready) == 0 &&
+	       offsetof(struct esp_ek, ek_kind) == 1, "esp_keys_kind() layout");
 
 /* Per-op scratch, valid until the op's job completes. */
 struct esp_slot {
@@ -84,8 +90,10 @@ struct esp_slot {
 };
 
 struct esp_engine {
-	alignas(64) IMB_MGR *e_mgr;
+	alignas(64) IMB_MGR *e_mgr; /* ipsecmb */
 	IMB_ARCH e_arch;
+	uint8_t e_kind;             /* enum esp_engine_kind */
+	struct esp_cdev *e_cdev;    /* cryptodev */
 	struct esp_slot e_slot[ESP_CRYPTO_BURST];
 };
 
@@ -192,6 +200,7 @@ struct esp_engine *esp_engine_create(void)
 	if (posix_memalign((void **)&e, 64, sizeof(*e)) != 0)
 		return NULL;
 	memset(e, 0, sizeof(*e));
+	e->e_kind = ESP_KIND_IPSECMB;
 	e->e_mgr = alloc_mb_mgr(0);
 	if (e->e_mgr == NULL)
 		goto fail;
@@ -207,19 +216,55 @@ fail:
 	return NULL;
 }
 
+struct esp_engine *esp_engine_create_cryptodev(uint8_t dev_id, uint16_t qp_id,
+					       struct rte_mempool *op_pool,
+					       struct rte_mempool *sess_pool)
+{
+	struct esp_engine *e = NULL;
+
+	if (posix_memalign((void **)&e, 64, sizeof(*e)) != 0)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->e_kind = ESP_KIND_CRYPTODEV;
+	e->e_cdev = esp_cdev_create(dev_id, qp_id, op_pool, sess_pool);
+	if (e->e_cdev == NULL) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
 void esp_engine_free(struct esp_engine *e)
 {
 	if (e == NULL)
 		return;
-	/* The lanes may hold copies of HMAC states and round keys. */
-	OPENSSL_cleanse(e->e_mgr, imb_get_mb_mgr_size());
-	free_mb_mgr(e->e_mgr);
+	if (e->e_kind == ESP_KIND_CRYPTODEV)
+		esp_cdev_free(e->e_cdev);
+	else {
+		/* The lanes may hold copies of HMAC states and round keys. */
+		OPENSSL_cleanse(e->e_mgr, imb_get_mb_mgr_size());
+		free_mb_mgr(e->e_mgr);
+	}
 	OPENSSL_cleanse(e, sizeof(*e));
 	free(e);
 }
 
+int esp_engine_aad_lens(struct esp_engine *e, const uint8_t *lens, unsigned n)
+{
+	if (n == 0 || n > ESP_CRYPTODEV_AAD_LENS)
+		return -EINVAL;
+	return e->e_kind == ESP_KIND_CRYPTODEV ? esp_cdev_aad_lens(e->e_cdev, lens, n) : 0;
+}
+
+const char *esp_engine_kind(const struct esp_engine *e)
+{
+	return e->e_kind == ESP_KIND_CRYPTODEV ? "cryptodev" : "ipsecmb";
+}
+
 const char *esp_engine_arch(const struct esp_engine *e)
 {
+	if (e->e_kind == ESP_KIND_CRYPTODEV)
+		return esp_cdev_name(e->e_cdev);
 	switch (e->e_arch) {
 	case IMB_ARCH_NOAESNI:
 		return "noaesni";
@@ -308,9 +353,14 @@ int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 {
 	struct esp_ek *ek = ek_of(k);
 
-	esp_keys_wipe(k);
+	/* Not esp_keys_wipe: k may be uninitialised memory, whose bytes
+	 * must not be taken for sessions to free. */
+	OPENSSL_cleanse(k->k_opaque, sizeof(k->k_opaque));
 	if (e == NULL || esp_algo_check(a) != 0)
 		return -EINVAL;
+	if (e->e_kind == ESP_KIND_CRYPTODEV)
+		return esp_cdev_keys_init(e->e_cdev, k, a);
+	ek->ek_kind = ESP_KIND_IPSECMB;
 	ek->ek_enc = (uint8_t)a->enc;
 	ek->ek_integ = (uint8_t)a->integ;
 	ek->ek_key_len = a->enc_key_len;
@@ -330,6 +380,8 @@ int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 
 void esp_keys_wipe(struct esp_keys *k)
 {
+	if (esp_keys_kind(k) == ESP_KIND_CRYPTODEV)
+		esp_cdev_keys_release(k);
 	OPENSSL_cleanse(k->k_opaque, sizeof(k->k_opaque));
 }
 
@@ -342,7 +394,7 @@ static bool op_valid(const struct esp_crypto_op *op)
 	if (op->keys == NULL || op->icv == NULL)
 		return false;
 	ek = ek_of_const(op->keys);
-	if (ek->ek_ready != EK_READY)
+	if (ek->ek_ready != EK_READY || ek->ek_kind != ESP_KIND_IPSECMB)
 		return false;
 	if (op->text == NULL && op->text_len != 0)
 		return false;
@@ -491,6 +543,10 @@ void esp_crypto_run(struct esp_engine *e, struct esp_crypto_op *ops, unsigned n)
 {
 	unsigned done, chunk;
 
+	if (e->e_kind == ESP_KIND_CRYPTODEV) {
+		esp_cdev_run(e->e_cdev, ops, n);
+		return;
+	}
 	for (done = 0; done < n; done += chunk) {
 		chunk = n - done < ESP_CRYPTO_BURST ? n - done : ESP_CRYPTO_BURST;
 		run_chunk(e, ops + done, chunk);

@@ -5,7 +5,8 @@
 /*
  * The ESP crypto engine: one small interface, engines behind it.
  * 'ipsecmb' calls Intel IPsec-MB's job API directly, a burst at a time;
- * 'cryptodev' (later) enqueues to a DPDK cryptodev. ESP framing (headers,
+ * 'cryptodev' enqueues to a DPDK cryptodev (QAT, or the software PMDs)
+ * and waits for the burst to come back. ESP framing (headers,
  * padding, sequence numbers) is esp.c's business; the engine only
  * encrypts/decrypts a region in place and computes or checks an ICV.
  */
@@ -64,15 +65,61 @@ struct esp_keys {
 };
 
 struct esp_engine;
+struct rte_mbuf;
+struct rte_mempool;
 
 /* One engine per lcore that runs crypto (workers, and the control lcore
  * for key expansion). */
 struct esp_engine *esp_engine_create(void);
 void esp_engine_free(struct esp_engine *e);
-const char *esp_engine_arch(const struct esp_engine *e); /* "avx512", ... */
+/* ipsecmb: the IPsec-MB code path ("avx512", ...); cryptodev: the device
+ * name ("crypto_aesni_mb0", "0000:3d:01.0_qat_sym", ...). */
+const char *esp_engine_arch(const struct esp_engine *e);
+const char *esp_engine_kind(const struct esp_engine *e); /* "ipsecmb", "cryptodev" */
 
+/*
+ * A cryptodev engine: queue pair qp_id of device dev_id, which the caller
+ * has configured (rte_cryptodev_configure, rte_cryptodev_queue_pair_setup)
+ * and starts before the first esp_crypto_run; it stops and closes it
+ * after every engine and key of it is gone. One engine per lcore and
+ * queue pair. op_pool: from
+ * rte_crypto_op_pool_create(RTE_CRYPTO_OP_TYPE_SYMMETRIC) with
+ * ESP_CRYPTODEV_OP_PRIV private bytes, at least ESP_CRYPTO_BURST ops per
+ * engine beyond the pool's lcore caches. sess_pool: from
+ * esp_cryptodev_sess_pool_create, ESP_CRYPTODEV_SESS_PER_SA per keyed
+ * SA. Keys made with one engine of a device run on every engine of it.
+ * Ops on a cryptodev engine must set mb (see struct esp_crypto_op).
+ */
+struct esp_engine *esp_engine_create_cryptodev(uint8_t dev_id, uint16_t qp_id,
+					       struct rte_mempool *op_pool,
+					       struct rte_mempool *sess_pool);
+#define ESP_CRYPTODEV_OP_PRIV 256
+/* One session per direction, and for AEAD per AAD length (8, 12). */
+#define ESP_CRYPTODEV_SESS_PER_SA 4
+/* A session pool for dev_id. */
+struct rte_mempool *esp_cryptodev_sess_pool_create(const char *name, uint8_t dev_id,
+						   uint32_t n, int socket);
+/*
+ * A cryptodev session fixes the AEAD AAD length, so keys get a session
+ * per length: by default ESP's, 8 and 12 (RFC 4106 §5, RFC 7634 §2.1);
+ * callers with other needs (known-answer tests) name theirs here, for
+ * keys e makes from then on. An op with a length its keys have no
+ * session for fails with -EINVAL. ipsecmb takes any length and ignores
+ * this. -EINVAL for n of 0 or beyond ESP_CRYPTODEV_AAD_LENS.
+ */
+#define ESP_CRYPTODEV_AAD_LENS 4
+int esp_engine_aad_lens(struct esp_engine *e, const uint8_t *lens, unsigned n);
+
+/*
+ * Keys k for algorithm a with engine e. k's previous content is
+ * overwritten, not released: wipe a keyed k first. -EINVAL for a bad
+ * algorithm; cryptodev: -ENOTSUP when the device does not offer it,
+ * -ENOMEM when the session pool is empty.
+ */
 int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 		  const struct esp_algo *a);
+/* Wipes k; cryptodev: frees its sessions, so no op with k may be in
+ * flight (callers wipe after an RCU grace period). */
 void esp_keys_wipe(struct esp_keys *k);
 
 /*
@@ -91,6 +138,11 @@ void esp_keys_wipe(struct esp_keys *k);
  * Encrypt: computes the ciphertext, then the ICV, and writes it to icv.
  * Decrypt: checks the ICV (in constant time) before anything is trusted;
  * status -EBADMSG when it does not match, and the text is then garbage.
+ * cryptodev: mb is the packet; text and auth must lie in its first (and
+ * only) segment, while iv, aad and icv may be anywhere (they are copied).
+ * It compares ICVs in the device (QAT in hardware; the software PMDs
+ * with memcmp). Status -EIO when the device failed or did not return the
+ * op in time, -ENOBUFS when the op pool was empty.
  */
 struct esp_crypto_op {
 	const struct esp_keys *keys;
@@ -103,6 +155,7 @@ struct esp_crypto_op {
 	const uint8_t *auth;
 	uint32_t auth_len;
 	uint8_t *icv;
+	struct rte_mbuf *mb; /* cryptodev only; ipsecmb ignores it */
 	int status; /* out: 0 or -EBADMSG (or -EINVAL for a bad op) */
 };
 

@@ -22,16 +22,23 @@ const uint8_t FX_MAC_WAN[6] = { 2, 0, 0, 0, 0, 2 };
 const uint8_t FX_MAC_H1[6] = { 2, 0, 0, 0, 1, 2 };
 const uint8_t FX_MAC_PEER[6] = { 2, 0, 0, 0, 2, 2 };
 
-void fx_eal_up(const char *name, const char *lcores)
+void fx_eal_up_vdev(const char *name, const char *lcores, const char *vdev)
 {
-	char prefix[64], lc[64];
+	char prefix[64], lc[64], vd[64];
 	char *argv[] = { (char *)name, "--no-huge", "-m", "700", "--no-pci",
 			 "--no-shconf", "--file-prefix", prefix, "--no-telemetry",
-			 "--lcores", lc, "--log-level", "error", NULL };
+			 "--lcores", lc, "--log-level", "error", "--vdev", vd, NULL };
+	int argc = (int)RTE_DIM(argv) - 1 - (vdev ? 0 : 2);
 
 	snprintf(prefix, sizeof(prefix), "%s_%d", name, (int)getpid());
 	snprintf(lc, sizeof(lc), "%s", lcores);
-	cr_assert(rte_eal_init(RTE_DIM(argv) - 1, argv) >= 0);
+	snprintf(vd, sizeof(vd), "%s", vdev ? vdev : "");
+	cr_assert(rte_eal_init(argc, argv) >= 0);
+}
+
+void fx_eal_up(const char *name, const char *lcores)
+{
+	fx_eal_up_vdev(name, lcores, NULL);
 }
 
 struct ip_prefix fx_prefix(const char *s)

@@ -30,6 +30,8 @@ extern const uint8_t FX_MAC_LAN[6], FX_MAC_WAN[6], FX_MAC_H1[6], FX_MAC_PEER[6];
 
 /* lcores: an EAL --lcores value ("0" or "0@0,1@1,2@1"). */
 void fx_eal_up(const char *name, const char *lcores);
+/* The same with one --vdev (a crypto device, say). */
+void fx_eal_up_vdev(const char *name, const char *lcores, const char *vdev);
 /* Ports, routes, neighbours; with_esp adds the SA database, RCU and
  * per-worker engines and handoff rings. */
 void fx_dp_up(unsigned n_workers, bool with_esp);

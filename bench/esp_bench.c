@@ -1,0 +1,1190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * In-process ESP throughput of one worker, next to the raw IPsec-MB
+ * AES-GCM rate on the same core, and the data plane's memory per SA.
+ *
+ *   esp_bench [--seconds S] [--file-prefix P] [--sizes 64,512,1420,imix]
+ *             [--sas 1,1000,100000] [--algos 128,256] [--dirs enc,dec]
+ *             [--mem-sas N] [--no-raw]
+ *
+ * The data plane is built as tests/unit/dp_fixture.c builds it, with two
+ * net_null ports (no-rx=1; TX frees the mbufs):
+ *
+ *   lan, protected,   192.0.2.1/24,   02:00:00:00:00:01, host 192.0.2.2
+ *   wan, unprotected, 203.0.113.1/24, 02:00:00:00:00:02, MTU 9000
+ *   peer 203.0.113.2 (static neighbour); 198.18.0.0/15 via the peer;
+ *   host routes to the static neighbours, as espgate installs them
+ *
+ * SA k (k = 0..n-1) protects 192.0.2.0/24 <-> 198.18.0.0 + k + 1 (/32):
+ * an outbound SA 203.0.113.1 -> .2 and an inbound one .2 -> .1 (replay
+ * window 64, the configuration's default), tunnel mode, own key each.
+ * dp_worker_input() + dp_worker_flush() are called directly with bursts
+ * of 32 mbufs, round robin over the SAs. Every burst is allocated from
+ * the pool and filled from a prepared frame (encrypt: a template with the
+ * SA's destination patched in; decrypt: ESP frames encrypted beforehand,
+ * sequence numbers 1, 2, ... per SA, replay windows reset between passes
+ * outside the timed region); the raw rate pays the same allocation, fill
+ * and free, so the ratio compares the work between them.
+ *
+ * Frame sizes are Ethernet frames with the 4-byte FCS, as in route.sh:
+ * 64 B is 46 bytes of IPv4. IMIX is 64/594/1518 in 7:4:1 (576- and
+ * 1500-byte IP packets); the WAN MTU of 9000 lets 1500-byte inner packets
+ * through the tunnel. Gbit/s counts inner IP bytes.
+ *
+ * Prints one line per figure, a table, and
+ *   INPROC enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <intel-ipsec-mb.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+#include "esp.h"
+
+#define BURST DP_BURST
+#define MAX_SIZES 8
+#define MAX_SAS_LIST 8
+#define MAX_ROWS 256
+#define IMIX_LEN 12
+#define PASS_MIN 1024
+#define SIZE_IMIX 0 /* in the size list */
+
+static const uint8_t MAC_LAN[6] = { 2, 0, 0, 0, 0, 1 };
+static const uint8_t MAC_WAN[6] = { 2, 0, 0, 0, 0, 2 };
+static const uint8_t MAC_HOST[6] = { 2, 0, 0, 0, 1, 2 };
+static const uint8_t MAC_PEER[6] = { 2, 0, 0, 0, 2, 2 };
+/* 7 x 64, 4 x 594, 1 x 1518, interleaved */
+static const uint16_t IMIX[IMIX_LEN] = { 64, 594, 64, 64, 594, 64, 1518, 64, 594, 64, 594, 64 };
+
+#define HOST_IP 0xc0000202u  /* 192.0.2.2 */
+#define SA_NET 0xc6120000u   /* 198.18.0.0/15 */
+#define LAN_PREFIX "192.0.2.1/24"
+#define WAN_PREFIX "203.0.113.1/24"
+#define WAN_IP "203.0.113.1"
+#define PEER_IP "203.0.113.2"
+
+static struct {
+	double seconds;
+	char prefix[64];
+	unsigned sizes[MAX_SIZES], n_sizes; /* 0 = IMIX */
+	unsigned sas[MAX_SAS_LIST], n_sas;
+	unsigned algos[2], n_algos;         /* key bits */
+	bool enc, dec, raw;
+	unsigned mem_sas;
+} opt = {
+	.seconds = 1.0,
+	.sizes = { 64, 512, 1420, SIZE_IMIX }, .n_sizes = 4,
+	.sas = { 1, 1000, 100000 }, .n_sas = 3,
+	.algos = { 128, 256 }, .n_algos = 2,
+	.enc = true, .dec = true, .raw = true,
+	.mem_sas = 100000,
+};
+
+static struct dp dp;
+static struct dp_worker *W;
+static uint64_t hz;
+static unsigned sadb_seq;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "esp_bench: %s\n", what);
+	exit(1);
+}
+
+/* ---- Figures ---- */
+
+struct row {
+	char what[48];
+	unsigned size; /* 0 = IMIX */
+	unsigned sas;  /* 0 = raw */
+	double mpps, gbps, ns;
+	double ratio;  /* ours / raw, < 0 when none */
+	double wall_mpps;
+};
+static struct row rows[MAX_ROWS];
+static unsigned n_rows;
+
+static const char *size_name(unsigned size)
+{
+	static char buf[4][16];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	if (size == SIZE_IMIX)
+		return "IMIX";
+	snprintf(b, 16, "%uB", size);
+	return b;
+}
+
+static struct row *add_row(const char *what, unsigned size, unsigned sas,
+			   double pps, double bytes_per_pkt, double ratio, double wall_pps)
+{
+	struct row *r = &rows[n_rows < MAX_ROWS ? n_rows++ : MAX_ROWS - 1];
+
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	r->size = size;
+	r->sas = sas;
+	r->mpps = pps / 1e6;
+	r->gbps = pps * bytes_per_pkt * 8 / 1e9;
+	r->ns = pps > 0 ? 1e9 / pps : 0;
+	r->ratio = ratio;
+	r->wall_mpps = wall_pps / 1e6;
+	return r;
+}
+
+static const struct row *find_row(const char *what, unsigned size, unsigned sas)
+{
+	for (unsigned i = 0; i < n_rows; i++)
+		if (!strcmp(rows[i].what, what) && rows[i].size == size && rows[i].sas == sas)
+			return &rows[i];
+	return NULL;
+}
+
+/* ---- Memory ---- */
+
+static uint64_t heap_bytes(void)
+{
+	struct rte_malloc_socket_stats st;
+	struct mallinfo2 mi = mallinfo2();
+	uint64_t sum = mi.uordblks;
+
+	for (unsigned i = 0; i < rte_socket_count(); i++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	return sum;
+}
+
+/* ---- Data plane ---- */
+
+static struct ip_prefix prefix(const char *s)
+{
+	struct ip_prefix p;
+
+	if (!ip_prefix_parse(s, &p))
+		die(s);
+	return p;
+}
+
+static struct ip_addr addr(const char *s)
+{
+	struct ip_addr a;
+
+	if (!ip_addr_parse(s, &a))
+		die(s);
+	return a;
+}
+
+static void add_port(unsigned idx, const char *dev, const uint8_t mac[6],
+		     enum cfg_port_role role, const char *a4, uint16_t mtu)
+{
+	struct dp_port *port = &dp.ports[idx];
+	struct rte_eth_conf conf = { 0 };
+	uint16_t id;
+	char n[32];
+
+	if (rte_eth_dev_get_port_by_name(dev, &id) != 0)
+		die("no net_null port (is the net_null PMD installed?)");
+	port->pt_if.port = id;
+	port->pt_role = role;
+	memcpy(port->pt_if.mac, mac, 6);
+	port->pt_if.mtu = mtu;
+	port->pt_if.addrs[0] = prefix(a4);
+	port->pt_if.n_addrs = 1;
+	port->pt_nb_rxq = 1;
+	port->pt_nb_txq = 1;
+	snprintf(n, sizeof(n), "ctl_tx%u", idx);
+	port->pt_ctl_tx = rte_ring_create(n, 64, 0, 0);
+	snprintf(port->pt_name, sizeof(port->pt_name), "%s", dev);
+	dp.port_index[id] = (uint16_t)idx;
+	{
+		struct ip_prefix host = port->pt_if.addrs[0];
+		host.len = 32;
+		if (dp_route_add(dp.route, &port->pt_if.addrs[0],
+				 dp_nh_make(DP_NH_CONNECTED, idx)) != 0 ||
+		    dp_route_add(dp.route, &host, dp_nh_make(DP_NH_LOCAL, idx)) != 0)
+			die("route");
+	}
+	if (rte_eth_dev_configure(id, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(id, 0, 64, 0, NULL, dp.pool) != 0 ||
+	    rte_eth_tx_queue_setup(id, 0, 512, 0, NULL) != 0 ||
+	    rte_eth_dev_start(id) != 0)
+		die("port setup");
+}
+
+/* A static neighbour, and the host route to its entry that espgate's
+ * control lcore installs for a resolved neighbour on a connected prefix
+ * (app/control.c, control_neigh_host_route). */
+static int neighbour(const char *ip, unsigned port, const uint8_t mac[6])
+{
+	struct ip_addr a = addr(ip);
+	int idx = dp_neigh_get(dp.neigh, &a, (uint16_t)port);
+	uint32_t nh;
+
+	if (idx < 0)
+		die("neighbour");
+	dp_neigh_set_mac(dp.neigh, (uint32_t)idx, mac, true);
+	nh = dp_route_lookup(dp.route, &a);
+	if (dp_nh_kind(nh) == DP_NH_CONNECTED && dp_nh_value(nh) == port) {
+		struct ip_prefix host = { .addr = a, .len = 32 };
+		if (dp_route_add(dp.route, &host, dp_nh_make(DP_NH_GATEWAY, (uint32_t)idx)) != 0)
+			die("host route");
+	}
+	return idx;
+}
+
+static void dp_up(void)
+{
+	int peer;
+	struct ip_prefix net = prefix("198.18.0.0/15");
+
+	dp.pool = rte_pktmbuf_pool_create("eb_mbufs", 8191, 256, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	dp.route = dp_route_create("eb_rt", (int)rte_socket_id(), 1024);
+	dp.neigh = dp_neigh_create("eb_nb", (int)rte_socket_id(), 64);
+	dp.punt = rte_ring_create("eb_punt", DP_PUNT_RING_SIZE, 0, RING_F_SC_DEQ);
+	dp.events = rte_ring_create("eb_events", DP_EVENT_RING_SIZE, 0, RING_F_SC_DEQ);
+	dp.n_workers = 1;
+	dp.workers = rte_zmalloc("eb_w", sizeof(*dp.workers), RTE_CACHE_LINE_SIZE);
+	if (!dp.pool || !dp.route || !dp.neigh || !dp.punt || !dp.events || !dp.workers)
+		die("tables: out of memory");
+	W = &dp.workers[0];
+	W->w_idx = 0;
+	W->w_lcore = rte_lcore_id();
+	W->w_engine = esp_engine_create();
+	W->w_handoff = rte_ring_create("eb_handoff", DP_HANDOFF_RING_SIZE, 0, RING_F_SC_DEQ);
+	if (!W->w_engine || !W->w_handoff)
+		die("engine");
+	dp.n_ports = 2;
+	add_port(0, "net_null0", MAC_LAN, CFG_ROLE_PROTECTED, LAN_PREFIX, 1500);
+	add_port(1, "net_null1", MAC_WAN, CFG_ROLE_UNPROTECTED, WAN_PREFIX, 9000);
+	neighbour("192.0.2.2", 0, MAC_HOST);
+	peer = neighbour(PEER_IP, 1, MAC_PEER);
+	if (dp_route_add(dp.route, &net, dp_nh_make(DP_NH_GATEWAY, (uint32_t)peer)) != 0)
+		die("route");
+	dp.natt_ports[0] = 4500;
+	dp.n_natt_ports = 1;
+	dp.unmatched_discard = true;
+}
+
+/* ---- SAs ---- */
+
+static struct esp_algo algo_for(unsigned bits, uint32_t k, bool in)
+{
+	struct esp_algo a = { .enc = ESP_ENC_AES_GCM16, .enc_key_len = (uint8_t)(bits / 8) };
+
+	for (unsigned i = 0; i < a.enc_key_len; i++)
+		a.enc_key[i] = (uint8_t)(k * 131 + i * 7 + in * 101 + (k >> 8) * 17 + (k >> 16));
+	for (unsigned i = 0; i < ESP_SALT_LEN; i++)
+		a.salt[i] = (uint8_t)(k + i + in);
+	return a;
+}
+
+static uint32_t sa_dst(uint32_t k)
+{
+	return SA_NET + k + 1;
+}
+
+/* dir OUT with 'gen': the peer's outbound SA, to make inbound frames. */
+static struct esp_sa_conf sa_conf(unsigned bits, uint32_t k, enum esp_dir dir, bool gen)
+{
+	struct esp_sa_conf c = { 0 };
+	bool peer_side = dir == ESP_DIR_IN || gen;
+	struct ip_prefix host = { .addr = ip_addr_v4(sa_dst(k)), .len = 32 };
+	struct ip_prefix lan = prefix("192.0.2.0/24");
+
+	snprintf(c.name, sizeof(c.name), "%s%u", dir == ESP_DIR_IN ? "in" : "out", k);
+	c.dir = dir;
+	c.mode = ESP_MODE_TUNNEL;
+	c.spi = peer_side ? 0x80000000u + k : 0x1000u + k;
+	c.src = addr(peer_side ? PEER_IP : WAN_IP);
+	c.dst = addr(peer_side ? WAN_IP : PEER_IP);
+	c.algo = algo_for(bits, k, peer_side);
+	c.ts.src = peer_side ? host : lan;
+	c.ts.dst = peer_side ? lan : host;
+	c.ts.sport_hi = c.ts.dport_hi = 65535;
+	c.replay_window = dir == ESP_DIR_IN ? 64 : 0;
+	c.df = ESP_DF_COPY;
+	c.owner = 0;
+	return c;
+}
+
+struct sa_set {
+	struct esp_sadb *db;
+	unsigned n;
+	struct esp_sa **out, **in;
+};
+
+static struct esp_sadb *sadb_new(uint32_t max)
+{
+	char n[32];
+	struct esp_sadb *db;
+
+	snprintf(n, sizeof(n), "eb_sadb%u", sadb_seq++);
+	db = esp_sadb_create(n, (int)rte_socket_id(), max, NULL, 1);
+	if (!db)
+		die("esp_sadb_create: out of memory (raise -m)");
+	return db;
+}
+
+static void add_sas(struct esp_sadb *db, unsigned bits, unsigned n,
+		    enum esp_dir dir, bool gen, struct esp_sa **keep)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		struct esp_sa_conf c = sa_conf(bits, k, dir, gen);
+		int id = esp_sa_add(db, W->w_engine, &c);
+
+		if (id < 0) {
+			fprintf(stderr, "esp_bench: esp_sa_add %u: %s\n", k, strerror(-id));
+			exit(1);
+		}
+		if (keep)
+			keep[k] = esp_sa_by_id(db, (uint32_t)id);
+	}
+}
+
+/* As the daemon sizes it: room for twice the configured SAs. */
+static uint32_t sadb_max(unsigned n_total)
+{
+	return RTE_MAX(4096u, 2 * n_total);
+}
+
+static void sa_set_up(struct sa_set *s, unsigned bits, unsigned n)
+{
+	s->n = n;
+	s->db = sadb_new(sadb_max(2 * n));
+	s->out = calloc(n, sizeof(*s->out));
+	s->in = calloc(n, sizeof(*s->in));
+	if (!s->out || !s->in)
+		die("out of memory");
+	add_sas(s->db, bits, n, ESP_DIR_OUT, false, s->out);
+	add_sas(s->db, bits, n, ESP_DIR_IN, false, s->in);
+	dp.sadb = s->db;
+}
+
+static void sa_set_down(struct sa_set *s)
+{
+	dp.sadb = NULL;
+	esp_sadb_free(s->db);
+	free(s->out);
+	free(s->in);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- Frames ---- */
+
+struct frame {
+	uint8_t *b;
+	uint16_t len;    /* bytes in the mbuf (the frame without FCS) */
+	uint16_t ip_len; /* inner IP bytes */
+	uint16_t text;   /* ESP text offset (decrypt) */
+	uint16_t text_len;
+};
+
+static unsigned ip_len_of(unsigned size)
+{
+	return size - 18;
+}
+
+/* ESP text of a GCM SA for an inner packet: payload, pad, 2 (RFC 4303 §2.4). */
+static unsigned gcm_text_len(unsigned ip_len)
+{
+	return RTE_ALIGN_CEIL(ip_len + 2, 4);
+}
+
+/* Ether/IPv4/UDP of 'size' (FCS included), dst patched in later;
+ * *ck is the IP checksum's sum without the destination. */
+static void plain_frame(uint8_t *b, unsigned size, uint32_t src, uint32_t dst,
+			const uint8_t *dmac)
+{
+	unsigned ip_len = ip_len_of(size);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(b + 14);
+
+	memset(b, 0, size - 4);
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, MAC_HOST, 6);
+	b[12] = 0x08;
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)ip_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	b[34] = 0x04; /* UDP 1024 -> 9, no checksum */
+	b[37] = 9;
+	b[38] = (uint8_t)((ip_len - 20) >> 8);
+	b[39] = (uint8_t)(ip_len - 20);
+	for (unsigned i = 42; i < size - 4; i++)
+		b[i] = (uint8_t)(i * 7);
+}
+
+/* Encrypt side: a template per size with dst 0, and each SA's dst. */
+struct enc_src {
+	uint8_t tmpl[MAX_SIZES][2048];
+	uint16_t len[IMIX_LEN], ip_len[IMIX_LEN];
+	uint8_t *pat_tmpl[IMIX_LEN];
+	uint32_t ck0[IMIX_LEN]; /* ~checksum with dst 0 */
+	unsigned plen;
+	uint32_t *dst_be;       /* per SA */
+	uint32_t *dst_sum;      /* per SA: the two 16-bit halves, summed */
+	unsigned n_sa;
+	unsigned pi, si;        /* running pattern and SA index */
+};
+static struct enc_src E;
+
+static void enc_src_init(unsigned size, unsigned n_sa)
+{
+	unsigned sizes[IMIX_LEN];
+
+	E.plen = size == SIZE_IMIX ? IMIX_LEN : 1;
+	for (unsigned i = 0; i < E.plen; i++) {
+		sizes[i] = size == SIZE_IMIX ? IMIX[i] : size;
+		E.pat_tmpl[i] = E.tmpl[i < MAX_SIZES ? i : 0];
+	}
+	/* one template per distinct size */
+	for (unsigned i = 0; i < E.plen; i++) {
+		unsigned j;
+		for (j = 0; j < i && sizes[j] != sizes[i]; j++)
+			;
+		E.pat_tmpl[i] = E.tmpl[j < MAX_SIZES ? j : 0];
+		if (j == i) {
+			struct rte_ipv4_hdr *ip;
+			plain_frame(E.pat_tmpl[i], sizes[i], HOST_IP, 0, MAC_LAN);
+			ip = (struct rte_ipv4_hdr *)(E.pat_tmpl[i] + 14);
+			E.ck0[i] = (uint16_t)~ip->hdr_checksum;
+		} else {
+			E.ck0[i] = E.ck0[j];
+		}
+		E.len[i] = (uint16_t)(sizes[i] - 4);
+		E.ip_len[i] = (uint16_t)ip_len_of(sizes[i]);
+	}
+	free(E.dst_be);
+	free(E.dst_sum);
+	E.dst_be = malloc(n_sa * sizeof(*E.dst_be));
+	E.dst_sum = malloc(n_sa * sizeof(*E.dst_sum));
+	if (!E.dst_be || !E.dst_sum)
+		die("out of memory");
+	for (unsigned k = 0; k < n_sa; k++) {
+		uint32_t d = sa_dst(k);
+		E.dst_be[k] = rte_cpu_to_be_32(d);
+		/* one's complement sum is byte-order independent if both
+		 * sides use the same order: the header is in network order */
+		E.dst_sum[k] = rte_cpu_to_be_16((uint16_t)(d >> 16)) +
+			       rte_cpu_to_be_16((uint16_t)d);
+	}
+	E.n_sa = n_sa;
+	E.pi = E.si = 0;
+}
+
+/* Allocates n mbufs and fills them; returns the inner IP bytes. */
+static uint64_t fill_enc(struct rte_mbuf **mb, unsigned n)
+{
+	uint64_t bytes = 0;
+
+	if (rte_pktmbuf_alloc_bulk(dp.pool, mb, n) != 0)
+		die("mbuf pool empty");
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = mb[i];
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+		unsigned p = E.pi, s = E.si;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + 14);
+		uint32_t sum;
+
+		rte_memcpy(d, E.pat_tmpl[p], E.len[p]);
+		m->data_len = E.len[p];
+		m->pkt_len = E.len[p];
+		ip->dst_addr = E.dst_be[s];
+		sum = E.ck0[p] + E.dst_sum[s];
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->hdr_checksum = (uint16_t)~sum;
+		bytes += E.ip_len[p];
+		E.pi = p + 1 == E.plen ? 0 : p + 1;
+		E.si = s + 1 == E.n_sa ? 0 : s + 1;
+	}
+	return bytes;
+}
+
+/* Decrypt side: N ESP frames, frame j of SA j % n. */
+struct dec_src {
+	struct frame *f;
+	uint8_t *mem;
+	unsigned n, next;
+	const struct frame *last[BURST]; /* what fill_dec put in each mbuf */
+};
+static struct dec_src D;
+
+static unsigned pass_len(unsigned n_sa)
+{
+	return RTE_ALIGN_CEIL(RTE_MAX(n_sa, (unsigned)PASS_MIN), n_sa);
+}
+
+/* Encrypts the frames with the peer's outbound SAs (same keys and SPIs
+ * as our inbound ones), through esp_out_prepare and the engine. */
+static void dec_src_init(unsigned bits, unsigned size, unsigned n_sa)
+{
+	unsigned n = pass_len(n_sa);
+	struct esp_sadb *gen = sadb_new(sadb_max(n_sa));
+	struct esp_sa **gsa = calloc(n_sa, sizeof(*gsa));
+	size_t total = 0;
+
+	if (!gsa)
+		die("out of memory");
+	add_sas(gen, bits, n_sa, ESP_DIR_OUT, true, gsa);
+	free(D.f);
+	free(D.mem);
+	D.f = calloc(n, sizeof(*D.f));
+	for (unsigned j = 0; j < n; j++) {
+		unsigned s = size == SIZE_IMIX ? IMIX[j % IMIX_LEN] : size;
+		unsigned l = s - 4 + 20 + 8 + 8 + (gcm_text_len(ip_len_of(s)) - ip_len_of(s)) + 16;
+		total += RTE_ALIGN_CEIL(l, 64);
+	}
+	D.mem = aligned_alloc(64, total);
+	if (!D.f || !D.mem)
+		die("out of memory for ESP frames");
+	total = 0;
+	for (unsigned j0 = 0; j0 < n; j0 += BURST) {
+		struct rte_mbuf *mb[BURST];
+		struct esp_crypto_op ops[BURST];
+		struct esp_scratch scr[BURST];
+		uint8_t rnd[16] = { 0 };
+		unsigned cnt = RTE_MIN((unsigned)BURST, n - j0);
+
+		if (rte_pktmbuf_alloc_bulk(dp.pool, mb, cnt) != 0)
+			die("mbuf pool empty");
+		for (unsigned i = 0; i < cnt; i++) {
+			unsigned j = j0 + i, k = j % n_sa;
+			unsigned s = size == SIZE_IMIX ? IMIX[j % IMIX_LEN] : size;
+			uint8_t *d = (uint8_t *)rte_pktmbuf_append(mb[i], (uint16_t)(s - 4));
+
+			plain_frame(d, s, sa_dst(k), HOST_IP, MAC_LAN);
+			if (esp_out_prepare(gsa[k], mb[i], &ops[i], &scr[i], rnd,
+					    (uint16_t)j) != ESP_OK)
+				die("esp_out_prepare");
+		}
+		esp_crypto_run(W->w_engine, ops, cnt);
+		for (unsigned i = 0; i < cnt; i++) {
+			unsigned j = j0 + i;
+			unsigned s = size == SIZE_IMIX ? IMIX[j % IMIX_LEN] : size;
+			struct rte_mbuf *m = mb[i];
+			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+			struct frame *f = &D.f[j];
+
+			if (ops[i].status != 0)
+				die("generating ESP frames: crypto failed");
+			esp_out_finish(gsa[j % n_sa], m);
+			memcpy(d, MAC_WAN, 6);
+			memcpy(d + 6, MAC_PEER, 6);
+			f->b = D.mem + total;
+			f->len = (uint16_t)m->pkt_len;
+			f->ip_len = (uint16_t)ip_len_of(s);
+			f->text = (uint16_t)(ops[i].text - d);
+			f->text_len = (uint16_t)ops[i].text_len;
+			memcpy(f->b, d, m->pkt_len);
+			total += RTE_ALIGN_CEIL(m->pkt_len, 64);
+		}
+		rte_pktmbuf_free_bulk(mb, cnt);
+	}
+	esp_sadb_free(gen);
+	free(gsa);
+	D.n = n;
+	D.next = 0;
+}
+
+static uint64_t fill_dec(struct rte_mbuf **mb, unsigned n)
+{
+	uint64_t bytes = 0;
+
+	if (rte_pktmbuf_alloc_bulk(dp.pool, mb, n) != 0)
+		die("mbuf pool empty");
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = &D.f[D.next];
+
+		D.last[i] = f;
+		rte_memcpy(rte_pktmbuf_mtod(mb[i], uint8_t *), f->b, f->len);
+		mb[i]->data_len = f->len;
+		mb[i]->pkt_len = f->len;
+		bytes += f->ip_len;
+		D.next = D.next + 1 == D.n ? 0 : D.next + 1;
+	}
+	return bytes;
+}
+
+/* ---- Our data plane ---- */
+
+static void reset_windows(const struct sa_set *s)
+{
+	for (unsigned k = 0; k < s->n; k++)
+		esp_replay_init(s->in[k]->sa_replay, s->in[k]->sa_replay->rp_size, false);
+}
+
+static void drain_punt(unsigned *punted)
+{
+	void *m;
+
+	while (rte_ring_dequeue(dp.punt, &m) == 0) {
+		rte_pktmbuf_free(m);
+		(*punted)++;
+	}
+}
+
+struct result {
+	double pps, bytes_per_pkt; /* per CPU-second of this thread */
+	double wall_pps;
+};
+
+/* CPU time of this thread: time the shared machine gives to other
+ * processes is not counted (the wall-clock rate is reported beside). */
+static uint64_t thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Timing of the passes: CPU time up to 'seconds', wall time at most 4x,
+ * in CHUNKS chunks; the figure is the best chunk's rate (the machine may
+ * be shared: caches and the core's time go to others now and then). */
+#define CHUNKS 5
+struct timing {
+	uint64_t cpu_target, wall_cap, cpu, cyc, pkts, bytes, t0, c0, warm_until;
+	uint64_t chunk_cpu, chunk_pkts, chunks;
+	double best;
+	bool warm;
+};
+
+/* chunks: how many chunks to take the best of; the warm-up is at least
+ * one pass and 20 ms. */
+static void timing_init(struct timing *t, double seconds, unsigned chunks)
+{
+	memset(t, 0, sizeof(*t));
+	t->cpu_target = (uint64_t)(seconds * 1e9);
+	t->wall_cap = (uint64_t)(4 * seconds * (double)hz);
+	t->chunks = chunks;
+	t->warm = true;
+	t->warm_until = rte_rdtsc() + hz / 50;
+}
+
+static bool timing_more(const struct timing *t)
+{
+	return t->cpu < t->cpu_target && t->cyc < t->wall_cap;
+}
+
+static void timing_start(struct timing *t)
+{
+	t->c0 = thread_ns();
+	t->t0 = rte_rdtsc();
+}
+
+/* Returns true when the pass that just ended was the last warm-up one. */
+static bool timing_stop(struct timing *t, uint64_t pkts, uint64_t bytes)
+{
+	uint64_t now = rte_rdtsc(), c1 = thread_ns();
+
+	if (!t->warm) {
+		t->cyc += now - t->t0;
+		t->cpu += c1 - t->c0;
+		t->pkts += pkts;
+		t->bytes += bytes;
+		t->chunk_cpu += c1 - t->c0;
+		t->chunk_pkts += pkts;
+		if (t->chunk_cpu >= t->cpu_target / t->chunks || !timing_more(t)) {
+			double r = (double)t->chunk_pkts / ((double)t->chunk_cpu / 1e9);
+			if (r > t->best)
+				t->best = r;
+			t->chunk_cpu = t->chunk_pkts = 0;
+		}
+		return false;
+	}
+	if (now > t->warm_until) {
+		t->warm = false;
+		return true;
+	}
+	return false;
+}
+
+static struct result timing_result(const struct timing *t)
+{
+	return (struct result){
+		.pps = t->best,
+		.bytes_per_pkt = (double)t->bytes / (double)t->pkts,
+		.wall_pps = (double)t->pkts / ((double)t->cyc / (double)hz),
+	};
+}
+
+/* Passes of pass_len(n) frames until 'seconds' of them are timed. */
+static struct result run_ours(const struct sa_set *s, bool enc, double seconds,
+			      unsigned chunks)
+{
+	unsigned pidx = enc ? 0 : 1, n = pass_len(s->n), punted = 0;
+	enum dp_worker_counter done = enc ? DP_W_esp_out : DP_W_esp_in;
+	struct rte_mbuf *mb[BURST];
+	struct timing t;
+	uint64_t c0;
+
+	for (unsigned k = 0; k < s->n; k++)
+		s->out[k]->sa_st.st_seq = 0; /* never near the 2^32 limit */
+	if (!enc)
+		reset_windows(s);
+	timing_init(&t, seconds, chunks);
+	c0 = W->w_cnt[done];
+	while (timing_more(&t)) {
+		uint64_t b = 0;
+
+		timing_start(&t);
+		for (unsigned j = 0; j < n; j += BURST) {
+			unsigned cnt = RTE_MIN((unsigned)BURST, n - j);
+			b += enc ? fill_enc(mb, cnt) : fill_dec(mb, cnt);
+			dp_worker_input(&dp, W, pidx, mb, (uint16_t)cnt);
+			dp_worker_flush(&dp, W);
+		}
+		if (timing_stop(&t, n, b))
+			c0 = W->w_cnt[done];
+		if (!enc)
+			reset_windows(s);
+		drain_punt(&punted);
+	}
+	if (W->w_cnt[done] - c0 != t.pkts || punted)
+		fprintf(stderr, "esp_bench: warning: %s: %" PRIu64 " of %" PRIu64
+			" packets processed, %u punted (drops: see counters)\n",
+			enc ? "encrypt" : "decrypt", W->w_cnt[done] - c0, t.pkts, punted);
+	return timing_result(&t);
+}
+
+/* ---- Raw IPsec-MB ---- */
+
+struct raw_ctx {
+	IMB_MGR *mgr;
+	alignas(64) struct gcm_key_data key;
+	unsigned key_len;
+	alignas(16) uint8_t nonce[BURST][16];
+	alignas(16) uint8_t aad[BURST][16];
+	alignas(16) uint8_t tag[BURST][16];
+	uint64_t ctr;
+	unsigned errors;
+};
+static struct raw_ctx R;
+
+static void raw_init(unsigned bits)
+{
+	struct esp_algo a = algo_for(bits, 0, false);
+	IMB_ARCH arch;
+
+	if (!R.mgr) {
+		R.mgr = alloc_mb_mgr(0);
+		if (!R.mgr)
+			die("alloc_mb_mgr");
+		init_mb_mgr_auto(R.mgr, &arch);
+	}
+	if (bits == 128)
+		IMB_AES128_GCM_PRE(R.mgr, a.enc_key, &R.key);
+	else
+		IMB_AES256_GCM_PRE(R.mgr, a.enc_key, &R.key);
+	R.key_len = bits / 8;
+	for (unsigned i = 0; i < BURST; i++)
+		memcpy(R.nonce[i], a.salt, 4);
+}
+
+/* GCM over text[i]/len[i] in place, 12-byte nonce, 8-byte AAD, 16-byte tag. */
+static void raw_burst(uint8_t *const *text, const uint32_t *len, unsigned n, bool enc)
+{
+	IMB_MGR *m = R.mgr;
+	IMB_JOB *job;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t seq = ++R.ctr;
+
+		memcpy(R.nonce[i] + 4, &seq, 8);
+		memcpy(R.aad[i], &seq, 8);
+		job = IMB_GET_NEXT_JOB(m);
+		job->cipher_mode = IMB_CIPHER_GCM;
+		job->hash_alg = IMB_AUTH_AES_GMAC;
+		job->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+		job->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+		job->enc_keys = &R.key;
+		job->dec_keys = &R.key;
+		job->key_len_in_bytes = R.key_len;
+		job->src = text[i];
+		job->dst = text[i];
+		job->cipher_start_src_offset_in_bytes = 0;
+		job->msg_len_to_cipher_in_bytes = len[i];
+		job->hash_start_src_offset_in_bytes = 0;
+		job->msg_len_to_hash_in_bytes = len[i];
+		job->iv = R.nonce[i];
+		job->iv_len_in_bytes = 12;
+		job->u.GCM.aad = R.aad[i];
+		job->u.GCM.aad_len_in_bytes = 8;
+		job->u.GCM.ctx = NULL;
+		job->auth_tag_output = R.tag[i];
+		job->auth_tag_output_len_in_bytes = 16;
+		job->sgl_state = IMB_SGL_ALL;
+		job->user_data = NULL;
+		for (job = IMB_SUBMIT_JOB(m); job; job = IMB_GET_COMPLETED_JOB(m))
+			R.errors += job->status != IMB_STATUS_COMPLETED;
+	}
+	while ((job = IMB_FLUSH_JOB(m)) != NULL)
+		R.errors += job->status != IMB_STATUS_COMPLETED;
+}
+
+/* With the same mbuf allocation, fill and free as ours ('mbufs'), or on
+ * 32 fixed buffers (bare crypto). */
+static struct result run_raw(bool enc, bool mbufs, double seconds, unsigned chunks)
+{
+	static alignas(64) uint8_t bare[BURST][2048];
+	unsigned n = enc ? 1024 : D.n;
+	struct rte_mbuf *mb[BURST];
+	uint8_t *text[BURST];
+	uint32_t len[BURST];
+	struct timing t;
+
+	R.errors = 0;
+	timing_init(&t, seconds, chunks);
+	while (timing_more(&t)) {
+		uint64_t b = 0;
+
+		timing_start(&t);
+		for (unsigned j = 0; j < n; j += BURST) {
+			unsigned cnt = RTE_MIN((unsigned)BURST, n - j);
+
+			if (mbufs) {
+				b += enc ? fill_enc(mb, cnt) : fill_dec(mb, cnt);
+				for (unsigned i = 0; i < cnt; i++) {
+					uint8_t *d = rte_pktmbuf_mtod(mb[i], uint8_t *);
+					if (enc) {
+						uint32_t ipl = mb[i]->pkt_len - 14;
+						text[i] = d + 14;
+						len[i] = gcm_text_len(ipl);
+					} else {
+						text[i] = d + D.last[i]->text;
+						len[i] = D.last[i]->text_len;
+					}
+				}
+			} else {
+				for (unsigned i = 0; i < cnt; i++) {
+					unsigned ipl;
+					if (enc) {
+						unsigned p = E.pi;
+						ipl = E.ip_len[p];
+						E.pi = p + 1 == E.plen ? 0 : p + 1;
+						len[i] = gcm_text_len(ipl);
+					} else {
+						const struct frame *f = &D.f[D.next];
+						ipl = f->ip_len;
+						len[i] = f->text_len;
+						D.next = D.next + 1 == D.n ? 0 : D.next + 1;
+					}
+					text[i] = bare[i];
+					b += ipl;
+				}
+			}
+			raw_burst(text, len, cnt, enc);
+			if (mbufs)
+				rte_pktmbuf_free_bulk(mb, cnt);
+		}
+		timing_stop(&t, n, b);
+	}
+	if (R.errors)
+		fprintf(stderr, "esp_bench: warning: %u raw jobs failed\n", R.errors);
+	return timing_result(&t);
+}
+
+/* ---- The runs ---- */
+
+static const char *algo_name(unsigned bits)
+{
+	return bits == 128 ? "aes128gcm16" : "aes256gcm16";
+}
+
+static void print_fig(const char *what, const char *algo, unsigned size, unsigned sas,
+		      struct result r, double ratio)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "%s %s", what, algo);
+	add_row(name, size, sas, r.pps, r.bytes_per_pkt, ratio, r.wall_pps);
+	printf("  %-22s %-5s %8.3f Mpps  %7.2f Gbit/s  %7.1f ns/pkt  (wall %6.3f)",
+	       name, size_name(size),
+	       r.pps / 1e6, r.pps * r.bytes_per_pkt * 8 / 1e9, 1e9 / r.pps, r.wall_pps / 1e6);
+	if (sas)
+		printf("  %6u SA%s", sas, sas > 1 ? "s" : "");
+	if (ratio >= 0)
+		printf("  ours/raw %.2f", ratio);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void best_of(struct result *best, struct result r)
+{
+	if (r.pps > best->pps) {
+		best->pps = r.pps;
+		best->bytes_per_pkt = r.bytes_per_pkt;
+	}
+	best->wall_pps = RTE_MAX(best->wall_pps, r.wall_pps);
+}
+
+static void measure(unsigned bits)
+{
+	const char *an = algo_name(bits);
+
+	if (opt.raw)
+		raw_init(bits);
+	for (unsigned si = 0; si < opt.n_sas; si++) {
+		unsigned n = opt.sas[si];
+		struct sa_set s;
+		uint64_t t0 = rte_rdtsc();
+
+		sa_set_up(&s, bits, n);
+		printf("%s, %u SA%s (%u out + %u in, set up in %.2f s)\n", an, n,
+		       n > 1 ? "s" : "", n, n, (double)(rte_rdtsc() - t0) / (double)hz);
+		for (unsigned zi = 0; zi < opt.n_sizes; zi++) {
+			unsigned size = opt.sizes[zi];
+			struct result ours, raw, bare;
+			double ratio;
+
+			for (int d = 0; d < 2; d++) {
+				bool enc = d == 0;
+
+				if (enc ? !opt.enc : !opt.dec)
+					continue;
+				if (enc)
+					enc_src_init(size, n);
+				else
+					dec_src_init(bits, size, n);
+				ratio = -1;
+				if (opt.raw && n == opt.sas[0]) {
+					/* ours and raw in turns, the best of each */
+					ours = raw = bare = (struct result){ 0 };
+					for (unsigned k = 0; k < CHUNKS; k++) {
+						double q = opt.seconds / CHUNKS;
+						best_of(&ours, run_ours(&s, enc, q, 1));
+						best_of(&raw, run_raw(enc, true, q, 1));
+						best_of(&bare, run_raw(enc, false, q / 2, 1));
+					}
+					ratio = ours.pps / raw.pps;
+					print_fig(enc ? "raw-enc" : "raw-dec", an, size, 0, raw, -1);
+					print_fig(enc ? "bare-enc" : "bare-dec", an, size, 0, bare, -1);
+				} else {
+					ours = run_ours(&s, enc, opt.seconds, CHUNKS);
+				}
+				print_fig(enc ? "enc" : "dec", an, size, n, ours, ratio);
+			}
+		}
+		sa_set_down(&s);
+	}
+}
+
+static uint64_t mem_bytes_per_sa = 0;
+
+static void measure_memory(void)
+{
+	unsigned n = opt.mem_sas;
+	struct esp_sadb *db;
+	struct esp_sa *one_out, *one_in;
+	uint64_t m0, m1, m2, m3;
+	double out, in, all;
+
+	if (!n)
+		return;
+	{
+		uint64_t a = heap_bytes(), b, c;
+		struct esp_sadb *small = sadb_new(4096);
+		b = heap_bytes();
+		esp_sadb_free(small);
+		small = sadb_new(sadb_max(2 * n));
+		c = heap_bytes();
+		esp_sadb_free(small);
+		printf("SA tables (esp_sadb_create): %.1f MB at 4096 SAs, %.1f MB at %u SAs: %.0f B per SA slot\n",
+		       (double)(b - a) / 1e6, (double)(c - a) / 1e6, sadb_max(2 * n),
+		       (double)(c - b) / (sadb_max(2 * n) - 4096));
+	}
+	m0 = heap_bytes();
+	db = sadb_new(sadb_max(2 * n));
+	m1 = heap_bytes();
+	add_sas(db, 128, n, ESP_DIR_OUT, false, NULL);
+	m2 = heap_bytes();
+	add_sas(db, 128, n, ESP_DIR_IN, false, NULL);
+	m3 = heap_bytes();
+	one_out = esp_sa_by_id(db, 0);
+	one_in = esp_sa_by_id(db, n);
+	out = (double)(m2 - m1) / n;
+	in = (double)(m3 - m2) / n;
+	all = (double)(m3 - m0) / (2.0 * n);
+	mem_bytes_per_sa = (uint64_t)(RTE_MAX(out, in) + 0.5);
+	printf("memory, %u outbound then %u inbound aes128gcm16 SAs (rte_malloc heap_allocsz_bytes + mallinfo2 uordblks):\n",
+	       n, n);
+	printf("  per outbound SA      %8.0f B   (esp_sa_footprint %zu B)\n", out,
+	       one_out ? esp_sa_footprint(one_out) : 0);
+	printf("  per inbound SA       %8.0f B   (esp_sa_footprint %zu B, replay window 64)\n", in,
+	       one_in ? esp_sa_footprint(one_in) : 0);
+	printf("  SA tables sized for %u SAs (created before): %.1f MB, i.e. %.0f B per SA with them\n",
+	       sadb_max(2 * n), (double)(m1 - m0) / 1e6, all);
+	printf("  of which: struct esp_sa %zu B, esp_keys %zu B (IPsec-MB gcm_key_data %zu B)\n",
+	       sizeof(struct esp_sa), sizeof(struct esp_keys), sizeof(struct gcm_key_data));
+	printf("MEM out_bytes_per_sa=%.0f in_bytes_per_sa=%.0f with_tables_bytes_per_sa=%.0f footprint_out=%zu footprint_in=%zu gcm_key_data=%zu esp_sa=%zu\n",
+	       out, in, all, one_out ? esp_sa_footprint(one_out) : 0,
+	       one_in ? esp_sa_footprint(one_in) : 0, sizeof(struct gcm_key_data),
+	       sizeof(struct esp_sa));
+	esp_sadb_free(db);
+}
+
+static void print_table(void)
+{
+	printf("\n| what | size | SAs | Mpps | Gbit/s | ns/pkt | ours/raw | wall Mpps |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (unsigned i = 0; i < n_rows; i++) {
+		const struct row *r = &rows[i];
+		char sas[16], ratio[16];
+
+		if (r->sas)
+			snprintf(sas, sizeof(sas), "%u", r->sas);
+		else
+			snprintf(sas, sizeof(sas), "-");
+		if (r->ratio >= 0)
+			snprintf(ratio, sizeof(ratio), "%.2f", r->ratio);
+		else
+			ratio[0] = '\0';
+		printf("| %s | %s | %s | %.3f | %.2f | %.1f | %s | %.3f |\n", r->what,
+		       size_name(r->size), sas, r->mpps, r->gbps, r->ns, ratio, r->wall_mpps);
+	}
+}
+
+static void print_result(void)
+{
+	const struct row *e1420 = find_row("enc aes128gcm16", 1420, opt.sas[0]);
+	const struct row *e64 = find_row("enc aes128gcm16", 64, opt.sas[0]);
+	const struct row *d1420 = find_row("dec aes128gcm16", 1420, opt.sas[0]);
+	const struct row *big = find_row("enc aes128gcm16", 1420, 100000);
+	const struct row *one = find_row("enc aes128gcm16", 1420, 1);
+	char v[5][32];
+
+#define FMT(i, cond, ...) \
+	do { if (cond) snprintf(v[i], sizeof(v[i]), __VA_ARGS__); \
+	     else snprintf(v[i], sizeof(v[i]), "n/a"); } while (0)
+	FMT(0, e1420 && e1420->ratio >= 0, "%.2f", e1420 ? e1420->ratio : 0);
+	FMT(1, e64 && e64->ratio >= 0, "%.2f", e64 ? e64->ratio : 0);
+	FMT(2, d1420 && d1420->ratio >= 0, "%.2f", d1420 ? d1420->ratio : 0);
+	FMT(3, big && one, "%.2f", big && one ? big->mpps / one->mpps : 0);
+	FMT(4, mem_bytes_per_sa, "%" PRIu64, mem_bytes_per_sa);
+#undef FMT
+	printf("INPROC enc_1420B_ratio=%s enc_64B_ratio=%s dec_1420B_ratio=%s sa100k_vs_sa1=%s bytes_per_sa=%s\n",
+	       v[0], v[1], v[2], v[3], v[4]);
+}
+
+/* ---- Options ---- */
+
+static unsigned parse_list(const char *s, unsigned *out, unsigned max, bool sizes)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ", ", &save); tok && n < max; tok = strtok_r(NULL, ", ", &save)) {
+		char *end;
+		unsigned long v;
+
+		if (sizes && !strcasecmp(tok, "imix")) {
+			out[n++] = SIZE_IMIX;
+			continue;
+		}
+		v = strtoul(tok, &end, 10);
+		if (*end || v == 0 || (sizes && (v < 64 || v > 1518)) || v > 1000000) {
+			fprintf(stderr, "esp_bench: bad list element '%s'\n", tok);
+			exit(2);
+		}
+		out[n++] = (unsigned)v;
+	}
+	return n;
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "seconds", 1, NULL, 's' }, { "file-prefix", 1, NULL, 'p' },
+		{ "sizes", 1, NULL, 'z' },   { "sas", 1, NULL, 'n' },
+		{ "algos", 1, NULL, 'a' },   { "dirs", 1, NULL, 'd' },
+		{ "mem-sas", 1, NULL, 'm' }, { "no-raw", 0, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	snprintf(opt.prefix, sizeof(opt.prefix), "esp_bench_%d", (int)getpid());
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opt.seconds = atof(optarg);
+			if (opt.seconds <= 0)
+				opt.seconds = 1;
+			break;
+		case 'p':
+			snprintf(opt.prefix, sizeof(opt.prefix), "%s", optarg);
+			break;
+		case 'z':
+			opt.n_sizes = parse_list(optarg, opt.sizes, MAX_SIZES, true);
+			break;
+		case 'n':
+			opt.n_sas = parse_list(optarg, opt.sas, MAX_SAS_LIST, false);
+			break;
+		case 'a':
+			opt.n_algos = parse_list(optarg, opt.algos, 2, false);
+			for (unsigned i = 0; i < opt.n_algos; i++)
+				if (opt.algos[i] != 128 && opt.algos[i] != 256)
+					die("--algos: 128 and/or 256");
+			break;
+		case 'd':
+			opt.enc = strstr(optarg, "enc") != NULL;
+			opt.dec = strstr(optarg, "dec") != NULL;
+			break;
+		case 'm':
+			opt.mem_sas = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			opt.raw = false;
+			break;
+		default:
+			fprintf(stderr, "usage: esp_bench [--seconds S] [--file-prefix P] "
+				"[--sizes 64,512,1420,imix] [--sas 1,1000,100000] "
+				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw]\n");
+			exit(2);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *eal[] = { argv[0], "--no-huge", "-m", "2048", "--no-pci", "-l", "0",
+			"--file-prefix", opt.prefix, "--no-telemetry",
+			"--log-level", "error",
+			"--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1", NULL };
+
+	parse_opts(argc, argv);
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
+		die("rte_eal_init failed (run as root?)");
+	hz = rte_get_tsc_hz();
+	dp_up();
+	printf("esp_bench: 1 worker on lcore %u, IPsec-MB %s (%s), %.1f s per figure, "
+	       "burst %u, frames with FCS, Gbit/s of inner IP bytes, IMIX 64/594/1518 7:4:1\n",
+	       rte_lcore_id(), IMB_VERSION_STR, esp_engine_arch(W->w_engine), opt.seconds, BURST);
+	measure_memory();
+	for (unsigned a = 0; a < opt.n_algos; a++)
+		measure(opt.algos[a]);
+	print_table();
+	print_result();
+	rte_eal_cleanup();
+	return 0;
+}
