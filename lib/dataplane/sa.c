@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sa.h"
+#include "spd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,21 +29,14 @@ struct esp_in_key {
 	uint8_t dst[16];
 };
 
-/* Policies of one direction: the selector's destination prefix leads to
- * a chain of SAs (sa_next), newest first. */
-struct esp_spd {
-	struct rte_fib *spd_v4;
-	struct rte_fib6 *spd_v6;
-	uint32_t spd_count;
-};
-
 struct esp_sadb {
 	struct esp_sa **db_by_id; /* written with atomic stores */
 	uint32_t db_max;
 	uint32_t db_count;
 	uint32_t db_next_id;      /* ids are handed out round robin */
 	struct rte_hash *db_in;   /* (SPI, destination) -> inbound SA */
-	struct esp_spd db_spd[2]; /* by enum esp_dir */
+	struct esp_spd *db_spd[2]; /* by enum esp_dir */
+	uint32_t db_spd_count[2];
 	struct rte_rcu_qsbr *db_qs;
 };
 
@@ -50,28 +44,8 @@ struct esp_sadb {
  * Outbound policies are looked up for every protected packet: DIR24_8 and
  * TRIE tables. Inbound policies only for plaintext arriving from the
  * unprotected side (RFC 4301 §5.2), which a concentrator sees little of:
- * the RIB-only "dummy" tables, whose memory grows with their entries.
+ * RIB-only tables, whose memory grows with their entries.
  */
-static int spd_create(struct esp_spd *spd, const char *name, int socket_id,
-		      uint32_t max_sas, bool fast)
-{
-	char n[RTE_HASH_NAMESIZE];
-	struct rte_fib_conf c4 = {
-		.type = fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY, .max_routes = (int)max_sas,
-		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1u << 14 },
-	};
-	struct rte_fib6_conf c6 = {
-		.type = fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY, .max_routes = (int)max_sas,
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1u << 15 },
-	};
-
-	snprintf(n, sizeof(n), "%s4", name);
-	spd->spd_v4 = rte_fib_create(n, socket_id, &c4);
-	snprintf(n, sizeof(n), "%s6", name);
-	spd->spd_v6 = rte_fib6_create(n, socket_id, &c6);
-	return spd->spd_v4 && spd->spd_v6 ? 0 : -ENOMEM;
-}
-
 struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 				 uint32_t max_sas, struct rte_rcu_qsbr *qs,
 				 unsigned n_workers)
@@ -83,8 +57,6 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct esp_sadb *db = rte_zmalloc("esp_sadb", sizeof(*db), 0);
-	int rc;
-
 	(void)n_workers;
 	if (!db)
 		return NULL;
@@ -95,11 +67,10 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 	snprintf(n, sizeof(n), "%s_in", name);
 	db->db_in = rte_hash_create(&hp);
 	snprintf(n, sizeof(n), "%s_po", name);
-	rc = spd_create(&db->db_spd[ESP_DIR_OUT], n, socket_id, max_sas, true);
+	db->db_spd[ESP_DIR_OUT] = spd_create(n, socket_id, max_sas, true, qs);
 	snprintf(n, sizeof(n), "%s_pi", name);
-	if (rc == 0)
-		rc = spd_create(&db->db_spd[ESP_DIR_IN], n, socket_id, max_sas, false);
-	if (!db->db_by_id || !db->db_in || rc != 0) {
+	db->db_spd[ESP_DIR_IN] = spd_create(n, socket_id, max_sas, false, qs);
+	if (!db->db_by_id || !db->db_in || !db->db_spd[0] || !db->db_spd[1]) {
 		esp_sadb_free(db);
 		return NULL;
 	}
@@ -133,10 +104,8 @@ void esp_sadb_free(struct esp_sadb *db)
 			sa_free(db->db_by_id[i]);
 	rte_free(db->db_by_id);
 	rte_hash_free(db->db_in);
-	for (unsigned d = 0; d < 2; d++) {
-		rte_fib_free(db->db_spd[d].spd_v4);
-		rte_fib6_free(db->db_spd[d].spd_v6);
-	}
+	spd_free(db->db_spd[0]);
+	spd_free(db->db_spd[1]);
 	rte_free(db);
 }
 
@@ -188,38 +157,26 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 	       port_in(dport, ts->dport_lo, ts->dport_hi);
 }
 
-static uint64_t spd_lookup(const struct esp_spd *spd, uint8_t family,
-			   const uint8_t *dst)
-{
-	uint64_t nh = 0;
-
-	if (family == AF_INET) {
-		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
-			      (uint32_t)dst[2] << 8 | dst[3];
-		rte_fib_lookup_bulk(spd->spd_v4, &ip, &nh, 1);
-	} else {
-		uint8_t ip[1][16];
-		memcpy(ip[0], dst, 16);
-		rte_fib6_lookup_bulk(spd->spd_v6, ip, &nh, 1);
-	}
-	return nh;
-}
-
+/* From the most specific destination prefix outwards, each prefix's
+ * SAs newest first: the first whose whole selector matches. */
 struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
 				    uint8_t family, const uint8_t *src,
 				    const uint8_t *dst, uint8_t proto,
 				    uint16_t sport, uint16_t dport)
 {
-	uint32_t id1 = (uint32_t)spd_lookup(&db->db_spd[dir], family, dst);
+	const struct esp_spd *spd = db->db_spd[dir];
 
-	while (id1) {
-		struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
+	for (uint32_t n = spd_node_lookup(spd, family, dst); n;
+	     n = spd_node_parent(spd, n)) {
+		for (uint32_t id1 = spd_node_head(spd, n); id1; ) {
+			struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
 
-		if (!sa)
-			return NULL;
-		if (esp_ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
-			return sa;
-		id1 = __atomic_load_n(&sa->sa_next, __ATOMIC_ACQUIRE);
+			if (!sa)
+				break;
+			if (esp_ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
+				return sa;
+			id1 = __atomic_load_n(&sa->sa_next, __ATOMIC_ACQUIRE);
+		}
 	}
 	return NULL;
 }
@@ -234,7 +191,7 @@ struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 
 bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir)
 {
-	return __atomic_load_n(&db->db_spd[dir].spd_count, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&db->db_spd_count[dir], __ATOMIC_RELAXED) != 0;
 }
 
 bool esp_sadb_has_outbound(const struct esp_sadb *db)
@@ -323,66 +280,27 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	return sa;
 }
 
-/* The chain head (id+1) for exactly this destination prefix, or 0. */
-static uint32_t spd_head(struct esp_spd *spd, const struct ip_prefix *p)
-{
-	uint64_t nh = 0;
-
-	if (p->addr.family == AF_INET) {
-		struct rte_rib_node *n = rte_rib_lookup_exact(
-			rte_fib_get_rib(spd->spd_v4), ip_addr_v4_host(&p->addr), p->len);
-		if (n)
-			rte_rib_get_nh(n, &nh);
-	} else {
-		struct rte_rib6_node *n = rte_rib6_lookup_exact(
-			rte_fib6_get_rib(spd->spd_v6), p->addr.bytes, p->len);
-		if (n)
-			rte_rib6_get_nh(n, &nh);
-	}
-	return (uint32_t)nh;
-}
-
-static int spd_set_head(struct esp_sadb *db, struct esp_spd *spd,
-			const struct ip_prefix *p, uint32_t head)
-{
-	int rc;
-
-	if (p->addr.family == AF_INET)
-		rc = head ? rte_fib_add(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len, head)
-			  : rte_fib_delete(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len);
-	else
-		rc = head ? rte_fib6_add(spd->spd_v6, p->addr.bytes, p->len, head)
-			  : rte_fib6_delete(spd->spd_v6, p->addr.bytes, p->len);
-	/* A delete may free table memory a worker still reads; let every
-	 * worker pass a quiescent state before the next change reuses it. */
-	if (rc == 0 && !head && db->db_qs)
-		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
-	return rc;
-}
-
 /* Newest first: a rekeyed SA with the same selectors takes over the
  * traffic at the moment the head changes (make-before-break). */
 static int spd_link(struct esp_sadb *db, struct esp_sa *sa)
 {
-	struct esp_spd *spd = &db->db_spd[sa->sa_dir];
-	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
+	struct esp_spd *spd = db->db_spd[sa->sa_dir];
 
-	sa->sa_next = spd_head(spd, &dst);
+	sa->sa_next = spd_head_of(spd, &sa->sa_ts.dst);
 	__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
-	if (spd_set_head(db, spd, &dst, sa->sa_id + 1) != 0)
+	if (spd_set_head(spd, &sa->sa_ts.dst, sa->sa_id + 1) != 0)
 		return -ENOSPC;
-	__atomic_fetch_add(&spd->spd_count, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&db->db_spd_count[sa->sa_dir], 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
 static void spd_unlink(struct esp_sadb *db, struct esp_sa *sa)
 {
-	struct esp_spd *spd = &db->db_spd[sa->sa_dir];
-	struct ip_prefix dst = ip_prefix_network(&sa->sa_ts.dst);
-	uint32_t head = spd_head(spd, &dst), id1 = sa->sa_id + 1;
+	struct esp_spd *spd = db->db_spd[sa->sa_dir];
+	uint32_t head = spd_head_of(spd, &sa->sa_ts.dst), id1 = sa->sa_id + 1;
 
 	if (head == id1) {
-		spd_set_head(db, spd, &dst, sa->sa_next);
+		spd_set_head(spd, &sa->sa_ts.dst, sa->sa_next);
 	} else {
 		for (uint32_t cur = head; cur; ) {
 			struct esp_sa *p = db->db_by_id[cur - 1];
@@ -393,7 +311,7 @@ static void spd_unlink(struct esp_sadb *db, struct esp_sa *sa)
 			cur = p->sa_next;
 		}
 	}
-	__atomic_fetch_sub(&spd->spd_count, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&db->db_spd_count[sa->sa_dir], 1, __ATOMIC_RELAXED);
 }
 
 static int publish(struct esp_sadb *db, struct esp_sa *sa)

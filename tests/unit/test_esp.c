@@ -583,3 +583,44 @@ Test(esp, most_specific_policy_and_newest_sa_win_outbound)
 	cr_expect_eq(sa(w_id)->sa_st.st_packets, 2);
 	cr_expect_eq(fx_in_use(), 0);
 }
+
+/* A more specific prefix for other traffic must not hide a wider SA's
+ * policy: the lookup goes on to the covering prefixes. */
+Test(esp, covering_policy_applies_when_the_specific_one_does_not_match)
+{
+	struct esp_sa_conf wide = conf("wide", 0xc000, ESP_DIR_OUT);
+	struct esp_sa_conf tcp = conf("tcp-only", 0xc001, ESP_DIR_OUT);
+	struct esp_sa_conf mid = conf("mid", 0xc002, ESP_DIR_OUT);
+	struct fx_frame udp = fx_udp4("198.18.1.2", "198.18.3.17", 64, 10);
+	int w_id, t_id, m_id;
+
+	tcp.ts.dst = fx_prefix("198.18.3.16/28");
+	tcp.ts.proto = IPPROTO_TCP;
+	w_id = add(&wide);
+	t_id = add(&tcp);
+	rte_pktmbuf_free(through(&udp, LAN));
+	cr_expect_eq(sa(w_id)->sa_st.st_packets, 1, "UDP is the wide SA's");
+	cr_expect_eq(sa(t_id)->sa_st.st_packets, 0);
+
+	/* A prefix between the two: the /28 now falls back to it first. */
+	mid.ts.dst = fx_prefix("198.18.3.0/26");
+	mid.ts.src = fx_prefix("198.18.1.2/32");
+	m_id = add(&mid);
+	rte_pktmbuf_free(through(&udp, LAN));
+	cr_expect_eq(sa(m_id)->sa_st.st_packets, 1, "the /26 sits between /28 and /24");
+
+	/* Removing the middle one hands the fallback back to the /24. */
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)m_id), 0);
+	rte_pktmbuf_free(through(&udp, LAN));
+	cr_expect_eq(sa(w_id)->sa_st.st_packets, 2);
+
+	/* And with only the TCP one left, UDP leaves in clear (bypass). */
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)w_id), 0);
+	{
+		struct rte_mbuf *m = through(&udp, LAN);
+		cr_assert_not_null(m);
+		cr_expect_eq(rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 9)[0], IPPROTO_UDP);
+		rte_pktmbuf_free(m);
+	}
+	cr_expect_eq(fx_in_use(), 0);
+}
