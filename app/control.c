@@ -224,26 +224,54 @@ static bool icmp_token(struct app *app)
 	return true;
 }
 
-/* Routes an IP packet the control lcore made (no Ethernet header). */
+/* An mbuf holding an Ethernet header (addresses left for routing) and
+ * the IP packet pkt. */
+static struct rte_mbuf *ip_mbuf(struct app *app, const uint8_t *pkt, size_t len,
+				int family)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(app->dp.pool);
+	uint8_t *p;
+
+	if (m && len <= UINT16_MAX - DP_ETH_HLEN &&
+	    (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(DP_ETH_HLEN + len)))) {
+		memset(p, 0, DP_ETH_HLEN);
+		p[12] = family == AF_INET ? 0x08 : 0x86;
+		p[13] = family == AF_INET ? 0x00 : 0xdd;
+		memcpy(p + DP_ETH_HLEN, pkt, len);
+		return m;
+	}
+	rte_pktmbuf_free(m);
+	count(app, DP_C_no_mbuf);
+	return NULL;
+}
+
+/* Sends an IP packet the control lcore made (no Ethernet header):
+ * through an outbound SA when one covers it (RFC 4301 §5.1: the box's
+ * own packets obey the SPD too), else routed. */
 static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
 {
-	uint8_t frame[DP_ETH_HLEN + 1280];
 	struct ip_addr dst = { .family = (uint8_t)family };
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = ip_mbuf(app, pkt, len, family);
 	int idx;
 
-	if (len > sizeof(frame) - DP_ETH_HLEN)
+	if (!m)
 		return;
+	switch (dp_esp_from_control(&app->dp, m)) {
+	case DP_CTL_ESP_QUEUED:
+		count(app, DP_C_esp_out);
+		return;
+	case DP_CTL_ESP_DROP:
+		rte_pktmbuf_free(m);
+		count(app, DP_C_esp_dropped);
+		return;
+	case DP_CTL_ESP_NONE:
+		break;
+	}
 	memcpy(dst.bytes, pkt + (family == AF_INET ? 16 : 24), ip_addr_len(&dst));
 	idx = next_hop_index(app, dp_route_lookup(app->dp.route, &dst), &dst);
 	if (idx < 0)
-		return;
-	memset(frame, 0, DP_ETH_HLEN);
-	frame[12] = family == AF_INET ? 0x08 : 0x86;
-	frame[13] = family == AF_INET ? 0x00 : 0xdd;
-	memcpy(frame + DP_ETH_HLEN, pkt, len);
-	m = mbuf_from(app, frame, DP_ETH_HLEN + len);
-	if (m)
+		rte_pktmbuf_free(m);
+	else
 		send_via(app, (uint32_t)idx, m);
 }
 
@@ -380,11 +408,14 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 		count(app, DP_C_malformed);
 	} else if (n == 0) {
 		count(app, DP_C_unhandled);
+	} else if (v4 || out[DP_ETH_HLEN + 40] == 129) {
+		/* An echo reply is routed like anything the box sends: the
+		 * request may have come out of a tunnel. */
+		count(app, DP_C_icmp_echo_replies);
+		send_ip(app, out + DP_ETH_HLEN, (size_t)n - DP_ETH_HLEN,
+			v4 ? AF_INET : AF_INET6);
 	} else {
-		if (v4)
-			count(app, DP_C_icmp_echo_replies);
-		else
-			count_icmp6_reply(app, out);
+		count_icmp6_reply(app, out);
 		send_frame(app, pidx, out, (size_t)n);
 	}
 }

@@ -50,6 +50,7 @@
 	X(icmp_echo_replies, 0, "ICMP and ICMPv6 echo replies sent") \
 	X(icmp_errors_sent, 0, "ICMP errors sent (time exceeded, unreachable, too big)") \
 	X(held_sent, 0, "held packets sent once their next hop resolved") \
+	X(esp_out, 0, "packets of the box's own handed to an outbound SA") \
 	X(sa_soft_expired, 0, "SAs that reached their soft lifetime") \
 	X(sa_hard_expired, 0, "SAs that reached their hard lifetime") \
 	X(malformed, 1, "malformed ARP, ND or ICMP for the box") \
@@ -60,6 +61,7 @@
 	X(neigh_table_full, 1, "packets dropped: neighbour table full") \
 	X(host_route_failed, 1, "neighbour host routes not installed: route table full") \
 	X(no_route_back, 1, "control packets not sent: no route to their destination") \
+	X(esp_dropped, 1, "packets of the box's own no SA could take (discard, ring full)") \
 	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
 	X(ctl_tx_full, 1, "control frames not sent: control TX ring full")
 

@@ -144,6 +144,11 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		    uint64_t nh);
 bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		     uint64_t nh);
+/* A packet the control lcore made ([Ethernet][IP]): when an outbound SA
+ * covers it, it goes to the SA's owner worker like any other (QUEUED),
+ * or is discarded (DROP: m not consumed, the caller frees and counts). */
+enum dp_ctl_esp { DP_CTL_ESP_NONE, DP_CTL_ESP_QUEUED, DP_CTL_ESP_DROP };
+enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m);
 /* Runs the pending crypto burst and sends what it produced. */
 void dp_esp_flush(struct dp *dp, struct dp_worker *w);
 /* Takes what other workers handed to this one. */

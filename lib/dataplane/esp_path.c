@@ -194,6 +194,32 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	return true;
 }
 
+enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	bool v4 = (l3[0] >> 4) == 4;
+	struct dp_worker *owner;
+	struct esp_sa *sa = NULL;
+	uint16_t sport, dport;
+	uint8_t proto;
+
+	if (!dp->sadb)
+		return DP_CTL_ESP_NONE;
+	if (esp_sadb_has_outbound(dp->sadb)) {
+		esp_l4_ports(l3, m->pkt_len - ETH_HLEN, &proto, &sport, &dport);
+		sa = esp_sa_lookup_out(dp->sadb, v4 ? AF_INET : AF_INET6,
+				       l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24),
+				       proto, sport, dport);
+	}
+	if (!sa)
+		return dp->unmatched_discard ? DP_CTL_ESP_DROP : DP_CTL_ESP_NONE;
+	owner = &dp->workers[sa->sa_owner % dp->n_workers];
+	m->hash.fdir.hi = HANDOFF_OUT;
+	m->hash.fdir.lo = sa->sa_id;
+	return rte_ring_mp_enqueue(owner->w_handoff, m) == 0 ? DP_CTL_ESP_QUEUED
+							     : DP_CTL_ESP_DROP;
+}
+
 /* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each. */
 static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
 {
