@@ -1462,10 +1462,14 @@ static int parse_sa_endpoints(struct cfg_ctx *c, const struct json_path *p,
 		return cfg_err(c, &pd, AT_VALUE, "%s is %s but src is %s",
 			       json_string_value(v), family_name(sa->dst.family),
 			       family_name(sa->src.family));
-	if ((rc = check_own_endpoint(c, out ? &ps : &pd, sa,
-				     out ? &sa->src : &sa->dst)) ||
-	    (rc = check_peer_endpoint(c, out ? &pd : &ps,
-				      out ? &sa->dst : &sa->src)))
+	/* Transport mode is bump-in-the-wire: its endpoints are the hosts
+	 * whose traffic it carries (docs/decisions.md), not necessarily the
+	 * box; its selector must contain them (check_transport_ts). */
+	if (sa->mode == CFG_SA_TUNNEL &&
+	    ((rc = check_own_endpoint(c, out ? &ps : &pd, sa,
+				      out ? &sa->src : &sa->dst)) ||
+	     (rc = check_peer_endpoint(c, out ? &pd : &ps,
+				       out ? &sa->dst : &sa->src))))
 		return rc;
 	sa->has_endpoints = true;
 	return check_sa_unique(c, p, sa);
@@ -1759,6 +1763,11 @@ static int parse_sa_replay(struct cfg_ctx *c, const struct json_path *p,
 	if (v && (rc = expect_bool(c, &pe, v)))
 		return rc;
 	sa->esn = v && json_is_true(v);
+	/* RFC 4303 Appendix A2: the receiver infers the high half of an
+	 * extended sequence number from its window. */
+	if (sa->esn && sa->dir == CFG_SA_IN && sa->replay_window == 0)
+		return cfg_err(c, &pe, AT_VALUE,
+			       "an inbound SA with esn needs a replay window (replay_window 64..4096): the high 32 bits of the sequence number are inferred from it");
 	return 0;
 }
 

@@ -103,6 +103,8 @@
 	  "range 2000-1000 is empty") \
 	X(sa_replay_window_32, "sas[0].replay_window", 15, 23,	\
 	  "32 is neither 0 (off) nor in 64..4096") \
+	X(sa_esn_without_window, "sas[0].esn", 14, 33,	\
+	  "an inbound SA with esn needs a replay window") \
 	X(sa_replay_on_out, "sas[0].replay_window", 14, 23,	\
 	  "replay_window applies to inbound SAs only") \
 	X(sa_df_on_in, "sas[0].df", 15, 12,	\
@@ -560,7 +562,7 @@ static void expect_static_sas_0_3(const struct cfg_sa *sa)
 	expect_ts(&sa[3].ts, "2001:db8:10::/48", "2001:db8:1::/64", 58, 0,
 		  65535, 0, 65535);
 	cr_expect_eq(sa[3].replay_window, 0, "0 turns the check off");
-	cr_expect(sa[3].esn, "ESN without a window is allowed");
+	cr_expect_not(sa[3].esn, "ESN needs a window (see sa_esn_without_window)");
 	expect_encap(&sa[3], true, 4500, 4501);
 	cr_expect_eq(sa[3].worker, -1);
 }
@@ -1236,6 +1238,10 @@ Test(cfg_sa, transport)
 			  " {'src': '203.0.113.128/25', 'dst': '203.0.113.0/24'}}"),
 		      "'203.0.113.128/25'", "sas[0].selector.src",
 		      "transport mode: 203.0.113.128/25 does not contain the SA's src 203.0.113.2");
+	/* Bump-in-the-wire: hosts behind the box as the endpoints. */
+	expect_ok(DOC("", "{'name': 'b', 'spi': 4096, 'direction': 'out', 'mode': 'transport',"
+		      " 'src': '198.18.1.2', 'dst': '203.0.113.9', " GCM ", 'selector':"
+		      " {'src': '198.18.1.2/32', 'dst': '203.0.113.9/32'}}"));
 	/* Tunnel mode may carry the other family. */
 	expect_ok(DOC("", "{" OUT_HEAD ", " GCM ", 'selector':"
 		      " {'src': '2001:db8:1::/64', 'dst': '2001:db8:3::/64'}}"));
@@ -1270,6 +1276,7 @@ Test(cfg_sa, replay_and_esn)
 	expect_err_at(DOC("", SA_OUT(", 'replay_window': 0")), "0}",
 		      "sas[0].replay_window", "applies to inbound SAs only");
 	expect_ok(DOC("", SA_OUT(", 'esn': true") ", " SA_IN(", 'esn': false")));
+	expect_ok(DOC("", SA_IN(", 'esn': true, 'replay_window': 64")));
 	expect_err_at(DOC("", SA_IN(", 'esn': 'yes'")), "'yes'", "sas[0].esn",
 		      "expected a boolean, got a string");
 }
