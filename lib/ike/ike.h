@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_IKE_H
+#define ESPGATE_IKE_H
+
+/*
+ * The IKEv2 engine (RFC 7296), transport-agnostic: datagrams and the
+ * clock go in (ike_engine_input, ike_engine_tick), datagrams and events
+ * come out through callbacks. No DPDK, no sockets, no threads: the
+ * caller owns all of those (espgate's control lcore, or the UDP driver
+ * of the tests and the load generator).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "ike_payload.h"
+
+#define IKE_NAME_MAX 32
+#define IKE_ID_MAX 255
+#define IKE_PSK_MAX 128
+#define IKE_MAX_PROPOSALS 8
+#define IKE_MAX_CHILD_CFG 8
+#define IKE_MAX_TS_CFG 8
+#define IKE_PROP_MAX 8 /* algorithms of one kind in one proposal */
+
+struct ike_endpoint {
+	struct ip_addr ep_addr;
+	uint16_t ep_port;
+};
+
+struct ike_identity {
+	uint8_t id_type; /* IKE_ID_*; 0 in a remote identity: anyone */
+	uint8_t id_len;
+	uint8_t id_data[IKE_ID_MAX];
+};
+
+/* One proposal, as strongSwan writes it ("aes256gcm16-prfsha384-ecp384"):
+ * every algorithm listed is acceptable, in order of preference. */
+struct ike_prop_cfg {
+	uint16_t pc_encr[IKE_PROP_MAX], pc_encr_bits[IKE_PROP_MAX];
+	uint8_t pc_n_encr;
+	uint16_t pc_integ[IKE_PROP_MAX];
+	uint8_t pc_n_integ;
+	uint16_t pc_prf[IKE_PROP_MAX];
+	uint8_t pc_n_prf;
+	uint16_t pc_dh[IKE_PROP_MAX];
+	uint8_t pc_n_dh;
+	uint16_t pc_esn[2];
+	uint8_t pc_n_esn;
+};
+
+/* Parses "aes128-sha256-modp2048" for proto IKE_PROTO_IKE or
+ * IKE_PROTO_ESP; 0 or -EINVAL (with the unknown keyword in err). */
+int ike_prop_parse(const char *text, uint8_t proto, struct ike_prop_cfg *p,
+		   char *err, size_t errlen);
+
+struct ike_ts_cfg {
+	struct ip_prefix tc_prefix;
+	uint8_t tc_proto;
+	uint16_t tc_port_lo, tc_port_hi;
+};
+
+struct ike_child_cfg {
+	char cc_name[IKE_NAME_MAX];
+	struct ike_ts_cfg cc_local[IKE_MAX_TS_CFG], cc_remote[IKE_MAX_TS_CFG];
+	uint8_t cc_n_local, cc_n_remote;
+	bool cc_transport;
+	struct ike_prop_cfg cc_esp[IKE_MAX_PROPOSALS];
+	uint8_t cc_n_esp;
+	uint32_t cc_rekey_s, cc_life_s; /* 0: none */
+};
+
+enum ike_start { IKE_START_NONE, IKE_START_START, IKE_START_TRAP };
+
+struct ike_conn_cfg {
+	char c_name[IKE_NAME_MAX];
+	struct ike_endpoint c_local;   /* family 0: any address */
+	struct ike_endpoint c_remote;  /* family 0: any peer (responder only) */
+	struct ike_identity c_local_id, c_remote_id;
+	uint8_t c_psk[IKE_PSK_MAX];
+	uint16_t c_psk_len;
+	struct ike_prop_cfg c_ike[IKE_MAX_PROPOSALS];
+	uint8_t c_n_ike;
+	struct ike_child_cfg c_child[IKE_MAX_CHILD_CFG];
+	uint8_t c_n_child;
+	uint32_t c_rekey_s;     /* IKE SA rekey, 0: none */
+	uint32_t c_dpd_s;       /* liveness check interval, 0: none */
+	uint32_t c_dpd_timeout_s;
+	enum ike_start c_start;
+};
+
+/* A negotiated Child SA, as the data plane needs it. "in" is what the
+ * peer sends us, "out" what we send. */
+struct ike_child_info {
+	const char *ci_conn;
+	const char *ci_child;
+	uint32_t ci_ike_id;
+	uint64_t ci_ike_spi_i, ci_ike_spi_r;
+	uint32_t ci_spi_in, ci_spi_out;
+	bool ci_transport;
+	bool ci_esn;
+	bool ci_encap;            /* UDP encapsulation (NAT-T) */
+	struct ike_endpoint ci_local, ci_remote;
+	uint16_t ci_encr, ci_encr_bits, ci_integ;
+	uint8_t ci_encr_len, ci_integ_len; /* key (+ salt) and integrity key bytes */
+	const uint8_t *ci_encr_in, *ci_integ_in, *ci_encr_out, *ci_integ_out;
+	const struct ike_pl_ts *ci_ts_local, *ci_ts_remote;
+	uint32_t ci_life_s;
+};
+
+struct ike_sa_info {
+	const char *si_conn;
+	uint32_t si_id;
+	uint64_t si_spi_i, si_spi_r;
+	bool si_initiator;
+	struct ike_endpoint si_local, si_remote;
+	const char *si_reason; /* ike_down: why */
+};
+
+struct ike_events {
+	void *ev_ctx;
+	void (*ev_send)(void *ctx, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote, const uint8_t *buf,
+			size_t len);
+	void (*ev_ike_up)(void *ctx, const struct ike_sa_info *sa);
+	void (*ev_ike_down)(void *ctx, const struct ike_sa_info *sa);
+	void (*ev_child_up)(void *ctx, const struct ike_child_info *child);
+	void (*ev_child_down)(void *ctx, const struct ike_child_info *child);
+	void (*ev_log)(void *ctx, const char *line); /* may be NULL */
+};
+
+struct ike_engine;
+
+struct ike_engine *ike_engine_new(const struct ike_events *ev);
+void ike_engine_free(struct ike_engine *e);
+int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* One datagram from remote to local (UDP payload; on port 4500 with the
+ * non-ESP marker removed). */
+void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const uint8_t *buf,
+		      size_t len, uint64_t now_ms);
+/* Starts the connection's IKE SA with its children. */
+int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t now_ms);
+/* Deletes the IKE SA (and its children) with that id. */
+int ike_engine_terminate(struct ike_engine *e, uint32_t ike_id, uint64_t now_ms);
+/* Retransmissions, liveness checks, lifetimes. */
+void ike_engine_tick(struct ike_engine *e, uint64_t now_ms);
+unsigned ike_engine_sa_count(const struct ike_engine *e);
+
+#endif

@@ -1,0 +1,1218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv2 cryptography on OpenSSL 3 (see ike_crypto.h). Control-plane
+ * code: clarity first, no per-packet concerns. Every buffer that held a
+ * secret is wiped at out:.
+ */
+#include "ike_crypto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/dh.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define IKE_HDR_LEN_OFF 24 /* the header's Length field */
+#define AEAD_SALT_LEN 4    /* RFC 5282 §7.1, RFC 7634 §2 */
+#define AEAD_NONCE_LEN 12  /* salt | IV */
+#define AEAD_IV_LEN 8
+#define AEAD_ICV_LEN 16
+#define CBC_BLOCK 16
+#define PRF_PLUS_SEED_MAX 8
+
+/* Logs nothing, leaves nothing in OpenSSL's error queue. */
+static int ossl_fail(int rc)
+{
+	ERR_clear_error();
+	return rc;
+}
+
+static void put_be16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* ======================= HMAC, PRF, prf+ ======================= */
+
+struct hmac {
+	EVP_MAC *h_mac;
+	EVP_MAC_CTX *h_ctx;
+	const char *h_md;
+	size_t h_len;
+};
+
+static int hmac_open(struct hmac *h, const char *md)
+{
+	memset(h, 0, sizeof(*h));
+	h->h_md = md;
+	h->h_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (h->h_mac == NULL)
+		return ossl_fail(-EIO);
+	h->h_ctx = EVP_MAC_CTX_new(h->h_mac);
+	if (h->h_ctx == NULL)
+		return ossl_fail(-ENOMEM);
+	return 0;
+}
+
+static void hmac_close(struct hmac *h)
+{
+	EVP_MAC_CTX_free(h->h_ctx); /* HMAC_CTX_free cleanses the key */
+	EVP_MAC_free(h->h_mac);
+	memset(h, 0, sizeof(*h));
+}
+
+/* out[h->h_len] = HMAC(key, iov[0] | ... | iov[n - 1]). */
+static int hmac_iov(struct hmac *h, const uint8_t *key, size_t key_len,
+		    const struct ike_iov *iov, size_t n, uint8_t *out)
+{
+	static const uint8_t empty;
+	OSSL_PARAM params[2];
+	size_t len;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)h->h_md, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* A NULL key would mean "keep the previous one". */
+	if (!EVP_MAC_init(h->h_ctx, key_len ? key : &empty, key_len, params))
+		return ossl_fail(-EIO);
+	h->h_len = EVP_MAC_CTX_get_mac_size(h->h_ctx);
+	for (size_t i = 0; i < n; i++)
+		if (iov[i].iov_len &&
+		    !EVP_MAC_update(h->h_ctx, iov[i].iov_base, iov[i].iov_len))
+			return ossl_fail(-EIO);
+	if (!EVP_MAC_final(h->h_ctx, out, &len, h->h_len) || len != h->h_len)
+		return ossl_fail(-EIO);
+	return 0;
+}
+
+static const char *prf_md(uint16_t prf)
+{
+	switch (prf) {
+	case IKE_PRF_HMAC_SHA1:
+		return "SHA1";
+	case IKE_PRF_HMAC_SHA2_256:
+		return "SHA256";
+	case IKE_PRF_HMAC_SHA2_384:
+		return "SHA384";
+	case IKE_PRF_HMAC_SHA2_512:
+		return "SHA512";
+	}
+	return NULL;
+}
+
+size_t ike_prf_len(uint16_t prf)
+{
+	switch (prf) {
+	case IKE_PRF_HMAC_SHA1:
+		return 20;
+	case IKE_PRF_HMAC_SHA2_256:
+		return 32;
+	case IKE_PRF_HMAC_SHA2_384:
+		return 48;
+	case IKE_PRF_HMAC_SHA2_512:
+		return 64;
+	}
+	return 0;
+}
+
+int ike_prf_iov(uint16_t prf, const uint8_t *key, size_t key_len,
+		const struct ike_iov *iov, size_t n, uint8_t *out)
+{
+	struct hmac h;
+	int rc;
+
+	if (prf_md(prf) == NULL)
+		return -ENOTSUP;
+	rc = hmac_open(&h, prf_md(prf));
+	if (rc == 0)
+		rc = hmac_iov(&h, key, key_len, iov, n, out);
+	hmac_close(&h);
+	return rc;
+}
+
+int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
+	    const uint8_t *data, size_t data_len, uint8_t *out)
+{
+	struct ike_iov iov = { data, data_len };
+
+	return ike_prf_iov(prf, key, key_len, &iov, 1, out);
+}
+
+/* RFC 7296 §2.13: prf+(K, S) = T1 | T2 | ..., Tn = prf(K, T(n-1) | S | n). */
+int ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
+		 const struct ike_iov *seed, size_t n,
+		 uint8_t *out, size_t out_len)
+{
+	struct ike_iov iov[PRF_PLUS_SEED_MAX + 2];
+	uint8_t t[IKE_PRF_MAX];
+	size_t plen = ike_prf_len(prf), done = 0;
+	uint8_t ctr = 1;
+	struct hmac h;
+	int rc;
+
+	if (plen == 0)
+		return -ENOTSUP;
+	if (n > PRF_PLUS_SEED_MAX || out_len > 255 * plen)
+		return -EINVAL;
+	rc = hmac_open(&h, prf_md(prf));
+	if (rc)
+		goto out;
+	iov[0] = (struct ike_iov){ t, 0 }; /* T0 is empty */
+	memcpy(&iov[1], seed, n * sizeof(*seed));
+	iov[n + 1] = (struct ike_iov){ &ctr, 1 };
+	while (done < out_len) {
+		size_t take = out_len - done < plen ? out_len - done : plen;
+
+		rc = hmac_iov(&h, key, key_len, iov, n + 2, t);
+		if (rc)
+			goto out;
+		memcpy(out + done, t, take);
+		done += take;
+		iov[0].iov_len = plen;
+		ctr++;
+	}
+out:
+	OPENSSL_cleanse(t, sizeof(t));
+	hmac_close(&h);
+	if (rc)
+		OPENSSL_cleanse(out, out_len);
+	return rc;
+}
+
+/* ======================= Transform lengths ======================= */
+
+size_t ike_encr_keymat_len(uint16_t encr, uint16_t bits)
+{
+	bool aes_bits = bits == 128 || bits == 192 || bits == 256;
+
+	switch (encr) {
+	case IKE_ENCR_AES_CBC:
+		return aes_bits ? bits / 8u : 0;
+	case IKE_ENCR_AES_GCM_16:
+		return aes_bits ? bits / 8u + AEAD_SALT_LEN : 0;
+	case IKE_ENCR_CHACHA20_POLY1305:
+		return 32 + AEAD_SALT_LEN;
+	}
+	return 0;
+}
+
+bool ike_encr_is_aead(uint16_t encr)
+{
+	return encr == IKE_ENCR_AES_GCM_16 || encr == IKE_ENCR_CHACHA20_POLY1305;
+}
+
+static const char *integ_md(uint16_t integ)
+{
+	switch (integ) {
+	case IKE_AUTH_HMAC_SHA1_96:
+		return "SHA1";
+	case IKE_AUTH_HMAC_SHA2_256_128:
+		return "SHA256";
+	case IKE_AUTH_HMAC_SHA2_384_192:
+		return "SHA384";
+	case IKE_AUTH_HMAC_SHA2_512_256:
+		return "SHA512";
+	}
+	return NULL;
+}
+
+/* RFC 2404 §2, RFC 4868 §2.1.1: the key is the hash's output length. */
+size_t ike_integ_key_len(uint16_t integ)
+{
+	switch (integ) {
+	case IKE_AUTH_HMAC_SHA1_96:
+		return 20;
+	case IKE_AUTH_HMAC_SHA2_256_128:
+		return 32;
+	case IKE_AUTH_HMAC_SHA2_384_192:
+		return 48;
+	case IKE_AUTH_HMAC_SHA2_512_256:
+		return 64;
+	}
+	return 0;
+}
+
+size_t ike_integ_icv_len(uint16_t integ)
+{
+	switch (integ) {
+	case IKE_AUTH_HMAC_SHA1_96:
+		return 12;
+	case IKE_AUTH_HMAC_SHA2_256_128:
+		return 16;
+	case IKE_AUTH_HMAC_SHA2_384_192:
+		return 24;
+	case IKE_AUTH_HMAC_SHA2_512_256:
+		return 32;
+	}
+	return 0;
+}
+
+int ike_suite_check(const struct ike_suite *s)
+{
+	if (ike_prf_len(s->prf) == 0)
+		return -ENOTSUP;
+	if (ike_encr_keymat_len(s->encr, s->encr_bits) == 0)
+		return -ENOTSUP;
+	if (ike_encr_is_aead(s->encr))
+		return s->integ == IKE_AUTH_NONE ? 0 : -EINVAL;
+	if (s->integ == IKE_AUTH_NONE)
+		return -EINVAL;
+	return ike_integ_key_len(s->integ) ? 0 : -ENOTSUP;
+}
+
+/* ======================= Diffie-Hellman ======================= */
+
+enum dh_kind { DH_MODP, DH_ECP, DH_ECX };
+
+struct dh_group {
+	uint16_t g_id;
+	enum dh_kind g_kind;
+	const char *g_name; /* OpenSSL group name (MODP, ECP) or key type */
+	int g_nid;          /* ECP curve */
+	size_t g_len;       /* prime / field element / key length */
+	BIGNUM *(*g_prime)(BIGNUM *); /* MODP */
+};
+
+static const struct dh_group dh_groups[] = {
+	{ IKE_DH_MODP2048, DH_MODP, "modp_2048", NID_undef, 256,
+	  BN_get_rfc3526_prime_2048 },
+	{ IKE_DH_MODP3072, DH_MODP, "modp_3072", NID_undef, 384,
+	  BN_get_rfc3526_prime_3072 },
+	{ IKE_DH_ECP256, DH_ECP, "P-256", NID_X9_62_prime256v1, 32, NULL },
+	{ IKE_DH_ECP384, DH_ECP, "P-384", NID_secp384r1, 48, NULL },
+	{ IKE_DH_ECP521, DH_ECP, "P-521", NID_secp521r1, 66, NULL },
+	{ IKE_DH_CURVE25519, DH_ECX, "X25519", NID_undef, 32, NULL },
+	{ IKE_DH_CURVE448, DH_ECX, "X448", NID_undef, 56, NULL },
+};
+
+struct ike_dh {
+	const struct dh_group *dh_g;
+	EVP_PKEY *dh_key;
+	size_t dh_pub_len;
+	uint8_t dh_pub[IKE_DH_KE_MAX];
+};
+
+static const struct dh_group *dh_group_find(uint16_t id)
+{
+	for (size_t i = 0; i < N_ELEM(dh_groups); i++)
+		if (dh_groups[i].g_id == id)
+			return &dh_groups[i];
+	return NULL;
+}
+
+static const char *dh_key_type(const struct dh_group *g)
+{
+	switch (g->g_kind) {
+	case DH_MODP:
+		return "DH";
+	case DH_ECP:
+		return "EC";
+	case DH_ECX:
+		break;
+	}
+	return g->g_name;
+}
+
+bool ike_dh_supported(uint16_t group)
+{
+	return dh_group_find(group) != NULL;
+}
+
+size_t ike_dh_ke_len(uint16_t group)
+{
+	const struct dh_group *g = dh_group_find(group);
+
+	if (g == NULL)
+		return 0;
+	return g->g_kind == DH_ECP ? 2 * g->g_len : g->g_len;
+}
+
+size_t ike_dh_secret_len(uint16_t group)
+{
+	const struct dh_group *g = dh_group_find(group);
+
+	return g ? g->g_len : 0;
+}
+
+uint16_t ike_dh_group(const struct ike_dh *dh)
+{
+	return dh->dh_g->g_id;
+}
+
+static int dh_generate(const struct dh_group *g, EVP_PKEY **key)
+{
+	EVP_PKEY_CTX *ctx;
+	OSSL_PARAM params[2];
+	int rc = -EIO;
+
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, dh_key_type(g), NULL);
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0)
+		goto out;
+	if (g->g_kind != DH_ECX) {
+		params[0] = OSSL_PARAM_construct_utf8_string(
+			OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->g_name, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_PKEY_CTX_set_params(ctx, params) <= 0)
+			goto out;
+	}
+	if (EVP_PKEY_generate(ctx, key) <= 0)
+		goto out;
+	rc = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/* A key of type g from params (selection: EVP_PKEY_KEYPAIR or PUBLIC_KEY). */
+static int dh_fromdata(const struct dh_group *g, OSSL_PARAM_BLD *bld,
+		       int selection, EVP_PKEY **key)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	OSSL_PARAM *params;
+	int rc = -EINVAL;
+
+	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					     g->g_name, 0))
+		return ossl_fail(-EIO);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	if (params == NULL)
+		return ossl_fail(-ENOMEM);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, dh_key_type(g), NULL);
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0)
+		goto out;
+	if (EVP_PKEY_fromdata(ctx, key, selection, params) <= 0)
+		goto out;
+	rc = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params); /* BLD_to_param uses secure memory for BNs */
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/* MODP with a given private key x: the public value is 2^x mod p. */
+static int dh_modp_with_private(const struct dh_group *g, const uint8_t *priv,
+				size_t priv_len, EVP_PKEY **key)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *x = BN_secure_new(), *p = NULL, *y = BN_new(), *two = BN_new();
+	BN_CTX *bn = BN_CTX_new();
+	int rc = -EIO;
+
+	if (bld == NULL || x == NULL || y == NULL || two == NULL || bn == NULL)
+		goto out;
+	p = g->g_prime(NULL);
+	if (p == NULL || BN_bin2bn(priv, (int)priv_len, x) == NULL ||
+	    !BN_set_word(two, 2))
+		goto out;
+	BN_set_flags(x, BN_FLG_CONSTTIME);
+	if (!BN_mod_exp(y, two, x, p, bn))
+		goto out;
+	if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, x) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y))
+		goto out;
+	rc = dh_fromdata(g, bld, EVP_PKEY_KEYPAIR, key);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	BN_clear_free(x);
+	BN_free(p);
+	BN_free(y);
+	BN_free(two);
+	BN_CTX_free(bn);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/* ECP with a given private key d: the public value is d * G. */
+static int dh_ecp_with_private(const struct dh_group *g, const uint8_t *priv,
+			       size_t priv_len, EVP_PKEY **key)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EC_GROUP *grp = EC_GROUP_new_by_curve_name(g->g_nid);
+	EC_POINT *pt = NULL;
+	BIGNUM *d = BN_secure_new();
+	BN_CTX *bn = BN_CTX_new();
+	uint8_t pub[1 + 2 * 66];
+	size_t pub_len = 1 + 2 * g->g_len;
+	int rc = -EIO;
+
+	if (bld == NULL || grp == NULL || d == NULL || bn == NULL)
+		goto out;
+	pt = EC_POINT_new(grp);
+	if (pt == NULL || BN_bin2bn(priv, (int)priv_len, d) == NULL)
+		goto out;
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	if (!EC_POINT_mul(grp, pt, d, NULL, NULL, bn) ||
+	    EC_POINT_point2oct(grp, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
+			       sizeof(pub), bn) != pub_len)
+		goto out;
+	if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub,
+					      pub_len))
+		goto out;
+	rc = dh_fromdata(g, bld, EVP_PKEY_KEYPAIR, key);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	EC_POINT_free(pt);
+	EC_GROUP_free(grp);
+	BN_clear_free(d);
+	BN_CTX_free(bn);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/* X25519/X448: OpenSSL computes the public value from the scalar. */
+static int dh_ecx_with_private(const struct dh_group *g, const uint8_t *priv,
+			       size_t priv_len, EVP_PKEY **key)
+{
+	*key = EVP_PKEY_new_raw_private_key_ex(NULL, g->g_name, NULL, priv,
+					       priv_len);
+	return *key ? 0 : ossl_fail(-EIO);
+}
+
+/* Our public value in KE payload format (RFC 7296 §3.4, RFC 5903 §7). */
+static int dh_export(struct ike_dh *dh)
+{
+	const struct dh_group *g = dh->dh_g;
+	uint8_t pt[1 + 2 * 66];
+	BIGNUM *y = NULL;
+	size_t len;
+	int rc = -EIO;
+
+	switch (g->g_kind) {
+	case DH_MODP:
+		if (!EVP_PKEY_get_bn_param(dh->dh_key, OSSL_PKEY_PARAM_PUB_KEY, &y) ||
+		    BN_bn2binpad(y, dh->dh_pub, (int)g->g_len) != (int)g->g_len)
+			goto out;
+		dh->dh_pub_len = g->g_len;
+		break;
+	case DH_ECP:
+		if (!EVP_PKEY_get_octet_string_param(dh->dh_key,
+						     OSSL_PKEY_PARAM_PUB_KEY, pt,
+						     sizeof(pt), &len) ||
+		    len != 1 + 2 * g->g_len || pt[0] != POINT_CONVERSION_UNCOMPRESSED)
+			goto out;
+		memcpy(dh->dh_pub, pt + 1, 2 * g->g_len); /* no 0x04 prefix */
+		dh->dh_pub_len = 2 * g->g_len;
+		break;
+	case DH_ECX:
+		len = sizeof(dh->dh_pub);
+		if (!EVP_PKEY_get_raw_public_key(dh->dh_key, dh->dh_pub, &len) ||
+		    len != g->g_len)
+			goto out;
+		dh->dh_pub_len = len;
+		break;
+	}
+	rc = 0;
+out:
+	BN_free(y);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+static int dh_new(uint16_t group, const uint8_t *priv, size_t priv_len,
+		  struct ike_dh **out)
+{
+	const struct dh_group *g = dh_group_find(group);
+	struct ike_dh *dh;
+	int rc;
+
+	*out = NULL;
+	if (g == NULL)
+		return -ENOTSUP;
+	if (priv != NULL && (priv_len == 0 || priv_len > g->g_len ||
+			     (g->g_kind == DH_ECX && priv_len != g->g_len)))
+		return -EINVAL;
+	dh = calloc(1, sizeof(*dh));
+	if (dh == NULL)
+		return -ENOMEM;
+	dh->dh_g = g;
+	if (priv == NULL)
+		rc = dh_generate(g, &dh->dh_key);
+	else if (g->g_kind == DH_MODP)
+		rc = dh_modp_with_private(g, priv, priv_len, &dh->dh_key);
+	else if (g->g_kind == DH_ECP)
+		rc = dh_ecp_with_private(g, priv, priv_len, &dh->dh_key);
+	else
+		rc = dh_ecx_with_private(g, priv, priv_len, &dh->dh_key);
+	if (rc == 0)
+		rc = dh_export(dh);
+	if (rc) {
+		ike_dh_free(dh);
+		return ossl_fail(rc);
+	}
+	*out = dh;
+	return 0;
+}
+
+int ike_dh_new(uint16_t group, struct ike_dh **out)
+{
+	return dh_new(group, NULL, 0, out);
+}
+
+int ike_dh_new_with_private(uint16_t group, const uint8_t *priv,
+			    size_t priv_len, struct ike_dh **out)
+{
+	if (priv == NULL)
+		return -EINVAL;
+	return dh_new(group, priv, priv_len, out);
+}
+
+int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap,
+		  size_t *len)
+{
+	if (cap < dh->dh_pub_len)
+		return -ENOSPC;
+	memcpy(out, dh->dh_pub, dh->dh_pub_len);
+	*len = dh->dh_pub_len;
+	return 0;
+}
+
+/* RFC 7296 §3.4 / NIST SP 800-56A §5.6.2.3.1: 1 < y < p-1. */
+static int dh_modp_peer(const struct dh_group *g, const uint8_t *ke,
+			EVP_PKEY **peer)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *y = BN_bin2bn(ke, (int)g->g_len, NULL), *pm1 = g->g_prime(NULL);
+	int rc = -EIO;
+
+	if (bld == NULL || y == NULL || pm1 == NULL || !BN_sub_word(pm1, 1))
+		goto out;
+	rc = -EINVAL;
+	if (BN_cmp(y, BN_value_one()) <= 0 || BN_cmp(y, pm1) >= 0)
+		goto out;
+	rc = -EIO;
+	if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y))
+		goto out;
+	rc = dh_fromdata(g, bld, EVP_PKEY_PUBLIC_KEY, peer);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(y);
+	BN_free(pm1);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/* RFC 5903 §7: KE data is x | y; OpenSSL refuses points off the curve. */
+static int dh_ecp_peer(const struct dh_group *g, const uint8_t *ke,
+		       EVP_PKEY **peer)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	uint8_t pt[1 + 2 * 66];
+	int rc = -EIO;
+
+	if (bld == NULL)
+		goto out;
+	pt[0] = POINT_CONVERSION_UNCOMPRESSED;
+	memcpy(pt + 1, ke, 2 * g->g_len);
+	if (!OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
+					      1 + 2 * g->g_len))
+		goto out;
+	rc = dh_fromdata(g, bld, EVP_PKEY_PUBLIC_KEY, peer);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	return rc;
+}
+
+static int dh_peer(const struct dh_group *g, const uint8_t *ke, size_t len,
+		   EVP_PKEY **peer)
+{
+	if (len != (g->g_kind == DH_ECP ? 2 * g->g_len : g->g_len))
+		return -EINVAL;
+	switch (g->g_kind) {
+	case DH_MODP:
+		return dh_modp_peer(g, ke, peer);
+	case DH_ECP:
+		return dh_ecp_peer(g, ke, peer);
+	case DH_ECX:
+		break;
+	}
+	*peer = EVP_PKEY_new_raw_public_key_ex(NULL, g->g_name, NULL, ke, len);
+	return *peer ? 0 : ossl_fail(-EINVAL);
+}
+
+int ike_dh_shared(const struct ike_dh *dh, const uint8_t *peer_ke,
+		  size_t peer_len, uint8_t *secret, size_t cap,
+		  size_t *secret_len)
+{
+	const struct dh_group *g = dh->dh_g;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *peer = NULL;
+	size_t len = cap;
+	int rc;
+
+	if (cap < g->g_len)
+		return -ENOSPC;
+	rc = dh_peer(g, peer_ke, peer_len, &peer);
+	if (rc)
+		goto out;
+	rc = -EIO;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, dh->dh_key, NULL);
+	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0)
+		goto out;
+	/* §2.14: g^ir is padded with zeros to the length of the modulus. */
+	if (g->g_kind == DH_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
+		goto out;
+	rc = -EINVAL; /* the peer's public key check, or an all-zero X25519 */
+	if (EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+	    EVP_PKEY_derive(ctx, secret, &len) <= 0)
+		goto out;
+	rc = len == g->g_len ? 0 : -EIO;
+	*secret_len = len;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	if (rc) {
+		OPENSSL_cleanse(secret, cap);
+		return ossl_fail(rc);
+	}
+	return 0;
+}
+
+void ike_dh_free(struct ike_dh *dh)
+{
+	if (dh == NULL)
+		return;
+	EVP_PKEY_free(dh->dh_key);
+	OPENSSL_cleanse(dh, sizeof(*dh));
+	free(dh);
+}
+
+/* ======================= Key derivation ======================= */
+
+/* §2.10: nonces are 16 to 256 bytes. */
+static bool nonces_ok(size_t ni_len, size_t nr_len)
+{
+	return ni_len >= IKE_NONCE_MIN && ni_len <= IKE_NONCE_MAX &&
+	       nr_len >= IKE_NONCE_MIN && nr_len <= IKE_NONCE_MAX;
+}
+
+int ike_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len,
+		 const uint8_t *nr, size_t nr_len,
+		 const uint8_t *gir, size_t gir_len, uint8_t *out)
+{
+	uint8_t key[2 * IKE_NONCE_MAX];
+	int rc;
+
+	if (!nonces_ok(ni_len, nr_len))
+		return -EINVAL;
+	/* SKEYSEED = prf(Ni | Nr, g^ir) */
+	memcpy(key, ni, ni_len);
+	memcpy(key + ni_len, nr, nr_len);
+	rc = ike_prf(prf, key, ni_len + nr_len, gir, gir_len, out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+int ike_skeyseed_rekey(uint16_t old_prf, const uint8_t *sk_d_old,
+		       size_t sk_d_len, const uint8_t *gir, size_t gir_len,
+		       const uint8_t *ni, size_t ni_len,
+		       const uint8_t *nr, size_t nr_len, uint8_t *out)
+{
+	struct ike_iov iov[] = { { gir, gir_len }, { ni, ni_len }, { nr, nr_len } };
+
+	if (!nonces_ok(ni_len, nr_len) || gir_len == 0)
+		return -EINVAL;
+	/* SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) */
+	return ike_prf_iov(old_prf, sk_d_old, sk_d_len, iov, N_ELEM(iov), out);
+}
+
+/* Takes the next len bytes of keying material. */
+static void km_take(const uint8_t **km, uint8_t *dst, size_t len)
+{
+	memcpy(dst, *km, len);
+	*km += len;
+}
+
+static void sk_keys_set(struct ike_sk_keys *k, const struct ike_suite *s)
+{
+	k->sk_encr = s->encr;
+	k->sk_integ = s->integ;
+	k->sk_ekey_len = (uint8_t)ike_encr_keymat_len(s->encr, s->encr_bits);
+	k->sk_ikey_len = (uint8_t)ike_integ_key_len(s->integ);
+}
+
+int ike_sa_keys_derive(const struct ike_suite *s, const uint8_t *skeyseed,
+		       size_t skeyseed_len, const uint8_t *ni, size_t ni_len,
+		       const uint8_t *nr, size_t nr_len,
+		       const uint8_t spi_i[IKE_SPI_LEN],
+		       const uint8_t spi_r[IKE_SPI_LEN],
+		       struct ike_sa_keys *k)
+{
+	uint8_t km[3 * IKE_PRF_MAX + 2 * IKE_ENCR_KEY_MAX + 2 * IKE_INTEG_KEY_MAX];
+	struct ike_iov seed[] = { { ni, ni_len }, { nr, nr_len },
+				  { spi_i, IKE_SPI_LEN }, { spi_r, IKE_SPI_LEN } };
+	const uint8_t *p = km;
+	size_t plen, elen, ilen;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = ike_suite_check(s);
+	if (rc)
+		return rc;
+	if (!nonces_ok(ni_len, nr_len))
+		return -EINVAL;
+	plen = ike_prf_len(s->prf);
+	elen = ike_encr_keymat_len(s->encr, s->encr_bits);
+	ilen = ike_integ_key_len(s->integ);
+	rc = ike_prf_plus(s->prf, skeyseed, skeyseed_len, seed, N_ELEM(seed),
+			  km, 3 * plen + 2 * elen + 2 * ilen);
+	if (rc)
+		goto out;
+	k->sa_prf = s->prf;
+	k->sa_prf_len = (uint8_t)plen;
+	sk_keys_set(&k->sk_i, s);
+	sk_keys_set(&k->sk_r, s);
+	/* {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} */
+	km_take(&p, k->sk_d, plen);
+	km_take(&p, k->sk_i.sk_ikey, ilen);
+	km_take(&p, k->sk_r.sk_ikey, ilen);
+	km_take(&p, k->sk_i.sk_ekey, elen);
+	km_take(&p, k->sk_r.sk_ekey, elen);
+	km_take(&p, k->sk_pi, plen);
+	km_take(&p, k->sk_pr, plen);
+out:
+	OPENSSL_cleanse(km, sizeof(km));
+	if (rc)
+		ike_sa_keys_wipe(k);
+	return rc;
+}
+
+void ike_sk_keys_wipe(struct ike_sk_keys *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+void ike_sa_keys_wipe(struct ike_sa_keys *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int ike_child_keymat(uint16_t prf, const uint8_t *sk_d, size_t sk_d_len,
+		     const uint8_t *gir, size_t gir_len,
+		     const uint8_t *ni, size_t ni_len,
+		     const uint8_t *nr, size_t nr_len,
+		     size_t encr_len, size_t integ_len,
+		     struct ike_child_keys *k)
+{
+	uint8_t km[2 * (IKE_ENCR_KEY_MAX + IKE_INTEG_KEY_MAX)];
+	struct ike_iov seed[] = { { gir, gir ? gir_len : 0 }, { ni, ni_len },
+				  { nr, nr_len } };
+	const uint8_t *p = km;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	if (!nonces_ok(ni_len, nr_len) || encr_len > IKE_ENCR_KEY_MAX ||
+	    integ_len > IKE_INTEG_KEY_MAX || (gir != NULL && gir_len == 0))
+		return -EINVAL;
+	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) */
+	rc = ike_prf_plus(prf, sk_d, sk_d_len, seed, N_ELEM(seed), km,
+			  2 * (encr_len + integ_len));
+	if (rc)
+		goto out;
+	k->ck_encr_len = (uint8_t)encr_len;
+	k->ck_integ_len = (uint8_t)integ_len;
+	km_take(&p, k->ck_i2r.cd_encr, encr_len);
+	km_take(&p, k->ck_i2r.cd_integ, integ_len);
+	km_take(&p, k->ck_r2i.cd_encr, encr_len);
+	km_take(&p, k->ck_r2i.cd_integ, integ_len);
+out:
+	OPENSSL_cleanse(km, sizeof(km));
+	if (rc)
+		ike_child_keys_wipe(k);
+	return rc;
+}
+
+void ike_child_keys_wipe(struct ike_child_keys *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/* ======================= SK payload ======================= */
+
+static bool sk_aead(const struct ike_sk_keys *k)
+{
+	return ike_encr_is_aead(k->sk_encr);
+}
+
+/* The keys are consistent: one supported algorithm, lengths that fit it. */
+static int sk_keys_check(const struct ike_sk_keys *k)
+{
+	switch (k->sk_encr) {
+	case IKE_ENCR_AES_CBC:
+		if (k->sk_ekey_len != 16 && k->sk_ekey_len != 24 &&
+		    k->sk_ekey_len != 32)
+			return -EINVAL;
+		if (ike_integ_key_len(k->sk_integ) == 0)
+			return k->sk_integ == IKE_AUTH_NONE ? -EINVAL : -ENOTSUP;
+		return k->sk_ikey_len == ike_integ_key_len(k->sk_integ) ? 0 : -EINVAL;
+	case IKE_ENCR_AES_GCM_16:
+		if (k->sk_ekey_len != 16 + AEAD_SALT_LEN &&
+		    k->sk_ekey_len != 24 + AEAD_SALT_LEN &&
+		    k->sk_ekey_len != 32 + AEAD_SALT_LEN)
+			return -EINVAL;
+		return k->sk_integ == IKE_AUTH_NONE ? 0 : -EINVAL;
+	case IKE_ENCR_CHACHA20_POLY1305:
+		if (k->sk_ekey_len != 32 + AEAD_SALT_LEN)
+			return -EINVAL;
+		return k->sk_integ == IKE_AUTH_NONE ? 0 : -EINVAL;
+	}
+	return -ENOTSUP;
+}
+
+static const char *sk_cipher_name(const struct ike_sk_keys *k)
+{
+	size_t klen = k->sk_ekey_len - (sk_aead(k) ? AEAD_SALT_LEN : 0);
+
+	if (k->sk_encr == IKE_ENCR_CHACHA20_POLY1305)
+		return "ChaCha20-Poly1305";
+	if (k->sk_encr == IKE_ENCR_AES_GCM_16)
+		return klen == 16 ? "AES-128-GCM" :
+		       klen == 24 ? "AES-192-GCM" : "AES-256-GCM";
+	return klen == 16 ? "AES-128-CBC" :
+	       klen == 24 ? "AES-192-CBC" : "AES-256-CBC";
+}
+
+size_t ike_sk_iv_len(const struct ike_sk_keys *k)
+{
+	return sk_aead(k) ? AEAD_IV_LEN : CBC_BLOCK;
+}
+
+size_t ike_sk_icv_len(const struct ike_sk_keys *k)
+{
+	return sk_aead(k) ? AEAD_ICV_LEN : ike_integ_icv_len(k->sk_integ);
+}
+
+/* Plaintext + padding + Pad Length: whole CBC blocks, or no padding. */
+static size_t sk_ct_len(const struct ike_sk_keys *k, size_t plain_len)
+{
+	size_t len = plain_len + 1;
+
+	if (sk_aead(k))
+		return len;
+	return (len + CBC_BLOCK - 1) / CBC_BLOCK * CBC_BLOCK;
+}
+
+size_t ike_sk_body_len(const struct ike_sk_keys *k, size_t plain_len)
+{
+	return ike_sk_iv_len(k) + sk_ct_len(k, plain_len) + ike_sk_icv_len(k);
+}
+
+/* The truncated HMAC over msg[0 .. len) into icv (RFC 7296 §3.14). */
+static int sk_icv(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
+		  uint8_t *icv)
+{
+	struct ike_iov iov = { msg, len };
+	uint8_t full[IKE_PRF_MAX];
+	struct hmac h;
+	int rc;
+
+	rc = hmac_open(&h, integ_md(k->sk_integ));
+	if (rc == 0)
+		rc = hmac_iov(&h, k->sk_ikey, k->sk_ikey_len, &iov, 1, full);
+	if (rc == 0)
+		memcpy(icv, full, ike_integ_icv_len(k->sk_integ));
+	hmac_close(&h);
+	return rc;
+}
+
+/* AES-CBC over buf[0 .. len) in place, no padding of OpenSSL's. */
+static int sk_cbc(const struct ike_sk_keys *k, const uint8_t *iv, uint8_t *buf,
+		  size_t len, int enc)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, sk_cipher_name(k), NULL);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int outl, fin, rc = -EIO;
+
+	if (c == NULL || ctx == NULL || len > INT_MAX)
+		goto out;
+	if (!EVP_CipherInit_ex2(ctx, c, k->sk_ekey, iv, enc, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
+	    !EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) ||
+	    !EVP_CipherFinal_ex(ctx, buf + outl, &fin) ||
+	    (size_t)outl + (size_t)fin != len)
+		goto out;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
+	EVP_CIPHER_free(c);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+/*
+ * AES-GCM or ChaCha20-Poly1305 over buf[0 .. len) in place, nonce =
+ * salt | IV, AAD = aad[0 .. aad_len) (RFC 5282 §4-5, RFC 7634 §4).
+ * Encrypting writes the tag to tag; decrypting checks it (-EBADMSG).
+ */
+static int sk_aead_run(const struct ike_sk_keys *k, const uint8_t *iv,
+		       const uint8_t *aad, size_t aad_len, uint8_t *buf,
+		       size_t len, uint8_t *tag, int enc)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, sk_cipher_name(k), NULL);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	size_t klen = k->sk_ekey_len - AEAD_SALT_LEN;
+	uint8_t nonce[AEAD_NONCE_LEN];
+	int outl, fin, rc = -EIO;
+
+	memcpy(nonce, k->sk_ekey + klen, AEAD_SALT_LEN);
+	memcpy(nonce + AEAD_SALT_LEN, iv, AEAD_IV_LEN);
+	if (c == NULL || ctx == NULL || len > INT_MAX || aad_len > INT_MAX)
+		goto out;
+	if (!EVP_CipherInit_ex2(ctx, c, NULL, NULL, enc, NULL) ||
+	    !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, AEAD_NONCE_LEN, NULL) ||
+	    !EVP_CipherInit_ex2(ctx, NULL, k->sk_ekey, nonce, enc, NULL) ||
+	    (!enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
+					  AEAD_ICV_LEN, tag)) ||
+	    !EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) ||
+	    !EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len))
+		goto out;
+	rc = enc ? -EIO : -EBADMSG;
+	if (!EVP_CipherFinal_ex(ctx, buf + outl, &fin) ||
+	    (size_t)outl + (size_t)fin != len)
+		goto out;
+	rc = -EIO;
+	if (enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
+					AEAD_ICV_LEN, tag))
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_cleanse(nonce, sizeof(nonce));
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(c);
+	if (rc && !enc)
+		OPENSSL_cleanse(buf, len); /* no unauthenticated plaintext */
+	return rc ? ossl_fail(rc) : 0;
+}
+
+int ike_sk_encrypt_iv(const struct ike_sk_keys *k, const uint8_t *iv,
+		      uint8_t *msg, size_t aad_len, const uint8_t *plain,
+		      size_t plain_len, size_t cap, size_t *msg_len)
+{
+	size_t iv_len, ct_len, body, pad;
+	uint8_t *ct;
+	int rc;
+
+	rc = sk_keys_check(k);
+	if (rc)
+		return rc;
+	if (aad_len < IKE_HDR_LEN + IKE_GEN_HDR_LEN || plain_len > UINT16_MAX)
+		return -EINVAL;
+	iv_len = ike_sk_iv_len(k);
+	ct_len = sk_ct_len(k, plain_len);
+	body = ike_sk_body_len(k, plain_len);
+	if (IKE_GEN_HDR_LEN + body > UINT16_MAX)
+		return -EMSGSIZE;
+	if (aad_len + body > cap)
+		return -ENOSPC;
+	/* IV | inner payloads | Padding | Pad Length | ICV (§3.14) */
+	ct = msg + aad_len + iv_len;
+	pad = ct_len - plain_len - 1;
+	memmove(ct, plain, plain_len);
+	memset(ct + plain_len, 0, pad);
+	ct[plain_len + pad] = (uint8_t)pad;
+	memcpy(msg + aad_len, iv, iv_len);
+	/* Both lengths are authenticated: final values before the ICV. */
+	put_be32(msg + IKE_HDR_LEN_OFF, aad_len + body);
+	put_be16(msg + aad_len - 2, IKE_GEN_HDR_LEN + body);
+	if (sk_aead(k)) {
+		rc = sk_aead_run(k, iv, msg, aad_len, ct, ct_len, ct + ct_len, 1);
+	} else {
+		rc = sk_cbc(k, iv, ct, ct_len, 1);
+		if (rc == 0)
+			rc = sk_icv(k, msg, aad_len + iv_len + ct_len, ct + ct_len);
+	}
+	if (rc) {
+		OPENSSL_cleanse(ct, ct_len); /* no plaintext left in msg */
+		return rc;
+	}
+	*msg_len = aad_len + body;
+	return 0;
+}
+
+int ike_sk_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
+		   const uint8_t *plain, size_t plain_len, size_t cap,
+		   size_t *msg_len)
+{
+	uint8_t iv[IKE_IV_MAX];
+	int rc;
+
+	rc = sk_keys_check(k);
+	if (rc)
+		return rc;
+	/* Random IVs: CBC needs unpredictable ones (§3.14); for the AEADs
+	 * 64 random bits repeat too rarely for IKE's message counts. */
+	rc = ike_random(iv, ike_sk_iv_len(k));
+	if (rc)
+		return rc;
+	return ike_sk_encrypt_iv(k, iv, msg, aad_len, plain, plain_len, cap,
+				 msg_len);
+}
+
+int ike_sk_decrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t msg_len,
+		   size_t aad_len, uint8_t **plain, size_t *plain_len)
+{
+	uint8_t icv[IKE_ICV_MAX];
+	size_t iv_len, icv_len, ct_len, pad;
+	uint8_t *iv, *ct;
+	int rc;
+
+	rc = sk_keys_check(k);
+	if (rc)
+		return rc;
+	iv_len = ike_sk_iv_len(k);
+	icv_len = ike_sk_icv_len(k);
+	if (aad_len < IKE_HDR_LEN + IKE_GEN_HDR_LEN ||
+	    msg_len < aad_len + iv_len + icv_len + 1)
+		return -EINVAL;
+	iv = msg + aad_len;
+	ct = iv + iv_len;
+	ct_len = msg_len - aad_len - iv_len - icv_len;
+	if (sk_aead(k)) {
+		rc = sk_aead_run(k, iv, msg, aad_len, ct, ct_len, ct + ct_len, 0);
+		if (rc)
+			return rc;
+	} else {
+		if (ct_len % CBC_BLOCK != 0)
+			return -EINVAL;
+		/* Verify before decrypting, in constant time. */
+		rc = sk_icv(k, msg, msg_len - icv_len, icv);
+		if (rc)
+			return rc;
+		if (CRYPTO_memcmp(icv, msg + msg_len - icv_len, icv_len) != 0)
+			return -EBADMSG;
+		rc = sk_cbc(k, iv, ct, ct_len, 0);
+		if (rc)
+			return rc;
+	}
+	pad = ct[ct_len - 1];
+	if (pad + 1 > ct_len) {
+		OPENSSL_cleanse(ct, ct_len);
+		return -EINVAL;
+	}
+	*plain = ct;
+	*plain_len = ct_len - pad - 1;
+	return 0;
+}
+
+/* ======================= AUTH (RFC 7296 §2.15) ======================= */
+
+size_t ike_auth_octets_len(uint16_t prf, size_t msg_len, size_t nonce_len)
+{
+	return msg_len + nonce_len + ike_prf_len(prf);
+}
+
+int ike_auth_octets(uint16_t prf, const uint8_t *sk_p,
+		    const uint8_t *real_msg, size_t msg_len,
+		    const uint8_t *nonce, size_t nonce_len,
+		    const uint8_t *id, size_t id_len,
+		    uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t plen = ike_prf_len(prf);
+	int rc;
+
+	if (plen == 0)
+		return -ENOTSUP;
+	if (ike_auth_octets_len(prf, msg_len, nonce_len) > cap)
+		return -ENOSPC;
+	/* RealMessage | Nonce(peer) | prf(SK_p, ID') */
+	memcpy(out, real_msg, msg_len);
+	memcpy(out + msg_len, nonce, nonce_len);
+	rc = ike_prf(prf, sk_p, plen, id, id_len, out + msg_len + nonce_len);
+	if (rc)
+		return rc;
+	*out_len = msg_len + nonce_len + plen;
+	return 0;
+}
+
+int ike_auth_psk(uint16_t prf, const uint8_t *psk, size_t psk_len,
+		 const uint8_t *octets, size_t octets_len, uint8_t *auth)
+{
+	static const char pad[] = "Key Pad for IKEv2"; /* 17 bytes, no NUL */
+	uint8_t key[IKE_PRF_MAX];
+	int rc;
+
+	rc = ike_prf(prf, psk, psk_len, (const uint8_t *)pad, sizeof(pad) - 1,
+		     key);
+	if (rc)
+		goto out;
+	rc = ike_prf(prf, key, ike_prf_len(prf), octets, octets_len, auth);
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
+int ike_auth_psk_verify(uint16_t prf, const uint8_t *psk, size_t psk_len,
+			const uint8_t *octets, size_t octets_len,
+			const uint8_t *auth, size_t auth_len)
+{
+	uint8_t want[IKE_PRF_MAX];
+	int rc;
+
+	rc = ike_auth_psk(prf, psk, psk_len, octets, octets_len, want);
+	if (rc)
+		goto out;
+	if (auth_len != ike_prf_len(prf) ||
+	    CRYPTO_memcmp(want, auth, auth_len) != 0)
+		rc = -EACCES;
+out:
+	OPENSSL_cleanse(want, sizeof(want));
+	return rc;
+}
+
+/* ======================= Random ======================= */
+
+int ike_random(uint8_t *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return -EINVAL;
+	if (len && RAND_bytes(buf, (int)len) != 1)
+		return ossl_fail(-EIO);
+	return 0;
+}
+
+int ike_nonce(uint8_t *buf, size_t len)
+{
+	if (len < IKE_NONCE_MIN || len > IKE_NONCE_MAX)
+		return -EINVAL;
+	return ike_random(buf, len);
+}
+
+int ike_spi_new(uint8_t spi[IKE_SPI_LEN])
+{
+	static const uint8_t zero[IKE_SPI_LEN];
+	int rc;
+
+	do {
+		rc = ike_random(spi, IKE_SPI_LEN);
+	} while (rc == 0 && memcmp(spi, zero, IKE_SPI_LEN) == 0);
+	return rc;
+}
+
+int ike_child_spi_new(uint32_t *spi)
+{
+	uint8_t b[4];
+	int rc;
+
+	do {
+		rc = ike_random(b, sizeof(b));
+		*spi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		       (uint32_t)b[2] << 8 | b[3];
+	} while (rc == 0 && *spi < 256);
+	return rc;
+}

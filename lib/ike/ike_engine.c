@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine: IKE SAs found by SPI in O(1), message framing and the
+ * SK payload, window size 1 with retransmission and cached responses
+ * (RFC 7296 §2.1-2.3), liveness and timers, and the dispatch of each
+ * message to its exchange.
+ */
+#include "ike_sa.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static struct ike_sa *e_dead; /* killed, freed after the current call */
+static uint8_t scratch[IKE_MSG_MAX];
+
+void ike_log(struct ike_engine *e, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!e->e_ev.ev_log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->e_ev.ev_log(e->e_ev.ev_ctx, line);
+}
+
+/* ---- the tables ---- */
+
+static unsigned bucket(const struct ike_engine *e, uint64_t spi)
+{
+	return (unsigned)((spi * 0x9E3779B97F4A7C15ull) >> 40) & (e->e_buckets - 1);
+}
+
+static void table_put(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
+		      uint64_t spi, bool peer)
+{
+	unsigned b = bucket(e, spi);
+
+	if (peer) {
+		sa->sa_hnext_peer = tab[b];
+	} else {
+		sa->sa_hnext = tab[b];
+	}
+	tab[b] = sa;
+}
+
+static void table_del(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
+		      uint64_t spi, bool peer)
+{
+	struct ike_sa **pp = &tab[bucket(e, spi)];
+
+	while (*pp && *pp != sa)
+		pp = peer ? &(*pp)->sa_hnext_peer : &(*pp)->sa_hnext;
+	if (*pp)
+		*pp = peer ? sa->sa_hnext_peer : sa->sa_hnext;
+}
+
+uint64_t ike_sa_my_spi(const struct ike_sa *sa)
+{
+	return sa->sa_initiator ? sa->sa_spi_i : sa->sa_spi_r;
+}
+
+static struct ike_sa *find_by_spi(struct ike_engine *e, uint64_t spi)
+{
+	for (struct ike_sa *sa = e->e_by_spi[bucket(e, spi)]; sa; sa = sa->sa_hnext)
+		if (ike_sa_my_spi(sa) == spi && sa->sa_state != IKE_S_DEAD)
+			return sa;
+	return NULL;
+}
+
+static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
+				     const struct ike_endpoint *remote)
+{
+	for (struct ike_sa *sa = e->e_by_peer_spi[bucket(e, spi_i)]; sa;
+	     sa = sa->sa_hnext_peer)
+		if (sa->sa_spi_i == spi_i && sa->sa_state != IKE_S_DEAD &&
+		    ip_addr_equal(&sa->sa_remote.ep_addr, &remote->ep_addr))
+			return sa;
+	return NULL;
+}
+
+static int spi_from_bytes(uint64_t *spi)
+{
+	uint8_t b[IKE_SPI_LEN];
+	int rc = ike_spi_new(b);
+
+	*spi = 0;
+	for (unsigned i = 0; i < IKE_SPI_LEN; i++)
+		*spi = *spi << 8 | b[i];
+	return rc;
+}
+
+struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
+			  bool initiator, uint64_t now)
+{
+	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	uint64_t spi;
+
+	if (!sa)
+		return NULL;
+	do {
+		if (spi_from_bytes(&spi) != 0) {
+			free(sa);
+			return NULL;
+		}
+	} while (find_by_spi(e, spi));
+	sa->sa_engine = e;
+	sa->sa_id = ++e->e_next_id;
+	sa->sa_initiator = initiator;
+	sa->sa_conn = c;
+	sa->sa_created_ms = sa->sa_last_rx_ms = now;
+	if (initiator)
+		sa->sa_spi_i = spi;
+	else
+		sa->sa_spi_r = spi;
+	table_put(e, e->e_by_spi, sa, spi, false);
+	e->e_count++;
+	return sa;
+}
+
+/* Responder: the initiator's SPI, so a retransmitted IKE_SA_INIT finds
+ * its half-open SA. */
+void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi)
+{
+	sa->sa_spi_i = spi;
+	table_put(sa->sa_engine, sa->sa_engine->e_by_peer_spi, sa, spi, true);
+}
+
+void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
+{
+	*info = (struct ike_sa_info){
+		.si_conn = sa->sa_conn ? sa->sa_conn->c_name : "",
+		.si_id = sa->sa_id, .si_spi_i = sa->sa_spi_i, .si_spi_r = sa->sa_spi_r,
+		.si_initiator = sa->sa_initiator, .si_local = sa->sa_local,
+		.si_remote = sa->sa_remote,
+	};
+}
+
+void ike_sa_kill(struct ike_sa *sa, const char *reason)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_sa_info info;
+	bool was_up = sa->sa_state == IKE_S_ESTABLISHED || sa->sa_state == IKE_S_DELETING;
+
+	if (sa->sa_state == IKE_S_DEAD)
+		return;
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+		if (sa->sa_child[i].cs_used)
+			ike_child_event(sa, &sa->sa_child[i], false);
+	sa->sa_state = IKE_S_DEAD;
+	ike_log(e, "IKE SA %u (%s): down: %s", sa->sa_id,
+		sa->sa_conn ? sa->sa_conn->c_name : "-", reason);
+	if (was_up && e->e_ev.ev_ike_down) {
+		ike_sa_info(sa, &info);
+		info.si_reason = reason;
+		e->e_ev.ev_ike_down(e->e_ev.ev_ctx, &info);
+	}
+	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), false);
+	if (!sa->sa_initiator && sa->sa_spi_i)
+		table_del(e, e->e_by_peer_spi, sa, sa->sa_spi_i, true);
+	e->e_count--;
+	sa->sa_hnext = e_dead;
+	e_dead = sa;
+}
+
+static void sa_free(struct ike_sa *sa)
+{
+	ike_dh_free(sa->sa_dh);
+	ike_sa_keys_wipe(&sa->sa_keys);
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+		ike_child_keys_wipe(&sa->sa_child[i].cs_keys);
+	free(sa->sa_init_mine);
+	free(sa->sa_req_buf);
+	free(sa->sa_resp_buf);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
+static void reap(void)
+{
+	while (e_dead) {
+		struct ike_sa *sa = e_dead;
+		e_dead = sa->sa_hnext;
+		sa_free(sa);
+	}
+}
+
+/* ---- sending ---- */
+
+void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
+		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	e->e_ev.ev_send(e->e_ev.ev_ctx, local, remote, buf, len);
+}
+
+static uint8_t *dup_buf(const uint8_t *buf, size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	if (p)
+		memcpy(p, buf, len);
+	return p;
+}
+
+void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
+		      size_t len)
+{
+	struct ike_engine *e = sa->sa_engine;
+
+	free(sa->sa_req_buf);
+	sa->sa_req_buf = dup_buf(buf, len);
+	sa->sa_req_len = sa->sa_req_buf ? len : 0;
+	sa->sa_req = what;
+	sa->sa_req_tries = 1;
+	sa->sa_req_next_ms = e->e_now + IKE_RETX_BASE_MS;
+	ike_send_raw(e, &sa->sa_local, &sa->sa_remote, buf, len);
+}
+
+/* §2.1: the answer is kept to be sent again for a retransmitted request. */
+void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	free(sa->sa_resp_buf);
+	sa->sa_resp_buf = dup_buf(buf, len);
+	sa->sa_resp_len = sa->sa_resp_buf ? len : 0;
+	sa->sa_resp_valid = sa->sa_resp_buf != NULL;
+	sa->sa_msgid_in++;
+	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, buf, len);
+}
+
+void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
+		 uint32_t msgid, struct ike_hdr *h)
+{
+	*h = (struct ike_hdr){
+		.h_spi_i = sa->sa_spi_i, .h_spi_r = sa->sa_spi_r,
+		.h_exchange = exchange, .h_msgid = msgid,
+		.h_flags = (uint8_t)((sa->sa_initiator ? IKE_HDR_F_INITIATOR : 0) |
+				     (response ? IKE_HDR_F_RESPONSE : 0)),
+	};
+}
+
+int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
+		    uint32_t msgid, uint8_t first, const uint8_t *plain,
+		    size_t plain_len, uint8_t *out, size_t cap, size_t *len)
+{
+	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_keys.sk_i
+						       : &sa->sa_keys.sk_r;
+	size_t iv = ike_sk_iv_len(k), icv = ike_sk_icv_len(k);
+	size_t body = ike_sk_body_len(k, plain_len), tmp;
+	struct ike_sk_out so;
+	struct ike_writer w;
+	struct ike_hdr h;
+	int rc;
+
+	ike_w_init(&w, out, cap);
+	ike_hdr_for(sa, exchange, response, msgid, &h);
+	ike_w_hdr(&w, &h);
+	ike_pl_sk_encode(&w, first, iv, body - iv - icv, icv, &so);
+	rc = ike_w_finish(&w, &tmp);
+	if (rc < 0)
+		return rc;
+	return ike_sk_encrypt(k, out, (size_t)(so.so_iv - out), plain, plain_len, cap, len);
+}
+
+/* ---- receiving ---- */
+
+static const struct ike_sk_keys *peer_keys(const struct ike_sa *sa)
+{
+	return sa->sa_initiator ? &sa->sa_keys.sk_r : &sa->sa_keys.sk_i;
+}
+
+/* Verifies and decrypts m (copied to scratch) into its inner chain. */
+static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
+		   struct ike_chain *c)
+{
+	const struct ike_sk_keys *k = peer_keys(sa);
+	bool aead = ike_encr_is_aead(k->sk_encr);
+	struct ike_msg m;
+	struct ike_sk sk;
+	uint8_t *plain;
+	size_t plain_len;
+	int rc;
+
+	memcpy(scratch, buf, len);
+	rc = ike_msg_parse(scratch, len, &m);
+	if (rc == 0)
+		rc = ike_msg_sk_split(&m, ike_sk_iv_len(k), ike_sk_icv_len(k),
+				      aead ? 1 : 16, &sk);
+	if (rc == 0)
+		rc = ike_sk_decrypt(k, scratch, len, sk.sk_aad_len, &plain, &plain_len);
+	if (rc == 0)
+		rc = ike_chain_parse(sk.sk_first, plain, plain_len, c);
+	return rc;
+}
+
+static void resend_response(struct ike_sa *sa)
+{
+	if (sa->sa_resp_valid)
+		ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote,
+			     sa->sa_resp_buf, sa->sa_resp_len);
+}
+
+static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
+{
+	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
+
+	if (response) {
+		sa->sa_msgid_out++;
+		sa->sa_req = IKE_REQ_NONE;
+		if (h->h_exchange == IKE_AUTH)
+			ike_auth_response(sa, c);
+		else if (h->h_exchange == IKE_INFORMATIONAL)
+			ike_info_response(sa, c);
+		return;
+	}
+	if (h->h_exchange == IKE_AUTH && sa->sa_state == IKE_S_INIT_DONE)
+		ike_auth_request(sa, c);
+	else if (h->h_exchange == IKE_INFORMATIONAL && sa->sa_state >= IKE_S_ESTABLISHED)
+		ike_info_request(sa, c);
+	else
+		ike_info_error(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
+}
+
+static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
+			    const uint8_t *buf, size_t len)
+{
+	const struct ike_hdr *h = &m->m_hdr;
+	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
+	struct ike_chain c;
+	uint8_t bad = 0;
+
+	if (!sa->sa_keyed)
+		return;
+	if (response && (sa->sa_req == IKE_REQ_NONE || h->h_msgid != sa->sa_msgid_out))
+		return;
+	if (!response && h->h_msgid + 1 == sa->sa_msgid_in) {
+		resend_response(sa);
+		return;
+	}
+	if (!response && h->h_msgid != sa->sa_msgid_in)
+		return;
+	if (open_sk(sa, buf, len, &c) != 0) {
+		ike_log(sa->sa_engine, "IKE SA %u: message %u does not verify: dropped",
+			sa->sa_id, h->h_msgid);
+		return;
+	}
+	sa->sa_last_rx_ms = sa->sa_engine->e_now;
+	if (ike_msg_check_payloads(h->h_exchange, response, true, &c, &bad) != 0) {
+		ike_log(sa->sa_engine, "IKE SA %u: payload %u not allowed here", sa->sa_id, bad);
+		if (!response)
+			ike_info_error(sa, h->h_exchange, IKE_N_INVALID_SYNTAX);
+		return;
+	}
+	dispatch(sa, h, &c);
+}
+
+void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const uint8_t *buf,
+		      size_t len, uint64_t now_ms)
+{
+	struct ike_msg m;
+	struct ike_sa *sa;
+	bool response, from_i;
+
+	e->e_now = now_ms;
+	if (len > IKE_MSG_MAX || ike_msg_parse(buf, len, &m) != 0)
+		return; /* §2.21: unauthenticated garbage is dropped */
+	response = m.m_hdr.h_flags & IKE_HDR_F_RESPONSE;
+	from_i = m.m_hdr.h_flags & IKE_HDR_F_INITIATOR;
+	if (m.m_hdr.h_exchange == IKE_SA_INIT && !response) {
+		if (m.m_hdr.h_spi_r != 0 || !from_i)
+			return;
+		sa = find_half_open(e, m.m_hdr.h_spi_i, remote);
+		if (sa)
+			resend_response(sa);
+		else
+			ike_init_respond(e, local, remote, &m);
+		reap();
+		return;
+	}
+	sa = find_by_spi(e, from_i ? m.m_hdr.h_spi_r : m.m_hdr.h_spi_i);
+	if (!sa || (response && from_i == sa->sa_initiator))
+		return;
+	if (m.m_hdr.h_exchange == IKE_SA_INIT)
+		ike_init_response(sa, &m);
+	else
+		input_encrypted(sa, &m, buf, len);
+	reap();
+}
+
+/* ---- timers ---- */
+
+static void retransmit(struct ike_sa *sa, uint64_t now)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	unsigned limit = IKE_RETX_TRIES;
+
+	/* A liveness check gives up after the configured timeout. */
+	if (sa->sa_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s) {
+		uint64_t spent = 0;
+		for (unsigned t = 0; t < sa->sa_req_tries; t++)
+			spent += (uint64_t)IKE_RETX_BASE_MS << t;
+		if (spent >= (uint64_t)c->c_dpd_timeout_s * 1000) {
+			ike_sa_kill(sa, "peer did not answer the liveness check");
+			return;
+		}
+		limit = 32;
+	}
+	if (sa->sa_req_tries >= limit) {
+		ike_sa_kill(sa, "peer did not answer");
+		return;
+	}
+	/* §2.1: exponential back-off. */
+	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, sa->sa_req_buf,
+		     sa->sa_req_len);
+	sa->sa_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_req_tries);
+	sa->sa_req_tries++;
+}
+
+static void tick_sa(struct ike_sa *sa, uint64_t now)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+
+	if (sa->sa_req != IKE_REQ_NONE && now >= sa->sa_req_next_ms) {
+		retransmit(sa, now);
+		return;
+	}
+	if (sa->sa_state == IKE_S_INIT_DONE && now - sa->sa_created_ms > IKE_HALF_OPEN_MS) {
+		ike_sa_kill(sa, "half-open SA expired");
+		return;
+	}
+	if (sa->sa_state == IKE_S_ESTABLISHED && sa->sa_req == IKE_REQ_NONE && c &&
+	    c->c_dpd_s && now - sa->sa_last_rx_ms >= (uint64_t)c->c_dpd_s * 1000)
+		ike_dpd_start(sa);
+}
+
+void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
+{
+	e->e_now = now_ms;
+	for (unsigned b = 0; b < e->e_buckets; b++) {
+		struct ike_sa *sa = e->e_by_spi[b], *next;
+		for (; sa; sa = next) {
+			next = sa->sa_hnext;
+			tick_sa(sa, now_ms);
+		}
+	}
+	reap();
+}
+
+/* ---- the engine ---- */
+
+struct ike_engine *ike_engine_new(const struct ike_events *ev)
+{
+	struct ike_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->e_ev = *ev;
+	e->e_buckets = 1u << 16;
+	e->e_by_spi = calloc(e->e_buckets, sizeof(*e->e_by_spi));
+	e->e_by_peer_spi = calloc(e->e_buckets, sizeof(*e->e_by_peer_spi));
+	if (!e->e_by_spi || !e->e_by_peer_spi) {
+		ike_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void ike_engine_free(struct ike_engine *e)
+{
+	if (!e)
+		return;
+	for (unsigned b = 0; e->e_by_spi && b < e->e_buckets; b++) {
+		struct ike_sa *sa = e->e_by_spi[b], *next;
+		for (; sa; sa = next) {
+			next = sa->sa_hnext;
+			sa_free(sa);
+		}
+	}
+	reap();
+	free(e->e_by_spi);
+	free(e->e_by_peer_spi);
+	if (e->e_conn)
+		OPENSSL_cleanse(e->e_conn, sizeof(*e->e_conn) * e->e_n_conn);
+	free(e->e_conn);
+	free(e);
+}
+
+int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
+{
+	struct ike_conn_cfg *n;
+
+	if (ike_conn_find(e, c->c_name) || !c->c_n_ike)
+		return -EINVAL;
+	/* SAs point at their connection: a reallocation would move it. */
+	if (e->e_count)
+		return -EBUSY;
+	n = realloc(e->e_conn, sizeof(*n) * (e->e_n_conn + 1));
+	if (!n)
+		return -ENOMEM;
+	e->e_conn = n;
+	e->e_conn[e->e_n_conn++] = *c;
+	return 0;
+}
+
+const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name)
+{
+	for (unsigned i = 0; i < e->e_n_conn; i++)
+		if (strcmp(e->e_conn[i].c_name, name) == 0)
+			return &e->e_conn[i];
+	return NULL;
+}
+
+int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t now_ms)
+{
+	const struct ike_conn_cfg *c = ike_conn_find(e, name);
+	struct ike_sa *sa;
+	int rc;
+
+	e->e_now = now_ms;
+	if (!c || !c->c_remote.ep_addr.family)
+		return -EINVAL;
+	sa = ike_sa_new(e, c, true, now_ms);
+	if (!sa)
+		return -ENOMEM;
+	sa->sa_local = c->c_local;
+	sa->sa_remote = c->c_remote;
+	rc = ike_init_start(sa, c->c_ike[0].pc_dh[0]);
+	if (rc < 0)
+		ike_sa_kill(sa, "could not start");
+	reap();
+	return rc < 0 ? rc : (int)sa->sa_id;
+}
+
+int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
+{
+	e->e_now = now_ms;
+	for (unsigned b = 0; b < e->e_buckets; b++)
+		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+			if (sa->sa_id == id) {
+				ike_delete_start(sa);
+				return 0;
+			}
+	return -ENOENT;
+}
+
+unsigned ike_engine_sa_count(const struct ike_engine *e)
+{
+	return e->e_count;
+}

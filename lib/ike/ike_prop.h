@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_IKE_PROP_H
+#define ESPGATE_IKE_PROP_H
+
+/* Proposals (RFC 7296 §2.7, §3.3): what we offer, and choosing. */
+
+#include "ike.h"
+#include "ike_payload.h"
+
+/* One algorithm per type: what was agreed. */
+struct ike_chosen {
+	uint8_t ch_num;
+	uint8_t ch_spi_size;
+	uint8_t ch_spi[8];
+	uint16_t ch_encr, ch_encr_bits, ch_integ, ch_prf, ch_dh, ch_esn;
+};
+
+/* Our proposals as an SA payload; spi (spi_size bytes) in each. */
+void ike_prop_offer(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+		    const uint8_t *spi, uint8_t spi_size, uint16_t only_dh,
+		    struct ike_pl_sa *sa);
+/* Responder: the first of the peer's proposals that one of ours accepts
+ * (§2.7); -ENOENT: NO_PROPOSAL_CHOSEN. */
+int ike_prop_choose(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+		    const struct ike_pl_sa *peer, struct ike_chosen *out);
+/* Initiator: the responder's answer must be one proposal with one of
+ * each transform we offered; -EINVAL otherwise. */
+int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+		    const struct ike_pl_sa *resp, struct ike_chosen *out);
+/* The chosen transforms as a one-proposal SA payload (responder). */
+void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
+		     const uint8_t *spi, uint8_t spi_size, struct ike_pl_sa *sa);
+/* Whether group is in any of the proposals (for INVALID_KE_PAYLOAD). */
+bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group);
+
+#endif

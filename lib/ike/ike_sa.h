@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_IKE_SA_H
+#define ESPGATE_IKE_SA_H
+
+/* The engine's private state: IKE SAs, Child SAs, and the functions the
+ * exchange files share. */
+
+#include <stdarg.h>
+
+#include "ike.h"
+#include "ike_crypto.h"
+#include "ike_msg.h"
+#include "ike_prop.h"
+
+#define IKE_MSG_MAX 8192
+#define IKE_NONCE_LEN 32
+#define IKE_MAX_CHILDREN 8
+#define IKE_RETX_BASE_MS 1000  /* RFC 7296 §2.1: back-off from here */
+#define IKE_RETX_TRIES 5
+#define IKE_HALF_OPEN_MS 30000
+
+enum ike_state {
+	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
+	IKE_S_INIT_DONE,      /* responder: IKE_SA_INIT answered, waiting for AUTH */
+	IKE_S_AUTH_SENT,      /* initiator: IKE_AUTH request out */
+	IKE_S_ESTABLISHED,
+	IKE_S_DELETING,       /* our delete is out */
+	IKE_S_DEAD,           /* to be freed */
+};
+
+/* What our one outstanding request is (window size 1, §2.3). */
+enum ike_req {
+	IKE_REQ_NONE,
+	IKE_REQ_INIT,
+	IKE_REQ_AUTH,
+	IKE_REQ_DPD,
+	IKE_REQ_DELETE_IKE,
+	IKE_REQ_DELETE_CHILD,
+};
+
+struct ike_child_sa {
+	bool cs_used;
+	const struct ike_child_cfg *cs_cfg;
+	uint32_t cs_spi_in, cs_spi_out;
+	struct ike_chosen cs_alg;
+	struct ike_child_keys cs_keys;
+	struct ike_pl_ts cs_ts_local, cs_ts_remote;
+	bool cs_transport;
+};
+
+struct ike_sa {
+	struct ike_engine *sa_engine;
+	uint32_t sa_id;
+	uint64_t sa_spi_i, sa_spi_r;
+	bool sa_initiator;
+	enum ike_state sa_state;
+	const struct ike_conn_cfg *sa_conn;
+	struct ike_endpoint sa_local, sa_remote;
+	struct ike_chosen sa_alg;
+	struct ike_suite sa_suite;
+	uint16_t sa_dh_group;
+	struct ike_dh *sa_dh;
+	uint8_t sa_ni[IKE_NONCE_MAX], sa_nr[IKE_NONCE_MAX];
+	size_t sa_ni_len, sa_nr_len;
+	struct ike_sa_keys sa_keys;
+	bool sa_keyed;
+	/* Our IKE_SA_INIT message, which our AUTH signs (§2.15). */
+	uint8_t *sa_init_mine;
+	size_t sa_init_mine_len;
+	/* Window size 1: our outstanding request and the peer's last answer. */
+	uint32_t sa_msgid_out, sa_msgid_in;
+	enum ike_req sa_req;
+	uint8_t *sa_req_buf;
+	size_t sa_req_len;
+	unsigned sa_req_tries;
+	uint64_t sa_req_next_ms;
+	uint8_t *sa_resp_buf;  /* cached answer to the peer's last request */
+	size_t sa_resp_len;
+	bool sa_resp_valid;
+	uint32_t sa_delete_child; /* REQ_DELETE_CHILD: its inbound SPI */
+	/* Liveness (§2.4). */
+	uint64_t sa_last_rx_ms;
+	uint64_t sa_created_ms;
+	/* The first Child SA's proposal, made before IKE_AUTH. */
+	uint32_t sa_first_spi_in;
+	const struct ike_child_cfg *sa_first_child;
+	struct ike_child_sa sa_child[IKE_MAX_CHILDREN];
+	struct ike_sa *sa_hnext;      /* by our SPI */
+	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
+};
+
+struct ike_engine {
+	struct ike_events e_ev;
+	struct ike_conn_cfg *e_conn;
+	unsigned e_n_conn;
+	struct ike_sa **e_by_spi;      /* buckets, by our SPI */
+	struct ike_sa **e_by_peer_spi; /* responder half-open, by initiator SPI */
+	unsigned e_buckets;            /* power of two */
+	unsigned e_count;
+	uint32_t e_next_id;
+	uint64_t e_now;
+};
+
+/* ike_engine.c */
+void ike_log(struct ike_engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
+			  bool initiator, uint64_t now);
+void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi);
+void ike_sa_kill(struct ike_sa *sa, const char *reason);
+uint64_t ike_sa_my_spi(const struct ike_sa *sa);
+/* Sends (and keeps for retransmission) a request / a response. */
+void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
+		      size_t len);
+void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len);
+void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
+		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+/* Frames inner payloads (plain, first type first) into an encrypted
+ * message of exchange; 0 and *len, or -errno. */
+int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
+		    uint32_t msgid, uint8_t first, const uint8_t *plain,
+		    size_t plain_len, uint8_t *out, size_t cap, size_t *len);
+void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
+		 uint32_t msgid, struct ike_hdr *h);
+const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
+void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
+
+/* ike_sa_init.c */
+int ike_init_start(struct ike_sa *sa, uint16_t group);
+void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const struct ike_msg *m);
+void ike_init_response(struct ike_sa *sa, const struct ike_msg *m);
+int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len);
+
+/* ike_auth.c */
+void ike_auth_start(struct ike_sa *sa);
+void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c);
+void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* ike_child.c */
+struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);
+void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
+		     uint32_t spi_in, struct ike_writer *w);
+int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_pl_ts *tsi,
+		     const struct ike_pl_ts *tsr, bool responder,
+		     struct ike_pl_ts *local, struct ike_pl_ts *remote);
+const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
+					      const struct ike_pl_ts *tsi,
+					      const struct ike_pl_ts *tsr);
+int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
+void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up);
+void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *ts);
+
+/* ike_info.c */
+void ike_info_request(struct ike_sa *sa, const struct ike_chain *c);
+void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
+void ike_dpd_start(struct ike_sa *sa);
+void ike_delete_start(struct ike_sa *sa);
+/* Answers a request with one error notify (§2.21.2). */
+void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify);
+
+#endif
