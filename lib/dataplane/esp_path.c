@@ -287,7 +287,14 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 {
 	struct dp_esp_pending *p = &w->w_esp_out;
 
-	RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
+	bool cbc = false;
+
+	/* Unpredictable IVs only where CBC needs them (RFC 3602 §2.1);
+	 * counter IVs for the AEAD ciphers (RFC 4106 §3.1). */
+	for (unsigned i = 0; i < p->p_n && !cbc; i++)
+		cbc = p->p_sa[i]->sa_cbc_iv;
+	if (cbc)
+		RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
 		struct rte_mbuf *m = p->p_mb[i];
