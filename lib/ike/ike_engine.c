@@ -124,7 +124,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	return sa;
 }
 
-/* Responder: the initiator's SPI, so a retransmitted IKE_SA_INIT finds
+/* Responder: the initiator's SPI, so a retransmitted IKE_EXCH_SA_INIT finds
  * its half-open SA. */
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi)
 {
@@ -176,6 +176,7 @@ static void sa_free(struct ike_sa *sa)
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		ike_child_keys_wipe(&sa->sa_child[i].cs_keys);
 	free(sa->sa_init_mine);
+	free(sa->sa_init_peer);
 	free(sa->sa_req_buf);
 	free(sa->sa_resp_buf);
 	OPENSSL_cleanse(sa, sizeof(*sa));
@@ -199,13 +200,43 @@ void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 	e->e_ev.ev_send(e->e_ev.ev_ctx, local, remote, buf, len);
 }
 
-static uint8_t *dup_buf(const uint8_t *buf, size_t len)
+uint8_t *ike_dup(const uint8_t *buf, size_t len)
 {
-	uint8_t *p = malloc(len);
+	uint8_t *p = malloc(len ? len : 1);
 
 	if (p)
 		memcpy(p, buf, len);
 	return p;
+}
+
+void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len)
+{
+	struct ike_pl_notify n = { .n_type = type, .n_data = data, .n_len = len };
+
+	ike_pl_notify_encode(w, &n);
+}
+
+const struct ike_payload *ike_find_notify(const struct ike_chain *c, uint16_t type,
+					  struct ike_pl_notify *n)
+{
+	for (unsigned i = 0; i < c->c_n; i++) {
+		const struct ike_payload *pl = &c->c_pl[i];
+		if (pl->pl_type == IKE_PL_NOTIFY && ike_pl_notify_decode(pl, n) == 0 &&
+		    n->n_type == type)
+			return pl;
+	}
+	return NULL;
+}
+
+uint16_t ike_error_notify(const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+
+	for (unsigned i = 0; i < c->c_n; i++)
+		if (c->c_pl[i].pl_type == IKE_PL_NOTIFY &&
+		    ike_pl_notify_decode(&c->c_pl[i], &n) == 0 && n.n_type < 16384)
+			return n.n_type;
+	return 0;
 }
 
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
@@ -214,7 +245,7 @@ void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
 	struct ike_engine *e = sa->sa_engine;
 
 	free(sa->sa_req_buf);
-	sa->sa_req_buf = dup_buf(buf, len);
+	sa->sa_req_buf = ike_dup(buf, len);
 	sa->sa_req_len = sa->sa_req_buf ? len : 0;
 	sa->sa_req = what;
 	sa->sa_req_tries = 1;
@@ -226,7 +257,7 @@ void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
 void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
 {
 	free(sa->sa_resp_buf);
-	sa->sa_resp_buf = dup_buf(buf, len);
+	sa->sa_resp_buf = ike_dup(buf, len);
 	sa->sa_resp_len = sa->sa_resp_buf ? len : 0;
 	sa->sa_resp_valid = sa->sa_resp_buf != NULL;
 	sa->sa_msgid_in++;
@@ -311,16 +342,17 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 
 	if (response) {
 		sa->sa_msgid_out++;
-		sa->sa_req = IKE_REQ_NONE;
-		if (h->h_exchange == IKE_AUTH)
+		if (h->h_exchange == IKE_EXCH_AUTH)
 			ike_auth_response(sa, c);
-		else if (h->h_exchange == IKE_INFORMATIONAL)
+		else if (h->h_exchange == IKE_EXCH_INFORMATIONAL)
 			ike_info_response(sa, c);
+		if (sa->sa_state != IKE_S_DEAD)
+			sa->sa_req = IKE_REQ_NONE;
 		return;
 	}
-	if (h->h_exchange == IKE_AUTH && sa->sa_state == IKE_S_INIT_DONE)
+	if (h->h_exchange == IKE_EXCH_AUTH && sa->sa_state == IKE_S_INIT_DONE)
 		ike_auth_request(sa, c);
-	else if (h->h_exchange == IKE_INFORMATIONAL && sa->sa_state >= IKE_S_ESTABLISHED)
+	else if (h->h_exchange == IKE_EXCH_INFORMATIONAL && sa->sa_state >= IKE_S_ESTABLISHED)
 		ike_info_request(sa, c);
 	else
 		ike_info_error(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
@@ -372,7 +404,7 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		return; /* §2.21: unauthenticated garbage is dropped */
 	response = m.m_hdr.h_flags & IKE_HDR_F_RESPONSE;
 	from_i = m.m_hdr.h_flags & IKE_HDR_F_INITIATOR;
-	if (m.m_hdr.h_exchange == IKE_SA_INIT && !response) {
+	if (m.m_hdr.h_exchange == IKE_EXCH_SA_INIT && !response) {
 		if (m.m_hdr.h_spi_r != 0 || !from_i)
 			return;
 		sa = find_half_open(e, m.m_hdr.h_spi_i, remote);
@@ -386,7 +418,7 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	sa = find_by_spi(e, from_i ? m.m_hdr.h_spi_r : m.m_hdr.h_spi_i);
 	if (!sa || (response && from_i == sa->sa_initiator))
 		return;
-	if (m.m_hdr.h_exchange == IKE_SA_INIT)
+	if (m.m_hdr.h_exchange == IKE_EXCH_SA_INIT)
 		ike_init_response(sa, &m);
 	else
 		input_encrypted(sa, &m, buf, len);

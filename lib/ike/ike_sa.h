@@ -67,6 +67,10 @@ struct ike_sa {
 	/* Our IKE_SA_INIT message, which our AUTH signs (§2.15). */
 	uint8_t *sa_init_mine;
 	size_t sa_init_mine_len;
+	/* The peer's IKE_SA_INIT message, which its AUTH signs. */
+	uint8_t *sa_init_peer;
+	size_t sa_init_peer_len;
+	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
 	/* Window size 1: our outstanding request and the peer's last answer. */
 	uint32_t sa_msgid_out, sa_msgid_in;
 	enum ike_req sa_req;
@@ -124,6 +128,14 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 		 uint32_t msgid, struct ike_hdr *h);
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
+
+/* Helpers for payloads (ike_engine.c). */
+void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len);
+const struct ike_payload *ike_find_notify(const struct ike_chain *c, uint16_t type,
+					  struct ike_pl_notify *n);
+/* The first error notify (type < 16384, §3.10.1) of a chain, or 0. */
+uint16_t ike_error_notify(const struct ike_chain *c);
+uint8_t *ike_dup(const uint8_t *buf, size_t len);
 
 /* ike_sa_init.c */
 int ike_init_start(struct ike_sa *sa, uint16_t group);

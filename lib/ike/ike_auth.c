@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE_EXCH_AUTH (RFC 7296 §1.2) with pre-shared keys (§2.15) and the first
+ * Child SA:
+ *   HDR, SK {IDi, AUTH, SAi2, TSi, TSr}  -->
+ *                     <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+ */
+#include "ike_sa.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define INNER_MAX 4096
+
+/* The ID payload's body as AUTH signs it: type | RESERVED | data. */
+static size_t id_body(const struct ike_identity *id, uint8_t *out)
+{
+	out[0] = id->id_type;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, id->id_data, id->id_len);
+	return 4u + id->id_len;
+}
+
+/* Our identity: as configured, else our address (§3.5). */
+static struct ike_identity my_id(const struct ike_sa *sa)
+{
+	struct ike_identity id = sa->sa_conn->c_local_id;
+
+	if (!id.id_type) {
+		const struct ip_addr *a = &sa->sa_local.ep_addr;
+		id.id_type = a->family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+		id.id_len = (uint8_t)ip_addr_len(a);
+		memcpy(id.id_data, a->bytes, id.id_len);
+	}
+	return id;
+}
+
+/* Our AUTH: prf(prf(PSK, "Key Pad for IKEv2"), <our signed octets>). */
+static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
+		   uint8_t *auth, size_t *auth_len)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint16_t prf = sa->sa_suite.prf;
+	uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
+	size_t olen;
+	int rc;
+
+	rc = ike_auth_octets(prf, sa->sa_initiator ? sa->sa_keys.sk_pi : sa->sa_keys.sk_pr,
+			     sa->sa_init_mine, sa->sa_init_mine_len,
+			     sa->sa_initiator ? sa->sa_nr : sa->sa_ni,
+			     sa->sa_initiator ? sa->sa_nr_len : sa->sa_ni_len,
+			     idb, idb_len, octets, sizeof(octets), &olen);
+	if (rc == 0)
+		rc = ike_auth_psk(prf, c->c_psk, c->c_psk_len, octets, olen, auth);
+	*auth_len = ike_prf_len(prf);
+	OPENSSL_cleanse(octets, sizeof(octets));
+	return rc;
+}
+
+/* The peer's AUTH over its signed octets, in constant time. */
+static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t id_type)
+{
+	const struct ike_payload *idp = ike_chain_find(c, id_type, 0);
+	const struct ike_payload *ap = ike_chain_find(c, IKE_PL_AUTH, 0);
+	const struct ike_conn_cfg *conn = sa->sa_conn;
+	uint16_t prf = sa->sa_suite.prf;
+	uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
+	struct ike_pl_auth auth;
+	struct ike_pl_id id;
+	size_t olen;
+	int rc;
+
+	if (!idp || !ap || ike_pl_id_decode(idp, &id) != 0 ||
+	    ike_pl_auth_decode(ap, &auth) != 0 || auth.auth_method != IKE_AUTH_METHOD_PSK)
+		return -EINVAL;
+	/* The peer must be who the connection names (§2.15). */
+	if (conn->c_remote_id.id_type &&
+	    (id.id_type != conn->c_remote_id.id_type || id.id_len != conn->c_remote_id.id_len ||
+	     memcmp(id.id_data, conn->c_remote_id.id_data, id.id_len) != 0))
+		return -EACCES;
+	rc = ike_auth_octets(prf, sa->sa_initiator ? sa->sa_keys.sk_pr : sa->sa_keys.sk_pi,
+			     sa->sa_init_peer, sa->sa_init_peer_len,
+			     sa->sa_initiator ? sa->sa_ni : sa->sa_nr,
+			     sa->sa_initiator ? sa->sa_ni_len : sa->sa_nr_len,
+			     idp->pl_body, idp->pl_len, octets, sizeof(octets), &olen);
+	if (rc == 0)
+		rc = ike_auth_psk_verify(prf, conn->c_psk, conn->c_psk_len, octets, olen,
+					 auth.auth_data, auth.auth_len);
+	OPENSSL_cleanse(octets, sizeof(octets));
+	return rc;
+}
+
+static void write_id_auth(struct ike_sa *sa, struct ike_writer *w, uint8_t id_type,
+			  int *rc)
+{
+	struct ike_identity me = my_id(sa);
+	uint8_t idb[4 + IKE_ID_MAX], authv[IKE_PRF_MAX];
+	struct ike_pl_id id = { .id_type = me.id_type, .id_data = me.id_data,
+				.id_len = me.id_len };
+	struct ike_pl_auth auth = { .auth_method = IKE_AUTH_METHOD_PSK, .auth_data = authv };
+	size_t idb_len = id_body(&me, idb);
+
+	*rc = my_auth(sa, idb, idb_len, authv, &auth.auth_len);
+	ike_pl_id_encode(w, id_type, &id);
+	ike_pl_auth_encode(w, &auth);
+}
+
+static void send_encrypted(struct ike_sa *sa, bool response, struct ike_writer *w,
+			   enum ike_req what)
+{
+	uint8_t out[IKE_MSG_MAX];
+	size_t plain_len, len;
+	uint32_t msgid = response ? sa->sa_msgid_in : sa->sa_msgid_out;
+
+	if (ike_w_finish(w, &plain_len) != 0 ||
+	    ike_encrypt_msg(sa, IKE_EXCH_AUTH, response, msgid, w->w_first, w->w_buf,
+			    plain_len, out, sizeof(out), &len) != 0) {
+		ike_sa_kill(sa, "cannot build IKE_EXCH_AUTH");
+		return;
+	}
+	if (response)
+		ike_send_response(sa, out, len);
+	else
+		ike_send_request(sa, what, out, len);
+}
+
+void ike_auth_start(struct ike_sa *sa)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	int rc;
+
+	ike_w_init(&w, inner, sizeof(inner));
+	write_id_auth(sa, &w, IKE_PL_IDI, &rc);
+	if (c->c_n_child && ike_child_spi_new(&sa->sa_first_spi_in) == 0) {
+		sa->sa_first_child = &c->c_child[0];
+		ike_child_offer(sa, sa->sa_first_child, sa->sa_first_spi_in, &w);
+	}
+	if (rc != 0) {
+		ike_sa_kill(sa, "cannot compute AUTH");
+		return;
+	}
+	sa->sa_state = IKE_S_AUTH_SENT;
+	send_encrypted(sa, false, &w, IKE_REQ_AUTH);
+}
+
+static void established(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_sa_info info;
+
+	sa->sa_state = IKE_S_ESTABLISHED;
+	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
+	if (e->e_ev.ev_ike_up) {
+		ike_sa_info(sa, &info);
+		e->e_ev.ev_ike_up(e->e_ev.ev_ctx, &info);
+	}
+}
+
+struct child_req {
+	struct ike_pl_sa sa;
+	struct ike_pl_ts tsi, tsr;
+	bool transport;
+};
+
+static int decode_child(const struct ike_chain *c, struct child_req *r)
+{
+	const struct ike_payload *sa = ike_chain_find(c, IKE_PL_SA, 0);
+	const struct ike_payload *tsi = ike_chain_find(c, IKE_PL_TSI, 0);
+	const struct ike_payload *tsr = ike_chain_find(c, IKE_PL_TSR, 0);
+	struct ike_pl_notify n;
+
+	if (!sa || !tsi || !tsr || ike_pl_sa_decode(sa, &r->sa) != 0 ||
+	    ike_pl_ts_decode(tsi, &r->tsi) != 0 || ike_pl_ts_decode(tsr, &r->tsr) != 0)
+		return -EINVAL;
+	r->transport = ike_find_notify(c, IKE_N_USE_TRANSPORT_MODE, &n) != NULL;
+	return 0;
+}
+
+static uint32_t spi_of(const struct ike_chosen *ch)
+{
+	return (uint32_t)ch->ch_spi[0] << 24 | (uint32_t)ch->ch_spi[1] << 16 |
+	       (uint32_t)ch->ch_spi[2] << 8 | ch->ch_spi[3];
+}
+
+/* Responder: the first Child SA; 0, or the notify that refuses it. */
+static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
+			      struct ike_writer *w, struct ike_child_sa **made)
+{
+	const struct ike_child_cfg *cc;
+	struct ike_child_sa *cs;
+	struct child_req r;
+	uint8_t spi[4];
+	struct ike_pl_sa answer;
+
+	*made = NULL;
+	if (decode_child(c, &r) != 0)
+		return 0; /* childless IKE_EXCH_AUTH (RFC 6023) */
+	cc = ike_child_cfg_for(sa->sa_conn, &r.tsi, &r.tsr);
+	if (!cc)
+		return IKE_N_TS_UNACCEPTABLE;
+	if (r.transport != cc->cc_transport)
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	cs = ike_child_alloc(sa);
+	if (!cs)
+		return IKE_N_NO_ADDITIONAL_SAS;
+	if (ike_prop_choose(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
+	    cs->cs_alg.ch_spi_size != 4 || ike_child_spi_new(&cs->cs_spi_in) != 0) {
+		cs->cs_used = false;
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	}
+	cs->cs_alg.ch_dh = 0;
+	cs->cs_cfg = cc;
+	cs->cs_transport = cc->cc_transport;
+	cs->cs_spi_out = spi_of(&cs->cs_alg);
+	ike_child_narrow(cc, &r.tsi, &r.tsr, true, &cs->cs_ts_local, &cs->cs_ts_remote);
+	spi[0] = (uint8_t)(cs->cs_spi_in >> 24);
+	spi[1] = (uint8_t)(cs->cs_spi_in >> 16);
+	spi[2] = (uint8_t)(cs->cs_spi_in >> 8);
+	spi[3] = (uint8_t)cs->cs_spi_in;
+	ike_prop_answer(&cs->cs_alg, IKE_PROTO_ESP, spi, 4, &answer);
+	ike_pl_sa_encode(w, &answer);
+	ike_pl_ts_encode(w, IKE_PL_TSI, &cs->cs_ts_remote);
+	ike_pl_ts_encode(w, IKE_PL_TSR, &cs->cs_ts_local);
+	if (cs->cs_transport)
+		ike_w_notify(w, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+	*made = cs;
+	return 0;
+}
+
+void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
+{
+	uint8_t inner[INNER_MAX];
+	struct ike_child_sa *cs;
+	struct ike_writer w;
+	uint16_t refused;
+	int rc = check_peer_auth(sa, c, IKE_PL_IDI);
+
+	if (rc != 0) {
+		ike_log(sa->sa_engine, "IKE SA %u: peer authentication failed", sa->sa_id);
+		ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
+		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
+	refused = respond_child(sa, c, &w, &cs);
+	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
+	if (refused)
+		ike_w_notify(&w, refused, NULL, 0);
+	if (rc != 0) {
+		ike_sa_kill(sa, "cannot compute AUTH");
+		return;
+	}
+	send_encrypted(sa, true, &w, IKE_REQ_NONE);
+	established(sa);
+	if (cs && ike_child_install(sa, cs) != 0)
+		cs->cs_used = false;
+}
+
+/* Initiator: the responder's answer to our first Child SA. */
+static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_child_cfg *cc = sa->sa_first_child;
+	struct ike_child_sa *cs;
+	struct child_req r;
+	uint16_t err = ike_error_notify(c);
+
+	if (!cc)
+		return;
+	if (err || decode_child(c, &r) != 0) {
+		ike_log(sa->sa_engine, "IKE SA %u: first Child SA refused (notify %u)",
+			sa->sa_id, err);
+		return;
+	}
+	cs = ike_child_alloc(sa);
+	if (!cs)
+		return;
+	if (ike_prop_accept(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
+	    cs->cs_alg.ch_spi_size != 4 ||
+	    ike_child_narrow(cc, &r.tsi, &r.tsr, false, &cs->cs_ts_local, &cs->cs_ts_remote) != 0) {
+		ike_log(sa->sa_engine, "IKE SA %u: unacceptable Child SA answer", sa->sa_id);
+		cs->cs_used = false;
+		return;
+	}
+	cs->cs_cfg = cc;
+	cs->cs_transport = r.transport;
+	cs->cs_spi_in = sa->sa_first_spi_in;
+	cs->cs_spi_out = spi_of(&cs->cs_alg);
+	if (ike_child_install(sa, cs) != 0)
+		cs->cs_used = false;
+}
+
+void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	if (sa->sa_state != IKE_S_AUTH_SENT)
+		return;
+	if (ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED ||
+	    check_peer_auth(sa, c, IKE_PL_IDR) != 0) {
+		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+		return;
+	}
+	established(sa);
+	accept_child(sa, c);
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * INFORMATIONAL (RFC 7296 §1.4): deleting IKE and Child SAs, liveness
+ * checks (an empty request, §2.4), and error notifies.
+ */
+#include "ike_sa.h"
+
+#include <string.h>
+
+#define INNER_MAX 2048
+
+static void send_info(struct ike_sa *sa, bool response, uint8_t exchange,
+		      struct ike_writer *w, enum ike_req what)
+{
+	uint8_t out[IKE_MSG_MAX];
+	size_t plain_len, len;
+	uint32_t msgid = response ? sa->sa_msgid_in : sa->sa_msgid_out;
+
+	if (ike_w_finish(w, &plain_len) != 0 ||
+	    ike_encrypt_msg(sa, exchange, response, msgid,
+			    plain_len ? w->w_first : IKE_PL_NONE, w->w_buf, plain_len,
+			    out, sizeof(out), &len) != 0)
+		return;
+	if (response)
+		ike_send_response(sa, out, len);
+	else
+		ike_send_request(sa, what, out, len);
+}
+
+void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
+{
+	uint8_t inner[64];
+	struct ike_writer w;
+
+	if (!sa->sa_keyed)
+		return;
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_w_notify(&w, notify, NULL, 0);
+	send_info(sa, true, exchange, &w, IKE_REQ_NONE);
+}
+
+static struct ike_child_sa *child_by_out_spi(struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+		if (sa->sa_child[i].cs_used && sa->sa_child[i].cs_spi_out == spi)
+			return &sa->sa_child[i];
+	return NULL;
+}
+
+/* §1.4.1: a Delete names the SPIs its sender receives on (our outbound);
+ * the answer names ours for the same Child SAs. */
+static void delete_children(struct ike_sa *sa, const struct ike_pl_delete *d,
+			    uint32_t *ours, uint16_t *n)
+{
+	uint32_t spi;
+
+	for (unsigned i = 0; ike_pl_delete_spi(d, i, &spi); i++) {
+		struct ike_child_sa *cs = child_by_out_spi(sa, spi);
+		if (!cs)
+			continue;
+		ours[(*n)++] = cs->cs_spi_in;
+		ike_child_event(sa, cs, false);
+	}
+}
+
+void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
+{
+	uint32_t ours[IKE_MAX_CHILDREN * 4];
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	bool ike_deleted = false;
+	uint16_t n = 0;
+
+	for (unsigned i = 0; i < c->c_n; i++) {
+		struct ike_pl_delete d;
+
+		if (c->c_pl[i].pl_type != IKE_PL_DELETE ||
+		    ike_pl_delete_decode(&c->c_pl[i], &d) != 0)
+			continue;
+		if (d.d_proto == IKE_PROTO_IKE)
+			ike_deleted = true;
+		else if (d.d_proto == IKE_PROTO_ESP && n < IKE_MAX_CHILDREN * 3)
+			delete_children(sa, &d, ours, &n);
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	if (n && !ike_deleted)
+		ike_pl_delete_encode(&w, IKE_PROTO_ESP, ours, n);
+	send_info(sa, true, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
+	if (ike_deleted)
+		ike_sa_kill(sa, "deleted by the peer");
+}
+
+void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	(void)c;
+	switch (sa->sa_req) {
+	case IKE_REQ_DELETE_IKE:
+		ike_sa_kill(sa, "deleted");
+		break;
+	case IKE_REQ_DELETE_CHILD:
+		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+			if (sa->sa_child[i].cs_used &&
+			    sa->sa_child[i].cs_spi_in == sa->sa_delete_child)
+				ike_child_event(sa, &sa->sa_child[i], false);
+		break;
+	default:
+		break; /* a liveness check answered: sa_last_rx_ms moved */
+	}
+}
+
+void ike_dpd_start(struct ike_sa *sa)
+{
+	uint8_t inner[8];
+	struct ike_writer w;
+
+	ike_w_init(&w, inner, sizeof(inner));
+	send_info(sa, false, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_DPD);
+}
+
+void ike_delete_start(struct ike_sa *sa)
+{
+	uint8_t inner[64];
+	struct ike_writer w;
+
+	if (sa->sa_state != IKE_S_ESTABLISHED) {
+		ike_sa_kill(sa, "terminated before it was up");
+		return;
+	}
+	/* Window size 1: a request in flight is abandoned for the delete. */
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_pl_delete_encode(&w, IKE_PROTO_IKE, NULL, 0);
+	sa->sa_state = IKE_S_DELETING;
+	send_info(sa, false, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_DELETE_IKE);
+}

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE_EXCH_SA_INIT (RFC 7296 §1.2): the proposal, Diffie-Hellman and nonces,
+ * NAT detection (§2.23), INVALID_KE_PAYLOAD (§1.2) and the keys (§2.14).
+ *   HDR, SAi1, KEi, Ni, [N(NAT_DETECTION_*)]  -->
+ *                    <--  HDR, SAr1, KEr, Nr, [N(NAT_DETECTION_*)]
+ */
+#include "ike_sa.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+static void spi_bytes(uint64_t spi, uint8_t out[IKE_SPI_LEN])
+{
+	for (int i = IKE_SPI_LEN - 1; i >= 0; i--, spi >>= 8)
+		out[i] = (uint8_t)spi;
+}
+
+/* §2.23: SHA-1(SPIi | SPIr | IP | Port). */
+static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *ep,
+		     uint8_t out[20])
+{
+	uint8_t buf[IKE_SPI_LEN * 2 + 16 + 2];
+	size_t alen = ip_addr_len(&ep->ep_addr);
+
+	spi_bytes(spi_i, buf);
+	spi_bytes(spi_r, buf + IKE_SPI_LEN);
+	memcpy(buf + 2 * IKE_SPI_LEN, ep->ep_addr.bytes, alen);
+	buf[2 * IKE_SPI_LEN + alen] = (uint8_t)(ep->ep_port >> 8);
+	buf[2 * IKE_SPI_LEN + alen + 1] = (uint8_t)ep->ep_port;
+	EVP_Digest(buf, 2 * IKE_SPI_LEN + alen + 2, out, NULL, EVP_sha1(), NULL);
+}
+
+static void write_nat_detection(struct ike_writer *w, const struct ike_sa *sa)
+{
+	uint8_t h[20];
+
+	nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_local, h);
+	ike_w_notify(w, IKE_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
+	nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_remote, h);
+	ike_w_notify(w, IKE_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+}
+
+/* Whether a NAT sits on either side, from the peer's hashes (§2.23). */
+static void check_nat(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+	uint8_t h[20];
+
+	if (ike_find_notify(c, IKE_N_NAT_DETECTION_DESTINATION_IP, &n)) {
+		nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_local, h);
+		sa->sa_nat_local = n.n_len != sizeof(h) || memcmp(n.n_data, h, sizeof(h));
+	}
+	if (ike_find_notify(c, IKE_N_NAT_DETECTION_SOURCE_IP, &n)) {
+		nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_remote, h);
+		sa->sa_nat_remote = n.n_len != sizeof(h) || memcmp(n.n_data, h, sizeof(h));
+	}
+}
+
+static int write_ke_nonce(struct ike_writer *w, struct ike_sa *sa,
+			  const uint8_t *nonce, size_t nonce_len)
+{
+	uint8_t pub[IKE_DH_KE_MAX];
+	struct ike_pl_ke ke = { .ke_group = sa->sa_dh_group, .ke_data = pub };
+	struct ike_pl_nonce n = { .nonce_data = nonce, .nonce_len = nonce_len };
+	int rc = ike_dh_public(sa->sa_dh, pub, sizeof(pub), &ke.ke_len);
+
+	if (rc < 0)
+		return rc;
+	ike_pl_ke_encode(w, &ke);
+	ike_pl_nonce_encode(w, &n);
+	return 0;
+}
+
+int ike_init_start(struct ike_sa *sa, uint16_t group)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint8_t buf[IKE_MSG_MAX];
+	struct ike_pl_sa offer;
+	struct ike_writer w;
+	struct ike_hdr h;
+	size_t len;
+	int rc;
+
+	ike_dh_free(sa->sa_dh);
+	sa->sa_dh = NULL;
+	sa->sa_dh_group = group;
+	sa->sa_ni_len = IKE_NONCE_LEN;
+	if ((rc = ike_dh_new(group, &sa->sa_dh)) < 0 ||
+	    (rc = ike_nonce(sa->sa_ni, sa->sa_ni_len)) < 0)
+		return rc;
+	ike_w_init(&w, buf, sizeof(buf));
+	ike_hdr_for(sa, IKE_EXCH_SA_INIT, false, 0, &h);
+	ike_w_hdr(&w, &h);
+	ike_prop_offer(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, NULL, 0, group, &offer);
+	ike_pl_sa_encode(&w, &offer);
+	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
+		return rc;
+	write_nat_detection(&w, sa);
+	if ((rc = ike_w_finish(&w, &len)) < 0)
+		return rc;
+	free(sa->sa_init_mine);
+	sa->sa_init_mine = ike_dup(buf, len);
+	sa->sa_init_mine_len = len;
+	sa->sa_state = IKE_S_INIT_SENT;
+	ike_send_request(sa, IKE_REQ_INIT, buf, len);
+	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_EXCH_SA_INIT sent to peer, DH group %u",
+		sa->sa_id, c->c_name, group);
+	return 0;
+}
+
+int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
+{
+	uint8_t gir[IKE_DH_SECRET_MAX], seed[IKE_PRF_MAX], spi_i[8], spi_r[8];
+	size_t gir_len = 0;
+	int rc;
+
+	sa->sa_suite = (struct ike_suite){
+		.encr = sa->sa_alg.ch_encr, .encr_bits = sa->sa_alg.ch_encr_bits,
+		.integ = sa->sa_alg.ch_integ, .prf = sa->sa_alg.ch_prf,
+	};
+	spi_bytes(sa->sa_spi_i, spi_i);
+	spi_bytes(sa->sa_spi_r, spi_r);
+	rc = ike_dh_shared(sa->sa_dh, peer_ke, peer_ke_len, gir, sizeof(gir), &gir_len);
+	if (rc == 0)
+		rc = ike_skeyseed(sa->sa_suite.prf, sa->sa_ni, sa->sa_ni_len, sa->sa_nr,
+				  sa->sa_nr_len, gir, gir_len, seed);
+	if (rc == 0)
+		rc = ike_sa_keys_derive(&sa->sa_suite, seed, ike_prf_len(sa->sa_suite.prf),
+					sa->sa_ni, sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len,
+					spi_i, spi_r, &sa->sa_keys);
+	OPENSSL_cleanse(gir, sizeof(gir));
+	OPENSSL_cleanse(seed, sizeof(seed));
+	sa->sa_keyed = rc == 0;
+	return rc;
+}
+
+/* ---- responder ---- */
+
+/* An unencrypted answer with one notify, and no SA kept (§1.2, §2.6). */
+static void init_refuse(struct ike_engine *e, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote, const struct ike_hdr *req,
+			uint16_t type, const void *data, size_t len)
+{
+	uint8_t buf[256];
+	struct ike_hdr h = { .h_spi_i = req->h_spi_i, .h_exchange = IKE_EXCH_SA_INIT,
+			     .h_flags = IKE_HDR_F_RESPONSE };
+	struct ike_writer w;
+	size_t n;
+
+	ike_w_init(&w, buf, sizeof(buf));
+	ike_w_hdr(&w, &h);
+	ike_w_notify(&w, type, data, len);
+	if (ike_w_finish(&w, &n) == 0)
+		ike_send_raw(e, local, remote, buf, n);
+}
+
+static bool ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep)
+{
+	return !cfg->ep_addr.family || ip_addr_equal(&cfg->ep_addr, &ep->ep_addr);
+}
+
+/* The connection for a new peer: by addresses; identities come later. */
+static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
+					   const struct ike_endpoint *local,
+					   const struct ike_endpoint *remote)
+{
+	for (unsigned i = 0; i < e->e_n_conn; i++)
+		if (ep_matches(&e->e_conn[i].c_local, local) &&
+		    ep_matches(&e->e_conn[i].c_remote, remote))
+			return &e->e_conn[i];
+	return NULL;
+}
+
+struct init_req {
+	struct ike_pl_sa sa;
+	struct ike_pl_ke ke;
+	struct ike_pl_nonce nonce;
+};
+
+static int decode_init(const struct ike_chain *c, struct init_req *r)
+{
+	const struct ike_payload *sa = ike_chain_find(c, IKE_PL_SA, 0);
+	const struct ike_payload *ke = ike_chain_find(c, IKE_PL_KE, 0);
+	const struct ike_payload *no = ike_chain_find(c, IKE_PL_NONCE, 0);
+
+	if (!sa || !ke || !no || ike_pl_sa_decode(sa, &r->sa) != 0 ||
+	    ike_pl_ke_decode(ke, &r->ke) != 0 || ike_pl_nonce_decode(no, &r->nonce) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
+{
+	uint8_t buf[IKE_MSG_MAX];
+	struct ike_pl_sa answer;
+	struct ike_writer w;
+	struct ike_hdr h;
+	size_t len;
+	int rc;
+
+	ike_w_init(&w, buf, sizeof(buf));
+	ike_hdr_for(sa, IKE_EXCH_SA_INIT, true, 0, &h);
+	ike_w_hdr(&w, &h);
+	ike_prop_answer(&sa->sa_alg, IKE_PROTO_IKE, NULL, 0, &answer);
+	ike_pl_sa_encode(&w, &answer);
+	if ((rc = write_ke_nonce(&w, sa, sa->sa_nr, sa->sa_nr_len)) < 0)
+		return rc;
+	write_nat_detection(&w, sa);
+	if ((rc = ike_w_finish(&w, &len)) < 0)
+		return rc;
+	sa->sa_init_mine = ike_dup(buf, len);
+	sa->sa_init_mine_len = len;
+	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
+	sa->sa_init_peer_len = m->m_len;
+	if (!sa->sa_init_mine || !sa->sa_init_peer)
+		return -ENOMEM;
+	sa->sa_state = IKE_S_INIT_DONE;
+	ike_send_response(sa, buf, len);
+	return 0;
+}
+
+void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const struct ike_msg *m)
+{
+	const struct ike_conn_cfg *c = conn_for(e, local, remote);
+	struct ike_chosen ch;
+	struct init_req r;
+	struct ike_sa *sa;
+	uint8_t bad;
+
+	if (!c || ike_msg_check_payloads(IKE_EXCH_SA_INIT, false, false, &m->m_chain, &bad) ||
+	    decode_init(&m->m_chain, &r) != 0)
+		return;
+	if (ike_prop_choose(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &ch) != 0) {
+		init_refuse(e, local, remote, &m->m_hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	if (r.ke.ke_group != ch.ch_dh) {
+		uint8_t g[2] = { (uint8_t)(ch.ch_dh >> 8), (uint8_t)ch.ch_dh };
+		init_refuse(e, local, remote, &m->m_hdr, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+		return;
+	}
+	sa = ike_sa_new(e, c, false, e->e_now);
+	if (!sa)
+		return;
+	ike_sa_set_peer_spi(sa, m->m_hdr.h_spi_i);
+	sa->sa_local = *local;
+	sa->sa_remote = *remote;
+	sa->sa_alg = ch;
+	sa->sa_dh_group = ch.ch_dh;
+	sa->sa_msgid_in = 0;
+	sa->sa_ni_len = r.nonce.nonce_len;
+	memcpy(sa->sa_ni, r.nonce.nonce_data, r.nonce.nonce_len);
+	sa->sa_nr_len = IKE_NONCE_LEN;
+	check_nat(sa, &m->m_chain);
+	if (ike_dh_new(ch.ch_dh, &sa->sa_dh) != 0 || ike_nonce(sa->sa_nr, sa->sa_nr_len) != 0 ||
+	    ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0 || init_answer(sa, m) != 0) {
+		ike_sa_kill(sa, "IKE_EXCH_SA_INIT failed");
+		return;
+	}
+	ike_log(e, "IKE SA %u (%s): IKE_EXCH_SA_INIT answered", sa->sa_id, c->c_name);
+}
+
+/* ---- initiator ---- */
+
+static bool retry_with_group(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_conn_cfg *conn = sa->sa_conn;
+	struct ike_pl_notify n;
+	uint16_t group;
+
+	if (!ike_find_notify(c, IKE_N_INVALID_KE_PAYLOAD, &n) || n.n_len != 2)
+		return false;
+	group = (uint16_t)(n.n_data[0] << 8 | n.n_data[1]);
+	if (group == sa->sa_dh_group || !ike_prop_has_dh(conn->c_ike, conn->c_n_ike, group))
+		return false;
+	ike_log(sa->sa_engine, "IKE SA %u: peer asks for DH group %u", sa->sa_id, group);
+	return ike_init_start(sa, group) == 0;
+}
+
+void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	const struct ike_chain *ch = &m->m_chain;
+	struct init_req r;
+	uint16_t err;
+	uint8_t bad;
+
+	if (!sa->sa_initiator || sa->sa_state != IKE_S_INIT_SENT || m->m_hdr.h_msgid != 0)
+		return;
+	if (retry_with_group(sa, ch))
+		return;
+	err = ike_error_notify(ch);
+	if (err) {
+		ike_sa_kill(sa, err == IKE_N_NO_PROPOSAL_CHOSEN ? "NO_PROPOSAL_CHOSEN"
+								 : "IKE_EXCH_SA_INIT refused");
+		return;
+	}
+	if (ike_msg_check_payloads(IKE_EXCH_SA_INIT, true, false, ch, &bad) ||
+	    decode_init(ch, &r) != 0 ||
+	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &sa->sa_alg) != 0 ||
+	    r.ke.ke_group != sa->sa_dh_group) {
+		ike_sa_kill(sa, "bad IKE_EXCH_SA_INIT response");
+		return;
+	}
+	sa->sa_spi_r = m->m_hdr.h_spi_r;
+	sa->sa_nr_len = r.nonce.nonce_len;
+	memcpy(sa->sa_nr, r.nonce.nonce_data, r.nonce.nonce_len);
+	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
+	sa->sa_init_peer_len = m->m_len;
+	check_nat(sa, ch);
+	sa->sa_req = IKE_REQ_NONE;
+	sa->sa_msgid_out = 1;
+	if (!sa->sa_init_peer || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
+		ike_sa_kill(sa, "key derivation failed");
+		return;
+	}
+	ike_auth_start(sa);
+}

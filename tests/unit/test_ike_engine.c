@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Two IKEv2 engines in one process, their datagrams carried by a queue
+ * the test controls (dropped, duplicated or delivered): IKE_SA_INIT and
+ * IKE_AUTH with the first Child SA, proposals and INVALID_KE_PAYLOAD,
+ * wrong keys, deletes from each side, liveness checks, retransmission.
+ * Interoperability is tests/e2e/ike_strongswan.sh's job.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ike.h"
+
+#define QMAX 64
+
+struct dgram {
+	int to; /* engine index */
+	struct ike_endpoint local, remote;
+	uint8_t buf[8192];
+	size_t len;
+};
+
+struct side {
+	struct ike_engine *e;
+	int index;
+	unsigned ike_up, ike_down, child_up, child_down;
+	struct ike_child_info child;
+	uint8_t encr_in[64], encr_out[64], integ_in[64], integ_out[64];
+	char last_down[64];
+};
+
+static struct side sides[2];
+static struct dgram queue[QMAX];
+static unsigned qn;
+static bool drop_to[2];
+static uint64_t now;
+
+static void ev_send(void *ctx, const struct ike_endpoint *local,
+		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct side *s = ctx;
+
+	cr_assert_lt(qn, QMAX);
+	queue[qn] = (struct dgram){ .to = 1 - s->index, .local = *remote, .remote = *local,
+				    .len = len };
+	memcpy(queue[qn].buf, buf, len);
+	qn++;
+}
+
+static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
+{
+	(void)sa;
+	((struct side *)ctx)->ike_up++;
+}
+
+static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
+{
+	struct side *s = ctx;
+
+	s->ike_down++;
+	snprintf(s->last_down, sizeof(s->last_down), "%s", sa->si_reason ? sa->si_reason : "");
+}
+
+static void ev_child_up(void *ctx, const struct ike_child_info *ci)
+{
+	struct side *s = ctx;
+
+	s->child_up++;
+	s->child = *ci;
+	memcpy(s->encr_in, ci->ci_encr_in, ci->ci_encr_len);
+	memcpy(s->encr_out, ci->ci_encr_out, ci->ci_encr_len);
+	memcpy(s->integ_in, ci->ci_integ_in, ci->ci_integ_len);
+	memcpy(s->integ_out, ci->ci_integ_out, ci->ci_integ_len);
+}
+
+static void ev_child_down(void *ctx, const struct ike_child_info *ci)
+{
+	(void)ci;
+	((struct side *)ctx)->child_down++;
+}
+
+static struct ike_endpoint ep(const char *a, uint16_t port)
+{
+	struct ike_endpoint e = { .ep_port = port };
+	cr_assert(ip_addr_parse(a, &e.ep_addr));
+	return e;
+}
+
+static void ts(struct ike_ts_cfg *t, const char *prefix)
+{
+	memset(t, 0, sizeof(*t));
+	cr_assert(ip_prefix_parse(prefix, &t->tc_prefix));
+	t->tc_port_hi = 65535;
+}
+
+static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char *esp_prop,
+				const char *psk)
+{
+	struct ike_conn_cfg c;
+	char err[64];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.c_name, sizeof(c.c_name), "%s", initiator ? "branch" : "hq");
+	c.c_local = ep(initiator ? "192.0.2.1" : "192.0.2.2", 500);
+	c.c_remote = ep(initiator ? "192.0.2.2" : "192.0.2.1", 500);
+	if (!initiator)
+		c.c_remote.ep_addr.family = 0; /* any peer */
+	cr_assert_eq(ike_prop_parse(ike_prop, IKE_PROTO_IKE, &c.c_ike[0], err, sizeof(err)), 0, "%s", err);
+	c.c_n_ike = 1;
+	c.c_psk_len = (uint16_t)strlen(psk);
+	memcpy(c.c_psk, psk, c.c_psk_len);
+	c.c_n_child = 1;
+	snprintf(c.c_child[0].cc_name, IKE_NAME_MAX, "net");
+	ts(&c.c_child[0].cc_local[0], initiator ? "198.18.1.0/24" : "198.18.2.0/24");
+	ts(&c.c_child[0].cc_remote[0], initiator ? "198.18.2.0/24" : "198.18.1.0/24");
+	c.c_child[0].cc_n_local = c.c_child[0].cc_n_remote = 1;
+	cr_assert_eq(ike_prop_parse(esp_prop, IKE_PROTO_ESP, &c.c_child[0].cc_esp[0], err,
+				    sizeof(err)), 0, "%s", err);
+	c.c_child[0].cc_n_esp = 1;
+	c.c_dpd_s = 10;
+	c.c_dpd_timeout_s = 30;
+	return c;
+}
+
+static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ike_events ev = {
+			.ev_ctx = &sides[i], .ev_send = ev_send, .ev_ike_up = ev_ike_up,
+			.ev_ike_down = ev_ike_down, .ev_child_up = ev_child_up,
+			.ev_child_down = ev_child_down,
+		};
+		memset(&sides[i], 0, sizeof(sides[i]));
+		sides[i].index = i;
+		sides[i].e = ike_engine_new(&ev);
+		cr_assert_not_null(sides[i].e);
+	}
+	cr_assert_eq(ike_engine_add_conn(sides[0].e, ci), 0);
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, cr), 0);
+	qn = 0;
+	drop_to[0] = drop_to[1] = false;
+	now = 1000;
+}
+
+/* Delivers until nothing is in flight; returns how many were carried. */
+static unsigned run(void)
+{
+	unsigned carried = 0;
+
+	while (qn) {
+		struct dgram d = queue[0];
+		memmove(queue, queue + 1, --qn * sizeof(queue[0]));
+		if (drop_to[d.to])
+			continue;
+		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
+		carried++;
+	}
+	return carried;
+}
+
+static void expect_child_pair(void)
+{
+	const struct ike_child_info *a = &sides[0].child, *b = &sides[1].child;
+
+	cr_expect_eq(a->ci_spi_in, b->ci_spi_out);
+	cr_expect_eq(a->ci_spi_out, b->ci_spi_in);
+	cr_expect_eq(a->ci_encr, b->ci_encr);
+	cr_expect_gt(a->ci_encr_len, 0);
+	cr_expect_arr_eq(sides[0].encr_out, sides[1].encr_in, a->ci_encr_len);
+	cr_expect_arr_eq(sides[0].encr_in, sides[1].encr_out, a->ci_encr_len);
+	cr_expect_arr_eq(sides[0].integ_out, sides[1].integ_in, a->ci_integ_len);
+	cr_expect(memcmp(sides[0].encr_in, sides[0].encr_out, a->ci_encr_len) != 0,
+		  "the two directions have different keys");
+	cr_expect_eq(a->ci_ts_local->ts_n, 1);
+	cr_expect_eq(a->ci_ts_local->ts[0].ts_start[2], 1, "our side is 198.18.1.0/24");
+}
+
+static void establish(const char *ike_i, const char *ike_r, const char *esp_i,
+		      const char *esp_r)
+{
+	struct ike_conn_cfg ci = conn(true, ike_i, esp_i, "s3cret");
+	struct ike_conn_cfg cr = conn(false, ike_r, esp_r, "s3cret");
+
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+}
+
+Test(ike_engine, establishes_with_each_proposal_set)
+{
+	static const char *const sets[][2] = {
+		{ "aes256gcm16-prfsha384-ecp384", "aes256gcm16" },
+		{ "aes128-sha256-modp2048", "aes128-sha256" },
+		{ "chacha20poly1305-prfsha256-x25519", "chacha20poly1305" },
+		{ "aes256-sha512-ecp521", "aes256-sha512" },
+		{ "aes128gcm16-prfsha256-x448", "aes128gcm16-esn" },
+		{ "aes256-sha1-ecp256", "aes256-sha1" },
+	};
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		establish(sets[i][0], sets[i][0], sets[i][1], sets[i][1]);
+		cr_expect_eq(sides[0].ike_up, 1, "%s: initiator up", sets[i][0]);
+		cr_expect_eq(sides[1].ike_up, 1, "%s: responder up", sets[i][0]);
+		cr_expect_eq(sides[0].child_up, 1, "%s: initiator child", sets[i][0]);
+		cr_expect_eq(sides[1].child_up, 1, "%s: responder child", sets[i][0]);
+		expect_child_pair();
+		ike_engine_free(sides[0].e);
+		ike_engine_free(sides[1].e);
+	}
+}
+
+Test(ike_engine, invalid_ke_payload_retries_with_the_group_asked_for)
+{
+	/* The initiator prefers x25519; the responder only takes ecp256. */
+	establish("aes128-sha256-x25519-ecp256", "aes128-sha256-ecp256", "aes128-sha256",
+		  "aes128-sha256");
+	cr_expect_eq(sides[0].ike_up, 1);
+	cr_expect_eq(sides[1].ike_up, 1);
+	expect_child_pair();
+}
+
+Test(ike_engine, no_proposal_chosen_ends_the_attempt)
+{
+	establish("aes128-sha256-modp2048", "aes256gcm16-prfsha384-ecp384", "aes128-sha256",
+		  "aes256gcm16");
+	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "initiator gave up");
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "responder kept nothing");
+}
+
+Test(ike_engine, wrong_psk_is_authentication_failed)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "one");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "two");
+
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
+	cr_expect_eq(sides[0].child_up + sides[1].child_up, 0);
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+}
+
+Test(ike_engine, child_proposal_mismatch_keeps_the_ike_sa)
+{
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes256gcm16", "aes128-sha256");
+	cr_expect_eq(sides[0].ike_up, 1);
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(sides[0].child_up + sides[1].child_up, 0);
+}
+
+Test(ike_engine, delete_from_the_initiator_and_from_the_responder)
+{
+	for (int who = 0; who < 2; who++) {
+		establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+			  "aes128-sha256");
+		cr_assert_eq(sides[who].ike_up, 1);
+		cr_assert_eq(ike_engine_terminate(sides[who].e, sides[who].child.ci_ike_id, now), 0);
+		run();
+		for (int i = 0; i < 2; i++) {
+			cr_expect_eq(sides[i].ike_down, 1, "side %d down (deleter %d)", i, who);
+			cr_expect_eq(sides[i].child_down, 1, "side %d child down", i);
+			cr_expect_eq(ike_engine_sa_count(sides[i].e), 0);
+		}
+	}
+}
+
+Test(ike_engine, liveness_check_removes_a_dead_peer_within_the_timeout)
+{
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+		  "aes128-sha256");
+	drop_to[1] = true; /* the responder is gone */
+	for (uint64_t t = 0; t <= 60000; t += 250) {
+		now = 1000 + t;
+		ike_engine_tick(sides[0].e, now);
+		run();
+		if (sides[0].ike_down)
+			break;
+	}
+	cr_expect_eq(sides[0].ike_down, 1);
+	cr_expect_eq(sides[0].child_down, 1);
+	/* DPD starts after 10 s quiet and gives up 30 s later. */
+	cr_expect_leq(now, 1000 + 10000 + 30000 + 1000, "gone at %lu ms", now);
+	cr_expect_geq(now, 1000 + 10000 + 15000);
+}
+
+Test(ike_engine, liveness_check_answered_keeps_the_sa)
+{
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+		  "aes128-sha256");
+	for (uint64_t t = 0; t <= 60000; t += 500) {
+		now = 1000 + t;
+		ike_engine_tick(sides[0].e, now);
+		ike_engine_tick(sides[1].e, now);
+		run();
+	}
+	cr_expect_eq(sides[0].ike_down + sides[1].ike_down, 0);
+}
+
+Test(ike_engine, lost_messages_are_retransmitted_and_duplicates_answered_from_cache)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct dgram req;
+
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	qn = 0; /* the first IKE_SA_INIT is lost */
+	now += 1000;
+	ike_engine_tick(sides[0].e, now);
+	cr_assert_eq(qn, 1, "retransmitted after 1 s");
+	req = queue[0];
+	run(); /* INIT answered, AUTH sent and answered */
+	cr_assert_eq(sides[1].ike_up, 1);
+	/* A duplicate of the IKE_SA_INIT request: answered, no second SA. */
+	ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	cr_expect_eq(qn, 1, "the cached response went out again");
+	qn = 0;
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 1);
+	cr_expect_eq(sides[0].ike_up, 1);
+}
