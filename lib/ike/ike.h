@@ -24,6 +24,8 @@
 #define IKE_MAX_CHILD_CFG 8
 #define IKE_MAX_TS_CFG 8
 #define IKE_PROP_MAX 8 /* algorithms of one kind in one proposal */
+#define IKE_PORT 500
+#define IKE_NATT_PORT 4500 /* RFC 3948; datagrams carry the non-ESP marker */
 
 struct ike_endpoint {
 	struct ip_addr ep_addr;

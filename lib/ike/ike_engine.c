@@ -358,8 +358,19 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 		ike_info_error(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
 }
 
+/* §2.23: after NAT detection the peer may move (port 4500, a new NAT
+ * mapping); an authenticated message tells where it is now. */
+static void follow_peer(struct ike_sa *sa, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote)
+{
+	sa->sa_local = *local;
+	sa->sa_remote = *remote;
+}
+
 static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
-			    const uint8_t *buf, size_t len)
+			    const uint8_t *buf, size_t len,
+			    const struct ike_endpoint *local,
+			    const struct ike_endpoint *remote)
 {
 	const struct ike_hdr *h = &m->m_hdr;
 	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
@@ -382,6 +393,7 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 		return;
 	}
 	sa->sa_last_rx_ms = sa->sa_engine->e_now;
+	follow_peer(sa, local, remote);
 	if (ike_msg_check_payloads(h->h_exchange, response, true, &c, &bad) != 0) {
 		ike_log(sa->sa_engine, "IKE SA %u: payload %u not allowed here", sa->sa_id, bad);
 		if (!response)
@@ -421,7 +433,7 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	if (m.m_hdr.h_exchange == IKE_EXCH_SA_INIT)
 		ike_init_response(sa, &m);
 	else
-		input_encrypted(sa, &m, buf, len);
+		input_encrypted(sa, &m, buf, len, local, remote);
 	reap();
 }
 

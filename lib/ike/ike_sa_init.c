@@ -108,7 +108,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	sa->sa_init_mine_len = len;
 	sa->sa_state = IKE_S_INIT_SENT;
 	ike_send_request(sa, IKE_REQ_INIT, buf, len);
-	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_EXCH_SA_INIT sent to peer, DH group %u",
+	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_SA_INIT sent to peer, DH group %u",
 		sa->sa_id, c->c_name, group);
 	return 0;
 }
@@ -263,7 +263,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		ike_sa_kill(sa, "IKE_EXCH_SA_INIT failed");
 		return;
 	}
-	ike_log(e, "IKE SA %u (%s): IKE_EXCH_SA_INIT answered", sa->sa_id, c->c_name);
+	ike_log(e, "IKE SA %u (%s): IKE_SA_INIT answered", sa->sa_id, c->c_name);
 }
 
 /* ---- initiator ---- */
@@ -316,6 +316,12 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	check_nat(sa, ch);
 	sa->sa_req = IKE_REQ_NONE;
 	sa->sa_msgid_out = 1;
+	/* §2.23: with a NAT on the way, IKE moves to port 4500 (and ESP goes
+	 * in UDP, RFC 3948). */
+	if (sa->sa_nat_local || sa->sa_nat_remote) {
+		sa->sa_local.ep_port = IKE_NATT_PORT;
+		sa->sa_remote.ep_port = IKE_NATT_PORT;
+	}
 	if (!sa->sa_init_peer || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
 		ike_sa_kill(sa, "key derivation failed");
 		return;

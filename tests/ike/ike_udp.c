@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ike-udp: lib/ike over plain UDP sockets, for the interop tests and the
+ * load generator. Reads a JSON file of connections, listens on ports 500
+ * and 4500 (non-ESP marker, RFC 3948 §2.2) of its local address, prints
+ * every event as one JSON line on stdout, logs on stderr.
+ *
+ *   ike-udp --config FILE [--initiate NAME]...
+ *   SIGUSR1: delete every IKE SA; SIGTERM/SIGINT: exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ike.h"
+
+#define MAX_CONNS 64
+#define MAX_IDS 1024
+
+struct sock {
+	int fd;
+	uint16_t port;
+	struct ike_endpoint local;
+};
+
+static struct sock socks[2];
+static unsigned n_socks;
+static volatile sig_atomic_t g_stop, g_terminate;
+static uint32_t ike_ids[MAX_IDS];
+static unsigned n_ike_ids;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void to_sockaddr(const struct ike_endpoint *ep, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->ep_addr.family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(ep->ep_port);
+		memcpy(&s->sin_addr, ep->ep_addr.bytes, 4);
+		*len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(ep->ep_port);
+		memcpy(&s->sin6_addr, ep->ep_addr.bytes, 16);
+		*len = sizeof(*s);
+	}
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct ike_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		ep->ep_addr.family = AF_INET;
+		memcpy(ep->ep_addr.bytes, &s->sin_addr, 4);
+		ep->ep_port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		ep->ep_addr.family = AF_INET6;
+		memcpy(ep->ep_addr.bytes, &s->sin6_addr, 16);
+		ep->ep_port = ntohs(s->sin6_port);
+	}
+}
+
+static void ev_send(void *ctx, const struct ike_endpoint *local,
+		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	uint8_t out[8192 + 4] = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	(void)ctx;
+	for (unsigned i = 0; i < n_socks; i++) {
+		size_t off = socks[i].port == IKE_NATT_PORT ? 4 : 0; /* non-ESP marker */
+
+		if (socks[i].port != local->ep_port || len > sizeof(out) - off)
+			continue;
+		memcpy(out + off, buf, len);
+		to_sockaddr(remote, &ss, &sl);
+		if (sendto(socks[i].fd, out, len + off, 0, (struct sockaddr *)&ss, sl) < 0)
+			fprintf(stderr, "ike-udp: sendto: %s\n", strerror(errno));
+		return;
+	}
+	fprintf(stderr, "ike-udp: no socket on port %u\n", local->ep_port);
+}
+
+static void hex32(char *buf, uint32_t v)
+{
+	snprintf(buf, 9, "%08x", v);
+}
+
+static void print_event(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s)
+		printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	json_decref(o);
+}
+
+static json_t *ts_json(const struct ike_pl_ts *ts)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < ts->ts_n; i++) {
+		struct ip_addr s = { .family = ts->ts[i].ts_type == IKE_TS_IPV4_ADDR_RANGE ?
+					       AF_INET : AF_INET6 };
+		struct ip_addr e = s;
+		char sb[IP_ADDR_STRLEN], eb[IP_ADDR_STRLEN], item[128];
+
+		memcpy(s.bytes, ts->ts[i].ts_start, 16);
+		memcpy(e.bytes, ts->ts[i].ts_end, 16);
+		ip_addr_format(&s, sb, sizeof(sb));
+		ip_addr_format(&e, eb, sizeof(eb));
+		snprintf(item, sizeof(item), "%s-%s", sb, eb);
+		json_array_append_new(a, json_string(item));
+	}
+	return a;
+}
+
+static void ev_child(void *ctx, const struct ike_child_info *ci, const char *what)
+{
+	char in[9], out[9];
+
+	(void)ctx;
+	hex32(in, ci->ci_spi_in);
+	hex32(out, ci->ci_spi_out);
+	print_event(json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:b, s:o, s:o}",
+			      "event", what, "conn", ci->ci_conn, "child", ci->ci_child,
+			      "ike_id", ci->ci_ike_id, "spi_in", in, "spi_out", out,
+			      "encr", ci->ci_encr, "encr_bits", ci->ci_encr_bits,
+			      "integ", ci->ci_integ, "esn", ci->ci_esn, "encap", ci->ci_encap,
+			      "transport", ci->ci_transport,
+			      "local_ts", ts_json(ci->ci_ts_local),
+			      "remote_ts", ts_json(ci->ci_ts_remote)));
+}
+
+static void ev_child_up(void *ctx, const struct ike_child_info *ci)
+{
+	ev_child(ctx, ci, "child_up");
+}
+
+static void ev_child_down(void *ctx, const struct ike_child_info *ci)
+{
+	ev_child(ctx, ci, "child_down");
+}
+
+static void ev_ike(const struct ike_sa_info *sa, const char *what)
+{
+	char spi_i[17], spi_r[17];
+
+	snprintf(spi_i, sizeof(spi_i), "%016llx", (unsigned long long)sa->si_spi_i);
+	snprintf(spi_r, sizeof(spi_r), "%016llx", (unsigned long long)sa->si_spi_r);
+	print_event(json_pack("{s:s, s:s, s:i, s:s, s:s, s:b, s:s}", "event", what,
+			      "conn", sa->si_conn, "ike_id", sa->si_id, "spi_i", spi_i,
+			      "spi_r", spi_r, "initiator", sa->si_initiator, "reason",
+			      sa->si_reason ? sa->si_reason : ""));
+}
+
+static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
+{
+	(void)ctx;
+	if (n_ike_ids < MAX_IDS)
+		ike_ids[n_ike_ids++] = sa->si_id;
+	ev_ike(sa, "ike_up");
+}
+
+static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
+{
+	(void)ctx;
+	ev_ike(sa, "ike_down");
+}
+
+static void ev_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "ike: %s\n", line);
+}
+
+/* ---- configuration ---- */
+
+static int parse_id(const char *s, struct ike_identity *id)
+{
+	struct ip_addr a;
+
+	memset(id, 0, sizeof(*id));
+	if (ip_addr_parse(s, &a)) {
+		id->id_type = a.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+		id->id_len = (uint8_t)ip_addr_len(&a);
+		memcpy(id->id_data, a.bytes, id->id_len);
+		return 0;
+	}
+	if (strlen(s) > IKE_ID_MAX)
+		return -EINVAL;
+	/* strongSwan's conventions: "@fqdn" and "user@fqdn". */
+	if (s[0] == '@')
+		s++, id->id_type = IKE_ID_FQDN;
+	else
+		id->id_type = strchr(s, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
+	id->id_len = (uint8_t)strlen(s);
+	memcpy(id->id_data, s, id->id_len);
+	return 0;
+}
+
+static int parse_ts(json_t *arr, struct ike_ts_cfg *t, uint8_t *n)
+{
+	size_t i;
+	json_t *v;
+
+	*n = 0;
+	json_array_foreach(arr, i, v) {
+		if (*n == IKE_MAX_TS_CFG || !json_is_string(v) ||
+		    !ip_prefix_parse(json_string_value(v), &t[*n].tc_prefix))
+			return -EINVAL;
+		t[*n].tc_port_hi = 65535;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_props(json_t *arr, uint8_t proto, struct ike_prop_cfg *p, uint8_t *n)
+{
+	char err[128];
+	size_t i;
+	json_t *v;
+
+	*n = 0;
+	json_array_foreach(arr, i, v) {
+		if (*n == IKE_MAX_PROPOSALS || !json_is_string(v))
+			return -EINVAL;
+		if (ike_prop_parse(json_string_value(v), proto, &p[*n], err, sizeof(err)) != 0) {
+			fprintf(stderr, "ike-udp: %s: %s\n", json_string_value(v), err);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+static int parse_child(json_t *o, struct ike_child_cfg *cc)
+{
+	const char *name = "", *mode = "tunnel";
+	json_t *lts = NULL, *rts = NULL, *esp = NULL;
+	int rekey = 0, life = 0;
+
+	memset(cc, 0, sizeof(*cc));
+	if (json_unpack(o, "{s?s, s:o, s:o, s:o, s?s, s?i, s?i}", "name", &name, "local_ts", &lts,
+			"remote_ts", &rts, "esp_proposals", &esp, "mode", &mode, "rekey", &rekey,
+			"life", &life) != 0)
+		return -EINVAL;
+	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", name);
+	cc->cc_transport = strcmp(mode, "transport") == 0;
+	cc->cc_rekey_s = (uint32_t)rekey;
+	cc->cc_life_s = (uint32_t)life;
+	if (parse_ts(lts, cc->cc_local, &cc->cc_n_local) || parse_ts(rts, cc->cc_remote, &cc->cc_n_remote))
+		return -EINVAL;
+	return parse_props(esp, IKE_PROTO_ESP, cc->cc_esp, &cc->cc_n_esp);
+}
+
+static int parse_conn(json_t *o, struct ike_conn_cfg *c)
+{
+	const char *name, *local, *remote = NULL, *lid = NULL, *rid = NULL, *psk;
+	json_t *props, *children, *v;
+	int dpd = 0, dpd_timeout = 0;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s:s, s:o, s:o, s?i, s?i}", "name", &name,
+			"local", &local, "remote", &remote, "local_id", &lid, "remote_id", &rid,
+			"psk", &psk, "proposals", &props, "children", &children, "dpd", &dpd,
+			"dpd_timeout", &dpd_timeout) != 0 ||
+	    !ip_addr_parse(local, &c->c_local.ep_addr) || strlen(psk) > IKE_PSK_MAX)
+		return -EINVAL;
+	snprintf(c->c_name, sizeof(c->c_name), "%s", name);
+	c->c_local.ep_port = IKE_PORT;
+	if (remote && !ip_addr_parse(remote, &c->c_remote.ep_addr))
+		return -EINVAL;
+	c->c_remote.ep_port = IKE_PORT;
+	if ((lid && parse_id(lid, &c->c_local_id)) || (rid && parse_id(rid, &c->c_remote_id)))
+		return -EINVAL;
+	c->c_psk_len = (uint16_t)strlen(psk);
+	memcpy(c->c_psk, psk, c->c_psk_len);
+	c->c_dpd_s = (uint32_t)dpd;
+	c->c_dpd_timeout_s = (uint32_t)(dpd_timeout ? dpd_timeout : 30);
+	if (parse_props(props, IKE_PROTO_IKE, c->c_ike, &c->c_n_ike))
+		return -EINVAL;
+	json_array_foreach(children, i, v) {
+		if (c->c_n_child == IKE_MAX_CHILD_CFG || parse_child(v, &c->c_child[c->c_n_child]))
+			return -EINVAL;
+		c->c_n_child++;
+	}
+	return 0;
+}
+
+static int open_socket(const struct ip_addr *a, uint16_t port)
+{
+	struct sock *s = &socks[n_socks];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	s->local = (struct ike_endpoint){ .ep_addr = *a, .ep_port = port };
+	s->port = port;
+	to_sockaddr(&s->local, &ss, &sl);
+	s->fd = socket(a->family == AF_INET ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
+	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
+		fprintf(stderr, "ike-udp: bind port %u: %s\n", port, strerror(errno));
+		return -errno;
+	}
+	n_socks++;
+	return 0;
+}
+
+static int load(const char *path, struct ike_engine *e, struct ip_addr *local)
+{
+	json_error_t err;
+	json_t *root = json_load_file(path, 0, &err), *conns, *v;
+	size_t i;
+	int rc = -EINVAL;
+
+	if (!root) {
+		fprintf(stderr, "ike-udp: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
+		return -EINVAL;
+	}
+	conns = json_object_get(root, "connections");
+	json_array_foreach(conns, i, v) {
+		static struct ike_conn_cfg c;
+		if (parse_conn(v, &c) != 0 || ike_engine_add_conn(e, &c) != 0) {
+			fprintf(stderr, "ike-udp: %s: connections[%zu] is invalid\n", path, i);
+			goto out;
+		}
+		*local = c.c_local.ep_addr;
+	}
+	rc = json_array_size(conns) ? 0 : -EINVAL;
+out:
+	json_decref(root);
+	return rc;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		g_terminate = 1;
+	else
+		g_stop = 1;
+}
+
+static void receive(struct ike_engine *e, const struct sock *s)
+{
+	uint8_t buf[8192 + 4];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ike_endpoint remote;
+	ssize_t n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+	size_t off = 0;
+
+	if (n <= 0)
+		return;
+	if (s->port == IKE_NATT_PORT) {
+		/* ESP (non-zero SPI) and keepalives are not ours. */
+		if (n < 4 || buf[0] || buf[1] || buf[2] || buf[3])
+			return;
+		off = 4;
+	}
+	from_sockaddr(&ss, &remote);
+	ike_engine_input(e, &s->local, &remote, buf + off, (size_t)n - off, now_ms());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "initiate", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ike_events ev = {
+		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
+		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
+	};
+	const char *config = NULL, *initiate[16];
+	unsigned n_init = 0;
+	struct ike_engine *e;
+	struct ip_addr local;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:i:", opts, NULL)) != -1) {
+		if (c == 'c')
+			config = optarg;
+		else if (c == 'i' && n_init < 16)
+			initiate[n_init++] = optarg;
+		else
+			return 2;
+	}
+	e = ike_engine_new(&ev);
+	if (!config || !e || load(config, e, &local) != 0)
+		return 2;
+	if (open_socket(&local, IKE_PORT) || open_socket(&local, IKE_NATT_PORT))
+		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	for (unsigned i = 0; i < n_init; i++)
+		if (ike_engine_initiate(e, initiate[i], now_ms()) < 0)
+			fprintf(stderr, "ike-udp: cannot initiate %s\n", initiate[i]);
+	while (!g_stop) {
+		struct pollfd pfd[2] = { { .fd = socks[0].fd, .events = POLLIN },
+					 { .fd = socks[1].fd, .events = POLLIN } };
+
+		if (poll(pfd, 2, 100) > 0)
+			for (unsigned i = 0; i < 2; i++)
+				if (pfd[i].revents & POLLIN)
+					receive(e, &socks[i]);
+		if (g_terminate) {
+			g_terminate = 0;
+			for (unsigned i = 0; i < n_ike_ids; i++)
+				ike_engine_terminate(e, ike_ids[i], now_ms());
+		}
+		ike_engine_tick(e, now_ms());
+	}
+	ike_engine_free(e);
+	return 0;
+}
