@@ -153,6 +153,7 @@ static void established(struct ike_sa *sa)
 	struct ike_sa_info info;
 
 	sa->sa_state = IKE_S_ESTABLISHED;
+	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
 	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
 	if (e->e_ev.ev_ike_up) {
 		ike_sa_info(sa, &info);
@@ -195,6 +196,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	struct child_req r;
 	uint8_t spi[4];
 	struct ike_pl_sa answer;
+	struct ike_prop_cfg props[IKE_MAX_PROPOSALS];
 
 	*made = NULL;
 	if (decode_child(c, &r) != 0)
@@ -207,7 +209,8 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	cs = ike_child_alloc(sa);
 	if (!cs)
 		return IKE_N_NO_ADDITIONAL_SAS;
-	if (ike_prop_choose(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
+	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);
+	if (ike_prop_choose(props, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
 	    cs->cs_alg.ch_spi_size != 4 || ike_child_spi_new(&cs->cs_spi_in) != 0) {
 		cs->cs_used = false;
 		return IKE_N_NO_PROPOSAL_CHOSEN;
@@ -265,6 +268,7 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 {
 	const struct ike_child_cfg *cc = sa->sa_first_child;
+	struct ike_prop_cfg props[IKE_MAX_PROPOSALS];
 	struct ike_child_sa *cs;
 	struct child_req r;
 	uint16_t err = ike_error_notify(c);
@@ -279,7 +283,8 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 	cs = ike_child_alloc(sa);
 	if (!cs)
 		return;
-	if (ike_prop_accept(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
+	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);
+	if (ike_prop_accept(props, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
 	    cs->cs_alg.ch_spi_size != 4 ||
 	    ike_child_narrow(cc, &r.tsi, &r.tsr, false, &cs->cs_ts_local, &cs->cs_ts_remote) != 0) {
 		ike_log(sa->sa_engine, "IKE SA %u: unacceptable Child SA answer", sa->sa_id);

@@ -124,9 +124,7 @@ void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	struct ike_pl_ts l, r;
 
 	(void)sa;
-	memcpy(props, cc->cc_esp, sizeof(props[0]) * cc->cc_n_esp);
-	for (unsigned i = 0; i < cc->cc_n_esp; i++)
-		props[i].pc_n_dh = 0;
+	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);
 	ike_prop_offer(props, cc->cc_n_esp, IKE_PROTO_ESP, spi, 4, 0, &offer);
 	ike_pl_sa_encode(w, &offer);
 	ike_ts_from_cfg(cc->cc_local, cc->cc_n_local, &l);
@@ -137,8 +135,12 @@ void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		ike_w_notify(w, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
 }
 
-/* KEYMAT (§2.17) and the event. */
-int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs)
+/* KEYMAT (§2.17) from the given nonces and, with PFS, the new g^ir;
+ * then the event. */
+int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
+			   const uint8_t *gir, size_t gir_len,
+			   const uint8_t *ni, size_t ni_len,
+			   const uint8_t *nr, size_t nr_len)
 {
 	const struct ike_chosen *a = &cs->cs_alg;
 	size_t elen = ike_encr_keymat_len(a->ch_encr, a->ch_encr_bits);
@@ -148,13 +150,21 @@ int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs)
 	if (!elen && a->ch_encr != IKE_ENCR_NULL)
 		return -ENOTSUP;
 	rc = ike_child_keymat(sa->sa_suite.prf, sa->sa_keys.sk_d,
-			      ike_prf_len(sa->sa_suite.prf), NULL, 0, sa->sa_ni,
-			      sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len, elen, ilen,
-			      &cs->cs_keys);
+			      ike_prf_len(sa->sa_suite.prf), gir, gir_len, ni, ni_len,
+			      nr, nr_len, elen, ilen, &cs->cs_keys);
 	if (rc < 0)
 		return rc;
+	cs->cs_created_ms = sa->sa_engine->e_now;
+	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now,
+					    cs->cs_cfg ? cs->cs_cfg->cc_rekey_s : 0);
 	ike_child_event(sa, cs, true);
 	return 0;
+}
+
+int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs)
+{
+	return ike_child_install_with(sa, cs, NULL, 0, sa->sa_ni, sa->sa_ni_len,
+				      sa->sa_nr, sa->sa_nr_len);
 }
 
 void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)

@@ -124,7 +124,20 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	return sa;
 }
 
-/* Responder: the initiator's SPI, so a retransmitted IKE_EXCH_SA_INIT finds
+/* An IKE SA rekey's initiator named its new SPI in its proposal. */
+void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi)
+{
+	struct ike_engine *e = sa->sa_engine;
+
+	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), false);
+	if (sa->sa_initiator)
+		sa->sa_spi_i = spi;
+	else
+		sa->sa_spi_r = spi;
+	table_put(e, e->e_by_spi, sa, spi, false);
+}
+
+/* Responder: the initiator's SPI, so a retransmitted IKE_SA_INIT finds
  * its half-open SA. */
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi)
 {
@@ -171,6 +184,7 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 
 static void sa_free(struct ike_sa *sa)
 {
+	ike_pending_clear(sa);
 	ike_dh_free(sa->sa_dh);
 	ike_sa_keys_wipe(&sa->sa_keys);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
@@ -341,19 +355,25 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
 
 	if (response) {
+		/* The window opens before the handler runs: it may send the
+		 * next request (a rekey's delete, say). */
 		sa->sa_msgid_out++;
+		sa->sa_req_done = sa->sa_req;
+		sa->sa_req = IKE_REQ_NONE;
 		if (h->h_exchange == IKE_EXCH_AUTH)
 			ike_auth_response(sa, c);
 		else if (h->h_exchange == IKE_EXCH_INFORMATIONAL)
 			ike_info_response(sa, c);
-		if (sa->sa_state != IKE_S_DEAD)
-			sa->sa_req = IKE_REQ_NONE;
+		else if (h->h_exchange == IKE_EXCH_CREATE_CHILD_SA)
+			ike_create_child_response(sa, c);
 		return;
 	}
 	if (h->h_exchange == IKE_EXCH_AUTH && sa->sa_state == IKE_S_INIT_DONE)
 		ike_auth_request(sa, c);
 	else if (h->h_exchange == IKE_EXCH_INFORMATIONAL && sa->sa_state >= IKE_S_ESTABLISHED)
 		ike_info_request(sa, c);
+	else if (h->h_exchange == IKE_EXCH_CREATE_CHILD_SA && sa->sa_state == IKE_S_ESTABLISHED)
+		ike_create_child_request(sa, c);
 	else
 		ike_info_error(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
 }
@@ -478,8 +498,22 @@ static void tick_sa(struct ike_sa *sa, uint64_t now)
 		ike_sa_kill(sa, "half-open SA expired");
 		return;
 	}
-	if (sa->sa_state == IKE_S_ESTABLISHED && sa->sa_req == IKE_REQ_NONE && c &&
-	    c->c_dpd_s && now - sa->sa_last_rx_ms >= (uint64_t)c->c_dpd_s * 1000)
+	if (sa->sa_state != IKE_S_ESTABLISHED || sa->sa_req != IKE_REQ_NONE || sa->sa_rekeyed)
+		return;
+	if (sa->sa_rekey_at_ms && now >= sa->sa_rekey_at_ms) {
+		sa->sa_rekey_at_ms = 0;
+		if (ike_ike_rekey_start(sa) == 0)
+			return;
+	}
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		struct ike_child_sa *cs = &sa->sa_child[i];
+		if (cs->cs_used && !cs->cs_rekeyed && cs->cs_rekey_at_ms && now >= cs->cs_rekey_at_ms) {
+			cs->cs_rekey_at_ms = 0;
+			if (ike_child_rekey_start(sa, cs) == 0)
+				return;
+		}
+	}
+	if (c && c->c_dpd_s && now - sa->sa_last_rx_ms >= (uint64_t)c->c_dpd_s * 1000)
 		ike_dpd_start(sa);
 }
 

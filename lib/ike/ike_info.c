@@ -93,9 +93,9 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	(void)c;
-	switch (sa->sa_req) {
+	switch (sa->sa_req_done) {
 	case IKE_REQ_DELETE_IKE:
-		ike_sa_kill(sa, "deleted");
+		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed" : "deleted");
 		break;
 	case IKE_REQ_DELETE_CHILD:
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)

@@ -184,6 +184,15 @@ void ike_prop_offer(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
 	}
 }
 
+void ike_prop_without_dh(const struct ike_prop_cfg *cfg, unsigned n,
+			 struct ike_prop_cfg *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = cfg[i];
+		out[i].pc_n_dh = 0;
+	}
+}
+
 bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group)
 {
 	for (unsigned i = 0; i < n; i++)

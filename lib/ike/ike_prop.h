@@ -30,6 +30,10 @@ int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
 /* The chosen transforms as a one-proposal SA payload (responder). */
 void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
 		     const uint8_t *spi, uint8_t spi_size, struct ike_pl_sa *sa);
+/* Copies proposals without their DH groups: IKE_AUTH's Child SA has no
+ * KE (RFC 7296 §1.2), PFS starts with its first rekey. */
+void ike_prop_without_dh(const struct ike_prop_cfg *cfg, unsigned n,
+			 struct ike_prop_cfg *out);
 /* Whether group is in any of the proposals (for INVALID_KE_PAYLOAD). */
 bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group);
 

@@ -36,6 +36,7 @@ enum ike_req {
 	IKE_REQ_DPD,
 	IKE_REQ_DELETE_IKE,
 	IKE_REQ_DELETE_CHILD,
+	IKE_REQ_CREATE_CHILD,
 };
 
 struct ike_child_sa {
@@ -46,6 +47,22 @@ struct ike_child_sa {
 	struct ike_child_keys cs_keys;
 	struct ike_pl_ts cs_ts_local, cs_ts_remote;
 	bool cs_transport;
+	uint64_t cs_created_ms;
+	uint64_t cs_rekey_at_ms;  /* 0: never */
+	bool cs_rekeyed;          /* replaced; waiting for its delete */
+};
+
+/* A CREATE_CHILD_SA we started (§1.3): a new or rekeyed Child SA, or a
+ * new IKE SA. */
+struct ike_pending {
+	bool pd_ike;                      /* IKE SA rekey */
+	struct ike_child_sa *pd_old;      /* Child SA being rekeyed, or NULL */
+	const struct ike_child_cfg *pd_cfg;
+	uint32_t pd_spi_in;
+	uint64_t pd_ike_spi;              /* IKE rekey: our new SPI */
+	uint8_t pd_nonce[IKE_NONCE_MAX];
+	size_t pd_nonce_len;
+	struct ike_dh *pd_dh;             /* PFS / IKE rekey */
 };
 
 struct ike_sa {
@@ -74,6 +91,7 @@ struct ike_sa {
 	/* Window size 1: our outstanding request and the peer's last answer. */
 	uint32_t sa_msgid_out, sa_msgid_in;
 	enum ike_req sa_req;
+	enum ike_req sa_req_done; /* the request whose answer is being handled */
 	uint8_t *sa_req_buf;
 	size_t sa_req_len;
 	unsigned sa_req_tries;
@@ -89,6 +107,9 @@ struct ike_sa {
 	uint32_t sa_first_spi_in;
 	const struct ike_child_cfg *sa_first_child;
 	struct ike_child_sa sa_child[IKE_MAX_CHILDREN];
+	struct ike_pending sa_pending;
+	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
+	bool sa_rekeyed;              /* replaced by a new IKE SA */
 	struct ike_sa *sa_hnext;      /* by our SPI */
 	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
 };
@@ -111,6 +132,7 @@ void ike_log(struct ike_engine *e, const char *fmt, ...)
 struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 			  bool initiator, uint64_t now);
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi);
+void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_kill(struct ike_sa *sa, const char *reason);
 uint64_t ike_sa_my_spi(const struct ike_sa *sa);
 /* Sends (and keeps for retransmission) a request / a response. */
@@ -160,8 +182,23 @@ const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 					      const struct ike_pl_ts *tsi,
 					      const struct ike_pl_ts *tsr);
 int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
+int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
+			   const uint8_t *gir, size_t gir_len,
+			   const uint8_t *ni, size_t ni_len,
+			   const uint8_t *nr, size_t nr_len);
+/* now + seconds less up to 10 % (§2.8: thousands of tunnels must not
+ * rekey in the same second); 0 when seconds is 0. */
+uint64_t ike_rekey_time(uint64_t now, uint32_t seconds);
 void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up);
 void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *ts);
+
+/* ike_create_child.c */
+void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c);
+void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c);
+int ike_child_rekey_start(struct ike_sa *sa, struct ike_child_sa *cs);
+int ike_ike_rekey_start(struct ike_sa *sa);
+void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs);
+void ike_pending_clear(struct ike_sa *sa);
 
 /* ike_info.c */
 void ike_info_request(struct ike_sa *sa, const struct ike_chain *c);

@@ -260,7 +260,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	check_nat(sa, &m->m_chain);
 	if (ike_dh_new(ch.ch_dh, &sa->sa_dh) != 0 || ike_nonce(sa->sa_nr, sa->sa_nr_len) != 0 ||
 	    ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0 || init_answer(sa, m) != 0) {
-		ike_sa_kill(sa, "IKE_EXCH_SA_INIT failed");
+		ike_sa_kill(sa, "IKE_SA_INIT failed");
 		return;
 	}
 	ike_log(e, "IKE SA %u (%s): IKE_SA_INIT answered", sa->sa_id, c->c_name);
@@ -298,14 +298,14 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	err = ike_error_notify(ch);
 	if (err) {
 		ike_sa_kill(sa, err == IKE_N_NO_PROPOSAL_CHOSEN ? "NO_PROPOSAL_CHOSEN"
-								 : "IKE_EXCH_SA_INIT refused");
+								 : "IKE_SA_INIT refused");
 		return;
 	}
 	if (ike_msg_check_payloads(IKE_EXCH_SA_INIT, true, false, ch, &bad) ||
 	    decode_init(ch, &r) != 0 ||
 	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &sa->sa_alg) != 0 ||
 	    r.ke.ke_group != sa->sa_dh_group) {
-		ike_sa_kill(sa, "bad IKE_EXCH_SA_INIT response");
+		ike_sa_kill(sa, "bad IKE_SA_INIT response");
 		return;
 	}
 	sa->sa_spi_r = m->m_hdr.h_spi_r;

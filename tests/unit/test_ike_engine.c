@@ -321,3 +321,86 @@ Test(ike_engine, lost_messages_are_retransmitted_and_duplicates_answered_from_ca
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 1);
 	cr_expect_eq(sides[0].ike_up, 1);
 }
+
+/* Ticks both engines for ms milliseconds, in steps, carrying messages. */
+static void advance(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 100) {
+		now += 100;
+		ike_engine_tick(sides[0].e, now);
+		ike_engine_tick(sides[1].e, now);
+		run();
+	}
+}
+
+static void child_rekey_by(int who, const char *esp)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", esp, "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", esp, "k");
+	uint32_t old_in[2];
+
+	(who == 0 ? &ci : &cr)->c_child[0].cc_rekey_s = 20;
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_assert_eq(sides[0].child_up + sides[1].child_up, 2);
+	old_in[0] = sides[0].child.ci_spi_in;
+	old_in[1] = sides[1].child.ci_spi_in;
+	advance(21000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].child_up, 2, "side %d: the new Child SA (rekey by %d)", i, who);
+		cr_expect_eq(sides[i].child_down, 1, "side %d: the old one deleted", i);
+		cr_expect_neq(sides[i].child.ci_spi_in, old_in[i], "new SPI");
+	}
+	expect_child_pair();
+	cr_expect_eq(sides[0].ike_down + sides[1].ike_down, 0, "the IKE SA stays");
+}
+
+Test(ike_engine, child_sa_rekey_started_by_the_initiator)
+{
+	child_rekey_by(0, "aes128-sha256");
+}
+
+Test(ike_engine, child_sa_rekey_started_by_the_responder)
+{
+	child_rekey_by(1, "aes128-sha256");
+}
+
+Test(ike_engine, child_sa_rekey_with_pfs)
+{
+	child_rekey_by(0, "aes256gcm16-ecp384");
+}
+
+static void ike_rekey_by(int who)
+{
+	struct ike_conn_cfg ci = conn(true, "aes256gcm16-prfsha384-ecp384", "aes256gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes256gcm16-prfsha384-ecp384", "aes256gcm16", "k");
+
+	(who == 0 ? &ci : &cr)->c_rekey_s = 30;
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_assert_eq(sides[0].ike_up + sides[1].ike_up, 2);
+	advance(31000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].ike_up, 2, "side %d: the new IKE SA (rekey by %d)", i, who);
+		cr_expect_eq(sides[i].ike_down, 1, "side %d: the old IKE SA gone", i);
+		cr_expect_eq(sides[i].child_down, 0, "side %d: the Child SA moved over", i);
+		cr_expect_eq(ike_engine_sa_count(sides[i].e), 1);
+	}
+	/* The new IKE SA works: a Child SA deleted over it goes on both sides. */
+	cr_assert_eq(ike_engine_terminate(sides[0].e, 2, now), 0);
+	run();
+	cr_expect_eq(sides[0].child_down + sides[1].child_down, 2);
+	cr_expect_eq(ike_engine_sa_count(sides[0].e) + ike_engine_sa_count(sides[1].e), 0);
+}
+
+Test(ike_engine, ike_sa_rekey_started_by_the_initiator)
+{
+	ike_rekey_by(0);
+}
+
+Test(ike_engine, ike_sa_rekey_started_by_the_responder)
+{
+	ike_rekey_by(1);
+}
