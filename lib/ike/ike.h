@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "ike_payload.h"
+#include "proposal.h"
 
 #define IKE_NAME_MAX 32
 #define IKE_ID_MAX 255
@@ -23,7 +24,7 @@
 #define IKE_MAX_PROPOSALS 8
 #define IKE_MAX_CHILD_CFG 8
 #define IKE_MAX_TS_CFG 8
-#define IKE_PROP_MAX 8 /* algorithms of one kind in one proposal */
+#define IKE_PROP_MAX CFG_PROP_MAX /* algorithms of one kind in one proposal */
 #define IKE_PORT 500
 #define IKE_NATT_PORT 4500 /* RFC 3948; datagrams carry the non-ESP marker */
 
@@ -38,24 +39,10 @@ struct ike_identity {
 	uint8_t id_data[IKE_ID_MAX];
 };
 
-/* One proposal, as strongSwan writes it ("aes256gcm16-prfsha384-ecp384"):
- * every algorithm listed is acceptable, in order of preference. */
-struct ike_prop_cfg {
-	uint16_t pc_encr[IKE_PROP_MAX], pc_encr_bits[IKE_PROP_MAX];
-	uint8_t pc_n_encr;
-	uint16_t pc_integ[IKE_PROP_MAX];
-	uint8_t pc_n_integ;
-	uint16_t pc_prf[IKE_PROP_MAX];
-	uint8_t pc_n_prf;
-	uint16_t pc_dh[IKE_PROP_MAX];
-	uint8_t pc_n_dh;
-	uint16_t pc_esn[2];
-	uint8_t pc_n_esn;
-};
-
 /* Parses "aes128-sha256-modp2048" for proto IKE_PROTO_IKE or
- * IKE_PROTO_ESP; 0 or -EINVAL (with the unknown keyword in err). */
-int ike_prop_parse(const char *text, uint8_t proto, struct ike_prop_cfg *p,
+ * IKE_PROTO_ESP: cfg_proposal_parse (proposal.h) with ike = proto is
+ * IKE_PROTO_IKE; 0 or -EINVAL (with what is wrong in err). */
+int ike_prop_parse(const char *text, uint8_t proto, struct cfg_proposal *p,
 		   char *err, size_t errlen);
 
 struct ike_ts_cfg {
@@ -69,7 +56,7 @@ struct ike_child_cfg {
 	struct ike_ts_cfg cc_local[IKE_MAX_TS_CFG], cc_remote[IKE_MAX_TS_CFG];
 	uint8_t cc_n_local, cc_n_remote;
 	bool cc_transport;
-	struct ike_prop_cfg cc_esp[IKE_MAX_PROPOSALS];
+	struct cfg_proposal cc_esp[IKE_MAX_PROPOSALS];
 	uint8_t cc_n_esp;
 	uint32_t cc_rekey_s, cc_life_s; /* 0: none */
 };
@@ -83,7 +70,7 @@ struct ike_conn_cfg {
 	struct ike_identity c_local_id, c_remote_id;
 	uint8_t c_psk[IKE_PSK_MAX];
 	uint16_t c_psk_len;
-	struct ike_prop_cfg c_ike[IKE_MAX_PROPOSALS];
+	struct cfg_proposal c_ike[IKE_MAX_PROPOSALS];
 	uint8_t c_n_ike;
 	struct ike_child_cfg c_child[IKE_MAX_CHILD_CFG];
 	uint8_t c_n_child;
@@ -135,7 +122,27 @@ struct ike_events {
 
 struct ike_engine;
 
+/* Denial-of-service defence (RFC 7296 §2.6). */
+struct ike_limits {
+	unsigned li_cookie_threshold;   /* half-open SAs from which a COOKIE is
+					 * demanded; 0: never */
+	unsigned li_half_open_per_src;  /* half-open SAs one address may hold;
+					 * 0: no cap */
+};
+
+struct ike_stats {
+	uint64_t st_sas;
+	uint64_t st_half_open;
+	uint64_t st_init_requests;
+	uint64_t st_cookies_sent;       /* requests answered with a COOKIE */
+	uint64_t st_cookies_rejected;   /* requests with a wrong or old cookie */
+	uint64_t st_half_open_capped;   /* requests over the per-address cap */
+	uint64_t st_bad_messages;       /* malformed, or not verifying */
+};
+
 struct ike_engine *ike_engine_new(const struct ike_events *ev);
+void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l);
+void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st);
 void ike_engine_free(struct ike_engine *e);
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
 /* One datagram from remote to local (UDP payload; on port 4500 with the

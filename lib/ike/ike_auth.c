@@ -152,6 +152,7 @@ static void established(struct ike_sa *sa)
 	struct ike_engine *e = sa->sa_engine;
 	struct ike_sa_info info;
 
+	ike_half_open_done(sa);
 	sa->sa_state = IKE_S_ESTABLISHED;
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
 	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
@@ -196,7 +197,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	struct child_req r;
 	uint8_t spi[4];
 	struct ike_pl_sa answer;
-	struct ike_prop_cfg props[IKE_MAX_PROPOSALS];
+	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 
 	*made = NULL;
 	if (decode_child(c, &r) != 0)
@@ -268,7 +269,7 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 {
 	const struct ike_child_cfg *cc = sa->sa_first_child;
-	struct ike_prop_cfg props[IKE_MAX_PROPOSALS];
+	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 	struct ike_child_sa *cs;
 	struct child_req r;
 	uint16_t err = ike_error_notify(c);

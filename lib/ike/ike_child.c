@@ -117,7 +117,7 @@ struct ike_child_sa *ike_child_alloc(struct ike_sa *sa)
 void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		     uint32_t spi_in, struct ike_writer *w)
 {
-	struct ike_prop_cfg props[IKE_MAX_PROPOSALS];
+	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 	uint8_t spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16),
 			   (uint8_t)(spi_in >> 8), (uint8_t)spi_in };
 	struct ike_pl_sa offer;

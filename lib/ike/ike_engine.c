@@ -155,6 +155,39 @@ void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
 	};
 }
 
+unsigned ike_src_bucket(const struct ip_addr *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < ip_addr_len(a); i++)
+		h = (h ^ a->bytes[i]) * 16777619u;
+	return h & (IKE_SRC_BUCKETS - 1);
+}
+
+void ike_half_open_add(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->sa_engine;
+	unsigned b = ike_src_bucket(&sa->sa_remote.ep_addr);
+
+	sa->sa_half_open = true;
+	e->e_half_open++;
+	if (e->e_src_half_open[b] < UINT16_MAX)
+		e->e_src_half_open[b]++;
+}
+
+void ike_half_open_done(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->sa_engine;
+	unsigned b = ike_src_bucket(&sa->sa_remote.ep_addr);
+
+	if (!sa->sa_half_open)
+		return;
+	sa->sa_half_open = false;
+	e->e_half_open--;
+	if (e->e_src_half_open[b])
+		e->e_src_half_open[b]--;
+}
+
 void ike_sa_kill(struct ike_sa *sa, const char *reason)
 {
 	struct ike_engine *e = sa->sa_engine;
@@ -163,6 +196,7 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 
 	if (sa->sa_state == IKE_S_DEAD)
 		return;
+	ike_half_open_done(sa);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		if (sa->sa_child[i].cs_used)
 			ike_child_event(sa, &sa->sa_child[i], false);
@@ -408,6 +442,7 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	if (!response && h->h_msgid != sa->sa_msgid_in)
 		return;
 	if (open_sk(sa, buf, len, &c) != 0) {
+		sa->sa_engine->e_stats.st_bad_messages++;
 		ike_log(sa->sa_engine, "IKE SA %u: message %u does not verify: dropped",
 			sa->sa_id, h->h_msgid);
 		return;
@@ -432,8 +467,10 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	bool response, from_i;
 
 	e->e_now = now_ms;
-	if (len > IKE_MSG_MAX || ike_msg_parse(buf, len, &m) != 0)
+	if (len > IKE_MSG_MAX || ike_msg_parse(buf, len, &m) != 0) {
+		e->e_stats.st_bad_messages++;
 		return; /* §2.21: unauthenticated garbage is dropped */
+	}
 	response = m.m_hdr.h_flags & IKE_HDR_F_RESPONSE;
 	from_i = m.m_hdr.h_flags & IKE_HDR_F_INITIATOR;
 	if (m.m_hdr.h_exchange == IKE_EXCH_SA_INIT && !response) {
@@ -539,6 +576,8 @@ struct ike_engine *ike_engine_new(const struct ike_events *ev)
 	if (!e)
 		return NULL;
 	e->e_ev = *ev;
+	e->e_limits.li_cookie_threshold = 1000;
+	e->e_limits.li_half_open_per_src = 100;
 	e->e_buckets = 1u << 16;
 	e->e_by_spi = calloc(e->e_buckets, sizeof(*e->e_by_spi));
 	e->e_by_peer_spi = calloc(e->e_buckets, sizeof(*e->e_by_peer_spi));
@@ -630,4 +669,16 @@ int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
 unsigned ike_engine_sa_count(const struct ike_engine *e)
 {
 	return e->e_count;
+}
+
+void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
+{
+	e->e_limits = *l;
+}
+
+void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st)
+{
+	*st = e->e_stats;
+	st->st_sas = e->e_count;
+	st->st_half_open = e->e_half_open;
 }

@@ -5,145 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
-struct keyword {
-	const char *kw;
-	uint8_t type;   /* IKE_XF_*, or 0 for an integrity-and-PRF keyword */
-	uint16_t id;
-	uint16_t bits;
-	uint16_t prf;   /* the PRF an integrity keyword implies for IKE */
-};
-
-/* strongSwan's names, so configurations read alike. */
-static const struct keyword KEYWORDS[] = {
-	{ "aes128", IKE_XF_ENCR, IKE_ENCR_AES_CBC, 128, 0 },
-	{ "aes192", IKE_XF_ENCR, IKE_ENCR_AES_CBC, 192, 0 },
-	{ "aes256", IKE_XF_ENCR, IKE_ENCR_AES_CBC, 256, 0 },
-	{ "aes128gcm16", IKE_XF_ENCR, IKE_ENCR_AES_GCM_16, 128, 0 },
-	{ "aes128gcm128", IKE_XF_ENCR, IKE_ENCR_AES_GCM_16, 128, 0 },
-	{ "aes256gcm16", IKE_XF_ENCR, IKE_ENCR_AES_GCM_16, 256, 0 },
-	{ "aes256gcm128", IKE_XF_ENCR, IKE_ENCR_AES_GCM_16, 256, 0 },
-	{ "chacha20poly1305", IKE_XF_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0, 0 },
-	{ "null", IKE_XF_ENCR, IKE_ENCR_NULL, 0, 0 },
-	{ "sha1", IKE_XF_INTEG, IKE_AUTH_HMAC_SHA1_96, 0, IKE_PRF_HMAC_SHA1 },
-	{ "sha256", IKE_XF_INTEG, IKE_AUTH_HMAC_SHA2_256_128, 0, IKE_PRF_HMAC_SHA2_256 },
-	{ "sha384", IKE_XF_INTEG, IKE_AUTH_HMAC_SHA2_384_192, 0, IKE_PRF_HMAC_SHA2_384 },
-	{ "sha512", IKE_XF_INTEG, IKE_AUTH_HMAC_SHA2_512_256, 0, IKE_PRF_HMAC_SHA2_512 },
-	{ "prfsha1", IKE_XF_PRF, IKE_PRF_HMAC_SHA1, 0, 0 },
-	{ "prfsha256", IKE_XF_PRF, IKE_PRF_HMAC_SHA2_256, 0, 0 },
-	{ "prfsha384", IKE_XF_PRF, IKE_PRF_HMAC_SHA2_384, 0, 0 },
-	{ "prfsha512", IKE_XF_PRF, IKE_PRF_HMAC_SHA2_512, 0, 0 },
-	{ "modp2048", IKE_XF_DH, IKE_DH_MODP2048, 0, 0 },
-	{ "modp3072", IKE_XF_DH, IKE_DH_MODP3072, 0, 0 },
-	{ "ecp256", IKE_XF_DH, IKE_DH_ECP256, 0, 0 },
-	{ "ecp384", IKE_XF_DH, IKE_DH_ECP384, 0, 0 },
-	{ "ecp521", IKE_XF_DH, IKE_DH_ECP521, 0, 0 },
-	{ "x25519", IKE_XF_DH, IKE_DH_CURVE25519, 0, 0 },
-	{ "curve25519", IKE_XF_DH, IKE_DH_CURVE25519, 0, 0 },
-	{ "x448", IKE_XF_DH, IKE_DH_CURVE448, 0, 0 },
-	{ "curve448", IKE_XF_DH, IKE_DH_CURVE448, 0, 0 },
-	{ "esn", IKE_XF_ESN, IKE_ESN_YES, 0, 0 },
-	{ "noesn", IKE_XF_ESN, IKE_ESN_NO, 0, 0 },
-};
-
 static bool is_aead(uint16_t encr)
 {
 	return encr == IKE_ENCR_AES_GCM_16 || encr == IKE_ENCR_CHACHA20_POLY1305;
 }
 
-static void add_alg(struct ike_prop_cfg *p, const struct keyword *k)
-{
-	switch (k->type) {
-	case IKE_XF_ENCR:
-		if (p->pc_n_encr < IKE_PROP_MAX) {
-			p->pc_encr_bits[p->pc_n_encr] = k->bits;
-			p->pc_encr[p->pc_n_encr++] = k->id;
-		}
-		break;
-	case IKE_XF_INTEG:
-		if (p->pc_n_integ < IKE_PROP_MAX)
-			p->pc_integ[p->pc_n_integ++] = k->id;
-		break;
-	case IKE_XF_PRF:
-		if (p->pc_n_prf < IKE_PROP_MAX)
-			p->pc_prf[p->pc_n_prf++] = k->id;
-		break;
-	case IKE_XF_DH:
-		if (p->pc_n_dh < IKE_PROP_MAX)
-			p->pc_dh[p->pc_n_dh++] = k->id;
-		break;
-	case IKE_XF_ESN:
-		if (p->pc_n_esn < 2)
-			p->pc_esn[p->pc_n_esn++] = k->id;
-		break;
-	}
-}
-
-static const struct keyword *find_kw(const char *w, size_t n)
-{
-	for (size_t i = 0; i < sizeof(KEYWORDS) / sizeof(KEYWORDS[0]); i++)
-		if (strlen(KEYWORDS[i].kw) == n && strncmp(KEYWORDS[i].kw, w, n) == 0)
-			return &KEYWORDS[i];
-	return NULL;
-}
-
-/* What a proposal must hold (RFC 7296 §3.3.3). */
-static int prop_complete(struct ike_prop_cfg *p, uint8_t proto, char *err, size_t errlen)
-{
-	bool aead = p->pc_n_encr && is_aead(p->pc_encr[0]);
-
-	if (!p->pc_n_encr) {
-		snprintf(err, errlen, "no encryption algorithm");
-		return -EINVAL;
-	}
-	for (unsigned i = 1; i < p->pc_n_encr; i++)
-		if (is_aead(p->pc_encr[i]) != aead) {
-			snprintf(err, errlen, "AEAD and classic ciphers in one proposal");
-			return -EINVAL;
-		}
-	if (!aead && !p->pc_n_integ) {
-		snprintf(err, errlen, "no integrity algorithm for a non-AEAD cipher");
-		return -EINVAL;
-	}
-	if (aead && p->pc_n_integ && proto == IKE_PROTO_ESP) {
-		snprintf(err, errlen, "integrity algorithm with an AEAD cipher");
-		return -EINVAL;
-	}
-	if (proto == IKE_PROTO_IKE && (!p->pc_n_prf || !p->pc_n_dh)) {
-		snprintf(err, errlen, "an IKE proposal needs a PRF and a DH group");
-		return -EINVAL;
-	}
-	if (proto == IKE_PROTO_ESP && !p->pc_n_esn)
-		p->pc_esn[p->pc_n_esn++] = IKE_ESN_NO;
-	return 0;
-}
-
-int ike_prop_parse(const char *text, uint8_t proto, struct ike_prop_cfg *p,
+/* The parser lives in lib/common (proposal.c): the configuration checks
+ * proposals too. */
+int ike_prop_parse(const char *text, uint8_t proto, struct cfg_proposal *p,
 		   char *err, size_t errlen)
 {
-	const char *w = text;
-
-	memset(p, 0, sizeof(*p));
-	while (*w) {
-		size_t n = strcspn(w, "-");
-		const struct keyword *k = find_kw(w, n);
-
-		if (!k) {
-			snprintf(err, errlen, "unknown algorithm \"%.*s\"", (int)n, w);
-			return -EINVAL;
-		}
-		add_alg(p, k);
-		/* strongSwan: an IKE integrity algorithm names the PRF too,
-		 * unless a prf... keyword is given. */
-		if (proto == IKE_PROTO_IKE && k->prf && !strstr(text, "prf")) {
-			struct keyword prf = { .type = IKE_XF_PRF, .id = k->prf };
-			add_alg(p, &prf);
-		}
-		w += n + (w[n] == '-');
-	}
-	/* AEAD IKE proposals carry no integrity transform (RFC 5282 §8). */
-	if (proto == IKE_PROTO_IKE && p->pc_n_encr && is_aead(p->pc_encr[0]))
-		p->pc_n_integ = 0;
-	return prop_complete(p, proto, err, errlen);
+	return cfg_proposal_parse(text, proto == IKE_PROTO_IKE, p, err, errlen);
 }
 
 static void xf(struct ike_proposal *pr, uint8_t type, uint16_t id, uint16_t bits)
@@ -153,13 +25,13 @@ static void xf(struct ike_proposal *pr, uint8_t type, uint16_t id, uint16_t bits
 			.t_type = type, .t_id = id, .t_keylen = bits };
 }
 
-void ike_prop_offer(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+void ike_prop_offer(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t only_dh,
 		    struct ike_pl_sa *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	for (unsigned i = 0; i < n && sa->sa_n < IKE_SA_MAX_PROPOSALS; i++) {
-		const struct ike_prop_cfg *c = &cfg[i];
+		const struct cfg_proposal *c = &cfg[i];
 		struct ike_proposal *pr = &sa->sa_prop[sa->sa_n];
 
 		pr->p_num = (uint8_t)(sa->sa_n + 1);
@@ -184,8 +56,8 @@ void ike_prop_offer(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
 	}
 }
 
-void ike_prop_without_dh(const struct ike_prop_cfg *cfg, unsigned n,
-			 struct ike_prop_cfg *out)
+void ike_prop_without_dh(const struct cfg_proposal *cfg, unsigned n,
+			 struct cfg_proposal *out)
 {
 	for (unsigned i = 0; i < n; i++) {
 		out[i] = cfg[i];
@@ -193,7 +65,7 @@ void ike_prop_without_dh(const struct ike_prop_cfg *cfg, unsigned n,
 	}
 }
 
-bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group)
+bool ike_prop_has_dh(const struct cfg_proposal *cfg, unsigned n, uint16_t group)
 {
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned k = 0; k < cfg[i].pc_n_dh; k++)
@@ -203,7 +75,7 @@ bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group)
 }
 
 /* Whether our proposal c allows transform t. */
-static bool allowed(const struct ike_prop_cfg *c, const struct ike_transform *t)
+static bool allowed(const struct cfg_proposal *c, const struct ike_transform *t)
 {
 	switch (t->t_type) {
 	case IKE_XF_ENCR:
@@ -236,7 +108,7 @@ static bool allowed(const struct ike_prop_cfg *c, const struct ike_transform *t)
 }
 
 /* Picks, per type, the first of the peer's transforms we allow. */
-static bool match(const struct ike_prop_cfg *c, uint8_t proto,
+static bool match(const struct cfg_proposal *c, uint8_t proto,
 		  const struct ike_proposal *pr, struct ike_chosen *out)
 {
 	bool have[6] = { false };
@@ -265,7 +137,7 @@ static bool match(const struct ike_prop_cfg *c, uint8_t proto,
 	return have[IKE_XF_ESN] && (have[IKE_XF_DH] || !c->pc_n_dh);
 }
 
-int ike_prop_choose(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+int ike_prop_choose(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const struct ike_pl_sa *peer, struct ike_chosen *out)
 {
 	for (unsigned p = 0; p < peer->sa_n; p++) {
@@ -285,7 +157,7 @@ int ike_prop_choose(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
 	return -ENOENT;
 }
 
-int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+int ike_prop_accept(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const struct ike_pl_sa *resp, struct ike_chosen *out)
 {
 	const struct ike_proposal *pr;

@@ -16,25 +16,25 @@ struct ike_chosen {
 };
 
 /* Our proposals as an SA payload; spi (spi_size bytes) in each. */
-void ike_prop_offer(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+void ike_prop_offer(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t only_dh,
 		    struct ike_pl_sa *sa);
 /* Responder: the first of the peer's proposals that one of ours accepts
  * (§2.7); -ENOENT: NO_PROPOSAL_CHOSEN. */
-int ike_prop_choose(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+int ike_prop_choose(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const struct ike_pl_sa *peer, struct ike_chosen *out);
 /* Initiator: the responder's answer must be one proposal with one of
  * each transform we offered; -EINVAL otherwise. */
-int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n, uint8_t proto,
+int ike_prop_accept(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const struct ike_pl_sa *resp, struct ike_chosen *out);
 /* The chosen transforms as a one-proposal SA payload (responder). */
 void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
 		     const uint8_t *spi, uint8_t spi_size, struct ike_pl_sa *sa);
 /* Copies proposals without their DH groups: IKE_AUTH's Child SA has no
  * KE (RFC 7296 §1.2), PFS starts with its first rekey. */
-void ike_prop_without_dh(const struct ike_prop_cfg *cfg, unsigned n,
-			 struct ike_prop_cfg *out);
+void ike_prop_without_dh(const struct cfg_proposal *cfg, unsigned n,
+			 struct cfg_proposal *out);
 /* Whether group is in any of the proposals (for INVALID_KE_PAYLOAD). */
-bool ike_prop_has_dh(const struct ike_prop_cfg *cfg, unsigned n, uint16_t group);
+bool ike_prop_has_dh(const struct cfg_proposal *cfg, unsigned n, uint16_t group);
 
 #endif

@@ -18,6 +18,9 @@
 #define IKE_RETX_BASE_MS 1000  /* RFC 7296 §2.1: back-off from here */
 #define IKE_RETX_TRIES 5
 #define IKE_HALF_OPEN_MS 30000
+#define IKE_SRC_BUCKETS 4096       /* half-open counters by source address */
+#define IKE_COOKIE_SECRET_MS 300000 /* a cookie secret's life */
+#define IKE_COOKIE_MAX 64
 
 enum ike_state {
 	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
@@ -88,6 +91,9 @@ struct ike_sa {
 	uint8_t *sa_init_peer;
 	size_t sa_init_peer_len;
 	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
+	bool sa_half_open;                /* counted in e_half_open */
+	uint8_t sa_cookie[IKE_COOKIE_MAX]; /* initiator: the responder's cookie */
+	uint8_t sa_cookie_len;
 	/* Window size 1: our outstanding request and the peer's last answer. */
 	uint32_t sa_msgid_out, sa_msgid_in;
 	enum ike_req sa_req;
@@ -124,6 +130,14 @@ struct ike_engine {
 	unsigned e_count;
 	uint32_t e_next_id;
 	uint64_t e_now;
+	struct ike_limits e_limits;
+	struct ike_stats e_stats;
+	uint32_t e_half_open;
+	uint16_t e_src_half_open[IKE_SRC_BUCKETS];
+	/* §2.6: the current and the previous cookie secret. */
+	uint8_t e_cookie_secret[2][32];
+	uint8_t e_cookie_version;
+	uint64_t e_cookie_rotated_ms;
 };
 
 /* ike_engine.c */
@@ -158,6 +172,11 @@ const struct ike_payload *ike_find_notify(const struct ike_chain *c, uint16_t ty
 /* The first error notify (type < 16384, §3.10.1) of a chain, or 0. */
 uint16_t ike_error_notify(const struct ike_chain *c);
 uint8_t *ike_dup(const uint8_t *buf, size_t len);
+
+/* Half-open accounting (responder SAs before IKE_AUTH). */
+void ike_half_open_add(struct ike_sa *sa);
+void ike_half_open_done(struct ike_sa *sa);
+unsigned ike_src_bucket(const struct ip_addr *a);
 
 /* ike_sa_init.c */
 int ike_init_start(struct ike_sa *sa, uint16_t group);

@@ -86,16 +86,22 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	size_t len;
 	int rc;
 
-	ike_dh_free(sa->sa_dh);
-	sa->sa_dh = NULL;
-	sa->sa_dh_group = group;
-	sa->sa_ni_len = IKE_NONCE_LEN;
-	if ((rc = ike_dh_new(group, &sa->sa_dh)) < 0 ||
-	    (rc = ike_nonce(sa->sa_ni, sa->sa_ni_len)) < 0)
-		return rc;
+	/* A retry with a cookie sends the same request again (§2.6); one
+	 * for another group needs a new key. */
+	if (!sa->sa_dh || sa->sa_dh_group != group) {
+		ike_dh_free(sa->sa_dh);
+		sa->sa_dh = NULL;
+		sa->sa_dh_group = group;
+		sa->sa_ni_len = IKE_NONCE_LEN;
+		if ((rc = ike_dh_new(group, &sa->sa_dh)) < 0 ||
+		    (rc = ike_nonce(sa->sa_ni, sa->sa_ni_len)) < 0)
+			return rc;
+	}
 	ike_w_init(&w, buf, sizeof(buf));
 	ike_hdr_for(sa, IKE_EXCH_SA_INIT, false, 0, &h);
 	ike_w_hdr(&w, &h);
+	if (sa->sa_cookie_len)
+		ike_w_notify(&w, IKE_N_COOKIE, sa->sa_cookie, sa->sa_cookie_len);
 	ike_prop_offer(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, NULL, 0, group, &offer);
 	ike_pl_sa_encode(&w, &offer);
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
@@ -108,8 +114,8 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	sa->sa_init_mine_len = len;
 	sa->sa_state = IKE_S_INIT_SENT;
 	ike_send_request(sa, IKE_REQ_INIT, buf, len);
-	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_SA_INIT sent to peer, DH group %u",
-		sa->sa_id, c->c_name, group);
+	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_SA_INIT sent to peer, DH group %u%s",
+		sa->sa_id, c->c_name, group, sa->sa_cookie_len ? ", with cookie" : "");
 	return 0;
 }
 
@@ -224,6 +230,77 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	return 0;
 }
 
+/* ---- cookies, §2.6 ---- */
+
+static void cookie_rotate(struct ike_engine *e)
+{
+	if (e->e_cookie_rotated_ms && e->e_now - e->e_cookie_rotated_ms < IKE_COOKIE_SECRET_MS)
+		return;
+	e->e_cookie_version++;
+	ike_random(e->e_cookie_secret[e->e_cookie_version & 1], 32);
+	e->e_cookie_rotated_ms = e->e_now ? e->e_now : 1;
+}
+
+/* Cookie = <VersionIDofSecret> | HMAC(secret, Ni | IPi | SPIi). */
+static void cookie_make(const struct ike_engine *e, uint8_t version,
+			const struct ike_pl_nonce *ni, const struct ike_endpoint *remote,
+			uint64_t spi_i, uint8_t out[33])
+{
+	uint8_t spi[IKE_SPI_LEN];
+	struct ike_iov iov[3] = {
+		{ ni->nonce_data, ni->nonce_len },
+		{ remote->ep_addr.bytes, ip_addr_len(&remote->ep_addr) },
+		{ spi, sizeof(spi) },
+	};
+
+	spi_bytes(spi_i, spi);
+	out[0] = version;
+	ike_prf_iov(IKE_PRF_HMAC_SHA2_256, e->e_cookie_secret[version & 1], 32, iov, 3, out + 1);
+}
+
+static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
+		      const struct ike_pl_nonce *ni, const struct ike_endpoint *remote)
+{
+	struct ike_pl_notify n;
+	uint8_t want[33];
+
+	if (!ike_find_notify(&m->m_chain, IKE_N_COOKIE, &n) || n.n_len != sizeof(want))
+		return false;
+	if (n.n_data[0] != e->e_cookie_version &&
+	    n.n_data[0] != (uint8_t)(e->e_cookie_version - 1))
+		return false;
+	cookie_make(e, n.n_data[0], ni, remote, m->m_hdr.h_spi_i, want);
+	return CRYPTO_memcmp(want, n.n_data, sizeof(want)) == 0;
+}
+
+/* Admission: a cookie when many SAs are half open, and a cap per
+ * source address. False when the request goes no further. */
+static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
+		  const struct ike_endpoint *remote, const struct ike_msg *m,
+		  const struct ike_pl_nonce *ni)
+{
+	const struct ike_limits *l = &e->e_limits;
+	uint8_t cookie[33];
+
+	if (l->li_cookie_threshold && e->e_half_open >= l->li_cookie_threshold) {
+		cookie_rotate(e);
+		if (!cookie_ok(e, m, ni, remote)) {
+			if (ike_find_notify(&m->m_chain, IKE_N_COOKIE, &(struct ike_pl_notify){ 0 }))
+				e->e_stats.st_cookies_rejected++;
+			cookie_make(e, e->e_cookie_version, ni, remote, m->m_hdr.h_spi_i, cookie);
+			init_refuse(e, local, remote, &m->m_hdr, IKE_N_COOKIE, cookie, sizeof(cookie));
+			e->e_stats.st_cookies_sent++;
+			return false;
+		}
+	}
+	if (l->li_half_open_per_src &&
+	    e->e_src_half_open[ike_src_bucket(&remote->ep_addr)] >= l->li_half_open_per_src) {
+		e->e_stats.st_half_open_capped++;
+		return false;
+	}
+	return true;
+}
+
 void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		      const struct ike_endpoint *remote, const struct ike_msg *m)
 {
@@ -233,8 +310,13 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	struct ike_sa *sa;
 	uint8_t bad;
 
+	e->e_stats.st_init_requests++;
 	if (!c || ike_msg_check_payloads(IKE_EXCH_SA_INIT, false, false, &m->m_chain, &bad) ||
-	    decode_init(&m->m_chain, &r) != 0)
+	    decode_init(&m->m_chain, &r) != 0) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	if (!admit(e, local, remote, m, &r.nonce))
 		return;
 	if (ike_prop_choose(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &ch) != 0) {
 		init_refuse(e, local, remote, &m->m_hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
@@ -251,6 +333,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	ike_sa_set_peer_spi(sa, m->m_hdr.h_spi_i);
 	sa->sa_local = *local;
 	sa->sa_remote = *remote;
+	ike_half_open_add(sa);
 	sa->sa_alg = ch;
 	sa->sa_dh_group = ch.ch_dh;
 	sa->sa_msgid_in = 0;
@@ -267,6 +350,18 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 }
 
 /* ---- initiator ---- */
+
+/* §2.6: the same request again, the responder's cookie first. */
+static bool retry_with_cookie(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+
+	if (!ike_find_notify(c, IKE_N_COOKIE, &n) || !n.n_len || n.n_len > IKE_COOKIE_MAX)
+		return false;
+	memcpy(sa->sa_cookie, n.n_data, n.n_len);
+	sa->sa_cookie_len = (uint8_t)n.n_len;
+	return ike_init_start(sa, sa->sa_dh_group) == 0;
+}
 
 static bool retry_with_group(struct ike_sa *sa, const struct ike_chain *c)
 {
@@ -293,7 +388,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 
 	if (!sa->sa_initiator || sa->sa_state != IKE_S_INIT_SENT || m->m_hdr.h_msgid != 0)
 		return;
-	if (retry_with_group(sa, ch))
+	if (retry_with_cookie(sa, ch) || retry_with_group(sa, ch))
 		return;
 	err = ike_error_notify(ch);
 	if (err) {

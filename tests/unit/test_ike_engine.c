@@ -404,3 +404,85 @@ Test(ike_engine, ike_sa_rekey_started_by_the_responder)
 {
 	ike_rekey_by(1);
 }
+
+/* One half-open SA on the responder: the initiator's IKE_AUTH is lost. */
+static void leave_half_open(void)
+{
+	ike_engine_initiate(sides[0].e, "branch", now);
+	for (int i = 0; i < 2; i++) { /* IKE_SA_INIT and its answer */
+		struct dgram d = queue[0];
+		cr_assert_gt(qn, 0);
+		memmove(queue, queue + 1, --qn * sizeof(queue[0]));
+		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
+	}
+	qn = 0; /* IKE_AUTH lost */
+}
+
+Test(ike_engine, cookies_when_half_open_sas_pass_the_threshold)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_limits l = { .li_cookie_threshold = 1 };
+	struct ike_stats st;
+
+	up(&ci, &cr);
+	ike_engine_set_limits(sides[1].e, &l);
+	leave_half_open();
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_cookies_sent, 1, "the second initiator is asked for a cookie");
+	cr_expect_eq(st.st_cookies_rejected, 0);
+	cr_expect_eq(sides[0].ike_up, 1, "and comes up with it");
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(st.st_half_open, 1, "the first one is still half open");
+}
+
+Test(ike_engine, a_forged_cookie_is_refused)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_limits l = { .li_cookie_threshold = 1 };
+	struct ike_stats st;
+	struct dgram d;
+
+	up(&ci, &cr);
+	ike_engine_set_limits(sides[1].e, &l);
+	leave_half_open();
+	ike_engine_initiate(sides[0].e, "branch", now);
+	cr_assert_eq(qn, 1);
+	d = queue[0];
+	qn = 0;
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	cr_assert_eq(qn, 1, "the COOKIE answer");
+	d = queue[0];
+	d.buf[d.len - 1] ^= 1; /* its cookie, spoiled */
+	qn = 0;
+	ike_engine_input(sides[0].e, &d.local, &d.remote, d.buf, d.len, now);
+	run();
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_cookies_rejected, 1, "the spoiled cookie is refused");
+	cr_expect_eq(st.st_cookies_sent, 2, "and a fresh one sent");
+	cr_expect_eq(sides[1].ike_up, 1, "which the initiator then uses");
+}
+
+Test(ike_engine, half_open_sas_per_source_are_capped)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_limits l = { .li_half_open_per_src = 1 };
+	struct ike_stats st;
+
+	up(&ci, &cr);
+	ike_engine_set_limits(sides[1].e, &l);
+	leave_half_open();
+	ike_engine_initiate(sides[0].e, "branch", now);
+	cr_expect_eq(run(), 1, "the second IKE_SA_INIT gets no answer");
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_half_open_capped, 1);
+	cr_expect_eq(st.st_half_open, 1);
+	/* Half-open SAs expire; then the address may try again. */
+	advance(31000);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_half_open, 0);
+}
