@@ -78,6 +78,8 @@ struct ike_conn_cfg {
 	uint32_t c_dpd_s;       /* liveness check interval, 0: none */
 	uint32_t c_dpd_timeout_s;
 	enum ike_start c_start;
+	bool c_no_fragmentation;  /* RFC 7383 off */
+	uint16_t c_frag_size;     /* largest IP datagram of a fragment; 0: 1280 */
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the

@@ -110,20 +110,12 @@ static void write_id_auth(struct ike_sa *sa, struct ike_writer *w, uint8_t id_ty
 static void send_encrypted(struct ike_sa *sa, bool response, struct ike_writer *w,
 			   enum ike_req what)
 {
-	uint8_t out[IKE_MSG_MAX];
-	size_t plain_len, len;
-	uint32_t msgid = response ? sa->sa_msgid_in : sa->sa_msgid_out;
+	size_t plain_len;
 
 	if (ike_w_finish(w, &plain_len) != 0 ||
-	    ike_encrypt_msg(sa, IKE_EXCH_AUTH, response, msgid, w->w_first, w->w_buf,
-			    plain_len, out, sizeof(out), &len) != 0) {
-		ike_sa_kill(sa, "cannot build IKE_EXCH_AUTH");
-		return;
-	}
-	if (response)
-		ike_send_response(sa, out, len);
-	else
-		ike_send_request(sa, what, out, len);
+	    ike_send_protected(sa, IKE_EXCH_AUTH, response, what, w->w_first, w->w_buf,
+			       plain_len) != 0)
+		ike_sa_kill(sa, "cannot build IKE_AUTH");
 }
 
 void ike_auth_start(struct ike_sa *sa)

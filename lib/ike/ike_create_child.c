@@ -59,21 +59,13 @@ static void put64(uint8_t *b, uint64_t v)
 
 static int send_create(struct ike_sa *sa, struct ike_writer *w, bool response)
 {
-	uint8_t out[IKE_MSG_MAX];
-	size_t plain_len, len;
+	size_t plain_len;
 	int rc = ike_w_finish(w, &plain_len);
 
 	if (rc == 0)
-		rc = ike_encrypt_msg(sa, IKE_EXCH_CREATE_CHILD_SA, response,
-				     response ? sa->sa_msgid_in : sa->sa_msgid_out,
-				     w->w_first, w->w_buf, plain_len, out, sizeof(out), &len);
-	if (rc != 0)
-		return rc;
-	if (response)
-		ike_send_response(sa, out, len);
-	else
-		ike_send_request(sa, IKE_REQ_CREATE_CHILD, out, len);
-	return 0;
+		rc = ike_send_protected(sa, IKE_EXCH_CREATE_CHILD_SA, response,
+					IKE_REQ_CREATE_CHILD, w->w_first, w->w_buf, plain_len);
+	return rc;
 }
 
 static int write_nonce_ke(struct ike_writer *w, const uint8_t *nonce, size_t nonce_len,
@@ -542,16 +534,15 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c)
 
 void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs)
 {
-	uint8_t inner[64], out[IKE_MSG_MAX];
+	uint8_t inner[64];
 	struct ike_writer w;
-	size_t plain_len, len;
+	size_t plain_len;
 
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_pl_delete_encode(&w, IKE_PROTO_ESP, &cs->cs_spi_in, 1);
-	if (ike_w_finish(&w, &plain_len) != 0 ||
-	    ike_encrypt_msg(sa, IKE_EXCH_INFORMATIONAL, false, sa->sa_msgid_out, w.w_first,
-			    inner, plain_len, out, sizeof(out), &len) != 0)
+	if (ike_w_finish(&w, &plain_len) != 0)
 		return;
 	sa->sa_delete_child = cs->cs_spi_in;
-	ike_send_request(sa, IKE_REQ_DELETE_CHILD, out, len);
+	ike_send_protected(sa, IKE_EXCH_INFORMATIONAL, false, IKE_REQ_DELETE_CHILD, w.w_first,
+			   inner, plain_len);
 }

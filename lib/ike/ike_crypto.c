@@ -1000,8 +1000,36 @@ out:
 	return rc ? ossl_fail(rc) : 0;
 }
 
+/* pl_hdr: the payload's header length, 4 for SK, 8 for SKF (RFC 7383
+ * §2.5: Fragment Number and Total Fragments follow the generic header);
+ * the Payload Length field sits at its start. */
+static int sk_encrypt(const struct ike_sk_keys *k, const uint8_t *iv, uint8_t *msg,
+		      size_t aad_len, size_t pl_hdr, const uint8_t *plain,
+		      size_t plain_len, size_t cap, size_t *msg_len);
+
 int ike_sk_encrypt_iv(const struct ike_sk_keys *k, const uint8_t *iv,
 		      uint8_t *msg, size_t aad_len, const uint8_t *plain,
+		      size_t plain_len, size_t cap, size_t *msg_len)
+{
+	return sk_encrypt(k, iv, msg, aad_len, IKE_GEN_HDR_LEN, plain, plain_len, cap,
+			  msg_len);
+}
+
+int ike_skf_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
+		    const uint8_t *plain, size_t plain_len, size_t cap, size_t *msg_len)
+{
+	uint8_t iv[IKE_IV_MAX];
+	int rc = ike_random(iv, ike_sk_iv_len(k));
+
+	if (rc == 0)
+		rc = sk_encrypt(k, iv, msg, aad_len, IKE_GEN_HDR_LEN + 4, plain, plain_len,
+				cap, msg_len);
+	OPENSSL_cleanse(iv, sizeof(iv));
+	return rc;
+}
+
+static int sk_encrypt(const struct ike_sk_keys *k, const uint8_t *iv, uint8_t *msg,
+		      size_t aad_len, size_t pl_hdr, const uint8_t *plain,
 		      size_t plain_len, size_t cap, size_t *msg_len)
 {
 	size_t iv_len, ct_len, body, pad;
@@ -1011,12 +1039,12 @@ int ike_sk_encrypt_iv(const struct ike_sk_keys *k, const uint8_t *iv,
 	rc = sk_keys_check(k);
 	if (rc)
 		return rc;
-	if (aad_len < IKE_HDR_LEN + IKE_GEN_HDR_LEN || plain_len > UINT16_MAX)
+	if (aad_len < IKE_HDR_LEN + pl_hdr || plain_len > UINT16_MAX)
 		return -EINVAL;
 	iv_len = ike_sk_iv_len(k);
 	ct_len = sk_ct_len(k, plain_len);
 	body = ike_sk_body_len(k, plain_len);
-	if (IKE_GEN_HDR_LEN + body > UINT16_MAX)
+	if (pl_hdr + body > UINT16_MAX)
 		return -EMSGSIZE;
 	if (aad_len + body > cap)
 		return -ENOSPC;
@@ -1029,7 +1057,7 @@ int ike_sk_encrypt_iv(const struct ike_sk_keys *k, const uint8_t *iv,
 	memcpy(msg + aad_len, iv, iv_len);
 	/* Both lengths are authenticated: final values before the ICV. */
 	put_be32(msg + IKE_HDR_LEN_OFF, aad_len + body);
-	put_be16(msg + aad_len - 2, IKE_GEN_HDR_LEN + body);
+	put_be16(msg + aad_len - pl_hdr + 2, (uint16_t)(pl_hdr + body));
 	if (sk_aead(k)) {
 		rc = sk_aead_run(k, iv, msg, aad_len, ct, ct_len, ct + ct_len, 1);
 	} else {

@@ -235,6 +235,10 @@ size_t ike_sk_body_len(const struct ike_sk_keys *k, size_t plain_len);
 int ike_sk_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
 		   const uint8_t *plain, size_t plain_len, size_t cap,
 		   size_t *msg_len);
+/* The same for an SKF payload (RFC 7383 §2.5), whose header is 8 bytes:
+ * msg[0 .. aad_len) ends with Fragment Number and Total Fragments. */
+int ike_skf_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
+		    const uint8_t *plain, size_t plain_len, size_t cap, size_t *msg_len);
 /* ike_sk_encrypt with the IV given (ike_sk_iv_len bytes): tests only. */
 int ike_sk_encrypt_iv(const struct ike_sk_keys *k, const uint8_t *iv,
 		      uint8_t *msg, size_t aad_len, const uint8_t *plain,

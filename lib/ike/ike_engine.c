@@ -219,6 +219,7 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 static void sa_free(struct ike_sa *sa)
 {
 	ike_pending_clear(sa);
+	ike_reassembly_free(sa);
 	ike_dh_free(sa->sa_dh);
 	ike_sa_keys_wipe(&sa->sa_keys);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
@@ -287,29 +288,138 @@ uint16_t ike_error_notify(const struct ike_chain *c)
 	return 0;
 }
 
-void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
-		      size_t len)
+/* What is kept for retransmission is a bundle: the datagrams of one
+ * message (several when fragmented), each after a 2-byte length. */
+static void send_bundle(struct ike_sa *sa, const uint8_t *b, size_t len)
 {
-	struct ike_engine *e = sa->sa_engine;
+	while (len >= 2) {
+		size_t n = (size_t)b[0] << 8 | b[1];
+		if (n > len - 2)
+			return;
+		ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, b + 2, n);
+		b += 2 + n;
+		len -= 2 + n;
+	}
+}
 
+static bool bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, size_t n)
+{
+	if (*len + 2 + n > cap || n > UINT16_MAX)
+		return false;
+	b[*len] = (uint8_t)(n >> 8);
+	b[*len + 1] = (uint8_t)n;
+	memcpy(b + *len + 2, msg, n);
+	*len += 2 + n;
+	return true;
+}
+
+static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b, size_t len)
+{
 	free(sa->sa_req_buf);
-	sa->sa_req_buf = ike_dup(buf, len);
+	sa->sa_req_buf = ike_dup(b, len);
 	sa->sa_req_len = sa->sa_req_buf ? len : 0;
 	sa->sa_req = what;
 	sa->sa_req_tries = 1;
-	sa->sa_req_next_ms = e->e_now + IKE_RETX_BASE_MS;
-	ike_send_raw(e, &sa->sa_local, &sa->sa_remote, buf, len);
+	sa->sa_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
+	send_bundle(sa, b, len);
 }
 
 /* §2.1: the answer is kept to be sent again for a retransmitted request. */
-void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
+static void keep_response(struct ike_sa *sa, const uint8_t *b, size_t len)
 {
 	free(sa->sa_resp_buf);
-	sa->sa_resp_buf = ike_dup(buf, len);
+	sa->sa_resp_buf = ike_dup(b, len);
 	sa->sa_resp_len = sa->sa_resp_buf ? len : 0;
 	sa->sa_resp_valid = sa->sa_resp_buf != NULL;
 	sa->sa_msgid_in++;
-	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, buf, len);
+	send_bundle(sa, b, len);
+}
+
+void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
+		      size_t len)
+{
+	uint8_t b[IKE_MSG_MAX + 2];
+	size_t n = 0;
+
+	if (bundle_add(b, &n, sizeof(b), buf, len))
+		keep_request(sa, what, b, n);
+}
+
+void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	uint8_t b[IKE_MSG_MAX + 2];
+	size_t n = 0;
+
+	if (bundle_add(b, &n, sizeof(b), buf, len))
+		keep_response(sa, b, n);
+}
+
+/* The largest IKE message one fragment's datagram may carry. */
+static size_t frag_room(const struct ike_sa *sa)
+{
+	size_t ip = sa->sa_remote.ep_addr.family == AF_INET ? 20 : 40;
+	size_t size = sa->sa_conn->c_frag_size ? sa->sa_conn->c_frag_size : IKE_FRAG_DEFAULT;
+	size_t marker = sa->sa_remote.ep_port == IKE_NATT_PORT ? 4 : 0;
+
+	return size - ip - 8 - marker;
+}
+
+/* RFC 7383 §2.5: each fragment an SKF payload encrypted on its own. */
+static int fragment(struct ike_sa *sa, uint8_t exchange, bool response, uint8_t first,
+		    const uint8_t *plain, size_t plain_len, uint8_t *b, size_t *blen, size_t cap)
+{
+	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_keys.sk_i : &sa->sa_keys.sk_r;
+	size_t iv = ike_sk_iv_len(k), icv = ike_sk_icv_len(k);
+	size_t over = IKE_HDR_LEN + IKE_GEN_HDR_LEN + 4 + iv + icv + 16;
+	size_t chunk = frag_room(sa) > over + 64 ? frag_room(sa) - over : 64;
+	unsigned total = (unsigned)((plain_len + chunk - 1) / chunk);
+	uint8_t msg[IKE_MSG_MAX];
+
+	if (total > IKE_FRAG_MAX)
+		return -EMSGSIZE;
+	for (unsigned i = 0; i < total; i++) {
+		size_t off = i * chunk, n = plain_len - off < chunk ? plain_len - off : chunk;
+		size_t body = ike_sk_body_len(k, n), tmp, len;
+		struct ike_sk_out so;
+		struct ike_writer w;
+		struct ike_hdr h;
+
+		ike_w_init(&w, msg, sizeof(msg));
+		ike_hdr_for(sa, exchange, response, response ? sa->sa_msgid_in : sa->sa_msgid_out, &h);
+		ike_w_hdr(&w, &h);
+		ike_pl_skf_encode(&w, i == 0 ? first : 0, (uint16_t)(i + 1), (uint16_t)total, iv,
+				  body - iv - icv, icv, &so);
+		if (ike_w_finish(&w, &tmp) != 0 ||
+		    ike_skf_encrypt(k, msg, (size_t)(so.so_iv - msg), plain + off, n, sizeof(msg),
+				    &len) != 0 ||
+		    !bundle_add(b, blen, cap, msg, len))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response,
+		       enum ike_req what, uint8_t first, const uint8_t *plain,
+		       size_t plain_len)
+{
+	static uint8_t b[IKE_FRAG_MAX * (IKE_FRAG_DEFAULT + 2) + IKE_MSG_MAX];
+	uint8_t msg[IKE_MSG_MAX];
+	size_t len, blen = 0;
+	int rc = ike_encrypt_msg(sa, exchange, response,
+				 response ? sa->sa_msgid_in : sa->sa_msgid_out, first,
+				 plain, plain_len, msg, sizeof(msg), &len);
+
+	if (rc == 0 && sa->sa_frag_peer && len > frag_room(sa))
+		rc = fragment(sa, exchange, response, first, plain, plain_len, b, &blen, sizeof(b));
+	else if (rc == 0 && !bundle_add(b, &blen, sizeof(b), msg, len))
+		rc = -EMSGSIZE;
+	if (rc != 0)
+		return rc;
+	if (response)
+		keep_response(sa, b, blen);
+	else
+		keep_request(sa, what, b, blen);
+	return 0;
 }
 
 void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
@@ -353,7 +463,66 @@ static const struct ike_sk_keys *peer_keys(const struct ike_sa *sa)
 	return sa->sa_initiator ? &sa->sa_keys.sk_r : &sa->sa_keys.sk_i;
 }
 
-/* Verifies and decrypts m (copied to scratch) into its inner chain. */
+#define FRAG_CHUNK_MAX 2048
+
+/* RFC 7383 §2.6: the fragments of one message, each verified on its own. */
+struct ike_reassembly {
+	uint32_t ra_msgid;
+	uint16_t ra_total, ra_count;
+	uint8_t ra_first;
+	bool ra_have[IKE_FRAG_MAX];
+	uint16_t ra_len[IKE_FRAG_MAX];
+	uint8_t ra_data[IKE_FRAG_MAX][FRAG_CHUNK_MAX];
+};
+
+static uint8_t assembled[IKE_FRAG_MAX * FRAG_CHUNK_MAX];
+
+void ike_reassembly_free(struct ike_sa *sa)
+{
+	if (sa->sa_frag)
+		OPENSSL_cleanse(sa->sa_frag, sizeof(*sa->sa_frag));
+	free(sa->sa_frag);
+	sa->sa_frag = NULL;
+}
+
+/* A verified fragment: 0 with the whole chain once all are in, 1 while
+ * some are missing, -errno when it does not fit. */
+static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *sk,
+			const uint8_t *plain, size_t len, struct ike_chain *c)
+{
+	struct ike_reassembly *ra = sa->sa_frag;
+	size_t off = 0;
+
+	if (!sk->sk_total || sk->sk_total > IKE_FRAG_MAX || !sk->sk_frag ||
+	    sk->sk_frag > sk->sk_total || len > FRAG_CHUNK_MAX)
+		return -EINVAL;
+	if (ra && (ra->ra_msgid != msgid || ra->ra_total != sk->sk_total))
+		ike_reassembly_free(sa), ra = NULL;
+	if (!ra && !(ra = sa->sa_frag = calloc(1, sizeof(*ra))))
+		return -ENOMEM;
+	ra->ra_msgid = msgid;
+	ra->ra_total = sk->sk_total;
+	if (ra->ra_have[sk->sk_frag - 1])
+		return 1;
+	ra->ra_have[sk->sk_frag - 1] = true;
+	ra->ra_len[sk->sk_frag - 1] = (uint16_t)len;
+	memcpy(ra->ra_data[sk->sk_frag - 1], plain, len);
+	if (sk->sk_frag == 1)
+		ra->ra_first = sk->sk_first;
+	if (++ra->ra_count < ra->ra_total)
+		return 1;
+	for (unsigned i = 0; i < ra->ra_total; i++) {
+		memcpy(assembled + off, ra->ra_data[i], ra->ra_len[i]);
+		off += ra->ra_len[i];
+	}
+	len = off;
+	off = ra->ra_first;
+	ike_reassembly_free(sa);
+	return ike_chain_parse((uint8_t)off, assembled, len, c);
+}
+
+/* Verifies and decrypts a message (copied to scratch): 0 with its inner
+ * chain, 1 for a fragment of one still incomplete, -errno. */
 static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		   struct ike_chain *c)
 {
@@ -372,16 +541,17 @@ static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
 				      aead ? 1 : 16, &sk);
 	if (rc == 0)
 		rc = ike_sk_decrypt(k, scratch, len, sk.sk_aad_len, &plain, &plain_len);
-	if (rc == 0)
-		rc = ike_chain_parse(sk.sk_first, plain, plain_len, c);
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (sk.sk_total) /* SKF */
+		return add_fragment(sa, m.m_hdr.h_msgid, &sk, plain, plain_len, c);
+	return ike_chain_parse(sk.sk_first, plain, plain_len, c);
 }
 
 static void resend_response(struct ike_sa *sa)
 {
 	if (sa->sa_resp_valid)
-		ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote,
-			     sa->sa_resp_buf, sa->sa_resp_len);
+		send_bundle(sa, sa->sa_resp_buf, sa->sa_resp_len);
 }
 
 static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
@@ -430,6 +600,7 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
 	struct ike_chain c;
 	uint8_t bad = 0;
+	int rc;
 
 	if (!sa->sa_keyed)
 		return;
@@ -441,7 +612,10 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	}
 	if (!response && h->h_msgid != sa->sa_msgid_in)
 		return;
-	if (open_sk(sa, buf, len, &c) != 0) {
+	rc = open_sk(sa, buf, len, &c);
+	if (rc == 1)
+		return; /* more fragments to come */
+	if (rc != 0) {
 		sa->sa_engine->e_stats.st_bad_messages++;
 		ike_log(sa->sa_engine, "IKE SA %u: message %u does not verify: dropped",
 			sa->sa_id, h->h_msgid);
@@ -517,8 +691,7 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 		return;
 	}
 	/* §2.1: exponential back-off. */
-	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, sa->sa_req_buf,
-		     sa->sa_req_len);
+	send_bundle(sa, sa->sa_req_buf, sa->sa_req_len);
 	sa->sa_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_req_tries);
 	sa->sa_req_tries++;
 }

@@ -12,19 +12,11 @@
 static void send_info(struct ike_sa *sa, bool response, uint8_t exchange,
 		      struct ike_writer *w, enum ike_req what)
 {
-	uint8_t out[IKE_MSG_MAX];
-	size_t plain_len, len;
-	uint32_t msgid = response ? sa->sa_msgid_in : sa->sa_msgid_out;
+	size_t plain_len;
 
-	if (ike_w_finish(w, &plain_len) != 0 ||
-	    ike_encrypt_msg(sa, exchange, response, msgid,
-			    plain_len ? w->w_first : IKE_PL_NONE, w->w_buf, plain_len,
-			    out, sizeof(out), &len) != 0)
-		return;
-	if (response)
-		ike_send_response(sa, out, len);
-	else
-		ike_send_request(sa, what, out, len);
+	if (ike_w_finish(w, &plain_len) == 0)
+		ike_send_protected(sa, exchange, response, what,
+				   plain_len ? w->w_first : IKE_PL_NONE, w->w_buf, plain_len);
 }
 
 void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)

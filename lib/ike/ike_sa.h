@@ -21,6 +21,8 @@
 #define IKE_SRC_BUCKETS 4096       /* half-open counters by source address */
 #define IKE_COOKIE_SECRET_MS 300000 /* a cookie secret's life */
 #define IKE_COOKIE_MAX 64
+#define IKE_FRAG_MAX 32            /* fragments of one message we take */
+#define IKE_FRAG_DEFAULT 1280      /* RFC 7383 §2.5.1 */
 
 enum ike_state {
 	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
@@ -94,6 +96,8 @@ struct ike_sa {
 	bool sa_half_open;                /* counted in e_half_open */
 	uint8_t sa_cookie[IKE_COOKIE_MAX]; /* initiator: the responder's cookie */
 	uint8_t sa_cookie_len;
+	bool sa_frag_peer;                /* the peer takes fragments (RFC 7383) */
+	struct ike_reassembly *sa_frag;   /* fragments of the message coming in */
 	/* Window size 1: our outstanding request and the peer's last answer. */
 	uint32_t sa_msgid_out, sa_msgid_in;
 	enum ike_req sa_req;
@@ -152,6 +156,12 @@ uint64_t ike_sa_my_spi(const struct ike_sa *sa);
 /* Sends (and keeps for retransmission) a request / a response. */
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
 		      size_t len);
+/* Sends inner payloads (first type first) protected: one SK message, or
+ * SKF fragments when the peer takes them and the message would exceed
+ * the connection's fragment size (RFC 7383). 0 or -errno. */
+int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response,
+		       enum ike_req what, uint8_t first, const uint8_t *plain,
+		       size_t plain_len);
 void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len);
 void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
@@ -164,6 +174,7 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 		 uint32_t msgid, struct ike_hdr *h);
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
+void ike_reassembly_free(struct ike_sa *sa);
 
 /* Helpers for payloads (ike_engine.c). */
 void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len);

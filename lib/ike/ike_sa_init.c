@@ -107,6 +107,8 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
+	if (!c->c_no_fragmentation)
+		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
 		return rc;
 	free(sa->sa_init_mine);
@@ -217,6 +219,8 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_nr, sa->sa_nr_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
+	if (sa->sa_frag_peer)
+		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
 		return rc;
 	sa->sa_init_mine = ike_dup(buf, len);
@@ -341,6 +345,9 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	memcpy(sa->sa_ni, r.nonce.nonce_data, r.nonce.nonce_len);
 	sa->sa_nr_len = IKE_NONCE_LEN;
 	check_nat(sa, &m->m_chain);
+	sa->sa_frag_peer = !c->c_no_fragmentation &&
+		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
+				&(struct ike_pl_notify){ 0 });
 	if (ike_dh_new(ch.ch_dh, &sa->sa_dh) != 0 || ike_nonce(sa->sa_nr, sa->sa_nr_len) != 0 ||
 	    ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0 || init_answer(sa, m) != 0) {
 		ike_sa_kill(sa, "IKE_SA_INIT failed");
@@ -409,6 +416,9 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
 	sa->sa_init_peer_len = m->m_len;
 	check_nat(sa, ch);
+	sa->sa_frag_peer = !c->c_no_fragmentation &&
+		ike_find_notify(ch, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
+				&(struct ike_pl_notify){ 0 });
 	sa->sa_req = IKE_REQ_NONE;
 	sa->sa_msgid_out = 1;
 	/* §2.23: with a NAT on the way, IKE moves to port 4500 (and ESP goes

@@ -241,7 +241,7 @@ static int parse_ts(json_t *arr, struct ike_ts_cfg *t, uint8_t *n)
 	return 0;
 }
 
-static int parse_props(json_t *arr, uint8_t proto, struct ike_prop_cfg *p, uint8_t *n)
+static int parse_props(json_t *arr, uint8_t proto, struct cfg_proposal *p, uint8_t *n)
 {
 	char err[128];
 	size_t i;
@@ -284,14 +284,15 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 {
 	const char *name, *local, *remote = NULL, *lid = NULL, *rid = NULL, *psk;
 	json_t *props, *children, *v;
-	int dpd = 0, dpd_timeout = 0;
+	int dpd = 0, dpd_timeout = 0, rekey = 0, frag_size = 0, frag = 1;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
-	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s:s, s:o, s:o, s?i, s?i}", "name", &name,
-			"local", &local, "remote", &remote, "local_id", &lid, "remote_id", &rid,
-			"psk", &psk, "proposals", &props, "children", &children, "dpd", &dpd,
-			"dpd_timeout", &dpd_timeout) != 0 ||
+	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s:s, s:o, s:o, s?i, s?i, s?i, s?i, s?b}",
+			"name", &name, "local", &local, "remote", &remote, "local_id", &lid,
+			"remote_id", &rid, "psk", &psk, "proposals", &props, "children",
+			&children, "dpd", &dpd, "dpd_timeout", &dpd_timeout, "rekey", &rekey,
+			"fragment_size", &frag_size, "fragmentation", &frag) != 0 ||
 	    !ip_addr_parse(local, &c->c_local.ep_addr) || strlen(psk) > IKE_PSK_MAX)
 		return -EINVAL;
 	snprintf(c->c_name, sizeof(c->c_name), "%s", name);
@@ -304,6 +305,9 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	c->c_psk_len = (uint16_t)strlen(psk);
 	memcpy(c->c_psk, psk, c->c_psk_len);
 	c->c_dpd_s = (uint32_t)dpd;
+	c->c_rekey_s = (uint32_t)rekey;
+	c->c_frag_size = (uint16_t)frag_size;
+	c->c_no_fragmentation = !frag;
 	c->c_dpd_timeout_s = (uint32_t)(dpd_timeout ? dpd_timeout : 30);
 	if (parse_props(props, IKE_PROTO_IKE, c->c_ike, &c->c_n_ike))
 		return -EINVAL;

@@ -486,3 +486,39 @@ Test(ike_engine, half_open_sas_per_source_are_capped)
 	ike_engine_stats(sides[1].e, &st);
 	cr_expect_eq(st.st_half_open, 0);
 }
+
+Test(ike_engine, ike_auth_is_fragmented_both_ways_when_too_big)
+{
+	struct ike_conn_cfg ci = conn(true, "aes256-sha256-ecp256", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes256-sha256-ecp256", "aes128-sha256", "k");
+	unsigned carried;
+
+	ci.c_frag_size = cr.c_frag_size = 200; /* IKE_AUTH takes more */
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	carried = run();
+	cr_expect_gt(carried, 4, "IKE_AUTH went in fragments (%u datagrams)", carried);
+	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 2);
+	expect_child_pair();
+}
+
+Test(ike_engine, a_lost_fragment_is_recovered_by_retransmission)
+{
+	struct ike_conn_cfg ci = conn(true, "aes256gcm16-prfsha256-ecp256", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes256gcm16-prfsha256-ecp256", "aes128gcm16", "k");
+
+	ci.c_frag_size = cr.c_frag_size = 200; /* IKE_AUTH takes more */
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	for (int i = 0; i < 2; i++) { /* IKE_SA_INIT and its answer */
+		struct dgram d = queue[0];
+		memmove(queue, queue + 1, --qn * sizeof(queue[0]));
+		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
+	}
+	cr_assert_gt(qn, 1, "IKE_AUTH in %u fragments", qn);
+	memmove(queue, queue + 1, --qn * sizeof(queue[0])); /* fragment 1 lost */
+	run();
+	cr_expect_eq(sides[1].ike_up, 0, "incomplete: nothing yet");
+	advance(1500); /* the initiator sends every fragment again */
+	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 2);
+}
