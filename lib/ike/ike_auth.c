@@ -205,7 +205,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);
 	if (ike_prop_choose(props, cc->cc_n_esp, IKE_PROTO_ESP, &r.sa, &cs->cs_alg) != 0 ||
 	    cs->cs_alg.ch_spi_size != 4 || ike_child_spi_new(&cs->cs_spi_in) != 0) {
-		cs->cs_used = false;
+		ike_child_release(cs);
 		return IKE_N_NO_PROPOSAL_CHOSEN;
 	}
 	cs->cs_alg.ch_dh = 0;
@@ -254,7 +254,8 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 	send_encrypted(sa, true, &w, IKE_REQ_NONE);
 	established(sa);
 	if (cs && ike_child_install(sa, cs) != 0)
-		cs->cs_used = false;
+		ike_child_release(cs);
+	ike_sa_trim(sa);
 }
 
 /* Initiator: the responder's answer to our first Child SA. */
@@ -281,7 +282,7 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 	    cs->cs_alg.ch_spi_size != 4 ||
 	    ike_child_narrow(cc, &r.tsi, &r.tsr, false, &cs->cs_ts_local, &cs->cs_ts_remote) != 0) {
 		ike_log(sa->sa_engine, "IKE SA %u: unacceptable Child SA answer", sa->sa_id);
-		cs->cs_used = false;
+		ike_child_release(cs);
 		return;
 	}
 	cs->cs_cfg = cc;
@@ -289,7 +290,7 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 	cs->cs_spi_in = sa->sa_first_spi_in;
 	cs->cs_spi_out = spi_of(&cs->cs_alg);
 	if (ike_child_install(sa, cs) != 0)
-		cs->cs_used = false;
+		ike_child_release(cs);
 }
 
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
@@ -303,4 +304,5 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 	}
 	established(sa);
 	accept_child(sa, c);
+	ike_sa_trim(sa);
 }

@@ -7,6 +7,7 @@
 #include "ike_sa.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -103,13 +104,30 @@ const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 
 struct ike_child_sa *ike_child_alloc(struct ike_sa *sa)
 {
-	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		if (!sa->sa_child[i].cs_used) {
-			memset(&sa->sa_child[i], 0, sizeof(sa->sa_child[i]));
-			sa->sa_child[i].cs_used = true;
-			return &sa->sa_child[i];
-		}
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		struct ike_child_sa *cs;
+
+		if (sa->sa_child[i])
+			continue;
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return NULL;
+		cs->cs_sa = sa;
+		cs->cs_slot = i;
+		sa->sa_child[i] = cs;
+		return cs;
+	}
 	return NULL;
+}
+
+void ike_child_release(struct ike_child_sa *cs)
+{
+	if (!cs)
+		return;
+	cs->cs_sa->sa_child[cs->cs_slot] = NULL;
+	ike_child_keys_wipe(&cs->cs_keys);
+	OPENSSL_cleanse(cs, sizeof(*cs));
+	free(cs);
 }
 
 /* SAi2 | TSi | TSr [| N(USE_TRANSPORT_MODE)] of a new Child SA. No KE
@@ -198,8 +216,6 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 		e->e_ev.ev_child_up(e->e_ev.ev_ctx, &ci);
 	else if (!up && e->e_ev.ev_child_down)
 		e->e_ev.ev_child_down(e->e_ev.ev_ctx, &ci);
-	if (!up) {
-		ike_child_keys_wipe(&cs->cs_keys);
-		cs->cs_used = false;
-	}
+	if (!up)
+		ike_child_release(cs);
 }

@@ -258,8 +258,13 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	if (rc != 0)
 		return rc;
 	sa->sa_keyed = true;
-	memcpy(sa->sa_child, old->sa_child, sizeof(sa->sa_child));
-	memset(old->sa_child, 0, sizeof(old->sa_child));
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		sa->sa_child[i] = old->sa_child[i];
+		old->sa_child[i] = NULL;
+		if (sa->sa_child[i])
+			sa->sa_child[i]->cs_sa = sa;
+	}
+	ike_sa_trim(sa);
 	old->sa_rekeyed = true;
 	sa->sa_state = IKE_S_ESTABLISHED;
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
@@ -288,11 +293,9 @@ static void finish_ike_initiator(struct ike_sa *old, const struct create_msg *m)
 		return;
 	/* Our proposal named our new SPI: the table must know it by that. */
 	ike_sa_rekey_spi(sa, pd->pd_ike_spi);
-	memcpy(sa->sa_ni, pd->pd_nonce, pd->pd_nonce_len);
-	sa->sa_ni_len = pd->pd_nonce_len;
-	memcpy(sa->sa_nr, m->nonce.nonce_data, m->nonce.nonce_len);
-	sa->sa_nr_len = m->nonce.nonce_len;
-	if (ike_rekey_finish(old, sa, gir, gir_len) != 0) {
+	if (ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, pd->pd_nonce, pd->pd_nonce_len) ||
+	    ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, m->nonce.nonce_data, m->nonce.nonce_len) ||
+	    ike_rekey_finish(old, sa, gir, gir_len) != 0) {
 		ike_sa_kill(sa, "IKE SA rekey failed");
 		return;
 	}
@@ -312,7 +315,7 @@ static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m
 	if (ike_prop_accept(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &m->sa, &cs->cs_alg) ||
 	    cs->cs_alg.ch_spi_size != 4 || shared(pd->pd_dh, m, gir, &gir_len) ||
 	    ike_child_narrow(cc, &m->tsi, &m->tsr, false, &cs->cs_ts_local, &cs->cs_ts_remote)) {
-		cs->cs_used = false;
+		ike_child_release(cs);
 		return;
 	}
 	cs->cs_cfg = cc;
@@ -322,7 +325,7 @@ static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m
 	if (ike_child_install_with(sa, cs, gir_len ? gir : NULL, gir_len, pd->pd_nonce,
 				   pd->pd_nonce_len, m->nonce.nonce_data,
 				   m->nonce.nonce_len) != 0) {
-		cs->cs_used = false;
+		ike_child_release(cs);
 		return;
 	}
 	OPENSSL_cleanse(gir, sizeof(gir));
@@ -362,8 +365,8 @@ static void refuse(struct ike_sa *sa, uint16_t type, const void *data, size_t le
 static struct ike_child_sa *child_by_out(struct ike_sa *sa, uint32_t spi)
 {
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		if (sa->sa_child[i].cs_used && sa->sa_child[i].cs_spi_out == spi)
-			return &sa->sa_child[i];
+		if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_out == spi)
+			return sa->sa_child[i];
 	return NULL;
 }
 
@@ -450,7 +453,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 				     &cs->cs_ts_remote))
 		err = IKE_N_TS_UNACCEPTABLE;
 	if (err) {
-		cs->cs_used = false;
+		ike_child_release(cs);
 		respond_refused(sa, err, cs->cs_alg.ch_dh);
 		goto out;
 	}
@@ -470,7 +473,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	    ike_child_install_with(sa, cs, a.gir_len ? a.gir : NULL, a.gir_len,
 				   m->nonce.nonce_data, m->nonce.nonce_len, a.nonce,
 				   sizeof(a.nonce)) != 0) {
-		cs->cs_used = false;
+		ike_child_release(cs);
 		goto out;
 	}
 	if (old)
@@ -502,10 +505,11 @@ static void respond_ike(struct ike_sa *old, const struct create_msg *m)
 		respond_refused(old, err ? err : IKE_N_TEMPORARY_FAILURE, ch.ch_dh);
 		goto out;
 	}
-	memcpy(sa->sa_ni, m->nonce.nonce_data, m->nonce.nonce_len);
-	sa->sa_ni_len = m->nonce.nonce_len;
-	memcpy(sa->sa_nr, a.nonce, sizeof(a.nonce));
-	sa->sa_nr_len = sizeof(a.nonce);
+	if (ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, m->nonce.nonce_data, m->nonce.nonce_len) ||
+	    ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, a.nonce, sizeof(a.nonce))) {
+		ike_sa_kill(sa, "out of memory");
+		goto out;
+	}
 	ike_w_init(&w, inner, sizeof(inner));
 	put64(spi, sa->sa_spi_r);
 	ike_prop_answer(&ch, IKE_PROTO_IKE, spi, IKE_SPI_LEN, &answer);

@@ -198,8 +198,8 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 		return;
 	ike_half_open_done(sa);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		if (sa->sa_child[i].cs_used)
-			ike_child_event(sa, &sa->sa_child[i], false);
+		if (sa->sa_child[i])
+			ike_child_event(sa, sa->sa_child[i], false);
 	sa->sa_state = IKE_S_DEAD;
 	ike_log(e, "IKE SA %u (%s): down: %s", sa->sa_id,
 		sa->sa_conn ? sa->sa_conn->c_name : "-", reason);
@@ -223,9 +223,8 @@ static void sa_free(struct ike_sa *sa)
 	ike_dh_free(sa->sa_dh);
 	ike_sa_keys_wipe(&sa->sa_keys);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		ike_child_keys_wipe(&sa->sa_child[i].cs_keys);
-	free(sa->sa_init_mine);
-	free(sa->sa_init_peer);
+		ike_child_release(sa->sa_child[i]);
+	ike_sa_trim(sa);
 	free(sa->sa_req_buf);
 	free(sa->sa_resp_buf);
 	OPENSSL_cleanse(sa, sizeof(*sa));
@@ -247,6 +246,24 @@ void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
 	e->e_ev.ev_send(e->e_ev.ev_ctx, local, remote, buf, len);
+}
+
+int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len)
+{
+	free(*slot);
+	*slot = ike_dup(n, len);
+	*slot_len = *slot ? len : 0;
+	return *slot ? 0 : -ENOMEM;
+}
+
+void ike_sa_trim(struct ike_sa *sa)
+{
+	free(sa->sa_ni);
+	free(sa->sa_nr);
+	free(sa->sa_init_mine);
+	free(sa->sa_init_peer);
+	sa->sa_ni = sa->sa_nr = sa->sa_init_mine = sa->sa_init_peer = NULL;
+	sa->sa_ni_len = sa->sa_nr_len = sa->sa_init_mine_len = sa->sa_init_peer_len = 0;
 }
 
 uint8_t *ike_dup(const uint8_t *buf, size_t len)
@@ -564,6 +581,9 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 		sa->sa_msgid_out++;
 		sa->sa_req_done = sa->sa_req;
 		sa->sa_req = IKE_REQ_NONE;
+		free(sa->sa_req_buf); /* answered: nothing to retransmit */
+		sa->sa_req_buf = NULL;
+		sa->sa_req_len = 0;
 		if (h->h_exchange == IKE_EXCH_AUTH)
 			ike_auth_response(sa, c);
 		else if (h->h_exchange == IKE_EXCH_INFORMATIONAL)
@@ -716,8 +736,8 @@ static void tick_sa(struct ike_sa *sa, uint64_t now)
 			return;
 	}
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
-		struct ike_child_sa *cs = &sa->sa_child[i];
-		if (cs->cs_used && !cs->cs_rekeyed && cs->cs_rekey_at_ms && now >= cs->cs_rekey_at_ms) {
+		struct ike_child_sa *cs = sa->sa_child[i];
+		if (cs && !cs->cs_rekeyed && cs->cs_rekey_at_ms && now >= cs->cs_rekey_at_ms) {
 			cs->cs_rekey_at_ms = 0;
 			if (ike_child_rekey_start(sa, cs) == 0)
 				return;

@@ -34,8 +34,8 @@ void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
 static struct ike_child_sa *child_by_out_spi(struct ike_sa *sa, uint32_t spi)
 {
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		if (sa->sa_child[i].cs_used && sa->sa_child[i].cs_spi_out == spi)
-			return &sa->sa_child[i];
+		if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_out == spi)
+			return sa->sa_child[i];
 	return NULL;
 }
 
@@ -91,9 +91,8 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		break;
 	case IKE_REQ_DELETE_CHILD:
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-			if (sa->sa_child[i].cs_used &&
-			    sa->sa_child[i].cs_spi_in == sa->sa_delete_child)
-				ike_child_event(sa, &sa->sa_child[i], false);
+			if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_in == sa->sa_delete_child)
+				ike_child_event(sa, sa->sa_child[i], false);
 		break;
 	default:
 		break; /* a liveness check answered: sa_last_rx_ms moved */

@@ -133,7 +133,7 @@ enum ike_cfg_attr {
 
 #define IKE_SA_MAX_PROPOSALS 16
 #define IKE_PROP_MAX_TRANSFORMS 64
-#define IKE_TS_MAX 32
+#define IKE_TS_MAX 8 /* selectors per TS payload we take (one SA is kept per set) */
 #define IKE_CP_MAX 32
 #define IKE_NONCE_MIN 16     /* §3.9 */
 #define IKE_NONCE_MAX 256

@@ -45,7 +45,8 @@ enum ike_req {
 };
 
 struct ike_child_sa {
-	bool cs_used;
+	struct ike_sa *cs_sa;
+	unsigned cs_slot;
 	const struct ike_child_cfg *cs_cfg;
 	uint32_t cs_spi_in, cs_spi_out;
 	struct ike_chosen cs_alg;
@@ -82,7 +83,8 @@ struct ike_sa {
 	struct ike_suite sa_suite;
 	uint16_t sa_dh_group;
 	struct ike_dh *sa_dh;
-	uint8_t sa_ni[IKE_NONCE_MAX], sa_nr[IKE_NONCE_MAX];
+	/* Nonces: needed until IKE_AUTH has keyed the first Child SA. */
+	uint8_t *sa_ni, *sa_nr;
 	size_t sa_ni_len, sa_nr_len;
 	struct ike_sa_keys sa_keys;
 	bool sa_keyed;
@@ -116,7 +118,7 @@ struct ike_sa {
 	/* The first Child SA's proposal, made before IKE_AUTH. */
 	uint32_t sa_first_spi_in;
 	const struct ike_child_cfg *sa_first_child;
-	struct ike_child_sa sa_child[IKE_MAX_CHILDREN];
+	struct ike_child_sa *sa_child[IKE_MAX_CHILDREN]; /* NULL: free slot */
 	struct ike_pending sa_pending;
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
 	bool sa_rekeyed;              /* replaced by a new IKE SA */
@@ -175,6 +177,10 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
 void ike_reassembly_free(struct ike_sa *sa);
+/* Stores a nonce in *slot (allocated); -ENOMEM. */
+int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len);
+/* After IKE_AUTH: nonces and IKE_SA_INIT copies are no longer needed. */
+void ike_sa_trim(struct ike_sa *sa);
 
 /* Helpers for payloads (ike_engine.c). */
 void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len);
@@ -203,6 +209,8 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 
 /* ike_child.c */
 struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);
+/* Wipes and frees a Child SA and frees its slot (no event). */
+void ike_child_release(struct ike_child_sa *cs);
 void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		     uint32_t spi_in, struct ike_writer *w);
 int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_pl_ts *tsi,

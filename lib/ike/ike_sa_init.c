@@ -91,10 +91,11 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	if (!sa->sa_dh || sa->sa_dh_group != group) {
 		ike_dh_free(sa->sa_dh);
 		sa->sa_dh = NULL;
+		uint8_t ni[IKE_NONCE_LEN];
+
 		sa->sa_dh_group = group;
-		sa->sa_ni_len = IKE_NONCE_LEN;
-		if ((rc = ike_dh_new(group, &sa->sa_dh)) < 0 ||
-		    (rc = ike_nonce(sa->sa_ni, sa->sa_ni_len)) < 0)
+		if ((rc = ike_dh_new(group, &sa->sa_dh)) < 0 || (rc = ike_nonce(ni, sizeof(ni))) < 0 ||
+		    (rc = ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, ni, sizeof(ni))) < 0)
 			return rc;
 	}
 	ike_w_init(&w, buf, sizeof(buf));
@@ -309,6 +310,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		      const struct ike_endpoint *remote, const struct ike_msg *m)
 {
 	const struct ike_conn_cfg *c = conn_for(e, local, remote);
+	uint8_t nr[IKE_NONCE_LEN];
 	struct ike_chosen ch;
 	struct init_req r;
 	struct ike_sa *sa;
@@ -341,14 +343,13 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	sa->sa_alg = ch;
 	sa->sa_dh_group = ch.ch_dh;
 	sa->sa_msgid_in = 0;
-	sa->sa_ni_len = r.nonce.nonce_len;
-	memcpy(sa->sa_ni, r.nonce.nonce_data, r.nonce.nonce_len);
-	sa->sa_nr_len = IKE_NONCE_LEN;
 	check_nat(sa, &m->m_chain);
 	sa->sa_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
 				&(struct ike_pl_notify){ 0 });
-	if (ike_dh_new(ch.ch_dh, &sa->sa_dh) != 0 || ike_nonce(sa->sa_nr, sa->sa_nr_len) != 0 ||
+	if (ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, r.nonce.nonce_data, r.nonce.nonce_len) ||
+	    ike_nonce(nr, sizeof(nr)) || ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, nr, sizeof(nr)) ||
+	    ike_dh_new(ch.ch_dh, &sa->sa_dh) != 0 ||
 	    ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0 || init_answer(sa, m) != 0) {
 		ike_sa_kill(sa, "IKE_SA_INIT failed");
 		return;
@@ -411,8 +412,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 		return;
 	}
 	sa->sa_spi_r = m->m_hdr.h_spi_r;
-	sa->sa_nr_len = r.nonce.nonce_len;
-	memcpy(sa->sa_nr, r.nonce.nonce_data, r.nonce.nonce_len);
+	ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, r.nonce.nonce_data, r.nonce.nonce_len);
 	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
 	sa->sa_init_peer_len = m->m_len;
 	check_nat(sa, ch);
@@ -427,7 +427,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 		sa->sa_local.ep_port = IKE_NATT_PORT;
 		sa->sa_remote.ep_port = IKE_NATT_PORT;
 	}
-	if (!sa->sa_init_peer || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
+	if (!sa->sa_init_peer || !sa->sa_nr || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
 		ike_sa_kill(sa, "key derivation failed");
 		return;
 	}

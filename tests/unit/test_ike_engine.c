@@ -123,8 +123,19 @@ static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char
 	return c;
 }
 
+static void down(void)
+{
+	for (int i = 0; i < 2; i++) {
+		ike_engine_free(sides[i].e);
+		sides[i].e = NULL;
+	}
+}
+
+TestSuite(ike_engine, .fini = down);
+
 static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 {
+	down();
 	for (int i = 0; i < 2; i++) {
 		struct ike_events ev = {
 			.ev_ctx = &sides[i], .ev_send = ev_send, .ev_ike_up = ev_ike_up,
@@ -205,8 +216,6 @@ Test(ike_engine, establishes_with_each_proposal_set)
 		cr_expect_eq(sides[0].child_up, 1, "%s: initiator child", sets[i][0]);
 		cr_expect_eq(sides[1].child_up, 1, "%s: responder child", sets[i][0]);
 		expect_child_pair();
-		ike_engine_free(sides[0].e);
-		ike_engine_free(sides[1].e);
 	}
 }
 
