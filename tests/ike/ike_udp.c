@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ike-udp: lib/ike over plain UDP sockets, for the interop tests and the
- * load generator. Reads a JSON file of connections, listens on ports 500
+ * load generator. Reads a JSON file of connections (and optional engine
+ * "limits": cookie_threshold, half_open_per_src), listens on ports 500
  * and 4500 (non-ESP marker, RFC 3948 §2.2) of its local address, prints
  * every event as one JSON line on stdout, logs on stderr.
  *
@@ -351,6 +352,17 @@ static int load(const char *path, struct ike_engine *e, struct ip_addr *local)
 		return -EINVAL;
 	}
 	conns = json_object_get(root, "connections");
+	if (json_object_get(root, "limits")) {
+		struct ike_limits l = { 0 };
+		int cookie = 1000, per_src = 100;
+
+		if (json_unpack(json_object_get(root, "limits"), "{s?i, s?i}", "cookie_threshold",
+				&cookie, "half_open_per_src", &per_src) != 0)
+			goto out;
+		l.li_cookie_threshold = (unsigned)cookie;
+		l.li_half_open_per_src = (unsigned)per_src;
+		ike_engine_set_limits(e, &l);
+	}
 	json_array_foreach(conns, i, v) {
 		static struct ike_conn_cfg c;
 		if (parse_conn(v, &c) != 0 || ike_engine_add_conn(e, &c) != 0) {
