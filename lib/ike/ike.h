@@ -140,6 +140,7 @@ struct ike_stats {
 	uint64_t st_cookies_rejected;   /* requests with a wrong or old cookie */
 	uint64_t st_half_open_capped;   /* requests over the per-address cap */
 	uint64_t st_bad_messages;       /* malformed, or not verifying */
+	uint64_t st_timer_runs;         /* SAs whose timers a tick looked at */
 };
 
 struct ike_engine *ike_engine_new(const struct ike_events *ev);

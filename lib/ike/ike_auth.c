@@ -147,6 +147,7 @@ static void established(struct ike_sa *sa)
 	ike_half_open_done(sa);
 	sa->sa_state = IKE_S_ESTABLISHED;
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
+	ike_sa_schedule(sa);
 	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
 	if (e->e_ev.ev_ike_up) {
 		ike_sa_info(sa, &info);

@@ -175,6 +175,7 @@ int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 	cs->cs_created_ms = sa->sa_engine->e_now;
 	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now,
 					    cs->cs_cfg ? cs->cs_cfg->cc_rekey_s : 0);
+	ike_sa_schedule(sa);
 	ike_child_event(sa, cs, true);
 	return 0;
 }

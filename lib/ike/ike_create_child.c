@@ -268,6 +268,7 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	old->sa_rekeyed = true;
 	sa->sa_state = IKE_S_ESTABLISHED;
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
+	ike_sa_schedule(sa);
 	ike_log(e, "IKE SA %u rekeyed into IKE SA %u", old->sa_id, sa->sa_id);
 	if (e->e_ev.ev_ike_up) {
 		ike_sa_info(sa, &info);

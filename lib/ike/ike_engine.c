@@ -96,6 +96,77 @@ static int spi_from_bytes(uint64_t *spi)
 	return rc;
 }
 
+/* ---- the timing wheel: a tick costs what is due, not the number of SAs ---- */
+
+static void wheel_unlink(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->sa_engine;
+
+	if (!sa->sa_in_wheel)
+		return;
+	if (sa->sa_wprev)
+		sa->sa_wprev->sa_wnext = sa->sa_wnext;
+	else
+		e->e_wheel[sa->sa_wslot] = sa->sa_wnext;
+	if (sa->sa_wnext)
+		sa->sa_wnext->sa_wprev = sa->sa_wprev;
+	sa->sa_wnext = sa->sa_wprev = NULL;
+	sa->sa_in_wheel = false;
+}
+
+static void wheel_put(struct ike_sa *sa, uint64_t due)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_sa **slot;
+
+	wheel_unlink(sa);
+	sa->sa_due_ms = due;
+	/* The first slot processed at or after due; overdue: the next one. */
+	due = (due + IKE_WHEEL_MS - 1) / IKE_WHEEL_MS * IKE_WHEEL_MS;
+	if (due < e->e_wheel_ms)
+		due = e->e_wheel_ms;
+	sa->sa_wslot = (unsigned)((due / IKE_WHEEL_MS) % IKE_WHEEL_SLOTS);
+	slot = &e->e_wheel[sa->sa_wslot];
+	sa->sa_wnext = *slot;
+	if (*slot)
+		(*slot)->sa_wprev = sa;
+	*slot = sa;
+	sa->sa_in_wheel = true;
+}
+
+static void due_min(uint64_t *due, uint64_t t)
+{
+	if (t && (!*due || t < *due))
+		*due = t;
+}
+
+void ike_sa_schedule(struct ike_sa *sa)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint64_t due = 0;
+
+	if (sa->sa_state == IKE_S_DEAD) {
+		wheel_unlink(sa);
+		return;
+	}
+	if (sa->sa_req != IKE_REQ_NONE)
+		due_min(&due, sa->sa_req_next_ms);
+	if (sa->sa_state == IKE_S_INIT_DONE)
+		due_min(&due, sa->sa_created_ms + IKE_HALF_OPEN_MS + 1);
+	if (sa->sa_state == IKE_S_ESTABLISHED && !sa->sa_rekeyed) {
+		due_min(&due, sa->sa_rekey_at_ms);
+		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+			if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
+				due_min(&due, sa->sa_child[i]->cs_rekey_at_ms);
+		if (c && c->c_dpd_s)
+			due_min(&due, sa->sa_last_rx_ms + (uint64_t)c->c_dpd_s * 1000);
+	}
+	if (due)
+		wheel_put(sa, due);
+	else
+		wheel_unlink(sa);
+}
+
 struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 			  bool initiator, uint64_t now)
 {
@@ -121,6 +192,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 		sa->sa_spi_r = spi;
 	table_put(e, e->e_by_spi, sa, spi, false);
 	e->e_count++;
+	wheel_put(sa, now + IKE_WHEEL_MS); /* the first tick finds its real timers */
 	return sa;
 }
 
@@ -201,6 +273,7 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 		if (sa->sa_child[i])
 			ike_child_event(sa, sa->sa_child[i], false);
 	sa->sa_state = IKE_S_DEAD;
+	wheel_unlink(sa);
 	ike_log(e, "IKE SA %u (%s): down: %s", sa->sa_id,
 		sa->sa_conn ? sa->sa_conn->c_name : "-", reason);
 	if (was_up && e->e_ev.ev_ike_down) {
@@ -338,6 +411,7 @@ static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b,
 	sa->sa_req = what;
 	sa->sa_req_tries = 1;
 	sa->sa_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
+	ike_sa_schedule(sa);
 	send_bundle(sa, b, len);
 }
 
@@ -749,14 +823,30 @@ static void tick_sa(struct ike_sa *sa, uint64_t now)
 
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 {
+	unsigned slots = 0;
+
 	e->e_now = now_ms;
-	for (unsigned b = 0; b < e->e_buckets; b++) {
-		struct ike_sa *sa = e->e_by_spi[b], *next;
+	if (!e->e_wheel_ms)
+		e->e_wheel_ms = now_ms - now_ms % IKE_WHEEL_MS;
+	while (e->e_wheel_ms <= now_ms && slots++ < IKE_WHEEL_SLOTS) {
+		struct ike_sa **slot = &e->e_wheel[(e->e_wheel_ms / IKE_WHEEL_MS) % IKE_WHEEL_SLOTS];
+		struct ike_sa *sa = *slot, *next;
+
+		e->e_wheel_ms += IKE_WHEEL_MS;
+		/* SAs due in a later turn of the wheel stay; the due are
+		 * handled, then put back where their next timer is. */
 		for (; sa; sa = next) {
-			next = sa->sa_hnext;
+			next = sa->sa_wnext;
+			if (sa->sa_due_ms > now_ms)
+				continue;
+			wheel_unlink(sa);
+			e->e_stats.st_timer_runs++;
 			tick_sa(sa, now_ms);
+			ike_sa_schedule(sa);
 		}
 	}
+	if (e->e_wheel_ms <= now_ms) /* more than a whole turn behind */
+		e->e_wheel_ms = now_ms - now_ms % IKE_WHEEL_MS + IKE_WHEEL_MS;
 	reap();
 }
 

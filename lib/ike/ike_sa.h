@@ -23,6 +23,8 @@
 #define IKE_COOKIE_MAX 64
 #define IKE_FRAG_MAX 32            /* fragments of one message we take */
 #define IKE_FRAG_DEFAULT 1280      /* RFC 7383 §2.5.1 */
+#define IKE_WHEEL_SLOTS 4096       /* timing wheel: slots of IKE_WHEEL_MS */
+#define IKE_WHEEL_MS 100
 
 enum ike_state {
 	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
@@ -122,6 +124,11 @@ struct ike_sa {
 	struct ike_pending sa_pending;
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
 	bool sa_rekeyed;              /* replaced by a new IKE SA */
+	/* The timing wheel: the SA sits in the slot of its earliest due time. */
+	struct ike_sa *sa_wnext, *sa_wprev;
+	uint64_t sa_due_ms;
+	unsigned sa_wslot;
+	bool sa_in_wheel;
 	struct ike_sa *sa_hnext;      /* by our SPI */
 	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
 };
@@ -144,6 +151,8 @@ struct ike_engine {
 	uint8_t e_cookie_secret[2][32];
 	uint8_t e_cookie_version;
 	uint64_t e_cookie_rotated_ms;
+	struct ike_sa *e_wheel[IKE_WHEEL_SLOTS];
+	uint64_t e_wheel_ms;           /* the next slot time to process */
 };
 
 /* ike_engine.c */
@@ -177,6 +186,9 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
 void ike_reassembly_free(struct ike_sa *sa);
+/* Puts the SA where its earliest timer is due (call after any change
+ * that brings a timer forward). */
+void ike_sa_schedule(struct ike_sa *sa);
 /* Stores a nonce in *slot (allocated); -ENOMEM. */
 int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len);
 /* After IKE_AUTH: nonces and IKE_SA_INIT copies are no longer needed. */

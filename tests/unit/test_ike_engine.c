@@ -531,3 +531,26 @@ Test(ike_engine, a_lost_fragment_is_recovered_by_retransmission)
 	advance(1500); /* the initiator sends every fragment again */
 	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 2);
 }
+
+Test(ike_engine, idle_sas_cost_nothing_per_tick)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+	struct ike_stats before, after;
+
+	ci.c_dpd_s = cr.c_dpd_s = 0; /* no liveness checks, no rekeys: idle */
+	up(&ci, &cr);
+	for (int i = 0; i < 300; i++) {
+		ike_engine_initiate(sides[0].e, "branch", now);
+		run();
+	}
+	cr_assert_eq(sides[1].ike_up, 300);
+	advance(500); /* the first look at each new SA */
+	ike_engine_stats(sides[1].e, &before);
+	advance(60000);
+	ike_engine_stats(sides[1].e, &after);
+	cr_expect_eq(after.st_sas, 300);
+	cr_expect_eq(after.st_timer_runs - before.st_timer_runs, 0,
+		     "600 ticks over 300 idle SAs looked at %lu timers",
+		     after.st_timer_runs - before.st_timer_runs);
+}
