@@ -248,7 +248,10 @@ static struct rte_mbuf *ip_mbuf(struct app *app, const uint8_t *pkt, size_t len,
 /* Sends an IP packet the control lcore made (no Ethernet header):
  * through an outbound SA when one covers it (RFC 4301 §5.1: the box's
  * own packets obey the SPD too), else routed. */
-static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
+static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family);
+
+void control_send_ip(struct app *app, const uint8_t *pkt, size_t len, int family,
+		     bool bypass)
 {
 	struct ip_addr dst = { .family = (uint8_t)family };
 	struct rte_mbuf *m = ip_mbuf(app, pkt, len, family);
@@ -256,7 +259,8 @@ static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
 
 	if (!m)
 		return;
-	switch (dp_esp_from_control(&app->dp, m)) {
+	/* IKE itself is bypass traffic (RFC 4301 §5.2). */
+	switch (bypass ? DP_CTL_ESP_NONE : dp_esp_from_control(&app->dp, m)) {
 	case DP_CTL_ESP_QUEUED:
 		count(app, DP_C_esp_out);
 		return;
@@ -273,6 +277,11 @@ static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
 		rte_pktmbuf_free(m);
 	else
 		send_via(app, (uint32_t)idx, m);
+}
+
+static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
+{
+	control_send_ip(app, pkt, len, family, false);
 }
 
 struct icmp_kind {
@@ -395,6 +404,8 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 	bool v4 = frame_ethertype(frame) == RTE_ETHER_TYPE_IPV4;
 	int n;
 
+	if (ike_ctl_input(app, frame, len))
+		return;
 	if (v4) {
 		n = dp_icmp4_input(ifp, frame, len, out, sizeof(out));
 	} else {

@@ -166,8 +166,10 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 		reply = ctl_ports_json(app);
 	else if (strcmp(cmd, "stats") == 0)
 		reply = ctl_stats_json(app);
-	else if (strcmp(cmd, "sas") == 0)
+	else if (strcmp(cmd, "sas") == 0) {
 		reply = ctl_sas_json(app);
+		json_object_update_missing_new(reply, ike_ctl_json(app));
+	}
 	else if (strcmp(cmd, "counters") == 0)
 		reply = ctl_counters_help_json();
 	else

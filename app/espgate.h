@@ -40,6 +40,7 @@ struct app {
 	struct ctl_state ctl;
 	struct dp_worker_arg *wargs;
 	struct esp_engine *engine; /* the control lcore's, for key expansion */
+	struct ike_ctl *ike;       /* NULL without connections */
 	uint64_t start_tsc;
 	int ctl_fd;
 };
@@ -53,6 +54,9 @@ int port_index_by_name(const struct app *app, const char *name);
 int control_init(struct app *app);
 void control_fini(struct app *app);
 void control_neigh_host_route(struct app *app, uint32_t idx);
+/* Routes an IP packet the box made; bypass: not through the SPD (IKE). */
+void control_send_ip(struct app *app, const uint8_t *pkt, size_t len, int family,
+		     bool bypass);
 /* Handles what the workers punted and runs timers; returns frames handled. */
 unsigned control_poll(struct app *app);
 
@@ -69,6 +73,14 @@ int sas_init(struct app *app);
 void sas_fini(struct app *app);
 unsigned sas_poll_events(struct app *app);
 json_t *ctl_sas_json(const struct app *app);
+
+/* ike_ctl.c: lib/ike on the control lcore */
+int ike_ctl_init(struct app *app);
+void ike_ctl_fini(struct app *app);
+unsigned ike_ctl_poll(struct app *app);
+/* A frame for the box: true when it was IKE (and is taken). */
+bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
+json_t *ike_ctl_json(const struct app *app);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

@@ -208,6 +208,8 @@ static int app_start(struct app *app)
 	if (rc == 0)
 		rc = control_init(app);
 	if (rc == 0)
+		rc = ike_ctl_init(app);
+	if (rc == 0)
 		rc = ctl_server_open(app);
 	if (rc == 0 && telemetry_register(app) != 0)
 		EG_LOG(WARNING, "telemetry commands not registered");
@@ -238,7 +240,7 @@ static void run_control(struct app *app)
 	       app->dp.n_ports);
 	while (!g_signal) {
 		/* Idle: sleep in poll() on the control socket rather than spin. */
-		unsigned busy = control_poll(app) + sas_poll_events(app);
+		unsigned busy = control_poll(app) + sas_poll_events(app) + ike_ctl_poll(app);
 		ctl_server_poll(app, busy ? 0 : 1);
 	}
 	EG_LOG(INFO, "signal %d: stopping", (int)g_signal);
@@ -251,6 +253,7 @@ static void app_stop(struct app *app)
 	__atomic_store_n(&app->dp.stop, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	ctl_server_close(app);
+	ike_ctl_fini(app);
 	control_fini(app);
 	sas_fini(app);
 	ports_close(app);

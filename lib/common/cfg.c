@@ -3,11 +3,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json_pos.h"
 
@@ -27,6 +31,8 @@ struct cfg_ctx {
 	char *err;
 	size_t errlen;
 	struct cfg *cfg;
+	bool secrets;          /* the text is the secrets file (ike.secrets) */
+	bool natt_ports_given; /* ipsec.natt_ports was in the file */
 };
 
 /* Which position an error points at. */
@@ -133,6 +139,53 @@ static void hide_hex_token(char *msg)
 		strcpy(near, " in a hex string (not shown)");
 }
 
+/* Whether the n bytes tok, found in the text at or before pos, are a
+ * string value of a "psk" member. */
+static bool psk_value_at(const struct cfg_ctx *c, size_t pos, const char *tok,
+			 size_t n)
+{
+	const char *t = c->text, *k = "\"psk\"";
+	size_t s, klen = strlen(k);
+
+	if (n == 0 || n > c->len)
+		return false;
+	s = pos < c->len - n ? pos : c->len - n;
+	for (;; s--) {
+		if (memcmp(t + s, tok, n) == 0)
+			break;
+		if (s == 0)
+			return false;
+	}
+	while (s > 0 && isspace((unsigned char)t[s - 1]))
+		s--;
+	if (s == 0 || t[--s] != ':')
+		return false;
+	while (s > 0 && isspace((unsigned char)t[s - 1]))
+		s--;
+	return s >= klen && memcmp(t + s - klen, k, klen) == 0;
+}
+
+/* The token jansson quotes may be part of a secret: in the secrets file
+ * any string, in the configuration a psk's value. */
+static void hide_secret_token(const struct cfg_ctx *c, const json_error_t *je,
+			      char *msg)
+{
+	static const char quote[] = " near '\"";
+	char *near = strstr(msg, quote);
+	const char *tok;
+	size_t n;
+
+	if (!near)
+		return;
+	tok = near + strlen(" near '");
+	n = strlen(tok);
+	if (n && tok[n - 1] == '\'')
+		n--;
+	if (c->secrets ||
+	    psk_value_at(c, je->position > 0 ? (size_t)je->position : 0, tok, n))
+		strcpy(near, " in a secret (not shown)");
+}
+
 /* jansson's own errors: syntax, and duplicate keys, which we point at the
  * start of the second occurrence and name by path. */
 static int syntax_err(struct cfg_ctx *c, const json_error_t *je)
@@ -145,6 +198,7 @@ static int syntax_err(struct cfg_ctx *c, const json_error_t *je)
 	    json_pos_key_path_at(c->text, c->len, &pos, path, sizeof(path)))
 		return err_at_pos(c, pos, path, "duplicate key");
 	snprintf(text, sizeof(text), "%s", je->text);
+	hide_secret_token(c, je, text);
 	hide_hex_token(text);
 	return err_at_pos(c, pos, "$", "%s", text);
 }
@@ -1150,6 +1204,7 @@ static int parse_ipsec(struct cfg_ctx *c, json_t *root)
 	    (rc = known_keys(c, &p, obj, keys)) ||
 	    (rc = member(c, &pn, obj, JSON_ARRAY, false, &v)))
 		return rc;
+	c->natt_ports_given = v != NULL;
 	if (v && (rc = parse_natt_ports(c, &pn, v)))
 		return rc;
 	if ((rc = member(c, &pu, obj, JSON_STRING, false, &v)) || !v ||
@@ -1157,6 +1212,117 @@ static int parse_ipsec(struct cfg_ctx *c, json_t *root)
 		return rc;
 	c->cfg->unmatched_discard = idx == 1;
 	return 0;
+}
+
+/* ike */
+
+static bool has_natt_port(const struct cfg *cfg, unsigned port)
+{
+	for (unsigned i = 0; i < cfg->n_natt_ports; i++)
+		if (cfg->natt_ports[i] == port)
+			return true;
+	return false;
+}
+
+/* A path as written, or, when relative, relative to the directory of the
+ * configuration file. NULL: out of memory. */
+static char *resolve_path(const struct cfg_ctx *c, const char *s)
+{
+	const char *slash = strrchr(c->name, '/');
+	size_t dir = slash ? (size_t)(slash - c->name) + 1 : 0;
+	char *out;
+
+	if (s[0] == '/' || dir == 0)
+		return strdup(s);
+	out = malloc(dir + strlen(s) + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, c->name, dir);
+	strcpy(out + dir, s);
+	return out;
+}
+
+/* A file path (resolve_path) into *out, allocated. */
+static int parse_path(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		      char **out)
+{
+	int rc = expect(c, p, v, JSON_STRING);
+
+	if (rc)
+		return rc;
+	if (!json_string_value(v)[0])
+		return cfg_err(c, p, AT_VALUE, "must not be empty");
+	*out = resolve_path(c, json_string_value(v));
+	return *out ? 0 : nomem(c);
+}
+
+/* IKE listens on port (RFC 7296 §2) and natt_port (RFC 3948 §2.2: IKE
+ * with a non-ESP marker, and ESP-in-UDP), which is therefore one of
+ * ipsec.natt_ports. Checked when IKE is in use: an ike section or a
+ * connection. */
+static int parse_ike(struct cfg_ctx *c, json_t *root)
+{
+	static const char *const keys[] = { "port", "natt_port", "secrets", NULL };
+	struct json_path p = json_path_key(NULL, "ike");
+	struct json_path pp = json_path_key(&p, "port");
+	struct json_path pn = json_path_key(&p, "natt_port");
+	struct json_path ps = json_path_key(&p, "secrets");
+	struct json_path pi = json_path_key(NULL, "ipsec");
+	struct json_path pin = json_path_key(&pi, "natt_ports");
+	struct cfg *cfg = c->cfg;
+	json_t *obj, *conns, *vp = NULL, *vn = NULL, *v;
+	char list[64];
+	unsigned n;
+	int rc;
+
+	cfg->ike_port = IKE_PORT;
+	cfg->ike_natt_port = NATT_PORT;
+	if ((rc = member(c, &p, root, JSON_OBJECT, false, &obj)))
+		return rc;
+	conns = json_object_get(root, "connections");
+	if (!obj && !(json_is_array(conns) && json_array_size(conns) > 0))
+		return 0;
+	if (obj) {
+		if ((rc = known_keys(c, &p, obj, keys)) ||
+		    (rc = member(c, &pp, obj, JSON_INTEGER, false, &vp)) ||
+		    (vp && (rc = get_uint(c, &pp, vp, 1, 65535, &n))))
+			return rc;
+		if (vp)
+			cfg->ike_port = (uint16_t)n;
+		if ((rc = member(c, &pn, obj, JSON_INTEGER, false, &vn)) ||
+		    (vn && (rc = get_uint(c, &pn, vn, 1, 65535, &n))))
+			return rc;
+		if (vn)
+			cfg->ike_natt_port = (uint16_t)n;
+		if ((rc = member(c, &ps, obj, JSON_STRING, false, &v)) ||
+		    (v && (rc = parse_path(c, &ps, v, &cfg->ike_secrets))))
+			return rc;
+	}
+	if (cfg->ike_port == cfg->ike_natt_port)
+		return cfg_err(c, vn ? &pn : &pp, AT_VALUE,
+			       "ike.port and ike.natt_port are both %u; they must differ: IKE messages on the NAT-T port carry a non-ESP marker (RFC 3948 §2.2), on the other they do not",
+			       cfg->ike_port);
+	if (cfg->ike_natt_port == IKE_PORT)
+		return cfg_err(c, &pn, AT_VALUE,
+			       "500 is IKE's port (RFC 7296); the NAT-T port is another, normally 4500 (RFC 3948)");
+	format_natt_ports(cfg, list, sizeof(list));
+	if (has_natt_port(cfg, cfg->ike_port))
+		return cfg_err(c, &pp, AT_VALUE,
+			       "%u is one of ipsec.natt_ports (%s), where ESP-in-UDP arrives; IKE without the non-ESP marker needs a port of its own",
+			       cfg->ike_port, list);
+	if (has_natt_port(cfg, cfg->ike_natt_port))
+		return 0;
+	if (!c->natt_ports_given) {
+		cfg->natt_ports[cfg->n_natt_ports++] = cfg->ike_natt_port;
+		return 0;
+	}
+	if (vn)
+		return cfg_err(c, &pn, AT_VALUE,
+			       "%u is not one of ipsec.natt_ports (%s): ESP-in-UDP arrives on IKE's NAT-T port too (RFC 3948); add it there",
+			       cfg->ike_natt_port, list);
+	return cfg_err(c, &pin, AT_VALUE,
+		       "%u, IKE's NAT-T port (ike.natt_port, default 4500), is not among them: ESP-in-UDP arrives there too (RFC 3948); add it or set ike.natt_port",
+		       cfg->ike_natt_port);
 }
 
 /* sas */
@@ -1379,13 +1545,12 @@ static void list_unprotected(const struct cfg *cfg, uint8_t family,
 	}
 }
 
-/* Ours: out's src, in's dst; on an unprotected port, where ESP travels. */
+/* Ours (an outbound SA's src, an inbound SA's dst, a connection's local):
+ * on an unprotected port, where ESP travels. which names the role. */
 static int check_own_endpoint(struct cfg_ctx *c, const struct json_path *p,
-			      const struct cfg_sa *sa, const struct ip_addr *a)
+			      const char *which, const struct ip_addr *a)
 {
 	const struct cfg *cfg = c->cfg;
-	const char *which = sa->dir == CFG_SA_OUT ? "an outbound SA's src" :
-						    "an inbound SA's dst";
 	char s[IP_ADDR_STRLEN], list[256];
 	unsigned pi, ai;
 
@@ -1466,7 +1631,9 @@ static int parse_sa_endpoints(struct cfg_ctx *c, const struct json_path *p,
 	 * whose traffic it carries (docs/decisions.md), not necessarily the
 	 * box; its selector must contain them (check_transport_ts). */
 	if (sa->mode == CFG_SA_TUNNEL &&
-	    ((rc = check_own_endpoint(c, out ? &ps : &pd, sa,
+	    ((rc = check_own_endpoint(c, out ? &ps : &pd,
+				      out ? "an outbound SA's src" :
+					    "an inbound SA's dst",
 				      out ? &sa->src : &sa->dst)) ||
 	     (rc = check_peer_endpoint(c, out ? &pd : &ps,
 				       out ? &sa->dst : &sa->src))))
@@ -1569,30 +1736,30 @@ static int parse_sa_integ(struct cfg_ctx *c, const struct json_path *p,
 			 sa->integ_key, &sa->integ_key_len);
 }
 
+/* A selector's protocol, for a selector of that family. */
 static int parse_ts_proto(struct cfg_ctx *c, const struct json_path *p,
-			  json_t *v, struct cfg_ts *ts)
+			  json_t *v, uint8_t family, uint8_t *proto)
 {
-	uint8_t family = ts->src.addr.family;
 	unsigned n;
 	int rc, idx;
 
 	if (json_is_integer(v)) {
 		if ((rc = get_uint(c, p, v, 0, 255, &n)))
 			return rc;
-		ts->proto = (uint8_t)n;
+		*proto = (uint8_t)n;
 	} else if (json_is_string(v)) {
 		if ((rc = one_of(c, p, v, proto_names, &idx)))
 			return rc;
-		ts->proto = proto_nums[idx];
+		*proto = proto_nums[idx];
 	} else {
 		return cfg_err(c, p, AT_VALUE,
 			       "expected an integer or a protocol name, got %s",
 			       type_name(json_typeof(v)));
 	}
-	if (ts->proto == PROTO_ICMP && family == AF_INET6)
+	if (*proto == PROTO_ICMP && family == AF_INET6)
 		return cfg_err(c, p, AT_VALUE,
 			       "ICMP (1) is IPv4's and the selector is IPv6; did you mean \"icmpv6\" (58)?");
-	if (ts->proto == PROTO_ICMPV6 && family == AF_INET)
+	if (*proto == PROTO_ICMPV6 && family == AF_INET)
 		return cfg_err(c, p, AT_VALUE,
 			       "ICMPv6 (58) is IPv6's and the selector is IPv4; did you mean \"icmp\" (1)?");
 	return 0;
@@ -1619,11 +1786,10 @@ static bool parse_port_num(const char **s, unsigned *out)
 
 /* An integer (one port) or "LO-HI"; only for protocols with ports. */
 static int parse_ts_ports(struct cfg_ctx *c, const struct json_path *p,
-			  json_t *obj, const struct cfg_ts *ts, uint16_t *lo,
-			  uint16_t *hi)
+			  json_t *obj, uint8_t proto, uint16_t *lo, uint16_t *hi)
 {
 	json_t *v = json_object_get(obj, p->key);
-	const char *name = proto_name(ts->proto), *s;
+	const char *name = proto_name(proto), *s;
 	unsigned a, b;
 	int rc;
 
@@ -1631,13 +1797,13 @@ static int parse_ts_ports(struct cfg_ctx *c, const struct json_path *p,
 	*hi = 65535;
 	if (!v)
 		return 0;
-	if (!proto_has_ports(ts->proto))
+	if (!proto_has_ports(proto))
 		return name ? cfg_err(c, p, AT_VALUE,
 				      "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is \"%s\" (%u)",
-				      name, ts->proto) :
+				      name, proto) :
 			      cfg_err(c, p, AT_VALUE,
 				      "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is %u",
-				      ts->proto);
+				      proto);
 	if (json_is_integer(v)) {
 		if ((rc = get_uint(c, p, v, 0, 65535, &a)))
 			return rc;
@@ -1726,10 +1892,11 @@ static int parse_sa_selector(struct cfg_ctx *c, const struct json_path *p,
 			       family_name(ts->src.addr.family));
 	ts->proto = 0;
 	v = json_object_get(sel, "proto");
-	if ((v && (rc = parse_ts_proto(c, &pp, v, ts))) ||
-	    (rc = parse_ts_ports(c, &psp, sel, ts, &ts->sport_lo,
+	if ((v && (rc = parse_ts_proto(c, &pp, v, ts->src.addr.family,
+				       &ts->proto))) ||
+	    (rc = parse_ts_ports(c, &psp, sel, ts->proto, &ts->sport_lo,
 				 &ts->sport_hi)) ||
-	    (rc = parse_ts_ports(c, &pdp, sel, ts, &ts->dport_lo,
+	    (rc = parse_ts_ports(c, &pdp, sel, ts->proto, &ts->dport_lo,
 				 &ts->dport_hi)))
 		return rc;
 	return check_transport_ts(c, &pt, sa);
@@ -1983,13 +2150,829 @@ static int parse_sas(struct cfg_ctx *c, json_t *root)
 	return 0;
 }
 
+/* connections */
+
+static const char *const auth_names[] = {
+	[CFG_AUTH_PSK] = "psk",
+	[CFG_AUTH_PUBKEY] = "pubkey",
+	NULL,
+};
+
+static const char *const start_names[] = {
+	[CFG_START_NONE] = "none",
+	[CFG_START_START] = "start",
+	[CFG_START_TRAP] = "trap",
+	NULL,
+};
+
+static int parse_name(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		      const char *what, char name[CFG_NAME_MAX])
+{
+	struct json_path pn = json_path_key(p, "name");
+	json_t *v;
+	int rc;
+
+	if ((rc = member(c, &pn, obj, JSON_STRING, true, &v)))
+		return rc;
+	if (!valid_port_name(json_string_value(v)))
+		return cfg_err(c, &pn, AT_VALUE,
+			       "\"%.40s\" is not a %s name: 1 to %d of A-Z a-z 0-9 _ -",
+			       json_string_value(v), what, CFG_NAME_MAX - 1);
+	strcpy(name, json_string_value(v));
+	return 0;
+}
+
+static int parse_conn_name(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, unsigned idx)
+{
+	struct json_path pn = json_path_key(p, "name");
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	int rc = parse_name(c, p, obj, "connection", conn->name);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < idx; i++)
+		if (strcmp(c->cfg->conns[i].name, conn->name) == 0)
+			return cfg_err(c, &pn, AT_VALUE,
+				       "duplicate connection name \"%s\" (also connections[%u].name)",
+				       conn->name, i);
+	return 0;
+}
+
+static bool is_any(const char *s)
+{
+	return strcmp(s, "any") == 0 || strcmp(s, "%any") == 0;
+}
+
+/* local: ours, on an unprotected port; remote: the peer, or any. No two
+ * connections for one (local, remote): which would the peer's IKE_SA_INIT
+ * be for? */
+static int parse_conn_addrs(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, unsigned idx)
+{
+	struct json_path pl = json_path_key(p, "local");
+	struct json_path pr = json_path_key(p, "remote");
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	char l[IP_ADDR_STRLEN], r[IP_ADDR_STRLEN];
+	json_t *v;
+	int rc;
+
+	if ((rc = member(c, &pl, obj, JSON_STRING, true, &v)) ||
+	    (rc = parse_addr(c, &pl, v, &conn->local)) ||
+	    (rc = check_own_endpoint(c, &pl, "a connection's local address",
+				     &conn->local)) ||
+	    (rc = member(c, &pr, obj, JSON_STRING, true, &v)))
+		return rc;
+	if (is_any(json_string_value(v)))
+		return 0; /* family 0 */
+	if ((rc = parse_addr(c, &pr, v, &conn->remote)) ||
+	    (rc = check_peer_endpoint(c, &pr, &conn->remote)))
+		return rc;
+	if (conn->remote.family != conn->local.family)
+		return cfg_err(c, &pr, AT_VALUE, "%s is %s but local is %s",
+			       json_string_value(v),
+			       family_name(conn->remote.family),
+			       family_name(conn->local.family));
+	for (unsigned i = 0; i < idx; i++) {
+		const struct cfg_conn *o = &c->cfg->conns[i];
+
+		if (!o->remote.family || !ip_addr_equal(&o->local, &conn->local) ||
+		    !ip_addr_equal(&o->remote, &conn->remote))
+			continue;
+		ip_addr_format(&conn->local, l, sizeof(l));
+		ip_addr_format(&conn->remote, r, sizeof(r));
+		return cfg_err(c, &pr, AT_VALUE,
+			       "ambiguous peer: connection \"%s\" (connections[%u]) has the same local %s and remote %s",
+			       o->name, i, l, r);
+	}
+	return 0;
+}
+
+/* Letters, digits, '-', '_', dot-separated labels of 1..63; the last not
+ * all digits (RFC 3696 §2), which would be a mistyped IPv4 address. */
+static bool valid_dns_name(const char *s, size_t n)
+{
+	size_t label = 0;
+	bool digits = true;
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '_')
+			return false;
+		if (++label > 63)
+			return false;
+		digits &= isdigit((unsigned char)ch) != 0;
+	}
+	return label > 0 && !digits;
+}
+
+static bool dn_prefix(const char *s)
+{
+	return strncasecmp(s, "C=", 2) == 0 || strncasecmp(s, "CN=", 3) == 0 ||
+	       strncasecmp(s, "O=", 2) == 0;
+}
+
+static void set_id(struct cfg_id *id, enum cfg_id_type type, const void *data,
+		   size_t len)
+{
+	id->type = type;
+	id->len = (uint8_t)len;
+	memcpy(id->data, data, len);
+}
+
+static int parse_key_id(struct cfg_ctx *c, const struct json_path *p,
+			const char *hex, struct cfg_id *id)
+{
+	size_t n = strlen(hex);
+
+	if (n == 0 || n % 2 || n / 2 > CFG_ID_MAX ||
+	    strspn(hex, "0123456789abcdefABCDEF") != n)
+		return cfg_err(c, p, AT_VALUE,
+			       "\"keyid:%.40s\" is not a key ID: expected \"keyid:\" and 1 to %d bytes as pairs of hex digits",
+			       hex, CFG_ID_MAX);
+	id->type = CFG_ID_KEY_ID;
+	id->len = (uint8_t)(n / 2);
+	for (size_t i = 0; i < n / 2; i++)
+		id->data[i] = (uint8_t)(hex_val(hex[2 * i]) << 4 |
+					hex_val(hex[2 * i + 1]));
+	return 0;
+}
+
+/* RFC 7296 §3.5 types, told apart as strongSwan does: an address, then
+ * "keyid:", a DN, "@name", "user@domain", a name. */
+static int parse_id(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		    bool remote, struct cfg_id *id)
+{
+	const char *s, *at;
+	struct ip_addr a;
+	size_t n;
+	int rc = expect(c, p, v, JSON_STRING);
+
+	if (rc)
+		return rc;
+	s = json_string_value(v);
+	n = strlen(s);
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "must not be empty");
+	if (is_any(s)) {
+		if (!remote)
+			return cfg_err(c, p, AT_VALUE,
+				       "local_id cannot be any: it is the identity espgate proves");
+		id->type = CFG_ID_ANY;
+		id->len = 0;
+		return 0;
+	}
+	if (ip_addr_parse(s, &a)) {
+		set_id(id, a.family == AF_INET ? CFG_ID_IPV4_ADDR : CFG_ID_IPV6_ADDR,
+		       a.bytes, ip_addr_len(&a));
+		return 0;
+	}
+	if (strncmp(s, "keyid:", 6) == 0)
+		return parse_key_id(c, p, s + 6, id);
+	if (n > CFG_ID_MAX)
+		return cfg_err(c, p, AT_VALUE,
+			       "too long (%zu bytes, at most %d)", n, CFG_ID_MAX);
+	if (dn_prefix(s)) {
+		set_id(id, CFG_ID_DER_ASN1_DN, s, n);
+		return 0;
+	}
+	if (s[0] == '@' && valid_dns_name(s + 1, n - 1)) {
+		set_id(id, CFG_ID_FQDN, s + 1, n - 1);
+		return 0;
+	}
+	at = strchr(s, '@');
+	if (at && at != s && strcspn(s, " \t\"<>()[],;:\\") >= (size_t)(at - s) &&
+	    valid_dns_name(at + 1, strlen(at + 1))) {
+		set_id(id, CFG_ID_RFC822_ADDR, s, n);
+		return 0;
+	}
+	if (!at && valid_dns_name(s, n)) {
+		set_id(id, CFG_ID_FQDN, s, n);
+		return 0;
+	}
+	return cfg_err(c, p, AT_VALUE,
+		       "\"%.60s\" is not an identity: expected an IP address, a name (\"vpn.example.org\", \"@vpn\"), \"user@domain\", \"keyid:HEX\" or a DN (\"C=CH, O=Example, CN=vpn\")",
+		       s);
+}
+
+static int parse_conn_ids(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pl = json_path_key(p, "local_id");
+	struct json_path pr = json_path_key(p, "remote_id");
+	json_t *v;
+	int rc;
+
+	set_id(&conn->local_id,
+	       conn->local.family == AF_INET ? CFG_ID_IPV4_ADDR : CFG_ID_IPV6_ADDR,
+	       conn->local.bytes, ip_addr_len(&conn->local));
+	conn->remote_id.type = CFG_ID_ANY;
+	if ((v = json_object_get(obj, "local_id")) &&
+	    (rc = parse_id(c, &pl, v, false, &conn->local_id)))
+		return rc;
+	if ((v = json_object_get(obj, "remote_id")) &&
+	    (rc = parse_id(c, &pr, v, true, &conn->remote_id)))
+		return rc;
+	return 0;
+}
+
+/* RFC 7296 §2.15: a shared key derived from a password falls to an
+ * offline dictionary attack; the length is a floor, not a guarantee.
+ * Nothing of the key goes into a message. */
+static int set_psk(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		   struct cfg_conn *conn)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), chars = 0;
+
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (chars < CFG_PSK_MIN)
+		return cfg_err(c, p, AT_VALUE,
+			       "weak pre-shared key: %zu characters, at least %d needed (RFC 7296 §2.15: a guessable shared key falls to an offline dictionary attack; use a long random one)",
+			       chars, CFG_PSK_MIN);
+	if (n > CFG_PSK_MAX)
+		return cfg_err(c, p, AT_VALUE,
+			       "pre-shared key too long: %zu bytes, at most %d",
+			       n, CFG_PSK_MAX);
+	memcpy(conn->psk, s, n);
+	conn->psk_len = (uint16_t)n;
+	return 0;
+}
+
+/* A file given by path must be there and readable now: a typo is found
+ * at load time, not at the first negotiation. */
+static int check_readable(struct cfg_ctx *c, const struct json_path *p,
+			  const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+
+	if (fd < 0) {
+		e = errno;
+		return cfg_err(c, p, AT_VALUE, "cannot read %s: %s", path,
+			       strerror(e));
+	}
+	e = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	if (!e)
+		return cfg_err(c, p, AT_VALUE, "%s is not a regular file", path);
+	return 0;
+}
+
+static int parse_file(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		      char **out)
+{
+	int rc = parse_path(c, p, v, out);
+
+	return rc ? rc : check_readable(c, p, *out);
+}
+
+static int parse_cacerts(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *arr, struct cfg_conn *conn)
+{
+	size_t n = json_array_size(arr);
+	int rc;
+
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "at least one CA certificate needed");
+	if (n > CFG_MAX_CACERTS)
+		return cfg_err(c, p, AT_VALUE, "at most %d CA certificates",
+			       CFG_MAX_CACERTS);
+	conn->cacerts = calloc(n, sizeof(*conn->cacerts));
+	if (!conn->cacerts)
+		return nomem(c);
+	conn->n_cacerts = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		if ((rc = parse_file(c, &pi, json_array_get(arr, i),
+				     &conn->cacerts[i])))
+			return rc;
+	}
+	return 0;
+}
+
+/* Certificates: paths checked now; the authentication itself is future
+ * work in lib/ike. */
+static int parse_conn_pki(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_conn *conn)
+{
+	static const char *const keys[] = { "cert", "key", "cacerts", NULL };
+	struct json_path pc = json_path_key(p, "cert");
+	struct json_path pk = json_path_key(p, "key");
+	struct json_path pa = json_path_key(p, "cacerts");
+	json_t *v;
+	int rc;
+
+	if (conn->auth == CFG_AUTH_PSK) {
+		for (int i = 0; keys[i]; i++) {
+			struct json_path pi = json_path_key(p, keys[i]);
+
+			if (json_object_get(obj, keys[i]))
+				return cfg_err(c, &pi, AT_KEY,
+					       "%s is for auth \"pubkey\"; this connection's auth is \"psk\"",
+					       keys[i]);
+		}
+		return 0;
+	}
+	if ((rc = member(c, &pc, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pc, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	if ((rc = parse_file(c, &pc, v, &conn->cert)) ||
+	    (rc = member(c, &pk, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	if ((rc = parse_file(c, &pk, v, &conn->key)) ||
+	    (rc = member(c, &pa, obj, JSON_ARRAY, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pa, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	return parse_cacerts(c, &pa, v, conn);
+}
+
+static int parse_conn_auth(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pa = json_path_key(p, "auth");
+	struct json_path pk = json_path_key(p, "psk");
+	json_t *v;
+	int rc, idx;
+
+	conn->auth = CFG_AUTH_PSK;
+	if ((rc = member(c, &pa, obj, JSON_STRING, false, &v)) ||
+	    (v && (rc = one_of(c, &pa, v, auth_names, &idx))))
+		return rc;
+	if (v)
+		conn->auth = (enum cfg_auth)idx;
+	if ((rc = member(c, &pk, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (v && conn->auth == CFG_AUTH_PUBKEY)
+		return cfg_err(c, &pk, AT_KEY,
+			       "auth \"pubkey\" takes no psk: remove it or set auth to \"psk\"");
+	if (v && (rc = set_psk(c, &pk, v, conn)))
+		return rc;
+	/* With a secrets file, load_secrets looks there afterwards. */
+	if (!v && conn->auth == CFG_AUTH_PSK && !c->cfg->ike_secrets)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: auth \"psk\" needs a secret: give psk here or in a secrets file (ike.secrets)");
+	return parse_conn_pki(c, p, obj, conn);
+}
+
+/* IKE (needs a PRF and a DH group) or ESP (DH only for PFS) proposals,
+ * each a strongSwan-style string. */
+static int parse_proposals(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, bool ike, struct cfg_proposal **out,
+			   unsigned *n_out)
+{
+	char err[160];
+	json_t *arr, *v;
+	size_t n;
+	int rc;
+
+	if ((rc = member(c, p, obj, JSON_ARRAY, true, &arr)))
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "at least one proposal needed");
+	if (n > CFG_MAX_PROPOSALS)
+		return cfg_err(c, p, AT_VALUE,
+			       "at most %d proposals (the IKE engine's limit)",
+			       CFG_MAX_PROPOSALS);
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return nomem(c);
+	*n_out = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		v = json_array_get(arr, i);
+		if ((rc = expect(c, &pi, v, JSON_STRING)))
+			return rc;
+		if (cfg_proposal_parse(json_string_value(v), ike, &(*out)[i],
+				       err, sizeof(err)) != 0)
+			return cfg_err(c, &pi, AT_VALUE, "\"%.80s\": %s",
+				       json_string_value(v), err);
+	}
+	return 0;
+}
+
+/* Times in seconds: 0..INT32_MAX (68 years), so a life derived from a
+ * rekey time (10% more) still fits 32 bits. */
+#define SECONDS_MAX 2147483647u
+
+static int get_seconds(struct cfg_ctx *c, const struct json_path *p,
+		       json_t *obj, uint32_t *out, bool *given)
+{
+	json_t *v;
+	unsigned n;
+	int rc;
+
+	*given = false;
+	if ((rc = member(c, p, obj, JSON_INTEGER, false, &v)) || !v ||
+	    (rc = get_uint(c, p, v, 0, SECONDS_MAX, &n)))
+		return rc;
+	*out = n;
+	*given = true;
+	return 0;
+}
+
+static int parse_conn_times(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pr = json_path_key(p, "rekey");
+	struct json_path pa = json_path_key(p, "reauth");
+	struct json_path pd = json_path_key(p, "dpd");
+	struct json_path pt = json_path_key(p, "dpd_timeout");
+	bool given;
+	int rc;
+
+	conn->rekey_s = 14400; /* strongSwan's 4 h */
+	if ((rc = get_seconds(c, &pr, obj, &conn->rekey_s, &given)) ||
+	    (rc = get_seconds(c, &pa, obj, &conn->reauth_s, &given)) ||
+	    (rc = get_seconds(c, &pd, obj, &conn->dpd_s, &given)) ||
+	    (rc = get_seconds(c, &pt, obj, &conn->dpd_timeout_s, &given)))
+		return rc;
+	if (conn->dpd_s && conn->dpd_timeout_s &&
+	    conn->dpd_timeout_s <= conn->dpd_s)
+		return cfg_err(c, &pt, AT_VALUE,
+			       "%u is not above dpd (%u): a liveness check must have longer to be answered than the interval between checks",
+			       conn->dpd_timeout_s, conn->dpd_s);
+	return 0;
+}
+
+static int parse_conn_start(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path ps = json_path_key(p, "start");
+	json_t *v;
+	int rc, idx;
+
+	conn->start = CFG_START_NONE;
+	if ((rc = member(c, &ps, obj, JSON_STRING, false, &v)) || !v ||
+	    (rc = one_of(c, &ps, v, start_names, &idx)))
+		return rc;
+	conn->start = (enum cfg_start)idx;
+	if (conn->start != CFG_START_NONE && !conn->remote.family)
+		return cfg_err(c, &ps, AT_VALUE,
+			       "start \"%s\" initiates, which needs a remote address; remote is any (a responder-only connection)",
+			       start_names[idx]);
+	return 0;
+}
+
+/* children */
+
+/* A prefix, or {"prefix": ..., "proto": ..., "ports": ...}. */
+static int parse_child_ts(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *v, struct cfg_child_ts *ts)
+{
+	static const char *const keys[] = { "prefix", "proto", "ports", NULL };
+	struct json_path pp = json_path_key(p, "prefix");
+	struct json_path pr = json_path_key(p, "proto");
+	struct json_path pn = json_path_key(p, "ports");
+	json_t *pv, *proto;
+	int rc;
+
+	ts->proto = 0;
+	ts->port_lo = 0;
+	ts->port_hi = 65535;
+	if (json_is_string(v))
+		return parse_network(c, p, v, &ts->prefix);
+	if (!json_is_object(v))
+		return cfg_err(c, p, AT_VALUE,
+			       "expected a prefix (a string) or an object, got %s",
+			       type_name(json_typeof(v)));
+	if ((rc = known_keys(c, p, v, keys)) ||
+	    (rc = member(c, &pp, v, JSON_STRING, true, &pv)) ||
+	    (rc = parse_network(c, &pp, pv, &ts->prefix)))
+		return rc;
+	proto = json_object_get(v, "proto");
+	if (proto && (rc = parse_ts_proto(c, &pr, proto,
+					  ts->prefix.addr.family, &ts->proto)))
+		return rc;
+	return parse_ts_ports(c, &pn, v, ts->proto, &ts->port_lo, &ts->port_hi);
+}
+
+static int parse_ts_list(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *obj, struct cfg_child_ts **out,
+			 unsigned *n_out)
+{
+	json_t *arr;
+	size_t n;
+	int rc;
+
+	if ((rc = member(c, p, obj, JSON_ARRAY, true, &arr)))
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "at least one traffic selector needed");
+	if (n > CFG_MAX_TS)
+		return cfg_err(c, p, AT_VALUE,
+			       "at most %d traffic selectors (the IKE engine's limit)",
+			       CFG_MAX_TS);
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return nomem(c);
+	*n_out = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		if ((rc = parse_child_ts(c, &pi, json_array_get(arr, i),
+					 &(*out)[i])))
+			return rc;
+	}
+	return 0;
+}
+
+/* rekey before life: by default 3600 and 10% more; one given, the other
+ * follows (life 10% above rekey, rekey 90% of life). */
+static int parse_child_times(struct cfg_ctx *c, const struct json_path *p,
+			     json_t *obj, struct cfg_child *ch)
+{
+	struct json_path pr = json_path_key(p, "rekey");
+	struct json_path pl = json_path_key(p, "life");
+	bool has_rekey, has_life;
+	int rc;
+
+	if ((rc = get_seconds(c, &pr, obj, &ch->rekey_s, &has_rekey)) ||
+	    (rc = get_seconds(c, &pl, obj, &ch->life_s, &has_life)))
+		return rc;
+	if (!has_rekey && !has_life)
+		ch->rekey_s = 3600;
+	if (!has_life)
+		ch->life_s = ch->rekey_s + ch->rekey_s / 10;
+	if (!has_rekey && has_life) /* 90% of life, rounded down */
+		ch->rekey_s = ch->life_s ? ch->life_s - (ch->life_s + 9) / 10 :
+					   3600;
+	if (ch->rekey_s && ch->life_s && ch->rekey_s >= ch->life_s)
+		return cfg_err(c, &pr, AT_VALUE,
+			       "%u is not below life (%u): a Child SA is rekeyed before it expires",
+			       ch->rekey_s, ch->life_s);
+	return 0;
+}
+
+static int parse_child(struct cfg_ctx *c, const struct json_path *p,
+		       json_t *obj, unsigned conn_idx, unsigned idx)
+{
+	static const char *const keys[] = {
+		"name", "local_ts", "remote_ts", "esp_proposals", "mode",
+		"rekey", "life", NULL,
+	};
+	struct cfg_conn *conn = &c->cfg->conns[conn_idx];
+	struct cfg_child *ch = &conn->children[idx];
+	struct json_path pn = json_path_key(p, "name");
+	struct json_path pl = json_path_key(p, "local_ts");
+	struct json_path pr = json_path_key(p, "remote_ts");
+	struct json_path pe = json_path_key(p, "esp_proposals");
+	struct json_path pm = json_path_key(p, "mode");
+	json_t *v;
+	int rc, mode;
+
+	if ((rc = object(c, p, obj, keys)) ||
+	    (rc = parse_name(c, p, obj, "child", ch->name)))
+		return rc;
+	for (unsigned i = 0; i < idx; i++)
+		if (strcmp(conn->children[i].name, ch->name) == 0)
+			return cfg_err(c, &pn, AT_VALUE,
+				       "duplicate child name \"%s\" in connection \"%s\" (also connections[%u].children[%u].name)",
+				       ch->name, conn->name, conn_idx, i);
+	if ((rc = parse_ts_list(c, &pl, obj, &ch->local_ts, &ch->n_local_ts)) ||
+	    (rc = parse_ts_list(c, &pr, obj, &ch->remote_ts, &ch->n_remote_ts)) ||
+	    (rc = parse_proposals(c, &pe, obj, false, &ch->esp, &ch->n_esp)))
+		return rc;
+	ch->mode = CFG_SA_TUNNEL;
+	if ((rc = member(c, &pm, obj, JSON_STRING, false, &v)) ||
+	    (v && (rc = one_of(c, &pm, v, mode_names, &mode))))
+		return rc;
+	if (v)
+		ch->mode = (enum cfg_sa_mode)mode;
+	return parse_child_times(c, p, obj, ch);
+}
+
+static int parse_children(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, unsigned conn_idx)
+{
+	struct json_path pc = json_path_key(p, "children");
+	struct cfg_conn *conn = &c->cfg->conns[conn_idx];
+	json_t *arr;
+	size_t n;
+	int rc;
+
+	if ((rc = member(c, &pc, obj, JSON_ARRAY, true, &arr)))
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0)
+		return cfg_err(c, &pc, AT_VALUE, "at least one child needed");
+	if (n > CFG_MAX_CHILDREN)
+		return cfg_err(c, &pc, AT_VALUE,
+			       "at most %d children (the IKE engine's limit)",
+			       CFG_MAX_CHILDREN);
+	conn->children = calloc(n, sizeof(*conn->children));
+	if (!conn->children)
+		return nomem(c);
+	conn->n_children = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(&pc, i);
+
+		if ((rc = parse_child(c, &pi, json_array_get(arr, i), conn_idx,
+				      (unsigned)i)))
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
+		      json_t *obj, unsigned idx)
+{
+	static const char *const keys[] = {
+		"name", "local", "remote", "local_id", "remote_id", "auth",
+		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
+		"dpd", "dpd_timeout", "start", "children", NULL,
+	};
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	struct json_path pp = json_path_key(p, "proposals");
+	int rc;
+
+	if ((rc = object(c, p, obj, keys)) ||
+	    (rc = parse_conn_name(c, p, obj, idx)) ||
+	    (rc = parse_conn_addrs(c, p, obj, idx)) ||
+	    (rc = parse_conn_ids(c, p, obj, conn)) ||
+	    (rc = parse_conn_auth(c, p, obj, conn)) ||
+	    (rc = parse_proposals(c, &pp, obj, true, &conn->ike, &conn->n_ike)) ||
+	    (rc = parse_conn_times(c, p, obj, conn)) ||
+	    (rc = parse_conn_start(c, p, obj, conn)) ||
+	    (rc = parse_children(c, p, obj, idx)))
+		return rc;
+	return 0;
+}
+
+/* The secrets file: {"psk": {"<connection name>": "secret", ...}}. Its
+ * errors carry its own name and positions; no message shows a secret. */
+
+static int find_conn(const struct cfg *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_conns; i++)
+		if (strcmp(cfg->conns[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int parse_secret(struct cfg_ctx *c, struct cfg_ctx *sc,
+			const struct json_path *pk, json_t *v)
+{
+	struct json_path pc = json_path_key(NULL, "connections");
+	struct cfg *cfg = c->cfg;
+	int i = find_conn(cfg, pk->key), rc;
+	struct cfg_conn *conn;
+
+	if (i < 0)
+		return cfg_err(sc, pk, AT_KEY,
+			       "no connection named \"%.40s\" in %s", pk->key,
+			       c->name);
+	conn = &cfg->conns[i];
+	if ((rc = expect(sc, pk, v, JSON_STRING)))
+		return rc;
+	if (conn->auth != CFG_AUTH_PSK)
+		return cfg_err(sc, pk, AT_KEY,
+			       "connection \"%s\" (connections[%d] in %s) uses auth \"%s\", not \"psk\"",
+			       conn->name, i, c->name, auth_names[conn->auth]);
+	if (conn->psk_len) {
+		struct json_path pi = json_path_index(&pc, (size_t)i);
+		struct json_path pp = json_path_key(&pi, "psk");
+
+		return cfg_err(c, &pp, AT_KEY,
+			       "the secret of connection \"%s\" is also in %s (psk.%s); keep one of the two",
+			       conn->name, sc->name, conn->name);
+	}
+	if ((rc = set_psk(sc, pk, v, conn)))
+		return rc;
+	conn->psk_from_secrets = true;
+	return 0;
+}
+
+static int parse_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root)
+{
+	static const char *const keys[] = { "psk", NULL };
+	struct json_path pp = json_path_key(NULL, "psk");
+	json_t *obj;
+	int rc;
+
+	if ((rc = object(sc, NULL, root, keys)) ||
+	    (rc = member(sc, &pp, root, JSON_OBJECT, false, &obj)) || !obj)
+		return rc;
+	for (void *it = json_object_iter(obj); it;
+	     it = json_object_iter_next(obj, it)) {
+		struct json_path pk = json_path_key(&pp, json_object_iter_key(it));
+
+		if ((rc = parse_secret(c, sc, &pk, json_object_iter_value(it))))
+			return rc;
+	}
+	return 0;
+}
+
+static int read_file(const char *path, char **text, size_t *len);
+static void wipe_free(char *buf, size_t len);
+
+static int load_secrets(struct cfg_ctx *c)
+{
+	struct json_path pi = json_path_key(NULL, "ike");
+	struct json_path ps = json_path_key(&pi, "secrets");
+	struct json_path pc = json_path_key(NULL, "connections");
+	struct cfg *cfg = c->cfg;
+	struct cfg_ctx sc = *c;
+	json_error_t je;
+	json_t *root;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!cfg->ike_secrets)
+		return 0;
+	rc = read_file(cfg->ike_secrets, &text, &len);
+	if (rc == -ENOMEM)
+		return nomem(c);
+	if (rc)
+		return cfg_err(c, &ps, AT_VALUE, "cannot read %s: %s",
+			       cfg->ike_secrets, strerror(-rc));
+	sc.text = text;
+	sc.len = len;
+	sc.name = cfg->ike_secrets;
+	sc.secrets = true;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		rc = syntax_err(&sc, &je);
+	} else {
+		rc = parse_secrets(c, &sc, root);
+		json_decref(root);
+	}
+	wipe_free(text, len);
+	for (unsigned i = 0; !rc && i < cfg->n_conns; i++) {
+		const struct cfg_conn *conn = &cfg->conns[i];
+		struct json_path pn = json_path_index(&pc, i);
+		struct json_path pk = json_path_key(&pn, "psk");
+
+		if (conn->auth == CFG_AUTH_PSK && !conn->psk_len)
+			rc = cfg_err(c, &pk, AT_PARENT,
+				     "missing required key: connection \"%s\" uses auth \"psk\" but has no secret, neither here nor in %s (ike.secrets) as psk.%s",
+				     conn->name, cfg->ike_secrets, conn->name);
+	}
+	return rc;
+}
+
+static int parse_conns(struct cfg_ctx *c, json_t *root)
+{
+	struct json_path p = json_path_key(NULL, "connections");
+	json_t *arr;
+	size_t n;
+	int rc;
+
+	if ((rc = member(c, &p, root, JSON_ARRAY, false, &arr)))
+		return rc;
+	n = arr ? json_array_size(arr) : 0;
+	if (n > CFG_MAX_CONNS)
+		return cfg_err(c, &p, AT_VALUE, "at most %u connections",
+			       CFG_MAX_CONNS);
+	if (n) {
+		/* All n now, zeroed: cfg_free frees whatever a failed
+		 * parse left half done. */
+		c->cfg->conns = calloc(n, sizeof(*c->cfg->conns));
+		if (!c->cfg->conns)
+			return nomem(c);
+		c->cfg->n_conns = (unsigned)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(&p, i);
+
+		if ((rc = parse_conn(c, &pi, json_array_get(arr, i),
+				     (unsigned)i)))
+			return rc;
+	}
+	return load_secrets(c);
+}
+
 /* Loading. */
 
 static int cfg_parse(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "lcores", "crypto", "control", "log",
-		"ports", "routes", "neighbors", "ipsec", "sas", NULL,
+		"ports", "routes", "neighbors", "ipsec", "ike", "sas",
+		"connections", NULL,
 	};
 	int rc;
 
@@ -1998,7 +2981,8 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	    (rc = parse_control(c, root)) || (rc = parse_log(c, root)) ||
 	    (rc = parse_ports(c, root)) || (rc = parse_routes(c, root)) ||
 	    (rc = parse_neighbors(c, root)) || (rc = parse_ipsec(c, root)) ||
-	    (rc = parse_sas(c, root)))
+	    (rc = parse_ike(c, root)) || (rc = parse_sas(c, root)) ||
+	    (rc = parse_conns(c, root)))
 		return rc;
 	return 0;
 }
@@ -2034,8 +3018,8 @@ int cfg_load_string(const char *text, const char *name, struct cfg *out,
 			    err, errlen);
 }
 
-/* The text holds SA keys: no copy of it is left behind in freed memory
- * (hence no realloc, and no stdio buffer). */
+/* The text holds SA keys or pre-shared keys: no copy of it is left behind
+ * in freed memory (hence no realloc, and no stdio buffer). */
 static void wipe_free(char *buf, size_t len)
 {
 	if (buf)
@@ -2105,6 +3089,22 @@ int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen)
 	return rc;
 }
 
+static void free_conn(struct cfg_conn *conn)
+{
+	for (unsigned i = 0; conn->children && i < conn->n_children; i++) {
+		free(conn->children[i].local_ts);
+		free(conn->children[i].remote_ts);
+		free(conn->children[i].esp);
+	}
+	free(conn->children);
+	free(conn->ike);
+	free(conn->cert);
+	free(conn->key);
+	for (unsigned i = 0; conn->cacerts && i < conn->n_cacerts; i++)
+		free(conn->cacerts[i]);
+	free(conn->cacerts);
+}
+
 void cfg_free(struct cfg *cfg)
 {
 	if (!cfg)
@@ -2116,6 +3116,12 @@ void cfg_free(struct cfg *cfg)
 	if (cfg->sas) /* keys */
 		explicit_bzero(cfg->sas, cfg->n_sas * sizeof(*cfg->sas));
 	free(cfg->sas);
+	for (unsigned i = 0; cfg->conns && i < cfg->n_conns; i++)
+		free_conn(&cfg->conns[i]);
+	if (cfg->conns) /* pre-shared keys */
+		explicit_bzero(cfg->conns, cfg->n_conns * sizeof(*cfg->conns));
+	free(cfg->conns);
+	free(cfg->ike_secrets);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -2127,4 +3133,14 @@ const char *cfg_role_name(enum cfg_port_role role)
 const char *cfg_engine_name(enum cfg_crypto_engine engine)
 {
 	return engine <= CFG_ENGINE_CRYPTODEV ? engine_names[engine] : "?";
+}
+
+const char *cfg_auth_name(enum cfg_auth auth)
+{
+	return auth <= CFG_AUTH_PUBKEY ? auth_names[auth] : "?";
+}
+
+const char *cfg_start_name(enum cfg_start start)
+{
+	return start <= CFG_START_TRAP ? start_names[start] : "?";
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "proposal.h"
 
 #define CFG_MAX_PORTS 16
 #define CFG_MAX_ADDRS 8
@@ -108,6 +109,83 @@ struct cfg_sa {
 	int worker;                  /* owner worker index, -1 = espgate picks */
 };
 
+/* ---- IKE connections (RFC 7296), negotiated by lib/ike ---- */
+
+/* Limits: lib/ike's (IKE_ID_MAX, IKE_PSK_MAX, IKE_MAX_PROPOSALS,
+ * IKE_MAX_CHILD_CFG, IKE_MAX_TS_CFG), so a loaded connection fits the
+ * engine. */
+#define CFG_MAX_CONNS 4096
+#define CFG_ID_MAX 255
+#define CFG_PSK_MIN 16 /* characters; RFC 7296 §2.15 on weak shared keys */
+#define CFG_PSK_MAX 128 /* bytes */
+#define CFG_MAX_PROPOSALS 8
+#define CFG_MAX_CHILDREN 8
+#define CFG_MAX_TS 8
+#define CFG_MAX_CACERTS 8
+
+/* IANA "IKEv2 Identification Payload ID Types" (RFC 7296 §3.5). */
+enum cfg_id_type {
+	CFG_ID_ANY = 0, /* remote_id only: any identity the peer proves */
+	CFG_ID_IPV4_ADDR = 1,
+	CFG_ID_FQDN = 2,
+	CFG_ID_RFC822_ADDR = 3,
+	CFG_ID_IPV6_ADDR = 5,
+	CFG_ID_DER_ASN1_DN = 9,
+	CFG_ID_KEY_ID = 11,
+};
+
+/* An identity as type and bytes: IPv4/IPv6 the 4/16 address bytes; FQDN
+ * the name (without a leading "@"); RFC822 "user@domain"; KEY_ID the
+ * bytes the hex gave; DER_ASN1_DN the text as written ("C=CH, O=Example,
+ * CN=hq"; the DER encoding is lib/ike's business). Not NUL-terminated. */
+struct cfg_id {
+	enum cfg_id_type type;
+	uint8_t len;
+	uint8_t data[CFG_ID_MAX];
+};
+
+enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
+enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
+
+/* One traffic selector of a child (RFC 7296 §3.13.1): a prefix, a
+ * protocol (0: any) and a port range (0-65535: any). */
+struct cfg_child_ts {
+	struct ip_prefix prefix; /* host bits clear */
+	uint8_t proto;
+	uint16_t port_lo, port_hi;
+};
+
+/* A Child SA a connection negotiates. Times in seconds, 0: none. */
+struct cfg_child {
+	char name[CFG_NAME_MAX];
+	struct cfg_child_ts *local_ts, *remote_ts; /* n_local_ts, n_remote_ts */
+	unsigned n_local_ts, n_remote_ts;
+	struct cfg_proposal *esp; /* n_esp, in order of preference */
+	unsigned n_esp;
+	enum cfg_sa_mode mode;
+	uint32_t rekey_s, life_s; /* rekey_s < life_s when both are set */
+};
+
+struct cfg_conn {
+	char name[CFG_NAME_MAX];
+	struct ip_addr local;  /* an address of an unprotected port */
+	struct ip_addr remote; /* family 0: any peer (responder only) */
+	struct cfg_id local_id, remote_id; /* remote_id CFG_ID_ANY: any */
+	enum cfg_auth auth;
+	uint8_t psk[CFG_PSK_MAX]; /* CFG_AUTH_PSK; wiped by cfg_free */
+	uint16_t psk_len;
+	bool psk_from_secrets; /* it came from ike.secrets */
+	char *cert, *key; /* CFG_AUTH_PUBKEY: paths, readable at load time */
+	char **cacerts;
+	unsigned n_cacerts;
+	struct cfg_proposal *ike; /* n_ike IKE proposals, in order of preference */
+	unsigned n_ike;
+	struct cfg_child *children;
+	unsigned n_children;
+	uint32_t rekey_s, reauth_s, dpd_s, dpd_timeout_s; /* 0: off */
+	enum cfg_start start;
+};
+
 struct cfg {
 	char *eal_args[CFG_MAX_EAL_ARGS];
 	unsigned n_eal_args;
@@ -136,6 +214,13 @@ struct cfg {
 	/* What becomes of protected-side traffic no outbound SA covers. */
 	bool unmatched_discard;
 
+	/* IKE: where it listens (natt_port is also one of natt_ports), the
+	 * secrets file as resolved (NULL: none) and the connections. */
+	uint16_t ike_port, ike_natt_port;
+	char *ike_secrets;
+	struct cfg_conn *conns;
+	unsigned n_conns;
+
 	char ctl_socket[CFG_PATH_MAX];
 	char log_level[16]; /* "error" .. "debug" */
 };
@@ -148,5 +233,7 @@ int cfg_load_string(const char *text, const char *name, struct cfg *out,
 void cfg_free(struct cfg *cfg);
 const char *cfg_role_name(enum cfg_port_role role);
 const char *cfg_engine_name(enum cfg_crypto_engine engine);
+const char *cfg_auth_name(enum cfg_auth auth);
+const char *cfg_start_name(enum cfg_start start);
 
 #endif

@@ -544,7 +544,8 @@ static int sign_classic(const struct ike_credential *c,
 		*auth_len = cap;
 		rc = pkey_sign(c->cr_key, "SHA1", false, octets, octets_len,
 			       auth, auth_len);
-		*method = IKE_AUTH_METHOD_RSA_SIG;
+		if (rc == 0)
+			*method = IKE_AUTH_METHOD_RSA_SIG;
 		return rc;
 	}
 	if (ki->ki_kind != KEY_EC)

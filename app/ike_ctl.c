@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/ike on the control lcore: IKE datagrams come from the punt ring
+ * (UDP 500, and 4500 behind the non-ESP marker) and leave through the
+ * data plane's ports, never a kernel socket; every negotiated Child SA
+ * becomes an inbound and an outbound data-plane SA, installed before the
+ * old one of a rekey is removed (make-before-break).
+ */
+#include "espgate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+
+#include "esp_crypto.h"
+#include "ike.h"
+#include "l2l3.h"
+#include "sa.h"
+
+#define IKE_CTL_CHILDREN 4096
+#define IKE_CTL_SAS 4096
+#define IKE_TICK_MS 50
+
+struct ctl_child {
+	bool cc_used;
+	uint32_t cc_ike_id;
+	uint32_t cc_spi_in, cc_spi_out;
+	int cc_sa_in, cc_sa_out;
+	char cc_conn[CFG_NAME_MAX], cc_name[CFG_NAME_MAX];
+	uint64_t cc_created_ms;
+};
+
+struct ctl_ike_sa {
+	bool is_used;
+	struct ike_sa_info is_info;
+	char is_conn[CFG_NAME_MAX];
+	uint64_t is_created_ms;
+};
+
+struct ike_ctl {
+	struct app *ic_app;
+	struct ike_engine *ic_engine;
+	struct ctl_child ic_child[IKE_CTL_CHILDREN];
+	struct ctl_ike_sa ic_sa[IKE_CTL_SAS];
+	uint64_t ic_next_tick;
+	unsigned ic_owner_rr; /* Child SAs spread over the workers */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- datagrams out: IP | UDP | [non-ESP marker] | IKE ---- */
+
+static uint16_t udp_checksum(const uint8_t *ip, bool v4, const uint8_t *udp, size_t ulen)
+{
+	uint8_t pseudo[40];
+	size_t plen;
+	uint32_t sum;
+
+	if (v4) {
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[8] = 0;
+		pseudo[9] = IPPROTO_UDP;
+		pseudo[10] = (uint8_t)(ulen >> 8);
+		pseudo[11] = (uint8_t)ulen;
+		plen = 12;
+	} else {
+		memcpy(pseudo, ip + 8, 32);
+		memset(pseudo + 32, 0, 8);
+		pseudo[34] = (uint8_t)(ulen >> 8);
+		pseudo[35] = (uint8_t)ulen;
+		pseudo[39] = IPPROTO_UDP;
+		plen = 40;
+	}
+	sum = dp_csum_add(dp_csum_add(0, pseudo, plen), udp, ulen);
+	sum = (uint16_t)~dp_csum_fold(sum);
+	return sum ? (uint16_t)sum : 0xffff;
+}
+
+static void ev_send(void *ctx, const struct ike_endpoint *local,
+		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct ike_ctl *ic = ctx;
+	static uint8_t pkt[40 + 8 + 4 + 65535];
+	bool v4 = local->ep_addr.family == AF_INET;
+	size_t hl = v4 ? 20 : 40;
+	size_t marker = local->ep_port == ic->ic_app->cfg.ike_natt_port ? 4 : 0;
+	size_t ulen = 8 + marker + len;
+	uint8_t *udp = pkt + hl;
+	uint16_t sum;
+
+	if (ulen + hl > sizeof(pkt) || remote->ep_addr.family != local->ep_addr.family)
+		return;
+	memset(pkt, 0, hl + 8 + marker);
+	if (v4) {
+		pkt[0] = 0x45;
+		pkt[2] = (uint8_t)((hl + ulen) >> 8);
+		pkt[3] = (uint8_t)(hl + ulen);
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_UDP;
+		memcpy(pkt + 12, local->ep_addr.bytes, 4);
+		memcpy(pkt + 16, remote->ep_addr.bytes, 4);
+		sum = (uint16_t)~dp_csum_fold(dp_csum_add(0, pkt, 20));
+		pkt[10] = (uint8_t)(sum >> 8);
+		pkt[11] = (uint8_t)sum;
+	} else {
+		pkt[0] = 0x60;
+		pkt[4] = (uint8_t)(ulen >> 8);
+		pkt[5] = (uint8_t)ulen;
+		pkt[6] = IPPROTO_UDP;
+		pkt[7] = 64;
+		memcpy(pkt + 8, local->ep_addr.bytes, 16);
+		memcpy(pkt + 24, remote->ep_addr.bytes, 16);
+	}
+	udp[0] = (uint8_t)(local->ep_port >> 8);
+	udp[1] = (uint8_t)local->ep_port;
+	udp[2] = (uint8_t)(remote->ep_port >> 8);
+	udp[3] = (uint8_t)remote->ep_port;
+	udp[4] = (uint8_t)(ulen >> 8);
+	udp[5] = (uint8_t)ulen;
+	memcpy(udp + 8 + marker, buf, len);
+	sum = udp_checksum(pkt, v4, udp, ulen);
+	udp[6] = (uint8_t)(sum >> 8);
+	udp[7] = (uint8_t)sum;
+	control_send_ip(ic->ic_app, pkt, hl + ulen, v4 ? AF_INET : AF_INET6, true);
+}
+
+/* ---- datagrams in ---- */
+
+bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
+{
+	struct ike_ctl *ic = app->ike;
+	const uint8_t *ip = frame + DP_ETH_HLEN;
+	struct ike_endpoint local = { 0 }, remote = { 0 };
+	size_t iplen = len - DP_ETH_HLEN, hl, off = 8;
+	bool v4;
+	uint16_t dport, ulen;
+	uint8_t proto;
+
+	if (!ic || len < DP_ETH_HLEN + 40)
+		return false;
+	v4 = (ip[0] >> 4) == 4;
+	hl = v4 ? (size_t)(ip[0] & 0x0f) * 4 : 40;
+	proto = v4 ? ip[9] : ip[6];
+	if (proto != IPPROTO_UDP || iplen < hl + 8)
+		return false;
+	dport = (uint16_t)(ip[hl + 2] << 8 | ip[hl + 3]);
+	ulen = (uint16_t)(ip[hl + 4] << 8 | ip[hl + 5]);
+	if (ulen < 8 || ulen > iplen - hl)
+		return false;
+	if (dport == app->cfg.ike_natt_port) {
+		/* RFC 3948 §2.2: IKE behind four zero bytes. */
+		if (ulen < 12 || ip[hl + 8] || ip[hl + 9] || ip[hl + 10] || ip[hl + 11])
+			return false;
+		off = 12;
+	} else if (dport != app->cfg.ike_port) {
+		return false;
+	}
+	local.ep_addr.family = remote.ep_addr.family = v4 ? AF_INET : AF_INET6;
+	memcpy(remote.ep_addr.bytes, ip + (v4 ? 12 : 8), v4 ? 4 : 16);
+	memcpy(local.ep_addr.bytes, ip + (v4 ? 16 : 24), v4 ? 4 : 16);
+	remote.ep_port = (uint16_t)(ip[hl] << 8 | ip[hl + 1]);
+	local.ep_port = dport;
+	ike_engine_input(ic->ic_engine, &local, &remote, ip + hl + off, ulen - off, now_ms());
+	return true;
+}
+
+/* ---- Child SAs into the data plane ---- */
+
+static int esp_algo_from(const struct ike_child_info *ci, bool in, struct esp_algo *a)
+{
+	memset(a, 0, sizeof(*a));
+	switch (ci->ci_encr) {
+	case IKE_ENCR_AES_GCM_16: a->enc = ESP_ENC_AES_GCM16; break;
+	case IKE_ENCR_AES_CBC: a->enc = ESP_ENC_AES_CBC; break;
+	case IKE_ENCR_CHACHA20_POLY1305: a->enc = ESP_ENC_CHACHA20_POLY1305; break;
+	case IKE_ENCR_NULL: a->enc = ESP_ENC_NULL; break;
+	default: return -ENOTSUP;
+	}
+	switch (ci->ci_integ) {
+	case IKE_AUTH_NONE: a->integ = ESP_INTEG_NONE; break;
+	case IKE_AUTH_HMAC_SHA1_96: a->integ = ESP_INTEG_HMAC_SHA1_96; break;
+	case IKE_AUTH_HMAC_SHA2_256_128: a->integ = ESP_INTEG_HMAC_SHA256_128; break;
+	case IKE_AUTH_HMAC_SHA2_384_192: a->integ = ESP_INTEG_HMAC_SHA384_192; break;
+	case IKE_AUTH_HMAC_SHA2_512_256: a->integ = ESP_INTEG_HMAC_SHA512_256; break;
+	default: return -ENOTSUP;
+	}
+	/* KEYMAT: the key, then the salt for the AEAD ciphers (RFC 4106 §8.1). */
+	a->enc_key_len = (uint8_t)(a->enc == ESP_ENC_AES_GCM16 ||
+				   a->enc == ESP_ENC_CHACHA20_POLY1305 ?
+				   ci->ci_encr_len - ESP_SALT_LEN : ci->ci_encr_len);
+	memcpy(a->enc_key, in ? ci->ci_encr_in : ci->ci_encr_out, a->enc_key_len);
+	if (a->enc_key_len < ci->ci_encr_len)
+		memcpy(a->salt, (in ? ci->ci_encr_in : ci->ci_encr_out) + a->enc_key_len,
+		       ESP_SALT_LEN);
+	a->integ_key_len = ci->ci_integ_len;
+	memcpy(a->integ_key, in ? ci->ci_integ_in : ci->ci_integ_out, ci->ci_integ_len);
+	return esp_algo_check(a);
+}
+
+/* An IKE selector as a prefix: the data plane matches prefixes. */
+static bool ts_prefix(const struct ike_ts *t, struct ip_prefix *p)
+{
+	size_t n = t->ts_type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	unsigned len = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->addr.family = n == 4 ? AF_INET : AF_INET6;
+	memcpy(p->addr.bytes, t->ts_start, n);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t diff = (uint8_t)(t->ts_start[i] ^ t->ts_end[i]);
+		if (!diff) {
+			len += 8;
+			continue;
+		}
+		while (!(diff & 0x80)) {
+			diff = (uint8_t)(diff << 1);
+			len++;
+		}
+		break;
+	}
+	p->len = (uint8_t)len;
+	/* Exactly a prefix: start has zeros and end ones below len. */
+	struct ip_prefix net = ip_prefix_network(p);
+	return ip_addr_equal(&net.addr, &p->addr);
+}
+
+static int child_conf(struct ike_ctl *ic, const struct ike_child_info *ci, bool in,
+		      struct esp_sa_conf *c)
+{
+	const struct ike_pl_ts *src = in ? ci->ci_ts_remote : ci->ci_ts_local;
+	const struct ike_pl_ts *dst = in ? ci->ci_ts_local : ci->ci_ts_remote;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%.15s/%.15s", ci->ci_conn, ci->ci_child);
+	c->spi = in ? ci->ci_spi_in : ci->ci_spi_out;
+	c->dir = in ? ESP_DIR_IN : ESP_DIR_OUT;
+	c->mode = ci->ci_transport ? ESP_MODE_TRANSPORT : ESP_MODE_TUNNEL;
+	c->src = in ? ci->ci_remote.ep_addr : ci->ci_local.ep_addr;
+	c->dst = in ? ci->ci_local.ep_addr : ci->ci_remote.ep_addr;
+	if (!src->ts_n || !dst->ts_n || !ts_prefix(&src->ts[0], &c->ts.src) ||
+	    !ts_prefix(&dst->ts[0], &c->ts.dst))
+		return -ENOTSUP; /* only what one prefix pair says */
+	c->ts.proto = src->ts[0].ts_proto;
+	c->ts.sport_lo = src->ts[0].ts_sport;
+	c->ts.sport_hi = src->ts[0].ts_eport;
+	c->ts.dport_lo = dst->ts[0].ts_sport;
+	c->ts.dport_hi = dst->ts[0].ts_eport;
+	c->replay_window = in ? 1024 : 0;
+	c->esn = ci->ci_esn;
+	c->udp_encap = ci->ci_encap;
+	c->encap_sport = in ? ci->ci_remote.ep_port : ci->ci_local.ep_port;
+	c->encap_dport = in ? ci->ci_local.ep_port : ci->ci_remote.ep_port;
+	c->owner = (int)(ic->ic_owner_rr % ic->ic_app->dp.n_workers);
+	rc = esp_algo_from(ci, in, &c->algo);
+	return rc;
+}
+
+static struct ctl_child *child_slot(struct ike_ctl *ic, uint32_t ike_id, uint32_t spi_in)
+{
+	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
+		if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_ike_id == ike_id &&
+		    ic->ic_child[i].cc_spi_in == spi_in)
+			return &ic->ic_child[i];
+	return NULL;
+}
+
+static void ev_child_up(void *ctx, const struct ike_child_info *ci)
+{
+	struct ike_ctl *ic = ctx;
+	struct app *app = ic->ic_app;
+	struct ctl_child *cc = NULL;
+	struct esp_sa_conf in, out;
+	int rc;
+
+	for (unsigned i = 0; i < IKE_CTL_CHILDREN && !cc; i++)
+		if (!ic->ic_child[i].cc_used)
+			cc = &ic->ic_child[i];
+	rc = cc ? child_conf(ic, ci, true, &in) : -ENOSPC;
+	if (rc == 0)
+		rc = child_conf(ic, ci, false, &out);
+	if (rc == 0) {
+		ic->ic_owner_rr++;
+		cc->cc_sa_in = esp_sa_add(app->dp.sadb, app->engine, &in);
+		cc->cc_sa_out = cc->cc_sa_in < 0 ? -1 : esp_sa_add(app->dp.sadb, app->engine, &out);
+		rc = cc->cc_sa_out < 0 ? -EINVAL : 0;
+		if (rc && cc->cc_sa_in >= 0)
+			esp_sa_del(app->dp.sadb, (uint32_t)cc->cc_sa_in);
+	}
+	explicit_bzero(&in.algo, sizeof(in.algo));
+	explicit_bzero(&out.algo, sizeof(out.algo));
+	if (rc) {
+		EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): not installed: %s", ci->ci_child,
+		       ci->ci_conn, ci->ci_spi_in, strerror(-rc));
+		return;
+	}
+	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
+				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
+				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,
+				  .cc_created_ms = now_ms() };
+	snprintf(cc->cc_conn, sizeof(cc->cc_conn), "%s", ci->ci_conn);
+	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
+	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s", ci->ci_child,
+	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "");
+}
+
+static void ev_child_down(void *ctx, const struct ike_child_info *ci)
+{
+	struct ike_ctl *ic = ctx;
+	struct ctl_child *cc = child_slot(ic, ci->ci_ike_id, ci->ci_spi_in);
+
+	if (!cc) {
+		/* An IKE SA rekey moved it: find it by SPI alone. */
+		for (unsigned i = 0; i < IKE_CTL_CHILDREN && !cc; i++)
+			if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_spi_in == ci->ci_spi_in)
+				cc = &ic->ic_child[i];
+		if (!cc)
+			return;
+	}
+	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
+	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
+	EG_LOG(INFO, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)", cc->cc_name,
+	       cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out);
+	cc->cc_used = false;
+}
+
+static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
+{
+	struct ike_ctl *ic = ctx;
+
+	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
+		if (!ic->ic_sa[i].is_used) {
+			ic->ic_sa[i] = (struct ctl_ike_sa){ .is_used = true, .is_info = *sa,
+							    .is_created_ms = now_ms() };
+			snprintf(ic->ic_sa[i].is_conn, sizeof(ic->ic_sa[i].is_conn), "%s", sa->si_conn);
+			break;
+		}
+	/* After an IKE SA rekey its children belong to the new one. */
+	EG_LOG(INFO, "IKE SA %u (%s) established", sa->si_id, sa->si_conn);
+}
+
+static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
+{
+	struct ike_ctl *ic = ctx;
+
+	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
+		if (ic->ic_sa[i].is_used && ic->ic_sa[i].is_info.si_id == sa->si_id)
+			ic->ic_sa[i].is_used = false;
+	EG_LOG(INFO, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
+	       sa->si_reason ? sa->si_reason : "");
+}
+
+static void ev_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	EG_LOG(DEBUG, "ike: %s", line);
+}
+
+/* ---- connections ---- */
+
+static void ts_cfg(const struct cfg_child_ts *t, unsigned n, struct ike_ts_cfg *out,
+		   uint8_t *count)
+{
+	*count = 0;
+	for (unsigned i = 0; i < n && i < IKE_MAX_TS_CFG; i++, (*count)++)
+		out[i] = (struct ike_ts_cfg){ .tc_prefix = t[i].prefix, .tc_proto = t[i].proto,
+					      .tc_port_lo = t[i].port_lo, .tc_port_hi = t[i].port_hi };
+}
+
+static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike_conn_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (cc->auth != CFG_AUTH_PSK || cc->local_id.type == CFG_ID_DER_ASN1_DN ||
+	    cc->remote_id.type == CFG_ID_DER_ASN1_DN)
+		return -ENOTSUP; /* certificates: not in the daemon yet */
+	snprintf(c->c_name, sizeof(c->c_name), "%s", cc->name);
+	c->c_local = (struct ike_endpoint){ .ep_addr = cc->local, .ep_port = app->cfg.ike_port };
+	c->c_remote = (struct ike_endpoint){ .ep_addr = cc->remote, .ep_port = app->cfg.ike_port };
+	c->c_local_id = (struct ike_identity){ .id_type = (uint8_t)cc->local_id.type,
+					       .id_len = cc->local_id.len };
+	memcpy(c->c_local_id.id_data, cc->local_id.data, cc->local_id.len);
+	c->c_remote_id = (struct ike_identity){ .id_type = (uint8_t)cc->remote_id.type,
+						.id_len = cc->remote_id.len };
+	memcpy(c->c_remote_id.id_data, cc->remote_id.data, cc->remote_id.len);
+	memcpy(c->c_psk, cc->psk, cc->psk_len);
+	c->c_psk_len = cc->psk_len;
+	for (unsigned i = 0; i < cc->n_ike && i < IKE_MAX_PROPOSALS; i++, c->c_n_ike++)
+		c->c_ike[i] = cc->ike[i];
+	for (unsigned k = 0; k < cc->n_children && k < IKE_MAX_CHILD_CFG; k++, c->c_n_child++) {
+		const struct cfg_child *ch = &cc->children[k];
+		struct ike_child_cfg *o = &c->c_child[k];
+
+		snprintf(o->cc_name, sizeof(o->cc_name), "%s", ch->name);
+		ts_cfg(ch->local_ts, ch->n_local_ts, o->cc_local, &o->cc_n_local);
+		ts_cfg(ch->remote_ts, ch->n_remote_ts, o->cc_remote, &o->cc_n_remote);
+		for (unsigned i = 0; i < ch->n_esp && i < IKE_MAX_PROPOSALS; i++, o->cc_n_esp++)
+			o->cc_esp[i] = ch->esp[i];
+		o->cc_transport = ch->mode == CFG_SA_TRANSPORT;
+		o->cc_rekey_s = ch->rekey_s;
+		o->cc_life_s = ch->life_s;
+	}
+	c->c_rekey_s = cc->rekey_s;
+	c->c_dpd_s = cc->dpd_s;
+	c->c_dpd_timeout_s = cc->dpd_timeout_s ? cc->dpd_timeout_s : 150;
+	c->c_start = cc->start == CFG_START_START ? IKE_START_START :
+		     cc->start == CFG_START_TRAP ? IKE_START_TRAP : IKE_START_NONE;
+	return 0;
+}
+
+int ike_ctl_init(struct app *app)
+{
+	struct ike_events ev = {
+		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
+		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
+	};
+	struct ike_conn_cfg *c = malloc(sizeof(*c));
+	struct ike_ctl *ic;
+
+	if (!app->cfg.n_conns) {
+		free(c);
+		return 0;
+	}
+	ic = calloc(1, sizeof(*ic));
+	if (!ic || !c)
+		goto nomem;
+	ic->ic_app = app;
+	ev.ev_ctx = ic;
+	ic->ic_engine = ike_engine_new(&ev);
+	if (!ic->ic_engine)
+		goto nomem;
+	app->ike = ic;
+	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
+		int rc = conn_cfg(app, &app->cfg.conns[i], c);
+		if (rc == 0)
+			rc = ike_engine_add_conn(ic->ic_engine, c);
+		if (rc != 0)
+			EG_LOG(ERR, "connection %s: %s", app->cfg.conns[i].name, strerror(-rc));
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	for (unsigned i = 0; i < app->cfg.n_conns; i++)
+		if (app->cfg.conns[i].start == CFG_START_START)
+			ike_engine_initiate(ic->ic_engine, app->cfg.conns[i].name, now_ms());
+	EG_LOG(INFO, "IKE: %u connections, ports %u and %u", app->cfg.n_conns,
+	       app->cfg.ike_port, app->cfg.ike_natt_port);
+	return 0;
+nomem:
+	free(c);
+	free(ic);
+	return -ENOMEM;
+}
+
+void ike_ctl_fini(struct app *app)
+{
+	if (!app->ike)
+		return;
+	ike_engine_free(app->ike->ic_engine);
+	free(app->ike);
+	app->ike = NULL;
+}
+
+unsigned ike_ctl_poll(struct app *app)
+{
+	struct ike_ctl *ic = app->ike;
+	uint64_t now;
+
+	if (!ic)
+		return 0;
+	now = now_ms();
+	if (now < ic->ic_next_tick)
+		return 0;
+	ic->ic_next_tick = now + IKE_TICK_MS;
+	ike_engine_tick(ic->ic_engine, now);
+	return 0;
+}
+
+json_t *ike_ctl_json(const struct app *app)
+{
+	const struct ike_ctl *ic = app->ike;
+	json_t *sas = json_array(), *children = json_array();
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; ic && i < IKE_CTL_SAS; i++) {
+		const struct ctl_ike_sa *s = &ic->ic_sa[i];
+		char spi_i[17], spi_r[17], local[IP_ADDR_STRLEN], remote[IP_ADDR_STRLEN];
+
+		if (!s->is_used)
+			continue;
+		snprintf(spi_i, sizeof(spi_i), "%016llx", (unsigned long long)s->is_info.si_spi_i);
+		snprintf(spi_r, sizeof(spi_r), "%016llx", (unsigned long long)s->is_info.si_spi_r);
+		ip_addr_format(&s->is_info.si_local.ep_addr, local, sizeof(local));
+		ip_addr_format(&s->is_info.si_remote.ep_addr, remote, sizeof(remote));
+		json_array_append_new(sas, json_pack(
+			"{s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:s, s:i, s:I}",
+			"id", s->is_info.si_id, "conn", s->is_conn, "state", "ESTABLISHED",
+			"spi_i", spi_i, "spi_r", spi_r, "initiator", s->is_info.si_initiator,
+			"local", local, "local_port", s->is_info.si_local.ep_port,
+			"remote", remote, "remote_port", s->is_info.si_remote.ep_port,
+			"age_s", (json_int_t)((now - s->is_created_ms) / 1000)));
+	}
+	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++) {
+		const struct ctl_child *c = &ic->ic_child[i];
+		char in[9], out[9];
+
+		if (!c->cc_used)
+			continue;
+		snprintf(in, sizeof(in), "%08x", c->cc_spi_in);
+		snprintf(out, sizeof(out), "%08x", c->cc_spi_out);
+		json_array_append_new(children, json_pack(
+			"{s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I}", "ike_id", c->cc_ike_id,
+			"conn", c->cc_conn, "child", c->cc_name, "state", "INSTALLED",
+			"spi_in", in, "spi_out", out, "sa_in", c->cc_sa_in, "sa_out", c->cc_sa_out,
+			"age_s", (json_int_t)((now - c->cc_created_ms) / 1000)));
+	}
+	return json_pack("{s:o, s:o}", "ike_sas", sas, "child_sas", children);
+}
