@@ -158,6 +158,11 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 	json_t *msg = json_loadb(req, len, 0, &jerr), *reply;
 	const char *cmd = NULL;
 
+	const char *arg = NULL;
+	int children = 0;
+
+	if (msg)
+		json_unpack(msg, "{s?s, s?b}", "arg", &arg, "child", &children);
 	if (!msg || json_unpack(msg, "{s:s}", "cmd", &cmd) != 0)
 		reply = json_pack("{s:s}", "error", "request must be {\"cmd\": NAME}");
 	else if (strcmp(cmd, "status") == 0)
@@ -170,6 +175,9 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 		reply = ctl_sas_json(app);
 		json_object_update_missing_new(reply, ike_ctl_json(app));
 	}
+	else if (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0 ||
+		 strcmp(cmd, "rekey") == 0)
+		reply = ike_ctl_command(app, cmd, arg, children);
 	else if (strcmp(cmd, "counters") == 0)
 		reply = ctl_counters_help_json();
 	else

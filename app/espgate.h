@@ -81,6 +81,7 @@ unsigned ike_ctl_poll(struct app *app);
 /* A frame for the box: true when it was IKE (and is taken). */
 bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
 json_t *ike_ctl_json(const struct app *app);
+json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

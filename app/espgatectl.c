@@ -4,6 +4,7 @@
  * the answer for people, or as JSON (--json) for scripts.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,7 +28,10 @@ static void usage(FILE *out)
 		"  status    state, uptime, workers, ports\n"
 		"  ports     ports with roles, addresses, MACs and links\n"
 		"  stats     counters per port, per worker and of the control lcore\n"
-		"  sas       security associations with their counters\n"
+		"  sas       IKE SAs, Child SAs and data-plane SAs with their counters\n"
+		"  initiate NAME          start the connection's IKE SA and Child SAs\n"
+		"  terminate NAME|ID      delete the connection's IKE SAs, or one by id\n"
+		"  rekey ID [child]       rekey an IKE SA, or its Child SAs\n"
 		"  counters  what every counter means\n"
 		"the socket defaults to $ESPGATE_SOCKET or " DEFAULT_SOCKET "\n");
 }
@@ -53,16 +57,26 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-static char *request(const char *path, const char *cmd)
+static char *request(const char *path, const char *cmd, const char *arg, bool child)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	char *buf = NULL, line[256];
+	char *buf = NULL, line[512];
 	size_t got = 0;
 	int fd = connect_to(path);
 
 	if (fd < 0)
 		return NULL;
-	snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}\n", cmd);
+	json_t *req = json_pack("{s:s}", "cmd", cmd);
+	char *text;
+
+	if (arg)
+		json_object_set_new(req, "arg", json_string(arg));
+	if (child)
+		json_object_set_new(req, "child", json_true());
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	snprintf(line, sizeof(line), "%s\n", text ? text : "{}");
+	free(text);
 	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
 		goto out;
 	buf = malloc(REPLY_MAX + 1);
@@ -171,11 +185,33 @@ static json_int_t drops_sum(json_t *drops)
 	return sum;
 }
 
+static void print_ike(json_t *r)
+{
+	size_t i;
+	json_t *sa;
+
+	json_array_foreach(json_object_get(r, "ike_sas"), i, sa)
+		printf("IKE SA %lld %s: %s, %s %s:%lld <-> %s:%lld, SPIs %s_i %s_r, up %llds\n",
+		       (long long)geti(sa, "id"), gets_(sa, "conn"), gets_(sa, "state"),
+		       json_is_true(json_object_get(sa, "initiator")) ? "initiator" : "responder",
+		       gets_(sa, "local"), (long long)geti(sa, "local_port"), gets_(sa, "remote"),
+		       (long long)geti(sa, "remote_port"), gets_(sa, "spi_i"), gets_(sa, "spi_r"),
+		       (long long)geti(sa, "age_s"));
+	json_array_foreach(json_object_get(r, "child_sas"), i, sa)
+		printf("  Child SA %s/%s: %s, SPIs in %s out %s, data-plane SAs %lld/%lld, up %llds\n",
+		       gets_(sa, "conn"), gets_(sa, "child"), gets_(sa, "state"), gets_(sa, "spi_in"),
+		       gets_(sa, "spi_out"), (long long)geti(sa, "sa_in"), (long long)geti(sa, "sa_out"),
+		       (long long)geti(sa, "age_s"));
+	if (json_array_size(json_object_get(r, "ike_sas")))
+		printf("\n");
+}
+
 static void print_sas(json_t *r)
 {
 	size_t i;
 	json_t *sa;
 
+	print_ike(r);
 	printf("%-5s %-16s %-3s %-10s %-9s %-22s %-33s %12s %14s %8s\n", "ID", "NAME", "DIR",
 	       "SPI", "MODE", "ALGORITHM", "OUTER", "PACKETS", "BYTES", "DROPS");
 	json_array_foreach(json_object_get(r, "sas"), i, sa) {
@@ -225,6 +261,8 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_stats(r);
 	else if (strcmp(cmd, "sas") == 0)
 		print_sas(r);
+	else if (json_object_get(r, "result"))
+		printf("%s\n", gets_(r, "result"));
 	else
 		print_help(r);
 	json_decref(r);
@@ -239,8 +277,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters" };
-	const char *path = getenv("ESPGATE_SOCKET"), *cmd;
+	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters",
+					    "initiate", "terminate", "rekey" };
+	const char *path = getenv("ESPGATE_SOCKET"), *cmd, *arg;
+	bool child;
 	int c, as_json = 0, known = 0, rc;
 	char *reply;
 
@@ -254,11 +294,19 @@ int main(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc || argc - optind > 3) {
 		usage(stderr);
 		return 2;
 	}
 	cmd = argv[optind];
+	arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+	child = optind + 2 < argc && strcmp(argv[optind + 2], "child") == 0;
+	if ((arg != NULL) != (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0 ||
+			      strcmp(cmd, "rekey") == 0) ||
+	    (optind + 2 < argc && !child)) {
+		usage(stderr);
+		return 2;
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		known |= strcmp(cmd, cmds[i]) == 0;
 	if (!known) {
@@ -266,7 +314,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	reply = request(path ? path : DEFAULT_SOCKET, cmd);
+	reply = request(path ? path : DEFAULT_SOCKET, cmd, arg, child);
 	if (!reply)
 		return 1;
 	rc = print_reply(cmd, reply, as_json);

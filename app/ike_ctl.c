@@ -484,6 +484,41 @@ unsigned ike_ctl_poll(struct app *app)
 	return 0;
 }
 
+/* espgatectl initiate NAME | terminate NAME|ID | rekey ID [child] */
+json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children)
+{
+	struct ike_ctl *ic = app->ike;
+	char *end;
+	unsigned long id = arg ? strtoul(arg, &end, 10) : 0;
+	bool numeric = arg && *arg && !*end;
+	int rc = -ENOENT, n = 0;
+
+	if (!ic)
+		return json_pack("{s:s}", "error", "no IKE connections are configured");
+	if (!arg || !*arg)
+		return json_pack("{s:s}", "error", "which connection or IKE SA?");
+	if (strcmp(cmd, "initiate") == 0) {
+		rc = ike_engine_initiate(ic->ic_engine, arg, now_ms());
+		return rc > 0 ? json_pack("{s:s, s:i}", "result", "initiating", "ike_id", rc)
+			      : json_pack("{s:s, s:s}", "error", "unknown connection, or no remote address", "conn", arg);
+	}
+	for (unsigned i = 0; i < IKE_CTL_SAS; i++) {
+		const struct ctl_ike_sa *s = &ic->ic_sa[i];
+
+		if (!s->is_used || (numeric ? s->is_info.si_id != id : strcmp(s->is_conn, arg) != 0))
+			continue;
+		if (strcmp(cmd, "terminate") == 0)
+			rc = ike_engine_terminate(ic->ic_engine, s->is_info.si_id, now_ms());
+		else
+			rc = ike_engine_rekey(ic->ic_engine, s->is_info.si_id, children, now_ms());
+		n += rc == 0;
+	}
+	if (!n)
+		return json_pack("{s:s, s:s}", "error", "no such IKE SA", "target", arg);
+	return json_pack("{s:s, s:i}", "result", strcmp(cmd, "terminate") == 0 ? "deleting" : "rekeying",
+			 "ike_sas", n);
+}
+
 json_t *ike_ctl_json(const struct app *app)
 {
 	const struct ike_ctl *ic = app->ike;

@@ -157,6 +157,9 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t now_ms);
 /* Deletes the IKE SA (and its children) with that id. */
 int ike_engine_terminate(struct ike_engine *e, uint32_t ike_id, uint64_t now_ms);
+/* Rekeys the IKE SA with that id, or (children) each of its Child SAs,
+ * one exchange after another. */
+int ike_engine_rekey(struct ike_engine *e, uint32_t ike_id, bool children, uint64_t now_ms);
 /* Retransmissions, liveness checks, lifetimes. */
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms);
 unsigned ike_engine_sa_count(const struct ike_engine *e);

@@ -211,6 +211,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	}
 	cs->cs_alg.ch_dh = 0;
 	cs->cs_cfg = cc;
+	cs->cs_initiator = false;
 	cs->cs_transport = cc->cc_transport;
 	cs->cs_spi_out = spi_of(&cs->cs_alg);
 	ike_child_narrow(cc, &r.tsi, &r.tsr, true, &cs->cs_ts_local, &cs->cs_ts_remote);
@@ -287,6 +288,7 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	cs->cs_cfg = cc;
+	cs->cs_initiator = true;
 	cs->cs_transport = r.transport;
 	cs->cs_spi_in = sa->sa_first_spi_in;
 	cs->cs_spi_out = spi_of(&cs->cs_alg);

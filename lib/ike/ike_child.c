@@ -189,9 +189,9 @@ int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs)
 void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 {
 	struct ike_engine *e = sa->sa_engine;
-	const struct ike_child_dir *in = sa->sa_initiator ? &cs->cs_keys.ck_r2i
+	const struct ike_child_dir *in = cs->cs_initiator ? &cs->cs_keys.ck_r2i
 							  : &cs->cs_keys.ck_i2r;
-	const struct ike_child_dir *out = sa->sa_initiator ? &cs->cs_keys.ck_i2r
+	const struct ike_child_dir *out = cs->cs_initiator ? &cs->cs_keys.ck_i2r
 							   : &cs->cs_keys.ck_r2i;
 	struct ike_child_info ci = {
 		.ci_conn = sa->sa_conn->c_name,

@@ -320,6 +320,7 @@ static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m
 		return;
 	}
 	cs->cs_cfg = cc;
+	cs->cs_initiator = true;
 	cs->cs_transport = m->transport;
 	cs->cs_spi_in = pd->pd_spi_in;
 	cs->cs_spi_out = get32(cs->cs_alg.ch_spi);
@@ -459,6 +460,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 		goto out;
 	}
 	cs->cs_cfg = cc;
+	cs->cs_initiator = false;
 	cs->cs_transport = cc->cc_transport;
 	cs->cs_spi_out = get32(cs->cs_alg.ch_spi);
 	ike_w_init(&w, inner, sizeof(inner));

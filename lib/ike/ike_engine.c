@@ -937,6 +937,33 @@ int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t now_ms)
 	return rc < 0 ? rc : (int)sa->sa_id;
 }
 
+static struct ike_sa *find_by_id(struct ike_engine *e, uint32_t id)
+{
+	for (unsigned b = 0; b < e->e_buckets; b++)
+		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+			if (sa->sa_id == id && sa->sa_state != IKE_S_DEAD)
+				return sa;
+	return NULL;
+}
+
+int ike_engine_rekey(struct ike_engine *e, uint32_t id, bool children, uint64_t now_ms)
+{
+	struct ike_sa *sa = find_by_id(e, id);
+
+	e->e_now = now_ms;
+	if (!sa || sa->sa_state != IKE_S_ESTABLISHED || sa->sa_rekeyed)
+		return -ENOENT;
+	if (children) {
+		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+			if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
+				sa->sa_child[i]->cs_rekey_at_ms = now_ms;
+	} else {
+		sa->sa_rekey_at_ms = now_ms;
+	}
+	ike_sa_schedule(sa);
+	return 0;
+}
+
 int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
 {
 	e->e_now = now_ms;

@@ -79,7 +79,7 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 		ike_pl_delete_encode(&w, IKE_PROTO_ESP, ours, n);
 	send_info(sa, true, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
 	if (ike_deleted)
-		ike_sa_kill(sa, "deleted by the peer");
+		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed" : "deleted by the peer");
 }
 
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)

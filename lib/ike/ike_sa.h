@@ -55,6 +55,9 @@ struct ike_child_sa {
 	struct ike_child_keys cs_keys;
 	struct ike_pl_ts cs_ts_local, cs_ts_remote;
 	bool cs_transport;
+	/* We started the exchange that made it: KEYMAT's "initiator to
+	 * responder" keys are then ours to send with (RFC 7296 §2.17). */
+	bool cs_initiator;
 	uint64_t cs_created_ms;
 	uint64_t cs_rekey_at_ms;  /* 0: never */
 	bool cs_rekeyed;          /* replaced; waiting for its delete */
