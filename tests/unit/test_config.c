@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 
@@ -120,7 +121,46 @@
 	X(sa_transport_selector, "sas[0].selector.dst", 13, 51,	\
 	  "transport mode: 198.18.3.0/24 does not contain the SA's dst 203.0.113.2") \
 	X(sa_duplicate_name, "sas[1].name", 14, 14,	\
-	  "duplicate SA name \"to-branch\" (also sas[0].name)")
+	  "duplicate SA name \"to-branch\" (also sas[0].name)") \
+	X(conn_bad_proposal, "connections[0].proposals[1]", 10, 52, \
+	  "\"aes128-sha256-ecp38\": unknown algorithm \"ecp38\"") \
+	X(conn_ike_no_dh, "connections[0].proposals[0]", 10, 20, \
+	  "\"aes128-sha256\": an IKE proposal needs a PRF and a DH group") \
+	X(conn_unknown_start, "connections[0].start", 9, 54, \
+	  "\"auto\" is not one of \"none\", \"start\", \"trap\"") \
+	X(conn_duplicate_name, "connections[1].name", 15, 14, \
+	  "duplicate connection name \"a\" (also connections[0].name)") \
+	X(conn_duplicate_child, "connections[0].children[1].name", 14, 17, \
+	  "duplicate child name \"net\" in connection \"a\" (also connections[0].children[0].name)") \
+	X(conn_local_not_ours, "connections[0].local", 8, 28, \
+	  "203.0.113.7 is not one of espgate's addresses; a connection's local address must be an address of an unprotected port: 203.0.113.1 (\"wan\")") \
+	X(conn_weak_psk, "connections[0].psk", 9, 13, \
+	  "weak pre-shared key: 11 characters, at least 16 needed (RFC 7296 §2.15") \
+	X(conn_psk_missing, "connections[1].psk", 15, 5, \
+	  "missing required key: connection \"b\" uses auth \"psk\" but has no secret, neither here nor in " \
+	  CFG_DIR "/bad/ike/secrets.json (ike.secrets) as psk.b") \
+	X(conn_rekey_not_below_life, "connections[0].children[0].rekey", 14, 18, \
+	  "3960 is not below life (3960)") \
+	X(conn_dpd_timeout, "connections[0].dpd_timeout", 9, 71, \
+	  "30 is not above dpd (30)") \
+	X(conn_ts_host_bits, "connections[0].children[0].local_ts[0]", 12, 37, \
+	  "host bits are set in \"198.18.1.1/24\"; did you mean 198.18.1.0/24?") \
+	X(conn_natt_port, "ike.natt_port", 8, 24, \
+	  "4501 is not one of ipsec.natt_ports (4500)") \
+	X(conn_bad_id, "connections[0].remote_id", 8, 82, \
+	  "\"branch 1.example\" is not an identity") \
+	X(conn_ambiguous_peer, "connections[1].remote", 15, 53, \
+	  "ambiguous peer: connection \"a\" (connections[0]) has the same local 203.0.113.1 and remote 198.51.100.7") \
+	X(conn_start_any, "connections[0].start", 8, 69, \
+	  "start \"trap\" initiates, which needs a remote address; remote is any") \
+	X(conn_family_mismatch, "connections[0].remote", 8, 53, \
+	  "2001:db8::7 is IPv6 but local is IPv4") \
+	X(conn_ts_ports_any, "connections[0].children[0].remote_ts[0].ports", 12, 106, \
+	  "ports need proto \"tcp\", \"udp\" or \"sctp\"; proto is \"any\" (0)") \
+	X(conn_cert_missing, "connections[0].cert", 9, 32, \
+	  "cannot read " CFG_DIR "/bad/ike/no-such.crt: No such file or directory") \
+	X(conn_no_children, "connections[0].children", 11, 18, \
+	  "at least one child needed")
 
 /* Builds "^FILE:[0-9]+:[0-9]+: PATH: " with FILE and PATH taken literally. */
 static void add_literal(char *re, size_t len, const char *s)
@@ -1398,6 +1438,799 @@ Test(cfg_sa, many)
 	cr_assert_eq(c.n_sas, n);
 	cr_expect_str_eq(c.sas[n - 1].name, "s299");
 	cr_expect_eq(c.sas[n - 1].spi, 256 + n - 1);
+	cfg_free(&c);
+	free(doc);
+}
+
+/* IKE connections. */
+
+static void expect_id(const struct cfg_id *id, enum cfg_id_type type,
+		      const void *data, size_t len)
+{
+	cr_expect_eq(id->type, type, "id type %d, want %d", id->type, type);
+	cr_assert_eq(id->len, len, "id length %u, want %zu", id->len, len);
+	cr_expect(memcmp(id->data, data, len) == 0, "id bytes");
+}
+
+static void expect_id_str(const struct cfg_id *id, enum cfg_id_type type,
+			  const char *s)
+{
+	expect_id(id, type, s, strlen(s));
+}
+
+static void expect_id_addr(const struct cfg_id *id, const char *addr)
+{
+	struct ip_addr a;
+
+	cr_assert(ip_addr_parse(addr, &a));
+	expect_id(id, a.family == AF_INET ? CFG_ID_IPV4_ADDR : CFG_ID_IPV6_ADDR,
+		  a.bytes, ip_addr_len(&a));
+}
+
+static void expect_child_ts(const struct cfg_child_ts *ts, const char *prefix,
+			    unsigned proto, unsigned lo, unsigned hi)
+{
+	expect_prefix(&ts->prefix, prefix);
+	cr_expect_eq(ts->proto, proto, "proto of %s", prefix);
+	cr_expect_eq(ts->port_lo, lo, "port_lo of %s", prefix);
+	cr_expect_eq(ts->port_hi, hi, "port_hi of %s", prefix);
+}
+
+/* One algorithm of each kind (0: none), IANA numbers (RFC 7296 §3.3.2). */
+static void expect_prop(const struct cfg_proposal *p, unsigned encr,
+			unsigned bits, unsigned integ, unsigned prf,
+			unsigned dh)
+{
+	cr_assert_eq(p->pc_n_encr, 1);
+	cr_expect_eq(p->pc_encr[0], encr);
+	cr_expect_eq(p->pc_encr_bits[0], bits);
+	cr_expect_eq(p->pc_n_integ, integ != 0);
+	cr_expect(!integ || p->pc_integ[0] == integ, "integ %u", p->pc_integ[0]);
+	cr_expect_eq(p->pc_n_prf, prf != 0);
+	cr_expect(!prf || p->pc_prf[0] == prf, "prf %u", p->pc_prf[0]);
+	cr_expect_eq(p->pc_n_dh, dh != 0);
+	cr_expect(!dh || p->pc_dh[0] == dh, "dh %u", p->pc_dh[0]);
+}
+
+static void expect_child(const struct cfg_child *ch, const char *name,
+			 unsigned n_local, unsigned n_remote, unsigned n_esp,
+			 enum cfg_sa_mode mode, uint32_t rekey, uint32_t life)
+{
+	cr_expect_str_eq(ch->name, name);
+	cr_assert_eq(ch->n_local_ts, n_local, "%s", name);
+	cr_assert_eq(ch->n_remote_ts, n_remote, "%s", name);
+	cr_assert_eq(ch->n_esp, n_esp, "%s", name);
+	cr_expect_eq(ch->mode, mode, "%s", name);
+	cr_expect_eq(ch->rekey_s, rekey, "%s: rekey %u", name, ch->rekey_s);
+	cr_expect_eq(ch->life_s, life, "%s: life %u", name, ch->life_s);
+}
+
+static void expect_conn_head(const struct cfg_conn *k, const char *name,
+			     const char *local, const char *remote)
+{
+	cr_expect_str_eq(k->name, name);
+	expect_addr(&k->local, local);
+	if (remote)
+		expect_addr(&k->remote, remote);
+	else
+		cr_expect_eq(k->remote.family, 0, "%s: remote any", name);
+}
+
+static void expect_conn_times(const struct cfg_conn *k, uint32_t rekey,
+			      uint32_t reauth, uint32_t dpd,
+			      uint32_t dpd_timeout, enum cfg_start start)
+{
+	cr_expect_eq(k->rekey_s, rekey, "%s", k->name);
+	cr_expect_eq(k->reauth_s, reauth, "%s", k->name);
+	cr_expect_eq(k->dpd_s, dpd, "%s", k->name);
+	cr_expect_eq(k->dpd_timeout_s, dpd_timeout, "%s", k->name);
+	cr_expect_eq(k->start, start, "%s", k->name);
+}
+
+static void expect_psk(const struct cfg_conn *k, const char *psk,
+		       bool from_secrets)
+{
+	cr_expect_eq(k->auth, CFG_AUTH_PSK, "%s", k->name);
+	cr_assert_eq(k->psk_len, strlen(psk), "%s", k->name);
+	cr_expect(memcmp(k->psk, psk, k->psk_len) == 0, "%s", k->name);
+	cr_expect_eq(k->psk_from_secrets, from_secrets, "%s", k->name);
+	cr_expect_null(k->cert);
+	cr_expect_eq(k->n_cacerts, 0);
+}
+
+static void expect_branch1(const struct cfg_conn *k)
+{
+	const struct cfg_child *ch = k->children;
+
+	expect_conn_head(k, "branch1", "203.0.113.1", "198.51.100.7");
+	expect_id_str(&k->local_id, CFG_ID_FQDN, "hq.example");
+	expect_id_str(&k->remote_id, CFG_ID_FQDN, "branch1.example");
+	expect_psk(k, "s3cret-from-the-secrets-file-1", true);
+	cr_assert_eq(k->n_ike, 2);
+	expect_prop(&k->ike[0], 20, 256, 0, 6, 20);
+	expect_prop(&k->ike[1], 12, 128, 12, 5, 14);
+	expect_conn_times(k, 14400, 0, 30, 150, CFG_START_NONE);
+	cr_assert_eq(k->n_children, 3);
+
+	expect_child(&ch[0], "net", 1, 1, 2, CFG_SA_TUNNEL, 3600, 3960);
+	expect_child_ts(&ch[0].local_ts[0], "198.18.1.0/24", 0, 0, 65535);
+	expect_child_ts(&ch[0].remote_ts[0], "198.18.3.0/24", 0, 0, 65535);
+	expect_prop(&ch[0].esp[0], 20, 256, 0, 0, 0);
+	cr_expect(ch[0].esp[0].pc_n_esn == 1 && ch[0].esp[0].pc_esn[0] == 0);
+	expect_prop(&ch[0].esp[1], 12, 128, 12, 0, 14);
+
+	expect_child(&ch[1], "voice", 1, 3, 1, CFG_SA_TUNNEL, 7200, 7920);
+	expect_child_ts(&ch[1].local_ts[0], "198.18.1.0/24", 17, 1000, 2000);
+	expect_child_ts(&ch[1].remote_ts[0], "198.18.3.0/24", 6, 443, 443);
+	expect_child_ts(&ch[1].remote_ts[1], "198.18.30.0/24", 0, 0, 65535);
+	expect_child_ts(&ch[1].remote_ts[2], "198.18.31.0/24", 0, 0, 65535);
+	expect_prop(&ch[1].esp[0], 28, 0, 0, 0, 31);
+
+	expect_child(&ch[2], "gre", 1, 1, 1, CFG_SA_TRANSPORT, 900, 1000);
+	expect_child_ts(&ch[2].local_ts[0], "203.0.113.1/32", 47, 0, 65535);
+	expect_child_ts(&ch[2].remote_ts[0], "198.51.100.7/32", 47, 0, 65535);
+	expect_prop(&ch[2].esp[0], 12, 128, 2, 0, 0);
+}
+
+static void expect_v6peer(const struct cfg_conn *k)
+{
+	static const uint8_t keyid[] = { 0x0a, 0x0b, 0x0c, 0x0d };
+	const struct cfg_child *ch = k->children;
+
+	expect_conn_head(k, "v6peer", "2001:db8:ffff::1", "2001:db8:eeee::2");
+	expect_id_addr(&k->local_id, "2001:db8:ffff::1");
+	expect_id(&k->remote_id, CFG_ID_KEY_ID, keyid, sizeof(keyid));
+	expect_psk(k, "p\xc3\xa4ssw\xc3\xb6rt, l\xc3\xa4nger als 16", false);
+	cr_assert_eq(k->n_ike, 1);
+	expect_prop(&k->ike[0], 12, 256, 14, 7, 21);
+	expect_conn_times(k, 0, 86400, 10, 0, CFG_START_TRAP);
+	cr_assert_eq(k->n_children, 1);
+	expect_child(&ch[0], "v6", 1, 1, 2, CFG_SA_TUNNEL, 0, 0);
+	expect_child_ts(&ch[0].local_ts[0], "2001:db8:1::/64", 0, 0, 65535);
+	expect_child_ts(&ch[0].remote_ts[0], "2001:db8:3::/48", 58, 0, 65535);
+	expect_prop(&ch[0].esp[0], 12, 128, 12, 0, 0);
+	expect_prop(&ch[0].esp[1], 12, 256, 14, 0, 21);
+	cr_expect(ch[0].esp[1].pc_n_esn == 1 && ch[0].esp[1].pc_esn[0] == 1);
+}
+
+static void expect_rw(const struct cfg_conn *k)
+{
+	expect_conn_head(k, "rw", "203.0.113.5", NULL);
+	expect_id_str(&k->local_id, CFG_ID_DER_ASN1_DN, "C=CH, O=Example, CN=hq");
+	expect_id(&k->remote_id, CFG_ID_ANY, "", 0);
+	cr_expect_eq(k->auth, CFG_AUTH_PUBKEY);
+	cr_expect_eq(k->psk_len, 0);
+	cr_expect_str_eq(k->cert, CFG_DIR "/good/ike/hq.crt");
+	cr_expect_str_eq(k->key, CFG_DIR "/good/ike/hq.key");
+	cr_assert_eq(k->n_cacerts, 2);
+	cr_expect_str_eq(k->cacerts[0], CFG_DIR "/good/ike/ca.crt");
+	cr_expect_str_eq(k->cacerts[1], CFG_DIR "/good/ike/ca2.crt");
+	cr_assert_eq(k->n_ike, 1);
+	expect_prop(&k->ike[0], 20, 128, 0, 5, 31);
+	expect_conn_times(k, 14400, 0, 0, 0, CFG_START_NONE);
+	cr_assert_eq(k->n_children, 1);
+	expect_child(&k->children[0], "lan", 1, 1, 1, CFG_SA_TUNNEL, 3600, 3960);
+}
+
+static void expect_mail_and_defaults(const struct cfg_conn *k)
+{
+	expect_conn_head(&k[0], "mail", "203.0.113.1", NULL);
+	expect_id_str(&k[0].local_id, CFG_ID_RFC822_ADDR, "admin@hq.example");
+	expect_id_str(&k[0].remote_id, CFG_ID_FQDN, "branch2");
+	expect_psk(&k[0], "another secret, 26 chars..", true);
+	expect_conn_times(&k[0], 14400, 0, 0, 20, CFG_START_NONE);
+	cr_assert_eq(k[0].n_children, 1);
+	expect_child(&k[0].children[0], "smtp", 1, 1, 1, CFG_SA_TUNNEL, 3600, 3960);
+	expect_child_ts(&k[0].children[0].local_ts[0], "198.18.1.25/32", 6, 25, 25);
+	expect_child_ts(&k[0].children[0].remote_ts[0], "0.0.0.0/0", 0, 0, 65535);
+	expect_prop(&k[0].children[0].esp[0], 20, 128, 0, 0, 15);
+
+	/* Only the required keys. */
+	expect_conn_head(&k[1], "defaults", "203.0.113.5", "192.0.2.9");
+	expect_id_addr(&k[1].local_id, "203.0.113.5");
+	expect_id(&k[1].remote_id, CFG_ID_ANY, "", 0);
+	expect_psk(&k[1], "0123456789abcdef", false);
+	expect_conn_times(&k[1], 14400, 0, 0, 0, CFG_START_NONE);
+	cr_assert_eq(k[1].n_children, 1);
+	expect_child(&k[1].children[0], "c", 1, 1, 1, CFG_SA_TUNNEL, 3600, 3960);
+}
+
+Test(cfg_good, connections)
+{
+	struct cfg c;
+
+	load_ok("tests/config/good/connections.json", &c);
+	cr_expect_eq(c.ike_port, 1500);
+	cr_expect_eq(c.ike_natt_port, 4501);
+	cr_assert_eq(c.n_natt_ports, 2, "ike.natt_port added to the default");
+	cr_expect(c.natt_ports[0] == 4500 && c.natt_ports[1] == 4501);
+	cr_expect_str_eq(c.ike_secrets, CFG_DIR "/good/ike/secrets.json");
+	cr_assert_eq(c.n_conns, 5);
+	expect_branch1(&c.conns[0]);
+	expect_v6peer(&c.conns[1]);
+	expect_rw(&c.conns[2]);
+	expect_mail_and_defaults(&c.conns[3]);
+	cfg_free(&c);
+	cr_expect(is_zero(&c));
+}
+
+Test(cfg_good, example_ike)
+{
+	struct cfg c;
+
+	load_ok("config/example-ike.json", &c);
+	cr_expect(c.ike_port == 500 && c.ike_natt_port == 4500);
+	cr_expect(c.n_natt_ports == 1 && c.natt_ports[0] == 4500);
+	cr_expect_null(c.ike_secrets);
+	cr_assert_eq(c.n_conns, 2);
+	expect_conn_head(&c.conns[0], "branch1", "203.0.113.1", "198.51.100.7");
+	expect_id_str(&c.conns[0].local_id, CFG_ID_FQDN, "hq.example");
+	expect_conn_times(&c.conns[0], 14400, 0, 30, 150, CFG_START_START);
+	cr_assert_eq(c.conns[0].n_children, 2);
+	expect_child(&c.conns[0].children[1], "dns", 1, 1, 1, CFG_SA_TUNNEL,
+		     3600, 3960);
+	expect_child_ts(&c.conns[0].children[1].local_ts[0], "198.18.1.0/24",
+			17, 53, 53);
+	expect_conn_head(&c.conns[1], "roadwarriors", "2001:db8:ffff::1", NULL);
+	expect_id_str(&c.conns[1].local_id, CFG_ID_FQDN, "vpn.example");
+	cr_expect_eq(c.conns[1].remote_id.type, CFG_ID_ANY);
+	cr_expect_eq(c.conns[1].children[0].n_remote_ts, 2);
+	cfg_free(&c);
+}
+
+Test(cfg_str, auth_and_start_names)
+{
+	cr_expect_str_eq(cfg_auth_name(CFG_AUTH_PSK), "psk");
+	cr_expect_str_eq(cfg_auth_name(CFG_AUTH_PUBKEY), "pubkey");
+	cr_expect_str_eq(cfg_start_name(CFG_START_NONE), "none");
+	cr_expect_str_eq(cfg_start_name(CFG_START_START), "start");
+	cr_expect_str_eq(cfg_start_name(CFG_START_TRAP), "trap");
+}
+
+/* The parser moved from lib/ike: the numbers are IANA's. */
+Test(cfg_proposal, iana_numbers_and_rules)
+{
+	struct cfg_proposal p;
+	char err[128];
+
+	cr_assert_eq(cfg_proposal_parse("aes256gcm16-prfsha384-ecp384", true, &p,
+					err, sizeof(err)), 0, "%s", err);
+	expect_prop(&p, 20, 256, 0, 6, 20);
+	cr_expect_eq(p.pc_n_esn, 0, "IKE: no ESN transform");
+	cr_assert_eq(cfg_proposal_parse("aes128-sha256-modp2048", true, &p, err,
+					sizeof(err)), 0);
+	expect_prop(&p, 12, 128, 12, 5, 14);
+	cr_assert_eq(cfg_proposal_parse("chacha20poly1305-prfsha512-x448", true,
+					&p, err, sizeof(err)), 0);
+	expect_prop(&p, 28, 0, 0, 7, 32);
+	cr_assert_eq(cfg_proposal_parse("aes192-sha1-sha384-modp3072-ecp256-ecp521"
+					"-curve25519",
+					true, &p, err, sizeof(err)), 0);
+	cr_expect(p.pc_n_integ == 2 && p.pc_integ[0] == 2 && p.pc_integ[1] == 13);
+	cr_expect(p.pc_n_prf == 2 && p.pc_prf[0] == 2 && p.pc_prf[1] == 6);
+	cr_expect(p.pc_n_dh == 4 && p.pc_dh[0] == 15 && p.pc_dh[1] == 19 &&
+		  p.pc_dh[2] == 21 && p.pc_dh[3] == 31);
+	cr_expect_eq(p.pc_encr_bits[0], 192);
+	cr_assert_eq(cfg_proposal_parse("null-sha512-noesn-esn", false, &p, err,
+					sizeof(err)), 0);
+	expect_prop(&p, 11, 0, 14, 0, 0);
+	cr_expect(p.pc_n_esn == 2 && p.pc_esn[0] == 0 && p.pc_esn[1] == 1);
+
+	static const struct {
+		const char *text;
+		bool ike;
+		const char *err;
+	} bad[] = {
+		{ "aes128-sha256-modp1024", true, "unknown algorithm \"modp1024\"" },
+		{ "aes128--sha256", false, "unknown algorithm \"\"" },
+		{ "", false, "no encryption algorithm" },
+		{ "aes128gcm16-aes128", false, "AEAD and classic ciphers in one proposal" },
+		{ "aes128-modp2048", false, "no integrity algorithm for a non-AEAD cipher" },
+		{ "aes128gcm16-sha256", false, "integrity algorithm with an AEAD cipher" },
+		{ "aes128gcm16-ecp256", true, "an IKE proposal needs a PRF and a DH group" },
+		{ "aes128-sha256", true, "an IKE proposal needs a PRF and a DH group" },
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		cr_expect_eq(cfg_proposal_parse(bad[i].text, bad[i].ike, &p, err,
+						sizeof(err)), -EINVAL, "%s", bad[i].text);
+		cr_expect_str_eq(err, bad[i].err);
+	}
+	/* AEAD in IKE: the integrity keyword only names the PRF (RFC 5282 §8). */
+	cr_assert_eq(cfg_proposal_parse("aes128gcm16-sha256-ecp256", true, &p, err,
+					sizeof(err)), 0);
+	expect_prop(&p, 20, 128, 0, 5, 19);
+}
+
+/* Inline: one connection, and what varies. */
+
+#define PSK "'psk': 'correct horse battery staple'"
+#define PROPS "'proposals': ['aes256gcm16-prfsha384-ecp384']"
+#define CHILD "{'name': 'net', 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24'], 'esp_proposals': ['aes256gcm16']}"
+#define CONN_HEAD "'name': 'a', 'local': '203.0.113.1', 'remote': '198.51.100.7'"
+#define CONN(extra) "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD "]" extra "}"
+#define CDOC(top, conns) "{" LCORES ", " PORTS top ", 'connections': [" conns "]}"
+
+Test(cfg_conn, minimal_and_empty)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.n_conns, 1);
+	cr_expect(c.ike_port == 500 && c.ike_natt_port == 4500);
+	cr_expect_null(c.ike_secrets);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", ""), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.n_conns, 0);
+	cr_expect_null(c.conns);
+	cfg_free(&c);
+	expect_err_at("{" LCORES ", " PORTS ", 'connections': {}}", "{}",
+		      "connections", "expected an array, got an object");
+	expect_err_at(CDOC("", "[]"), "[]]", "connections[0]",
+		      "expected an object, got an array");
+	expect_err_at(CDOC("", CONN(", 'lifetime': 1")), "'lifetime'",
+		      "connections[0].lifetime", "unknown key (expected \"name\", \"local\"");
+	expect_err_at(CDOC("", "{'name': 'a b'}"), "'a b'", "connections[0].name",
+		      "\"a b\" is not a connection name");
+	expect_err_at(CDOC("", "{'name': 'a', 'local': '203.0.113.1'}"), "{'name': 'a'",
+		      "connections[0].remote", "missing required key");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'children': [" CHILD "]}"),
+		      "{'name': 'a'", "connections[0].proposals", "missing required key");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS "}"), "{'name': 'a'",
+		      "connections[0].children", "missing required key");
+}
+
+Test(cfg_conn, addresses)
+{
+	expect_err_at(CDOC("", "{'name': 'a', 'local': '198.18.1.1'}"), "'198.18.1.1'",
+		      "connections[0].local",
+		      "198.18.1.1 is an address of protected port \"lan\" (ports[0].addresses[0]); a connection's local address must be an address of an unprotected port");
+	expect_err_at(CDOC("", "{'name': 'a', 'local': 'any'}"), "'any'",
+		      "connections[0].local", "\"any\" is not an IPv4 or IPv6 address");
+	expect_err_at(CDOC("", "{'name': 'a', 'local': '203.0.113.1', 'remote': '203.0.113.1'}"),
+		      "'203.0.113.1'}", "connections[0].remote",
+		      "203.0.113.1 is espgate's own address");
+	expect_err_at(CDOC("", "{'name': 'a', 'local': '203.0.113.1', 'remote': '198.51.100.0/24'}"),
+		      "'198.51.100.0/24'", "connections[0].remote", "is a prefix");
+	/* The same peer on another local address, and any twice, are fine. */
+	expect_ok("{" LCORES ", 'ports': ["
+		  "{'name': 'lan', 'device': 'net_tap0', 'role': 'protected'},"
+		  "{'name': 'wan', 'device': 'net_tap1', 'role': 'unprotected',"
+		  " 'addresses': ['203.0.113.1/24', '203.0.113.2/24']}],"
+		  " 'connections': [" CONN("") ", "
+		  "{'name': 'b', 'local': '203.0.113.2', 'remote': '198.51.100.7', " PSK ", "
+		  PROPS ", 'children': [" CHILD "]}, "
+		  "{'name': 'c', 'local': '203.0.113.1', 'remote': 'any', " PSK ", "
+		  PROPS ", 'children': [" CHILD "]}, "
+		  "{'name': 'd', 'local': '203.0.113.1', 'remote': '%any', " PSK ", "
+		  PROPS ", 'children': [" CHILD "]}]}");
+}
+
+static void expect_id_ok(const char *id, enum cfg_id_type type,
+			 const void *data, size_t len)
+{
+	char doc[2048], err[512] = "";
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CDOC("", CONN(", 'remote_id': '%s'")), id);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s: %s", id, err);
+	expect_id(&c.conns[0].remote_id, type, data, len);
+	cfg_free(&c);
+}
+
+Test(cfg_conn, identities)
+{
+	static const char *const bad[] = {
+		"", "branch 1.example", "@", "@bad name", "user@", "@@x",
+		"keyid:", "keyid:abc", "keyid:zz", "a..b", ".a", "a.", "198.51.100.300",
+		"host.123", "us er@example.org", "x=y",
+	};
+	char doc[2048], marker[64];
+
+	expect_id_ok("198.51.100.7", CFG_ID_IPV4_ADDR, "\xc6\x33\x64\x07", 4);
+	expect_id_ok("2001:db8::1", CFG_ID_IPV6_ADDR,
+		     "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	expect_id_ok("vpn.example.org", CFG_ID_FQDN, "vpn.example.org", 15);
+	expect_id_ok("@vpn", CFG_ID_FQDN, "vpn", 3);
+	expect_id_ok("gw-1_b", CFG_ID_FQDN, "gw-1_b", 6);
+	expect_id_ok("4you.example", CFG_ID_FQDN, "4you.example", 12);
+	expect_id_ok("road.warrior@example.org", CFG_ID_RFC822_ADDR,
+		     "road.warrior@example.org", 24);
+	expect_id_ok("keyid:00ff", CFG_ID_KEY_ID, "\x00\xff", 2);
+	expect_id_ok("CN=branch1", CFG_ID_DER_ASN1_DN, "CN=branch1", 10);
+	expect_id_ok("o=Example, cn=x", CFG_ID_DER_ASN1_DN, "o=Example, cn=x", 15);
+	expect_id_ok("C=CH, O=Example", CFG_ID_DER_ASN1_DN, "C=CH, O=Example", 15);
+	expect_id_ok("any", CFG_ID_ANY, "", 0);
+	for (size_t i = 0; i < N(bad); i++) {
+		snprintf(doc, sizeof(doc), CDOC("", CONN(", 'remote_id': '%s'")), bad[i]);
+		snprintf(marker, sizeof(marker), "'%s'}", bad[i]);
+		expect_err_at(doc, marker, "connections[0].remote_id",
+			      i == 0 ? "must not be empty" :
+			      strncmp(bad[i], "keyid:", 6) == 0 ? "is not a key ID" :
+								 "is not an identity");
+	}
+	snprintf(doc, sizeof(doc), CDOC("", CONN(", 'remote_id': 'keyid:%0510d'")), 0);
+	expect_ok(doc);
+	snprintf(doc, sizeof(doc), CDOC("", CONN(", 'remote_id': 'keyid:%0512d'")), 0);
+	expect_err_at(doc, "'keyid:", "connections[0].remote_id", "1 to 255 bytes");
+	snprintf(doc, sizeof(doc), CDOC("", CONN(", 'remote_id': 'CN=%0253d'")), 0);
+	expect_err_at(doc, "'CN=", "connections[0].remote_id",
+		      "too long (256 bytes, at most 255)");
+	expect_err_at(CDOC("", CONN(", 'local_id': '%any'")), "'%any'",
+		      "connections[0].local_id", "local_id cannot be any");
+	expect_err_at(CDOC("", CONN(", 'local_id': 7")), "7}",
+		      "connections[0].local_id", "expected a string, got an integer");
+}
+
+Test(cfg_conn, psk)
+{
+	/* 16 characters, not bytes: 15 of them are 16 bytes. */
+	expect_ok(CDOC("", "{" CONN_HEAD ", 'psk': '0123456789abcdef', " PROPS
+		       ", 'children': [" CHILD "]}"));
+	expect_err_at(CDOC("", "{" CONN_HEAD ", 'psk': '0123456789abcd\xc3\xa9', "
+			   PROPS ", 'children': [" CHILD "]}"),
+		      "'0123", "connections[0].psk", "weak pre-shared key: 15 characters");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", 'psk': '', " PROPS
+			   ", 'children': [" CHILD "]}"),
+		      "''", "connections[0].psk", "weak pre-shared key: 0 characters");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PROPS ", 'children': [" CHILD "]}"),
+		      "{'name': 'a'", "connections[0].psk",
+		      "missing required key: auth \"psk\" needs a secret: give psk here or in a secrets file (ike.secrets)");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", 'psk': 1234567890123456, " PROPS
+			   ", 'children': [" CHILD "]}"),
+		      "1234", "connections[0].psk", "expected a string, got an integer");
+
+	char doc[2048], err[512] = "";
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CDOC("", "{" CONN_HEAD ", 'psk': '%0128d', " PROPS
+					", 'children': [" CHILD "]}"), 0);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].psk_len, 128);
+	cfg_free(&c);
+	snprintf(doc, sizeof(doc), CDOC("", "{" CONN_HEAD ", 'psk': '%0129d', " PROPS
+					", 'children': [" CHILD "]}"), 0);
+	expect_err_at(doc, "'000", "connections[0].psk",
+		      "pre-shared key too long: 129 bytes, at most 128");
+	/* Never in a message, not even jansson's. */
+	cr_assert_eq(load("{'connections': [{'psk': 'hunter2hunter2\n'}]}", &c, err,
+			  sizeof(err)), -EINVAL);
+	cr_expect_null(strstr(err, "hunter2"), "%s", err);
+	cr_expect_str_eq(err, "t.json:1:40: $: unexpected newline in a secret (not shown)");
+	cr_assert_eq(load("{'connections': [{'psk' :\n 'hunter2hunter2\\x'}]}", &c, err,
+			  sizeof(err)), -EINVAL);
+	cr_expect_null(strstr(err, "hunter2"), "%s", err);
+	cr_assert_eq(load("{'connections': [{'name': 'hunter2hunter2\n'}]}", &c, err,
+			  sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, "near '\"hunter2hunter2'"),
+			   "other strings are quoted: %s", err);
+}
+
+static char *write_tmp(const char *content)
+{
+	char *path = strdup("/tmp/espgate-test-secrets-XXXXXX");
+	char *text = dq(content);
+	int fd;
+
+	cr_assert_not_null(path);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	free(text);
+	return path;
+}
+
+/* The secrets file's own errors name it and its positions. */
+static void expect_secrets_err(const char *secrets, const char *conns,
+			       const char *where, const char *msg)
+{
+	char *path = write_tmp(secrets), doc[4096], err[512] = "", want[512];
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", "%s"), path,
+		 conns);
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), -EINVAL, "%s", doc);
+	snprintf(want, sizeof(want), "%s:%s: ", path, where);
+	cr_expect(strncmp(err, want, strlen(want)) == 0, "got  %s\nwant %s...", err,
+		  want);
+	cr_expect_not_null(strstr(err, msg), "\"%s\" lacks \"%s\"", err, msg);
+	cr_expect_null(strstr(err, "secret-of-b"), "%s", err);
+	cr_expect(is_zero(&c));
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+}
+
+#define CONN_B_NOPSK "{'name': 'b', 'local': '203.0.113.1', 'remote': '198.51.100.7', " PROPS ", 'children': [" CHILD "]}"
+
+Test(cfg_conn, secrets_file)
+{
+	char *path, doc[4096], err[512] = "";
+	struct cfg c;
+
+	path = write_tmp("{'psk': {'b': 'secret-of-b-0123456789'}}");
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN_B_NOPSK), path);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(c.ike_secrets, path, "absolute, or relative to the file");
+	cr_expect(c.conns[0].psk_from_secrets);
+	cr_expect_eq(c.conns[0].psk_len, 22);
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+
+	expect_secrets_err("{'psk': {'b': 'secret-of-b\n'}}", CONN_B_NOPSK, "1:26",
+			   "$: unexpected newline in a secret (not shown)");
+	expect_secrets_err("{'psk': {'b': 'secret-of-b-0123456789', 'b': 'x'}}", CONN_B_NOPSK,
+			   "1:41", "psk.b: duplicate key");
+	expect_secrets_err("{'psk': {'c': 'secret-of-b-0123456789'}}", CONN_B_NOPSK, "1:10",
+			   "psk.c: no connection named \"c\" in t.json");
+	expect_secrets_err("{'psk': {'b': 'secret-of-b'}}", CONN_B_NOPSK, "1:15",
+			   "psk.b: weak pre-shared key: 11 characters");
+	expect_secrets_err("{'psk': {'b': 16}}", CONN_B_NOPSK, "1:15",
+			   "psk.b: expected a string, got an integer");
+	expect_secrets_err("{'psk': ['secret-of-b']}", CONN_B_NOPSK, "1:9",
+			   "psk: expected an object, got an array");
+	expect_secrets_err("{'keys': {}}", CONN_B_NOPSK, "1:2",
+			   "keys: unknown key (expected \"psk\")");
+	expect_secrets_err("[]", CONN_B_NOPSK, "1:1", "$: expected an object, got an array");
+
+	/* In both places: ambiguous, in the configuration's terms. */
+	path = write_tmp("{'psk': {'a': 'secret-of-b-0123456789'}}");
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN("")), path);
+	expect_err_at(doc, "'psk'", "connections[0].psk",
+		      "the secret of connection \"a\" is also in");
+	unlink(path);
+	free(path);
+
+	/* A pubkey connection has no secret to look up. */
+	path = write_tmp("{'psk': {'a': 'secret-of-b-0123456789'}}");
+	snprintf(doc, sizeof(doc),
+		 CDOC(", 'ike': {'secrets': '%s'}",
+		      "{" CONN_HEAD ", 'auth': 'pubkey', 'cert': '%s', 'key': '%s',"
+		      " 'cacerts': ['%s'], " PROPS ", 'children': [" CHILD "]}"),
+		 path, path, path, path);
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, ":1:10: psk.a: connection \"a\" (connections[0] in t.json) uses auth \"pubkey\", not \"psk\""),
+			   "%s", err);
+	unlink(path);
+	free(path);
+
+	expect_err_at(CDOC(", 'ike': {'secrets': '/nonexistent/secrets.json'}", CONN_B_NOPSK),
+		      "'/nonexistent", "ike.secrets",
+		      "cannot read /nonexistent/secrets.json: No such file or directory");
+	expect_err_at(CDOC(", 'ike': {'secrets': ''}", CONN_B_NOPSK), "''}", "ike.secrets",
+		      "must not be empty");
+}
+
+Test(cfg_conn, pubkey)
+{
+	char doc[4096];
+
+	snprintf(doc, sizeof(doc),
+		 CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', 'cert': '%s', 'key': '%s',"
+		      " 'cacerts': ['%s'], " PROPS ", 'children': [" CHILD "]}"),
+		 CFG_DIR "/good/ike/hq.crt", CFG_DIR "/good/ike/hq.key",
+		 CFG_DIR "/good/ike/ca.crt");
+	expect_ok(doc);
+	snprintf(doc, sizeof(doc),
+		 CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', 'cert': '%s', 'key': '%s',"
+		      " 'cacerts': ['%s'], " PROPS ", 'children': [" CHILD "]}"),
+		 CFG_DIR "/good/ike/hq.crt", CFG_DIR "/good/ike/hq.key", CFG_DIR "/good");
+	expect_err_at(doc, "'" CFG_DIR "/good'", "connections[0].cacerts[0]",
+		      "/good is not a regular file");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', " PROPS
+			   ", 'children': [" CHILD "]}"),
+		      "{'name': 'a'", "connections[0].cert",
+		      "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	snprintf(doc, sizeof(doc),
+		 CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', 'cert': '%s', 'key': '%s',"
+		      " " PROPS ", 'children': [" CHILD "]}"),
+		 CFG_DIR "/good/ike/hq.crt", CFG_DIR "/good/ike/hq.key");
+	expect_err_at(doc, "{'name': 'a'", "connections[0].cacerts", "missing required key");
+	snprintf(doc, sizeof(doc),
+		 CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', 'cert': '%s', 'key': '%s',"
+		      " 'cacerts': [], " PROPS ", 'children': [" CHILD "]}"),
+		 CFG_DIR "/good/ike/hq.crt", CFG_DIR "/good/ike/hq.key");
+	expect_err_at(doc, "[],", "connections[0].cacerts",
+		      "at least one CA certificate needed");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", 'auth': 'pubkey', " PSK ", " PROPS
+			   ", 'children': [" CHILD "]}"),
+		      "'psk'", "connections[0].psk", "auth \"pubkey\" takes no psk");
+	expect_err_at(CDOC("", CONN(", 'cert': 'x.crt'")), "'cert'",
+		      "connections[0].cert",
+		      "cert is for auth \"pubkey\"; this connection's auth is \"psk\"");
+	expect_err_at(CDOC("", CONN(", 'auth': 'eap'")), "'eap'", "connections[0].auth",
+		      "\"eap\" is not one of \"psk\", \"pubkey\"");
+}
+
+Test(cfg_conn, proposals)
+{
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': [], 'children': [" CHILD "]}"),
+		      "[], 'ch", "connections[0].proposals", "at least one proposal needed");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': 'aes128-sha256-modp2048',"
+			   " 'children': [" CHILD "]}"),
+		      "'aes128-sha256-modp2048'", "connections[0].proposals",
+		      "expected an array, got a string");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': ['x25519', 'a', 'a', 'a',"
+			   " 'a', 'a', 'a', 'a', 'a'], 'children': [" CHILD "]}"),
+		      "['x25519'", "connections[0].proposals",
+		      "at most 8 proposals (the IKE engine's limit)");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': [14], 'children': [" CHILD "]}"),
+		      "14]", "connections[0].proposals[0]", "expected a string, got an integer");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [{'name': 'n',"
+			   " 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24'],"
+			   " 'esp_proposals': ['aes128gcm16-sha256']}]}"),
+		      "'aes128gcm16-sha256'", "connections[0].children[0].esp_proposals[0]",
+		      "\"aes128gcm16-sha256\": integrity algorithm with an AEAD cipher");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [{'name': 'n',"
+			   " 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24']}]}"),
+		      "{'name': 'n'", "connections[0].children[0].esp_proposals",
+		      "missing required key");
+	/* PFS is optional for ESP. */
+	expect_ok(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [{'name': 'n',"
+		       " 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24'],"
+		       " 'esp_proposals': ['aes128-sha256', 'aes128-sha256-x25519']}]}"));
+}
+
+#define TS_CHILD(lts) "{'name': 'n', 'local_ts': " lts ", 'remote_ts': ['198.18.3.0/24'], 'esp_proposals': ['aes256gcm16']}"
+#define TS_DOC(lts) CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" TS_CHILD(lts) "]}")
+
+Test(cfg_conn, traffic_selectors)
+{
+	expect_ok(TS_DOC("['198.18.1.0/24', '2001:db8:1::/64', {'prefix': '0.0.0.0/0',"
+			 " 'proto': 'sctp', 'ports': '0-0'}, {'prefix': '::/0', 'proto': 'icmpv6'}]"));
+	expect_err_at(TS_DOC("[]"), "[],", "connections[0].children[0].local_ts",
+		      "at least one traffic selector needed");
+	expect_err_at(TS_DOC("'198.18.1.0/24'"), "'198.18.1.0/24', 'rem",
+		      "connections[0].children[0].local_ts", "expected an array, got a string");
+	expect_err_at(TS_DOC("[24]"), "24]", "connections[0].children[0].local_ts[0]",
+		      "expected a prefix (a string) or an object, got an integer");
+	expect_err_at(TS_DOC("[{'proto': 'udp'}]"), "{'proto'",
+		      "connections[0].children[0].local_ts[0].prefix", "missing required key");
+	expect_err_at(TS_DOC("[{'prefix': '198.18.1.0/24', 'port': 53}]"), "'port'",
+		      "connections[0].children[0].local_ts[0].port", "unknown key");
+	expect_err_at(TS_DOC("[{'prefix': '2001:db8::/32', 'proto': 'icmp'}]"), "'icmp'",
+		      "connections[0].children[0].local_ts[0].proto",
+		      "did you mean \"icmpv6\" (58)?");
+	expect_err_at(TS_DOC("[{'prefix': '198.18.1.0/24', 'proto': 'tcp', 'ports': '9-8'}]"),
+		      "'9-8'", "connections[0].children[0].local_ts[0].ports",
+		      "range 9-8 is empty");
+	expect_err_at(TS_DOC("['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']"), "['a'",
+		      "connections[0].children[0].local_ts", "at most 8 traffic selectors");
+	expect_err_at(TS_DOC("['198.18.1.0']"), "'198.18.1.0'",
+		      "connections[0].children[0].local_ts[0]", "is not a prefix");
+}
+
+#define CH_DOC(extra) CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [{'name': 'n'," \
+	" 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24']," \
+	" 'esp_proposals': ['aes256gcm16']" extra "}]}")
+
+static void expect_child_times(const char *extra, uint32_t rekey, uint32_t life)
+{
+	char doc[2048], err[512] = "";
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CH_DOC("%s"), extra);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s: %s", extra, err);
+	cr_expect_eq(c.conns[0].children[0].rekey_s, rekey, "%s: rekey %u", extra,
+		     c.conns[0].children[0].rekey_s);
+	cr_expect_eq(c.conns[0].children[0].life_s, life, "%s: life %u", extra,
+		     c.conns[0].children[0].life_s);
+	cfg_free(&c);
+}
+
+Test(cfg_conn, children)
+{
+	expect_child_times("", 3600, 3960);
+	expect_child_times(", 'rekey': 1000", 1000, 1100);
+	expect_child_times(", 'rekey': 0", 0, 0);
+	expect_child_times(", 'life': 1000", 900, 1000);
+	expect_child_times(", 'life': 1", 0, 1);
+	expect_child_times(", 'life': 0", 3600, 0);
+	expect_child_times(", 'rekey': 0, 'life': 60", 0, 60);
+	expect_child_times(", 'rekey': 2147483647", 2147483647u, 2362232011u);
+	expect_err_at(CH_DOC(", 'rekey': 61, 'life': 60"), "61", "connections[0].children[0].rekey",
+		      "61 is not below life (60)");
+	expect_err_at(CH_DOC(", 'rekey': -1"), "-1", "connections[0].children[0].rekey",
+		      "-1 is out of range 0..2147483647");
+	expect_err_at(CH_DOC(", 'mode': 'beet'"), "'beet'", "connections[0].children[0].mode",
+		      "\"beet\" is not one of \"tunnel\", \"transport\"");
+	expect_err_at(CH_DOC(", 'start': 'none'"), "'start'",
+		      "connections[0].children[0].start", "unknown key");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': []}"), "[]}",
+		      "connections[0].children", "at least one child needed");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD ","
+			   " {'name': 'x y'}]}"),
+		      "'x y'", "connections[0].children[1].name", "\"x y\" is not a child name");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [{}]}"),
+		      "{}", "connections[0].children[0].name", "missing required key");
+}
+
+Test(cfg_conn, times_and_start)
+{
+	expect_ok(CDOC("", CONN(", 'dpd': 30, 'dpd_timeout': 31, 'rekey': 0, 'reauth': 3600,"
+				" 'start': 'start'")));
+	expect_ok(CDOC("", CONN(", 'dpd': 0, 'dpd_timeout': 5")));
+	expect_ok(CDOC("", CONN(", 'dpd': 30, 'dpd_timeout': 0")));
+	expect_err_at(CDOC("", CONN(", 'dpd': 30, 'dpd_timeout': 29")), "29",
+		      "connections[0].dpd_timeout", "29 is not above dpd (30)");
+	expect_err_at(CDOC("", CONN(", 'reauth': 2147483648")), "2147483648",
+		      "connections[0].reauth", "2147483648 is out of range 0..2147483647");
+	expect_err_at(CDOC("", CONN(", 'dpd': '30s'")), "'30s'", "connections[0].dpd",
+		      "expected an integer, got a string");
+	expect_err_at(CDOC("", "{'name': 'a', 'local': '203.0.113.1', 'remote': '%any', " PSK
+			   ", " PROPS ", 'children': [" CHILD "], 'start': 'start'}"),
+		      "'start'}", "connections[0].start",
+		      "start \"start\" initiates, which needs a remote address");
+	expect_ok(CDOC("", "{'name': 'a', 'local': '203.0.113.1', 'remote': '%any', " PSK
+		       ", " PROPS ", 'children': [" CHILD "], 'start': 'none'}"));
+}
+
+Test(cfg_conn, ike_section)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	/* natt_port joins the default natt_ports; given ones must hold it. */
+	cr_assert_eq(load(CDOC(", 'ike': {'natt_port': 4600}", CONN("")), &c, err,
+			  sizeof(err)), 0, "%s", err);
+	cr_expect(c.n_natt_ports == 2 && c.natt_ports[1] == 4600);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC(", 'ipsec': {'natt_ports': [4600, 4500]}, 'ike': {'natt_port': 4600}",
+			       CONN("")),
+			  &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.n_natt_ports, 2);
+	cfg_free(&c);
+	/* Without IKE, natt_ports need not hold 4500. */
+	expect_ok(DOC(", 'ipsec': {'natt_ports': [4501]}", ""));
+	expect_ok(CDOC(", 'ipsec': {'natt_ports': [4501]}", ""));
+	expect_err_at(CDOC(", 'ipsec': {'natt_ports': [4501]}", CONN("")), "[4501]",
+		      "ipsec.natt_ports",
+		      "4500, IKE's NAT-T port (ike.natt_port, default 4500), is not among them");
+	expect_err_at("{" LCORES ", " PORTS ", 'ipsec': {'natt_ports': [4501]}, 'ike': {}}",
+		      "[4501]", "ipsec.natt_ports", "is not among them");
+	expect_err_at(CDOC(", 'ike': {'port': 4500}", CONN("")), "4500}", "ike.port",
+		      "ike.port and ike.natt_port are both 4500; they must differ");
+	expect_err_at(CDOC(", 'ike': {'port': 600, 'natt_port': 600}", CONN("")), "600}",
+		      "ike.natt_port", "both 600");
+	expect_err_at(CDOC(", 'ike': {'port': 4000, 'natt_port': 500}", CONN("")), "500}",
+		      "ike.natt_port", "500 is IKE's port");
+	expect_err_at(CDOC(", 'ipsec': {'natt_ports': [4500, 4501]}, 'ike': {'port': 4501}",
+			   CONN("")),
+		      "4501}", "ike.port",
+		      "4501 is one of ipsec.natt_ports (4500, 4501), where ESP-in-UDP arrives");
+	expect_err_at(CDOC(", 'ike': {'port': 0}", CONN("")), "0}", "ike.port",
+		      "0 is out of range 1..65535");
+	expect_err_at(CDOC(", 'ike': {'natt_port': 65536}", CONN("")), "65536", "ike.natt_port",
+		      "65536 is out of range 1..65535");
+	expect_err_at(CDOC(", 'ike': {'listen': '0.0.0.0'}", CONN("")), "'listen'",
+		      "ike.listen", "unknown key (expected \"port\", \"natt_port\", \"secrets\")");
+	expect_err_at(CDOC(", 'ike': []", CONN("")), "[]", "ike",
+		      "expected an object, got an array");
+}
+
+Test(cfg_conn, many)
+{
+	size_t n = 200, cap = n * 400 + 1024, used;
+	char *doc = malloc(cap), err[512] = "";
+	struct cfg c;
+	int rc;
+
+	cr_assert_not_null(doc);
+	used = (size_t)snprintf(doc, cap, "{" LCORES ", " PORTS ", 'connections': [");
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(doc + used, cap - used,
+					 "%s{'name': 'c%zu', 'local': '203.0.113.1',"
+					 " 'remote': '10.0.%zu.%zu', " PSK ", " PROPS
+					 ", 'children': [" CHILD "]}",
+					 i ? "," : "", i, i / 256, i % 256);
+	snprintf(doc + used, cap - used, "]}");
+	rc = load(doc, &c, err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(c.n_conns, n);
+	cr_expect_str_eq(c.conns[n - 1].name, "c199");
+	expect_addr(&c.conns[n - 1].remote, "10.0.0.199");
 	cfg_free(&c);
 	free(doc);
 }
