@@ -59,7 +59,8 @@ static const struct {
 	uint8_t c_hash;
 	size_t c_len;
 } ec_curves[] = {
-	{ NID_X9_62_prime256v1, IKE_AUTH_METHOD_ECDSA_256, IKE_SIG_HASH_SHA2_256, 32 },
+	{ NID_X9_62_prime256v1, IKE_AUTH_METHOD_ECDSA_256,
+	  IKE_SIG_HASH_SHA2_256, 32 },
 	{ NID_secp384r1, IKE_AUTH_METHOD_ECDSA_384, IKE_SIG_HASH_SHA2_384, 48 },
 	{ NID_secp521r1, IKE_AUTH_METHOD_ECDSA_521, IKE_SIG_HASH_SHA2_512, 66 },
 };
@@ -120,11 +121,14 @@ static const char *hash_md(uint8_t hash)
  * follow A.4.3 with the hash OID and salt length changed) and RFC 8420
  * §2 for EdDSA.
  */
-#define OID_RSA(x) 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, x
-#define OID_SHA2(x) 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, x
+#define OID_RSA(x) \
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, x
+#define OID_SHA2(x) \
+	0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, x
 #define OID_ECDSA(x) 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, x
 #define ALGID_RSA(x) { 0x30, 0x0d, OID_RSA(x), 0x05, 0x00 }
 #define ALGID_ECDSA(x) { 0x30, 0x0a, OID_ECDSA(x) }
+#define ALGID_EDDSA(x) { 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, x }
 /* RSASSA-PSS-params: hash, MGF1 with the same hash, salt the hash length */
 #define ALGID_PSS(h, salt) { 0x30, 0x41, OID_RSA(0x0a), 0x30, 0x34,	\
 	0xa0, 0x0f, 0x30, 0x0d, OID_SHA2(h), 0x05, 0x00,		\
@@ -141,8 +145,8 @@ static const uint8_t algid_pss512[] = ALGID_PSS(0x03, 0x40);
 static const uint8_t algid_ecdsa256[] = ALGID_ECDSA(0x02);
 static const uint8_t algid_ecdsa384[] = ALGID_ECDSA(0x03);
 static const uint8_t algid_ecdsa512[] = ALGID_ECDSA(0x04);
-static const uint8_t algid_ed25519[] = { 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70 };
-static const uint8_t algid_ed448[] = { 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71 };
+static const uint8_t algid_ed25519[] = ALGID_EDDSA(0x70);
+static const uint8_t algid_ed448[] = ALGID_EDDSA(0x71);
 
 /* A signature scheme of method 14 (RFC 7427 §3). */
 struct scheme {

@@ -91,7 +91,8 @@ size_t ike_sig_hash_notify(uint8_t *out, size_t cap);
  * with SHA-1, RFC 7296 §3.8), ECDSA method 9/10/11 (RFC 4754: r | s,
  * fixed length). EdDSA has no such method: -ENOTSUP.
  *
- * -ENOSPC if cap is below 1 + 67 + the key's signature length.
+ * -ENOSPC if cap cannot hold it (1 + 67 + EVP_PKEY_get_size() is
+ * always enough).
  */
 int ike_cred_sign(const struct ike_credential *c, const uint16_t *peer_hashes,
 		  unsigned n_hashes, bool prefer_pss, const uint8_t *octets,
