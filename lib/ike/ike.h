@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+
+struct ike_credential;
+struct ike_trust;
 #include "ike_payload.h"
 #include "proposal.h"
 
@@ -79,6 +82,11 @@ struct ike_conn_cfg {
 	uint32_t c_dpd_timeout_s;
 	enum ike_start c_start;
 	bool c_no_fragmentation;  /* RFC 7383 off */
+	/* Certificate authentication (RFC 7296 §2.15, RFC 7427): our
+	 * credential and the CAs the peer's certificate must chain to; both
+	 * loaded by the caller (ike_cert.h) and owned by it. NULL: PSK. */
+	const struct ike_credential *c_cred;
+	const struct ike_trust *c_trust;
 	uint16_t c_frag_size;     /* largest IP datagram of a fragment; 0: 1280 */
 };
 

@@ -6,6 +6,7 @@
  *                     <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
  */
 #include "ike_sa.h"
+#include "ike_cert.h"
 
 #include <errno.h>
 #include <string.h>
@@ -23,71 +24,109 @@ static size_t id_body(const struct ike_identity *id, uint8_t *out)
 	return 4u + id->id_len;
 }
 
-/* Our identity: as configured, else our address (§3.5). */
+/* Our identity: as configured, else our certificate's subject, else our
+ * address (§3.5). */
 static struct ike_identity my_id(const struct ike_sa *sa)
 {
 	struct ike_identity id = sa->sa_conn->c_local_id;
+	size_t len;
 
-	if (!id.id_type) {
-		const struct ip_addr *a = &sa->sa_local.ep_addr;
-		id.id_type = a->family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
-		id.id_len = (uint8_t)ip_addr_len(a);
-		memcpy(id.id_data, a->bytes, id.id_len);
+	if (id.id_type)
+		return id;
+	if (sa->sa_conn->c_cred &&
+	    ike_cred_id_dn(sa->sa_conn->c_cred, id.id_data, sizeof(id.id_data), &len) == 0) {
+		id.id_type = IKE_ID_DER_ASN1_DN;
+		id.id_len = (uint8_t)len;
+		return id;
 	}
+	const struct ip_addr *a = &sa->sa_local.ep_addr;
+	id.id_type = a->family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+	id.id_len = (uint8_t)ip_addr_len(a);
+	memcpy(id.id_data, a->bytes, id.id_len);
 	return id;
 }
 
-/* Our AUTH: prf(prf(PSK, "Key Pad for IKEv2"), <our signed octets>). */
+/* What an AUTH signs (§2.15): ours when mine, the peer's otherwise. */
+static int signed_octets(struct ike_sa *sa, bool mine, const uint8_t *idb, size_t idb_len,
+			 uint8_t *octets, size_t cap, size_t *olen)
+{
+	bool i = sa->sa_initiator == mine; /* the original initiator's octets */
+
+	return ike_auth_octets(sa->sa_suite.prf, i ? sa->sa_keys.sk_pi : sa->sa_keys.sk_pr,
+			       mine ? sa->sa_init_mine : sa->sa_init_peer,
+			       mine ? sa->sa_init_mine_len : sa->sa_init_peer_len,
+			       i ? sa->sa_nr : sa->sa_ni, i ? sa->sa_nr_len : sa->sa_ni_len,
+			       idb, idb_len, octets, cap, olen);
+}
+
+/* Our AUTH: a signature with our certificate's key (RFC 7427 when the
+ * peer named its hashes), or prf(prf(PSK, "Key Pad for IKEv2"), octets). */
 static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
-		   uint8_t *auth, size_t *auth_len)
+		   uint8_t *method, uint8_t *auth, size_t cap, size_t *auth_len)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
-	uint16_t prf = sa->sa_suite.prf;
-	uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
+	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
 	size_t olen;
-	int rc;
+	int rc = signed_octets(sa, true, idb, idb_len, octets, sizeof(octets), &olen);
 
-	rc = ike_auth_octets(prf, sa->sa_initiator ? sa->sa_keys.sk_pi : sa->sa_keys.sk_pr,
-			     sa->sa_init_mine, sa->sa_init_mine_len,
-			     sa->sa_initiator ? sa->sa_nr : sa->sa_ni,
-			     sa->sa_initiator ? sa->sa_nr_len : sa->sa_ni_len,
-			     idb, idb_len, octets, sizeof(octets), &olen);
-	if (rc == 0)
-		rc = ike_auth_psk(prf, c->c_psk, c->c_psk_len, octets, olen, auth);
-	*auth_len = ike_prf_len(prf);
+	if (rc == 0 && c->c_cred) {
+		rc = ike_cred_sign(c->c_cred, sa->sa_peer_hashes, sa->sa_n_peer_hashes, true,
+				   octets, olen, method, auth, cap, auth_len);
+	} else if (rc == 0) {
+		*method = IKE_AUTH_METHOD_PSK;
+		*auth_len = ike_prf_len(sa->sa_suite.prf);
+		rc = ike_auth_psk(sa->sa_suite.prf, c->c_psk, c->c_psk_len, octets, olen, auth);
+	}
 	OPENSSL_cleanse(octets, sizeof(octets));
 	return rc;
 }
 
-/* The peer's AUTH over its signed octets, in constant time. */
+static bool same_id(const struct ike_identity *want, const struct ike_pl_id *got)
+{
+	return want->id_type == got->id_type && want->id_len == got->id_len &&
+	       memcmp(want->id_data, got->id_data, got->id_len) == 0;
+}
+
+static int verify_auth(struct ike_sa *sa, const struct ike_chain *c, const struct ike_pl_id *id,
+		       const struct ike_pl_auth *auth, const uint8_t *octets, size_t olen)
+{
+	const struct ike_conn_cfg *conn = sa->sa_conn;
+	struct ike_pl_cert certs[IKE_PEER_CERTS_MAX];
+	unsigned n = 0;
+
+	if (!conn->c_trust) {
+		if (auth->auth_method != IKE_AUTH_METHOD_PSK)
+			return -EACCES;
+		return ike_auth_psk_verify(sa->sa_suite.prf, conn->c_psk, conn->c_psk_len, octets,
+					   olen, auth->auth_data, auth->auth_len);
+	}
+	for (unsigned i = 0; i < c->c_n && n < IKE_PEER_CERTS_MAX; i++)
+		if (c->c_pl[i].pl_type == IKE_PL_CERT && ike_pl_cert_decode(&c->c_pl[i], &certs[n]) == 0)
+			n++;
+	return ike_verify_peer(conn->c_trust, certs, n, id->id_type, id->id_data, id->id_len,
+			       auth->auth_method, auth->auth_data, auth->auth_len, octets, olen);
+}
+
+/* The peer's AUTH over its signed octets (MACs in constant time). */
 static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t id_type)
 {
 	const struct ike_payload *idp = ike_chain_find(c, id_type, 0);
 	const struct ike_payload *ap = ike_chain_find(c, IKE_PL_AUTH, 0);
 	const struct ike_conn_cfg *conn = sa->sa_conn;
-	uint16_t prf = sa->sa_suite.prf;
-	uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
+	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
 	struct ike_pl_auth auth;
 	struct ike_pl_id id;
 	size_t olen;
 	int rc;
 
-	if (!idp || !ap || ike_pl_id_decode(idp, &id) != 0 ||
-	    ike_pl_auth_decode(ap, &auth) != 0 || auth.auth_method != IKE_AUTH_METHOD_PSK)
+	if (!idp || !ap || ike_pl_id_decode(idp, &id) != 0 || ike_pl_auth_decode(ap, &auth) != 0)
 		return -EINVAL;
 	/* The peer must be who the connection names (§2.15). */
-	if (conn->c_remote_id.id_type &&
-	    (id.id_type != conn->c_remote_id.id_type || id.id_len != conn->c_remote_id.id_len ||
-	     memcmp(id.id_data, conn->c_remote_id.id_data, id.id_len) != 0))
+	if (conn->c_remote_id.id_type && !same_id(&conn->c_remote_id, &id))
 		return -EACCES;
-	rc = ike_auth_octets(prf, sa->sa_initiator ? sa->sa_keys.sk_pr : sa->sa_keys.sk_pi,
-			     sa->sa_init_peer, sa->sa_init_peer_len,
-			     sa->sa_initiator ? sa->sa_ni : sa->sa_nr,
-			     sa->sa_initiator ? sa->sa_ni_len : sa->sa_nr_len,
-			     idp->pl_body, idp->pl_len, octets, sizeof(octets), &olen);
+	rc = signed_octets(sa, false, idp->pl_body, idp->pl_len, octets, sizeof(octets), &olen);
 	if (rc == 0)
-		rc = ike_auth_psk_verify(prf, conn->c_psk, conn->c_psk_len, octets, olen,
-					 auth.auth_data, auth.auth_len);
+		rc = verify_auth(sa, c, &id, &auth, octets, olen);
 	OPENSSL_cleanse(octets, sizeof(octets));
 	return rc;
 }
@@ -95,15 +134,27 @@ static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t
 static void write_id_auth(struct ike_sa *sa, struct ike_writer *w, uint8_t id_type,
 			  int *rc)
 {
+	const struct ike_credential *cred = sa->sa_conn->c_cred;
 	struct ike_identity me = my_id(sa);
-	uint8_t idb[4 + IKE_ID_MAX], authv[IKE_PRF_MAX];
+	uint8_t idb[4 + IKE_ID_MAX], authv[1024];
 	struct ike_pl_id id = { .id_type = me.id_type, .id_data = me.id_data,
 				.id_len = me.id_len };
-	struct ike_pl_auth auth = { .auth_method = IKE_AUTH_METHOD_PSK, .auth_data = authv };
+	struct ike_pl_auth auth = { .auth_data = authv };
 	size_t idb_len = id_body(&me, idb);
 
-	*rc = my_auth(sa, idb, idb_len, authv, &auth.auth_len);
+	*rc = my_auth(sa, idb, idb_len, &auth.auth_method, authv, sizeof(authv), &auth.auth_len);
 	ike_pl_id_encode(w, id_type, &id);
+	/* §3.6: our certificate, then the intermediates up to the CA. */
+	for (unsigned i = 0; cred && i < ike_cred_cert_count(cred); i++) {
+		struct ike_pl_cert cert = { .cert_enc = IKE_CERT_X509_SIG };
+		cert.cert_data = ike_cred_cert_der(cred, i, &cert.cert_len);
+		ike_pl_cert_encode(w, IKE_PL_CERT, &cert);
+	}
+	/* §3.7: ask for the peer's certificate (any CA we trust). */
+	if (sa->sa_conn->c_trust && id_type == IKE_PL_IDI) {
+		struct ike_pl_cert req = { .cert_enc = IKE_CERT_X509_SIG };
+		ike_pl_cert_encode(w, IKE_PL_CERTREQ, &req);
+	}
 	ike_pl_auth_encode(w, &auth);
 }
 

@@ -410,6 +410,7 @@ static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b,
 	sa->sa_req_len = sa->sa_req_buf ? len : 0;
 	sa->sa_req = what;
 	sa->sa_req_tries = 1;
+	sa->sa_req_first_ms = sa->sa_engine->e_now;
 	sa->sa_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
 	ike_sa_schedule(sa);
 	send_bundle(sa, b, len);
@@ -767,26 +768,24 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 static void retransmit(struct ike_sa *sa, uint64_t now)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
-	unsigned limit = IKE_RETX_TRIES;
+	uint64_t deadline = 0;
 
-	/* A liveness check gives up after the configured timeout. */
-	if (sa->sa_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s) {
-		uint64_t spent = 0;
-		for (unsigned t = 0; t < sa->sa_req_tries; t++)
-			spent += (uint64_t)IKE_RETX_BASE_MS << t;
-		if (spent >= (uint64_t)c->c_dpd_timeout_s * 1000) {
-			ike_sa_kill(sa, "peer did not answer the liveness check");
-			return;
-		}
-		limit = 32;
+	/* A liveness check gives up exactly at the configured timeout. */
+	if (sa->sa_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s)
+		deadline = sa->sa_req_first_ms + (uint64_t)c->c_dpd_timeout_s * 1000;
+	if (deadline && now >= deadline) {
+		ike_sa_kill(sa, "peer did not answer the liveness check");
+		return;
 	}
-	if (sa->sa_req_tries >= limit) {
+	if (!deadline && sa->sa_req_tries >= IKE_RETX_TRIES) {
 		ike_sa_kill(sa, "peer did not answer");
 		return;
 	}
 	/* §2.1: exponential back-off. */
 	send_bundle(sa, sa->sa_req_buf, sa->sa_req_len);
 	sa->sa_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_req_tries);
+	if (deadline && sa->sa_req_next_ms > deadline)
+		sa->sa_req_next_ms = deadline;
 	sa->sa_req_tries++;
 }
 

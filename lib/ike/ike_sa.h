@@ -104,6 +104,8 @@ struct ike_sa {
 	uint8_t sa_cookie[IKE_COOKIE_MAX]; /* initiator: the responder's cookie */
 	uint8_t sa_cookie_len;
 	bool sa_frag_peer;                /* the peer takes fragments (RFC 7383) */
+	uint16_t sa_peer_hashes[8];       /* its SIGNATURE_HASH_ALGORITHMS */
+	uint8_t sa_n_peer_hashes;
 	struct ike_reassembly *sa_frag;   /* fragments of the message coming in */
 	/* Window size 1: our outstanding request and the peer's last answer. */
 	uint32_t sa_msgid_out, sa_msgid_in;
@@ -112,6 +114,7 @@ struct ike_sa {
 	uint8_t *sa_req_buf;
 	size_t sa_req_len;
 	unsigned sa_req_tries;
+	uint64_t sa_req_first_ms;
 	uint64_t sa_req_next_ms;
 	uint8_t *sa_resp_buf;  /* cached answer to the peer's last request */
 	size_t sa_resp_len;

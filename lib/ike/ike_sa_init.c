@@ -6,6 +6,7 @@
  *                    <--  HDR, SAr1, KEr, Nr, [N(NAT_DETECTION_*)]
  */
 #include "ike_sa.h"
+#include "ike_cert.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +34,29 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *
 	buf[2 * IKE_SPI_LEN + alen] = (uint8_t)(ep->ep_port >> 8);
 	buf[2 * IKE_SPI_LEN + alen + 1] = (uint8_t)ep->ep_port;
 	EVP_Digest(buf, 2 * IKE_SPI_LEN + alen + 2, out, NULL, EVP_sha1(), NULL);
+}
+
+/* RFC 7427 §4: the hashes we verify signatures with, when we use
+ * certificates. */
+static void write_sig_hashes(struct ike_writer *w, const struct ike_sa *sa)
+{
+	uint8_t data[IKE_SIG_HASH_NOTIFY_LEN];
+
+	if (sa->sa_conn->c_cred)
+		ike_w_notify(w, IKE_N_SIGNATURE_HASH_ALGORITHMS, data,
+			     ike_sig_hash_notify(data, sizeof(data)));
+}
+
+static void read_sig_hashes(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+
+	sa->sa_n_peer_hashes = 0;
+	if (!ike_find_notify(c, IKE_N_SIGNATURE_HASH_ALGORITHMS, &n))
+		return;
+	for (size_t i = 0; i + 1 < n.n_len && sa->sa_n_peer_hashes < 8; i += 2)
+		sa->sa_peer_hashes[sa->sa_n_peer_hashes++] =
+			(uint16_t)(n.n_data[i] << 8 | n.n_data[i + 1]);
 }
 
 static void write_nat_detection(struct ike_writer *w, const struct ike_sa *sa)
@@ -108,6 +132,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
+	write_sig_hashes(&w, sa);
 	if (!c->c_no_fragmentation)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
@@ -220,6 +245,12 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_nr, sa->sa_nr_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
+	write_sig_hashes(&w, sa);
+	/* §3.7: the initiator sends its certificate when asked. */
+	if (sa->sa_conn->c_trust) {
+		struct ike_pl_cert req = { .cert_enc = IKE_CERT_X509_SIG };
+		ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &req);
+	}
 	if (sa->sa_frag_peer)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
@@ -344,6 +375,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	sa->sa_dh_group = ch.ch_dh;
 	sa->sa_msgid_in = 0;
 	check_nat(sa, &m->m_chain);
+	read_sig_hashes(sa, &m->m_chain);
 	sa->sa_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
 				&(struct ike_pl_notify){ 0 });
@@ -416,6 +448,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
 	sa->sa_init_peer_len = m->m_len;
 	check_nat(sa, ch);
+	read_sig_hashes(sa, ch);
 	sa->sa_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(ch, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
 				&(struct ike_pl_notify){ 0 });

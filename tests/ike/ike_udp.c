@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "ike.h"
+#include "ike_cert.h"
 
 #define MAX_CONNS 64
 #define MAX_IDS 1024
@@ -216,7 +217,9 @@ static int parse_id(const char *s, struct ike_identity *id)
 	}
 	if (strlen(s) > IKE_ID_MAX)
 		return -EINVAL;
-	/* strongSwan's conventions: "@fqdn" and "user@fqdn". */
+	/* strongSwan's conventions: "@fqdn" and "user@fqdn". A DN
+	 * ("C=.., O=.., CN=..") is not parsed here: leave local_id out and
+	 * the certificate's subject is used. */
 	if (s[0] == '@')
 		s++, id->id_type = IKE_ID_FQDN;
 	else
@@ -286,16 +289,32 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	const char *name, *local, *remote = NULL, *lid = NULL, *rid = NULL, *psk;
 	json_t *props, *children, *v;
 	int dpd = 0, dpd_timeout = 0, rekey = 0, frag_size = 0, frag = 1;
+	const char *cert = NULL, *key = NULL, *ca = NULL;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
-	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s:s, s:o, s:o, s?i, s?i, s?i, s?i, s?b}",
+	psk = "";
+	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s?s, s:o, s:o, s?i, s?i, s?i, s?i, s?b, s?s, s?s, s?s}",
 			"name", &name, "local", &local, "remote", &remote, "local_id", &lid,
 			"remote_id", &rid, "psk", &psk, "proposals", &props, "children",
 			&children, "dpd", &dpd, "dpd_timeout", &dpd_timeout, "rekey", &rekey,
-			"fragment_size", &frag_size, "fragmentation", &frag) != 0 ||
+			"fragment_size", &frag_size, "fragmentation", &frag, "cert", &cert,
+			"key", &key, "cacert", &ca) != 0 ||
 	    !ip_addr_parse(local, &c->c_local.ep_addr) || strlen(psk) > IKE_PSK_MAX)
 		return -EINVAL;
+	/* Certificates: ours and the CA the peer's must chain to. */
+	if (cert || key || ca) {
+		struct ike_credential *cred;
+		struct ike_trust *trust;
+
+		if (!cert || !key || !ca || ike_cred_load(cert, key, &cred) != 0 ||
+		    ike_trust_load(&ca, 1, &trust) != 0) {
+			fprintf(stderr, "ike-udp: %s: cannot load cert/key/cacert\n", name);
+			return -EINVAL;
+		}
+		c->c_cred = cred;
+		c->c_trust = trust;
+	}
 	snprintf(c->c_name, sizeof(c->c_name), "%s", name);
 	c->c_local.ep_port = IKE_PORT;
 	if (remote && !ip_addr_parse(remote, &c->c_remote.ep_addr))

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Checks for tests/e2e/ike_strongswan.sh: ike-udp's events (JSON lines)
+against strongSwan's SAs (sw_list_sas_json output).
+
+  ike_strongswan.py eval EVENTS SWJSON|- EXPR
+      prints EXPR, evaluated with: e (all events), s (charon's IKE SAs, or
+      []), ikes(conn) / kids(conn) (ike-udp's live IKE / Child SAs: an up
+      event without a later down for the same ike_id / spi_in), evs(kind,
+      conn=None), sw(conn) (charon's IKE SAs of conn), inst(conn)
+      (charon's INSTALLED Child SAs of conn).
+  ike_strongswan.py match EVENTS SWJSON CONN ENCR BITS INTEG [IKE_DH [CHILD_DH]]
+      exactly one live IKE SA and one live Child SA for CONN on each side,
+      IKE SPIs equal, Child SA SPIs crossed, algorithms as expected on both
+      sides (ENCR/INTEG: charon's names; BITS: key size or '*'; INTEG '-'
+      for AEAD; IKE_DH/CHILD_DH: charon's names, '-' none, '*' any).
+"""
+import json
+import sys
+
+ENCR = {12: "AES_CBC", 20: "AES_GCM_16", 28: "CHACHA20_POLY1305"}
+INTEG = {0: "-", 2: "HMAC_SHA1_96", 12: "HMAC_SHA2_256_128",
+         13: "HMAC_SHA2_384_192", 14: "HMAC_SHA2_512_256"}
+
+
+def load_events(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass  # a line still being written
+    except OSError:
+        pass
+    return out
+
+
+def load_sw(path):
+    if path == "-":
+        return []
+    with open(path) as f:
+        return json.load(f)
+
+
+class Ctx:
+    def __init__(self, e, s):
+        self.e, self.s = e, s
+
+    def evs(self, kind, conn=None):
+        return [x for x in self.e if x["event"] == kind and (conn is None or x["conn"] == conn)]
+
+    def ikes(self, conn=None):
+        live = {}
+        for x in self.e:
+            if conn is not None and x["conn"] != conn:
+                continue
+            if x["event"] == "ike_up":
+                live[x["ike_id"]] = x
+            elif x["event"] == "ike_down":
+                live.pop(x["ike_id"], None)
+        return list(live.values())
+
+    def kids(self, conn=None):
+        live = {}
+        for x in self.e:
+            if conn is not None and x["conn"] != conn:
+                continue
+            if x["event"] == "child_up":
+                live[x["spi_in"]] = x
+            elif x["event"] == "child_down":
+                live.pop(x["spi_in"], None)
+        return list(live.values())
+
+    def sw(self, conn=None):
+        return [a for a in self.s if conn is None or a["name"] == conn]
+
+    def inst(self, conn=None):
+        return [c for a in self.sw(conn) for c in a["children"] if c["state"] == "INSTALLED"]
+
+    def env(self):
+        return {"e": self.e, "s": self.s, "evs": self.evs, "ikes": self.ikes,
+                "kids": self.kids, "sw": self.sw, "inst": self.inst}
+
+
+def match(ctx, conn, encr, bits, integ, ike_dh="*", child_dh="*"):
+    sas = ctx.sw(conn)
+    if len(sas) != 1:
+        return "charon: %d IKE SAs for %s (%s)" % (
+            len(sas), conn, [(a["state"], a["initiator-spi"]) for a in sas])
+    a = sas[0]
+    if a["state"] != "ESTABLISHED":
+        return "charon: IKE SA %s is %s" % (conn, a["state"])
+    inst = ctx.inst(conn)
+    if len(inst) != 1:
+        return "charon: %d INSTALLED Child SAs for %s" % (len(inst), conn)
+    c = inst[0]
+    iu, ik = ctx.ikes(conn), ctx.kids(conn)
+    if len(iu) != 1 or len(ik) != 1:
+        return "ike-udp: %d live IKE SAs, %d live Child SAs for %s" % (len(iu), len(ik), conn)
+    i, k = iu[0], ik[0]
+    print("%s: charon IKE %s/%s %s/%s/%s/%s/%s, child %s in %s out %s %s/%s/%s dh %s" % (
+        conn, a["initiator-spi"], a["responder-spi"], a.get("encr-alg"), a.get("encr-keysize"),
+        a.get("integ-alg", "-"), a.get("prf-alg"), a.get("dh-group"), c["name"], c["spi-in"],
+        c["spi-out"], c.get("encr-alg"), c.get("encr-keysize"), c.get("integ-alg", "-"),
+        c.get("dh-group", "-")))
+    print("%s: ike-udp IKE %s/%s, child %s in %s out %s encr %d/%d integ %d encap %s" % (
+        conn, i["spi_i"], i["spi_r"], k["child"], k["spi_in"], k["spi_out"], k["encr"],
+        k["encr_bits"], k["integ"], k["encap"]))
+    if (a["initiator-spi"], a["responder-spi"]) != (i["spi_i"], i["spi_r"]):
+        return "IKE SPIs differ: charon %s/%s, ike-udp %s/%s" % (
+            a["initiator-spi"], a["responder-spi"], i["spi_i"], i["spi_r"])
+    if c["spi-in"] != k["spi_out"] or c["spi-out"] != k["spi_in"]:
+        return "Child SPIs do not cross: charon in/out %s/%s, ike-udp in/out %s/%s" % (
+            c["spi-in"], c["spi-out"], k["spi_in"], k["spi_out"])
+    if ENCR.get(k["encr"]) != encr or c.get("encr-alg") != encr:
+        return "ESP encryption: expected %s, charon %s, ike-udp %d" % (
+            encr, c.get("encr-alg"), k["encr"])
+    if bits != "*" and (str(k["encr_bits"]) != bits or c.get("encr-keysize") != bits):
+        return "ESP key size: expected %s, charon %s, ike-udp %d" % (
+            bits, c.get("encr-keysize"), k["encr_bits"])
+    if INTEG.get(k["integ"]) != integ or c.get("integ-alg", "-") != integ:
+        return "ESP integrity: expected %s, charon %s, ike-udp %d" % (
+            integ, c.get("integ-alg", "-"), k["integ"])
+    if not k["encap"] or not c["encap"]:
+        return "Child SA not UDP-encapsulated (charon %s, ike-udp %s)" % (c["encap"], k["encap"])
+    if ike_dh != "*" and a.get("dh-group", "-") != ike_dh:
+        return "IKE DH group: expected %s, charon %s" % (ike_dh, a.get("dh-group"))
+    if child_dh != "*" and c.get("dh-group", "-") != child_dh:
+        return "Child SA DH group: expected %s, charon %s" % (child_dh, c.get("dh-group", "-"))
+    return None
+
+
+def main():
+    cmd, events, swp = sys.argv[1:4]
+    ctx = Ctx(load_events(events), load_sw(swp))
+    if cmd == "eval":
+        print(eval(sys.argv[4], ctx.env()))
+        return 0
+    if cmd == "match":
+        err = match(ctx, *sys.argv[4:])
+        if err:
+            print(err)
+            return 1
+        return 0
+    sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
