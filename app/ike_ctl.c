@@ -18,12 +18,14 @@
 
 #include "esp_crypto.h"
 #include "ike.h"
+#include "ike_cert.h"
 #include "l2l3.h"
 #include "sa.h"
 
 #define IKE_CTL_CHILDREN 4096
 #define IKE_CTL_SAS 4096
 #define IKE_TICK_MS 50
+#define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
 
 struct ctl_child {
 	bool cc_used;
@@ -46,6 +48,8 @@ struct ike_ctl {
 	struct ike_engine *ic_engine;
 	struct ctl_child ic_child[IKE_CTL_CHILDREN];
 	struct ctl_ike_sa ic_sa[IKE_CTL_SAS];
+	struct ike_credential *ic_cred[CFG_MAX_CONNS_CRED];
+	struct ike_trust *ic_trust[CFG_MAX_CONNS_CRED];
 	uint64_t ic_next_tick;
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 };
@@ -377,12 +381,38 @@ static void ts_cfg(const struct cfg_child_ts *t, unsigned n, struct ike_ts_cfg *
 					      .tc_port_lo = t[i].port_lo, .tc_port_hi = t[i].port_hi };
 }
 
+/* Certificates: our credential and the CAs, kept for the engine's life. */
+static int load_certs(struct ike_ctl *ic, unsigned i, const struct cfg_conn *cc,
+		      struct ike_conn_cfg *c)
+{
+	int rc;
+
+	if (i >= CFG_MAX_CONNS_CRED)
+		return -ENOSPC;
+	rc = ike_cred_load(cc->cert, cc->key, &ic->ic_cred[i]);
+	if (rc == 0)
+		rc = ike_trust_load((const char *const *)cc->cacerts, cc->n_cacerts,
+				    &ic->ic_trust[i]);
+	if (rc != 0)
+		return rc;
+	c->c_cred = ic->ic_cred[i];
+	c->c_trust = ic->ic_trust[i];
+	/* A DN written as text names the certificate's own subject here (the
+	 * engine takes it from the certificate); a peer's DN is vouched for
+	 * by its chain to the configured CAs. */
+	if (cc->local_id.type == CFG_ID_DER_ASN1_DN)
+		c->c_local_id.id_type = 0;
+	if (cc->remote_id.type == CFG_ID_DER_ASN1_DN)
+		c->c_remote_id.id_type = 0;
+	return 0;
+}
+
 static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike_conn_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (cc->auth != CFG_AUTH_PSK || cc->local_id.type == CFG_ID_DER_ASN1_DN ||
-	    cc->remote_id.type == CFG_ID_DER_ASN1_DN)
-		return -ENOTSUP; /* certificates: not in the daemon yet */
+	if (cc->auth == CFG_AUTH_PSK && (cc->local_id.type == CFG_ID_DER_ASN1_DN ||
+					 cc->remote_id.type == CFG_ID_DER_ASN1_DN))
+		return -ENOTSUP; /* a DN identity needs certificates */
 	snprintf(c->c_name, sizeof(c->c_name), "%s", cc->name);
 	c->c_local = (struct ike_endpoint){ .ep_addr = cc->local, .ep_port = app->cfg.ike_port };
 	c->c_remote = (struct ike_endpoint){ .ep_addr = cc->remote, .ep_port = app->cfg.ike_port };
@@ -439,8 +469,10 @@ int ike_ctl_init(struct app *app)
 	if (!ic->ic_engine)
 		goto nomem;
 	app->ike = ic;
-	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
+	for (unsigned i = 0, ncert = 0; i < app->cfg.n_conns; i++) {
 		int rc = conn_cfg(app, &app->cfg.conns[i], c);
+		if (rc == 0 && app->cfg.conns[i].auth == CFG_AUTH_PUBKEY)
+			rc = load_certs(ic, ncert++, &app->cfg.conns[i], c);
 		if (rc == 0)
 			rc = ike_engine_add_conn(ic->ic_engine, c);
 		if (rc != 0)
@@ -465,6 +497,10 @@ void ike_ctl_fini(struct app *app)
 	if (!app->ike)
 		return;
 	ike_engine_free(app->ike->ic_engine);
+	for (unsigned i = 0; i < CFG_MAX_CONNS_CRED; i++) {
+		ike_cred_free(app->ike->ic_cred[i]);
+		ike_trust_free(app->ike->ic_trust[i]);
+	}
 	free(app->ike);
 	app->ike = NULL;
 }
