@@ -5,8 +5,9 @@
  * make-before-break: the new SA is announced before the old one goes.
  *   HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], [TSi, TSr]}  -->
  *                          <--  HDR, SK {SA, Nr, [KEr], [TSi, TSr]}
- * Simultaneous rekeys (§2.8.1) are not resolved yet: each side keeps
- * the SA its own request made, and deletes the old one.
+ * Simultaneous rekeys of one Child SA (§2.8.1): the new SA made with the
+ * lowest of the four nonces is redundant and its creator deletes it; the
+ * other side deletes the old one.
  */
 #include "ike_sa.h"
 
@@ -303,6 +304,28 @@ static void finish_ike_initiator(struct ike_sa *old, const struct create_msg *m)
 	ike_delete_start(old);
 }
 
+static const uint8_t *lower_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+				  size_t *len)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	bool a_low = c < 0 || (c == 0 && al <= bl);
+
+	*len = a_low ? al : bl;
+	return a_low ? a : b;
+}
+
+/* §2.8.1: whether the Child SA our exchange made is the redundant one. */
+static bool ours_redundant(const struct ike_child_sa *old, const uint8_t *ni, size_t ni_len,
+			   const uint8_t *nr, size_t nr_len)
+{
+	size_t ours_len, low_len;
+	const uint8_t *ours = lower_nonce(ni, ni_len, nr, nr_len, &ours_len);
+	const uint8_t *low = lower_nonce(ours, ours_len, old->cs_coll_nonce,
+					 old->cs_coll_nonce_len, &low_len);
+
+	return low == ours;
+}
+
 static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m)
 {
 	struct ike_pending *pd = &sa->sa_pending;
@@ -331,10 +354,18 @@ static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m
 		return;
 	}
 	OPENSSL_cleanse(gir, sizeof(gir));
-	if (pd->pd_old) {
-		pd->pd_old->cs_rekeyed = true;
-		ike_child_delete_start(sa, pd->pd_old);
+	if (!pd->pd_old)
+		return;
+	pd->pd_old->cs_rekeyed = true;
+	if (pd->pd_old->cs_coll_spi_in &&
+	    ours_redundant(pd->pd_old, pd->pd_nonce, pd->pd_nonce_len, m->nonce.nonce_data,
+			   m->nonce.nonce_len)) {
+		ike_log(sa->sa_engine, "IKE SA %u: simultaneous rekey: ours is redundant", sa->sa_id);
+		cs->cs_rekeyed = true;
+		ike_child_delete_start(sa, cs); /* the peer deletes the old one */
+		return;
 	}
+	ike_child_delete_start(sa, pd->pd_old);
 }
 
 void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c)
@@ -479,8 +510,17 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 		ike_child_release(cs);
 		goto out;
 	}
-	if (old)
+	if (old && sa->sa_req == IKE_REQ_CREATE_CHILD && sa->sa_pending.pd_old == old) {
+		/* §2.8.1: we are rekeying it too; decided when ours completes. */
+		size_t len;
+		const uint8_t *low = lower_nonce(m->nonce.nonce_data, m->nonce.nonce_len, a.nonce,
+						 sizeof(a.nonce), &len);
+		old->cs_coll_spi_in = cs->cs_spi_in;
+		memcpy(old->cs_coll_nonce, low, len);
+		old->cs_coll_nonce_len = len;
+	} else if (old) {
 		old->cs_rekeyed = true; /* its initiator deletes it */
+	}
 out:
 	ike_dh_free(a.dh);
 	OPENSSL_cleanse(a.gir, sizeof(a.gir));

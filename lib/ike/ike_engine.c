@@ -120,6 +120,8 @@ static void wheel_put(struct ike_sa *sa, uint64_t due)
 	struct ike_sa **slot;
 
 	wheel_unlink(sa);
+	if (!e->e_wheel_ms) /* the wheel starts turning at the first timer */
+		e->e_wheel_ms = e->e_now - e->e_now % IKE_WHEEL_MS;
 	sa->sa_due_ms = due;
 	/* The first slot processed at or after due; overdue: the next one. */
 	due = (due + IKE_WHEEL_MS - 1) / IKE_WHEEL_MS * IKE_WHEEL_MS;

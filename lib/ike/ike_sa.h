@@ -61,6 +61,11 @@ struct ike_child_sa {
 	uint64_t cs_created_ms;
 	uint64_t cs_rekey_at_ms;  /* 0: never */
 	bool cs_rekeyed;          /* replaced; waiting for its delete */
+	/* §2.8.1: the peer rekeyed it while our own rekey was in flight:
+	 * the Child SA its exchange made and that exchange's lowest nonce. */
+	uint32_t cs_coll_spi_in;
+	uint8_t cs_coll_nonce[IKE_NONCE_MAX];
+	size_t cs_coll_nonce_len;
 };
 
 /* A CREATE_CHILD_SA we started (§1.3): a new or rekeyed Child SA, or a

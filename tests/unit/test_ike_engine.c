@@ -28,6 +28,8 @@ struct side {
 	struct ike_child_info child;
 	uint8_t encr_in[64], encr_out[64], integ_in[64], integ_out[64];
 	char last_down[64];
+	uint32_t live_in[8], live_out[8]; /* Child SAs up and not down */
+	unsigned n_live;
 };
 
 static struct side sides[2];
@@ -68,6 +70,10 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 
 	s->child_up++;
 	s->child = *ci;
+	if (s->n_live < 8) {
+		s->live_in[s->n_live] = ci->ci_spi_in;
+		s->live_out[s->n_live++] = ci->ci_spi_out;
+	}
 	memcpy(s->encr_in, ci->ci_encr_in, ci->ci_encr_len);
 	memcpy(s->encr_out, ci->ci_encr_out, ci->ci_encr_len);
 	memcpy(s->integ_in, ci->ci_integ_in, ci->ci_integ_len);
@@ -76,8 +82,15 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 
 static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 {
-	(void)ci;
-	((struct side *)ctx)->child_down++;
+	struct side *s = ctx;
+
+	s->child_down++;
+	for (unsigned i = 0; i < s->n_live; i++)
+		if (s->live_in[i] == ci->ci_spi_in) {
+			s->live_in[i] = s->live_in[--s->n_live];
+			s->live_out[i] = s->live_out[s->n_live];
+			break;
+		}
 }
 
 static struct ike_endpoint ep(const char *a, uint16_t port)
@@ -553,4 +566,26 @@ Test(ike_engine, idle_sas_cost_nothing_per_tick)
 	cr_expect_eq(after.st_timer_runs - before.st_timer_runs, 0,
 		     "600 ticks over 300 idle SAs looked at %lu timers",
 		     after.st_timer_runs - before.st_timer_runs);
+}
+
+Test(ike_engine, simultaneous_child_rekeys_leave_one_child_sa)
+{
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256", "aes128-sha256");
+	cr_assert_eq(sides[0].child_up + sides[1].child_up, 2);
+	/* Both ends start a rekey of the same Child SA before either hears
+	 * the other. */
+	cr_assert_eq(ike_engine_rekey(sides[0].e, sides[0].child.ci_ike_id, true, now), 0);
+	cr_assert_eq(ike_engine_rekey(sides[1].e, sides[1].child.ci_ike_id, true, now), 0);
+	now += 100;
+	ike_engine_tick(sides[0].e, now);
+	ike_engine_tick(sides[1].e, now);
+	cr_assert_eq(qn, 2, "two CREATE_CHILD_SA requests cross");
+	advance(5000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].child_up, 3, "side %d: the first and two new Child SAs", i);
+		cr_expect_eq(sides[i].child_down, 2, "side %d: the old and the redundant one gone", i);
+		cr_assert_eq(sides[i].n_live, 1, "side %d: one Child SA left", i);
+	}
+	cr_expect_eq(sides[0].live_in[0], sides[1].live_out[0], "both keep the same one");
+	cr_expect_eq(sides[0].live_out[0], sides[1].live_in[0]);
 }
