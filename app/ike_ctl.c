@@ -90,14 +90,35 @@ static uint16_t udp_checksum(const uint8_t *ip, bool v4, const uint8_t *udp, siz
 	return sum ? (uint16_t)sum : 0xffff;
 }
 
+static void send_udp(struct ike_ctl *ic, const struct ike_endpoint *local,
+		     const struct ike_endpoint *remote, const uint8_t *buf, size_t len,
+		     size_t marker);
+
 static void ev_send(void *ctx, const struct ike_endpoint *local,
 		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
 	struct ike_ctl *ic = ctx;
+
+	send_udp(ic, local, remote, buf, len,
+		 local->ep_port == ic->ic_app->cfg.ike_natt_port ? 4 : 0);
+}
+
+/* RFC 3948 §2.3: one 0xFF byte keeps a NAT's mapping. */
+static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
+			 const struct ike_endpoint *remote)
+{
+	static const uint8_t ka = 0xff;
+
+	send_udp(ctx, local, remote, &ka, 1, 0);
+}
+
+static void send_udp(struct ike_ctl *ic, const struct ike_endpoint *local,
+		     const struct ike_endpoint *remote, const uint8_t *buf, size_t len,
+		     size_t marker)
+{
 	static uint8_t pkt[40 + 8 + 4 + 65535];
 	bool v4 = local->ep_addr.family == AF_INET;
 	size_t hl = v4 ? 20 : 40;
-	size_t marker = local->ep_port == ic->ic_app->cfg.ike_natt_port ? 4 : 0;
 	size_t ulen = 8 + marker + len;
 	uint8_t *udp = pkt + hl;
 	uint16_t sum;
@@ -452,6 +473,7 @@ int ike_ctl_init(struct app *app)
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
+		.ev_keepalive = ev_keepalive,
 	};
 	struct ike_conn_cfg *c = malloc(sizeof(*c));
 	struct ike_ctl *ic;

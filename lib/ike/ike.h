@@ -128,6 +128,10 @@ struct ike_events {
 	void (*ev_child_up)(void *ctx, const struct ike_child_info *child);
 	void (*ev_child_down)(void *ctx, const struct ike_child_info *child);
 	void (*ev_log)(void *ctx, const char *line); /* may be NULL */
+	/* A NAT-T keepalive (RFC 3948 §2.3): one 0xFF byte on the NAT-T
+	 * port, no non-ESP marker. May be NULL. */
+	void (*ev_keepalive)(void *ctx, const struct ike_endpoint *local,
+			     const struct ike_endpoint *remote);
 };
 
 struct ike_engine;

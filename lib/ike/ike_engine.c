@@ -162,6 +162,8 @@ void ike_sa_schedule(struct ike_sa *sa)
 				due_min(&due, sa->sa_child[i]->cs_rekey_at_ms);
 		if (c && c->c_dpd_s)
 			due_min(&due, sa->sa_last_rx_ms + (uint64_t)c->c_dpd_s * 1000);
+		if (sa->sa_nat_local && sa->sa_engine->e_ev.ev_keepalive)
+			due_min(&due, sa->sa_last_tx_ms + IKE_KEEPALIVE_MS);
 	}
 	if (due)
 		wheel_put(sa, due);
@@ -384,6 +386,7 @@ uint16_t ike_error_notify(const struct ike_chain *c)
  * message (several when fragmented), each after a 2-byte length. */
 static void send_bundle(struct ike_sa *sa, const uint8_t *b, size_t len)
 {
+	sa->sa_last_tx_ms = sa->sa_engine->e_now;
 	while (len >= 2) {
 		size_t n = (size_t)b[0] << 8 | b[1];
 		if (n > len - 2)
@@ -818,8 +821,17 @@ static void tick_sa(struct ike_sa *sa, uint64_t now)
 				return;
 		}
 	}
-	if (c && c->c_dpd_s && now - sa->sa_last_rx_ms >= (uint64_t)c->c_dpd_s * 1000)
+	if (c && c->c_dpd_s && now - sa->sa_last_rx_ms >= (uint64_t)c->c_dpd_s * 1000) {
 		ike_dpd_start(sa);
+		return;
+	}
+	/* Behind a NAT: keep its mapping alive (RFC 3948 §2.3). */
+	if (sa->sa_nat_local && sa->sa_engine->e_ev.ev_keepalive &&
+	    now - sa->sa_last_tx_ms >= IKE_KEEPALIVE_MS) {
+		sa->sa_last_tx_ms = now;
+		sa->sa_engine->e_ev.ev_keepalive(sa->sa_engine->e_ev.ev_ctx, &sa->sa_local,
+						 &sa->sa_remote);
+	}
 }
 
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)

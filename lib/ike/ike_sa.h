@@ -25,6 +25,7 @@
 #define IKE_FRAG_DEFAULT 1280      /* RFC 7383 §2.5.1 */
 #define IKE_WHEEL_SLOTS 4096       /* timing wheel: slots of IKE_WHEEL_MS */
 #define IKE_WHEEL_MS 100
+#define IKE_KEEPALIVE_MS 20000     /* RFC 3948 §4: 20 s by default */
 
 enum ike_state {
 	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
@@ -125,8 +126,9 @@ struct ike_sa {
 	size_t sa_resp_len;
 	bool sa_resp_valid;
 	uint32_t sa_delete_child; /* REQ_DELETE_CHILD: its inbound SPI */
-	/* Liveness (§2.4). */
+	/* Liveness (§2.4); NAT keepalives count from the last we sent. */
 	uint64_t sa_last_rx_ms;
+	uint64_t sa_last_tx_ms;
 	uint64_t sa_created_ms;
 	/* The first Child SA's proposal, made before IKE_AUTH. */
 	uint32_t sa_first_spi_in;

@@ -69,18 +69,20 @@ static void write_nat_detection(struct ike_writer *w, const struct ike_sa *sa)
 	ike_w_notify(w, IKE_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
 }
 
-/* Whether a NAT sits on either side, from the peer's hashes (§2.23). */
-static void check_nat(struct ike_sa *sa, const struct ike_chain *c)
+/* Whether a NAT sits on either side, from the peer's hashes (§2.23),
+ * made over the SPIs of its message's header: spi_r is 0 in the
+ * IKE_SA_INIT request. */
+static void check_nat(struct ike_sa *sa, const struct ike_chain *c, uint64_t spi_r)
 {
 	struct ike_pl_notify n;
 	uint8_t h[20];
 
 	if (ike_find_notify(c, IKE_N_NAT_DETECTION_DESTINATION_IP, &n)) {
-		nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_local, h);
+		nat_hash(sa->sa_spi_i, spi_r, &sa->sa_local, h);
 		sa->sa_nat_local = n.n_len != sizeof(h) || memcmp(n.n_data, h, sizeof(h));
 	}
 	if (ike_find_notify(c, IKE_N_NAT_DETECTION_SOURCE_IP, &n)) {
-		nat_hash(sa->sa_spi_i, sa->sa_spi_r, &sa->sa_remote, h);
+		nat_hash(sa->sa_spi_i, spi_r, &sa->sa_remote, h);
 		sa->sa_nat_remote = n.n_len != sizeof(h) || memcmp(n.n_data, h, sizeof(h));
 	}
 }
@@ -374,7 +376,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	sa->sa_alg = ch;
 	sa->sa_dh_group = ch.ch_dh;
 	sa->sa_msgid_in = 0;
-	check_nat(sa, &m->m_chain);
+	check_nat(sa, &m->m_chain, 0);
 	read_sig_hashes(sa, &m->m_chain);
 	sa->sa_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
@@ -447,7 +449,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, r.nonce.nonce_data, r.nonce.nonce_len);
 	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
 	sa->sa_init_peer_len = m->m_len;
-	check_nat(sa, ch);
+	check_nat(sa, ch, sa->sa_spi_r);
 	read_sig_hashes(sa, ch);
 	sa->sa_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(ch, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,

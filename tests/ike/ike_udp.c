@@ -107,6 +107,22 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 	fprintf(stderr, "ike-udp: no socket on port %u\n", local->ep_port);
 }
 
+static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
+			 const struct ike_endpoint *remote)
+{
+	static const uint8_t ka = 0xff;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	(void)ctx;
+	(void)local;
+	for (unsigned i = 0; i < n_socks; i++)
+		if (socks[i].port == IKE_NATT_PORT) {
+			to_sockaddr(remote, &ss, &sl);
+			sendto(socks[i].fd, &ka, 1, 0, (struct sockaddr *)&ss, sl);
+		}
+}
+
 static void hex32(char *buf, uint32_t v)
 {
 	snprintf(buf, 9, "%08x", v);
@@ -435,6 +451,7 @@ int main(int argc, char **argv)
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
+		.ev_keepalive = ev_keepalive,
 	};
 	const char *config = NULL, *initiate[16];
 	unsigned n_init = 0;

@@ -36,6 +36,8 @@ static struct side sides[2];
 static struct dgram queue[QMAX];
 static unsigned qn;
 static bool drop_to[2];
+static bool nat; /* the responder sees the initiator as 198.51.100.9:1024+ */
+static unsigned keepalives[2];
 static uint64_t now;
 
 static void ev_send(void *ctx, const struct ike_endpoint *local,
@@ -48,6 +50,14 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 				    .len = len };
 	memcpy(queue[qn].buf, buf, len);
 	qn++;
+}
+
+static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
+			 const struct ike_endpoint *remote)
+{
+	(void)local;
+	(void)remote;
+	keepalives[((struct side *)ctx)->index]++;
 }
 
 static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
@@ -153,7 +163,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 		struct ike_events ev = {
 			.ev_ctx = &sides[i], .ev_send = ev_send, .ev_ike_up = ev_ike_up,
 			.ev_ike_down = ev_ike_down, .ev_child_up = ev_child_up,
-			.ev_child_down = ev_child_down,
+			.ev_child_down = ev_child_down, .ev_keepalive = ev_keepalive,
 		};
 		memset(&sides[i], 0, sizeof(sides[i]));
 		sides[i].index = i;
@@ -164,6 +174,8 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 	cr_assert_eq(ike_engine_add_conn(sides[1].e, cr), 0);
 	qn = 0;
 	drop_to[0] = drop_to[1] = false;
+	nat = false;
+	keepalives[0] = keepalives[1] = 0;
 	now = 1000;
 }
 
@@ -177,6 +189,14 @@ static unsigned run(void)
 		memmove(queue, queue + 1, --qn * sizeof(queue[0]));
 		if (drop_to[d.to])
 			continue;
+		if (nat && d.to == 1) { /* a NAT rewrote the initiator's source */
+			cr_assert(ip_addr_parse("198.51.100.9", &d.remote.ep_addr));
+			d.remote.ep_port = (uint16_t)(1024 + d.remote.ep_port);
+		} else if (nat && d.to == 0) { /* and maps the answers back */
+			cr_assert(ip_addr_parse("192.0.2.2", &d.remote.ep_addr));
+			cr_assert(ip_addr_parse("192.0.2.1", &d.local.ep_addr));
+			d.local.ep_port = (uint16_t)(d.local.ep_port - 1024);
+		}
 		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
 		carried++;
 	}
@@ -228,6 +248,8 @@ Test(ike_engine, establishes_with_each_proposal_set)
 		cr_expect_eq(sides[1].ike_up, 1, "%s: responder up", sets[i][0]);
 		cr_expect_eq(sides[0].child_up, 1, "%s: initiator child", sets[i][0]);
 		cr_expect_eq(sides[1].child_up, 1, "%s: responder child", sets[i][0]);
+		cr_expect_not(sides[0].child.ci_encap || sides[1].child.ci_encap,
+			      "%s: no NAT, no UDP encapsulation", sets[i][0]);
 		expect_child_pair();
 	}
 }
@@ -588,4 +610,25 @@ Test(ike_engine, simultaneous_child_rekeys_leave_one_child_sa)
 	}
 	cr_expect_eq(sides[0].live_in[0], sides[1].live_out[0], "both keep the same one");
 	cr_expect_eq(sides[0].live_out[0], sides[1].live_in[0]);
+}
+
+Test(ike_engine, behind_a_nat_ike_moves_to_4500_and_keeps_the_mapping_alive)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+
+	ci.c_dpd_s = cr.c_dpd_s = 0;
+	up(&ci, &cr);
+	nat = true;
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_assert_eq(sides[0].ike_up + sides[1].ike_up, 2);
+	cr_expect(sides[0].child.ci_encap, "UDP encapsulation on the initiator's Child SA");
+	cr_expect(sides[1].child.ci_encap, "and on the responder's");
+	cr_expect_eq(sides[0].child.ci_remote.ep_port, 4500, "IKE moved to port 4500");
+	cr_expect_eq(sides[1].child.ci_remote.ep_port, 4500 + 1024,
+		     "the responder answers the NAT's port");
+	advance(45000);
+	cr_expect_geq(keepalives[0], 2, "keepalives from behind the NAT (%u)", keepalives[0]);
+	cr_expect_eq(keepalives[1], 0, "none from the side without a NAT");
 }
