@@ -78,6 +78,7 @@ struct ike_conn_cfg {
 	struct ike_child_cfg c_child[IKE_MAX_CHILD_CFG];
 	uint8_t c_n_child;
 	uint32_t c_rekey_s;     /* IKE SA rekey, 0: none */
+	uint32_t c_reauth_s;    /* reauthentication (§2.8.3), 0: none */
 	uint32_t c_dpd_s;       /* liveness check interval, 0: none */
 	uint32_t c_dpd_timeout_s;
 	enum ike_start c_start;

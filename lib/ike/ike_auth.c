@@ -198,6 +198,12 @@ static void established(struct ike_sa *sa)
 	ike_half_open_done(sa);
 	sa->sa_state = IKE_S_ESTABLISHED;
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
+	if (sa->sa_initiator) {
+		/* The rest of the connection's children follow in
+		 * CREATE_CHILD_SA; reauthentication is the initiator's. */
+		sa->sa_next_child = 1;
+		sa->sa_reauth_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_reauth_s);
+	}
 	ike_sa_schedule(sa);
 	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
 	if (e->e_ev.ev_ike_up) {

@@ -138,6 +138,12 @@ static int child_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	return send_create(sa, &w, false);
 }
 
+int ike_child_create_start(struct ike_sa *sa, const struct ike_child_cfg *cc)
+{
+	ike_log(sa->sa_engine, "IKE SA %u: creating Child SA %s", sa->sa_id, cc->cc_name);
+	return child_start(sa, cc, NULL);
+}
+
 int ike_child_rekey_start(struct ike_sa *sa, struct ike_child_sa *cs)
 {
 	ike_log(sa->sa_engine, "IKE SA %u: rekeying Child SA 0x%08x", sa->sa_id, cs->cs_spi_in);

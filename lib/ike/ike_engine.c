@@ -157,6 +157,10 @@ void ike_sa_schedule(struct ike_sa *sa)
 		due_min(&due, sa->sa_created_ms + IKE_HALF_OPEN_MS + 1);
 	if (sa->sa_state == IKE_S_ESTABLISHED && !sa->sa_rekeyed) {
 		due_min(&due, sa->sa_rekey_at_ms);
+		due_min(&due, sa->sa_reauth_at_ms);
+		if ((sa->sa_initiator && sa->sa_next_child && c && sa->sa_next_child < c->c_n_child) ||
+		    sa->sa_replaces)
+			due_min(&due, sa->sa_engine->e_now + 1);
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 			if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
 				due_min(&due, sa->sa_child[i]->cs_rekey_at_ms);
@@ -794,6 +798,28 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 	sa->sa_req_tries++;
 }
 
+static struct ike_sa *find_by_id(struct ike_engine *e, uint32_t id);
+
+/* §2.8.3: a new IKE SA from scratch, with its children; the old one is
+ * deleted once the new one stands (make-before-break). */
+static int reauthenticate(struct ike_sa *old, uint64_t now)
+{
+	struct ike_sa *sa = ike_sa_new(old->sa_engine, old->sa_conn, true, now);
+	int rc;
+
+	if (!sa)
+		return -ENOMEM;
+	sa->sa_local = old->sa_conn->c_local;
+	sa->sa_remote = old->sa_remote;
+	sa->sa_remote.ep_port = old->sa_conn->c_remote.ep_port;
+	sa->sa_replaces = old->sa_id;
+	ike_log(old->sa_engine, "IKE SA %u: reauthenticating as IKE SA %u", old->sa_id, sa->sa_id);
+	rc = ike_init_start(sa, old->sa_dh_group);
+	if (rc < 0)
+		ike_sa_kill(sa, "could not start");
+	return rc;
+}
+
 static void tick_sa(struct ike_sa *sa, uint64_t now)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
@@ -808,6 +834,24 @@ static void tick_sa(struct ike_sa *sa, uint64_t now)
 	}
 	if (sa->sa_state != IKE_S_ESTABLISHED || sa->sa_req != IKE_REQ_NONE || sa->sa_rekeyed)
 		return;
+	if (sa->sa_initiator && sa->sa_next_child && c && sa->sa_next_child < c->c_n_child) {
+		if (ike_child_create_start(sa, &c->c_child[sa->sa_next_child++]) == 0)
+			return;
+	}
+	if (sa->sa_replaces) {
+		/* Reauthenticated, every child made anew: the old IKE SA goes. */
+		struct ike_sa *old = find_by_id(sa->sa_engine, sa->sa_replaces);
+		sa->sa_replaces = 0;
+		if (old) {
+			old->sa_rekeyed = true;
+			ike_delete_start(old);
+		}
+	}
+	if (sa->sa_reauth_at_ms && now >= sa->sa_reauth_at_ms) {
+		sa->sa_reauth_at_ms = 0;
+		if (reauthenticate(sa, now) == 0)
+			return;
+	}
 	if (sa->sa_rekey_at_ms && now >= sa->sa_rekey_at_ms) {
 		sa->sa_rekey_at_ms = 0;
 		if (ike_ike_rekey_start(sa) == 0)

@@ -136,6 +136,9 @@ struct ike_sa {
 	struct ike_child_sa *sa_child[IKE_MAX_CHILDREN]; /* NULL: free slot */
 	struct ike_pending sa_pending;
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
+	uint64_t sa_reauth_at_ms;     /* reauthentication, 0: never */
+	uint8_t sa_next_child;        /* initiator: the next child cfg to create */
+	uint32_t sa_replaces;         /* reauthentication: the old IKE SA's id */
 	bool sa_rekeyed;              /* replaced by a new IKE SA */
 	/* The timing wheel: the SA sits in the slot of its earliest due time. */
 	struct ike_sa *sa_wnext, *sa_wprev;
@@ -259,6 +262,7 @@ void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *t
 void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c);
 int ike_child_rekey_start(struct ike_sa *sa, struct ike_child_sa *cs);
+int ike_child_create_start(struct ike_sa *sa, const struct ike_child_cfg *cc);
 int ike_ike_rekey_start(struct ike_sa *sa);
 void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs);
 void ike_pending_clear(struct ike_sa *sa);

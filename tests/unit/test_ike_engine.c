@@ -632,3 +632,54 @@ Test(ike_engine, behind_a_nat_ike_moves_to_4500_and_keeps_the_mapping_alive)
 	cr_expect_geq(keepalives[0], 2, "keepalives from behind the NAT (%u)", keepalives[0]);
 	cr_expect_eq(keepalives[1], 0, "none from the side without a NAT");
 }
+
+static void second_child(struct ike_conn_cfg *c, bool initiator)
+{
+	struct ike_child_cfg *k = &c->c_child[1];
+
+	*k = c->c_child[0];
+	snprintf(k->cc_name, IKE_NAME_MAX, "voice");
+	ts(&k->cc_local[0], initiator ? "198.18.5.0/24" : "198.18.6.0/24");
+	ts(&k->cc_remote[0], initiator ? "198.18.6.0/24" : "198.18.5.0/24");
+	c->c_n_child = 2;
+}
+
+Test(ike_engine, every_child_of_the_connection_is_created)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+
+	second_child(&ci, true);
+	second_child(&cr, false);
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	advance(500);
+	cr_expect_eq(sides[0].n_live, 2, "initiator: both Child SAs");
+	cr_expect_eq(sides[1].n_live, 2, "responder: both Child SAs");
+	cr_expect_str_eq(sides[1].child.ci_child, "voice", "the second by its selectors");
+	cr_expect_eq(sides[0].child.ci_spi_in, sides[1].child.ci_spi_out);
+	cr_expect_eq(sides[0].child.ci_ts_local->ts[0].ts_start[2], 5, "198.18.5.0/24");
+}
+
+Test(ike_engine, reauthentication_makes_a_new_ike_sa_before_the_old_goes)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+
+	ci.c_reauth_s = 20;
+	second_child(&ci, true);
+	second_child(&cr, false);
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	advance(21000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].ike_up, 2, "side %d: a second IKE SA", i);
+		cr_expect_eq(sides[i].ike_down, 1, "side %d: the first one gone", i);
+		cr_expect_eq(sides[i].child_up, 4, "side %d: both children made again", i);
+		cr_expect_eq(sides[i].n_live, 2, "side %d: two Child SAs left", i);
+		cr_expect_eq(ike_engine_sa_count(sides[i].e), 1);
+	}
+	cr_expect_str_eq(sides[0].last_down, "rekeyed");
+}
