@@ -461,6 +461,7 @@ static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike
 		o->cc_life_s = ch->life_s;
 	}
 	c->c_rekey_s = cc->rekey_s;
+	c->c_reauth_s = cc->reauth_s;
 	c->c_dpd_s = cc->dpd_s;
 	c->c_dpd_timeout_s = cc->dpd_timeout_s ? cc->dpd_timeout_s : 150;
 	c->c_start = cc->start == CFG_START_START ? IKE_START_START :
