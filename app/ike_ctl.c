@@ -418,13 +418,23 @@ static int load_certs(struct ike_ctl *ic, unsigned i, const struct cfg_conn *cc,
 		return rc;
 	c->c_cred = ic->ic_cred[i];
 	c->c_trust = ic->ic_trust[i];
-	/* A DN written as text names the certificate's own subject here (the
-	 * engine takes it from the certificate); a peer's DN is vouched for
-	 * by its chain to the configured CAs. */
+	/* Our DN is our certificate's subject (the engine takes it from the
+	 * certificate, encoded as the certificate has it); a peer's DN
+	 * becomes DER and is compared as a name (X509_NAME_cmp). */
 	if (cc->local_id.type == CFG_ID_DER_ASN1_DN)
 		c->c_local_id.id_type = 0;
-	if (cc->remote_id.type == CFG_ID_DER_ASN1_DN)
-		c->c_remote_id.id_type = 0;
+	if (cc->remote_id.type == CFG_ID_DER_ASN1_DN) {
+		char text[CFG_ID_MAX + 1];
+		size_t len;
+
+		memcpy(text, cc->remote_id.data, cc->remote_id.len);
+		text[cc->remote_id.len] = '\0';
+		rc = ike_dn_from_text(text, c->c_remote_id.id_data, sizeof(c->c_remote_id.id_data),
+				      &len);
+		if (rc != 0)
+			return rc;
+		c->c_remote_id.id_len = (uint8_t)len;
+	}
 	return 0;
 }
 

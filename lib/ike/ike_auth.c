@@ -83,8 +83,11 @@ static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
 
 static bool same_id(const struct ike_identity *want, const struct ike_pl_id *got)
 {
-	return want->id_type == got->id_type && want->id_len == got->id_len &&
-	       memcmp(want->id_data, got->id_data, got->id_len) == 0;
+	if (want->id_type != got->id_type)
+		return false;
+	if (want->id_type == IKE_ID_DER_ASN1_DN)
+		return ike_dn_equal(want->id_data, want->id_len, got->id_data, got->id_len);
+	return want->id_len == got->id_len && memcmp(want->id_data, got->id_data, got->id_len) == 0;
 }
 
 static int verify_auth(struct ike_sa *sa, const struct ike_chain *c, const struct ike_pl_id *id,

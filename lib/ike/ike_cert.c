@@ -972,3 +972,59 @@ int ike_verify_peer(const struct ike_trust *t, const struct ike_pl_cert *certs,
 	sk_X509_pop_free(chain, X509_free);
 	return ossl_fail(rc);
 }
+
+/* ---- DN identities ---- */
+
+static int dn_add(X509_NAME *name, char *rdn)
+{
+	char *eq = strchr(rdn, '=');
+
+	while (*rdn == ' ')
+		rdn++;
+	if (!eq || eq == rdn)
+		return -EINVAL;
+	*eq = '\0';
+	for (char *t = eq - 1; t > rdn && *t == ' '; t--)
+		*t = '\0';
+	return X509_NAME_add_entry_by_txt(name, rdn, MBSTRING_UTF8,
+					  (const unsigned char *)eq + 1, -1, -1, 0) == 1 ? 0 : -EINVAL;
+}
+
+int ike_dn_from_text(const char *text, uint8_t *der, size_t cap, size_t *len)
+{
+	X509_NAME *name = X509_NAME_new();
+	char buf[512], *save = NULL, *rdn;
+	unsigned char *p = der;
+	int rc = -EINVAL, n;
+
+	if (!name || strlen(text) >= sizeof(buf))
+		goto out;
+	snprintf(buf, sizeof(buf), "%s", text[0] == '/' ? text + 1 : text);
+	for (rdn = strtok_r(buf, strchr(text, ',') ? "," : "/", &save); rdn;
+	     rdn = strtok_r(NULL, strchr(text, ',') ? "," : "/", &save))
+		if (dn_add(name, rdn) != 0)
+			goto out;
+	n = i2d_X509_NAME(name, NULL);
+	if (n <= 0 || (size_t)n > cap)
+		goto out;
+	i2d_X509_NAME(name, &p);
+	*len = (size_t)n;
+	rc = 0;
+out:
+	X509_NAME_free(name);
+	ERR_clear_error();
+	return rc;
+}
+
+bool ike_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const unsigned char *pa = a, *pb = b;
+	X509_NAME *na = d2i_X509_NAME(NULL, &pa, (long)alen);
+	X509_NAME *nb = d2i_X509_NAME(NULL, &pb, (long)blen);
+	bool eq = na && nb && pa == a + alen && pb == b + blen && X509_NAME_cmp(na, nb) == 0;
+
+	X509_NAME_free(na);
+	X509_NAME_free(nb);
+	ERR_clear_error();
+	return eq;
+}

@@ -102,6 +102,13 @@ int ike_cred_sign(const struct ike_credential *c, const uint16_t *peer_hashes,
 /* ---- The peer ---- */
 
 /* The CA certificates of n PEM files (each may hold several). */
+/* A DN written as text ("C=CH, O=Example, CN=hq", RFC 4514-like with
+ * ", " or "/" separators) as DER for an ID payload; 0 or -EINVAL. */
+int ike_dn_from_text(const char *text, uint8_t *der, size_t cap, size_t *len);
+/* Whether two DER DNs name the same entity (X509_NAME_cmp: string types
+ * may differ). */
+bool ike_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
 int ike_trust_load(const char *const *ca_pem_paths, unsigned n,
 		   struct ike_trust **out);
 void ike_trust_free(struct ike_trust *t);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "ike_cert.h"
@@ -1133,4 +1134,40 @@ Test(ike_cert, verify_bad_args)
 				     s.auth, s.len, NULL, 0), -EINVAL);
 	ike_trust_free(t);
 	ike_cred_free(c);
+}
+
+Test(dn, text_to_der_matches_the_certificate_subject_as_a_name)
+{
+	char path[] = "/tmp/ike_dn_XXXXXX", cmd[512];
+	uint8_t der[512], subj[512], *p = subj;
+	size_t len;
+	int fd = mkstemp(path), slen;
+	X509 *x;
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* A certificate the openssl command line makes: its subject is
+	 * encoded as OpenSSL chooses, which need not be our bytes. */
+	snprintf(cmd, sizeof(cmd), "openssl req -new -x509 -nodes -newkey ec "
+		 "-pkeyopt ec_paramgen_curve:P-256 -subj '/C=CH/O=espgate test/CN=dn.example' "
+		 "-keyout /dev/null -days 1 -out %s 2>/dev/null", path);
+	cr_assert_eq(system(cmd), 0);
+	f = fopen(path, "r");
+	x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	unlink(path);
+	cr_assert_not_null(x);
+	slen = i2d_X509_NAME(X509_get_subject_name(x), &p);
+	X509_free(x);
+	cr_assert_gt(slen, 0);
+	cr_assert_eq(ike_dn_from_text("C=CH, O=espgate test, CN=dn.example", der, sizeof(der), &len), 0);
+	cr_expect(ike_dn_equal(der, len, subj, (size_t)slen), "the same name");
+	cr_assert_eq(ike_dn_from_text("/C=CH/O=espgate test/CN=dn.example", der, sizeof(der), &len), 0);
+	cr_expect(ike_dn_equal(der, len, subj, (size_t)slen), "written with slashes");
+	cr_assert_eq(ike_dn_from_text("C=CH, O=espgate test, CN=other.example", der, sizeof(der), &len), 0);
+	cr_expect_not(ike_dn_equal(der, len, subj, (size_t)slen), "another name");
+	cr_expect_neq(ike_dn_from_text("no equals sign", der, sizeof(der), &len), 0);
+	cr_expect_not(ike_dn_equal(subj, (size_t)slen - 1, subj, (size_t)slen), "truncated DER");
 }
