@@ -41,6 +41,7 @@ struct app {
 	struct dp_worker_arg *wargs;
 	struct esp_engine *engine; /* the control lcore's, for key expansion */
 	struct ike_ctl *ike;       /* NULL without connections */
+	const char *config_path;
 	uint64_t start_tsc;
 	int ctl_fd;
 };
@@ -82,6 +83,9 @@ unsigned ike_ctl_poll(struct app *app);
 bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
 json_t *ike_ctl_json(const struct app *app);
 json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
+/* Reads the configuration again and applies its connections: added,
+ * removed and changed ones; unchanged tunnels are not touched. */
+json_t *ike_ctl_reload(struct app *app);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

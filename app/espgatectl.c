@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		"  initiate NAME          start the connection's IKE SA and Child SAs\n"
 		"  terminate NAME|ID      delete the connection's IKE SAs, or one by id\n"
 		"  rekey ID [child]       rekey an IKE SA, or its Child SAs\n"
+		"  reload                 read the configuration again: connections added,\n"
+		"                         removed and changed; unchanged tunnels untouched\n"
 		"  counters  what every counter means\n"
 		"the socket defaults to $ESPGATE_SOCKET or " DEFAULT_SOCKET "\n");
 }
@@ -228,6 +230,21 @@ static void print_sas(json_t *r)
 	}
 }
 
+static void print_reload(json_t *r)
+{
+	static const char *const keys[] = { "added", "removed", "changed", "unchanged" };
+
+	for (size_t k = 0; k < 4; k++) {
+		size_t i;
+		json_t *v;
+
+		printf("%-10s", keys[k]);
+		json_array_foreach(json_object_get(r, keys[k]), i, v)
+			printf(" %s", json_string_value(v));
+		printf("\n");
+	}
+}
+
 static void print_help(json_t *r)
 {
 	const char *key;
@@ -263,6 +280,8 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_sas(r);
 	else if (json_object_get(r, "result"))
 		printf("%s\n", gets_(r, "result"));
+	else if (strcmp(cmd, "reload") == 0)
+		print_reload(r);
 	else
 		print_help(r);
 	json_decref(r);
@@ -278,7 +297,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters",
-					    "initiate", "terminate", "rekey" };
+					    "initiate", "terminate", "rekey", "reload" };
 	const char *path = getenv("ESPGATE_SOCKET"), *cmd, *arg;
 	bool child;
 	int c, as_json = 0, known = 0, rc;

@@ -51,6 +51,7 @@ struct ike_ctl {
 	struct ike_credential *ic_cred[CFG_MAX_CONNS_CRED];
 	struct ike_trust *ic_trust[CFG_MAX_CONNS_CRED];
 	uint64_t ic_next_tick;
+	unsigned ic_ncert;    /* certificate slots used */
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 };
 
@@ -479,6 +480,109 @@ static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike
 	return 0;
 }
 
+static const struct cfg_conn *conn_named(const struct cfg *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_conns; i++)
+		if (strcmp(cfg->conns[i].name, name) == 0)
+			return &cfg->conns[i];
+	return NULL;
+}
+
+static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *ncert)
+{
+	struct ike_conn_cfg *c = calloc(1, sizeof(*c));
+	int rc = c ? conn_cfg(ic->ic_app, cc, c) : -ENOMEM;
+
+	if (rc == 0 && cc->auth == CFG_AUTH_PUBKEY)
+		rc = load_certs(ic, (*ncert)++, cc, c);
+	if (rc == 0)
+		rc = ike_engine_add_conn(ic->ic_engine, c);
+	if (c)
+		explicit_bzero(c, sizeof(*c));
+	free(c);
+	if (rc == 0 && cc->start == CFG_START_START)
+		ike_engine_initiate(ic->ic_engine, cc->name, now_ms());
+	return rc;
+}
+
+/* Whether a connection reads the same in both configurations (what lib/ike
+ * is given from it; certificates are compared by their paths). */
+static bool conn_same(const struct ike_ctl *ic, const struct cfg_conn *a, const struct cfg_conn *b)
+{
+	struct ike_conn_cfg ca, cb;
+	bool same = conn_cfg(ic->ic_app, a, &ca) == 0 && conn_cfg(ic->ic_app, b, &cb) == 0 &&
+		    memcmp(&ca, &cb, sizeof(ca)) == 0 && a->auth == b->auth &&
+		    (a->auth != CFG_AUTH_PUBKEY ||
+		     (strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0));
+
+	explicit_bzero(&ca, sizeof(ca));
+	explicit_bzero(&cb, sizeof(cb));
+	return same;
+}
+
+static void swap_conns(struct cfg *a, struct cfg *b)
+{
+	struct cfg_conn *conns = a->conns;
+	unsigned n = a->n_conns;
+
+	a->conns = b->conns;
+	a->n_conns = b->n_conns;
+	b->conns = conns;
+	b->n_conns = n;
+}
+
+json_t *ike_ctl_reload(struct app *app)
+{
+	static struct cfg fresh;
+	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+	json_t *kept = json_array();
+	char err[512];
+	unsigned ncert = app->ike ? app->ike->ic_ncert : 0;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (cfg_load_file(app->config_path, &fresh, err, sizeof(err)) != 0) {
+		json_decref(added), json_decref(removed), json_decref(changed), json_decref(kept);
+		return json_pack("{s:s}", "error", err);
+	}
+	if (!app->ike) {
+		swap_conns(&app->cfg, &fresh);
+		cfg_free(&fresh);
+		if (ike_ctl_init(app) != 0)
+			return json_pack("{s:s}", "error", "IKE could not start");
+		for (unsigned i = 0; i < app->cfg.n_conns; i++)
+			json_array_append_new(added, json_string(app->cfg.conns[i].name));
+		return json_pack("{s:o, s:o, s:o, s:o}", "added", added, "removed", removed,
+				 "changed", changed, "unchanged", kept);
+	}
+	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
+		const struct cfg_conn *old = &app->cfg.conns[i];
+		const struct cfg_conn *now = conn_named(&fresh, old->name);
+
+		if (now && conn_same(app->ike, old, now)) {
+			json_array_append_new(kept, json_string(old->name));
+			continue;
+		}
+		ike_engine_remove_conn(app->ike->ic_engine, old->name, now_ms());
+		json_array_append_new(now ? changed : removed, json_string(old->name));
+		if (now && add_conn(app->ike, now, &ncert) != 0)
+			EG_LOG(ERR, "reload: connection %s not added", now->name);
+	}
+	for (unsigned i = 0; i < fresh.n_conns; i++) {
+		if (conn_named(&app->cfg, fresh.conns[i].name))
+			continue;
+		if (add_conn(app->ike, &fresh.conns[i], &ncert) == 0)
+			json_array_append_new(added, json_string(fresh.conns[i].name));
+	}
+	app->ike->ic_ncert = ncert;
+	swap_conns(&app->cfg, &fresh);
+	cfg_free(&fresh);
+	EG_LOG(INFO, "reload: %zu added, %zu removed, %zu changed, %zu unchanged connections",
+	       json_array_size(added), json_array_size(removed), json_array_size(changed),
+	       json_array_size(kept));
+	return json_pack("{s:o, s:o, s:o, s:o}", "added", added, "removed", removed,
+			 "changed", changed, "unchanged", kept);
+}
+
 int ike_ctl_init(struct app *app)
 {
 	struct ike_events ev = {
@@ -486,43 +590,29 @@ int ike_ctl_init(struct app *app)
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
 		.ev_keepalive = ev_keepalive,
 	};
-	struct ike_conn_cfg *c = malloc(sizeof(*c));
 	struct ike_ctl *ic;
 
-	if (!app->cfg.n_conns) {
-		free(c);
+	if (!app->cfg.n_conns)
 		return 0;
-	}
 	ic = calloc(1, sizeof(*ic));
-	if (!ic || !c)
-		goto nomem;
+	if (!ic)
+		return -ENOMEM;
 	ic->ic_app = app;
 	ev.ev_ctx = ic;
 	ic->ic_engine = ike_engine_new(&ev);
-	if (!ic->ic_engine)
-		goto nomem;
+	if (!ic->ic_engine) {
+		free(ic);
+		return -ENOMEM;
+	}
 	app->ike = ic;
-	for (unsigned i = 0, ncert = 0; i < app->cfg.n_conns; i++) {
-		int rc = conn_cfg(app, &app->cfg.conns[i], c);
-		if (rc == 0 && app->cfg.conns[i].auth == CFG_AUTH_PUBKEY)
-			rc = load_certs(ic, ncert++, &app->cfg.conns[i], c);
-		if (rc == 0)
-			rc = ike_engine_add_conn(ic->ic_engine, c);
+	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
+		int rc = add_conn(ic, &app->cfg.conns[i], &ic->ic_ncert);
 		if (rc != 0)
 			EG_LOG(ERR, "connection %s: %s", app->cfg.conns[i].name, strerror(-rc));
 	}
-	explicit_bzero(c, sizeof(*c));
-	free(c);
-	for (unsigned i = 0; i < app->cfg.n_conns; i++)
-		if (app->cfg.conns[i].start == CFG_START_START)
-			ike_engine_initiate(ic->ic_engine, app->cfg.conns[i].name, now_ms());
 	EG_LOG(INFO, "IKE: %u connections, ports %u and %u", app->cfg.n_conns,
 	       app->cfg.ike_port, app->cfg.ike_natt_port);
 	return 0;
-nomem:
-	free(c);
-	free(ic);
-	return -ENOMEM;
 }
 
 void ike_ctl_fini(struct app *app)

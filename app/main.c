@@ -317,6 +317,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
+	app.config_path = config;
 	if (check) {
 		printf("%s: configuration is valid\n", config);
 		cfg_free(&app.cfg);

@@ -161,6 +161,9 @@ void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l);
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st);
 void ike_engine_free(struct ike_engine *e);
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* Deletes the connection's IKE SAs and forgets it; the number of IKE SAs
+ * being deleted, or -ENOENT. */
+int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_ms);
 /* One datagram from remote to local (UDP payload; on port 4500 with the
  * non-ESP marker removed). */
 void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,

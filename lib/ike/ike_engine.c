@@ -942,34 +942,71 @@ void ike_engine_free(struct ike_engine *e)
 	reap();
 	free(e->e_by_spi);
 	free(e->e_by_peer_spi);
-	if (e->e_conn)
-		OPENSSL_cleanse(e->e_conn, sizeof(*e->e_conn) * e->e_n_conn);
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
+		free(e->e_conn[i]);
+	}
 	free(e->e_conn);
+	free(e->e_conn_removed);
 	free(e);
 }
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-	struct ike_conn_cfg *n;
+	struct ike_conn_cfg **n, *copy;
+	bool *r;
 
 	if (ike_conn_find(e, c->c_name) || !c->c_n_ike)
 		return -EINVAL;
-	/* SAs point at their connection: a reallocation would move it. */
-	if (e->e_count)
-		return -EBUSY;
 	n = realloc(e->e_conn, sizeof(*n) * (e->e_n_conn + 1));
-	if (!n)
+	if (n)
+		e->e_conn = n;
+	r = realloc(e->e_conn_removed, sizeof(*r) * (e->e_n_conn + 1));
+	if (r)
+		e->e_conn_removed = r;
+	copy = malloc(sizeof(*copy));
+	if (!n || !r || !copy) {
+		free(copy);
 		return -ENOMEM;
-	e->e_conn = n;
-	e->e_conn[e->e_n_conn++] = *c;
+	}
+	*copy = *c;
+	e->e_conn[e->e_n_conn] = copy;
+	e->e_conn_removed[e->e_n_conn++] = false;
 	return 0;
+}
+
+/* Its IKE SAs are deleted; the connection answers nobody any more. */
+int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_ms)
+{
+	const struct ike_conn_cfg *c = ike_conn_find(e, name);
+	int n = 0;
+
+	if (!c)
+		return -ENOENT;
+	e->e_now = now_ms;
+	for (unsigned i = 0; i < e->e_n_conn; i++)
+		if (e->e_conn[i] == c)
+			e->e_conn_removed[i] = true;
+	for (unsigned b = 0; b < e->e_buckets; b++)
+		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+			if (sa->sa_conn == c && sa->sa_state != IKE_S_DEAD) {
+				ike_delete_start(sa);
+				n++;
+			}
+	reap();
+	return n;
+}
+
+const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i)
+{
+	return i < e->e_n_conn && !e->e_conn_removed[i] ? e->e_conn[i] : NULL;
 }
 
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name)
 {
 	for (unsigned i = 0; i < e->e_n_conn; i++)
-		if (strcmp(e->e_conn[i].c_name, name) == 0)
-			return &e->e_conn[i];
+		if (!e->e_conn_removed[i] && strcmp(e->e_conn[i]->c_name, name) == 0)
+			return e->e_conn[i];
 	return NULL;
 }
 

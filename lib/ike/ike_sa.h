@@ -151,7 +151,11 @@ struct ike_sa {
 
 struct ike_engine {
 	struct ike_events e_ev;
-	struct ike_conn_cfg *e_conn;
+	/* Connections, each allocated on its own so SAs may point at it
+	 * while others come and go; removed ones stay until the engine goes
+	 * (an SA may still name one). */
+	struct ike_conn_cfg **e_conn;
+	bool *e_conn_removed;
 	unsigned e_n_conn;
 	struct ike_sa **e_by_spi;      /* buckets, by our SPI */
 	struct ike_sa **e_by_peer_spi; /* responder half-open, by initiator SPI */
@@ -200,6 +204,8 @@ int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
 void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 		 uint32_t msgid, struct ike_hdr *h);
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
+/* The i-th connection, NULL when removed (or beyond the last). */
+const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
 void ike_reassembly_free(struct ike_sa *sa);
 /* Puts the SA where its earliest timer is due (call after any change

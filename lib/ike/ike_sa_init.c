@@ -205,10 +205,11 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 					   const struct ike_endpoint *local,
 					   const struct ike_endpoint *remote)
 {
-	for (unsigned i = 0; i < e->e_n_conn; i++)
-		if (ep_matches(&e->e_conn[i].c_local, local) &&
-		    ep_matches(&e->e_conn[i].c_remote, remote))
-			return &e->e_conn[i];
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		const struct ike_conn_cfg *c = ike_conn_at(e, i);
+		if (c && ep_matches(&c->c_local, local) && ep_matches(&c->c_remote, remote))
+			return c;
+	}
 	return NULL;
 }
 
