@@ -141,15 +141,34 @@ static bool port_in(uint16_t p, uint16_t lo, uint16_t hi)
 	return p >= lo && p <= hi;
 }
 
+static inline uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Per packet: IPv4 by mask, no copies. */
+static inline bool v4_in(const struct ip_prefix *p, const uint8_t *a)
+{
+	uint32_t mask = p->len ? ~0u << (32 - p->len) : 0;
+
+	return p->addr.family == AF_INET && ((be32_at(a) ^ be32_at(p->addr.bytes)) & mask) == 0;
+}
+
+static bool addr_in(const struct ip_prefix *p, uint8_t family, const uint8_t *a)
+{
+	struct ip_addr x = { .family = family };
+
+	if (family == AF_INET)
+		return v4_in(p, a);
+	memcpy(x.bytes, a, 16);
+	return ip_prefix_contains(p, &x);
+}
+
 bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 		  const uint8_t *dst, uint8_t proto, uint16_t sport,
 		  uint16_t dport)
 {
-	struct ip_addr s = { .family = family }, d = { .family = family };
-
-	memcpy(s.bytes, src, family == AF_INET ? 4 : 16);
-	memcpy(d.bytes, dst, family == AF_INET ? 4 : 16);
-	if (!ip_prefix_contains(&ts->src, &s) || !ip_prefix_contains(&ts->dst, &d))
+	if (!addr_in(&ts->src, family, src) || !addr_in(&ts->dst, family, dst))
 		return false;
 	if (ts->proto && ts->proto != proto)
 		return false;
