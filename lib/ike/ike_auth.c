@@ -360,8 +360,14 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	if (sa->sa_state != IKE_S_AUTH_SENT)
 		return;
-	if (ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED ||
-	    check_peer_auth(sa, c, IKE_PL_IDR) != 0) {
+	if (ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED) {
+		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+		return;
+	}
+	if (check_peer_auth(sa, c, IKE_PL_IDR) != 0) {
+		/* The responder thinks the SA is up: tell it (§2.21.2). */
+		ike_log(sa->sa_engine, "IKE SA %u: peer authentication failed", sa->sa_id);
+		ike_info_error_request(sa, IKE_N_AUTHENTICATION_FAILED);
 		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
 		return;
 	}

@@ -31,6 +31,21 @@ void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
 	send_info(sa, true, exchange, &w, IKE_REQ_NONE);
 }
 
+/* §2.21.2: an error the initiator finds in the IKE_AUTH response goes back
+ * in an INFORMATIONAL request of its own. Sent once; the caller kills the
+ * SA right after, so nothing is kept for retransmission. */
+void ike_info_error_request(struct ike_sa *sa, uint16_t notify)
+{
+	uint8_t inner[64];
+	struct ike_writer w;
+
+	if (!sa->sa_keyed)
+		return;
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_w_notify(&w, notify, NULL, 0);
+	send_info(sa, false, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
+}
+
 static struct ike_child_sa *child_by_out_spi(struct ike_sa *sa, uint32_t spi)
 {
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
@@ -63,6 +78,10 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 	bool ike_deleted = false;
 	uint16_t n = 0;
 
+	/* §2.21.2: the initiator could not authenticate us; the SA goes
+	 * without a Delete payload. */
+	if (ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED)
+		ike_deleted = true;
 	for (unsigned i = 0; i < c->c_n; i++) {
 		struct ike_pl_delete d;
 
@@ -79,7 +98,9 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 		ike_pl_delete_encode(&w, IKE_PROTO_ESP, ours, n);
 	send_info(sa, true, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
 	if (ike_deleted)
-		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed" : "deleted by the peer");
+		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed"
+				: ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED
+				? "AUTHENTICATION_FAILED by the peer" : "deleted by the peer");
 }
 
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)

@@ -280,5 +280,6 @@ void ike_dpd_start(struct ike_sa *sa);
 void ike_delete_start(struct ike_sa *sa);
 /* Answers a request with one error notify (§2.21.2). */
 void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify);
+void ike_info_error_request(struct ike_sa *sa, uint16_t notify);
 
 #endif

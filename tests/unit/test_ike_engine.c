@@ -287,6 +287,27 @@ Test(ike_engine, wrong_psk_is_authentication_failed)
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 }
 
+Test(ike_engine, an_unexpected_responder_identity_is_reported_to_it)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+
+	/* The responder proves the PSK, but is not who the initiator wants. */
+	ci.c_remote_id.id_type = IKE_ID_FQDN;
+	ci.c_remote_id.id_len = (uint8_t)strlen("hq.example.org");
+	memcpy(ci.c_remote_id.id_data, "hq.example.org", ci.c_remote_id.id_len);
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_expect_eq(sides[0].ike_up, 0, "the initiator refused the responder");
+	cr_expect_eq(sides[1].ike_up, 1, "the responder had finished IKE_AUTH");
+	/* §2.21.2: the INFORMATIONAL with AUTHENTICATION_FAILED ends it there. */
+	cr_expect_eq(sides[1].ike_down, 1, "the responder was told");
+	cr_expect_eq(sides[1].child_down, sides[1].child_up);
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+}
+
 Test(ike_engine, child_proposal_mismatch_keeps_the_ike_sa)
 {
 	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes256gcm16", "aes128-sha256");
