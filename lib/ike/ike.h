@@ -128,7 +128,9 @@ struct ike_events {
 	void (*ev_ike_down)(void *ctx, const struct ike_sa_info *sa);
 	void (*ev_child_up)(void *ctx, const struct ike_child_info *child);
 	void (*ev_child_down)(void *ctx, const struct ike_child_info *child);
-	void (*ev_log)(void *ctx, const char *line); /* may be NULL */
+	/* May be NULL. Called from ike_engine_tick and ike_engine_flush_log,
+	 * never while a message is processed. */
+	void (*ev_log)(void *ctx, const char *line);
 	/* A NAT-T keepalive (RFC 3948 §2.3): one 0xFF byte on the NAT-T
 	 * port, no non-ESP marker. May be NULL. */
 	void (*ev_keepalive)(void *ctx, const struct ike_endpoint *local,
@@ -154,6 +156,7 @@ struct ike_stats {
 	uint64_t st_half_open_capped;   /* requests over the per-address cap */
 	uint64_t st_bad_messages;       /* malformed, or not verifying */
 	uint64_t st_timer_runs;         /* SAs whose timers a tick looked at */
+	uint64_t st_log_dropped;        /* log lines the full ring could not take */
 };
 
 struct ike_engine *ike_engine_new(const struct ike_events *ev);
@@ -176,8 +179,11 @@ int ike_engine_terminate(struct ike_engine *e, uint32_t ike_id, uint64_t now_ms)
 /* Rekeys the IKE SA with that id, or (children) each of its Child SAs,
  * one exchange after another. */
 int ike_engine_rekey(struct ike_engine *e, uint32_t ike_id, bool children, uint64_t now_ms);
-/* Retransmissions, liveness checks, lifetimes. */
+/* Retransmissions, liveness checks, lifetimes; then the queued log lines. */
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms);
+/* Hands the queued log lines (at most 256; more are counted in
+ * st_log_dropped) to ev_log. */
+void ike_engine_flush_log(struct ike_engine *e);
 unsigned ike_engine_sa_count(const struct ike_engine *e);
 
 #endif

@@ -17,17 +17,30 @@
 static struct ike_sa *e_dead; /* killed, freed after the current call */
 static uint8_t scratch[IKE_MSG_MAX];
 
+/* Formats into the ring; the caller's ev_log sees the line at the next
+ * flush, outside the exchange. A full ring drops the line, counted. */
 void ike_log(struct ike_engine *e, const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
 
 	if (!e->e_ev.ev_log)
 		return;
+	if (e->e_log_head - e->e_log_tail == IKE_LOG_RING) {
+		e->e_stats.st_log_dropped++;
+		return;
+	}
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(e->e_log[e->e_log_head % IKE_LOG_RING], IKE_LOG_LINE, fmt, ap);
 	va_end(ap);
-	e->e_ev.ev_log(e->e_ev.ev_ctx, line);
+	e->e_log_head++;
+}
+
+void ike_engine_flush_log(struct ike_engine *e)
+{
+	while (e->e_log_tail != e->e_log_head) {
+		e->e_ev.ev_log(e->e_ev.ev_ctx, e->e_log[e->e_log_tail % IKE_LOG_RING]);
+		e->e_log_tail++;
+	}
 }
 
 /* ---- the tables ---- */
@@ -905,6 +918,7 @@ void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 	if (e->e_wheel_ms <= now_ms) /* more than a whole turn behind */
 		e->e_wheel_ms = now_ms - now_ms % IKE_WHEEL_MS + IKE_WHEEL_MS;
 	reap();
+	ike_engine_flush_log(e);
 }
 
 /* ---- the engine ---- */
@@ -932,6 +946,7 @@ void ike_engine_free(struct ike_engine *e)
 {
 	if (!e)
 		return;
+	ike_engine_flush_log(e);
 	for (unsigned b = 0; e->e_by_spi && b < e->e_buckets; b++) {
 		struct ike_sa *sa = e->e_by_spi[b], *next;
 		for (; sa; sa = next) {

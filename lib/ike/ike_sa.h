@@ -149,6 +149,9 @@ struct ike_sa {
 	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
 };
 
+#define IKE_LOG_RING 256
+#define IKE_LOG_LINE 192
+
 struct ike_engine {
 	struct ike_events e_ev;
 	/* Connections, each allocated on its own so SAs may point at it
@@ -173,6 +176,10 @@ struct ike_engine {
 	uint64_t e_cookie_rotated_ms;
 	struct ike_sa *e_wheel[IKE_WHEEL_SLOTS];
 	uint64_t e_wheel_ms;           /* the next slot time to process */
+	/* Log lines wait here for ike_engine_flush_log: an exchange never
+	 * blocks on the caller's logging. */
+	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
+	uint32_t e_log_head, e_log_tail;
 };
 
 /* ike_engine.c */

@@ -146,6 +146,18 @@ static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char
 	return c;
 }
 
+/* ev_log must never run while a message is processed (the exchange path). */
+static bool in_input;
+static unsigned log_lines, log_lines_in_input;
+
+static void ev_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	cr_assert_gt(strlen(line), 0);
+	log_lines++;
+	log_lines_in_input += in_input;
+}
+
 static void down(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -164,6 +176,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 			.ev_ctx = &sides[i], .ev_send = ev_send, .ev_ike_up = ev_ike_up,
 			.ev_ike_down = ev_ike_down, .ev_child_up = ev_child_up,
 			.ev_child_down = ev_child_down, .ev_keepalive = ev_keepalive,
+			.ev_log = ev_log,
 		};
 		memset(&sides[i], 0, sizeof(sides[i]));
 		sides[i].index = i;
@@ -176,6 +189,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 	drop_to[0] = drop_to[1] = false;
 	nat = false;
 	keepalives[0] = keepalives[1] = 0;
+	log_lines = log_lines_in_input = 0;
 	now = 1000;
 }
 
@@ -197,7 +211,9 @@ static unsigned run(void)
 			cr_assert(ip_addr_parse("192.0.2.1", &d.local.ep_addr));
 			d.local.ep_port = (uint16_t)(d.local.ep_port - 1024);
 		}
+		in_input = true;
 		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
+		in_input = false;
 		carried++;
 	}
 	return carried;
@@ -252,6 +268,22 @@ Test(ike_engine, establishes_with_each_proposal_set)
 			      "%s: no NAT, no UDP encapsulation", sets[i][0]);
 		expect_child_pair();
 	}
+}
+
+Test(ike_engine, log_lines_wait_for_the_tick_and_never_run_in_an_exchange)
+{
+	struct ike_stats st;
+
+	establish("aes128gcm16-prfsha256-x25519", "aes128gcm16-prfsha256-x25519",
+		  "aes128gcm16", "aes128gcm16");
+	cr_assert_eq(sides[1].ike_up, 1);
+	cr_expect_eq(log_lines, 0, "nothing logged while the exchanges ran");
+	ike_engine_tick(sides[0].e, now);
+	ike_engine_tick(sides[1].e, now);
+	cr_expect_geq(log_lines, 4, "established and Child SA lines from each side");
+	cr_expect_eq(log_lines_in_input, 0);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_log_dropped, 0);
 }
 
 Test(ike_engine, invalid_ke_payload_retries_with_the_group_asked_for)
