@@ -37,6 +37,8 @@ T0=$(date +%s.%N)
 source "$ROOT/scripts/lib/netns.sh"
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/tap.sh
+source "$ROOT/scripts/lib/tap.sh"
 # certificates: path-length and key-usage checks
 SW_PLUGINS="$SW_PLUGINS constraints"
 
@@ -58,15 +60,8 @@ ESPP=aes128gcm16
 FLOOD_SRCS=$(echo 198.18.200.{11..20} | tr ' ' ,)
 
 PLAN=19
-N=0
-FAILED=0
-FATAL=""
 echo "1..$PLAN"
 
-diag() { sed 's/^/# /'; }
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; }
-note() { echo "$*" >>"$NOTES"; }
 
 show_logs() {
 	if [ -n "${SW_DIR[sw]:-}" ] && [ -s "$(sw_log sw)" ]; then
@@ -76,41 +71,6 @@ show_logs() {
 		{ echo "ike-udp stderr (tail, $IU_TAG):"; tail -n 20 "$IU_ERR"; } | diag
 		{ echo "ike-udp events (tail):"; tail -n 6 "$IU_OUT"; } | diag
 	fi
-}
-
-LOG_T=/dev/null
-NOTES=/dev/null
-# check DESC CMD...: one test point (output shown when it fails; notes always)
-check() {
-	local desc=$1 rc
-	shift
-	if [ -n "$FATAL" ]; then
-		not_ok "$desc"
-		echo "# not run: $FATAL"
-		return 1
-	fi
-	: >"$NOTES"
-	log_mark
-	"$@" >"$LOG_T" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		ok "$desc"
-		[ "${IKE_SW_VERBOSE:-0}" = 1 ] && diag <"$LOG_T"
-		diag <"$NOTES"
-		return 0
-	fi
-	not_ok "$desc"
-	diag <"$NOTES"
-	tail -n 30 "$LOG_T" | diag
-	show_logs
-	return 1
-}
-
-finish() {
-	while [ "$N" -lt "$PLAN" ]; do
-		not_ok "not reached"
-	done
-	echo "# wall time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 }
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 #
 # kernel-libipsec: charon fakes NAT, so IKE floats to 4500 and the Child
 # SAs are UDP-encapsulated; it has no ESN, so no ESN proposal here.
-# NETNS_KEEP_WORKDIR=1 keeps configurations and logs; IKE_SW_VERBOSE=1 shows
+# NETNS_KEEP_WORKDIR=1 keeps configurations and logs; TAP_VERBOSE=1 shows
 # every step's output as TAP diagnostics.
 
 set -u
@@ -37,6 +37,8 @@ T0=$(date +%s.%N)
 source "$ROOT/scripts/lib/netns.sh"
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/tap.sh
+source "$ROOT/scripts/lib/tap.sh"
 
 # name  charon addr  IKE proposal  ESP proposal  | expected ESP encr/bits/integ, IKE DH
 PROPS=(
@@ -71,15 +73,7 @@ declare -A IU_ESP=([nop]=aes128gcm16)
 declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 
 PLAN=$((1 + 2 * ${#PROPS[@]} + 17))
-N=0
-FAILED=0
-FATAL=""
 echo "1..$PLAN"
-
-diag() { sed 's/^/# /'; }
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; }
-note() { echo "$*" >>"$NOTES"; }
 
 show_logs() {
 	if [ -n "${SW_DIR[sw]:-}" ] && [ -s "$(sw_log sw)" ]; then
@@ -91,40 +85,6 @@ show_logs() {
 	fi
 }
 
-# check DESC CMD...: one test point. CMD's output goes to $LOG_T and is shown
-# with the logs when it fails; note() lines are shown either way.
-LOG_T=/dev/null
-NOTES=/dev/null
-check() {
-	local desc=$1 rc
-	shift
-	if [ -n "$FATAL" ]; then
-		not_ok "$desc"
-		echo "# not run: $FATAL"
-		return 1
-	fi
-	: >"$NOTES"
-	"$@" >"$LOG_T" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		ok "$desc"
-		[ "${IKE_SW_VERBOSE:-0}" = 1 ] && diag <"$LOG_T"
-		diag <"$NOTES"
-		return 0
-	fi
-	not_ok "$desc"
-	diag <"$NOTES"
-	tail -n 30 "$LOG_T" | diag
-	show_logs
-	return 1
-}
-
-finish() {
-	while [ "$N" -lt "$PLAN" ]; do
-		not_ok "not reached"
-	done
-	echo "# wall time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
-}
 
 
 # ---------------------------------------------------------------------------
