@@ -86,6 +86,9 @@ json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool 
 /* Reads the configuration again and applies its connections: added,
  * removed and changed ones; unchanged tunnels are not touched. */
 json_t *ike_ctl_reload(struct app *app);
+/* A data-plane SA (by id) reached its soft or hard volume lifetime: the
+ * Child SA it belongs to, if IKE made it, is rekeyed. */
+void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

@@ -288,6 +288,10 @@ static int child_conf(struct ike_ctl *ic, const struct ike_child_info *ci, bool 
 	c->encap_sport = in ? ci->ci_remote.ep_port : ci->ci_local.ep_port;
 	c->encap_dport = in ? ci->ci_local.ep_port : ci->ci_remote.ep_port;
 	c->owner = (int)(ic->ic_owner_rr % ic->ic_app->dp.n_workers);
+	c->soft_bytes = ci->ci_rekey_bytes;
+	c->hard_bytes = ci->ci_life_bytes;
+	c->soft_packets = ci->ci_rekey_packets;
+	c->hard_packets = ci->ci_life_packets;
 	rc = esp_algo_from(ci, in, &c->algo);
 	return rc;
 }
@@ -338,6 +342,29 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
 	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s", ci->ci_child,
 	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "");
+}
+
+void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard)
+{
+	struct ike_ctl *ic = app->ike;
+	int rc;
+
+	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++) {
+		struct ctl_child *cc = &ic->ic_child[i];
+
+		if (!cc->cc_used || (cc->cc_sa_in != (int)sa_id && cc->cc_sa_out != (int)sa_id))
+			continue;
+		/* Make-before-break: the new Child SA is installed before this
+		 * one goes; past the hard limit its traffic waits for it. */
+		rc = ike_engine_rekey_child(ic->ic_engine, cc->cc_ike_id, cc->cc_spi_in, now_ms());
+		if (rc == 0)
+			EG_LOG(INFO, "Child SA %s of %s (SPI 0x%08x): %s volume lifetime, rekeying",
+			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, hard ? "hard" : "soft");
+		else if (rc != -EALREADY)
+			EG_LOG(WARNING, "Child SA %s of %s (SPI 0x%08x): cannot rekey: %s",
+			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, strerror(-rc));
+		return;
+	}
 }
 
 static void ev_child_down(void *ctx, const struct ike_child_info *ci)
@@ -470,6 +497,10 @@ static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike
 		o->cc_transport = ch->mode == CFG_SA_TRANSPORT;
 		o->cc_rekey_s = ch->rekey_s;
 		o->cc_life_s = ch->life_s;
+		o->cc_rekey_bytes = ch->rekey_bytes;
+		o->cc_life_bytes = ch->life_bytes;
+		o->cc_rekey_packets = ch->rekey_packets;
+		o->cc_life_packets = ch->life_packets;
 	}
 	c->c_rekey_s = cc->rekey_s;
 	c->c_reauth_s = cc->reauth_s;

@@ -308,6 +308,7 @@ unsigned sas_poll_events(struct app *app)
 			EG_LOG(NOTICE, "SA %s (SPI 0x%08x): %s lifetime reached%s",
 			       sa->sa_name, sa->sa_spi, hard ? "hard" : "soft",
 			       hard ? "; its traffic is now dropped" : "");
+		ike_ctl_sa_lifetime(app, (uint32_t)(v >> 1), hard);
 	}
 	return n;
 }

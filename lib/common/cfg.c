@@ -2726,12 +2726,32 @@ static int parse_child_times(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+/* RFC 4301 §4.4.2.1 byte and packet lifetimes; the rekey one first. */
+static int parse_child_volumes(struct cfg_ctx *c, const struct json_path *p,
+			       json_t *obj, struct cfg_child *ch)
+{
+	struct json_path prb = json_path_key(p, "rekey_bytes");
+	struct json_path plb = json_path_key(p, "life_bytes");
+	struct json_path prp = json_path_key(p, "rekey_packets");
+	struct json_path plp = json_path_key(p, "life_packets");
+	int rc;
+
+	if ((rc = get_u64(c, &prb, obj, &ch->rekey_bytes)) ||
+	    (rc = get_u64(c, &plb, obj, &ch->life_bytes)) ||
+	    (rc = get_u64(c, &prp, obj, &ch->rekey_packets)) ||
+	    (rc = get_u64(c, &plp, obj, &ch->life_packets)) ||
+	    (rc = check_soft_hard(c, &prb, "life_bytes", ch->rekey_bytes, ch->life_bytes)))
+		return rc;
+	return check_soft_hard(c, &prp, "life_packets", ch->rekey_packets, ch->life_packets);
+}
+
 static int parse_child(struct cfg_ctx *c, const struct json_path *p,
 		       json_t *obj, unsigned conn_idx, unsigned idx)
 {
 	static const char *const keys[] = {
 		"name", "local_ts", "remote_ts", "esp_proposals", "mode",
-		"rekey", "life", NULL,
+		"rekey", "life", "rekey_bytes", "life_bytes", "rekey_packets",
+		"life_packets", NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[conn_idx];
 	struct cfg_child *ch = &conn->children[idx];
@@ -2761,7 +2781,9 @@ static int parse_child(struct cfg_ctx *c, const struct json_path *p,
 		return rc;
 	if (v)
 		ch->mode = (enum cfg_sa_mode)mode;
-	return parse_child_times(c, p, obj, ch);
+	if ((rc = parse_child_times(c, p, obj, ch)))
+		return rc;
+	return parse_child_volumes(c, p, obj, ch);
 }
 
 static int parse_children(struct cfg_ctx *c, const struct json_path *p,

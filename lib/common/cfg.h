@@ -164,6 +164,9 @@ struct cfg_child {
 	unsigned n_esp;
 	enum cfg_sa_mode mode;
 	uint32_t rekey_s, life_s; /* rekey_s < life_s when both are set */
+	/* Volume lifetimes, counted by the data plane per SA, 0: none: the
+	 * soft one starts a rekey, the hard one stops the SA's traffic. */
+	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
 };
 
 struct cfg_conn {

@@ -62,6 +62,9 @@ struct ike_child_cfg {
 	struct cfg_proposal cc_esp[IKE_MAX_PROPOSALS];
 	uint8_t cc_n_esp;
 	uint32_t cc_rekey_s, cc_life_s; /* 0: none */
+	/* Volume lifetimes the caller's data plane counts (0: none); handed
+	 * back in ike_child_info. Its soft limit calls ike_engine_rekey_child. */
+	uint64_t cc_rekey_bytes, cc_life_bytes, cc_rekey_packets, cc_life_packets;
 };
 
 enum ike_start { IKE_START_NONE, IKE_START_START, IKE_START_TRAP };
@@ -108,6 +111,7 @@ struct ike_child_info {
 	const uint8_t *ci_encr_in, *ci_integ_in, *ci_encr_out, *ci_integ_out;
 	const struct ike_pl_ts *ci_ts_local, *ci_ts_remote;
 	uint32_t ci_life_s;
+	uint64_t ci_rekey_bytes, ci_life_bytes, ci_rekey_packets, ci_life_packets;
 };
 
 struct ike_sa_info {
@@ -174,6 +178,11 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		      size_t len, uint64_t now_ms);
 /* Starts the connection's IKE SA with its children. */
 int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t now_ms);
+/* Rekeys the Child SA of IKE SA ike_id whose inbound or outbound SPI is
+ * spi (a data-plane soft lifetime, RFC 4301 §4.4.2.1); 0, -EALREADY when
+ * it is being rekeyed already, or -ENOENT. */
+int ike_engine_rekey_child(struct ike_engine *e, uint32_t ike_id, uint32_t spi,
+			   uint64_t now_ms);
 /* Deletes the IKE SA (and its children) with that id. */
 int ike_engine_terminate(struct ike_engine *e, uint32_t ike_id, uint64_t now_ms);
 /* Rekeys the IKE SA with that id, or (children) each of its Child SAs,

@@ -1073,6 +1073,28 @@ int ike_engine_rekey(struct ike_engine *e, uint32_t id, bool children, uint64_t 
 	return 0;
 }
 
+int ike_engine_rekey_child(struct ike_engine *e, uint32_t ike_id, uint32_t spi,
+			   uint64_t now_ms)
+{
+	struct ike_sa *sa = find_by_id(e, ike_id);
+
+	e->e_now = now_ms;
+	if (!sa || sa->sa_state != IKE_S_ESTABLISHED)
+		return -ENOENT;
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		struct ike_child_sa *cs = sa->sa_child[i];
+
+		if (!cs || (cs->cs_spi_in != spi && cs->cs_spi_out != spi))
+			continue;
+		if (cs->cs_rekeyed || sa->sa_rekeyed)
+			return -EALREADY;
+		cs->cs_rekey_at_ms = now_ms;
+		ike_sa_schedule(sa);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
 {
 	e->e_now = now_ms;

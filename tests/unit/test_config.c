@@ -141,6 +141,10 @@
 	  CFG_DIR "/bad/ike/secrets.json (ike.secrets) as psk.b") \
 	X(conn_rekey_not_below_life, "connections[0].children[0].rekey", 14, 18, \
 	  "3960 is not below life (3960)") \
+	X(conn_rekey_bytes_not_below_life, "connections[0].children[0].rekey_bytes", 14, 24, \
+	  "1000000 is not below life_bytes (1000000)") \
+	X(conn_rekey_packets_negative, "connections[0].children[0].rekey_packets", 14, 26, \
+	  "-5 is negative") \
 	X(conn_dpd_timeout, "connections[0].dpd_timeout", 9, 71, \
 	  "30 is not above dpd (30)") \
 	X(conn_ts_host_bits, "connections[0].children[0].local_ts[0]", 12, 37, \
@@ -2118,6 +2122,35 @@ static void expect_child_times(const char *extra, uint32_t rekey, uint32_t life)
 	cr_expect_eq(c.conns[0].children[0].life_s, life, "%s: life %u", extra,
 		     c.conns[0].children[0].life_s);
 	cfg_free(&c);
+}
+
+Test(cfg_conn, child_volume_lifetimes)
+{
+	char doc[2048], err[512] = "";
+	const struct cfg_child *ch;
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CH_DOC("%s"),
+		 ", 'rekey_bytes': 1000000, 'life_bytes': 1200000, 'rekey_packets': 900,"
+		 " 'life_packets': 9223372036854775807");
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	ch = &c.conns[0].children[0];
+	cr_expect_eq(ch->rekey_bytes, 1000000);
+	cr_expect_eq(ch->life_bytes, 1200000);
+	cr_expect_eq(ch->rekey_packets, 900);
+	cr_expect_eq(ch->life_packets, (uint64_t)INT64_MAX);
+	cfg_free(&c);
+	snprintf(doc, sizeof(doc), CH_DOC("%s"), "");
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	ch = &c.conns[0].children[0];
+	cr_expect_eq(ch->rekey_bytes + ch->life_bytes + ch->rekey_packets + ch->life_packets, 0,
+		     "no volume limits unless given");
+	cfg_free(&c);
+	expect_err_at(CH_DOC(", 'rekey_packets': 7001, 'life_packets': 7000"), "7001",
+		      "connections[0].children[0].rekey_packets",
+		      "7001 is not below life_packets (7000)");
+	expect_err_at(CH_DOC(", 'life_bytes': 'lots'"), "'lots'",
+		      "connections[0].children[0].life_bytes", "");
 }
 
 Test(cfg_conn, children)

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 #include "ike.h"
@@ -450,6 +451,48 @@ static void child_rekey_by(int who, const char *esp)
 		cr_expect_neq(sides[i].child.ci_spi_in, old_in[i], "new SPI");
 	}
 	expect_child_pair();
+	cr_expect_eq(sides[0].ike_down + sides[1].ike_down, 0, "the IKE SA stays");
+}
+
+/* A data plane's soft volume lifetime: that Child SA, and only it, is
+ * rekeyed, started by the side whose counter ran out. */
+Test(ike_engine, a_volume_lifetime_rekeys_that_child_sa)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128gcm16", "k");
+	uint32_t old_in[2];
+
+	cr.c_child[0].cc_rekey_bytes = 1000000;
+	cr.c_child[0].cc_life_bytes = 1100000;
+	cr.c_child[0].cc_rekey_packets = 9000;
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_assert_eq(sides[1].child_up, 1);
+	cr_expect_eq(sides[1].child.ci_rekey_bytes, 1000000, "volumes handed to the caller");
+	cr_expect_eq(sides[1].child.ci_life_bytes, 1100000);
+	cr_expect_eq(sides[1].child.ci_rekey_packets, 9000);
+	cr_expect_eq(sides[1].child.ci_life_packets, 0);
+	cr_expect_eq(sides[0].child.ci_rekey_bytes, 0, "the initiator's own configuration");
+	old_in[0] = sides[0].child.ci_spi_in;
+	old_in[1] = sides[1].child.ci_spi_in;
+	cr_expect_eq(ike_engine_rekey_child(sides[1].e, sides[1].child.ci_ike_id, 0x1234, now),
+		     -ENOENT, "no Child SA with that SPI");
+	cr_expect_eq(ike_engine_rekey_child(sides[1].e, sides[1].child.ci_ike_id + 99, old_in[1],
+					    now), -ENOENT, "no such IKE SA");
+	/* The outbound SPI names it as well as the inbound one. */
+	cr_assert_eq(ike_engine_rekey_child(sides[1].e, sides[1].child.ci_ike_id,
+					    sides[1].child.ci_spi_out, now), 0);
+	advance(1000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].child_up, 2, "side %d: the new Child SA", i);
+		cr_expect_eq(sides[i].child_down, 1, "side %d: the old one deleted", i);
+		cr_expect_neq(sides[i].child.ci_spi_in, old_in[i], "side %d: new SPI", i);
+	}
+	expect_child_pair();
+	cr_expect_eq(sides[1].child.ci_rekey_bytes, 1000000, "the new one has the same limits");
+	cr_expect_eq(ike_engine_rekey_child(sides[1].e, sides[1].child.ci_ike_id, old_in[1], now),
+		     -ENOENT, "the old one is gone");
 	cr_expect_eq(sides[0].ike_down + sides[1].ike_down, 0, "the IKE SA stays");
 }
 
