@@ -50,28 +50,32 @@ static unsigned bucket(const struct ike_engine *e, uint64_t spi)
 	return (unsigned)((spi * 0x9E3779B97F4A7C15ull) >> 40) & (e->e_buckets - 1);
 }
 
-static void table_put(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
-		      uint64_t spi, bool peer)
-{
-	unsigned b = bucket(e, spi);
+/* Each table chains its SAs through its own link in the SA. */
+enum ike_table { T_SPI, T_PEER, T_ID };
 
-	if (peer) {
-		sa->sa_hnext_peer = tab[b];
-	} else {
-		sa->sa_hnext = tab[b];
-	}
+static struct ike_sa **table_link(struct ike_sa *sa, enum ike_table t)
+{
+	return t == T_SPI ? &sa->sa_hnext : t == T_PEER ? &sa->sa_hnext_peer : &sa->sa_hnext_id;
+}
+
+static void table_put(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
+		      uint64_t key, enum ike_table t)
+{
+	unsigned b = bucket(e, key);
+
+	*table_link(sa, t) = tab[b];
 	tab[b] = sa;
 }
 
 static void table_del(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
-		      uint64_t spi, bool peer)
+		      uint64_t key, enum ike_table t)
 {
-	struct ike_sa **pp = &tab[bucket(e, spi)];
+	struct ike_sa **pp = &tab[bucket(e, key)];
 
 	while (*pp && *pp != sa)
-		pp = peer ? &(*pp)->sa_hnext_peer : &(*pp)->sa_hnext;
+		pp = table_link(*pp, t);
 	if (*pp)
-		*pp = peer ? sa->sa_hnext_peer : sa->sa_hnext;
+		*pp = *table_link(sa, t);
 }
 
 uint64_t ike_sa_my_spi(const struct ike_sa *sa)
@@ -211,7 +215,8 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 		sa->sa_spi_i = spi;
 	else
 		sa->sa_spi_r = spi;
-	table_put(e, e->e_by_spi, sa, spi, false);
+	table_put(e, e->e_by_spi, sa, spi, T_SPI);
+	table_put(e, e->e_by_id, sa, sa->sa_id, T_ID);
 	e->e_count++;
 	wheel_put(sa, now + IKE_WHEEL_MS); /* the first tick finds its real timers */
 	return sa;
@@ -222,12 +227,12 @@ void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi)
 {
 	struct ike_engine *e = sa->sa_engine;
 
-	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), false);
+	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), T_SPI);
 	if (sa->sa_initiator)
 		sa->sa_spi_i = spi;
 	else
 		sa->sa_spi_r = spi;
-	table_put(e, e->e_by_spi, sa, spi, false);
+	table_put(e, e->e_by_spi, sa, spi, T_SPI);
 }
 
 /* Responder: the initiator's SPI, so a retransmitted IKE_SA_INIT finds
@@ -235,7 +240,7 @@ void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi)
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi)
 {
 	sa->sa_spi_i = spi;
-	table_put(sa->sa_engine, sa->sa_engine->e_by_peer_spi, sa, spi, true);
+	table_put(sa->sa_engine, sa->sa_engine->e_by_peer_spi, sa, spi, T_PEER);
 }
 
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
@@ -302,9 +307,10 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 		info.si_reason = reason;
 		e->e_ev.ev_ike_down(e->e_ev.ev_ctx, &info);
 	}
-	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), false);
+	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), T_SPI);
+	table_del(e, e->e_by_id, sa, sa->sa_id, T_ID);
 	if (!sa->sa_initiator && sa->sa_spi_i)
-		table_del(e, e->e_by_peer_spi, sa, sa->sa_spi_i, true);
+		table_del(e, e->e_by_peer_spi, sa, sa->sa_spi_i, T_PEER);
 	e->e_count--;
 	sa->sa_hnext = e_dead;
 	e_dead = sa;
@@ -935,7 +941,8 @@ struct ike_engine *ike_engine_new(const struct ike_events *ev)
 	e->e_buckets = 1u << 16;
 	e->e_by_spi = calloc(e->e_buckets, sizeof(*e->e_by_spi));
 	e->e_by_peer_spi = calloc(e->e_buckets, sizeof(*e->e_by_peer_spi));
-	if (!e->e_by_spi || !e->e_by_peer_spi) {
+	e->e_by_id = calloc(e->e_buckets, sizeof(*e->e_by_id));
+	if (!e->e_by_spi || !e->e_by_peer_spi || !e->e_by_id) {
 		ike_engine_free(e);
 		return NULL;
 	}
@@ -957,6 +964,7 @@ void ike_engine_free(struct ike_engine *e)
 	reap();
 	free(e->e_by_spi);
 	free(e->e_by_peer_spi);
+	free(e->e_by_id);
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
 		free(e->e_conn[i]);
@@ -1002,12 +1010,15 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_
 	for (unsigned i = 0; i < e->e_n_conn; i++)
 		if (e->e_conn[i] == c)
 			e->e_conn_removed[i] = true;
+	/* An SA not yet up dies in ike_delete_start: its link is read first. */
 	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+		for (struct ike_sa *sa = e->e_by_spi[b], *next; sa; sa = next) {
+			next = sa->sa_hnext;
 			if (sa->sa_conn == c && sa->sa_state != IKE_S_DEAD) {
 				ike_delete_start(sa);
 				n++;
 			}
+		}
 	reap();
 	return n;
 }
@@ -1048,10 +1059,9 @@ int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t now_ms)
 
 static struct ike_sa *find_by_id(struct ike_engine *e, uint32_t id)
 {
-	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
-			if (sa->sa_id == id && sa->sa_state != IKE_S_DEAD)
-				return sa;
+	for (struct ike_sa *sa = e->e_by_id[bucket(e, id)]; sa; sa = sa->sa_hnext_id)
+		if (sa->sa_id == id && sa->sa_state != IKE_S_DEAD)
+			return sa;
 	return NULL;
 }
 
@@ -1097,14 +1107,13 @@ int ike_engine_rekey_child(struct ike_engine *e, uint32_t ike_id, uint32_t spi,
 
 int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
 {
+	struct ike_sa *sa = find_by_id(e, id);
+
 	e->e_now = now_ms;
-	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
-			if (sa->sa_id == id) {
-				ike_delete_start(sa);
-				return 0;
-			}
-	return -ENOENT;
+	if (!sa)
+		return -ENOENT;
+	ike_delete_start(sa);
+	return 0;
 }
 
 unsigned ike_engine_sa_count(const struct ike_engine *e)

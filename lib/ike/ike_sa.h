@@ -147,6 +147,7 @@ struct ike_sa {
 	bool sa_in_wheel;
 	struct ike_sa *sa_hnext;      /* by our SPI */
 	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
+	struct ike_sa *sa_hnext_id;   /* by sa_id (espgatectl, rekeys) */
 };
 
 #define IKE_LOG_RING 256
@@ -162,6 +163,7 @@ struct ike_engine {
 	unsigned e_n_conn;
 	struct ike_sa **e_by_spi;      /* buckets, by our SPI */
 	struct ike_sa **e_by_peer_spi; /* responder half-open, by initiator SPI */
+	struct ike_sa **e_by_id;       /* by sa_id */
 	unsigned e_buckets;            /* power of two */
 	unsigned e_count;
 	uint32_t e_next_id;

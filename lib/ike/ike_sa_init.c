@@ -149,6 +149,14 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	return 0;
 }
 
+/* The keys are derived and our KE sent: the DH private value goes now,
+ * not with the SA (RFC 7296 §2.12), and its memory with it. */
+static void forget_dh(struct ike_sa *sa)
+{
+	ike_dh_free(sa->sa_dh);
+	sa->sa_dh = NULL;
+}
+
 int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 {
 	uint8_t gir[IKE_DH_SECRET_MAX], seed[IKE_PRF_MAX], spi_i[8], spi_r[8];
@@ -389,6 +397,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		ike_sa_kill(sa, "IKE_SA_INIT failed");
 		return;
 	}
+	forget_dh(sa);
 	ike_log(e, "IKE SA %u (%s): IKE_SA_INIT answered", sa->sa_id, c->c_name);
 }
 
@@ -467,5 +476,6 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 		ike_sa_kill(sa, "key derivation failed");
 		return;
 	}
+	forget_dh(sa);
 	ike_auth_start(sa);
 }
