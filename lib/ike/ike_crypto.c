@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,10 +54,51 @@ static void put_be32(uint8_t *p, size_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* ======================= algorithm fetches ======================= */
+
+/* An OpenSSL 3 fetch searches the provider store: a tenth of an IKE setup
+ * when done per message. Each algorithm is fetched once and kept for the
+ * process (a handful of immutable objects, shared by every engine). */
+static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
+static EVP_MAC *fetched_hmac;
+static struct {
+	const char *name; /* a string literal of sk_cipher_name */
+	EVP_CIPHER *cipher;
+} fetched_ciphers[8];
+
+static EVP_MAC *hmac_fetch(void)
+{
+	pthread_mutex_lock(&fetch_lock);
+	if (!fetched_hmac)
+		fetched_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	pthread_mutex_unlock(&fetch_lock);
+	return fetched_hmac;
+}
+
+static const EVP_CIPHER *cipher_fetch(const char *name)
+{
+	EVP_CIPHER *c = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&fetch_lock);
+	for (i = 0; i < sizeof(fetched_ciphers) / sizeof(fetched_ciphers[0]); i++) {
+		if (!fetched_ciphers[i].name) {
+			fetched_ciphers[i].cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+			if (fetched_ciphers[i].cipher)
+				fetched_ciphers[i].name = name;
+		}
+		if (fetched_ciphers[i].name && strcmp(fetched_ciphers[i].name, name) == 0) {
+			c = fetched_ciphers[i].cipher;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fetch_lock);
+	return c;
+}
+
 /* ======================= HMAC, PRF, prf+ ======================= */
 
 struct hmac {
-	EVP_MAC *h_mac;
 	EVP_MAC_CTX *h_ctx;
 	const char *h_md;
 	size_t h_len;
@@ -64,12 +106,13 @@ struct hmac {
 
 static int hmac_open(struct hmac *h, const char *md)
 {
+	EVP_MAC *mac = hmac_fetch();
+
 	memset(h, 0, sizeof(*h));
 	h->h_md = md;
-	h->h_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (h->h_mac == NULL)
+	if (mac == NULL)
 		return ossl_fail(-EIO);
-	h->h_ctx = EVP_MAC_CTX_new(h->h_mac);
+	h->h_ctx = EVP_MAC_CTX_new(mac);
 	if (h->h_ctx == NULL)
 		return ossl_fail(-ENOMEM);
 	return 0;
@@ -78,7 +121,6 @@ static int hmac_open(struct hmac *h, const char *md)
 static void hmac_close(struct hmac *h)
 {
 	EVP_MAC_CTX_free(h->h_ctx); /* HMAC_CTX_free cleanses the key */
-	EVP_MAC_free(h->h_mac);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -936,7 +978,7 @@ static int sk_icv(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 static int sk_cbc(const struct ike_sk_keys *k, const uint8_t *iv, uint8_t *buf,
 		  size_t len, int enc)
 {
-	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, sk_cipher_name(k), NULL);
+	const EVP_CIPHER *c = cipher_fetch(sk_cipher_name(k));
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int outl, fin, rc = -EIO;
 
@@ -951,7 +993,6 @@ static int sk_cbc(const struct ike_sk_keys *k, const uint8_t *iv, uint8_t *buf,
 	rc = 0;
 out:
 	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
-	EVP_CIPHER_free(c);
 	return rc ? ossl_fail(rc) : 0;
 }
 
@@ -964,7 +1005,7 @@ static int sk_aead_run(const struct ike_sk_keys *k, const uint8_t *iv,
 		       const uint8_t *aad, size_t aad_len, uint8_t *buf,
 		       size_t len, uint8_t *tag, int enc)
 {
-	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, sk_cipher_name(k), NULL);
+	const EVP_CIPHER *c = cipher_fetch(sk_cipher_name(k));
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	size_t klen = k->sk_ekey_len - AEAD_SALT_LEN;
 	uint8_t nonce[AEAD_NONCE_LEN];
@@ -994,7 +1035,6 @@ static int sk_aead_run(const struct ike_sk_keys *k, const uint8_t *iv,
 out:
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(c);
 	if (rc && !enc)
 		OPENSSL_cleanse(buf, len); /* no unauthenticated plaintext */
 	return rc ? ossl_fail(rc) : 0;

@@ -395,7 +395,9 @@ child_rekeyed() {
 	local order
 	order=$(ev "[(x['event'], x['spi_in']) for x in e if x['conn'] == '$name' and x['event'].startswith('child')]")
 	echo "ike-udp child events: $order"
-	[ "$(ev "(lambda up, down: bool(up) and bool(down) and up[-1] < down[-1])([i for i, x in enumerate(e) if x['event'] == 'child_up' and x['conn'] == '$name' and x['spi_in'] == ${kid}[0]['spi_in']], [i for i, x in enumerate(e) if x['event'] == 'child_down' and x['spi_in'] == '$old'])")" = True ] ||
+	# On a loaded machine the next rekey (every 8 s) may be done already:
+	# the first Child SA up after the old one is its replacement.
+	[ "$(ev "(lambda oup, down: bool(oup) and bool(down) and any(oup[0] < i < down[-1] for i, x in enumerate(e) if x['event'] == 'child_up' and x['conn'] == '$name' and x['spi_in'] != '$old'))([i for i, x in enumerate(e) if x['event'] == 'child_up' and x['spi_in'] == '$old'], [i for i, x in enumerate(e) if x['event'] == 'child_down' and x['spi_in'] == '$old'])")" = True ] ||
 		{ echo "not child_up (new) then child_down (old)"; return 1; }
 	[ "$(ev "len(ikes('$name'))")" = 1 ] || { echo "IKE SA gone"; return 1; }
 	"$PY" "$HELPER" match "$IU_OUT" "$SWJ" "$name" AES_GCM_16 256 - '*' "$dh" || return 1
@@ -437,7 +439,9 @@ ike_rekeyed() {
 	local reason
 	reason=$(ev "[x['reason'] for x in evs('ike_down', '$name') if x['ike_id'] == $old][0]")
 	note "$name: IKE SA $old -> $(ev "${new}[0]['ike_id']") ($(ev "${new}[0]['spi_i']")/$(ev "${new}[0]['spi_r']")), old one down: $reason"
-	[ "$(ev "[i for i, x in enumerate(e) if x['event'] == 'ike_up' and x['ike_id'] == ${new}[0]['ike_id']][0] < [i for i, x in enumerate(e) if x['event'] == 'ike_down' and x['ike_id'] == $old][0]")" = True ] ||
+	# The first IKE SA up after the old one (later rekeys may have come on
+	# a loaded machine) came before the old one went.
+	[ "$(ev "(lambda oup, down: bool(oup) and bool(down) and any(oup[0] < i < down[0] for i, x in enumerate(e) if x['event'] == 'ike_up' and x['conn'] == '$name' and x['ike_id'] != $old))([i for i, x in enumerate(e) if x['event'] == 'ike_up' and x['ike_id'] == $old], [i for i, x in enumerate(e) if x['event'] == 'ike_down' and x['ike_id'] == $old])")" = True ] ||
 		{ echo "not ike_up (new) then ike_down (old)"; return 1; }
 	case $reason in
 	*rekey*) ;;
@@ -446,7 +450,9 @@ ike_rekeyed() {
 		return 1
 		;;
 	esac
-	[ "$(ev "len([x for x in e[$mark:] if x['event'] == 'child_down' and x['conn'] == '$name'])")" = 0 ] ||
+	# A Child SA rekey meanwhile (ike-udp's, every 8 s) brings one up before
+	# its old one goes; any other child_down is a Child SA lost.
+	[ "$(ev "len([x for x in e[$mark:] if x['event'] == 'child_down' and x['conn'] == '$name']) <= len([x for x in e[$mark:] if x['event'] == 'child_up' and x['conn'] == '$name'])")" = True ] ||
 		{ echo "a Child SA went down"; return 1; }
 	"$PY" "$HELPER" match "$IU_OUT" "$SWJ" "$name" AES_GCM_16 '*' - '*' -
 }
@@ -515,8 +521,10 @@ retx() {
 		sleep 0.05
 	done
 	nsx "$NS_EG" nft delete table inet ikesw
+	# Usually one; a starved poll above may also see the retransmission 1 s
+	# later dropped. Either way a retransmission has to bring the SA up.
 	echo "dropped: $n IKE_SA_INIT"
-	[ "$n" = 1 ] || { echo "expected exactly one dropped packet"; return 1; }
+	[ "$n" -ge 1 ] || { echo "expected a dropped IKE_SA_INIT"; return 1; }
 	established retx AES_GCM_16 128 - ECP_256 -
 }
 check "retx: the first IKE_SA_INIT from ike-udp is dropped, its retransmission establishes the SAs" retx
