@@ -49,3 +49,22 @@ finish() {
 	done
 	echo "# wall time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 }
+
+# tap_start PREFIX DESC: the suite's namespaces and work directory
+# (netns_init PREFIX, scripts/lib/netns.sh); W, LOG_T and NOTES are set and
+# everything is cleaned up on exit. When that fails, DESC is the one
+# failure reported and the suite ends.
+tap_start() {
+	if ! netns_init "$1"; then
+		not_ok "$2"
+		echo "# must run as root"
+		finish
+		exit 1
+	fi
+	trap 'finish; netns_cleanup' EXIT
+	# A reader that goes away (`... | head`) must not kill us before cleanup.
+	trap "" PIPE
+	W=$NETNS_WORKDIR
+	LOG_T=$W/step.log
+	NOTES=$W/notes.log
+}

@@ -74,17 +74,7 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------------------
-if ! netns_init ik2; then
-	not_ok "namespaces, veths, PKI, charon"
-	echo "# must run as root"
-	finish
-	exit 1
-fi
-trap 'finish; netns_cleanup' EXIT
-trap "" PIPE
-W=$NETNS_WORKDIR
-LOG_T=$W/step.log
-NOTES=$W/notes.log
+tap_start ik2 "namespaces, veths, PKI, charon"
 PKI=$W/pki
 NS_SW="$NETNS_ID-sw" NS_EG="$NETNS_ID-eg" NS_NAT="$NETNS_ID-nat" NS_FL="$NETNS_ID-fl"
 IF_SW="${NETNS_ID}s" IF_EG="${NETNS_ID}e"   # sw <-> eg

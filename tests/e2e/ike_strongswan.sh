@@ -88,17 +88,7 @@ show_logs() {
 
 
 # ---------------------------------------------------------------------------
-if ! netns_init ikesw; then
-	not_ok "namespaces, veth, charon"
-	echo "# must run as root"
-	finish
-	exit 1
-fi
-trap 'finish; netns_cleanup' EXIT
-trap "" PIPE
-W=$NETNS_WORKDIR
-LOG_T=$W/step.log
-NOTES=$W/notes.log
+tap_start ikesw "namespaces, veth, charon"
 NS_SW="$NETNS_ID-sw"
 NS_EG="$NETNS_ID-eg"
 IF_SW="${NETNS_ID}s"
