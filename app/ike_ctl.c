@@ -26,6 +26,10 @@
 #define IKE_CTL_SAS 4096
 #define IKE_TICK_MS 50
 #define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
+/* A rekeyed Child SA's inbound SA stays this long after the delete: the
+ * peer may still have packets on it in flight (strongSwan waits 5 s). */
+#define IKE_CTL_LINGER_MS 1000
+#define IKE_CTL_LINGER 1024
 
 struct ctl_child {
 	bool cc_used;
@@ -51,6 +55,9 @@ struct ike_ctl {
 	struct ike_credential *ic_cred[CFG_MAX_CONNS_CRED];
 	struct ike_trust *ic_trust[CFG_MAX_CONNS_CRED];
 	uint64_t ic_next_tick;
+	/* Inbound SAs of replaced Child SAs, oldest first, due in order. */
+	struct { uint32_t sa; uint64_t at_ms; } ic_linger[IKE_CTL_LINGER];
+	unsigned ic_linger_head, ic_linger_tail;
 	unsigned ic_ncert;    /* certificate slots used */
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 };
@@ -381,9 +388,16 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 			return;
 	}
 	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
-	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
-	EG_LOG(INFO, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)", cc->cc_name,
-	       cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out);
+	if (ci->ci_replaced && ic->ic_linger_head - ic->ic_linger_tail < IKE_CTL_LINGER) {
+		unsigned k = ic->ic_linger_head++ % IKE_CTL_LINGER;
+		ic->ic_linger[k].sa = (uint32_t)cc->cc_sa_in;
+		ic->ic_linger[k].at_ms = now_ms() + IKE_CTL_LINGER_MS;
+	} else {
+		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
+	}
+	EG_LOG(INFO, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)%s", cc->cc_name,
+	       cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out,
+	       ci->ci_replaced ? "; its inbound SA goes in 1 s" : "");
 	cc->cc_used = false;
 }
 
@@ -659,6 +673,14 @@ void ike_ctl_fini(struct app *app)
 	app->ike = NULL;
 }
 
+static void linger_expire(struct ike_ctl *ic, uint64_t now)
+{
+	while (ic->ic_linger_tail != ic->ic_linger_head &&
+	       ic->ic_linger[ic->ic_linger_tail % IKE_CTL_LINGER].at_ms <= now)
+		esp_sa_del(ic->ic_app->dp.sadb,
+			   ic->ic_linger[ic->ic_linger_tail++ % IKE_CTL_LINGER].sa);
+}
+
 unsigned ike_ctl_poll(struct app *app)
 {
 	struct ike_ctl *ic = app->ike;
@@ -671,6 +693,7 @@ unsigned ike_ctl_poll(struct app *app)
 		return 0;
 	ic->ic_next_tick = now + IKE_TICK_MS;
 	ike_engine_tick(ic->ic_engine, now);
+	linger_expire(ic, now);
 	return 0;
 }
 

@@ -112,6 +112,7 @@ struct ike_child_info {
 	const struct ike_pl_ts *ci_ts_local, *ci_ts_remote;
 	uint32_t ci_life_s;
 	uint64_t ci_rekey_bytes, ci_life_bytes, ci_rekey_packets, ci_life_packets;
+	bool ci_replaced;         /* child_down: a rekey made its successor */
 };
 
 struct ike_sa_info {

@@ -13,7 +13,7 @@
 #  6     espgate's per-SA counters equal charon's once traffic stopped
 #  7     the highest UDP rate (of 10, 20, 50, 100 Mbit/s, 5 s, both ways at
 #        once) with no loss, no UDP receive-buffer overflow in br (charon)
-#        or srv, and no rekey; 70% of it is used below
+#        or srv, and no rekey; half of it is used below (margin for charon's userspace ESP on a busy machine)
 #  8     charon deletes the IKE SA; espgate SIGTERM (exit 0); espgate again
 #        with the child's "rekey": 10, "life": 15 (it rekeys every 9-10 s)
 #  9-11  60 s of UDP both ways at that rate: iperf3 completes, >= 5 rekeys,
@@ -240,7 +240,7 @@ udp_measure() {
 	spis1=$(eg_json "[c['spi_in'] for c in d['child_sas']]") || return 1
 	[ "$spis0" = "$spis1" ] || { echo "the Child SA was rekeyed during the measurement ($spis0 -> $spis1)"; return 1; }
 	[ -n "$best" ] || { echo "loss even at 10 Mbit/s"; return 1; }
-	UDP_RATE=$(awk -v b="$best" 'BEGIN { printf "%d", b * 0.7 }')
+	UDP_RATE=$(awk -v b="$best" 'BEGIN { printf "%d", b * 0.5 }')
 	note "highest loss-free rate $best Mbit/s; rekey run at $UDP_RATE Mbit/s each way"
 }
 check "UDP (iperf3 --bidir, 5 s): highest rate of 10/20/50/100 Mbit/s with no loss (and no socket overflow in br or srv), no rekey" udp_measure ||
@@ -297,7 +297,7 @@ rekey_run() {
 	cat "$W/rekeys.txt"
 }
 REKEY_RC=1
-if check "UDP both ways at the loss-free rate x 0.7 for ${REKEY_SECONDS} s while espgate rekeys (iperf3 completes)" rekey_run; then
+if check "UDP both ways at the loss-free rate x 0.5 for ${REKEY_SECONDS} s while espgate rekeys (iperf3 completes)" rekey_run; then
 	REKEY_RC=0
 fi
 while read -r l; do echo "# $l"; done <"$W/rekeys.txt" 2>/dev/null

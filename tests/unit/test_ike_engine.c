@@ -26,6 +26,7 @@ struct side {
 	struct ike_engine *e;
 	int index;
 	unsigned ike_up, ike_down, child_up, child_down;
+	unsigned child_replaced; /* child_down with ci_replaced */
 	struct ike_child_info child;
 	uint8_t encr_in[64], encr_out[64], integ_in[64], integ_out[64];
 	char last_down[64];
@@ -96,6 +97,7 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 	struct side *s = ctx;
 
 	s->child_down++;
+	s->child_replaced += ci->ci_replaced;
 	for (unsigned i = 0; i < s->n_live; i++)
 		if (s->live_in[i] == ci->ci_spi_in) {
 			s->live_in[i] = s->live_in[--s->n_live];
@@ -360,6 +362,7 @@ Test(ike_engine, delete_from_the_initiator_and_from_the_responder)
 		for (int i = 0; i < 2; i++) {
 			cr_expect_eq(sides[i].ike_down, 1, "side %d down (deleter %d)", i, who);
 			cr_expect_eq(sides[i].child_down, 1, "side %d child down", i);
+			cr_expect_eq(sides[i].child_replaced, 0, "side %d: deleted, not replaced", i);
 			cr_expect_eq(ike_engine_sa_count(sides[i].e), 0);
 		}
 	}
@@ -448,6 +451,7 @@ static void child_rekey_by(int who, const char *esp)
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(sides[i].child_up, 2, "side %d: the new Child SA (rekey by %d)", i, who);
 		cr_expect_eq(sides[i].child_down, 1, "side %d: the old one deleted", i);
+		cr_expect_eq(sides[i].child_replaced, 1, "side %d: and said to be replaced", i);
 		cr_expect_neq(sides[i].child.ci_spi_in, old_in[i], "new SPI");
 	}
 	expect_child_pair();
