@@ -30,6 +30,7 @@
 #
 # Knobs (environment, read when the functions run):
 #   TUN_CHILD_REKEY / TUN_CHILD_LIFE  espgate child's "rekey"/"life" (s; unset: defaults)
+#   TUN_CHILD_REKEY_BYTES             espgate child's "rekey_bytes" (unset: none)
 #   TUN_DPD / TUN_DPD_TIMEOUT         espgate connection's "dpd"/"dpd_timeout" (s)
 #   TUN_SW_CHILD_REKEY                charon child's rekey_time (e.g. 10s)
 
@@ -97,6 +98,7 @@ tunnel_espgate_config() {
 	[ -n "${TUN_DPD_TIMEOUT:-}" ] && conn_x+=", \"dpd_timeout\": $TUN_DPD_TIMEOUT"
 	[ -n "${TUN_CHILD_REKEY:-}" ] && child_x+=", \"rekey\": $TUN_CHILD_REKEY"
 	[ -n "${TUN_CHILD_LIFE:-}" ] && child_x+=", \"life\": $TUN_CHILD_LIFE"
+	[ -n "${TUN_CHILD_REKEY_BYTES:-}" ] && child_x+=", \"rekey_bytes\": $TUN_CHILD_REKEY_BYTES"
 	cat >"$file" <<EOF
 {
   "eal": ["--no-huge", "-m", "1024", "--no-pci", "--file-prefix", "$ESPGATE_PREFIX"],

@@ -21,7 +21,10 @@
 #  12-13 charon killed: espgate's DPD ("dpd": 2, "dpd_timeout": 10) drops
 #        the IKE SA, the Child SA and its data-plane SAs; charon restarted,
 #        tunnel up again, ping passes
-#  14    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  14    espgate restarted with "rekey_bytes" 2 MB: 5 s of UDP make the data
+#        plane's soft volume lifetime rekey the Child SA (new SPIs, espgate's
+#        log says why), and ping still passes
+#  15    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs; TUNNEL_REKEY_SECONDS (60)
 # shortens the rekey run when developing.
 
@@ -43,7 +46,7 @@ source "$ROOT/scripts/lib/tunnel.sh"
 # shellcheck source=scripts/lib/tap.sh
 source "$ROOT/scripts/lib/tap.sh"
 
-PLAN=14
+PLAN=15
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -192,7 +195,8 @@ counters_agree() {
 	for i in 1 2 3; do
 		eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
 		read -ra e <<<"$(rcvbuf_errs)"
-		if "$PY" "$HELPER" counters "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$TUN_CHILD" "${e[2]}" >"$W/counters.txt"; then
+		eg_ctl --json stats >"$W/eg-stats.json" || return 1
+		if "$PY" "$HELPER" counters "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$TUN_CHILD" "${e[2]}" "$W/eg-stats.json" >"$W/counters.txt"; then
 			cat "$W/counters.txt"
 			while read -r l; do note "$l"; done <"$W/counters.txt"
 			return 0
@@ -346,7 +350,31 @@ restart_peer() {
 }
 check "charon restarted: tunnel up again, ping host -> srv (5, no loss)" restart_peer
 
-# 13: SIGTERM
+# 14: a data-plane volume lifetime starts the rekey (RFC 4301 §4.4.2.1)
+child_spis() { eg_json "[c['spi_in'] for c in d['child_sas']]"; }
+volume_rekey() {
+	local spis0 spis1
+	sw_terminate_ike br "$TUN_CONN" 10 || return 1
+	wait_for "! tunnel_eg_up" 10 || { echo "espgate kept the SAs after charon's delete"; return 1; }
+	eg_sigterm || return 1
+	EG_LOG=$W/espgate-3.log
+	TUN_CHILD_REKEY_BYTES=2000000 tunnel_espgate_config "$W/espgate-3.json" info || return 1
+	eg_start "$W/espgate-3.json" "$EG_LOG" || return 1
+	tunnel_up 20 || return 1
+	spis0=$(child_spis) || return 1
+	udp_run "$NS_HOST" "$SRV_V4" 5303 "$UDP_RATE" 5 volume || return 1
+	wait_for "grep -q 'volume lifetime, rekeying' '$EG_LOG'" 10 ||
+		{ echo "no volume-lifetime rekey in espgate's log"; return 1; }
+	grep 'volume lifetime, rekeying' "$EG_LOG" | head -n 3
+	wait_for "[ \"\$(child_spis)\" != '$spis0' ]" 10 ||
+		{ echo "the Child SA kept its SPIs $spis0"; return 1; }
+	spis1=$(child_spis)
+	note "rekey_bytes 2000000, 5 s of UDP at $UDP_RATE Mbit/s each way: Child SA $spis0 -> $spis1; $(grep -c 'volume lifetime, rekeying' "$EG_LOG") volume rekey(s)"
+	ping5 "$NS_HOST" "$SRV_V4"
+}
+check "restarted with rekey_bytes 2 MB: the data plane's soft volume lifetime rekeys the Child SA; ping still passes" volume_rekey
+
+# 15: SIGTERM
 sigterm_final() {
 	eg_sigterm || return 1
 	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
