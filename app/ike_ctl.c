@@ -547,6 +547,12 @@ static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 	free(c);
 	if (rc == 0 && cc->start == CFG_START_START)
 		ike_engine_initiate(ic->ic_engine, cc->name, now_ms());
+	/* On-demand initiation needs trap policies in the data plane: not
+	 * built yet, and the operator must not believe otherwise. */
+	if (rc == 0 && cc->start == CFG_START_TRAP)
+		EG_LOG(WARNING, "connection %s: start \"trap\" is not implemented yet; it waits "
+		       "for the peer as with \"none\" (use \"start\" or espgatectl initiate)",
+		       cc->name);
 	return rc;
 }
 
