@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "ike.h"
+#include "udp_ep.h"
 #include "ike_cert.h"
 
 #define RING_BITS 20
@@ -135,54 +136,14 @@ static struct track *track_of(uint32_t id)
 
 /* ---- sockets ---- */
 
-static void to_sockaddr(const struct ike_endpoint *ep, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->ep_addr.family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons(ep->ep_port);
-		memcpy(&s->sin_addr, ep->ep_addr.bytes, 4);
-		*len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(ep->ep_port);
-		memcpy(&s->sin6_addr, ep->ep_addr.bytes, 16);
-		*len = sizeof(*s);
-	}
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct ike_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-		ep->ep_addr.family = AF_INET;
-		memcpy(ep->ep_addr.bytes, &s->sin_addr, 4);
-		ep->ep_port = ntohs(s->sin_port);
-	} else {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-		ep->ep_addr.family = AF_INET6;
-		memcpy(ep->ep_addr.bytes, &s->sin6_addr, 16);
-		ep->ep_port = ntohs(s->sin6_port);
-	}
-}
-
 static int open_socket(struct sock *s, const struct ip_addr *a, uint16_t port)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int one = 1, buf = 4 << 20;
+	int buf = 4 << 20;
 
 	s->local = (struct ike_endpoint){ .ep_addr = *a, .ep_port = port };
-	to_sockaddr(&s->local, &ss, &sl);
-	s->fd = socket(a->family == AF_INET ? AF_INET : AF_INET6,
-		       SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
-		fprintf(stderr, "ike_load: bind port %u: %s\n", port, strerror(errno));
+	s->fd = udp_ep_bind(&s->local, SOCK_NONBLOCK);
+	if (s->fd < 0) {
+		fprintf(stderr, "ike_load: bind port %u: %s\n", port, strerror(-s->fd));
 		return -1;
 	}
 	/* best effort: bursts of W answers must not be dropped here (the
@@ -210,7 +171,7 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 	}
 	memset(out, 0, off);
 	memcpy(out + off, buf, len);
-	to_sockaddr(remote, &ss, &sl);
+	udp_ep_to_sockaddr(remote, &ss, &sl);
 	while (sendto(socks[i].fd, out, len + off, 0, (struct sockaddr *)&ss, sl) < 0) {
 		if (errno == EAGAIN || errno == ENOBUFS) {
 			struct pollfd p = { .fd = socks[i].fd, .events = POLLOUT };
@@ -382,7 +343,7 @@ static void receive(struct ike_engine *e, const struct sock *s)
 					continue; /* ESP, keepalive */
 				off = 4;
 			}
-			from_sockaddr(&ss[i], &remote);
+			udp_ep_from_sockaddr(&ss[i], &remote);
 			ike_engine_input(e, &s->local, &remote, bufs[i] + off, len - off,
 					 now_us() / 1000);
 		}

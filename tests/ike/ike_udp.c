@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "ike.h"
+#include "udp_ep.h"
 #include "ike_cert.h"
 
 #define MAX_CONNS 64
@@ -50,41 +51,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void to_sockaddr(const struct ike_endpoint *ep, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->ep_addr.family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons(ep->ep_port);
-		memcpy(&s->sin_addr, ep->ep_addr.bytes, 4);
-		*len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(ep->ep_port);
-		memcpy(&s->sin6_addr, ep->ep_addr.bytes, 16);
-		*len = sizeof(*s);
-	}
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct ike_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-		ep->ep_addr.family = AF_INET;
-		memcpy(ep->ep_addr.bytes, &s->sin_addr, 4);
-		ep->ep_port = ntohs(s->sin_port);
-	} else {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-		ep->ep_addr.family = AF_INET6;
-		memcpy(ep->ep_addr.bytes, &s->sin6_addr, 16);
-		ep->ep_port = ntohs(s->sin6_port);
-	}
-}
-
 static void ev_send(void *ctx, const struct ike_endpoint *local,
 		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
@@ -99,7 +65,7 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 		if (socks[i].port != local->ep_port || len > sizeof(out) - off)
 			continue;
 		memcpy(out + off, buf, len);
-		to_sockaddr(remote, &ss, &sl);
+		udp_ep_to_sockaddr(remote, &ss, &sl);
 		if (sendto(socks[i].fd, out, len + off, 0, (struct sockaddr *)&ss, sl) < 0)
 			fprintf(stderr, "ike-udp: sendto: %s\n", strerror(errno));
 		return;
@@ -118,7 +84,7 @@ static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
 	(void)local;
 	for (unsigned i = 0; i < n_socks; i++)
 		if (socks[i].port == IKE_NATT_PORT) {
-			to_sockaddr(remote, &ss, &sl);
+			udp_ep_to_sockaddr(remote, &ss, &sl);
 			sendto(socks[i].fd, &ka, 1, 0, (struct sockaddr *)&ss, sl);
 		}
 }
@@ -359,18 +325,13 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 static int open_socket(const struct ip_addr *a, uint16_t port)
 {
 	struct sock *s = &socks[n_socks];
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int one = 1;
 
 	s->local = (struct ike_endpoint){ .ep_addr = *a, .ep_port = port };
 	s->port = port;
-	to_sockaddr(&s->local, &ss, &sl);
-	s->fd = socket(a->family == AF_INET ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
-	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
-		fprintf(stderr, "ike-udp: bind port %u: %s\n", port, strerror(errno));
-		return -errno;
+	s->fd = udp_ep_bind(&s->local, 0);
+	if (s->fd < 0) {
+		fprintf(stderr, "ike-udp: bind port %u: %s\n", port, strerror(-s->fd));
+		return s->fd;
 	}
 	n_socks++;
 	return 0;
@@ -438,7 +399,7 @@ static void receive(struct ike_engine *e, const struct sock *s)
 			return;
 		off = 4;
 	}
-	from_sockaddr(&ss, &remote);
+	udp_ep_from_sockaddr(&ss, &remote);
 	ike_engine_input(e, &s->local, &remote, buf + off, (size_t)n - off, now_ms());
 }
 
