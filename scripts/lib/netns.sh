@@ -137,6 +137,15 @@ stop_pid() {
 	return 0
 }
 
+# netns_forget_pid PID: a process stopped by the caller is not netns_cleanup's.
+netns_forget_pid() {
+	local i
+	for i in "${!NETNS_PIDS[@]}"; do
+		[ "${NETNS_PIDS[$i]}" = "$1" ] && unset 'NETNS_PIDS[i]'
+	done
+	NETNS_PIDS=("${NETNS_PIDS[@]}")
+}
+
 # netns_cleanup: idempotent; safe to call from the trap at any point.
 netns_cleanup() {
 	local rc=$? pid ns l p

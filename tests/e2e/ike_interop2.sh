@@ -37,6 +37,8 @@ T0=$(date +%s.%N)
 source "$ROOT/scripts/lib/netns.sh"
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/ike_udp.sh
+source "$ROOT/scripts/lib/ike_udp.sh"
 # shellcheck source=scripts/lib/tap.sh
 source "$ROOT/scripts/lib/tap.sh"
 # certificates: path-length and key-usage checks
@@ -126,37 +128,8 @@ iu_config() { # FILE CONN_JSON [LIMITS_JSON]
 	} >"$1"
 }
 
-# iu_start TAG CONFIG [NAME to initiate]: ike-udp in eg; waits (bounded)
-# until its port-4500 socket is bound.
-iu_start() {
-	local tag=$1 cfg=$2
-	shift 2
-	local -a init=()
-	[ $# -gt 0 ] && init=(--initiate "$1")
-	IU_TAG=$tag IU_OUT=$W/iu-$tag.out IU_ERR=$W/iu-$tag.err
-	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" \
-		</dev/null >"$IU_OUT" 2>"$IU_ERR" &
-	IU_PID=$!
-	NETNS_PIDS+=("$IU_PID")
-	wait_for "[ -n \"\$(ip netns exec $NS_EG ss -Hlun 'sport = :4500')\" ] || ! kill -0 $IU_PID" 5
-	kill -0 "$IU_PID" 2>/dev/null || { echo "ike-udp exited: $(cat "$IU_ERR")"; return 1; }
-}
 
-_forget_pid() {
-	local i
-	for i in "${!NETNS_PIDS[@]}"; do
-		[ "${NETNS_PIDS[$i]}" = "$1" ] && unset 'NETNS_PIDS[i]'
-	done
-	NETNS_PIDS=("${NETNS_PIDS[@]}")
-}
 
-iu_stop() {
-	local pid=$IU_PID
-	[ -n "$pid" ] || return 0
-	stop_pid "$pid" 5
-	_forget_pid "$pid"
-	IU_PID=""
-}
 
 ev() { "$PY" "$SWH" eval "$IU_OUT" "$SWJ" "$1"; }
 snap() { sw_list_sas_json sw >"$SWJ.tmp" 2>/dev/null && mv "$SWJ.tmp" "$SWJ"; }
@@ -217,7 +190,7 @@ cap_stop() { # NAME
 	kill -INT "$pid" 2>/dev/null
 	wait_for "! kill -0 $pid" 5 || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	_forget_pid "$pid"
+	netns_forget_pid "$pid"
 	unset 'CAP_PID[$1]'
 }
 pc() { "$PY" "$H2" pcap "$W/cap-$1.pcap" "$2"; } # NAME EXPR
@@ -503,7 +476,7 @@ flood_cookie() {
 	[ $rc = 0 ] && { established ck || rc=1; }
 	touch "$W/flood.stop"
 	wait_pid_exit "$fpid" 10 || kill -KILL "$fpid"
-	_forget_pid "$fpid"
+	netns_forget_pid "$fpid"
 	cap_stop ckf
 	cap_stop cks
 	cat "$W/flood.out"

@@ -37,6 +37,8 @@ T0=$(date +%s.%N)
 source "$ROOT/scripts/lib/netns.sh"
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/ike_udp.sh
+source "$ROOT/scripts/lib/ike_udp.sh"
 # shellcheck source=scripts/lib/tap.sh
 source "$ROOT/scripts/lib/tap.sh"
 
@@ -127,42 +129,8 @@ iu_config() {
 	} >"$file"
 }
 
-# iu_start TAG CONFIG [NAME to initiate]...: ike-udp in eg; waits (bounded)
-# until its sockets are bound.
-iu_start() {
-	local tag=$1 cfg=$2 name
-	shift 2
-	local -a init=()
-	for name in "$@"; do init+=(--initiate "$name"); done
-	IU_TAG=$tag IU_OUT=$W/iu-$tag.out IU_ERR=$W/iu-$tag.err
-	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" \
-		</dev/null >"$IU_OUT" 2>"$IU_ERR" &
-	IU_PID=$!
-	NETNS_PIDS+=("$IU_PID")
-	wait_for "[ -n \"\$(ip netns exec $NS_EG ss -Hlun 'sport = :4500')\" ] || ! kill -0 $IU_PID" 5
-	kill -0 "$IU_PID" 2>/dev/null || { echo "ike-udp exited: $(cat "$IU_ERR")"; return 1; }
-}
 
-_iu_forget() {
-	local i
-	for i in "${!NETNS_PIDS[@]}"; do
-		[ "${NETNS_PIDS[$i]}" = "$1" ] && unset 'NETNS_PIDS[i]'
-	done
-	NETNS_PIDS=("${NETNS_PIDS[@]}")
-}
 
-# iu_stop [SIG]: SIGTERM (no deletes sent) or SIGKILL; bounded.
-iu_stop() {
-	local pid=$IU_PID sig=${1:-TERM}
-	[ -n "$pid" ] || return 0
-	{
-		kill -"$sig" "$pid"
-		wait_for "! kill -0 $pid" 5 || kill -KILL "$pid"
-		wait "$pid"
-	} 2>/dev/null
-	_iu_forget "$pid"
-	IU_PID=""
-}
 
 # ev EXPR: evaluate EXPR over ike-udp's events and charon's SAs as of the
 # last snapshot ($SWJ) (see ike_strongswan.py).

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# ike-udp (lib/ike over UDP sockets, tests/ike/ike_udp.c) as strongSwan's
+# peer in the IKE interop suites. Source after scripts/lib/netns.sh; the
+# suite sets NS_EG (ike-udp's namespace), IKE_UDP (the binary) and W.
+#
+#   iu_start TAG CONFIG [NAME...]  ike-udp with --initiate NAME for each;
+#                                  IU_OUT (events), IU_ERR (log), IU_PID
+#   iu_stop [SIG]                  SIGTERM (no deletes sent) or SIGKILL; bounded
+
+iu_start() {
+	local tag=$1 cfg=$2 name
+	shift 2
+	local -a init=()
+	for name in "$@"; do init+=(--initiate "$name"); done
+	IU_TAG=$tag IU_OUT=$W/iu-$tag.out IU_ERR=$W/iu-$tag.err
+	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" \
+		</dev/null >"$IU_OUT" 2>"$IU_ERR" &
+	IU_PID=$!
+	NETNS_PIDS+=("$IU_PID")
+	# bounded: until its port-4500 socket is bound, or it died
+	wait_for "[ -n \"\$(ip netns exec $NS_EG ss -Hlun 'sport = :4500')\" ] || ! kill -0 $IU_PID" 5
+	kill -0 "$IU_PID" 2>/dev/null || { echo "ike-udp exited: $(cat "$IU_ERR")"; return 1; }
+}
+
+iu_stop() {
+	local pid=${IU_PID:-} sig=${1:-TERM}
+	[ -n "$pid" ] || return 0
+	{
+		kill -"$sig" "$pid"
+		wait_for "! kill -0 $pid" 5 || kill -KILL "$pid"
+		wait "$pid"
+	} 2>/dev/null
+	netns_forget_pid "$pid"
+	IU_PID=""
+}
