@@ -289,6 +289,27 @@ Test(ike_engine, log_lines_wait_for_the_tick_and_never_run_in_an_exchange)
 	cr_expect_eq(st.st_log_dropped, 0);
 }
 
+Test(ike_engine, a_full_log_ring_drops_and_counts_lines_until_the_tick)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "k");
+	struct ike_stats st;
+
+	up(&ci, &cr);
+	/* Each initiation logs a line; nothing flushes before the tick. */
+	for (int i = 0; i < 300; i++) {
+		cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+		qn = 0; /* the requests are not delivered */
+	}
+	ike_engine_stats(sides[0].e, &st);
+	cr_expect_eq(log_lines, 0);
+	cr_expect_eq(st.st_log_dropped, 300 - 256, "the ring holds 256 lines");
+	ike_engine_tick(sides[0].e, now);
+	cr_expect_eq(log_lines, 256, "the kept lines reach ev_log at the tick");
+	ike_engine_tick(sides[0].e, now);
+	cr_expect_eq(log_lines, 256, "each line once");
+}
+
 Test(ike_engine, invalid_ke_payload_retries_with_the_group_asked_for)
 {
 	/* The initiator prefers x25519; the responder only takes ecp256. */
