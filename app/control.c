@@ -482,6 +482,9 @@ static void handle_punt(struct app *app, struct rte_mbuf *m)
 	case DP_PUNT_TOO_BIG:
 		on_too_big(app, m);
 		break;
+	case DP_PUNT_TRAP:
+		traps_packet(app, m);
+		return; /* m held or handed on */
 	case DP_PUNT_ARP:
 	case DP_PUNT_LOCAL:
 		frame = frame_bytes(m, buf, &len);

@@ -41,6 +41,7 @@ struct app {
 	struct dp_worker_arg *wargs;
 	struct esp_engine *engine; /* the control lcore's, for key expansion */
 	struct ike_ctl *ike;       /* NULL without connections */
+	struct traps *traps;       /* trap connections' held packets (trap.c) */
 	const char *config_path;
 	uint64_t start_tsc;
 	int ctl_fd;
@@ -89,6 +90,25 @@ json_t *ike_ctl_reload(struct app *app);
 /* A data-plane SA (by id) reached its soft or hard volume lifetime: the
  * Child SA it belongs to, if IKE made it, is rekeyed. */
 void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard);
+
+/* CLOCK_MONOTONIC in milliseconds: lib/ike's and the traps' clock. */
+uint64_t eg_now_ms(void);
+/* Starts an IKE SA for the connection: its id (> 0) or -errno. */
+int ike_ctl_initiate(struct app *app, const char *conn);
+
+/* trap.c: on-demand tunnels (start "trap") */
+/* Puts the trap connections of app->cfg into the data plane (at start
+ * and after a reload); held packets of connections that stay are kept. */
+int traps_sync(struct app *app);
+void traps_fini(struct app *app);
+/* A packet a worker punted as DP_PUNT_TRAP (taken). */
+void traps_packet(struct app *app, struct rte_mbuf *m);
+/* A Child SA of conn was installed: its held packets go out. */
+void traps_child_up(struct app *app, const char *conn);
+/* An initiation of conn failed: its held packets are dropped. */
+void traps_failed(struct app *app, const char *conn);
+void traps_tick(struct app *app, uint64_t now_ms);
+json_t *traps_json(const struct app *app);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

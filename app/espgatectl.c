@@ -204,7 +204,13 @@ static void print_ike(json_t *r)
 		       gets_(sa, "conn"), gets_(sa, "child"), gets_(sa, "state"), gets_(sa, "spi_in"),
 		       gets_(sa, "spi_out"), (long long)geti(sa, "sa_in"), (long long)geti(sa, "sa_out"),
 		       (long long)geti(sa, "age_s"));
-	if (json_array_size(json_object_get(r, "ike_sas")))
+	json_array_foreach(json_object_get(r, "traps"), i, sa)
+		printf("Trap %s: %lld packets held%s, %lld initiations\n", gets_(sa, "conn"),
+		       (long long)geti(sa, "held"),
+		       json_is_true(json_object_get(sa, "initiating")) ? ", initiating" : "",
+		       (long long)geti(sa, "initiations"));
+	if (json_array_size(json_object_get(r, "ike_sas")) ||
+	    json_array_size(json_object_get(r, "traps")))
 		printf("\n");
 }
 

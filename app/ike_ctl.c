@@ -62,7 +62,7 @@ struct ike_ctl {
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 };
 
-static uint64_t now_ms(void)
+uint64_t eg_now_ms(void)
 {
 	struct timespec ts;
 
@@ -203,7 +203,7 @@ bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
 	memcpy(local.ep_addr.bytes, ip + (v4 ? 16 : 24), v4 ? 4 : 16);
 	remote.ep_port = (uint16_t)(ip[hl] << 8 | ip[hl + 1]);
 	local.ep_port = dport;
-	ike_engine_input(ic->ic_engine, &local, &remote, ip + hl + off, ulen - off, now_ms());
+	ike_engine_input(ic->ic_engine, &local, &remote, ip + hl + off, ulen - off, eg_now_ms());
 	return true;
 }
 
@@ -344,11 +344,12 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
 				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
 				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,
-				  .cc_created_ms = now_ms() };
+				  .cc_created_ms = eg_now_ms() };
 	snprintf(cc->cc_conn, sizeof(cc->cc_conn), "%s", ci->ci_conn);
 	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
 	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s", ci->ci_child,
 	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "");
+	traps_child_up(app, ci->ci_conn);
 }
 
 void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard)
@@ -363,7 +364,7 @@ void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard)
 			continue;
 		/* Make-before-break: the new Child SA is installed before this
 		 * one goes; past the hard limit its traffic waits for it. */
-		rc = ike_engine_rekey_child(ic->ic_engine, cc->cc_ike_id, cc->cc_spi_in, now_ms());
+		rc = ike_engine_rekey_child(ic->ic_engine, cc->cc_ike_id, cc->cc_spi_in, eg_now_ms());
 		if (rc == 0)
 			EG_LOG(INFO, "Child SA %s of %s (SPI 0x%08x): %s volume lifetime, rekeying",
 			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, hard ? "hard" : "soft");
@@ -391,7 +392,7 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 	if (ci->ci_replaced && ic->ic_linger_head - ic->ic_linger_tail < IKE_CTL_LINGER) {
 		unsigned k = ic->ic_linger_head++ % IKE_CTL_LINGER;
 		ic->ic_linger[k].sa = (uint32_t)cc->cc_sa_in;
-		ic->ic_linger[k].at_ms = now_ms() + IKE_CTL_LINGER_MS;
+		ic->ic_linger[k].at_ms = eg_now_ms() + IKE_CTL_LINGER_MS;
 	} else {
 		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
 	}
@@ -408,7 +409,7 @@ static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
 		if (!ic->ic_sa[i].is_used) {
 			ic->ic_sa[i] = (struct ctl_ike_sa){ .is_used = true, .is_info = *sa,
-							    .is_created_ms = now_ms() };
+							    .is_created_ms = eg_now_ms() };
 			snprintf(ic->ic_sa[i].is_conn, sizeof(ic->ic_sa[i].is_conn), "%s", sa->si_conn);
 			break;
 		}
@@ -425,6 +426,15 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 			ic->ic_sa[i].is_used = false;
 	EG_LOG(INFO, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
 	       sa->si_reason ? sa->si_reason : "");
+}
+
+static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
+{
+	struct ike_ctl *ic = ctx;
+
+	EG_LOG(WARNING, "IKE SA %u (%s) did not come up: %s", sa->si_id, sa->si_conn,
+	       sa->si_reason ? sa->si_reason : "");
+	traps_failed(ic->ic_app, sa->si_conn);
 }
 
 static void ev_log(void *ctx, const char *line)
@@ -546,13 +556,7 @@ static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 		explicit_bzero(c, sizeof(*c));
 	free(c);
 	if (rc == 0 && cc->start == CFG_START_START)
-		ike_engine_initiate(ic->ic_engine, cc->name, now_ms());
-	/* On-demand initiation needs trap policies in the data plane: not
-	 * built yet, and the operator must not believe otherwise. */
-	if (rc == 0 && cc->start == CFG_START_TRAP)
-		EG_LOG(WARNING, "connection %s: start \"trap\" is not implemented yet; it waits "
-		       "for the peer as with \"none\" (use \"start\" or espgatectl initiate)",
-		       cc->name);
+		ike_engine_initiate(ic->ic_engine, cc->name, eg_now_ms());
 	return rc;
 }
 
@@ -613,7 +617,7 @@ json_t *ike_ctl_reload(struct app *app)
 			json_array_append_new(kept, json_string(old->name));
 			continue;
 		}
-		ike_engine_remove_conn(app->ike->ic_engine, old->name, now_ms());
+		ike_engine_remove_conn(app->ike->ic_engine, old->name, eg_now_ms());
 		json_array_append_new(now ? changed : removed, json_string(old->name));
 		if (now && add_conn(app->ike, now, &ncert) != 0)
 			EG_LOG(ERR, "reload: connection %s not added", now->name);
@@ -627,6 +631,8 @@ json_t *ike_ctl_reload(struct app *app)
 	app->ike->ic_ncert = ncert;
 	swap_conns(&app->cfg, &fresh);
 	cfg_free(&fresh);
+	if (traps_sync(app) != 0)
+		EG_LOG(ERR, "reload: trap policies not installed: out of memory or too many selectors");
 	EG_LOG(INFO, "reload: %zu added, %zu removed, %zu changed, %zu unchanged connections",
 	       json_array_size(added), json_array_size(removed), json_array_size(changed),
 	       json_array_size(kept));
@@ -639,7 +645,7 @@ int ike_ctl_init(struct app *app)
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
-		.ev_keepalive = ev_keepalive,
+		.ev_keepalive = ev_keepalive, .ev_ike_failed = ev_ike_failed,
 	};
 	struct ike_ctl *ic;
 
@@ -661,6 +667,8 @@ int ike_ctl_init(struct app *app)
 		if (rc != 0)
 			EG_LOG(ERR, "connection %s: %s", app->cfg.conns[i].name, strerror(-rc));
 	}
+	if (traps_sync(app) != 0)
+		EG_LOG(ERR, "trap policies not installed: out of memory or too many selectors");
 	EG_LOG(INFO, "IKE: %u connections, ports %u and %u", app->cfg.n_conns,
 	       app->cfg.ike_port, app->cfg.ike_natt_port);
 	return 0;
@@ -668,6 +676,7 @@ int ike_ctl_init(struct app *app)
 
 void ike_ctl_fini(struct app *app)
 {
+	traps_fini(app);
 	if (!app->ike)
 		return;
 	ike_engine_free(app->ike->ic_engine);
@@ -694,13 +703,21 @@ unsigned ike_ctl_poll(struct app *app)
 
 	if (!ic)
 		return 0;
-	now = now_ms();
+	now = eg_now_ms();
 	if (now < ic->ic_next_tick)
 		return 0;
 	ic->ic_next_tick = now + IKE_TICK_MS;
 	ike_engine_tick(ic->ic_engine, now);
 	linger_expire(ic, now);
+	traps_tick(app, now);
 	return 0;
+}
+
+int ike_ctl_initiate(struct app *app, const char *conn)
+{
+	if (!app->ike)
+		return -ENOENT;
+	return ike_engine_initiate(app->ike->ic_engine, conn, eg_now_ms());
 }
 
 /* espgatectl initiate NAME | terminate NAME|ID | rekey ID [child] */
@@ -717,7 +734,7 @@ json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool 
 	if (!arg || !*arg)
 		return json_pack("{s:s}", "error", "which connection or IKE SA?");
 	if (strcmp(cmd, "initiate") == 0) {
-		rc = ike_engine_initiate(ic->ic_engine, arg, now_ms());
+		rc = ike_ctl_initiate(app, arg);
 		return rc > 0 ? json_pack("{s:s, s:i}", "result", "initiating", "ike_id", rc)
 			      : json_pack("{s:s, s:s}", "error", "unknown connection, or no remote address", "conn", arg);
 	}
@@ -727,9 +744,9 @@ json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool 
 		if (!s->is_used || (numeric ? s->is_info.si_id != id : strcmp(s->is_conn, arg) != 0))
 			continue;
 		if (strcmp(cmd, "terminate") == 0)
-			rc = ike_engine_terminate(ic->ic_engine, s->is_info.si_id, now_ms());
+			rc = ike_engine_terminate(ic->ic_engine, s->is_info.si_id, eg_now_ms());
 		else
-			rc = ike_engine_rekey(ic->ic_engine, s->is_info.si_id, children, now_ms());
+			rc = ike_engine_rekey(ic->ic_engine, s->is_info.si_id, children, eg_now_ms());
 		n += rc == 0;
 	}
 	if (!n)
@@ -742,7 +759,7 @@ json_t *ike_ctl_json(const struct app *app)
 {
 	const struct ike_ctl *ic = app->ike;
 	json_t *sas = json_array(), *children = json_array();
-	uint64_t now = now_ms();
+	uint64_t now = eg_now_ms();
 
 	for (unsigned i = 0; ic && i < IKE_CTL_SAS; i++) {
 		const struct ctl_ike_sa *s = &ic->ic_sa[i];
@@ -776,5 +793,6 @@ json_t *ike_ctl_json(const struct app *app)
 			"spi_in", in, "spi_out", out, "sa_in", c->cc_sa_in, "sa_out", c->cc_sa_out,
 			"age_s", (json_int_t)((now - c->cc_created_ms) / 1000)));
 	}
-	return json_pack("{s:o, s:o}", "ike_sas", sas, "child_sas", children);
+	return json_pack("{s:o, s:o, s:o}", "ike_sas", sas, "child_sas", children,
+			 "traps", traps_json(app));
 }

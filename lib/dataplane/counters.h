@@ -18,6 +18,7 @@
 	X(esp_in, 0, "ESP packets decrypted and forwarded") \
 	X(esp_out, 0, "packets encrypted into ESP and sent") \
 	X(handoff, 0, "packets handed to the worker that owns their SA") \
+	X(trapped, 0, "packets of a trap policy with no SA yet, handed to the control lcore") \
 	X(fragmented, 0, "IPv4 packets fragmented for the egress MTU (DF clear)") \
 	X(bad_l2, 1, "runt frame or unsupported ethertype") \
 	X(not_for_us, 1, "unicast frame to another MAC address") \
@@ -53,6 +54,8 @@
 	X(esp_out, 0, "packets of the box's own handed to an outbound SA") \
 	X(sa_soft_expired, 0, "SAs that reached their soft lifetime") \
 	X(sa_hard_expired, 0, "SAs that reached their hard lifetime") \
+	X(trap_initiations, 0, "IKE SAs initiated because a trap policy caught traffic") \
+	X(trap_released, 0, "trapped packets sent once their Child SA was installed") \
 	X(malformed, 1, "malformed ARP, ND or ICMP for the box") \
 	X(unhandled, 1, "frames for the box that no service takes") \
 	X(icmp_rate_limited, 1, "ICMP errors not sent because of the rate limit") \
@@ -63,7 +66,11 @@
 	X(no_route_back, 1, "control packets not sent: no route to their destination") \
 	X(esp_dropped, 1, "packets of the box's own no SA could take (discard, ring full)") \
 	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
-	X(ctl_tx_full, 1, "control frames not sent: control TX ring full")
+	X(ctl_tx_full, 1, "control frames not sent: control TX ring full") \
+	X(trap_hold_full, 1, "trapped packets dropped: the connection's hold queue was full") \
+	X(trap_expired, 1, "trapped packets dropped: no Child SA came up within 10 s") \
+	X(trap_failed, 1, "trapped packets dropped: the connection's initiation failed") \
+	X(trap_not_covered, 1, "trapped packets dropped: the Child SA does not cover them, or the trap is gone")
 
 #define DP_CNT_ENUM(name, drop, desc) DP_W_##name,
 enum dp_worker_counter { DP_WORKER_COUNTERS(DP_CNT_ENUM) DP_W_MAX };

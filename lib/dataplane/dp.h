@@ -22,6 +22,7 @@
 #include "route.h"
 #include "sa.h"
 
+struct dp_trap_table;
 struct esp_engine;
 struct rte_rcu_qsbr;
 
@@ -42,6 +43,7 @@ enum dp_punt_reason {
 	DP_PUNT_TTL,      /* TTL / hop limit expired */
 	DP_PUNT_NO_ROUTE, /* no route */
 	DP_PUNT_TOO_BIG,  /* larger than the path allows; arg: the MTU to report */
+	DP_PUNT_TRAP,     /* a trap policy covers it and no SA does yet (trap.h) */
 };
 
 struct dp_port {
@@ -97,6 +99,7 @@ struct dp {
 	uint16_t natt_ports[CFG_MAX_NATT_PORTS];
 	unsigned n_natt_ports;
 	bool unmatched_discard;
+	struct dp_trap_table *traps; /* on-demand policies (trap.h), or NULL */
 	int stop;              /* set once, read with __atomic_load_n */
 };
 

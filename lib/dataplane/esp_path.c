@@ -6,6 +6,7 @@
  */
 #include "dp.h"
 #include "esp.h"
+#include "trap.h"
 
 #include <openssl/rand.h>
 #include <rte_ip.h>
@@ -158,19 +159,24 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	bool v4 = (l3[0] >> 4) == 4;
+	const struct dp_trap *trap = NULL;
 	struct esp_sa *sa = NULL;
-	uint16_t sport, dport;
-	uint8_t proto;
+	uint16_t sport = 0, dport = 0;
+	uint8_t proto = 0;
+	bool traps = __atomic_load_n(&dp->traps, __ATOMIC_RELAXED) != NULL;
 
 	if (dp_nh_kind(nh) == DP_NH_LOCAL)
 		return false;
-	if (esp_sadb_has_outbound(dp->sadb)) {
+	if (esp_sadb_has_outbound(dp->sadb) || traps)
 		esp_l4_ports(l3, m->pkt_len - ETH_HLEN, &proto, &sport, &dport);
+	if (esp_sadb_has_outbound(dp->sadb))
 		sa = esp_sa_lookup_out(dp->sadb, v4 ? AF_INET : AF_INET6,
 				       l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24),
 				       proto, sport, dport);
-	}
-	if (!sa) {
+	if (!sa && traps)
+		trap = dp_trap_match(dp, v4 ? AF_INET : AF_INET6, l3 + (v4 ? 12 : 8),
+				     l3 + (v4 ? 16 : 24), proto, sport, dport);
+	if (!sa && !trap) {
 		if (!dp->unmatched_discard)
 			return false;
 		dp_drop(w, m, DP_W_no_sa);
@@ -190,7 +196,10 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	} else {
 		l3[7]--;
 	}
-	queue_for_owner(dp, w, m, sa, true);
+	if (trap)
+		dp_punt(dp, w, m, DP_PUNT_TRAP, trap->t_tag, DP_W_trapped);
+	else
+		queue_for_owner(dp, w, m, sa, true);
 	return true;
 }
 

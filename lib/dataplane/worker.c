@@ -374,7 +374,8 @@ static void steer(struct dp *dp, struct dp_worker *w, unsigned pidx,
 
 		if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
 			taken = dp_esp_inbound(dp, w, m, nh);
-		else if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard)
+		else if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard ||
+			 __atomic_load_n(&dp->traps, __ATOMIC_RELAXED))
 			taken = dp_esp_outbound(dp, w, m, nh);
 		else
 			taken = false;

@@ -140,6 +140,10 @@ struct ike_events {
 	 * port, no non-ESP marker. May be NULL. */
 	void (*ev_keepalive)(void *ctx, const struct ike_endpoint *local,
 			     const struct ike_endpoint *remote);
+	/* An IKE SA this side initiated ended before it was established
+	 * (no answer, refused, authentication failed); si_reason says why.
+	 * ev_ike_down follows only established SAs. May be NULL. */
+	void (*ev_ike_failed)(void *ctx, const struct ike_sa_info *sa);
 };
 
 struct ike_engine;

@@ -306,6 +306,10 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 		ike_sa_info(sa, &info);
 		info.si_reason = reason;
 		e->e_ev.ev_ike_down(e->e_ev.ev_ctx, &info);
+	} else if (!was_up && sa->sa_initiator && e->e_ev.ev_ike_failed) {
+		ike_sa_info(sa, &info);
+		info.si_reason = reason;
+		e->e_ev.ev_ike_failed(e->e_ev.ev_ctx, &info);
 	}
 	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), T_SPI);
 	table_del(e, e->e_by_id, sa, sa->sa_id, T_ID);

@@ -25,6 +25,8 @@
 #   tunnel_sw_prepare                       charon instance "br" set up and its connection recorded
 #   tunnel_sw_start                         charon running with the connection loaded
 #   tunnel_up [TIMEOUT]                     charon initiates; both ends report the SAs
+#   eg_start CONFIG LOG                     espgate running in gw with CONFIG (ESPGATE_PID)
+#   eg_sigterm                              SIGTERM espgate; it exits 0 (log: EG_LOG)
 #   eg_ctl ARGS...                          espgatectl against the running espgate
 #   eg_sas_json                             `espgatectl --json sas`
 #
@@ -33,6 +35,9 @@
 #   TUN_CHILD_REKEY_BYTES             espgate child's "rekey_bytes" (unset: none)
 #   TUN_DPD / TUN_DPD_TIMEOUT         espgate connection's "dpd"/"dpd_timeout" (s)
 #   TUN_SW_CHILD_REKEY                charon child's rekey_time (e.g. 10s)
+#   TUN_START                         espgate connection's "start" (unset: the
+#                                     default, "none"); with it, espgate's
+#                                     "remote" is charon's address, not any
 
 TUN_PSK=Zt4q8Wv1pLr0xYk2NcB7uHs9
 TUN_IKE_PROPOSAL=aes256gcm16-prfsha384-ecp384
@@ -90,11 +95,15 @@ tunnel_topo_create() {
 # ports, the route to the branch and the connection "branch" (responder,
 # any remote) with its child "net" 198.18.2.0/24 <=> 198.18.1.0/24.
 tunnel_espgate_config() {
-	local file=$1 level=${2:-info} conn_x="" child_x=""
+	local file=$1 level=${2:-info} conn_x="" child_x="" remote=any
 	ESPGATE_SOCK="$NETNS_WORKDIR/espgate.sock"
 	ESPGATE_PREFIX="${NETNS_ID}-eal"
 	dpdk_prefix_register "$ESPGATE_PREFIX"
 	[ -n "${TUN_DPD:-}" ] && conn_x+=", \"dpd\": $TUN_DPD"
+	if [ -n "${TUN_START:-}" ]; then
+		conn_x+=", \"start\": \"$TUN_START\""
+		remote=$BR_WAN_V4
+	fi
 	[ -n "${TUN_DPD_TIMEOUT:-}" ] && conn_x+=", \"dpd_timeout\": $TUN_DPD_TIMEOUT"
 	[ -n "${TUN_CHILD_REKEY:-}" ] && child_x+=", \"rekey\": $TUN_CHILD_REKEY"
 	[ -n "${TUN_CHILD_LIFE:-}" ] && child_x+=", \"life\": $TUN_CHILD_LIFE"
@@ -113,7 +122,7 @@ tunnel_espgate_config() {
   ],
   "routes": [{"prefix": "$BRANCH_NET", "via": "$BR_WAN_V4"}],
   "connections": [
-    {"name": "$TUN_CONN", "local": "$GW_WAN_V4", "remote": "any",
+    {"name": "$TUN_CONN", "local": "$GW_WAN_V4", "remote": "$remote",
      "local_id": "hq.example", "remote_id": "branch.example",
      "psk": "$TUN_PSK", "proposals": ["$TUN_IKE_PROPOSAL"]$conn_x,
      "children": [
@@ -142,6 +151,28 @@ tunnel_sw_prepare() {
 tunnel_sw_start() {
 	sw_start br || return 1
 	sw_load br >/dev/null || return 1
+}
+
+# eg_start CONFIG LOG: espgate running with CONFIG.
+eg_start() {
+	"$BUILD/app/espgate" --check --config "$1" || return 1
+	espgate_start "$BUILD" "$1" "$2" 30 || {
+		echo "espgate did not start"
+		grep -v '^EAL' "$2" | tail -n 20
+		return 1
+	}
+}
+
+# eg_sigterm: SIGTERM espgate; exits 0 within 10 s.
+eg_sigterm() {
+	kill -TERM "$ESPGATE_PID" || return 1
+	if ! wait_pid_exit "$ESPGATE_PID" 10; then
+		echo "espgate still running 10 s after SIGTERM"
+		return 1
+	fi
+	echo "exit status $WAIT_STATUS"
+	grep -v '^EAL' "$EG_LOG" | tail -n 5
+	[ "$WAIT_STATUS" -eq 0 ]
 }
 
 # eg_ctl ARGS...: espgatectl against the running espgate (bounded).

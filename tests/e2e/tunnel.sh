@@ -83,28 +83,6 @@ sw_prio() { # every thread of charon (nice is per thread)
 	return 0
 }
 
-# eg_start CONFIG LOG: espgate running with CONFIG.
-eg_start() {
-	"$BUILD/app/espgate" --check --config "$1" || return 1
-	espgate_start "$BUILD" "$1" "$2" 30 || {
-		echo "espgate did not start"
-		grep -v '^EAL' "$2" | tail -n 20
-		return 1
-	}
-}
-
-# eg_sigterm: SIGTERM espgate; exits 0 within 10 s.
-eg_sigterm() {
-	kill -TERM "$ESPGATE_PID" || return 1
-	if ! wait_pid_exit "$ESPGATE_PID" 10; then
-		echo "espgate still running 10 s after SIGTERM"
-		return 1
-	fi
-	echo "exit status $WAIT_STATUS"
-	grep -v '^EAL' "$EG_LOG" | tail -n 5
-	[ "$WAIT_STATUS" -eq 0 ]
-}
-
 # 1: topology, espgate, charon
 setup() {
 	local p

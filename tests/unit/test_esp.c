@@ -19,6 +19,7 @@
 
 #include "dp_fixture.h"
 #include "esp.h"
+#include "trap.h"
 
 #define LAN 0
 #define WAN 1
@@ -622,5 +623,63 @@ Test(esp, covering_policy_applies_when_the_specific_one_does_not_match)
 		cr_expect_eq(rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 9)[0], IPPROTO_UDP);
 		rte_pktmbuf_free(m);
 	}
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+/* RFC 4301 §4.4.1: a packet that a trap (on-demand) policy covers while
+ * no SA does goes to the control lcore, its TTL already spent; once an
+ * SA covers it, it is encrypted and the trap is not consulted. */
+Test(esp, trapped_traffic_is_punted_until_an_sa_covers_it)
+{
+	struct dp_trap trap = {
+		.t_ts = { .src = fx_prefix("198.18.1.0/24"), .dst = fx_prefix("198.18.3.0/25"),
+			  .proto = IPPROTO_UDP, .sport_hi = 65535, .dport_lo = 53, .dport_hi = 53 },
+		.t_tag = 5 };
+	struct fx_frame hit = fx_udp4("198.18.1.2", "198.18.3.9", 64, 20);
+	struct fx_frame miss = fx_udp4("198.18.1.2", "198.18.3.200", 64, 20);
+	struct esp_sa_conf c = conf("covers", 0xd000, ESP_DIR_OUT);
+	struct rte_mbuf *m;
+	const uint8_t *ip;
+	int id;
+
+	cr_assert_eq(dp_traps_set(&fx_dp, &trap, 1), 0);
+	fx_input(&hit, LAN);
+	cr_expect_null(fx_take(fx_ports[WAN].tx[0]), "no packet leaves in clear");
+	cr_assert_eq(rte_ring_dequeue(fx_dp.punt, (void **)&m), 0, "punted");
+	cr_expect_eq(dp_punt_reason(m), DP_PUNT_TRAP);
+	cr_expect_eq(dp_punt_arg(m), 5, "the trap's tag rides along");
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	cr_expect_eq(ip[8], 63, "routed: TTL spent");
+	cr_expect_eq(rte_raw_cksum(ip, 20), 0xffff, "checksum still valid");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_trapped], 1);
+
+	/* Outside the trap: routed as it is. */
+	m = through(&miss, LAN);
+	cr_expect_not_null(m);
+	rte_pktmbuf_free(m);
+	cr_expect_not_null(dp_trap_match(&fx_dp, AF_INET, hit.b + 14 + 12, hit.b + 14 + 16,
+					 IPPROTO_UDP, 1000, 53));
+	cr_expect_null(dp_trap_match(&fx_dp, AF_INET, hit.b + 14 + 12, hit.b + 14 + 16,
+				     IPPROTO_UDP, 1000, 54), "port outside the selector");
+	cr_expect_null(dp_trap_match(&fx_dp, AF_INET, hit.b + 14 + 12, hit.b + 14 + 16,
+				     IPPROTO_TCP, 1000, 53), "protocol outside the selector");
+
+	/* An SA covers it now: encrypted, not trapped. */
+	id = add(&c);
+	m = through(&hit, LAN);
+	cr_assert_not_null(m);
+	cr_expect_eq(rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 9)[0], 50, "ESP");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_trapped], 1);
+
+	/* SA and trap gone: plain routing again. */
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id), 0);
+	cr_assert_eq(dp_traps_set(&fx_dp, NULL, 0), 0);
+	m = through(&hit, LAN);
+	cr_assert_not_null(m);
+	cr_expect_eq(rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 9)[0], IPPROTO_UDP);
+	rte_pktmbuf_free(m);
+	cr_expect_eq(rte_ring_count(fx_dp.punt), 0);
 	cr_expect_eq(fx_in_use(), 0);
 }

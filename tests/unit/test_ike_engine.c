@@ -30,6 +30,8 @@ struct side {
 	struct ike_child_info child;
 	uint8_t encr_in[64], encr_out[64], integ_in[64], integ_out[64];
 	char last_down[64];
+	unsigned ike_failed;
+	char last_failed[64];
 	uint32_t live_in[8], live_out[8]; /* Child SAs up and not down */
 	unsigned n_live;
 };
@@ -74,6 +76,14 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 
 	s->ike_down++;
 	snprintf(s->last_down, sizeof(s->last_down), "%s", sa->si_reason ? sa->si_reason : "");
+}
+
+static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
+{
+	struct side *s = ctx;
+
+	s->ike_failed++;
+	snprintf(s->last_failed, sizeof(s->last_failed), "%s", sa->si_reason ? sa->si_reason : "");
 }
 
 static void ev_child_up(void *ctx, const struct ike_child_info *ci)
@@ -179,7 +189,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 			.ev_ctx = &sides[i], .ev_send = ev_send, .ev_ike_up = ev_ike_up,
 			.ev_ike_down = ev_ike_down, .ev_child_up = ev_child_up,
 			.ev_child_down = ev_child_down, .ev_keepalive = ev_keepalive,
-			.ev_log = ev_log,
+			.ev_log = ev_log, .ev_ike_failed = ev_ike_failed,
 		};
 		memset(&sides[i], 0, sizeof(sides[i]));
 		sides[i].index = i;
@@ -327,6 +337,31 @@ Test(ike_engine, no_proposal_chosen_ends_the_attempt)
 	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "initiator gave up");
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "responder kept nothing");
+	cr_expect_eq(sides[0].ike_failed, 1, "the initiator's caller learns it failed");
+	cr_expect_str_eq(sides[0].last_failed, "NO_PROPOSAL_CHOSEN");
+	cr_expect_eq(sides[1].ike_failed, 0, "a responder's failures are not reported");
+	cr_expect_eq(sides[0].ike_down, 0, "ike_down is for established SAs only");
+}
+
+/* The caller that initiated (a trap waiting with held packets) hears
+ * that the SA will never come up once the retransmissions give up. */
+Test(ike_engine, an_unanswered_initiation_is_reported_as_failed)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+
+	up(&ci, &cr);
+	drop_to[1] = true;
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	for (uint64_t t = 0; t <= 120000 && !sides[0].ike_failed; t += 250) {
+		now = 1000 + t;
+		ike_engine_tick(sides[0].e, now);
+		run();
+	}
+	cr_expect_eq(sides[0].ike_failed, 1);
+	cr_expect_str_eq(sides[0].last_failed, "peer did not answer");
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+	cr_expect_eq(sides[0].ike_up + sides[0].ike_down, 0);
 }
 
 Test(ike_engine, wrong_psk_is_authentication_failed)
@@ -341,6 +376,8 @@ Test(ike_engine, wrong_psk_is_authentication_failed)
 	cr_expect_eq(sides[0].child_up + sides[1].child_up, 0);
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	cr_expect_eq(sides[0].ike_failed, 1);
+	cr_expect_str_eq(sides[0].last_failed, "AUTHENTICATION_FAILED");
 }
 
 Test(ike_engine, an_unexpected_responder_identity_is_reported_to_it)
