@@ -25,7 +25,7 @@
 struct trap_conn {
 	char tc_name[CFG_NAME_MAX];
 	bool tc_pending;           /* initiated; no Child SA or failure yet */
-	uint64_t tc_initiated_ms;
+	uint64_t tc_initiated_ms;  /* the last initiation that did not come up */
 	uint64_t tc_initiations;
 	unsigned tc_n;             /* held packets, oldest first */
 	struct rte_mbuf *tc_mb[TRAP_HOLD_MAX];
@@ -206,7 +206,7 @@ static void trap_initiate(struct app *app, struct trap_conn *tc, uint64_t now)
 {
 	int rc;
 
-	if (tc->tc_pending || (tc->tc_initiations && now - tc->tc_initiated_ms < TRAP_RETRY_MS))
+	if (tc->tc_pending || (tc->tc_initiated_ms && now - tc->tc_initiated_ms < TRAP_RETRY_MS))
 		return;
 	rc = ike_ctl_initiate(app, tc->tc_name);
 	tc->tc_initiated_ms = now;
@@ -254,6 +254,7 @@ void traps_child_up(struct app *app, const char *conn)
 	if (!tc)
 		return;
 	tc->tc_pending = false;
+	tc->tc_initiated_ms = 0; /* it came up: the next need may initiate at once */
 	for (unsigned i = 0; i < tc->tc_n; i++) {
 		if (dp_esp_from_control(&app->dp, tc->tc_mb[i]) == DP_CTL_ESP_QUEUED) {
 			sent++;

@@ -27,7 +27,10 @@
 #   tunnel_up [TIMEOUT]                     charon initiates; both ends report the SAs
 #   eg_start CONFIG LOG                     espgate running in gw with CONFIG (ESPGATE_PID)
 #   eg_sigterm                              SIGTERM espgate; it exits 0 (log: EG_LOG)
+#   eg_stop_clean                           the same, and no mbuf was left in use
 #   eg_ctl ARGS...                          espgatectl against the running espgate
+#   show_logs                               tails of espgate's (EG_LOG) and charon's logs, as
+#                                           TAP diagnostics (scripts/lib/tap.sh calls it)
 #   eg_sas_json                             `espgatectl --json sas`
 #
 # Knobs (environment, read when the functions run):
@@ -173,6 +176,27 @@ eg_sigterm() {
 	echo "exit status $WAIT_STATUS"
 	grep -v '^EAL' "$EG_LOG" | tail -n 5
 	[ "$WAIT_STATUS" -eq 0 ]
+}
+
+# eg_stop_clean: eg_sigterm, and espgate logged that no mbuf was left in use.
+eg_stop_clean() {
+	eg_sigterm || return 1
+	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
+		echo "no 'mbufs in use at exit: 0' in the log:"
+		grep "mbufs in use" "$EG_LOG"
+		return 1
+	}
+}
+
+# show_logs: what scripts/lib/tap.sh shows when a point fails (source tap.sh
+# after this file): the tails of espgate's log (EG_LOG) and charon's.
+show_logs() {
+	if [ -n "${EG_LOG:-}" ] && [ -s "$EG_LOG" ]; then
+		{ echo "espgate log (tail):"; grep -v '^EAL' "$EG_LOG" | tail -n 15; } | diag
+	fi
+	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
+		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
+	fi
 }
 
 # eg_ctl ARGS...: espgatectl against the running espgate (bounded).

@@ -51,15 +51,6 @@ echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-show_logs() {
-	if [ -n "${EG_LOG:-}" ] && [ -s "$EG_LOG" ]; then
-		{ echo "espgate log (tail):"; grep -v '^EAL' "$EG_LOG" | tail -n 15; } | diag
-	fi
-	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
-		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
-	fi
-}
-
 
 # ---------------------------------------------------------------------------
 tap_start egt "namespaces, espgate and charon set up"
@@ -353,15 +344,7 @@ volume_rekey() {
 check "restarted with rekey_bytes 2 MB: the data plane's soft volume lifetime rekeys the Child SA; ping still passes" volume_rekey
 
 # 15: SIGTERM
-sigterm_final() {
-	eg_sigterm || return 1
-	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
-		echo "no 'mbufs in use at exit: 0' in the log:"
-		grep "mbufs in use" "$EG_LOG"
-		return 1
-	}
-}
-check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" sigterm_final
+check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_stop_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

@@ -52,15 +52,6 @@ echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-show_logs() {
-	if [ -n "${EG_LOG:-}" ] && [ -s "$EG_LOG" ]; then
-		{ echo "espgate log (tail):"; grep -v '^EAL' "$EG_LOG" | tail -n 15; } | diag
-	fi
-	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
-		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
-	fi
-}
-
 # ---------------------------------------------------------------------------
 tap_start e100 "namespaces, espgate and charon set up"
 EG_LOG=$W/espgate.log
