@@ -107,7 +107,7 @@ static unsigned mbuf_count(const struct app *app)
 	unsigned n = DP_PUNT_RING_SIZE + DP_MAX_NEIGH / 4 +
 		     app->cfg.n_ports * (DP_CTL_TX_RING_SIZE +
 					 app->cfg.n_workers * (2048 + 2 * DP_BURST)) +
-		     (app->cfg.n_workers + 1) * 512;
+		     (app->cfg.n_workers + 1) * 512 + DP_TRAP_HOLD_TOTAL;
 
 	return RTE_MAX(n, (unsigned)MBUFS_MIN);
 }

@@ -34,6 +34,7 @@ struct trap_conn {
 
 struct traps {
 	unsigned t_n;
+	unsigned t_held; /* over all connections, at most DP_TRAP_HOLD_TOTAL */
 	struct trap_conn *t_conn;
 };
 
@@ -42,7 +43,7 @@ static void count(struct app *app, enum dp_control_counter c, unsigned n)
 	app->ctl.c_cnt[c] += n;
 }
 
-static void drop_held(struct app *app, struct trap_conn *tc, unsigned n,
+static void drop_held(struct app *app, struct traps *t, struct trap_conn *tc, unsigned n,
 		      enum dp_control_counter why)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -50,6 +51,7 @@ static void drop_held(struct app *app, struct trap_conn *tc, unsigned n,
 	memmove(tc->tc_mb, tc->tc_mb + n, (tc->tc_n - n) * sizeof(tc->tc_mb[0]));
 	memmove(tc->tc_at_ms, tc->tc_at_ms + n, (tc->tc_n - n) * sizeof(tc->tc_at_ms[0]));
 	tc->tc_n -= n;
+	t->t_held -= n;
 	count(app, why, n);
 }
 
@@ -122,6 +124,8 @@ static struct traps *traps_build(struct app *app, struct dp_trap *tt, unsigned *
 		old = trap_conn_named(app, cc->name);
 		if (old) {
 			*tc = *old;
+			t->t_held += old->tc_n;
+			app->traps->t_held -= old->tc_n;
 			old->tc_n = 0; /* moved */
 		}
 		snprintf(tc->tc_name, sizeof(tc->tc_name), "%s", cc->name);
@@ -144,7 +148,7 @@ static struct traps *traps_build(struct app *app, struct dp_trap *tt, unsigned *
 static void traps_release_all(struct app *app, struct traps *t)
 {
 	for (unsigned i = 0; t && i < t->t_n; i++)
-		drop_held(app, &t->t_conn[i], t->t_conn[i].tc_n, DP_C_trap_not_covered);
+		drop_held(app, t, &t->t_conn[i], t->t_conn[i].tc_n, DP_C_trap_not_covered);
 }
 
 int traps_sync(struct app *app)
@@ -236,12 +240,13 @@ void traps_packet(struct app *app, struct rte_mbuf *m)
 		count(app, DP_C_trap_released, 1);
 		return;
 	}
-	if (tc->tc_n == TRAP_HOLD_MAX) {
+	if (tc->tc_n == TRAP_HOLD_MAX || app->traps->t_held >= DP_TRAP_HOLD_TOTAL) {
 		count(app, DP_C_trap_hold_full, 1);
 		rte_pktmbuf_free(m);
 	} else {
 		tc->tc_at_ms[tc->tc_n] = now;
 		tc->tc_mb[tc->tc_n++] = m;
+		app->traps->t_held++;
 	}
 	trap_initiate(app, tc, now);
 }
@@ -249,7 +254,7 @@ void traps_packet(struct app *app, struct rte_mbuf *m)
 void traps_child_up(struct app *app, const char *conn)
 {
 	struct trap_conn *tc = trap_conn_named(app, conn);
-	unsigned sent = 0;
+	unsigned sent = 0, kept = 0;
 
 	if (!tc)
 		return;
@@ -260,14 +265,17 @@ void traps_child_up(struct app *app, const char *conn)
 			sent++;
 			continue;
 		}
-		/* Narrowed (RFC 7296 §2.9): this Child SA does not cover it. */
-		rte_pktmbuf_free(tc->tc_mb[i]);
-		count(app, DP_C_trap_not_covered, 1);
+		/* Another child of the connection may come next; or the peer
+		 * narrowed this one (RFC 7296 §2.9) and it expires. */
+		tc->tc_at_ms[kept] = tc->tc_at_ms[i];
+		tc->tc_mb[kept++] = tc->tc_mb[i];
 	}
 	count(app, DP_C_trap_released, sent);
-	if (tc->tc_n)
-		EG_LOG(INFO, "connection %s: %u of %u held packets sent", conn, sent, tc->tc_n);
-	tc->tc_n = 0;
+	app->traps->t_held -= sent;
+	if (sent)
+		EG_LOG(INFO, "connection %s: %u held packets sent, %u not covered yet", conn, sent,
+		       kept);
+	tc->tc_n = kept;
 }
 
 void traps_failed(struct app *app, const char *conn)
@@ -277,7 +285,7 @@ void traps_failed(struct app *app, const char *conn)
 	if (!tc)
 		return;
 	tc->tc_pending = false;
-	drop_held(app, tc, tc->tc_n, DP_C_trap_failed);
+	drop_held(app, app->traps, tc, tc->tc_n, DP_C_trap_failed);
 }
 
 void traps_tick(struct app *app, uint64_t now)
@@ -289,7 +297,7 @@ void traps_tick(struct app *app, uint64_t now)
 		while (old < tc->tc_n && now - tc->tc_at_ms[old] >= TRAP_HOLD_MS)
 			old++;
 		if (old)
-			drop_held(app, tc, old, DP_C_trap_expired);
+			drop_held(app, app->traps, tc, old, DP_C_trap_expired);
 		if (tc->tc_pending && now - tc->tc_initiated_ms >= TRAP_PENDING_MS)
 			tc->tc_pending = false;
 	}

@@ -37,7 +37,8 @@
 	X(natt_keepalive, 1, "NAT-T keepalives received (RFC 3948 §2.3)") \
 	X(esp_sa_drop, 1, "ESP packets dropped by their SA (see espgatectl sas)") \
 	X(handoff_full, 1, "handoff ring to the owner worker full") \
-	X(handoff_stale, 1, "handed-off packet whose SA was deleted meanwhile")
+	X(handoff_stale, 1, "handed-off packet whose SA was deleted meanwhile") \
+	X(trap_limited, 1, "trapped packets beyond 256 per 10 ms (the punt ring stays free for IKE)")
 
 /* name, is_drop, description */
 #define DP_CONTROL_COUNTERS(X) \
@@ -67,10 +68,10 @@
 	X(esp_dropped, 1, "packets of the box's own no SA could take (discard, ring full)") \
 	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
 	X(ctl_tx_full, 1, "control frames not sent: control TX ring full") \
-	X(trap_hold_full, 1, "trapped packets dropped: the connection's hold queue was full") \
+	X(trap_hold_full, 1, "trapped packets dropped: 32 held for the connection, or 1024 in all") \
 	X(trap_expired, 1, "trapped packets dropped: no Child SA came up within 10 s") \
 	X(trap_failed, 1, "trapped packets dropped: the connection's initiation failed") \
-	X(trap_not_covered, 1, "trapped packets dropped: the Child SA does not cover them, or the trap is gone")
+	X(trap_not_covered, 1, "trapped packets dropped: a reload removed their trap")
 
 #define DP_CNT_ENUM(name, drop, desc) DP_W_##name,
 enum dp_worker_counter { DP_WORKER_COUNTERS(DP_CNT_ENUM) DP_W_MAX };

@@ -34,6 +34,11 @@ struct rte_rcu_qsbr;
 #define DP_EVENT_RING_SIZE 4096
 #define DP_ESP_PENDING (2 * DP_BURST)
 #define DP_MAX_FRAGS 64
+/* Trapped packets (trap.h): what one worker may punt per 10 ms, so that
+ * traffic to a trap whose peer is down cannot crowd IKE and ARP out of
+ * the punt ring; and how many the control lcore holds in all. */
+#define DP_TRAP_PUNTS_PER_10MS 256
+#define DP_TRAP_HOLD_TOTAL 1024
 
 /* Why a worker handed a frame to the control lcore (mbuf hash.fdir.hi). */
 enum dp_punt_reason {
@@ -78,6 +83,8 @@ struct dp_worker {
 	struct esp_engine *w_engine;
 	struct rte_ring *w_handoff; /* packets of SAs this worker owns */
 	uint16_t w_ip_id;
+	uint16_t w_trap_punts;   /* in the current 10 ms window */
+	uint64_t w_trap_window;  /* TSC at its start */
 	struct dp_esp_pending w_esp_in;
 	struct dp_esp_pending w_esp_out;
 } __rte_cache_aligned;

@@ -9,6 +9,7 @@
 #include "trap.h"
 
 #include <openssl/rand.h>
+#include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_rcu_qsbr.h>
 
@@ -154,6 +155,18 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	return true;
 }
 
+/* At most DP_TRAP_PUNTS_PER_10MS trapped packets per window. */
+static bool trap_budget(struct dp_worker *w)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (now - w->w_trap_window >= rte_get_tsc_hz() / 100) {
+		w->w_trap_window = now;
+		w->w_trap_punts = 0;
+	}
+	return w->w_trap_punts++ < DP_TRAP_PUNTS_PER_10MS;
+}
+
 bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		     uint64_t nh)
 {
@@ -196,8 +209,10 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	} else {
 		l3[7]--;
 	}
-	if (trap)
+	if (trap && trap_budget(w))
 		dp_punt(dp, w, m, DP_PUNT_TRAP, trap->t_tag, DP_W_trapped);
+	else if (trap)
+		dp_drop(w, m, DP_W_trap_limited);
 	else
 		queue_for_owner(dp, w, m, sa, true);
 	return true;

@@ -683,3 +683,33 @@ Test(esp, trapped_traffic_is_punted_until_an_sa_covers_it)
 	cr_expect_eq(rte_ring_count(fx_dp.punt), 0);
 	cr_expect_eq(fx_in_use(), 0);
 }
+
+/* Traffic to a trap whose peer does not answer must not fill the punt
+ * ring that IKE and ARP share: a worker punts at most 256 trapped packets
+ * per 10 ms and counts the rest. */
+Test(esp, trapped_packets_are_punted_at_a_bounded_rate)
+{
+	struct dp_trap trap = {
+		.t_ts = { .src = fx_prefix("198.18.1.0/24"), .dst = fx_prefix("198.18.3.0/24"),
+			  .sport_hi = 65535, .dport_hi = 65535 } };
+	struct fx_frame f = fx_udp4("198.18.1.2", "198.18.3.9", 64, 20);
+	const uint64_t *cnt = fx_dp.workers[0].w_cnt;
+	uint64_t t0, took;
+	struct rte_mbuf *m;
+
+	cr_assert_eq(dp_traps_set(&fx_dp, &trap, 1), 0);
+	t0 = rte_rdtsc();
+	for (unsigned i = 0; i < 300; i++)
+		fx_input(&f, LAN);
+	took = rte_rdtsc() - t0;
+	cr_expect_eq(cnt[DP_W_trapped] + cnt[DP_W_trap_limited], 300);
+	cr_expect_geq(cnt[DP_W_trapped], DP_TRAP_PUNTS_PER_10MS);
+	if (took < rte_get_tsc_hz() / 100)
+		cr_expect_eq(cnt[DP_W_trap_limited], 300 - DP_TRAP_PUNTS_PER_10MS,
+			     "all in one window: the rest are limited");
+	cr_expect_eq(rte_ring_count(fx_dp.punt), cnt[DP_W_trapped]);
+	while (rte_ring_dequeue(fx_dp.punt, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	cr_assert_eq(dp_traps_set(&fx_dp, NULL, 0), 0);
+	cr_expect_eq(fx_in_use(), 0);
+}
