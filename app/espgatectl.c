@@ -33,7 +33,8 @@ static void usage(FILE *out)
 		"  terminate NAME|ID      delete the connection's IKE SAs, or one by id\n"
 		"  rekey ID [child]       rekey an IKE SA, or its Child SAs\n"
 		"  reload                 read the configuration again: connections added,\n"
-		"                         removed and changed; unchanged tunnels untouched\n"
+		"                         removed and changed; unchanged tunnels untouched;\n"
+		"                         fails if a connection could not be loaded\n"
 		"  counters  what every counter means\n"
 		"the socket defaults to $ESPGATE_SOCKET or " DEFAULT_SOCKET "\n");
 }
@@ -251,6 +252,18 @@ static void print_reload(json_t *r)
 	}
 }
 
+/* A reload that could not load a connection fails: each one on stderr. */
+static int reload_failed(json_t *r)
+{
+	json_t *failed = json_object_get(r, "failed"), *v;
+	size_t i;
+
+	json_array_foreach(failed, i, v)
+		fprintf(stderr, "espgatectl: connection %s not loaded: %s\n", gets_(v, "name"),
+			gets_(v, "error"));
+	return json_array_size(failed) ? 1 : 0;
+}
+
 static void print_help(json_t *r)
 {
 	const char *key;
@@ -264,6 +277,7 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 {
 	json_error_t jerr;
 	json_t *r = json_loads(text, 0, &jerr);
+	int rc;
 
 	if (!r) {
 		fprintf(stderr, "espgatectl: bad answer: %s\n", jerr.text);
@@ -290,8 +304,9 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_reload(r);
 	else
 		print_help(r);
+	rc = strcmp(cmd, "reload") == 0 ? reload_failed(r) : 0;
 	json_decref(r);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)

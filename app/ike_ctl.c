@@ -466,8 +466,14 @@ static int load_certs(struct ike_ctl *ic, unsigned i, const struct cfg_conn *cc,
 	if (rc == 0)
 		rc = ike_trust_load((const char *const *)cc->cacerts, cc->n_cacerts,
 				    &ic->ic_trust[i]);
-	if (rc != 0)
+	if (rc != 0) {
+		/* The slot stays free for the next connection with certificates. */
+		ike_cred_free(ic->ic_cred[i]);
+		ike_trust_free(ic->ic_trust[i]);
+		ic->ic_cred[i] = NULL;
+		ic->ic_trust[i] = NULL;
 		return rc;
+	}
 	c->c_cred = ic->ic_cred[i];
 	c->c_trust = ic->ic_trust[i];
 	/* Our DN is our certificate's subject (the engine takes it from the
@@ -548,8 +554,10 @@ static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 	struct ike_conn_cfg *c = calloc(1, sizeof(*c));
 	int rc = c ? conn_cfg(ic->ic_app, cc, c) : -ENOMEM;
 
-	if (rc == 0 && cc->auth == CFG_AUTH_PUBKEY)
-		rc = load_certs(ic, (*ncert)++, cc, c);
+	if (rc == 0 && cc->auth == CFG_AUTH_PUBKEY) {
+		rc = load_certs(ic, *ncert, cc, c);
+		*ncert += rc == 0;
+	}
 	if (rc == 0)
 		rc = ike_engine_add_conn(ic->ic_engine, c);
 	if (c)
@@ -575,6 +583,42 @@ static bool conn_same(const struct ike_ctl *ic, const struct cfg_conn *a, const 
 	return same;
 }
 
+/* Connections lib/ike did not take leave the configuration espgate keeps, so
+ * that the next reload sees them as new and tries them again. */
+static void drop_conns(struct cfg *cfg, const bool *drop)
+{
+	struct cfg gone = { 0 };
+	unsigned n = 0, k = 0, was = cfg->n_conns;
+
+	for (unsigned i = 0; i < was; i++)
+		n += drop[i];
+	if (!n || !(gone.conns = calloc(n, sizeof(*gone.conns))))
+		return;
+	for (unsigned i = 0; i < was; i++) {
+		if (drop[i])
+			gone.conns[gone.n_conns++] = cfg->conns[i];
+		else
+			cfg->conns[k++] = cfg->conns[i];
+	}
+	cfg->n_conns = k;
+	explicit_bzero(&cfg->conns[k], (was - k) * sizeof(*cfg->conns));
+	cfg_free(&gone);
+}
+
+/* add_conn, and on failure the reason in *failed (the reply's "failed"). */
+static bool try_add(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *ncert,
+		    json_t *failed)
+{
+	int rc = add_conn(ic, cc, ncert);
+
+	if (rc == 0)
+		return true;
+	EG_LOG(ERR, "connection %s: not loaded: %s", cc->name, strerror(-rc));
+	json_array_append_new(failed, json_pack("{s:s, s:s}", "name", cc->name,
+						"error", strerror(-rc)));
+	return false;
+}
+
 static void swap_conns(struct cfg *a, struct cfg *b)
 {
 	struct cfg_conn *conns = a->conns;
@@ -586,29 +630,49 @@ static void swap_conns(struct cfg *a, struct cfg *b)
 	b->n_conns = n;
 }
 
+static json_t *reload_reply(json_t *added, json_t *removed, json_t *changed, json_t *kept,
+			    json_t *failed)
+{
+	EG_LOG(INFO, "reload: %zu added, %zu removed, %zu changed, %zu unchanged connections, "
+	       "%zu not loaded", json_array_size(added), json_array_size(removed),
+	       json_array_size(changed), json_array_size(kept), json_array_size(failed));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "added", added, "removed", removed,
+			 "changed", changed, "unchanged", kept, "failed", failed);
+}
+
+static int ctl_start(struct app *app, json_t *failed);
+
+/* A connection added or changed that lib/ike does not take is not in the
+ * reply's "added" or "changed" but in "failed", and is dropped from the
+ * kept configuration (the next reload tries it again). */
 json_t *ike_ctl_reload(struct app *app)
 {
 	static struct cfg fresh;
 	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
-	json_t *kept = json_array();
+	json_t *kept = json_array(), *failed = json_array();
+	bool drop[CFG_MAX_CONNS] = { false };
 	char err[512];
-	unsigned ncert = app->ike ? app->ike->ic_ncert : 0;
+	unsigned ncert;
 
 	memset(&fresh, 0, sizeof(fresh));
 	if (cfg_load_file(app->config_path, &fresh, err, sizeof(err)) != 0) {
 		json_decref(added), json_decref(removed), json_decref(changed), json_decref(kept);
+		json_decref(failed);
 		return json_pack("{s:s}", "error", err);
 	}
 	if (!app->ike) {
 		swap_conns(&app->cfg, &fresh);
 		cfg_free(&fresh);
-		if (ike_ctl_init(app) != 0)
+		if (ctl_start(app, failed) != 0) {
+			json_decref(added), json_decref(removed), json_decref(changed);
+			json_decref(kept), json_decref(failed);
 			return json_pack("{s:s}", "error", "IKE could not start");
+		}
 		for (unsigned i = 0; i < app->cfg.n_conns; i++)
 			json_array_append_new(added, json_string(app->cfg.conns[i].name));
-		return json_pack("{s:o, s:o, s:o, s:o}", "added", added, "removed", removed,
-				 "changed", changed, "unchanged", kept);
+		return reload_reply(added, removed, changed, kept, failed);
 	}
+	ncert = app->ike->ic_ncert;
 	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
 		const struct cfg_conn *old = &app->cfg.conns[i];
 		const struct cfg_conn *now = conn_named(&fresh, old->name);
@@ -618,35 +682,40 @@ json_t *ike_ctl_reload(struct app *app)
 			continue;
 		}
 		ike_engine_remove_conn(app->ike->ic_engine, old->name, eg_now_ms());
-		json_array_append_new(now ? changed : removed, json_string(old->name));
-		if (now && add_conn(app->ike, now, &ncert) != 0)
-			EG_LOG(ERR, "reload: connection %s not added", now->name);
+		if (!now)
+			json_array_append_new(removed, json_string(old->name));
+		else if (try_add(app->ike, now, &ncert, failed))
+			json_array_append_new(changed, json_string(old->name));
+		else
+			drop[now - fresh.conns] = true;
 	}
 	for (unsigned i = 0; i < fresh.n_conns; i++) {
 		if (conn_named(&app->cfg, fresh.conns[i].name))
 			continue;
-		if (add_conn(app->ike, &fresh.conns[i], &ncert) == 0)
+		if (try_add(app->ike, &fresh.conns[i], &ncert, failed))
 			json_array_append_new(added, json_string(fresh.conns[i].name));
+		else
+			drop[i] = true;
 	}
 	app->ike->ic_ncert = ncert;
+	drop_conns(&fresh, drop);
 	swap_conns(&app->cfg, &fresh);
 	cfg_free(&fresh);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "reload: trap policies not installed: out of memory or too many selectors");
-	EG_LOG(INFO, "reload: %zu added, %zu removed, %zu changed, %zu unchanged connections",
-	       json_array_size(added), json_array_size(removed), json_array_size(changed),
-	       json_array_size(kept));
-	return json_pack("{s:o, s:o, s:o, s:o}", "added", added, "removed", removed,
-			 "changed", changed, "unchanged", kept);
+	return reload_reply(added, removed, changed, kept, failed);
 }
 
-int ike_ctl_init(struct app *app)
+/* lib/ike with the connections of app->cfg; those it does not take are
+ * dropped from app->cfg and listed in failed. */
+static int ctl_start(struct app *app, json_t *failed)
 {
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
 		.ev_keepalive = ev_keepalive, .ev_ike_failed = ev_ike_failed,
 	};
+	static bool drop[CFG_MAX_CONNS];
 	struct ike_ctl *ic;
 
 	if (!app->cfg.n_conns)
@@ -662,16 +731,23 @@ int ike_ctl_init(struct app *app)
 		return -ENOMEM;
 	}
 	app->ike = ic;
-	for (unsigned i = 0; i < app->cfg.n_conns; i++) {
-		int rc = add_conn(ic, &app->cfg.conns[i], &ic->ic_ncert);
-		if (rc != 0)
-			EG_LOG(ERR, "connection %s: %s", app->cfg.conns[i].name, strerror(-rc));
-	}
+	for (unsigned i = 0; i < app->cfg.n_conns; i++)
+		drop[i] = !try_add(ic, &app->cfg.conns[i], &ic->ic_ncert, failed);
+	drop_conns(&app->cfg, drop);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "trap policies not installed: out of memory or too many selectors");
 	EG_LOG(INFO, "IKE: %u connections, ports %u and %u", app->cfg.n_conns,
 	       app->cfg.ike_port, app->cfg.ike_natt_port);
 	return 0;
+}
+
+int ike_ctl_init(struct app *app)
+{
+	json_t *failed = json_array();
+	int rc = ctl_start(app, failed);
+
+	json_decref(failed);
+	return rc;
 }
 
 void ike_ctl_fini(struct app *app)

@@ -285,6 +285,29 @@ espgate_start() {
 		"$build/app/espgatectl" --socket "$ESPGATE_SOCK" status >/dev/null 2>&1
 }
 
+# eg_sigterm: SIGTERM espgate ($ESPGATE_PID, log $EG_LOG); it exits 0
+# within 10 s.
+eg_sigterm() {
+	kill -TERM "$ESPGATE_PID" || return 1
+	if ! wait_pid_exit "$ESPGATE_PID" 10; then
+		echo "espgate still running 10 s after SIGTERM"
+		return 1
+	fi
+	echo "exit status $WAIT_STATUS"
+	grep -v '^EAL' "$EG_LOG" | tail -n 5
+	[ "$WAIT_STATUS" -eq 0 ]
+}
+
+# eg_sigterm_clean: eg_sigterm, and espgate logged "mbufs in use at exit: 0".
+eg_sigterm_clean() {
+	eg_sigterm || return 1
+	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
+		echo "no 'mbufs in use at exit: 0' in the log:"
+		grep "mbufs in use" "$EG_LOG"
+		return 1
+	}
+}
+
 # json_get FILE EXPR: evaluate a Python expression over the JSON document
 # `d` read from FILE ("-" for stdin); prints the result.
 json_get() {

@@ -25,22 +25,32 @@
 #   tunnel_sw_prepare                       charon instance "br" set up and its connection recorded
 #   tunnel_sw_start                         charon running with the connection loaded
 #   tunnel_up [TIMEOUT]                     charon initiates; both ends report the SAs
-#   eg_start CONFIG LOG                     espgate running in gw with CONFIG (ESPGATE_PID)
-#   eg_sigterm                              SIGTERM espgate; it exits 0 (log: EG_LOG)
-#   eg_stop_clean                           the same, and no mbuf was left in use
 #   eg_ctl ARGS...                          espgatectl against the running espgate
-#   show_logs                               tails of espgate's (EG_LOG) and charon's logs, as
-#                                           TAP diagnostics (scripts/lib/tap.sh calls it)
 #   eg_sas_json                             `espgatectl --json sas`
+#   tunnel_eg_conn NAME REMOTE REMOTE_ID LOCAL_TS   one espgate connection (JSON)
+#   tunnel_sw_conn CONN CHILD LOCAL_ADDR LOCAL_ID REMOTE_TS [K=V...]
+#                                           one charon connection (sw_conn)
+#   eg_start CONFIG LOG                     espgate checked and started
+#   ping5 NS DST                            5 pings (bounded)
+#   iperf_server / udp_run / udp_lost       iperf3 UDP through the tunnel
+#   rcvbuf_errs                             UDP receive-buffer overflows
+#   sw_prio / tunnel_show_logs              charon at $TUN_PRIO; logs as TAP diag
+#   poll_spis CONN                          espgate's Child SA SPIs of CONN, polled
 #
 # Knobs (environment, read when the functions run):
+#   TUN_EG_REMOTE                     espgate connection's "remote" (default any)
+#   TUN_EG_CONNS                      more connections after "branch" (JSON
+#                                     objects, e.g. from tunnel_eg_conn, each
+#                                     with a leading ",")
+#   TUN_EG_ROUTES                     more routes after the one to the branch
+#                                     (JSON objects, each with a leading ",")
+#   TUN_PRIO                          nice of charon and iperf3 (TUNNEL_NICE, -10)
+#   TUN_START                         espgate connections' "start" (unset: "none";
+#                                     "start" and "trap" need TUN_EG_REMOTE)
 #   TUN_CHILD_REKEY / TUN_CHILD_LIFE  espgate child's "rekey"/"life" (s; unset: defaults)
 #   TUN_CHILD_REKEY_BYTES             espgate child's "rekey_bytes" (unset: none)
 #   TUN_DPD / TUN_DPD_TIMEOUT         espgate connection's "dpd"/"dpd_timeout" (s)
 #   TUN_SW_CHILD_REKEY                charon child's rekey_time (e.g. 10s)
-#   TUN_START                         espgate connection's "start" (unset: the
-#                                     default, "none"); with it, espgate's
-#                                     "remote" is charon's address, not any
 
 TUN_PSK=Zt4q8Wv1pLr0xYk2NcB7uHs9
 TUN_IKE_PROPOSAL=aes256gcm16-prfsha384-ecp384
@@ -94,23 +104,37 @@ tunnel_topo_create() {
 	ip -n "$NS_SRV" route add default via "$GW_LAN_V4" || return 1
 }
 
-# tunnel_espgate_config FILE [LOG_LEVEL]: espgate's configuration: the two
-# ports, the route to the branch and the connection "branch" (responder,
-# any remote) with its child "net" 198.18.2.0/24 <=> 198.18.1.0/24.
-tunnel_espgate_config() {
-	local file=$1 level=${2:-info} conn_x="" child_x="" remote=any
-	ESPGATE_SOCK="$NETNS_WORKDIR/espgate.sock"
-	ESPGATE_PREFIX="${NETNS_ID}-eal"
-	dpdk_prefix_register "$ESPGATE_PREFIX"
+# tunnel_eg_conn NAME REMOTE REMOTE_ID LOCAL_TS: an espgate connection
+# (responder; local id hq.example) with one child "net" LOCAL_TS <=>
+# BRANCH_NET; the TUN_DPD* and TUN_CHILD_* knobs apply.
+tunnel_eg_conn() {
+	local name=$1 remote=$2 rid=$3 lts=$4 conn_x="" child_x=""
 	[ -n "${TUN_DPD:-}" ] && conn_x+=", \"dpd\": $TUN_DPD"
-	if [ -n "${TUN_START:-}" ]; then
-		conn_x+=", \"start\": \"$TUN_START\""
-		remote=$BR_WAN_V4
-	fi
 	[ -n "${TUN_DPD_TIMEOUT:-}" ] && conn_x+=", \"dpd_timeout\": $TUN_DPD_TIMEOUT"
+	[ -n "${TUN_START:-}" ] && conn_x+=", \"start\": \"$TUN_START\""
 	[ -n "${TUN_CHILD_REKEY:-}" ] && child_x+=", \"rekey\": $TUN_CHILD_REKEY"
 	[ -n "${TUN_CHILD_LIFE:-}" ] && child_x+=", \"life\": $TUN_CHILD_LIFE"
 	[ -n "${TUN_CHILD_REKEY_BYTES:-}" ] && child_x+=", \"rekey_bytes\": $TUN_CHILD_REKEY_BYTES"
+	cat <<EOF
+    {"name": "$name", "local": "$GW_WAN_V4", "remote": "$remote",
+     "local_id": "hq.example", "remote_id": "$rid",
+     "psk": "$TUN_PSK", "proposals": ["$TUN_IKE_PROPOSAL"]$conn_x,
+     "children": [
+       {"name": "$TUN_CHILD", "local_ts": ["$lts"], "remote_ts": ["$BRANCH_NET"],
+        "esp_proposals": ["$TUN_ESP_PROPOSAL"]$child_x}
+     ]}
+EOF
+}
+
+# tunnel_espgate_config FILE [LOG_LEVEL]: espgate's configuration: the two
+# ports, the route to the branch and the connection "branch" (responder,
+# remote TUN_EG_REMOTE or any) with its child "net" 198.18.2.0/24 <=>
+# 198.18.1.0/24; then TUN_EG_ROUTES and TUN_EG_CONNS.
+tunnel_espgate_config() {
+	local file=$1 level=${2:-info}
+	ESPGATE_SOCK="$NETNS_WORKDIR/espgate.sock"
+	ESPGATE_PREFIX="${NETNS_ID}-eal"
+	dpdk_prefix_register "$ESPGATE_PREFIX"
 	cat >"$file" <<EOF
 {
   "eal": ["--no-huge", "-m", "1024", "--no-pci", "--file-prefix", "$ESPGATE_PREFIX"],
@@ -123,18 +147,25 @@ tunnel_espgate_config() {
     {"name": "wan", "device": "net_af_packet1,iface=$GW_WAN", "role": "unprotected",
      "addresses": ["$GW_WAN_V4/24"]}
   ],
-  "routes": [{"prefix": "$BRANCH_NET", "via": "$BR_WAN_V4"}],
+  "routes": [{"prefix": "$BRANCH_NET", "via": "$BR_WAN_V4"}${TUN_EG_ROUTES:-}],
   "connections": [
-    {"name": "$TUN_CONN", "local": "$GW_WAN_V4", "remote": "$remote",
-     "local_id": "hq.example", "remote_id": "branch.example",
-     "psk": "$TUN_PSK", "proposals": ["$TUN_IKE_PROPOSAL"]$conn_x,
-     "children": [
-       {"name": "$TUN_CHILD", "local_ts": ["$HQ_NET"], "remote_ts": ["$BRANCH_NET"],
-        "esp_proposals": ["$TUN_ESP_PROPOSAL"]$child_x}
-     ]}
+$(tunnel_eg_conn "$TUN_CONN" "${TUN_EG_REMOTE:-any}" branch.example "$HQ_NET")${TUN_EG_CONNS:-}
   ]
 }
 EOF
+}
+
+# tunnel_sw_conn CONN CHILD LOCAL_ADDR LOCAL_ID REMOTE_TS [K=V...]: record
+# charon connection CONN (br LOCAL_ADDR -> espgate, PSK, ids LOCAL_ID and
+# hq.example) with child CHILD BRANCH_NET <=> REMOTE_TS; K=V as sw_conn.
+tunnel_sw_conn() {
+	local conn=$1 child=$2 laddr=$3 lid=$4 rts=$5
+	shift 5
+	sw_conn br "$conn" child="$child" \
+		local_addrs="$laddr" remote_addrs="$GW_WAN_V4" \
+		local_id="$lid" remote_id=hq.example psk="$TUN_PSK" \
+		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
+		local_ts="$BRANCH_NET" remote_ts="$rts" "$@"
 }
 
 # tunnel_sw_prepare: charon instance "br" in NS_BR (install_routes = yes)
@@ -143,60 +174,13 @@ tunnel_sw_prepare() {
 	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
 	local -a child=()
 	[ -n "${TUN_SW_CHILD_REKEY:-}" ] && child+=("rekey_time=$TUN_SW_CHILD_REKEY")
-	sw_conn br "$TUN_CONN" child="$TUN_CHILD" \
-		local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
-		local_id=branch.example remote_id=hq.example psk="$TUN_PSK" \
-		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
-		local_ts="$BRANCH_NET" remote_ts="$HQ_NET" "${child[@]}"
+	tunnel_sw_conn "$TUN_CONN" "$TUN_CHILD" "$BR_WAN_V4" branch.example "$HQ_NET" "${child[@]}"
 }
 
 # tunnel_sw_start: start charon "br" and load its connection.
 tunnel_sw_start() {
 	sw_start br || return 1
 	sw_load br >/dev/null || return 1
-}
-
-# eg_start CONFIG LOG: espgate running with CONFIG.
-eg_start() {
-	"$BUILD/app/espgate" --check --config "$1" || return 1
-	espgate_start "$BUILD" "$1" "$2" 30 || {
-		echo "espgate did not start"
-		grep -v '^EAL' "$2" | tail -n 20
-		return 1
-	}
-}
-
-# eg_sigterm: SIGTERM espgate; exits 0 within 10 s.
-eg_sigterm() {
-	kill -TERM "$ESPGATE_PID" || return 1
-	if ! wait_pid_exit "$ESPGATE_PID" 10; then
-		echo "espgate still running 10 s after SIGTERM"
-		return 1
-	fi
-	echo "exit status $WAIT_STATUS"
-	grep -v '^EAL' "$EG_LOG" | tail -n 5
-	[ "$WAIT_STATUS" -eq 0 ]
-}
-
-# eg_stop_clean: eg_sigterm, and espgate logged that no mbuf was left in use.
-eg_stop_clean() {
-	eg_sigterm || return 1
-	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
-		echo "no 'mbufs in use at exit: 0' in the log:"
-		grep "mbufs in use" "$EG_LOG"
-		return 1
-	}
-}
-
-# show_logs: what scripts/lib/tap.sh shows when a point fails (source tap.sh
-# after this file): the tails of espgate's log (EG_LOG) and charon's.
-show_logs() {
-	if [ -n "${EG_LOG:-}" ] && [ -s "$EG_LOG" ]; then
-		{ echo "espgate log (tail):"; grep -v '^EAL' "$EG_LOG" | tail -n 15; } | diag
-	fi
-	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
-		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
-	fi
 }
 
 # eg_ctl ARGS...: espgatectl against the running espgate (bounded).
@@ -232,4 +216,103 @@ tunnel_up() {
 		ip -n "$NS_BR" route show table all
 		return 1
 	}
+}
+
+# --- traffic and process helpers of the suites ------------------------------
+# The userspace half of the traffic path (charon's ESP, iperf3) runs at nice
+# TUN_PRIO: on a small shared box (espgate's worker spins on one CPU) other
+# load would otherwise stall it long enough for its UDP sockets to overflow.
+TUN_PRIO=${TUNNEL_NICE:--10}
+
+# sw_prio: every thread of charon "br" at TUN_PRIO (nice is per thread).
+sw_prio() {
+	local pid=${SW_PID[br]:-} t
+	local -a tids=()
+	[ -n "$pid" ] || return 0
+	for t in "/proc/$pid/task/"*; do tids+=("${t##*/}"); done
+	renice -n "$TUN_PRIO" -p "${tids[@]}" >/dev/null 2>&1
+	return 0
+}
+
+# eg_start CONFIG LOG: espgate checked (--check) and running with CONFIG.
+eg_start() {
+	"$BUILD/app/espgate" --check --config "$1" || return 1
+	espgate_start "$BUILD" "$1" "$2" 30 || {
+		echo "espgate did not start"
+		grep -v '^EAL' "$2" | tail -n 20
+		return 1
+	}
+}
+
+# ping5 NS DST: 5 pings, none lost (bounded: 10 s).
+ping5() {
+	local ns=$1 dst=$2
+	nsx "$ns" ping -n -c 5 -i 0.2 -W 2 -w 10 "$dst" || return 1
+}
+
+# rcvbuf_errs: "HOST SRV BR IPSEC0_TX_DROPPED": the kernels' UDP receive-buffer
+# overflows (RcvbufErrors) in host, srv and br (charon's UDP 4500 socket)
+# and the drops of charon's TUN device: where packets die that neither
+# espgate nor the network lost.
+rcvbuf_errs() {
+	local ns
+	for ns in "$NS_HOST" "$NS_SRV" "$NS_BR"; do
+		# shellcheck disable=SC2016 # awk's $6
+		printf '%s ' "$(nsx "$ns" awk '/^Udp:/ { getline; print $6; exit }' /proc/net/snmp)"
+	done
+	nsx "$NS_BR" cat /sys/class/net/ipsec0/statistics/tx_dropped 2>/dev/null || echo 0
+}
+
+# iperf_server NS ADDR PORT LOG [ARGS]: a one-off iperf3 server; pid in SRV_PID.
+SRV_PID=""
+iperf_server() {
+	local ns=$1 addr=$2 port=$3 log=$4
+	shift 4
+	bg_run SRV_PID "$log" ip netns exec "$ns" nice -n "$TUN_PRIO" iperf3 -s -1 -B "$addr" -p "$port" "$@"
+	wait_for "nsx '$ns' ss -Hltn 'sport = :$port' | grep -q ." 10 || {
+		echo "iperf3 server did not listen"
+		cat "$log"
+		return 1
+	}
+}
+
+# udp_run FROM_NS TO_ADDR PORT RATE_M SECONDS TAG: iperf3 UDP both ways at
+# once (--bidir) between FROM_NS and a server on TO_ADDR in srv; the
+# client's report in $NETNS_WORKDIR/udp-TAG.json, the server's in
+# udp-TAG-server.json.
+udp_run() {
+	local from=$1 to=$2 port=$3 rate=$4 secs=$5 tag=$6 w=$NETNS_WORKDIR
+	iperf_server "$NS_SRV" "$to" "$port" "$w/udp-$tag-server.json" -J -i 0.5 || return 1
+	timeout $((secs + 30)) ip netns exec "$from" nice -n "$TUN_PRIO" iperf3 -c "$to" -p "$port" -u -b "${rate}M" \
+		-l 1200 -w 2M -t "$secs" -i 0.5 --bidir -J >"$w/udp-$tag.json" 2>"$w/udp-$tag.err"
+	local rc=$?
+	wait_pid_exit "$SRV_PID" 10 || stop_pid "$SRV_PID"
+	[ $rc -eq 0 ] || { cat "$w/udp-$tag.err"; head -c 2000 "$w/udp-$tag.json"; return 1; }
+}
+
+# udp_lost TAG: packets lost in both directions of udp_run TAG.
+udp_lost() {
+	json_get "$NETNS_WORKDIR/udp-$1.json" 'd["end"]["sum"]["lost_packets"] + d["end"]["sum_bidir_reverse"]["lost_packets"]'
+}
+
+# tunnel_show_logs: the tails of espgate's log ($EG_LOG) and charon's, as
+# TAP diagnostics (a suite's show_logs).
+tunnel_show_logs() {
+	if [ -n "${EG_LOG:-}" ] && [ -s "$EG_LOG" ]; then
+		{ echo "espgate log (tail):"; grep -v '^EAL' "$EG_LOG" | tail -n 15; } | diag
+	fi
+	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
+		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
+	fi
+}
+
+# poll_spis CONN: every 0.25 s until killed, "EPOCH SPI_IN SPI_OUT ..." of
+# espgate's Child SAs of CONN ("-" when none).
+poll_spis() {
+	local out
+	while :; do
+		out=$(eg_json "' '.join(c['spi_in'] + ' ' + c['spi_out'] for c in d['child_sas'] if c['conn'] == '$1') or '-'" 2>/dev/null) &&
+			echo "$EPOCHREALTIME $out"
+		sleep 0.25
+	done
 }

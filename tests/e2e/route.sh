@@ -252,17 +252,7 @@ check_eg "unknown port role: espgate exits 2 with FILE:LINE:COL: ...role... mess
 FATAL=$SAVED_FATAL
 
 # 16: SIGTERM
-sigterm_check() {
-	kill -TERM "$ESPGATE_PID" || return 1
-	if ! wait_pid_exit "$ESPGATE_PID" 10; then
-		echo "espgate still running 10 s after SIGTERM"
-		return 1
-	fi
-	echo "exit status $WAIT_STATUS"
-	tail -n 5 "$EG_LOG"
-	[ "$WAIT_STATUS" -eq 0 ]
-}
-if ! check_eg "SIGTERM: espgate exits 0 within 10 s" sigterm_check; then
+if ! check_eg "SIGTERM: espgate exits 0 within 10 s" eg_sigterm; then
 	show_espgate_log
 fi
 

@@ -41,6 +41,8 @@ source "$ROOT/scripts/lib/tap.sh"
 PLAN=7
 echo "1..$PLAN"
 
+show_logs() { tunnel_show_logs; }
+
 tap_start egtrap "namespaces, espgate and charon set up"
 EG_LOG=$W/espgate.log
 TUN_START="trap"
@@ -63,6 +65,7 @@ setup() {
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
 	tunnel_topo_create || return 1
+	TUN_EG_REMOTE=$BR_WAN_V4
 	tunnel_espgate_config "$W/espgate.json" debug || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
 	tunnel_sw_prepare && tunnel_sw_start || return 1
@@ -155,7 +158,7 @@ bounded() {
 check "peer gone: 40 datagrams hold 32 (8 trap_hold_full), all 32 trap_expired after 10 s, none left" bounded
 
 # 7
-check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_stop_clean
+check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

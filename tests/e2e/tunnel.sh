@@ -49,8 +49,8 @@ source "$ROOT/scripts/lib/tap.sh"
 PLAN=15
 echo "1..$PLAN"
 
+show_logs() { tunnel_show_logs; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
 
 # ---------------------------------------------------------------------------
 tap_start egt "namespaces, espgate and charon set up"
@@ -59,20 +59,6 @@ EG_LOG=$W/espgate.log
 
 # DPD on espgate's side for point 11 (harmless before).
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
-
-# The userspace half of the traffic path (charon's ESP, iperf3) runs at
-# nice $PRIO: on a small shared box (espgate's worker spins on one CPU)
-# other load would otherwise stall it long enough for its UDP sockets to
-# overflow. Such drops are counted (rcvbuf_errs) and reported.
-PRIO=${TUNNEL_NICE:--10}
-sw_prio() { # every thread of charon (nice is per thread)
-	local pid=${SW_PID[br]:-} t
-	local -a tids=()
-	[ -n "$pid" ] || return 0
-	for t in "/proc/$pid/task/"*; do tids+=("${t##*/}"); done
-	renice -n "$PRIO" -p "${tids[@]}" >/dev/null 2>&1
-	return 0
-}
 
 # 1: topology, espgate, charon
 setup() {
@@ -85,7 +71,7 @@ setup() {
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
 	tunnel_sw_prepare && tunnel_sw_start || return 1
 	sw_prio
-	note "charon: $(cat "/proc/${SW_PID[br]}/comm"), $(find "/proc/${SW_PID[br]}/task" -mindepth 1 -maxdepth 1 | wc -l) threads at nice $(ps -o ni= -p "${SW_PID[br]}"); iperf3 at nice $PRIO"
+	note "charon: $(cat "/proc/${SW_PID[br]}/comm"), $(find "/proc/${SW_PID[br]}/task" -mindepth 1 -maxdepth 1 | wc -l) threads at nice $(ps -o ni= -p "${SW_PID[br]}"); iperf3 at nice $TUN_PRIO"
 }
 check "namespaces host, br, gw, srv; espgate in gw; charon in br with the connection loaded" setup ||
 	FATAL="setup failed"
@@ -106,42 +92,14 @@ check "charon initiates: espgate lists the IKE SA ESTABLISHED and the Child SA I
 	up_and_agree || FATAL="no tunnel"
 
 # 3: ping both ways
-ping5() {
-	local ns=$1 dst=$2
-	nsx "$ns" ping -n -c 5 -i 0.2 -W 2 -w 10 "$dst" || return 1
-}
 pings() { ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"; }
 check "ping host -> srv and srv -> host through the tunnel (5 each, no loss)" pings
 
-# rcvbuf_errs: "HOST SRV BR IPSEC0_TX_DROPPED": the kernels' UDP receive-buffer
-# overflows (RcvbufErrors) in host, srv and br (charon's UDP 4500 socket)
-# and the drops of charon's TUN device: where packets die that neither
-# espgate nor the network lost.
-rcvbuf_errs() {
-	local ns
-	for ns in "$NS_HOST" "$NS_SRV" "$NS_BR"; do
-		# shellcheck disable=SC2016 # awk's $6
-		printf '%s ' "$(nsx "$ns" awk '/^Udp:/ { getline; print $6; exit }' /proc/net/snmp)"
-	done
-	nsx "$NS_BR" cat /sys/class/net/ipsec0/statistics/tx_dropped 2>/dev/null || echo 0
-}
 # 4-5: TCP, 20 s each way
-# iperf_server NS ADDR PORT LOG [ARGS]: a one-off iperf3 server; pid in SRV_PID.
-SRV_PID=""
-iperf_server() {
-	local ns=$1 addr=$2 port=$3 log=$4
-	shift 4
-	bg_run SRV_PID "$log" ip netns exec "$ns" nice -n "$PRIO" iperf3 -s -1 -B "$addr" -p "$port" "$@"
-	wait_for "nsx '$ns' ss -Hltn 'sport = :$port' | grep -q ." 10 || {
-		echo "iperf3 server did not listen"
-		cat "$log"
-		return 1
-	}
-}
 tcp_run() {
 	local from=$1 sns=$2 saddr=$3 tag=$4 port=$5 rx
 	iperf_server "$sns" "$saddr" "$port" "$W/iperf-$tag-server.log" || return 1
-	timeout 60 ip netns exec "$from" nice -n "$PRIO" iperf3 -c "$saddr" -p "$port" -t 20 -J \
+	timeout 60 ip netns exec "$from" nice -n "$TUN_PRIO" iperf3 -c "$saddr" -p "$port" -t 20 -J \
 		>"$W/iperf-$tag.json" 2>"$W/iperf-$tag.err" || {
 		cat "$W/iperf-$tag.err"
 		head -c 2000 "$W/iperf-$tag.json"
@@ -179,18 +137,6 @@ counters_agree() {
 check "espgatectl --json sas: the Child SA's in/out packets and bytes equal charon's out/in" counters_agree
 
 # 7: UDP rate with no loss (no rekeys: default lifetimes), both ways at once
-udp_run() { # FROM_NS TO_ADDR PORT RATE_M SECONDS TAG -> $W/udp-TAG.json, $W/udp-TAG-server.json
-	local from=$1 to=$2 port=$3 rate=$4 secs=$5 tag=$6 sns=$NS_SRV
-	iperf_server "$sns" "$to" "$port" "$W/udp-$tag-server.json" -J -i 0.5 || return 1
-	timeout $((secs + 30)) ip netns exec "$from" nice -n "$PRIO" iperf3 -c "$to" -p "$port" -u -b "${rate}M" \
-		-l 1200 -w 2M -t "$secs" -i 0.5 --bidir -J >"$W/udp-$tag.json" 2>"$W/udp-$tag.err"
-	local rc=$?
-	wait_pid_exit "$SRV_PID" 10 || stop_pid "$SRV_PID"
-	[ $rc -eq 0 ] || { cat "$W/udp-$tag.err"; head -c 2000 "$W/udp-$tag.json"; return 1; }
-}
-udp_lost() { # TAG: lost packets in both directions
-	json_get "$W/udp-$1.json" 'd["end"]["sum"]["lost_packets"] + d["end"]["sum_bidir_reverse"]["lost_packets"]'
-}
 UDP_RATE=""
 udp_measure() {
 	local r lost best="" spis0 spis1 e0 e1
@@ -235,19 +181,11 @@ check "charon deletes the IKE SA, espgate follows; SIGTERM: exit 0; restarted wi
 
 # 9-10: UDP under rekeys
 POLL_PID="" IKECAP_PID=""
-poll_spis() { # every 0.25 s: "EPOCH SPI_IN SPI_OUT ..." of espgate's Child SAs
-	local out
-	while :; do
-		out=$(eg_json "' '.join(c['spi_in'] + ' ' + c['spi_out'] for c in d['child_sas'] if c['conn'] == '$TUN_CONN') or '-'" 2>/dev/null) &&
-			echo "$EPOCHREALTIME $out"
-		sleep 0.25
-	done
-}
 rekey_run() {
 	local t0 rc e0 e1
 	eg_ctl --json stats >"$W/stats-before.json" || return 1
 	read -ra e0 <<<"$(rcvbuf_errs)"
-	bg_run POLL_PID "$W/spis.log" poll_spis
+	bg_run POLL_PID "$W/spis.log" poll_spis "$TUN_CONN"
 	# IKE messages on br's wan (UDP 4500 with the non-ESP marker): exact
 	# rekey times
 	bg_run IKECAP_PID "$W/ike.txt" ip netns exec "$NS_BR" tcpdump -l -tt -n -i "$BR_WAN" \
@@ -344,7 +282,7 @@ volume_rekey() {
 check "restarted with rekey_bytes 2 MB: the data plane's soft volume lifetime rekeys the Child SA; ping still passes" volume_rekey
 
 # 15: SIGTERM
-check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_stop_clean
+check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

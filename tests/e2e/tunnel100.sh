@@ -52,6 +52,8 @@ echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+show_logs() { tunnel_show_logs; }
+
 # ---------------------------------------------------------------------------
 tap_start e100 "namespaces, espgate and charon set up"
 EG_LOG=$W/espgate.log
@@ -65,12 +67,7 @@ setup() {
 	done
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
-	"$BUILD/app/espgate" --check --config "$W/espgate.json" || return 1
-	espgate_start "$BUILD" "$W/espgate.json" "$EG_LOG" 30 || {
-		echo "espgate did not start"
-		grep -v '^EAL' "$EG_LOG" | tail -n 20
-		return 1
-	}
+	eg_start "$W/espgate.json" "$EG_LOG" || return 1
 	# 100 swanctl --initiate at once each hold one of charon's threads
 	# until their SA is up: enough threads to spare
 	SW_INSTALL_ROUTES=yes SW_CHARON_EXTRA="  threads = $((NT + 32))" sw_setup br "$NS_BR" || return 1
@@ -251,22 +248,7 @@ EOF
 check "espgatectl --json sas: the sampled Child SAs' data-plane SAs counted >= 5 packets each way (equal to charon's), the others none" counters
 
 # 7: SIGTERM
-sigterm_final() {
-	kill -TERM "$ESPGATE_PID" || return 1
-	if ! wait_pid_exit "$ESPGATE_PID" 10; then
-		echo "espgate still running 10 s after SIGTERM"
-		return 1
-	fi
-	echo "exit status $WAIT_STATUS"
-	grep -v '^EAL' "$EG_LOG" | tail -n 5
-	[ "$WAIT_STATUS" -eq 0 ] || return 1
-	grep -q "mbufs in use at exit: 0$" "$EG_LOG" || {
-		echo "no 'mbufs in use at exit: 0' in the log:"
-		grep "mbufs in use" "$EG_LOG"
-		return 1
-	}
-}
-check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" sigterm_final
+check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]
