@@ -289,13 +289,74 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	return 0;
 }
 
+/* How well a connection fits the peer: -1 not at all; more for a named
+ * identity than for any, for a named address than for any, and for our
+ * identity being the one the peer asked for (IDr). */
+static int conn_fit(const struct ike_sa *sa, const struct ike_conn_cfg *c,
+		    const struct ike_pl_id *idi, const struct ike_pl_id *idr)
+{
+	int fit = 0;
+
+	if (!ike_ep_matches(&c->c_local, &sa->sa_local) ||
+	    !ike_ep_matches(&c->c_remote, &sa->sa_remote) ||
+	    !ike_prop_allows(c->c_ike, c->c_n_ike, &sa->sa_alg))
+		return -1;
+	if (c->c_remote_id.id_type) {
+		if (!same_id(&c->c_remote_id, idi))
+			return -1;
+		fit += 4;
+	}
+	if (c->c_remote.ep_addr.family)
+		fit += 2;
+	if (idr && c->c_local_id.id_type && same_id(&c->c_local_id, idr))
+		fit += 1;
+	return fit;
+}
+
+/* Responder: IKE_SA_INIT could choose a connection by addresses only;
+ * now the peer has named itself (IDi, and maybe whom it wants, IDr), the
+ * connection that fits best takes over (§2.15: the identity decides
+ * which policy applies). Ties keep the one chosen first. */
+static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_payload *pi = ike_chain_find(c, IKE_PL_IDI, 0);
+	const struct ike_payload *pr = ike_chain_find(c, IKE_PL_IDR, 0);
+	struct ike_engine *e = sa->sa_engine;
+	const struct ike_conn_cfg *best = sa->sa_conn;
+	struct ike_pl_id idi, idr;
+	bool have_idr;
+	int top;
+
+	if (!pi || ike_pl_id_decode(pi, &idi) != 0)
+		return;
+	have_idr = pr && ike_pl_id_decode(pr, &idr) == 0;
+	top = conn_fit(sa, best, &idi, have_idr ? &idr : NULL);
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		const struct ike_conn_cfg *k = ike_conn_at(e, i);
+		int fit = k ? conn_fit(sa, k, &idi, have_idr ? &idr : NULL) : -1;
+
+		if (fit > top) {
+			top = fit;
+			best = k;
+		}
+	}
+	if (best != sa->sa_conn) {
+		ike_log(e, "IKE SA %u: the peer's identity selects connection %s (not %s)",
+			sa->sa_id, best->c_name, sa->sa_conn->c_name);
+		sa->sa_conn = best;
+	}
+}
+
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 {
 	uint8_t inner[INNER_MAX];
 	struct ike_child_sa *cs;
 	struct ike_writer w;
 	uint16_t refused;
-	int rc = check_peer_auth(sa, c, IKE_PL_IDI);
+	int rc;
+
+	select_conn(sa, c);
+	rc = check_peer_auth(sa, c, IKE_PL_IDI);
 
 	if (rc != 0) {
 		ike_log(sa->sa_engine, "IKE SA %u: peer authentication failed", sa->sa_id);

@@ -107,6 +107,26 @@ static bool allowed(const struct cfg_proposal *c, const struct ike_transform *t)
 	return false;
 }
 
+bool ike_prop_allows(const struct cfg_proposal *cfg, unsigned n, const struct ike_chosen *ch)
+{
+	const struct ike_transform t[] = {
+		{ .t_type = IKE_XF_ENCR, .t_id = ch->ch_encr, .t_keylen = ch->ch_encr_bits },
+		{ .t_type = IKE_XF_PRF, .t_id = ch->ch_prf },
+		{ .t_type = IKE_XF_INTEG, .t_id = ch->ch_integ },
+		{ .t_type = IKE_XF_DH, .t_id = ch->ch_dh },
+	};
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = 0;
+
+		while (k < sizeof(t) / sizeof(t[0]) && allowed(&cfg[i], &t[k]))
+			k++;
+		if (k == sizeof(t) / sizeof(t[0]))
+			return true;
+	}
+	return false;
+}
+
 /* Picks, per type, the first of the peer's transforms we allow. */
 static bool match(const struct cfg_proposal *c, uint8_t proto,
 		  const struct ike_proposal *pr, struct ike_chosen *out)

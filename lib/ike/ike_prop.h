@@ -36,5 +36,8 @@ void ike_prop_without_dh(const struct cfg_proposal *cfg, unsigned n,
 			 struct cfg_proposal *out);
 /* Whether group is in any of the proposals (for INVALID_KE_PAYLOAD). */
 bool ike_prop_has_dh(const struct cfg_proposal *cfg, unsigned n, uint16_t group);
+/* Whether one of our IKE proposals allows what was chosen (encryption,
+ * PRF, integrity, DH group) under another configuration. */
+bool ike_prop_allows(const struct cfg_proposal *cfg, unsigned n, const struct ike_chosen *ch);
 
 #endif

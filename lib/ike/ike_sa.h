@@ -215,6 +215,8 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 /* The i-th connection, NULL when removed (or beyond the last). */
 const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);
+/* Whether a configured endpoint (family 0: any) covers ep's address. */
+bool ike_ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep);
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
 void ike_reassembly_free(struct ike_sa *sa);
 /* Puts the SA where its earliest timer is due (call after any change

@@ -203,7 +203,7 @@ static void init_refuse(struct ike_engine *e, const struct ike_endpoint *local,
 		ike_send_raw(e, local, remote, buf, n);
 }
 
-static bool ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep)
+bool ike_ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep)
 {
 	return !cfg->ep_addr.family || ip_addr_equal(&cfg->ep_addr, &ep->ep_addr);
 }
@@ -215,7 +215,7 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 {
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		const struct ike_conn_cfg *c = ike_conn_at(e, i);
-		if (c && ep_matches(&c->c_local, local) && ep_matches(&c->c_remote, remote))
+		if (c && ike_ep_matches(&c->c_local, local) && ike_ep_matches(&c->c_remote, remote))
 			return c;
 	}
 	return NULL;

@@ -380,15 +380,58 @@ Test(ike_engine, wrong_psk_is_authentication_failed)
 	cr_expect_str_eq(sides[0].last_failed, "AUTHENTICATION_FAILED");
 }
 
+static void fqdn(struct ike_identity *id, const char *name)
+{
+	id->id_type = IKE_ID_FQDN;
+	id->id_len = (uint8_t)strlen(name);
+	memcpy(id->id_data, name, id->id_len);
+}
+
+/* §2.15: connections for any peer address told apart by the peer's
+ * identity. IKE_SA_INIT can only pick the first; IKE_AUTH's IDi moves
+ * the SA to the connection that names it, with that one's PSK. */
+Test(ike_engine, the_peer_identity_selects_the_responder_connection)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "bob-s3cret");
+	struct ike_conn_cfg alice = conn(false, "aes128-sha256-x25519", "aes128-sha256", "alice-s3cret");
+	struct ike_conn_cfg bob = conn(false, "aes128-sha256-x25519", "aes128-sha256", "bob-s3cret");
+	struct ike_conn_cfg anyone = conn(false, "aes128-sha256-x25519", "aes128-sha256", "any-s3cret");
+
+	fqdn(&ci.c_local_id, "bob.example");
+	snprintf(alice.c_name, sizeof(alice.c_name), "alice");
+	fqdn(&alice.c_remote_id, "alice.example");
+	snprintf(bob.c_name, sizeof(bob.c_name), "bob");
+	fqdn(&bob.c_remote_id, "bob.example");
+	snprintf(anyone.c_name, sizeof(anyone.c_name), "anyone");
+	up(&ci, &anyone); /* the catch-all first: a named identity still wins */
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, &alice), 0);
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, &bob), 0);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_expect_eq(sides[0].ike_up, 1);
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(sides[1].child_up, 1);
+	cr_expect_str_eq(sides[1].child.ci_conn, "bob");
+	expect_child_pair();
+
+	/* Nobody the responder knows by name, and no catch-all: refused. */
+	fqdn(&ci.c_local_id, "carol.example");
+	up(&ci, &alice);
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, &bob), 0);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
+	cr_expect_eq(sides[0].ike_failed, 1);
+	cr_expect_str_eq(sides[0].last_failed, "AUTHENTICATION_FAILED");
+}
+
 Test(ike_engine, an_unexpected_responder_identity_is_reported_to_it)
 {
 	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
 	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
 
 	/* The responder proves the PSK, but is not who the initiator wants. */
-	ci.c_remote_id.id_type = IKE_ID_FQDN;
-	ci.c_remote_id.id_len = (uint8_t)strlen("hq.example.org");
-	memcpy(ci.c_remote_id.id_data, "hq.example.org", ci.c_remote_id.id_len);
+	fqdn(&ci.c_remote_id, "hq.example.org");
 	up(&ci, &cr);
 	ike_engine_initiate(sides[0].e, "branch", now);
 	run();
