@@ -449,9 +449,13 @@ static void ts_cfg(const struct cfg_child_ts *t, unsigned n, struct ike_ts_cfg *
 		   uint8_t *count)
 {
 	*count = 0;
-	for (unsigned i = 0; i < n && i < IKE_MAX_TS_CFG; i++, (*count)++)
-		out[i] = (struct ike_ts_cfg){ .tc_prefix = t[i].prefix, .tc_proto = t[i].proto,
-					      .tc_port_lo = t[i].port_lo, .tc_port_hi = t[i].port_hi };
+	/* Member by member into zeroed memory: conn_same compares the bytes. */
+	for (unsigned i = 0; i < n && i < IKE_MAX_TS_CFG; i++, (*count)++) {
+		out[i].tc_prefix = t[i].prefix;
+		out[i].tc_proto = t[i].proto;
+		out[i].tc_port_lo = t[i].port_lo;
+		out[i].tc_port_hi = t[i].port_hi;
+	}
 }
 
 /* Certificates: our credential and the CAs, kept for the engine's life. */
@@ -503,13 +507,17 @@ static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike
 					 cc->remote_id.type == CFG_ID_DER_ASN1_DN))
 		return -ENOTSUP; /* a DN identity needs certificates */
 	snprintf(c->c_name, sizeof(c->c_name), "%s", cc->name);
-	c->c_local = (struct ike_endpoint){ .ep_addr = cc->local, .ep_port = app->cfg.ike_port };
-	c->c_remote = (struct ike_endpoint){ .ep_addr = cc->remote, .ep_port = app->cfg.ike_port };
-	c->c_local_id = (struct ike_identity){ .id_type = (uint8_t)cc->local_id.type,
-					       .id_len = cc->local_id.len };
+	/* Member by member into the zeroed struct (no padding from a compound
+	 * literal): conn_same compares two of these byte for byte. */
+	c->c_local.ep_addr = cc->local;
+	c->c_local.ep_port = app->cfg.ike_port;
+	c->c_remote.ep_addr = cc->remote;
+	c->c_remote.ep_port = app->cfg.ike_port;
+	c->c_local_id.id_type = (uint8_t)cc->local_id.type;
+	c->c_local_id.id_len = cc->local_id.len;
 	memcpy(c->c_local_id.id_data, cc->local_id.data, cc->local_id.len);
-	c->c_remote_id = (struct ike_identity){ .id_type = (uint8_t)cc->remote_id.type,
-						.id_len = cc->remote_id.len };
+	c->c_remote_id.id_type = (uint8_t)cc->remote_id.type;
+	c->c_remote_id.id_len = cc->remote_id.len;
 	memcpy(c->c_remote_id.id_data, cc->remote_id.data, cc->remote_id.len);
 	memcpy(c->c_psk, cc->psk, cc->psk_len);
 	c->c_psk_len = cc->psk_len;
