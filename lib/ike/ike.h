@@ -157,6 +157,8 @@ struct ike_limits {
 };
 
 struct ike_stats {
+	uint64_t st_conns;              /* connections held, removed ones that
+					 * IKE SAs still use included */
 	uint64_t st_sas;
 	uint64_t st_half_open;
 	uint64_t st_init_requests;

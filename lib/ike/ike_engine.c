@@ -978,6 +978,34 @@ void ike_engine_free(struct ike_engine *e)
 	free(e);
 }
 
+static bool conn_in_use(struct ike_engine *e, const struct ike_conn_cfg *c)
+{
+	for (unsigned b = 0; b < e->e_buckets; b++)
+		for (const struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+			if (sa->sa_conn == c)
+				return true;
+	return false;
+}
+
+/* Removed connections that no IKE SA uses any more are freed, so that
+ * reloads do not make the list grow without end. */
+static void conns_compact(struct ike_engine *e)
+{
+	unsigned kept = 0;
+
+	reap();
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		if (e->e_conn_removed[i] && !conn_in_use(e, e->e_conn[i])) {
+			OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
+			free(e->e_conn[i]);
+			continue;
+		}
+		e->e_conn[kept] = e->e_conn[i];
+		e->e_conn_removed[kept++] = e->e_conn_removed[i];
+	}
+	e->e_n_conn = kept;
+}
+
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
 	struct ike_conn_cfg **n, *copy;
@@ -985,6 +1013,7 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 
 	if (ike_conn_find(e, c->c_name) || !c->c_n_ike)
 		return -EINVAL;
+	conns_compact(e);
 	n = realloc(e->e_conn, sizeof(*n) * (e->e_n_conn + 1));
 	if (n)
 		e->e_conn = n;
@@ -1133,6 +1162,7 @@ void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st)
 {
 	*st = e->e_stats;
+	st->st_conns = e->e_n_conn;
 	st->st_sas = e->e_count;
 	st->st_half_open = e->e_half_open;
 }

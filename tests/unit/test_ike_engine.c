@@ -884,3 +884,37 @@ Test(ike_engine, reauthentication_makes_a_new_ike_sa_before_the_old_goes)
 	}
 	cr_expect_str_eq(sides[0].last_down, "rekeyed");
 }
+
+/* A removed connection deletes its IKE SAs (a reload); it is freed once
+ * none uses it, so connections changed again and again do not pile up. */
+Test(ike_engine, a_removed_connection_is_freed_once_no_sa_uses_it)
+{
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+	struct ike_conn_cfg other = cr;
+	struct ike_stats st;
+
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+		  "aes128-sha256");
+	cr_assert_eq(sides[1].ike_up, 1);
+	/* The initiator does not answer the delete: the SA still uses it. */
+	drop_to[0] = true;
+	cr_assert_eq(ike_engine_remove_conn(sides[1].e, "hq", now), 1);
+	snprintf(other.c_name, sizeof(other.c_name), "other");
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, &other), 0);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_conns, 2, "hq kept while its SA is deleting, plus other");
+	for (uint64_t t = 0; t <= 120000 && ike_engine_sa_count(sides[1].e); t += 500) {
+		now = 1000 + t;
+		ike_engine_tick(sides[1].e, now);
+		run();
+	}
+	cr_assert_eq(ike_engine_sa_count(sides[1].e), 0, "the delete gave up");
+	cr_assert_eq(ike_engine_add_conn(sides[1].e, &cr), 0, "the same name again");
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_conns, 2, "the old hq freed: other and the new hq");
+	/* And the new one answers. */
+	drop_to[0] = false;
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_expect_eq(sides[1].ike_up, 2);
+}
