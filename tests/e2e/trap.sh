@@ -21,7 +21,10 @@
 #  6  charon stopped (tunnel deleted first): 40 UDP datagrams in 0.4 s are
 #     held up to the bound (32; 8 trap_hold_full), then dropped as
 #     trap_expired after 10 s; nothing is left held
-#  7  SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  7  reload with start "none": the trap leaves the data plane; the packets
+#     it held are dropped and counted (trap_failed: the reload ended the
+#     initiation, or trap_not_covered)
+#  8  SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +41,7 @@ source "$ROOT/scripts/lib/tunnel.sh"
 # shellcheck source=scripts/lib/tap.sh
 source "$ROOT/scripts/lib/tap.sh"
 
-PLAN=7
+PLAN=8
 echo "1..$PLAN"
 
 show_logs() { tunnel_show_logs; }
@@ -158,6 +161,28 @@ bounded() {
 check "peer gone: 40 datagrams hold 32 (8 trap_hold_full), all 32 trap_expired after 10 s, none left" bounded
 
 # 7
+untrapped() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	nsx "$NS_SRV" bash -c 'for i in 1 2 3 4 5; do echo "held $i" >"/dev/udp/$1/9"; done' _ "$HOST_V4" ||
+		return 1
+	wait_for "[ \"\$(eg_json \"[t['held'] for t in d['traps']]\")\" = '[5]' ]" 3 || {
+		echo "not 5 held"
+		eg_sas_json
+		return 1
+	}
+	TUN_START="none" tunnel_espgate_config "$W/espgate.json" debug || return 1
+	eg_ctl --json reload || return 1
+	[ "$(eg_json "d['traps']")" = "[]" ] || { echo "the trap is still listed"; return 1; }
+	# The reload ends the initiation under way (trap_failed) or the trap
+	# itself (trap_not_covered): either way each held packet is counted.
+	[ "$(eg_stat "d['control']['drops']['trap_failed'] + d['control']['drops']['trap_not_covered']")" = 5 ] || {
+		echo "trap_failed $(ctr trap_failed) + trap_not_covered $(ctr trap_not_covered), want 5"
+		return 1
+	}
+}
+check "reload with start \"none\": the trap is gone, its 5 held packets dropped and counted" untrapped
+
+# 8
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
