@@ -117,6 +117,7 @@ static const EVP_CIPHER *cipher_fetch(const char *name)
  * as long as the process, like the fetches above.
  */
 #define N_DH_GROUPS 7 /* N_ELEM(dh_groups), checked there */
+#define PUBLIC_POOL 256 /* bytes of public randomness drawn at a time */
 
 static const char *const hmac_mds[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
 
@@ -124,6 +125,8 @@ struct crypto_tls {
 	EVP_PKEY_CTX *t_keygen[N_DH_GROUPS];
 	EVP_PKEY_CTX *t_fromdata[N_DH_GROUPS];
 	EVP_MAC_CTX *t_hmac[N_ELEM(hmac_mds)];
+	uint8_t t_pool[PUBLIC_POOL]; /* see public_random() */
+	size_t t_pool_left;          /* the last t_pool_left bytes are unused */
 };
 
 static pthread_key_t tls_key;
@@ -140,12 +143,25 @@ static void tls_free(void *p)
 	}
 	for (size_t i = 0; i < N_ELEM(hmac_mds); i++)
 		EVP_MAC_CTX_free(t->t_hmac[i]);
+	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
+}
+
+/* A child process must not hand out the values its parent will. */
+static void tls_forget_pool(void)
+{
+	struct crypto_tls *t = pthread_getspecific(tls_key);
+
+	if (t != NULL) {
+		OPENSSL_cleanse(t->t_pool, sizeof(t->t_pool));
+		t->t_pool_left = 0;
+	}
 }
 
 static void tls_init(void)
 {
-	tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
+	tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0 &&
+		     pthread_atfork(NULL, NULL, tls_forget_pool) == 0;
 }
 
 static struct crypto_tls *tls_get(void)
@@ -1017,6 +1033,8 @@ void ike_child_keys_wipe(struct ike_child_keys *k)
 
 /* ======================= SK payload ======================= */
 
+static int public_random(uint8_t *buf, size_t len); /* under Random */
+
 static bool sk_aead(const struct ike_sk_keys *k)
 {
 	return ike_encr_is_aead(k->sk_encr);
@@ -1188,7 +1206,7 @@ int ike_skf_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
 		    const uint8_t *plain, size_t plain_len, size_t cap, size_t *msg_len)
 {
 	uint8_t iv[IKE_IV_MAX];
-	int rc = ike_random(iv, ike_sk_iv_len(k));
+	int rc = public_random(iv, ike_sk_iv_len(k));
 
 	if (rc == 0)
 		rc = sk_encrypt(k, iv, msg, aad_len, IKE_GEN_HDR_LEN + 4, plain, plain_len,
@@ -1254,7 +1272,7 @@ int ike_sk_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
 		return rc;
 	/* Random IVs: CBC needs unpredictable ones (§3.14); for the AEADs
 	 * 64 random bits repeat too rarely for IKE's message counts. */
-	rc = ike_random(iv, ike_sk_iv_len(k));
+	rc = public_random(iv, ike_sk_iv_len(k));
 	if (rc)
 		return rc;
 	return ike_sk_encrypt_iv(k, iv, msg, aad_len, plain, plain_len, cap,
@@ -1394,11 +1412,40 @@ int ike_random(uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Values that go on the wire (nonces, SPIs, IVs) come from a per-thread
+ * pool that one RAND_bytes call fills: a call costs about the same for 8
+ * bytes as for 256 (locks and parameter lookups), and an IKE SA setup
+ * made six. Bytes are wiped as they are handed out and the pool is
+ * forgotten in a forked child. Secrets (the COOKIE secret) do not come
+ * from here.
+ */
+static int public_random(uint8_t *buf, size_t len)
+{
+	struct crypto_tls *t = tls_get();
+	uint8_t *p;
+
+	if (t == NULL || len > PUBLIC_POOL)
+		return ike_random(buf, len);
+	if (len > t->t_pool_left) {
+		if (RAND_bytes(t->t_pool, PUBLIC_POOL) != 1) {
+			t->t_pool_left = 0;
+			return ossl_fail(-EIO);
+		}
+		t->t_pool_left = PUBLIC_POOL;
+	}
+	p = t->t_pool + PUBLIC_POOL - t->t_pool_left;
+	memcpy(buf, p, len);
+	OPENSSL_cleanse(p, len);
+	t->t_pool_left -= len;
+	return 0;
+}
+
 int ike_nonce(uint8_t *buf, size_t len)
 {
 	if (len < IKE_NONCE_MIN || len > IKE_NONCE_MAX)
 		return -EINVAL;
-	return ike_random(buf, len);
+	return public_random(buf, len);
 }
 
 int ike_spi_new(uint8_t spi[IKE_SPI_LEN])
@@ -1407,7 +1454,7 @@ int ike_spi_new(uint8_t spi[IKE_SPI_LEN])
 	int rc;
 
 	do {
-		rc = ike_random(spi, IKE_SPI_LEN);
+		rc = public_random(spi, IKE_SPI_LEN);
 	} while (rc == 0 && memcmp(spi, zero, IKE_SPI_LEN) == 0);
 	return rc;
 }
@@ -1418,7 +1465,7 @@ int ike_child_spi_new(uint32_t *spi)
 	int rc;
 
 	do {
-		rc = ike_random(b, sizeof(b));
+		rc = public_random(b, sizeof(b));
 		*spi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 		       (uint32_t)b[2] << 8 | b[3];
 	} while (rc == 0 && *spi < 256);
