@@ -124,6 +124,7 @@ static const char *const hmac_mds[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
 struct crypto_tls {
 	EVP_PKEY_CTX *t_keygen[N_DH_GROUPS];
 	EVP_PKEY_CTX *t_fromdata[N_DH_GROUPS];
+	EVP_PKEY *t_peer[N_DH_GROUPS]; /* X25519/X448: the last peer's key */
 	EVP_MAC_CTX *t_hmac[N_ELEM(hmac_mds)];
 	uint8_t t_pool[PUBLIC_POOL]; /* see public_random() */
 	size_t t_pool_left;          /* the last t_pool_left bytes are unused */
@@ -140,6 +141,7 @@ static void tls_free(void *p)
 	for (size_t i = 0; i < N_DH_GROUPS; i++) {
 		EVP_PKEY_CTX_free(t->t_keygen[i]);
 		EVP_PKEY_CTX_free(t->t_fromdata[i]);
+		EVP_PKEY_free(t->t_peer[i]);
 	}
 	for (size_t i = 0; i < N_ELEM(hmac_mds); i++)
 		EVP_MAC_CTX_free(t->t_hmac[i]);
@@ -800,18 +802,38 @@ out:
 	return rc;
 }
 
-/* X25519/X448: the u-coordinate as it is (RFC 8031 §2). */
+/*
+ * X25519/X448: the u-coordinate as it is (RFC 8031 §2). The thread's
+ * last peer key gets the new value (EVP_PKEY_set1_encoded_public_key): a
+ * new EVP_PKEY per exchange cost a type lookup that walks OpenSSL's
+ * whole name map. The caller's reference is freed as any other.
+ */
 static int dh_ecx_peer(const struct dh_group *g, const uint8_t *ke, size_t len,
 		       EVP_PKEY **peer)
 {
+	struct crypto_tls *t = tls_get();
 	EVP_PKEY_CTX *ctx = dh_ctx(g, EVP_PKEY_OP_FROMDATA);
 	OSSL_PARAM params[2];
+	EVP_PKEY **slot;
 
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-						      (void *)ke, len);
-	params[1] = OSSL_PARAM_construct_end();
-	if (ctx == NULL || EVP_PKEY_fromdata(ctx, peer, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+	if (t == NULL || ctx == NULL)
+		return ossl_fail(-ENOMEM);
+	slot = &t->t_peer[g - dh_groups];
+	if (*slot != NULL && !EVP_PKEY_set1_encoded_public_key(*slot, ke, len)) {
+		EVP_PKEY_free(*slot);
+		*slot = NULL;
 		return ossl_fail(-EINVAL);
+	}
+	if (*slot == NULL) {
+		params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+							      (void *)ke, len);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_PKEY_fromdata(ctx, slot, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+			return ossl_fail(-EINVAL);
+	}
+	if (!EVP_PKEY_up_ref(*slot))
+		return ossl_fail(-EIO);
+	*peer = *slot;
 	return 0;
 }
 
