@@ -56,16 +56,18 @@ static uint64_t now_ms(void)
 static void ev_send(void *ctx, const struct ike_endpoint *local,
 		    const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
-	uint8_t out[8192 + 4] = { 0 };
+	static const uint8_t marker[4]; /* non-ESP marker on port 4500 */
+	uint8_t out[8192 + 4];
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
 	(void)ctx;
 	for (unsigned i = 0; i < n_socks; i++) {
-		size_t off = socks[i].port == IKE_NATT_PORT ? 4 : 0; /* non-ESP marker */
+		size_t off = socks[i].port == IKE_NATT_PORT ? sizeof(marker) : 0;
 
 		if (socks[i].port != local->ep_port || len > sizeof(out) - off)
 			continue;
+		memcpy(out, marker, off);
 		memcpy(out + off, buf, len);
 		udp_ep_to_sockaddr(remote, &ss, &sl);
 		if (sendto(socks[i].fd, out, len + off, 0, (struct sockaddr *)&ss, sl) < 0)
