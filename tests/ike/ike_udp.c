@@ -512,6 +512,8 @@ static bool receive(struct ike_engine *e, const struct sock *s, uint64_t now)
 
 	if (n < 0)
 		return false;
+	if (n == 0)
+		return true; /* an empty datagram: nothing for the engine */
 	if (s->port == IKE_NATT_PORT) {
 		/* ESP (non-zero SPI) and keepalives are not ours. */
 		if (n < 4 || buf[0] || buf[1] || buf[2] || buf[3])
