@@ -111,10 +111,12 @@ static const EVP_CIPHER *cipher_fetch(const char *name)
 /*
  * Contexts that cost a fetch and allocations to make and hold no secret,
  * kept per thread (an EVP_PKEY_CTX is not to be shared between threads):
- * for each DH group a key generation and a fromdata context, and for each
- * HMAC digest a context with the digest set and no key, which every HMAC
- * duplicates. A thread's are freed when it exits; the main thread's last
- * as long as the process, like the fetches above.
+ * for each DH group a key generation and a fromdata context (and for
+ * X25519/X448 the last peer's public key), for each HMAC digest a context
+ * with the digest set and no key, which every HMAC duplicates; and the
+ * pool of public random bytes (public_random). A thread's are freed when
+ * it exits; the main thread's last as long as the process, like the
+ * fetches above.
  */
 #define N_DH_GROUPS 7 /* N_ELEM(dh_groups), checked there */
 #define PUBLIC_POOL 256 /* bytes of public randomness drawn at a time */
