@@ -66,7 +66,7 @@ static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
-	size_t olen;
+	size_t olen = sizeof(octets); /* what to wipe: the used part once known */
 	int rc = signed_octets(sa, true, idb, idb_len, octets, sizeof(octets), &olen);
 
 	if (rc == 0 && c->c_cred) {
@@ -77,7 +77,7 @@ static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
 		*auth_len = ike_prf_len(sa->sa_suite.prf);
 		rc = ike_auth_psk(sa->sa_suite.prf, c->c_psk, c->c_psk_len, octets, olen, auth);
 	}
-	OPENSSL_cleanse(octets, sizeof(octets));
+	OPENSSL_cleanse(octets, olen);
 	return rc;
 }
 
@@ -119,7 +119,7 @@ static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t
 	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
 	struct ike_pl_auth auth;
 	struct ike_pl_id id;
-	size_t olen;
+	size_t olen = sizeof(octets); /* what to wipe: the used part once known */
 	int rc;
 
 	if (!idp || !ap || ike_pl_id_decode(idp, &id) != 0 || ike_pl_auth_decode(ap, &auth) != 0)
@@ -130,7 +130,7 @@ static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t
 	rc = signed_octets(sa, false, idp->pl_body, idp->pl_len, octets, sizeof(octets), &olen);
 	if (rc == 0)
 		rc = verify_auth(sa, c, &id, &auth, octets, olen);
-	OPENSSL_cleanse(octets, sizeof(octets));
+	OPENSSL_cleanse(octets, olen);
 	return rc;
 }
 

@@ -61,6 +61,7 @@ static void put_be32(uint8_t *p, size_t v)
  * process (a handful of immutable objects, shared by every engine). */
 static pthread_mutex_t fetch_lock = PTHREAD_MUTEX_INITIALIZER;
 static EVP_MAC *fetched_hmac;
+static EVP_MD *fetched_sha1;
 static struct {
 	const char *name; /* a string literal of sk_cipher_name */
 	EVP_CIPHER *cipher;
@@ -73,6 +74,15 @@ static EVP_MAC *hmac_fetch(void)
 		fetched_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	pthread_mutex_unlock(&fetch_lock);
 	return fetched_hmac;
+}
+
+static const EVP_MD *sha1_fetch(void)
+{
+	pthread_mutex_lock(&fetch_lock);
+	if (!fetched_sha1)
+		fetched_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	pthread_mutex_unlock(&fetch_lock);
+	return fetched_sha1;
 }
 
 static const EVP_CIPHER *cipher_fetch(const char *name)
@@ -96,23 +106,127 @@ static const EVP_CIPHER *cipher_fetch(const char *name)
 	return c;
 }
 
+/* ======================= per-thread contexts ======================= */
+
+/*
+ * Contexts that cost a fetch and allocations to make and hold no secret,
+ * kept per thread (an EVP_PKEY_CTX is not to be shared between threads):
+ * for each DH group a key generation and a fromdata context (and for
+ * X25519/X448 the last peer's public key), for each HMAC digest a context
+ * with the digest set and no key, which every HMAC duplicates; and the
+ * pool of public random bytes (public_random). A thread's are freed when
+ * it exits; the main thread's last as long as the process, like the
+ * fetches above.
+ */
+#define N_DH_GROUPS 7 /* N_ELEM(dh_groups), checked there */
+#define PUBLIC_POOL 256 /* bytes of public randomness drawn at a time */
+
+static const char *const hmac_mds[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
+
+struct crypto_tls {
+	EVP_PKEY_CTX *t_keygen[N_DH_GROUPS];
+	EVP_PKEY_CTX *t_fromdata[N_DH_GROUPS];
+	EVP_PKEY *t_peer[N_DH_GROUPS]; /* X25519/X448: the last peer's key */
+	EVP_MAC_CTX *t_hmac[N_ELEM(hmac_mds)];
+	uint8_t t_pool[PUBLIC_POOL]; /* see public_random() */
+	size_t t_pool_left;          /* the last t_pool_left bytes are unused */
+};
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static bool tls_key_ok;
+
+static void tls_free(void *p)
+{
+	struct crypto_tls *t = p;
+
+	for (size_t i = 0; i < N_DH_GROUPS; i++) {
+		EVP_PKEY_CTX_free(t->t_keygen[i]);
+		EVP_PKEY_CTX_free(t->t_fromdata[i]);
+		EVP_PKEY_free(t->t_peer[i]);
+	}
+	for (size_t i = 0; i < N_ELEM(hmac_mds); i++)
+		EVP_MAC_CTX_free(t->t_hmac[i]);
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+/* A child process must not hand out the values its parent will. */
+static void tls_forget_pool(void)
+{
+	struct crypto_tls *t = pthread_getspecific(tls_key);
+
+	if (t != NULL) {
+		OPENSSL_cleanse(t->t_pool, sizeof(t->t_pool));
+		t->t_pool_left = 0;
+	}
+}
+
+static void tls_init(void)
+{
+	tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0 &&
+		     pthread_atfork(NULL, NULL, tls_forget_pool) == 0;
+}
+
+static struct crypto_tls *tls_get(void)
+{
+	struct crypto_tls *t;
+
+	if (pthread_once(&tls_once, tls_init) != 0 || !tls_key_ok)
+		return NULL;
+	t = pthread_getspecific(tls_key);
+	if (t == NULL) {
+		t = calloc(1, sizeof(*t));
+		if (t != NULL && pthread_setspecific(tls_key, t) != 0) {
+			free(t);
+			t = NULL;
+		}
+	}
+	return t;
+}
+
+/* This thread's HMAC context for digest md, unkeyed: to duplicate. */
+static const EVP_MAC_CTX *hmac_template(const char *md)
+{
+	struct crypto_tls *t = tls_get();
+	EVP_MAC *mac = hmac_fetch();
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *c;
+	size_t i = 0;
+
+	while (i < N_ELEM(hmac_mds) && strcmp(hmac_mds[i], md) != 0)
+		i++;
+	if (t == NULL || mac == NULL || i == N_ELEM(hmac_mds))
+		return NULL;
+	if (t->t_hmac[i] != NULL)
+		return t->t_hmac[i];
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)hmac_mds[i], 0);
+	params[1] = OSSL_PARAM_construct_end();
+	c = EVP_MAC_CTX_new(mac);
+	if (c == NULL || !EVP_MAC_CTX_set_params(c, params)) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	t->t_hmac[i] = c;
+	return c;
+}
+
 /* ======================= HMAC, PRF, prf+ ======================= */
 
 struct hmac {
 	EVP_MAC_CTX *h_ctx;
-	const char *h_md;
 	size_t h_len;
 };
 
 static int hmac_open(struct hmac *h, const char *md)
 {
-	EVP_MAC *mac = hmac_fetch();
+	const EVP_MAC_CTX *tpl = hmac_template(md);
 
 	memset(h, 0, sizeof(*h));
-	h->h_md = md;
-	if (mac == NULL)
+	if (tpl == NULL)
 		return ossl_fail(-EIO);
-	h->h_ctx = EVP_MAC_CTX_new(mac);
+	h->h_ctx = EVP_MAC_CTX_dup(tpl);
 	if (h->h_ctx == NULL)
 		return ossl_fail(-ENOMEM);
 	return 0;
@@ -129,14 +243,11 @@ static int hmac_iov(struct hmac *h, const uint8_t *key, size_t key_len,
 		    const struct ike_iov *iov, size_t n, uint8_t *out)
 {
 	static const uint8_t empty;
-	OSSL_PARAM params[2];
 	size_t len;
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)h->h_md, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	/* A NULL key would mean "keep the previous one". */
-	if (!EVP_MAC_init(h->h_ctx, key_len ? key : &empty, key_len, params))
+	/* A NULL key would mean "keep the previous one". No parameters: the
+	 * digest is the template's (naming it again would fetch it again). */
+	if (!EVP_MAC_init(h->h_ctx, key_len ? key : &empty, key_len, NULL))
 		return ossl_fail(-EIO);
 	h->h_len = EVP_MAC_CTX_get_mac_size(h->h_ctx);
 	for (size_t i = 0; i < n; i++)
@@ -347,6 +458,7 @@ static const struct dh_group dh_groups[] = {
 	{ IKE_DH_CURVE25519, DH_ECX, "X25519", NID_undef, 32, NULL },
 	{ IKE_DH_CURVE448, DH_ECX, "X448", NID_undef, 56, NULL },
 };
+_Static_assert(N_ELEM(dh_groups) == N_DH_GROUPS, "N_DH_GROUPS");
 
 struct ike_dh {
 	const struct dh_group *dh_g;
@@ -402,28 +514,51 @@ uint16_t ike_dh_group(const struct ike_dh *dh)
 	return dh->dh_g->g_id;
 }
 
-static int dh_generate(const struct dh_group *g, EVP_PKEY **key)
+/* This thread's context of kind op (EVP_PKEY_OP_KEYGEN or
+ * EVP_PKEY_OP_FROMDATA) for group g, initialised once. */
+static EVP_PKEY_CTX *dh_ctx(const struct dh_group *g, int op)
 {
-	EVP_PKEY_CTX *ctx;
+	struct crypto_tls *t = tls_get();
+	EVP_PKEY_CTX **slot, *ctx;
 	OSSL_PARAM params[2];
-	int rc = -EIO;
 
+	if (t == NULL)
+		return NULL;
+	slot = op == EVP_PKEY_OP_KEYGEN ? &t->t_keygen[g - dh_groups] :
+					  &t->t_fromdata[g - dh_groups];
+	if (*slot != NULL)
+		return *slot;
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, dh_key_type(g), NULL);
-	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0)
-		goto out;
-	if (g->g_kind != DH_ECX) {
+	if (ctx == NULL)
+		return NULL;
+	if (op == EVP_PKEY_OP_FROMDATA) {
+		if (EVP_PKEY_fromdata_init(ctx) <= 0)
+			goto fail;
+	} else {
+		if (EVP_PKEY_keygen_init(ctx) <= 0)
+			goto fail;
 		params[0] = OSSL_PARAM_construct_utf8_string(
 			OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->g_name, 0);
 		params[1] = OSSL_PARAM_construct_end();
-		if (EVP_PKEY_CTX_set_params(ctx, params) <= 0)
-			goto out;
+		if (g->g_kind != DH_ECX && EVP_PKEY_CTX_set_params(ctx, params) <= 0)
+			goto fail;
 	}
-	if (EVP_PKEY_generate(ctx, key) <= 0)
-		goto out;
-	rc = 0;
-out:
+	*slot = ctx;
+	return ctx;
+fail:
 	EVP_PKEY_CTX_free(ctx);
-	return rc ? ossl_fail(rc) : 0;
+	return NULL;
+}
+
+/* The context is kept for the next key: making one per key was an eighth
+ * of an X25519 key generation. */
+static int dh_generate(const struct dh_group *g, EVP_PKEY **key)
+{
+	EVP_PKEY_CTX *ctx = dh_ctx(g, EVP_PKEY_OP_KEYGEN);
+
+	if (ctx == NULL || EVP_PKEY_generate(ctx, key) <= 0)
+		return ossl_fail(-EIO);
+	return 0;
 }
 
 /* A key of type g from params (selection: EVP_PKEY_KEYPAIR or PUBLIC_KEY). */
@@ -440,14 +575,11 @@ static int dh_fromdata(const struct dh_group *g, OSSL_PARAM_BLD *bld,
 	params = OSSL_PARAM_BLD_to_param(bld);
 	if (params == NULL)
 		return ossl_fail(-ENOMEM);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, dh_key_type(g), NULL);
-	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0)
-		goto out;
-	if (EVP_PKEY_fromdata(ctx, key, selection, params) <= 0)
+	ctx = dh_ctx(g, EVP_PKEY_OP_FROMDATA);
+	if (ctx == NULL || EVP_PKEY_fromdata(ctx, key, selection, params) <= 0)
 		goto out;
 	rc = 0;
 out:
-	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params); /* BLD_to_param uses secure memory for BNs */
 	return rc ? ossl_fail(rc) : 0;
 }
@@ -672,6 +804,41 @@ out:
 	return rc;
 }
 
+/*
+ * X25519/X448: the u-coordinate as it is (RFC 8031 §2). The thread's
+ * last peer key gets the new value (EVP_PKEY_set1_encoded_public_key): a
+ * new EVP_PKEY per exchange cost a type lookup that walks OpenSSL's
+ * whole name map. The caller's reference is freed as any other.
+ */
+static int dh_ecx_peer(const struct dh_group *g, const uint8_t *ke, size_t len,
+		       EVP_PKEY **peer)
+{
+	struct crypto_tls *t = tls_get();
+	EVP_PKEY_CTX *ctx = dh_ctx(g, EVP_PKEY_OP_FROMDATA);
+	OSSL_PARAM params[2];
+	EVP_PKEY **slot;
+
+	if (t == NULL || ctx == NULL)
+		return ossl_fail(-ENOMEM);
+	slot = &t->t_peer[g - dh_groups];
+	if (*slot != NULL && !EVP_PKEY_set1_encoded_public_key(*slot, ke, len)) {
+		EVP_PKEY_free(*slot);
+		*slot = NULL;
+		return ossl_fail(-EINVAL);
+	}
+	if (*slot == NULL) {
+		params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+							      (void *)ke, len);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_PKEY_fromdata(ctx, slot, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+			return ossl_fail(-EINVAL);
+	}
+	if (!EVP_PKEY_up_ref(*slot))
+		return ossl_fail(-EIO);
+	*peer = *slot;
+	return 0;
+}
+
 static int dh_peer(const struct dh_group *g, const uint8_t *ke, size_t len,
 		   EVP_PKEY **peer)
 {
@@ -685,8 +852,7 @@ static int dh_peer(const struct dh_group *g, const uint8_t *ke, size_t len,
 	case DH_ECX:
 		break;
 	}
-	*peer = EVP_PKEY_new_raw_public_key_ex(NULL, g->g_name, NULL, ke, len);
-	return *peer ? 0 : ossl_fail(-EINVAL);
+	return dh_ecx_peer(g, ke, len, peer);
 }
 
 int ike_dh_shared(const struct ike_dh *dh, const uint8_t *peer_ke,
@@ -711,8 +877,11 @@ int ike_dh_shared(const struct ike_dh *dh, const uint8_t *peer_ke,
 	/* §2.14: g^ir is padded with zeros to the length of the modulus. */
 	if (g->g_kind == DH_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
 		goto out;
-	rc = -EINVAL; /* the peer's public key check, or an all-zero X25519 */
-	if (EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+	/* The peer's public key check; OpenSSL's for X25519/X448 only looks
+	 * for a public key, so it is skipped there: the derivation itself
+	 * refuses the all-zero result of a small-order point (RFC 7748 §6). */
+	rc = -EINVAL;
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, g->g_kind != DH_ECX) <= 0 ||
 	    EVP_PKEY_derive(ctx, secret, &len) <= 0)
 		goto out;
 	rc = len == g->g_len ? 0 : -EIO;
@@ -888,6 +1057,8 @@ void ike_child_keys_wipe(struct ike_child_keys *k)
 
 /* ======================= SK payload ======================= */
 
+static int public_random(uint8_t *buf, size_t len); /* under Random */
+
 static bool sk_aead(const struct ike_sk_keys *k)
 {
 	return ike_encr_is_aead(k->sk_encr);
@@ -1059,7 +1230,7 @@ int ike_skf_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
 		    const uint8_t *plain, size_t plain_len, size_t cap, size_t *msg_len)
 {
 	uint8_t iv[IKE_IV_MAX];
-	int rc = ike_random(iv, ike_sk_iv_len(k));
+	int rc = public_random(iv, ike_sk_iv_len(k));
 
 	if (rc == 0)
 		rc = sk_encrypt(k, iv, msg, aad_len, IKE_GEN_HDR_LEN + 4, plain, plain_len,
@@ -1125,7 +1296,7 @@ int ike_sk_encrypt(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
 		return rc;
 	/* Random IVs: CBC needs unpredictable ones (§3.14); for the AEADs
 	 * 64 random bits repeat too rarely for IKE's message counts. */
-	rc = ike_random(iv, ike_sk_iv_len(k));
+	rc = public_random(iv, ike_sk_iv_len(k));
 	if (rc)
 		return rc;
 	return ike_sk_encrypt_iv(k, iv, msg, aad_len, plain, plain_len, cap,
@@ -1243,6 +1414,17 @@ out:
 	return rc;
 }
 
+/* ======================= Hash ======================= */
+
+int ike_sha1(const uint8_t *data, size_t len, uint8_t out[IKE_SHA1_LEN])
+{
+	const EVP_MD *md = sha1_fetch();
+
+	if (md == NULL || !EVP_Digest(data, len, out, NULL, md, NULL))
+		return ossl_fail(-EIO);
+	return 0;
+}
+
 /* ======================= Random ======================= */
 
 int ike_random(uint8_t *buf, size_t len)
@@ -1254,11 +1436,40 @@ int ike_random(uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Values that go on the wire (nonces, SPIs, IVs) come from a per-thread
+ * pool that one RAND_bytes call fills: a call costs about the same for 8
+ * bytes as for 256 (locks and parameter lookups), and an IKE SA setup
+ * made six. Bytes are wiped as they are handed out and the pool is
+ * forgotten in a forked child. Secrets (the COOKIE secret) do not come
+ * from here.
+ */
+static int public_random(uint8_t *buf, size_t len)
+{
+	struct crypto_tls *t = tls_get();
+	uint8_t *p;
+
+	if (t == NULL || len > PUBLIC_POOL)
+		return ike_random(buf, len);
+	if (len > t->t_pool_left) {
+		if (RAND_bytes(t->t_pool, PUBLIC_POOL) != 1) {
+			t->t_pool_left = 0;
+			return ossl_fail(-EIO);
+		}
+		t->t_pool_left = PUBLIC_POOL;
+	}
+	p = t->t_pool + PUBLIC_POOL - t->t_pool_left;
+	memcpy(buf, p, len);
+	OPENSSL_cleanse(p, len);
+	t->t_pool_left -= len;
+	return 0;
+}
+
 int ike_nonce(uint8_t *buf, size_t len)
 {
 	if (len < IKE_NONCE_MIN || len > IKE_NONCE_MAX)
 		return -EINVAL;
-	return ike_random(buf, len);
+	return public_random(buf, len);
 }
 
 int ike_spi_new(uint8_t spi[IKE_SPI_LEN])
@@ -1267,7 +1478,7 @@ int ike_spi_new(uint8_t spi[IKE_SPI_LEN])
 	int rc;
 
 	do {
-		rc = ike_random(spi, IKE_SPI_LEN);
+		rc = public_random(spi, IKE_SPI_LEN);
 	} while (rc == 0 && memcmp(spi, zero, IKE_SPI_LEN) == 0);
 	return rc;
 }
@@ -1278,7 +1489,7 @@ int ike_child_spi_new(uint32_t *spi)
 	int rc;
 
 	do {
-		rc = ike_random(b, sizeof(b));
+		rc = public_random(b, sizeof(b));
 		*spi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 		       (uint32_t)b[2] << 8 | b[3];
 	} while (rc == 0 && *spi < 256);

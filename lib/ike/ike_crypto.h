@@ -283,6 +283,12 @@ int ike_auth_psk_verify(uint16_t prf, const uint8_t *psk, size_t psk_len,
 			const uint8_t *octets, size_t octets_len,
 			const uint8_t *auth, size_t auth_len);
 
+/* ---- Hash ---- */
+
+#define IKE_SHA1_LEN 20
+/* out = SHA-1(data[0 .. len)), as NAT detection (§2.23) wants it. */
+int ike_sha1(const uint8_t *data, size_t len, uint8_t out[IKE_SHA1_LEN]);
+
 /* ---- Random (RAND_bytes) ---- */
 
 int ike_random(uint8_t *buf, size_t len);

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 static void spi_bytes(uint64_t spi, uint8_t out[IKE_SPI_LEN])
 {
@@ -23,7 +22,7 @@ static void spi_bytes(uint64_t spi, uint8_t out[IKE_SPI_LEN])
 
 /* §2.23: SHA-1(SPIi | SPIr | IP | Port). */
 static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *ep,
-		     uint8_t out[20])
+		     uint8_t out[IKE_SHA1_LEN])
 {
 	uint8_t buf[IKE_SPI_LEN * 2 + 16 + 2];
 	size_t alen = ip_addr_len(&ep->ep_addr);
@@ -33,7 +32,8 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *
 	memcpy(buf + 2 * IKE_SPI_LEN, ep->ep_addr.bytes, alen);
 	buf[2 * IKE_SPI_LEN + alen] = (uint8_t)(ep->ep_port >> 8);
 	buf[2 * IKE_SPI_LEN + alen + 1] = (uint8_t)ep->ep_port;
-	EVP_Digest(buf, 2 * IKE_SPI_LEN + alen + 2, out, NULL, EVP_sha1(), NULL);
+	if (ike_sha1(buf, 2 * IKE_SPI_LEN + alen + 2, out) != 0)
+		memset(out, 0, IKE_SHA1_LEN); /* a mismatch: "behind a NAT" */
 }
 
 /* RFC 7427 §4: the hashes we verify signatures with, when we use
