@@ -23,7 +23,7 @@
  * on stderr and, at the end, one line on stdout:
  *   ike_load: setups=N seconds=S setups_per_s=R p50_ms=A p99_ms=B
  *     failures=F timeouts=T child_refused=C start_errors=E in_flight=I
- *     established=K cpu_s=U send_errors=X
+ *     established=K cpu_s=U send_errors=X ike_failed=G
  * (one line; cpu_s: this process's CPU time in the measured period). Rates, latencies and failures count the measured period
  * (after --warmup); setups still in flight at the end are not counted.
  * Exit status: 0, or 2 for bad arguments, 1 when the sockets cannot be
@@ -75,7 +75,7 @@ static size_t n_term, n_check, cap_term, cap_check;
 
 static struct {
 	uint64_t setups, failures, timeouts, child_refused, start_errors;
-	uint64_t send_errors, ike_down_early;
+	uint64_t send_errors, ike_down_early, ike_failed;
 } st;
 static uint32_t *lat_us;
 static size_t n_lat, cap_lat;
@@ -237,6 +237,20 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 		if (measuring)
 			st.failures++, st.ike_down_early++;
 	}
+	t->state = S_FREE;
+}
+
+/* An initiation lib/ike gave up (no answer, refused, authentication). */
+static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
+{
+	struct track *t = track_of(sa->si_id);
+
+	(void)ctx;
+	if (!t || t->state == S_DONE)
+		return;
+	in_flight--;
+	if (measuring)
+		st.failures++, st.ike_failed++;
 	t->state = S_FREE;
 }
 
@@ -402,6 +416,7 @@ int main(int argc, char **argv)
 	};
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
+		.ev_ike_failed = ev_ike_failed,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down,
 	};
 	const char *local = NULL, *remote = NULL, *psk = NULL, *lid = NULL, *rid = NULL;
@@ -573,8 +588,8 @@ int main(int argc, char **argv)
 			last_tick = now;
 			ike_engine_tick(e, now / 1000);
 			/* Setups are started in id order: from the oldest, skip
-			 * the settled; one not up after --timeout fails (the
-			 * engine reports no event for an SA that never came up). */
+			 * the settled; one not up after --timeout fails (before
+			 * lib/ike's own retransmissions give up: ev_ike_failed). */
 			while (oldest && oldest <= newest) {
 				struct track *t = &ring[oldest & (RING - 1)];
 				bool live = t->id == oldest &&
@@ -611,12 +626,12 @@ int main(int argc, char **argv)
 		qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
 	printf("ike_load: setups=%llu seconds=%.3f setups_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
 	       "failures=%llu timeouts=%llu child_refused=%llu start_errors=%llu "
-	       "in_flight=%u established=%u cpu_s=%.3f send_errors=%llu\n",
+	       "in_flight=%u established=%u cpu_s=%.3f send_errors=%llu ike_failed=%llu\n",
 	       (unsigned long long)st.setups, secs, secs > 0 ? st.setups / secs : 0.0,
 	       pct_ms(0.50), pct_ms(0.99), (unsigned long long)st.failures,
 	       (unsigned long long)st.timeouts, (unsigned long long)st.child_refused,
 	       (unsigned long long)st.start_errors, in_flight, established, cpu,
-	       (unsigned long long)st.send_errors);
+	       (unsigned long long)st.send_errors, (unsigned long long)st.ike_failed);
 	fflush(stdout);
 	ike_engine_free(e);
 	ike_cred_free(cred);

@@ -300,8 +300,11 @@ nop_iu() {
 	sw_gone nop 5 || return 1
 	[ "$(ev "len(evs('ike_up')) + len(evs('child_up'))")" = 0 ] ||
 		{ echo "ike-udp reported an SA"; return 1; }
+	# lib/ike tells its caller the initiation failed, and why.
+	wait_for "[ \"\$(ev \"[x['reason'] for x in evs('ike_failed')]\")\" = \"['NO_PROPOSAL_CHOSEN']\" ]" 5 ||
+		{ echo "no ike_failed event with reason NO_PROPOSAL_CHOSEN"; cat "$IU_OUT"; return 1; }
 }
-check "nop: ike-udp initiates, charon answers NO_PROPOSAL_CHOSEN, no SA on either side" nop_iu
+check "nop: ike-udp initiates, charon answers NO_PROPOSAL_CHOSEN, no SA on either side, ike_failed reported" nop_iu
 [ -z "$FATAL" ] && iu_reset
 
 # 7: INVALID_KE_PAYLOAD: x25519 first, charon wants MODP_2048

@@ -293,6 +293,13 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 	ev_ike(sa, "ike_down");
 }
 
+/* An SA this side initiated that never came up (lib/ike gave up). */
+static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
+{
+	(void)ctx;
+	ev_ike(sa, "ike_failed");
+}
+
 static void ev_log(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -546,6 +553,7 @@ int main(int argc, char **argv)
 	};
 	struct ike_events ev = {
 		.ev_send = ev_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
+		.ev_ike_failed = ev_ike_failed,
 		.ev_child_up = ev_child_up, .ev_child_down = ev_child_down, .ev_log = ev_log,
 		.ev_keepalive = ev_keepalive,
 	};
