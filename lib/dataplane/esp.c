@@ -62,12 +62,30 @@ static uint8_t ip_tos(const uint8_t *l3)
 	return is_v4(l3) ? l3[1] : (uint8_t)((get_be32(l3) >> 20) & 0xff);
 }
 
+/* RFC 1071 over an option-less header: five 32-bit words summed and
+ * folded, in host order throughout (the sum is byte-order neutral). */
+static uint16_t ipv4_cksum20(const uint8_t *h)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < 20; i += 4) {
+		uint32_t w;
+		memcpy(&w, h + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 static void ipv4_fix_checksum(uint8_t *l3)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = (l3[0] & 0x0f) == 5 ? ipv4_cksum20(l3) : rte_ipv4_cksum(ip);
 }
 
 void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,

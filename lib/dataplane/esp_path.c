@@ -33,11 +33,20 @@ static void pending_add(struct dp *dp, struct dp_worker *w,
 	p->p_sa[p->p_n++] = sa;
 }
 
+/* The SA's owner worker; sa_owner is normally in range, which spares
+ * the fast path a division. */
+static struct dp_worker *owner_of(const struct dp *dp, const struct esp_sa *sa)
+{
+	unsigned o = sa->sa_owner;
+
+	return &dp->workers[o < dp->n_workers ? o : o % dp->n_workers];
+}
+
 /* The owner does the work; anyone else hands the packet over. */
 static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 			    struct rte_mbuf *m, struct esp_sa *sa, bool out)
 {
-	struct dp_worker *owner = &dp->workers[sa->sa_owner % dp->n_workers];
+	struct dp_worker *owner = owner_of(dp, sa);
 
 	if (owner == w) {
 		pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, m, sa);
@@ -213,7 +222,7 @@ enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m)
 	}
 	if (!sa)
 		return dp->unmatched_discard ? DP_CTL_ESP_DROP : DP_CTL_ESP_NONE;
-	owner = &dp->workers[sa->sa_owner % dp->n_workers];
+	owner = owner_of(dp, sa);
 	m->hash.fdir.hi = HANDOFF_OUT;
 	m->hash.fdir.lo = sa->sa_id;
 	return rte_ring_mp_enqueue(owner->w_handoff, m) == 0 ? DP_CTL_ESP_QUEUED
@@ -250,23 +259,56 @@ struct esp_burst {
 	uint32_t len[2 * DP_ESP_PENDING];
 	uint8_t rand[DP_ESP_PENDING][16];
 	unsigned n;
+	/* The last outer destination routed in this burst: SAs to one
+	 * peer share it, so the route is looked up once per burst. */
+	struct ip_addr rc_dst;
+	uint64_t rc_nh;
+	uint32_t rc_mtu;
 };
+
+static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* The route and egress MTU towards the SA's outer destination. */
+static uint64_t out_route(struct dp *dp, struct esp_burst *b,
+			  const struct esp_sa *sa, uint32_t *mtu)
+{
+	uint64_t nh;
+	enum dp_nh_kind kind;
+
+	if (same_dst(&b->rc_dst, &sa->sa_dst)) {
+		*mtu = b->rc_mtu;
+		return b->rc_nh;
+	}
+	nh = dp_route_lookup(dp->route, &sa->sa_dst);
+	kind = dp_nh_kind(nh);
+	if (kind == DP_NH_NONE || kind == DP_NH_LOCAL)
+		return nh; /* not cached: the packet is dropped */
+	*mtu = dp->ports[kind == DP_NH_GATEWAY ?
+			 dp->neigh->nt_entries[dp_nh_value(nh)].nb_port :
+			 dp_nh_value(nh)].pt_if.mtu;
+	b->rc_dst = sa->sa_dst;
+	b->rc_nh = nh;
+	b->rc_mtu = *mtu;
+	return nh;
+}
 
 /* The egress MTU the SA's outer packets meet, and the route to them. */
 static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
-			       struct esp_sa *sa, struct rte_mbuf *m, uint64_t *nh)
+			       struct esp_burst *b, struct esp_sa *sa,
+			       struct rte_mbuf *m, uint64_t *nh)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
-	uint32_t inner = m->pkt_len - ETH_HLEN, mtu, fixed, hdr = 0, room;
+	uint32_t inner = m->pkt_len - ETH_HLEN, mtu = 0, fixed, hdr = 0, room;
 	enum dp_nh_kind kind;
 
-	*nh = dp_route_lookup(dp->route, &sa->sa_dst);
+	*nh = out_route(dp, b, sa, &mtu);
 	kind = dp_nh_kind(*nh);
 	if (kind == DP_NH_NONE || kind == DP_NH_LOCAL)
 		return ESP_DROP_no_route;
-	mtu = dp->ports[kind == DP_NH_GATEWAY ?
-			dp->neigh->nt_entries[dp_nh_value(*nh)].nb_port :
-			dp_nh_value(*nh)].pt_if.mtu;
 	/* Transport mode encrypts what follows the IP header: the padding
 	 * depends on that length, not the whole packet's. */
 	if (sa->sa_mode == ESP_MODE_TRANSPORT)
@@ -300,7 +342,7 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 		struct rte_mbuf *m = p->p_mb[i];
 		uint32_t inner = m->pkt_len - ETH_HLEN;
 		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
-						       : out_path_check(dp, w, sa, m, &b->nh[b->n]);
+						       : out_path_check(dp, w, b, sa, m, &b->nh[b->n]);
 
 		if (rc == ESP_OK)
 			rc = esp_out_prepare(sa, m, &b->ops[b->n], &b->scr[b->n],
@@ -374,6 +416,7 @@ static void flush_pending(struct dp *dp, struct dp_worker *w)
 	static __thread struct esp_burst b;
 
 	b.n = 0;
+	b.rc_dst.family = 0;
 	prepare_out(dp, w, &b);
 	prepare_in(w, &b);
 	esp_crypto_run(w->w_engine, b.ops, b.n);
