@@ -6,6 +6,7 @@
  * here is checked against the packet's length before it is used.
  */
 #include "esp.h"
+#include "cksum.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -62,30 +63,9 @@ static uint8_t ip_tos(const uint8_t *l3)
 	return is_v4(l3) ? l3[1] : (uint8_t)((get_be32(l3) >> 20) & 0xff);
 }
 
-/* RFC 1071 over an option-less header: five 32-bit words summed and
- * folded, in host order throughout (the sum is byte-order neutral). */
-static uint16_t ipv4_cksum20(const uint8_t *h)
-{
-	uint64_t sum = 0;
-
-	for (unsigned i = 0; i < 20; i += 4) {
-		uint32_t w;
-		memcpy(&w, h + i, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void ipv4_fix_checksum(uint8_t *l3)
 {
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = (l3[0] & 0x0f) == 5 ? ipv4_cksum20(l3) : rte_ipv4_cksum(ip);
+	dp_ipv4_hdr_cksum_set(l3);
 }
 
 void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
@@ -157,17 +137,27 @@ static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *
 	uint8_t proto = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
 
 	if (sa->sa_dst.family == AF_INET) {
-		memset(outer, 0, 20);
+		uint8_t tos = ip_tos(inner);
+		uint16_t len = (uint16_t)(20 + after_outer);
+		uint16_t frag = df_bit(sa, inner) ? 0x4000 : 0;
+		const uint8_t *a = sa->sa_src.bytes, *b = sa->sa_dst.bytes;
+		/* RFC 1071, from the values rather than re-read from the
+		 * bytes just stored (which would stall on store forwarding). */
+		uint32_t sum = (0x4500u | tos) + len + ip_id + frag + (64u << 8 | proto) +
+			       get_be16(a) + get_be16(a + 2) + get_be16(b) + get_be16(b + 2);
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
 		outer[0] = 0x45;
-		outer[1] = ip_tos(inner);
-		put_be16(outer + 2, (uint16_t)(20 + after_outer));
+		outer[1] = tos;
+		put_be16(outer + 2, len);
 		put_be16(outer + 4, ip_id);
-		outer[6] = df_bit(sa, inner) ? 0x40 : 0;
+		put_be16(outer + 6, frag);
 		outer[8] = 64;
 		outer[9] = proto;
-		memcpy(outer + 12, sa->sa_src.bytes, 4);
-		memcpy(outer + 16, sa->sa_dst.bytes, 4);
-		ipv4_fix_checksum(outer);
+		put_be16(outer + 10, (uint16_t)~sum);
+		memcpy(outer + 12, a, 4);
+		memcpy(outer + 16, b, 4);
 	} else {
 		put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
 		put_be16(outer + 4, (uint16_t)after_outer);

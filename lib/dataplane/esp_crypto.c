@@ -557,6 +557,16 @@ static void run_gcm(struct esp_engine *e, struct esp_crypto_op *op,
 	op->status = CRYPTO_memcmp(s->s_tag, op->icv, AEAD_ICV_LEN) == 0 ? 0 : -EBADMSG;
 }
 
+/* With many SAs the next op's keys are likely not in cache: the GCM
+ * key data (round keys and hash key powers) is read whole. */
+static void keys_prefetch(const struct esp_keys *k)
+{
+	if (k == NULL)
+		return;
+	for (size_t off = 0; off < sizeof(struct esp_ek); off += 64)
+		__builtin_prefetch(k->k_opaque + off);
+}
+
 static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned n)
 {
 	IMB_MGR *m = e->e_mgr;
@@ -571,6 +581,8 @@ static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned 
 			continue;
 		}
 		ek = ek_of_const(ops[i].keys);
+		if (i + 1 < n)
+			keys_prefetch(ops[i + 1].keys);
 		if (ek->ek_enc == ESP_ENC_AES_GCM16) {
 			run_gcm(e, &ops[i], ek, &e->e_slot[i]);
 			continue;

@@ -168,8 +168,12 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 		  const uint8_t *dst, uint8_t proto, uint16_t sport,
 		  uint16_t dport)
 {
-	if (!addr_in(&ts->src, family, src) || !addr_in(&ts->dst, family, dst))
+	if (family == AF_INET) { /* the per-packet case: no copies */
+		if (!v4_in(&ts->src, src) || !v4_in(&ts->dst, dst))
+			return false;
+	} else if (!addr_in(&ts->src, family, src) || !addr_in(&ts->dst, family, dst)) {
 		return false;
+	}
 	if (ts->proto && ts->proto != proto)
 		return false;
 	return port_in(sport, ts->sport_lo, ts->sport_hi) &&

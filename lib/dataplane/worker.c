@@ -10,6 +10,7 @@
  * access preceded by a length check against the first segment.
  */
 #include "dp.h"
+#include "cksum.h"
 
 #include <rte_ether.h>
 #include <rte_hash.h>
@@ -83,8 +84,8 @@ static bool martian4(uint32_t src, uint32_t dst)
 	       d == 0 || d == 127 || (d & 0xf0) == 0xe0 || dst == UINT32_MAX;
 }
 
-static bool ipv4_checksum_ok(const struct rte_mbuf *m,
-			     const struct rte_ipv4_hdr *ip, uint32_t ihl)
+/* The header (IHL already checked against the segment) adds up. */
+static bool ipv4_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	uint64_t flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
@@ -92,7 +93,7 @@ static bool ipv4_checksum_ok(const struct rte_mbuf *m,
 		return true;
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	return rte_raw_cksum(ip, ihl) == 0xffff;
+	return dp_ipv4_hdr_sum((const uint8_t *)ip) == 0xffff;
 }
 
 static enum dp_class classify_ipv4(struct dp_worker *w, struct rte_mbuf *m,
@@ -108,7 +109,7 @@ static enum dp_class classify_ipv4(struct dp_worker *w, struct rte_mbuf *m,
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
 	    m->data_len < ETH_HLEN + ihl || tot < ihl ||
-	    tot > m->pkt_len - ETH_HLEN || !ipv4_checksum_ok(m, ip, ihl))
+	    tot > m->pkt_len - ETH_HLEN || !ipv4_checksum_ok(m, ip))
 		goto bad;
 	if (m->pkt_len - ETH_HLEN > tot) /* Ethernet padding */
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ETH_HLEN - tot));
@@ -293,8 +294,7 @@ static void send_fragments(struct dp *dp, struct dp_worker *w, struct rte_mbuf *
 	for (int32_t i = 0; i < n; i++) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
 
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		dp_ipv4_hdr_cksum_set((uint8_t *)ip);
 		*(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], ETH_HLEN) = eth;
 		tx_enqueue(dp, w, out, frags[i]);
 	}
