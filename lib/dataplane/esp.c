@@ -212,7 +212,7 @@ static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 	uint8_t *icv = text + text_len;
 
 	*op = (struct esp_crypto_op){
-		.keys = &sa->sa_keys, .iv = esp + ESP_HDR_LEN, .encrypt = encrypt,
+		.keys = sa->sa_keys, .iv = esp + ESP_HDR_LEN, .encrypt = encrypt,
 		.text = text, .text_len = text_len, .icv = icv,
 	};
 	if (sa->sa_aead) {

@@ -349,15 +349,49 @@ static void cipher_expand(IMB_MGR *m, struct esp_ek *ek, const struct esp_algo *
 	}
 }
 
+static size_t round64(size_t n)
+{
+	return (n + 63) / 64 * 64;
+}
+
+/* What of the union an algorithm's keys use. */
+static size_t ek_size(const struct esp_algo *a)
+{
+	size_t head = offsetof(struct esp_ek, ek_u);
+
+	switch (a->enc) {
+	case ESP_ENC_AES_GCM16:
+		return round64(head + sizeof(struct gcm_key_data));
+	case ESP_ENC_CHACHA20_POLY1305:
+		return round64(head + CHACHA_KEY_LEN);
+	default: /* CBC and NULL with HMAC: the pads sit after the schedules */
+		return round64(head + sizeof(((struct esp_ek *)NULL)->ek_u.ek_cbc));
+	}
+}
+
+size_t esp_keys_size(const struct esp_engine *e, const struct esp_algo *a)
+{
+	if (e == NULL || esp_algo_check(a) != 0)
+		return 0;
+	return e->e_kind == ESP_KIND_CRYPTODEV ? esp_cdev_keys_size() : ek_size(a);
+}
+
 int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 		  const struct esp_algo *a)
 {
+	return esp_keys_init_sized(e, k, sizeof(*k), a);
+}
+
+int esp_keys_init_sized(struct esp_engine *e, struct esp_keys *k, size_t size,
+			const struct esp_algo *a)
+{
 	struct esp_ek *ek = ek_of(k);
+	size_t need = esp_keys_size(e, a);
 
 	/* Not esp_keys_wipe: k may be uninitialised memory, whose bytes
 	 * must not be taken for sessions to free. */
-	OPENSSL_cleanse(k->k_opaque, sizeof(k->k_opaque));
-	if (e == NULL || esp_algo_check(a) != 0)
+	OPENSSL_cleanse(k->k_opaque, size);
+	if (need == 0 || size < need)
 		return -EINVAL;
 	if (e->e_kind == ESP_KIND_CRYPTODEV)
 		return esp_cdev_keys_init(e->e_cdev, k, a);
@@ -372,7 +406,7 @@ int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 	if (!esp_algo_is_aead(a))
 		hmac_precompute(e->e_mgr, ek, a);
 	if (imb_get_errno(e->e_mgr) != 0) {
-		esp_keys_wipe(k);
+		esp_keys_wipe_sized(k, size);
 		return -EINVAL;
 	}
 	ek->ek_ready = EK_READY;
@@ -381,9 +415,14 @@ int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 
 void esp_keys_wipe(struct esp_keys *k)
 {
+	esp_keys_wipe_sized(k, sizeof(*k));
+}
+
+void esp_keys_wipe_sized(struct esp_keys *k, size_t size)
+{
 	if (esp_keys_kind(k) == ESP_KIND_CRYPTODEV)
 		esp_cdev_keys_release(k);
-	OPENSSL_cleanse(k->k_opaque, sizeof(k->k_opaque));
+	OPENSSL_cleanse(k->k_opaque, size);
 }
 
 /* ---- The burst ---- */
@@ -558,12 +597,14 @@ static void run_gcm(struct esp_engine *e, struct esp_crypto_op *op,
 }
 
 /* With many SAs the next op's keys are likely not in cache: the GCM
- * key data (round keys and hash key powers) is read whole. */
+ * key data (round keys and hash key powers) is read whole. Smaller key
+ * layouts are prefetched past their end, which is harmless. */
 static void keys_prefetch(const struct esp_keys *k)
 {
 	if (k == NULL)
 		return;
-	for (size_t off = 0; off < sizeof(struct esp_ek); off += 64)
+	for (size_t off = 0; off < offsetof(struct esp_ek, ek_u) + sizeof(struct gcm_key_data);
+	     off += 64)
 		__builtin_prefetch(k->k_opaque + off);
 }
 

@@ -89,9 +89,17 @@ static struct esp_sa *sa_alloc(size_t size)
 	return sa;
 }
 
+/* The allocation of an SA whose keys take keys_size bytes and whose
+ * replay window rbytes. */
+static size_t sa_bytes(size_t keys_size, size_t rbytes)
+{
+	return RTE_ALIGN_CEIL(sizeof(struct esp_sa) + keys_size + rbytes, RTE_CACHE_LINE_SIZE);
+}
+
 static void sa_free(struct esp_sa *sa)
 {
-	esp_keys_wipe(&sa->sa_keys);
+	if (sa->sa_keys)
+		esp_keys_wipe_sized(sa->sa_keys, sa->sa_keys_size);
 	free(sa);
 }
 
@@ -237,8 +245,18 @@ size_t esp_sa_footprint(const struct esp_sa *sa)
 	size_t table = sizeof(struct esp_sa *) + /* id slot */
 		       (sa->sa_dir == ESP_DIR_IN ? sizeof(struct esp_in_key) + 16 : 0);
 
-	return sizeof(*sa) + table +
-	       (sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0);
+	return sa_bytes(sa->sa_keys_size,
+			sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0) + table;
+}
+
+const char *esp_sa_algo_name(const struct esp_sa *sa)
+{
+	struct esp_algo a = {
+		.enc = (enum esp_enc)sa->sa_enc, .enc_key_len = sa->sa_enc_key_len,
+		.integ = (enum esp_integ)sa->sa_integ, .integ_key_len = sa->sa_integ_key_len,
+	};
+
+	return esp_algo_name(&a);
 }
 
 /* ---- the writer side (control lcore) ---- */
@@ -261,12 +279,19 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 {
 	bool window = c->dir == ESP_DIR_IN && c->replay_window > 0;
 	size_t rbytes = window ? esp_replay_bytes(c->replay_window) : 0;
-	struct esp_sa *sa = sa_alloc(sizeof(*sa) + rbytes);
+	size_t keys_size = esp_keys_size(engine, &c->algo);
+	struct esp_sa *sa;
 
+	*err = -EINVAL;
+	if (keys_size == 0 || keys_size > UINT16_MAX)
+		return NULL;
 	*err = -ENOMEM;
+	sa = sa_alloc(sa_bytes(keys_size, rbytes));
 	if (!sa)
 		return NULL;
-	*err = esp_keys_init(engine, &sa->sa_keys, &c->algo);
+	sa->sa_keys = (struct esp_keys *)(void *)((uint8_t *)sa + sizeof(*sa));
+	sa->sa_keys_size = (uint16_t)keys_size;
+	*err = esp_keys_init_sized(engine, sa->sa_keys, keys_size, &c->algo);
 	if (*err < 0) {
 		sa_free(sa);
 		return NULL;
@@ -293,10 +318,12 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa->sa_soft_packets = c->soft_packets;
 	sa->sa_hard_packets = c->hard_packets;
 	snprintf(sa->sa_name, sizeof(sa->sa_name), "%s", c->name);
-	snprintf((char *)sa->sa_algo_name, sizeof(sa->sa_algo_name), "%s",
-		 esp_algo_name(&c->algo));
+	sa->sa_enc = (uint8_t)c->algo.enc;
+	sa->sa_enc_key_len = c->algo.enc_key_len;
+	sa->sa_integ = (uint8_t)c->algo.integ;
+	sa->sa_integ_key_len = c->algo.integ_key_len;
 	if (window) {
-		sa->sa_replay = (struct esp_replay *)(sa + 1);
+		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
 		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);
 	}
 	*err = 0;
