@@ -24,28 +24,34 @@
 #define ECN_MASK 0x03
 #define ECN_CE 0x03
 
+/* Whole-word loads and stores: bytes stored one at a time and then read
+ * back as a word (the AAD, the checksum) would stall store forwarding. */
 static void put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	v = rte_cpu_to_be_32(v);
+	memcpy(p, &v, 4);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return rte_be_to_cpu_32(v);
 }
 
 static uint16_t get_be16(const uint8_t *p)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return rte_be_to_cpu_16(v);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = rte_cpu_to_be_16(v);
+	memcpy(p, &v, 2);
 }
 
 static bool is_v4(const uint8_t *l3)
@@ -204,6 +210,9 @@ static void fill_trailer(uint8_t *text, uint32_t payload, uint32_t trailer, uint
 	text[payload + pad + 1] = nh;
 }
 
+/* fill_op sets every field by name: a new field needs a line there. */
+_Static_assert(sizeof(struct esp_crypto_op) == 88, "struct esp_crypto_op changed: see fill_op");
+
 static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 		    struct esp_scratch *s, uint8_t *esp, uint32_t text_len,
 		    uint64_t seq, bool encrypt)
@@ -211,18 +220,30 @@ static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 	uint8_t *text = esp + ESP_HDR_LEN + sa->sa_iv_len;
 	uint8_t *icv = text + text_len;
 
-	*op = (struct esp_crypto_op){
-		.keys = sa->sa_keys, .iv = esp + ESP_HDR_LEN, .encrypt = encrypt,
-		.text = text, .text_len = text_len, .icv = icv,
-	};
+	/* Field by field: a compound literal is zeroed with rep stos first,
+	 * whose start-up cost is felt per packet. */
+	op->keys = sa->sa_keys;
+	op->iv = esp + ESP_HDR_LEN;
+	op->aad = NULL;
+	op->aad_len = 0;
+	op->encrypt = encrypt;
+	op->text = text;
+	op->text_len = text_len;
+	op->auth = NULL;
+	op->auth_len = 0;
+	op->icv = icv;
+	op->mb = NULL;
+	op->status = 0;
 	if (sa->sa_aead) {
-		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence. */
-		memcpy(s->s_aad, esp, 4);
+		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence;
+		 * the header's own SPI and low half, taken from the values
+		 * (inbound, the SA was found by this SPI). */
+		put_be32(s->s_aad, sa->sa_spi);
 		if (sa->sa_esn) {
 			put_be32(s->s_aad + 4, (uint32_t)(seq >> 32));
-			memcpy(s->s_aad + 8, esp + 4, 4);
+			put_be32(s->s_aad + 8, (uint32_t)seq);
 		} else {
-			memcpy(s->s_aad + 4, esp + 4, 4);
+			put_be32(s->s_aad + 4, (uint32_t)seq);
 		}
 		op->aad = s->s_aad;
 		op->aad_len = sa->sa_esn ? 12 : 8;
@@ -271,8 +292,12 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	if (rte_pktmbuf_tailroom(m) < trailer + sa->sa_icv_len ||
 	    rte_pktmbuf_headroom(m) < front)
 		return ESP_DROP_too_big;
-	rte_pktmbuf_append(m, (uint16_t)(trailer + sa->sa_icv_len));
-	start = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)front);
+	/* One segment (checked): what rte_pktmbuf_prepend and _append
+	 * would do, in one update. */
+	m->data_off = (uint16_t)(m->data_off - front);
+	m->data_len = (uint16_t)(m->data_len + front + trailer + sa->sa_icv_len);
+	m->pkt_len += front + trailer + sa->sa_icv_len;
+	start = rte_pktmbuf_mtod(m, uint8_t *);
 	sa->sa_st.st_seq = seq;
 	if (tunnel) {
 		const uint8_t *inner = start + ETH_HLEN + front;

@@ -268,8 +268,10 @@ struct esp_burst {
 
 static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
 {
-	return a->family == b->family &&
-	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+	if (a->family != b->family)
+		return false;
+	return a->family == AF_INET ? memcmp(a->bytes, b->bytes, 4) == 0
+				    : memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
 /* The route and egress MTU towards the SA's outer destination. */

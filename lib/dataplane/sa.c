@@ -125,11 +125,16 @@ static void in_key(struct esp_in_key *k, uint32_t spi, const struct ip_addr *dst
 	memcpy(k->dst, dst->bytes, ip_addr_len(dst));
 }
 
-struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
+static inline struct esp_sa *sa_by_id(const struct esp_sadb *db, uint32_t id)
 {
 	if (id >= db->db_max)
 		return NULL;
 	return __atomic_load_n(&db->db_by_id[id], __ATOMIC_ACQUIRE);
+}
+
+struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
+{
+	return sa_by_id(db, id);
 }
 
 struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
@@ -172,9 +177,9 @@ static bool addr_in(const struct ip_prefix *p, uint8_t family, const uint8_t *a)
 	return ip_prefix_contains(p, &x);
 }
 
-bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
-		  const uint8_t *dst, uint8_t proto, uint16_t sport,
-		  uint16_t dport)
+static inline bool ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+			    const uint8_t *dst, uint8_t proto, uint16_t sport,
+			    uint16_t dport)
 {
 	if (family == AF_INET) { /* the per-packet case: no copies */
 		if (!v4_in(&ts->src, src) || !v4_in(&ts->dst, dst))
@@ -188,23 +193,30 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 	       port_in(dport, ts->dport_lo, ts->dport_hi);
 }
 
+bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+		  const uint8_t *dst, uint8_t proto, uint16_t sport,
+		  uint16_t dport)
+{
+	return ts_match(ts, family, src, dst, proto, sport, dport);
+}
+
 /* From the most specific destination prefix outwards, each prefix's
  * SAs newest first: the first whose whole selector matches. */
-struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
-				    uint8_t family, const uint8_t *src,
-				    const uint8_t *dst, uint8_t proto,
-				    uint16_t sport, uint16_t dport)
+static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+					   uint8_t family, const uint8_t *src,
+					   const uint8_t *dst, uint8_t proto,
+					   uint16_t sport, uint16_t dport)
 {
 	const struct esp_spd *spd = db->db_spd[dir];
 
 	for (uint32_t n = spd_node_lookup(spd, family, dst); n;
 	     n = spd_node_parent(spd, n)) {
 		for (uint32_t id1 = spd_node_head(spd, n); id1; ) {
-			struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
+			struct esp_sa *sa = sa_by_id(db, id1 - 1);
 
 			if (!sa)
 				break;
-			if (esp_ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
+			if (ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
 				return sa;
 			id1 = __atomic_load_n(&sa->sa_next, __ATOMIC_ACQUIRE);
 		}
@@ -212,12 +224,19 @@ struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
 	return NULL;
 }
 
+struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+				    uint8_t family, const uint8_t *src,
+				    const uint8_t *dst, uint8_t proto,
+				    uint16_t sport, uint16_t dport)
+{
+	return lookup_policy(db, dir, family, src, dst, proto, sport, dport);
+}
+
 struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 				 const uint8_t *src, const uint8_t *dst,
 				 uint8_t proto, uint16_t sport, uint16_t dport)
 {
-	return esp_sa_lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport,
-				    dport);
+	return lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport, dport);
 }
 
 bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir)
