@@ -208,8 +208,8 @@ static enum dp_class classify(struct dp *dp, struct dp_worker *w,
 }
 
 /* The egress port and the next hop's MAC word (0 when unresolved). */
-static unsigned resolve(struct dp *dp, uint64_t nh, uint8_t family,
-			const uint8_t *dst, uint64_t *mac_word)
+unsigned dp_resolve(struct dp *dp, uint64_t nh, uint8_t family,
+		    const uint8_t *dst, uint64_t *mac_word)
 {
 	uint32_t value = dp_nh_value(nh);
 	struct dp_neigh_key k;
@@ -259,7 +259,7 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 		dp_punt(dp, w, m, DP_PUNT_TTL, 0, DP_W_ttl_expired);
 		return -1;
 	}
-	out = resolve(dp, nh, family, dst, mac_word);
+	out = dp_resolve(dp, nh, family, dst, mac_word);
 	if (ip_len > dp->ports[out].pt_if.mtu && !may_fragment) {
 		dp_punt(dp, w, m, DP_PUNT_TOO_BIG, dp->ports[out].pt_if.mtu, DP_W_too_big);
 		return -1;
@@ -271,6 +271,14 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 		return -1;
 	}
 	return (int)out;
+}
+
+void dp_send(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, unsigned out,
+	     uint64_t mac_word)
+{
+	rewrite_eth(m, &dp->ports[out], mac_word);
+	w->w_cnt[DP_W_forwarded]++;
+	tx_enqueue(dp, w, out, m);
 }
 
 /* RFC 791 §2.3, RFC 1812 §5.2.6: too big with DF clear is fragmented.
@@ -349,9 +357,7 @@ static void forward_ipv6(struct dp *dp, struct dp_worker *w,
 		return;
 	if (!originated)
 		ip->hop_limits--;
-	rewrite_eth(m, &dp->ports[out], mac_word);
-	w->w_cnt[DP_W_forwarded]++;
-	tx_enqueue(dp, w, (unsigned)out, m);
+	dp_send(dp, w, m, (unsigned)out, mac_word);
 }
 
 void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
