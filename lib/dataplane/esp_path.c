@@ -49,6 +49,9 @@ static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 	struct dp_worker *owner = owner_of(dp, sa);
 
 	if (owner == w) {
+		/* Read and written when the burst is prepared: with many SAs
+		 * not in cache yet. */
+		rte_prefetch0(&sa->sa_soft_bytes);
 		pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, m, sa);
 		return;
 	}

@@ -80,14 +80,15 @@ struct esp_sa_conf {
 /* Lifetime events a worker raises for the control lcore. */
 enum esp_sa_event_kind { ESP_EV_SOFT, ESP_EV_HARD };
 
-/* Counters and state the owner worker alone writes. */
+/* Counters and state the owner worker alone writes; what every packet
+ * touches first, the drop counters after it. */
 struct esp_sa_state {
 	uint64_t st_seq;    /* out: last sequence number sent */
 	uint64_t st_packets;
 	uint64_t st_bytes;  /* inner bytes */
-	uint64_t st_drops[ESP_DROP_MAX];
 	bool st_soft_raised;
 	bool st_hard_raised;
+	uint64_t st_drops[ESP_DROP_MAX];
 };
 
 /*
@@ -95,7 +96,7 @@ struct esp_sa_state {
  * the algorithm needs: esp_keys_size), then the replay window (inbound,
  * when on). The first two cache lines are what every worker's lookups
  * read; the owner's counters start on the third, beside the fields only
- * the owner (lifetimes) or the control lcore (name, algorithm) read.
+ * the owner (lifetimes) or the control lcore (name) read.
  */
 struct esp_sa {
 	/* Read-only once published. */
@@ -113,12 +114,14 @@ struct esp_sa {
 	struct ip_addr sa_src, sa_dst;
 	uint8_t sa_enc, sa_enc_key_len, sa_integ, sa_integ_key_len; /* esp_sa_algo_name */
 	struct esp_keys *sa_keys; /* in this allocation, after the struct */
+	/* Read-only, for the owner's per-packet lifetime check: in one
+	 * cache line with the counters it checks. */
+	alignas(64) uint64_t sa_soft_bytes;
+	uint64_t sa_hard_bytes, sa_soft_packets, sa_hard_packets;
 	/* Written by the owner worker only. */
-	alignas(64) struct esp_sa_state sa_st;
+	struct esp_sa_state sa_st;
 	struct esp_replay *sa_replay; /* in, when the window is on */
-	/* Read-only: the owner's lifetime checks, the control lcore's listings. */
-	uint64_t sa_soft_bytes, sa_hard_bytes, sa_soft_packets, sa_hard_packets;
-	char sa_name[32];
+	char sa_name[32];             /* the control lcore's */
 };
 
 struct esp_sadb;
