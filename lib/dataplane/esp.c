@@ -91,28 +91,6 @@ void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
 	}
 }
 
-static uint32_t outer_hlen(const struct esp_sa *sa)
-{
-	if (sa->sa_mode == ESP_MODE_TRANSPORT)
-		return 0;
-	return sa->sa_dst.family == AF_INET ? 20 : 40;
-}
-
-static uint32_t trailer_len(const struct esp_sa *sa, uint32_t payload)
-{
-	/* RFC 4303 §2.4: pad so that payload, pad length and next header
-	 * end on the cipher's block (4 bytes at least). */
-	return RTE_ALIGN_CEIL(payload + 2, sa->sa_block) - payload;
-}
-
-uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)
-{
-	uint32_t front = outer_hlen(sa) + (sa->sa_encap ? 8 : 0) + ESP_HDR_LEN +
-			 sa->sa_iv_len;
-
-	return front + trailer_len(sa, inner_len) + sa->sa_icv_len;
-}
-
 static bool df_bit(const struct esp_sa *sa, const uint8_t *inner);
 
 bool esp_out_df(const struct esp_sa *sa, const uint8_t *inner)
@@ -278,9 +256,9 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	uint32_t len = m->pkt_len - ETH_HLEN;
 	bool tunnel = sa->sa_mode == ESP_MODE_TUNNEL;
 	uint32_t ihl = tunnel ? 0 : ip_hlen(l3);
-	uint32_t payload = len - ihl, trailer = trailer_len(sa, payload);
+	uint32_t payload = len - ihl, trailer = esp_trailer_len(sa, payload);
 	uint32_t encap = sa->sa_encap ? 8 : 0;
-	uint32_t front = outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
+	uint32_t front = esp_outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
 	uint32_t esp_total = ESP_HDR_LEN + sa->sa_iv_len + payload + trailer + sa->sa_icv_len;
 	uint8_t *start, *esp, nh;
 	uint64_t seq;
@@ -305,7 +283,7 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 		put_be16(start + 12, sa->sa_dst.family == AF_INET ? RTE_ETHER_TYPE_IPV4
 								   : RTE_ETHER_TYPE_IPV6);
 		write_outer(sa, start + ETH_HLEN, inner, encap + esp_total, ip_id);
-		esp = start + ETH_HLEN + outer_hlen(sa) + encap;
+		esp = start + ETH_HLEN + esp_outer_hlen(sa) + encap;
 	} else {
 		memmove(start, start + front, ETH_HLEN + ihl);
 		nh = to_transport_header(sa, start + ETH_HLEN, front + trailer + sa->sa_icv_len);

@@ -371,22 +371,28 @@ void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		forward_ipv6(dp, w, m, nh, originated);
 }
 
-/* ESP first: inbound on unprotected ports, outbound on protected ones. */
-static void steer(struct dp *dp, struct dp_worker *w, unsigned pidx,
+enum dp_steer { DP_STEER_NONE, DP_STEER_IN, DP_STEER_OUT };
+
+/* ESP first: inbound on unprotected ports, outbound on protected ones;
+ * decided once per burst. */
+static enum dp_steer steer_of(struct dp *dp, unsigned pidx)
+{
+	if (!dp->sadb)
+		return DP_STEER_NONE;
+	if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
+		return DP_STEER_IN;
+	if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard)
+		return DP_STEER_OUT;
+	return DP_STEER_NONE;
+}
+
+static void steer(struct dp *dp, struct dp_worker *w, enum dp_steer how,
 		  struct rte_mbuf *m, uint64_t nh)
 {
-	if (dp->sadb) {
-		bool taken;
-
-		if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
-			taken = dp_esp_inbound(dp, w, m, nh);
-		else if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard)
-			taken = dp_esp_outbound(dp, w, m, nh);
-		else
-			taken = false;
-		if (taken)
-			return;
-	}
+	if (how == DP_STEER_IN && dp_esp_inbound(dp, w, m, nh))
+		return;
+	if (how == DP_STEER_OUT && dp_esp_outbound(dp, w, m, nh))
+		return;
 	dp_forward(dp, w, m, nh, false);
 }
 
@@ -398,6 +404,7 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	uint8_t dst6[DP_BURST][16];
 	uint64_t nh[DP_BURST];
 	unsigned n4 = 0, n6 = 0;
+	enum dp_steer how;
 
 	w->w_cnt[DP_W_rx_packets] += n;
 	for (uint16_t i = 0; i < n; i++) {
@@ -414,15 +421,16 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 			break;
 		}
 	}
+	how = steer_of(dp, pidx);
 	if (n4) {
 		dp_route_lookup4_bulk(dp->route, dst4, nh, n4);
 		for (unsigned i = 0; i < n4; i++)
-			steer(dp, w, pidx, v4[i], nh[i]);
+			steer(dp, w, how, v4[i], nh[i]);
 	}
 	if (n6) {
 		dp_route_lookup6_bulk(dp->route, dst6, nh, n6);
 		for (unsigned i = 0; i < n6; i++)
-			steer(dp, w, pidx, v6[i], nh[i]);
+			steer(dp, w, how, v6[i], nh[i]);
 	}
 	if (dp->sadb)
 		dp_esp_flush(dp, w);
