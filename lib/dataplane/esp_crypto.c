@@ -608,11 +608,18 @@ static void keys_prefetch(const struct esp_keys *k)
 		__builtin_prefetch(k->k_opaque + off);
 }
 
+/* How many ops ahead keys are prefetched: a small packet's GCM takes
+ * less time than a miss to memory. */
+#define KEYS_AHEAD 3
+
 static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned n)
 {
 	IMB_MGR *m = e->e_mgr;
 	IMB_JOB *job;
 	unsigned i;
+
+	for (i = 0; i < KEYS_AHEAD && i < n; i++)
+		keys_prefetch(ops[i].keys);
 
 	for (i = 0; i < n; i++) {
 		const struct esp_ek *ek;
@@ -622,8 +629,8 @@ static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned 
 			continue;
 		}
 		ek = ek_of_const(ops[i].keys);
-		if (i + 1 < n)
-			keys_prefetch(ops[i + 1].keys);
+		if (i + KEYS_AHEAD < n)
+			keys_prefetch(ops[i + KEYS_AHEAD].keys);
 		if (ek->ek_enc == ESP_ENC_AES_GCM16) {
 			run_gcm(e, &ops[i], ek, &e->e_slot[i]);
 			continue;
