@@ -349,7 +349,7 @@ static json_t *sa_json(const struct esp_sa *sa)
 		      "id", sa->sa_id, "name", sa->sa_name, "spi", spi,
 		      "direction", sa->sa_dir == ESP_DIR_IN ? "in" : "out",
 		      "mode", sa->sa_mode == ESP_MODE_TUNNEL ? "tunnel" : "transport",
-		      "src", src, "dst", dst, "algorithm", (const char *)sa->sa_algo_name,
+		      "src", src, "dst", dst, "algorithm", esp_sa_algo_name(sa),
 		      "esn", sa->sa_esn, "owner_worker", sa->sa_owner,
 		      "selector", ts_json(&sa->sa_ts),
 		      "packets", (json_int_t)__atomic_load_n(&sa->sa_st.st_packets, __ATOMIC_RELAXED),

@@ -1033,8 +1033,9 @@ static void measure_memory(void)
 	       one_in ? esp_sa_footprint(one_in) : 0);
 	printf("  SA tables sized for %u SAs (created before): %.1f MB, i.e. %.0f B per SA with them\n",
 	       sadb_max(2 * n), (double)(m1 - m0) / 1e6, all);
-	printf("  of which: struct esp_sa %zu B, esp_keys %zu B (IPsec-MB gcm_key_data %zu B)\n",
-	       sizeof(struct esp_sa), sizeof(struct esp_keys), sizeof(struct gcm_key_data));
+	printf("  of which: struct esp_sa %zu B, its keys %u B (IPsec-MB gcm_key_data %zu B)\n",
+	       sizeof(struct esp_sa), one_out ? one_out->sa_keys_size : 0,
+	       sizeof(struct gcm_key_data));
 	printf("MEM out_bytes_per_sa=%.0f in_bytes_per_sa=%.0f with_tables_bytes_per_sa=%.0f footprint_out=%zu footprint_in=%zu gcm_key_data=%zu esp_sa=%zu\n",
 	       out, in, all, one_out ? esp_sa_footprint(one_out) : 0,
 	       one_in ? esp_sa_footprint(one_in) : 0, sizeof(struct gcm_key_data),

@@ -145,6 +145,13 @@ void dp_worker_flush(struct dp *dp, struct dp_worker *w);
  * it. 'originated' packets (ESP the box built) skip the TTL check. */
 void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		uint64_t nh, bool originated);
+/* For a next hop the caller resolved itself (dp_resolve: the egress
+ * port, and the MAC word, which must be DP_NEIGH_VALID): m fits the
+ * port's MTU; sends it as dp_forward would, without its checks. */
+unsigned dp_resolve(struct dp *dp, uint64_t nh, uint8_t family,
+		    const uint8_t *dst, uint64_t *mac_word);
+void dp_send(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, unsigned out,
+	     uint64_t mac_word);
 void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_worker_counter why);
 void dp_punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	     enum dp_punt_reason why, uint32_t arg, enum dp_worker_counter counted_as);

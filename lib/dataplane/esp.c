@@ -6,6 +6,7 @@
  * here is checked against the packet's length before it is used.
  */
 #include "esp.h"
+#include "cksum.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -23,28 +24,34 @@
 #define ECN_MASK 0x03
 #define ECN_CE 0x03
 
+/* Whole-word loads and stores: bytes stored one at a time and then read
+ * back as a word (the AAD, the checksum) would stall store forwarding. */
 static void put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	v = rte_cpu_to_be_32(v);
+	memcpy(p, &v, 4);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return rte_be_to_cpu_32(v);
 }
 
 static uint16_t get_be16(const uint8_t *p)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return rte_be_to_cpu_16(v);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = rte_cpu_to_be_16(v);
+	memcpy(p, &v, 2);
 }
 
 static bool is_v4(const uint8_t *l3)
@@ -64,10 +71,7 @@ static uint8_t ip_tos(const uint8_t *l3)
 
 static void ipv4_fix_checksum(uint8_t *l3)
 {
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	dp_ipv4_hdr_cksum_set(l3);
 }
 
 void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
@@ -85,28 +89,6 @@ void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
 		*sport = get_be16(l3 + hl);
 		*dport = get_be16(l3 + hl + 2);
 	}
-}
-
-static uint32_t outer_hlen(const struct esp_sa *sa)
-{
-	if (sa->sa_mode == ESP_MODE_TRANSPORT)
-		return 0;
-	return sa->sa_dst.family == AF_INET ? 20 : 40;
-}
-
-static uint32_t trailer_len(const struct esp_sa *sa, uint32_t payload)
-{
-	/* RFC 4303 §2.4: pad so that payload, pad length and next header
-	 * end on the cipher's block (4 bytes at least). */
-	return RTE_ALIGN_CEIL(payload + 2, sa->sa_block) - payload;
-}
-
-uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)
-{
-	uint32_t front = outer_hlen(sa) + (sa->sa_encap ? 8 : 0) + ESP_HDR_LEN +
-			 sa->sa_iv_len;
-
-	return front + trailer_len(sa, inner_len) + sa->sa_icv_len;
 }
 
 static bool df_bit(const struct esp_sa *sa, const uint8_t *inner);
@@ -139,17 +121,27 @@ static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *
 	uint8_t proto = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
 
 	if (sa->sa_dst.family == AF_INET) {
-		memset(outer, 0, 20);
+		uint8_t tos = ip_tos(inner);
+		uint16_t len = (uint16_t)(20 + after_outer);
+		uint16_t frag = df_bit(sa, inner) ? 0x4000 : 0;
+		const uint8_t *a = sa->sa_src.bytes, *b = sa->sa_dst.bytes;
+		/* RFC 1071, from the values rather than re-read from the
+		 * bytes just stored (which would stall on store forwarding). */
+		uint32_t sum = (0x4500u | tos) + len + ip_id + frag + (64u << 8 | proto) +
+			       get_be16(a) + get_be16(a + 2) + get_be16(b) + get_be16(b + 2);
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
 		outer[0] = 0x45;
-		outer[1] = ip_tos(inner);
-		put_be16(outer + 2, (uint16_t)(20 + after_outer));
+		outer[1] = tos;
+		put_be16(outer + 2, len);
 		put_be16(outer + 4, ip_id);
-		outer[6] = df_bit(sa, inner) ? 0x40 : 0;
+		put_be16(outer + 6, frag);
 		outer[8] = 64;
 		outer[9] = proto;
-		memcpy(outer + 12, sa->sa_src.bytes, 4);
-		memcpy(outer + 16, sa->sa_dst.bytes, 4);
-		ipv4_fix_checksum(outer);
+		put_be16(outer + 10, (uint16_t)~sum);
+		memcpy(outer + 12, a, 4);
+		memcpy(outer + 16, b, 4);
 	} else {
 		put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
 		put_be16(outer + 4, (uint16_t)after_outer);
@@ -196,6 +188,9 @@ static void fill_trailer(uint8_t *text, uint32_t payload, uint32_t trailer, uint
 	text[payload + pad + 1] = nh;
 }
 
+/* fill_op sets every field by name: a new field needs a line there. */
+_Static_assert(sizeof(struct esp_crypto_op) == 88, "struct esp_crypto_op changed: see fill_op");
+
 static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 		    struct esp_scratch *s, uint8_t *esp, uint32_t text_len,
 		    uint64_t seq, bool encrypt)
@@ -203,18 +198,30 @@ static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 	uint8_t *text = esp + ESP_HDR_LEN + sa->sa_iv_len;
 	uint8_t *icv = text + text_len;
 
-	*op = (struct esp_crypto_op){
-		.keys = &sa->sa_keys, .iv = esp + ESP_HDR_LEN, .encrypt = encrypt,
-		.text = text, .text_len = text_len, .icv = icv,
-	};
+	/* Field by field: a compound literal is zeroed with rep stos first,
+	 * whose start-up cost is felt per packet. */
+	op->keys = sa->sa_keys;
+	op->iv = esp + ESP_HDR_LEN;
+	op->aad = NULL;
+	op->aad_len = 0;
+	op->encrypt = encrypt;
+	op->text = text;
+	op->text_len = text_len;
+	op->auth = NULL;
+	op->auth_len = 0;
+	op->icv = icv;
+	op->mb = NULL;
+	op->status = 0;
 	if (sa->sa_aead) {
-		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence. */
-		memcpy(s->s_aad, esp, 4);
+		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence;
+		 * the header's own SPI and low half, taken from the values
+		 * (inbound, the SA was found by this SPI). */
+		put_be32(s->s_aad, sa->sa_spi);
 		if (sa->sa_esn) {
 			put_be32(s->s_aad + 4, (uint32_t)(seq >> 32));
-			memcpy(s->s_aad + 8, esp + 4, 4);
+			put_be32(s->s_aad + 8, (uint32_t)seq);
 		} else {
-			memcpy(s->s_aad + 4, esp + 4, 4);
+			put_be32(s->s_aad + 4, (uint32_t)seq);
 		}
 		op->aad = s->s_aad;
 		op->aad_len = sa->sa_esn ? 12 : 8;
@@ -249,9 +256,9 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	uint32_t len = m->pkt_len - ETH_HLEN;
 	bool tunnel = sa->sa_mode == ESP_MODE_TUNNEL;
 	uint32_t ihl = tunnel ? 0 : ip_hlen(l3);
-	uint32_t payload = len - ihl, trailer = trailer_len(sa, payload);
+	uint32_t payload = len - ihl, trailer = esp_trailer_len(sa, payload);
 	uint32_t encap = sa->sa_encap ? 8 : 0;
-	uint32_t front = outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
+	uint32_t front = esp_outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
 	uint32_t esp_total = ESP_HDR_LEN + sa->sa_iv_len + payload + trailer + sa->sa_icv_len;
 	uint8_t *start, *esp, nh;
 	uint64_t seq;
@@ -263,8 +270,12 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	if (rte_pktmbuf_tailroom(m) < trailer + sa->sa_icv_len ||
 	    rte_pktmbuf_headroom(m) < front)
 		return ESP_DROP_too_big;
-	rte_pktmbuf_append(m, (uint16_t)(trailer + sa->sa_icv_len));
-	start = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)front);
+	/* One segment (checked): what rte_pktmbuf_prepend and _append
+	 * would do, in one update. */
+	m->data_off = (uint16_t)(m->data_off - front);
+	m->data_len = (uint16_t)(m->data_len + front + trailer + sa->sa_icv_len);
+	m->pkt_len += front + trailer + sa->sa_icv_len;
+	start = rte_pktmbuf_mtod(m, uint8_t *);
 	sa->sa_st.st_seq = seq;
 	if (tunnel) {
 		const uint8_t *inner = start + ETH_HLEN + front;
@@ -272,7 +283,7 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 		put_be16(start + 12, sa->sa_dst.family == AF_INET ? RTE_ETHER_TYPE_IPV4
 								   : RTE_ETHER_TYPE_IPV6);
 		write_outer(sa, start + ETH_HLEN, inner, encap + esp_total, ip_id);
-		esp = start + ETH_HLEN + outer_hlen(sa) + encap;
+		esp = start + ETH_HLEN + esp_outer_hlen(sa) + encap;
 	} else {
 		memmove(start, start + front, ETH_HLEN + ihl);
 		nh = to_transport_header(sa, start + ETH_HLEN, front + trailer + sa->sa_icv_len);

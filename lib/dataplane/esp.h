@@ -31,8 +31,30 @@ struct esp_scratch {
  * it an IPv4 outer packet too big for the path is fragmented instead. */
 bool esp_out_df(const struct esp_sa *sa, const uint8_t *inner);
 
-/* Bytes the outer packet adds to an inner packet of inner_len bytes. */
-uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len);
+/* The outer IP header's length: none in transport mode. */
+static inline uint32_t esp_outer_hlen(const struct esp_sa *sa)
+{
+	if (sa->sa_mode == ESP_MODE_TRANSPORT)
+		return 0;
+	return sa->sa_dst.family == AF_INET ? 20 : 40;
+}
+
+/* Padding, pad length and next header after payload bytes: RFC 4303
+ * §2.4 pads them to end on the cipher's block (4 bytes at least). */
+static inline uint32_t esp_trailer_len(const struct esp_sa *sa, uint32_t payload)
+{
+	return RTE_ALIGN_CEIL(payload + 2, sa->sa_block) - payload;
+}
+
+/* Bytes the outer packet adds to an inner packet of inner_len bytes
+ * (inline: the outbound path asks for every packet). */
+static inline uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)
+{
+	uint32_t front = esp_outer_hlen(sa) + (sa->sa_encap ? 8 : 0) + ESP_HDR_LEN +
+			 sa->sa_iv_len;
+
+	return front + esp_trailer_len(sa, inner_len) + sa->sa_icv_len;
+}
 
 /*
  * m: [Ethernet][inner IP packet], TTL already handled. Assigns the next

@@ -13,6 +13,7 @@
 
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum esp_enc {
@@ -121,6 +122,19 @@ int esp_keys_init(struct esp_engine *e, struct esp_keys *k,
 /* Wipes k; cryptodev: frees its sessions, so no op with k may be in
  * flight (callers wipe after an RCU grace period). */
 void esp_keys_wipe(struct esp_keys *k);
+
+/*
+ * The bytes at the start of struct esp_keys that keys for algorithm a
+ * use with engine e: a multiple of 64, at most sizeof(struct esp_keys);
+ * 0 for a bad algorithm. AES-GCM with IPsec-MB needs its gcm_key_data
+ * (round keys and the hash key powers), CBC/HMAC far less: an SA
+ * allocates just what its algorithm needs. A k of that size is keyed
+ * and wiped with the _sized calls, which touch no byte beyond it.
+ */
+size_t esp_keys_size(const struct esp_engine *e, const struct esp_algo *a);
+int esp_keys_init_sized(struct esp_engine *e, struct esp_keys *k, size_t size,
+			const struct esp_algo *a);
+void esp_keys_wipe_sized(struct esp_keys *k, size_t size);
 
 /*
  * One packet's crypto work, in place.

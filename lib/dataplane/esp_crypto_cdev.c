@@ -305,6 +305,11 @@ static void sessions_free(struct cdev_keys *ck)
 				rte_cryptodev_sym_session_free(ck->ck_dev, ck->ck_sess[d][l]);
 }
 
+size_t esp_cdev_keys_size(void)
+{
+	return (sizeof(struct cdev_keys) + 63) / 64 * 64;
+}
+
 int esp_cdev_keys_init(struct esp_cdev *c, struct esp_keys *k, const struct esp_algo *a)
 {
 	struct cdev_keys *ck = ck_of(k);
@@ -318,7 +323,7 @@ int esp_cdev_keys_init(struct esp_cdev *c, struct esp_keys *k, const struct esp_
 			rc = sess_make(c, a, d == 1, ck->ck_aad_len[l], &ck->ck_sess[d][l]);
 	if (rc != 0) {
 		sessions_free(ck);
-		OPENSSL_cleanse(k->k_opaque, sizeof(k->k_opaque));
+		OPENSSL_cleanse(ck, sizeof(*ck));
 		return rc;
 	}
 	ck->ck_enc = (uint8_t)a->enc;

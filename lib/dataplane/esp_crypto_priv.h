@@ -8,6 +8,7 @@
  * esp_crypto_cdev.c ('cryptodev'). Not an interface for anyone else.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "esp_crypto.h"
@@ -37,6 +38,8 @@ struct esp_cdev *esp_cdev_create(uint8_t dev_id, uint16_t qp_id,
 void esp_cdev_free(struct esp_cdev *c);
 const char *esp_cdev_name(const struct esp_cdev *c);
 int esp_cdev_aad_lens(struct esp_cdev *c, const uint8_t *lens, unsigned n);
+/* Bytes of struct esp_keys a cryptodev engine's keys use. */
+size_t esp_cdev_keys_size(void);
 /* k arrives zeroed and algo-checked; on failure k is left zeroed. */
 int esp_cdev_keys_init(struct esp_cdev *c, struct esp_keys *k,
 		       const struct esp_algo *a);

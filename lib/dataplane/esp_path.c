@@ -35,13 +35,29 @@ static void pending_add(struct dp *dp, struct dp_worker *w,
 	p->p_sa[p->p_n++] = sa;
 }
 
+/* The SA's owner worker; sa_owner is normally in range, which spares
+ * the fast path a division. */
+static struct dp_worker *owner_of(const struct dp *dp, const struct esp_sa *sa)
+{
+	unsigned o = sa->sa_owner;
+
+	return &dp->workers[o < dp->n_workers ? o : o % dp->n_workers];
+}
+
 /* The owner does the work; anyone else hands the packet over. */
 static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 			    struct rte_mbuf *m, struct esp_sa *sa, bool out)
 {
-	struct dp_worker *owner = &dp->workers[sa->sa_owner % dp->n_workers];
+	struct dp_worker *owner = owner_of(dp, sa);
 
 	if (owner == w) {
+		/* Read and written when the burst is prepared: with many SAs
+		 * not in cache yet. */
+		rte_prefetch0(&sa->sa_soft_bytes);
+		/* The crypto burst reads the keys whole: towards L2 now,
+		 * the engine brings them closer just before use. */
+		for (unsigned off = 0; off < sa->sa_keys_size; off += RTE_CACHE_LINE_SIZE)
+			rte_prefetch1((const uint8_t *)sa->sa_keys + off);
 		pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, m, sa);
 		return;
 	}
@@ -237,7 +253,7 @@ enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m)
 	}
 	if (!sa)
 		return dp->unmatched_discard ? DP_CTL_ESP_DROP : DP_CTL_ESP_NONE;
-	owner = &dp->workers[sa->sa_owner % dp->n_workers];
+	owner = owner_of(dp, sa);
 	m->hash.fdir.hi = HANDOFF_OUT;
 	m->hash.fdir.lo = sa->sa_id;
 	return rte_ring_mp_enqueue(owner->w_handoff, m) == 0 ? DP_CTL_ESP_QUEUED
@@ -265,37 +281,93 @@ static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
 	}
 }
 
+/* Where an SA's outer packets go: the route, its egress port and MTU,
+ * and the next hop's MAC word (DP_NEIGH_VALID once resolved). */
+struct out_hop {
+	uint64_t nh;
+	uint64_t mac;
+	uint32_t mtu;
+	uint16_t port;
+	bool direct; /* may skip dp_forward's checks (see out_route) */
+};
+
 struct esp_burst {
 	struct esp_crypto_op ops[2 * DP_ESP_PENDING];
 	struct esp_scratch scr[2 * DP_ESP_PENDING];
 	struct rte_mbuf *mb[2 * DP_ESP_PENDING];
 	struct esp_sa *sa[2 * DP_ESP_PENDING];
-	uint64_t nh[2 * DP_ESP_PENDING];
+	struct out_hop hop[2 * DP_ESP_PENDING];
+	bool fits[2 * DP_ESP_PENDING];
 	uint32_t len[2 * DP_ESP_PENDING];
 	uint8_t rand[DP_ESP_PENDING][16];
 	unsigned n;
+	/* The last outer destination routed in this burst: SAs to one
+	 * peer share it, so the route is looked up once per burst. */
+	struct ip_addr rc_dst;
+	struct out_hop rc;
 };
+
+static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return a->family == AF_INET ? memcmp(a->bytes, b->bytes, 4) == 0
+				    : memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+static bool v6_link_local(const struct ip_addr *a)
+{
+	return a->family == AF_INET6 && a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+}
+
+/* The hop towards the SA's outer destination. A packet that fits the
+ * MTU goes straight to the port when the next hop is resolved and the
+ * outer source is not IPv6 link-local (which dp_forward would drop):
+ * all that dp_forward checks for a packet the box originated. */
+static void out_route(struct dp *dp, struct esp_burst *b, const struct esp_sa *sa,
+		      struct out_hop *hop)
+{
+	enum dp_nh_kind kind;
+
+	if (same_dst(&b->rc_dst, &sa->sa_dst)) {
+		*hop = b->rc;
+		hop->direct = hop->direct && !v6_link_local(&sa->sa_src);
+		return;
+	}
+	hop->nh = dp_route_lookup(dp->route, &sa->sa_dst);
+	kind = dp_nh_kind(hop->nh);
+	if (kind == DP_NH_NONE || kind == DP_NH_LOCAL)
+		return; /* not cached: the packet is dropped */
+	hop->port = (uint16_t)dp_resolve(dp, hop->nh, sa->sa_dst.family, sa->sa_dst.bytes,
+					 &hop->mac);
+	hop->mtu = dp->ports[hop->port].pt_if.mtu;
+	hop->direct = (hop->mac & DP_NEIGH_VALID) != 0;
+	b->rc_dst = sa->sa_dst;
+	b->rc = *hop;
+	hop->direct = hop->direct && !v6_link_local(&sa->sa_src);
+}
 
 /* The egress MTU the SA's outer packets meet, and the route to them. */
 static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
-			       struct esp_sa *sa, struct rte_mbuf *m, uint64_t *nh)
+			       struct esp_burst *b, struct esp_sa *sa,
+			       struct rte_mbuf *m)
 {
 	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
 	uint32_t inner = m->pkt_len - ETH_HLEN, mtu, fixed, hdr = 0, room;
+	struct out_hop *hop = &b->hop[b->n];
 	enum dp_nh_kind kind;
 
-	*nh = dp_route_lookup(dp->route, &sa->sa_dst);
-	kind = dp_nh_kind(*nh);
+	out_route(dp, b, sa, hop);
+	kind = dp_nh_kind(hop->nh);
 	if (kind == DP_NH_NONE || kind == DP_NH_LOCAL)
 		return ESP_DROP_no_route;
-	mtu = dp->ports[kind == DP_NH_GATEWAY ?
-			dp->neigh->nt_entries[dp_nh_value(*nh)].nb_port :
-			dp_nh_value(*nh)].pt_if.mtu;
+	mtu = hop->mtu;
 	/* Transport mode encrypts what follows the IP header: the padding
 	 * depends on that length, not the whole packet's. */
 	if (sa->sa_mode == ESP_MODE_TRANSPORT)
 		hdr = (l3[0] >> 4) == 4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40;
-	if (inner + esp_out_overhead(sa, inner - hdr) <= mtu || !esp_out_df(sa, l3))
+	b->fits[b->n] = inner + esp_out_overhead(sa, inner - hdr) <= mtu;
+	if (b->fits[b->n] || !esp_out_df(sa, l3))
 		return ESP_OK; /* fits, or the outer IPv4 packet is fragmented */
 	/* The largest inner packet that fits, for the ICMP error: headers
 	 * and ICV (an empty payload's overhead less its one block of
@@ -324,7 +396,7 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 		struct rte_mbuf *m = p->p_mb[i];
 		uint32_t inner = m->pkt_len - ETH_HLEN;
 		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
-						       : out_path_check(dp, w, sa, m, &b->nh[b->n]);
+						       : out_path_check(dp, w, b, sa, m);
 
 		if (rc == ESP_OK)
 			rc = esp_out_prepare(sa, m, &b->ops[b->n], &b->scr[b->n],
@@ -371,10 +443,16 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 		return;
 	}
 	if (b->ops[i].encrypt) {
-		esp_out_finish(sa, m);
+		const struct out_hop *hop = &b->hop[i];
+
+		if (sa->sa_encap)
+			esp_out_finish(sa, m);
 		account(dp, sa, b->len[i]);
 		w->w_cnt[DP_W_esp_out]++;
-		dp_forward(dp, w, m, b->nh[i], true);
+		if (hop->direct && b->fits[i])
+			dp_send(dp, w, m, hop->port, hop->mac);
+		else
+			dp_forward(dp, w, m, hop->nh, true);
 		return;
 	}
 	rc = esp_in_finish(sa, m, &b->ops[i], &b->scr[i]);
@@ -398,6 +476,7 @@ static void flush_pending(struct dp *dp, struct dp_worker *w)
 	static __thread struct esp_burst b;
 
 	b.n = 0;
+	b.rc_dst.family = 0;
 	prepare_out(dp, w, &b);
 	prepare_in(w, &b);
 	esp_crypto_run(w->w_engine, b.ops, b.n);

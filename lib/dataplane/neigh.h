@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "addr.h"
 
 #define DP_NEIGH_VALID (1ull << 63)
@@ -67,8 +69,11 @@ static inline uint64_t dp_neigh_mac_word(const struct dp_neigh_table *t,
 
 static inline void dp_neigh_mac_bytes(uint64_t word, uint8_t mac[6])
 {
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)(word >> (40 - 8 * i));
+	/* The MAC is the low 48 bits, first byte highest: big-endian once
+	 * the flag bits above are shifted out. */
+	uint64_t be = rte_cpu_to_be_64(word << 16);
+
+	memcpy(mac, &be, 6);
 }
 
 #endif

@@ -89,9 +89,17 @@ static struct esp_sa *sa_alloc(size_t size)
 	return sa;
 }
 
+/* The allocation of an SA whose keys take keys_size bytes and whose
+ * replay window rbytes. */
+static size_t sa_bytes(size_t keys_size, size_t rbytes)
+{
+	return RTE_ALIGN_CEIL(sizeof(struct esp_sa) + keys_size + rbytes, RTE_CACHE_LINE_SIZE);
+}
+
 static void sa_free(struct esp_sa *sa)
 {
-	esp_keys_wipe(&sa->sa_keys);
+	if (sa->sa_keys)
+		esp_keys_wipe_sized(sa->sa_keys, sa->sa_keys_size);
 	free(sa);
 }
 
@@ -117,11 +125,16 @@ static void in_key(struct esp_in_key *k, uint32_t spi, const struct ip_addr *dst
 	memcpy(k->dst, dst->bytes, ip_addr_len(dst));
 }
 
-struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
+static inline struct esp_sa *sa_by_id(const struct esp_sadb *db, uint32_t id)
 {
 	if (id >= db->db_max)
 		return NULL;
 	return __atomic_load_n(&db->db_by_id[id], __ATOMIC_ACQUIRE);
+}
+
+struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
+{
+	return sa_by_id(db, id);
 }
 
 struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
@@ -164,35 +177,46 @@ static bool addr_in(const struct ip_prefix *p, uint8_t family, const uint8_t *a)
 	return ip_prefix_contains(p, &x);
 }
 
-bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
-		  const uint8_t *dst, uint8_t proto, uint16_t sport,
-		  uint16_t dport)
+static inline bool ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+			    const uint8_t *dst, uint8_t proto, uint16_t sport,
+			    uint16_t dport)
 {
-	if (!addr_in(&ts->src, family, src) || !addr_in(&ts->dst, family, dst))
+	if (family == AF_INET) { /* the per-packet case: no copies */
+		if (!v4_in(&ts->src, src) || !v4_in(&ts->dst, dst))
+			return false;
+	} else if (!addr_in(&ts->src, family, src) || !addr_in(&ts->dst, family, dst)) {
 		return false;
+	}
 	if (ts->proto && ts->proto != proto)
 		return false;
 	return port_in(sport, ts->sport_lo, ts->sport_hi) &&
 	       port_in(dport, ts->dport_lo, ts->dport_hi);
 }
 
+bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
+		  const uint8_t *dst, uint8_t proto, uint16_t sport,
+		  uint16_t dport)
+{
+	return ts_match(ts, family, src, dst, proto, sport, dport);
+}
+
 /* From the most specific destination prefix outwards, each prefix's
  * SAs newest first: the first whose whole selector matches. */
-struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
-				    uint8_t family, const uint8_t *src,
-				    const uint8_t *dst, uint8_t proto,
-				    uint16_t sport, uint16_t dport)
+static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+					   uint8_t family, const uint8_t *src,
+					   const uint8_t *dst, uint8_t proto,
+					   uint16_t sport, uint16_t dport)
 {
 	const struct esp_spd *spd = db->db_spd[dir];
 
 	for (uint32_t n = spd_node_lookup(spd, family, dst); n;
 	     n = spd_node_parent(spd, n)) {
 		for (uint32_t id1 = spd_node_head(spd, n); id1; ) {
-			struct esp_sa *sa = esp_sa_by_id(db, id1 - 1);
+			struct esp_sa *sa = sa_by_id(db, id1 - 1);
 
 			if (!sa)
 				break;
-			if (esp_ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
+			if (ts_match(&sa->sa_ts, family, src, dst, proto, sport, dport))
 				return sa;
 			id1 = __atomic_load_n(&sa->sa_next, __ATOMIC_ACQUIRE);
 		}
@@ -200,12 +224,19 @@ struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
 	return NULL;
 }
 
+struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+				    uint8_t family, const uint8_t *src,
+				    const uint8_t *dst, uint8_t proto,
+				    uint16_t sport, uint16_t dport)
+{
+	return lookup_policy(db, dir, family, src, dst, proto, sport, dport);
+}
+
 struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 				 const uint8_t *src, const uint8_t *dst,
 				 uint8_t proto, uint16_t sport, uint16_t dport)
 {
-	return esp_sa_lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport,
-				    dport);
+	return lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport, dport);
 }
 
 bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir)
@@ -233,8 +264,18 @@ size_t esp_sa_footprint(const struct esp_sa *sa)
 	size_t table = sizeof(struct esp_sa *) + /* id slot */
 		       (sa->sa_dir == ESP_DIR_IN ? sizeof(struct esp_in_key) + 16 : 0);
 
-	return sizeof(*sa) + table +
-	       (sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0);
+	return sa_bytes(sa->sa_keys_size,
+			sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0) + table;
+}
+
+const char *esp_sa_algo_name(const struct esp_sa *sa)
+{
+	struct esp_algo a = {
+		.enc = (enum esp_enc)sa->sa_enc, .enc_key_len = sa->sa_enc_key_len,
+		.integ = (enum esp_integ)sa->sa_integ, .integ_key_len = sa->sa_integ_key_len,
+	};
+
+	return esp_algo_name(&a);
 }
 
 /* ---- the writer side (control lcore) ---- */
@@ -257,12 +298,19 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 {
 	bool window = c->dir == ESP_DIR_IN && c->replay_window > 0;
 	size_t rbytes = window ? esp_replay_bytes(c->replay_window) : 0;
-	struct esp_sa *sa = sa_alloc(sizeof(*sa) + rbytes);
+	size_t keys_size = esp_keys_size(engine, &c->algo);
+	struct esp_sa *sa;
 
+	*err = -EINVAL;
+	if (keys_size == 0 || keys_size > UINT16_MAX)
+		return NULL;
 	*err = -ENOMEM;
+	sa = sa_alloc(sa_bytes(keys_size, rbytes));
 	if (!sa)
 		return NULL;
-	*err = esp_keys_init(engine, &sa->sa_keys, &c->algo);
+	sa->sa_keys = (struct esp_keys *)(void *)((uint8_t *)sa + sizeof(*sa));
+	sa->sa_keys_size = (uint16_t)keys_size;
+	*err = esp_keys_init_sized(engine, sa->sa_keys, keys_size, &c->algo);
 	if (*err < 0) {
 		sa_free(sa);
 		return NULL;
@@ -289,10 +337,12 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa->sa_soft_packets = c->soft_packets;
 	sa->sa_hard_packets = c->hard_packets;
 	snprintf(sa->sa_name, sizeof(sa->sa_name), "%s", c->name);
-	snprintf((char *)sa->sa_algo_name, sizeof(sa->sa_algo_name), "%s",
-		 esp_algo_name(&c->algo));
+	sa->sa_enc = (uint8_t)c->algo.enc;
+	sa->sa_enc_key_len = c->algo.enc_key_len;
+	sa->sa_integ = (uint8_t)c->algo.integ;
+	sa->sa_integ_key_len = c->algo.integ_key_len;
 	if (window) {
-		sa->sa_replay = (struct esp_replay *)(sa + 1);
+		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
 		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);
 	}
 	*err = 0;
@@ -389,9 +439,14 @@ int esp_sa_del(struct esp_sadb *db, uint32_t id)
 		pos = rte_hash_del_key(db->db_in, &k);
 	}
 	spd_unlink(db, sa);
-	__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
+	/* A reader may hold this SA's id (a head it read, or the next link of
+	 * the SA before it): the id must still lead to the SA, whose own next
+	 * link goes on to the rest of the chain, until every reader has moved
+	 * on. Clearing it first sent such a reader off the chain, and traffic
+	 * of an SA that stays out in clear. */
 	if (db->db_qs)
 		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
+	__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
 	if (pos >= 0)
 		rte_hash_free_key_with_position(db->db_in, pos);
 	sa_free(sa);

@@ -80,16 +80,24 @@ struct esp_sa_conf {
 /* Lifetime events a worker raises for the control lcore. */
 enum esp_sa_event_kind { ESP_EV_SOFT, ESP_EV_HARD };
 
-/* Counters and state the owner worker alone writes. */
+/* Counters and state the owner worker alone writes; what every packet
+ * touches first, the drop counters after it. */
 struct esp_sa_state {
 	uint64_t st_seq;    /* out: last sequence number sent */
 	uint64_t st_packets;
 	uint64_t st_bytes;  /* inner bytes */
-	uint64_t st_drops[ESP_DROP_MAX];
 	bool st_soft_raised;
 	bool st_hard_raised;
+	uint64_t st_drops[ESP_DROP_MAX];
 };
 
+/*
+ * One allocation: this struct, then the expanded keys (as many bytes as
+ * the algorithm needs: esp_keys_size), then the replay window (inbound,
+ * when on). The first two cache lines are what every worker's lookups
+ * read; the owner's counters start on the third, beside the fields only
+ * the owner (lifetimes) or the control lcore (name) read.
+ */
 struct esp_sa {
 	/* Read-only once published. */
 	uint32_t sa_id;
@@ -99,17 +107,21 @@ struct esp_sa {
 	bool sa_aead, sa_esn, sa_encap, sa_cbc_iv;
 	uint16_t sa_owner;
 	uint16_t sa_encap_sport, sa_encap_dport;
-	struct ip_addr sa_src, sa_dst;
-	struct esp_ts sa_ts;
-	uint64_t sa_soft_bytes, sa_hard_bytes, sa_soft_packets, sa_hard_packets;
+	uint16_t sa_keys_size;    /* bytes at sa_keys */
 	uint32_t sa_next;         /* next outbound SA id+1 with the same
 				   * destination prefix; 0 ends the chain */
-	char sa_name[32];
-	uint8_t sa_algo_name[24];
+	struct esp_ts sa_ts;
+	struct ip_addr sa_src, sa_dst;
+	uint8_t sa_enc, sa_enc_key_len, sa_integ, sa_integ_key_len; /* esp_sa_algo_name */
+	struct esp_keys *sa_keys; /* in this allocation, after the struct */
+	/* Read-only, for the owner's per-packet lifetime check: in one
+	 * cache line with the counters it checks. */
+	alignas(64) uint64_t sa_soft_bytes;
+	uint64_t sa_hard_bytes, sa_soft_packets, sa_hard_packets;
 	/* Written by the owner worker only. */
-	alignas(64) struct esp_sa_state sa_st;
+	struct esp_sa_state sa_st;
 	struct esp_replay *sa_replay; /* in, when the window is on */
-	struct esp_keys sa_keys;
+	char sa_name[32];             /* the control lcore's */
 };
 
 struct esp_sadb;
@@ -149,6 +161,8 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 /* For listings: every id below this may be in use. */
 uint32_t esp_sadb_id_limit(const struct esp_sadb *db);
 uint32_t esp_sadb_count(const struct esp_sadb *db);
+/* The SA's algorithm, as esp_algo_name spells it. */
+const char *esp_sa_algo_name(const struct esp_sa *sa);
 /* Bytes the data plane holds per SA (runtime SA, replay window, table
  * entries), for the benchmark's memory figure. */
 size_t esp_sa_footprint(const struct esp_sa *sa);

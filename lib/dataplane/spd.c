@@ -13,22 +13,6 @@
 #include <rte_rib.h>
 #include <rte_rib6.h>
 
-struct spd_node {
-	uint32_t sn_head;   /* SA id + 1, or 0; atomic */
-	uint32_t sn_parent; /* covering node, or 0; atomic */
-	struct ip_prefix sn_prefix;
-	bool sn_used;
-};
-
-struct esp_spd {
-	struct rte_fib *spd_v4;
-	struct rte_fib6 *spd_v6;
-	struct spd_node *spd_nodes; /* spd_max slots */
-	uint32_t spd_max;
-	uint32_t spd_next;          /* slots are handed out round robin */
-	struct rte_rcu_qsbr *spd_qs;
-};
-
 struct esp_spd *spd_create(const char *name, int socket_id, uint32_t max,
 			   bool fast, struct rte_rcu_qsbr *qs)
 {
@@ -70,36 +54,9 @@ void spd_free(struct esp_spd *spd)
 	rte_free(spd);
 }
 
-uint32_t spd_node_lookup(const struct esp_spd *spd, uint8_t family,
-			 const uint8_t *dst)
-{
-	uint64_t nh = 0;
-
-	if (family == AF_INET) {
-		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
-			      (uint32_t)dst[2] << 8 | dst[3];
-		rte_fib_lookup_bulk(spd->spd_v4, &ip, &nh, 1);
-	} else {
-		uint8_t ip[1][16];
-		memcpy(ip[0], dst, 16);
-		rte_fib6_lookup_bulk(spd->spd_v6, ip, &nh, 1);
-	}
-	return (uint32_t)nh;
-}
-
 static struct spd_node *node(const struct esp_spd *spd, uint32_t n)
 {
 	return &spd->spd_nodes[n - 1];
-}
-
-uint32_t spd_node_head(const struct esp_spd *spd, uint32_t n)
-{
-	return __atomic_load_n(&node(spd, n)->sn_head, __ATOMIC_ACQUIRE);
-}
-
-uint32_t spd_node_parent(const struct esp_spd *spd, uint32_t n)
-{
-	return __atomic_load_n(&node(spd, n)->sn_parent, __ATOMIC_ACQUIRE);
 }
 
 /* ---- the writer ---- */

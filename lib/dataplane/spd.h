@@ -17,11 +17,32 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_fib.h>
+#include <rte_fib6.h>
 
 #include "addr.h"
 
-struct esp_spd;
 struct rte_rcu_qsbr;
+
+struct spd_node {
+	uint32_t sn_head;   /* SA id + 1, or 0; atomic */
+	uint32_t sn_parent; /* covering node, or 0; atomic */
+	struct ip_prefix sn_prefix;
+	bool sn_used;
+};
+
+struct esp_spd {
+	struct rte_fib *spd_v4;
+	struct rte_fib6 *spd_v6;
+	struct spd_node *spd_nodes; /* spd_max slots */
+	uint32_t spd_max;
+	uint32_t spd_next;          /* slots are handed out round robin */
+	struct rte_rcu_qsbr *spd_qs;
+};
+
 
 /* fast: DIR24_8 / TRIE tables (outbound, every packet); otherwise the
  * RIB-only tables whose memory grows with their entries. */
@@ -29,11 +50,34 @@ struct esp_spd *spd_create(const char *name, int socket_id, uint32_t max,
 			   bool fast, struct rte_rcu_qsbr *qs);
 void spd_free(struct esp_spd *spd);
 
-/* Readers. Nodes are numbered from 1; 0 is "none". */
-uint32_t spd_node_lookup(const struct esp_spd *spd, uint8_t family,
-			 const uint8_t *dst);
-uint32_t spd_node_head(const struct esp_spd *spd, uint32_t node);
-uint32_t spd_node_parent(const struct esp_spd *spd, uint32_t node);
+/* Readers, inline: the outbound lookup runs them for every packet.
+ * Nodes are numbered from 1; 0 is "none". */
+static inline uint32_t spd_node_lookup(const struct esp_spd *spd, uint8_t family,
+				       const uint8_t *dst)
+{
+	uint64_t nh = 0;
+
+	if (family == AF_INET) {
+		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
+			      (uint32_t)dst[2] << 8 | dst[3];
+		rte_fib_lookup_bulk(spd->spd_v4, &ip, &nh, 1);
+	} else {
+		uint8_t ip[1][16];
+		memcpy(ip[0], dst, 16);
+		rte_fib6_lookup_bulk(spd->spd_v6, ip, &nh, 1);
+	}
+	return (uint32_t)nh;
+}
+
+static inline uint32_t spd_node_head(const struct esp_spd *spd, uint32_t n)
+{
+	return __atomic_load_n(&spd->spd_nodes[n - 1].sn_head, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t spd_node_parent(const struct esp_spd *spd, uint32_t n)
+{
+	return __atomic_load_n(&spd->spd_nodes[n - 1].sn_parent, __ATOMIC_ACQUIRE);
+}
 
 /* Writer. The head (SA id + 1) of exactly prefix p, 0 when none. */
 uint32_t spd_head_of(struct esp_spd *spd, const struct ip_prefix *p);

@@ -10,6 +10,7 @@
  * access preceded by a length check against the first segment.
  */
 #include "dp.h"
+#include "cksum.h"
 
 #include <rte_ether.h>
 #include <rte_hash.h>
@@ -83,8 +84,8 @@ static bool martian4(uint32_t src, uint32_t dst)
 	       d == 0 || d == 127 || (d & 0xf0) == 0xe0 || dst == UINT32_MAX;
 }
 
-static bool ipv4_checksum_ok(const struct rte_mbuf *m,
-			     const struct rte_ipv4_hdr *ip, uint32_t ihl)
+/* The header (IHL already checked against the segment) adds up. */
+static bool ipv4_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	uint64_t flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
@@ -92,7 +93,7 @@ static bool ipv4_checksum_ok(const struct rte_mbuf *m,
 		return true;
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	return rte_raw_cksum(ip, ihl) == 0xffff;
+	return dp_ipv4_hdr_sum((const uint8_t *)ip) == 0xffff;
 }
 
 static enum dp_class classify_ipv4(struct dp_worker *w, struct rte_mbuf *m,
@@ -108,7 +109,7 @@ static enum dp_class classify_ipv4(struct dp_worker *w, struct rte_mbuf *m,
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
 	    m->data_len < ETH_HLEN + ihl || tot < ihl ||
-	    tot > m->pkt_len - ETH_HLEN || !ipv4_checksum_ok(m, ip, ihl))
+	    tot > m->pkt_len - ETH_HLEN || !ipv4_checksum_ok(m, ip))
 		goto bad;
 	if (m->pkt_len - ETH_HLEN > tot) /* Ethernet padding */
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ETH_HLEN - tot));
@@ -207,8 +208,8 @@ static enum dp_class classify(struct dp *dp, struct dp_worker *w,
 }
 
 /* The egress port and the next hop's MAC word (0 when unresolved). */
-static unsigned resolve(struct dp *dp, uint64_t nh, uint8_t family,
-			const uint8_t *dst, uint64_t *mac_word)
+unsigned dp_resolve(struct dp *dp, uint64_t nh, uint8_t family,
+		    const uint8_t *dst, uint64_t *mac_word)
 {
 	uint32_t value = dp_nh_value(nh);
 	struct dp_neigh_key k;
@@ -258,7 +259,7 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 		dp_punt(dp, w, m, DP_PUNT_TTL, 0, DP_W_ttl_expired);
 		return -1;
 	}
-	out = resolve(dp, nh, family, dst, mac_word);
+	out = dp_resolve(dp, nh, family, dst, mac_word);
 	if (ip_len > dp->ports[out].pt_if.mtu && !may_fragment) {
 		dp_punt(dp, w, m, DP_PUNT_TOO_BIG, dp->ports[out].pt_if.mtu, DP_W_too_big);
 		return -1;
@@ -270,6 +271,14 @@ static int forward_decide(struct dp *dp, struct dp_worker *w,
 		return -1;
 	}
 	return (int)out;
+}
+
+void dp_send(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, unsigned out,
+	     uint64_t mac_word)
+{
+	rewrite_eth(m, &dp->ports[out], mac_word);
+	w->w_cnt[DP_W_forwarded]++;
+	tx_enqueue(dp, w, out, m);
 }
 
 /* RFC 791 §2.3, RFC 1812 §5.2.6: too big with DF clear is fragmented.
@@ -293,8 +302,7 @@ static void send_fragments(struct dp *dp, struct dp_worker *w, struct rte_mbuf *
 	for (int32_t i = 0; i < n; i++) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
 
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		dp_ipv4_hdr_cksum_set((uint8_t *)ip);
 		*(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], ETH_HLEN) = eth;
 		tx_enqueue(dp, w, out, frags[i]);
 	}
@@ -349,9 +357,7 @@ static void forward_ipv6(struct dp *dp, struct dp_worker *w,
 		return;
 	if (!originated)
 		ip->hop_limits--;
-	rewrite_eth(m, &dp->ports[out], mac_word);
-	w->w_cnt[DP_W_forwarded]++;
-	tx_enqueue(dp, w, (unsigned)out, m);
+	dp_send(dp, w, m, (unsigned)out, mac_word);
 }
 
 void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
@@ -365,23 +371,29 @@ void dp_forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		forward_ipv6(dp, w, m, nh, originated);
 }
 
-/* ESP first: inbound on unprotected ports, outbound on protected ones. */
-static void steer(struct dp *dp, struct dp_worker *w, unsigned pidx,
+enum dp_steer { DP_STEER_NONE, DP_STEER_IN, DP_STEER_OUT };
+
+/* ESP first: inbound on unprotected ports, outbound on protected ones;
+ * decided once per burst. */
+static enum dp_steer steer_of(struct dp *dp, unsigned pidx)
+{
+	if (!dp->sadb)
+		return DP_STEER_NONE;
+	if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
+		return DP_STEER_IN;
+	if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard ||
+	    __atomic_load_n(&dp->traps, __ATOMIC_RELAXED))
+		return DP_STEER_OUT;
+	return DP_STEER_NONE;
+}
+
+static void steer(struct dp *dp, struct dp_worker *w, enum dp_steer how,
 		  struct rte_mbuf *m, uint64_t nh)
 {
-	if (dp->sadb) {
-		bool taken;
-
-		if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
-			taken = dp_esp_inbound(dp, w, m, nh);
-		else if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard ||
-			 __atomic_load_n(&dp->traps, __ATOMIC_RELAXED))
-			taken = dp_esp_outbound(dp, w, m, nh);
-		else
-			taken = false;
-		if (taken)
-			return;
-	}
+	if (how == DP_STEER_IN && dp_esp_inbound(dp, w, m, nh))
+		return;
+	if (how == DP_STEER_OUT && dp_esp_outbound(dp, w, m, nh))
+		return;
 	dp_forward(dp, w, m, nh, false);
 }
 
@@ -393,6 +405,7 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	uint8_t dst6[DP_BURST][16];
 	uint64_t nh[DP_BURST];
 	unsigned n4 = 0, n6 = 0;
+	enum dp_steer how;
 
 	w->w_cnt[DP_W_rx_packets] += n;
 	for (uint16_t i = 0; i < n; i++) {
@@ -409,15 +422,16 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 			break;
 		}
 	}
+	how = steer_of(dp, pidx);
 	if (n4) {
 		dp_route_lookup4_bulk(dp->route, dst4, nh, n4);
 		for (unsigned i = 0; i < n4; i++)
-			steer(dp, w, pidx, v4[i], nh[i]);
+			steer(dp, w, how, v4[i], nh[i]);
 	}
 	if (n6) {
 		dp_route_lookup6_bulk(dp->route, dst6, nh, n6);
 		for (unsigned i = 0; i < n6; i++)
-			steer(dp, w, pidx, v6[i], nh[i]);
+			steer(dp, w, how, v6[i], nh[i]);
 	}
 	if (dp->sadb)
 		dp_esp_flush(dp, w);

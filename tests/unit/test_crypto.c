@@ -551,6 +551,30 @@ Test(crypto, algo_check_accepts)
 	}
 }
 
+/* An SA allocates only esp_keys_size bytes: keying and wiping stay
+ * inside them, and fewer are refused. */
+Test(crypto, keys_sized)
+{
+	for (size_t i = 0; i < N(algo_good); i++) {
+		struct esp_algo a = algo(algo_good[i].enc, algo_good[i].ekl,
+					 algo_good[i].integ, algo_good[i].ikl);
+		const char *nm = algo_good[i].name;
+		size_t size = esp_keys_size(eng, &a);
+		struct esp_keys k;
+
+		cr_assert(size > 0 && size % 64 == 0 && size <= ESP_KEYS_SIZE, "%s: %zu", nm, size);
+		memset(k.k_opaque, 0xee, sizeof(k.k_opaque));
+		cr_expect_eq(esp_keys_init_sized(eng, &k, size - 64, &a), -EINVAL, "%s", nm);
+		for (size_t j = 0; j < size - 64; j++)
+			cr_assert_eq(k.k_opaque[j], 0, "%s: byte %zu left", nm, j);
+		cr_assert_eq(esp_keys_init_sized(eng, &k, size, &a), 0, "%s", nm);
+		esp_keys_wipe_sized(&k, size);
+		for (size_t j = 0; j < sizeof(k.k_opaque); j++)
+			cr_assert_eq(k.k_opaque[j], j < size ? 0 : 0xee, "%s: byte %zu", nm, j);
+	}
+	cr_expect_eq(esp_keys_size(eng, &(struct esp_algo){ .enc = ESP_ENC_AES_GCM16 }), 0);
+}
+
 /* ---- Key wiping ---- */
 
 Test(crypto, keys_wiped)

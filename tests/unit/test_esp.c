@@ -59,8 +59,13 @@ static struct esp_sa_conf conf(const char *name, uint32_t spi, enum esp_dir dir)
 static int add(const struct esp_sa_conf *c)
 {
 	int id = esp_sa_add(fx_dp.sadb, ctl_engine, c);
+	struct esp_sa *s;
 
 	cr_assert(id >= 0, "esp_sa_add %s: %d", c->name, id);
+	/* The SA keeps its algorithm's name and just the key bytes it needs. */
+	s = esp_sa_by_id(fx_dp.sadb, (uint32_t)id);
+	cr_assert_str_eq(esp_sa_algo_name(s), esp_algo_name(&c->algo));
+	cr_assert_eq(s->sa_keys_size, esp_keys_size(ctl_engine, &c->algo));
 	return id;
 }
 

@@ -112,7 +112,7 @@ static void collect(struct rte_ring *r, uint32_t spi, struct seen *s)
 	while ((m = fx_take(r)) != NULL) {
 		uint32_t got_spi, seq = esp_seq(m, &got_spi);
 
-		cr_assert_eq(got_spi, spi);
+		cr_assert_eq(got_spi, spi, "SPI 0x%x, want 0x%x (seq %u, packet %u)", got_spi, spi, seq, s->n);
 		if (seq != s->last_seq + 1)
 			s->in_order = false;
 		s->last_seq = seq;
