@@ -710,7 +710,7 @@ json_t *ike_ctl_reload(struct app *app)
 	swap_conns(&app->cfg, &fresh);
 	cfg_free(&fresh);
 	if (traps_sync(app) != 0)
-		EG_LOG(ERR, "reload: trap policies not installed: out of memory or too many selectors");
+		EG_LOG(ERR, "reload: trap policies not installed: out of memory");
 	return reload_reply(added, removed, changed, kept, failed);
 }
 
@@ -743,7 +743,7 @@ static int ctl_start(struct app *app, json_t *failed)
 		drop[i] = !try_add(ic, &app->cfg.conns[i], &ic->ic_ncert, failed);
 	drop_conns(&app->cfg, drop);
 	if (traps_sync(app) != 0)
-		EG_LOG(ERR, "trap policies not installed: out of memory or too many selectors");
+		EG_LOG(ERR, "trap policies not installed: out of memory");
 	EG_LOG(INFO, "IKE: %u connections, ports %u and %u", app->cfg.n_conns,
 	       app->cfg.ike_port, app->cfg.ike_natt_port);
 	return 0;

@@ -66,9 +66,8 @@ static struct trap_conn *trap_conn_named(const struct app *app, const char *name
 }
 
 /* One trap per pair of a child's local and remote selectors that can
- * meet in one packet (same family; protocols that agree). */
-static unsigned child_traps(const struct cfg_child *ch, uint32_t tag, struct dp_trap *out,
-			    unsigned room)
+ * meet in one packet; the configuration keeps their number in bounds. */
+static unsigned child_traps(const struct cfg_child *ch, uint32_t tag, struct dp_trap *out)
 {
 	unsigned n = 0;
 
@@ -76,11 +75,8 @@ static unsigned child_traps(const struct cfg_child *ch, uint32_t tag, struct dp_
 		for (unsigned r = 0; r < ch->n_remote_ts; r++) {
 			const struct cfg_child_ts *a = &ch->local_ts[l], *b = &ch->remote_ts[r];
 
-			if (a->prefix.addr.family != b->prefix.addr.family ||
-			    (a->proto && b->proto && a->proto != b->proto))
+			if (!cfg_ts_pair_meets(a, b))
 				continue;
-			if (n == room)
-				return room + 1;
 			out[n++] = (struct dp_trap){
 				.t_ts = { .src = a->prefix, .dst = b->prefix,
 					  .proto = a->proto ? a->proto : b->proto,
@@ -120,6 +116,8 @@ static struct traps *traps_build(struct app *app, struct dp_trap *tt, unsigned *
 
 		if (cc->start != CFG_START_TRAP)
 			continue;
+		if (*ntt + cfg_conn_trap_pairs(cc) > DP_MAX_TRAPS)
+			break; /* cfg_load refuses this: never past the table */
 		tc = &t->t_conn[t->t_n];
 		old = trap_conn_named(app, cc->name);
 		if (old) {
@@ -129,17 +127,8 @@ static struct traps *traps_build(struct app *app, struct dp_trap *tt, unsigned *
 			old->tc_n = 0; /* moved */
 		}
 		snprintf(tc->tc_name, sizeof(tc->tc_name), "%s", cc->name);
-		for (unsigned k = 0; k < cc->n_children; k++) {
-			unsigned got = child_traps(&cc->children[k], t->t_n, tt + *ntt,
-						   DP_MAX_TRAPS - *ntt);
-
-			if (got > DP_MAX_TRAPS - *ntt) {
-				EG_LOG(ERR, "connection %s: more than %u trap selectors in all; "
-				       "the rest are not trapped", cc->name, DP_MAX_TRAPS);
-				break;
-			}
-			*ntt += got;
-		}
+		for (unsigned k = 0; k < cc->n_children; k++)
+			*ntt += child_traps(&cc->children[k], t->t_n, tt + *ntt);
 		t->t_n++;
 	}
 	return t;

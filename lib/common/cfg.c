@@ -2635,6 +2635,44 @@ static int parse_conn_start(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+bool cfg_ts_pair_meets(const struct cfg_child_ts *l, const struct cfg_child_ts *r)
+{
+	return l->prefix.addr.family == r->prefix.addr.family &&
+	       (!l->proto || !r->proto || l->proto == r->proto);
+}
+
+unsigned cfg_conn_trap_pairs(const struct cfg_conn *conn)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < conn->n_children; k++) {
+		const struct cfg_child *ch = &conn->children[k];
+
+		for (unsigned l = 0; l < ch->n_local_ts; l++)
+			for (unsigned r = 0; r < ch->n_remote_ts; r++)
+				n += cfg_ts_pair_meets(&ch->local_ts[l], &ch->remote_ts[r]);
+	}
+	return n;
+}
+
+/* All trap connections' selector pairs fit the data plane's table. */
+static int check_trap_room(struct cfg_ctx *c, const struct json_path *p, unsigned idx)
+{
+	struct json_path ps = json_path_key(p, "start");
+	unsigned n = 0;
+
+	if (c->cfg->conns[idx].start != CFG_START_TRAP)
+		return 0;
+	for (unsigned i = 0; i <= idx; i++)
+		if (c->cfg->conns[i].start == CFG_START_TRAP)
+			n += cfg_conn_trap_pairs(&c->cfg->conns[i]);
+	if (n > CFG_MAX_TRAP_SELECTORS)
+		return cfg_err(c, &ps, AT_VALUE,
+			       "trap connections up to this one have %u pairs of local and remote selectors; at most %u in all",
+			       n, CFG_MAX_TRAP_SELECTORS);
+	return 0;
+}
+
 /* children */
 
 /* A prefix, or {"prefix": ..., "proto": ..., "ports": ...}. */
@@ -2838,7 +2876,8 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_proposals(c, &pp, obj, true, &conn->ike, &conn->n_ike)) ||
 	    (rc = parse_conn_times(c, p, obj, conn)) ||
 	    (rc = parse_conn_start(c, p, obj, conn)) ||
-	    (rc = parse_children(c, p, obj, idx)))
+	    (rc = parse_children(c, p, obj, idx)) ||
+	    (rc = check_trap_room(c, p, idx)))
 		return rc;
 	return 0;
 }

@@ -120,6 +120,9 @@ struct cfg_sa {
 #define CFG_PSK_MAX 128 /* bytes */
 #define CFG_MAX_PROPOSALS 8
 #define CFG_MAX_CHILDREN 8
+/* Selector pairs of all "trap" connections together (the data plane's
+ * trap table, lib/dataplane/trap.h). */
+#define CFG_MAX_TRAP_SELECTORS 256
 #define CFG_MAX_TS 8
 #define CFG_MAX_CACERTS 8
 
@@ -238,5 +241,11 @@ const char *cfg_role_name(enum cfg_port_role role);
 const char *cfg_engine_name(enum cfg_crypto_engine engine);
 const char *cfg_auth_name(enum cfg_auth auth);
 const char *cfg_start_name(enum cfg_start start);
+
+/* Whether a child's local and remote selector can meet in one packet
+ * (same family; protocols that agree): one trap policy each. */
+bool cfg_ts_pair_meets(const struct cfg_child_ts *local, const struct cfg_child_ts *remote);
+/* The trap policies a connection makes: its children's meeting pairs. */
+unsigned cfg_conn_trap_pairs(const struct cfg_conn *conn);
 
 #endif

@@ -193,12 +193,13 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	uint16_t sport = 0, dport = 0;
 	uint8_t proto = 0;
 	bool traps = __atomic_load_n(&dp->traps, __ATOMIC_RELAXED) != NULL;
+	bool policies = esp_sadb_has_outbound(dp->sadb);
 
 	if (dp_nh_kind(nh) == DP_NH_LOCAL)
 		return false;
-	if (esp_sadb_has_outbound(dp->sadb) || traps)
+	if (policies || traps)
 		esp_l4_ports(l3, m->pkt_len - ETH_HLEN, &proto, &sport, &dport);
-	if (esp_sadb_has_outbound(dp->sadb))
+	if (policies)
 		sa = esp_sa_lookup_out(dp->sadb, v4 ? AF_INET : AF_INET6,
 				       l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24),
 				       proto, sport, dport);

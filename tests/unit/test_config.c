@@ -128,6 +128,8 @@
 	  "\"aes128-sha256\": an IKE proposal needs a PRF and a DH group") \
 	X(conn_unknown_start, "connections[0].start", 9, 54, \
 	  "\"auto\" is not one of \"none\", \"start\", \"trap\"") \
+	X(conn_trap_too_many, "connections[0].start", 9, 54, \
+	  "trap connections up to this one have 320 pairs of local and remote selectors; at most 256 in all") \
 	X(conn_duplicate_name, "connections[1].name", 15, 14, \
 	  "duplicate connection name \"a\" (also connections[0].name)") \
 	X(conn_duplicate_child, "connections[0].children[1].name", 14, 17, \

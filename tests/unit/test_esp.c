@@ -647,6 +647,9 @@ Test(esp, trapped_traffic_is_punted_until_an_sa_covers_it)
 	const uint8_t *ip;
 	int id;
 
+	static struct dp_trap too_many[DP_MAX_TRAPS + 1];
+
+	cr_expect_eq(dp_traps_set(&fx_dp, too_many, DP_MAX_TRAPS + 1), -ENOSPC);
 	cr_assert_eq(dp_traps_set(&fx_dp, &trap, 1), 0);
 	fx_input(&hit, LAN);
 	cr_expect_null(fx_take(fx_ports[WAN].tx[0]), "no packet leaves in clear");
