@@ -262,28 +262,6 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 
 /* ---- configuration ---- */
 
-static int parse_id(const char *s, struct ike_identity *id)
-{
-	struct ip_addr a;
-
-	memset(id, 0, sizeof(*id));
-	if (ip_addr_parse(s, &a)) {
-		id->id_type = a.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
-		id->id_len = (uint8_t)ip_addr_len(&a);
-		memcpy(id->id_data, a.bytes, id->id_len);
-		return 0;
-	}
-	if (strlen(s) > IKE_ID_MAX)
-		return -EINVAL;
-	if (s[0] == '@')
-		s++, id->id_type = IKE_ID_FQDN;
-	else
-		id->id_type = strchr(s, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
-	id->id_len = (uint8_t)strlen(s);
-	memcpy(id->id_data, s, id->id_len);
-	return 0;
-}
-
 static int parse_ts(const char *s, struct ike_ts_cfg *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -478,7 +456,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	c.c_local.ep_port = c.c_remote.ep_port = IKE_PORT;
-	if ((lid && parse_id(lid, &c.c_local_id)) || (rid && parse_id(rid, &c.c_remote_id))) {
+	if ((lid && udp_ep_parse_id(lid, &c.c_local_id)) || (rid && udp_ep_parse_id(rid, &c.c_remote_id))) {
 		fprintf(stderr, "ike_load: bad identity\n");
 		return 2;
 	}

@@ -6,6 +6,11 @@
 #   iu_start TAG CONFIG [NAME...]  ike-udp with --initiate NAME for each;
 #                                  IU_OUT (events), IU_ERR (log), IU_PID
 #   iu_stop [SIG]                  SIGTERM (no deletes sent) or SIGKILL; bounded
+#   ev EXPR                        EXPR over ike-udp's events and charon's SAs as
+#                                  of the last snapshot (tests/e2e/ike_strongswan.py)
+#   snap                           snapshot charon "sw"'s SAs into SWJ
+#   until_true EXPR TIMEOUT        snap + ev until EXPR holds (bounded)
+# The suite also sets SWJ (the snapshot file).
 
 iu_start() {
 	local tag=$1 cfg=$2 name
@@ -32,4 +37,23 @@ iu_stop() {
 	} 2>/dev/null
 	netns_forget_pid "$pid"
 	IU_PID=""
+}
+
+ev() { /usr/bin/python3 "$ROOT/tests/e2e/ike_strongswan.py" eval "$IU_OUT" "$SWJ" "$1"; }
+snap() { sw_list_sas_json sw >"$SWJ.tmp" 2>/dev/null && mv "$SWJ.tmp" "$SWJ"; }
+
+# until_true EXPR TIMEOUT: poll (charon snapshot + events) until EXPR holds.
+until_true() {
+	local expr=$1 t=$2 end
+	end=$(($(date +%s%N) / 1000000 + ${t%.*} * 1000))
+	while :; do
+		snap
+		[ "$(ev "$expr" 2>/dev/null)" = True ] && return 0
+		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || break
+		sleep 0.1
+	done
+	echo "timed out after ${t}s waiting for: $expr"
+	echo "charon: $(ev "[(a['name'], a['state'], a['local-host'], a['local-port'], a['remote-host'], a['remote-port'], [(c['spi-in'], c['spi-out'], c['state']) for c in a['children']]) for a in s]")"
+	echo "ike-udp: IKE $(ev "[(x['conn'], x['ike_id'], x['spi_i'], x['spi_r']) for x in ikes()]") child $(ev "[(x['conn'], x['spi_in'], x['spi_out']) for x in kids()]")"
+	return 1
 }

@@ -128,28 +128,6 @@ iu_config() { # FILE CONN_JSON [LIMITS_JSON]
 	} >"$1"
 }
 
-
-
-
-ev() { "$PY" "$SWH" eval "$IU_OUT" "$SWJ" "$1"; }
-snap() { sw_list_sas_json sw >"$SWJ.tmp" 2>/dev/null && mv "$SWJ.tmp" "$SWJ"; }
-
-# until_true EXPR TIMEOUT: poll charon's SAs and ike-udp's events.
-until_true() {
-	local expr=$1 t=$2 end
-	end=$(($(date +%s%N) / 1000000 + ${t%.*} * 1000))
-	while :; do
-		snap
-		[ "$(ev "$expr" 2>/dev/null)" = True ] && return 0
-		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || break
-		sleep 0.1
-	done
-	echo "timed out after ${t}s waiting for: $expr"
-	echo "charon: $(ev "[(a['name'], a['state'], a['local-host'], a['local-port'], a['remote-host'], a['remote-port'], [(c['spi-in'], c['spi-out'], c['state']) for c in a['children']]) for a in s]")"
-	echo "ike-udp: IKE $(ev "[(x['conn'], x['ike_id'], x['spi_i'], x['spi_r']) for x in ikes()]") child $(ev "[(x['conn'], x['spi_in'], x['spi_out']) for x in kids()]")"
-	return 1
-}
-
 # established NAME: one IKE SA and one Child SA on each side, SPIs agree.
 established() {
 	local name=$1

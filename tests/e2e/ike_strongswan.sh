@@ -87,8 +87,6 @@ show_logs() {
 	fi
 }
 
-
-
 # ---------------------------------------------------------------------------
 tap_start ikesw "namespaces, veth, charon"
 NS_SW="$NETNS_ID-sw"
@@ -127,30 +125,6 @@ iu_config() {
 		done
 		echo ']}'
 	} >"$file"
-}
-
-
-
-
-# ev EXPR: evaluate EXPR over ike-udp's events and charon's SAs as of the
-# last snapshot ($SWJ) (see ike_strongswan.py).
-ev() { "$PY" "$HELPER" eval "$IU_OUT" "$SWJ" "$1"; }
-snap() { sw_list_sas_json sw >"$SWJ.tmp" 2>/dev/null && mv "$SWJ.tmp" "$SWJ"; }
-
-# until_true EXPR TIMEOUT: poll (charon snapshot + events) until EXPR holds.
-until_true() {
-	local expr=$1 t=$2 end
-	end=$(($(date +%s%N) / 1000000 + ${t%.*} * 1000))
-	while :; do
-		snap
-		[ "$(ev "$expr" 2>/dev/null)" = True ] && return 0
-		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || break
-		sleep 0.1
-	done
-	echo "timed out after ${t}s waiting for: $expr"
-	echo "charon: $(ev "[(a['name'], a['state'], [(c['spi-in'], c['spi-out'], c['state']) for c in a['children']]) for a in s]")"
-	echo "ike-udp: IKE $(ev "[(x['conn'], x['ike_id'], x['spi_i'], x['spi_r']) for x in ikes()]") child $(ev "[(x['conn'], x['spi_in'], x['spi_out']) for x in kids()]")"
-	return 1
 }
 
 # established NAME ENCR BITS INTEG [IKE_DH [CHILD_DH]]: both sides agree

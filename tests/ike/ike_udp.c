@@ -310,31 +310,6 @@ static void ev_log(void *ctx, const char *line)
 
 /* ---- configuration ---- */
 
-static int parse_id(const char *s, struct ike_identity *id)
-{
-	struct ip_addr a;
-
-	memset(id, 0, sizeof(*id));
-	if (ip_addr_parse(s, &a)) {
-		id->id_type = a.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
-		id->id_len = (uint8_t)ip_addr_len(&a);
-		memcpy(id->id_data, a.bytes, id->id_len);
-		return 0;
-	}
-	if (strlen(s) > IKE_ID_MAX)
-		return -EINVAL;
-	/* strongSwan's conventions: "@fqdn" and "user@fqdn". A DN
-	 * ("C=.., O=.., CN=..") is not parsed here: leave local_id out and
-	 * the certificate's subject is used. */
-	if (s[0] == '@')
-		s++, id->id_type = IKE_ID_FQDN;
-	else
-		id->id_type = strchr(s, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
-	id->id_len = (uint8_t)strlen(s);
-	memcpy(id->id_data, s, id->id_len);
-	return 0;
-}
-
 static int parse_ts(json_t *arr, struct ike_ts_cfg *t, uint8_t *n)
 {
 	size_t i;
@@ -426,7 +401,7 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	if (remote && !ip_addr_parse(remote, &c->c_remote.ep_addr))
 		return -EINVAL;
 	c->c_remote.ep_port = IKE_PORT;
-	if ((lid && parse_id(lid, &c->c_local_id)) || (rid && parse_id(rid, &c->c_remote_id)))
+	if ((lid && udp_ep_parse_id(lid, &c->c_local_id)) || (rid && udp_ep_parse_id(rid, &c->c_remote_id)))
 		return -EINVAL;
 	c->c_psk_len = (uint16_t)strlen(psk);
 	memcpy(c->c_psk, psk, c->c_psk_len);

@@ -59,3 +59,28 @@ int udp_ep_bind(const struct ike_endpoint *ep, int type_flags)
 	}
 	return fd;
 }
+
+int udp_ep_parse_id(const char *s, struct ike_identity *id)
+{
+	struct ip_addr a;
+
+	memset(id, 0, sizeof(*id));
+	if (ip_addr_parse(s, &a)) {
+		id->id_type = a.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+		id->id_len = (uint8_t)ip_addr_len(&a);
+		memcpy(id->id_data, a.bytes, id->id_len);
+		return 0;
+	}
+	if (strlen(s) > IKE_ID_MAX)
+		return -EINVAL;
+	/* strongSwan's conventions: "@fqdn" and "user@fqdn". A DN
+	 * ("C=.., O=.., CN=..") is not parsed here: leave local_id out and
+	 * the certificate's subject is used. */
+	if (s[0] == '@')
+		s++, id->id_type = IKE_ID_FQDN;
+	else
+		id->id_type = strchr(s, '@') ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
+	id->id_len = (uint8_t)strlen(s);
+	memcpy(id->id_data, s, id->id_len);
+	return 0;
+}

@@ -13,5 +13,8 @@ void udp_ep_from_sockaddr(const struct sockaddr_storage *ss, struct ike_endpoint
 /* A UDP socket (SO_REUSEADDR) bound to ep; type_flags are or-ed into
  * SOCK_DGRAM (SOCK_NONBLOCK, say). The descriptor, or -errno. */
 int udp_ep_bind(const struct ike_endpoint *ep, int type_flags);
+/* An identity as the drivers' options and configurations write it: an
+ * address, "@fqdn", "user@fqdn" or a bare FQDN. 0, or -EINVAL (too long). */
+int udp_ep_parse_id(const char *s, struct ike_identity *id);
 
 #endif
