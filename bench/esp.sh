@@ -18,8 +18,8 @@
 #
 # Run from the repository root after the build (scripts/setup.sh), as root:
 #
-#   sudo bench/esp.sh
-#   BENCH_SECONDS=5 BENCH_E2E_SECONDS=10 sudo bench/esp.sh
+#   bench/esp.sh
+#   BENCH_SECONDS=5 BENCH_E2E_SECONDS=10 bench/esp.sh
 #
 # Environment: BUILD_DIR (build), BENCH_SECONDS (1: CPU seconds per
 # in-process figure), BENCH_SIZES (64,512,1420,imix), BENCH_SAS

@@ -10,8 +10,8 @@
 #
 # Run from the repository root after the build, as root:
 #
-#   sudo bench/ike.sh                                   # about 1 minute
-#   BENCH_SECONDS=30 BENCH_MEM_SAS=50000 sudo bench/ike.sh
+#   bench/ike.sh                                   # about 1 minute
+#   BENCH_SECONDS=30 BENCH_MEM_SAS=50000 bench/ike.sh
 #
 # ike_load keeps BENCH_WINDOW (64) IKE SA setups in flight: IKE_SA_INIT +
 # IKE_AUTH with one Child SA, PSK, aes128gcm16-prfsha256-x25519 / ESP

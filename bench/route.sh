@@ -6,8 +6,8 @@
 #
 # Run from the repository root after the build (scripts/setup.sh):
 #
-#   sudo bench/route.sh                 # BUILD_DIR=build, 5 s per size
-#   BENCH_SECONDS=10 BENCH_SIZES="64 512 1420" sudo bench/route.sh
+#   bench/route.sh                 # BUILD_DIR=build, 5 s per size
+#   BENCH_SECONDS=10 BENCH_SIZES="64 512 1420" bench/route.sh
 #
 # Frame sizes are Ethernet frames including the 4-byte FCS (so the pcap
 # records are 4 bytes shorter): Ether/IPv4/UDP from 198.18.1.x (varied

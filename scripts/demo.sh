@@ -2,7 +2,7 @@
 # espgate in a minute: a branch office reaches headquarters through an IPsec
 # tunnel that espgate negotiates (IKEv2) and carries (ESP) itself.
 #
-#   sudo scripts/demo.sh
+#   scripts/demo.sh
 #
 #   host ------- br: strongSwan ============ gw: espgate ------- srv
 #   198.18.1.2   198.18.1.1 | 203.0.113.2    203.0.113.1 | 198.18.2.1   198.18.2.2

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Prepare a fresh Debian 12 machine and build espgate. Idempotent.
 #
-#   sudo scripts/setup.sh
+#   scripts/setup.sh
 #
 # Installs what the build and the tests need (apt-get update only when a
 # package is missing), then `meson setup` (or reconfigure) and `ninja`.

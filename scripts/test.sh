@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build and run every test suite; end with one line "N passed, N failed".
 #
-#   sudo scripts/test.sh
+#   scripts/test.sh
 #
 # Runs scripts/setup.sh, then `meson test` (Criterion unit suites and the
 # namespace end-to-end scripts; all speak TAP), prints per-suite results and
