@@ -159,8 +159,11 @@ void dp_punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 /* esp_path.c: true when the ESP path took m (queued, handed off or dropped). */
 bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		    uint64_t nh);
+/* spd_node: the packet's outbound SPD node from esp_sa_out_nodes4, or
+ * DP_SPD_UNKNOWN to look it up here. */
+#define DP_SPD_UNKNOWN UINT64_MAX
 bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
-		     uint64_t nh);
+		     uint64_t nh, uint64_t spd_node);
 /* A packet the control lcore made ([Ethernet][IP]): when an outbound SA
  * covers it, it goes to the SA's owner worker like any other (QUEUED),
  * or is discarded (DROP: m not consumed, the caller frees and counts). */

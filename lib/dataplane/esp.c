@@ -248,6 +248,75 @@ static bool seq_next(const struct esp_sa *sa, uint64_t *next)
 	return sa->sa_esn ? *next != 0 : *next <= UINT32_MAX;
 }
 
+/*
+ * The common case on its own: tunnel mode, IPv4 outer header, no UDP
+ * encapsulation, an AEAD cipher with an 8-byte IV (AES-GCM, ChaCha20-
+ * Poly1305). Same layout as the general path below, with the lengths
+ * known and the header stored as words built from values.
+ * [Eth][outer IPv4 20][SPI][seq][IV 8][inner ... pad, pad len, nh][ICV]
+ */
+#define T4_FRONT (20u + ESP_HDR_LEN + 8u)
+
+static bool out_tunnel4_aead(const struct esp_sa *sa)
+{
+	return sa->sa_mode == ESP_MODE_TUNNEL && sa->sa_dst.family == AF_INET &&
+	       !sa->sa_encap && sa->sa_aead && sa->sa_iv_len == 8;
+}
+
+static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
+					 struct esp_crypto_op *op,
+					 struct esp_scratch *s, uint16_t ip_id)
+{
+	uint32_t len = m->pkt_len - ETH_HLEN;
+	uint32_t trailer = esp_trailer_len(sa, len), tail = trailer + sa->sa_icv_len;
+	uint32_t esp_total = ESP_HDR_LEN + 8 + len + tail;
+	uint8_t *start, *inner, *esp, *text;
+	uint32_t sum, w0, w1;
+	uint16_t frag;
+	uint8_t tos;
+	uint64_t seq;
+
+	if (!rte_pktmbuf_is_contiguous(m))
+		return ESP_DROP_malformed;
+	if (!seq_next(sa, &seq))
+		return ESP_DROP_seq_overflow;
+	if (rte_pktmbuf_tailroom(m) < tail || rte_pktmbuf_headroom(m) < T4_FRONT)
+		return ESP_DROP_too_big;
+	m->data_off = (uint16_t)(m->data_off - T4_FRONT);
+	m->data_len = (uint16_t)(m->data_len + T4_FRONT + tail);
+	m->pkt_len += T4_FRONT + tail;
+	sa->sa_st.st_seq = seq;
+	start = rte_pktmbuf_mtod(m, uint8_t *);
+	inner = start + ETH_HLEN + T4_FRONT;
+	tos = ip_tos(inner);
+	frag = df_bit(sa, inner) ? 0x4000 : 0;
+	put_be16(start + 12, RTE_ETHER_TYPE_IPV4);
+	/* RFC 4301 §5.1.2.1 DSCP and RFC 6040 §4.1 ECN copied; RFC 1071
+	 * checksum from the values, never re-read from the stores. */
+	w0 = 0x45000000u | (uint32_t)tos << 16 | (20 + esp_total);
+	w1 = (uint32_t)ip_id << 16 | frag;
+	sum = (w0 >> 16) + (w0 & 0xffff) + ip_id + frag + (64u << 8 | PROTO_ESP) +
+	      get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
+	      get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	put_be32(start + ETH_HLEN, w0);
+	put_be32(start + ETH_HLEN + 4, w1);
+	put_be32(start + ETH_HLEN + 8, (64u << 24) | (uint32_t)PROTO_ESP << 16 | (uint16_t)~sum);
+	memcpy(start + ETH_HLEN + 12, sa->sa_src.bytes, 4);
+	memcpy(start + ETH_HLEN + 16, sa->sa_dst.bytes, 4);
+	esp = start + ETH_HLEN + 20;
+	put_be32(esp, sa->sa_spi);
+	put_be32(esp + 4, (uint32_t)seq);
+	put_be32(esp + 8, (uint32_t)(seq >> 32)); /* RFC 4106 §3.1: the counter */
+	put_be32(esp + 12, (uint32_t)seq);
+	text = esp + ESP_HDR_LEN + 8;
+	fill_trailer(text, len, trailer, is_v4(inner) ? PROTO_IPIP : PROTO_IPV6);
+	fill_op(sa, op, s, esp, len + trailer, seq, true);
+	op->mb = m;
+	return ESP_OK;
+}
+
 unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			 struct esp_crypto_op *op, struct esp_scratch *s,
 			 const uint8_t *rand16, uint16_t ip_id)
@@ -263,6 +332,8 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	uint8_t *start, *esp, nh;
 	uint64_t seq;
 
+	if (out_tunnel4_aead(sa))
+		return out_prepare_tunnel4_aead(sa, m, op, s, ip_id);
 	if (!rte_pktmbuf_is_contiguous(m) || len < ihl)
 		return ESP_DROP_malformed;
 	if (!seq_next(sa, &seq))

@@ -619,7 +619,8 @@ static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned 
 	unsigned i;
 
 	for (i = 0; i < KEYS_AHEAD && i < n; i++)
-		keys_prefetch(ops[i].keys);
+		if (i == 0 || ops[i].keys != ops[i - 1].keys)
+			keys_prefetch(ops[i].keys);
 
 	for (i = 0; i < n; i++) {
 		const struct esp_ek *ek;
@@ -629,7 +630,9 @@ static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned 
 			continue;
 		}
 		ek = ek_of_const(ops[i].keys);
-		if (i + KEYS_AHEAD < n)
+		/* a run of one SA's packets is prefetched once */
+		if (i + KEYS_AHEAD < n &&
+		    ops[i + KEYS_AHEAD].keys != ops[i + KEYS_AHEAD - 1].keys)
 			keys_prefetch(ops[i + KEYS_AHEAD].keys);
 		if (ek->ek_enc == ESP_ENC_AES_GCM16) {
 			run_gcm(e, &ops[i], ek, &e->e_slot[i]);

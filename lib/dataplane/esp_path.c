@@ -51,14 +51,18 @@ static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 	struct dp_worker *owner = owner_of(dp, sa);
 
 	if (owner == w) {
-		/* Read and written when the burst is prepared: with many SAs
-		 * not in cache yet. */
-		rte_prefetch0(&sa->sa_soft_bytes);
-		/* The crypto burst reads the keys whole: towards L2 now,
-		 * the engine brings them closer just before use. */
-		for (unsigned off = 0; off < sa->sa_keys_size; off += RTE_CACHE_LINE_SIZE)
-			rte_prefetch1((const uint8_t *)sa->sa_keys + off);
-		pending_add(dp, w, out ? &w->w_esp_out : &w->w_esp_in, m, sa);
+		struct dp_esp_pending *p = out ? &w->w_esp_out : &w->w_esp_in;
+
+		/* With many SAs not in cache yet: the line read and written
+		 * when the burst is prepared, and the keys the crypto burst
+		 * reads whole (towards L2 now, the engine brings them closer
+		 * just before use). Packets of the SA just queued need neither. */
+		if (p->p_n == 0 || p->p_sa[p->p_n - 1] != sa) {
+			rte_prefetch0(&sa->sa_soft_bytes);
+			for (unsigned off = 0; off < sa->sa_keys_size; off += RTE_CACHE_LINE_SIZE)
+				rte_prefetch1((const uint8_t *)sa->sa_keys + off);
+		}
+		pending_add(dp, w, p, m, sa);
 		return;
 	}
 	m->hash.fdir.hi = out ? HANDOFF_OUT : HANDOFF_IN;
@@ -184,7 +188,7 @@ static bool trap_budget(struct dp_worker *w)
 }
 
 bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
-		     uint64_t nh)
+		     uint64_t nh, uint64_t spd_node)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	bool v4 = (l3[0] >> 4) == 4;
@@ -199,7 +203,10 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		return false;
 	if (policies || traps)
 		esp_l4_ports(l3, m->pkt_len - ETH_HLEN, &proto, &sport, &dport);
-	if (policies)
+	if (policies && spd_node != DP_SPD_UNKNOWN)
+		sa = esp_sa_lookup_out4_at(dp->sadb, spd_node, l3 + 12, l3 + 16, proto,
+					   sport, dport);
+	else if (policies)
 		sa = esp_sa_lookup_out(dp->sadb, v4 ? AF_INET : AF_INET6,
 				       l3 + (v4 ? 12 : 8), l3 + (v4 ? 16 : 24),
 				       proto, sport, dport);

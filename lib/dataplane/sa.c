@@ -202,15 +202,14 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 
 /* From the most specific destination prefix outwards, each prefix's
  * SAs newest first: the first whose whole selector matches. */
-static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
-					   uint8_t family, const uint8_t *src,
-					   const uint8_t *dst, uint8_t proto,
-					   uint16_t sport, uint16_t dport)
+static inline struct esp_sa *walk_policy(const struct esp_sadb *db, enum esp_dir dir,
+					 uint32_t node, uint8_t family, const uint8_t *src,
+					 const uint8_t *dst, uint8_t proto,
+					 uint16_t sport, uint16_t dport)
 {
 	const struct esp_spd *spd = db->db_spd[dir];
 
-	for (uint32_t n = spd_node_lookup(spd, family, dst); n;
-	     n = spd_node_parent(spd, n)) {
+	for (uint32_t n = node; n; n = spd_node_parent(spd, n)) {
 		for (uint32_t id1 = spd_node_head(spd, n); id1; ) {
 			struct esp_sa *sa = sa_by_id(db, id1 - 1);
 
@@ -222,6 +221,15 @@ static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_d
 		}
 	}
 	return NULL;
+}
+
+static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
+					   uint8_t family, const uint8_t *src,
+					   const uint8_t *dst, uint8_t proto,
+					   uint16_t sport, uint16_t dport)
+{
+	return walk_policy(db, dir, spd_node_lookup(db->db_spd[dir], family, dst),
+			   family, src, dst, proto, sport, dport);
 }
 
 struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
@@ -237,6 +245,20 @@ struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 				 uint8_t proto, uint16_t sport, uint16_t dport)
 {
 	return lookup_policy(db, ESP_DIR_OUT, family, src, dst, proto, sport, dport);
+}
+
+void esp_sa_out_nodes4(const struct esp_sadb *db, uint32_t *dst, uint64_t *node,
+		       unsigned n)
+{
+	rte_fib_lookup_bulk(db->db_spd[ESP_DIR_OUT]->spd_v4, dst, node, n);
+}
+
+struct esp_sa *esp_sa_lookup_out4_at(const struct esp_sadb *db, uint64_t node,
+				     const uint8_t *src, const uint8_t *dst,
+				     uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	return walk_policy(db, ESP_DIR_OUT, (uint32_t)node, AF_INET, src, dst, proto,
+			   sport, dport);
 }
 
 bool esp_sadb_has_policies(const struct esp_sadb *db, enum esp_dir dir)

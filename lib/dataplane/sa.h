@@ -147,6 +147,15 @@ struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
 struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 				 const uint8_t *src, const uint8_t *dst,
 				 uint8_t proto, uint16_t sport, uint16_t dport);
+/* The same in two steps, so that a burst's IPv4 destinations (host
+ * order) are looked up in the SPD in one call: their SPD nodes first,
+ * valid until the reader's next quiescent state, then each packet's SA
+ * from its node. */
+void esp_sa_out_nodes4(const struct esp_sadb *db, uint32_t *dst, uint64_t *node,
+		       unsigned n);
+struct esp_sa *esp_sa_lookup_out4_at(const struct esp_sadb *db, uint64_t node,
+				     const uint8_t *src, const uint8_t *dst,
+				     uint8_t proto, uint16_t sport, uint16_t dport);
 /* The SA of direction dir whose selector covers the packet. */
 struct esp_sa *esp_sa_lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
 				    uint8_t family, const uint8_t *src,

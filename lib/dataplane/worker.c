@@ -388,11 +388,11 @@ static enum dp_steer steer_of(struct dp *dp, unsigned pidx)
 }
 
 static void steer(struct dp *dp, struct dp_worker *w, enum dp_steer how,
-		  struct rte_mbuf *m, uint64_t nh)
+		  struct rte_mbuf *m, uint64_t nh, uint64_t spd_node)
 {
 	if (how == DP_STEER_IN && dp_esp_inbound(dp, w, m, nh))
 		return;
-	if (how == DP_STEER_OUT && dp_esp_outbound(dp, w, m, nh))
+	if (how == DP_STEER_OUT && dp_esp_outbound(dp, w, m, nh, spd_node))
 		return;
 	dp_forward(dp, w, m, nh, false);
 }
@@ -403,7 +403,7 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	struct rte_mbuf *v4[DP_BURST], *v6[DP_BURST];
 	uint32_t dst4[DP_BURST];
 	uint8_t dst6[DP_BURST][16];
-	uint64_t nh[DP_BURST];
+	uint64_t nh[DP_BURST], spd4[DP_BURST];
 	unsigned n4 = 0, n6 = 0;
 	enum dp_steer how;
 
@@ -425,13 +425,19 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	how = steer_of(dp, pidx);
 	if (n4) {
 		dp_route_lookup4_bulk(dp->route, dst4, nh, n4);
+		/* the burst's outbound policy lookups in one call too */
+		if (how == DP_STEER_OUT && esp_sadb_has_outbound(dp->sadb))
+			esp_sa_out_nodes4(dp->sadb, dst4, spd4, n4);
+		else
+			for (unsigned i = 0; i < n4; i++)
+				spd4[i] = DP_SPD_UNKNOWN;
 		for (unsigned i = 0; i < n4; i++)
-			steer(dp, w, how, v4[i], nh[i]);
+			steer(dp, w, how, v4[i], nh[i], spd4[i]);
 	}
 	if (n6) {
 		dp_route_lookup6_bulk(dp->route, dst6, nh, n6);
 		for (unsigned i = 0; i < n6; i++)
-			steer(dp, w, how, v6[i], nh[i]);
+			steer(dp, w, how, v6[i], nh[i], DP_SPD_UNKNOWN);
 	}
 	if (dp->sadb)
 		dp_esp_flush(dp, w);
