@@ -64,7 +64,7 @@ static uint32_t ip_hlen(const uint8_t *l3)
 	return is_v4(l3) ? (uint32_t)(l3[0] & 0x0f) * 4 : 40;
 }
 
-static uint8_t ip_tos(const uint8_t *l3)
+static inline uint8_t ip_tos(const uint8_t *l3)
 {
 	return is_v4(l3) ? l3[1] : (uint8_t)((get_be32(l3) >> 20) & 0xff);
 }
@@ -191,7 +191,7 @@ static void fill_trailer(uint8_t *text, uint32_t payload, uint32_t trailer, uint
 /* fill_op sets every field by name: a new field needs a line there. */
 _Static_assert(sizeof(struct esp_crypto_op) == 88, "struct esp_crypto_op changed: see fill_op");
 
-static void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
+static __rte_always_inline void fill_op(const struct esp_sa *sa, struct esp_crypto_op *op,
 		    struct esp_scratch *s, uint8_t *esp, uint32_t text_len,
 		    uint64_t seq, bool encrypt)
 {
@@ -317,9 +317,10 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 	return ESP_OK;
 }
 
-unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
-			 struct esp_crypto_op *op, struct esp_scratch *s,
-			 const uint8_t *rand16, uint16_t ip_id)
+/* Every other case: transport mode, IPv6 outer, UDP encapsulation, CBC. */
+static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbuf *m,
+				struct esp_crypto_op *op, struct esp_scratch *s,
+				const uint8_t *rand16, uint16_t ip_id)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	uint32_t len = m->pkt_len - ETH_HLEN;
@@ -332,8 +333,6 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	uint8_t *start, *esp, nh;
 	uint64_t seq;
 
-	if (out_tunnel4_aead(sa))
-		return out_prepare_tunnel4_aead(sa, m, op, s, ip_id);
 	if (!rte_pktmbuf_is_contiguous(m) || len < ihl)
 		return ESP_DROP_malformed;
 	if (!seq_next(sa, &seq))
@@ -372,6 +371,15 @@ unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	fill_op(sa, op, s, esp, payload + trailer, seq, true);
 	op->mb = m; /* a cryptodev addresses the data through its mbuf */
 	return ESP_OK;
+}
+
+unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
+			 struct esp_crypto_op *op, struct esp_scratch *s,
+			 const uint8_t *rand16, uint16_t ip_id)
+{
+	if (out_tunnel4_aead(sa))
+		return out_prepare_tunnel4_aead(sa, m, op, s, ip_id);
+	return out_prepare_any(sa, m, op, s, rand16, ip_id);
 }
 
 void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m)
