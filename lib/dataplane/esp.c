@@ -74,22 +74,6 @@ static void ipv4_fix_checksum(uint8_t *l3)
 	dp_ipv4_hdr_cksum_set(l3);
 }
 
-void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
-		  uint16_t *sport, uint16_t *dport)
-{
-	uint32_t hl = ip_hlen(l3);
-	bool later_fragment = is_v4(l3) && ((l3[6] & 0x1f) || l3[7]);
-
-	*proto = is_v4(l3) ? l3[9] : l3[6];
-	*sport = *dport = 0;
-	/* RFC 4301 §7: a non-first fragment has no ports to match. */
-	if (later_fragment || len < hl + 4)
-		return;
-	if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP || *proto == IPPROTO_SCTP) {
-		*sport = get_be16(l3 + hl);
-		*dport = get_be16(l3 + hl + 2);
-	}
-}
 
 static bool df_bit(const struct esp_sa *sa, const uint8_t *inner);
 

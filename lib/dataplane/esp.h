@@ -11,6 +11,8 @@
  */
 
 #include <stdint.h>
+#include <string.h>
+#include <netinet/in.h>
 
 #include <rte_mbuf.h>
 
@@ -83,7 +85,23 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 
 /* The L4 ports of an IP packet at l3 (0 when it has none, or for a
  * non-first fragment), for selector matching. */
-void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
-		  uint16_t *sport, uint16_t *dport);
+static inline void esp_l4_ports(const uint8_t *l3, uint32_t len, uint8_t *proto,
+				uint16_t *sport, uint16_t *dport)
+{
+	bool v4 = (l3[0] >> 4) == 4;
+	uint32_t hl = v4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40;
+	uint16_t ports[2];
+
+	*proto = v4 ? l3[9] : l3[6];
+	*sport = *dport = 0;
+	/* RFC 4301 §7: a non-first fragment has no ports to match. */
+	if ((v4 && ((l3[6] & 0x1f) || l3[7])) || len < hl + 4)
+		return;
+	if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP || *proto == IPPROTO_SCTP) {
+		memcpy(ports, l3 + hl, 4);
+		*sport = rte_be_to_cpu_16(ports[0]);
+		*dport = rte_be_to_cpu_16(ports[1]);
+	}
+}
 
 #endif

@@ -197,7 +197,8 @@ bool dp_esp_outbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	uint16_t sport = 0, dport = 0;
 	uint8_t proto = 0;
 	bool traps = __atomic_load_n(&dp->traps, __ATOMIC_RELAXED) != NULL;
-	bool policies = esp_sadb_has_outbound(dp->sadb);
+	/* a node was looked up only where there were policies */
+	bool policies = spd_node != DP_SPD_UNKNOWN || esp_sadb_has_outbound(dp->sadb);
 
 	if (dp_nh_kind(nh) == DP_NH_LOCAL)
 		return false;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rte_byteorder.h>
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_hash.h>
@@ -156,7 +157,10 @@ static bool port_in(uint16_t p, uint16_t lo, uint16_t hi)
 
 static inline uint32_t be32_at(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	memcpy(&v, p, 4); /* one load, whatever the alignment */
+	return rte_be_to_cpu_32(v);
 }
 
 /* Per packet: IPv4 by mask, no copies. */
@@ -202,7 +206,7 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 
 /* From the most specific destination prefix outwards, each prefix's
  * SAs newest first: the first whose whole selector matches. */
-static inline struct esp_sa *walk_policy(const struct esp_sadb *db, enum esp_dir dir,
+static __rte_always_inline struct esp_sa *walk_policy(const struct esp_sadb *db, enum esp_dir dir,
 					 uint32_t node, uint8_t family, const uint8_t *src,
 					 const uint8_t *dst, uint8_t proto,
 					 uint16_t sport, uint16_t dport)
