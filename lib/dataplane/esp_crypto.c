@@ -436,9 +436,7 @@ static bool op_valid(const struct esp_crypto_op *op)
 	ek = ek_of_const(op->keys);
 	if (ek->ek_ready != EK_READY || ek->ek_kind != ESP_KIND_IPSECMB)
 		return false;
-	if (op->text == NULL && op->text_len != 0)
-		return false;
-	if (op->aad == NULL && op->aad_len != 0)
+	if ((op->text == NULL && op->text_len != 0) || (op->aad == NULL && op->aad_len != 0))
 		return false;
 	if (ek->ek_enc == ESP_ENC_NULL)
 		return op->auth != NULL && op->auth_len != 0;

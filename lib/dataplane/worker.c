@@ -227,13 +227,21 @@ unsigned dp_resolve(struct dp *dp, uint64_t nh, uint8_t family,
 	return value;
 }
 
-static void rewrite_eth(struct rte_mbuf *m, const struct dp_port *out,
-			uint64_t mac_word)
+static inline void rewrite_eth(struct rte_mbuf *m, const struct dp_port *out,
+			       uint64_t mac_word)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	/* dst from the neighbour's word, then src: 8 + 4 bytes stored, the
+	 * first store's last two bytes overwritten by the second's first */
+	uint64_t dst = rte_cpu_to_be_64(mac_word << 16);
+	uint16_t src01;
+	uint32_t src25;
 
-	dp_neigh_mac_bytes(mac_word, eth->dst_addr.addr_bytes);
-	memcpy(eth->src_addr.addr_bytes, out->pt_if.mac, RTE_ETHER_ADDR_LEN);
+	memcpy(&src01, out->pt_if.mac, 2);
+	memcpy(&src25, out->pt_if.mac + 2, 4);
+	memcpy(eth, &dst, 8);
+	memcpy((uint8_t *)eth + 6, &src01, 2);
+	memcpy((uint8_t *)eth + 8, &src25, 4);
 }
 
 /* Common to both families: local delivery, no route, expiry, neighbour
