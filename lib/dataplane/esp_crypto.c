@@ -621,8 +621,9 @@ static void keys_prefetch(const struct esp_keys *k)
 }
 
 /* How many ops ahead keys are prefetched: a small packet's GCM takes
- * less time than a miss to memory. */
-#define KEYS_AHEAD 3
+ * less time than a miss to memory. With 100 000 SAs 8 takes about 10 ns
+ * off a 1420-byte packet against 3 (bench/README.md). */
+#define KEYS_AHEAD 8
 
 static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned n)
 {

@@ -276,6 +276,8 @@ static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
 
 	st->st_packets++;
 	st->st_bytes += bytes;
+	if (!(sa->sa_soft_bytes | sa->sa_soft_packets | sa->sa_hard_bytes | sa->sa_hard_packets))
+		return; /* no volume lifetime (time limits are the control lcore's) */
 	if (!st->st_soft_raised &&
 	    ((sa->sa_soft_bytes && st->st_bytes >= sa->sa_soft_bytes) ||
 	     (sa->sa_soft_packets && st->st_packets >= sa->sa_soft_packets))) {
