@@ -114,6 +114,15 @@ CASES = [
          encap=(4501, 4500, 4501), esn=False, df="clear"),
     dict(name="tun46-null-sha256-natt4500", mode="tunnel", inner=4, outer=6,
          enc="null", integ="sha256_128", encap=4500, esn=False),
+    # IPv4 outer, AEAD, no UDP: espgate frames these on its own path
+    # (esp.c out_prepare_tunnel4_aead); ESN, DF set/clear, IPv6 inner
+    dict(name="tun44-gcm256-esn-dfset", mode="tunnel", inner=4, outer=4,
+         enc="aes256gcm16", integ=None, encap=None, esn=True, df="set"),
+    dict(name="tun44-chacha20poly1305-dfclear", mode="tunnel", inner=4,
+         outer=4, enc="chacha20poly1305", integ=None, encap=None, esn=False,
+         df="clear"),
+    dict(name="tun64-gcm128-esn", mode="tunnel", inner=6, outer=4,
+         enc="aes128gcm16", integ=None, encap=None, esn=True),
     dict(name="trn4-aes128gcm16-esn", mode="transport", fam=4,
          enc="aes128gcm16", integ=None, encap=None, esn=True),
     dict(name="trn4-aes256-sha256-natt4500", mode="transport", fam=4,
