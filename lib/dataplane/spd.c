@@ -186,6 +186,11 @@ static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t 
 			return -ENOSPC;
 		}
 		for_each_inside(spd, p, adopt, &n);
+		/* A reader that looked the table up before may still walk the
+		 * covering node's chain (the workers look a burst's nodes up
+		 * at once): only once it has moved on may an SA there, which
+		 * this prefix now takes over from, be unlinked. */
+		grace(spd);
 		return 0;
 	}
 	return -ENOSPC;
