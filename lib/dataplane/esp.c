@@ -32,6 +32,12 @@ static void put_be32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	v = rte_cpu_to_be_64(v);
+	memcpy(p, &v, 8);
+}
+
 static uint32_t get_be32(const uint8_t *p)
 {
 	uint32_t v;
@@ -98,42 +104,45 @@ static bool df_bit(const struct esp_sa *sa, const uint8_t *inner)
 	}
 }
 
-/* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied. */
+/* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied.
+ * IPv4: stored as words built from values, the RFC 1071 checksum summed
+ * from the same values (re-reading the bytes just stored would stall on
+ * store forwarding). */
+static inline void write_outer4(const struct esp_sa *sa, uint8_t *outer,
+				const uint8_t *inner, uint32_t after_outer,
+				uint16_t ip_id, uint8_t proto)
+{
+	uint8_t tos = ip_tos(inner);
+	uint16_t frag = df_bit(sa, inner) ? 0x4000 : 0;
+	uint32_t w0 = 0x45000000u | (uint32_t)tos << 16 | (uint16_t)(20 + after_outer);
+	uint32_t sum = (w0 >> 16) + (w0 & 0xffff) + ip_id + frag + (64u << 8 | proto) +
+		       get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
+		       get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	put_be32(outer, w0);
+	put_be32(outer + 4, (uint32_t)ip_id << 16 | frag);
+	put_be32(outer + 8, 64u << 24 | (uint32_t)proto << 16 | (uint16_t)~sum);
+	memcpy(outer + 12, sa->sa_src.bytes, 4);
+	memcpy(outer + 16, sa->sa_dst.bytes, 4);
+}
+
 static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *inner,
 			uint32_t after_outer, uint16_t ip_id)
 {
 	uint8_t proto = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
 
 	if (sa->sa_dst.family == AF_INET) {
-		uint8_t tos = ip_tos(inner);
-		uint16_t len = (uint16_t)(20 + after_outer);
-		uint16_t frag = df_bit(sa, inner) ? 0x4000 : 0;
-		const uint8_t *a = sa->sa_src.bytes, *b = sa->sa_dst.bytes;
-		/* RFC 1071, from the values rather than re-read from the
-		 * bytes just stored (which would stall on store forwarding). */
-		uint32_t sum = (0x4500u | tos) + len + ip_id + frag + (64u << 8 | proto) +
-			       get_be16(a) + get_be16(a + 2) + get_be16(b) + get_be16(b + 2);
-
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		outer[0] = 0x45;
-		outer[1] = tos;
-		put_be16(outer + 2, len);
-		put_be16(outer + 4, ip_id);
-		put_be16(outer + 6, frag);
-		outer[8] = 64;
-		outer[9] = proto;
-		put_be16(outer + 10, (uint16_t)~sum);
-		memcpy(outer + 12, a, 4);
-		memcpy(outer + 16, b, 4);
-	} else {
-		put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
-		put_be16(outer + 4, (uint16_t)after_outer);
-		outer[6] = proto;
-		outer[7] = 64;
-		memcpy(outer + 8, sa->sa_src.bytes, 16);
-		memcpy(outer + 24, sa->sa_dst.bytes, 16);
+		write_outer4(sa, outer, inner, after_outer, ip_id, proto);
+		return;
 	}
+	put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
+	put_be16(outer + 4, (uint16_t)after_outer);
+	outer[6] = proto;
+	outer[7] = 64;
+	memcpy(outer + 8, sa->sa_src.bytes, 16);
+	memcpy(outer + 24, sa->sa_dst.bytes, 16);
 }
 
 static void write_udp(const struct esp_sa *sa, uint8_t *udp, uint32_t esp_total)
@@ -255,9 +264,6 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 	uint32_t trailer = esp_trailer_len(sa, len), tail = trailer + sa->sa_icv_len;
 	uint32_t esp_total = ESP_HDR_LEN + 8 + len + tail;
 	uint8_t *start, *inner, *esp, *text;
-	uint32_t sum, w0, w1;
-	uint16_t frag;
-	uint8_t tos;
 	uint64_t seq;
 
 	if (!rte_pktmbuf_is_contiguous(m))
@@ -272,28 +278,12 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 	sa->sa_st.st_seq = seq;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	inner = start + ETH_HLEN + T4_FRONT;
-	tos = ip_tos(inner);
-	frag = df_bit(sa, inner) ? 0x4000 : 0;
 	put_be16(start + 12, RTE_ETHER_TYPE_IPV4);
-	/* RFC 4301 §5.1.2.1 DSCP and RFC 6040 §4.1 ECN copied; RFC 1071
-	 * checksum from the values, never re-read from the stores. */
-	w0 = 0x45000000u | (uint32_t)tos << 16 | (20 + esp_total);
-	w1 = (uint32_t)ip_id << 16 | frag;
-	sum = (w0 >> 16) + (w0 & 0xffff) + ip_id + frag + (64u << 8 | PROTO_ESP) +
-	      get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
-	      get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	put_be32(start + ETH_HLEN, w0);
-	put_be32(start + ETH_HLEN + 4, w1);
-	put_be32(start + ETH_HLEN + 8, (64u << 24) | (uint32_t)PROTO_ESP << 16 | (uint16_t)~sum);
-	memcpy(start + ETH_HLEN + 12, sa->sa_src.bytes, 4);
-	memcpy(start + ETH_HLEN + 16, sa->sa_dst.bytes, 4);
+	write_outer4(sa, start + ETH_HLEN, inner, esp_total, ip_id, PROTO_ESP);
 	esp = start + ETH_HLEN + 20;
 	put_be32(esp, sa->sa_spi);
 	put_be32(esp + 4, (uint32_t)seq);
-	put_be32(esp + 8, (uint32_t)(seq >> 32)); /* RFC 4106 §3.1: the counter */
-	put_be32(esp + 12, (uint32_t)seq);
+	put_be64(esp + ESP_HDR_LEN, seq); /* RFC 4106 §3.1: the counter */
 	text = esp + ESP_HDR_LEN + 8;
 	fill_trailer(text, len, trailer, is_v4(inner) ? PROTO_IPIP : PROTO_IPV6);
 	fill_op(sa, op, s, esp, len + trailer, seq, true);
@@ -350,7 +340,7 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 	if (sa->sa_cbc_iv)
 		memcpy(esp + ESP_HDR_LEN, rand16, 16);
 	else if (sa->sa_iv_len == 8) /* RFC 4106 §3.1: unique per key; the counter is */
-		rte_memcpy(esp + ESP_HDR_LEN, &(uint64_t){ rte_cpu_to_be_64(seq) }, 8);
+		put_be64(esp + ESP_HDR_LEN, seq);
 	fill_trailer(esp + ESP_HDR_LEN + sa->sa_iv_len, payload, trailer, nh);
 	fill_op(sa, op, s, esp, payload + trailer, seq, true);
 	op->mb = m; /* a cryptodev addresses the data through its mbuf */

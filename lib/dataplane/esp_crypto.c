@@ -448,20 +448,6 @@ static bool op_valid(const struct esp_crypto_op *op)
 	return true;
 }
 
-/* What op_valid asks of an AES-GCM op, in the order a GCM op answers
- * it soonest: the common case in few instructions. */
-static inline bool gcm_op_valid(const struct esp_crypto_op *op)
-{
-	const struct esp_ek *ek;
-
-	if (op->keys == NULL || op->text == NULL || op->icv == NULL || op->iv == NULL ||
-	    op->aad == NULL)
-		return false;
-	ek = ek_of_const(op->keys);
-	return ek->ek_ready == EK_READY && ek->ek_kind == ESP_KIND_IPSECMB &&
-	       ek->ek_enc == ESP_ENC_AES_GCM16;
-}
-
 /* AEAD: text in place, AAD from the op, nonce = salt || IV. */
 static void job_aead(IMB_JOB *job, const struct esp_crypto_op *op,
 		     const struct esp_ek *ek, struct esp_slot *s)
@@ -638,7 +624,7 @@ static void run_chunk(struct esp_engine *e, struct esp_crypto_op *ops, unsigned 
 	for (i = 0; i < n; i++) {
 		const struct esp_ek *ek;
 
-		if (!gcm_op_valid(&ops[i]) && !op_valid(&ops[i])) {
+		if (!op_valid(&ops[i])) {
 			ops[i].status = -EINVAL;
 			continue;
 		}
