@@ -27,24 +27,13 @@
 #  8  SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${1:-$ROOT/build}
-T0=$(date +%s.%N)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# shellcheck source=scripts/lib/netns.sh
-source "$ROOT/scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/strongswan.sh
-source "$ROOT/scripts/lib/strongswan.sh"
-# shellcheck source=scripts/lib/tunnel.sh
-source "$ROOT/scripts/lib/tunnel.sh"
-# shellcheck source=scripts/lib/tap.sh
-source "$ROOT/scripts/lib/tap.sh"
+# shellcheck source=scripts/lib/tunnel_suite.sh
+source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
 PLAN=8
 echo "1..$PLAN"
-
-show_logs() { tunnel_show_logs; }
 
 tap_start egtrap "namespaces, espgate and charon set up"
 EG_LOG=$W/espgate.log

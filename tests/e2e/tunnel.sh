@@ -29,27 +29,15 @@
 # shortens the rekey run when developing.
 
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${1:-$ROOT/build}
-PY=/usr/bin/python3
-HELPER=$HERE/tunnel.py
-T0=$(date +%s.%N)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REKEY_SECONDS=${TUNNEL_REKEY_SECONDS:-60}
 
-# shellcheck source=scripts/lib/netns.sh
-source "$ROOT/scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/strongswan.sh
-source "$ROOT/scripts/lib/strongswan.sh"
-# shellcheck source=scripts/lib/tunnel.sh
-source "$ROOT/scripts/lib/tunnel.sh"
-# shellcheck source=scripts/lib/tap.sh
-source "$ROOT/scripts/lib/tap.sh"
+# shellcheck source=scripts/lib/tunnel_suite.sh
+source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
 PLAN=15
 echo "1..$PLAN"
 
-show_logs() { tunnel_show_logs; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------------------

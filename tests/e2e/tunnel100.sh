@@ -29,30 +29,18 @@
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${1:-$ROOT/build}
-PY=/usr/bin/python3
-T0=$(date +%s.%N)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NT=100                                  # tunnels
 SAMPLE="2 26 51 75 100"                 # tunnels pinged through
 UP_TIMEOUT=${TUNNEL100_UP_TIMEOUT:-60}  # s, all 100 up
 
-# shellcheck source=scripts/lib/netns.sh
-source "$ROOT/scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/strongswan.sh
-source "$ROOT/scripts/lib/strongswan.sh"
-# shellcheck source=scripts/lib/tunnel.sh
-source "$ROOT/scripts/lib/tunnel.sh"
-# shellcheck source=scripts/lib/tap.sh
-source "$ROOT/scripts/lib/tap.sh"
+# shellcheck source=scripts/lib/tunnel_suite.sh
+source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
 PLAN=7
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
-show_logs() { tunnel_show_logs; }
 
 # ---------------------------------------------------------------------------
 tap_start e100 "namespaces, espgate and charon set up"

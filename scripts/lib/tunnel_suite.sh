@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# The common start of the e2e suites on the branch-office topology
+# (tests/e2e/tunnel.sh, tunnel100.sh, reload.sh, trap.sh): the build
+# directory (the suite's first argument), the libraries, the clock the TAP
+# summary reads, and the daemons' logs when a point fails. After setting
+# ROOT:
+#
+#   source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
+
+BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${1:-$ROOT/build}
+PY=/usr/bin/python3
+HELPER=$ROOT/tests/e2e/tunnel.py
+T0=$(date +%s.%N)
+
+# shellcheck source=scripts/lib/netns.sh
+source "$ROOT/scripts/lib/netns.sh"
+# shellcheck source=scripts/lib/strongswan.sh
+source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/tunnel.sh
+source "$ROOT/scripts/lib/tunnel.sh"
+# shellcheck source=scripts/lib/tap.sh
+source "$ROOT/scripts/lib/tap.sh"
+
+show_logs() { tunnel_show_logs; }
