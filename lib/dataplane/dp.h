@@ -75,6 +75,17 @@ struct dp_esp_pending {
 	unsigned p_n;
 };
 
+/* Inbound ESP of the burst being steered, parsed, waiting for its SAs:
+ * one bulk hash lookup for all of them, whose bucket and key reads
+ * overlap (with many SAs each is a miss), once the burst is steered. */
+struct dp_esp_lookup {
+	struct rte_mbuf *l_mb[DP_BURST];
+	uint64_t l_nh[DP_BURST];
+	uint32_t l_spi[DP_BURST];
+	struct ip_addr l_dst[DP_BURST];
+	unsigned l_n;
+};
+
 struct dp_worker {
 	unsigned w_idx;
 	unsigned w_lcore;
@@ -87,6 +98,7 @@ struct dp_worker {
 	uint64_t w_trap_window;  /* TSC at its start */
 	struct dp_esp_pending w_esp_in;
 	struct dp_esp_pending w_esp_out;
+	struct dp_esp_lookup w_esp_look;
 } __rte_cache_aligned;
 
 struct dp {
@@ -156,9 +168,14 @@ void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_worker_counter why
 void dp_punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	     enum dp_punt_reason why, uint32_t arg, enum dp_worker_counter counted_as);
 
-/* esp_path.c: true when the ESP path took m (queued, handed off or dropped). */
+/* esp_path.c: true when the ESP path took m (queued, handed off or
+ * dropped, or, for ESP, kept for dp_esp_in_resolve). */
 bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		    uint64_t nh);
+/* Looks up the SAs of the ESP packets dp_esp_inbound kept, all at once,
+ * and queues each to its SA's owner; an unknown SPI is dropped and
+ * counted, or, when not addressed to us, routed as it is. */
+void dp_esp_in_resolve(struct dp *dp, struct dp_worker *w);
 /* spd_node: the packet's outbound SPD node from esp_sa_out_nodes4, or
  * DP_SPD_UNKNOWN to look it up here. */
 #define DP_SPD_UNKNOWN UINT64_MAX

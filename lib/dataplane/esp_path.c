@@ -140,8 +140,7 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	bool v4 = (l3[0] >> 4) == 4, local = dp_nh_kind(nh) == DP_NH_LOCAL;
 	uint32_t hl = v4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40, encap = 0;
 	uint8_t proto = v4 ? l3[9] : l3[6];
-	struct ip_addr dst = { .family = v4 ? AF_INET : AF_INET6 };
-	struct esp_sa *sa;
+	struct dp_esp_lookup *L = &w->w_esp_look;
 	int kind;
 
 	if (v4 && ((l3[6] & 0x3f) || l3[7])) /* fragments are not reassembled */
@@ -159,20 +158,34 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 	} else if (proto != PROTO_ESP || len < hl + 8) {
 		return !local && plaintext_refused(dp, w, m, l3, len);
 	}
-	memcpy(dst.bytes, l3 + (v4 ? 16 : 24), ip_addr_len(&dst));
-	sa = esp_sa_lookup_in(dp->sadb, (uint32_t)l3[hl + encap] << 24 |
-			      (uint32_t)l3[hl + encap + 1] << 16 |
-			      (uint32_t)l3[hl + encap + 2] << 8 | l3[hl + encap + 3], &dst);
-	if (!sa) {
-		if (!local)
-			return false; /* someone else's ESP: routed as it is */
-		dp_drop(w, m, DP_W_unknown_spi);
-		return true;
-	}
+	if (L->l_n == DP_BURST)
+		dp_esp_in_resolve(dp, w);
+	memcpy(L->l_dst[L->l_n].bytes, l3 + (v4 ? 16 : 24), v4 ? 4 : 16);
+	L->l_dst[L->l_n].family = v4 ? AF_INET : AF_INET6;
+	L->l_spi[L->l_n] = (uint32_t)l3[hl + encap] << 24 | (uint32_t)l3[hl + encap + 1] << 16 |
+			   (uint32_t)l3[hl + encap + 2] << 8 | l3[hl + encap + 3];
+	L->l_nh[L->l_n] = nh;
+	L->l_mb[L->l_n++] = m;
 	m->l3_len = hl;
 	m->l4_len = encap;
-	queue_for_owner(dp, w, m, sa, false);
 	return true;
+}
+
+void dp_esp_in_resolve(struct dp *dp, struct dp_worker *w)
+{
+	struct dp_esp_lookup *L = &w->w_esp_look;
+	struct esp_sa *sa[DP_BURST];
+
+	esp_sa_lookup_in_bulk(dp->sadb, L->l_spi, L->l_dst, L->l_n, sa);
+	for (unsigned i = 0; i < L->l_n; i++) {
+		if (sa[i])
+			queue_for_owner(dp, w, L->l_mb[i], sa[i], false);
+		else if (dp_nh_kind(L->l_nh[i]) == DP_NH_LOCAL)
+			dp_drop(w, L->l_mb[i], DP_W_unknown_spi);
+		else /* someone else's ESP: routed as it is */
+			dp_forward(dp, w, L->l_mb[i], L->l_nh[i], false);
+	}
+	L->l_n = 0;
 }
 
 /* At most DP_TRAP_PUNTS_PER_10MS trapped packets per window. */

@@ -138,6 +138,27 @@ struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id)
 	return sa_by_id(db, id);
 }
 
+void esp_sa_lookup_in_bulk(const struct esp_sadb *db, const uint32_t *spi,
+			   const struct ip_addr *dst, unsigned n, struct esp_sa **sa)
+{
+	struct esp_in_key k[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (unsigned done = 0, c; done < n; done += c) {
+		uint64_t hits = 0;
+
+		c = RTE_MIN(n - done, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
+		for (unsigned i = 0; i < c; i++) {
+			in_key(&k[i], spi[done + i], &dst[done + i]);
+			kp[i] = &k[i];
+		}
+		rte_hash_lookup_bulk_data(db->db_in, kp, c, &hits, data);
+		for (unsigned i = 0; i < c; i++)
+			sa[done + i] = (hits >> i & 1) ? data[i] : NULL;
+	}
+}
+
 struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
 				const struct ip_addr *dst)
 {

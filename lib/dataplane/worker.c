@@ -447,6 +447,8 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 		for (unsigned i = 0; i < n6; i++)
 			steer(dp, w, how, v6[i], nh[i], DP_SPD_UNKNOWN);
 	}
+	if (w->w_esp_look.l_n)
+		dp_esp_in_resolve(dp, w);
 	if (dp->sadb)
 		dp_esp_flush(dp, w);
 }

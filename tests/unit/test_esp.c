@@ -446,6 +446,51 @@ Test(esp, unknown_spi_to_the_box_is_counted_and_others_esp_is_routed)
 	cr_expect_eq(fx_in_use(), 0);
 }
 
+/* One burst of inbound ESP: its SAs are looked up together
+ * (esp_sa_lookup_in_bulk), and each packet still meets its own fate. */
+Test(esp, inbound_burst_of_sas_unknown_spis_and_transit_esp)
+{
+	struct esp_sa_conf c = null_conf();
+	struct fx_frame f[3], transit, lost;
+	struct rte_mbuf *mb[5], *m;
+	uint64_t unknown = fx_dp.workers[0].w_cnt[DP_W_unknown_spi];
+	unsigned esp = 0, plain = 0;
+	int out, in;
+
+	add_pair(c, &out, &in);
+	for (unsigned i = 0; i < 3; i++)
+		f[i] = esp_frame(10 + i); /* sequence numbers 1, 2, 3 */
+	transit = f[0];
+	transit.b[14 + 20] ^= 0x40; /* another SPI, to the peer: not ours */
+	lost = transit;
+	to_us(&lost);               /* the same SPI to us: unknown */
+	mb[0] = fx_mbuf(&f[0], WAN);
+	mb[1] = fx_mbuf(&transit, WAN);
+	mb[2] = fx_mbuf(&f[1], WAN);
+	mb[3] = fx_mbuf(&lost, WAN);
+	mb[4] = fx_mbuf(&f[2], WAN);
+	dp_worker_input(&fx_dp, &fx_dp.workers[0], WAN, mb, 5);
+	dp_worker_flush(&fx_dp, &fx_dp.workers[0]);
+	while ((m = fx_take(fx_ports[WAN].tx[0])) != NULL) {
+		const struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, 14);
+
+		if (ip->next_proto_id == IPPROTO_ESP) {
+			esp++;
+		} else {
+			cr_expect_eq(rte_be_to_cpu_16(ip->total_length), 20 + 8 + 10 + plain,
+				     "decrypted packet %u out of order", plain);
+			plain++;
+		}
+		rte_pktmbuf_free(m);
+	}
+	cr_expect_eq(plain, 3, "the SA's three packets decrypted");
+	cr_expect_eq(esp, 1, "someone else's ESP routed as it is");
+	cr_expect_eq(sa(in)->sa_st.st_packets, 3);
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_unknown_spi], unknown + 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
 Test(esp, outbound_sa_ends_at_sequence_overflow)
 {
 	struct esp_sa_conf c = conf("wrap", 0x6000, ESP_DIR_OUT);
