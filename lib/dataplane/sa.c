@@ -275,7 +275,8 @@ struct esp_sa *esp_sa_lookup_out(const struct esp_sadb *db, uint8_t family,
 void esp_sa_out_nodes4(const struct esp_sadb *db, uint32_t *dst, uint64_t *node,
 		       unsigned n)
 {
-	rte_fib_lookup_bulk(db->db_spd[ESP_DIR_OUT]->spd_v4, dst, node, n);
+	rte_fib_lookup_bulk(__atomic_load_n(&db->db_spd[ESP_DIR_OUT]->spd_v4, __ATOMIC_ACQUIRE),
+			    dst, node, n);
 }
 
 struct esp_sa *esp_sa_lookup_out4_at(const struct esp_sadb *db, uint64_t node,

@@ -13,30 +13,66 @@
 #include <rte_rib.h>
 #include <rte_rib6.h>
 
+/*
+ * The tables are made small and grow: each has room for a number of
+ * prefixes (its RIB takes two nodes of about 200 bytes for each, made
+ * when the table is), and DIR24_8 (IPv4) and TRIE (IPv6) keep what is
+ * more specific than /24 in groups of 256 entries (tbl8), a fixed
+ * number per table: a /32 in a /24 of its own takes one, an IPv6 /128
+ * up to 13. When a table runs out of either, one with twice as much is
+ * built from the nodes and takes its place (fib_grow): memory follows
+ * the policies there are, not the SAs there could be.
+ */
+#define SPD_ROUTES_FIRST 1024u
+#define SPD_TBL8_V4_FIRST (1u << 8)
+#define SPD_TBL8_V6_FIRST (1u << 11)
+#define SPD_TBL8_MAX (1u << 24)
+
+static struct rte_fib *fib4_create(struct esp_spd *spd, uint32_t tbl8, uint32_t routes)
+{
+	struct rte_fib_conf c = {
+		.type = spd->spd_fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY,
+		.max_routes = (int)routes,
+		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = tbl8 },
+	};
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s4.%u", spd->spd_name, spd->spd_gen++);
+	return rte_fib_create(n, spd->spd_socket, &c);
+}
+
+static struct rte_fib6 *fib6_create(struct esp_spd *spd, uint32_t tbl8, uint32_t routes)
+{
+	struct rte_fib6_conf c = {
+		.type = spd->spd_fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY,
+		.max_routes = (int)routes,
+		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = tbl8 },
+	};
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s6.%u", spd->spd_name, spd->spd_gen++);
+	return rte_fib6_create(n, spd->spd_socket, &c);
+}
+
 struct esp_spd *spd_create(const char *name, int socket_id, uint32_t max,
 			   bool fast, struct rte_rcu_qsbr *qs)
 {
-	char n[64];
-	struct rte_fib_conf c4 = {
-		.type = fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY, .max_routes = (int)max,
-		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = 1u << 14 },
-	};
-	struct rte_fib6_conf c6 = {
-		.type = fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY, .max_routes = (int)max,
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = 1u << 15 },
-	};
 	struct esp_spd *spd = rte_zmalloc("esp_spd", sizeof(*spd), 0);
 
 	if (!spd)
 		return NULL;
 	spd->spd_max = max;
 	spd->spd_qs = qs;
+	spd->spd_fast = fast;
+	spd->spd_socket = socket_id;
+	spd->spd_tbl8[0] = SPD_TBL8_V4_FIRST;
+	spd->spd_tbl8[1] = SPD_TBL8_V6_FIRST;
+	spd->spd_routes[0] = spd->spd_routes[1] = RTE_MIN(SPD_ROUTES_FIRST, max);
+	snprintf(spd->spd_name, sizeof(spd->spd_name), "%s", name);
 	spd->spd_nodes = rte_zmalloc_socket("spd_nodes", sizeof(struct spd_node) * max,
 					    RTE_CACHE_LINE_SIZE, socket_id);
-	snprintf(n, sizeof(n), "%s4", name);
-	spd->spd_v4 = rte_fib_create(n, socket_id, &c4);
-	snprintf(n, sizeof(n), "%s6", name);
-	spd->spd_v6 = rte_fib6_create(n, socket_id, &c6);
+	spd->spd_v4 = fib4_create(spd, spd->spd_tbl8[0], spd->spd_routes[0]);
+	spd->spd_v6 = fib6_create(spd, spd->spd_tbl8[1], spd->spd_routes[1]);
 	if (!spd->spd_nodes || !spd->spd_v4 || !spd->spd_v6) {
 		spd_free(spd);
 		return NULL;
@@ -169,22 +205,107 @@ static void grace(struct esp_spd *spd)
 		rte_rcu_qsbr_synchronize(spd->spd_qs, RTE_QSBR_THRID_INVALID);
 }
 
+/* Every node of the family into the table t, as fib_set puts one. */
+static int fib_fill(struct esp_spd *spd, uint8_t family, void *t)
+{
+	for (uint32_t slot = 0; slot < spd->spd_max; slot++) {
+		const struct spd_node *sn = &spd->spd_nodes[slot];
+		const struct ip_prefix *p = &sn->sn_prefix;
+		int rc;
+
+		if (!sn->sn_used || p->addr.family != family)
+			continue;
+		rc = family == AF_INET
+			? rte_fib_add(t, ip_addr_v4_host(&p->addr), p->len, slot + 1)
+			: rte_fib6_add(t, p->addr.bytes, p->len, slot + 1);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void fib_free_any(uint8_t family, void *t)
+{
+	if (family == AF_INET)
+		rte_fib_free(t);
+	else
+		rte_fib6_free(t);
+}
+
+/* A table of the family with room for tbl8 groups and routes prefixes,
+ * holding every node of the family (the one being created among them);
+ * NULL when they do not fit. */
+static void *fib_build(struct esp_spd *spd, uint8_t family, uint32_t tbl8, uint32_t routes)
+{
+	void *t = family == AF_INET ? (void *)fib4_create(spd, tbl8, routes)
+				    : (void *)fib6_create(spd, tbl8, routes);
+
+	if (t != NULL && fib_fill(spd, family, t) != 0) {
+		fib_free_any(family, t);
+		t = NULL;
+	}
+	return t;
+}
+
+/* The family's table is full: a larger one takes its place, and the old
+ * one is freed once no reader can hold it. Prefixes ran out when the
+ * nodes (with the one being created) are more than it has room for;
+ * otherwise groups did; a table that still does not fit gets twice
+ * both, a few times at most. */
+static int fib_grow(struct esp_spd *spd, uint8_t family)
+{
+	unsigned f = family == AF_INET ? 0 : 1;
+	uint32_t tbl8 = spd->spd_tbl8[f], routes = spd->spd_routes[f];
+	void *old = f == 0 ? (void *)spd->spd_v4 : (void *)spd->spd_v6, *t = NULL;
+
+	for (unsigned attempt = 0; attempt < 4 && t == NULL; attempt++) {
+		bool more_routes = attempt > 0 || spd->spd_count[f] + 1 > routes;
+		bool more_tbl8 = spd->spd_fast && (attempt > 0 || !more_routes);
+
+		if (more_routes)
+			routes = RTE_MIN(2 * routes, spd->spd_max);
+		if (more_tbl8)
+			tbl8 = RTE_MIN(2 * tbl8, SPD_TBL8_MAX);
+		if (routes == spd->spd_routes[f] && tbl8 == spd->spd_tbl8[f])
+			return -ENOSPC; /* nothing left to grow */
+		t = fib_build(spd, family, tbl8, routes);
+	}
+	if (t == NULL)
+		return -ENOSPC;
+	if (f == 0)
+		__atomic_store_n(&spd->spd_v4, (struct rte_fib *)t, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&spd->spd_v6, (struct rte_fib6 *)t, __ATOMIC_RELEASE);
+	spd->spd_tbl8[f] = tbl8;
+	spd->spd_routes[f] = routes;
+	grace(spd);
+	fib_free_any(family, old);
+	return 0;
+}
+
 static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
 {
 	for (uint32_t i = 0; i < spd->spd_max; i++) {
 		uint32_t slot = (spd->spd_next + i) % spd->spd_max, n = slot + 1;
 		struct spd_node *sn = &spd->spd_nodes[slot];
+		int rc;
 
 		if (sn->sn_used)
 			continue;
 		spd->spd_next = n;
 		*sn = (struct spd_node){ .sn_head = head, .sn_parent = covering(spd, p),
 					 .sn_prefix = *p, .sn_used = true };
-		/* Complete before the table shows it; then it adopts. */
-		if (fib_set(spd, p, n) != 0) {
+		/* Complete before the table shows it; then it adopts. A full
+		 * table (out of groups: -ENOSPC; of RIB nodes: -ENOMEM) is
+		 * replaced by a larger one that has n. */
+		rc = fib_set(spd, p, n);
+		if (rc == -ENOSPC || rc == -ENOMEM)
+			rc = fib_grow(spd, p->addr.family);
+		if (rc != 0) {
 			sn->sn_used = false;
 			return -ENOSPC;
 		}
+		spd->spd_count[p->addr.family == AF_INET ? 0 : 1]++;
 		for_each_inside(spd, p, adopt, &n);
 		/* A reader that looked the table up before may still walk the
 		 * covering node's chain (the workers look a burst's nodes up
@@ -204,6 +325,7 @@ static void node_remove(struct esp_spd *spd, const struct ip_prefix *p, uint32_t
 	 * its slot is reused only after they all moved on. */
 	grace(spd);
 	node(spd, n)->sn_used = false;
+	spd->spd_count[p->addr.family == AF_INET ? 0 : 1]--;
 }
 
 int spd_set_head(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)

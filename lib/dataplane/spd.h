@@ -35,12 +35,22 @@ struct spd_node {
 };
 
 struct esp_spd {
+	/* Atomic: a table that runs out of room is replaced by a larger
+	 * one (spd.c, fib_grow); readers load the pointer once a lookup. */
 	struct rte_fib *spd_v4;
 	struct rte_fib6 *spd_v6;
 	struct spd_node *spd_nodes; /* spd_max slots */
 	uint32_t spd_max;
 	uint32_t spd_next;          /* slots are handed out round robin */
 	struct rte_rcu_qsbr *spd_qs;
+	/* The writer's: how the tables are made and remade. */
+	bool spd_fast;
+	int spd_socket;
+	uint32_t spd_tbl8[2];       /* groups of the IPv4, IPv6 table now */
+	uint32_t spd_routes[2];     /* and the prefixes they have room for */
+	uint32_t spd_count[2];      /* and hold */
+	uint32_t spd_gen;           /* tables made, for unique names */
+	char spd_name[24];
 };
 
 
@@ -60,11 +70,11 @@ static inline uint32_t spd_node_lookup(const struct esp_spd *spd, uint8_t family
 	if (family == AF_INET) {
 		uint32_t ip = (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
 			      (uint32_t)dst[2] << 8 | dst[3];
-		rte_fib_lookup_bulk(spd->spd_v4, &ip, &nh, 1);
+		rte_fib_lookup_bulk(__atomic_load_n(&spd->spd_v4, __ATOMIC_ACQUIRE), &ip, &nh, 1);
 	} else {
 		uint8_t ip[1][16];
 		memcpy(ip[0], dst, 16);
-		rte_fib6_lookup_bulk(spd->spd_v6, ip, &nh, 1);
+		rte_fib6_lookup_bulk(__atomic_load_n(&spd->spd_v6, __ATOMIC_ACQUIRE), ip, &nh, 1);
 	}
 	return (uint32_t)nh;
 }

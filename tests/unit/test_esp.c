@@ -635,6 +635,81 @@ Test(esp, most_specific_policy_and_newest_sa_win_outbound)
 	cr_expect_eq(fx_in_use(), 0);
 }
 
+/* More host policies than the first SPD tables have room for: 1024
+ * prefixes a table, and for the outbound IPv4 one 256 /24s with longer
+ * prefixes; IPv6 /128s take up to 13 groups of 2048 each. The tables
+ * grow, and every policy keeps finding its SA, the covering one
+ * included, outbound and inbound; deleted, they find none. */
+static struct esp_sa *policy_sa(enum esp_dir dir, const char *src, const char *dst)
+{
+	struct ip_addr s = fx_addr(src), d = fx_addr(dst);
+
+	return esp_sa_lookup_policy(fx_dp.sadb, dir, d.family, s.bytes, d.bytes,
+				    IPPROTO_UDP, 1, 2);
+}
+
+static void host4(char *a, size_t len, unsigned i, const char *suffix)
+{
+	unsigned x = i % 512; /* 512 /24s of 198.18.0.0/15, 1-3 hosts each */
+
+	snprintf(a, len, "198.%u.%u.%u%s", 18 + x / 256, x % 256, 1 + i / 512, suffix);
+}
+
+Test(esp, host_policies_beyond_the_first_spd_tables_grow_them)
+{
+	enum { V4 = 1100, V6 = 400 };
+	static int id4[V4], id6[V6], in4[V4];
+	struct esp_sa_conf wide = conf("wide", 0xc000, ESP_DIR_OUT);
+	char a[64];
+	int w_id;
+
+	wide.ts.dst = fx_prefix("198.18.0.0/15");
+	w_id = add(&wide);
+	for (unsigned i = 0; i < V4; i++) {
+		struct esp_sa_conf c = conf("host4", 0x10000 + i, ESP_DIR_OUT);
+
+		host4(a, sizeof(a), i, "/32");
+		c.ts.dst = fx_prefix(a);
+		id4[i] = add(&c);
+		c = conf("host4in", 0x20000 + i, ESP_DIR_IN);
+		c.ts.src = fx_prefix("192.0.2.0/24");
+		c.ts.dst = fx_prefix(a);
+		in4[i] = add(&c);
+	}
+	for (unsigned i = 0; i < V6; i++) {
+		struct esp_sa_conf c = conf("host6", 0x30000 + i, ESP_DIR_OUT);
+
+		c.ts.src = fx_prefix("2001:db8:1::/64");
+		snprintf(a, sizeof(a), "2001:db8:3::%x:%x/128", i + 1, i * 7 + 1);
+		c.ts.dst = fx_prefix(a);
+		id6[i] = add(&c);
+	}
+	for (unsigned i = 0; i < V4; i++) {
+		host4(a, sizeof(a), i, "");
+		cr_expect_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", a), sa(id4[i]), "%s", a);
+		cr_expect_eq(policy_sa(ESP_DIR_IN, "192.0.2.7", a), sa(in4[i]), "in %s", a);
+	}
+	for (unsigned i = 0; i < V6; i++) {
+		snprintf(a, sizeof(a), "2001:db8:3::%x:%x", i + 1, i * 7 + 1);
+		cr_expect_eq(policy_sa(ESP_DIR_OUT, "2001:db8:1::2", a), sa(id6[i]), "%s", a);
+	}
+	cr_expect_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", "198.19.255.9"), sa(w_id),
+		     "the covering /15");
+	cr_expect_null(policy_sa(ESP_DIR_OUT, "2001:db8:1::2", "2001:db8:3::1:2"),
+		       "no /128 of its own");
+	for (unsigned i = 0; i < V4; i++) {
+		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id4[i]), 0);
+		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)in4[i]), 0);
+	}
+	for (unsigned i = 0; i < V6; i++)
+		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id6[i]), 0);
+	cr_expect_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", "198.18.7.1"), sa(w_id),
+		     "hosts gone: the /15");
+	cr_expect_null(policy_sa(ESP_DIR_IN, "192.0.2.7", "198.18.7.1"));
+	cr_expect_null(policy_sa(ESP_DIR_OUT, "2001:db8:1::2", "2001:db8:3::1:1"));
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)w_id), 0);
+}
+
 /* A more specific prefix for other traffic must not hide a wider SA's
  * policy: the lookup goes on to the covering prefixes. */
 Test(esp, covering_policy_applies_when_the_specific_one_does_not_match)

@@ -203,6 +203,57 @@ Test(threads, sa_churn_while_traffic_flows_loses_nothing, .init = one_worker,
 	cr_expect_eq(dropped, 0, "worker drops");
 }
 
+static struct seen grow_seen = { .in_order = true };
+
+static void poll_grow(void)
+{
+	collect(fx_ports[WAN].tx[0], 0x110, &grow_seen);
+}
+
+/* Host policies in 512 /24s of their own outgrow the first outbound
+ * SPD table (room for 256): it is replaced while the worker looks
+ * packets up in it, and the SA that stays loses nothing. */
+Test(threads, spd_table_replaced_under_traffic_loses_nothing, .init = one_worker,
+     .timeout = 60)
+{
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 64);
+	struct esp_sa_conf stable = conf(0x110, ESP_DIR_OUT, "198.18.1.0/24",
+					 "198.18.3.0/24", 0);
+	enum { HOSTS = 512, PER_ROUND = 8 };
+	static int ids[HOSTS];
+	uint64_t dropped = 0;
+	unsigned sent = 0;
+
+	add(&stable);
+	launch(1);
+	for (unsigned r = 0; r < 2 * HOSTS; r++) {
+		unsigned h = r % HOSTS;
+		char dst[32];
+
+		for (unsigned i = 0; i < PER_ROUND; i++, sent++)
+			inject(LAN, 0, &plain);
+		if (r < HOSTS) {
+			struct esp_sa_conf c;
+
+			snprintf(dst, sizeof(dst), "198.%u.%u.1/32", 18 + h / 256, h % 256);
+			c = conf(0x20000 + h, ESP_DIR_OUT, "198.18.1.0/24", dst, 0);
+			ids[h] = add(&c);
+		} else {
+			cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)ids[h]), 0);
+		}
+		poll_grow();
+	}
+	cr_expect(wait_until(&grow_seen.n, sent, poll_grow), "%u of %u packets came out",
+		  grow_seen.n, sent);
+	stop();
+	cr_expect(grow_seen.in_order, "sequence numbers 1..N in order");
+	cr_expect_eq(grow_seen.last_seq, sent);
+	for (unsigned c = 0; c < DP_W_MAX; c++)
+		if (dp_worker_counter_info[c].is_drop)
+			dropped += fx_dp.workers[0].w_cnt[c];
+	cr_expect_eq(dropped, 0, "worker drops");
+}
+
 static struct seen two_seen[2] = { { .in_order = true }, { .in_order = true } };
 
 static void poll_two_out(void)
