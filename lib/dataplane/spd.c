@@ -28,30 +28,28 @@
 #define SPD_TBL8_V6_FIRST (1u << 11)
 #define SPD_TBL8_MAX (1u << 24)
 
-static struct rte_fib *fib4_create(struct esp_spd *spd, uint32_t tbl8, uint32_t routes)
+/* An empty table of the family (struct rte_fib or rte_fib6). */
+static void *fib_create(struct esp_spd *spd, uint8_t family, uint32_t tbl8, uint32_t routes)
 {
-	struct rte_fib_conf c = {
-		.type = spd->spd_fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY,
-		.max_routes = (int)routes,
-		.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = tbl8 },
-	};
 	char n[64];
 
-	snprintf(n, sizeof(n), "%s4.%u", spd->spd_name, spd->spd_gen++);
-	return rte_fib_create(n, spd->spd_socket, &c);
-}
-
-static struct rte_fib6 *fib6_create(struct esp_spd *spd, uint32_t tbl8, uint32_t routes)
-{
-	struct rte_fib6_conf c = {
-		.type = spd->spd_fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY,
-		.max_routes = (int)routes,
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = tbl8 },
-	};
-	char n[64];
-
-	snprintf(n, sizeof(n), "%s6.%u", spd->spd_name, spd->spd_gen++);
-	return rte_fib6_create(n, spd->spd_socket, &c);
+	snprintf(n, sizeof(n), "%s%c.%u", spd->spd_name, family == AF_INET ? '4' : '6',
+		 spd->spd_gen++);
+	if (family == AF_INET) {
+		struct rte_fib_conf c = {
+			.type = spd->spd_fast ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY,
+			.max_routes = (int)routes,
+			.dir24_8 = { .nh_sz = RTE_FIB_DIR24_8_4B, .num_tbl8 = tbl8 },
+		};
+		return rte_fib_create(n, spd->spd_socket, &c);
+	} else {
+		struct rte_fib6_conf c = {
+			.type = spd->spd_fast ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY,
+			.max_routes = (int)routes,
+			.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = tbl8 },
+		};
+		return rte_fib6_create(n, spd->spd_socket, &c);
+	}
 }
 
 struct esp_spd *spd_create(const char *name, int socket_id, uint32_t max,
@@ -71,8 +69,8 @@ struct esp_spd *spd_create(const char *name, int socket_id, uint32_t max,
 	snprintf(spd->spd_name, sizeof(spd->spd_name), "%s", name);
 	spd->spd_nodes = rte_zmalloc_socket("spd_nodes", sizeof(struct spd_node) * max,
 					    RTE_CACHE_LINE_SIZE, socket_id);
-	spd->spd_v4 = fib4_create(spd, spd->spd_tbl8[0], spd->spd_routes[0]);
-	spd->spd_v6 = fib6_create(spd, spd->spd_tbl8[1], spd->spd_routes[1]);
+	spd->spd_v4 = fib_create(spd, AF_INET, spd->spd_tbl8[0], spd->spd_routes[0]);
+	spd->spd_v6 = fib_create(spd, AF_INET6, spd->spd_tbl8[1], spd->spd_routes[1]);
 	if (!spd->spd_nodes || !spd->spd_v4 || !spd->spd_v6) {
 		spd_free(spd);
 		return NULL;
@@ -237,8 +235,7 @@ static void fib_free_any(uint8_t family, void *t)
  * NULL when they do not fit. */
 static void *fib_build(struct esp_spd *spd, uint8_t family, uint32_t tbl8, uint32_t routes)
 {
-	void *t = family == AF_INET ? (void *)fib4_create(spd, tbl8, routes)
-				    : (void *)fib6_create(spd, tbl8, routes);
+	void *t = fib_create(spd, family, tbl8, routes);
 
 	if (t != NULL && fib_fill(spd, family, t) != 0) {
 		fib_free_any(family, t);
