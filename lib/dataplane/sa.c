@@ -225,8 +225,9 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 	return ts_match(ts, family, src, dst, proto, sport, dport);
 }
 
-/* From the most specific destination prefix outwards, each prefix's
- * SAs newest first: the first whose whole selector matches. */
+/* From the most specific prefix of the side the SPD is keyed on
+ * (spd_key) outwards, each prefix's SAs newest first: the first whose
+ * whole selector matches. */
 static __rte_always_inline struct esp_sa *walk_policy(const struct esp_sadb *db, enum esp_dir dir,
 					 uint32_t node, uint8_t family, const uint8_t *src,
 					 const uint8_t *dst, uint8_t proto,
@@ -253,7 +254,8 @@ static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_d
 					   const uint8_t *dst, uint8_t proto,
 					   uint16_t sport, uint16_t dport)
 {
-	return walk_policy(db, dir, spd_node_lookup(db->db_spd[dir], family, dst),
+	return walk_policy(db, dir,
+			   spd_node_lookup(db->db_spd[dir], family, dir == ESP_DIR_OUT ? dst : src),
 			   family, src, dst, proto, sport, dport);
 }
 
@@ -397,15 +399,25 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	return sa;
 }
 
+/* The prefix an SA's policy is filed under in its direction's SPD: the
+ * remote side's, which is what differs from tunnel to tunnel. Outbound
+ * that is the destination; inbound the source (a hub's inbound SAs all
+ * have its own LAN as destination: filed under it they would make one
+ * chain, walked for every plaintext packet to that LAN). */
+static const struct ip_prefix *spd_key(const struct esp_sa *sa)
+{
+	return sa->sa_dir == ESP_DIR_OUT ? &sa->sa_ts.dst : &sa->sa_ts.src;
+}
+
 /* Newest first: a rekeyed SA with the same selectors takes over the
  * traffic at the moment the head changes (make-before-break). */
 static int spd_link(struct esp_sadb *db, struct esp_sa *sa)
 {
 	struct esp_spd *spd = db->db_spd[sa->sa_dir];
 
-	sa->sa_next = spd_head_of(spd, &sa->sa_ts.dst);
+	sa->sa_next = spd_head_of(spd, spd_key(sa));
 	__atomic_store_n(&db->db_by_id[sa->sa_id], sa, __ATOMIC_RELEASE);
-	if (spd_set_head(spd, &sa->sa_ts.dst, sa->sa_id + 1) != 0)
+	if (spd_set_head(spd, spd_key(sa), sa->sa_id + 1) != 0)
 		return -ENOSPC;
 	__atomic_fetch_add(&db->db_spd_count[sa->sa_dir], 1, __ATOMIC_RELAXED);
 	return 0;
@@ -414,10 +426,10 @@ static int spd_link(struct esp_sadb *db, struct esp_sa *sa)
 static void spd_unlink(struct esp_sadb *db, struct esp_sa *sa)
 {
 	struct esp_spd *spd = db->db_spd[sa->sa_dir];
-	uint32_t head = spd_head_of(spd, &sa->sa_ts.dst), id1 = sa->sa_id + 1;
+	uint32_t head = spd_head_of(spd, spd_key(sa)), id1 = sa->sa_id + 1;
 
 	if (head == id1) {
-		spd_set_head(spd, &sa->sa_ts.dst, sa->sa_next);
+		spd_set_head(spd, spd_key(sa), sa->sa_next);
 	} else {
 		for (uint32_t cur = head; cur; ) {
 			struct esp_sa *p = db->db_by_id[cur - 1];

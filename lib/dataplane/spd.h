@@ -4,12 +4,14 @@
 
 /*
  * The security policy table of one direction (private to sa.c). A
- * selector's destination prefix is a node; a node holds the chain of SAs
+ * selector's prefix on the remote side (sa.c, spd_key: the destination
+ * outbound, the source inbound) is a node; a node holds the chain of SAs
  * on that prefix (newest first, through sa_next) and the node of the
  * closest covering prefix. A lookup starts at the most specific prefix
- * covering the destination and, when no SA there matches the rest of the
- * selector, goes on to the covering prefixes: no traffic a policy covers
- * escapes it because a more specific prefix exists for other traffic.
+ * covering the packet's address on that side and, when no SA there
+ * matches the rest of the selector, goes on to the covering prefixes: no
+ * traffic a policy covers escapes it because a more specific prefix
+ * exists for other traffic.
  *
  * One writer (the control lcore); readers lock-free. Node slots are
  * reused only after an RCU grace period.

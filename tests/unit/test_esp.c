@@ -639,7 +639,8 @@ Test(esp, most_specific_policy_and_newest_sa_win_outbound)
  * prefixes a table, and for the outbound IPv4 one 256 /24s with longer
  * prefixes; IPv6 /128s take up to 13 groups of 2048 each. The tables
  * grow, and every policy keeps finding its SA, the covering one
- * included, outbound and inbound; deleted, they find none. */
+ * included, outbound and inbound (filed by source there: the spokes'
+ * SAs to one LAN are not one chain); deleted, they find none. */
 static struct esp_sa *policy_sa(enum esp_dir dir, const char *src, const char *dst)
 {
 	struct ip_addr s = fx_addr(src), d = fx_addr(dst);
@@ -671,9 +672,10 @@ Test(esp, host_policies_beyond_the_first_spd_tables_grow_them)
 		host4(a, sizeof(a), i, "/32");
 		c.ts.dst = fx_prefix(a);
 		id4[i] = add(&c);
+		/* inbound, as at a hub: every spoke's SA to the one LAN */
 		c = conf("host4in", 0x20000 + i, ESP_DIR_IN);
-		c.ts.src = fx_prefix("192.0.2.0/24");
-		c.ts.dst = fx_prefix(a);
+		c.ts.src = fx_prefix(a);
+		c.ts.dst = fx_prefix("192.0.2.0/24");
 		in4[i] = add(&c);
 	}
 	for (unsigned i = 0; i < V6; i++) {
@@ -687,7 +689,7 @@ Test(esp, host_policies_beyond_the_first_spd_tables_grow_them)
 	for (unsigned i = 0; i < V4; i++) {
 		host4(a, sizeof(a), i, "");
 		cr_expect_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", a), sa(id4[i]), "%s", a);
-		cr_expect_eq(policy_sa(ESP_DIR_IN, "192.0.2.7", a), sa(in4[i]), "in %s", a);
+		cr_expect_eq(policy_sa(ESP_DIR_IN, a, "192.0.2.7"), sa(in4[i]), "in %s", a);
 	}
 	for (unsigned i = 0; i < V6; i++) {
 		snprintf(a, sizeof(a), "2001:db8:3::%x:%x", i + 1, i * 7 + 1);
@@ -705,7 +707,7 @@ Test(esp, host_policies_beyond_the_first_spd_tables_grow_them)
 		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id6[i]), 0);
 	cr_expect_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", "198.18.7.1"), sa(w_id),
 		     "hosts gone: the /15");
-	cr_expect_null(policy_sa(ESP_DIR_IN, "192.0.2.7", "198.18.7.1"));
+	cr_expect_null(policy_sa(ESP_DIR_IN, "198.18.7.1", "192.0.2.7"));
 	cr_expect_null(policy_sa(ESP_DIR_OUT, "2001:db8:1::2", "2001:db8:3::1:1"));
 	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)w_id), 0);
 }
