@@ -104,26 +104,39 @@ static bool df_bit(const struct esp_sa *sa, const uint8_t *inner)
 	}
 }
 
+#define OUTER_TTL 64
+
+static uint8_t outer_proto(const struct esp_sa *sa)
+{
+	return sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+}
+
+uint32_t esp_outer4_sum(const struct esp_sa *sa)
+{
+	return (OUTER_TTL << 8 | outer_proto(sa)) +
+	       get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
+	       get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
+}
+
 /* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied.
  * IPv4: stored as words built from values, the RFC 1071 checksum summed
  * from the same values (re-reading the bytes just stored would stall on
- * store forwarding). */
-static inline void write_outer4(const struct esp_sa *sa, uint8_t *outer,
-				const uint8_t *inner, uint32_t after_outer,
-				uint16_t ip_id, uint8_t proto)
+ * store forwarding) and the SA's constant words' sum. */
+static __rte_always_inline void write_outer4(const struct esp_sa *sa, uint8_t *outer,
+					     const uint8_t *inner, uint32_t after_outer,
+					     uint16_t ip_id)
 {
 	uint8_t tos = ip_tos(inner);
 	uint16_t frag = df_bit(sa, inner) ? 0x4000 : 0;
 	uint32_t w0 = 0x45000000u | (uint32_t)tos << 16 | (uint16_t)(20 + after_outer);
-	uint32_t sum = (w0 >> 16) + (w0 & 0xffff) + ip_id + frag + (64u << 8 | proto) +
-		       get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
-		       get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
+	uint32_t sum = (w0 >> 16) + (w0 & 0xffff) + ip_id + frag + sa->sa_outer4_sum;
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	put_be32(outer, w0);
 	put_be32(outer + 4, (uint32_t)ip_id << 16 | frag);
-	put_be32(outer + 8, 64u << 24 | (uint32_t)proto << 16 | (uint16_t)~sum);
+	put_be32(outer + 8, (uint32_t)OUTER_TTL << 24 | (uint32_t)outer_proto(sa) << 16 |
+			    (uint16_t)~sum);
 	memcpy(outer + 12, sa->sa_src.bytes, 4);
 	memcpy(outer + 16, sa->sa_dst.bytes, 4);
 }
@@ -131,16 +144,14 @@ static inline void write_outer4(const struct esp_sa *sa, uint8_t *outer,
 static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *inner,
 			uint32_t after_outer, uint16_t ip_id)
 {
-	uint8_t proto = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
-
 	if (sa->sa_dst.family == AF_INET) {
-		write_outer4(sa, outer, inner, after_outer, ip_id, proto);
+		write_outer4(sa, outer, inner, after_outer, ip_id);
 		return;
 	}
 	put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
 	put_be16(outer + 4, (uint16_t)after_outer);
-	outer[6] = proto;
-	outer[7] = 64;
+	outer[6] = outer_proto(sa);
+	outer[7] = OUTER_TTL;
 	memcpy(outer + 8, sa->sa_src.bytes, 16);
 	memcpy(outer + 24, sa->sa_dst.bytes, 16);
 }
@@ -160,12 +171,12 @@ static uint8_t to_transport_header(const struct esp_sa *sa, uint8_t *l3, uint32_
 
 	if (is_v4(l3)) {
 		nh = l3[9];
-		l3[9] = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+		l3[9] = outer_proto(sa);
 		put_be16(l3 + 2, (uint16_t)(get_be16(l3 + 2) + added));
 		ipv4_fix_checksum(l3);
 	} else {
 		nh = l3[6];
-		l3[6] = sa->sa_encap ? IPPROTO_UDP : PROTO_ESP;
+		l3[6] = outer_proto(sa);
 		put_be16(l3 + 4, (uint16_t)(get_be16(l3 + 4) + added));
 	}
 	return nh;
@@ -177,6 +188,20 @@ static void fill_trailer(uint8_t *text, uint32_t payload, uint32_t trailer, uint
 
 	for (uint32_t i = 0; i < pad; i++)
 		text[payload + i] = (uint8_t)(i + 1);
+	text[payload + pad] = (uint8_t)pad;
+	text[payload + pad + 1] = nh;
+}
+
+/* The same for a 4-byte block (RFC 4303 §2.4: AES-GCM, ChaCha20-Poly1305),
+ * padding of 0-3 bytes: 1, 2, 3 (and a 4) stored as one word, then pad
+ * length and next header over its end. The ICV's room follows the
+ * trailer, so the word stays inside the packet. */
+static inline void fill_trailer4(uint8_t *text, uint32_t payload, uint32_t trailer,
+				 uint8_t nh)
+{
+	uint32_t pad = trailer - 2, ramp = rte_cpu_to_le_32(0x04030201);
+
+	memcpy(text + payload, &ramp, 4);
 	text[payload + pad] = (uint8_t)pad;
 	text[payload + pad + 1] = nh;
 }
@@ -253,7 +278,7 @@ static bool seq_next(const struct esp_sa *sa, uint64_t *next)
 static bool out_tunnel4_aead(const struct esp_sa *sa)
 {
 	return sa->sa_mode == ESP_MODE_TUNNEL && sa->sa_dst.family == AF_INET &&
-	       !sa->sa_encap && sa->sa_aead && sa->sa_iv_len == 8;
+	       !sa->sa_encap && sa->sa_aead && sa->sa_iv_len == 8 && sa->sa_block == 4;
 }
 
 static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
@@ -279,13 +304,13 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	inner = start + ETH_HLEN + T4_FRONT;
 	put_be16(start + 12, RTE_ETHER_TYPE_IPV4);
-	write_outer4(sa, start + ETH_HLEN, inner, esp_total, ip_id, PROTO_ESP);
+	write_outer4(sa, start + ETH_HLEN, inner, esp_total, ip_id);
 	esp = start + ETH_HLEN + 20;
 	put_be32(esp, sa->sa_spi);
 	put_be32(esp + 4, (uint32_t)seq);
 	put_be64(esp + ESP_HDR_LEN, seq); /* RFC 4106 §3.1: the counter */
 	text = esp + ESP_HDR_LEN + 8;
-	fill_trailer(text, len, trailer, is_v4(inner) ? PROTO_IPIP : PROTO_IPV6);
+	fill_trailer4(text, len, trailer, is_v4(inner) ? PROTO_IPIP : PROTO_IPV6);
 	fill_op(sa, op, s, esp, len + trailer, seq, true);
 	op->mb = m;
 	return ESP_OK;

@@ -48,6 +48,11 @@ static inline uint32_t esp_trailer_len(const struct esp_sa *sa, uint32_t payload
 	return RTE_ALIGN_CEIL(payload + 2, sa->sa_block) - payload;
 }
 
+/* The RFC 1071 sum of the outer IPv4 header words that are the same in
+ * every packet of sa (TTL and protocol, addresses), unfolded; set when
+ * the SA is built. */
+uint32_t esp_outer4_sum(const struct esp_sa *sa);
+
 /* Bytes the outer packet adds to an inner packet of inner_len bytes
  * (inline: the outbound path asks for every packet). */
 static inline uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sa.h"
+#include "esp.h"
 #include "spd.h"
 
 #include <errno.h>
@@ -391,6 +392,8 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa->sa_enc_key_len = c->algo.enc_key_len;
 	sa->sa_integ = (uint8_t)c->algo.integ;
 	sa->sa_integ_key_len = c->algo.integ_key_len;
+	if (sa->sa_dst.family == AF_INET)
+		sa->sa_outer4_sum = esp_outer4_sum(sa);
 	if (window) {
 		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
 		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);

@@ -113,6 +113,7 @@ struct esp_sa {
 	struct esp_ts sa_ts;
 	struct ip_addr sa_src, sa_dst;
 	uint8_t sa_enc, sa_enc_key_len, sa_integ, sa_integ_key_len; /* esp_sa_algo_name */
+	uint32_t sa_outer4_sum;   /* IPv4 outer: esp_outer4_sum */
 	struct esp_keys *sa_keys; /* in this allocation, after the struct */
 	/* Read-only, for the owner's per-packet lifetime check: in one
 	 * cache line with the counters it checks. */
