@@ -491,6 +491,55 @@ Test(esp, inbound_burst_of_sas_unknown_spis_and_transit_esp)
 	cr_expect_eq(fx_in_use(), 0);
 }
 
+/* RFC 3602 §2.1: a CBC IV is unpredictable; none repeats, in a burst or
+ * across bursts, and a burst's AES-GCM packets beside them keep their
+ * counter IVs (RFC 4106 §3.1: the sequence number). */
+Test(esp, cbc_ivs_are_random_and_gcm_ivs_count)
+{
+	enum { BURSTS = 4, PER = 8 };
+	struct esp_sa_conf cbc = conf("cbc", 0xe000, ESP_DIR_OUT);
+	struct esp_sa_conf gcm = conf("gcm", 0xe001, ESP_DIR_OUT);
+	struct fx_frame to_cbc = fx_udp4("198.18.1.2", "198.18.3.5", 64, 40);
+	struct fx_frame to_gcm = fx_udp4("198.18.1.2", "198.18.4.5", 64, 40);
+	uint8_t iv[BURSTS * PER][16];
+	unsigned n = 0, g = 0;
+	struct rte_mbuf *m;
+
+	cbc.algo.enc = ESP_ENC_AES_CBC;
+	cbc.algo.integ = ESP_INTEG_HMAC_SHA256_128;
+	cbc.algo.integ_key_len = 32;
+	gcm.ts.dst = fx_prefix("198.18.4.0/24");
+	add(&cbc);
+	add(&gcm);
+	for (unsigned b = 0; b < BURSTS; b++) {
+		struct rte_mbuf *mb[PER];
+
+		for (unsigned i = 0; i < PER; i++)
+			mb[i] = fx_mbuf(i % 2 ? &to_gcm : &to_cbc, LAN);
+		dp_worker_input(&fx_dp, &fx_dp.workers[0], LAN, mb, PER);
+		dp_worker_flush(&fx_dp, &fx_dp.workers[0]);
+		while ((m = fx_take(fx_ports[WAN].tx[0])) != NULL) {
+			const uint8_t *esp = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 20);
+
+			if (esp[3] == 0x00) { /* SPI 0xe000: CBC, 16-byte IV */
+				cr_assert_lt(n, BURSTS * PER);
+				memcpy(iv[n++], esp + 8, 16);
+			} else { /* GCM: the IV is the 64-bit sequence number */
+				uint8_t want[8] = { 0, 0, 0, 0, 0, 0, 0, (uint8_t)(++g) };
+
+				cr_expect_arr_eq(esp + 8, want, 8, "GCM IV of packet %u", g);
+			}
+			rte_pktmbuf_free(m);
+		}
+	}
+	cr_assert_eq(n, BURSTS * PER / 2);
+	cr_assert_eq(g, BURSTS * PER / 2);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			cr_expect_arr_neq(iv[i], iv[j], 16, "CBC IVs %u and %u repeat", i, j);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
 Test(esp, outbound_sa_ends_at_sequence_overflow)
 {
 	struct esp_sa_conf c = conf("wrap", 0x6000, ESP_DIR_OUT);
