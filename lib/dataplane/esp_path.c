@@ -451,6 +451,7 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 		b->sa[b->n++] = sa;
 	}
 	p->p_n = 0;
+	p->p_cbc = false;
 }
 
 static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,

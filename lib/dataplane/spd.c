@@ -244,11 +244,38 @@ static void *fib_build(struct esp_spd *spd, uint8_t family, uint32_t tbl8, uint3
 	return t;
 }
 
-/* The family's table is full: a larger one takes its place, and the old
- * one is freed once no reader can hold it. Prefixes ran out when the
- * nodes (with the one being created) are more than it has room for;
- * otherwise groups did; a table that still does not fit gets twice
- * both, a few times at most. */
+/* The sizes of the family's next table, attempt by attempt; false when
+ * nothing is left to grow. Prefixes ran out when the nodes (with the one
+ * being created) are more than the table has room for: twice as many.
+ * Otherwise groups did. DPDK 22.11's TRIE does not count back the groups
+ * of a deleted prefix longer than /24 that has nothing under it
+ * (trie_modify), so policies that come and go use its groups up: a
+ * table that has seen many adds since it was built is first rebuilt at
+ * its own size, which counts only what is in use; one built recently, or
+ * whose rebuild does not fit, gets twice the groups. Later attempts
+ * double both. */
+static bool next_sizes(const struct esp_spd *spd, unsigned f, unsigned attempt,
+		       uint32_t *tbl8, uint32_t *routes)
+{
+	uint32_t t0 = *tbl8, r0 = *routes;
+	bool out_of_routes = spd->spd_count[f] + 1 > spd->spd_routes[f];
+
+	if (attempt == 0 && (out_of_routes || !spd->spd_fast)) {
+		*routes = RTE_MIN(2 * r0, spd->spd_max);
+	} else if (attempt == 0 && spd->spd_adds[f] >= t0 / 16) {
+		return true; /* a rebuild at the same size is worth one try */
+	} else if (attempt <= 1 && !out_of_routes) {
+		*tbl8 = RTE_MIN(2 * t0, SPD_TBL8_MAX);
+	} else {
+		*routes = RTE_MIN(2 * r0, spd->spd_max);
+		if (spd->spd_fast)
+			*tbl8 = RTE_MIN(2 * t0, SPD_TBL8_MAX);
+	}
+	return *tbl8 != t0 || *routes != r0;
+}
+
+/* The family's table is full: another (next_sizes) takes its place, and
+ * the old one is freed once no reader can hold it. */
 static int fib_grow(struct esp_spd *spd, uint8_t family)
 {
 	unsigned f = family == AF_INET ? 0 : 1;
@@ -256,15 +283,8 @@ static int fib_grow(struct esp_spd *spd, uint8_t family)
 	void *old = f == 0 ? (void *)spd->spd_v4 : (void *)spd->spd_v6, *t = NULL;
 
 	for (unsigned attempt = 0; attempt < 4 && t == NULL; attempt++) {
-		bool more_routes = attempt > 0 || spd->spd_count[f] + 1 > routes;
-		bool more_tbl8 = spd->spd_fast && (attempt > 0 || !more_routes);
-
-		if (more_routes)
-			routes = RTE_MIN(2 * routes, spd->spd_max);
-		if (more_tbl8)
-			tbl8 = RTE_MIN(2 * tbl8, SPD_TBL8_MAX);
-		if (routes == spd->spd_routes[f] && tbl8 == spd->spd_tbl8[f])
-			return -ENOSPC; /* nothing left to grow */
+		if (!next_sizes(spd, f, attempt, &tbl8, &routes))
+			return -ENOSPC;
 		t = fib_build(spd, family, tbl8, routes);
 	}
 	if (t == NULL)
@@ -275,6 +295,7 @@ static int fib_grow(struct esp_spd *spd, uint8_t family)
 		__atomic_store_n(&spd->spd_v6, (struct rte_fib6 *)t, __ATOMIC_RELEASE);
 	spd->spd_tbl8[f] = tbl8;
 	spd->spd_routes[f] = routes;
+	spd->spd_adds[f] = 0;
 	grace(spd);
 	fib_free_any(family, old);
 	return 0;
@@ -303,6 +324,7 @@ static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t 
 			return -ENOSPC;
 		}
 		spd->spd_count[p->addr.family == AF_INET ? 0 : 1]++;
+		spd->spd_adds[p->addr.family == AF_INET ? 0 : 1]++;
 		for_each_inside(spd, p, adopt, &n);
 		/* A reader that looked the table up before may still walk the
 		 * covering node's chain (the workers look a burst's nodes up
