@@ -247,13 +247,13 @@ static void *fib_build(struct esp_spd *spd, uint8_t family, uint32_t tbl8, uint3
 /* The sizes of the family's next table, attempt by attempt; false when
  * nothing is left to grow. Prefixes ran out when the nodes (with the one
  * being created) are more than the table has room for: twice as many.
- * Otherwise groups did. DPDK 22.11's TRIE does not count back the groups
- * of a deleted prefix longer than /24 that has nothing under it
- * (trie_modify), so policies that come and go use its groups up: a
- * table that has seen many adds since it was built is first rebuilt at
- * its own size, which counts only what is in use; one built recently, or
- * whose rebuild does not fit, gets twice the groups. Later attempts
- * double both. */
+ * Otherwise groups did. DPDK 22.11's TRIE (IPv6) does not count back the
+ * groups of a deleted prefix longer than /24 that has nothing under it
+ * (trie_modify), so policies that come and go use its groups up: a TRIE
+ * that has seen many adds since it was built is first rebuilt at its
+ * own size, which counts only what is in use; one built recently, or
+ * whose rebuild does not fit, gets twice the groups, as does DIR24_8
+ * (IPv4), which counts deletes. Later attempts double both. */
 static bool next_sizes(const struct esp_spd *spd, unsigned f, unsigned attempt,
 		       uint32_t *tbl8, uint32_t *routes)
 {
@@ -262,8 +262,8 @@ static bool next_sizes(const struct esp_spd *spd, unsigned f, unsigned attempt,
 
 	if (attempt == 0 && (out_of_routes || !spd->spd_fast)) {
 		*routes = RTE_MIN(2 * r0, spd->spd_max);
-	} else if (attempt == 0 && spd->spd_adds[f] >= t0 / 16) {
-		return true; /* a rebuild at the same size is worth one try */
+	} else if (attempt == 0 && f == 1 && spd->spd_adds[f] >= t0 / 16) {
+		return true; /* a TRIE rebuilt at the same size: worth one try */
 	} else if (attempt <= 1 && !out_of_routes) {
 		*tbl8 = RTE_MIN(2 * t0, SPD_TBL8_MAX);
 	} else {
