@@ -73,7 +73,6 @@ struct dp_esp_pending {
 	struct rte_mbuf *p_mb[DP_ESP_PENDING];
 	struct esp_sa *p_sa[DP_ESP_PENDING];
 	unsigned p_n;
-	bool p_cbc; /* one of p_sa needs random IVs */
 };
 
 /* Inbound ESP of the burst being steered, parsed, waiting for its SAs:

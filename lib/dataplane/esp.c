@@ -259,6 +259,20 @@ static __rte_always_inline void fill_op(const struct esp_sa *sa, struct esp_cryp
 	}
 }
 
+/* Makes room in m's one segment (checked by the caller) for front
+ * bytes of headers and tail bytes of trailer and ICV: what
+ * rte_pktmbuf_prepend and _append would do, in one update. False when
+ * the head- or tailroom is short. */
+static inline bool esp_room(struct rte_mbuf *m, uint32_t front, uint32_t tail)
+{
+	if (rte_pktmbuf_tailroom(m) < tail || rte_pktmbuf_headroom(m) < front)
+		return false;
+	m->data_off = (uint16_t)(m->data_off - front);
+	m->data_len = (uint16_t)(m->data_len + front + tail);
+	m->pkt_len += front + tail;
+	return true;
+}
+
 static bool seq_next(const struct esp_sa *sa, uint64_t *next)
 {
 	*next = sa->sa_st.st_seq + 1;
@@ -295,11 +309,8 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 		return ESP_DROP_malformed;
 	if (!seq_next(sa, &seq))
 		return ESP_DROP_seq_overflow;
-	if (rte_pktmbuf_tailroom(m) < tail || rte_pktmbuf_headroom(m) < T4_FRONT)
+	if (!esp_room(m, T4_FRONT, tail))
 		return ESP_DROP_too_big;
-	m->data_off = (uint16_t)(m->data_off - T4_FRONT);
-	m->data_len = (uint16_t)(m->data_len + T4_FRONT + tail);
-	m->pkt_len += T4_FRONT + tail;
 	sa->sa_st.st_seq = seq;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	inner = start + ETH_HLEN + T4_FRONT;
@@ -336,14 +347,8 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 		return ESP_DROP_malformed;
 	if (!seq_next(sa, &seq))
 		return ESP_DROP_seq_overflow;
-	if (rte_pktmbuf_tailroom(m) < trailer + sa->sa_icv_len ||
-	    rte_pktmbuf_headroom(m) < front)
+	if (!esp_room(m, front, trailer + sa->sa_icv_len))
 		return ESP_DROP_too_big;
-	/* One segment (checked): what rte_pktmbuf_prepend and _append
-	 * would do, in one update. */
-	m->data_off = (uint16_t)(m->data_off - front);
-	m->data_len = (uint16_t)(m->data_len + front + trailer + sa->sa_icv_len);
-	m->pkt_len += front + trailer + sa->sa_icv_len;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	sa->sa_st.st_seq = seq;
 	if (tunnel) {

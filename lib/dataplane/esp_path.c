@@ -33,7 +33,6 @@ static void pending_add(struct dp *dp, struct dp_worker *w,
 		dp_esp_flush(dp, w);
 	p->p_mb[p->p_n] = m;
 	p->p_sa[p->p_n++] = sa;
-	p->p_cbc |= sa->sa_cbc_iv;
 }
 
 /* The SA's owner worker; sa_owner is normally in range, which spares
@@ -407,10 +406,13 @@ static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 {
 	struct dp_esp_pending *p = &w->w_esp_out;
+	bool cbc = false;
 
 	/* Unpredictable IVs only where CBC needs them (RFC 3602 §2.1);
 	 * counter IVs for the AEAD ciphers (RFC 4106 §3.1). */
-	if (p->p_cbc)
+	for (unsigned i = 0; i < p->p_n && !cbc; i++)
+		cbc = p->p_sa[i]->sa_cbc_iv;
+	if (cbc)
 		RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
@@ -431,7 +433,6 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 		}
 	}
 	p->p_n = 0;
-	p->p_cbc = false;
 }
 
 static void prepare_in(struct dp_worker *w, struct esp_burst *b)
@@ -451,7 +452,6 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 		b->sa[b->n++] = sa;
 	}
 	p->p_n = 0;
-	p->p_cbc = false;
 }
 
 static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,

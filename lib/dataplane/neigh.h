@@ -67,11 +67,17 @@ static inline uint64_t dp_neigh_mac_word(const struct dp_neigh_table *t,
 	return __atomic_load_n(&t->nt_entries[idx].nb_mac, __ATOMIC_ACQUIRE);
 }
 
+/* The MAC is the low 48 bits, first byte highest: big-endian once the
+ * flag bits above are shifted out. The first 6 bytes of the value are
+ * the MAC, the last 2 zero. */
+static inline uint64_t dp_neigh_mac_be(uint64_t word)
+{
+	return rte_cpu_to_be_64(word << 16);
+}
+
 static inline void dp_neigh_mac_bytes(uint64_t word, uint8_t mac[6])
 {
-	/* The MAC is the low 48 bits, first byte highest: big-endian once
-	 * the flag bits above are shifted out. */
-	uint64_t be = rte_cpu_to_be_64(word << 16);
+	uint64_t be = dp_neigh_mac_be(word);
 
 	memcpy(mac, &be, 6);
 }

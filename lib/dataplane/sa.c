@@ -160,18 +160,6 @@ void esp_sa_lookup_in_bulk(const struct esp_sadb *db, const uint32_t *spi,
 	}
 }
 
-struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
-				const struct ip_addr *dst)
-{
-	struct esp_in_key k;
-	void *data;
-
-	in_key(&k, spi, dst);
-	if (rte_hash_lookup_data(db->db_in, &k, &data) < 0)
-		return NULL;
-	return data;
-}
-
 static bool port_in(uint16_t p, uint16_t lo, uint16_t hi)
 {
 	return p >= lo && p <= hi;
@@ -227,7 +215,7 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 }
 
 /* From the most specific prefix of the side the SPD is keyed on
- * (spd_key) outwards, each prefix's SAs newest first: the first whose
+ * (spd_by_dst) outwards, each prefix's SAs newest first: the first whose
  * whole selector matches. */
 static __rte_always_inline struct esp_sa *walk_policy(const struct esp_sadb *db, enum esp_dir dir,
 					 uint32_t node, uint8_t family, const uint8_t *src,
@@ -250,13 +238,23 @@ static __rte_always_inline struct esp_sa *walk_policy(const struct esp_sadb *db,
 	return NULL;
 }
 
+/* The side an SPD files policies under: the remote one, which is what
+ * differs from tunnel to tunnel. Outbound that is the destination;
+ * inbound the source (a hub's inbound SAs all have its own LAN as
+ * destination: filed under it they would make one chain, walked for
+ * every plaintext packet to that LAN). */
+static inline bool spd_by_dst(enum esp_dir dir)
+{
+	return dir == ESP_DIR_OUT;
+}
+
 static inline struct esp_sa *lookup_policy(const struct esp_sadb *db, enum esp_dir dir,
 					   uint8_t family, const uint8_t *src,
 					   const uint8_t *dst, uint8_t proto,
 					   uint16_t sport, uint16_t dport)
 {
 	return walk_policy(db, dir,
-			   spd_node_lookup(db->db_spd[dir], family, dir == ESP_DIR_OUT ? dst : src),
+			   spd_node_lookup(db->db_spd[dir], family, spd_by_dst(dir) ? dst : src),
 			   family, src, dst, proto, sport, dport);
 }
 
@@ -402,14 +400,10 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	return sa;
 }
 
-/* The prefix an SA's policy is filed under in its direction's SPD: the
- * remote side's, which is what differs from tunnel to tunnel. Outbound
- * that is the destination; inbound the source (a hub's inbound SAs all
- * have its own LAN as destination: filed under it they would make one
- * chain, walked for every plaintext packet to that LAN). */
+/* The prefix an SA's policy is filed under in its direction's SPD. */
 static const struct ip_prefix *spd_key(const struct esp_sa *sa)
 {
-	return sa->sa_dir == ESP_DIR_OUT ? &sa->sa_ts.dst : &sa->sa_ts.src;
+	return spd_by_dst((enum esp_dir)sa->sa_dir) ? &sa->sa_ts.dst : &sa->sa_ts.src;
 }
 
 /* Newest first: a rekeyed SA with the same selectors takes over the

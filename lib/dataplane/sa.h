@@ -142,9 +142,8 @@ int esp_sa_del(struct esp_sadb *db, uint32_t id);
 
 /* Readers (workers); valid until the reader's next quiescent state. */
 struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id);
-struct esp_sa *esp_sa_lookup_in(const struct esp_sadb *db, uint32_t spi,
-				const struct ip_addr *dst);
-/* The same for n packets at once: sa[i] for (spi[i], dst[i]), or NULL. */
+/* The inbound SAs of n packets at once: sa[i] for (spi[i], dst[i]), or
+ * NULL. */
 void esp_sa_lookup_in_bulk(const struct esp_sadb *db, const uint32_t *spi,
 			   const struct ip_addr *dst, unsigned n, struct esp_sa **sa);
 /* The outbound SA whose selector covers the packet; NULL when none. */

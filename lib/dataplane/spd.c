@@ -188,13 +188,22 @@ static void orphan(struct esp_spd *spd, uint32_t child, void *arg)
 				 __ATOMIC_RELEASE);
 }
 
-static int fib_set(struct esp_spd *spd, const struct ip_prefix *p, uint32_t n)
+/* Node n for prefix p into t, the table of p's family. */
+static int fib_add(void *t, const struct ip_prefix *p, uint32_t n)
 {
 	if (p->addr.family == AF_INET)
-		return n ? rte_fib_add(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len, n)
-			 : rte_fib_delete(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len);
-	return n ? rte_fib6_add(spd->spd_v6, p->addr.bytes, p->len, n)
-		 : rte_fib6_delete(spd->spd_v6, p->addr.bytes, p->len);
+		return rte_fib_add(t, ip_addr_v4_host(&p->addr), p->len, n);
+	return rte_fib6_add(t, p->addr.bytes, p->len, n);
+}
+
+static int fib_set(struct esp_spd *spd, const struct ip_prefix *p, uint32_t n)
+{
+	if (n)
+		return fib_add(p->addr.family == AF_INET ? (void *)spd->spd_v4
+							 : (void *)spd->spd_v6, p, n);
+	if (p->addr.family == AF_INET)
+		return rte_fib_delete(spd->spd_v4, ip_addr_v4_host(&p->addr), p->len);
+	return rte_fib6_delete(spd->spd_v6, p->addr.bytes, p->len);
 }
 
 static void grace(struct esp_spd *spd)
@@ -203,19 +212,16 @@ static void grace(struct esp_spd *spd)
 		rte_rcu_qsbr_synchronize(spd->spd_qs, RTE_QSBR_THRID_INVALID);
 }
 
-/* Every node of the family into the table t, as fib_set puts one. */
+/* Every node of the family into the table t. */
 static int fib_fill(struct esp_spd *spd, uint8_t family, void *t)
 {
 	for (uint32_t slot = 0; slot < spd->spd_max; slot++) {
 		const struct spd_node *sn = &spd->spd_nodes[slot];
-		const struct ip_prefix *p = &sn->sn_prefix;
 		int rc;
 
-		if (!sn->sn_used || p->addr.family != family)
+		if (!sn->sn_used || sn->sn_prefix.addr.family != family)
 			continue;
-		rc = family == AF_INET
-			? rte_fib_add(t, ip_addr_v4_host(&p->addr), p->len, slot + 1)
-			: rte_fib6_add(t, p->addr.bytes, p->len, slot + 1);
+		rc = fib_add(t, &sn->sn_prefix, slot + 1);
 		if (rc != 0)
 			return rc;
 	}

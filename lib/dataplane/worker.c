@@ -233,7 +233,7 @@ static inline void rewrite_eth(struct rte_mbuf *m, const struct dp_port *out,
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	/* dst from the neighbour's word, then src: 8 + 4 bytes stored, the
 	 * first store's last two bytes overwritten by the second's first */
-	uint64_t dst = rte_cpu_to_be_64(mac_word << 16);
+	uint64_t dst = dp_neigh_mac_be(mac_word);
 	uint16_t src01;
 	uint32_t src25;
 
