@@ -3,8 +3,9 @@
 #
 #   scripts/setup.sh
 #
-# Installs what the build and the tests need (apt-get update only when a
-# package is missing), then `meson setup` (or reconfigure) and `ninja`.
+# Installs what the build, the demo, the tests and the benchmarks need
+# (scripts/lib/deps.sh; apt-get update only when a package is missing),
+# then `meson setup` (or reconfigure) and `ninja`.
 # BUILD_DIR=DIR builds elsewhere (default: build). Output goes to logs in
 # /tmp/espgate-setup.*; on failure the log's tail is printed.
 
@@ -15,11 +16,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) BUILD=$BUILD_DIR ;; *) BUILD=$ROOT/$BUILD_DIR ;; esac
 export DEBIAN_FRONTEND=noninteractive
 
-BUILD_PKGS=(dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libjansson-dev
-	libcriterion-dev meson ninja-build pkg-config gcc)
-TEST_PKGS=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
-	libstrongswan-extra-plugins python3-scapy python3-cryptography iproute2 iputils-ping iperf3
-	nftables ethtool procps tcpdump)
+# shellcheck source=scripts/lib/deps.sh
+source "$ROOT/scripts/lib/deps.sh" # DEPS_PKGS: everything, named one by one
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -40,7 +38,7 @@ LOGDIR=$(mktemp -d /tmp/espgate-setup.XXXXXX)
 
 # 1. Packages.
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${DEPS_PKGS[@]}"; do
 	if ! dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii'; then
 		missing+=("$p")
 	fi

@@ -29,18 +29,22 @@ echo "== meson test -C $BUILD_DIR --print-errorlogs $*"
 meson test -C "$BUILD" --print-errorlogs "$@" </dev/null
 MESON_RC=$?
 
-# The unit suites again under AddressSanitizer (the SA add/delete storm
-# among them): a second build directory, SKIP_ASAN=1 leaves it out.
+# The unit suites (the fuzz corpora's replay among them) again under
+# AddressSanitizer and UBSan, which stop a suite at their first report:
+# a second build directory, SKIP_ASAN=1 leaves it out.
 ASAN_BUILD=$ROOT/build-asan
 ASAN_LOG=$ASAN_BUILD/meson-logs/testlog.json
 rm -f "$ASAN_LOG"
 if [ "${SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
-	echo "== unit suites under AddressSanitizer ($ASAN_BUILD)"
+	echo "== unit suites under AddressSanitizer and UBSan ($ASAN_BUILD)"
 	if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
-		meson setup "$ASAN_BUILD" -Db_sanitize=address -Db_lundef=false >/dev/null
+		meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	else
+		meson configure "$ASAN_BUILD" -Db_sanitize=address,undefined >/dev/null
 	fi
 	if ninja -C "$ASAN_BUILD" >"$ROOT/build-asan.log" 2>&1; then
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+			UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 			meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs </dev/null
 	else
 		tail -20 "$ROOT/build-asan.log"

@@ -14,7 +14,6 @@
 
 #include <openssl/crypto.h>
 
-static struct ike_sa *e_dead; /* killed, freed after the current call */
 static uint8_t scratch[IKE_MSG_MAX];
 
 /* Formats into the ring; the caller's ev_log sees the line at the next
@@ -50,32 +49,47 @@ static unsigned bucket(const struct ike_engine *e, uint64_t spi)
 	return (unsigned)((spi * 0x9E3779B97F4A7C15ull) >> 40) & (e->e_buckets - 1);
 }
 
-/* Each table chains its SAs through its own link in the SA. */
-enum ike_table { T_SPI, T_PEER, T_ID };
+static void table_put(struct ike_engine *e, struct ike_sa *sa, enum ike_table t,
+		      uint64_t key);
 
-static struct ike_sa **table_link(struct ike_sa *sa, enum ike_table t)
+static void table_del(struct ike_engine *e, struct ike_sa *sa, enum ike_table t)
 {
-	return t == T_SPI ? &sa->sa_hnext : t == T_PEER ? &sa->sa_hnext_peer : &sa->sa_hnext_id;
+	struct ike_sa_link *l = &sa->sa_link[t];
+	struct ike_sa **pp;
+
+	if (!l->l_in)
+		return;
+	pp = &e->e_table[t][bucket(e, l->l_key)];
+	while (*pp && *pp != sa)
+		pp = &(*pp)->sa_link[t].l_next;
+	if (*pp)
+		*pp = l->l_next;
+	l->l_next = NULL;
+	l->l_in = false;
 }
 
-static void table_put(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
-		      uint64_t key, enum ike_table t)
+/* Files the SA under key, moving it when it is filed under another. */
+static void table_put(struct ike_engine *e, struct ike_sa *sa, enum ike_table t,
+		      uint64_t key)
 {
+	struct ike_sa_link *l = &sa->sa_link[t];
 	unsigned b = bucket(e, key);
 
-	*table_link(sa, t) = tab[b];
-	tab[b] = sa;
+	table_del(e, sa, t);
+	l->l_key = key;
+	l->l_next = e->e_table[t][b];
+	l->l_in = true;
+	e->e_table[t][b] = sa;
 }
 
-static void table_del(struct ike_engine *e, struct ike_sa **tab, struct ike_sa *sa,
-		      uint64_t key, enum ike_table t)
+static struct ike_sa *table_first(const struct ike_engine *e, enum ike_table t, uint64_t key)
 {
-	struct ike_sa **pp = &tab[bucket(e, key)];
+	return e->e_table[t][bucket(e, key)];
+}
 
-	while (*pp && *pp != sa)
-		pp = table_link(*pp, t);
-	if (*pp)
-		*pp = *table_link(sa, t);
+static struct ike_sa *table_next(const struct ike_sa *sa, enum ike_table t)
+{
+	return sa->sa_link[t].l_next;
 }
 
 uint64_t ike_sa_my_spi(const struct ike_sa *sa)
@@ -85,8 +99,8 @@ uint64_t ike_sa_my_spi(const struct ike_sa *sa)
 
 static struct ike_sa *find_by_spi(struct ike_engine *e, uint64_t spi)
 {
-	for (struct ike_sa *sa = e->e_by_spi[bucket(e, spi)]; sa; sa = sa->sa_hnext)
-		if (ike_sa_my_spi(sa) == spi && sa->sa_state != IKE_S_DEAD)
+	for (struct ike_sa *sa = table_first(e, IKE_T_SPI, spi); sa; sa = table_next(sa, IKE_T_SPI))
+		if (sa->sa_link[IKE_T_SPI].l_key == spi && sa->sa_state != IKE_S_DEAD)
 			return sa;
 	return NULL;
 }
@@ -94,9 +108,9 @@ static struct ike_sa *find_by_spi(struct ike_engine *e, uint64_t spi)
 static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
 				     const struct ike_endpoint *remote)
 {
-	for (struct ike_sa *sa = e->e_by_peer_spi[bucket(e, spi_i)]; sa;
-	     sa = sa->sa_hnext_peer)
-		if (sa->sa_spi_i == spi_i && sa->sa_state != IKE_S_DEAD &&
+	for (struct ike_sa *sa = table_first(e, IKE_T_PEER, spi_i); sa;
+	     sa = table_next(sa, IKE_T_PEER))
+		if (sa->sa_link[IKE_T_PEER].l_key == spi_i && sa->sa_state != IKE_S_DEAD &&
 		    ip_addr_equal(&sa->sa_remote.ep_addr, &remote->ep_addr))
 			return sa;
 	return NULL;
@@ -215,8 +229,8 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 		sa->sa_spi_i = spi;
 	else
 		sa->sa_spi_r = spi;
-	table_put(e, e->e_by_spi, sa, spi, T_SPI);
-	table_put(e, e->e_by_id, sa, sa->sa_id, T_ID);
+	table_put(e, sa, IKE_T_SPI, spi);
+	table_put(e, sa, IKE_T_ID, sa->sa_id);
 	e->e_count++;
 	wheel_put(sa, now + IKE_WHEEL_MS); /* the first tick finds its real timers */
 	return sa;
@@ -227,20 +241,22 @@ void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi)
 {
 	struct ike_engine *e = sa->sa_engine;
 
-	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), T_SPI);
 	if (sa->sa_initiator)
 		sa->sa_spi_i = spi;
 	else
 		sa->sa_spi_r = spi;
-	table_put(e, e->e_by_spi, sa, spi, T_SPI);
+	table_put(e, sa, IKE_T_SPI, spi);
 }
 
-/* Responder: the initiator's SPI, so a retransmitted IKE_SA_INIT finds
- * its half-open SA. */
+/* IKE_SA_INIT responder: the initiator's SPI, so a retransmitted
+ * IKE_SA_INIT finds its half-open SA. Only IKE_SA_INIT responders are
+ * filed there: the responder's successor in an IKE SA rekey learns the
+ * initiator's SPI from a CREATE_CHILD_SA, which is retransmitted inside
+ * the old SA, never as an IKE_SA_INIT (RFC 7296 §2.18). */
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi)
 {
 	sa->sa_spi_i = spi;
-	table_put(sa->sa_engine, sa->sa_engine->e_by_peer_spi, sa, spi, T_PEER);
+	table_put(sa->sa_engine, sa, IKE_T_PEER, spi);
 }
 
 void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
@@ -311,13 +327,14 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 		info.si_reason = reason;
 		e->e_ev.ev_ike_failed(e->e_ev.ev_ctx, &info);
 	}
-	table_del(e, e->e_by_spi, sa, ike_sa_my_spi(sa), T_SPI);
-	table_del(e, e->e_by_id, sa, sa->sa_id, T_ID);
-	if (!sa->sa_initiator && sa->sa_spi_i)
-		table_del(e, e->e_by_peer_spi, sa, sa->sa_spi_i, T_PEER);
+	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
+		table_del(e, sa, t);
 	e->e_count--;
-	sa->sa_hnext = e_dead;
-	e_dead = sa;
+	if (!sa->sa_on_dead) {
+		sa->sa_on_dead = true;
+		sa->sa_dead_next = e->e_dead;
+		e->e_dead = sa;
+	}
 }
 
 static void sa_free(struct ike_sa *sa)
@@ -335,11 +352,11 @@ static void sa_free(struct ike_sa *sa)
 	free(sa);
 }
 
-static void reap(void)
+static void reap(struct ike_engine *e)
 {
-	while (e_dead) {
-		struct ike_sa *sa = e_dead;
-		e_dead = sa->sa_hnext;
+	while (e->e_dead) {
+		struct ike_sa *sa = e->e_dead;
+		e->e_dead = sa->sa_dead_next;
 		sa_free(sa);
 	}
 }
@@ -759,6 +776,21 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	dispatch(sa, h, &c);
 }
 
+/* RFC 7296 §3.1: the initiator's SPI is never zero. The responder's is
+ * zero in an IKE_SA_INIT request and nowhere else but an IKE_SA_INIT
+ * response that refuses (COOKIE, INVALID_KE_PAYLOAD, §2.6, §1.3); that
+ * response is checked where it is handled. */
+static bool spis_possible(const struct ike_hdr *h)
+{
+	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
+
+	if (!h->h_spi_i)
+		return false;
+	if (h->h_exchange == IKE_EXCH_SA_INIT)
+		return response || !h->h_spi_r;
+	return h->h_spi_r != 0;
+}
+
 void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		      const struct ike_endpoint *remote, const uint8_t *buf,
 		      size_t len, uint64_t now_ms)
@@ -774,15 +806,21 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	}
 	response = m.m_hdr.h_flags & IKE_HDR_F_RESPONSE;
 	from_i = m.m_hdr.h_flags & IKE_HDR_F_INITIATOR;
+	if (!spis_possible(&m.m_hdr)) {
+		e->e_stats.st_bad_spis++;
+		return;
+	}
 	if (m.m_hdr.h_exchange == IKE_EXCH_SA_INIT && !response) {
-		if (m.m_hdr.h_spi_r != 0 || !from_i)
-			return;
+		if (!from_i) {
+			e->e_stats.st_bad_messages++;
+			return; /* §2.2: only the original initiator starts one */
+		}
 		sa = find_half_open(e, m.m_hdr.h_spi_i, remote);
 		if (sa)
 			resend_response(sa);
 		else
 			ike_init_respond(e, local, remote, &m);
-		reap();
+		reap(e);
 		return;
 	}
 	sa = find_by_spi(e, from_i ? m.m_hdr.h_spi_r : m.m_hdr.h_spi_i);
@@ -792,7 +830,7 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		ike_init_response(sa, &m);
 	else
 		input_encrypted(sa, &m, buf, len, local, remote);
-	reap();
+	reap(e);
 }
 
 /* ---- timers ---- */
@@ -927,7 +965,7 @@ void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 	}
 	if (e->e_wheel_ms <= now_ms) /* more than a whole turn behind */
 		e->e_wheel_ms = now_ms - now_ms % IKE_WHEEL_MS + IKE_WHEEL_MS;
-	reap();
+	reap(e);
 	ike_engine_flush_log(e);
 }
 
@@ -943,12 +981,12 @@ struct ike_engine *ike_engine_new(const struct ike_events *ev)
 	e->e_limits.li_cookie_threshold = 1000;
 	e->e_limits.li_half_open_per_src = 100;
 	e->e_buckets = 1u << 16;
-	e->e_by_spi = calloc(e->e_buckets, sizeof(*e->e_by_spi));
-	e->e_by_peer_spi = calloc(e->e_buckets, sizeof(*e->e_by_peer_spi));
-	e->e_by_id = calloc(e->e_buckets, sizeof(*e->e_by_id));
-	if (!e->e_by_spi || !e->e_by_peer_spi || !e->e_by_id) {
-		ike_engine_free(e);
-		return NULL;
+	for (enum ike_table t = 0; t < IKE_T_COUNT; t++) {
+		e->e_table[t] = calloc(e->e_buckets, sizeof(*e->e_table[t]));
+		if (!e->e_table[t]) {
+			ike_engine_free(e);
+			return NULL;
+		}
 	}
 	return e;
 }
@@ -958,17 +996,16 @@ void ike_engine_free(struct ike_engine *e)
 	if (!e)
 		return;
 	ike_engine_flush_log(e);
-	for (unsigned b = 0; e->e_by_spi && b < e->e_buckets; b++) {
-		struct ike_sa *sa = e->e_by_spi[b], *next;
+	for (unsigned b = 0; e->e_table[IKE_T_SPI] && b < e->e_buckets; b++) {
+		struct ike_sa *sa = e->e_table[IKE_T_SPI][b], *next;
 		for (; sa; sa = next) {
-			next = sa->sa_hnext;
+			next = table_next(sa, IKE_T_SPI);
 			sa_free(sa);
 		}
 	}
-	reap();
-	free(e->e_by_spi);
-	free(e->e_by_peer_spi);
-	free(e->e_by_id);
+	reap(e);
+	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
+		free(e->e_table[t]);
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
 		free(e->e_conn[i]);
@@ -981,7 +1018,8 @@ void ike_engine_free(struct ike_engine *e)
 static bool conn_in_use(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
 	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (const struct ike_sa *sa = e->e_by_spi[b]; sa; sa = sa->sa_hnext)
+		for (const struct ike_sa *sa = e->e_table[IKE_T_SPI][b]; sa;
+		     sa = table_next(sa, IKE_T_SPI))
 			if (sa->sa_conn == c)
 				return true;
 	return false;
@@ -993,7 +1031,7 @@ static void conns_compact(struct ike_engine *e)
 {
 	unsigned kept = 0;
 
-	reap();
+	reap(e);
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		if (e->e_conn_removed[i] && !conn_in_use(e, e->e_conn[i])) {
 			OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
@@ -1045,14 +1083,14 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_
 			e->e_conn_removed[i] = true;
 	/* An SA not yet up dies in ike_delete_start: its link is read first. */
 	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (struct ike_sa *sa = e->e_by_spi[b], *next; sa; sa = next) {
-			next = sa->sa_hnext;
+		for (struct ike_sa *sa = e->e_table[IKE_T_SPI][b], *next; sa; sa = next) {
+			next = table_next(sa, IKE_T_SPI);
 			if (sa->sa_conn == c && sa->sa_state != IKE_S_DEAD) {
 				ike_delete_start(sa);
 				n++;
 			}
 		}
-	reap();
+	reap(e);
 	return n;
 }
 
@@ -1086,13 +1124,13 @@ int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t now_ms)
 	rc = ike_init_start(sa, c->c_ike[0].pc_dh[0]);
 	if (rc < 0)
 		ike_sa_kill(sa, "could not start");
-	reap();
+	reap(e);
 	return rc < 0 ? rc : (int)sa->sa_id;
 }
 
 static struct ike_sa *find_by_id(struct ike_engine *e, uint32_t id)
 {
-	for (struct ike_sa *sa = e->e_by_id[bucket(e, id)]; sa; sa = sa->sa_hnext_id)
+	for (struct ike_sa *sa = table_first(e, IKE_T_ID, id); sa; sa = table_next(sa, IKE_T_ID))
 		if (sa->sa_id == id && sa->sa_state != IKE_S_DEAD)
 			return sa;
 	return NULL;

@@ -37,7 +37,8 @@ void ike_prop_offer(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		pr->p_num = (uint8_t)(sa->sa_n + 1);
 		pr->p_proto = proto;
 		pr->p_spi_size = spi_size;
-		memcpy(pr->p_spi, spi, spi_size);
+		if (spi_size) /* IKE_SA_INIT's has none (§3.3.1): spi NULL */
+			memcpy(pr->p_spi, spi, spi_size);
 		for (unsigned k = 0; k < c->pc_n_encr; k++)
 			xf(pr, IKE_XF_ENCR, c->pc_encr[k], c->pc_encr_bits[k]);
 		for (unsigned k = 0; k < c->pc_n_prf && proto == IKE_PROTO_IKE; k++)
@@ -212,7 +213,8 @@ void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
 	pr->p_num = c->ch_num;
 	pr->p_proto = proto;
 	pr->p_spi_size = spi_size;
-	memcpy(pr->p_spi, spi, spi_size);
+	if (spi_size) /* IKE_SA_INIT's proposal has no SPI (§3.3.1): spi NULL */
+		memcpy(pr->p_spi, spi, spi_size);
 	xf(pr, IKE_XF_ENCR, c->ch_encr, c->ch_encr_bits);
 	if (proto == IKE_PROTO_IKE)
 		xf(pr, IKE_XF_PRF, c->ch_prf, 0);

@@ -82,6 +82,25 @@ struct ike_pending {
 	struct ike_dh *pd_dh;             /* PFS / IKE rekey */
 };
 
+/* The engine's SA tables (ike_engine.c). Each chains its SAs through a
+ * link of their own that also holds the key the SA was filed under and
+ * whether it is filed at all: an SA leaves a table because it is in it,
+ * never because of what one of its fields (an SPI that may be zero)
+ * happens to hold now. */
+enum ike_table {
+	IKE_T_SPI,  /* by our SPI */
+	IKE_T_PEER, /* IKE_SA_INIT responders, by the initiator's SPI (to
+		     * answer a retransmitted request from its half-open SA) */
+	IKE_T_ID,   /* by sa_id (espgatectl, rekeys) */
+	IKE_T_COUNT
+};
+
+struct ike_sa_link {
+	struct ike_sa *l_next;
+	uint64_t l_key;
+	bool l_in;
+};
+
 struct ike_sa {
 	struct ike_engine *sa_engine;
 	uint32_t sa_id;
@@ -145,9 +164,10 @@ struct ike_sa {
 	uint64_t sa_due_ms;
 	unsigned sa_wslot;
 	bool sa_in_wheel;
-	struct ike_sa *sa_hnext;      /* by our SPI */
-	struct ike_sa *sa_hnext_peer; /* responder half-open: by peer's SPI */
-	struct ike_sa *sa_hnext_id;   /* by sa_id (espgatectl, rekeys) */
+	struct ike_sa_link sa_link[IKE_T_COUNT];
+	/* Killed: on the engine's dead list until the current call ends. */
+	struct ike_sa *sa_dead_next;
+	bool sa_on_dead;
 };
 
 #define IKE_LOG_RING 256
@@ -161,10 +181,9 @@ struct ike_engine {
 	struct ike_conn_cfg **e_conn;
 	bool *e_conn_removed;
 	unsigned e_n_conn;
-	struct ike_sa **e_by_spi;      /* buckets, by our SPI */
-	struct ike_sa **e_by_peer_spi; /* responder half-open, by initiator SPI */
-	struct ike_sa **e_by_id;       /* by sa_id */
+	struct ike_sa **e_table[IKE_T_COUNT]; /* e_buckets chains each */
 	unsigned e_buckets;            /* power of two */
+	struct ike_sa *e_dead;         /* killed, freed after the current call */
 	unsigned e_count;
 	uint32_t e_next_id;
 	uint64_t e_now;

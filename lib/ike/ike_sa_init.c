@@ -448,6 +448,12 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 								 : "IKE_SA_INIT refused");
 		return;
 	}
+	if (!m->m_hdr.h_spi_r) {
+		/* §3.1: a response that makes the SA names the responder's SPI;
+		 * unauthenticated, so dropped without harm to the SA. */
+		sa->sa_engine->e_stats.st_bad_spis++;
+		return;
+	}
 	if (ike_msg_check_payloads(IKE_EXCH_SA_INIT, true, false, ch, &bad) ||
 	    decode_init(ch, &r) != 0 ||
 	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &sa->sa_alg) != 0 ||

@@ -918,3 +918,147 @@ Test(ike_engine, a_removed_connection_is_freed_once_no_sa_uses_it)
 	run();
 	cr_expect_eq(sides[1].ike_up, 2);
 }
+
+/* ---- SPIs a message cannot carry (RFC 7296 §2.6, §3.1) ---- */
+
+static void put_spi(uint8_t *b, uint64_t spi)
+{
+	for (int i = 7; i >= 0; i--, spi >>= 8)
+		b[i] = (uint8_t)spi;
+}
+
+/* The nth (from 0) nonzero SPI filed in the same bucket of the engine's
+ * tables as SPI 0 (ike_engine.c's hash, 2^16 buckets). */
+static uint64_t spi_in_bucket_of_zero(unsigned nth)
+{
+	for (uint64_t spi = 1;; spi++)
+		if ((((spi * 0x9E3779B97F4A7C15ull) >> 40) & 0xFFFF) == 0 && nth-- == 0)
+			return spi;
+}
+
+/* The responder-side use-after-free that a half-open SA with initiator
+ * SPI 0 caused: made, expired and freed, it stayed in the peer-SPI
+ * table, and the next request of its bucket read it (run under ASan). */
+Test(ike_engine, an_initiator_spi_of_zero_is_dropped_before_any_state)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_stats st;
+	struct dgram req;
+
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	cr_assert_eq(qn, 1);
+	req = queue[0];
+	qn = 0;
+	put_spi(req.buf, 0);
+	ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_spis, 1, "counted");
+	cr_expect_eq(qn, 0, "no answer");
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "no SA made");
+	cr_expect_eq(st.st_half_open, 0);
+	/* Half a minute on, the same request again, then one whose SPI
+	 * shares SPI 0's bucket: the second is answered. */
+	now += 31000;
+	ike_engine_tick(sides[1].e, now);
+	ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	put_spi(req.buf, spi_in_bucket_of_zero(0));
+	ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_spis, 2);
+	cr_expect_eq(qn, 1, "the request with a real SPI is answered");
+	cr_expect_eq(st.st_half_open, 1);
+	qn = 0;
+	/* It expires in its turn, and a retransmission of it makes a new one. */
+	now += 31000;
+	ike_engine_tick(sides[1].e, now);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "expired");
+	ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	cr_expect_eq(qn, 1);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 1);
+	qn = 0;
+}
+
+/* Several half-open SAs chained in one bucket, each answered again for
+ * a retransmission, expire together: each leaves every table it is in
+ * (its own record of being filed), so the next requests of the bucket
+ * find no freed SA (ASan) and make new ones. */
+Test(ike_engine, expired_half_open_sas_leave_every_table)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_limits l = { 0 };
+	struct ike_stats st;
+	struct dgram req;
+
+	up(&ci, &cr);
+	ike_engine_set_limits(sides[1].e, &l); /* no cookies, no cap */
+	ike_engine_initiate(sides[0].e, "branch", now);
+	req = queue[0];
+	qn = 0;
+	for (unsigned i = 0; i < 4; i++) { /* four SAs in one peer-SPI bucket */
+		put_spi(req.buf, spi_in_bucket_of_zero(i));
+		ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+		ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	}
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_half_open, 4, "a retransmission finds its SA");
+	cr_expect_eq(qn, 8);
+	qn = 0;
+	now += 31000;
+	ike_engine_tick(sides[1].e, now);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		put_spi(req.buf, spi_in_bucket_of_zero(i));
+		ike_engine_input(sides[1].e, &req.local, &req.remote, req.buf, req.len, now);
+	}
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 4, "each made anew, none found dead");
+	qn = 0;
+}
+
+Test(ike_engine, a_response_or_request_with_an_impossible_responder_spi_is_dropped)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_stats st;
+	struct dgram d;
+
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	d = queue[0];
+	qn = 0;
+	/* An IKE_SA_INIT request with a responder SPI. */
+	put_spi(d.buf + 8, 0x1122334455667788ull);
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_spis, 1);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	put_spi(d.buf + 8, 0);
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	cr_assert_eq(qn, 1, "the genuine request is answered");
+	d = queue[0];
+	qn = 0;
+	/* An accepting IKE_SA_INIT response without a responder SPI. */
+	put_spi(d.buf + 8, 0);
+	ike_engine_input(sides[0].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[0].e, &st);
+	cr_expect_eq(st.st_bad_spis, 1);
+	cr_expect_eq(qn, 0, "no IKE_AUTH on it");
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 1, "the SA waits for the real answer");
+	/* On an established pair, a CREATE_CHILD_SA request with its
+	 * responder SPI zeroed is dropped at the door. */
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+		  "aes128-sha256");
+	cr_assert_eq(sides[1].ike_up, 1);
+	ike_engine_rekey(sides[0].e, 1, true, now);
+	ike_engine_tick(sides[0].e, now);
+	cr_assert_eq(qn, 1, "a CREATE_CHILD_SA request");
+	d = queue[0];
+	qn = 0;
+	put_spi(d.buf + 8, 0);
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_spis, 1, "a request outside IKE_SA_INIT without SPIr");
+	cr_expect_eq(qn, 0);
+}
