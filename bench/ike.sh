@@ -69,6 +69,7 @@ HZ=$(getconf CLK_TCK)
 
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog ping
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
 # charon: the helper's plugins, openssl first, so that charon takes AES-GCM,

@@ -36,7 +36,8 @@ source "$ROOT/scripts/lib/netns.sh"
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 
 { [ -x "$ESPGATE" ] && [ -x "$CTL" ]; } || die "no $ESPGATE / $CTL: build first (scripts/setup.sh)"
-/usr/bin/python3 -c 'import scapy' 2>/dev/null || die "python3-scapy is missing (scripts/setup.sh)"
+deps_need py scapy
+deps_need pmd net_pcap net_null bus_vdev mempool_ring
 
 # No namespaces here: only the work dir, processes and EAL runtime dirs.
 NETNS_ID="egb$$"

@@ -30,6 +30,8 @@ export BUILD_DIR
 
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog ping iperf3
+deps_need pmd net_af_packet bus_vdev mempool_ring
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
 # shellcheck source=scripts/lib/tunnel.sh

@@ -14,6 +14,9 @@
 # Addresses: only 198.18.0.0/15, 192.0.2.0/24, 198.51.100.0/24,
 # 203.0.113.0/24 and 2001:db8::/32 are ever used.
 
+# shellcheck source=scripts/lib/deps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/deps.sh" # deps_need
+
 NETNS_ID=""             # e.g. eg12345: prefix of every name we create
 NETNS_WORKDIR=""        # private temp dir (configs, logs, sockets)
 NETNS_NAMESPACES=()     # namespaces to delete
@@ -32,6 +35,7 @@ netns_init() {
 		netns_log "error: must run as root (network namespaces, veths)"
 		return 1
 	fi
+	deps_need prog ip ethtool sysctl /usr/bin/python3
 	NETNS_ID="${tag}$$"
 	NETNS_WORKDIR=$(mktemp -d "/tmp/${NETNS_ID}.XXXXXX") || return 1
 	trap 'netns_cleanup' EXIT

@@ -49,6 +49,11 @@
 SW_CHARON=${SW_CHARON:-/usr/lib/ipsec/charon}
 SW_SWANCTL=${SW_SWANCTL:-swanctl}
 SW_PLUGINS="kdf random nonce aes sha1 sha2 hmac gcm chapoly pem pkcs1 pkcs8 x509 pubkey openssl curve25519 kernel-libipsec kernel-netlink socket-default vici updown"
+# Before anything is made: charon, swanctl and every plugin, or one line
+# naming what is missing (a suite's additions are checked by sw_setup).
+deps_need prog "$SW_CHARON" "$SW_SWANCTL"
+# shellcheck disable=SC2086 # one plugin a word
+deps_need plugin $SW_PLUGINS
 declare -gA SW_NS=()   # NAME -> namespace
 declare -gA SW_DIR=()  # NAME -> private directory
 declare -gA SW_PID=()  # NAME -> charon pid (while running)
@@ -92,6 +97,9 @@ sw_setup() {
 		_sw_err "netns_init first"
 		return 1
 	fi
+	deps_need prog "$SW_CHARON" "$SW_SWANCTL"
+	# shellcheck disable=SC2086 # one plugin a word
+	deps_need plugin $SW_PLUGINS
 	local dir="$NETNS_WORKDIR/sw-$name"
 	mkdir -p "$dir/swanctl" "$dir/conns" || return 1
 	local sub

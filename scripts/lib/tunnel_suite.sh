@@ -12,8 +12,12 @@ PY=/usr/bin/python3
 HELPER=$ROOT/tests/e2e/tunnel.py
 T0=$(date +%s.%N)
 
+DEPS_TAP=1 # a missing package: one "Bail out!" line naming it
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog ping iperf3
+deps_need py scapy
+deps_need pmd net_af_packet bus_vdev mempool_ring
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
 # shellcheck source=scripts/lib/tunnel.sh

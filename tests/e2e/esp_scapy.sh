@@ -29,8 +29,11 @@ CTL=$BUILD/app/espgatectl
 PY=/usr/bin/python3 # Debian's, with python3-scapy and python3-cryptography
 HELPER=$HERE/esp_scapy.py
 
+DEPS_TAP=1 # a missing package: one "Bail out!" line naming it
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need py scapy cryptography
+deps_need pmd net_pcap bus_vdev mempool_ring
 
 N=0
 FAILED=0

@@ -33,8 +33,11 @@ SWH=$HERE/ike_strongswan.py
 H2=$HERE/ike_interop2.py
 T0=$(date +%s.%N)
 
+DEPS_TAP=1 # a missing package: one "Bail out!" line naming it
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog nft ping
+deps_need py scapy
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
 # shellcheck source=scripts/lib/ike_udp.sh

@@ -33,8 +33,10 @@ PY=/usr/bin/python3
 HELPER=$HERE/ike_strongswan.py
 T0=$(date +%s.%N)
 
+DEPS_TAP=1 # a missing package: one "Bail out!" line naming it
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog nft ping
 # shellcheck source=scripts/lib/strongswan.sh
 source "$ROOT/scripts/lib/strongswan.sh"
 # shellcheck source=scripts/lib/ike_udp.sh

@@ -18,8 +18,11 @@ CTL=$BUILD/app/espgatectl
 MODE=${ESPGATE_E2E_STANDIN:-espgate}
 [ "$MODE" = espgate ] || MODE=kernel
 
+DEPS_TAP=1 # a missing package: one "Bail out!" line naming it
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
+deps_need prog ping iperf3
+deps_need pmd net_af_packet net_null bus_vdev mempool_ring
 
 PLAN=16
 N=0

@@ -31,6 +31,8 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
+import time
 
 SRC, BUILD = sys.argv[1], sys.argv[2]
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -46,7 +48,8 @@ def point(ok, text):
 
 def bash(script):
     out = subprocess.run(["bash", "-c", f"source {shlex.quote(SRC)}/scripts/lib/deps.sh; {script}"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True,
+                         env=dict(os.environ, DEPS_CHECK="0"))
     return out.stdout
 
 
@@ -253,6 +256,49 @@ def pmds():
     return sorted(names)
 
 
+def run_bounded(cmd, env, secs=60):
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs, cwd=SRC,
+                           env=dict(os.environ, **env), stdin=subprocess.DEVNULL)
+        return r.returncode, r.stdout, r.stderr, time.monotonic() - t0
+    except subprocess.TimeoutExpired:
+        return None, "", "", secs
+
+
+def missing_piece_stops_at_once():
+    """charon's openssl plugin taken away (the fresh-machine failure of
+    issue 13): the demo and a strongSwan suite stop before they make
+    anything, with one line naming the plugin and its package."""
+    with tempfile.TemporaryDirectory() as d:
+        for f in os.listdir(SW_PLUGIN_DIR):
+            if f != "libstrongswan-openssl.so":
+                os.symlink(os.path.join(SW_PLUGIN_DIR, f), os.path.join(d, f))
+        env = {"DEPS_SW_PLUGIN_DIR": d, "SKIP_SETUP": "1", "BUILD_DIR": BUILD}
+        want = re.compile(r"missing strongSwan plugin 'openssl' .*libstrongswan-standard-plugins")
+        rc, out, err, secs = run_bounded(["bash", "scripts/demo.sh"], env)
+        lines = [l for l in err.splitlines() if l.strip()]
+        point(rc == 1 and len(lines) == 1 and want.search(lines[0]) is not None and secs < 10,
+              f"demo without charon's openssl plugin stops at once with one line naming it"
+              f" (exit {rc}, {secs:.1f} s, stderr {lines[:3]})")
+        rc, out, err, secs = run_bounded(["bash", "tests/e2e/strongswan_selftest.sh", BUILD], env)
+        bail = [l for l in out.splitlines() if l.startswith("Bail out!")]
+        point(rc == 1 and len(bail) == 1 and want.search(bail[0]) is not None and secs < 10,
+              f"a strongSwan suite without it bails out at once naming it (exit {rc}, {secs:.1f} s, {bail})")
+    for kind, name, pkg in (("prog", "iperf3", "iperf3"), ("py", "scapy", "python3-scapy")):
+        env = {"DEPS_PATH": "/nonexistent"} if kind == "prog" else {"PYTHONPATH": "/nonexistent"}
+        # A module is hidden by a shadowing empty package of its name.
+        with tempfile.TemporaryDirectory() as d:
+            if kind == "py":
+                os.mkdir(os.path.join(d, name))
+                with open(os.path.join(d, name, "__init__.py"), "w") as fh:
+                    fh.write("raise ImportError('hidden by tests/setup/deps.py')\n")
+                env = {"PYTHONPATH": d}
+            rc, out, err, _ = run_bounded(["bash", "-c", f"source scripts/lib/deps.sh; deps_need {kind} {name}; echo went on"], env)
+        point(rc == 1 and "went on" not in out and f"from Debian package {pkg}:" in err and len(err.splitlines()) == 1,
+              f"deps_need {kind} {name}: stops with one line naming {pkg} ({err.strip()})")
+
+
 def main():
     named = set(bash('printf "%s\\n" "${DEPS_PKGS[@]}"').split())
     with open(os.path.join(SRC, "scripts/setup.sh")) as fh:
@@ -308,6 +354,8 @@ def main():
         real = owner(path) if path else None
         point(real == pkg and pkg in named,
               f"deps_need names {pkg} for {kind} {name}" + ("" if real == pkg else f" (dpkg says {real})"))
+
+    missing_piece_stops_at_once()
 
     print(f"1..{len(points)}")
     for i, (ok, text) in enumerate(points, 1):
