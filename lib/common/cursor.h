@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 struct cursor {
 	const uint8_t *p;
 	size_t left;
@@ -45,7 +47,7 @@ static inline bool cursor_be16(struct cursor *c, uint16_t *v)
 {
 	if (c->left < 2)
 		return false;
-	*v = (uint16_t)(c->p[0] << 8 | c->p[1]);
+	*v = be16_get(c->p);
 	return cursor_skip(c, 2);
 }
 
@@ -53,9 +55,16 @@ static inline bool cursor_be32(struct cursor *c, uint32_t *v)
 {
 	if (c->left < 4)
 		return false;
-	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
-	     (uint32_t)c->p[2] << 8 | c->p[3];
+	*v = be32_get(c->p);
 	return cursor_skip(c, 4);
+}
+
+static inline bool cursor_be64(struct cursor *c, uint64_t *v)
+{
+	if (c->left < 8)
+		return false;
+	*v = be64_get(c->p);
+	return cursor_skip(c, 8);
 }
 
 static inline bool cursor_bytes(struct cursor *c, void *dst, size_t n)

@@ -10,18 +10,6 @@
 #include "cursor.h"
 #include "ike_msg.h"
 
-static bool cursor_be64(struct cursor *c, uint64_t *v)
-{
-	uint32_t hi, lo;
-
-	if (c->left < 8)
-		return false;
-	cursor_be32(c, &hi);
-	cursor_be32(c, &lo);
-	*v = (uint64_t)hi << 32 | lo;
-	return true;
-}
-
 int ike_hdr_parse(const uint8_t *buf, size_t len, struct ike_hdr *h)
 {
 	struct cursor c = cursor_make(buf, len);
