@@ -241,9 +241,9 @@ static int esp_algo_from(const struct ike_child_info *ci, bool in, struct esp_al
 }
 
 /* An IKE selector as a prefix: the data plane matches prefixes. */
-static bool ts_prefix(const struct ike_ts *t, struct ip_prefix *p)
+static bool ts_prefix(const struct ike_selector *t, struct ip_prefix *p)
 {
-	size_t n = t->ts_type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	size_t n = t->ts_type == IKE_SEL_IPV4 ? 4 : 16;
 	unsigned len = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -270,8 +270,8 @@ static bool ts_prefix(const struct ike_ts *t, struct ip_prefix *p)
 static int child_conf(struct ike_ctl *ic, const struct ike_child_info *ci, bool in,
 		      struct esp_sa_conf *c)
 {
-	const struct ike_pl_ts *src = in ? ci->ci_ts_remote : ci->ci_ts_local;
-	const struct ike_pl_ts *dst = in ? ci->ci_ts_local : ci->ci_ts_remote;
+	const struct ike_selectors *src = in ? ci->ci_ts_remote : ci->ci_ts_local;
+	const struct ike_selectors *dst = in ? ci->ci_ts_local : ci->ci_ts_remote;
 	int rc;
 
 	memset(c, 0, sizeof(*c));

@@ -11,7 +11,7 @@
  * Type Values, and the Transform IDs of types 1 (Encryption Algorithm),
  * 2 (Pseudorandom Function), 3 (Integrity Algorithm), 4 (Key Exchange
  * Method, formerly Diffie-Hellman Group) and 5 (Extended Sequence
- * Numbers). lib/ike names the same numbers IKE_* in ike_payload.h.
+ * Numbers). lib/ike names the same numbers IKE_* in lib/ike/ike_types.h.
  */
 enum {
 	XF_ENCR = 1,

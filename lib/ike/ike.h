@@ -3,9 +3,11 @@
 #define ESPGATE_IKE_H
 
 /*
- * The IKEv2 engine (RFC 7296), transport-agnostic: datagrams and the
- * clock go in (ike_engine_input, ike_engine_tick), datagrams and events
- * come out through callbacks. No DPDK, no sockets, no threads: the
+ * The IKE engine (IKEv2, RFC 7296; IKEv1 to come), transport-agnostic:
+ * datagrams and the clock go in (ike_engine_input, ike_engine_tick),
+ * datagrams and events come out through callbacks. What reaches the
+ * caller is the engine's own neutral types (ike_types.h), never a
+ * protocol version's wire structures. No DPDK, no sockets, no threads: the
  * caller owns all of those (espgate's control lcore, or the UDP driver
  * of the tests and the load generator).
  */
@@ -16,10 +18,11 @@
 
 #include "addr.h"
 
+#include "ike_types.h"
+#include "proposal.h"
+
 struct ike_credential;
 struct ike_trust;
-#include "ike_payload.h"
-#include "proposal.h"
 
 #define IKE_NAME_MAX 32
 #define IKE_ID_MAX 255
@@ -109,7 +112,7 @@ struct ike_child_info {
 	uint16_t ci_encr, ci_encr_bits, ci_integ;
 	uint8_t ci_encr_len, ci_integ_len; /* key (+ salt) and integrity key bytes */
 	const uint8_t *ci_encr_in, *ci_integ_in, *ci_encr_out, *ci_integ_out;
-	const struct ike_pl_ts *ci_ts_local, *ci_ts_remote;
+	const struct ike_selectors *ci_ts_local, *ci_ts_remote;
 	uint32_t ci_life_s;
 	uint64_t ci_rekey_bytes, ci_life_bytes, ci_rekey_packets, ci_life_packets;
 	bool ci_replaced;         /* child_down: a rekey made its successor */
@@ -169,6 +172,14 @@ struct ike_stats {
 	uint64_t st_bad_spis;           /* SPIs impossible for the exchange and
 					 * flags (RFC 7296 §2.6, §3.1): dropped
 					 * before any state is made */
+	uint64_t st_bad_versions;       /* a major version above 2: refused
+					 * with INVALID_MAJOR_VERSION (§1.5) */
+	uint64_t st_ikev1_messages;     /* major version 1 (ISAKMP): not
+					 * spoken yet, dropped */
+	uint64_t st_refusals_limited;   /* unauthenticated refusals not sent:
+					 * over the rate limit */
+	uint64_t st_bad_transitions;    /* SA state changes refused (a bug if
+					 * ever nonzero) */
 	uint64_t st_timer_runs;         /* SAs whose timers a tick looked at */
 	uint64_t st_log_dropped;        /* log lines the full ring could not take */
 };

@@ -664,7 +664,7 @@ static X509 *cert_from_der(const uint8_t *der, size_t len)
 
 /* §3.6: the first X.509 certificate holds the key; the rest may help
  * build the chain. */
-static int peer_certs(const struct ike_pl_cert *certs, unsigned n,
+static int peer_certs(const struct ike_cert_data *certs, unsigned n,
 		      X509 **ee, STACK_OF(X509) **chain)
 {
 	unsigned taken = 0;
@@ -946,7 +946,7 @@ static int auth_verify(EVP_PKEY *key, uint8_t method, const uint8_t *auth,
 	}
 }
 
-int ike_verify_peer(const struct ike_trust *t, const struct ike_pl_cert *certs,
+int ike_verify_peer(const struct ike_trust *t, const struct ike_cert_data *certs,
 		    unsigned n_certs, uint8_t id_type, const uint8_t *id,
 		    size_t id_len, uint8_t method, const uint8_t *auth,
 		    size_t auth_len, const uint8_t *octets,

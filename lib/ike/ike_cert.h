@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike_payload.h" /* struct ike_pl_cert, IKE_ID_*, IKE_AUTH_METHOD_* */
+#include "ike_types.h" /* struct ike_cert_data, IKE_ID_*, IKE_AUTH_METHOD_* */
 
 /* Hash algorithm IDs of SIGNATURE_HASH_ALGORITHMS (notify type 16431),
  * RFC 7427 §4 and the IANA "IKEv2 Hash Algorithms" registry. */
@@ -136,7 +136,7 @@ void ike_trust_free(struct ike_trust *t);
  * 0 when all hold; -EACCES when one does not; -EINVAL for malformed
  * certificates or AUTH data.
  */
-int ike_verify_peer(const struct ike_trust *t, const struct ike_pl_cert *certs,
+int ike_verify_peer(const struct ike_trust *t, const struct ike_cert_data *certs,
 		    unsigned n_certs, uint8_t id_type, const uint8_t *id,
 		    size_t id_len, uint8_t method, const uint8_t *auth,
 		    size_t auth_len, const uint8_t *octets,

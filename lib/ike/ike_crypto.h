@@ -8,7 +8,7 @@
  * §2.17, §2.18), the SK payload (§3.14, RFC 5282, RFC 7634), AUTH with a
  * shared key (§2.15) and random nonces and SPIs.
  *
- * Algorithms are named by their IANA transform IDs (ike_payload.h), so a
+ * Algorithms are named by their IANA transform IDs (ike_types.h), so a
  * value parsed from a Transform substructure can be passed as is. This
  * file implements ENCR_AES_CBC, ENCR_AES_GCM_16 (128/192/256),
  * ENCR_CHACHA20_POLY1305; PRF_HMAC_SHA1 and _SHA2_256/384/512;
@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike_payload.h" /* transform IDs (IKE_ENCR_*, IKE_PRF_*, ...) */
+#include "ike_types.h" /* transform IDs (IKE_ENCR_*, IKE_PRF_*, ...) */
 
 #define IKE_PRF_MAX 64        /* longest PRF output (SHA-512) */
 #define IKE_ENCR_KEY_MAX 36   /* longest encryption key + salt */

@@ -27,7 +27,7 @@ static void xf(struct ike_proposal *pr, uint8_t type, uint16_t id, uint16_t bits
 
 void ike_prop_offer(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t only_dh,
-		    struct ike_pl_sa *sa)
+		    struct ike_offer *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	for (unsigned i = 0; i < n && sa->sa_n < IKE_SA_MAX_PROPOSALS; i++) {
@@ -159,7 +159,7 @@ static bool match(const struct cfg_proposal *c, uint8_t proto,
 }
 
 int ike_prop_choose(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
-		    const struct ike_pl_sa *peer, struct ike_chosen *out)
+		    const struct ike_offer *peer, struct ike_chosen *out)
 {
 	for (unsigned p = 0; p < peer->sa_n; p++) {
 		const struct ike_proposal *pr = &peer->sa_prop[p];
@@ -179,7 +179,7 @@ int ike_prop_choose(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 }
 
 int ike_prop_accept(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
-		    const struct ike_pl_sa *resp, struct ike_chosen *out)
+		    const struct ike_offer *resp, struct ike_chosen *out)
 {
 	const struct ike_proposal *pr;
 	unsigned count[6] = { 0 };
@@ -204,7 +204,7 @@ int ike_prop_accept(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 }
 
 void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
-		     const uint8_t *spi, uint8_t spi_size, struct ike_pl_sa *sa)
+		     const uint8_t *spi, uint8_t spi_size, struct ike_offer *sa)
 {
 	struct ike_proposal *pr = &sa->sa_prop[0];
 

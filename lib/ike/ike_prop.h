@@ -5,7 +5,7 @@
 /* Proposals (RFC 7296 §2.7, §3.3): what we offer, and choosing. */
 
 #include "ike.h"
-#include "ike_payload.h"
+#include "ike_types.h"
 
 /* One algorithm per type: what was agreed. */
 struct ike_chosen {
@@ -18,18 +18,18 @@ struct ike_chosen {
 /* Our proposals as an SA payload; spi (spi_size bytes) in each. */
 void ike_prop_offer(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t only_dh,
-		    struct ike_pl_sa *sa);
+		    struct ike_offer *sa);
 /* Responder: the first of the peer's proposals that one of ours accepts
  * (§2.7); -ENOENT: NO_PROPOSAL_CHOSEN. */
 int ike_prop_choose(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
-		    const struct ike_pl_sa *peer, struct ike_chosen *out);
+		    const struct ike_offer *peer, struct ike_chosen *out);
 /* Initiator: the responder's answer must be one proposal with one of
  * each transform we offered; -EINVAL otherwise. */
 int ike_prop_accept(const struct cfg_proposal *cfg, unsigned n, uint8_t proto,
-		    const struct ike_pl_sa *resp, struct ike_chosen *out);
+		    const struct ike_offer *resp, struct ike_chosen *out);
 /* The chosen transforms as a one-proposal SA payload (responder). */
 void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
-		     const uint8_t *spi, uint8_t spi_size, struct ike_pl_sa *sa);
+		     const uint8_t *spi, uint8_t spi_size, struct ike_offer *sa);
 /* Copies proposals without their DH groups: IKE_AUTH's Child SA has no
  * KE (RFC 7296 §1.2), PFS starts with its first rekey. */
 void ike_prop_without_dh(const struct cfg_proposal *cfg, unsigned n,

@@ -2,14 +2,15 @@
 #ifndef ESPGATE_IKE_SA_H
 #define ESPGATE_IKE_SA_H
 
-/* The engine's private state: IKE SAs, Child SAs, and the functions the
- * exchange files share. */
+/* The engine's private state: the core's IKE SA and engine records,
+ * IKEv2's part of them, Child SAs, and the functions the core and the
+ * IKEv2 files share. */
 
 #include <stdarg.h>
 
 #include "ike.h"
 #include "ike_crypto.h"
-#include "ike_msg.h"
+#include "ikev2_payload.h" /* the IKEv2 layer's wire types (its state uses them) */
 #include "ike_prop.h"
 
 #define IKE_MSG_MAX 8192
@@ -26,14 +27,24 @@
 #define IKE_WHEEL_SLOTS 4096       /* timing wheel: slots of IKE_WHEEL_MS */
 #define IKE_WHEEL_MS 100
 #define IKE_KEEPALIVE_MS 20000     /* RFC 3948 §4: 20 s by default */
+#define IKE_FRAG_CHUNK_MAX 2048    /* one fragment's content we take */
+/* A message as it is kept for retransmission: its datagrams (one, or its
+ * fragments), each after a 2-byte length. */
+#define IKE_BUNDLE_MAX (IKE_FRAG_MAX * (IKE_FRAG_DEFAULT + 2) + IKE_MSG_MAX)
+#define IKE_REFUSE_PER_S 20        /* unauthenticated refusals a second (§1.5) */
+#define IKE_AUTH_OCTETS_MAX (IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX)
 
+/* Changed only by ike_sa_set_state (ike_sa.c), which refuses what its
+ * table does not allow; code asks for states by name, never by order. */
 enum ike_state {
+	IKE_S_NEW,            /* made, nothing sent or answered yet */
 	IKE_S_INIT_SENT,      /* initiator: IKE_SA_INIT request out */
 	IKE_S_INIT_DONE,      /* responder: IKE_SA_INIT answered, waiting for AUTH */
 	IKE_S_AUTH_SENT,      /* initiator: IKE_AUTH request out */
 	IKE_S_ESTABLISHED,
 	IKE_S_DELETING,       /* our delete is out */
 	IKE_S_DEAD,           /* to be freed */
+	IKE_S_COUNT
 };
 
 /* What our one outstanding request is (window size 1, §2.3). */
@@ -54,7 +65,7 @@ struct ike_child_sa {
 	uint32_t cs_spi_in, cs_spi_out;
 	struct ike_chosen cs_alg;
 	struct ike_child_keys cs_keys;
-	struct ike_pl_ts cs_ts_local, cs_ts_remote;
+	struct ike_selectors cs_ts_local, cs_ts_remote;
 	bool cs_transport;
 	/* We started the exchange that made it: KEYMAT's "initiator to
 	 * responder" keys are then ours to send with (RFC 7296 §2.17). */
@@ -201,17 +212,69 @@ struct ike_engine {
 	 * blocks on the caller's logging. */
 	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
 	uint32_t e_log_head, e_log_tail;
+	uint64_t e_refuse_second;      /* rate of unauthenticated refusals */
+	unsigned e_refused_this_second;
+	/* Work space of one call into the engine (never shared between
+	 * engines, so several run side by side): a message being decrypted,
+	 * a reassembled one, one being sent, AUTH's signed octets. */
+	uint8_t e_scratch[IKE_MSG_MAX];
+	uint8_t e_assembled[IKE_FRAG_MAX * IKE_FRAG_CHUNK_MAX];
+	uint8_t e_bundle[IKE_BUNDLE_MAX];
+	uint8_t e_octets[IKE_AUTH_OCTETS_MAX];
 };
 
 /* ike_engine.c */
 void ike_log(struct ike_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
+		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
+/* The i-th connection, NULL when removed (or beyond the last). */
+const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);
+
+/* ike_sa.c: the SA records and their tables */
 struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 			  bool initiator, uint64_t now);
+/* Changes the SA's state if the transition table allows it; otherwise
+ * counts (st_bad_transitions), logs and returns -EINVAL. */
+int ike_sa_set_state(struct ike_sa *sa, enum ike_state next);
+bool ike_sa_state_ok(const struct ike_sa *sa, enum ike_state next);
+const char *ike_state_name(enum ike_state s);
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_kill(struct ike_sa *sa, const char *reason);
 uint64_t ike_sa_my_spi(const struct ike_sa *sa);
+struct ike_sa *ike_sa_find_by_spi(struct ike_engine *e, uint64_t spi);
+struct ike_sa *ike_sa_find_half_open(struct ike_engine *e, uint64_t spi_i,
+				     const struct ike_endpoint *remote);
+struct ike_sa *ike_sa_find_by_id(struct ike_engine *e, uint32_t id);
+/* The next SA in the same chain of table t. */
+struct ike_sa *ike_sa_next(const struct ike_sa *sa, enum ike_table t);
+void ike_sa_free(struct ike_sa *sa);
+/* Frees the SAs killed during the current call. */
+void ike_engine_reap(struct ike_engine *e);
+/* Puts the SA where its earliest timer is due (call after any change
+ * that brings a timer forward). */
+void ike_sa_schedule(struct ike_sa *sa);
+/* Runs the timers of the SAs due by now_ms. */
+void ike_wheel_run(struct ike_engine *e, uint64_t now_ms);
+void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
+/* Whether a configured endpoint (family 0: any) covers ep's address. */
+bool ike_ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep);
+/* Stores a nonce in *slot (allocated); -ENOMEM. */
+int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len);
+/* After IKE_AUTH: nonces and IKE_SA_INIT copies are no longer needed. */
+void ike_sa_trim(struct ike_sa *sa);
+uint8_t *ike_dup(const uint8_t *buf, size_t len);
+
+/* ikev2_io.c: IKEv2 messages over the core */
+void ikev2_input(struct ike_engine *e, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+/* Answers a request of a major version above 2 (§1.5). */
+void ikev2_refuse_version(struct ike_engine *e, const struct ike_endpoint *local,
+			  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+void ikev2_tick_sa(struct ike_sa *sa, uint64_t now);
+uint64_t ikev2_next_due(const struct ike_sa *sa);
 /* Sends (and keeps for retransmission) a request / a response. */
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
 		      size_t len);
@@ -222,8 +285,6 @@ int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response,
 		       enum ike_req what, uint8_t first, const uint8_t *plain,
 		       size_t plain_len);
 void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len);
-void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
-		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
 /* Frames inner payloads (plain, first type first) into an encrypted
  * message of exchange; 0 and *len, or -errno. */
 int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
@@ -231,22 +292,9 @@ int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
 		    size_t plain_len, uint8_t *out, size_t cap, size_t *len);
 void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 		 uint32_t msgid, struct ike_hdr *h);
-const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
-/* The i-th connection, NULL when removed (or beyond the last). */
-const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);
-/* Whether a configured endpoint (family 0: any) covers ep's address. */
-bool ike_ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *ep);
-void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info);
 void ike_reassembly_free(struct ike_sa *sa);
-/* Puts the SA where its earliest timer is due (call after any change
- * that brings a timer forward). */
-void ike_sa_schedule(struct ike_sa *sa);
-/* Stores a nonce in *slot (allocated); -ENOMEM. */
-int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len);
-/* After IKE_AUTH: nonces and IKE_SA_INIT copies are no longer needed. */
-void ike_sa_trim(struct ike_sa *sa);
 
-/* Helpers for payloads (ike_engine.c). */
+/* Helpers for payloads (ikev2_io.c). */
 void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len);
 const struct ike_payload *ike_find_notify(const struct ike_chain *c, uint16_t type,
 					  struct ike_pl_notify *n);
@@ -254,35 +302,35 @@ const struct ike_payload *ike_find_notify(const struct ike_chain *c, uint16_t ty
 uint16_t ike_error_notify(const struct ike_chain *c);
 uint8_t *ike_dup(const uint8_t *buf, size_t len);
 
-/* Half-open accounting (responder SAs before IKE_AUTH). */
+/* Half-open accounting (responder SAs before IKE_AUTH; ike_sa.c). */
 void ike_half_open_add(struct ike_sa *sa);
 void ike_half_open_done(struct ike_sa *sa);
 unsigned ike_src_bucket(const struct ip_addr *a);
 
-/* ike_sa_init.c */
+/* ikev2_sa_init.c */
 int ike_init_start(struct ike_sa *sa, uint16_t group);
 void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		      const struct ike_endpoint *remote, const struct ike_msg *m);
 void ike_init_response(struct ike_sa *sa, const struct ike_msg *m);
 int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len);
 
-/* ike_auth.c */
+/* ikev2_auth.c */
 void ike_auth_start(struct ike_sa *sa);
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 
-/* ike_child.c */
+/* ikev2_child.c */
 struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);
 /* Wipes and frees a Child SA and frees its slot (no event). */
 void ike_child_release(struct ike_child_sa *cs);
 void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		     uint32_t spi_in, struct ike_writer *w);
-int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_pl_ts *tsi,
-		     const struct ike_pl_ts *tsr, bool responder,
-		     struct ike_pl_ts *local, struct ike_pl_ts *remote);
+int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
+		     const struct ike_selectors *tsr, bool responder,
+		     struct ike_selectors *local, struct ike_selectors *remote);
 const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
-					      const struct ike_pl_ts *tsi,
-					      const struct ike_pl_ts *tsr);
+					      const struct ike_selectors *tsi,
+					      const struct ike_selectors *tsr);
 int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
 int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 			   const uint8_t *gir, size_t gir_len,
@@ -292,9 +340,9 @@ int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
  * rekey in the same second); 0 when seconds is 0. */
 uint64_t ike_rekey_time(uint64_t now, uint32_t seconds);
 void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up);
-void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *ts);
+void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_selectors *ts);
 
-/* ike_create_child.c */
+/* ikev2_create_child.c */
 void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c);
 int ike_child_rekey_start(struct ike_sa *sa, struct ike_child_sa *cs);
@@ -303,7 +351,7 @@ int ike_ike_rekey_start(struct ike_sa *sa);
 void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs);
 void ike_pending_clear(struct ike_sa *sa);
 
-/* ike_info.c */
+/* ikev2_info.c */
 void ike_info_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c);
 void ike_dpd_start(struct ike_sa *sa);

@@ -203,12 +203,12 @@ static void jl_bool(struct jline *j, const char *key, bool v)
 		jl_raw(j, "false", 5);
 }
 
-static void jl_ts(struct jline *j, const char *key, const struct ike_pl_ts *ts)
+static void jl_ts(struct jline *j, const char *key, const struct ike_selectors *ts)
 {
 	jl_key(j, key);
 	jl_raw(j, "[", 1);
 	for (unsigned i = 0; i < ts->ts_n; i++) {
-		struct ip_addr s = { .family = ts->ts[i].ts_type == IKE_TS_IPV4_ADDR_RANGE ?
+		struct ip_addr s = { .family = ts->ts[i].ts_type == IKE_SEL_IPV4 ?
 					       AF_INET : AF_INET6 };
 		struct ip_addr e = s;
 		char sb[IP_ADDR_STRLEN], eb[IP_ADDR_STRLEN];

@@ -206,7 +206,7 @@ static void sign(const struct ike_credential *c, const uint16_t *h,
 /* The peer sends c's first n certificates. */
 struct peer {
 	unsigned n;
-	struct ike_pl_cert pl[IKE_CERT_CHAIN_MAX + 2];
+	struct ike_cert_data pl[IKE_CERT_CHAIN_MAX + 2];
 };
 
 static void peer_of(const struct ike_credential *c, unsigned n,
@@ -781,11 +781,11 @@ Test(ike_cert, chain_order_and_other_encodings)
 	peer_of(c, 2, &p);
 	/* A Hash and URL payload first and last: ignored (§3.6). */
 	memset(&q, 0, sizeof(q));
-	q.pl[0] = (struct ike_pl_cert){ IKE_CERT_HASH_URL_X509, junk,
+	q.pl[0] = (struct ike_cert_data){ IKE_CERT_HASH_URL_X509, junk,
 					sizeof(junk) };
 	q.pl[1] = p.pl[0];
 	q.pl[2] = p.pl[1];
-	q.pl[3] = (struct ike_pl_cert){ IKE_CERT_PKCS7, junk, 3 };
+	q.pl[3] = (struct ike_cert_data){ IKE_CERT_PKCS7, junk, 3 };
 	q.n = 4;
 	cr_assert_eq(verify_id(t, &q, IKE_ID_DER_ASN1_DN, dn, dn_len,
 			       s.method, s.auth, s.len), 0);

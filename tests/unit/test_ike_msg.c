@@ -90,8 +90,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_msg.h"
-#include "ike_payload.h"
+#include "ikev2_msg.h"
+#include "ikev2_payload.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -256,7 +256,7 @@ static void check_bytes(const uint8_t *got, size_t got_len,
 Test(scapy, sa_init_parse)
 {
 	struct ike_msg m;
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 	struct ike_pl_ke ke;
 	struct ike_pl_nonce ni;
 	struct ike_pl_notify n;
@@ -336,7 +336,7 @@ static const uint8_t *seq(uint8_t first)
 
 Test(scapy, sa_init_encode)
 {
-	static struct ike_pl_sa sa;
+	static struct ike_offer sa;
 	uint8_t ke_data[64], ni_data[32], nat_s[20], nat_d[20], buf[512];
 	struct ike_hdr h = { .h_spi_i = SPI_I, .h_exchange = IKE_EXCH_SA_INIT,
 			     .h_flags = IKE_HDR_F_INITIATOR };
@@ -379,11 +379,11 @@ Test(scapy, sa_init_encode)
 
 /* ---- scapy's IKE_AUTH-like message, in clear ---- */
 
-static void check_ts(const struct ike_ts *ts, uint8_t type, uint8_t proto,
+static void check_ts(const struct ike_selector *ts, uint8_t type, uint8_t proto,
 		     uint16_t sport, uint16_t eport, const uint8_t *start,
 		     const uint8_t *end)
 {
-	size_t alen = type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	size_t alen = type == IKE_SEL_IPV4 ? 4 : 16;
 
 	cr_assert_eq(ts->ts_type, type);
 	cr_assert_eq(ts->ts_proto, proto);
@@ -405,8 +405,8 @@ Test(scapy, auth_parse)
 	struct ike_msg m;
 	struct ike_pl_id id;
 	struct ike_pl_auth a;
-	struct ike_pl_sa sa;
-	struct ike_pl_ts ts;
+	struct ike_offer sa;
+	struct ike_selectors ts;
 	uint8_t bad;
 
 	parse_ok(scapy_auth, sizeof(scapy_auth), &m);
@@ -443,12 +443,12 @@ Test(scapy, auth_parse)
 	cr_assert_eq(m.m_chain.c_pl[3].pl_type, IKE_PL_TSI);
 	cr_assert_eq(ike_pl_ts_decode(&m.m_chain.c_pl[3], &ts), 0);
 	cr_assert_eq(ts.ts_n, 2);
-	check_ts(&ts.ts[0], IKE_TS_IPV4_ADDR_RANGE, 0, 0, 65535, v4_a, v4_b);
-	check_ts(&ts.ts[1], IKE_TS_IPV6_ADDR_RANGE, 17, 500, 4500, v6_a, v6_b);
+	check_ts(&ts.ts[0], IKE_SEL_IPV4, 0, 0, 65535, v4_a, v4_b);
+	check_ts(&ts.ts[1], IKE_SEL_IPV6, 17, 500, 4500, v6_a, v6_b);
 	cr_assert_eq(m.m_chain.c_pl[4].pl_type, IKE_PL_TSR);
 	cr_assert_eq(ike_pl_ts_decode(&m.m_chain.c_pl[4], &ts), 0);
 	cr_assert_eq(ts.ts_n, 1);
-	check_ts(&ts.ts[0], IKE_TS_IPV4_ADDR_RANGE, 6, 443, 443, v4_c, v4_c);
+	check_ts(&ts.ts[0], IKE_SEL_IPV4, 6, 443, 443, v4_c, v4_c);
 
 	/* the codec parses it; the table refuses IKE_AUTH payloads in clear */
 	cr_assert_eq(ike_msg_check_payloads(IKE_EXCH_AUTH, false, false,
@@ -461,8 +461,8 @@ Test(scapy, auth_parse)
 
 static void auth_payloads(struct ike_writer *w)
 {
-	static struct ike_pl_sa sa;
-	static struct ike_pl_ts tsi, tsr;
+	static struct ike_offer sa;
+	static struct ike_selectors tsi, tsr;
 	uint8_t auth[32];
 
 	memcpy(auth, seq(0x10), sizeof(auth));
@@ -474,15 +474,15 @@ static void auth_payloads(struct ike_writer *w)
 		xf(IKE_XF_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0),
 		xf(IKE_XF_ESN, IKE_ESN_NO, 0) } };
 	tsi.ts_n = 2;
-	tsi.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 0, 0, 65535,
+	tsi.ts[0] = (struct ike_selector){ IKE_SEL_IPV4, 0, 0, 65535,
 				     { 10, 1, 0, 0 }, { 10, 1, 255, 255 } };
-	tsi.ts[1] = (struct ike_ts){ .ts_type = IKE_TS_IPV6_ADDR_RANGE,
+	tsi.ts[1] = (struct ike_selector){ .ts_type = IKE_SEL_IPV6,
 				     .ts_proto = 17, .ts_sport = 500,
 				     .ts_eport = 4500 };
 	memcpy(tsi.ts[1].ts_start, v6_a, 16);
 	memcpy(tsi.ts[1].ts_end, v6_b, 16);
 	tsr.ts_n = 1;
-	tsr.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 6, 443, 443,
+	tsr.ts[0] = (struct ike_selector){ IKE_SEL_IPV4, 6, 443, 443,
 				     { 192, 0, 2, 1 }, { 192, 0, 2, 1 } };
 
 	ike_pl_id_encode(w, IKE_PL_IDI, &(struct ike_pl_id){
@@ -519,7 +519,7 @@ Test(scapy, info_parse)
 	struct ike_pl_notify n;
 	struct ike_pl_delete d;
 	struct ike_pl_cp cp;
-	struct ike_pl_cert cr;
+	struct ike_cert_data cr;
 	uint32_t spi;
 
 	parse_ok(scapy_info, sizeof(scapy_info), &m);
@@ -588,7 +588,7 @@ Test(scapy, info_encode)
 	ike_pl_delete_encode(&w, IKE_PROTO_ESP, spis, 2);
 	ike_pl_vendor_encode(&w, "espgate-test-vid", 16);
 	ike_pl_cp_encode(&w, &cp);
-	ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &(struct ike_pl_cert){
+	ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &(struct ike_cert_data){
 		IKE_CERT_X509_SIG, careq, sizeof(careq) });
 	cr_assert_eq(ike_w_finish(&w, &len), 0);
 	check_bytes(buf, len, scapy_info, sizeof(scapy_info));
@@ -675,7 +675,7 @@ static void rt_begin(struct ike_writer *w)
 	ike_w_init(w, rt_buf, sizeof(rt_buf));
 }
 
-static void sa_equal(const struct ike_pl_sa *a, const struct ike_pl_sa *b)
+static void sa_equal(const struct ike_offer *a, const struct ike_offer *b)
 {
 	cr_assert_eq(a->sa_n, b->sa_n);
 	for (unsigned i = 0; i < a->sa_n; i++) {
@@ -695,7 +695,7 @@ static void sa_equal(const struct ike_pl_sa *a, const struct ike_pl_sa *b)
 
 Test(roundtrip, sa)
 {
-	static struct ike_pl_sa in, out;
+	static struct ike_offer in, out;
 	struct ike_writer w;
 
 	in.sa_n = 3;
@@ -726,7 +726,7 @@ Test(roundtrip, sa)
 
 Test(roundtrip, sa_max_transforms)
 {
-	static struct ike_pl_sa in, out;
+	static struct ike_offer in, out;
 	struct ike_writer w;
 
 	in.sa_n = IKE_SA_MAX_PROPOSALS;
@@ -781,7 +781,7 @@ Test(roundtrip, id_cert)
 	static const uint8_t v4[4] = { 192, 0, 2, 7 };
 	uint8_t der[300];
 	struct ike_pl_id id;
-	struct ike_pl_cert c;
+	struct ike_cert_data c;
 	const struct ike_payload *pl;
 	struct ike_writer w;
 
@@ -794,9 +794,9 @@ Test(roundtrip, id_cert)
 		IKE_ID_IPV6_ADDR, v6_b, 16 });
 	ike_pl_id_encode(&w, IKE_PL_IDR, &(struct ike_pl_id){
 		IKE_ID_DER_ASN1_DN, der, sizeof(der) });
-	ike_pl_cert_encode(&w, IKE_PL_CERT, &(struct ike_pl_cert){
+	ike_pl_cert_encode(&w, IKE_PL_CERT, &(struct ike_cert_data){
 		IKE_CERT_X509_SIG, der, sizeof(der) });
-	ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &(struct ike_pl_cert){
+	ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &(struct ike_cert_data){
 		IKE_CERT_X509_SIG, NULL, 0 });
 	pl = rt_parse(&w, 5);
 	cr_assert_eq(ike_pl_id_decode(&pl[0], &id), 0);
@@ -864,15 +864,15 @@ Test(roundtrip, notify_delete)
 
 Test(roundtrip, ts)
 {
-	static struct ike_pl_ts in, out;
+	static struct ike_selectors in, out;
 	struct ike_writer w;
 
 	in.ts_n = IKE_TS_MAX;
 	for (unsigned i = 0; i < in.ts_n; i++) {
-		struct ike_ts *t = &in.ts[i];
+		struct ike_selector *t = &in.ts[i];
 
-		t->ts_type = i % 2 ? IKE_TS_IPV6_ADDR_RANGE :
-				     IKE_TS_IPV4_ADDR_RANGE;
+		t->ts_type = i % 2 ? IKE_SEL_IPV6 :
+				     IKE_SEL_IPV4;
 		t->ts_proto = (uint8_t)i;
 		t->ts_sport = (uint16_t)(i * 10);
 		t->ts_eport = (uint16_t)(i * 10 + i);
@@ -1133,8 +1133,8 @@ Test(writer, encoders_refuse)
 {
 	uint8_t buf[1024], b[300] = { 0 };
 	struct ike_writer w;
-	static struct ike_pl_sa sa;
-	static struct ike_pl_ts ts;
+	static struct ike_offer sa;
+	static struct ike_selectors ts;
 
 #define REFUSE(stmt)                                                   \
 	do {                                                           \
@@ -1151,7 +1151,7 @@ Test(writer, encoders_refuse)
 		IKE_ID_IPV4_ADDR, b, 5 }));
 	REFUSE(ike_pl_id_encode(&w, IKE_PL_AUTH, &(struct ike_pl_id){
 		IKE_ID_FQDN, b, 5 }));
-	REFUSE(ike_pl_cert_encode(&w, IKE_PL_CERT, &(struct ike_pl_cert){
+	REFUSE(ike_pl_cert_encode(&w, IKE_PL_CERT, &(struct ike_cert_data){
 		4, b, 0 }));
 	REFUSE(ike_pl_notify_encode(&w, &(struct ike_pl_notify){
 		.n_spi_size = 3 }));
@@ -1170,7 +1170,7 @@ Test(writer, encoders_refuse)
 	REFUSE(ike_pl_sa_encode(&w, &sa)); /* ESP with an 8-byte SPI */
 	REFUSE(ike_pl_ts_encode(&w, IKE_PL_TSI, &ts)); /* no selector */
 	ts.ts_n = 1;
-	ts.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 0, 0, 65535,
+	ts.ts[0] = (struct ike_selector){ IKE_SEL_IPV4, 0, 0, 65535,
 				    { 10, 0, 0, 2 }, { 10, 0, 0, 1 } };
 	REFUSE(ike_pl_ts_encode(&w, IKE_PL_TSI, &ts)); /* start > end */
 	ts.ts[0].ts_type = 9;
@@ -1220,8 +1220,8 @@ Test(malformed, every_truncation)
 Test(malformed, every_body_truncation)
 {
 	struct ike_msg m;
-	struct ike_pl_sa sa;
-	struct ike_pl_ts ts;
+	struct ike_offer sa;
+	struct ike_selectors ts;
 	struct ike_pl_delete d;
 
 	parse_ok(scapy_auth, sizeof(scapy_auth), &m);
@@ -1330,7 +1330,7 @@ Test(malformed, generic_lengths)
 static int sa_init_sa(size_t off, uint8_t v)
 {
 	struct ike_msg m;
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 	int rc = parse_patched(scapy_sa_init, sizeof(scapy_sa_init), off, v,
 			       &m);
 
@@ -1374,7 +1374,7 @@ Test(malformed, sa_structure)
 /* One proposal (IKE, no SPI) with one ENCR transform whose attributes
  * are attrs; returns the SA decode result. */
 static int sa_with_attrs(const uint8_t *attrs, uint8_t alen,
-			 struct ike_pl_sa *sa)
+			 struct ike_offer *sa)
 {
 	uint8_t body[64] = { 0, 0, 0, (uint8_t)(16 + alen), 1, IKE_PROTO_IKE,
 			     0, 1, 0, 0, 0, (uint8_t)(8 + alen),
@@ -1395,7 +1395,7 @@ Test(malformed, attributes)
 	static const uint8_t twice[] = { 0x80, 14, 0, 128, 0x80, 14, 0, 128 };
 	static const uint8_t short_attr[] = { 0x80, 14, 0x01 };
 	static const uint8_t tlv_past[] = { 0x00, 17, 0x00, 0x04, 1, 2, 3 };
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 
 	cr_assert_eq(sa_with_attrs(tv, sizeof(tv), &sa), 0);
 	cr_assert_eq(sa.sa_prop[0].p_xf[0].t_keylen, 256);
@@ -1419,7 +1419,7 @@ Test(malformed, sa_limits)
 {
 	static uint8_t body[8 + (IKE_PROP_MAX_TRANSFORMS + 1) * 8];
 	struct ike_payload pl = { .pl_type = IKE_PL_SA, .pl_body = body };
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 	const unsigned n = IKE_PROP_MAX_TRANSFORMS + 1;
 
 	/* a proposal with one transform more than we hold */
@@ -1473,7 +1473,7 @@ Test(malformed, nonce_sizes)
 static int auth_ts(size_t off, uint8_t v, unsigned which)
 {
 	struct ike_msg m;
-	struct ike_pl_ts ts;
+	struct ike_selectors ts;
 	int rc = parse_patched(scapy_auth, sizeof(scapy_auth), off, v, &m);
 
 	cr_assert_eq(rc, 0, "the generic chain is intact");
@@ -1499,10 +1499,10 @@ Test(malformed, traffic_selectors)
 
 Test(malformed, ts_opaque_ports)
 {
-	uint8_t b[4 + 16] = { 1, 0, 0, 0, IKE_TS_IPV4_ADDR_RANGE, 17, 0, 16,
+	uint8_t b[4 + 16] = { 1, 0, 0, 0, IKE_SEL_IPV4, 17, 0, 16,
 			      0xff, 0xff, 0, 0, 10, 0, 0, 1, 10, 0, 0, 1 };
 	struct ike_payload pl = raw_pl(IKE_PL_TSI, b, sizeof(b));
-	struct ike_pl_ts ts;
+	struct ike_selectors ts;
 
 	cr_assert_eq(ike_pl_ts_decode(&pl, &ts), 0); /* OPAQUE, §3.13.1 */
 	cr_assert_eq(ts.ts[0].ts_sport, 65535);
@@ -1534,7 +1534,7 @@ Test(malformed, other_payloads)
 		struct ike_pl_ke ke;
 		struct ike_pl_id id;
 		struct ike_pl_auth a;
-		struct ike_pl_cert c;
+		struct ike_cert_data c;
 		struct ike_pl_notify n;
 		struct ike_pl_delete d;
 		struct ike_pl_cp cp;
@@ -1870,13 +1870,13 @@ static uint32_t rnd(void)
 
 static void decode_all(const struct ike_chain *c)
 {
-	static struct ike_pl_sa sa;
-	static struct ike_pl_ts ts;
+	static struct ike_offer sa;
+	static struct ike_selectors ts;
 	static struct ike_pl_cp cp;
 	union {
 		struct ike_pl_ke ke;
 		struct ike_pl_id id;
-		struct ike_pl_cert ce;
+		struct ike_cert_data ce;
 		struct ike_pl_auth au;
 		struct ike_pl_nonce ni;
 		struct ike_pl_notify n;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "ike_payload.h"
+#include "ikev2_payload.h"
 
 #define LAST_SUBSTRUCT 0
 #define MORE_PROPOSALS 2  /* §3.3.1 */
@@ -137,7 +137,7 @@ static int decode_proposal(struct cursor *c, struct ike_proposal *p,
 	return decode_transforms(&b, p, nxf);
 }
 
-int ike_pl_sa_decode(const struct ike_payload *pl, struct ike_pl_sa *sa)
+int ike_pl_sa_decode(const struct ike_payload *pl, struct ike_offer *sa)
 {
 	struct cursor c = body_of(pl);
 	bool last = false;
@@ -193,7 +193,7 @@ static void encode_proposal(struct ike_writer *w,
 	ike_w_patch16(w, at + 2, (uint16_t)(w->w_len - at));
 }
 
-void ike_pl_sa_encode(struct ike_writer *w, const struct ike_pl_sa *sa)
+void ike_pl_sa_encode(struct ike_writer *w, const struct ike_offer *sa)
 {
 	if (!sa->sa_n || sa->sa_n > IKE_SA_MAX_PROPOSALS)
 		ike_w_fail(w, -EINVAL);
@@ -264,7 +264,7 @@ void ike_pl_id_encode(struct ike_writer *w, uint8_t type,
 }
 
 /* A CERTREQ may name no CA (§3.7); a CERT always carries one. */
-int ike_pl_cert_decode(const struct ike_payload *pl, struct ike_pl_cert *ct)
+int ike_pl_cert_decode(const struct ike_payload *pl, struct ike_cert_data *ct)
 {
 	struct cursor c = body_of(pl);
 
@@ -276,7 +276,7 @@ int ike_pl_cert_decode(const struct ike_payload *pl, struct ike_pl_cert *ct)
 }
 
 void ike_pl_cert_encode(struct ike_writer *w, uint8_t type,
-			const struct ike_pl_cert *ct)
+			const struct ike_cert_data *ct)
 {
 	if ((type != IKE_PL_CERT && type != IKE_PL_CERTREQ) ||
 	    (type == IKE_PL_CERT && !ct->cert_len))
@@ -429,9 +429,9 @@ void ike_pl_vendor_encode(struct ike_writer *w, const void *id, size_t len)
 static uint16_t ts_len(uint8_t type)
 {
 	switch (type) {
-	case IKE_TS_IPV4_ADDR_RANGE:
+	case IKE_SEL_IPV4:
 		return TS_IPV4_LEN;
-	case IKE_TS_IPV6_ADDR_RANGE:
+	case IKE_SEL_IPV6:
 		return TS_IPV6_LEN;
 	default:
 		return 0;
@@ -440,12 +440,12 @@ static uint16_t ts_len(uint8_t type)
 
 static size_t ts_addr_len(uint8_t type)
 {
-	return type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	return type == IKE_SEL_IPV4 ? 4 : 16;
 }
 
 /* A range that is empty is malformed, except the OPAQUE ports of
  * §3.13.1 (start 65535, end 0). */
-static bool ts_range_ok(const struct ike_ts *ts)
+static bool ts_range_ok(const struct ike_selector *ts)
 {
 	if (ts->ts_sport > ts->ts_eport &&
 	    !(ts->ts_sport == OPAQUE_SPORT && ts->ts_eport == OPAQUE_EPORT))
@@ -453,7 +453,7 @@ static bool ts_range_ok(const struct ike_ts *ts)
 	return memcmp(ts->ts_start, ts->ts_end, ts_addr_len(ts->ts_type)) <= 0;
 }
 
-static int decode_ts(struct cursor *c, struct ike_ts *ts)
+static int decode_ts(struct cursor *c, struct ike_selector *ts)
 {
 	struct cursor b;
 	uint16_t len;
@@ -473,7 +473,7 @@ static int decode_ts(struct cursor *c, struct ike_ts *ts)
 	return ts_range_ok(ts) ? 0 : -EINVAL;
 }
 
-int ike_pl_ts_decode(const struct ike_payload *pl, struct ike_pl_ts *ts)
+int ike_pl_ts_decode(const struct ike_payload *pl, struct ike_selectors *ts)
 {
 	struct cursor c = body_of(pl);
 	uint8_t n;
@@ -491,7 +491,7 @@ int ike_pl_ts_decode(const struct ike_payload *pl, struct ike_pl_ts *ts)
 	return 0;
 }
 
-static void encode_ts(struct ike_writer *w, const struct ike_ts *ts)
+static void encode_ts(struct ike_writer *w, const struct ike_selector *ts)
 {
 	if (!ts_len(ts->ts_type) || !ts_range_ok(ts)) {
 		ike_w_fail(w, -EINVAL);
@@ -507,7 +507,7 @@ static void encode_ts(struct ike_writer *w, const struct ike_ts *ts)
 }
 
 void ike_pl_ts_encode(struct ike_writer *w, uint8_t type,
-		      const struct ike_pl_ts *ts)
+		      const struct ike_selectors *ts)
 {
 	if ((type != IKE_PL_TSI && type != IKE_PL_TSR) || !ts->ts_n ||
 	    ts->ts_n > IKE_TS_MAX)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "ike_msg.h"
+#include "ikev2_msg.h"
 
 int ike_hdr_parse(const uint8_t *buf, size_t len, struct ike_hdr *h)
 {

@@ -28,14 +28,14 @@ static void fill_range(const struct ip_prefix *p, uint8_t *start, uint8_t *end)
 	}
 }
 
-void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *ts)
+void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_selectors *ts)
 {
 	memset(ts, 0, sizeof(*ts));
 	for (unsigned i = 0; i < n && ts->ts_n < IKE_TS_MAX; i++) {
-		struct ike_ts *o = &ts->ts[ts->ts_n++];
+		struct ike_selector *o = &ts->ts[ts->ts_n++];
 
-		o->ts_type = t[i].tc_prefix.addr.family == AF_INET ? IKE_TS_IPV4_ADDR_RANGE
-								   : IKE_TS_IPV6_ADDR_RANGE;
+		o->ts_type = t[i].tc_prefix.addr.family == AF_INET ? IKE_SEL_IPV4
+								   : IKE_SEL_IPV6;
 		o->ts_proto = t[i].tc_proto;
 		o->ts_sport = t[i].tc_port_lo;
 		o->ts_eport = t[i].tc_port_hi ? t[i].tc_port_hi : 65535;
@@ -43,13 +43,13 @@ void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_pl_ts *t
 	}
 }
 
-static size_t ts_alen(const struct ike_ts *t)
+static size_t ts_alen(const struct ike_selector *t)
 {
-	return t->ts_type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	return t->ts_type == IKE_SEL_IPV4 ? 4 : 16;
 }
 
 /* The intersection of two selectors; false when empty. */
-static bool ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *o)
+static bool ts_intersect(const struct ike_selector *a, const struct ike_selector *b, struct ike_selector *o)
 {
 	size_t n = ts_alen(a);
 
@@ -64,8 +64,8 @@ static bool ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct 
 	return o->ts_sport <= o->ts_eport && memcmp(o->ts_start, o->ts_end, n) <= 0;
 }
 
-static void narrow_list(const struct ike_pl_ts *mine, const struct ike_pl_ts *peer,
-			struct ike_pl_ts *out)
+static void narrow_list(const struct ike_selectors *mine, const struct ike_selectors *peer,
+			struct ike_selectors *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < mine->ts_n; i++)
@@ -77,11 +77,11 @@ static void narrow_list(const struct ike_pl_ts *mine, const struct ike_pl_ts *pe
 /* §2.9: what both sides allow. The responder narrows the initiator's
  * TSi (its remote side) and TSr (its local side); the initiator checks
  * the answer stays within what it proposed. -ENOENT: TS_UNACCEPTABLE. */
-int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_pl_ts *tsi,
-		     const struct ike_pl_ts *tsr, bool responder,
-		     struct ike_pl_ts *local, struct ike_pl_ts *remote)
+int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
+		     const struct ike_selectors *tsr, bool responder,
+		     struct ike_selectors *local, struct ike_selectors *remote)
 {
-	struct ike_pl_ts cfg_local, cfg_remote;
+	struct ike_selectors cfg_local, cfg_remote;
 
 	ike_ts_from_cfg(cc->cc_local, cc->cc_n_local, &cfg_local);
 	ike_ts_from_cfg(cc->cc_remote, cc->cc_n_remote, &cfg_remote);
@@ -91,10 +91,10 @@ int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_pl_ts *tsi
 }
 
 const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
-					      const struct ike_pl_ts *tsi,
-					      const struct ike_pl_ts *tsr)
+					      const struct ike_selectors *tsi,
+					      const struct ike_selectors *tsr)
 {
-	struct ike_pl_ts l, r;
+	struct ike_selectors l, r;
 
 	for (unsigned i = 0; i < c->c_n_child; i++)
 		if (ike_child_narrow(&c->c_child[i], tsi, tsr, true, &l, &r) == 0)
@@ -138,8 +138,8 @@ void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 	uint8_t spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16),
 			   (uint8_t)(spi_in >> 8), (uint8_t)spi_in };
-	struct ike_pl_sa offer;
-	struct ike_pl_ts l, r;
+	struct ike_offer offer;
+	struct ike_selectors l, r;
 
 	(void)sa;
 	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);

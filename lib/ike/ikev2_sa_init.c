@@ -106,7 +106,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	uint8_t buf[IKE_MSG_MAX];
-	struct ike_pl_sa offer;
+	struct ike_offer offer;
 	struct ike_writer w;
 	struct ike_hdr h;
 	size_t len;
@@ -142,7 +142,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	free(sa->sa_init_mine);
 	sa->sa_init_mine = ike_dup(buf, len);
 	sa->sa_init_mine_len = len;
-	sa->sa_state = IKE_S_INIT_SENT;
+	ike_sa_set_state(sa, IKE_S_INIT_SENT);
 	ike_send_request(sa, IKE_REQ_INIT, buf, len);
 	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_SA_INIT sent to peer, DH group %u%s",
 		sa->sa_id, c->c_name, group, sa->sa_cookie_len ? ", with cookie" : "");
@@ -222,7 +222,7 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 }
 
 struct init_req {
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 	struct ike_pl_ke ke;
 	struct ike_pl_nonce nonce;
 };
@@ -242,7 +242,7 @@ static int decode_init(const struct ike_chain *c, struct init_req *r)
 static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 {
 	uint8_t buf[IKE_MSG_MAX];
-	struct ike_pl_sa answer;
+	struct ike_offer answer;
 	struct ike_writer w;
 	struct ike_hdr h;
 	size_t len;
@@ -259,7 +259,7 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	write_sig_hashes(&w, sa);
 	/* §3.7: the initiator sends its certificate when asked. */
 	if (sa->sa_conn->c_trust) {
-		struct ike_pl_cert req = { .cert_enc = IKE_CERT_X509_SIG };
+		struct ike_cert_data req = { .cert_enc = IKE_CERT_X509_SIG };
 		ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &req);
 	}
 	if (sa->sa_frag_peer)
@@ -272,7 +272,7 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	sa->sa_init_peer_len = m->m_len;
 	if (!sa->sa_init_mine || !sa->sa_init_peer)
 		return -ENOMEM;
-	sa->sa_state = IKE_S_INIT_DONE;
+	ike_sa_set_state(sa, IKE_S_INIT_DONE);
 	ike_send_response(sa, buf, len);
 	return 0;
 }

@@ -65,9 +65,9 @@ static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
 		   uint8_t *method, uint8_t *auth, size_t cap, size_t *auth_len)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
-	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
-	size_t olen = sizeof(octets); /* what to wipe: the used part once known */
-	int rc = signed_octets(sa, true, idb, idb_len, octets, sizeof(octets), &olen);
+	uint8_t *octets = sa->sa_engine->e_octets;
+	size_t olen = IKE_AUTH_OCTETS_MAX; /* what to wipe: the used part once known */
+	int rc = signed_octets(sa, true, idb, idb_len, octets, IKE_AUTH_OCTETS_MAX, &olen);
 
 	if (rc == 0 && c->c_cred) {
 		rc = ike_cred_sign(c->c_cred, sa->sa_peer_hashes, sa->sa_n_peer_hashes, true,
@@ -94,7 +94,7 @@ static int verify_auth(struct ike_sa *sa, const struct ike_chain *c, const struc
 		       const struct ike_pl_auth *auth, const uint8_t *octets, size_t olen)
 {
 	const struct ike_conn_cfg *conn = sa->sa_conn;
-	struct ike_pl_cert certs[IKE_PEER_CERTS_MAX];
+	struct ike_cert_data certs[IKE_PEER_CERTS_MAX];
 	unsigned n = 0;
 
 	if (!conn->c_trust) {
@@ -116,10 +116,10 @@ static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t
 	const struct ike_payload *idp = ike_chain_find(c, id_type, 0);
 	const struct ike_payload *ap = ike_chain_find(c, IKE_PL_AUTH, 0);
 	const struct ike_conn_cfg *conn = sa->sa_conn;
-	static uint8_t octets[IKE_MSG_MAX + IKE_NONCE_MAX + IKE_PRF_MAX];
+	uint8_t *octets = sa->sa_engine->e_octets;
 	struct ike_pl_auth auth;
 	struct ike_pl_id id;
-	size_t olen = sizeof(octets); /* what to wipe: the used part once known */
+	size_t olen = IKE_AUTH_OCTETS_MAX; /* what to wipe: the used part once known */
 	int rc;
 
 	if (!idp || !ap || ike_pl_id_decode(idp, &id) != 0 || ike_pl_auth_decode(ap, &auth) != 0)
@@ -127,7 +127,7 @@ static int check_peer_auth(struct ike_sa *sa, const struct ike_chain *c, uint8_t
 	/* The peer must be who the connection names (§2.15). */
 	if (conn->c_remote_id.id_type && !same_id(&conn->c_remote_id, &id))
 		return -EACCES;
-	rc = signed_octets(sa, false, idp->pl_body, idp->pl_len, octets, sizeof(octets), &olen);
+	rc = signed_octets(sa, false, idp->pl_body, idp->pl_len, octets, IKE_AUTH_OCTETS_MAX, &olen);
 	if (rc == 0)
 		rc = verify_auth(sa, c, &id, &auth, octets, olen);
 	OPENSSL_cleanse(octets, olen);
@@ -149,13 +149,13 @@ static void write_id_auth(struct ike_sa *sa, struct ike_writer *w, uint8_t id_ty
 	ike_pl_id_encode(w, id_type, &id);
 	/* §3.6: our certificate, then the intermediates up to the CA. */
 	for (unsigned i = 0; cred && i < ike_cred_cert_count(cred); i++) {
-		struct ike_pl_cert cert = { .cert_enc = IKE_CERT_X509_SIG };
+		struct ike_cert_data cert = { .cert_enc = IKE_CERT_X509_SIG };
 		cert.cert_data = ike_cred_cert_der(cred, i, &cert.cert_len);
 		ike_pl_cert_encode(w, IKE_PL_CERT, &cert);
 	}
 	/* §3.7: ask for the peer's certificate (any CA we trust). */
 	if (sa->sa_conn->c_trust && id_type == IKE_PL_IDI) {
-		struct ike_pl_cert req = { .cert_enc = IKE_CERT_X509_SIG };
+		struct ike_cert_data req = { .cert_enc = IKE_CERT_X509_SIG };
 		ike_pl_cert_encode(w, IKE_PL_CERTREQ, &req);
 	}
 	ike_pl_auth_encode(w, &auth);
@@ -189,7 +189,7 @@ void ike_auth_start(struct ike_sa *sa)
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;
 	}
-	sa->sa_state = IKE_S_AUTH_SENT;
+	ike_sa_set_state(sa, IKE_S_AUTH_SENT);
 	send_encrypted(sa, false, &w, IKE_REQ_AUTH);
 }
 
@@ -199,7 +199,7 @@ static void established(struct ike_sa *sa)
 	struct ike_sa_info info;
 
 	ike_half_open_done(sa);
-	sa->sa_state = IKE_S_ESTABLISHED;
+	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
 	if (sa->sa_initiator) {
 		/* The rest of the connection's children follow in
@@ -216,8 +216,8 @@ static void established(struct ike_sa *sa)
 }
 
 struct child_req {
-	struct ike_pl_sa sa;
-	struct ike_pl_ts tsi, tsr;
+	struct ike_offer sa;
+	struct ike_selectors tsi, tsr;
 	bool transport;
 };
 
@@ -249,7 +249,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	struct ike_child_sa *cs;
 	struct child_req r;
 	uint8_t spi[4];
-	struct ike_pl_sa answer;
+	struct ike_offer answer;
 	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 
 	*made = NULL;

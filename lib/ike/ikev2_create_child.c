@@ -99,8 +99,8 @@ static int child_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 {
 	struct ike_pending *pd = &sa->sa_pending;
 	uint8_t inner[INNER_MAX], spi[4];
-	struct ike_pl_ts l, r;
-	struct ike_pl_sa offer;
+	struct ike_selectors l, r;
+	struct ike_offer offer;
 	struct ike_writer w;
 	uint16_t group = pfs_group(cc);
 	int rc;
@@ -155,7 +155,7 @@ int ike_ike_rekey_start(struct ike_sa *sa)
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	struct ike_pending *pd = &sa->sa_pending;
 	uint8_t inner[INNER_MAX], spi[IKE_SPI_LEN];
-	struct ike_pl_sa offer;
+	struct ike_offer offer;
 	struct ike_writer w;
 	int rc;
 
@@ -177,11 +177,11 @@ int ike_ike_rekey_start(struct ike_sa *sa)
 }
 
 struct create_msg {
-	struct ike_pl_sa sa;
+	struct ike_offer sa;
 	struct ike_pl_nonce nonce;
 	struct ike_pl_ke ke;
 	bool has_ke;
-	struct ike_pl_ts tsi, tsr;
+	struct ike_selectors tsi, tsr;
 	bool has_ts;
 	bool transport;
 };
@@ -273,7 +273,7 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	}
 	ike_sa_trim(sa);
 	old->sa_rekeyed = true;
-	sa->sa_state = IKE_S_ESTABLISHED;
+	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
 	ike_sa_schedule(sa);
 	ike_log(e, "IKE SA %u rekeyed into IKE SA %u", old->sa_id, sa->sa_id);
@@ -469,7 +469,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	struct answer a = { 0 };
 	struct ike_child_sa *old, *cs;
 	const struct ike_child_cfg *cc = child_cfg(sa, c, m, &old, &(uint16_t){ 0 });
-	struct ike_pl_sa answer;
+	struct ike_offer answer;
 	struct ike_writer w;
 	uint16_t err = 0;
 
@@ -537,7 +537,7 @@ static void respond_ike(struct ike_sa *old, const struct create_msg *m)
 	const struct ike_conn_cfg *c = old->sa_conn;
 	uint8_t inner[INNER_MAX], spi[IKE_SPI_LEN];
 	struct answer a = { 0 };
-	struct ike_pl_sa answer;
+	struct ike_offer answer;
 	struct ike_writer w;
 	struct ike_chosen ch;
 	struct ike_sa *sa;

@@ -141,6 +141,6 @@ void ike_delete_start(struct ike_sa *sa)
 	/* Window size 1: a request in flight is abandoned for the delete. */
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_pl_delete_encode(&w, IKE_PROTO_IKE, NULL, 0);
-	sa->sa_state = IKE_S_DELETING;
+	ike_sa_set_state(sa, IKE_S_DELETING);
 	send_info(sa, false, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_DELETE_IKE);
 }
