@@ -1062,3 +1062,116 @@ Test(ike_engine, a_response_or_request_with_an_impossible_responder_spi_is_dropp
 	cr_expect_eq(st.st_bad_spis, 1, "a request outside IKE_SA_INIT without SPIr");
 	cr_expect_eq(qn, 0);
 }
+
+/* ---- the version byte (RFC 7296 §1.5, §2.5) ---- */
+
+static struct dgram an_init_request(void)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "k");
+	struct dgram d;
+
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	cr_assert_eq(qn, 1);
+	d = queue[0];
+	qn = 0;
+	return d;
+}
+
+Test(ike_engine, a_major_version_1_datagram_reaches_its_own_dispatch_point)
+{
+	struct dgram d = an_init_request();
+	struct ike_stats st;
+
+	d.buf[17] = 0x10; /* ISAKMP 1.0 */
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_ikev1_messages, 1);
+	cr_expect_eq(st.st_bad_messages, 0, "not counted as garbage");
+	cr_expect_eq(st.st_bad_versions, 0);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+}
+
+Test(ike_engine, a_higher_major_version_is_answered_invalid_major_version)
+{
+	struct dgram d = an_init_request();
+	struct ike_stats st;
+	const uint8_t *r;
+
+	d.buf[17] = 0x30; /* IKE 3.0 */
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_versions, 1);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "no state");
+	cr_assert_eq(qn, 1, "one answer");
+	r = queue[0].buf;
+	cr_expect_arr_eq(r, d.buf, 16, "SPIs copied");
+	cr_expect_eq(r[16], 41, "a Notify payload");
+	cr_expect_eq(r[17], 0x20, "in a 2.0 header: the version we speak");
+	cr_expect_eq(r[18], 34, "exchange copied");
+	cr_expect_eq(r[19], 0x20, "Response flag, not Initiator");
+	cr_expect_arr_eq(r + 20, d.buf + 20, 4, "message ID copied");
+	cr_assert_eq(queue[0].len, 28 + 8);
+	cr_expect_eq(r[28 + 4], 0, "protocol 0");
+	cr_expect_eq(r[28 + 5], 0, "no SPI");
+	cr_expect_eq(r[28 + 6] << 8 | r[28 + 7], 5, "INVALID_MAJOR_VERSION");
+	qn = 0;
+	/* A response of that version is only counted. */
+	d.buf[19] |= 0x20;
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	cr_expect_eq(qn, 0);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_versions, 2);
+}
+
+Test(ike_engine, invalid_major_version_answers_are_rate_limited)
+{
+	struct dgram d = an_init_request();
+	struct ike_stats st;
+
+	d.buf[17] = 0xf0;
+	for (unsigned i = 0; i < 100; i++)
+		ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(qn, 20, "twenty a second");
+	cr_expect_eq(st.st_refusals_limited, 80);
+	qn = 0;
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now + 1000);
+	cr_expect_eq(qn, 1, "and again the next second");
+	qn = 0;
+}
+
+Test(ike_engine, a_datagram_shorter_than_a_header_is_garbage)
+{
+	struct dgram d = an_init_request();
+	struct ike_stats st;
+
+	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, 27, now);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_bad_messages, 1);
+	cr_expect_eq(st.st_bad_versions + st.st_ikev1_messages, 0);
+}
+
+/* Every exchange of a full life (up, rekeys, liveness, delete) changes
+ * states only as the transition table allows. */
+Test(ike_engine, a_whole_life_makes_no_refused_state_change)
+{
+	struct ike_stats st;
+
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256",
+		  "aes128-sha256");
+	cr_assert_eq(sides[1].ike_up, 1);
+	ike_engine_rekey(sides[0].e, 1, true, now);
+	advance(2000);
+	ike_engine_rekey(sides[1].e, 1, false, now);
+	advance(2000);
+	advance(12000);
+	ike_engine_terminate(sides[0].e, 2, now);
+	advance(2000);
+	for (int i = 0; i < 2; i++) {
+		ike_engine_stats(sides[i].e, &st);
+		cr_expect_eq(st.st_bad_transitions, 0, "side %d", i);
+		cr_expect_eq(ike_engine_sa_count(sides[i].e), 0, "side %d: all gone", i);
+	}
+}

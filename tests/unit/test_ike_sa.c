@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The core's SA records (lib/ike/ike_sa.c), through its private header:
+ * the state transition table (every pair, against the list of what the
+ * exchanges need), and the tables an SA is filed in, left because it is
+ * in them (a zero SPI included).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "ike_sa.h"
+
+static void no_send(void *ctx, const struct ike_endpoint *l, const struct ike_endpoint *r,
+		    const uint8_t *b, size_t n)
+{
+	(void)ctx, (void)l, (void)r, (void)b, (void)n;
+}
+
+static struct ike_engine *engine(void)
+{
+	struct ike_events ev = { .ev_send = no_send };
+	struct ike_engine *e = ike_engine_new(&ev);
+
+	cr_assert_not_null(e);
+	return e;
+}
+
+/* What the IKEv2 exchanges do (RFC 7296 §1.2-1.4, §2.8, §2.18). */
+static const struct { enum ike_state from, to; } needed[] = {
+	{ IKE_S_NEW, IKE_S_INIT_SENT },          /* initiator sends IKE_SA_INIT */
+	{ IKE_S_INIT_SENT, IKE_S_INIT_SENT },    /* again with a COOKIE or another group */
+	{ IKE_S_INIT_SENT, IKE_S_AUTH_SENT },
+	{ IKE_S_AUTH_SENT, IKE_S_ESTABLISHED },
+	{ IKE_S_NEW, IKE_S_INIT_DONE },          /* responder answers IKE_SA_INIT */
+	{ IKE_S_INIT_DONE, IKE_S_ESTABLISHED },
+	{ IKE_S_NEW, IKE_S_ESTABLISHED },        /* an IKE SA rekey's successor */
+	{ IKE_S_ESTABLISHED, IKE_S_DELETING },
+	{ IKE_S_DELETING, IKE_S_DEAD },
+	{ IKE_S_ESTABLISHED, IKE_S_DEAD },
+	{ IKE_S_INIT_SENT, IKE_S_DEAD },
+	{ IKE_S_INIT_DONE, IKE_S_DEAD },
+	{ IKE_S_AUTH_SENT, IKE_S_DEAD },
+	{ IKE_S_NEW, IKE_S_DEAD },
+};
+
+static bool is_needed(enum ike_state from, enum ike_state to)
+{
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (needed[i].from == from && needed[i].to == to)
+			return true;
+	return false;
+}
+
+Test(ike_sa, the_transition_table_allows_exactly_what_the_exchanges_need)
+{
+	struct ike_engine *e = engine();
+	struct ike_sa *sa = ike_sa_new(e, NULL, true, 1000);
+	struct ike_stats st;
+
+	cr_assert_not_null(sa);
+	cr_expect_eq(sa->sa_state, IKE_S_NEW, "a new SA starts NEW");
+	for (enum ike_state f = 0; f < IKE_S_COUNT; f++)
+		for (enum ike_state t = 0; t < IKE_S_COUNT; t++) {
+			bool ok;
+
+			sa->sa_state = f; /* the test sets it directly to reach every pair */
+			ok = ike_sa_state_ok(sa, t);
+			cr_expect_eq(ok, is_needed(f, t), "%s -> %s: %s", ike_state_name(f),
+				     ike_state_name(t), ok ? "allowed, not needed" : "needed, refused");
+		}
+	/* And what must never happen is refused, counted and left as it was. */
+	sa->sa_state = IKE_S_DEAD;
+	cr_expect_eq(ike_sa_set_state(sa, IKE_S_ESTABLISHED), -EINVAL, "nothing after DEAD");
+	cr_expect_eq(sa->sa_state, IKE_S_DEAD);
+	sa->sa_state = IKE_S_DELETING;
+	cr_expect_eq(ike_sa_set_state(sa, IKE_S_ESTABLISHED), -EINVAL, "no way back from DELETING");
+	sa->sa_state = IKE_S_INIT_DONE;
+	cr_expect_eq(ike_sa_set_state(sa, IKE_S_AUTH_SENT), -EINVAL, "a responder sends no AUTH request");
+	cr_expect_eq(ike_sa_set_state(sa, IKE_S_ESTABLISHED), 0);
+	ike_engine_stats(e, &st);
+	cr_expect_eq(st.st_bad_transitions, 3);
+	ike_engine_free(e);
+}
+
+Test(ike_sa, states_have_names)
+{
+	for (enum ike_state s = 0; s < IKE_S_COUNT; s++)
+		cr_expect_neq(strcmp(ike_state_name(s), "?"), 0);
+	cr_expect_str_eq(ike_state_name(IKE_S_COUNT), "?");
+}
+
+/* An SA filed under peer SPI 0 (a zero from the wire once did this) is
+ * found, and gone from every table once killed and reaped. */
+Test(ike_sa, a_killed_sa_leaves_each_table_it_is_in_whatever_its_keys)
+{
+	struct ike_engine *e = engine();
+	struct ike_sa *a = ike_sa_new(e, NULL, false, 1000), *b = ike_sa_new(e, NULL, false, 1000);
+	struct ike_endpoint peer = { .ep_port = 500 };
+	uint32_t id_a = a->sa_id;
+
+	cr_assert(ip_addr_parse("192.0.2.9", &peer.ep_addr));
+	a->sa_remote = b->sa_remote = peer;
+	ike_sa_set_peer_spi(a, 0);
+	ike_sa_set_peer_spi(b, 0);
+	ike_sa_set_peer_spi(b, 0); /* filed twice: moved, not chained twice */
+	cr_expect_eq(ike_sa_find_half_open(e, 0, &peer), b);
+	cr_expect(a->sa_link[IKE_T_PEER].l_in && b->sa_link[IKE_T_PEER].l_in);
+	ike_sa_kill(b, "test");
+	cr_expect(!b->sa_link[IKE_T_PEER].l_in && !b->sa_link[IKE_T_SPI].l_in &&
+		  !b->sa_link[IKE_T_ID].l_in && b->sa_on_dead);
+	ike_sa_kill(b, "again"); /* a second kill is nothing */
+	ike_engine_reap(e);
+	cr_expect_eq(ike_sa_find_half_open(e, 0, &peer), a, "the other stays");
+	cr_expect_eq(ike_sa_find_by_id(e, id_a), a);
+	cr_expect_eq(ike_sa_find_by_spi(e, ike_sa_my_spi(a)), a);
+	cr_expect_eq(ike_engine_sa_count(e), 1);
+	ike_engine_free(e);
+}
