@@ -189,7 +189,10 @@ static void wheel_put(struct ike_sa *sa, uint64_t due)
 
 void ike_sa_schedule(struct ike_sa *sa)
 {
-	uint64_t due = sa->sa_state == IKE_S_DEAD ? 0 : ikev2_next_due(sa);
+	uint64_t due = 0;
+
+	if (sa->sa_state != IKE_S_DEAD && sa->sa_version == IKE_MAJOR)
+		due = ikev2_next_due(sa);
 
 	if (due)
 		wheel_put(sa, due);
@@ -218,7 +221,8 @@ void ike_wheel_run(struct ike_engine *e, uint64_t now_ms)
 				continue;
 			wheel_unlink(sa);
 			e->e_stats.st_timer_runs++;
-			ikev2_tick_sa(sa, now_ms);
+			if (sa->sa_version == IKE_MAJOR)
+				ikev2_tick_sa(sa, now_ms);
 			ike_sa_schedule(sa);
 		}
 	}
@@ -242,6 +246,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	} while (ike_sa_find_by_spi(e, spi));
 	sa->sa_engine = e;
 	sa->sa_id = ++e->e_next_id;
+	sa->sa_version = IKE_MAJOR; /* the only one spoken yet */
 	sa->sa_initiator = initiator;
 	sa->sa_conn = c;
 	sa->sa_created_ms = sa->sa_last_rx_ms = now;
@@ -359,15 +364,12 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 
 void ike_sa_free(struct ike_sa *sa)
 {
-	ike_pending_clear(sa);
-	ike_reassembly_free(sa);
+	if (sa->sa_version == IKE_MAJOR)
+		ikev2_sa_release(sa);
 	ike_dh_free(sa->sa_dh);
-	ike_sa_keys_wipe(&sa->sa_keys);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		ike_child_release(sa->sa_child[i]);
 	ike_sa_trim(sa);
-	free(sa->sa_req_buf);
-	free(sa->sa_resp_buf);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -393,10 +395,10 @@ void ike_sa_trim(struct ike_sa *sa)
 {
 	free(sa->sa_ni);
 	free(sa->sa_nr);
-	free(sa->sa_init_mine);
-	free(sa->sa_init_peer);
-	sa->sa_ni = sa->sa_nr = sa->sa_init_mine = sa->sa_init_peer = NULL;
-	sa->sa_ni_len = sa->sa_nr_len = sa->sa_init_mine_len = sa->sa_init_peer_len = 0;
+	sa->sa_ni = sa->sa_nr = NULL;
+	sa->sa_ni_len = sa->sa_nr_len = 0;
+	if (sa->sa_version == IKE_MAJOR)
+		ikev2_sa_trim(sa);
 }
 
 uint8_t *ike_dup(const uint8_t *buf, size_t len)

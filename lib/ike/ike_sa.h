@@ -112,9 +112,50 @@ struct ike_sa_link {
 	bool l_in;
 };
 
+/* What an IKE SA speaking IKEv2 keeps beyond the common record: its key
+ * set, the messages its AUTH signs, the request window (§2.1-2.3),
+ * fragments (RFC 7383), and the exchange in flight. */
+struct ikev2_sa {
+	struct ike_sa_keys v2_keys;
+	bool v2_keyed;
+	/* Our IKE_SA_INIT message, which our AUTH signs (§2.15). */
+	uint8_t *v2_init_mine;
+	size_t v2_init_mine_len;
+	/* The peer's IKE_SA_INIT message, which its AUTH signs. */
+	uint8_t *v2_init_peer;
+	size_t v2_init_peer_len;
+	uint8_t v2_cookie[IKE_COOKIE_MAX]; /* initiator: the responder's cookie */
+	uint8_t v2_cookie_len;
+	bool v2_frag_peer;                /* the peer takes fragments (RFC 7383) */
+	uint16_t v2_peer_hashes[8];       /* its SIGNATURE_HASH_ALGORITHMS */
+	uint8_t v2_n_peer_hashes;
+	struct ike_reassembly *v2_frag;   /* fragments of the message coming in */
+	/* Window size 1: our outstanding request and the peer's last answer. */
+	uint32_t v2_msgid_out, v2_msgid_in;
+	enum ike_req v2_req;
+	enum ike_req v2_req_done; /* the request whose answer is being handled */
+	uint8_t *v2_req_buf;
+	size_t v2_req_len;
+	unsigned v2_req_tries;
+	uint64_t v2_req_first_ms;
+	uint64_t v2_req_next_ms;
+	uint8_t *v2_resp_buf;  /* cached answer to the peer's last request */
+	size_t v2_resp_len;
+	bool v2_resp_valid;
+	uint32_t v2_delete_child; /* REQ_DELETE_CHILD: its inbound SPI */
+	/* The first Child SA's proposal, made before IKE_AUTH. */
+	uint32_t v2_first_spi_in;
+	const struct ike_child_cfg *v2_first_child;
+	struct ike_pending v2_pending;
+};
+
+/* The common IKE SA record: what every version has (peers, identities
+ * and connection, the chosen algorithms and DH, nonces, NAT state,
+ * children, timers, state); each version's own state hangs off it. */
 struct ike_sa {
 	struct ike_engine *sa_engine;
 	uint32_t sa_id;
+	uint8_t sa_version;           /* the IKE major version it speaks */
 	uint64_t sa_spi_i, sa_spi_r;
 	bool sa_initiator;
 	enum ike_state sa_state;
@@ -127,44 +168,13 @@ struct ike_sa {
 	/* Nonces: needed until IKE_AUTH has keyed the first Child SA. */
 	uint8_t *sa_ni, *sa_nr;
 	size_t sa_ni_len, sa_nr_len;
-	struct ike_sa_keys sa_keys;
-	bool sa_keyed;
-	/* Our IKE_SA_INIT message, which our AUTH signs (§2.15). */
-	uint8_t *sa_init_mine;
-	size_t sa_init_mine_len;
-	/* The peer's IKE_SA_INIT message, which its AUTH signs. */
-	uint8_t *sa_init_peer;
-	size_t sa_init_peer_len;
 	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
 	bool sa_half_open;                /* counted in e_half_open */
-	uint8_t sa_cookie[IKE_COOKIE_MAX]; /* initiator: the responder's cookie */
-	uint8_t sa_cookie_len;
-	bool sa_frag_peer;                /* the peer takes fragments (RFC 7383) */
-	uint16_t sa_peer_hashes[8];       /* its SIGNATURE_HASH_ALGORITHMS */
-	uint8_t sa_n_peer_hashes;
-	struct ike_reassembly *sa_frag;   /* fragments of the message coming in */
-	/* Window size 1: our outstanding request and the peer's last answer. */
-	uint32_t sa_msgid_out, sa_msgid_in;
-	enum ike_req sa_req;
-	enum ike_req sa_req_done; /* the request whose answer is being handled */
-	uint8_t *sa_req_buf;
-	size_t sa_req_len;
-	unsigned sa_req_tries;
-	uint64_t sa_req_first_ms;
-	uint64_t sa_req_next_ms;
-	uint8_t *sa_resp_buf;  /* cached answer to the peer's last request */
-	size_t sa_resp_len;
-	bool sa_resp_valid;
-	uint32_t sa_delete_child; /* REQ_DELETE_CHILD: its inbound SPI */
 	/* Liveness (§2.4); NAT keepalives count from the last we sent. */
 	uint64_t sa_last_rx_ms;
 	uint64_t sa_last_tx_ms;
 	uint64_t sa_created_ms;
-	/* The first Child SA's proposal, made before IKE_AUTH. */
-	uint32_t sa_first_spi_in;
-	const struct ike_child_cfg *sa_first_child;
 	struct ike_child_sa *sa_child[IKE_MAX_CHILDREN]; /* NULL: free slot */
-	struct ike_pending sa_pending;
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
 	uint64_t sa_reauth_at_ms;     /* reauthentication, 0: never */
 	uint8_t sa_next_child;        /* initiator: the next child cfg to create */
@@ -176,6 +186,7 @@ struct ike_sa {
 	unsigned sa_wslot;
 	bool sa_in_wheel;
 	struct ike_sa_link sa_link[IKE_T_COUNT];
+	struct ikev2_sa sa_v2;        /* IKEv2's part (sa_version 2) */
 	/* Killed: on the engine's dead list until the current call ends. */
 	struct ike_sa *sa_dead_next;
 	bool sa_on_dead;
@@ -274,6 +285,8 @@ void ikev2_input(struct ike_engine *e, const struct ike_endpoint *local,
 void ikev2_refuse_version(struct ike_engine *e, const struct ike_endpoint *local,
 			  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
 void ikev2_tick_sa(struct ike_sa *sa, uint64_t now);
+void ikev2_sa_release(struct ike_sa *sa);
+void ikev2_sa_trim(struct ike_sa *sa);
 uint64_t ikev2_next_due(const struct ike_sa *sa);
 /* Sends (and keeps for retransmission) a request / a response. */
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,

@@ -52,9 +52,9 @@ static int signed_octets(struct ike_sa *sa, bool mine, const uint8_t *idb, size_
 {
 	bool i = sa->sa_initiator == mine; /* the original initiator's octets */
 
-	return ike_auth_octets(sa->sa_suite.prf, i ? sa->sa_keys.sk_pi : sa->sa_keys.sk_pr,
-			       mine ? sa->sa_init_mine : sa->sa_init_peer,
-			       mine ? sa->sa_init_mine_len : sa->sa_init_peer_len,
+	return ike_auth_octets(sa->sa_suite.prf, i ? sa->sa_v2.v2_keys.sk_pi : sa->sa_v2.v2_keys.sk_pr,
+			       mine ? sa->sa_v2.v2_init_mine : sa->sa_v2.v2_init_peer,
+			       mine ? sa->sa_v2.v2_init_mine_len : sa->sa_v2.v2_init_peer_len,
 			       i ? sa->sa_nr : sa->sa_ni, i ? sa->sa_nr_len : sa->sa_ni_len,
 			       idb, idb_len, octets, cap, olen);
 }
@@ -70,7 +70,7 @@ static int my_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
 	int rc = signed_octets(sa, true, idb, idb_len, octets, IKE_AUTH_OCTETS_MAX, &olen);
 
 	if (rc == 0 && c->c_cred) {
-		rc = ike_cred_sign(c->c_cred, sa->sa_peer_hashes, sa->sa_n_peer_hashes, true,
+		rc = ike_cred_sign(c->c_cred, sa->sa_v2.v2_peer_hashes, sa->sa_v2.v2_n_peer_hashes, true,
 				   octets, olen, method, auth, cap, auth_len);
 	} else if (rc == 0) {
 		*method = IKE_AUTH_METHOD_PSK;
@@ -181,9 +181,9 @@ void ike_auth_start(struct ike_sa *sa)
 
 	ike_w_init(&w, inner, sizeof(inner));
 	write_id_auth(sa, &w, IKE_PL_IDI, &rc);
-	if (c->c_n_child && ike_child_spi_new(&sa->sa_first_spi_in) == 0) {
-		sa->sa_first_child = &c->c_child[0];
-		ike_child_offer(sa, sa->sa_first_child, sa->sa_first_spi_in, &w);
+	if (c->c_n_child && ike_child_spi_new(&sa->sa_v2.v2_first_spi_in) == 0) {
+		sa->sa_v2.v2_first_child = &c->c_child[0];
+		ike_child_offer(sa, sa->sa_v2.v2_first_child, sa->sa_v2.v2_first_spi_in, &w);
 	}
 	if (rc != 0) {
 		ike_sa_kill(sa, "cannot compute AUTH");
@@ -384,7 +384,7 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 /* Initiator: the responder's answer to our first Child SA. */
 static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 {
-	const struct ike_child_cfg *cc = sa->sa_first_child;
+	const struct ike_child_cfg *cc = sa->sa_v2.v2_first_child;
 	struct cfg_proposal props[IKE_MAX_PROPOSALS];
 	struct ike_child_sa *cs;
 	struct child_req r;
@@ -411,7 +411,7 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 	cs->cs_cfg = cc;
 	cs->cs_initiator = true;
 	cs->cs_transport = r.transport;
-	cs->cs_spi_in = sa->sa_first_spi_in;
+	cs->cs_spi_in = sa->sa_v2.v2_first_spi_in;
 	cs->cs_spi_out = spi_of(&cs->cs_alg);
 	if (ike_child_install(sa, cs) != 0)
 		ike_child_release(cs);

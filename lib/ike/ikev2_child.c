@@ -167,7 +167,7 @@ int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 
 	if (!elen && a->ch_encr != IKE_ENCR_NULL)
 		return -ENOTSUP;
-	rc = ike_child_keymat(sa->sa_suite.prf, sa->sa_keys.sk_d,
+	rc = ike_child_keymat(sa->sa_suite.prf, sa->sa_v2.v2_keys.sk_d,
 			      ike_prf_len(sa->sa_suite.prf), gir, gir_len, ni, ni_len,
 			      nr, nr_len, elen, ilen, &cs->cs_keys);
 	if (rc < 0)

@@ -30,8 +30,8 @@ uint64_t ike_rekey_time(uint64_t now, uint32_t seconds)
 
 void ike_pending_clear(struct ike_sa *sa)
 {
-	ike_dh_free(sa->sa_pending.pd_dh);
-	OPENSSL_cleanse(&sa->sa_pending, sizeof(sa->sa_pending));
+	ike_dh_free(sa->sa_v2.v2_pending.pd_dh);
+	OPENSSL_cleanse(&sa->sa_v2.v2_pending, sizeof(sa->sa_v2.v2_pending));
 }
 
 static void put32(uint8_t *b, uint32_t v)
@@ -97,7 +97,7 @@ static uint16_t pfs_group(const struct ike_child_cfg *cc)
 static int child_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		       struct ike_child_sa *old)
 {
-	struct ike_pending *pd = &sa->sa_pending;
+	struct ike_pending *pd = &sa->sa_v2.v2_pending;
 	uint8_t inner[INNER_MAX], spi[4];
 	struct ike_selectors l, r;
 	struct ike_offer offer;
@@ -153,7 +153,7 @@ int ike_child_rekey_start(struct ike_sa *sa, struct ike_child_sa *cs)
 int ike_ike_rekey_start(struct ike_sa *sa)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
-	struct ike_pending *pd = &sa->sa_pending;
+	struct ike_pending *pd = &sa->sa_v2.v2_pending;
 	uint8_t inner[INNER_MAX], spi[IKE_SPI_LEN];
 	struct ike_offer offer;
 	struct ike_writer w;
@@ -254,17 +254,17 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 
 	put64(spi_i, sa->sa_spi_i);
 	put64(spi_r, sa->sa_spi_r);
-	rc = ike_skeyseed_rekey(old->sa_suite.prf, old->sa_keys.sk_d,
+	rc = ike_skeyseed_rekey(old->sa_suite.prf, old->sa_v2.v2_keys.sk_d,
 				ike_prf_len(old->sa_suite.prf), gir, gir_len, sa->sa_ni,
 				sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len, seed);
 	if (rc == 0)
 		rc = ike_sa_keys_derive(&sa->sa_suite, seed, ike_prf_len(sa->sa_suite.prf),
 					sa->sa_ni, sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len,
-					spi_i, spi_r, &sa->sa_keys);
+					spi_i, spi_r, &sa->sa_v2.v2_keys);
 	OPENSSL_cleanse(seed, sizeof(seed));
 	if (rc != 0)
 		return rc;
-	sa->sa_keyed = true;
+	sa->sa_v2.v2_keyed = true;
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
 		sa->sa_child[i] = old->sa_child[i];
 		old->sa_child[i] = NULL;
@@ -287,7 +287,7 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 static void finish_ike_initiator(struct ike_sa *old, const struct create_msg *m)
 {
 	const struct ike_conn_cfg *c = old->sa_conn;
-	struct ike_pending *pd = &old->sa_pending;
+	struct ike_pending *pd = &old->sa_v2.v2_pending;
 	uint8_t gir[IKE_DH_SECRET_MAX];
 	struct ike_chosen ch;
 	struct ike_sa *sa;
@@ -334,7 +334,7 @@ static bool ours_redundant(const struct ike_child_sa *old, const uint8_t *ni, si
 
 static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m)
 {
-	struct ike_pending *pd = &sa->sa_pending;
+	struct ike_pending *pd = &sa->sa_v2.v2_pending;
 	const struct ike_child_cfg *cc = pd->pd_cfg;
 	uint8_t gir[IKE_DH_SECRET_MAX];
 	struct ike_child_sa *cs;
@@ -382,7 +382,7 @@ void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c)
 	if (err || decode_create(c, &m) != 0)
 		ike_log(sa->sa_engine, "IKE SA %u: CREATE_CHILD_SA refused (notify %u)",
 			sa->sa_id, err);
-	else if (sa->sa_pending.pd_ike)
+	else if (sa->sa_v2.v2_pending.pd_ike)
 		finish_ike_initiator(sa, &m);
 	else
 		finish_child_initiator(sa, &m);
@@ -516,7 +516,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 		ike_child_release(cs);
 		goto out;
 	}
-	if (old && sa->sa_req == IKE_REQ_CREATE_CHILD && sa->sa_pending.pd_old == old) {
+	if (old && sa->sa_v2.v2_req == IKE_REQ_CREATE_CHILD && sa->sa_v2.v2_pending.pd_old == old) {
 		/* §2.8.1: we are rekeying it too; decided when ours completes. */
 		size_t len;
 		const uint8_t *low = lower_nonce(m->nonce.nonce_data, m->nonce.nonce_len, a.nonce,
@@ -595,7 +595,7 @@ void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs)
 	ike_pl_delete_encode(&w, IKE_PROTO_ESP, &cs->cs_spi_in, 1);
 	if (ike_w_finish(&w, &plain_len) != 0)
 		return;
-	sa->sa_delete_child = cs->cs_spi_in;
+	sa->sa_v2.v2_delete_child = cs->cs_spi_in;
 	ike_send_protected(sa, IKE_EXCH_INFORMATIONAL, false, IKE_REQ_DELETE_CHILD, w.w_first,
 			   inner, plain_len);
 }

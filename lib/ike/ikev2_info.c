@@ -24,7 +24,7 @@ void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
 	uint8_t inner[64];
 	struct ike_writer w;
 
-	if (!sa->sa_keyed)
+	if (!sa->sa_v2.v2_keyed)
 		return;
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_w_notify(&w, notify, NULL, 0);
@@ -39,7 +39,7 @@ void ike_info_error_request(struct ike_sa *sa, uint16_t notify)
 	uint8_t inner[64];
 	struct ike_writer w;
 
-	if (!sa->sa_keyed)
+	if (!sa->sa_v2.v2_keyed)
 		return;
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_w_notify(&w, notify, NULL, 0);
@@ -106,13 +106,13 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	(void)c;
-	switch (sa->sa_req_done) {
+	switch (sa->sa_v2.v2_req_done) {
 	case IKE_REQ_DELETE_IKE:
 		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed" : "deleted");
 		break;
 	case IKE_REQ_DELETE_CHILD:
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-			if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_in == sa->sa_delete_child)
+			if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_in == sa->sa_v2.v2_delete_child)
 				ike_child_event(sa, sa->sa_child[i], false);
 		break;
 	default:

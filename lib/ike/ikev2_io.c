@@ -20,6 +20,32 @@ static void due_min(uint64_t *due, uint64_t t)
 		*due = t;
 }
 
+/* IKEv2's part of an SA that is freed: its exchange in flight, fragments,
+ * keys and kept messages. */
+void ikev2_sa_release(struct ike_sa *sa)
+{
+	struct ikev2_sa *v2 = &sa->sa_v2;
+
+	ike_pending_clear(sa);
+	ike_reassembly_free(sa);
+	ike_sa_keys_wipe(&v2->v2_keys);
+	ikev2_sa_trim(sa);
+	free(v2->v2_req_buf);
+	free(v2->v2_resp_buf);
+	v2->v2_req_buf = v2->v2_resp_buf = NULL;
+}
+
+/* After IKE_AUTH: the IKE_SA_INIT copies AUTH signed are not needed. */
+void ikev2_sa_trim(struct ike_sa *sa)
+{
+	struct ikev2_sa *v2 = &sa->sa_v2;
+
+	free(v2->v2_init_mine);
+	free(v2->v2_init_peer);
+	v2->v2_init_mine = v2->v2_init_peer = NULL;
+	v2->v2_init_mine_len = v2->v2_init_peer_len = 0;
+}
+
 /* When the SA's earliest IKEv2 timer is due (0: none): its request's
  * retransmission, half-open expiry, rekeys, reauthentication, the next
  * child to create, liveness checks and NAT keepalives. */
@@ -28,8 +54,8 @@ uint64_t ikev2_next_due(const struct ike_sa *sa)
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	uint64_t due = 0;
 
-	if (sa->sa_req != IKE_REQ_NONE)
-		due_min(&due, sa->sa_req_next_ms);
+	if (sa->sa_v2.v2_req != IKE_REQ_NONE)
+		due_min(&due, sa->sa_v2.v2_req_next_ms);
 	if (sa->sa_state == IKE_S_INIT_DONE)
 		due_min(&due, sa->sa_created_ms + IKE_HALF_OPEN_MS + 1);
 	if (sa->sa_state == IKE_S_ESTABLISHED && !sa->sa_rekeyed) {
@@ -109,13 +135,13 @@ static bool bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, 
 
 static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b, size_t len)
 {
-	free(sa->sa_req_buf);
-	sa->sa_req_buf = ike_dup(b, len);
-	sa->sa_req_len = sa->sa_req_buf ? len : 0;
-	sa->sa_req = what;
-	sa->sa_req_tries = 1;
-	sa->sa_req_first_ms = sa->sa_engine->e_now;
-	sa->sa_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
+	free(sa->sa_v2.v2_req_buf);
+	sa->sa_v2.v2_req_buf = ike_dup(b, len);
+	sa->sa_v2.v2_req_len = sa->sa_v2.v2_req_buf ? len : 0;
+	sa->sa_v2.v2_req = what;
+	sa->sa_v2.v2_req_tries = 1;
+	sa->sa_v2.v2_req_first_ms = sa->sa_engine->e_now;
+	sa->sa_v2.v2_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
 	ike_sa_schedule(sa);
 	send_bundle(sa, b, len);
 }
@@ -123,11 +149,11 @@ static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b,
 /* §2.1: the answer is kept to be sent again for a retransmitted request. */
 static void keep_response(struct ike_sa *sa, const uint8_t *b, size_t len)
 {
-	free(sa->sa_resp_buf);
-	sa->sa_resp_buf = ike_dup(b, len);
-	sa->sa_resp_len = sa->sa_resp_buf ? len : 0;
-	sa->sa_resp_valid = sa->sa_resp_buf != NULL;
-	sa->sa_msgid_in++;
+	free(sa->sa_v2.v2_resp_buf);
+	sa->sa_v2.v2_resp_buf = ike_dup(b, len);
+	sa->sa_v2.v2_resp_len = sa->sa_v2.v2_resp_buf ? len : 0;
+	sa->sa_v2.v2_resp_valid = sa->sa_v2.v2_resp_buf != NULL;
+	sa->sa_v2.v2_msgid_in++;
 	send_bundle(sa, b, len);
 }
 
@@ -164,7 +190,7 @@ static size_t frag_room(const struct ike_sa *sa)
 static int fragment(struct ike_sa *sa, uint8_t exchange, bool response, uint8_t first,
 		    const uint8_t *plain, size_t plain_len, uint8_t *b, size_t *blen, size_t cap)
 {
-	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_keys.sk_i : &sa->sa_keys.sk_r;
+	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_v2.v2_keys.sk_i : &sa->sa_v2.v2_keys.sk_r;
 	size_t iv = ike_sk_iv_len(k), icv = ike_sk_icv_len(k);
 	size_t over = IKE_HDR_LEN + IKE_GEN_HDR_LEN + 4 + iv + icv + 16;
 	size_t chunk = frag_room(sa) > over + 64 ? frag_room(sa) - over : 64;
@@ -181,7 +207,7 @@ static int fragment(struct ike_sa *sa, uint8_t exchange, bool response, uint8_t 
 		struct ike_hdr h;
 
 		ike_w_init(&w, msg, sizeof(msg));
-		ike_hdr_for(sa, exchange, response, response ? sa->sa_msgid_in : sa->sa_msgid_out, &h);
+		ike_hdr_for(sa, exchange, response, response ? sa->sa_v2.v2_msgid_in : sa->sa_v2.v2_msgid_out, &h);
 		ike_w_hdr(&w, &h);
 		ike_pl_skf_encode(&w, i == 0 ? first : 0, (uint16_t)(i + 1), (uint16_t)total, iv,
 				  body - iv - icv, icv, &so);
@@ -202,10 +228,10 @@ int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response,
 	uint8_t msg[IKE_MSG_MAX];
 	size_t len, blen = 0;
 	int rc = ike_encrypt_msg(sa, exchange, response,
-				 response ? sa->sa_msgid_in : sa->sa_msgid_out, first,
+				 response ? sa->sa_v2.v2_msgid_in : sa->sa_v2.v2_msgid_out, first,
 				 plain, plain_len, msg, sizeof(msg), &len);
 
-	if (rc == 0 && sa->sa_frag_peer && len > frag_room(sa))
+	if (rc == 0 && sa->sa_v2.v2_frag_peer && len > frag_room(sa))
 		rc = fragment(sa, exchange, response, first, plain, plain_len, b, &blen, IKE_BUNDLE_MAX);
 	else if (rc == 0 && !bundle_add(b, &blen, IKE_BUNDLE_MAX, msg, len))
 		rc = -EMSGSIZE;
@@ -233,8 +259,8 @@ int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
 		    uint32_t msgid, uint8_t first, const uint8_t *plain,
 		    size_t plain_len, uint8_t *out, size_t cap, size_t *len)
 {
-	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_keys.sk_i
-						       : &sa->sa_keys.sk_r;
+	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_v2.v2_keys.sk_i
+						       : &sa->sa_v2.v2_keys.sk_r;
 	size_t iv = ike_sk_iv_len(k), icv = ike_sk_icv_len(k);
 	size_t body = ike_sk_body_len(k, plain_len), tmp;
 	struct ike_sk_out so;
@@ -256,7 +282,7 @@ int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
 
 static const struct ike_sk_keys *peer_keys(const struct ike_sa *sa)
 {
-	return sa->sa_initiator ? &sa->sa_keys.sk_r : &sa->sa_keys.sk_i;
+	return sa->sa_initiator ? &sa->sa_v2.v2_keys.sk_r : &sa->sa_v2.v2_keys.sk_i;
 }
 
 
@@ -273,10 +299,10 @@ struct ike_reassembly {
 
 void ike_reassembly_free(struct ike_sa *sa)
 {
-	if (sa->sa_frag)
-		OPENSSL_cleanse(sa->sa_frag, sizeof(*sa->sa_frag));
-	free(sa->sa_frag);
-	sa->sa_frag = NULL;
+	if (sa->sa_v2.v2_frag)
+		OPENSSL_cleanse(sa->sa_v2.v2_frag, sizeof(*sa->sa_v2.v2_frag));
+	free(sa->sa_v2.v2_frag);
+	sa->sa_v2.v2_frag = NULL;
 }
 
 /* A verified fragment: 0 with the whole chain once all are in, 1 while
@@ -284,7 +310,7 @@ void ike_reassembly_free(struct ike_sa *sa)
 static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *sk,
 			const uint8_t *plain, size_t len, struct ike_chain *c)
 {
-	struct ike_reassembly *ra = sa->sa_frag;
+	struct ike_reassembly *ra = sa->sa_v2.v2_frag;
 	size_t off = 0;
 
 	if (!sk->sk_total || sk->sk_total > IKE_FRAG_MAX || !sk->sk_frag ||
@@ -292,7 +318,7 @@ static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *
 		return -EINVAL;
 	if (ra && (ra->ra_msgid != msgid || ra->ra_total != sk->sk_total))
 		ike_reassembly_free(sa), ra = NULL;
-	if (!ra && !(ra = sa->sa_frag = calloc(1, sizeof(*ra))))
+	if (!ra && !(ra = sa->sa_v2.v2_frag = calloc(1, sizeof(*ra))))
 		return -ENOMEM;
 	ra->ra_msgid = msgid;
 	ra->ra_total = sk->sk_total;
@@ -346,8 +372,8 @@ static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
 
 static void resend_response(struct ike_sa *sa)
 {
-	if (sa->sa_resp_valid)
-		send_bundle(sa, sa->sa_resp_buf, sa->sa_resp_len);
+	if (sa->sa_v2.v2_resp_valid)
+		send_bundle(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
 }
 
 static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
@@ -357,12 +383,12 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 	if (response) {
 		/* The window opens before the handler runs: it may send the
 		 * next request (a rekey's delete, say). */
-		sa->sa_msgid_out++;
-		sa->sa_req_done = sa->sa_req;
-		sa->sa_req = IKE_REQ_NONE;
-		free(sa->sa_req_buf); /* answered: nothing to retransmit */
-		sa->sa_req_buf = NULL;
-		sa->sa_req_len = 0;
+		sa->sa_v2.v2_msgid_out++;
+		sa->sa_v2.v2_req_done = sa->sa_v2.v2_req;
+		sa->sa_v2.v2_req = IKE_REQ_NONE;
+		free(sa->sa_v2.v2_req_buf); /* answered: nothing to retransmit */
+		sa->sa_v2.v2_req_buf = NULL;
+		sa->sa_v2.v2_req_len = 0;
 		if (h->h_exchange == IKE_EXCH_AUTH)
 			ike_auth_response(sa, c);
 		else if (h->h_exchange == IKE_EXCH_INFORMATIONAL)
@@ -402,15 +428,15 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	uint8_t bad = 0;
 	int rc;
 
-	if (!sa->sa_keyed)
+	if (!sa->sa_v2.v2_keyed)
 		return;
-	if (response && (sa->sa_req == IKE_REQ_NONE || h->h_msgid != sa->sa_msgid_out))
+	if (response && (sa->sa_v2.v2_req == IKE_REQ_NONE || h->h_msgid != sa->sa_v2.v2_msgid_out))
 		return;
-	if (!response && h->h_msgid + 1 == sa->sa_msgid_in) {
+	if (!response && h->h_msgid + 1 == sa->sa_v2.v2_msgid_in) {
 		resend_response(sa);
 		return;
 	}
-	if (!response && h->h_msgid != sa->sa_msgid_in)
+	if (!response && h->h_msgid != sa->sa_v2.v2_msgid_in)
 		return;
 	rc = open_sk(sa, buf, len, &c);
 	if (rc == 1)
@@ -528,22 +554,22 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 	uint64_t deadline = 0;
 
 	/* A liveness check gives up exactly at the configured timeout. */
-	if (sa->sa_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s)
-		deadline = sa->sa_req_first_ms + (uint64_t)c->c_dpd_timeout_s * 1000;
+	if (sa->sa_v2.v2_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s)
+		deadline = sa->sa_v2.v2_req_first_ms + (uint64_t)c->c_dpd_timeout_s * 1000;
 	if (deadline && now >= deadline) {
 		ike_sa_kill(sa, "peer did not answer the liveness check");
 		return;
 	}
-	if (!deadline && sa->sa_req_tries >= IKE_RETX_TRIES) {
+	if (!deadline && sa->sa_v2.v2_req_tries >= IKE_RETX_TRIES) {
 		ike_sa_kill(sa, "peer did not answer");
 		return;
 	}
 	/* §2.1: exponential back-off. */
-	send_bundle(sa, sa->sa_req_buf, sa->sa_req_len);
-	sa->sa_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_req_tries);
-	if (deadline && sa->sa_req_next_ms > deadline)
-		sa->sa_req_next_ms = deadline;
-	sa->sa_req_tries++;
+	send_bundle(sa, sa->sa_v2.v2_req_buf, sa->sa_v2.v2_req_len);
+	sa->sa_v2.v2_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_v2.v2_req_tries);
+	if (deadline && sa->sa_v2.v2_req_next_ms > deadline)
+		sa->sa_v2.v2_req_next_ms = deadline;
+	sa->sa_v2.v2_req_tries++;
 }
 
 
@@ -571,7 +597,7 @@ void ikev2_tick_sa(struct ike_sa *sa, uint64_t now)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 
-	if (sa->sa_req != IKE_REQ_NONE && now >= sa->sa_req_next_ms) {
+	if (sa->sa_v2.v2_req != IKE_REQ_NONE && now >= sa->sa_v2.v2_req_next_ms) {
 		retransmit(sa, now);
 		return;
 	}
@@ -579,7 +605,7 @@ void ikev2_tick_sa(struct ike_sa *sa, uint64_t now)
 		ike_sa_kill(sa, "half-open SA expired");
 		return;
 	}
-	if (sa->sa_state != IKE_S_ESTABLISHED || sa->sa_req != IKE_REQ_NONE || sa->sa_rekeyed)
+	if (sa->sa_state != IKE_S_ESTABLISHED || sa->sa_v2.v2_req != IKE_REQ_NONE || sa->sa_rekeyed)
 		return;
 	if (sa->sa_initiator && sa->sa_next_child && c && sa->sa_next_child < c->c_n_child) {
 		if (ike_child_create_start(sa, &c->c_child[sa->sa_next_child++]) == 0)

@@ -51,11 +51,11 @@ static void read_sig_hashes(struct ike_sa *sa, const struct ike_chain *c)
 {
 	struct ike_pl_notify n;
 
-	sa->sa_n_peer_hashes = 0;
+	sa->sa_v2.v2_n_peer_hashes = 0;
 	if (!ike_find_notify(c, IKE_N_SIGNATURE_HASH_ALGORITHMS, &n))
 		return;
-	for (size_t i = 0; i + 1 < n.n_len && sa->sa_n_peer_hashes < 8; i += 2)
-		sa->sa_peer_hashes[sa->sa_n_peer_hashes++] =
+	for (size_t i = 0; i + 1 < n.n_len && sa->sa_v2.v2_n_peer_hashes < 8; i += 2)
+		sa->sa_v2.v2_peer_hashes[sa->sa_v2.v2_n_peer_hashes++] =
 			(uint16_t)(n.n_data[i] << 8 | n.n_data[i + 1]);
 }
 
@@ -127,8 +127,8 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	ike_w_init(&w, buf, sizeof(buf));
 	ike_hdr_for(sa, IKE_EXCH_SA_INIT, false, 0, &h);
 	ike_w_hdr(&w, &h);
-	if (sa->sa_cookie_len)
-		ike_w_notify(&w, IKE_N_COOKIE, sa->sa_cookie, sa->sa_cookie_len);
+	if (sa->sa_v2.v2_cookie_len)
+		ike_w_notify(&w, IKE_N_COOKIE, sa->sa_v2.v2_cookie, sa->sa_v2.v2_cookie_len);
 	ike_prop_offer(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, NULL, 0, group, &offer);
 	ike_pl_sa_encode(&w, &offer);
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
@@ -139,13 +139,13 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
 		return rc;
-	free(sa->sa_init_mine);
-	sa->sa_init_mine = ike_dup(buf, len);
-	sa->sa_init_mine_len = len;
+	free(sa->sa_v2.v2_init_mine);
+	sa->sa_v2.v2_init_mine = ike_dup(buf, len);
+	sa->sa_v2.v2_init_mine_len = len;
 	ike_sa_set_state(sa, IKE_S_INIT_SENT);
 	ike_send_request(sa, IKE_REQ_INIT, buf, len);
 	ike_log(sa->sa_engine, "IKE SA %u (%s): IKE_SA_INIT sent to peer, DH group %u%s",
-		sa->sa_id, c->c_name, group, sa->sa_cookie_len ? ", with cookie" : "");
+		sa->sa_id, c->c_name, group, sa->sa_v2.v2_cookie_len ? ", with cookie" : "");
 	return 0;
 }
 
@@ -176,10 +176,10 @@ int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 	if (rc == 0)
 		rc = ike_sa_keys_derive(&sa->sa_suite, seed, ike_prf_len(sa->sa_suite.prf),
 					sa->sa_ni, sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len,
-					spi_i, spi_r, &sa->sa_keys);
+					spi_i, spi_r, &sa->sa_v2.v2_keys);
 	OPENSSL_cleanse(gir, sizeof(gir));
 	OPENSSL_cleanse(seed, sizeof(seed));
-	sa->sa_keyed = rc == 0;
+	sa->sa_v2.v2_keyed = rc == 0;
 	return rc;
 }
 
@@ -262,15 +262,15 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 		struct ike_cert_data req = { .cert_enc = IKE_CERT_X509_SIG };
 		ike_pl_cert_encode(&w, IKE_PL_CERTREQ, &req);
 	}
-	if (sa->sa_frag_peer)
+	if (sa->sa_v2.v2_frag_peer)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
 		return rc;
-	sa->sa_init_mine = ike_dup(buf, len);
-	sa->sa_init_mine_len = len;
-	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
-	sa->sa_init_peer_len = m->m_len;
-	if (!sa->sa_init_mine || !sa->sa_init_peer)
+	sa->sa_v2.v2_init_mine = ike_dup(buf, len);
+	sa->sa_v2.v2_init_mine_len = len;
+	sa->sa_v2.v2_init_peer = ike_dup(m->m_buf, m->m_len);
+	sa->sa_v2.v2_init_peer_len = m->m_len;
+	if (!sa->sa_v2.v2_init_mine || !sa->sa_v2.v2_init_peer)
 		return -ENOMEM;
 	ike_sa_set_state(sa, IKE_S_INIT_DONE);
 	ike_send_response(sa, buf, len);
@@ -384,10 +384,10 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	ike_half_open_add(sa);
 	sa->sa_alg = ch;
 	sa->sa_dh_group = ch.ch_dh;
-	sa->sa_msgid_in = 0;
+	sa->sa_v2.v2_msgid_in = 0;
 	check_nat(sa, &m->m_chain, 0);
 	read_sig_hashes(sa, &m->m_chain);
-	sa->sa_frag_peer = !c->c_no_fragmentation &&
+	sa->sa_v2.v2_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
 				&(struct ike_pl_notify){ 0 });
 	if (ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, r.nonce.nonce_data, r.nonce.nonce_len) ||
@@ -410,8 +410,8 @@ static bool retry_with_cookie(struct ike_sa *sa, const struct ike_chain *c)
 
 	if (!ike_find_notify(c, IKE_N_COOKIE, &n) || !n.n_len || n.n_len > IKE_COOKIE_MAX)
 		return false;
-	memcpy(sa->sa_cookie, n.n_data, n.n_len);
-	sa->sa_cookie_len = (uint8_t)n.n_len;
+	memcpy(sa->sa_v2.v2_cookie, n.n_data, n.n_len);
+	sa->sa_v2.v2_cookie_len = (uint8_t)n.n_len;
 	return ike_init_start(sa, sa->sa_dh_group) == 0;
 }
 
@@ -463,22 +463,22 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	}
 	sa->sa_spi_r = m->m_hdr.h_spi_r;
 	ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, r.nonce.nonce_data, r.nonce.nonce_len);
-	sa->sa_init_peer = ike_dup(m->m_buf, m->m_len);
-	sa->sa_init_peer_len = m->m_len;
+	sa->sa_v2.v2_init_peer = ike_dup(m->m_buf, m->m_len);
+	sa->sa_v2.v2_init_peer_len = m->m_len;
 	check_nat(sa, ch, sa->sa_spi_r);
 	read_sig_hashes(sa, ch);
-	sa->sa_frag_peer = !c->c_no_fragmentation &&
+	sa->sa_v2.v2_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(ch, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
 				&(struct ike_pl_notify){ 0 });
-	sa->sa_req = IKE_REQ_NONE;
-	sa->sa_msgid_out = 1;
+	sa->sa_v2.v2_req = IKE_REQ_NONE;
+	sa->sa_v2.v2_msgid_out = 1;
 	/* §2.23: with a NAT on the way, IKE moves to port 4500 (and ESP goes
 	 * in UDP, RFC 3948). */
 	if (sa->sa_nat_local || sa->sa_nat_remote) {
 		sa->sa_local.ep_port = IKE_NATT_PORT;
 		sa->sa_remote.ep_port = IKE_NATT_PORT;
 	}
-	if (!sa->sa_init_peer || !sa->sa_nr || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
+	if (!sa->sa_v2.v2_init_peer || !sa->sa_nr || ike_sa_derive(sa, r.ke.ke_data, r.ke.ke_len) != 0) {
 		ike_sa_kill(sa, "key derivation failed");
 		return;
 	}
