@@ -61,10 +61,10 @@ static inline bool cursor_be32(struct cursor *c, uint32_t *v)
 
 static inline bool cursor_be64(struct cursor *c, uint64_t *v)
 {
-	if (c->left < 8)
-		return false;
-	*v = be64_get(c->p);
-	return cursor_skip(c, 8);
+	bool ok = c->left >= 8;
+
+	*v = ok ? be64_get(c->p) : *v;
+	return ok && cursor_skip(c, 8);
 }
 
 static inline bool cursor_bytes(struct cursor *c, void *dst, size_t n)

@@ -973,8 +973,7 @@ int ike_child_spi_new(uint32_t *spi)
 
 	do {
 		rc = ike_public_random(b, sizeof(b));
-		*spi = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-		       (uint32_t)b[2] << 8 | b[3];
+		*spi = be32_get(b);
 	} while (rc == 0 && *spi < 256);
 	return rc;
 }

@@ -99,26 +99,6 @@ void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 
 /* ---- the engine ---- */
 
-struct ike_engine *ike_engine_new(const struct ike_events *ev)
-{
-	struct ike_engine *e = calloc(1, sizeof(*e));
-
-	if (!e)
-		return NULL;
-	e->e_ev = *ev;
-	e->e_limits.li_cookie_threshold = 1000;
-	e->e_limits.li_half_open_per_src = 100;
-	e->e_buckets = 1u << 16;
-	for (enum ike_table t = 0; t < IKE_T_COUNT; t++) {
-		e->e_table[t] = calloc(e->e_buckets, sizeof(*e->e_table[t]));
-		if (!e->e_table[t]) {
-			ike_engine_free(e);
-			return NULL;
-		}
-	}
-	return e;
-}
-
 void ike_engine_free(struct ike_engine *e)
 {
 	if (!e)
@@ -141,6 +121,25 @@ void ike_engine_free(struct ike_engine *e)
 	free(e->e_conn);
 	free(e->e_conn_removed);
 	free(e);
+}
+
+struct ike_engine *ike_engine_new(const struct ike_events *ev)
+{
+	struct ike_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->e_ev = *ev;
+	e->e_limits.li_cookie_threshold = 1000;
+	e->e_limits.li_half_open_per_src = 100;
+	e->e_buckets = 1u << 16;
+	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
+		e->e_table[t] = calloc(e->e_buckets, sizeof(*e->e_table[t]));
+	if (!e->e_table[IKE_T_SPI] || !e->e_table[IKE_T_PEER] || !e->e_table[IKE_T_ID]) {
+		ike_engine_free(e);
+		return NULL;
+	}
+	return e;
 }
 
 static bool conn_in_use(struct ike_engine *e, const struct ike_conn_cfg *c)

@@ -7,6 +7,7 @@
  * engine's dead list, freed after the current call).
  */
 #include "ike_sa.h"
+#include "byteorder.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -141,9 +142,7 @@ static int spi_from_bytes(uint64_t *spi)
 	uint8_t b[IKE_SPI_LEN];
 	int rc = ike_spi_new(b);
 
-	*spi = 0;
-	for (unsigned i = 0; i < IKE_SPI_LEN; i++)
-		*spi = *spi << 8 | b[i];
+	*spi = be64_get(b);
 	return rc;
 }
 

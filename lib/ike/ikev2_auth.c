@@ -6,6 +6,7 @@
  *                     <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
  */
 #include "ike_sa.h"
+#include "byteorder.h"
 #include "ike_cert.h"
 
 #include <errno.h>
@@ -237,8 +238,7 @@ static int decode_child(const struct ike_chain *c, struct child_req *r)
 
 static uint32_t spi_of(const struct ike_chosen *ch)
 {
-	return (uint32_t)ch->ch_spi[0] << 24 | (uint32_t)ch->ch_spi[1] << 16 |
-	       (uint32_t)ch->ch_spi[2] << 8 | ch->ch_spi[3];
+	return be32_get(ch->ch_spi);
 }
 
 /* Responder: the first Child SA; 0, or the notify that refuses it. */
@@ -275,10 +275,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	cs->cs_transport = cc->cc_transport;
 	cs->cs_spi_out = spi_of(&cs->cs_alg);
 	ike_child_narrow(cc, &r.tsi, &r.tsr, true, &cs->cs_ts_local, &cs->cs_ts_remote);
-	spi[0] = (uint8_t)(cs->cs_spi_in >> 24);
-	spi[1] = (uint8_t)(cs->cs_spi_in >> 16);
-	spi[2] = (uint8_t)(cs->cs_spi_in >> 8);
-	spi[3] = (uint8_t)cs->cs_spi_in;
+	be32_put(spi, cs->cs_spi_in);
 	ike_prop_answer(&cs->cs_alg, IKE_PROTO_ESP, spi, 4, &answer);
 	ike_pl_sa_encode(w, &answer);
 	ike_pl_ts_encode(w, IKE_PL_TSI, &cs->cs_ts_remote);

@@ -5,6 +5,7 @@
  * installs SAs from.
  */
 #include "ike_sa.h"
+#include "byteorder.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -136,11 +137,11 @@ void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		     uint32_t spi_in, struct ike_writer *w)
 {
 	struct cfg_proposal props[IKE_MAX_PROPOSALS];
-	uint8_t spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16),
-			   (uint8_t)(spi_in >> 8), (uint8_t)spi_in };
+	uint8_t spi[4];
 	struct ike_offer offer;
 	struct ike_selectors l, r;
 
+	be32_put(spi, spi_in);
 	(void)sa;
 	ike_prop_without_dh(cc->cc_esp, cc->cc_n_esp, props);
 	ike_prop_offer(props, cc->cc_n_esp, IKE_PROTO_ESP, spi, 4, 0, &offer);

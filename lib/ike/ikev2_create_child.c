@@ -11,6 +11,8 @@
  */
 #include "ike_sa.h"
 
+#include "byteorder.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -32,30 +34,6 @@ void ike_pending_clear(struct ike_sa *sa)
 {
 	ike_dh_free(sa->sa_v2.v2_pending.pd_dh);
 	OPENSSL_cleanse(&sa->sa_v2.v2_pending, sizeof(sa->sa_v2.v2_pending));
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static uint64_t get64(const uint8_t *b)
-{
-	return (uint64_t)get32(b) << 32 | get32(b + 4);
-}
-
-static void put64(uint8_t *b, uint64_t v)
-{
-	put32(b, (uint32_t)(v >> 32));
-	put32(b + 4, (uint32_t)v);
 }
 
 static int send_create(struct ike_sa *sa, struct ike_writer *w, bool response)
@@ -116,10 +94,10 @@ static int child_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	if (old) {
 		struct ike_pl_notify n = { .n_proto = IKE_PROTO_ESP, .n_spi_size = 4,
 					   .n_type = IKE_N_REKEY_SA };
-		put32(n.n_spi, old->cs_spi_in);
+		be32_put(n.n_spi, old->cs_spi_in);
 		ike_pl_notify_encode(&w, &n);
 	}
-	put32(spi, pd->pd_spi_in);
+	be32_put(spi, pd->pd_spi_in);
 	ike_prop_offer(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, spi, 4, group, &offer);
 	ike_pl_sa_encode(&w, &offer);
 	if ((rc = write_nonce_ke(&w, pd->pd_nonce, pd->pd_nonce_len, pd->pd_dh)) != 0)
@@ -165,7 +143,7 @@ int ike_ike_rekey_start(struct ike_sa *sa)
 	if ((rc = ike_spi_new(spi)) || (rc = ike_nonce(pd->pd_nonce, IKE_NONCE_LEN)) ||
 	    (rc = ike_dh_new(sa->sa_dh_group, &pd->pd_dh)))
 		return rc;
-	pd->pd_ike_spi = get64(spi);
+	pd->pd_ike_spi = be64_get(spi);
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_prop_offer(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, spi, IKE_SPI_LEN,
 		       sa->sa_dh_group, &offer);
@@ -252,8 +230,8 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	struct ike_sa_info info;
 	int rc;
 
-	put64(spi_i, sa->sa_spi_i);
-	put64(spi_r, sa->sa_spi_r);
+	be64_put(spi_i, sa->sa_spi_i);
+	be64_put(spi_r, sa->sa_spi_r);
 	rc = ike_skeyseed_rekey(old->sa_suite.prf, old->sa_v2.v2_keys.sk_d,
 				ike_prf_len(old->sa_suite.prf), gir, gir_len, sa->sa_ni,
 				sa->sa_ni_len, sa->sa_nr, sa->sa_nr_len, seed);
@@ -296,7 +274,7 @@ static void finish_ike_initiator(struct ike_sa *old, const struct create_msg *m)
 	if (ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &m->sa, &ch) != 0 ||
 	    ch.ch_spi_size != IKE_SPI_LEN || shared(pd->pd_dh, m, gir, &gir_len) != 0)
 		return;
-	sa = ike_successor(old, true, pd->pd_ike_spi, get64(ch.ch_spi), &ch);
+	sa = ike_successor(old, true, pd->pd_ike_spi, be64_get(ch.ch_spi), &ch);
 	if (!sa)
 		return;
 	/* Our proposal named our new SPI: the table must know it by that. */
@@ -352,7 +330,7 @@ static void finish_child_initiator(struct ike_sa *sa, const struct create_msg *m
 	cs->cs_initiator = true;
 	cs->cs_transport = m->transport;
 	cs->cs_spi_in = pd->pd_spi_in;
-	cs->cs_spi_out = get32(cs->cs_alg.ch_spi);
+	cs->cs_spi_out = be32_get(cs->cs_alg.ch_spi);
 	if (ike_child_install_with(sa, cs, gir_len ? gir : NULL, gir_len, pd->pd_nonce,
 				   pd->pd_nonce_len, m->nonce.nonce_data,
 				   m->nonce.nonce_len) != 0) {
@@ -452,7 +430,7 @@ static const struct ike_child_cfg *child_cfg(struct ike_sa *sa, const struct ike
 	*old = NULL;
 	*err = 0;
 	if (ike_find_notify(c, IKE_N_REKEY_SA, &n)) {
-		*old = n.n_spi_size == 4 ? child_by_out(sa, get32(n.n_spi)) : NULL;
+		*old = n.n_spi_size == 4 ? child_by_out(sa, be32_get(n.n_spi)) : NULL;
 		if (!*old)
 			*err = IKE_N_CHILD_SA_NOT_FOUND;
 		return *old ? (*old)->cs_cfg : NULL;
@@ -460,6 +438,25 @@ static const struct ike_child_cfg *child_cfg(struct ike_sa *sa, const struct ike
 	if (!m->has_ts || !ike_child_cfg_for(sa->sa_conn, &m->tsi, &m->tsr))
 		*err = IKE_N_TS_UNACCEPTABLE;
 	return *err ? NULL : ike_child_cfg_for(sa->sa_conn, &m->tsi, &m->tsr);
+}
+
+/* The peer rekeyed old into cs: its initiator deletes old, unless we
+ * are rekeying it too (§2.8.1), which is decided when ours completes. */
+static void note_rekeyed(struct ike_sa *sa, struct ike_child_sa *old,
+			 const struct ike_child_sa *cs, const struct create_msg *m,
+			 const uint8_t *nonce, size_t nonce_len)
+{
+	const uint8_t *low;
+	size_t len;
+
+	if (sa->sa_v2.v2_req != IKE_REQ_CREATE_CHILD || sa->sa_v2.v2_pending.pd_old != old) {
+		old->cs_rekeyed = true;
+		return;
+	}
+	low = lower_nonce(m->nonce.nonce_data, m->nonce.nonce_len, nonce, nonce_len, &len);
+	old->cs_coll_spi_in = cs->cs_spi_in;
+	memcpy(old->cs_coll_nonce, low, len);
+	old->cs_coll_nonce_len = len;
 }
 
 static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
@@ -499,9 +496,9 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	cs->cs_cfg = cc;
 	cs->cs_initiator = false;
 	cs->cs_transport = cc->cc_transport;
-	cs->cs_spi_out = get32(cs->cs_alg.ch_spi);
+	cs->cs_spi_out = be32_get(cs->cs_alg.ch_spi);
 	ike_w_init(&w, inner, sizeof(inner));
-	put32(spi, cs->cs_spi_in);
+	be32_put(spi, cs->cs_spi_in);
 	ike_prop_answer(&cs->cs_alg, IKE_PROTO_ESP, spi, 4, &answer);
 	ike_pl_sa_encode(&w, &answer);
 	write_nonce_ke(&w, a.nonce, sizeof(a.nonce), a.dh);
@@ -516,17 +513,8 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 		ike_child_release(cs);
 		goto out;
 	}
-	if (old && sa->sa_v2.v2_req == IKE_REQ_CREATE_CHILD && sa->sa_v2.v2_pending.pd_old == old) {
-		/* §2.8.1: we are rekeying it too; decided when ours completes. */
-		size_t len;
-		const uint8_t *low = lower_nonce(m->nonce.nonce_data, m->nonce.nonce_len, a.nonce,
-						 sizeof(a.nonce), &len);
-		old->cs_coll_spi_in = cs->cs_spi_in;
-		memcpy(old->cs_coll_nonce, low, len);
-		old->cs_coll_nonce_len = len;
-	} else if (old) {
-		old->cs_rekeyed = true; /* its initiator deletes it */
-	}
+	if (old)
+		note_rekeyed(sa, old, cs, m, a.nonce, sizeof(a.nonce));
 out:
 	ike_dh_free(a.dh);
 	OPENSSL_cleanse(a.gir, sizeof(a.gir));
@@ -549,7 +537,7 @@ static void respond_ike(struct ike_sa *old, const struct create_msg *m)
 		return;
 	}
 	err = answer_keys(m, ch.ch_dh, &a);
-	sa = err ? NULL : ike_successor(old, false, 0, get64(ch.ch_spi), &ch);
+	sa = err ? NULL : ike_successor(old, false, 0, be64_get(ch.ch_spi), &ch);
 	if (!sa) {
 		respond_refused(old, err ? err : IKE_N_TEMPORARY_FAILURE, ch.ch_dh);
 		goto out;
@@ -560,7 +548,7 @@ static void respond_ike(struct ike_sa *old, const struct create_msg *m)
 		goto out;
 	}
 	ike_w_init(&w, inner, sizeof(inner));
-	put64(spi, sa->sa_spi_r);
+	be64_put(spi, sa->sa_spi_r);
 	ike_prop_answer(&ch, IKE_PROTO_IKE, spi, IKE_SPI_LEN, &answer);
 	ike_pl_sa_encode(&w, &answer);
 	write_nonce_ke(&w, a.nonce, sizeof(a.nonce), a.dh);

@@ -6,6 +6,7 @@
  *                    <--  HDR, SAr1, KEr, Nr, [N(NAT_DETECTION_*)]
  */
 #include "ike_sa.h"
+#include "byteorder.h"
 #include "ike_cert.h"
 
 #include <errno.h>
@@ -14,12 +15,6 @@
 
 #include <openssl/crypto.h>
 
-static void spi_bytes(uint64_t spi, uint8_t out[IKE_SPI_LEN])
-{
-	for (int i = IKE_SPI_LEN - 1; i >= 0; i--, spi >>= 8)
-		out[i] = (uint8_t)spi;
-}
-
 /* §2.23: SHA-1(SPIi | SPIr | IP | Port). */
 static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *ep,
 		     uint8_t out[IKE_SHA1_LEN])
@@ -27,8 +22,8 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *
 	uint8_t buf[IKE_SPI_LEN * 2 + 16 + 2];
 	size_t alen = ip_addr_len(&ep->ep_addr);
 
-	spi_bytes(spi_i, buf);
-	spi_bytes(spi_r, buf + IKE_SPI_LEN);
+	be64_put(buf, spi_i);
+	be64_put(buf + IKE_SPI_LEN, spi_r);
 	memcpy(buf + 2 * IKE_SPI_LEN, ep->ep_addr.bytes, alen);
 	buf[2 * IKE_SPI_LEN + alen] = (uint8_t)(ep->ep_port >> 8);
 	buf[2 * IKE_SPI_LEN + alen + 1] = (uint8_t)ep->ep_port;
@@ -167,8 +162,8 @@ int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 		.encr = sa->sa_alg.ch_encr, .encr_bits = sa->sa_alg.ch_encr_bits,
 		.integ = sa->sa_alg.ch_integ, .prf = sa->sa_alg.ch_prf,
 	};
-	spi_bytes(sa->sa_spi_i, spi_i);
-	spi_bytes(sa->sa_spi_r, spi_r);
+	be64_put(spi_i, sa->sa_spi_i);
+	be64_put(spi_r, sa->sa_spi_r);
 	rc = ike_dh_shared(sa->sa_dh, peer_ke, peer_ke_len, gir, sizeof(gir), &gir_len);
 	if (rc == 0)
 		rc = ike_skeyseed(sa->sa_suite.prf, sa->sa_ni, sa->sa_ni_len, sa->sa_nr,
@@ -300,7 +295,7 @@ static void cookie_make(const struct ike_engine *e, uint8_t version,
 		{ spi, sizeof(spi) },
 	};
 
-	spi_bytes(spi_i, spi);
+	be64_put(spi, spi_i);
 	out[0] = version;
 	ike_prf_iov(IKE_PRF_HMAC_SHA2_256, e->e_cookie_secret[version & 1], 32, iov, 3, out + 1);
 }
