@@ -332,7 +332,7 @@ void ike_auth_start(struct ike_sa *sa);
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 
-/* ikev2_child.c */
+/* ike_child.c (core) and ikev2_child.c */
 struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);
 /* Wipes and frees a Child SA and frees its slot (no event). */
 void ike_child_release(struct ike_child_sa *cs);
