@@ -171,3 +171,13 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 	if (!up)
 		ike_child_release(cs);
 }
+
+uint64_t ike_rekey_time(uint64_t now, uint32_t seconds)
+{
+	uint32_t r = 0;
+
+	if (!seconds)
+		return 0;
+	ike_random((uint8_t *)&r, sizeof(r));
+	return now + (uint64_t)seconds * 1000 - (uint64_t)seconds * 100 * (r % 1000) / 1000;
+}

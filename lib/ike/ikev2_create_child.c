@@ -20,16 +20,6 @@
 
 #define INNER_MAX 4096
 
-uint64_t ike_rekey_time(uint64_t now, uint32_t seconds)
-{
-	uint32_t r = 0;
-
-	if (!seconds)
-		return 0;
-	ike_random((uint8_t *)&r, sizeof(r));
-	return now + (uint64_t)seconds * 1000 - (uint64_t)seconds * 100 * (r % 1000) / 1000;
-}
-
 void ike_pending_clear(struct ike_sa *sa)
 {
 	ike_dh_free(sa->sa_v2.v2_pending.pd_dh);
