@@ -21,6 +21,7 @@
 #include "ike_cert.h"
 #include "l2l3.h"
 #include "sa.h"
+#include "settings.h"
 
 #define IKE_CTL_CHILDREN 4096
 #define IKE_CTL_SAS 4096
@@ -209,100 +210,6 @@ bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
 
 /* ---- Child SAs into the data plane ---- */
 
-static int esp_algo_from(const struct ike_child_info *ci, bool in, struct esp_algo *a)
-{
-	memset(a, 0, sizeof(*a));
-	switch (ci->ci_encr) {
-	case IKE_ENCR_AES_GCM_16: a->enc = ESP_ENC_AES_GCM16; break;
-	case IKE_ENCR_AES_CBC: a->enc = ESP_ENC_AES_CBC; break;
-	case IKE_ENCR_CHACHA20_POLY1305: a->enc = ESP_ENC_CHACHA20_POLY1305; break;
-	case IKE_ENCR_NULL: a->enc = ESP_ENC_NULL; break;
-	default: return -ENOTSUP;
-	}
-	switch (ci->ci_integ) {
-	case IKE_AUTH_NONE: a->integ = ESP_INTEG_NONE; break;
-	case IKE_AUTH_HMAC_SHA1_96: a->integ = ESP_INTEG_HMAC_SHA1_96; break;
-	case IKE_AUTH_HMAC_SHA2_256_128: a->integ = ESP_INTEG_HMAC_SHA256_128; break;
-	case IKE_AUTH_HMAC_SHA2_384_192: a->integ = ESP_INTEG_HMAC_SHA384_192; break;
-	case IKE_AUTH_HMAC_SHA2_512_256: a->integ = ESP_INTEG_HMAC_SHA512_256; break;
-	default: return -ENOTSUP;
-	}
-	/* KEYMAT: the key, then the salt for the AEAD ciphers (RFC 4106 §8.1). */
-	a->enc_key_len = (uint8_t)(a->enc == ESP_ENC_AES_GCM16 ||
-				   a->enc == ESP_ENC_CHACHA20_POLY1305 ?
-				   ci->ci_encr_len - ESP_SALT_LEN : ci->ci_encr_len);
-	memcpy(a->enc_key, in ? ci->ci_encr_in : ci->ci_encr_out, a->enc_key_len);
-	if (a->enc_key_len < ci->ci_encr_len)
-		memcpy(a->salt, (in ? ci->ci_encr_in : ci->ci_encr_out) + a->enc_key_len,
-		       ESP_SALT_LEN);
-	a->integ_key_len = ci->ci_integ_len;
-	memcpy(a->integ_key, in ? ci->ci_integ_in : ci->ci_integ_out, ci->ci_integ_len);
-	return esp_algo_check(a);
-}
-
-/* An IKE selector as a prefix: the data plane matches prefixes. */
-static bool ts_prefix(const struct ike_ts *t, struct ip_prefix *p)
-{
-	size_t n = t->ts_type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
-	unsigned len = 0;
-
-	memset(p, 0, sizeof(*p));
-	p->addr.family = n == 4 ? AF_INET : AF_INET6;
-	memcpy(p->addr.bytes, t->ts_start, n);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t diff = (uint8_t)(t->ts_start[i] ^ t->ts_end[i]);
-		if (!diff) {
-			len += 8;
-			continue;
-		}
-		while (!(diff & 0x80)) {
-			diff = (uint8_t)(diff << 1);
-			len++;
-		}
-		break;
-	}
-	p->len = (uint8_t)len;
-	/* Exactly a prefix: start has zeros and end ones below len. */
-	struct ip_prefix net = ip_prefix_network(p);
-	return ip_addr_equal(&net.addr, &p->addr);
-}
-
-static int child_conf(struct ike_ctl *ic, const struct ike_child_info *ci, bool in,
-		      struct esp_sa_conf *c)
-{
-	const struct ike_pl_ts *src = in ? ci->ci_ts_remote : ci->ci_ts_local;
-	const struct ike_pl_ts *dst = in ? ci->ci_ts_local : ci->ci_ts_remote;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%.15s/%.15s", ci->ci_conn, ci->ci_child);
-	c->spi = in ? ci->ci_spi_in : ci->ci_spi_out;
-	c->dir = in ? ESP_DIR_IN : ESP_DIR_OUT;
-	c->mode = ci->ci_transport ? ESP_MODE_TRANSPORT : ESP_MODE_TUNNEL;
-	c->src = in ? ci->ci_remote.ep_addr : ci->ci_local.ep_addr;
-	c->dst = in ? ci->ci_local.ep_addr : ci->ci_remote.ep_addr;
-	if (!src->ts_n || !dst->ts_n || !ts_prefix(&src->ts[0], &c->ts.src) ||
-	    !ts_prefix(&dst->ts[0], &c->ts.dst))
-		return -ENOTSUP; /* only what one prefix pair says */
-	c->ts.proto = src->ts[0].ts_proto;
-	c->ts.sport_lo = src->ts[0].ts_sport;
-	c->ts.sport_hi = src->ts[0].ts_eport;
-	c->ts.dport_lo = dst->ts[0].ts_sport;
-	c->ts.dport_hi = dst->ts[0].ts_eport;
-	c->replay_window = in ? 1024 : 0;
-	c->esn = ci->ci_esn;
-	c->udp_encap = ci->ci_encap;
-	c->encap_sport = in ? ci->ci_remote.ep_port : ci->ci_local.ep_port;
-	c->encap_dport = in ? ci->ci_local.ep_port : ci->ci_remote.ep_port;
-	c->owner = (int)(ic->ic_owner_rr % ic->ic_app->dp.n_workers);
-	c->soft_bytes = ci->ci_rekey_bytes;
-	c->hard_bytes = ci->ci_life_bytes;
-	c->soft_packets = ci->ci_rekey_packets;
-	c->hard_packets = ci->ci_life_packets;
-	rc = esp_algo_from(ci, in, &c->algo);
-	return rc;
-}
-
 static struct ctl_child *child_slot(struct ike_ctl *ic, uint32_t ike_id, uint32_t spi_in)
 {
 	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
@@ -316,6 +223,7 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 {
 	struct ike_ctl *ic = ctx;
 	struct app *app = ic->ic_app;
+	int owner = (int)(ic->ic_owner_rr % app->dp.n_workers);
 	struct ctl_child *cc = NULL;
 	struct esp_sa_conf in, out;
 	int rc;
@@ -323,9 +231,9 @@ static void ev_child_up(void *ctx, const struct ike_child_info *ci)
 	for (unsigned i = 0; i < IKE_CTL_CHILDREN && !cc; i++)
 		if (!ic->ic_child[i].cc_used)
 			cc = &ic->ic_child[i];
-	rc = cc ? child_conf(ic, ci, true, &in) : -ENOSPC;
+	rc = cc ? settings_child_sa(ci, true, owner, &in) : -ENOSPC;
 	if (rc == 0)
-		rc = child_conf(ic, ci, false, &out);
+		rc = settings_child_sa(ci, false, owner, &out);
 	if (rc == 0) {
 		ic->ic_owner_rr++;
 		cc->cc_sa_in = esp_sa_add(app->dp.sadb, app->engine, &in);
@@ -445,19 +353,6 @@ static void ev_log(void *ctx, const char *line)
 
 /* ---- connections ---- */
 
-static void ts_cfg(const struct cfg_child_ts *t, unsigned n, struct ike_ts_cfg *out,
-		   uint8_t *count)
-{
-	*count = 0;
-	/* Member by member into zeroed memory: conn_same compares the bytes. */
-	for (unsigned i = 0; i < n && i < IKE_MAX_TS_CFG; i++, (*count)++) {
-		out[i].tc_prefix = t[i].prefix;
-		out[i].tc_proto = t[i].proto;
-		out[i].tc_port_lo = t[i].port_lo;
-		out[i].tc_port_hi = t[i].port_hi;
-	}
-}
-
 /* Certificates: our credential and the CAs, kept for the engine's life. */
 static int load_certs(struct ike_ctl *ic, unsigned i, const struct cfg_conn *cc,
 		      struct ike_conn_cfg *c)
@@ -480,72 +375,6 @@ static int load_certs(struct ike_ctl *ic, unsigned i, const struct cfg_conn *cc,
 	}
 	c->c_cred = ic->ic_cred[i];
 	c->c_trust = ic->ic_trust[i];
-	/* Our DN is our certificate's subject (the engine takes it from the
-	 * certificate, encoded as the certificate has it); a peer's DN
-	 * becomes DER and is compared as a name (X509_NAME_cmp). */
-	if (cc->local_id.type == CFG_ID_DER_ASN1_DN)
-		c->c_local_id.id_type = 0;
-	if (cc->remote_id.type == CFG_ID_DER_ASN1_DN) {
-		char text[CFG_ID_MAX + 1];
-		size_t len;
-
-		memcpy(text, cc->remote_id.data, cc->remote_id.len);
-		text[cc->remote_id.len] = '\0';
-		rc = ike_dn_from_text(text, c->c_remote_id.id_data, sizeof(c->c_remote_id.id_data),
-				      &len);
-		if (rc != 0)
-			return rc;
-		c->c_remote_id.id_len = (uint8_t)len;
-	}
-	return 0;
-}
-
-static int conn_cfg(const struct app *app, const struct cfg_conn *cc, struct ike_conn_cfg *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (cc->auth == CFG_AUTH_PSK && (cc->local_id.type == CFG_ID_DER_ASN1_DN ||
-					 cc->remote_id.type == CFG_ID_DER_ASN1_DN))
-		return -ENOTSUP; /* a DN identity needs certificates */
-	snprintf(c->c_name, sizeof(c->c_name), "%s", cc->name);
-	/* Member by member into the zeroed struct (no padding from a compound
-	 * literal): conn_same compares two of these byte for byte. */
-	c->c_local.ep_addr = cc->local;
-	c->c_local.ep_port = app->cfg.ike_port;
-	c->c_remote.ep_addr = cc->remote;
-	c->c_remote.ep_port = app->cfg.ike_port;
-	c->c_local_id.id_type = (uint8_t)cc->local_id.type;
-	c->c_local_id.id_len = cc->local_id.len;
-	memcpy(c->c_local_id.id_data, cc->local_id.data, cc->local_id.len);
-	c->c_remote_id.id_type = (uint8_t)cc->remote_id.type;
-	c->c_remote_id.id_len = cc->remote_id.len;
-	memcpy(c->c_remote_id.id_data, cc->remote_id.data, cc->remote_id.len);
-	memcpy(c->c_psk, cc->psk, cc->psk_len);
-	c->c_psk_len = cc->psk_len;
-	for (unsigned i = 0; i < cc->n_ike && i < IKE_MAX_PROPOSALS; i++, c->c_n_ike++)
-		c->c_ike[i] = cc->ike[i];
-	for (unsigned k = 0; k < cc->n_children && k < IKE_MAX_CHILD_CFG; k++, c->c_n_child++) {
-		const struct cfg_child *ch = &cc->children[k];
-		struct ike_child_cfg *o = &c->c_child[k];
-
-		snprintf(o->cc_name, sizeof(o->cc_name), "%s", ch->name);
-		ts_cfg(ch->local_ts, ch->n_local_ts, o->cc_local, &o->cc_n_local);
-		ts_cfg(ch->remote_ts, ch->n_remote_ts, o->cc_remote, &o->cc_n_remote);
-		for (unsigned i = 0; i < ch->n_esp && i < IKE_MAX_PROPOSALS; i++, o->cc_n_esp++)
-			o->cc_esp[i] = ch->esp[i];
-		o->cc_transport = ch->mode == CFG_SA_TRANSPORT;
-		o->cc_rekey_s = ch->rekey_s;
-		o->cc_life_s = ch->life_s;
-		o->cc_rekey_bytes = ch->rekey_bytes;
-		o->cc_life_bytes = ch->life_bytes;
-		o->cc_rekey_packets = ch->rekey_packets;
-		o->cc_life_packets = ch->life_packets;
-	}
-	c->c_rekey_s = cc->rekey_s;
-	c->c_reauth_s = cc->reauth_s;
-	c->c_dpd_s = cc->dpd_s;
-	c->c_dpd_timeout_s = cc->dpd_timeout_s ? cc->dpd_timeout_s : 150;
-	c->c_start = cc->start == CFG_START_START ? IKE_START_START :
-		     cc->start == CFG_START_TRAP ? IKE_START_TRAP : IKE_START_NONE;
 	return 0;
 }
 
@@ -560,7 +389,7 @@ static const struct cfg_conn *conn_named(const struct cfg *cfg, const char *name
 static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *ncert)
 {
 	struct ike_conn_cfg *c = calloc(1, sizeof(*c));
-	int rc = c ? conn_cfg(ic->ic_app, cc, c) : -ENOMEM;
+	int rc = c ? settings_ike_conn(&ic->ic_app->cfg, cc, c) : -ENOMEM;
 
 	if (rc == 0 && cc->auth == CFG_AUTH_PUBKEY) {
 		rc = load_certs(ic, *ncert, cc, c);
@@ -576,13 +405,21 @@ static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 	return rc;
 }
 
-/* Whether a connection reads the same in both configurations (what lib/ike
- * is given from it; certificates are compared by their paths). */
+static bool id_same(const struct cfg_id *a, const struct cfg_id *b)
+{
+	return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Whether a connection reads the same in both configurations: what lib/ike
+ * is given from it, certificates by their paths, and the peer's identity
+ * as written (lib/ike is given a DN as DER). */
 static bool conn_same(const struct ike_ctl *ic, const struct cfg_conn *a, const struct cfg_conn *b)
 {
+	const struct cfg *cfg = &ic->ic_app->cfg;
 	struct ike_conn_cfg ca, cb;
-	bool same = conn_cfg(ic->ic_app, a, &ca) == 0 && conn_cfg(ic->ic_app, b, &cb) == 0 &&
-		    memcmp(&ca, &cb, sizeof(ca)) == 0 && a->auth == b->auth &&
+	bool same = settings_ike_conn(cfg, a, &ca) == 0 && settings_ike_conn(cfg, b, &cb) == 0 &&
+		    memcmp(&ca, &cb, sizeof(ca)) == 0 && id_same(&a->remote_id, &b->remote_id) &&
+		    a->auth == b->auth &&
 		    (a->auth != CFG_AUTH_PUBKEY ||
 		     (strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0));
 
