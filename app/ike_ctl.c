@@ -16,7 +16,9 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
+#include "byteorder.h"
 #include "esp_crypto.h"
+#include "frame.h"
 #include "ike.h"
 #include "ike_cert.h"
 #include "l2l3.h"
@@ -26,6 +28,14 @@
 #define IKE_CTL_CHILDREN 4096
 #define IKE_CTL_SAS 4096
 #define IKE_TICK_MS 50
+#define IP4_HLEN 20
+#define IP6_HLEN 40
+#define UDP_HLEN 8
+#define NON_ESP_MARKER 4 /* RFC 3948 §2.2: four zero bytes before IKE on 4500 */
+#define IKE_TTL 64
+/* Shorter IP packets are never taken as IKE (the smallest IKE datagram,
+ * a bare header in IPv4 and UDP, has 20 + 8 + 28 bytes). */
+#define IKE_MIN_IP 40
 #define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
 /* A rekeyed Child SA's inbound SA stays this long after the delete: the
  * peer may still have packets on it in flight (strongSwan waits 5 s). */
@@ -73,25 +83,23 @@ uint64_t eg_now_ms(void)
 
 /* ---- datagrams out: IP | UDP | [non-ESP marker] | IKE ---- */
 
-static uint16_t udp_checksum(const uint8_t *ip, bool v4, const uint8_t *udp, size_t ulen)
+/* RFC 768 and RFC 8200 §8.1: over the pseudo-header and the datagram. */
+static uint16_t udp_checksum(const struct ip_addr *src, const struct ip_addr *dst,
+			     const uint8_t *udp, size_t ulen)
 {
-	uint8_t pseudo[40];
-	size_t plen;
+	uint8_t pseudo[IP6_HLEN];
+	size_t n = ip_addr_len(src), plen;
 	uint32_t sum;
 
-	if (v4) {
-		memcpy(pseudo, ip + 12, 8);
-		pseudo[8] = 0;
-		pseudo[9] = IPPROTO_UDP;
-		pseudo[10] = (uint8_t)(ulen >> 8);
-		pseudo[11] = (uint8_t)ulen;
+	memcpy(pseudo, src->bytes, n);
+	memcpy(pseudo + n, dst->bytes, n);
+	if (src->family == AF_INET) {
+		be16_put(pseudo + 8, IPPROTO_UDP);
+		be16_put(pseudo + 10, (uint16_t)ulen);
 		plen = 12;
 	} else {
-		memcpy(pseudo, ip + 8, 32);
-		memset(pseudo + 32, 0, 8);
-		pseudo[34] = (uint8_t)(ulen >> 8);
-		pseudo[35] = (uint8_t)ulen;
-		pseudo[39] = IPPROTO_UDP;
+		be32_put(pseudo + 32, (uint32_t)ulen);
+		be32_put(pseudo + 36, IPPROTO_UDP);
 		plen = 40;
 	}
 	sum = dp_csum_add(dp_csum_add(0, pseudo, plen), udp, ulen);
@@ -109,7 +117,7 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 	struct ike_ctl *ic = ctx;
 
 	send_udp(ic, local, remote, buf, len,
-		 local->ep_port == ic->ic_app->cfg.ike_natt_port ? 4 : 0);
+		 local->ep_port == ic->ic_app->cfg.ike_natt_port ? NON_ESP_MARKER : 0);
 }
 
 /* RFC 3948 §2.3: one 0xFF byte keeps a NAT's mapping. */
@@ -121,90 +129,85 @@ static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
 	send_udp(ctx, local, remote, &ka, 1, 0);
 }
 
+/* The IP header before a UDP datagram of ulen bytes; the header's bytes
+ * are zero on entry. */
+static void ip_header(uint8_t *pkt, const struct ip_addr *src, const struct ip_addr *dst,
+		      size_t ulen)
+{
+	if (src->family == AF_INET) {
+		pkt[0] = 0x45; /* version 4, 5 words */
+		be16_put(pkt + 2, (uint16_t)(IP4_HLEN + ulen));
+		pkt[8] = IKE_TTL;
+		pkt[9] = IPPROTO_UDP;
+		memcpy(pkt + 12, src->bytes, 4);
+		memcpy(pkt + 16, dst->bytes, 4);
+		be16_put(pkt + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, pkt, IP4_HLEN)));
+	} else {
+		pkt[0] = 0x60; /* version 6 */
+		be16_put(pkt + 4, (uint16_t)ulen);
+		pkt[6] = IPPROTO_UDP;
+		pkt[7] = IKE_TTL;
+		memcpy(pkt + 8, src->bytes, 16);
+		memcpy(pkt + 24, dst->bytes, 16);
+	}
+}
+
 static void send_udp(struct ike_ctl *ic, const struct ike_endpoint *local,
 		     const struct ike_endpoint *remote, const uint8_t *buf, size_t len,
 		     size_t marker)
 {
-	static uint8_t pkt[40 + 8 + 4 + 65535];
+	static uint8_t pkt[IP6_HLEN + UDP_HLEN + NON_ESP_MARKER + 65535];
 	bool v4 = local->ep_addr.family == AF_INET;
-	size_t hl = v4 ? 20 : 40;
-	size_t ulen = 8 + marker + len;
+	size_t hl = v4 ? IP4_HLEN : IP6_HLEN;
+	size_t ulen = UDP_HLEN + marker + len;
 	uint8_t *udp = pkt + hl;
-	uint16_t sum;
 
 	if (ulen + hl > sizeof(pkt) || remote->ep_addr.family != local->ep_addr.family)
 		return;
-	memset(pkt, 0, hl + 8 + marker);
-	if (v4) {
-		pkt[0] = 0x45;
-		pkt[2] = (uint8_t)((hl + ulen) >> 8);
-		pkt[3] = (uint8_t)(hl + ulen);
-		pkt[8] = 64;
-		pkt[9] = IPPROTO_UDP;
-		memcpy(pkt + 12, local->ep_addr.bytes, 4);
-		memcpy(pkt + 16, remote->ep_addr.bytes, 4);
-		sum = (uint16_t)~dp_csum_fold(dp_csum_add(0, pkt, 20));
-		pkt[10] = (uint8_t)(sum >> 8);
-		pkt[11] = (uint8_t)sum;
-	} else {
-		pkt[0] = 0x60;
-		pkt[4] = (uint8_t)(ulen >> 8);
-		pkt[5] = (uint8_t)ulen;
-		pkt[6] = IPPROTO_UDP;
-		pkt[7] = 64;
-		memcpy(pkt + 8, local->ep_addr.bytes, 16);
-		memcpy(pkt + 24, remote->ep_addr.bytes, 16);
-	}
-	udp[0] = (uint8_t)(local->ep_port >> 8);
-	udp[1] = (uint8_t)local->ep_port;
-	udp[2] = (uint8_t)(remote->ep_port >> 8);
-	udp[3] = (uint8_t)remote->ep_port;
-	udp[4] = (uint8_t)(ulen >> 8);
-	udp[5] = (uint8_t)ulen;
-	memcpy(udp + 8 + marker, buf, len);
-	sum = udp_checksum(pkt, v4, udp, ulen);
-	udp[6] = (uint8_t)(sum >> 8);
-	udp[7] = (uint8_t)sum;
+	memset(pkt, 0, hl + UDP_HLEN + marker);
+	ip_header(pkt, &local->ep_addr, &remote->ep_addr, ulen);
+	be16_put(udp, local->ep_port);
+	be16_put(udp + 2, remote->ep_port);
+	be16_put(udp + 4, (uint16_t)ulen);
+	memcpy(udp + UDP_HLEN + marker, buf, len);
+	be16_put(udp + 6, udp_checksum(&local->ep_addr, &remote->ep_addr, udp, ulen));
 	control_send_ip(ic->ic_app, pkt, hl + ulen, v4 ? AF_INET : AF_INET6, true);
 }
 
 /* ---- datagrams in ---- */
 
+/* The UDP datagram at c: its ports, and *payload what it carries. */
+static bool udp_read(struct cursor c, uint16_t *sport, uint16_t *dport,
+		     struct cursor *payload)
+{
+	uint16_t ulen;
+
+	return cursor_be16(&c, sport) && cursor_be16(&c, dport) && cursor_be16(&c, &ulen) &&
+	       cursor_skip(&c, 2) /* checksum */ && ulen >= UDP_HLEN &&
+	       cursor_sub(&c, ulen - UDP_HLEN, payload);
+}
+
 bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
 {
 	struct ike_ctl *ic = app->ike;
-	const uint8_t *ip = frame + DP_ETH_HLEN;
 	struct ike_endpoint local = { 0 }, remote = { 0 };
-	size_t iplen = len - DP_ETH_HLEN, hl, off = 8;
-	bool v4;
-	uint16_t dport, ulen;
-	uint8_t proto;
+	struct frame_ip ip;
+	struct cursor ike;
+	uint32_t marker;
 
-	if (!ic || len < DP_ETH_HLEN + 40)
+	if (!ic || len < DP_ETH_HLEN + IKE_MIN_IP || !frame_ip(frame, len, &ip) ||
+	    ip.fi_proto != IPPROTO_UDP ||
+	    !udp_read(ip.fi_payload, &remote.ep_port, &local.ep_port, &ike))
 		return false;
-	v4 = (ip[0] >> 4) == 4;
-	hl = v4 ? (size_t)(ip[0] & 0x0f) * 4 : 40;
-	proto = v4 ? ip[9] : ip[6];
-	if (proto != IPPROTO_UDP || iplen < hl + 8)
-		return false;
-	dport = (uint16_t)(ip[hl + 2] << 8 | ip[hl + 3]);
-	ulen = (uint16_t)(ip[hl + 4] << 8 | ip[hl + 5]);
-	if (ulen < 8 || ulen > iplen - hl)
-		return false;
-	if (dport == app->cfg.ike_natt_port) {
-		/* RFC 3948 §2.2: IKE behind four zero bytes. */
-		if (ulen < 12 || ip[hl + 8] || ip[hl + 9] || ip[hl + 10] || ip[hl + 11])
-			return false;
-		off = 12;
-	} else if (dport != app->cfg.ike_port) {
+	if (local.ep_port == app->cfg.ike_natt_port) {
+		if (!cursor_be32(&ike, &marker) || marker != 0)
+			return false; /* not IKE: no non-ESP marker */
+	} else if (local.ep_port != app->cfg.ike_port) {
 		return false;
 	}
-	local.ep_addr.family = remote.ep_addr.family = v4 ? AF_INET : AF_INET6;
-	memcpy(remote.ep_addr.bytes, ip + (v4 ? 12 : 8), v4 ? 4 : 16);
-	memcpy(local.ep_addr.bytes, ip + (v4 ? 16 : 24), v4 ? 4 : 16);
-	remote.ep_port = (uint16_t)(ip[hl] << 8 | ip[hl + 1]);
-	local.ep_port = dport;
-	ike_engine_input(ic->ic_engine, &local, &remote, ip + hl + off, ulen - off, eg_now_ms());
+	local.ep_addr = ip.fi_dst;
+	remote.ep_addr = ip.fi_src;
+	ike_engine_input(ic->ic_engine, &local, &remote, ike.p, ike.left, eg_now_ms());
 	return true;
 }
 
