@@ -15,6 +15,9 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "byteorder.h"
+#include "frame.h"
+
 #define CTL_FRAME_MAX 16384
 #define CTL_NEIGH_TRIES 3
 #define CTL_ICMP_RATE 1000.0  /* errors per second */
@@ -66,11 +69,6 @@ static const uint8_t *frame_bytes(const struct rte_mbuf *m, uint8_t *buf,
 	if (*len > CTL_FRAME_MAX)
 		return NULL;
 	return rte_pktmbuf_read(m, 0, (uint32_t)*len, buf);
-}
-
-static uint16_t frame_ethertype(const uint8_t *frame)
-{
-	return (uint16_t)(frame[12] << 8 | frame[13]);
 }
 
 static void set_l2(struct app *app, struct rte_mbuf *m, uint32_t idx)
@@ -235,8 +233,7 @@ static struct rte_mbuf *ip_mbuf(struct app *app, const uint8_t *pkt, size_t len,
 	if (m && len <= UINT16_MAX - DP_ETH_HLEN &&
 	    (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(DP_ETH_HLEN + len)))) {
 		memset(p, 0, DP_ETH_HLEN);
-		p[12] = family == AF_INET ? 0x08 : 0x86;
-		p[13] = family == AF_INET ? 0x00 : 0xdd;
+		be16_put(p + 12, family == AF_INET ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 		memcpy(p + DP_ETH_HLEN, pkt, len);
 		return m;
 	}
@@ -253,8 +250,8 @@ static void send_ip(struct app *app, const uint8_t *pkt, size_t len, int family)
 void control_send_ip(struct app *app, const uint8_t *pkt, size_t len, int family,
 		     bool bypass)
 {
-	struct ip_addr dst = { .family = (uint8_t)family };
 	struct rte_mbuf *m = ip_mbuf(app, pkt, len, family);
+	struct frame_ip ip;
 	int idx;
 
 	if (!m)
@@ -271,8 +268,10 @@ void control_send_ip(struct app *app, const uint8_t *pkt, size_t len, int family
 	case DP_CTL_ESP_NONE:
 		break;
 	}
-	memcpy(dst.bytes, pkt + (family == AF_INET ? 16 : 24), ip_addr_len(&dst));
-	idx = next_hop_index(app, dp_route_lookup(app->dp.route, &dst), &dst);
+	if (ip_read(pkt, len, &ip))
+		idx = next_hop_index(app, dp_route_lookup(app->dp.route, &ip.fi_dst), &ip.fi_dst);
+	else
+		idx = -EINVAL;
 	if (idx < 0)
 		rte_pktmbuf_free(m);
 	else
@@ -299,27 +298,26 @@ static void icmp_error(struct app *app, const uint8_t *frame, size_t len,
 		       unsigned pidx, const struct icmp_kind *k, uint32_t info)
 {
 	const struct dp_if *ifp = &app->dp.ports[pidx].pt_if;
-	bool v4 = frame_ethertype(frame) == RTE_ETHER_TYPE_IPV4;
-	struct ip_addr orig_src = { .family = v4 ? AF_INET : AF_INET6 };
 	const struct ip_addr *src;
+	struct frame_ip ip;
 	uint8_t out[1280];
+	bool v4;
 	int n;
 
-	if (len < DP_ETH_HLEN + (v4 ? 20u : 40u))
+	if (!frame_ip(frame, len, &ip))
 		return;
-	memcpy(orig_src.bytes, frame + DP_ETH_HLEN + (v4 ? 12 : 8),
-	       ip_addr_len(&orig_src));
-	src = dp_if_source_for(ifp, &orig_src);
+	v4 = ip.fi_src.family == AF_INET;
+	src = dp_if_source_for(ifp, &ip.fi_src);
 	if (!src)
 		return;
 	if (!icmp_token(app)) {
 		count(app, DP_C_icmp_rate_limited);
 		return;
 	}
-	n = v4 ? dp_icmp4_error(src, k->type4, k->code4, info, frame + DP_ETH_HLEN,
-				len - DP_ETH_HLEN, out, sizeof(out))
-	       : dp_icmp6_error(src, k->type6, k->code6, info, frame + DP_ETH_HLEN,
-				len - DP_ETH_HLEN, out, sizeof(out));
+	n = v4 ? dp_icmp4_error(src, k->type4, k->code4, info, ip.fi_l3.p, ip.fi_l3.left,
+				out, sizeof(out))
+	       : dp_icmp6_error(src, k->type6, k->code6, info, ip.fi_l3.p, ip.fi_l3.left,
+				out, sizeof(out));
 	if (n <= 0)
 		return;
 	count(app, DP_C_icmp_errors_sent);
@@ -388,11 +386,10 @@ static void on_arp(struct app *app, unsigned pidx, const uint8_t *frame, size_t 
 	}
 }
 
-static void count_icmp6_reply(struct app *app, const uint8_t *frame)
+static void count_icmp6_reply(struct app *app, const uint8_t *frame, size_t len)
 {
-	uint8_t type = frame[DP_ETH_HLEN + 40];
-
-	count(app, type == 136 ? DP_C_nd_adverts : DP_C_icmp_echo_replies);
+	count(app, frame_ip6_icmp_type(frame, len) == 136 ? DP_C_nd_adverts
+							   : DP_C_icmp_echo_replies);
 }
 
 static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
@@ -401,7 +398,8 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 	static uint8_t out[CTL_FRAME_MAX];
 	const struct dp_if *ifp = &app->dp.ports[pidx].pt_if;
 	struct dp_learn l = { 0 };
-	bool v4 = frame_ethertype(frame) == RTE_ETHER_TYPE_IPV4;
+	bool v4 = frame_ethertype(frame, len) == RTE_ETHER_TYPE_IPV4;
+	uint8_t type;
 	int n;
 
 	if (ike_ctl_input(app, frame, len))
@@ -410,8 +408,8 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 		n = dp_icmp4_input(ifp, frame, len, out, sizeof(out));
 	} else {
 		n = dp_icmp6_input(ifp, frame, len, &l, out, sizeof(out));
-		if (len > DP_ETH_HLEN + 40 && (frame[DP_ETH_HLEN + 40] == 135 ||
-					       frame[DP_ETH_HLEN + 40] == 136))
+		type = frame_ip6_icmp_type(frame, len);
+		if (type == 135 || type == 136) /* neighbour solicitation, advertisement */
 			count(app, DP_C_nd_in);
 		learn(app, pidx, &l);
 	}
@@ -419,14 +417,14 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 		count(app, DP_C_malformed);
 	} else if (n == 0) {
 		count(app, DP_C_unhandled);
-	} else if (v4 || out[DP_ETH_HLEN + 40] == 129) {
+	} else if (v4 || frame_ip6_icmp_type(out, (size_t)n) == 129) {
 		/* An echo reply is routed like anything the box sends: the
 		 * request may have come out of a tunnel. */
 		count(app, DP_C_icmp_echo_replies);
 		send_ip(app, out + DP_ETH_HLEN, (size_t)n - DP_ETH_HLEN,
 			v4 ? AF_INET : AF_INET6);
 	} else {
-		count_icmp6_reply(app, out);
+		count_icmp6_reply(app, out, (size_t)n);
 		send_frame(app, pidx, out, (size_t)n);
 	}
 }
@@ -436,17 +434,20 @@ static void on_local(struct app *app, unsigned pidx, const uint8_t *frame,
 static void on_unresolved(struct app *app, struct rte_mbuf *m)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_ETH_HLEN);
-	bool v4 = (l3[0] >> 4) == 4;
-	struct ip_addr dst = { .family = v4 ? AF_INET : AF_INET6 };
+	struct frame_ip fi;
 	int idx;
 
-	memcpy(dst.bytes, l3 + (v4 ? 16 : 24), ip_addr_len(&dst));
-	idx = next_hop_index(app, dp_punt_arg(m), &dst);
+	if (!frame_ip(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &fi)) {
+		count(app, DP_C_malformed);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	idx = next_hop_index(app, dp_punt_arg(m), &fi.fi_dst);
 	if (idx < 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (v4) {
+	if (fi.fi_dst.family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 		ip->time_to_live--;
 		ip->hdr_checksum = 0;

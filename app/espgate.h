@@ -76,25 +76,26 @@ void sas_fini(struct app *app);
 unsigned sas_poll_events(struct app *app);
 json_t *ctl_sas_json(const struct app *app);
 
-/* ike_ctl.c: lib/ike on the control lcore */
+/* lib/ike on the control lcore (its files: ike_ctl.h) */
+/* ike_ctl.c */
 int ike_ctl_init(struct app *app);
 void ike_ctl_fini(struct app *app);
 unsigned ike_ctl_poll(struct app *app);
-/* A frame for the box: true when it was IKE (and is taken). */
-bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
-json_t *ike_ctl_json(const struct app *app);
-json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
-/* Reads the configuration again and applies its connections: added,
- * removed and changed ones; unchanged tunnels are not touched. */
-json_t *ike_ctl_reload(struct app *app);
-/* A data-plane SA (by id) reached its soft or hard volume lifetime: the
- * Child SA it belongs to, if IKE made it, is rekeyed. */
-void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard);
-
 /* CLOCK_MONOTONIC in milliseconds: lib/ike's and the traps' clock. */
 uint64_t eg_now_ms(void);
 /* Starts an IKE SA for the connection: its id (> 0) or -errno. */
 int ike_ctl_initiate(struct app *app, const char *conn);
+/* ike_io.c: a frame for the box: true when it was IKE (and is taken). */
+bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
+/* ike_cmds.c */
+json_t *ike_ctl_json(const struct app *app);
+json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
+/* ike_conns.c: reads the configuration again and applies its connections:
+ * added, removed and changed ones; unchanged tunnels are not touched. */
+json_t *ike_ctl_reload(struct app *app);
+/* child_install.c: a data-plane SA (by id) reached its soft or hard
+ * volume lifetime: the Child SA it belongs to, if IKE made it, is rekeyed. */
+void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard);
 
 /* trap.c: on-demand tunnels (start "trap") */
 /* Puts the trap connections of app->cfg into the data plane (at start

@@ -17,103 +17,14 @@
 
 #include "esp_crypto.h"
 #include "sa.h"
-
-struct algo_name {
-	const char *name;
-	int kind;
-	uint8_t key_len;
-};
-
-static const struct algo_name ENC_NAMES[] = {
-	{ "aes128gcm16", ESP_ENC_AES_GCM16, 16 },
-	{ "aes256gcm16", ESP_ENC_AES_GCM16, 32 },
-	{ "aes128", ESP_ENC_AES_CBC, 16 },
-	{ "aes256", ESP_ENC_AES_CBC, 32 },
-	{ "chacha20poly1305", ESP_ENC_CHACHA20_POLY1305, 32 },
-	{ "null", ESP_ENC_NULL, 0 },
-};
-
-static const struct algo_name INTEG_NAMES[] = {
-	{ "", ESP_INTEG_NONE, 0 },
-	{ "sha1_96", ESP_INTEG_HMAC_SHA1_96, 20 },
-	{ "sha256_128", ESP_INTEG_HMAC_SHA256_128, 32 },
-	{ "sha384_192", ESP_INTEG_HMAC_SHA384_192, 48 },
-	{ "sha512_256", ESP_INTEG_HMAC_SHA512_256, 64 },
-};
-
-static const struct algo_name *find_algo(const struct algo_name *t, size_t n,
-					 const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].name, name) == 0)
-			return &t[i];
-	return NULL;
-}
-
-static int algo_from_cfg(const struct cfg_sa *c, struct esp_algo *a)
-{
-	const struct algo_name *enc = find_algo(ENC_NAMES, RTE_DIM(ENC_NAMES), c->enc);
-	const struct algo_name *integ = find_algo(INTEG_NAMES, RTE_DIM(INTEG_NAMES), c->integ);
-
-	memset(a, 0, sizeof(*a));
-	if (!enc || !integ || c->enc_key_len < enc->key_len ||
-	    c->integ_key_len != integ->key_len)
-		return -EINVAL;
-	a->enc = (enum esp_enc)enc->kind;
-	a->enc_key_len = enc->key_len;
-	memcpy(a->enc_key, c->enc_key, enc->key_len);
-	/* RFC 4106 §8.1, RFC 7634 §2: the salt follows the key. */
-	if (c->enc_key_len == enc->key_len + ESP_SALT_LEN)
-		memcpy(a->salt, c->enc_key + enc->key_len, ESP_SALT_LEN);
-	a->integ = (enum esp_integ)integ->kind;
-	a->integ_key_len = integ->key_len;
-	memcpy(a->integ_key, c->integ_key, integ->key_len);
-	return esp_algo_check(a);
-}
-
-static void ts_from_cfg(const struct cfg_ts *c, struct esp_ts *t)
-{
-	t->src = c->src;
-	t->dst = c->dst;
-	t->proto = c->proto;
-	t->sport_lo = c->sport_lo;
-	t->sport_hi = c->sport_hi;
-	t->dport_lo = c->dport_lo;
-	t->dport_hi = c->dport_hi;
-}
-
-static int conf_from_cfg(const struct app *app, const struct cfg_sa *c,
-			 unsigned idx, struct esp_sa_conf *sc)
-{
-	memset(sc, 0, sizeof(*sc));
-	snprintf(sc->name, sizeof(sc->name), "%s", c->name);
-	sc->spi = c->spi;
-	sc->dir = c->dir == CFG_SA_IN ? ESP_DIR_IN : ESP_DIR_OUT;
-	sc->mode = c->mode == CFG_SA_TUNNEL ? ESP_MODE_TUNNEL : ESP_MODE_TRANSPORT;
-	sc->src = c->src;
-	sc->dst = c->dst;
-	ts_from_cfg(&c->ts, &sc->ts);
-	sc->replay_window = c->replay_window;
-	sc->esn = c->esn;
-	sc->udp_encap = c->udp_encap;
-	sc->encap_sport = c->encap_sport;
-	sc->encap_dport = c->encap_dport;
-	sc->df = c->df == CFG_DF_SET ? ESP_DF_SET : c->df == CFG_DF_CLEAR ? ESP_DF_CLEAR
-									 : ESP_DF_COPY;
-	sc->soft_bytes = c->soft_bytes;
-	sc->hard_bytes = c->hard_bytes;
-	sc->soft_packets = c->soft_packets;
-	sc->hard_packets = c->hard_packets;
-	/* Spread SA state over the workers unless the configuration says. */
-	sc->owner = c->worker >= 0 ? c->worker : (int)(idx % app->dp.n_workers);
-	return algo_from_cfg(c, &sc->algo);
-}
+#include "settings.h"
 
 static int install_static(struct app *app)
 {
+	/* SA state spread over the workers unless the configuration says. */
 	for (unsigned i = 0; i < app->cfg.n_sas; i++) {
 		struct esp_sa_conf sc;
-		int rc = conf_from_cfg(app, &app->cfg.sas[i], i, &sc);
+		int rc = settings_static_sa(&app->cfg.sas[i], (int)(i % app->dp.n_workers), &sc);
 
 		if (rc == 0)
 			rc = esp_sa_add(app->dp.sadb, app->engine, &sc);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "esp.h"
+#include "frame.h"
 #include "trap.h"
 
 #define TRAP_HOLD_MAX 32      /* packets held per connection */
@@ -181,17 +182,17 @@ void traps_fini(struct app *app)
  * have been replaced since the worker matched it. */
 static struct trap_conn *trap_of(struct app *app, const struct rte_mbuf *m)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_ETH_HLEN);
-	bool v4 = (l3[0] >> 4) == 4;
 	const struct dp_trap *tr;
+	struct frame_ip ip;
 	uint16_t sport, dport;
 	uint8_t proto;
 
-	if (!app->traps)
+	if (!app->traps ||
+	    !frame_ip(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip))
 		return NULL;
-	esp_l4_ports(l3, m->pkt_len - DP_ETH_HLEN, &proto, &sport, &dport);
-	tr = dp_trap_match(&app->dp, v4 ? AF_INET : AF_INET6, l3 + (v4 ? 12 : 8),
-			   l3 + (v4 ? 16 : 24), proto, sport, dport);
+	esp_l4_ports(ip.fi_l3.p, (uint32_t)ip.fi_l3.left, &proto, &sport, &dport);
+	tr = dp_trap_match(&app->dp, ip.fi_src.family, ip.fi_src.bytes, ip.fi_dst.bytes, proto,
+			   sport, dport);
 	return tr && tr->t_tag < app->traps->t_n ? &app->traps->t_conn[tr->t_tag] : NULL;
 }
 

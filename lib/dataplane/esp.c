@@ -6,6 +6,7 @@
  * here is checked against the packet's length before it is used.
  */
 #include "esp.h"
+#include "byteorder.h"
 #include "cksum.h"
 
 #include <string.h>
@@ -24,42 +25,6 @@
 #define ECN_MASK 0x03
 #define ECN_CE 0x03
 
-/* Whole-word loads and stores: bytes stored one at a time and then read
- * back as a word (the AAD, the checksum) would stall store forwarding. */
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p, &v, 4);
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	v = rte_cpu_to_be_64(v);
-	memcpy(p, &v, 8);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return rte_be_to_cpu_32(v);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return rte_be_to_cpu_16(v);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p, &v, 2);
-}
-
 static bool is_v4(const uint8_t *l3)
 {
 	return (l3[0] >> 4) == 4;
@@ -72,7 +37,7 @@ static uint32_t ip_hlen(const uint8_t *l3)
 
 static inline uint8_t ip_tos(const uint8_t *l3)
 {
-	return is_v4(l3) ? l3[1] : (uint8_t)((get_be32(l3) >> 20) & 0xff);
+	return is_v4(l3) ? l3[1] : (uint8_t)((be32_get(l3) >> 20) & 0xff);
 }
 
 static void ipv4_fix_checksum(uint8_t *l3)
@@ -114,8 +79,8 @@ static uint8_t outer_proto(const struct esp_sa *sa)
 uint32_t esp_outer4_sum(const struct esp_sa *sa)
 {
 	return (OUTER_TTL << 8 | outer_proto(sa)) +
-	       get_be16(sa->sa_src.bytes) + get_be16(sa->sa_src.bytes + 2) +
-	       get_be16(sa->sa_dst.bytes) + get_be16(sa->sa_dst.bytes + 2);
+	       be16_get(sa->sa_src.bytes) + be16_get(sa->sa_src.bytes + 2) +
+	       be16_get(sa->sa_dst.bytes) + be16_get(sa->sa_dst.bytes + 2);
 }
 
 /* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied.
@@ -133,9 +98,9 @@ static __rte_always_inline void write_outer4(const struct esp_sa *sa, uint8_t *o
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	put_be32(outer, w0);
-	put_be32(outer + 4, (uint32_t)ip_id << 16 | frag);
-	put_be32(outer + 8, (uint32_t)OUTER_TTL << 24 | (uint32_t)outer_proto(sa) << 16 |
+	be32_put(outer, w0);
+	be32_put(outer + 4, (uint32_t)ip_id << 16 | frag);
+	be32_put(outer + 8, (uint32_t)OUTER_TTL << 24 | (uint32_t)outer_proto(sa) << 16 |
 			    (uint16_t)~sum);
 	memcpy(outer + 12, sa->sa_src.bytes, 4);
 	memcpy(outer + 16, sa->sa_dst.bytes, 4);
@@ -148,8 +113,8 @@ static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *
 		write_outer4(sa, outer, inner, after_outer, ip_id);
 		return;
 	}
-	put_be32(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
-	put_be16(outer + 4, (uint16_t)after_outer);
+	be32_put(outer, 6u << 28 | (uint32_t)ip_tos(inner) << 20);
+	be16_put(outer + 4, (uint16_t)after_outer);
 	outer[6] = outer_proto(sa);
 	outer[7] = OUTER_TTL;
 	memcpy(outer + 8, sa->sa_src.bytes, 16);
@@ -158,10 +123,10 @@ static void write_outer(const struct esp_sa *sa, uint8_t *outer, const uint8_t *
 
 static void write_udp(const struct esp_sa *sa, uint8_t *udp, uint32_t esp_total)
 {
-	put_be16(udp, sa->sa_encap_sport);
-	put_be16(udp + 2, sa->sa_encap_dport);
-	put_be16(udp + 4, (uint16_t)(8 + esp_total));
-	put_be16(udp + 6, 0);
+	be16_put(udp, sa->sa_encap_sport);
+	be16_put(udp + 2, sa->sa_encap_dport);
+	be16_put(udp + 4, (uint16_t)(8 + esp_total));
+	be16_put(udp + 6, 0);
 }
 
 /* Transport mode: the packet keeps its own header, now carrying ESP. */
@@ -172,12 +137,12 @@ static uint8_t to_transport_header(const struct esp_sa *sa, uint8_t *l3, uint32_
 	if (is_v4(l3)) {
 		nh = l3[9];
 		l3[9] = outer_proto(sa);
-		put_be16(l3 + 2, (uint16_t)(get_be16(l3 + 2) + added));
+		be16_put(l3 + 2, (uint16_t)(be16_get(l3 + 2) + added));
 		ipv4_fix_checksum(l3);
 	} else {
 		nh = l3[6];
 		l3[6] = outer_proto(sa);
-		put_be16(l3 + 4, (uint16_t)(get_be16(l3 + 4) + added));
+		be16_put(l3 + 4, (uint16_t)(be16_get(l3 + 4) + added));
 	}
 	return nh;
 }
@@ -234,12 +199,12 @@ static __rte_always_inline void fill_op(const struct esp_sa *sa, struct esp_cryp
 		/* RFC 4106 §5, RFC 7634 §2.1: SPI, [ESN high], low sequence;
 		 * the header's own SPI and low half, taken from the values
 		 * (inbound, the SA was found by this SPI). */
-		put_be32(s->s_aad, sa->sa_spi);
+		be32_put(s->s_aad, sa->sa_spi);
 		if (sa->sa_esn) {
-			put_be32(s->s_aad + 4, (uint32_t)(seq >> 32));
-			put_be32(s->s_aad + 8, (uint32_t)seq);
+			be32_put(s->s_aad + 4, (uint32_t)(seq >> 32));
+			be32_put(s->s_aad + 8, (uint32_t)seq);
 		} else {
-			put_be32(s->s_aad + 4, (uint32_t)seq);
+			be32_put(s->s_aad + 4, (uint32_t)seq);
 		}
 		op->aad = s->s_aad;
 		op->aad_len = sa->sa_esn ? 12 : 8;
@@ -254,7 +219,7 @@ static __rte_always_inline void fill_op(const struct esp_sa *sa, struct esp_cryp
 			memcpy(s->s_icv, icv, sa->sa_icv_len);
 			op->icv = s->s_icv;
 		}
-		put_be32(icv, (uint32_t)(seq >> 32));
+		be32_put(icv, (uint32_t)(seq >> 32));
 		op->auth_len += 4;
 	}
 }
@@ -314,12 +279,12 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 	sa->sa_st.st_seq = seq;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	inner = start + ETH_HLEN + T4_FRONT;
-	put_be16(start + 12, RTE_ETHER_TYPE_IPV4);
+	be16_put(start + 12, RTE_ETHER_TYPE_IPV4);
 	write_outer4(sa, start + ETH_HLEN, inner, esp_total, ip_id);
 	esp = start + ETH_HLEN + 20;
-	put_be32(esp, sa->sa_spi);
-	put_be32(esp + 4, (uint32_t)seq);
-	put_be64(esp + ESP_HDR_LEN, seq); /* RFC 4106 §3.1: the counter */
+	be32_put(esp, sa->sa_spi);
+	be32_put(esp + 4, (uint32_t)seq);
+	be64_put(esp + ESP_HDR_LEN, seq); /* RFC 4106 §3.1: the counter */
 	text = esp + ESP_HDR_LEN + 8;
 	fill_trailer4(text, len, trailer, is_v4(inner) ? PROTO_IPIP : PROTO_IPV6);
 	fill_op(sa, op, s, esp, len + trailer, seq, true);
@@ -354,7 +319,7 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 	if (tunnel) {
 		const uint8_t *inner = start + ETH_HLEN + front;
 		nh = is_v4(inner) ? PROTO_IPIP : PROTO_IPV6;
-		put_be16(start + 12, sa->sa_dst.family == AF_INET ? RTE_ETHER_TYPE_IPV4
+		be16_put(start + 12, sa->sa_dst.family == AF_INET ? RTE_ETHER_TYPE_IPV4
 								   : RTE_ETHER_TYPE_IPV6);
 		write_outer(sa, start + ETH_HLEN, inner, encap + esp_total, ip_id);
 		esp = start + ETH_HLEN + esp_outer_hlen(sa) + encap;
@@ -365,12 +330,12 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 	}
 	if (encap)
 		write_udp(sa, esp - 8, esp_total);
-	put_be32(esp, sa->sa_spi);
-	put_be32(esp + 4, (uint32_t)seq);
+	be32_put(esp, sa->sa_spi);
+	be32_put(esp + 4, (uint32_t)seq);
 	if (sa->sa_cbc_iv)
 		memcpy(esp + ESP_HDR_LEN, rand16, 16);
 	else if (sa->sa_iv_len == 8) /* RFC 4106 §3.1: unique per key; the counter is */
-		put_be64(esp + ESP_HDR_LEN, seq);
+		be64_put(esp + ESP_HDR_LEN, seq);
 	fill_trailer(esp + ESP_HDR_LEN + sa->sa_iv_len, payload, trailer, nh);
 	fill_op(sa, op, s, esp, payload + trailer, seq, true);
 	op->mb = m; /* a cryptodev addresses the data through its mbuf */
@@ -412,7 +377,7 @@ unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	text_len = m->pkt_len - off - ESP_HDR_LEN - sa->sa_iv_len - sa->sa_icv_len;
 	if (text_len % sa->sa_block)
 		return ESP_DROP_malformed;
-	s->s_seq = get_be32(esp + 4);
+	s->s_seq = be32_get(esp + 4);
 	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
 		return ESP_DROP_replay;
 	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
@@ -446,12 +411,12 @@ static uint32_t inner_len(const uint8_t *inner, uint32_t avail, uint8_t nh)
 	if (avail < 20 || (nh == PROTO_IPIP) != is_v4(inner))
 		return 0;
 	if (is_v4(inner)) {
-		len = get_be16(inner + 2);
+		len = be16_get(inner + 2);
 		return (inner[0] & 0x0f) >= 5 && len >= ip_hlen(inner) && len <= avail ? len : 0;
 	}
 	if ((inner[0] >> 4) != 6 || avail < 40)
 		return 0;
-	len = 40u + get_be16(inner + 4);
+	len = 40u + be16_get(inner + 4);
 	return len <= avail ? len : 0;
 }
 
@@ -470,7 +435,7 @@ static unsigned decap_tunnel(struct rte_mbuf *m, uint8_t *inner, uint32_t avail,
 	/* Anything after the inner packet is TFC padding (RFC 4303 §2.4). */
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - front - len));
 	rte_pktmbuf_adj(m, (uint16_t)(front - ETH_HLEN));
-	put_be16(rte_pktmbuf_mtod_offset(m, uint8_t *, 12),
+	be16_put(rte_pktmbuf_mtod_offset(m, uint8_t *, 12),
 		 nh == PROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	return ESP_OK;
 }
@@ -484,11 +449,11 @@ static unsigned decap_transport(struct rte_mbuf *m, uint8_t *data, uint32_t len,
 
 	if (is_v4(l3)) {
 		l3[9] = nh;
-		put_be16(l3 + 2, (uint16_t)(ihl + len));
+		be16_put(l3 + 2, (uint16_t)(ihl + len));
 		ipv4_fix_checksum(l3);
 	} else {
 		l3[6] = nh;
-		put_be16(l3 + 4, (uint16_t)len);
+		be16_put(l3 + 4, (uint16_t)len);
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ETH_HLEN - ihl - front - len));
 	memmove(start + front, start, ETH_HLEN + ihl);

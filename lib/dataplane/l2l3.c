@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "cursor.h"
 
 enum {
@@ -269,16 +270,17 @@ static void w_u8(struct wbuf *w, uint8_t v)
 
 static void w_be16(struct wbuf *w, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[2];
 
+	be16_put(b, v);
 	w_bytes(w, b, 2);
 }
 
 static void w_be32(struct wbuf *w, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[4];
 
+	be32_put(b, v);
 	w_bytes(w, b, 4);
 }
 
@@ -301,8 +303,7 @@ static void w_put_csum(struct wbuf *w, size_t at, size_t from, uint32_t seed)
 	if (w->full || at + 2 > w->len)
 		return;
 	v = (uint16_t)~dp_csum_fold(w_csum_from(w, from, seed));
-	w->p[at] = (uint8_t)(v >> 8);
-	w->p[at + 1] = (uint8_t)v;
+	be16_put(w->p + at, v);
 }
 
 static int w_result(const struct wbuf *w)
@@ -704,8 +705,7 @@ static void w_icmp6_finish(struct wbuf *w, size_t ip, const struct ip6_out *o)
 	if (w->full)
 		return;
 	plen = w->len - icmp;
-	w->p[ip + 4] = (uint8_t)(plen >> 8);
-	w->p[ip + 5] = (uint8_t)plen;
+	be16_put(w->p + ip + 4, (uint16_t)plen);
 	w_put_csum(w, icmp + 2, icmp,
 		   csum_ip6_pseudo(o->src, o->dst, plen, PROTO_ICMP6));
 }

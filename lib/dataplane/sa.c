@@ -2,6 +2,7 @@
 #include "sa.h"
 #include "esp.h"
 #include "spd.h"
+#include "byteorder.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <rte_byteorder.h>
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_hash.h>
@@ -165,20 +165,12 @@ static bool port_in(uint16_t p, uint16_t lo, uint16_t hi)
 	return p >= lo && p <= hi;
 }
 
-static inline uint32_t be32_at(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4); /* one load, whatever the alignment */
-	return rte_be_to_cpu_32(v);
-}
-
 /* Per packet: IPv4 by mask, no copies. */
 static inline bool v4_in(const struct ip_prefix *p, const uint8_t *a)
 {
 	uint32_t mask = p->len ? ~0u << (32 - p->len) : 0;
 
-	return p->addr.family == AF_INET && ((be32_at(a) ^ be32_at(p->addr.bytes)) & mask) == 0;
+	return p->addr.family == AF_INET && ((be32_get(a) ^ be32_get(p->addr.bytes)) & mask) == 0;
 }
 
 static bool addr_in(const struct ip_prefix *p, uint8_t family, const uint8_t *a)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Child SAs into the data plane: every negotiated Child SA becomes an
+ * inbound and an outbound data-plane SA, installed before the old one of
+ * a rekey is removed (make-before-break); a replaced Child SA's inbound
+ * SA lingers a moment for the peer's packets in flight; a volume
+ * lifetime the data plane reports rekeys the Child SA.
+ */
+#include "ike_ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sa.h"
+#include "settings.h"
+
+/* A rekeyed Child SA's inbound SA stays this long after the delete: the
+ * peer may still have packets on it in flight (strongSwan waits 5 s). */
+#define IKE_CTL_LINGER_MS 1000
+
+static struct ctl_child *child_free_slot(struct ike_ctl *ic)
+{
+	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
+		if (!ic->ic_child[i].cc_used)
+			return &ic->ic_child[i];
+	return NULL;
+}
+
+/* Both directions into the data plane, or neither. */
+static int install_pair(struct ike_ctl *ic, const struct ike_child_info *ci,
+			struct ctl_child *cc)
+{
+	struct app *app = ic->ic_app;
+	int owner = (int)(ic->ic_owner_rr % app->dp.n_workers);
+	struct esp_sa_conf in, out;
+	int rc = settings_child_sa(ci, true, owner, &in);
+
+	if (rc == 0)
+		rc = settings_child_sa(ci, false, owner, &out);
+	if (rc == 0) {
+		ic->ic_owner_rr++;
+		cc->cc_sa_in = esp_sa_add(app->dp.sadb, app->engine, &in);
+		cc->cc_sa_out = cc->cc_sa_in < 0 ? -1 : esp_sa_add(app->dp.sadb, app->engine, &out);
+		rc = cc->cc_sa_out < 0 ? -EINVAL : 0;
+		if (rc && cc->cc_sa_in >= 0)
+			esp_sa_del(app->dp.sadb, (uint32_t)cc->cc_sa_in);
+	}
+	explicit_bzero(&in.algo, sizeof(in.algo));
+	explicit_bzero(&out.algo, sizeof(out.algo));
+	return rc;
+}
+
+void child_install_up(void *ctx, const struct ike_child_info *ci)
+{
+	struct ike_ctl *ic = ctx;
+	struct ctl_child *cc = child_free_slot(ic);
+	int rc = cc ? install_pair(ic, ci, cc) : -ENOSPC;
+
+	if (rc) {
+		EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): not installed: %s", ci->ci_child,
+		       ci->ci_conn, ci->ci_spi_in, strerror(-rc));
+		return;
+	}
+	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
+				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
+				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,
+				  .cc_created_ms = eg_now_ms() };
+	snprintf(cc->cc_conn, sizeof(cc->cc_conn), "%s", ci->ci_conn);
+	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
+	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s", ci->ci_child,
+	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "");
+	traps_child_up(ic->ic_app, ci->ci_conn);
+}
+
+/* By its IKE SA and inbound SPI; after an IKE SA rekey moved it, by SPI
+ * alone. */
+static struct ctl_child *child_find(struct ike_ctl *ic, uint32_t ike_id, uint32_t spi_in)
+{
+	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
+		if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_ike_id == ike_id &&
+		    ic->ic_child[i].cc_spi_in == spi_in)
+			return &ic->ic_child[i];
+	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
+		if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_spi_in == spi_in)
+			return &ic->ic_child[i];
+	return NULL;
+}
+
+void child_install_down(void *ctx, const struct ike_child_info *ci)
+{
+	struct ike_ctl *ic = ctx;
+	struct ctl_child *cc = child_find(ic, ci->ci_ike_id, ci->ci_spi_in);
+
+	if (!cc)
+		return;
+	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
+	if (ci->ci_replaced && ic->ic_linger_head - ic->ic_linger_tail < IKE_CTL_LINGER) {
+		unsigned k = ic->ic_linger_head++ % IKE_CTL_LINGER;
+		ic->ic_linger[k].sa = (uint32_t)cc->cc_sa_in;
+		ic->ic_linger[k].at_ms = eg_now_ms() + IKE_CTL_LINGER_MS;
+	} else {
+		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
+	}
+	EG_LOG(INFO, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)%s", cc->cc_name,
+	       cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out,
+	       ci->ci_replaced ? "; its inbound SA goes in 1 s" : "");
+	cc->cc_used = false;
+}
+
+void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms)
+{
+	while (ic->ic_linger_tail != ic->ic_linger_head &&
+	       ic->ic_linger[ic->ic_linger_tail % IKE_CTL_LINGER].at_ms <= now_ms)
+		esp_sa_del(ic->ic_app->dp.sadb,
+			   ic->ic_linger[ic->ic_linger_tail++ % IKE_CTL_LINGER].sa);
+}
+
+void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard)
+{
+	struct ike_ctl *ic = app->ike;
+	int rc;
+
+	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++) {
+		struct ctl_child *cc = &ic->ic_child[i];
+
+		if (!cc->cc_used || (cc->cc_sa_in != (int)sa_id && cc->cc_sa_out != (int)sa_id))
+			continue;
+		/* Make-before-break: the new Child SA is installed before this
+		 * one goes; past the hard limit its traffic waits for it. */
+		rc = ike_engine_rekey_child(ic->ic_engine, cc->cc_ike_id, cc->cc_spi_in, eg_now_ms());
+		if (rc == 0)
+			EG_LOG(INFO, "Child SA %s of %s (SPI 0x%08x): %s volume lifetime, rekeying",
+			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, hard ? "hard" : "soft");
+		else if (rc != -EALREADY)
+			EG_LOG(WARNING, "Child SA %s of %s (SPI 0x%08x): cannot rekey: %s",
+			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, strerror(-rc));
+		return;
+	}
+}

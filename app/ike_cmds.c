@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * espgatectl's IKE commands: initiate, terminate and rekey, and the IKE
+ * and Child SAs in the "sas" listing.
+ */
+#include "ike_ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* espgatectl initiate NAME | terminate NAME|ID | rekey ID [child] */
+json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children)
+{
+	struct ike_ctl *ic = app->ike;
+	char *end;
+	unsigned long id = arg ? strtoul(arg, &end, 10) : 0;
+	bool numeric = arg && *arg && !*end;
+	int rc = -ENOENT, n = 0;
+
+	if (!ic)
+		return json_pack("{s:s}", "error", "no IKE connections are configured");
+	if (!arg || !*arg)
+		return json_pack("{s:s}", "error", "which connection or IKE SA?");
+	if (strcmp(cmd, "initiate") == 0) {
+		rc = ike_ctl_initiate(app, arg);
+		return rc > 0 ? json_pack("{s:s, s:i}", "result", "initiating", "ike_id", rc)
+			      : json_pack("{s:s, s:s}", "error", "unknown connection, or no remote address", "conn", arg);
+	}
+	for (unsigned i = 0; i < IKE_CTL_SAS; i++) {
+		const struct ctl_ike_sa *s = &ic->ic_sa[i];
+
+		if (!s->is_used || (numeric ? s->is_info.si_id != id : strcmp(s->is_conn, arg) != 0))
+			continue;
+		if (strcmp(cmd, "terminate") == 0)
+			rc = ike_engine_terminate(ic->ic_engine, s->is_info.si_id, eg_now_ms());
+		else
+			rc = ike_engine_rekey(ic->ic_engine, s->is_info.si_id, children, eg_now_ms());
+		n += rc == 0;
+	}
+	if (!n)
+		return json_pack("{s:s, s:s}", "error", "no such IKE SA", "target", arg);
+	return json_pack("{s:s, s:i}", "result", strcmp(cmd, "terminate") == 0 ? "deleting" : "rekeying",
+			 "ike_sas", n);
+}
+
+static json_t *ike_sa_json(const struct ctl_ike_sa *s, uint64_t now)
+{
+	char spi_i[17], spi_r[17], local[IP_ADDR_STRLEN], remote[IP_ADDR_STRLEN];
+
+	snprintf(spi_i, sizeof(spi_i), "%016llx", (unsigned long long)s->is_info.si_spi_i);
+	snprintf(spi_r, sizeof(spi_r), "%016llx", (unsigned long long)s->is_info.si_spi_r);
+	ip_addr_format(&s->is_info.si_local.ep_addr, local, sizeof(local));
+	ip_addr_format(&s->is_info.si_remote.ep_addr, remote, sizeof(remote));
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:s, s:i, s:I}",
+			 "id", s->is_info.si_id, "conn", s->is_conn, "state", "ESTABLISHED",
+			 "spi_i", spi_i, "spi_r", spi_r, "initiator", s->is_info.si_initiator,
+			 "local", local, "local_port", s->is_info.si_local.ep_port,
+			 "remote", remote, "remote_port", s->is_info.si_remote.ep_port,
+			 "age_s", (json_int_t)((now - s->is_created_ms) / 1000));
+}
+
+static json_t *child_json(const struct ctl_child *c, uint64_t now)
+{
+	char in[9], out[9];
+
+	snprintf(in, sizeof(in), "%08x", c->cc_spi_in);
+	snprintf(out, sizeof(out), "%08x", c->cc_spi_out);
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I}", "ike_id", c->cc_ike_id,
+			 "conn", c->cc_conn, "child", c->cc_name, "state", "INSTALLED",
+			 "spi_in", in, "spi_out", out, "sa_in", c->cc_sa_in, "sa_out", c->cc_sa_out,
+			 "age_s", (json_int_t)((now - c->cc_created_ms) / 1000));
+}
+
+json_t *ike_ctl_json(const struct app *app)
+{
+	const struct ike_ctl *ic = app->ike;
+	json_t *sas = json_array(), *children = json_array();
+	uint64_t now = eg_now_ms();
+
+	for (unsigned i = 0; ic && i < IKE_CTL_SAS; i++)
+		if (ic->ic_sa[i].is_used)
+			json_array_append_new(sas, ike_sa_json(&ic->ic_sa[i], now));
+	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++)
+		if (ic->ic_child[i].cc_used)
+			json_array_append_new(children, child_json(&ic->ic_child[i], now));
+	return json_pack("{s:o, s:o, s:o}", "ike_sas", sas, "child_sas", children,
+			 "traps", traps_json(app));
+}

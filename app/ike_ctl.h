@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef ESPGATE_APP_IKE_CTL_H
+#define ESPGATE_APP_IKE_CTL_H
+
+/*
+ * lib/ike on the control lcore, private to the files that glue it in:
+ * ike_ctl.c   the engine's life, its clock and its IKE SA events
+ * ike_io.c    IKE datagrams in from the punt path and out through the ports
+ * child_install.c  Child SAs into the data plane, and their inbound linger
+ * ike_conns.c connections into the engine, at start and on reload
+ * ike_cmds.c  espgatectl's initiate, terminate, rekey and listing
+ */
+
+#include "espgate.h"
+
+#include "ike.h"
+#include "ike_cert.h"
+
+#define IKE_CTL_CHILDREN 4096
+#define IKE_CTL_SAS 4096
+#define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
+#define IKE_CTL_LINGER 1024
+
+struct ctl_child {
+	bool cc_used;
+	uint32_t cc_ike_id;
+	uint32_t cc_spi_in, cc_spi_out;
+	int cc_sa_in, cc_sa_out;
+	char cc_conn[CFG_NAME_MAX], cc_name[CFG_NAME_MAX];
+	uint64_t cc_created_ms;
+};
+
+struct ctl_ike_sa {
+	bool is_used;
+	struct ike_sa_info is_info;
+	char is_conn[CFG_NAME_MAX];
+	uint64_t is_created_ms;
+};
+
+struct ike_ctl {
+	struct app *ic_app;
+	struct ike_engine *ic_engine;
+	struct ctl_child ic_child[IKE_CTL_CHILDREN];
+	struct ctl_ike_sa ic_sa[IKE_CTL_SAS];
+	struct ike_credential *ic_cred[CFG_MAX_CONNS_CRED];
+	struct ike_trust *ic_trust[CFG_MAX_CONNS_CRED];
+	uint64_t ic_next_tick;
+	/* Inbound SAs of replaced Child SAs, oldest first, due in order. */
+	struct { uint32_t sa; uint64_t at_ms; } ic_linger[IKE_CTL_LINGER];
+	unsigned ic_linger_head, ic_linger_tail;
+	unsigned ic_ncert;    /* certificate slots used */
+	unsigned ic_owner_rr; /* Child SAs spread over the workers */
+};
+
+/* ike_ctl.c: lib/ike with the connections of app->cfg (none: app->ike
+ * stays NULL); those it does not take are dropped from app->cfg and
+ * listed in failed. */
+int ike_ctl_start(struct app *app, json_t *failed);
+
+/* ike_io.c: lib/ike's ev_send and ev_keepalive (ctx: the ike_ctl). */
+void ike_io_send(void *ctx, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+void ike_io_keepalive(void *ctx, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote);
+
+/* child_install.c: lib/ike's ev_child_up and ev_child_down. */
+void child_install_up(void *ctx, const struct ike_child_info *ci);
+void child_install_down(void *ctx, const struct ike_child_info *ci);
+/* Removes the lingering inbound SAs whose time has come. */
+void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms);
+
+/* ike_conns.c: every connection of cfg into the engine; those it does not
+ * take are dropped from cfg and listed in failed. */
+void ike_conns_load(struct ike_ctl *ic, struct cfg *cfg, json_t *failed);
+
+#endif
