@@ -65,7 +65,7 @@ json_t *ctl_ports_json(const struct app *app)
 			"{s:s, s:i, s:s, s:s, s:s, s:i, s:o, s:s, s:I, s:i, s:i}",
 			"name", p->pt_name, "port_id", p->pt_if.port,
 			"device", app->cfg.ports[i].device,
-			"role", cfg_role_name(p->pt_role), "mac", mac,
+			"role", dp_port_role_name(p->pt_role), "mac", mac,
 			"mtu", p->pt_if.mtu, "addresses", addrs_json(&p->pt_if),
 			"link", link.link_status ? "up" : "down",
 			"speed_mbps", (json_int_t)link.link_speed,
@@ -81,7 +81,7 @@ static json_t *port_stats_json(const struct dp_port *p)
 	rte_eth_stats_get(p->pt_if.port, &st);
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "name", p->pt_name, "port_id", p->pt_if.port,
-			 "role", cfg_role_name(p->pt_role),
+			 "role", dp_port_role_name(p->pt_role),
 			 "rx_packets", (json_int_t)st.ipackets,
 			 "tx_packets", (json_int_t)st.opackets,
 			 "rx_bytes", (json_int_t)st.ibytes,

@@ -6,6 +6,7 @@
  * queues than there are workers (net_af_packet's qpairs, say).
  */
 #include "espgate.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,12 +103,7 @@ static int setup_one(struct app *app, unsigned idx)
 	char ring[RTE_RING_NAMESIZE];
 	int rc;
 
-	_Static_assert(sizeof(port->pt_name) == sizeof(cp->name), "name sizes");
-	memcpy(port->pt_name, cp->name, sizeof(port->pt_name));
-	port->pt_role = cp->role;
-	port->pt_if.mtu = cp->mtu;
-	memcpy(port->pt_if.addrs, cp->addrs, sizeof(cp->addrs));
-	port->pt_if.n_addrs = cp->n_addrs;
+	settings_port(cp, port);
 	if (find_port_id(cp, &port->pt_if.port) != 0) {
 		EG_LOG(ERR, "port %s: no DPDK device for \"%s\"", cp->name, cp->device);
 		return -ENODEV;
@@ -147,7 +143,7 @@ int ports_setup(struct app *app)
 			return rc;
 		EG_LOG(INFO, "port %s: DPDK port %u, %s, %u RX / %u TX queues, MTU %u",
 		       app->dp.ports[i].pt_name, app->dp.ports[i].pt_if.port,
-		       cfg_role_name(app->dp.ports[i].pt_role),
+		       dp_port_role_name(app->dp.ports[i].pt_role),
 		       app->dp.ports[i].pt_nb_rxq, app->dp.ports[i].pt_nb_txq,
 		       app->dp.ports[i].pt_if.mtu);
 	}

@@ -168,9 +168,7 @@ int sas_init(struct app *app)
 		EG_LOG(ERR, "SA tables for %u SAs: out of memory (raise -m)", max);
 		return -ENOMEM;
 	}
-	memcpy(dp->natt_ports, app->cfg.natt_ports, sizeof(dp->natt_ports));
-	dp->n_natt_ports = app->cfg.n_natt_ports;
-	dp->unmatched_discard = app->cfg.unmatched_discard;
+	settings_dp_ipsec(&app->cfg, dp);
 	rc = worker_resources(app);
 	if (rc == 0)
 		rc = install_static(app);

@@ -15,9 +15,37 @@
 #include <rte_common.h>
 
 #include "ike_cert.h"
+#include "trap.h"
 
 /* RFC 4303 §3.4.3: a Child SA's inbound anti-replay window. */
 #define CHILD_REPLAY_WINDOW 1024
+
+/* The configuration keeps to the data plane's limits. */
+_Static_assert(CFG_MAX_PORTS <= DP_MAX_PORTS, "ports");
+_Static_assert(CFG_NAME_MAX == DP_NAME_MAX, "port names");
+_Static_assert(CFG_MAX_ADDRS <= DP_MAX_ADDRS, "addresses per port");
+_Static_assert(CFG_MAX_NATT_PORTS <= DP_MAX_NATT_PORTS, "ESP-in-UDP ports");
+_Static_assert(CFG_MAX_TRAP_SELECTORS <= DP_MAX_TRAPS, "trap policies");
+
+/* ---- ports and the data plane's IPsec settings ---- */
+
+void settings_port(const struct cfg_port *cp, struct dp_port *port)
+{
+	memcpy(port->pt_name, cp->name, sizeof(port->pt_name));
+	port->pt_role = cp->role == CFG_ROLE_PROTECTED ? DP_ROLE_PROTECTED :
+							 DP_ROLE_UNPROTECTED;
+	port->pt_if.mtu = cp->mtu;
+	memcpy(port->pt_if.addrs, cp->addrs, cp->n_addrs * sizeof(cp->addrs[0]));
+	port->pt_if.n_addrs = cp->n_addrs;
+}
+
+void settings_dp_ipsec(const struct cfg *cfg, struct dp *dp)
+{
+	memcpy(dp->natt_ports, cfg->natt_ports,
+	       cfg->n_natt_ports * sizeof(cfg->natt_ports[0]));
+	dp->n_natt_ports = cfg->n_natt_ports;
+	dp->unmatched_discard = cfg->unmatched_discard;
+}
 
 /* ---- configured connections -> lib/ike ---- */
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "cfg.h"
+#include "dp.h"
 #include "ike.h"
 #include "sa.h"
 
@@ -20,6 +21,14 @@
  * result is fully zeroed first, so two of them compare with memcmp. */
 int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 		      struct ike_conn_cfg *c);
+
+/* A configured port as the data plane's: name, role, MTU, addresses
+ * (the DPDK port and its queues are the caller's). */
+void settings_port(const struct cfg_port *cp, struct dp_port *port);
+
+/* The data plane's ESP-in-UDP ports and what becomes of traffic no SA
+ * covers. */
+void settings_dp_ipsec(const struct cfg *cfg, struct dp *dp);
 
 /* A static SA of the configuration as a data-plane SA; owner: the worker
  * that owns it when the configuration names none. */

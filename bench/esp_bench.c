@@ -192,7 +192,7 @@ static struct ip_addr addr(const char *s)
 }
 
 static void add_port(unsigned idx, const char *dev, const uint8_t mac[6],
-		     enum cfg_port_role role, const char *a4, uint16_t mtu)
+		     enum dp_port_role role, const char *a4, uint16_t mtu)
 {
 	struct dp_port *port = &dp.ports[idx];
 	struct rte_eth_conf conf = { 0 };
@@ -272,8 +272,8 @@ static void dp_up(void)
 	if (!W->w_engine || !W->w_handoff)
 		die("engine");
 	dp.n_ports = 2;
-	add_port(0, "net_null0", MAC_LAN, CFG_ROLE_PROTECTED, LAN_PREFIX, 1500);
-	add_port(1, "net_null1", MAC_WAN, CFG_ROLE_UNPROTECTED, WAN_PREFIX, 9000);
+	add_port(0, "net_null0", MAC_LAN, DP_ROLE_PROTECTED, LAN_PREFIX, 1500);
+	add_port(1, "net_null1", MAC_WAN, DP_ROLE_UNPROTECTED, WAN_PREFIX, 9000);
 	neighbour("192.0.2.2", 0, MAC_HOST);
 	peer = neighbour(PEER_IP, 1, MAC_PEER);
 	if (dp_route_add(dp.route, &net, dp_nh_make(DP_NH_GATEWAY, (uint32_t)peer)) != 0)

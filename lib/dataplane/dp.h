@@ -15,7 +15,6 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "cfg.h"
 #include "counters.h"
 #include "l2l3.h"
 #include "neigh.h"
@@ -27,6 +26,9 @@ struct esp_engine;
 struct rte_rcu_qsbr;
 
 #define DP_BURST 32
+#define DP_MAX_PORTS 16
+#define DP_NAME_MAX 32
+#define DP_MAX_NATT_PORTS 4
 #define DP_PUNT_RING_SIZE 4096
 #define DP_CTL_TX_RING_SIZE 1024
 #define DP_MAX_NEIGH 4096
@@ -51,10 +53,21 @@ enum dp_punt_reason {
 	DP_PUNT_TRAP,     /* a trap policy covers it and no SA does yet (trap.h) */
 };
 
+/* Which side of the concentrator a port faces. */
+enum dp_port_role {
+	DP_ROLE_PROTECTED,   /* the networks the tunnels serve */
+	DP_ROLE_UNPROTECTED, /* where ESP and IKE travel */
+};
+
+static inline const char *dp_port_role_name(enum dp_port_role role)
+{
+	return role == DP_ROLE_PROTECTED ? "protected" : "unprotected";
+}
+
 struct dp_port {
 	struct dp_if pt_if; /* DPDK port id, MAC, MTU, addresses */
-	char pt_name[CFG_NAME_MAX];
-	enum cfg_port_role pt_role;
+	char pt_name[DP_NAME_MAX];
+	enum dp_port_role pt_role;
 	uint16_t pt_nb_rxq;
 	uint16_t pt_nb_txq;
 	/* Frames the control lcore sends through this port; drained by
@@ -90,7 +103,7 @@ struct dp_worker {
 	unsigned w_idx;
 	unsigned w_lcore;
 	uint64_t w_cnt[DP_W_MAX];
-	struct dp_txbuf w_tx[CFG_MAX_PORTS];
+	struct dp_txbuf w_tx[DP_MAX_PORTS];
 	struct esp_engine *w_engine;
 	struct rte_ring *w_handoff; /* packets of SAs this worker owns */
 	uint16_t w_ip_id;
@@ -105,7 +118,7 @@ struct dp {
 	struct rte_mempool *pool;
 	struct rte_mempool *pool_indirect; /* fragments' data references */
 	unsigned n_ports;
-	struct dp_port ports[CFG_MAX_PORTS];
+	struct dp_port ports[DP_MAX_PORTS];
 	uint16_t port_index[RTE_MAX_ETHPORTS]; /* DPDK port id -> index */
 	unsigned n_workers;
 	struct dp_worker *workers; /* n_workers, cache aligned */
@@ -115,7 +128,7 @@ struct dp {
 	struct esp_sadb *sadb;
 	struct rte_rcu_qsbr *qs;
 	struct rte_ring *events; /* SA lifetime events -> control lcore */
-	uint16_t natt_ports[CFG_MAX_NATT_PORTS];
+	uint16_t natt_ports[DP_MAX_NATT_PORTS];
 	unsigned n_natt_ports;
 	bool unmatched_discard;
 	struct dp_trap_table *traps; /* on-demand policies (trap.h), or NULL */

@@ -125,7 +125,7 @@ static bool ip6_is_solicited_node(const uint8_t a[16])
 
 static unsigned if_n_addrs(const struct dp_if *ifp)
 {
-	return ifp->n_addrs < CFG_MAX_ADDRS ? ifp->n_addrs : CFG_MAX_ADDRS;
+	return ifp->n_addrs < DP_MAX_ADDRS ? ifp->n_addrs : DP_MAX_ADDRS;
 }
 
 bool dp_if_owns(const struct dp_if *ifp, const struct ip_addr *a)

@@ -16,14 +16,15 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "cfg.h"
+
+#define DP_MAX_ADDRS 8 /* per port */
 
 /* What the control lcore knows of one port. */
 struct dp_if {
 	uint16_t port;
 	uint8_t mac[6];
 	uint16_t mtu;
-	struct ip_prefix addrs[CFG_MAX_ADDRS];
+	struct ip_prefix addrs[DP_MAX_ADDRS];
 	unsigned n_addrs;
 };
 

@@ -17,12 +17,11 @@
 
 #include <stdint.h>
 
-#include "cfg.h"
 #include "sa.h"
 
 struct dp;
 
-#define DP_MAX_TRAPS CFG_MAX_TRAP_SELECTORS /* the configuration keeps to it */
+#define DP_MAX_TRAPS 256 /* the configuration keeps to it */
 
 struct dp_trap {
 	struct esp_ts t_ts;  /* src: our side, dst: the peer's side */

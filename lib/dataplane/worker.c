@@ -387,7 +387,7 @@ static enum dp_steer steer_of(struct dp *dp, unsigned pidx)
 {
 	if (!dp->sadb)
 		return DP_STEER_NONE;
-	if (dp->ports[pidx].pt_role == CFG_ROLE_UNPROTECTED)
+	if (dp->ports[pidx].pt_role == DP_ROLE_UNPROTECTED)
 		return DP_STEER_IN;
 	if (esp_sadb_has_outbound(dp->sadb) || dp->unmatched_discard ||
 	    __atomic_load_n(&dp->traps, __ATOMIC_RELAXED))

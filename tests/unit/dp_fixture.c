@@ -62,7 +62,7 @@ static void add_route(const char *prefix, uint32_t nh)
 }
 
 static void add_port(unsigned idx, const char *name, const uint8_t mac[6],
-		     enum cfg_port_role role, const char *a4, const char *a6)
+		     enum dp_port_role role, const char *a4, const char *a6)
 {
 	struct dp_port *port = &fx_dp.ports[idx];
 	char n[32];
@@ -152,9 +152,9 @@ void fx_dp_up(unsigned n_workers, bool with_esp)
 	for (unsigned i = 0; i < n_workers; i++)
 		fx_dp.workers[i].w_idx = i;
 	fx_dp.n_ports = 2;
-	add_port(0, "net_ring_lan", FX_MAC_LAN, CFG_ROLE_PROTECTED, "198.18.1.1/24",
+	add_port(0, "net_ring_lan", FX_MAC_LAN, DP_ROLE_PROTECTED, "198.18.1.1/24",
 		 "2001:db8:1::1/64");
-	add_port(1, "net_ring_wan", FX_MAC_WAN, CFG_ROLE_UNPROTECTED, "203.0.113.1/24",
+	add_port(1, "net_ring_wan", FX_MAC_WAN, DP_ROLE_UNPROTECTED, "203.0.113.1/24",
 		 "2001:db8:f::1/64");
 	neighbour("198.18.1.2", 0, FX_MAC_H1);
 	neighbour("2001:db8:1::2", 0, FX_MAC_H1);

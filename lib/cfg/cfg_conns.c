@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE connections: addresses, authentication, proposals, times, start.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_priv.h"
+
+const char *const cfg_auth_names[] = {
+	[CFG_AUTH_PSK] = "psk",
+	[CFG_AUTH_PUBKEY] = "pubkey",
+	NULL,
+};
+
+static const char *const start_names[] = {
+	[CFG_START_NONE] = "none",
+	[CFG_START_START] = "start",
+	[CFG_START_TRAP] = "trap",
+	NULL,
+};
+
+static int parse_conn_name(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, unsigned idx)
+{
+	struct json_path pn = json_path_key(p, "name");
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	int rc = cfg_parse_name(c, p, obj, "connection", conn->name);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < idx; i++)
+		if (strcmp(c->cfg->conns[i].name, conn->name) == 0)
+			return cfg_err(c, &pn, AT_VALUE,
+				       "duplicate connection name \"%s\" (also connections[%u].name)",
+				       conn->name, i);
+	return 0;
+}
+
+/* local: ours, on an unprotected port; remote: the peer, or any. No two
+ * connections for one (local, remote): which would the peer's IKE_SA_INIT
+ * be for? */
+static int parse_conn_addrs(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, unsigned idx)
+{
+	struct json_path pl = json_path_key(p, "local");
+	struct json_path pr = json_path_key(p, "remote");
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	char l[IP_ADDR_STRLEN], r[IP_ADDR_STRLEN];
+	json_t *v;
+	int rc;
+
+	if ((rc = cfg_member(c, &pl, obj, JSON_STRING, true, &v)) ||
+	    (rc = cfg_parse_addr(c, &pl, v, &conn->local)) ||
+	    (rc = cfg_check_own_endpoint(c, &pl, "a connection's local address",
+				     &conn->local)) ||
+	    (rc = cfg_member(c, &pr, obj, JSON_STRING, true, &v)))
+		return rc;
+	if (cfg_is_any(json_string_value(v)))
+		return 0; /* family 0 */
+	if ((rc = cfg_parse_addr(c, &pr, v, &conn->remote)) ||
+	    (rc = cfg_check_peer_endpoint(c, &pr, &conn->remote)))
+		return rc;
+	if (conn->remote.family != conn->local.family)
+		return cfg_err(c, &pr, AT_VALUE, "%s is %s but local is %s",
+			       json_string_value(v),
+			       cfg_family_name(conn->remote.family),
+			       cfg_family_name(conn->local.family));
+	for (unsigned i = 0; i < idx; i++) {
+		const struct cfg_conn *o = &c->cfg->conns[i];
+
+		if (!o->remote.family || !ip_addr_equal(&o->local, &conn->local) ||
+		    !ip_addr_equal(&o->remote, &conn->remote))
+			continue;
+		ip_addr_format(&conn->local, l, sizeof(l));
+		ip_addr_format(&conn->remote, r, sizeof(r));
+		return cfg_err(c, &pr, AT_VALUE,
+			       "ambiguous peer: connection \"%s\" (connections[%u]) has the same local %s and remote %s",
+			       o->name, i, l, r);
+	}
+	return 0;
+}
+
+/* RFC 7296 §2.15: a shared key derived from a password falls to an
+ * offline dictionary attack; the length is a floor, not a guarantee.
+ * Nothing of the key goes into a message. */
+int cfg_set_psk(struct cfg_ctx *c, const struct json_path *p, json_t *v,
+		struct cfg_conn *conn)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), chars = 0;
+
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (chars < CFG_PSK_MIN)
+		return cfg_err(c, p, AT_VALUE,
+			       "weak pre-shared key: %zu characters, at least %d needed (RFC 7296 §2.15: a guessable shared key falls to an offline dictionary attack; use a long random one)",
+			       chars, CFG_PSK_MIN);
+	if (n > CFG_PSK_MAX)
+		return cfg_err(c, p, AT_VALUE,
+			       "pre-shared key too long: %zu bytes, at most %d",
+			       n, CFG_PSK_MAX);
+	memcpy(conn->psk, s, n);
+	conn->psk_len = (uint16_t)n;
+	return 0;
+}
+
+static int parse_cacerts(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *arr, struct cfg_conn *conn)
+{
+	size_t n = json_array_size(arr);
+	int rc;
+
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "at least one CA certificate needed");
+	if (n > CFG_MAX_CACERTS)
+		return cfg_err(c, p, AT_VALUE, "at most %d CA certificates",
+			       CFG_MAX_CACERTS);
+	conn->cacerts = calloc(n, sizeof(*conn->cacerts));
+	if (!conn->cacerts)
+		return cfg_nomem(c);
+	conn->n_cacerts = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		if ((rc = cfg_parse_file(c, &pi, json_array_get(arr, i),
+				     &conn->cacerts[i])))
+			return rc;
+	}
+	return 0;
+}
+
+/* Certificates: paths checked now; the authentication itself is future
+ * work in lib/ike. */
+static int parse_conn_pki(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *obj, struct cfg_conn *conn)
+{
+	static const char *const keys[] = { "cert", "key", "cacerts", NULL };
+	struct json_path pc = json_path_key(p, "cert");
+	struct json_path pk = json_path_key(p, "key");
+	struct json_path pa = json_path_key(p, "cacerts");
+	json_t *v;
+	int rc;
+
+	if (conn->auth == CFG_AUTH_PSK) {
+		for (int i = 0; keys[i]; i++) {
+			struct json_path pi = json_path_key(p, keys[i]);
+
+			if (json_object_get(obj, keys[i]))
+				return cfg_err(c, &pi, AT_KEY,
+					       "%s is for auth \"pubkey\"; this connection's auth is \"psk\"",
+					       keys[i]);
+		}
+		return 0;
+	}
+	if ((rc = cfg_member(c, &pc, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pc, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	if ((rc = cfg_parse_file(c, &pc, v, &conn->cert)) ||
+	    (rc = cfg_member(c, &pk, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	if ((rc = cfg_parse_file(c, &pk, v, &conn->key)) ||
+	    (rc = cfg_member(c, &pa, obj, JSON_ARRAY, false, &v)))
+		return rc;
+	if (!v)
+		return cfg_err(c, &pa, AT_PARENT,
+			       "missing required key: auth \"pubkey\" needs cert, key and cacerts");
+	return parse_cacerts(c, &pa, v, conn);
+}
+
+static int parse_conn_auth(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pa = json_path_key(p, "auth");
+	struct json_path pk = json_path_key(p, "psk");
+	json_t *v;
+	int rc, idx;
+
+	conn->auth = CFG_AUTH_PSK;
+	if ((rc = cfg_member(c, &pa, obj, JSON_STRING, false, &v)) ||
+	    (v && (rc = cfg_one_of(c, &pa, v, cfg_auth_names, &idx))))
+		return rc;
+	if (v)
+		conn->auth = (enum cfg_auth)idx;
+	if ((rc = cfg_member(c, &pk, obj, JSON_STRING, false, &v)))
+		return rc;
+	if (v && conn->auth == CFG_AUTH_PUBKEY)
+		return cfg_err(c, &pk, AT_KEY,
+			       "auth \"pubkey\" takes no psk: remove it or set auth to \"psk\"");
+	if (v && (rc = cfg_set_psk(c, &pk, v, conn)))
+		return rc;
+	/* With a secrets file, load_secrets looks there afterwards. */
+	if (!v && conn->auth == CFG_AUTH_PSK && !c->cfg->ike_secrets)
+		return cfg_err(c, &pk, AT_PARENT,
+			       "missing required key: auth \"psk\" needs a secret: give psk here or in a secrets file (ike.secrets)");
+	return parse_conn_pki(c, p, obj, conn);
+}
+
+/* IKE (needs a PRF and a DH group) or ESP (DH only for PFS) proposals,
+ * each a strongSwan-style string. */
+int cfg_parse_proposals(struct cfg_ctx *c, const struct json_path *p,
+			json_t *obj, bool ike, struct cfg_proposal **out,
+			unsigned *n_out)
+{
+	char err[160];
+	json_t *arr, *v;
+	size_t n;
+	int rc;
+
+	if ((rc = cfg_member(c, p, obj, JSON_ARRAY, true, &arr)))
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0)
+		return cfg_err(c, p, AT_VALUE, "at least one proposal needed");
+	if (n > CFG_MAX_PROPOSALS)
+		return cfg_err(c, p, AT_VALUE,
+			       "at most %d proposals (the IKE engine's limit)",
+			       CFG_MAX_PROPOSALS);
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return cfg_nomem(c);
+	*n_out = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		v = json_array_get(arr, i);
+		if ((rc = cfg_expect(c, &pi, v, JSON_STRING)))
+			return rc;
+		if (cfg_proposal_parse(json_string_value(v), ike, &(*out)[i],
+				       err, sizeof(err)) != 0)
+			return cfg_err(c, &pi, AT_VALUE, "\"%.80s\": %s",
+				       json_string_value(v), err);
+	}
+	return 0;
+}
+
+static int parse_conn_times(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pr = json_path_key(p, "rekey");
+	struct json_path pa = json_path_key(p, "reauth");
+	struct json_path pd = json_path_key(p, "dpd");
+	struct json_path pt = json_path_key(p, "dpd_timeout");
+	bool given;
+	int rc;
+
+	conn->rekey_s = 14400; /* strongSwan's 4 h */
+	if ((rc = cfg_get_seconds(c, &pr, obj, &conn->rekey_s, &given)) ||
+	    (rc = cfg_get_seconds(c, &pa, obj, &conn->reauth_s, &given)) ||
+	    (rc = cfg_get_seconds(c, &pd, obj, &conn->dpd_s, &given)) ||
+	    (rc = cfg_get_seconds(c, &pt, obj, &conn->dpd_timeout_s, &given)))
+		return rc;
+	if (conn->dpd_s && conn->dpd_timeout_s &&
+	    conn->dpd_timeout_s <= conn->dpd_s)
+		return cfg_err(c, &pt, AT_VALUE,
+			       "%u is not above dpd (%u): a liveness check must have longer to be answered than the interval between checks",
+			       conn->dpd_timeout_s, conn->dpd_s);
+	return 0;
+}
+
+static int parse_conn_start(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path ps = json_path_key(p, "start");
+	json_t *v;
+	int rc, idx;
+
+	conn->start = CFG_START_NONE;
+	if ((rc = cfg_member(c, &ps, obj, JSON_STRING, false, &v)) || !v ||
+	    (rc = cfg_one_of(c, &ps, v, start_names, &idx)))
+		return rc;
+	conn->start = (enum cfg_start)idx;
+	if (conn->start != CFG_START_NONE && !conn->remote.family)
+		return cfg_err(c, &ps, AT_VALUE,
+			       "start \"%s\" initiates, which needs a remote address; remote is any (a responder-only connection)",
+			       start_names[idx]);
+	return 0;
+}
+
+static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
+		      json_t *obj, unsigned idx)
+{
+	static const char *const keys[] = {
+		"name", "local", "remote", "local_id", "remote_id", "auth",
+		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
+		"dpd", "dpd_timeout", "start", "children", NULL,
+	};
+	struct cfg_conn *conn = &c->cfg->conns[idx];
+	struct json_path pp = json_path_key(p, "proposals");
+	int rc;
+
+	if ((rc = cfg_object(c, p, obj, keys)) ||
+	    (rc = parse_conn_name(c, p, obj, idx)) ||
+	    (rc = parse_conn_addrs(c, p, obj, idx)) ||
+	    (rc = cfg_parse_conn_ids(c, p, obj, conn)) ||
+	    (rc = parse_conn_auth(c, p, obj, conn)) ||
+	    (rc = cfg_parse_proposals(c, &pp, obj, true, &conn->ike, &conn->n_ike)) ||
+	    (rc = parse_conn_times(c, p, obj, conn)) ||
+	    (rc = parse_conn_start(c, p, obj, conn)) ||
+	    (rc = cfg_parse_children(c, p, obj, idx)) ||
+	    (rc = cfg_check_trap_room(c, p, idx)))
+		return rc;
+	return 0;
+}
+
+int cfg_parse_conns(struct cfg_ctx *c, json_t *root)
+{
+	struct json_path p = json_path_key(NULL, "connections");
+	json_t *arr;
+	size_t n;
+	int rc;
+
+	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr)))
+		return rc;
+	n = arr ? json_array_size(arr) : 0;
+	if (n > CFG_MAX_CONNS)
+		return cfg_err(c, &p, AT_VALUE, "at most %u connections",
+			       CFG_MAX_CONNS);
+	if (n) {
+		/* All n now, zeroed: cfg_free frees whatever a failed
+		 * parse left half done. */
+		c->cfg->conns = calloc(n, sizeof(*c->cfg->conns));
+		if (!c->cfg->conns)
+			return cfg_nomem(c);
+		c->cfg->n_conns = (unsigned)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_path pi = json_path_index(&p, i);
+
+		if ((rc = parse_conn(c, &pi, json_array_get(arr, i),
+				     (unsigned)i)))
+			return rc;
+	}
+	return cfg_load_secrets(c);
+}
+
+const char *cfg_auth_name(enum cfg_auth auth)
+{
+	return auth <= CFG_AUTH_PUBKEY ? cfg_auth_names[auth] : "?";
+}
+
+const char *cfg_start_name(enum cfg_start start)
+{
+	return start <= CFG_START_TRAP ? start_names[start] : "?";
+}

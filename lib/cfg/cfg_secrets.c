@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The secrets file: {"psk": {"<connection name>": "secret", ...}}. Its
+ * errors carry its own name and positions; no message shows a secret.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "cfg_priv.h"
+
+/* The secrets file: {"psk": {"<connection name>": "secret", ...}}. Its
+ * errors carry its own name and positions; no message shows a secret. */
+
+static int find_conn(const struct cfg *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_conns; i++)
+		if (strcmp(cfg->conns[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int parse_secret(struct cfg_ctx *c, struct cfg_ctx *sc,
+			const struct json_path *pk, json_t *v)
+{
+	struct json_path pc = json_path_key(NULL, "connections");
+	struct cfg *cfg = c->cfg;
+	int i = find_conn(cfg, pk->key), rc;
+	struct cfg_conn *conn;
+
+	if (i < 0)
+		return cfg_err(sc, pk, AT_KEY,
+			       "no connection named \"%.40s\" in %s", pk->key,
+			       c->name);
+	conn = &cfg->conns[i];
+	if ((rc = cfg_expect(sc, pk, v, JSON_STRING)))
+		return rc;
+	if (conn->auth != CFG_AUTH_PSK)
+		return cfg_err(sc, pk, AT_KEY,
+			       "connection \"%s\" (connections[%d] in %s) uses auth \"%s\", not \"psk\"",
+			       conn->name, i, c->name, cfg_auth_names[conn->auth]);
+	if (conn->psk_len) {
+		struct json_path pi = json_path_index(&pc, (size_t)i);
+		struct json_path pp = json_path_key(&pi, "psk");
+
+		return cfg_err(c, &pp, AT_KEY,
+			       "the secret of connection \"%s\" is also in %s (psk.%s); keep one of the two",
+			       conn->name, sc->name, conn->name);
+	}
+	if ((rc = cfg_set_psk(sc, pk, v, conn)))
+		return rc;
+	conn->psk_from_secrets = true;
+	return 0;
+}
+
+static int parse_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root)
+{
+	static const char *const keys[] = { "psk", NULL };
+	struct json_path pp = json_path_key(NULL, "psk");
+	json_t *obj;
+	int rc;
+
+	if ((rc = cfg_object(sc, NULL, root, keys)) ||
+	    (rc = cfg_member(sc, &pp, root, JSON_OBJECT, false, &obj)) || !obj)
+		return rc;
+	for (void *it = json_object_iter(obj); it;
+	     it = json_object_iter_next(obj, it)) {
+		struct json_path pk = json_path_key(&pp, json_object_iter_key(it));
+
+		if ((rc = parse_secret(c, sc, &pk, json_object_iter_value(it))))
+			return rc;
+	}
+	return 0;
+}
+
+int cfg_load_secrets(struct cfg_ctx *c)
+{
+	struct json_path pi = json_path_key(NULL, "ike");
+	struct json_path ps = json_path_key(&pi, "secrets");
+	struct json_path pc = json_path_key(NULL, "connections");
+	struct cfg *cfg = c->cfg;
+	struct cfg_ctx sc = *c;
+	json_error_t je;
+	json_t *root;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!cfg->ike_secrets)
+		return 0;
+	rc = cfg_read_file(cfg->ike_secrets, &text, &len);
+	if (rc == -ENOMEM)
+		return cfg_nomem(c);
+	if (rc)
+		return cfg_err(c, &ps, AT_VALUE, "cannot read %s: %s",
+			       cfg->ike_secrets, strerror(-rc));
+	sc.text = text;
+	sc.len = len;
+	sc.name = cfg->ike_secrets;
+	sc.secrets = true;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		rc = cfg_syntax_err(&sc, &je);
+	} else {
+		rc = parse_secrets(c, &sc, root);
+		json_decref(root);
+	}
+	cfg_wipe_free(text, len);
+	for (unsigned i = 0; !rc && i < cfg->n_conns; i++) {
+		const struct cfg_conn *conn = &cfg->conns[i];
+		struct json_path pn = json_path_index(&pc, i);
+		struct json_path pk = json_path_key(&pn, "psk");
+
+		if (conn->auth == CFG_AUTH_PSK && !conn->psk_len)
+			rc = cfg_err(c, &pk, AT_PARENT,
+				     "missing required key: connection \"%s\" uses auth \"psk\" but has no secret, neither here nor in %s (ike.secrets) as psk.%s",
+				     conn->name, cfg->ike_secrets, conn->name);
+	}
+	return rc;
+}
