@@ -4,6 +4,7 @@
  * and the trap policies they make.
  */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,40 +74,38 @@ static int parse_child_ts(struct cfg_ctx *c, const struct json_path *p,
 		return rc;
 	proto = json_object_get(v, "proto");
 	if (proto && (rc = cfg_parse_ts_proto(c, &pr, proto,
-					  ts->prefix.addr.family, &ts->proto)))
+					      ts->prefix.addr.family, &ts->proto)))
 		return rc;
 	return cfg_parse_ts_ports(c, &pn, v, ts->proto, &ts->port_lo, &ts->port_hi);
+}
+
+static int parse_ts_elem(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *v, size_t i, void *arg)
+{
+	struct cfg_child_ts *ts = arg;
+
+	return parse_child_ts(c, p, v, &ts[i]);
 }
 
 static int parse_ts_list(struct cfg_ctx *c, const struct json_path *p,
 			 json_t *obj, struct cfg_child_ts **out,
 			 unsigned *n_out)
 {
+	static const struct cfg_array ts_list = {
+		.required = true,
+		.if_empty = "at least one traffic selector needed",
+		.max = CFG_MAX_TS,
+		.many = "traffic selectors (the IKE engine's limit)",
+	};
 	json_t *arr;
-	size_t n;
 	int rc;
 
-	if ((rc = cfg_member(c, p, obj, JSON_ARRAY, true, &arr)))
+	if ((rc = cfg_array_open(c, p, obj, &ts_list, &arr)))
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return cfg_err(c, p, AT_VALUE, "at least one traffic selector needed");
-	if (n > CFG_MAX_TS)
-		return cfg_err(c, p, AT_VALUE,
-			       "at most %d traffic selectors (the IKE engine's limit)",
-			       CFG_MAX_TS);
-	*out = calloc(n, sizeof(**out));
-	if (!*out)
-		return cfg_nomem(c);
-	*n_out = (unsigned)n;
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(p, i);
-
-		if ((rc = parse_child_ts(c, &pi, json_array_get(arr, i),
-					 &(*out)[i])))
-			return rc;
-	}
-	return 0;
+	if (!(*out = cfg_calloc(c, json_array_size(arr), sizeof(**out))))
+		return -ENOMEM;
+	*n_out = (unsigned)json_array_size(arr);
+	return cfg_array_each(c, p, arr, parse_ts_elem, *out);
 }
 
 /* rekey before life: by default 3600 and 10% more; one given, the other
@@ -174,7 +173,7 @@ static int parse_child(struct cfg_ctx *c, const struct json_path *p,
 	int rc, mode;
 
 	if ((rc = cfg_object(c, p, obj, keys)) ||
-	    (rc = cfg_parse_name(c, p, obj, "child", ch->name)))
+	    (rc = cfg_parse_name(c, p, obj, "a child", ch->name)))
 		return rc;
 	for (unsigned i = 0; i < idx; i++)
 		if (strcmp(conn->children[i].name, ch->name) == 0)
@@ -196,34 +195,32 @@ static int parse_child(struct cfg_ctx *c, const struct json_path *p,
 	return parse_child_volumes(c, p, obj, ch);
 }
 
+static int parse_child_elem(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *v, size_t i, void *arg)
+{
+	return parse_child(c, p, v, *(unsigned *)arg, (unsigned)i);
+}
+
 int cfg_parse_children(struct cfg_ctx *c, const struct json_path *p,
 		       json_t *obj, unsigned conn_idx)
 {
+	static const struct cfg_array children = {
+		.required = true,
+		.if_empty = "at least one child needed",
+		.max = CFG_MAX_CHILDREN,
+		.many = "children (the IKE engine's limit)",
+	};
 	struct json_path pc = json_path_key(p, "children");
 	struct cfg_conn *conn = &c->cfg->conns[conn_idx];
 	json_t *arr;
-	size_t n;
 	int rc;
 
-	if ((rc = cfg_member(c, &pc, obj, JSON_ARRAY, true, &arr)))
+	if ((rc = cfg_array_open(c, &pc, obj, &children, &arr)))
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return cfg_err(c, &pc, AT_VALUE, "at least one child needed");
-	if (n > CFG_MAX_CHILDREN)
-		return cfg_err(c, &pc, AT_VALUE,
-			       "at most %d children (the IKE engine's limit)",
-			       CFG_MAX_CHILDREN);
-	conn->children = calloc(n, sizeof(*conn->children));
+	conn->children = cfg_calloc(c, json_array_size(arr),
+				    sizeof(*conn->children));
 	if (!conn->children)
-		return cfg_nomem(c);
-	conn->n_children = (unsigned)n;
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(&pc, i);
-
-		if ((rc = parse_child(c, &pi, json_array_get(arr, i), conn_idx,
-				      (unsigned)i)))
-			return rc;
-	}
-	return 0;
+		return -ENOMEM;
+	conn->n_children = (unsigned)json_array_size(arr);
+	return cfg_array_each(c, &pc, arr, parse_child_elem, &conn_idx);
 }

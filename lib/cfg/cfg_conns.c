@@ -27,7 +27,7 @@ static int parse_conn_name(struct cfg_ctx *c, const struct json_path *p,
 {
 	struct json_path pn = json_path_key(p, "name");
 	struct cfg_conn *conn = &c->cfg->conns[idx];
-	int rc = cfg_parse_name(c, p, obj, "connection", conn->name);
+	int rc = cfg_parse_name(c, p, obj, "a connection", conn->name);
 
 	if (rc)
 		return rc;
@@ -55,7 +55,7 @@ static int parse_conn_addrs(struct cfg_ctx *c, const struct json_path *p,
 	if ((rc = cfg_member(c, &pl, obj, JSON_STRING, true, &v)) ||
 	    (rc = cfg_parse_addr(c, &pl, v, &conn->local)) ||
 	    (rc = cfg_check_own_endpoint(c, &pl, "a connection's local address",
-				     &conn->local)) ||
+					 &conn->local)) ||
 	    (rc = cfg_member(c, &pr, obj, JSON_STRING, true, &v)))
 		return rc;
 	if (cfg_is_any(json_string_value(v)))
@@ -107,29 +107,32 @@ int cfg_set_psk(struct cfg_ctx *c, const struct json_path *p, json_t *v,
 	return 0;
 }
 
+static int parse_cacert(struct cfg_ctx *c, const struct json_path *p,
+			json_t *v, size_t i, void *arg)
+{
+	struct cfg_conn *conn = arg;
+
+	return cfg_parse_file(c, p, v, &conn->cacerts[i]);
+}
+
 static int parse_cacerts(struct cfg_ctx *c, const struct json_path *p,
 			 json_t *arr, struct cfg_conn *conn)
 {
-	size_t n = json_array_size(arr);
+	static const struct cfg_array cacerts = {
+		.if_empty = "at least one CA certificate needed",
+		.max = CFG_MAX_CACERTS,
+		.many = "CA certificates",
+	};
 	int rc;
 
-	if (n == 0)
-		return cfg_err(c, p, AT_VALUE, "at least one CA certificate needed");
-	if (n > CFG_MAX_CACERTS)
-		return cfg_err(c, p, AT_VALUE, "at most %d CA certificates",
-			       CFG_MAX_CACERTS);
-	conn->cacerts = calloc(n, sizeof(*conn->cacerts));
+	if ((rc = cfg_array_bounds(c, p, arr, &cacerts)))
+		return rc;
+	conn->cacerts = cfg_calloc(c, json_array_size(arr),
+				   sizeof(*conn->cacerts));
 	if (!conn->cacerts)
-		return cfg_nomem(c);
-	conn->n_cacerts = (unsigned)n;
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(p, i);
-
-		if ((rc = cfg_parse_file(c, &pi, json_array_get(arr, i),
-				     &conn->cacerts[i])))
-			return rc;
-	}
-	return 0;
+		return -ENOMEM;
+	conn->n_cacerts = (unsigned)json_array_size(arr);
+	return cfg_array_each(c, p, arr, parse_cacert, conn);
 }
 
 /* Certificates: paths checked now; the authentication itself is future
@@ -205,40 +208,50 @@ static int parse_conn_auth(struct cfg_ctx *c, const struct json_path *p,
 
 /* IKE (needs a PRF and a DH group) or ESP (DH only for PFS) proposals,
  * each a strongSwan-style string. */
+struct proposals_walk {
+	bool ike;
+	struct cfg_proposal *out;
+};
+
+static int parse_proposal(struct cfg_ctx *c, const struct json_path *p,
+			  json_t *v, size_t i, void *arg)
+{
+	struct proposals_walk *w = arg;
+	char err[160];
+	int rc;
+
+	if ((rc = cfg_expect(c, p, v, JSON_STRING)))
+		return rc;
+	if (cfg_proposal_parse(json_string_value(v), w->ike, &w->out[i],
+			       err, sizeof(err)) != 0)
+		return cfg_err(c, p, AT_VALUE, "\"%.80s\": %s",
+			       json_string_value(v), err);
+	return 0;
+}
+
+/* IKE (needs a PRF and a DH group) or ESP (DH only for PFS) proposals,
+ * each a strongSwan-style string. */
 int cfg_parse_proposals(struct cfg_ctx *c, const struct json_path *p,
 			json_t *obj, bool ike, struct cfg_proposal **out,
 			unsigned *n_out)
 {
-	char err[160];
-	json_t *arr, *v;
-	size_t n;
+	static const struct cfg_array proposals = {
+		.required = true,
+		.if_empty = "at least one proposal needed",
+		.max = CFG_MAX_PROPOSALS,
+		.many = "proposals (the IKE engine's limit)",
+	};
+	struct proposals_walk w = { .ike = ike };
+	json_t *arr;
 	int rc;
 
-	if ((rc = cfg_member(c, p, obj, JSON_ARRAY, true, &arr)))
+	if ((rc = cfg_array_open(c, p, obj, &proposals, &arr)))
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return cfg_err(c, p, AT_VALUE, "at least one proposal needed");
-	if (n > CFG_MAX_PROPOSALS)
-		return cfg_err(c, p, AT_VALUE,
-			       "at most %d proposals (the IKE engine's limit)",
-			       CFG_MAX_PROPOSALS);
-	*out = calloc(n, sizeof(**out));
-	if (!*out)
-		return cfg_nomem(c);
-	*n_out = (unsigned)n;
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(p, i);
-
-		v = json_array_get(arr, i);
-		if ((rc = cfg_expect(c, &pi, v, JSON_STRING)))
-			return rc;
-		if (cfg_proposal_parse(json_string_value(v), ike, &(*out)[i],
-				       err, sizeof(err)) != 0)
-			return cfg_err(c, &pi, AT_VALUE, "\"%.80s\": %s",
-				       json_string_value(v), err);
-	}
-	return 0;
+	if (!(*out = cfg_calloc(c, json_array_size(arr), sizeof(**out))))
+		return -ENOMEM;
+	*n_out = (unsigned)json_array_size(arr);
+	w.out = *out;
+	return cfg_array_each(c, p, arr, parse_proposal, &w);
 }
 
 static int parse_conn_times(struct cfg_ctx *c, const struct json_path *p,
@@ -310,35 +323,33 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+static int parse_conn_elem(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *v, size_t i, void *arg)
+{
+	(void)arg;
+	return parse_conn(c, p, v, (unsigned)i);
+}
+
 int cfg_parse_conns(struct cfg_ctx *c, json_t *root)
 {
+	static const struct cfg_array conns = {
+		.max = CFG_MAX_CONNS,
+		.many = "connections",
+	};
 	struct json_path p = json_path_key(NULL, "connections");
 	json_t *arr;
-	size_t n;
 	int rc;
 
-	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr)))
+	if ((rc = cfg_array_open(c, &p, root, &conns, &arr)) || !arr)
 		return rc;
-	n = arr ? json_array_size(arr) : 0;
-	if (n > CFG_MAX_CONNS)
-		return cfg_err(c, &p, AT_VALUE, "at most %u connections",
-			       CFG_MAX_CONNS);
-	if (n) {
-		/* All n now, zeroed: cfg_free frees whatever a failed
-		 * parse left half done. */
-		c->cfg->conns = calloc(n, sizeof(*c->cfg->conns));
-		if (!c->cfg->conns)
-			return cfg_nomem(c);
-		c->cfg->n_conns = (unsigned)n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(&p, i);
-
-		if ((rc = parse_conn(c, &pi, json_array_get(arr, i),
-				     (unsigned)i)))
-			return rc;
-	}
-	return cfg_load_secrets(c);
+	/* All now, zeroed: cfg_free frees whatever a failed parse left
+	 * half done. */
+	c->cfg->conns = cfg_calloc(c, json_array_size(arr),
+				   sizeof(*c->cfg->conns));
+	if (!c->cfg->conns)
+		return -ENOMEM;
+	c->cfg->n_conns = (unsigned)json_array_size(arr);
+	return cfg_array_each(c, &p, arr, parse_conn_elem, NULL);
 }
 
 const char *cfg_auth_name(enum cfg_auth auth)

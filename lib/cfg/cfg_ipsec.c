@@ -24,38 +24,42 @@ void cfg_format_natt_ports(const struct cfg *cfg, char *buf, size_t len)
 	}
 }
 
-static int parse_natt_ports(struct cfg_ctx *c, const struct json_path *p,
-			    json_t *arr)
+static int parse_natt_port(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *v, size_t i, void *arg)
 {
 	struct cfg *cfg = c->cfg;
-	size_t n = json_array_size(arr);
 	unsigned port;
 	int rc;
 
-	if (n == 0)
+	(void)i, (void)arg;
+	if ((rc = cfg_get_uint(c, p, v, 1, 65535, &port)))
+		return rc;
+	if (port == IKE_PORT)
 		return cfg_err(c, p, AT_VALUE,
-			       "at least one port needed (leave natt_ports out for [4500])");
-	if (n > CFG_MAX_NATT_PORTS)
-		return cfg_err(c, p, AT_VALUE, "at most %u ports",
-			       CFG_MAX_NATT_PORTS);
-	cfg->n_natt_ports = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(p, i);
-
-		if ((rc = cfg_get_uint(c, &pi, json_array_get(arr, i), 1, 65535,
-				   &port)))
-			return rc;
-		if (port == IKE_PORT)
-			return cfg_err(c, &pi, AT_VALUE,
-				       "500 is IKE's port (RFC 7296); ESP-in-UDP arrives on a port of its own, normally 4500 (RFC 3948)");
-		for (unsigned j = 0; j < cfg->n_natt_ports; j++)
-			if (cfg->natt_ports[j] == port)
-				return cfg_err(c, &pi, AT_VALUE,
-					       "port %u is listed twice (also ipsec.natt_ports[%u])",
-					       port, j);
-		cfg->natt_ports[cfg->n_natt_ports++] = (uint16_t)port;
-	}
+			       "500 is IKE's port (RFC 7296); ESP-in-UDP arrives on a port of its own, normally 4500 (RFC 3948)");
+	for (unsigned j = 0; j < cfg->n_natt_ports; j++)
+		if (cfg->natt_ports[j] == port)
+			return cfg_err(c, p, AT_VALUE,
+				       "port %u is listed twice (also ipsec.natt_ports[%u])",
+				       port, j);
+	cfg->natt_ports[cfg->n_natt_ports++] = (uint16_t)port;
 	return 0;
+}
+
+static int parse_natt_ports(struct cfg_ctx *c, const struct json_path *p,
+			    json_t *arr)
+{
+	static const struct cfg_array natt_ports = {
+		.if_empty = "at least one port needed (leave natt_ports out for [4500])",
+		.max = CFG_MAX_NATT_PORTS,
+		.many = "ports",
+	};
+	int rc;
+
+	if ((rc = cfg_array_bounds(c, p, arr, &natt_ports)))
+		return rc;
+	c->cfg->n_natt_ports = 0;
+	return cfg_array_each(c, p, arr, parse_natt_port, NULL);
 }
 
 int cfg_parse_ipsec(struct cfg_ctx *c, json_t *root)
@@ -92,50 +96,54 @@ static bool has_natt_port(const struct cfg *cfg, unsigned port)
 	return false;
 }
 
-/* IKE listens on port (RFC 7296 §2) and natt_port (RFC 3948 §2.2: IKE
- * with a non-ESP marker, and ESP-in-UDP), which is therefore one of
- * ipsec.natt_ports. Checked when IKE is in use: an ike section or a
- * connection. */
-int cfg_parse_ike(struct cfg_ctx *c, json_t *root)
+/* The ike section's own members; *natt_given says whether the operator
+ * set natt_port, which decides where a port error points. */
+static int parse_ike_section(struct cfg_ctx *c, const struct json_path *p,
+			     json_t *obj, bool *natt_given)
 {
 	static const char *const keys[] = { "port", "natt_port", "secrets", NULL };
-	struct json_path p = json_path_key(NULL, "ike");
-	struct json_path pp = json_path_key(&p, "port");
-	struct json_path pn = json_path_key(&p, "natt_port");
-	struct json_path ps = json_path_key(&p, "secrets");
-	struct json_path pi = json_path_key(NULL, "ipsec");
-	struct json_path pin = json_path_key(&pi, "natt_ports");
+	struct json_path pp = json_path_key(p, "port");
+	struct json_path pn = json_path_key(p, "natt_port");
+	struct json_path ps = json_path_key(p, "secrets");
 	struct cfg *cfg = c->cfg;
-	json_t *obj, *conns, *vp = NULL, *vn = NULL, *v;
-	char list[64];
+	json_t *vp, *vn, *v;
 	unsigned n;
 	int rc;
 
-	cfg->ike_port = IKE_PORT;
-	cfg->ike_natt_port = NATT_PORT;
-	if ((rc = cfg_member(c, &p, root, JSON_OBJECT, false, &obj)))
+	if ((rc = cfg_known_keys(c, p, obj, keys)) ||
+	    (rc = cfg_member(c, &pp, obj, JSON_INTEGER, false, &vp)) ||
+	    (vp && (rc = cfg_get_uint(c, &pp, vp, 1, 65535, &n))))
 		return rc;
-	conns = json_object_get(root, "connections");
-	if (!obj && !(json_is_array(conns) && json_array_size(conns) > 0))
-		return 0;
-	if (obj) {
-		if ((rc = cfg_known_keys(c, &p, obj, keys)) ||
-		    (rc = cfg_member(c, &pp, obj, JSON_INTEGER, false, &vp)) ||
-		    (vp && (rc = cfg_get_uint(c, &pp, vp, 1, 65535, &n))))
-			return rc;
-		if (vp)
-			cfg->ike_port = (uint16_t)n;
-		if ((rc = cfg_member(c, &pn, obj, JSON_INTEGER, false, &vn)) ||
-		    (vn && (rc = cfg_get_uint(c, &pn, vn, 1, 65535, &n))))
-			return rc;
-		if (vn)
-			cfg->ike_natt_port = (uint16_t)n;
-		if ((rc = cfg_member(c, &ps, obj, JSON_STRING, false, &v)) ||
-		    (v && (rc = cfg_parse_path(c, &ps, v, &cfg->ike_secrets))))
-			return rc;
-	}
+	if (vp)
+		cfg->ike_port = (uint16_t)n;
+	if ((rc = cfg_member(c, &pn, obj, JSON_INTEGER, false, &vn)) ||
+	    (vn && (rc = cfg_get_uint(c, &pn, vn, 1, 65535, &n))))
+		return rc;
+	if (vn)
+		cfg->ike_natt_port = (uint16_t)n;
+	if ((rc = cfg_member(c, &ps, obj, JSON_STRING, false, &v)) ||
+	    (v && (rc = cfg_parse_path(c, &ps, v, &cfg->ike_secrets))))
+		return rc;
+	*natt_given = vn != NULL;
+	return 0;
+}
+
+/* IKE listens on port (RFC 7296 §2) and natt_port (RFC 3948 §2.2: IKE
+ * with a non-ESP marker, and ESP-in-UDP), which is therefore one of
+ * ipsec.natt_ports; a natt_port missing from a list the operator did
+ * not give is added to it. */
+static int check_ike_ports(struct cfg_ctx *c, const struct json_path *p,
+			   bool natt_given)
+{
+	struct json_path pp = json_path_key(p, "port");
+	struct json_path pn = json_path_key(p, "natt_port");
+	struct json_path pi = json_path_key(NULL, "ipsec");
+	struct json_path pin = json_path_key(&pi, "natt_ports");
+	struct cfg *cfg = c->cfg;
+	char list[64];
+
 	if (cfg->ike_port == cfg->ike_natt_port)
-		return cfg_err(c, vn ? &pn : &pp, AT_VALUE,
+		return cfg_err(c, natt_given ? &pn : &pp, AT_VALUE,
 			       "ike.port and ike.natt_port are both %u; they must differ: IKE messages on the NAT-T port carry a non-ESP marker (RFC 3948 §2.2), on the other they do not",
 			       cfg->ike_port);
 	if (cfg->ike_natt_port == IKE_PORT)
@@ -152,11 +160,33 @@ int cfg_parse_ike(struct cfg_ctx *c, json_t *root)
 		cfg->natt_ports[cfg->n_natt_ports++] = cfg->ike_natt_port;
 		return 0;
 	}
-	if (vn)
+	if (natt_given)
 		return cfg_err(c, &pn, AT_VALUE,
 			       "%u is not one of ipsec.natt_ports (%s): ESP-in-UDP arrives on IKE's NAT-T port too (RFC 3948); add it there",
 			       cfg->ike_natt_port, list);
 	return cfg_err(c, &pin, AT_VALUE,
 		       "%u, IKE's NAT-T port (ike.natt_port, default 4500), is not among them: ESP-in-UDP arrives there too (RFC 3948); add it or set ike.natt_port",
 		       cfg->ike_natt_port);
+}
+
+/* The ike section, checked when IKE is in use: an ike section or a
+ * connection. */
+int cfg_parse_ike(struct cfg_ctx *c, json_t *root)
+{
+	struct json_path p = json_path_key(NULL, "ike");
+	struct cfg *cfg = c->cfg;
+	bool natt_given = false;
+	json_t *obj, *conns;
+	int rc;
+
+	cfg->ike_port = IKE_PORT;
+	cfg->ike_natt_port = NATT_PORT;
+	if ((rc = cfg_member(c, &p, root, JSON_OBJECT, false, &obj)))
+		return rc;
+	conns = json_object_get(root, "connections");
+	if (!obj && !(json_is_array(conns) && json_array_size(conns) > 0))
+		return 0;
+	if (obj && (rc = parse_ike_section(c, &p, obj, &natt_given)))
+		return rc;
+	return check_ike_ports(c, &p, natt_given);
 }

@@ -261,6 +261,65 @@ int cfg_expect_bool(struct cfg_ctx *c, const struct json_path *p,
 		       cfg_type_name(json_typeof(v)));
 }
 
+/* Arrays: one walker for every list in the file. */
+
+int cfg_array_bounds(struct cfg_ctx *c, const struct json_path *p,
+		     json_t *arr, const struct cfg_array *a)
+{
+	size_t n = json_array_size(arr);
+
+	if (n == 0 && a->if_empty)
+		return cfg_err(c, p, AT_VALUE, "%s", a->if_empty);
+	if (a->max && n > a->max)
+		return cfg_err(c, p, AT_VALUE, "at most %zu %s", a->max, a->many);
+	return 0;
+}
+
+int cfg_array_open(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		   const struct cfg_array *a, json_t **arr)
+{
+	int rc;
+
+	if ((rc = cfg_member(c, p, obj, JSON_ARRAY, a->required, arr)) ||
+	    !*arr || (rc = cfg_array_bounds(c, p, *arr, a)))
+		return rc;
+	if (json_array_size(*arr) == 0)
+		*arr = NULL;
+	return 0;
+}
+
+int cfg_array_each(struct cfg_ctx *c, const struct json_path *p, json_t *arr,
+		   cfg_elem_fn *fn, void *arg)
+{
+	int rc;
+
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		struct json_path pi = json_path_index(p, i);
+
+		if ((rc = fn(c, &pi, json_array_get(arr, i), i, arg)))
+			return rc;
+	}
+	return 0;
+}
+
+int cfg_array(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+	      const struct cfg_array *a, cfg_elem_fn *fn, void *arg)
+{
+	json_t *arr;
+	int rc = cfg_array_open(c, p, obj, a, &arr);
+
+	return rc || !arr ? rc : cfg_array_each(c, p, arr, fn, arg);
+}
+
+void *cfg_calloc(struct cfg_ctx *c, size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		cfg_nomem(c);
+	return p;
+}
+
 /* The text holds SA keys or pre-shared keys: no copy of it is left behind
  * in freed memory (hence no realloc, and no stdio buffer). */
 void cfg_wipe_free(char *buf, size_t len)

@@ -24,7 +24,7 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	    (rc = cfg_parse_ports(c, root)) || (rc = cfg_parse_routes(c, root)) ||
 	    (rc = cfg_parse_neighbors(c, root)) || (rc = cfg_parse_ipsec(c, root)) ||
 	    (rc = cfg_parse_ike(c, root)) || (rc = cfg_parse_sas(c, root)) ||
-	    (rc = cfg_parse_conns(c, root)))
+	    (rc = cfg_parse_conns(c, root)) || (rc = cfg_load_secrets(c)))
 		return rc;
 	return 0;
 }

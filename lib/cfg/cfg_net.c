@@ -123,10 +123,11 @@ static int parse_route_via(struct cfg_ctx *c, const struct json_path *p,
 }
 
 static int parse_route(struct cfg_ctx *c, const struct json_path *p,
-		       json_t *obj, struct cfg_route *r)
+		       json_t *obj, size_t i, void *arg)
 {
 	static const char *const keys[] = { "prefix", "via", "port", NULL };
 	struct json_path pv = json_path_key(p, "via");
+	struct cfg_route *r = &c->cfg->routes[i];
 	int rc, port;
 
 	if ((rc = cfg_object(c, p, obj, keys)) ||
@@ -137,40 +138,31 @@ static int parse_route(struct cfg_ctx *c, const struct json_path *p,
 	if (port < 0)
 		return cfg_err(c, &pv, AT_PARENT,
 			       "missing required key: a route needs \"via\", \"port\" or both");
+	(void)arg;
 	r->port = (unsigned)port;
+	c->cfg->n_routes++;
 	return 0;
 }
 
 int cfg_parse_routes(struct cfg_ctx *c, json_t *root)
 {
+	static const struct cfg_array routes = { .required = false };
 	struct json_path p = json_path_key(NULL, "routes");
 	json_t *arr;
-	size_t n;
 	int rc;
 
-	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr)) || !arr)
+	if ((rc = cfg_array_open(c, &p, root, &routes, &arr)) || !arr)
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return 0;
-	c->cfg->routes = calloc(n, sizeof(*c->cfg->routes));
+	c->cfg->routes = cfg_calloc(c, json_array_size(arr), sizeof(*c->cfg->routes));
 	if (!c->cfg->routes)
-		return cfg_nomem(c);
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(&p, i);
-
-		rc = parse_route(c, &pi, json_array_get(arr, i),
-				 &c->cfg->routes[i]);
-		if (rc)
-			return rc;
-		c->cfg->n_routes++;
-	}
-	return 0;
+		return -ENOMEM;
+	return cfg_array_each(c, &p, arr, parse_route, NULL);
 }
 
 static int parse_neighbor(struct cfg_ctx *c, const struct json_path *p,
-			  json_t *obj, struct cfg_neighbor *nb)
+			  json_t *obj, size_t idx, void *arg)
 {
+	struct cfg_neighbor *nb = &c->cfg->neighbors[idx];
 	static const char *const keys[] = { "address", "mac", "port", NULL };
 	struct json_path pa = json_path_key(p, "address");
 	struct json_path pm = json_path_key(p, "mac");
@@ -191,35 +183,26 @@ static int parse_neighbor(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = cfg_member(c, &pm, obj, JSON_STRING, true, &v)) ||
 	    (rc = cfg_parse_mac(c, &pm, v, nb->mac)))
 		return rc;
+	(void)arg;
 	nb->port = (unsigned)port;
+	c->cfg->n_neighbors++;
 	return 0;
 }
 
 int cfg_parse_neighbors(struct cfg_ctx *c, json_t *root)
 {
+	static const struct cfg_array neighbors = { .required = false };
 	struct json_path p = json_path_key(NULL, "neighbors");
 	json_t *arr;
-	size_t n;
 	int rc;
 
-	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr)) || !arr)
+	if ((rc = cfg_array_open(c, &p, root, &neighbors, &arr)) || !arr)
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return 0;
-	c->cfg->neighbors = calloc(n, sizeof(*c->cfg->neighbors));
+	c->cfg->neighbors = cfg_calloc(c, json_array_size(arr),
+				       sizeof(*c->cfg->neighbors));
 	if (!c->cfg->neighbors)
-		return cfg_nomem(c);
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(&p, i);
-
-		rc = parse_neighbor(c, &pi, json_array_get(arr, i),
-				    &c->cfg->neighbors[i]);
-		if (rc)
-			return rc;
-		c->cfg->n_neighbors++;
-	}
-	return 0;
+		return -ENOMEM;
+	return cfg_array_each(c, &p, arr, parse_neighbor, NULL);
 }
 
 /* The unprotected ports' addresses of a family, for a hint. */

@@ -40,7 +40,36 @@ enum cfg_at {
 	AT_PARENT, /* the enclosing object: the path is a missing key */
 };
 
+/* An array member's bounds, and the words its messages use. */
+struct cfg_array {
+	bool required;
+	const char *if_empty; /* non-NULL: an empty array is refused so */
+	size_t max;           /* 0: no limit */
+	const char *many;     /* "at most MAX <many>" */
+};
+
+/* Parses element i of an array, at path p. */
+typedef int cfg_elem_fn(struct cfg_ctx *c, const struct json_path *p,
+			json_t *v, size_t i, void *arg);
+
 /* JSON, errors, arrays, files (cfg_json.c) */
+
+/* arr holds as many elements as a allows. */
+int cfg_array_bounds(struct cfg_ctx *c, const struct json_path *p,
+		     json_t *arr, const struct cfg_array *a);
+/* obj's array member p->key within a's bounds; *arr is NULL when it is
+ * absent (and optional) or empty (and allowed): nothing to walk. */
+int cfg_array_open(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		   const struct cfg_array *a, json_t **arr);
+/* fn on each element of arr in order, until the first error. */
+int cfg_array_each(struct cfg_ctx *c, const struct json_path *p, json_t *arr,
+		   cfg_elem_fn *fn, void *arg);
+/* The two, for an array whose elements need no allocation. */
+int cfg_array(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+	      const struct cfg_array *a, cfg_elem_fn *fn, void *arg);
+/* n zeroed elements of size bytes, or NULL after the out-of-memory
+ * message. */
+void *cfg_calloc(struct cfg_ctx *c, size_t n, size_t size);
 
 void cfg_one_line(char *s);
 __attribute__((format(printf, 4, 5)))
@@ -93,6 +122,8 @@ int cfg_get_u64(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 		uint64_t *out);
 int cfg_check_soft_hard(struct cfg_ctx *c, const struct json_path *p,
 			const char *hard_key, uint64_t soft, uint64_t hard);
+/* obj's "name" into name; what, with its article ("an SA"), says in an
+ * error what the name is of. */
 int cfg_parse_name(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 		   const char *what, char name[CFG_NAME_MAX]);
 bool cfg_is_any(const char *s);

@@ -62,23 +62,15 @@ static int parse_sa_name(struct cfg_ctx *c, const struct json_path *p,
 			 json_t *obj, struct cfg_sa *sa)
 {
 	struct json_path pn = json_path_key(p, "name");
-	const char *s;
-	json_t *v;
-	int rc, other;
+	int rc = cfg_parse_name(c, p, obj, "an SA", sa->name), other;
 
-	if ((rc = cfg_member(c, &pn, obj, JSON_STRING, true, &v)))
+	if (rc)
 		return rc;
-	s = json_string_value(v);
-	if (!cfg_valid_name(s))
-		return cfg_err(c, &pn, AT_VALUE,
-			       "\"%.40s\" is not an SA name: 1 to %d of A-Z a-z 0-9 _ -",
-			       s, CFG_NAME_MAX - 1);
-	other = find_sa(c->cfg, s);
+	other = find_sa(c->cfg, sa->name);
 	if (other >= 0)
 		return cfg_err(c, &pn, AT_VALUE,
-			       "duplicate SA name \"%s\" (also sas[%d].name)", s,
-			       other);
-	strcpy(sa->name, s);
+			       "duplicate SA name \"%s\" (also sas[%d].name)",
+			       sa->name, other);
 	return 0;
 }
 
@@ -205,11 +197,11 @@ static int parse_sa_endpoints(struct cfg_ctx *c, const struct json_path *p,
 	 * box; its selector must contain them (check_transport_ts). */
 	if (sa->mode == CFG_SA_TUNNEL &&
 	    ((rc = cfg_check_own_endpoint(c, out ? &ps : &pd,
-				      out ? "an outbound SA's src" :
+					  out ? "an outbound SA's src" :
 					    "an inbound SA's dst",
 				      out ? &sa->src : &sa->dst)) ||
 	     (rc = cfg_check_peer_endpoint(c, out ? &pd : &ps,
-				       out ? &sa->dst : &sa->src))))
+					   out ? &sa->dst : &sa->src))))
 		return rc;
 	sa->has_endpoints = true;
 	return check_sa_unique(c, p, sa);
@@ -373,11 +365,11 @@ static int parse_sa_selector(struct cfg_ctx *c, const struct json_path *p,
 	ts->proto = 0;
 	v = json_object_get(sel, "proto");
 	if ((v && (rc = cfg_parse_ts_proto(c, &pp, v, ts->src.addr.family,
-				       &ts->proto))) ||
+					   &ts->proto))) ||
 	    (rc = cfg_parse_ts_ports(c, &psp, sel, ts->proto, &ts->sport_lo,
-				 &ts->sport_hi)) ||
+				     &ts->sport_hi)) ||
 	    (rc = cfg_parse_ts_ports(c, &pdp, sel, ts->proto, &ts->dport_lo,
-				 &ts->dport_hi)))
+				     &ts->dport_hi)))
 		return rc;
 	return check_transport_ts(c, &pt, sa);
 }
@@ -516,10 +508,10 @@ static int parse_sa_lifetime(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = cfg_get_u64(c, &psp, lt, &sa->soft_packets)) ||
 	    (rc = cfg_get_u64(c, &php, lt, &sa->hard_packets)) ||
 	    (rc = cfg_check_soft_hard(c, &psb, "hard_bytes", sa->soft_bytes,
-				  sa->hard_bytes)))
+				      sa->hard_bytes)))
 		return rc;
 	return cfg_check_soft_hard(c, &psp, "hard_packets", sa->soft_packets,
-			       sa->hard_packets);
+				   sa->hard_packets);
 }
 
 static int parse_sa_worker(struct cfg_ctx *c, const struct json_path *p,
@@ -570,34 +562,36 @@ static int parse_sa(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 	return 0;
 }
 
-int cfg_parse_sas(struct cfg_ctx *c, json_t *root)
+static int parse_sa_elem(struct cfg_ctx *c, const struct json_path *p,
+			 json_t *v, size_t i, void *arg)
 {
-	struct json_path p = json_path_key(NULL, "sas");
-	json_t *arr;
-	size_t n;
+	struct cfg_sa *sa = &c->cfg->sas[i];
 	int rc;
 
-	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr)) || !arr)
+	(void)arg;
+	if ((rc = parse_sa(c, p, v, sa))) {
+		/* cfg_free wipes the n_sas complete ones */
+		explicit_bzero(sa, sizeof(*sa));
 		return rc;
-	n = json_array_size(arr);
-	if (n == 0)
-		return 0;
-	if (n > CFG_MAX_SAS)
-		return cfg_err(c, &p, AT_VALUE, "at most %u SAs", CFG_MAX_SAS);
-	c->cfg->sas = calloc(n, sizeof(*c->cfg->sas));
-	if (!c->cfg->sas)
-		return cfg_nomem(c);
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(&p, i);
-		struct cfg_sa *sa = &c->cfg->sas[i];
-
-		rc = parse_sa(c, &pi, json_array_get(arr, i), sa);
-		if (rc) {
-			/* cfg_free wipes the n_sas complete ones */
-			explicit_bzero(sa, sizeof(*sa));
-			return rc;
-		}
-		c->cfg->n_sas++;
 	}
+	c->cfg->n_sas++;
 	return 0;
+}
+
+int cfg_parse_sas(struct cfg_ctx *c, json_t *root)
+{
+	static const struct cfg_array sas = {
+		.max = CFG_MAX_SAS,
+		.many = "SAs",
+	};
+	struct json_path p = json_path_key(NULL, "sas");
+	json_t *arr;
+	int rc;
+
+	if ((rc = cfg_array_open(c, &p, root, &sas, &arr)) || !arr)
+		return rc;
+	c->cfg->sas = cfg_calloc(c, json_array_size(arr), sizeof(*c->cfg->sas));
+	if (!c->cfg->sas)
+		return -ENOMEM;
+	return cfg_array_each(c, &p, arr, parse_sa_elem, NULL);
 }

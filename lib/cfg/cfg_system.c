@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg_priv.h"
+#include "chars.h"
 
 const char *const cfg_role_names[] = {
 	[CFG_ROLE_PROTECTED] = "protected",
@@ -59,13 +60,14 @@ static const struct eal_forbidden *eal_forbidden_find(const char *arg)
 }
 
 static int parse_eal_arg(struct cfg_ctx *c, const struct json_path *p,
-			 json_t *v)
+			 json_t *v, size_t i, void *arg)
 {
 	const struct eal_forbidden *f;
 	const char *s;
 	char *dup;
 	int rc = cfg_expect(c, p, v, JSON_STRING);
 
+	(void)i, (void)arg;
 	if (rc)
 		return rc;
 	s = json_string_value(v);
@@ -84,62 +86,45 @@ static int parse_eal_arg(struct cfg_ctx *c, const struct json_path *p,
 
 int cfg_parse_eal(struct cfg_ctx *c, json_t *root)
 {
+	static const struct cfg_array eal = {
+		.max = CFG_MAX_EAL_ARGS, .many = "arguments",
+	};
 	struct json_path p = json_path_key(NULL, "eal");
-	json_t *arr;
-	int rc = cfg_member(c, &p, root, JSON_ARRAY, false, &arr);
 
-	if (rc || !arr)
-		return rc;
-	if (json_array_size(arr) > CFG_MAX_EAL_ARGS)
-		return cfg_err(c, &p, AT_VALUE, "at most %d arguments",
-			       CFG_MAX_EAL_ARGS);
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		struct json_path pi = json_path_index(&p, i);
-
-		rc = parse_eal_arg(c, &pi, json_array_get(arr, i));
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return cfg_array(c, &p, root, &eal, parse_eal_arg, NULL);
 }
 
-static int parse_workers(struct cfg_ctx *c, const struct json_path *p,
-			 json_t *arr)
+static int parse_worker(struct cfg_ctx *c, const struct json_path *p,
+			json_t *v, size_t i, void *arg)
 {
 	struct cfg *cfg = c->cfg;
-	size_t n = json_array_size(arr);
 	unsigned lc;
-	int rc;
+	int rc = cfg_get_uint(c, p, v, 0, CFG_MAX_LCORE, &lc);
 
-	if (n == 0)
-		return cfg_err(c, p, AT_VALUE, "at least one worker lcore needed");
-	if (n > CFG_MAX_WORKERS)
-		return cfg_err(c, p, AT_VALUE, "at most %d worker lcores",
-			       CFG_MAX_WORKERS);
-	for (size_t i = 0; i < n; i++) {
-		struct json_path pi = json_path_index(p, i);
-
-		rc = cfg_get_uint(c, &pi, json_array_get(arr, i), 0, CFG_MAX_LCORE,
-			      &lc);
-		if (rc)
-			return rc;
-		if (lc == cfg->control_lcore)
-			return cfg_err(c, &pi, AT_VALUE,
-				       "lcore %u is the control lcore (lcores.control); a worker needs its own",
-				       lc);
-		for (unsigned j = 0; j < cfg->n_workers; j++)
-			if (cfg->workers[j] == lc)
-				return cfg_err(c, &pi, AT_VALUE,
-					       "lcore %u is listed twice (also lcores.workers[%u])",
-					       lc, j);
-		cfg->workers[cfg->n_workers++] = lc;
-	}
+	(void)i, (void)arg;
+	if (rc)
+		return rc;
+	if (lc == cfg->control_lcore)
+		return cfg_err(c, p, AT_VALUE,
+			       "lcore %u is the control lcore (lcores.control); a worker needs its own",
+			       lc);
+	for (unsigned j = 0; j < cfg->n_workers; j++)
+		if (cfg->workers[j] == lc)
+			return cfg_err(c, p, AT_VALUE,
+				       "lcore %u is listed twice (also lcores.workers[%u])",
+				       lc, j);
+	cfg->workers[cfg->n_workers++] = lc;
 	return 0;
 }
 
 int cfg_parse_lcores(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = { "control", "workers", NULL };
+	static const struct cfg_array workers = {
+		.required = true,
+		.if_empty = "at least one worker lcore needed",
+		.max = CFG_MAX_WORKERS, .many = "worker lcores",
+	};
 	struct json_path p = json_path_key(NULL, "lcores");
 	struct json_path pc = json_path_key(&p, "control");
 	struct json_path pw = json_path_key(&p, "workers");
@@ -151,11 +136,9 @@ int cfg_parse_lcores(struct cfg_ctx *c, json_t *root)
 	    (rc = cfg_member(c, &pc, obj, JSON_INTEGER, false, &v)))
 		return rc;
 	if (v && (rc = cfg_get_uint(c, &pc, v, 0, CFG_MAX_LCORE,
-				&c->cfg->control_lcore)))
+				    &c->cfg->control_lcore)))
 		return rc;
-	if ((rc = cfg_member(c, &pw, obj, JSON_ARRAY, true, &v)))
-		return rc;
-	return parse_workers(c, &pw, v);
+	return cfg_array(c, &pw, obj, &workers, parse_worker, NULL);
 }
 
 int cfg_parse_crypto(struct cfg_ctx *c, json_t *root)
@@ -187,7 +170,7 @@ int cfg_parse_crypto(struct cfg_ctx *c, json_t *root)
 	if (!v)
 		return 0;
 	return cfg_copy_string(c, &pd, v, c->cfg->crypto_device,
-			   sizeof(c->cfg->crypto_device));
+			       sizeof(c->cfg->crypto_device));
 }
 
 int cfg_parse_control(struct cfg_ctx *c, json_t *root)
@@ -208,7 +191,7 @@ int cfg_parse_control(struct cfg_ctx *c, json_t *root)
 			       "\"%.60s\" is not an absolute path",
 			       json_string_value(v));
 	return cfg_copy_string(c, &ps, v, c->cfg->ctl_socket,
-			   sizeof(c->cfg->ctl_socket));
+			       sizeof(c->cfg->ctl_socket));
 }
 
 int cfg_parse_log(struct cfg_ctx *c, json_t *root)
@@ -241,31 +224,22 @@ static int parse_port_name(struct cfg_ctx *c, const struct json_path *p,
 			   json_t *obj, struct cfg_port *port)
 {
 	struct json_path pn = json_path_key(p, "name");
-	const char *s;
-	json_t *v;
-	int rc, other;
+	int rc = cfg_parse_name(c, p, obj, "a port", port->name), other;
 
-	if ((rc = cfg_member(c, &pn, obj, JSON_STRING, true, &v)))
+	if (rc)
 		return rc;
-	s = json_string_value(v);
-	if (!cfg_valid_name(s))
-		return cfg_err(c, &pn, AT_VALUE,
-			       "\"%.40s\" is not a port name: 1 to %d of A-Z a-z 0-9 _ -",
-			       s, CFG_NAME_MAX - 1);
-	other = cfg_find_port(c->cfg, s);
+	other = cfg_find_port(c->cfg, port->name);
 	if (other >= 0)
 		return cfg_err(c, &pn, AT_VALUE,
 			       "duplicate port name \"%s\" (also ports[%d].name)",
-			       s, other);
-	strcpy(port->name, s);
+			       port->name, other);
 	return 0;
 }
 
 static bool is_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-		      (s[i] >= 'A' && s[i] <= 'F')))
+		if (hex_digit(s[i]) < 0)
 			return false;
 	return true;
 }
@@ -377,30 +351,31 @@ static int check_port_addr(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+static int parse_port_addr(struct cfg_ctx *c, const struct json_path *p,
+			   json_t *v, size_t i, void *arg)
+{
+	struct cfg_port *port = arg;
+	struct ip_prefix a;
+	int rc;
+
+	(void)i;
+	if ((rc = cfg_expect(c, p, v, JSON_STRING)) ||
+	    (rc = cfg_parse_prefix(c, p, v, &a)) ||
+	    (rc = check_port_addr(c, p, &a)))
+		return rc;
+	port->addrs[port->n_addrs++] = a;
+	return 0;
+}
+
 static int parse_port_addrs(struct cfg_ctx *c, const struct json_path *p,
 			    json_t *obj, struct cfg_port *port)
 {
+	static const struct cfg_array addrs = {
+		.max = CFG_MAX_ADDRS, .many = "addresses",
+	};
 	struct json_path pa = json_path_key(p, "addresses");
-	struct ip_prefix a;
-	json_t *arr, *v;
-	int rc;
 
-	if ((rc = cfg_member(c, &pa, obj, JSON_ARRAY, false, &arr)) || !arr)
-		return rc;
-	if (json_array_size(arr) > CFG_MAX_ADDRS)
-		return cfg_err(c, &pa, AT_VALUE, "at most %d addresses",
-			       CFG_MAX_ADDRS);
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		struct json_path pi = json_path_index(&pa, i);
-
-		v = json_array_get(arr, i);
-		if ((rc = cfg_expect(c, &pi, v, JSON_STRING)) ||
-		    (rc = cfg_parse_prefix(c, &pi, v, &a)) ||
-		    (rc = check_port_addr(c, &pi, &a)))
-			return rc;
-		port->addrs[port->n_addrs++] = a;
-	}
-	return 0;
+	return cfg_array(c, &pa, obj, &addrs, parse_port_addr, port);
 }
 
 static int parse_port_mtu(struct cfg_ctx *c, const struct json_path *p,
@@ -445,7 +420,7 @@ static int parse_port_mac(struct cfg_ctx *c, const struct json_path *p,
 }
 
 static int parse_port(struct cfg_ctx *c, const struct json_path *p,
-		      json_t *obj)
+		      json_t *obj, size_t i, void *arg)
 {
 	static const char *const keys[] = {
 		"name", "device", "role", "addresses", "mtu", "mac", NULL,
@@ -461,6 +436,8 @@ static int parse_port(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_port_mtu(c, p, obj, port)) ||
 	    (rc = parse_port_mac(c, p, obj, port)))
 		return rc;
+	(void)i, (void)arg;
+	c->cfg->n_ports++;
 	return 0;
 }
 
@@ -481,25 +458,14 @@ static int check_roles(struct cfg_ctx *c, const struct json_path *p)
 
 int cfg_parse_ports(struct cfg_ctx *c, json_t *root)
 {
+	static const struct cfg_array ports = {
+		.required = true, .if_empty = "at least one port needed",
+		.max = CFG_MAX_PORTS, .many = "ports",
+	};
 	struct json_path p = json_path_key(NULL, "ports");
-	json_t *arr;
-	int rc;
+	int rc = cfg_array(c, &p, root, &ports, parse_port, NULL);
 
-	if ((rc = cfg_member(c, &p, root, JSON_ARRAY, true, &arr)))
-		return rc;
-	if (json_array_size(arr) == 0)
-		return cfg_err(c, &p, AT_VALUE, "at least one port needed");
-	if (json_array_size(arr) > CFG_MAX_PORTS)
-		return cfg_err(c, &p, AT_VALUE, "at most %d ports",
-			       CFG_MAX_PORTS);
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		struct json_path pi = json_path_index(&p, i);
-
-		if ((rc = parse_port(c, &pi, json_array_get(arr, i))))
-			return rc;
-		c->cfg->n_ports++;
-	}
-	return check_roles(c, &p);
+	return rc ? rc : check_roles(c, &p);
 }
 
 const char *cfg_role_name(enum cfg_port_role role)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cfg_priv.h"
+#include "chars.h"
 
 int cfg_get_uint(struct cfg_ctx *c, const struct json_path *p, json_t *v,
 		 unsigned min, unsigned max, unsigned *out)
@@ -115,8 +116,7 @@ bool cfg_valid_name(const char *s)
 	if (n == 0 || n >= CFG_NAME_MAX)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+		if (!is_name_char(*s))
 			return false;
 	return true;
 }
@@ -342,7 +342,7 @@ int cfg_parse_name(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 		return rc;
 	if (!cfg_valid_name(json_string_value(v)))
 		return cfg_err(c, &pn, AT_VALUE,
-			       "\"%.40s\" is not a %s name: 1 to %d of A-Z a-z 0-9 _ -",
+			       "\"%.40s\" is not %s name: 1 to %d of A-Z a-z 0-9 _ -",
 			       json_string_value(v), what, CFG_NAME_MAX - 1);
 	strcpy(name, json_string_value(v));
 	return 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "json_pos.h"
+#include "chars.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -233,17 +234,6 @@ static void walk(const char *text, size_t len, struct jp_walk *w)
 
 /* Decoding member names: the output is never longer than the input. */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static long hex4(const char *s)
 {
 	long v = 0;
@@ -374,8 +364,7 @@ static bool plain_name(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+		if (!is_name_char(*s))
 			return false;
 	return true;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "addr.h"
+#include "chars.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -133,17 +134,6 @@ uint32_t ip_addr_v4_host(const struct ip_addr *a)
 
 	memcpy(&be, a->bytes, 4);
 	return ntohl(be);
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Exactly "xx:xx:xx:xx:xx:xx": sscanf("%2x") would also take " 1" or "+1". */

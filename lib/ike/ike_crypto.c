@@ -292,6 +292,22 @@ int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
 	return ike_prf_iov(prf, key, key_len, &iov, 1, out);
 }
 
+int ike_prf_nonce_keyed(uint16_t prf, const uint8_t *ni, size_t ni_len,
+			const uint8_t *nr, size_t nr_len,
+			const uint8_t *secret, size_t secret_len, uint8_t *out)
+{
+	uint8_t key[2 * IKE_NONCE_MAX];
+	int rc;
+
+	if (ni_len > IKE_NONCE_MAX || nr_len > IKE_NONCE_MAX)
+		return -EINVAL;
+	memcpy(key, ni, ni_len);
+	memcpy(key + ni_len, nr, nr_len);
+	rc = ike_prf(prf, key, ni_len + nr_len, secret, secret_len, out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
 /* RFC 7296 §2.13: prf+(K, S) = T1 | T2 | ..., Tn = prf(K, T(n-1) | S | n). */
 int ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
 		 const struct ike_iov *seed, size_t n,

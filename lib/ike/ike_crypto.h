@@ -53,6 +53,12 @@ size_t ike_prf_len(uint16_t prf);
 /* out[ike_prf_len(prf)] = prf(key, data). */
 int ike_prf(uint16_t prf, const uint8_t *key, size_t key_len,
 	    const uint8_t *data, size_t data_len, uint8_t *out);
+/* out = prf(Ni | Nr, secret): IKEv2's SKEYSEED (RFC 7296 §2.14) and
+ * IKEv1's SKEYID for signatures (RFC 2409 §5). -EINVAL when a nonce is
+ * longer than IKE_NONCE_MAX. */
+int ike_prf_nonce_keyed(uint16_t prf, const uint8_t *ni, size_t ni_len,
+			const uint8_t *nr, size_t nr_len,
+			const uint8_t *secret, size_t secret_len, uint8_t *out);
 /* out = prf(key, iov[0] | ... | iov[n - 1]). */
 int ike_prf_iov(uint16_t prf, const uint8_t *key, size_t key_len,
 		const struct ike_iov *iov, size_t n, uint8_t *out);

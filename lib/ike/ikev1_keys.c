@@ -28,16 +28,9 @@ int ikev1_skeyid_sig(uint16_t prf, const uint8_t *ni, size_t ni_len,
 		     const uint8_t *nr, size_t nr_len,
 		     const uint8_t *gxy, size_t gxy_len, uint8_t *out)
 {
-	uint8_t key[2 * 256]; /* RFC 2409 §5: nonces of 8..256 bytes */
-	int rc;
-
-	if (ni_len > sizeof(key) / 2 || nr_len > sizeof(key) / 2)
-		return -EINVAL;
-	memcpy(key, ni, ni_len);
-	memcpy(key + ni_len, nr, nr_len);
-	rc = ike_prf(prf, key, ni_len + nr_len, gxy, gxy_len, out);
-	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
+	/* RFC 2409 §5: nonces of 8..256 bytes */
+	return ike_prf_nonce_keyed(prf, ni, ni_len, nr, nr_len, gxy, gxy_len,
+				   out);
 }
 
 /* out = prf(SKEYID, [prev |] g^xy | CKY-I | CKY-R | n). */

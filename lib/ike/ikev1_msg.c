@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "ike_wire.h"
 #include "ikev1_msg.h"
 
 #define ATTR_AF 0x8000        /* RFC 2408 §3.3: Attribute Format bit */
@@ -64,13 +65,8 @@ static int read_payload(struct cursor *c, struct ikev1_payload *pl)
 {
 	struct cursor body;
 	uint8_t reserved;
-	uint16_t len;
 
-	if (!cursor_u8(c, &pl->pl_next) || !cursor_u8(c, &reserved) ||
-	    !cursor_be16(c, &len))
-		return -EINVAL;
-	if (len < IKEV1_GEN_HDR_LEN ||
-	    !cursor_sub(c, len - IKEV1_GEN_HDR_LEN, &body))
+	if (!ike_wire_read_payload(c, &pl->pl_next, &reserved, &body))
 		return -EINVAL;
 	pl->pl_body = body.p;
 	pl->pl_len = (uint16_t)body.left;
@@ -436,24 +432,8 @@ int ikev1_data_check(uint8_t type, size_t len)
 
 void ikev1_w_hdr(struct ike_writer *w, const struct ikev1_hdr *h)
 {
-	const size_t at = w->w_len;
-
-	if (!w->w_err && (w->w_hdr != SIZE_MAX || w->w_first != IKE_PL_NONE))
-		ike_w_fail(w, -EINVAL); /* the header comes first, once */
-	ike_w_bytes(w, h->h_cky_i, IKEV1_COOKIE_LEN);
-	ike_w_bytes(w, h->h_cky_r, IKEV1_COOKIE_LEN);
-	ike_w_u8(w, IKEV1_PL_NONE); /* set by the first ike_w_pl_begin() */
-	ike_w_u8(w, IKEV1_VERSION);
-	ike_w_u8(w, h->h_exchange);
-	ike_w_u8(w, h->h_flags);
-	ike_w_be32(w, h->h_msgid);
-	ike_w_be32(w, 0); /* set by ike_w_finish() */
-	if (w->w_err)
-		return;
-	/* the writer's bookkeeping, as ike_w_hdr() keeps it: the header's
-	 * Next Payload byte and Length field sit where IKEv2 has them */
-	w->w_hdr = at;
-	w->w_next = at + 2 * IKEV1_COOKIE_LEN;
+	ike_w_fixed_hdr(w, h->h_cky_i, h->h_cky_r, IKEV1_VERSION, h->h_exchange,
+			h->h_flags, h->h_msgid);
 }
 
 void ikev1_w_attr(struct ike_writer *w, const struct ikev1_attr *a)

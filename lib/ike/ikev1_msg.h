@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ikev2_msg.h"
+#include "ike_wire.h"
 
 #define IKEV1_HDR_LEN 28     /* RFC 2408 §3.1 */
 #define IKEV1_GEN_HDR_LEN 4  /* §3.2 */

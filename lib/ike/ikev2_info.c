@@ -19,7 +19,9 @@ static void send_info(struct ike_sa *sa, bool response, uint8_t exchange,
 				   plain_len ? w->w_first : IKE_PL_NONE, w->w_buf, plain_len);
 }
 
-void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
+/* One error notify, protected; nothing before the SA is keyed. */
+static void send_error(struct ike_sa *sa, bool response, uint8_t exchange,
+		       uint16_t notify)
 {
 	uint8_t inner[64];
 	struct ike_writer w;
@@ -28,7 +30,12 @@ void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
 		return;
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_w_notify(&w, notify, NULL, 0);
-	send_info(sa, true, exchange, &w, IKE_REQ_NONE);
+	send_info(sa, response, exchange, &w, IKE_REQ_NONE);
+}
+
+void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
+{
+	send_error(sa, true, exchange, notify);
 }
 
 /* §2.21.2: an error the initiator finds in the IKE_AUTH response goes back
@@ -36,14 +43,7 @@ void ike_info_error(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
  * SA right after, so nothing is kept for retransmission. */
 void ike_info_error_request(struct ike_sa *sa, uint16_t notify)
 {
-	uint8_t inner[64];
-	struct ike_writer w;
-
-	if (!sa->sa_v2.v2_keyed)
-		return;
-	ike_w_init(&w, inner, sizeof(inner));
-	ike_w_notify(&w, notify, NULL, 0);
-	send_info(sa, false, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
+	send_error(sa, false, IKE_EXCH_INFORMATIONAL, notify);
 }
 
 static struct ike_child_sa *child_by_out_spi(struct ike_sa *sa, uint32_t spi)

@@ -30,17 +30,11 @@ int ike_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len,
 		 const uint8_t *nr, size_t nr_len,
 		 const uint8_t *gir, size_t gir_len, uint8_t *out)
 {
-	uint8_t key[2 * IKE_NONCE_MAX];
-	int rc;
-
 	if (!nonces_ok(ni_len, nr_len))
 		return -EINVAL;
 	/* SKEYSEED = prf(Ni | Nr, g^ir) */
-	memcpy(key, ni, ni_len);
-	memcpy(key + ni_len, nr, nr_len);
-	rc = ike_prf(prf, key, ni_len + nr_len, gir, gir_len, out);
-	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
+	return ike_prf_nonce_keyed(prf, ni, ni_len, nr, nr_len, gir, gir_len,
+				   out);
 }
 
 int ike_skeyseed_rekey(uint16_t old_prf, const uint8_t *sk_d_old,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "cursor.h"
 #include "ikev2_msg.h"
 
@@ -44,13 +45,8 @@ static int read_payload(struct cursor *c, struct ike_payload *pl)
 {
 	struct cursor body;
 	uint8_t flags;
-	uint16_t len;
 
-	if (!cursor_u8(c, &pl->pl_next) || !cursor_u8(c, &flags) ||
-	    !cursor_be16(c, &len))
-		return -EINVAL;
-	if (len < IKE_GEN_HDR_LEN ||
-	    !cursor_sub(c, len - IKE_GEN_HDR_LEN, &body))
+	if (!ike_wire_read_payload(c, &pl->pl_next, &flags, &body))
 		return -EINVAL;
 	pl->pl_critical = flags & IKE_PL_F_CRITICAL;
 	pl->pl_body = body.p;
@@ -153,176 +149,14 @@ unsigned ike_chain_count(const struct ike_chain *c, uint8_t type)
 
 /* ---- writer ---- */
 
-void ike_w_init(struct ike_writer *w, uint8_t *buf, size_t cap)
-{
-	*w = (struct ike_writer){
-		.w_buf = buf,
-		.w_cap = cap,
-		.w_hdr = SIZE_MAX,
-		.w_next = SIZE_MAX,
-		.w_pl = SIZE_MAX,
-	};
-}
-
-void ike_w_fail(struct ike_writer *w, int err)
-{
-	if (!w->w_err)
-		w->w_err = err;
-}
-
-uint8_t *ike_w_reserve(struct ike_writer *w, size_t n)
-{
-	uint8_t *p;
-
-	if (w->w_err)
-		return NULL;
-	if (n > w->w_cap - w->w_len) {
-		ike_w_fail(w, -EMSGSIZE);
-		return NULL;
-	}
-	p = w->w_buf + w->w_len;
-	if (n)
-		memset(p, 0, n);
-	w->w_len += n;
-	return p;
-}
-
-void ike_w_bytes(struct ike_writer *w, const void *p, size_t n)
-{
-	uint8_t *d = ike_w_reserve(w, n);
-
-	if (d && n)
-		memcpy(d, p, n);
-}
-
-void ike_w_u8(struct ike_writer *w, uint8_t v)
-{
-	ike_w_bytes(w, &v, 1);
-}
-
-void ike_w_be16(struct ike_writer *w, uint16_t v)
-{
-	const uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	ike_w_bytes(w, b, sizeof(b));
-}
-
-void ike_w_be32(struct ike_writer *w, uint32_t v)
-{
-	ike_w_be16(w, (uint16_t)(v >> 16));
-	ike_w_be16(w, (uint16_t)v);
-}
-
-static void ike_w_be64(struct ike_writer *w, uint64_t v)
-{
-	ike_w_be32(w, (uint32_t)(v >> 32));
-	ike_w_be32(w, (uint32_t)v);
-}
-
-void ike_w_patch16(struct ike_writer *w, size_t at, uint16_t v)
-{
-	if (w->w_err)
-		return;
-	if (at > w->w_len || w->w_len - at < 2) {
-		ike_w_fail(w, -EINVAL);
-		return;
-	}
-	w->w_buf[at] = (uint8_t)(v >> 8);
-	w->w_buf[at + 1] = (uint8_t)v;
-}
-
 void ike_w_hdr(struct ike_writer *w, const struct ike_hdr *h)
 {
-	const size_t at = w->w_len;
+	uint8_t spi_i[8], spi_r[8];
 
-	if (!w->w_err && (w->w_hdr != SIZE_MAX || w->w_first != IKE_PL_NONE))
-		ike_w_fail(w, -EINVAL); /* the header comes first, once */
-	ike_w_be64(w, h->h_spi_i);
-	ike_w_be64(w, h->h_spi_r);
-	ike_w_u8(w, IKE_PL_NONE); /* set by the first ike_w_pl_begin() */
-	ike_w_u8(w, IKE_VERSION);
-	ike_w_u8(w, h->h_exchange);
-	ike_w_u8(w, h->h_flags);
-	ike_w_be32(w, h->h_msgid);
-	ike_w_be32(w, 0); /* set by ike_w_finish() */
-	if (w->w_err)
-		return;
-	w->w_hdr = at;
-	w->w_next = at + 16;
-}
-
-void ike_w_pl_begin(struct ike_writer *w, uint8_t type, bool critical)
-{
-	const size_t at = w->w_len;
-
-	if (!w->w_err && (w->w_pl != SIZE_MAX || w->w_sealed))
-		ike_w_fail(w, -EINVAL); /* one open at a time, none after SK */
-	ike_w_u8(w, IKE_PL_NONE);
-	ike_w_u8(w, critical ? IKE_PL_F_CRITICAL : 0);
-	ike_w_be16(w, 0);
-	if (w->w_err)
-		return;
-	if (w->w_next != SIZE_MAX)
-		w->w_buf[w->w_next] = type;
-	if (w->w_first == IKE_PL_NONE)
-		w->w_first = type;
-	w->w_next = at;
-	w->w_pl = at;
-}
-
-void ike_w_pl_end(struct ike_writer *w)
-{
-	size_t len;
-
-	if (!w->w_err && w->w_pl == SIZE_MAX)
-		ike_w_fail(w, -EINVAL);
-	if (w->w_err)
-		return;
-	len = w->w_len - w->w_pl;
-	if (len > UINT16_MAX) {
-		ike_w_fail(w, -EMSGSIZE);
-		return;
-	}
-	ike_w_patch16(w, w->w_pl + 2, (uint16_t)len);
-	w->w_pl = SIZE_MAX;
-}
-
-void ike_w_pl_seal(struct ike_writer *w, uint8_t next)
-{
-	if (!w->w_err && (w->w_pl != SIZE_MAX || w->w_next == SIZE_MAX))
-		ike_w_fail(w, -EINVAL);
-	if (w->w_err)
-		return;
-	w->w_buf[w->w_next] = next;
-	w->w_sealed = true;
-}
-
-void ike_w_pl_raw(struct ike_writer *w, uint8_t type, bool critical,
-		  const void *body, size_t len)
-{
-	ike_w_pl_begin(w, type, critical);
-	ike_w_bytes(w, body, len);
-	ike_w_pl_end(w);
-}
-
-int ike_w_finish(struct ike_writer *w, size_t *len)
-{
-	size_t n;
-
-	if (!w->w_err && w->w_pl != SIZE_MAX)
-		ike_w_fail(w, -EINVAL); /* a payload left open */
-	if (w->w_err)
-		return w->w_err;
-	if (w->w_hdr != SIZE_MAX) {
-		n = w->w_len - w->w_hdr;
-		if (n > UINT32_MAX)
-			return -EMSGSIZE;
-		ike_w_patch16(w, w->w_hdr + 24, (uint16_t)(n >> 16));
-		ike_w_patch16(w, w->w_hdr + 26, (uint16_t)n);
-	}
-	if (len)
-		*len = w->w_len;
-	return 0;
+	be64_put(spi_i, h->h_spi_i);
+	be64_put(spi_r, h->h_spi_r);
+	ike_w_fixed_hdr(w, spi_i, spi_r, IKE_VERSION, h->h_exchange, h->h_flags,
+			h->h_msgid);
 }
 
 /* ---- allowed payloads per exchange ---- */

@@ -4,8 +4,9 @@
 
 /*
  * IKEv2 message framing, RFC 7296 §3.1-3.2: the fixed header, the chain
- * of generic payloads, the writer that builds messages, and the table of
- * payloads each exchange allows (checked before any exchange code runs).
+ * of generic payloads and the table of payloads each exchange allows
+ * (checked before any exchange code runs); the writer and the generic
+ * header reader are in ike_wire.h, shared with IKEv1.
  *
  * Parsing never copies: a parsed message points into the caller's buffer,
  * which must outlive it. Errors: 0, -EINVAL (malformed: answer
@@ -17,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ike_wire.h"
 
 #define IKE_HDR_LEN 28       /* §3.1 */
 #define IKE_GEN_HDR_LEN 4    /* §3.2 */
@@ -171,53 +174,7 @@ unsigned ike_chain_count(const struct ike_chain *c, uint8_t type);
 int ike_msg_check_payloads(uint8_t exchange, bool is_response, bool in_sk,
 			   const struct ike_chain *c, uint8_t *bad);
 
-/*
- * The writer: appends to a caller buffer. The first failure sticks in
- * w_err (-EMSGSIZE when full or a payload passes 65535 bytes, -EINVAL
- * when an encoder was handed something RFC 7296 forbids or payloads were
- * begun/ended out of order): every later write is then a no-op and
- * ike_w_finish() returns it.
- */
-struct ike_writer {
-	uint8_t *w_buf;
-	size_t w_len;
-	size_t w_cap;
-	int w_err;
-	size_t w_hdr;    /* IKE header offset, SIZE_MAX: none written */
-	size_t w_next;   /* next-payload byte to patch, SIZE_MAX: none */
-	size_t w_pl;     /* open payload's generic header, SIZE_MAX: none */
-	uint8_t w_first; /* type of the first payload begun */
-	bool w_sealed;   /* SK/SKF written: no payload may follow */
-};
-
-void ike_w_init(struct ike_writer *w, uint8_t *buf, size_t cap);
-void ike_w_u8(struct ike_writer *w, uint8_t v);
-void ike_w_be16(struct ike_writer *w, uint16_t v);
-void ike_w_be32(struct ike_writer *w, uint32_t v);
-void ike_w_bytes(struct ike_writer *w, const void *p, size_t n);
-/* n zero bytes; returns where they are (stable: the buffer is the
- * caller's), NULL once w_err is set. */
-uint8_t *ike_w_reserve(struct ike_writer *w, size_t n);
-/* Marks the writer failed with err unless it already is. */
-void ike_w_fail(struct ike_writer *w, int err);
-
 /* The fixed header with version 2.0; h_next and h_length are ignored:
  * the first ike_w_pl_begin() and ike_w_finish() fill them. */
 void ike_w_hdr(struct ike_writer *w, const struct ike_hdr *h);
-/* Opens a payload: sets the previous next-payload field (header's or
- * last payload's) to type and writes a generic header to patch. */
-void ike_w_pl_begin(struct ike_writer *w, uint8_t type, bool critical);
-/* Closes the open payload: fills its length. */
-void ike_w_pl_end(struct ike_writer *w);
-/* Sets the last payload's next-payload field to next and closes the
- * chain: for SK and SKF, whose field names the first inner payload. */
-void ike_w_pl_seal(struct ike_writer *w, uint8_t next);
-/* Overwrites two bytes already written at offset at (big-endian). */
-void ike_w_patch16(struct ike_writer *w, size_t at, uint16_t v);
-/* A whole payload from a body. */
-void ike_w_pl_raw(struct ike_writer *w, uint8_t type, bool critical,
-		  const void *body, size_t len);
-/* Fills the header's length; 0 and *len = bytes written, or w_err. */
-int ike_w_finish(struct ike_writer *w, size_t *len);
-
 #endif
