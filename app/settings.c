@@ -144,6 +144,9 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 	c->c_dpd_s = cc->dpd_s;
 	c->c_dpd_timeout_s = cc->dpd_timeout_s ? cc->dpd_timeout_s : 150;
 	c->c_start = start_of(cc->start);
+	c->c_version = cc->version == CFG_IKE_V1 ? IKE_VERSION_1
+		       : cc->version == CFG_IKE_ANY ? IKE_VERSION_ANY : IKE_VERSION_2;
+	c->c_aggressive = cc->aggressive;
 	return 0;
 }
 

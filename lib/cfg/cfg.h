@@ -149,6 +149,10 @@ struct cfg_id {
 
 enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
+/* The IKE version of a connection: "version": 2 (the default), 1, or
+ * "any" (a responder takes whichever the peer speaks; it initiates
+ * IKEv2). */
+enum cfg_ike_version { CFG_IKE_V2, CFG_IKE_V1, CFG_IKE_ANY };
 
 /* One traffic selector of a child (RFC 7296 §3.13.1): a prefix, a
  * protocol (0: any) and a port range (0-65535: any). */
@@ -190,6 +194,8 @@ struct cfg_conn {
 	unsigned n_children;
 	uint32_t rekey_s, reauth_s, dpd_s, dpd_timeout_s; /* 0: off */
 	enum cfg_start start;
+	enum cfg_ike_version version;
+	bool aggressive; /* IKEv1 aggressive mode (RFC 2409 §5) */
 };
 
 struct cfg {

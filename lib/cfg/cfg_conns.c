@@ -297,13 +297,41 @@ static int parse_conn_start(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+/* "version": 1 or 2, or "any"; "aggressive" only where IKEv1 is. */
+static int parse_conn_version(struct cfg_ctx *c, const struct json_path *p,
+			      json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pv = json_path_key(p, "version");
+	struct json_path pa = json_path_key(p, "aggressive");
+	json_t *v = json_object_get(obj, "version");
+	json_t *a = json_object_get(obj, "aggressive");
+	int rc;
+
+	conn->version = CFG_IKE_V2;
+	if (json_is_string(v) && strcmp(json_string_value(v), "any") == 0)
+		conn->version = CFG_IKE_ANY;
+	else if (json_is_integer(v) && json_integer_value(v) == 1)
+		conn->version = CFG_IKE_V1;
+	else if (v && !(json_is_integer(v) && json_integer_value(v) == 2))
+		return cfg_err(c, &pv, AT_VALUE,
+			       "the IKE version is 1, 2 or \"any\" (a responder that takes either)");
+	if (a && (rc = cfg_expect_bool(c, &pa, a)))
+		return rc;
+	conn->aggressive = a && json_is_true(a);
+	if (conn->aggressive && conn->version == CFG_IKE_V2)
+		return cfg_err(c, &pa, AT_VALUE,
+			       "aggressive mode is IKEv1's (RFC 2409 §5.4): set \"version\": 1 or \"any\"");
+	return 0;
+}
+
 static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		      json_t *obj, unsigned idx)
 {
 	static const char *const keys[] = {
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
-		"dpd", "dpd_timeout", "start", "children", NULL,
+		"dpd", "dpd_timeout", "start", "children", "version",
+		"aggressive", NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
 	struct json_path pp = json_path_key(p, "proposals");
@@ -317,6 +345,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = cfg_parse_proposals(c, &pp, obj, true, &conn->ike, &conn->n_ike)) ||
 	    (rc = parse_conn_times(c, p, obj, conn)) ||
 	    (rc = parse_conn_start(c, p, obj, conn)) ||
+	    (rc = parse_conn_version(c, p, obj, conn)) ||
 	    (rc = cfg_parse_children(c, p, obj, idx)) ||
 	    (rc = cfg_check_trap_room(c, p, idx)))
 		return rc;

@@ -3,7 +3,7 @@
 #define ESPGATE_IKE_H
 
 /*
- * The IKE engine (IKEv2, RFC 7296; IKEv1 to come), transport-agnostic:
+ * The IKE engine (IKEv2, RFC 7296; IKEv1, RFC 2409), transport-agnostic:
  * datagrams and the clock go in (ike_engine_input, ike_engine_tick),
  * datagrams and events come out through callbacks. What reaches the
  * caller is the engine's own neutral types (ike_types.h), never a
@@ -72,6 +72,10 @@ struct ike_child_cfg {
 
 enum ike_start { IKE_START_NONE, IKE_START_START, IKE_START_TRAP };
 
+/* The IKE version a connection speaks; a responder on IKE_VERSION_ANY
+ * takes whichever the peer speaks, an initiator speaks IKEv2. */
+enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
+
 struct ike_conn_cfg {
 	char c_name[IKE_NAME_MAX];
 	struct ike_endpoint c_local;   /* family 0: any address */
@@ -95,6 +99,10 @@ struct ike_conn_cfg {
 	const struct ike_credential *c_cred;
 	const struct ike_trust *c_trust;
 	uint16_t c_frag_size;     /* largest IP datagram of a fragment; 0: 1280 */
+	enum ike_version c_version;
+	/* IKEv1 aggressive mode (RFC 2409 §5): an initiator uses it, a
+	 * responder accepts it; with a PSK its hash can be attacked offline. */
+	bool c_aggressive;
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the
@@ -123,6 +131,8 @@ struct ike_sa_info {
 	uint32_t si_id;
 	uint64_t si_spi_i, si_spi_r;
 	bool si_initiator;
+	uint8_t si_version;      /* 1 or 2 */
+	bool si_aggressive;      /* IKEv1: phase 1 was aggressive mode */
 	struct ike_endpoint si_local, si_remote;
 	const char *si_reason; /* ike_down: why */
 };
@@ -174,8 +184,9 @@ struct ike_stats {
 					 * before any state is made */
 	uint64_t st_bad_versions;       /* a major version above 2: refused
 					 * with INVALID_MAJOR_VERSION (§1.5) */
-	uint64_t st_ikev1_messages;     /* major version 1 (ISAKMP): not
-					 * spoken yet, dropped */
+	uint64_t st_ikev1_messages;     /* major version 1 (ISAKMP) datagrams */
+	uint64_t st_ikev1_unknown_sa;   /* ISAKMP messages for no SA of ours:
+					 * dropped (RFC 2408 §5.2) */
 	uint64_t st_refusals_limited;   /* unauthenticated refusals not sent:
 					 * over the rate limit */
 	uint64_t st_bad_transitions;    /* SA state changes refused (a bug if

@@ -92,6 +92,44 @@ int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors 
 	return local->ts_n && remote->ts_n ? 0 : -ENOENT;
 }
 
+/* Whether a lies wholly inside b. */
+static bool ts_within(const struct ike_selector *a, const struct ike_selector *b)
+{
+	size_t n = ts_alen(a);
+
+	return a->ts_type == b->ts_type && (!b->ts_proto || a->ts_proto == b->ts_proto) &&
+	       a->ts_sport >= b->ts_sport && a->ts_eport <= b->ts_eport &&
+	       memcmp(a->ts_start, b->ts_start, n) >= 0 && memcmp(a->ts_end, b->ts_end, n) <= 0;
+}
+
+static bool all_within(const struct ike_selectors *in, const struct ike_selectors *cfg)
+{
+	for (unsigned i = 0; i < in->ts_n; i++) {
+		unsigned k = 0;
+
+		while (k < cfg->ts_n && !ts_within(&in->ts[i], &cfg->ts[k]))
+			k++;
+		if (k == cfg->ts_n)
+			return false;
+	}
+	return in->ts_n > 0;
+}
+
+const struct ike_child_cfg *ike_child_cfg_covering(const struct ike_conn_cfg *c,
+						   const struct ike_selectors *local,
+						   const struct ike_selectors *remote)
+{
+	struct ike_selectors l, r;
+
+	for (unsigned i = 0; i < c->c_n_child; i++) {
+		ike_ts_from_cfg(c->c_child[i].cc_local, c->c_child[i].cc_n_local, &l);
+		ike_ts_from_cfg(c->c_child[i].cc_remote, c->c_child[i].cc_n_remote, &r);
+		if (all_within(local, &l) && all_within(remote, &r))
+			return &c->c_child[i];
+	}
+	return NULL;
+}
+
 const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 					      const struct ike_selectors *tsi,
 					      const struct ike_selectors *tsr)

@@ -75,8 +75,8 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	case IKE_MAJOR:
 		ikev2_input(e, local, remote, buf, len);
 		break;
-	case 1: /* ISAKMP, RFC 2408/2409: where the IKEv1 layer plugs in */
-		e->e_stats.st_ikev1_messages++;
+	case IKEV1_MAJOR: /* ISAKMP, RFC 2408/2409 */
+		ikev1_input(e, local, remote, buf, len);
 		break;
 	case -1:
 		e->e_stats.st_bad_messages++; /* §2.21: dropped */
@@ -197,6 +197,16 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 }
 
 /* Its IKE SAs are deleted; the connection answers nobody any more. */
+/* Deletes an SA in its own version's way (an informational exchange
+ * that tells the peer), or at once when it is not up. */
+static void delete_sa(struct ike_sa *sa)
+{
+	if (sa->sa_version == IKEV1_MAJOR)
+		ikev1_delete_start(sa);
+	else
+		ike_delete_start(sa);
+}
+
 int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_ms)
 {
 	const struct ike_conn_cfg *c = ike_conn_find(e, name);
@@ -213,7 +223,7 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now_
 		for (struct ike_sa *sa = e->e_table[IKE_T_SPI][b], *next; sa; sa = next) {
 			next = ike_sa_next(sa, IKE_T_SPI);
 			if (sa->sa_conn == c && sa->sa_state != IKE_S_DEAD) {
-				ike_delete_start(sa);
+				delete_sa(sa);
 				n++;
 			}
 		}
@@ -248,7 +258,8 @@ int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t now_ms)
 		return -ENOMEM;
 	sa->sa_local = c->c_local;
 	sa->sa_remote = c->c_remote;
-	rc = ike_init_start(sa, c->c_ike[0].pc_dh[0]);
+	rc = c->c_version == IKE_VERSION_1 ? ikev1_initiate(sa)
+					   : ike_init_start(sa, c->c_ike[0].pc_dh[0]);
 	if (rc < 0)
 		ike_sa_kill(sa, "could not start");
 	ike_engine_reap(e);
@@ -302,7 +313,7 @@ int ike_engine_terminate(struct ike_engine *e, uint32_t id, uint64_t now_ms)
 	e->e_now = now_ms;
 	if (!sa)
 		return -ENOENT;
-	ike_delete_start(sa);
+	delete_sa(sa);
 	return 0;
 }
 

@@ -192,6 +192,8 @@ void ike_sa_schedule(struct ike_sa *sa)
 
 	if (sa->sa_state != IKE_S_DEAD && sa->sa_version == IKE_MAJOR)
 		due = ikev2_next_due(sa);
+	else if (sa->sa_state != IKE_S_DEAD && sa->sa_version == IKEV1_MAJOR)
+		due = ikev1_next_due(sa);
 
 	if (due)
 		wheel_put(sa, due);
@@ -222,6 +224,8 @@ void ike_wheel_run(struct ike_engine *e, uint64_t now_ms)
 			e->e_stats.st_timer_runs++;
 			if (sa->sa_version == IKE_MAJOR)
 				ikev2_tick_sa(sa, now_ms);
+			else if (sa->sa_version == IKEV1_MAJOR)
+				ikev1_tick_sa(sa, now_ms);
 			ike_sa_schedule(sa);
 		}
 	}
@@ -245,7 +249,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	} while (ike_sa_find_by_spi(e, spi));
 	sa->sa_engine = e;
 	sa->sa_id = ++e->e_next_id;
-	sa->sa_version = IKE_MAJOR; /* the only one spoken yet */
+	sa->sa_version = IKE_MAJOR; /* IKEv1 sets its own (ikev1_state_new) */
 	sa->sa_initiator = initiator;
 	sa->sa_conn = c;
 	sa->sa_created_ms = sa->sa_last_rx_ms = now;
@@ -288,7 +292,9 @@ void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
 	*info = (struct ike_sa_info){
 		.si_conn = sa->sa_conn ? sa->sa_conn->c_name : "",
 		.si_id = sa->sa_id, .si_spi_i = sa->sa_spi_i, .si_spi_r = sa->sa_spi_r,
-		.si_initiator = sa->sa_initiator, .si_local = sa->sa_local,
+		.si_initiator = sa->sa_initiator, .si_version = sa->sa_version,
+		.si_aggressive = sa->sa_v1 && sa->sa_v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE,
+		.si_local = sa->sa_local,
 		.si_remote = sa->sa_remote,
 	};
 }
@@ -361,10 +367,31 @@ void ike_sa_kill(struct ike_sa *sa, const char *reason)
 	}
 }
 
+unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason)
+{
+	struct ike_engine *e = sa->sa_engine;
+	unsigned n = 0;
+
+	for (unsigned b = 0; b < e->e_buckets; b++) {
+		struct ike_sa *o = e->e_table[IKE_T_ID][b], *next;
+
+		for (; o; o = next) {
+			next = ike_sa_next(o, IKE_T_ID);
+			if (o == sa || o->sa_conn != sa->sa_conn || o->sa_state == IKE_S_DEAD ||
+			    !ip_addr_equal(&o->sa_remote.ep_addr, &sa->sa_remote.ep_addr))
+				continue;
+			ike_sa_kill(o, reason);
+			n++;
+		}
+	}
+	return n;
+}
+
 void ike_sa_free(struct ike_sa *sa)
 {
 	if (sa->sa_version == IKE_MAJOR)
 		ikev2_sa_release(sa);
+	ikev1_sa_release(sa);
 	ike_dh_free(sa->sa_dh);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		ike_child_release(sa->sa_child[i]);

@@ -11,6 +11,7 @@
 #include "ike.h"
 #include "ike_crypto.h"
 #include "ikev2_payload.h" /* the IKEv2 layer's wire types (its state uses them) */
+#include "ikev1_keys.h"
 #include "ike_prop.h"
 
 #define IKE_MSG_MAX 8192
@@ -149,6 +150,74 @@ struct ikev2_sa {
 	struct ike_pending v2_pending;
 };
 
+#define IKEV1_BLOCK_MAX IKEV1_CBC_BLOCK_MAX
+#define IKEV1_QM_MAX 4       /* quick modes in flight on one ISAKMP SA */
+#define IKEV1_ENC_KEY_MAX 32
+
+/* What an IKEv1 message exchange keeps while it runs: the IV chain of
+ * its message ID (RFC 2409 App. B) and the last message we sent in it,
+ * for retransmission (ours, or the answer to a repeated request). */
+struct ikev1_xchg {
+	uint32_t x_msgid;
+	uint8_t x_iv[IKEV1_BLOCK_MAX];
+	uint8_t *x_out;
+	size_t x_out_len;
+	bool x_waiting;          /* x_out is a request that wants an answer */
+	unsigned x_tries;
+	uint64_t x_next_ms;
+	uint8_t x_in_digest[IKE_SHA1_LEN]; /* the last message taken */
+};
+
+/* A quick mode (RFC 2409 §5.5) in flight. */
+struct ikev1_qm {
+	struct ikev1_xchg q_x;
+	bool q_initiator;
+	uint8_t q_step;          /* messages of the exchange done */
+	const struct ike_child_cfg *q_cfg;
+	struct ike_child_sa *q_old;      /* the IPsec SA this one rekeys */
+	uint32_t q_spi_in, q_spi_out;
+	struct ike_chosen q_alg;
+	bool q_transport;
+	uint32_t q_life_s;
+	uint8_t q_ni[IKE_NONCE_MAX], q_nr[IKE_NONCE_MAX];
+	size_t q_ni_len, q_nr_len;
+	struct ike_dh *q_dh;             /* PFS */
+	uint8_t q_gxy[IKE_DH_SECRET_MAX]; /* PFS: g(qm)^xy */
+	size_t q_gxy_len;
+	uint64_t q_done_ms;              /* kept a while to answer repeats */
+	struct ike_selectors q_ts_i, q_ts_r; /* proxy IDs: initiator's, responder's */
+	bool q_ids;              /* IDci/IDcr were in the exchange */
+	uint64_t q_started_ms;
+};
+
+/* What an ISAKMP SA keeps beyond the common record: phase 1's keys and
+ * IV chain, what HASH_I/HASH_R cover, the exchange in flight, quick
+ * modes, and the peer's capabilities (NAT-T, DPD). */
+struct ikev1_sa_state {
+	struct ikev1_keys v1_keys;
+	uint8_t v1_enc_key[IKEV1_ENC_KEY_MAX];
+	size_t v1_enc_len;
+	size_t v1_block;
+	uint16_t v1_auth;        /* IKEv1 authentication method attribute */
+	uint32_t v1_life_s;      /* phase 1 lifetime agreed */
+	bool v1_keyed;
+	uint8_t v1_exchange;     /* main mode or aggressive mode */
+	uint8_t v1_step;         /* phase 1 messages done */
+	struct ikev1_xchg v1_p1; /* phase 1 (message ID 0) */
+	uint8_t v1_p1_last[IKEV1_BLOCK_MAX]; /* last CBC block of phase 1 */
+	uint8_t *v1_sai_b;       /* the initiator's SA payload body */
+	size_t v1_sai_len;
+	uint8_t *v1_gxi, *v1_gxr; /* KE data, both sides */
+	size_t v1_gxi_len, v1_gxr_len;
+	bool v1_natt;            /* the peer sent RFC 3947's vendor ID */
+	bool v1_dpd;             /* the peer sent RFC 3706's vendor ID */
+	uint32_t v1_dpd_seq;     /* our last R-U-THERE */
+	uint64_t v1_dpd_sent_ms; /* 0: none outstanding */
+	bool v1_initial_contact;
+	struct ikev1_qm *v1_qm[IKEV1_QM_MAX];
+	struct ikev1_xchg v1_info; /* our last informational (not kept) */
+};
+
 /* The common IKE SA record: what every version has (peers, identities
  * and connection, the chosen algorithms and DH, nonces, NAT state,
  * children, timers, state); each version's own state hangs off it. */
@@ -187,6 +256,7 @@ struct ike_sa {
 	bool sa_in_wheel;
 	struct ike_sa_link sa_link[IKE_T_COUNT];
 	struct ikev2_sa sa_v2;        /* IKEv2's part (sa_version 2) */
+	struct ikev1_sa_state *sa_v1;       /* IKEv1's part (sa_version 1) */
 	/* Killed: on the engine's dead list until the current call ends. */
 	struct ike_sa *sa_dead_next;
 	bool sa_on_dead;
@@ -254,6 +324,9 @@ const char *ike_state_name(enum ike_state s);
 void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_kill(struct ike_sa *sa, const char *reason);
+/* Kills every other SA of sa's connection with the same peer address
+ * (INITIAL-CONTACT: the peer rebooted and forgot them); how many. */
+unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason);
 uint64_t ike_sa_my_spi(const struct ike_sa *sa);
 struct ike_sa *ike_sa_find_by_spi(struct ike_engine *e, uint64_t spi);
 struct ike_sa *ike_sa_find_half_open(struct ike_engine *e, uint64_t spi_i,
@@ -277,6 +350,17 @@ int ike_nonce_set(uint8_t **slot, size_t *slot_len, const uint8_t *n, size_t len
 /* After IKE_AUTH: nonces and IKE_SA_INIT copies are no longer needed. */
 void ike_sa_trim(struct ike_sa *sa);
 uint8_t *ike_dup(const uint8_t *buf, size_t len);
+
+/* ikev1_io.c, ikev1_main.c, ikev1_quick.c, ikev1_info.c: IKEv1 over
+ * the core (ikev1.h) */
+void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+void ikev1_tick_sa(struct ike_sa *sa, uint64_t now);
+void ikev1_sa_release(struct ike_sa *sa);
+uint64_t ikev1_next_due(const struct ike_sa *sa);
+int ikev1_initiate(struct ike_sa *sa);
+void ikev1_delete_start(struct ike_sa *sa);
+int ikev1_rekey_child(struct ike_sa *sa, struct ike_child_sa *cs);
 
 /* ikev2_io.c: IKEv2 messages over the core */
 void ikev2_input(struct ike_engine *e, const struct ike_endpoint *local,
@@ -344,6 +428,12 @@ int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors 
 const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 					      const struct ike_selectors *tsi,
 					      const struct ike_selectors *tsr);
+/* IKEv1 (RFC 2409 §5.5: a responder takes proxy IDs as they are or
+ * refuses them): the first child whose selectors hold local and remote
+ * wholly, or NULL. */
+const struct ike_child_cfg *ike_child_cfg_covering(const struct ike_conn_cfg *c,
+						   const struct ike_selectors *local,
+						   const struct ike_selectors *remote);
 int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
 int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 			   const uint8_t *gir, size_t gir_len,

@@ -5,6 +5,7 @@
  * phase 1 and phase 2 IVs. Every intermediate secret is wiped at out:.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -160,6 +161,29 @@ static int hash2(uint16_t prf, const void *a, size_t a_len, const void *b,
 	return rc;
 }
 
+int ikev1_nat_hash(uint16_t prf, const uint8_t cky_i[IKEV1_COOKIE_LEN],
+		   const uint8_t cky_r[IKEV1_COOKIE_LEN], const uint8_t *addr,
+		   size_t addr_len, uint16_t port, uint8_t *out, size_t *out_len)
+{
+	const EVP_MD *md = prf_hash(prf);
+	uint8_t buf[2 * IKEV1_COOKIE_LEN + 16 + 2];
+	unsigned n = 0;
+
+	if (md == NULL)
+		return -ENOTSUP;
+	if (addr_len > 16)
+		return -EINVAL;
+	memcpy(buf, cky_i, IKEV1_COOKIE_LEN);
+	memcpy(buf + IKEV1_COOKIE_LEN, cky_r, IKEV1_COOKIE_LEN);
+	memcpy(buf + 2 * IKEV1_COOKIE_LEN, addr, addr_len);
+	be16_put(buf + 2 * IKEV1_COOKIE_LEN + addr_len, port);
+	if (EVP_Digest(buf, 2 * IKEV1_COOKIE_LEN + addr_len + 2, out, &n, md,
+		       NULL) != 1)
+		return -EIO;
+	*out_len = n;
+	return 0;
+}
+
 int ikev1_iv_phase1(uint16_t prf, const uint8_t *gxi, size_t gxi_len,
 		    const uint8_t *gxr, size_t gxr_len,
 		    uint8_t *iv, size_t block_len)
@@ -175,4 +199,98 @@ int ikev1_iv_phase2(uint16_t prf, const uint8_t *last_block,
 	be32_put(mid, msgid);
 	return hash2(prf, last_block, block_len, mid, sizeof(mid), iv,
 		     block_len);
+}
+
+int ikev1_keymat(uint16_t prf, const uint8_t *skeyid_d, size_t d_len,
+		 const uint8_t *gxy, size_t gxy_len, uint8_t proto,
+		 uint32_t spi, const uint8_t *ni, size_t ni_len,
+		 const uint8_t *nr, size_t nr_len, uint8_t *out, size_t len)
+{
+	const size_t plen = ike_prf_len(prf);
+	uint8_t kn[IKE_PRF_MAX], spi_b[4];
+	struct ike_iov iov[] = {
+		{ kn, 0 }, /* K(n-1), none for K1 */
+		{ gxy, gxy ? gxy_len : 0 },
+		{ &proto, 1 },
+		{ spi_b, sizeof(spi_b) },
+		{ ni, ni_len },
+		{ nr, nr_len },
+	};
+	size_t done = 0;
+	int rc = 0;
+
+	if (plen == 0 || d_len != plen)
+		return -ENOTSUP;
+	be32_put(spi_b, spi);
+	while (done < len) {
+		size_t take = len - done < plen ? len - done : plen;
+
+		rc = ike_prf_iov(prf, skeyid_d, d_len, iov, N_ELEM(iov), kn);
+		if (rc)
+			break;
+		memcpy(out + done, kn, take);
+		done += take;
+		iov[0].iov_len = plen;
+	}
+	OPENSSL_cleanse(kn, sizeof(kn));
+	if (rc)
+		OPENSSL_cleanse(out, len);
+	return rc;
+}
+
+size_t ikev1_block_len(uint16_t encr)
+{
+	switch (encr) {
+	case IKE_ENCR_AES_CBC:
+		return 16;
+	case IKE_ENCR_3DES:
+		return 8;
+	}
+	return 0;
+}
+
+static const EVP_CIPHER *cbc_cipher(uint16_t encr, size_t key_len)
+{
+	if (encr == IKE_ENCR_3DES && key_len == 24)
+		return EVP_des_ede3_cbc();
+	if (encr != IKE_ENCR_AES_CBC)
+		return NULL;
+	switch (key_len) {
+	case 16:
+		return EVP_aes_128_cbc();
+	case 24:
+		return EVP_aes_192_cbc();
+	case 32:
+		return EVP_aes_256_cbc();
+	}
+	return NULL;
+}
+
+int ikev1_cbc(uint16_t encr, const uint8_t *key, size_t key_len,
+	      uint8_t *iv, uint8_t *buf, size_t len, bool encrypt)
+{
+	const EVP_CIPHER *c = cbc_cipher(encr, key_len);
+	const size_t bl = ikev1_block_len(encr);
+	uint8_t next_iv[IKEV1_CBC_BLOCK_MAX];
+	EVP_CIPHER_CTX *ctx;
+	int out_len, rc = -EIO;
+
+	if (c == NULL)
+		return -ENOTSUP;
+	if (len == 0 || len % bl || len > INT_MAX)
+		return -EINVAL;
+	if (!encrypt) /* the last ciphertext block, before it is overwritten */
+		memcpy(next_iv, buf + len - bl, bl);
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return -ENOMEM;
+	if (EVP_CipherInit_ex(ctx, c, NULL, key, iv, encrypt ? 1 : 0) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+	    EVP_CipherUpdate(ctx, buf, &out_len, buf, (int)len) == 1 &&
+	    (size_t)out_len == len)
+		rc = 0;
+	EVP_CIPHER_CTX_free(ctx);
+	if (rc == 0)
+		memcpy(iv, encrypt ? buf + len - bl : next_iv, bl);
+	return rc;
 }

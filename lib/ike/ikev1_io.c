@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1 messages over the core: finding the ISAKMP SA a datagram is for
+ * (by cookie, RFC 2408 §2.5.3), encryption with the IV chain of RFC 2409
+ * App. B (phase 1's, and one per quick mode message ID), the HASH(n)
+ * that authenticates every message after phase 1 (§5.5, §5.7),
+ * retransmission with back-off and repeated messages answered from the
+ * cache, and the timers of an ISAKMP SA.
+ */
+#include "ikev1.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "byteorder.h"
+#include "ike_cert.h"
+
+#define QM_TIMEOUT_MS 60000 /* a quick mode that does not finish */
+
+uint16_t ikev1_auth_method(const struct ike_conn_cfg *c)
+{
+	return c->c_cred ? IKEV1_AUTH_RSA_SIG : IKEV1_AUTH_PSK;
+}
+
+void ikev1_cookies(const struct ike_sa *sa, uint8_t cky_i[IKEV1_COOKIE_LEN],
+		   uint8_t cky_r[IKEV1_COOKIE_LEN])
+{
+	be64_put(cky_i, sa->sa_spi_i);
+	be64_put(cky_r, sa->sa_spi_r);
+}
+
+uint32_t ikev1_p1_life(const struct ike_conn_cfg *c)
+{
+	/* RFC 2409 has no rekey of an ISAKMP SA: its lifetime is when a new
+	 * one replaces it; the peer learns it from our proposal. */
+	return c->c_rekey_s ? c->c_rekey_s + c->c_rekey_s / 10 : 0;
+}
+
+struct ikev1_sa_state *ikev1_state_new(struct ike_sa *sa)
+{
+	sa->sa_version = IKEV1_MAJOR;
+	sa->sa_v1 = calloc(1, sizeof(*sa->sa_v1));
+	return sa->sa_v1;
+}
+
+void ikev1_xchg_clear(struct ikev1_xchg *x)
+{
+	free(x->x_out);
+	x->x_out = NULL;
+	x->x_out_len = 0;
+	x->x_waiting = false;
+}
+
+void ikev1_sa_release(struct ike_sa *sa)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+
+	if (!v1)
+		return;
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++)
+		if (v1->v1_qm[i])
+			ikev1_qm_free(sa, v1->v1_qm[i]);
+	ikev1_xchg_clear(&v1->v1_p1);
+	ikev1_xchg_clear(&v1->v1_info);
+	free(v1->v1_sai_b);
+	free(v1->v1_gxi);
+	free(v1->v1_gxr);
+	OPENSSL_cleanse(v1, sizeof(*v1));
+	free(v1);
+	sa->sa_v1 = NULL;
+}
+
+/* ---- building and sending ---- */
+
+void ikev1_msg_begin(struct ike_sa *sa, struct ike_writer *w, uint8_t *buf,
+		     size_t cap, uint8_t exchange, uint32_t msgid, uint8_t flags)
+{
+	struct ikev1_hdr h = { .h_exchange = exchange, .h_flags = flags,
+			       .h_msgid = msgid };
+
+	ikev1_cookies(sa, h.h_cky_i, h.h_cky_r);
+	ike_w_init(w, buf, cap);
+	ikev1_w_hdr(w, &h);
+}
+
+static void send_kept(struct ike_sa *sa, const struct ikev1_xchg *x)
+{
+	if (!x->x_out)
+		return;
+	sa->sa_last_tx_ms = sa->sa_engine->e_now;
+	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, x->x_out,
+		     x->x_out_len);
+}
+
+/* App. B: the body is padded to the cipher's block (zero bytes after
+ * the last payload, outside every payload length) and encrypted. */
+static int protect(struct ike_sa *sa, struct ike_writer *w, uint8_t *iv)
+{
+	const struct ikev1_sa_state *v1 = sa->sa_v1;
+	size_t body = w->w_len - IKEV1_HDR_LEN, pad;
+
+	if (!v1->v1_keyed)
+		return -EINVAL;
+	pad = (v1->v1_block - body % v1->v1_block) % v1->v1_block;
+	if (pad && !ike_w_reserve(w, pad))
+		return w->w_err;
+	if (ike_w_finish(w, NULL) != 0)
+		return w->w_err;
+	return ikev1_cbc(sa->sa_alg.ch_encr, v1->v1_enc_key, v1->v1_enc_len, iv,
+			 w->w_buf + IKEV1_HDR_LEN, w->w_len - IKEV1_HDR_LEN, true);
+}
+
+int ikev1_msg_send(struct ike_sa *sa, struct ike_writer *w,
+		   struct ikev1_xchg *x, bool request)
+{
+	bool encrypted = w->w_len >= IKEV1_HDR_LEN &&
+			 (w->w_buf[19] & IKEV1_F_ENCRYPTION);
+	uint8_t *copy;
+	int rc;
+
+	rc = encrypted ? protect(sa, w, x->x_iv) : ike_w_finish(w, NULL);
+	if (rc)
+		return rc;
+	copy = ike_dup(w->w_buf, w->w_len);
+	if (!copy)
+		return -ENOMEM;
+	ikev1_xchg_clear(x);
+	x->x_out = copy;
+	x->x_out_len = w->w_len;
+	x->x_waiting = request;
+	x->x_tries = 0;
+	x->x_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
+	send_kept(sa, x);
+	ike_sa_schedule(sa);
+	return 0;
+}
+
+uint32_t ikev1_new_msgid(const struct ike_sa *sa)
+{
+	uint32_t id;
+
+	do {
+		if (ike_random((uint8_t *)&id, sizeof(id)) != 0)
+			return 0;
+	} while (id == 0 || ikev1_qm_find(sa, id));
+	return id;
+}
+
+int ikev1_send_info(struct ike_sa *sa, struct ike_writer *w)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	uint32_t msgid = be32_get(w->w_buf + 20);
+
+	/* §5.7 and App. B: an informational exchange's IV comes from phase
+	 * 1's last block and its own message ID; nothing is chained on. */
+	if (ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last, v1->v1_block,
+			    msgid, v1->v1_info.x_iv) != 0)
+		return -EIO;
+	return ikev1_msg_send(sa, w, &v1->v1_info, false);
+}
+
+int ikev1_hash_msg(const struct ike_sa *sa, uint32_t msgid,
+		   const uint8_t *pre, size_t pre_len,
+		   const uint8_t *mid, size_t mid_len,
+		   const uint8_t *rest, size_t rest_len, uint8_t *out)
+{
+	const struct ikev1_keys *k = &sa->sa_v1->v1_keys;
+	uint8_t id[4];
+	const struct ike_iov iov[] = {
+		{ pre, pre ? pre_len : 0 },
+		{ id, sizeof(id) },
+		{ mid, mid ? mid_len : 0 },
+		{ rest, rest_len },
+	};
+
+	be32_put(id, msgid);
+	return ike_prf_iov(sa->sa_alg.ch_prf, k->k_skeyid_a, k->k_len, iov, 4,
+			   out);
+}
+
+size_t ikev1_hash_reserve(const struct ike_sa *sa, struct ike_writer *w)
+{
+	size_t at = w->w_len;
+
+	ike_w_pl_begin(w, IKEV1_PL_HASH, false);
+	ike_w_reserve(w, sa->sa_v1->v1_keys.k_len);
+	ike_w_pl_end(w);
+	return at;
+}
+
+void ikev1_hash_fill(const struct ike_sa *sa, struct ike_writer *w,
+		     size_t at, uint32_t msgid, const uint8_t *mid,
+		     size_t mid_len)
+{
+	const size_t hl = sa->sa_v1->v1_keys.k_len;
+	const size_t after = at + IKEV1_GEN_HDR_LEN + hl;
+
+	if (w->w_err)
+		return;
+	if (ikev1_hash_msg(sa, msgid, NULL, 0, mid, mid_len, w->w_buf + after,
+			   w->w_len - after, w->w_buf + at + IKEV1_GEN_HDR_LEN))
+		ike_w_fail(w, -EIO);
+}
+
+bool ikev1_hash_ok(const struct ike_sa *sa, uint32_t msgid,
+		   const uint8_t *pre, size_t pre_len,
+		   const uint8_t *plain, size_t plain_len,
+		   const struct ikev1_chain *ch)
+{
+	const size_t hl = sa->sa_v1->v1_keys.k_len;
+	const struct ikev1_payload *h = ch->c_n ? &ch->c_pl[0] : NULL;
+	uint8_t want[IKE_PRF_MAX];
+	size_t after, end;
+	bool ok;
+
+	if (!h || h->pl_type != IKEV1_PL_HASH || h->pl_len != hl)
+		return false;
+	/* the payloads after HASH, without the padding after the last */
+	after = h->pl_off + IKEV1_GEN_HDR_LEN + hl;
+	end = plain_len - ch->c_trailing;
+	if (after > end || ikev1_hash_msg(sa, msgid, NULL, 0, pre, pre_len,
+					  plain + after, end - after, want) != 0)
+		return false;
+	ok = CRYPTO_memcmp(want, h->pl_body, hl) == 0;
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
+}
+
+void ikev1_w_notify_isakmp(struct ike_writer *w, const struct ike_sa *sa,
+			   uint16_t type, const void *data, size_t len)
+{
+	uint8_t spi[2 * IKEV1_COOKIE_LEN];
+
+	ikev1_cookies(sa, spi, spi + IKEV1_COOKIE_LEN);
+	ikev1_w_notify(w, &(struct ikev1_notify){
+		.n_doi = IKEV1_DOI_IPSEC, .n_proto = IKEV1_PROTO_ISAKMP,
+		.n_spi_len = sizeof(spi), .n_type = type, .n_spi = spi,
+		.n_data = data, .n_data_len = len });
+}
+
+/* ---- input ---- */
+
+/* The SA a message is for: by our cookie, and the peer's must agree (an
+ * initiator learns the responder's from its first answer). */
+static struct ike_sa *find_sa(struct ike_engine *e, uint64_t spi_i,
+			      uint64_t spi_r)
+{
+	struct ike_sa *sa = spi_r ? ike_sa_find_by_spi(e, spi_r) : NULL;
+
+	if (sa && !sa->sa_initiator && sa->sa_spi_i == spi_i)
+		return sa;
+	sa = ike_sa_find_by_spi(e, spi_i);
+	if (sa && sa->sa_initiator && (sa->sa_spi_r == spi_r || !sa->sa_spi_r))
+		return sa;
+	return NULL;
+}
+
+static void digest(const uint8_t *buf, size_t len, uint8_t out[IKE_SHA1_LEN])
+{
+	if (ike_sha1(buf, len, out) != 0)
+		memset(out, 0, IKE_SHA1_LEN);
+}
+
+/* A message seen before gets our answer to it again (RFC 2408 §5:
+ * retransmissions are not processed twice). */
+static bool repeated(struct ike_sa *sa, struct ikev1_xchg *x,
+		     const uint8_t d[IKE_SHA1_LEN])
+{
+	if (memcmp(x->x_in_digest, d, IKE_SHA1_LEN) != 0)
+		return false;
+	if (!x->x_waiting)
+		send_kept(sa, x);
+	return true;
+}
+
+/* The plaintext of an encrypted message in the engine's scratch buffer,
+ * its chain parsed; iv is the IV to use, updated to the next one. */
+static int open_msg(struct ike_sa *sa, const struct ikev1_msg *m, uint8_t *iv,
+		    uint8_t **plain, size_t *plain_len, struct ikev1_chain *ch)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	uint8_t *buf = sa->sa_engine->e_scratch;
+	int rc;
+
+	if (!v1->v1_keyed || m->m_enc_len == 0 || m->m_enc_len % v1->v1_block ||
+	    m->m_enc_len > sizeof(sa->sa_engine->e_scratch))
+		return -EINVAL;
+	memcpy(buf, m->m_enc, m->m_enc_len);
+	rc = ikev1_cbc(sa->sa_alg.ch_encr, v1->v1_enc_key, v1->v1_enc_len, iv,
+		       buf, m->m_enc_len, false);
+	if (rc)
+		return rc;
+	*plain = buf;
+	*plain_len = m->m_enc_len;
+	return ikev1_chain_parse(m->m_hdr.h_next, buf, m->m_enc_len, true, ch);
+}
+
+static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
+			 const uint8_t d[IKE_SHA1_LEN])
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ike_engine *e = sa->sa_engine;
+	struct ikev1_chain *ch = &(struct ikev1_chain){ 0 };
+	uint8_t iv[IKEV1_BLOCK_MAX], *plain;
+	size_t plain_len;
+
+	int rc;
+
+	if (repeated(sa, &v1->v1_p1, d))
+		return;
+	if (!(m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)) {
+		rc = ikev1_p1_input(sa, m, &m->m_chain, m->m_buf + IKEV1_HDR_LEN,
+				    m->m_len - IKEV1_HDR_LEN, NULL);
+	} else {
+		memcpy(iv, v1->v1_p1.x_iv, sizeof(iv));
+		rc = open_msg(sa, m, iv, &plain, &plain_len, ch);
+		/* the handler takes the next IV only when the message
+		 * verifies: a forged one must not move the chain */
+		if (rc == 0)
+			rc = ikev1_p1_input(sa, m, ch, plain, plain_len, iv);
+	}
+	if (rc) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	sa->sa_last_rx_ms = e->e_now;
+	if (sa->sa_v1)
+		memcpy(sa->sa_v1->v1_p1.x_in_digest, d, IKE_SHA1_LEN);
+}
+
+/* Quick mode and informational messages: encrypted, with a message ID
+ * of their own (RFC 2409 §5.5, §5.7). */
+static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
+			 const uint8_t d[IKE_SHA1_LEN])
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ike_engine *e = sa->sa_engine;
+	uint32_t msgid = m->m_hdr.h_msgid;
+	struct ikev1_qm *q = ikev1_qm_find(sa, msgid);
+	struct ikev1_chain *ch = &(struct ikev1_chain){ 0 };
+	uint8_t iv[IKEV1_BLOCK_MAX], *plain;
+	size_t plain_len;
+	int rc;
+
+	if (sa->sa_state != IKE_S_ESTABLISHED && sa->sa_state != IKE_S_DELETING)
+		return;
+	if (!(m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)) {
+		e->e_stats.st_bad_messages++; /* §5.5: always protected */
+		return;
+	}
+	if (q && repeated(sa, &q->q_x, d))
+		return;
+	if (q)
+		memcpy(iv, q->q_x.x_iv, sizeof(iv));
+	else if (ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last,
+				 v1->v1_block, msgid, iv) != 0)
+		return;
+	rc = open_msg(sa, m, iv, &plain, &plain_len, ch);
+	if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_QUICK)
+		rc = ikev1_qm_input(sa, q, msgid, plain, plain_len, ch, iv);
+	else if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_INFO && !q)
+		rc = ikev1_info_input(sa, msgid, plain, plain_len, ch);
+	else if (rc == 0)
+		rc = -EINVAL;
+	if (rc) {
+		e->e_stats.st_bad_messages++;
+		ike_log(e, "IKE SA %u: message 0x%08x refused: dropped",
+			sa->sa_id, msgid);
+		return;
+	}
+	sa->sa_last_rx_ms = e->e_now;
+	if (sa->sa_v1 && (q = ikev1_qm_find(sa, msgid)) != NULL)
+		memcpy(q->q_x.x_in_digest, d, IKE_SHA1_LEN);
+}
+
+/* RFC 2408 §2.5.3: a message with no responder cookie can only start
+ * phase 1. */
+static void input_new(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const struct ikev1_msg *m)
+{
+	uint64_t spi_i = be64_get(m->m_hdr.h_cky_i);
+	struct ike_sa *sa;
+	uint8_t d[IKE_SHA1_LEN];
+
+	if ((m->m_hdr.h_exchange != IKEV1_EXCH_IDPROT &&
+	     m->m_hdr.h_exchange != IKEV1_EXCH_AGGRESSIVE) ||
+	    m->m_hdr.h_msgid != 0 || (m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)) {
+		e->e_stats.st_ikev1_unknown_sa++;
+		return;
+	}
+	sa = ike_sa_find_half_open(e, spi_i, remote);
+	if (sa && sa->sa_version == IKEV1_MAJOR && sa->sa_v1) {
+		digest(m->m_buf, m->m_len, d);
+		repeated(sa, &sa->sa_v1->v1_p1, d);
+		return;
+	}
+	ikev1_p1_respond(e, local, remote, m);
+}
+
+void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct ikev1_msg *m = &(struct ikev1_msg){ 0 };
+	uint8_t d[IKE_SHA1_LEN];
+	struct ike_sa *sa;
+	int rc;
+
+	e->e_stats.st_ikev1_messages++;
+	rc = ikev1_msg_parse(buf, len, m);
+	if (rc) {
+		e->e_stats.st_bad_messages++; /* unauthenticated: dropped */
+		return;
+	}
+	if (be64_get(m->m_hdr.h_cky_i) == 0) {
+		e->e_stats.st_bad_spis++;
+		return;
+	}
+	if (be64_get(m->m_hdr.h_cky_r) == 0) {
+		input_new(e, local, remote, m);
+		return;
+	}
+	sa = find_sa(e, be64_get(m->m_hdr.h_cky_i), be64_get(m->m_hdr.h_cky_r));
+	if (!sa || sa->sa_version != IKEV1_MAJOR || !sa->sa_v1 ||
+	    sa->sa_state == IKE_S_DEAD) {
+		e->e_stats.st_ikev1_unknown_sa++;
+		return;
+	}
+	digest(buf, len, d);
+	if (m->m_hdr.h_msgid == 0)
+		input_phase1(sa, m, d);
+	else
+		input_phase2(sa, m, d);
+	(void)local;
+}
+
+/* ---- timers ---- */
+
+static void due_min(uint64_t *due, uint64_t t)
+{
+	if (t && (!*due || t < *due))
+		*due = t;
+}
+
+uint64_t ikev1_next_due(const struct ike_sa *sa)
+{
+	const struct ikev1_sa_state *v1 = sa->sa_v1;
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint64_t due = 0;
+
+	if (!v1)
+		return 0;
+	if (v1->v1_p1.x_waiting)
+		due_min(&due, v1->v1_p1.x_next_ms);
+	if (sa->sa_state != IKE_S_ESTABLISHED)
+		due_min(&due, sa->sa_created_ms + IKE_HALF_OPEN_MS);
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++) {
+		const struct ikev1_qm *q = v1->v1_qm[i];
+
+		if (!q)
+			continue;
+		due_min(&due, q->q_started_ms + QM_TIMEOUT_MS);
+		if (q->q_x.x_waiting)
+			due_min(&due, q->q_x.x_next_ms);
+	}
+	if (sa->sa_state != IKE_S_ESTABLISHED)
+		return due;
+	due_min(&due, sa->sa_rekey_at_ms);
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+		if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
+			due_min(&due, sa->sa_child[i]->cs_rekey_at_ms);
+	if (c && c->c_dpd_s && v1->v1_dpd)
+		due_min(&due, v1->v1_dpd_sent_ms
+				      ? v1->v1_dpd_sent_ms + (uint64_t)c->c_dpd_timeout_s * 1000
+				      : sa->sa_last_rx_ms + (uint64_t)c->c_dpd_s * 1000);
+	if (sa->sa_nat_local && sa->sa_engine->e_ev.ev_keepalive)
+		due_min(&due, sa->sa_last_tx_ms + IKE_KEEPALIVE_MS);
+	return due;
+}
+
+/* Our request again, the wait doubled each time (RFC 2408 §5 leaves the
+ * schedule to us: the same as IKEv2's). false when we gave up. */
+static bool retransmit(struct ike_sa *sa, struct ikev1_xchg *x, uint64_t now)
+{
+	if (!x->x_waiting || now < x->x_next_ms)
+		return true;
+	if (x->x_tries >= IKE_RETX_TRIES)
+		return false;
+	send_kept(sa, x);
+	x->x_tries++;
+	x->x_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << x->x_tries);
+	return true;
+}
+
+static void tick_quick_modes(struct ike_sa *sa, uint64_t now)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++) {
+		struct ikev1_qm *q = v1->v1_qm[i];
+
+		if (!q)
+			continue;
+		if (ikev1_qm_expired(q, now)) {
+			ikev1_qm_free(sa, q);
+			continue;
+		}
+		if (now >= q->q_started_ms + QM_TIMEOUT_MS ||
+		    !retransmit(sa, &q->q_x, now)) {
+			if (q->q_step < 3)
+				ike_log(sa->sa_engine,
+					"IKE SA %u: quick mode 0x%08x got no answer",
+					sa->sa_id, q->q_x.x_msgid);
+			ikev1_qm_free(sa, q);
+		}
+	}
+}
+
+static void tick_established(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_engine *e = sa->sa_engine;
+
+	if (sa->sa_rekey_at_ms && now >= sa->sa_rekey_at_ms) {
+		sa->sa_rekey_at_ms = 0;
+		ikev1_reestablish(sa);
+	}
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		struct ike_child_sa *cs = sa->sa_child[i];
+
+		if (cs && !cs->cs_rekeyed && cs->cs_rekey_at_ms &&
+		    now >= cs->cs_rekey_at_ms) {
+			cs->cs_rekey_at_ms = 0;
+			ikev1_rekey_child(sa, cs);
+		}
+	}
+	ikev1_dpd_tick(sa, now);
+	if (sa->sa_state == IKE_S_ESTABLISHED && sa->sa_nat_local &&
+	    e->e_ev.ev_keepalive && now - sa->sa_last_tx_ms >= IKE_KEEPALIVE_MS) {
+		sa->sa_last_tx_ms = now;
+		e->e_ev.ev_keepalive(e->e_ev.ev_ctx, &sa->sa_local, &sa->sa_remote);
+	}
+}
+
+void ikev1_tick_sa(struct ike_sa *sa, uint64_t now)
+{
+	if (!sa->sa_v1)
+		return;
+	if (!retransmit(sa, &sa->sa_v1->v1_p1, now)) {
+		ike_sa_kill(sa, "peer did not answer");
+		return;
+	}
+	if (sa->sa_state != IKE_S_ESTABLISHED && sa->sa_state != IKE_S_DELETING &&
+	    now - sa->sa_created_ms >= IKE_HALF_OPEN_MS) {
+		ike_sa_kill(sa, "phase 1 did not complete");
+		return;
+	}
+	tick_quick_modes(sa, now);
+	if (sa->sa_state == IKE_S_ESTABLISHED)
+		tick_established(sa, now);
+}

@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1 phase 1, RFC 2409 §5: main mode (identity protection, six
+ * messages) in both roles, with pre-shared keys (§5.4); the vendor IDs
+ * of NAT traversal (RFC 3947) and dead peer detection (RFC 3706); NAT-D
+ * and the move to port 4500 (RFC 3947 §3-4).
+ *
+ *   initiator                        responder
+ *   HDR, SA, VIDs              -->
+ *                              <--   HDR, SA, VIDs
+ *   HDR, KE, Ni, NAT-D, NAT-D  -->
+ *                              <--   HDR, KE, Nr, NAT-D, NAT-D
+ *   HDR*, IDii, HASH_I [, N]   -->
+ *                              <--   HDR*, IDir, HASH_R
+ */
+#include "ikev1.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "byteorder.h"
+
+/* Vendor IDs: RFC 3947 §3.1 (and the draft strongSwan and Cisco still
+ * send), RFC 3706 §7. */
+static const uint8_t VID_NATT_RFC[16] = {
+	0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
+	0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f };
+static const uint8_t VID_DPD[16] = {
+	0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
+	0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00 };
+
+#define MSG_CAP 2048
+
+void ikev1_w_vids(struct ike_writer *w)
+{
+	ikev1_w_data(w, IKEV1_PL_VID, VID_NATT_RFC, sizeof(VID_NATT_RFC));
+	ikev1_w_data(w, IKEV1_PL_VID, VID_DPD, sizeof(VID_DPD));
+}
+
+void ikev1_read_vids(struct ike_sa *sa, const struct ikev1_chain *ch)
+{
+	for (unsigned i = 0; i < ch->c_n; i++) {
+		const struct ikev1_payload *p = &ch->c_pl[i];
+
+		if (p->pl_type != IKEV1_PL_VID || p->pl_len != 16)
+			continue;
+		if (!memcmp(p->pl_body, VID_NATT_RFC, 16))
+			sa->sa_v1->v1_natt = true;
+		if (!memcmp(p->pl_body, VID_DPD, 16))
+			sa->sa_v1->v1_dpd = true;
+	}
+}
+
+/* ---- pieces both roles use ---- */
+
+static const struct ikev1_payload *find(const struct ikev1_chain *ch,
+					uint8_t type)
+{
+	return ikev1_chain_find(ch, type, 0);
+}
+
+/* The transform chosen fixes our cipher, PRF and group. */
+static int take_suite(struct ike_sa *sa, const struct ike_chosen *ch,
+		      const struct ikev1_choice *c)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+
+	sa->sa_alg = *ch;
+	sa->sa_dh_group = ch->ch_dh;
+	v1->v1_auth = c->c_auth;
+	v1->v1_life_s = c->c_life_s;
+	v1->v1_block = ikev1_block_len(ch->ch_encr);
+	v1->v1_enc_len = ch->ch_encr == IKE_ENCR_3DES ? 24 : ch->ch_encr_bits / 8u;
+	if (!v1->v1_block || v1->v1_enc_len > sizeof(v1->v1_enc_key) ||
+	    !ike_dh_supported(ch->ch_dh))
+		return -ENOTSUP;
+	return 0;
+}
+
+static int keep_sai(struct ike_sa *sa, const struct ikev1_payload *p)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+
+	v1->v1_sai_b = ike_dup(p->pl_body, p->pl_len);
+	v1->v1_sai_len = p->pl_len;
+	return v1->v1_sai_b ? 0 : -ENOMEM;
+}
+
+/* Our DH value and nonce, made when our KE message is written. */
+static int make_ke_nonce(struct ike_sa *sa, uint8_t *ke, size_t *ke_len,
+			 uint8_t nonce[IKEV1_NONCE_LEN])
+{
+	int rc = ike_dh_new(sa->sa_dh_group, &sa->sa_dh);
+
+	if (rc == 0)
+		rc = ike_dh_public(sa->sa_dh, ke, IKE_DH_KE_MAX, ke_len);
+	if (rc == 0)
+		rc = ike_nonce(nonce, IKEV1_NONCE_LEN);
+	return rc;
+}
+
+static void w_nat_d(struct ike_writer *w, const struct ike_sa *sa,
+		    const struct ike_endpoint *ep)
+{
+	uint8_t cky_i[8], cky_r[8], h[IKE_PRF_MAX];
+	size_t n = 0;
+
+	ikev1_cookies(sa, cky_i, cky_r);
+	if (ikev1_nat_hash(sa->sa_alg.ch_prf, cky_i, cky_r, ep->ep_addr.bytes,
+			   ip_addr_len(&ep->ep_addr), ep->ep_port, h, &n) != 0)
+		ike_w_fail(w, -EIO);
+	ikev1_w_data(w, IKEV1_PL_NAT_D, h, n);
+}
+
+/* RFC 3947 §3.2: the first NAT-D is the hash of the receiver's address
+ * and port (us, as the peer saw us), the others of the sender's. */
+static void w_nat_ds(struct ike_writer *w, const struct ike_sa *sa)
+{
+	if (!sa->sa_v1->v1_natt)
+		return;
+	w_nat_d(w, sa, &sa->sa_remote);
+	w_nat_d(w, sa, &sa->sa_local);
+}
+
+static bool nat_d_is(const struct ike_sa *sa, const struct ikev1_payload *p,
+		     const struct ike_endpoint *ep)
+{
+	uint8_t cky_i[8], cky_r[8], h[IKE_PRF_MAX];
+	size_t n = 0;
+
+	ikev1_cookies(sa, cky_i, cky_r);
+	return ikev1_nat_hash(sa->sa_alg.ch_prf, cky_i, cky_r, ep->ep_addr.bytes,
+			      ip_addr_len(&ep->ep_addr), ep->ep_port, h, &n) == 0 &&
+	       p->pl_len == n && memcmp(p->pl_body, h, n) == 0;
+}
+
+static void check_nat(struct ike_sa *sa, const struct ikev1_chain *ch)
+{
+	const struct ikev1_payload *first = find(ch, IKEV1_PL_NAT_D);
+	bool remote_ok = false;
+
+	if (!sa->sa_v1->v1_natt || !first)
+		return;
+	sa->sa_nat_local = !nat_d_is(sa, first, &sa->sa_local);
+	for (unsigned i = (unsigned)(first - ch->c_pl) + 1; i < ch->c_n; i++)
+		if (ch->c_pl[i].pl_type == IKEV1_PL_NAT_D)
+			remote_ok |= nat_d_is(sa, &ch->c_pl[i], &sa->sa_remote);
+	sa->sa_nat_remote = !remote_ok;
+}
+
+/* KE and nonce of the peer: g^xy and, with the PSK, SKEYID and the
+ * rest (§5, App. B). */
+static int derive(struct ike_sa *sa, const struct ikev1_payload *ke,
+		  const struct ikev1_payload *nonce, const uint8_t *my_ke,
+		  size_t my_ke_len)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	uint8_t gxy[IKE_DH_SECRET_MAX], skeyid[IKE_PRF_MAX], cky_i[8], cky_r[8];
+	uint8_t **peer_ke = sa->sa_initiator ? &v1->v1_gxr : &v1->v1_gxi;
+	uint8_t **mine = sa->sa_initiator ? &v1->v1_gxi : &v1->v1_gxr;
+	size_t gxy_len = 0;
+	int rc;
+
+	if (ike_nonce_set(sa->sa_initiator ? &sa->sa_nr : &sa->sa_ni,
+			  sa->sa_initiator ? &sa->sa_nr_len : &sa->sa_ni_len,
+			  nonce->pl_body, nonce->pl_len) != 0)
+		return -ENOMEM;
+	*peer_ke = ike_dup(ke->pl_body, ke->pl_len);
+	*mine = ike_dup(my_ke, my_ke_len);
+	if (!*peer_ke || !*mine)
+		return -ENOMEM;
+	(sa->sa_initiator ? &v1->v1_gxr_len : &v1->v1_gxi_len)[0] = ke->pl_len;
+	(sa->sa_initiator ? &v1->v1_gxi_len : &v1->v1_gxr_len)[0] = my_ke_len;
+	rc = ike_dh_shared(sa->sa_dh, ke->pl_body, ke->pl_len, gxy, sizeof(gxy),
+			   &gxy_len);
+	if (rc == 0)
+		rc = ikev1_skeyid_psk(sa->sa_alg.ch_prf, c->c_psk, c->c_psk_len,
+				      sa->sa_ni, sa->sa_ni_len, sa->sa_nr,
+				      sa->sa_nr_len, skeyid);
+	ikev1_cookies(sa, cky_i, cky_r);
+	if (rc == 0)
+		rc = ikev1_keys_derive(sa->sa_alg.ch_prf, skeyid, gxy, gxy_len,
+				       cky_i, cky_r, &v1->v1_keys);
+	if (rc == 0)
+		rc = ikev1_enc_key(sa->sa_alg.ch_prf, v1->v1_keys.k_skeyid_e,
+				   v1->v1_keys.k_len, v1->v1_enc_key, v1->v1_enc_len);
+	if (rc == 0)
+		rc = ikev1_iv_phase1(sa->sa_alg.ch_prf, v1->v1_gxi, v1->v1_gxi_len,
+				     v1->v1_gxr, v1->v1_gxr_len, v1->v1_p1.x_iv,
+				     v1->v1_block);
+	OPENSSL_cleanse(gxy, sizeof(gxy));
+	OPENSSL_cleanse(skeyid, sizeof(skeyid));
+	ike_dh_free(sa->sa_dh);
+	sa->sa_dh = NULL;
+	v1->v1_keyed = rc == 0;
+	return rc;
+}
+
+/* Our identity (§5: Protocol and Port zero in phase 1, RFC 2407
+ * §4.6.2): the configured one, or our address. */
+static void our_id(const struct ike_sa *sa, struct ikev1_id *id)
+{
+	const struct ike_identity *mine = &sa->sa_conn->c_local_id;
+
+	memset(id, 0, sizeof(*id));
+	if (mine->id_type) {
+		id->id_type = mine->id_type; /* IKEv1's numbers are IKEv2's */
+		id->id_data = mine->id_data;
+		id->id_len = mine->id_len;
+		return;
+	}
+	id->id_type = sa->sa_local.ep_addr.family == AF_INET ? IKEV1_ID_IPV4_ADDR
+							     : IKEV1_ID_IPV6_ADDR;
+	id->id_data = sa->sa_local.ep_addr.bytes;
+	id->id_len = ip_addr_len(&sa->sa_local.ep_addr);
+}
+
+/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b),
+ * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b). */
+static int auth_hash(const struct ike_sa *sa, bool of_initiator,
+		     const uint8_t *id_b, size_t id_len, uint8_t *out)
+{
+	const struct ikev1_sa_state *v1 = sa->sa_v1;
+	uint8_t cky_i[8], cky_r[8];
+	const struct ike_iov i_order[] = {
+		{ v1->v1_gxi, v1->v1_gxi_len }, { v1->v1_gxr, v1->v1_gxr_len },
+		{ cky_i, 8 }, { cky_r, 8 },
+		{ v1->v1_sai_b, v1->v1_sai_len }, { id_b, id_len },
+	};
+	const struct ike_iov r_order[] = {
+		{ v1->v1_gxr, v1->v1_gxr_len }, { v1->v1_gxi, v1->v1_gxi_len },
+		{ cky_r, 8 }, { cky_i, 8 },
+		{ v1->v1_sai_b, v1->v1_sai_len }, { id_b, id_len },
+	};
+
+	ikev1_cookies(sa, cky_i, cky_r);
+	return ike_prf_iov(sa->sa_alg.ch_prf, v1->v1_keys.k_skeyid,
+			   v1->v1_keys.k_len, of_initiator ? i_order : r_order,
+			   6, out);
+}
+
+/* Writes our ID and its HASH_I or HASH_R. */
+static void w_id_hash(struct ike_writer *w, const struct ike_sa *sa)
+{
+	uint8_t h[IKE_PRF_MAX];
+	struct ikev1_id id;
+	size_t at = w->w_len;
+
+	our_id(sa, &id);
+	ikev1_w_id(w, &id);
+	if (w->w_err)
+		return;
+	if (auth_hash(sa, sa->sa_initiator, w->w_buf + at + IKEV1_GEN_HDR_LEN,
+		      w->w_len - at - IKEV1_GEN_HDR_LEN, h) != 0)
+		ike_w_fail(w, -EIO);
+	ikev1_w_data(w, IKEV1_PL_HASH, h, sa->sa_v1->v1_keys.k_len);
+	OPENSSL_cleanse(h, sizeof(h));
+}
+
+/* The peer's ID and HASH: the hash must verify, the ID be the one the
+ * connection wants (any, when none is configured). */
+static int check_id_hash(struct ike_sa *sa, const struct ikev1_chain *ch)
+{
+	const struct ikev1_payload *idp = find(ch, IKEV1_PL_ID);
+	const struct ikev1_payload *hp = find(ch, IKEV1_PL_HASH);
+	const struct ike_identity *want = &sa->sa_conn->c_remote_id;
+	uint8_t h[IKE_PRF_MAX];
+	struct ikev1_id id;
+	bool ok;
+
+	if (!idp || !hp || ikev1_id_decode(idp->pl_body, idp->pl_len, &id) != 0 ||
+	    hp->pl_len != sa->sa_v1->v1_keys.k_len)
+		return -EINVAL;
+	if (auth_hash(sa, !sa->sa_initiator, idp->pl_body, idp->pl_len, h) != 0)
+		return -EIO;
+	ok = CRYPTO_memcmp(h, hp->pl_body, hp->pl_len) == 0;
+	OPENSSL_cleanse(h, sizeof(h));
+	if (!ok)
+		return -EACCES;
+	if (want->id_type && (id.id_type != want->id_type || id.id_len != want->id_len ||
+			      memcmp(id.id_data, want->id_data, id.id_len)))
+		return -EPERM;
+	return 0;
+}
+
+static void established(struct ike_sa *sa)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_sa_info info;
+
+	memcpy(v1->v1_p1_last, v1->v1_p1.x_iv, v1->v1_block);
+	free(v1->v1_sai_b);
+	free(v1->v1_gxi);
+	free(v1->v1_gxr);
+	v1->v1_sai_b = v1->v1_gxi = v1->v1_gxr = NULL;
+	ike_half_open_done(sa);
+	if (ike_sa_set_state(sa, IKE_S_ESTABLISHED) != 0)
+		return;
+	if (sa->sa_conn->c_rekey_s)
+		sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
+	ike_log(e, "IKE SA %u (%s): IKEv1 main mode established with %s",
+		sa->sa_id, sa->sa_conn->c_name, sa->sa_initiator ? "responder" : "initiator");
+	if (e->e_ev.ev_ike_up) {
+		ike_sa_info(sa, &info);
+		e->e_ev.ev_ike_up(e->e_ev.ev_ctx, &info);
+	}
+	if (v1->v1_initial_contact)
+		ikev1_initial_contact(sa);
+	ike_sa_schedule(sa);
+}
+
+/* ---- responder ---- */
+
+/* The connection a main mode request is for: by the address pair (a
+ * pre-shared key must be known before any identity is, §5.4) and a
+ * transform one of its proposals accepts. */
+static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
+					   const struct ike_endpoint *local,
+					   const struct ike_endpoint *remote,
+					   const struct ikev1_offer *o,
+					   struct ike_chosen *ch, unsigned *idx)
+{
+	const struct ike_conn_cfg *c;
+
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		c = ike_conn_at(e, i);
+		if (!c || c->c_version == IKE_VERSION_2 || !ike_ep_matches(&c->c_local, local) ||
+		    !ike_ep_matches(&c->c_remote, remote))
+			continue;
+		if (ike_prop_choose(c->c_ike, c->c_n_ike, IKE_PROTO_IKE,
+				    &o->o_offer, ch) != 0)
+			continue;
+		*idx = ch->ch_num - 1u;
+		if (o->o_choice[*idx].c_auth == ikev1_auth_method(c))
+			return c;
+	}
+	return NULL;
+}
+
+static int answer_sa(struct ike_sa *sa, const struct ikev1_choice *choice)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_writer w;
+
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0, 0);
+	ikev1_w_answer(&w, choice, IKE_PROTO_IKE, NULL);
+	ikev1_w_vids(&w);
+	return ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, false);
+}
+
+void ikev1_p1_respond(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote,
+		      const struct ikev1_msg *m)
+{
+	const struct ikev1_payload *sap = find(&m->m_chain, IKEV1_PL_SA);
+	struct ikev1_offer *o = &(struct ikev1_offer){ 0 };
+	const struct ike_conn_cfg *c;
+	struct ike_chosen ch;
+	struct ike_sa *sa;
+	unsigned idx = 0;
+
+	if (m->m_hdr.h_exchange != IKEV1_EXCH_IDPROT || !sap ||
+	    ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_IKE, o) != 0) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	c = conn_for(e, local, remote, o, &ch, &idx);
+	if (!c) {
+		ike_log(e, "IKEv1 main mode from a peer no connection takes (addresses or proposals): no SA");
+		return;
+	}
+	sa = ike_sa_new(e, c, false, e->e_now);
+	if (!sa)
+		return;
+	sa->sa_local = *local;
+	sa->sa_remote = *remote;
+	if (!ikev1_state_new(sa)) {
+		ike_sa_kill(sa, "out of memory");
+		return;
+	}
+	ike_sa_set_peer_spi(sa, be64_get(m->m_hdr.h_cky_i));
+	ike_half_open_add(sa);
+	ikev1_read_vids(sa, &m->m_chain);
+	sa->sa_v1->v1_exchange = IKEV1_EXCH_IDPROT;
+	if (take_suite(sa, &ch, &o->o_choice[idx]) != 0 || keep_sai(sa, sap) != 0 ||
+	    ike_sa_set_state(sa, IKE_S_INIT_DONE) != 0 ||
+	    answer_sa(sa, &o->o_choice[idx]) != 0) {
+		ike_sa_kill(sa, "could not answer main mode");
+		return;
+	}
+	sa->sa_v1->v1_step = 2;
+	ike_log(e, "IKE SA %u (%s): IKEv1 main mode from the peer", sa->sa_id, c->c_name);
+}
+
+/* Message 3 in, message 4 out. */
+static int respond_ke(struct ike_sa *sa, const struct ikev1_chain *ch)
+{
+	const struct ikev1_payload *ke = find(ch, IKEV1_PL_KE);
+	const struct ikev1_payload *nonce = find(ch, IKEV1_PL_NONCE);
+	struct ike_engine *e = sa->sa_engine;
+	uint8_t my_ke[IKE_DH_KE_MAX], nr[IKEV1_NONCE_LEN];
+	size_t my_ke_len = 0;
+	struct ike_writer w;
+	int rc;
+
+	if (!ke || !nonce)
+		return -EINVAL;
+	rc = make_ke_nonce(sa, my_ke, &my_ke_len, nr);
+	if (rc == 0)
+		rc = ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, nr, sizeof(nr));
+	if (rc == 0)
+		rc = derive(sa, ke, nonce, my_ke, my_ke_len);
+	if (rc)
+		return rc;
+	check_nat(sa, ch);
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0, 0);
+	ikev1_w_data(&w, IKEV1_PL_KE, my_ke, my_ke_len);
+	ikev1_w_data(&w, IKEV1_PL_NONCE, nr, sizeof(nr));
+	w_nat_ds(&w, sa);
+	sa->sa_v1->v1_step = 4;
+	return ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, false);
+}
+
+static bool has_initial_contact(const struct ikev1_chain *ch)
+{
+	struct ikev1_notify n;
+
+	for (unsigned i = 0; i < ch->c_n; i++)
+		if (ch->c_pl[i].pl_type == IKEV1_PL_N &&
+		    ikev1_notify_decode(ch->c_pl[i].pl_body, ch->c_pl[i].pl_len, &n) == 0 &&
+		    n.n_type == IKEV1_N_INITIAL_CONTACT)
+			return true;
+	return false;
+}
+
+/* Message 5 in (verified), message 6 out. */
+static int respond_auth(struct ike_sa *sa, const struct ikev1_chain *ch,
+			const uint8_t *iv_next)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_writer w;
+	int rc = check_id_hash(sa, ch);
+
+	if (rc) {
+		ike_log(e, "IKE SA %u: IKEv1 peer %s: no SA", sa->sa_id,
+			rc == -EPERM ? "has another identity" : "does not authenticate");
+		ikev1_notify_error(sa, IKEV1_N_AUTHENTICATION_FAILED);
+		ike_sa_kill(sa, "authentication failed");
+		return 0; /* taken: the SA is gone */
+	}
+	memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
+	sa->sa_v1->v1_initial_contact = has_initial_contact(ch);
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0,
+			IKEV1_F_ENCRYPTION);
+	w_id_hash(&w, sa);
+	rc = ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, false);
+	if (rc == 0) {
+		sa->sa_v1->v1_step = 6;
+		established(sa);
+	}
+	return rc;
+}
+
+/* ---- initiator ---- */
+
+int ikev1_initiate(struct ike_sa *sa)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	struct ike_engine *e = sa->sa_engine;
+	struct ikev1_sa_state *v1 = ikev1_state_new(sa);
+	struct ike_writer w;
+	size_t at;
+	int rc;
+
+	if (!v1)
+		return -ENOMEM;
+	v1->v1_exchange = IKEV1_EXCH_IDPROT;
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0, 0);
+	at = w.w_len;
+	ikev1_w_offer_p1(&w, c->c_ike, c->c_n_ike, ikev1_auth_method(c),
+			 ikev1_p1_life(c));
+	if (w.w_err)
+		return w.w_err;
+	v1->v1_sai_len = w.w_len - at - IKEV1_GEN_HDR_LEN;
+	v1->v1_sai_b = ike_dup(w.w_buf + at + IKEV1_GEN_HDR_LEN, v1->v1_sai_len);
+	if (!v1->v1_sai_b)
+		return -ENOMEM;
+	ikev1_w_vids(&w);
+	rc = ikev1_msg_send(sa, &w, &v1->v1_p1, true);
+	if (rc == 0)
+		rc = ike_sa_set_state(sa, IKE_S_INIT_SENT);
+	v1->v1_step = 1;
+	return rc;
+}
+
+/* Message 2 in, message 3 out. */
+static int initiate_ke(struct ike_sa *sa, const struct ikev1_msg *m,
+		       const struct ikev1_chain *ch)
+{
+	const struct ikev1_payload *sap = find(ch, IKEV1_PL_SA);
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	struct ikev1_offer *o = &(struct ikev1_offer){ 0 };
+	struct ike_engine *e = sa->sa_engine;
+	uint8_t my_ke[IKE_DH_KE_MAX], ni[IKEV1_NONCE_LEN];
+	size_t my_ke_len = 0;
+	struct ike_chosen chosen;
+	struct ike_writer w;
+	int rc;
+
+	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_IKE, o) ||
+	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &o->o_offer, &chosen) ||
+	    o->o_choice[0].c_auth != ikev1_auth_method(c))
+		return -EINVAL;
+	sa->sa_spi_r = be64_get(m->m_hdr.h_cky_r);
+	ikev1_read_vids(sa, ch);
+	rc = take_suite(sa, &chosen, &o->o_choice[0]);
+	if (rc == 0)
+		rc = make_ke_nonce(sa, my_ke, &my_ke_len, ni);
+	if (rc == 0)
+		rc = ike_nonce_set(&sa->sa_ni, &sa->sa_ni_len, ni, sizeof(ni));
+	if (rc)
+		return rc;
+	/* kept until message 4 gives the peer's */
+	sa->sa_v1->v1_gxi = ike_dup(my_ke, my_ke_len);
+	sa->sa_v1->v1_gxi_len = my_ke_len;
+	if (!sa->sa_v1->v1_gxi)
+		return -ENOMEM;
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0, 0);
+	ikev1_w_data(&w, IKEV1_PL_KE, my_ke, my_ke_len);
+	ikev1_w_data(&w, IKEV1_PL_NONCE, ni, sizeof(ni));
+	w_nat_ds(&w, sa);
+	sa->sa_v1->v1_step = 3;
+	return ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, true);
+}
+
+/* Message 4 in, message 5 out. */
+static int initiate_auth(struct ike_sa *sa, const struct ikev1_chain *ch)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ike_engine *e = sa->sa_engine;
+	const struct ikev1_payload *ke = find(ch, IKEV1_PL_KE);
+	const struct ikev1_payload *nonce = find(ch, IKEV1_PL_NONCE);
+	uint8_t *mine = v1->v1_gxi;
+	struct ike_writer w;
+	int rc;
+
+	if (!ke || !nonce || !mine)
+		return -EINVAL;
+	v1->v1_gxi = NULL;
+	rc = derive(sa, ke, nonce, mine, v1->v1_gxi_len);
+	free(mine);
+	if (rc)
+		return rc;
+	check_nat(sa, ch);
+	/* RFC 3947 §4: with a NAT on the way, IKE moves to port 4500 */
+	if (sa->sa_nat_local || sa->sa_nat_remote) {
+		sa->sa_local.ep_port = IKE_NATT_PORT;
+		sa->sa_remote.ep_port = IKE_NATT_PORT;
+	}
+	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0,
+			IKEV1_F_ENCRYPTION);
+	w_id_hash(&w, sa);
+	ikev1_w_notify_isakmp(&w, sa, IKEV1_N_INITIAL_CONTACT, NULL, 0);
+	v1->v1_step = 5;
+	rc = ikev1_msg_send(sa, &w, &v1->v1_p1, true);
+	if (rc == 0)
+		rc = ike_sa_set_state(sa, IKE_S_AUTH_SENT);
+	return rc;
+}
+
+/* Message 6 in: phase 1 done; the quick modes of the children follow. */
+static int initiate_done(struct ike_sa *sa, const struct ikev1_chain *ch,
+			 const uint8_t *iv_next)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	int rc = check_id_hash(sa, ch);
+
+	if (rc) {
+		ike_sa_kill(sa, rc == -EPERM ? "peer has another identity"
+					     : "peer does not authenticate");
+		return 0;
+	}
+	memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
+	ikev1_xchg_clear(&sa->sa_v1->v1_p1);
+	sa->sa_v1->v1_step = 6;
+	established(sa);
+	for (unsigned i = 0; i < c->c_n_child && i < IKEV1_QM_MAX; i++)
+		if (ikev1_qm_start(sa, &c->c_child[i], NULL) != 0)
+			ike_log(sa->sa_engine, "IKE SA %u: quick mode for %s not started",
+				sa->sa_id, c->c_child[i].cc_name);
+	return 0;
+}
+
+int ikev1_p1_input(struct ike_sa *sa, const struct ikev1_msg *m,
+		   const struct ikev1_chain *ch, const uint8_t *plain,
+		   size_t plain_len, const uint8_t *iv_next)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	bool enc = iv_next != NULL;
+	int rc = -EINVAL;
+
+	(void)plain;
+	(void)plain_len;
+	if (m->m_hdr.h_exchange != v1->v1_exchange)
+		return -EINVAL;
+	if (!sa->sa_initiator && v1->v1_step == 2 && !enc)
+		rc = respond_ke(sa, ch);
+	else if (!sa->sa_initiator && v1->v1_step == 4 && enc)
+		rc = respond_auth(sa, ch, iv_next);
+	else if (sa->sa_initiator && v1->v1_step == 1 && !enc)
+		rc = initiate_ke(sa, m, ch);
+	else if (sa->sa_initiator && v1->v1_step == 3 && !enc)
+		rc = initiate_auth(sa, ch);
+	else if (sa->sa_initiator && v1->v1_step == 5 && enc)
+		rc = initiate_done(sa, ch, iv_next);
+	if (rc && rc != -EINVAL && sa->sa_state != IKE_S_DEAD)
+		ike_sa_kill(sa, "phase 1 failed");
+	return rc == -EINVAL ? rc : 0;
+}
+
+/* RFC 2409 has no rekey of an ISAKMP SA: a new one is made with the same
+ * peer, and the old one deleted once it stands. */
+void ikev1_reestablish(struct ike_sa *old)
+{
+	struct ike_sa *sa;
+
+	if (!old->sa_initiator)
+		return; /* the initiator renews; the responder's expires */
+	sa = ike_sa_new(old->sa_engine, old->sa_conn, true, old->sa_engine->e_now);
+	if (!sa)
+		return;
+	sa->sa_local = old->sa_conn->c_local;
+	sa->sa_local.ep_port = IKE_PORT;
+	sa->sa_remote = old->sa_remote;
+	sa->sa_remote.ep_port = old->sa_conn->c_remote.ep_port;
+	sa->sa_replaces = old->sa_id;
+	if (ikev1_initiate(sa) != 0)
+		ike_sa_kill(sa, "could not start");
+}

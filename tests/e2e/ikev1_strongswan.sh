@@ -1,0 +1,302 @@
+#!/bin/bash
+# lib/ike's IKEv1 (through build/tests/ike-udp) against strongSwan's charon
+# 5.9 with `version = 1` (scripts/lib/strongswan.sh): main mode with a PSK
+# in both roles over several proposal sets, quick mode with and without
+# PFS, two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
+# side, deletes from either side, DPD (RFC 3706) with the peer killed, a
+# wrong PSK. Prints TAP. Needs root.
+#
+#   bash tests/e2e/ikev1_strongswan.sh [BUILD_DIR]     (default: build)
+#
+#   sw: charon                                eg: ike-udp
+#   192.0.2.1/24 + 192.0.2.31-39 [veth] ---- [veth] 192.0.2.2/24
+#
+# As in tests/e2e/ike_strongswan.sh: each connection has its own charon
+# address (a main-mode PSK responder picks its connection by the address
+# pair, RFC 2409 §5.4) and its own traffic selectors (charon 198.18.3N.0/24
+# <=> ike-udp 198.18.13N.0/24). kernel-libipsec fakes a NAT, so IKE floats
+# to 4500 after message 4 (RFC 3947) and the IPsec SAs are UDP-encapsulated:
+# NAT traversal is exercised by every step. ike_strongswan.py compares
+# ike-udp's events with `swanctl --list-sas`: SPIs and algorithms.
+
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || BUILD=${1:-$ROOT/build}
+IKE_UDP=$BUILD/tests/ike-udp
+PY=/usr/bin/python3
+HELPER=$HERE/ike_strongswan.py
+T0=$(date +%s.%N)
+
+DEPS_TAP=1
+# shellcheck source=scripts/lib/netns.sh
+source "$ROOT/scripts/lib/netns.sh"
+deps_need prog nft ping
+# shellcheck source=scripts/lib/strongswan.sh
+source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/ike_udp.sh
+source "$ROOT/scripts/lib/ike_udp.sh"
+# shellcheck source=scripts/lib/tap.sh
+source "$ROOT/scripts/lib/tap.sh"
+
+# name  charon addr  IKE proposal  ESP proposal  | expected ESP encr/bits/integ, IKE DH
+PROPS=(
+	"m1 31 aes128-sha1-modp2048 aes128-sha1 AES_CBC 128 HMAC_SHA1_96 MODP_2048"
+	"m2 32 aes256-sha256-modp3072 aes256-sha256 AES_CBC 256 HMAC_SHA2_256_128 MODP_3072"
+	"m3 33 aes256-sha384-ecp384 aes128gcm16 AES_GCM_16 128 - ECP_384"
+	"m4 34 aes128-sha256-x25519 aes256-sha512 AES_CBC 256 HMAC_SHA2_512_256 CURVE_25519"
+)
+OTHERS=(
+	"pfs 35 aes128-sha256-ecp256 aes128-sha256-ecp256"
+	"two 36 aes128-sha256-ecp256 aes128gcm16"
+	"psk 37 aes128-sha256-ecp256 aes128gcm16"
+	"dpd 38 aes128-sha256-ecp256 aes128gcm16"
+)
+declare -A ADDR=() IKEP=() ESPP=() NUM=()
+n=0
+for line in "${PROPS[@]}" "${OTHERS[@]}"; do
+	read -r name a ike esp _ <<<"$line"
+	n=$((n + 1))
+	ADDR[$name]=192.0.2.$a IKEP[$name]=$ike ESPP[$name]=$esp NUM[$name]=$n
+done
+declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
+
+PLAN=$((1 + 2 * ${#PROPS[@]} + 8))
+echo "1..$PLAN"
+
+show_logs() {
+	if [ -n "${SW_DIR[sw]:-}" ] && [ -s "$(sw_log sw)" ]; then
+		{ echo "charon log (tail):"; tail -n 25 "$(sw_log sw)"; } | diag
+	fi
+	if [ -n "${IU_ERR:-}" ] && [ -e "$IU_ERR" ]; then
+		{ echo "ike-udp stderr (tail, $IU_TAG):"; tail -n 20 "$IU_ERR"; } | diag
+		{ echo "ike-udp events (tail):"; tail -n 8 "$IU_OUT"; } | diag
+	fi
+}
+
+tap_start ikev1sw "namespaces, veth, charon"
+NS_SW="$NETNS_ID-sw"
+NS_EG="$NETNS_ID-eg"
+IF_SW="${NETNS_ID}s"
+IF_EG="${NETNS_ID}e"
+SWJ=$W/sw.json
+IU_PID="" IU_OUT="" IU_ERR="" IU_TAG=""
+
+# iu_conn NAME [CONN_EXTRA [CHILD_EXTRA]]: one IKEv1 connection of
+# ike-udp's configuration (extras: raw JSON members).
+iu_conn() {
+	local name=$1 cx=${2:-} chx=${3:-} k=${NUM[$1]}
+	printf '{"name": "%s", "version": 1, "local": "192.0.2.2", "remote": "%s",\n' "$name" "${ADDR[$name]}"
+	printf ' "psk": "%s", "proposals": ["%s"],%s\n' "${IU_PSK[$name]:-psk-$name-0123456789abcdef}" \
+		"${IKEP[$name]}" "${cx:+ $cx,}"
+	printf ' "children": [{"name": "%s", "local_ts": ["198.18.%d.0/24"], "remote_ts": ["198.18.%d.0/24"],\n' \
+		"$name" $((130 + k)) $((30 + k))
+	printf '   "esp_proposals": ["%s"]%s}' "${ESPP[$name]}" "${chx:+, $chx}"
+	if [ "$name" = two ]; then
+		printf ',\n  {"name": "two-b", "local_ts": ["198.18.%d.0/24"], "remote_ts": ["198.18.%d.0/24"],\n' \
+			$((140 + k)) $((40 + k))
+		printf '   "esp_proposals": ["%s"]}' "${ESPP[$name]}"
+	fi
+	printf ']}'
+}
+
+iu_config() {
+	local file=$1 spec sep="" name cx chx
+	shift
+	{
+		echo '{"connections": ['
+		for spec in "$@"; do
+			IFS='|' read -r name cx chx <<<"$spec"
+			printf '%s' "$sep"
+			iu_conn "$name" "$cx" "$chx"
+			sep=$',\n'
+		done
+		echo ']}'
+	} >"$file"
+}
+
+# established NAME ENCR BITS INTEG [IKE_DH [CHILD_DH]]: one ISAKMP SA and
+# one IPsec SA pair on each side, SPIs and algorithms agreeing.
+established() {
+	local name=$1
+	shift
+	until_true "len(sw('$name')) == 1 and sw('$name')[0]['state'] == 'ESTABLISHED' and len(inst('$name')) == 1 and len(ikes('$name')) == 1 and len(kids('$name')) == 1 and all(c['state'] == 'INSTALLED' for c in sw('$name')[0]['children'])" 15 ||
+		return 1
+	"$PY" "$HELPER" match "$IU_OUT" "$SWJ" "$name" "$@"
+}
+
+sw_gone() { until_true "not sw('$1')" "${2:-10}"; }
+
+LOG_MARK=0
+log_mark() { LOG_MARK=$(wc -l <"$(sw_log sw)"); }
+log_since() { tail -n +$((LOG_MARK + 1)) "$(sw_log sw)"; }
+
+iu_reset() {
+	local id
+	if [ -n "$IU_PID" ] && kill -0 "$IU_PID" 2>/dev/null; then
+		kill -USR1 "$IU_PID"
+		until_true "not s" 5 >/dev/null
+		iu_stop TERM
+	fi
+	IU_PID=""
+	snap
+	for id in $(ev "' '.join(a['uniqueid'] for a in s)" 2>/dev/null); do
+		sw_swanctl sw --terminate --ike-id "$id" --force >/dev/null 2>&1
+	done
+	until_true "not s" 5 >/dev/null
+}
+
+# 1: topology, charon, connections
+SW_RETRANSMIT_TRIES=2 SW_RETRANSMIT_TIMEOUT=1 SW_RETRANSMIT_BASE=1.5
+export SW_RETRANSMIT_TRIES SW_RETRANSMIT_TIMEOUT SW_RETRANSMIT_BASE
+setup() {
+	local p name
+	for p in "$IKE_UDP" "$SW_CHARON" swanctl ss; do
+		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
+	done
+	ns_create "$NS_SW" && ns_create "$NS_EG" || return 1
+	veth_create "$IF_SW" "$NS_SW" "$IF_EG" "$NS_EG" || return 1
+	link_up "$NS_SW" "$IF_SW" && link_up "$NS_EG" "$IF_EG" || return 1
+	ip -n "$NS_SW" addr add 192.0.2.1/24 dev "$IF_SW" || return 1
+	for name in "${!ADDR[@]}"; do
+		ip -n "$NS_SW" addr add "${ADDR[$name]}/24" dev "$IF_SW" || return 1
+		ip -n "$NS_SW" addr add "198.18.$((30 + NUM[$name])).1/32" dev lo || return 1
+	done
+	ip -n "$NS_EG" addr add 192.0.2.2/24 dev "$IF_EG" || return 1
+	nsx "$NS_SW" ping -n -q -c 1 -w 5 192.0.2.2 || return 1
+	sw_setup sw "$NS_SW" && sw_start sw 10 || return 1
+	for name in "${!ADDR[@]}"; do
+		local k=${NUM[$name]}
+		local -a extra=()
+		[ "$name" = dpd ] && extra=(dpd_delay=2s)
+		# a main-mode PSK is found by the addresses (RFC 2409 §5.4):
+		# charon's secrets name them as the IDs
+		sw_conn sw "$name" version=1 local_addrs="${ADDR[$name]}" remote_addrs=192.0.2.2 \
+			local_id="${ADDR[$name]}" remote_id=192.0.2.2 \
+			psk="psk-$name-0123456789abcdef" proposals="${IKEP[$name]}" \
+			esp_proposals="${ESPP[$name]}" \
+			local_ts="198.18.$((30 + k)).0/24" remote_ts="198.18.$((130 + k)).0/24" \
+			mode=tunnel start_action=none "${extra[@]}" || return 1
+		if [ "$name" = two ]; then
+			sw_child sw two two-b local_ts="198.18.$((40 + k)).0/24" \
+				remote_ts="198.18.$((140 + k)).0/24" esp_proposals="${ESPP[$name]}" \
+				mode=tunnel start_action=none || return 1
+		fi
+	done
+	sw_load sw
+}
+check "namespaces sw/eg, veth 192.0.2.1 <-> 192.0.2.2, charon up, ${#ADDR[@]} IKEv1 connections loaded" setup ||
+	FATAL="setup failed"
+
+# 2: proposals, charon initiates main mode (one ike-udp responder for all)
+RESP_CFG=$W/resp.json
+[ -z "$FATAL" ] && iu_config "$RESP_CFG" m1 m2 m3 m4 psk
+[ -z "$FATAL" ] && { iu_start resp "$RESP_CFG" >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"; }
+sw_init_est() {
+	local name=$1
+	shift
+	sw_initiate sw "$name" 10 || return 1
+	established "$name" "$@"
+}
+for line in "${PROPS[@]}"; do
+	read -r name _ ike esp encr bits integ dh <<<"$line"
+	check "$name: charon initiates IKEv1 main mode $ike / $esp: ESTABLISHED + INSTALLED, ike-udp ike_up + child_up, SPIs and $encr/$bits/$integ agree" \
+		sw_init_est "$name" "$encr" "$bits" "$integ" "$dh" -
+done
+
+# 3: wrong PSK, charon initiates
+psk_sw() {
+	log_mark
+	if sw_initiate sw psk 10; then
+		echo "charon's initiation succeeded"
+		return 1
+	fi
+	grep 'does not authenticate' "$IU_ERR" || { echo "ike-udp did not log it"; return 1; }
+	sw_gone psk 5 || return 1
+	[ "$(ev "len(evs('ike_up', 'psk')) + len(evs('child_up', 'psk'))")" = 0 ] ||
+		{ echo "ike-udp reported an SA for psk"; return 1; }
+}
+check "psk: charon initiates main mode with a PSK ike-udp does not share: refused, no SA on either side" psk_sw
+[ -z "$FATAL" ] && iu_reset
+
+# 4: proposals, ike-udp initiates (all at once)
+INIT_CFG=$W/init.json
+if [ -z "$FATAL" ]; then
+	iu_config "$INIT_CFG" m1 m2 m3 m4
+	iu_start init "$INIT_CFG" m1 m2 m3 m4 >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"
+fi
+for line in "${PROPS[@]}"; do
+	read -r name _ ike esp encr bits integ dh <<<"$line"
+	check "$name: ike-udp initiates IKEv1 main mode $ike / $esp: ESTABLISHED + INSTALLED on charon, ike_up + child_up, SPIs and $encr/$bits/$integ agree" \
+		established "$name" "$encr" "$bits" "$integ" "$dh" -
+done
+[ -z "$FATAL" ] && iu_reset
+
+# 5: PFS in quick mode, both roles
+pfs() {
+	local who=$1
+	iu_config "$W/pfs.json" pfs || return 1
+	if [ "$who" = charon ]; then
+		iu_start pfs "$W/pfs.json" && sw_initiate sw pfs 10 || return 1
+	else
+		iu_start pfs "$W/pfs.json" pfs || return 1
+	fi
+	established pfs AES_CBC 128 HMAC_SHA2_256_128 ECP_256 ECP_256
+}
+check "pfs: charon initiates, quick mode with a KE (PFS ecp256): both sides agree on the group and the SPIs" pfs charon
+[ -z "$FATAL" ] && iu_reset
+check "pfs: ike-udp initiates, quick mode with a KE (PFS ecp256): both sides agree on the group and the SPIs" pfs ike-udp
+[ -z "$FATAL" ] && iu_reset
+
+# 6: two quick modes on one ISAKMP SA
+two() {
+	iu_config "$W/two.json" two && iu_start two "$W/two.json" two || return 1
+	until_true "len(sw('two')) == 1 and len(sw('two')[0]['children']) == 2 and all(c['state'] == 'INSTALLED' for c in sw('two')[0]['children']) and len(kids('two')) == 2 and len(ikes('two')) == 1" 15
+}
+check "two: ike-udp initiates one ISAKMP SA and two quick modes (two children): two IPsec SA pairs installed on both sides" two
+[ -z "$FATAL" ] && iu_reset
+
+# 7: IPsec SA rekey, charon starts it (new quick mode, old pair deleted)
+rekey_sw() {
+	local old
+	iu_config "$W/rk.json" m1 && iu_start rk "$W/rk.json" m1 || return 1
+	established m1 AES_CBC 128 HMAC_SHA1_96 MODP_2048 - || return 1
+	old=$(ev "kids('m1')[0]['spi_in']")
+	sw_rekey_child sw m1 || return 1
+	until_true "len(kids('m1')) == 1 and kids('m1')[0]['spi_in'] != $old and len(sw('m1')) == 1 and len(sw('m1')[0]['children']) == 1" 15 || return 1
+	"$PY" "$HELPER" match "$IU_OUT" "$SWJ" m1 AES_CBC 128 HMAC_SHA1_96 MODP_2048 -
+}
+check "m1: charon rekeys the IPsec SA (a new quick mode): one new pair on each side, the old one deleted" rekey_sw
+
+# 8: delete from charon's side
+del_sw() {
+	sw_terminate_ike sw m1 || return 1
+	until_true "not sw('m1') and not ikes('m1') and not kids('m1')" 10
+}
+check "m1: charon deletes the ISAKMP SA: ike-udp reports the IPsec SAs and the ISAKMP SA down" del_sw
+[ -z "$FATAL" ] && iu_reset
+
+# 9: delete from ike-udp's side
+del_iu() {
+	iu_config "$W/del.json" m2 && iu_start del "$W/del.json" m2 || return 1
+	established m2 AES_CBC 256 HMAC_SHA2_256_128 MODP_3072 - || return 1
+	kill -USR1 "$IU_PID"
+	sw_gone m2 10
+}
+check "m2: ike-udp deletes (informational DELETE of the IPsec and ISAKMP SAs): charon removes both" del_iu
+[ -z "$FATAL" ] && iu_reset
+
+# 10: DPD, charon killed
+dpd_iu() {
+	iu_config "$W/dpd.json" 'dpd|"dpd": 2, "dpd_timeout": 6' && iu_start dpd "$W/dpd.json" dpd || return 1
+	established dpd AES_GCM_16 128 - ECP_256 - || return 1
+	sleep 1
+	sw_kill sw
+	wait_for "[ \"\$(ev \"len(evs('ike_down', 'dpd'))\")\" != 0 ]" 20 || { echo "no ike_down within 20 s"; return 1; }
+	ev "evs('ike_down', 'dpd')[0]['reason']" | grep 'R-U-THERE'
+}
+check "dpd: charon killed, ike-udp's R-U-THERE (RFC 3706; dpd 2 s, timeout 6 s) goes unanswered: ike_down" dpd_iu
+iu_stop TERM
+
+[ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
+[ "$FAILED" -eq 0 ]
