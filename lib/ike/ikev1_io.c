@@ -324,6 +324,9 @@ static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
 	}
 	if (rc) {
 		e->e_stats.st_bad_messages++;
+		if (m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)
+			ike_log(e, "IKE SA %u: phase 1 message does not decrypt or verify (another pre-shared key?): dropped",
+				sa->sa_id);
 		return;
 	}
 	sa->sa_last_rx_ms = e->e_now;

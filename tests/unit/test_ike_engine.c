@@ -1079,18 +1079,21 @@ static struct dgram an_init_request(void)
 	return d;
 }
 
-Test(ike_engine, a_major_version_1_datagram_reaches_its_own_dispatch_point)
+Test(ike_engine, a_major_version_1_datagram_goes_to_the_ikev1_layer)
 {
 	struct dgram d = an_init_request();
 	struct ike_stats st;
 
-	d.buf[17] = 0x10; /* ISAKMP 1.0 */
+	/* an IKE_SA_INIT as ISAKMP 1.0: exchange type 34 is none of
+	 * IKEv1's (RFC 2408 §3.1), so the IKEv1 layer drops it */
+	d.buf[17] = 0x10;
 	ike_engine_input(sides[1].e, &d.local, &d.remote, d.buf, d.len, now);
 	ike_engine_stats(sides[1].e, &st);
 	cr_expect_eq(st.st_ikev1_messages, 1);
-	cr_expect_eq(st.st_bad_messages, 0, "not counted as garbage");
-	cr_expect_eq(st.st_bad_versions, 0);
+	cr_expect_eq(st.st_bad_messages, 1, "an unknown exchange type");
+	cr_expect_eq(st.st_bad_versions, 0, "not refused as an unknown version");
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	cr_expect_eq(qn, 0, "nothing answered");
 }
 
 Test(ike_engine, a_higher_major_version_is_answered_invalid_major_version)
