@@ -98,7 +98,7 @@ const EVP_CIPHER *ike_cipher_fetch(const char *name)
  * it exits; the main thread's last as long as the process, like the
  * fetches above.
  */
-#define N_DH_GROUPS 7 /* N_ELEM(dh_groups), checked there */
+#define N_DH_GROUPS 10 /* N_ELEM(dh_groups), checked there */
 #define PUBLIC_POOL 256 /* bytes of public randomness drawn at a time */
 
 static const char *const hmac_mds[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
@@ -460,6 +460,12 @@ static const struct dh_group dh_groups[] = {
 	  BN_get_rfc3526_prime_2048 },
 	{ IKE_DH_MODP3072, DH_MODP, "modp_3072", NID_undef, 384,
 	  BN_get_rfc3526_prime_3072 },
+	{ IKE_DH_MODP4096, DH_MODP, "modp_4096", NID_undef, 512,
+	  BN_get_rfc3526_prime_4096 },
+	{ IKE_DH_MODP6144, DH_MODP, "modp_6144", NID_undef, 768,
+	  BN_get_rfc3526_prime_6144 },
+	{ IKE_DH_MODP8192, DH_MODP, "modp_8192", NID_undef, 1024,
+	  BN_get_rfc3526_prime_8192 },
 	{ IKE_DH_ECP256, DH_ECP, "P-256", NID_X9_62_prime256v1, 32, NULL },
 	{ IKE_DH_ECP384, DH_ECP, "P-384", NID_secp384r1, 48, NULL },
 	{ IKE_DH_ECP521, DH_ECP, "P-521", NID_secp521r1, 66, NULL },

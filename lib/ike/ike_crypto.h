@@ -12,8 +12,9 @@
  * value parsed from a Transform substructure can be passed as is. This
  * file implements ENCR_AES_CBC, ENCR_AES_GCM_16 (128/192/256),
  * ENCR_CHACHA20_POLY1305; PRF_HMAC_SHA1 and _SHA2_256/384/512;
- * AUTH_HMAC_SHA1_96 and _SHA2_256_128/384_192/512_256; DH groups 14, 15,
- * 19, 20, 21, 31, 32. Any other ID is refused with -ENOTSUP.
+ * AUTH_HMAC_SHA1_96 and _SHA2_256_128/384_192/512_256; DH groups 14-18
+ * (RFC 3526 MODP), 19, 20, 21, 31, 32. Any other ID is refused with
+ * -ENOTSUP.
  *
  * Errors: 0 or a negative errno. -EINVAL for bad arguments or malformed
  * input, -ENOTSUP for an unsupported algorithm, -ENOSPC when an output
@@ -35,8 +36,8 @@
 #define IKE_INTEG_KEY_MAX 64  /* longest integrity key */
 #define IKE_ICV_MAX 32        /* longest ICV */
 #define IKE_IV_MAX 16         /* longest SK IV (AES-CBC) */
-#define IKE_DH_KE_MAX 384     /* longest KE data (MODP 3072) */
-#define IKE_DH_SECRET_MAX 384 /* longest g^ir (MODP 3072) */
+#define IKE_DH_KE_MAX 1024    /* longest KE data (MODP 8192) */
+#define IKE_DH_SECRET_MAX 1024 /* longest g^ir (MODP 8192) */
 #define IKE_SPI_LEN 8         /* IKE SA SPI */
 
 /* ---- PRF (RFC 7296 §2.13) ---- */

@@ -2079,6 +2079,27 @@ Test(cfg_conn, proposals)
 		       " 'esp_proposals': ['aes128-sha256', 'aes128-sha256-x25519']}]}"));
 }
 
+/* Issue 15: RFC 3526's groups 16-18, for IKE and for PFS. */
+Test(cfg_conn, modp4096_modp6144_modp8192)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': ['aes256-sha256-modp4096',"
+			       " 'aes256gcm16-prfsha512-modp6144-modp8192'], 'children': [{'name': 'n',"
+			       " 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24'],"
+			       " 'esp_proposals': ['aes256gcm16-modp8192']}]}"),
+			  &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.n_conns, 1);
+	cr_assert_eq(c.conns[0].n_ike, 2);
+	expect_prop(&c.conns[0].ike[0], 12, 256, 12, 5, 16);
+	cr_expect(c.conns[0].ike[1].pc_n_dh == 2 && c.conns[0].ike[1].pc_dh[0] == 17 &&
+		  c.conns[0].ike[1].pc_dh[1] == 18);
+	cr_assert_eq(c.conns[0].children[0].n_esp, 1);
+	expect_prop(&c.conns[0].children[0].esp[0], 20, 256, 0, 0, 18);
+	cfg_free(&c);
+}
+
 #define TS_CHILD(lts) "{'name': 'n', 'local_ts': " lts ", 'remote_ts': ['198.18.3.0/24'], 'esp_proposals': ['aes256gcm16']}"
 #define TS_DOC(lts) CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" TS_CHILD(lts) "]}")
 

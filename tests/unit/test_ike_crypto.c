@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+
 #include "ike_crypto.h"
 
 /*
@@ -15,6 +17,9 @@
  *  - ECP: RFC 5903 §8.1-8.3 (groups 19, 20, 21): i, g^i, r, g^r, g^ir x;
  *    and RFC 5114 A.8 (P-521), whose g^ir x starts with a zero byte.
  *  - X25519 / X448: RFC 7748 §6.1 / §6.2 (Alice and Bob).
+ *  - MODP 2048-8192: RFC 3526 §3-§7's primes, written out below, and
+ *    2^x mod p for fixed private keys computed in the test with
+ *    OpenSSL's BN_mod_exp over them.
  *  - SK with ChaCha20-Poly1305: RFC 7634 Appendix B (the IKEv2 example).
  *  - Everything else comes from the python3 reference below (hmac,
  *    hashlib, pow, and the `cryptography` package for AES-CBC, AES-GCM
@@ -503,14 +508,15 @@ Test(ike_crypto, dh_known_answers)
 }
 
 static const uint16_t all_groups[] = {
-	IKE_DH_MODP2048, IKE_DH_MODP3072, IKE_DH_ECP256, IKE_DH_ECP384,
-	IKE_DH_ECP521, IKE_DH_CURVE25519, IKE_DH_CURVE448,
+	IKE_DH_MODP2048, IKE_DH_MODP3072, IKE_DH_MODP4096, IKE_DH_MODP6144,
+	IKE_DH_MODP8192, IKE_DH_ECP256, IKE_DH_ECP384, IKE_DH_ECP521,
+	IKE_DH_CURVE25519, IKE_DH_CURVE448,
 };
 
 Test(ike_crypto, dh_fresh_keys_agree)
 {
-	static const size_t ke_len[] = { 256, 384, 64, 96, 132, 32, 56 };
-	static const size_t s_len[] = { 256, 384, 32, 48, 66, 32, 56 };
+	static const size_t ke_len[] = { 256, 384, 512, 768, 1024, 64, 96, 132, 32, 56 };
+	static const size_t s_len[] = { 256, 384, 512, 768, 1024, 32, 48, 66, 32, 56 };
 
 	for (size_t i = 0; i < N(all_groups); i++) {
 		uint8_t ka[IKE_DH_KE_MAX], kb[IKE_DH_KE_MAX];
@@ -595,32 +601,191 @@ Test(ike_crypto, dh_ecp_point_not_on_curve)
 	}
 }
 
+/* RFC 3526's primes, so that the group table and OpenSSL's named groups
+ * are checked against the RFC and not against themselves. */
+static const struct {
+	uint16_t group;
+	const char *p;
+} modp_primes[] = {
+	{ IKE_DH_MODP2048, /* §3 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+	  "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+	  "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+	  "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+	  "3995497cea956ae515d2261898fa051015728e5a8aacaa68ffffffffffffffff" },
+	{ IKE_DH_MODP3072, /* §4 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+	  "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+	  "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+	  "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+	  "3995497cea956ae515d2261898fa051015728e5a8aaac42dad33170d04507a33"
+	  "a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7"
+	  "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864"
+	  "d87602733ec86a64521f2b18177b200cbbe117577a615d6c770988c0bad946e2"
+	  "08e24fa074e5ab3143db5bfce0fd108e4b82d120a93ad2caffffffffffffffff" },
+	{ IKE_DH_MODP4096, /* §5 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+	  "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+	  "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+	  "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+	  "3995497cea956ae515d2261898fa051015728e5a8aaac42dad33170d04507a33"
+	  "a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7"
+	  "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864"
+	  "d87602733ec86a64521f2b18177b200cbbe117577a615d6c770988c0bad946e2"
+	  "08e24fa074e5ab3143db5bfce0fd108e4b82d120a92108011a723c12a787e6d7"
+	  "88719a10bdba5b2699c327186af4e23c1a946834b6150bda2583e9ca2ad44ce8"
+	  "dbbbc2db04de8ef92e8efc141fbecaa6287c59474e6bc05d99b2964fa090c3a2"
+	  "233ba186515be7ed1f612970cee2d7afb81bdd762170481cd0069127d5b05aa9"
+	  "93b4ea988d8fddc186ffb7dc90a6c08f4df435c934063199ffffffffffffffff" },
+	{ IKE_DH_MODP6144, /* §6 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+	  "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+	  "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+	  "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+	  "3995497cea956ae515d2261898fa051015728e5a8aaac42dad33170d04507a33"
+	  "a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7"
+	  "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864"
+	  "d87602733ec86a64521f2b18177b200cbbe117577a615d6c770988c0bad946e2"
+	  "08e24fa074e5ab3143db5bfce0fd108e4b82d120a92108011a723c12a787e6d7"
+	  "88719a10bdba5b2699c327186af4e23c1a946834b6150bda2583e9ca2ad44ce8"
+	  "dbbbc2db04de8ef92e8efc141fbecaa6287c59474e6bc05d99b2964fa090c3a2"
+	  "233ba186515be7ed1f612970cee2d7afb81bdd762170481cd0069127d5b05aa9"
+	  "93b4ea988d8fddc186ffb7dc90a6c08f4df435c93402849236c3fab4d27c7026"
+	  "c1d4dcb2602646dec9751e763dba37bdf8ff9406ad9e530ee5db382f413001ae"
+	  "b06a53ed9027d831179727b0865a8918da3edbebcf9b14ed44ce6cbaced4bb1b"
+	  "db7f1447e6cc254b332051512bd7af426fb8f401378cd2bf5983ca01c64b92ec"
+	  "f032ea15d1721d03f482d7ce6e74fef6d55e702f46980c82b5a84031900b1c9e"
+	  "59e7c97fbec7e8f323a97a7e36cc88be0f1d45b7ff585ac54bd407b22b4154aa"
+	  "cc8f6d7ebf48e1d814cc5ed20f8037e0a79715eef29be32806a1d58bb7c5da76"
+	  "f550aa3d8a1fbff0eb19ccb1a313d55cda56c9ec2ef29632387fe8d76e3c0468"
+	  "043e8f663f4860ee12bf2d5b0b7474d6e694f91e6dcc4024ffffffffffffffff" },
+	{ IKE_DH_MODP8192, /* §7 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
+	  "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
+	  "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
+	  "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
+	  "3995497cea956ae515d2261898fa051015728e5a8aaac42dad33170d04507a33"
+	  "a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7"
+	  "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864"
+	  "d87602733ec86a64521f2b18177b200cbbe117577a615d6c770988c0bad946e2"
+	  "08e24fa074e5ab3143db5bfce0fd108e4b82d120a92108011a723c12a787e6d7"
+	  "88719a10bdba5b2699c327186af4e23c1a946834b6150bda2583e9ca2ad44ce8"
+	  "dbbbc2db04de8ef92e8efc141fbecaa6287c59474e6bc05d99b2964fa090c3a2"
+	  "233ba186515be7ed1f612970cee2d7afb81bdd762170481cd0069127d5b05aa9"
+	  "93b4ea988d8fddc186ffb7dc90a6c08f4df435c93402849236c3fab4d27c7026"
+	  "c1d4dcb2602646dec9751e763dba37bdf8ff9406ad9e530ee5db382f413001ae"
+	  "b06a53ed9027d831179727b0865a8918da3edbebcf9b14ed44ce6cbaced4bb1b"
+	  "db7f1447e6cc254b332051512bd7af426fb8f401378cd2bf5983ca01c64b92ec"
+	  "f032ea15d1721d03f482d7ce6e74fef6d55e702f46980c82b5a84031900b1c9e"
+	  "59e7c97fbec7e8f323a97a7e36cc88be0f1d45b7ff585ac54bd407b22b4154aa"
+	  "cc8f6d7ebf48e1d814cc5ed20f8037e0a79715eef29be32806a1d58bb7c5da76"
+	  "f550aa3d8a1fbff0eb19ccb1a313d55cda56c9ec2ef29632387fe8d76e3c0468"
+	  "043e8f663f4860ee12bf2d5b0b7474d6e694f91e6dbe115974a3926f12fee5e4"
+	  "38777cb6a932df8cd8bec4d073b931ba3bc832b68d9dd300741fa7bf8afc47ed"
+	  "2576f6936ba424663aab639c5ae4f5683423b4742bf1c978238f16cbe39d652d"
+	  "e3fdb8befc848ad922222e04a4037c0713eb57a81a23f0c73473fc646cea306b"
+	  "4bcbc8862f8385ddfa9d4b7fa2c087e879683303ed5bdd3a062b3cf5b3a278a6"
+	  "6d2a13f83f44f82ddf310ee074ab6a364597e899a0255dc164f31cc50846851d"
+	  "f9ab48195ded7ea1b1d510bd7ee74d73faf36bc31ecfa268359046f4eb879f92"
+	  "4009438b481c6cd7889a002ed5ee382bc9190da6fc026e479558e4475677e9aa"
+	  "9e3050e2765694dfc81f56e880b96e7160c980dd98edd3dfffffffffffffffff" },
+};
+
+/* 1 < y < p - 1 (RFC 7296 §3.4, NIST SP 800-56A §5.6.2.3.1). */
 Test(ike_crypto, dh_modp_bad_values)
 {
-	/* p - 1 for RFC 3526's 2048-bit prime ends ...FFFE. */
-	uint8_t ke[256];
-	struct ike_dh *dh;
+	for (size_t i = 0; i < N(modp_primes); i++) {
+		uint8_t ke[IKE_DH_KE_MAX], s[IKE_DH_SECRET_MAX];
+		size_t len = unhex(modp_primes[i].p, ke, sizeof(ke)), slen;
+		struct ike_dh *dh;
 
-	cr_assert_eq(ike_dh_new(IKE_DH_MODP2048, &dh), 0);
-	memset(ke, 0, sizeof(ke));
-	dh_expect_refused(dh, ke, sizeof(ke), "y = 0");
-	ke[255] = 1;
-	dh_expect_refused(dh, ke, sizeof(ke), "y = 1");
-	unhex("ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
-	      "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
-	      "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
-	      "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05"
-	      "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb"
-	      "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
-	      "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718"
-	      "3995497cea956ae515d2261898fa051015728e5a8aacaa68fffffffffffffffe",
-	      ke, sizeof(ke));
-	dh_expect_refused(dh, ke, sizeof(ke), "y = p - 1");
-	ke[255] = 0xff;
-	dh_expect_refused(dh, ke, sizeof(ke), "y = p");
-	memset(ke, 0xff, sizeof(ke));
-	dh_expect_refused(dh, ke, sizeof(ke), "y > p");
-	ike_dh_free(dh);
+		cr_assert_eq(len, ike_dh_ke_len(modp_primes[i].group));
+		cr_assert_eq(ike_dh_new(modp_primes[i].group, &dh), 0);
+		dh_expect_refused(dh, ke, len, "y = p");
+		ke[len - 1] = 0xfe; /* each prime ends in 64 one bits */
+		dh_expect_refused(dh, ke, len, "y = p - 1");
+		memset(ke, 0xff, len);
+		dh_expect_refused(dh, ke, len, "y > p");
+		memset(ke, 0, len);
+		dh_expect_refused(dh, ke, len, "y = 0");
+		ke[len - 1] = 1;
+		dh_expect_refused(dh, ke, len, "y = 1");
+		ke[len - 1] = 2; /* the generator: a good value */
+		cr_assert_eq(ike_dh_shared(dh, ke, len, s, sizeof(s), &slen), 0,
+			     "group %u: y = 2 refused", modp_primes[i].group);
+		ike_dh_free(dh);
+	}
+}
+
+/* v as len bytes in hex; the caller frees it. */
+static char *bn_hex(const BIGNUM *v, size_t len)
+{
+	uint8_t b[IKE_DH_KE_MAX];
+	char *h = malloc(2 * len + 1);
+
+	cr_assert_not_null(h);
+	cr_assert_eq(BN_bn2binpad(v, b, (int)len), (int)len);
+	for (size_t i = 0; i < len; i++)
+		sprintf(h + 2 * i, "%02x", b[i]);
+	return h;
+}
+
+/* The python MODP 2048 private keys in every MODP group: g^i, g^r and
+ * g^ir from BN_mod_exp over the prime above. Our public values come from
+ * the group table's prime, g^ir from OpenSSL's named group. */
+Test(ike_crypto, dh_modp_fixed_private_keys)
+{
+	const struct dh_kat *py = &dh_kats[N(dh_kats) - 1];
+	BN_CTX *bn = BN_CTX_new();
+
+	cr_assert_not_null(bn);
+	for (size_t i = 0; i < N(modp_primes); i++) {
+		struct dh_kat t = { .group = modp_primes[i].group, .i = py->i, .r = py->r };
+		size_t len = ike_dh_ke_len(t.group);
+		BIGNUM *p = NULL, *x = NULL, *y = NULL, *g = NULL;
+		BIGNUM *gx = BN_new(), *gy = BN_new(), *gxy = BN_new();
+		char name[32], *gi, *gr, *gir;
+
+		snprintf(name, sizeof(name), "BN_mod_exp group %u", t.group);
+		t.name = name;
+		cr_assert(BN_hex2bn(&p, modp_primes[i].p) && BN_hex2bn(&x, py->i) &&
+			  BN_hex2bn(&y, py->r) && BN_dec2bn(&g, "2"));
+		cr_assert_not_null(gxy);
+		cr_assert_eq((size_t)BN_num_bytes(p), len, "%s", name);
+		cr_assert(BN_mod_exp(gx, g, x, p, bn) && BN_mod_exp(gy, g, y, p, bn) &&
+			  BN_mod_exp(gxy, gy, x, p, bn));
+		t.gi = gi = bn_hex(gx, len);
+		t.gr = gr = bn_hex(gy, len);
+		t.gir = gir = bn_hex(gxy, len);
+		dh_kat_side(&t, t.i, t.gi, t.gr);
+		dh_kat_side(&t, t.r, t.gr, t.gi);
+		free(gi);
+		free(gr);
+		free(gir);
+		BN_free(p);
+		BN_free(x);
+		BN_free(y);
+		BN_free(g);
+		BN_free(gx);
+		BN_free(gy);
+		BN_free(gxy);
+	}
+	BN_CTX_free(bn);
 }
 
 Test(ike_crypto, dh_ecx_low_order_point)

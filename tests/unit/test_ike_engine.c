@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "ike.h"
+#include "ikev2_msg.h"
+#include "ikev2_payload.h"
 
 #define QMAX 64
 
@@ -232,6 +234,16 @@ static unsigned run(void)
 	return carried;
 }
 
+/* Delivers the first datagram in flight, whoever it is for. */
+static void deliver_one(void)
+{
+	struct dgram d = queue[0];
+
+	cr_assert_gt(qn, 0);
+	memmove(queue, queue + 1, --qn * sizeof(queue[0]));
+	ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
+}
+
 static void expect_child_pair(void)
 {
 	const struct ike_child_info *a = &sides[0].child, *b = &sides[1].child;
@@ -269,6 +281,8 @@ Test(ike_engine, establishes_with_each_proposal_set)
 		{ "aes256-sha512-ecp521", "aes256-sha512" },
 		{ "aes128gcm16-prfsha256-x448", "aes128gcm16-esn" },
 		{ "aes256-sha1-ecp256", "aes256-sha1" },
+		{ "aes128gcm16-prfsha256-modp6144", "aes128gcm16" },
+		{ "aes256-sha512-modp8192", "aes256-sha512" },
 	};
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -327,6 +341,43 @@ Test(ike_engine, invalid_ke_payload_retries_with_the_group_asked_for)
 		  "aes128-sha256");
 	cr_expect_eq(sides[0].ike_up, 1);
 	cr_expect_eq(sides[1].ike_up, 1);
+	expect_child_pair();
+}
+
+/* The KE payload of IKE_SA_INIT message d: its group and length. */
+static void expect_init_ke(const struct dgram *d, uint16_t group, size_t len)
+{
+	const struct ike_payload *pl;
+	struct ike_pl_ke ke;
+	struct ike_msg m;
+
+	cr_assert_eq(ike_msg_parse(d->buf, d->len, &m), 0);
+	cr_assert_eq(m.m_hdr.h_exchange, IKE_EXCH_SA_INIT);
+	pl = ike_chain_find(&m.m_chain, IKE_PL_KE, 0);
+	cr_assert_not_null(pl, "no KE payload");
+	cr_assert_eq(ike_pl_ke_decode(pl, &ke), 0);
+	cr_expect_eq(ke.ke_group, group);
+	cr_expect_eq(ke.ke_len, len);
+}
+
+/* Issue 15: a peer offering only modp4096 got NO_PROPOSAL_CHOSEN. */
+Test(ike_engine, a_peer_offering_only_modp4096_gets_an_sa)
+{
+	struct ike_conn_cfg ci = conn(true, "aes256-sha256-modp4096", "aes256-sha256", "k");
+	struct ike_conn_cfg cr = conn(false, "aes256-sha256-ecp256-modp2048-modp4096",
+				      "aes256-sha256", "k");
+
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_assert_eq(qn, 1);
+	expect_init_ke(&queue[0], IKE_DH_MODP4096, 512);
+	deliver_one();
+	cr_assert_eq(qn, 1, "the responder answers");
+	expect_init_ke(&queue[0], IKE_DH_MODP4096, 512);
+	cr_expect_eq(run(), 3, "the answer and IKE_AUTH: no INVALID_KE_PAYLOAD round");
+	cr_expect_eq(sides[0].ike_up, 1);
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(sides[0].child_up + sides[1].child_up, 2);
 	expect_child_pair();
 }
 
@@ -616,6 +667,12 @@ Test(ike_engine, child_sa_rekey_with_pfs)
 	child_rekey_by(0, "aes256gcm16-ecp384");
 }
 
+/* The longest KE data (1024 bytes) in CREATE_CHILD_SA's SK payload. */
+Test(ike_engine, child_sa_rekey_with_pfs_modp8192)
+{
+	child_rekey_by(0, "aes256gcm16-modp8192");
+}
+
 static void ike_rekey_by(int who)
 {
 	struct ike_conn_cfg ci = conn(true, "aes256gcm16-prfsha384-ecp384", "aes256gcm16", "k");
@@ -654,12 +711,8 @@ Test(ike_engine, ike_sa_rekey_started_by_the_responder)
 static void leave_half_open(void)
 {
 	ike_engine_initiate(sides[0].e, "branch", now);
-	for (int i = 0; i < 2; i++) { /* IKE_SA_INIT and its answer */
-		struct dgram d = queue[0];
-		cr_assert_gt(qn, 0);
-		memmove(queue, queue + 1, --qn * sizeof(queue[0]));
-		ike_engine_input(sides[d.to].e, &d.local, &d.remote, d.buf, d.len, now);
-	}
+	deliver_one(); /* IKE_SA_INIT */
+	deliver_one(); /* and its answer */
 	qn = 0; /* IKE_AUTH lost */
 }
 
