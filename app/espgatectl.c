@@ -194,8 +194,11 @@ static void print_ike(json_t *r)
 	json_t *sa;
 
 	json_array_foreach(json_object_get(r, "ike_sas"), i, sa)
-		printf("IKE SA %lld %s: %s, %s %s:%lld <-> %s:%lld, SPIs %s_i %s_r, up %llds\n",
+		printf("IKE SA %lld %s: %s, IKEv%lld%s%s%s, %s %s:%lld <-> %s:%lld, SPIs %s_i %s_r, up %llds\n",
 		       (long long)geti(sa, "id"), gets_(sa, "conn"), gets_(sa, "state"),
+		       (long long)geti(sa, "version"), json_object_get(sa, "mode") ? " " : "",
+		       json_object_get(sa, "mode") ? gets_(sa, "mode") : "",
+		       json_object_get(sa, "mode") ? " mode" : "",
 		       json_is_true(json_object_get(sa, "initiator")) ? "initiator" : "responder",
 		       gets_(sa, "local"), (long long)geti(sa, "local_port"), gets_(sa, "remote"),
 		       (long long)geti(sa, "remote_port"), gets_(sa, "spi_i"), gets_(sa, "spi_r"),

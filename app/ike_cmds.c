@@ -53,8 +53,11 @@ static json_t *ike_sa_json(const struct ctl_ike_sa *s, uint64_t now)
 	snprintf(spi_r, sizeof(spi_r), "%016llx", (unsigned long long)s->is_info.si_spi_r);
 	ip_addr_format(&s->is_info.si_local.ep_addr, local, sizeof(local));
 	ip_addr_format(&s->is_info.si_remote.ep_addr, remote, sizeof(remote));
-	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:s, s:i, s:I}",
+	/* "mode" is IKEv1's phase 1 exchange; IKEv2 has one way in. */
+	return json_pack("{s:i, s:s, s:s, s:i, s:s?, s:s, s:s, s:b, s:s, s:i, s:s, s:i, s:I}",
 			 "id", s->is_info.si_id, "conn", s->is_conn, "state", "ESTABLISHED",
+			 "version", s->is_info.si_version,
+			 "mode", s->is_info.si_version != 1 ? NULL : s->is_info.si_aggressive ? "aggressive" : "main",
 			 "spi_i", spi_i, "spi_r", spi_r, "initiator", s->is_info.si_initiator,
 			 "local", local, "local_port", s->is_info.si_local.ep_port,
 			 "remote", remote, "remote_port", s->is_info.si_remote.ep_port,

@@ -124,6 +124,11 @@ struct ike_child_info {
 	uint32_t ci_life_s;
 	uint64_t ci_rekey_bytes, ci_life_bytes, ci_rekey_packets, ci_life_packets;
 	bool ci_replaced;         /* child_down: a rekey made its successor */
+	/* child_up: send on the new outbound SA only this long after
+	 * installing it (the inbound SA at once). IKEv1's quick mode has
+	 * no answer to its last message: the peer's inbound SA may not be
+	 * in place yet (RFC 2409 §5.5). 0: at once. */
+	uint32_t ci_out_defer_ms;
 };
 
 struct ike_sa_info {

@@ -184,6 +184,7 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 		.ci_ike_spi_r = sa->sa_spi_r, .ci_spi_in = cs->cs_spi_in,
 		.ci_spi_out = cs->cs_spi_out, .ci_transport = cs->cs_transport,
 		.ci_replaced = !up && cs->cs_rekeyed,
+		.ci_out_defer_ms = cs->cs_out_defer_ms,
 		.ci_esn = cs->cs_alg.ch_esn == IKE_ESN_YES,
 		.ci_encap = sa->sa_nat_local || sa->sa_nat_remote,
 		.ci_local = sa->sa_local, .ci_remote = sa->sa_remote,

@@ -64,6 +64,7 @@ struct ike_child_sa {
 	unsigned cs_slot;
 	const struct ike_child_cfg *cs_cfg;
 	uint32_t cs_spi_in, cs_spi_out;
+	uint32_t cs_out_defer_ms; /* ike_child_info's ci_out_defer_ms */
 	struct ike_chosen cs_alg;
 	struct ike_child_keys cs_keys;
 	struct ike_selectors cs_ts_local, cs_ts_remote;

@@ -298,9 +298,35 @@ static int open_msg(struct ike_sa *sa, const struct ikev1_msg *m, uint8_t *iv,
 	return ikev1_chain_parse(m->m_hdr.h_next, buf, m->m_enc_len, true, ch);
 }
 
-static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
-			 const uint8_t d[IKE_SHA1_LEN])
+/* RFC 3947 §4 (and RFC 3948 for the IPsec SAs made later): once NAT-T
+ * moved the exchange to port 4500, or a NAT's mapping changed, answers go
+ * where the peer's protected message came from. Taken before the handler
+ * runs, since it sends its answer, and undone if the message does not
+ * verify: a message nobody authenticated moves nothing. */
+struct peer_move {
+	struct ike_endpoint pm_local, pm_remote;
+};
+
+static void peer_move_try(struct ike_sa *sa, const struct ike_endpoint *local,
+			  const struct ike_endpoint *remote, struct peer_move *was)
 {
+	was->pm_local = sa->sa_local;
+	was->pm_remote = sa->sa_remote;
+	sa->sa_local = *local;
+	sa->sa_remote = *remote;
+}
+
+static void peer_move_undo(struct ike_sa *sa, const struct peer_move *was)
+{
+	sa->sa_local = was->pm_local;
+	sa->sa_remote = was->pm_remote;
+}
+
+static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
+			 const uint8_t d[IKE_SHA1_LEN], const struct ike_endpoint *local,
+			 const struct ike_endpoint *remote)
+{
+	struct peer_move was;
 	struct ikev1_sa_state *v1 = sa->sa_v1;
 	struct ike_engine *e = sa->sa_engine;
 	struct ikev1_chain *ch = &(struct ikev1_chain){ 0 };
@@ -319,8 +345,12 @@ static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
 		rc = open_msg(sa, m, iv, &plain, &plain_len, ch);
 		/* the handler takes the next IV only when the message
 		 * verifies: a forged one must not move the chain */
-		if (rc == 0)
+		if (rc == 0) {
+			peer_move_try(sa, local, remote, &was);
 			rc = ikev1_p1_input(sa, m, ch, plain, plain_len, iv);
+			if (rc)
+				peer_move_undo(sa, &was);
+		}
 	}
 	if (rc) {
 		e->e_stats.st_bad_messages++;
@@ -337,8 +367,10 @@ static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
 /* Quick mode and informational messages: encrypted, with a message ID
  * of their own (RFC 2409 §5.5, §5.7). */
 static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
-			 const uint8_t d[IKE_SHA1_LEN])
+			 const uint8_t d[IKE_SHA1_LEN], const struct ike_endpoint *local,
+			 const struct ike_endpoint *remote)
 {
+	struct peer_move was;
 	struct ikev1_sa_state *v1 = sa->sa_v1;
 	struct ike_engine *e = sa->sa_engine;
 	uint32_t msgid = m->m_hdr.h_msgid;
@@ -362,6 +394,7 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 				 v1->v1_block, msgid, iv) != 0)
 		return;
 	rc = open_msg(sa, m, iv, &plain, &plain_len, ch);
+	peer_move_try(sa, local, remote, &was);
 	if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_QUICK)
 		rc = ikev1_qm_input(sa, q, msgid, plain, plain_len, ch, iv);
 	else if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_INFO && !q)
@@ -369,6 +402,7 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 	else if (rc == 0)
 		rc = -EINVAL;
 	if (rc) {
+		peer_move_undo(sa, &was);
 		e->e_stats.st_bad_messages++;
 		ike_log(e, "IKE SA %u: message 0x%08x refused: dropped",
 			sa->sa_id, msgid);
@@ -433,10 +467,9 @@ void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
 	}
 	digest(buf, len, d);
 	if (m->m_hdr.h_msgid == 0)
-		input_phase1(sa, m, d);
+		input_phase1(sa, m, d, local, remote);
 	else
-		input_phase2(sa, m, d);
-	(void)local;
+		input_phase2(sa, m, d, local, remote);
 }
 
 /* ---- timers ---- */

@@ -51,6 +51,9 @@
 #   TUN_CHILD_REKEY_BYTES             espgate child's "rekey_bytes" (unset: none)
 #   TUN_DPD / TUN_DPD_TIMEOUT         espgate connection's "dpd"/"dpd_timeout" (s)
 #   TUN_SW_CHILD_REKEY                charon child's rekey_time (e.g. 10s)
+#   TUN_VERSION                       IKE version of "branch" on both sides
+#                                     (unset: 2; 1 for IKEv1)
+#   TUN_AGGRESSIVE                    "yes": IKEv1 aggressive mode on both sides
 
 TUN_PSK=Zt4q8Wv1pLr0xYk2NcB7uHs9
 TUN_IKE_PROPOSAL=aes256gcm16-prfsha384-ecp384
@@ -112,6 +115,8 @@ tunnel_eg_conn() {
 	[ -n "${TUN_DPD:-}" ] && conn_x+=", \"dpd\": $TUN_DPD"
 	[ -n "${TUN_DPD_TIMEOUT:-}" ] && conn_x+=", \"dpd_timeout\": $TUN_DPD_TIMEOUT"
 	[ -n "${TUN_START:-}" ] && conn_x+=", \"start\": \"$TUN_START\""
+	[ -n "${TUN_VERSION:-}" ] && conn_x+=", \"version\": $TUN_VERSION"
+	[ "${TUN_AGGRESSIVE:-}" = yes ] && conn_x+=", \"aggressive\": true"
 	[ -n "${TUN_CHILD_REKEY:-}" ] && child_x+=", \"rekey\": $TUN_CHILD_REKEY"
 	[ -n "${TUN_CHILD_LIFE:-}" ] && child_x+=", \"life\": $TUN_CHILD_LIFE"
 	[ -n "${TUN_CHILD_REKEY_BYTES:-}" ] && child_x+=", \"rekey_bytes\": $TUN_CHILD_REKEY_BYTES"
@@ -174,6 +179,8 @@ tunnel_sw_prepare() {
 	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
 	local -a child=()
 	[ -n "${TUN_SW_CHILD_REKEY:-}" ] && child+=("rekey_time=$TUN_SW_CHILD_REKEY")
+	[ -n "${TUN_VERSION:-}" ] && child+=("version=$TUN_VERSION")
+	[ "${TUN_AGGRESSIVE:-}" = yes ] && child+=("ike.aggressive=yes")
 	tunnel_sw_conn "$TUN_CONN" "$TUN_CHILD" "$BR_WAN_V4" branch.example "$HQ_NET" "${child[@]}"
 }
 

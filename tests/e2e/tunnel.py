@@ -23,6 +23,14 @@ espgate).
       0.5 s late). Prints the rekeys and every interval with lost packets,
       with the time from the nearest rekey; exit 2 if fewer than MIN_REKEYS
       [5] new Child SAs were seen, exit 1 if any packet was lost.
+  tunnel.py v1agree EG_SAS_JSON SW_SAS_JSON CONN MODE
+      an IKEv1 tunnel as both ends report it: espgate lists one ISAKMP SA
+      of CONN with version 1 and MODE ("main" or "aggressive"), charon one
+      ESTABLISHED IKEv1 SA with the same cookies (swanctl's initiator and
+      responder SPIs); every INSTALLED IPsec SA of espgate's has charon's
+      SPIs reversed, and its data-plane SAs' algorithm (esp_algo_name:
+      "aes128-sha256", "aes128gcm16") is charon's encr-alg, encr-keysize
+      and integ-alg. Prints what it compared; exit 1 on any difference.
   tunnel.py drops STATS_BEFORE STATS_AFTER
       what espgate dropped between two `espgatectl --json stats`: the
       non-zero increases of worker and control drop counters and of the
@@ -103,6 +111,56 @@ def cmd_counters(eg_path, sw_path, conn, child, socket_drops=0, stats_path=None)
     return rc
 
 
+# charon's algorithm names -> the parts of espgate's esp_algo_name
+SW_ENCR = {"AES_CBC": "aes%s", "AES_GCM_16": "aes%sgcm16"}
+SW_INTEG = {"HMAC_SHA1_96": "-sha1", "HMAC_SHA2_256_128": "-sha256",
+            "HMAC_SHA2_384_192": "-sha384", "HMAC_SHA2_512_256": "-sha512", None: ""}
+
+
+def sw_algo(k):
+    encr = SW_ENCR.get(k.get("encr-alg"))
+    integ = SW_INTEG.get(k.get("integ-alg"))
+    if encr is None or integ is None:
+        return "?%s/%s/%s" % (k.get("encr-alg"), k.get("encr-keysize"), k.get("integ-alg"))
+    return encr % k.get("encr-keysize", "") + integ
+
+
+def cmd_v1agree(eg_path, sw_path, conn, mode):
+    eg, sw = load(eg_path), load(sw_path)
+    mine = [s for s in eg.get("ike_sas", []) if s["conn"] == conn]
+    theirs = [s for s in sw if s.get("state") == "ESTABLISHED"]
+    if len(mine) != 1 or len(theirs) != 1:
+        print("ISAKMP SAs: espgate %d, charon %d ESTABLISHED (want one each)"
+              % (len(mine), len(theirs)))
+        return 1
+    m, t = mine[0], theirs[0]
+    rc = 0
+    for what, a, b in (("version", str(m.get("version")), t.get("version")),
+                       ("mode", m.get("mode"), mode),
+                       ("initiator cookie", m["spi_i"], t.get("initiator-spi")),
+                       ("responder cookie", m["spi_r"], t.get("responder-spi"))):
+        print("%s: espgate %s, charon/expected %s%s" % (what, a, b, "" if a == b else "  <-- DIFFER"))
+        rc |= a != b
+    kids = [c for c in eg.get("child_sas", []) if c["conn"] == conn and c["state"] == "INSTALLED"]
+    if not kids:
+        print("espgate has no INSTALLED IPsec SA of %s" % conn)
+        return 1
+    for c in kids:
+        k = [k for k in t["children"] if k.get("spi-in") == c["spi_out"] and k.get("spi-out") == c["spi_in"]]
+        if not k:
+            print("IPsec SA in %s out %s: charon has no such SA" % (c["spi_in"], c["spi_out"]))
+            rc = 1
+            continue
+        algos = {sa["algorithm"] for sa in eg.get("sas", []) if sa["id"] in (c["sa_in"], c["sa_out"])}
+        want = sw_algo(k[0])
+        print("IPsec SA in %s out %s: espgate %s, charon %s (%s)%s"
+              % (c["spi_in"], c["spi_out"], "/".join(sorted(algos)), want,
+                 "UDP-encapsulated" if k[0].get("encap") else "ESP",
+                 "" if algos == {want} else "  <-- DIFFER"))
+        rc |= algos != {want}
+    return 1 if rc else 0
+
+
 def intervals(doc, key):
     """(start offset, end offset, lost, packets) per interval of key."""
     out = []
@@ -114,13 +172,16 @@ def intervals(doc, key):
 
 
 def wire_rekeys(ike_path, t0):
-    """CREATE_CHILD_SA requests in tcpdump's text: (time, sender)."""
+    """CREATE_CHILD_SA requests (IKEv1: quick-mode messages) in tcpdump's
+    text: (time, sender)."""
     out = []
     with open(ike_path) as f:
         for line in f:
             p = line.split()
             # 1795459164.708759 IP 203.0.113.1.4500 > 203.0.113.2.4500: NONESP-encap: isakmp: child_sa  child_sa
-            if len(p) > 3 and p[1] == "IP" and p[-1] == "child_sa":
+            # ... NONESP-encap: isakmp: phase 2/others ? oakley-quick[E]: [encrypted hash]
+            quick = any(w.startswith("oakley-quick") for w in p)
+            if len(p) > 3 and p[1] == "IP" and (p[-1] == "child_sa" or quick):
                 try:
                     out.append((float(p[0]) - t0, p[2].rsplit(".", 1)[0]))
                 except ValueError:
@@ -204,7 +265,7 @@ def cmd_drops(before, after):
 
 def main(argv):
     cmds = {"counters": (cmd_counters, 4), "rekeys": (cmd_rekeys, 4),
-            "drops": (cmd_drops, 2)}
+            "drops": (cmd_drops, 2), "v1agree": (cmd_v1agree, 4)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 < cmds[argv[1]][1]:
         sys.stderr.write(__doc__)
         return 64

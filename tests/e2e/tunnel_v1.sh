@@ -1,0 +1,291 @@
+#!/bin/bash
+# IKEv1 through the espgate daemon: the branch-office topology of
+# tests/e2e/tunnel.sh with strongSwan's charon speaking IKEv1 (`version = 1`)
+# and espgate's connection "branch" saying "version": 1; the tunnel's
+# traffic goes through espgate's DPDK data plane (net_af_packet ports) as
+# an IKEv2 tunnel's does. Prints TAP. Needs root.
+#
+#   bash tests/e2e/tunnel_v1.sh [BUILD_DIR]      (default: build)
+#
+#   host 198.18.1.2 -- br: charon 198.18.1.1 | 203.0.113.2 -- gw: espgate 203.0.113.1 | 198.18.2.1 -- srv 198.18.2.2
+#
+#  1     set up
+#  2     charon initiates main mode (PSK) and a quick mode: espgatectl shows
+#        "IKEv1 main mode", the IPsec SA's SPIs and algorithms as charon's
+#  3     ping both ways
+#  4     5 s of UDP; espgate's per-SA counters equal charon's
+#  5-6   espgate restarted with the child's "rekey": 8, "life": 12: 30 s of
+#        UDP both ways, >= 3 quick-mode rekeys, no packet lost
+#  7     charon rekeys the IPsec SA (swanctl --rekey --child): new SPIs on
+#        both sides, the old pair deleted, ping passes
+#  8     charon re-establishes the ISAKMP SA (swanctl --rekey --ike): one
+#        ISAKMP SA left on espgate, ping passes
+#  9     espgatectl terminate: espgate deletes; charon has no SA left
+#  10    espgatectl initiate: espgate starts main mode, ping passes
+#  11    espgatectl rekey ID child: espgate's quick mode rekeys the IPsec SA
+#  12    charon deletes the ISAKMP SA; espgate removes its SAs and the
+#        data-plane SAs
+#  13    charon killed and restarted: its INITIAL-CONTACT removes the old
+#        ISAKMP SA at once, ping passes
+#  14    charon killed: espgate's DPD (R-U-THERE, "dpd": 2, "dpd_timeout":
+#        10) removes every SA
+#  15    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+# NETNS_KEEP_WORKDIR=1 keeps configs and logs.
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+REKEY_SECONDS=${TUNNEL_REKEY_SECONDS:-30}
+
+# shellcheck source=scripts/lib/tunnel_suite.sh
+source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
+
+TUN_VERSION=1
+TUN_IKE_PROPOSAL=aes128-sha256-modp2048
+TUN_ESP_PROPOSAL=aes128-sha256
+TUN_DPD=2 TUN_DPD_TIMEOUT=10
+TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
+
+PLAN=15
+echo "1..$PLAN"
+
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# eg_ike_count: espgate's ISAKMP SAs of the connection.
+eg_ike_count() { eg_json "len([s for s in d['ike_sas'] if s['conn'] == '$TUN_CONN'])"; }
+# eg_child_spis: espgate's IPsec SAs of the connection, "in out" per SA.
+eg_child_spis() { eg_json "' '.join(c['spi_in'] + '/' + c['spi_out'] for c in d['child_sas'] if c['conn'] == '$TUN_CONN')"; }
+# sw_child_spis_br: charon's installed IPsec SAs, in the same order (in/out).
+sw_child_spis_br() { sw_json br "' '.join(c['spi-in'] + '/' + c['spi-out'] for s in d for c in s['children'] if c['state'] == 'INSTALLED')"; }
+# sw_ike_count: charon's ESTABLISHED IKE SAs.
+sw_ike_count() { sw_json br "len([s for s in d if s['state'] == 'ESTABLISHED'])"; }
+
+# eg_restart LOG_TAG [VAR=VALUE...]: espgate stopped (SIGTERM, exit 0) and
+# started again with the knobs given.
+eg_restart() {
+	local tag=$1
+	shift
+	eg_sigterm >/dev/null || return 1
+	EG_LOG=$W/espgate-$tag.log
+	local kv
+	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
+	tunnel_espgate_config "$W/espgate-$tag.json" info || return 1
+	eg_start "$W/espgate-$tag.json" "$EG_LOG"
+}
+
+# ---------------------------------------------------------------------------
+tap_start egt1 "namespaces, espgate and charon (IKEv1) set up"
+EG_LOG=$W/espgate.log
+: >"$NOTES"
+
+setup() {
+	local p
+	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 tcpdump; do
+		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
+	done
+	tunnel_topo_create || return 1
+	tunnel_espgate_config "$W/espgate.json" info || return 1
+	eg_start "$W/espgate.json" "$EG_LOG" || return 1
+	tunnel_sw_prepare && tunnel_sw_start || return 1
+	sw_prio
+}
+check "namespaces host, br, gw, srv; espgate in gw (connection version 1); charon in br with version = 1" setup ||
+	FATAL="setup failed"
+
+# 2: main mode + quick mode, charon initiating
+up_and_agree() {
+	local t0 eg sw text
+	t0=$(date +%s.%N)
+	tunnel_up 20 || return 1
+	note "IKEv1 tunnel up in $(elapsed "$t0") s"
+	eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
+	"$PY" "$HELPER" v1agree "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" main || return 1
+	text=$(eg_ctl sas) || return 1
+	echo "$text"
+	grep -q "IKE SA [0-9]* $TUN_CONN: ESTABLISHED, IKEv1 main mode, responder" <<<"$text"
+}
+check "charon initiates main mode: espgatectl sas shows \"IKEv1 main mode\"; version, SPIs and algorithms as charon's" \
+	up_and_agree || FATAL="no tunnel"
+
+# 3: ping both ways
+pings() { ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"; }
+check "ping host -> srv and srv -> host through the IKEv1 tunnel (5 each, no loss)" pings
+
+# 4: counters after 5 s of UDP
+counters_agree() {
+	local i e
+	udp_run "$NS_HOST" "$SRV_V4" 5301 10 5 count || return 1
+	sleep 1
+	for i in 1 2 3; do
+		eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
+		read -ra e <<<"$(rcvbuf_errs)"
+		eg_ctl --json stats >"$W/eg-stats.json" || return 1
+		if "$PY" "$HELPER" counters "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$TUN_CHILD" "${e[2]}" "$W/eg-stats.json" >"$W/counters.txt"; then
+			cat "$W/counters.txt"
+			return 0
+		fi
+		sleep 1
+	done
+	cat "$W/counters.txt"
+	return 1
+}
+check "5 s of UDP at 10 Mbit/s each way: the IPsec SA's packets and bytes in espgatectl --json sas equal charon's" counters_agree
+
+# 5-6: espgate rekeys by quick mode under UDP
+POLL_PID="" IKECAP_PID=""
+rekey_run() {
+	local t0 rc
+	sw_terminate_ike br "$TUN_CONN" 10 >/dev/null || return 1
+	wait_for "! tunnel_eg_up" 10 || { echo "espgate kept the SAs after charon's delete"; eg_ctl sas; return 1; }
+	eg_restart rekey TUN_CHILD_REKEY=8 TUN_CHILD_LIFE=12 || return 1
+	tunnel_up 20 || return 1
+	eg_ctl --json stats >"$W/stats-before.json" || return 1
+	bg_run POLL_PID "$W/spis.log" poll_spis "$TUN_CONN"
+	bg_run IKECAP_PID "$W/ike.txt" ip netns exec "$NS_BR" tcpdump -l -tt -n -i "$BR_WAN" \
+		'udp port 4500 and udp[8:4] = 0'
+	sleep 0.5
+	t0=$EPOCHREALTIME
+	udp_run "$NS_HOST" "$SRV_V4" 5302 10 "$REKEY_SECONDS" rekey
+	rc=$?
+	sleep 1
+	stop_pid "$POLL_PID" 2
+	stop_pid "$IKECAP_PID" 2
+	eg_ctl --json stats >"$W/stats-after.json"
+	[ $rc -eq 0 ] || return 1
+	"$PY" "$HELPER" rekeys "$W/spis.log" "$W/udp-rekey.json" "$W/udp-rekey-server.json" "$t0" 3 \
+		"$W/ike.txt" >"$W/rekeys.txt"
+	"$PY" "$HELPER" drops "$W/stats-before.json" "$W/stats-after.json" >>"$W/rekeys.txt"
+	cat "$W/rekeys.txt"
+}
+REKEY_RC=1
+if check "espgate with child rekey 8 s / life 12 s: UDP both ways at 10 Mbit/s for ${REKEY_SECONDS} s completes" rekey_run; then
+	REKEY_RC=0
+fi
+rekeys_no_loss() {
+	local n
+	[ "$REKEY_RC" -eq 0 ] || return 1
+	n=$(grep -c '^  rekey at' "$W/rekeys.txt")
+	echo "$n quick-mode rekeys"
+	grep -E '^(branch|server)' "$W/rekeys.txt"
+	[ "$n" -ge 3 ] && ! grep -q '^  lost' "$W/rekeys.txt" &&
+		grep -qE '^branch host -> server: 0 of' "$W/rekeys.txt" &&
+		grep -qE '^server -> branch host: 0 of' "$W/rekeys.txt"
+}
+check "at least 3 quick-mode rekeys started by espgate, no UDP packet lost (make-before-break)" rekeys_no_loss
+
+# 7: charon rekeys the IPsec SA. Back to default lifetimes first.
+sw_rekeys_child() {
+	local before after
+	sw_terminate_ike br "$TUN_CONN" 10 >/dev/null || return 1
+	wait_for "! tunnel_eg_up" 10 || return 1
+	eg_restart main TUN_CHILD_REKEY= || return 1
+	tunnel_up 20 || return 1
+	before=$(eg_child_spis) || return 1
+	sw_rekey_child br "$TUN_CHILD" >/dev/null || return 1
+	wait_for "[ \"\$(eg_child_spis)\" != '$before' ] && [ \"\$(eg_child_spis)\" = \"\$(sw_child_spis_br)\" ] && [ \"\$(eg_child_spis | wc -w)\" = 1 ]" 15 || {
+		echo "espgate: $(eg_child_spis); charon: $(sw_child_spis_br) (before: $before)"
+		return 1
+	}
+	after=$(eg_child_spis)
+	note "charon's IPsec SA rekey: $before -> $after"
+	echo "$before -> $after"
+	ping5 "$NS_HOST" "$SRV_V4"
+}
+check "charon rekeys the IPsec SA: one new pair on both sides (SPIs equal), the old one deleted, ping passes" sw_rekeys_child
+
+# 8: charon re-establishes the ISAKMP SA
+sw_rekeys_ike() {
+	local before
+	before=$(eg_json "[s['spi_i'] for s in d['ike_sas']]") || return 1
+	sw_rekey_ike br "$TUN_CONN" >/dev/null || return 1
+	wait_for "[ \"\$(eg_json \"[s['spi_i'] for s in d['ike_sas']]\")\" != \"$before\" ] && [ \"\$(eg_ike_count)\" = 1 ] && [ \"\$(sw_ike_count)\" = 1 ]" 20 || {
+		echo "before: $before"
+		eg_ctl sas
+		sw_swanctl br --list-sas
+		return 1
+	}
+	eg_ctl sas
+	ping5 "$NS_HOST" "$SRV_V4"
+}
+check "charon re-establishes the ISAKMP SA: a new one on espgate, the old one gone, ping passes" sw_rekeys_ike
+
+# 9: espgate deletes
+eg_terminates() {
+	eg_ctl terminate "$TUN_CONN" || return 1
+	wait_for "! tunnel_eg_up && [ \"\$(eg_json 'len(d[\"sas\"])')\" = 0 ]" 10 || { eg_ctl sas; return 1; }
+	wait_for "[ \"\$(sw_ike_count)\" = 0 ]" 10 || { echo "charon kept its IKE SA"; sw_swanctl br --list-sas; return 1; }
+}
+check "espgatectl terminate: espgate sends DELETE, its data-plane SAs go, charon has no IKE SA left" eg_terminates
+
+# 10: espgate initiates
+eg_initiates() {
+	eg_ctl initiate "$TUN_CONN" || return 1
+	wait_for tunnel_eg_up 20 || { eg_ctl sas; return 1; }
+	wait_for "ip -n '$NS_BR' route show table all | grep -q '^$HQ_NET .*dev ipsec0'" 10 || return 1
+	eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
+	"$PY" "$HELPER" v1agree "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" main || return 1
+	eg_ctl sas | grep "IKE SA.*IKEv1 main mode, initiator" || return 1
+	ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"
+}
+check "espgatectl initiate: espgate initiates main mode and quick mode, SPIs as charon's, ping both ways" eg_initiates
+
+# 11: espgate rekeys the IPsec SA on command
+eg_rekeys_child() {
+	local id before
+	id=$(eg_json "[s['id'] for s in d['ike_sas']][0]") || return 1
+	before=$(eg_child_spis) || return 1
+	eg_ctl rekey "$id" child || return 1
+	wait_for "[ \"\$(eg_child_spis)\" != '$before' ] && [ \"\$(eg_child_spis | wc -w)\" = 1 ] && [ \"\$(eg_child_spis)\" = \"\$(sw_child_spis_br)\" ]" 15 || {
+		echo "espgate: $(eg_child_spis); charon: $(sw_child_spis_br) (before: $before)"
+		return 1
+	}
+	echo "$before -> $(eg_child_spis)"
+	ping5 "$NS_HOST" "$SRV_V4"
+}
+check "espgatectl rekey ID child: espgate's quick mode replaces the IPsec SA on both sides, ping passes" eg_rekeys_child
+
+# 12: charon deletes
+sw_deletes() {
+	sw_terminate_ike br "$TUN_CONN" 10 >/dev/null || return 1
+	wait_for "[ \"\$(eg_json 'len(d[\"ike_sas\"]) + len(d[\"child_sas\"]) + len(d[\"sas\"])')\" = 0 ]" 10 || {
+		eg_ctl sas
+		return 1
+	}
+}
+check "charon deletes the ISAKMP SA: espgate removes the ISAKMP SA, the IPsec SA and its data-plane SAs" sw_deletes
+
+# 13: INITIAL-CONTACT after the peer restarts
+initial_contact() {
+	tunnel_up 20 || return 1
+	sw_kill br
+	tunnel_sw_start || return 1
+	sw_prio
+	tunnel_up 20 || return 1
+	# DPD would take dpd + dpd_timeout; INITIAL-CONTACT removes it at once
+	[ "$(eg_ike_count)" = 1 ] || { echo "espgate holds $(eg_ike_count) ISAKMP SAs after charon's restart"; eg_ctl sas; return 1; }
+	grep -i "initial.contact" "$EG_LOG" | tail -n 2
+	ping5 "$NS_HOST" "$SRV_V4"
+}
+check "charon killed and restarted: its INITIAL-CONTACT removes espgate's old ISAKMP SA (one left), ping passes" initial_contact
+
+# 14: DPD
+dpd_check() {
+	local t0 took
+	tunnel_eg_up || { echo "no tunnel before the test"; return 1; }
+	t0=$(date +%s.%N)
+	sw_kill br
+	wait_for "[ \"\$(eg_json 'len(d[\"ike_sas\"]) + len(d[\"child_sas\"]) + len(d[\"sas\"])')\" = 0 ]" $((TUN_DPD + TUN_DPD_TIMEOUT + 5)) || {
+		eg_ctl sas
+		return 1
+	}
+	took=$(elapsed "$t0")
+	note "IKEv1 DPD: every SA gone $took s after charon was killed"
+	echo "gone after $took s"
+	awk -v t="$took" -v m="$((TUN_DPD + TUN_DPD_TIMEOUT + 2))" 'BEGIN { exit !(t <= m) }'
+}
+check "charon killed: espgate's DPD (R-U-THERE) removes the ISAKMP SA, the IPsec SA and the data-plane SAs within dpd + dpd_timeout (+2 s)" dpd_check
+
+# 15: SIGTERM
+check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
+
+[ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
+[ "$FAILED" -eq 0 ]
