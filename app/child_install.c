@@ -3,13 +3,16 @@
  * Child SAs into the data plane: every negotiated Child SA becomes an
  * inbound and an outbound data-plane SA, installed before the old one of
  * a rekey is removed (make-before-break); a replaced Child SA's inbound
- * SA lingers a moment for the peer's packets in flight; a volume
- * lifetime the data plane reports rekeys the Child SA.
+ * SA lingers a moment for the peer's packets in flight; an outbound SA
+ * the engine asks to defer (an IKEv1 rekey, until the peer surely has
+ * its inbound SA) waits here with its keys; a volume lifetime the data
+ * plane reports rekeys the Child SA.
  */
 #include "ike_ctl.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sa.h"
@@ -27,7 +30,38 @@ static struct ctl_child *child_free_slot(struct ike_ctl *ic)
 	return NULL;
 }
 
-/* Both directions into the data plane, or neither. */
+static void out_pending_free(struct ike_ctl *ic, struct ctl_child *cc)
+{
+	if (!cc->cc_out_pending)
+		return;
+	ic->ic_n_out_pending--;
+	explicit_bzero(cc->cc_out_pending, sizeof(*cc->cc_out_pending));
+	free(cc->cc_out_pending);
+	cc->cc_out_pending = NULL;
+}
+
+/* The outbound SA now, or kept for later when the engine defers it. */
+static int install_out(struct ike_ctl *ic, const struct ike_child_info *ci,
+		       struct ctl_child *cc, const struct esp_sa_conf *out)
+{
+	struct app *app = ic->ic_app;
+
+	cc->cc_sa_out = -1;
+	if (!ci->ci_out_defer_ms) {
+		cc->cc_sa_out = esp_sa_add(app->dp.sadb, app->engine, out);
+		return cc->cc_sa_out < 0 ? -EINVAL : 0;
+	}
+	cc->cc_out_pending = malloc(sizeof(*out));
+	if (!cc->cc_out_pending)
+		return -ENOMEM;
+	*cc->cc_out_pending = *out;
+	ic->ic_n_out_pending++;
+	cc->cc_out_at_ms = eg_now_ms() + ci->ci_out_defer_ms;
+	return 0;
+}
+
+/* Both directions into the data plane (the outbound one perhaps
+ * deferred), or neither. */
 static int install_pair(struct ike_ctl *ic, const struct ike_child_info *ci,
 			struct ctl_child *cc)
 {
@@ -36,13 +70,13 @@ static int install_pair(struct ike_ctl *ic, const struct ike_child_info *ci,
 	struct esp_sa_conf in, out;
 	int rc = settings_child_sa(ci, true, owner, &in);
 
+	cc->cc_out_pending = NULL;
 	if (rc == 0)
 		rc = settings_child_sa(ci, false, owner, &out);
 	if (rc == 0) {
 		ic->ic_owner_rr++;
 		cc->cc_sa_in = esp_sa_add(app->dp.sadb, app->engine, &in);
-		cc->cc_sa_out = cc->cc_sa_in < 0 ? -1 : esp_sa_add(app->dp.sadb, app->engine, &out);
-		rc = cc->cc_sa_out < 0 ? -EINVAL : 0;
+		rc = cc->cc_sa_in < 0 ? -EINVAL : install_out(ic, ci, cc, &out);
 		if (rc && cc->cc_sa_in >= 0)
 			esp_sa_del(app->dp.sadb, (uint32_t)cc->cc_sa_in);
 	}
@@ -65,11 +99,14 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
 	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
 				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
 				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,
+				  .cc_out_pending = cc->cc_out_pending,
+				  .cc_out_at_ms = cc->cc_out_at_ms,
 				  .cc_created_ms = eg_now_ms() };
 	snprintf(cc->cc_conn, sizeof(cc->cc_conn), "%s", ci->ci_conn);
 	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
-	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s", ci->ci_child,
-	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "");
+	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s%s", ci->ci_child,
+	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "",
+	       cc->cc_out_pending ? "; outbound after the peer's" : "");
 	traps_child_up(ic->ic_app, ci->ci_conn);
 }
 
@@ -94,7 +131,9 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 
 	if (!cc)
 		return;
-	esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
+	out_pending_free(ic, cc);
+	if (cc->cc_sa_out >= 0)
+		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
 	if (ci->ci_replaced && ic->ic_linger_head - ic->ic_linger_tail < IKE_CTL_LINGER) {
 		unsigned k = ic->ic_linger_head++ % IKE_CTL_LINGER;
 		ic->ic_linger[k].sa = (uint32_t)cc->cc_sa_in;
@@ -108,8 +147,27 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	cc->cc_used = false;
 }
 
+/* Deferred outbound SAs whose time has come. */
+static void out_pending_install(struct ike_ctl *ic, uint64_t now_ms)
+{
+	struct app *app = ic->ic_app;
+
+	for (unsigned i = 0; ic->ic_n_out_pending && i < IKE_CTL_CHILDREN; i++) {
+		struct ctl_child *cc = &ic->ic_child[i];
+
+		if (!cc->cc_used || !cc->cc_out_pending || cc->cc_out_at_ms > now_ms)
+			continue;
+		cc->cc_sa_out = esp_sa_add(app->dp.sadb, app->engine, cc->cc_out_pending);
+		if (cc->cc_sa_out < 0)
+			EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): outbound SA not installed",
+			       cc->cc_name, cc->cc_conn, cc->cc_spi_out);
+		out_pending_free(ic, cc);
+	}
+}
+
 void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms)
 {
+	out_pending_install(ic, now_ms);
 	while (ic->ic_linger_tail != ic->ic_linger_head &&
 	       ic->ic_linger[ic->ic_linger_tail % IKE_CTL_LINGER].at_ms <= now_ms)
 		esp_sa_del(ic->ic_app->dp.sadb,
@@ -137,4 +195,10 @@ void ike_ctl_sa_lifetime(struct app *app, uint32_t sa_id, bool hard)
 			       cc->cc_name, cc->cc_conn, cc->cc_spi_in, strerror(-rc));
 		return;
 	}
+}
+
+void child_install_fini(struct ike_ctl *ic)
+{
+	for (unsigned i = 0; ic->ic_n_out_pending && i < IKE_CTL_CHILDREN; i++)
+		out_pending_free(ic, &ic->ic_child[i]);
 }

@@ -69,6 +69,12 @@ static bool try_add(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 {
 	int rc = add_conn(ic, cc, ncert);
 
+	/* RFC 2409 §5.4 sends HASH_R to whoever asks first: the PSK falls
+	 * to an offline dictionary attack */
+	if (rc == 0 && cc->aggressive && cc->auth == CFG_AUTH_PSK)
+		EG_LOG(WARNING, "connection %s: IKEv1 aggressive mode with a pre-shared key: "
+		       "anyone can get a hash of the key to attack offline; prefer main mode "
+		       "or certificates", cc->name);
 	if (rc == 0)
 		return true;
 	EG_LOG(ERR, "connection %s: not loaded: %s", cc->name, strerror(-rc));

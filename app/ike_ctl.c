@@ -111,6 +111,7 @@ void ike_ctl_fini(struct app *app)
 	if (!app->ike)
 		return;
 	ike_engine_free(app->ike->ic_engine);
+	child_install_fini(app->ike);
 	for (unsigned i = 0; i < CFG_MAX_CONNS_CRED; i++) {
 		ike_cred_free(app->ike->ic_cred[i]);
 		ike_trust_free(app->ike->ic_trust[i]);

@@ -25,7 +25,9 @@ struct ctl_child {
 	bool cc_used;
 	uint32_t cc_ike_id;
 	uint32_t cc_spi_in, cc_spi_out;
-	int cc_sa_in, cc_sa_out;
+	int cc_sa_in, cc_sa_out; /* cc_sa_out -1 while cc_out_pending */
+	struct esp_sa_conf *cc_out_pending; /* the outbound SA, keys and all, */
+	uint64_t cc_out_at_ms;              /* waiting for this time */
 	char cc_conn[CFG_NAME_MAX], cc_name[CFG_NAME_MAX];
 	uint64_t cc_created_ms;
 };
@@ -50,6 +52,7 @@ struct ike_ctl {
 	unsigned ic_linger_head, ic_linger_tail;
 	unsigned ic_ncert;    /* certificate slots used */
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
+	unsigned ic_n_out_pending; /* children with cc_out_pending */
 };
 
 /* ike_ctl.c: lib/ike with the connections of app->cfg (none: app->ike
@@ -68,6 +71,8 @@ void child_install_up(void *ctx, const struct ike_child_info *ci);
 void child_install_down(void *ctx, const struct ike_child_info *ci);
 /* Removes the lingering inbound SAs whose time has come. */
 void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms);
+/* Deferred outbound SAs dropped, their keys wiped (at exit). */
+void child_install_fini(struct ike_ctl *ic);
 
 /* ike_conns.c: every connection of cfg into the engine; those it does not
  * take are dropped from cfg and listed in failed. */

@@ -592,6 +592,61 @@ int ike_cred_sign(const struct ike_credential *c, const uint16_t *peer_hashes,
 	return rc;
 }
 
+/* PKCS#1 v1.5 block type 1 over msg itself, no DigestInfo: OpenSSL pads
+ * the input as it is when no digest is set. */
+static int rsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
+			uint8_t *sig, size_t *sig_len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	int rc = -EIO;
+
+	if (ctx == NULL)
+		return ossl_fail(-ENOMEM);
+	if (EVP_PKEY_sign_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_sign(ctx, sig, sig_len, msg, msg_len) == 1)
+		rc = 0;
+	EVP_PKEY_CTX_free(ctx);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+static int rsa_verify_raw(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
+			  const uint8_t *msg, size_t msg_len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	int rc = -EIO;
+
+	if (ctx == NULL)
+		return ossl_fail(-ENOMEM);
+	if (EVP_PKEY_verify_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1)
+		rc = EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1 ? 0 : -EACCES;
+	EVP_PKEY_CTX_free(ctx);
+	return rc ? ossl_fail(rc) : 0;
+}
+
+int ike_cred_sign_hash(const struct ike_credential *c, const uint8_t *hash,
+		       size_t hash_len, uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	uint8_t method;
+
+	if (c == NULL || hash == NULL || sig == NULL || sig_len == NULL)
+		return -EINVAL;
+	if (c->cr_key == NULL)
+		return -ENOKEY;
+	if (c->cr_ki.ki_kind != KEY_RSA)
+		return sign_classic(c, hash, hash_len, &method, sig, cap, sig_len);
+	if (cap < (size_t)EVP_PKEY_get_size(c->cr_key))
+		return -ENOSPC;
+	*sig_len = cap;
+	return rsa_sign_raw(c->cr_key, hash, hash_len, sig, sig_len);
+}
+
+uint8_t ike_cred_ecdsa_method(const struct ike_credential *c)
+{
+	return c && c->cr_ki.ki_kind == KEY_EC ? c->cr_ki.ki_ec_method : 0;
+}
+
 /* ======================= Trust store ======================= */
 
 struct ike_trust {
@@ -933,6 +988,10 @@ static int auth_verify(EVP_PKEY *key, uint8_t method, const uint8_t *auth,
 			return -EINVAL;
 		return pkey_verify(key, "SHA1", NULL, auth, len, octets,
 				   octets_len);
+	case IKE_AUTH_METHOD_V1_RSA:
+		if (ki.ki_kind != KEY_RSA)
+			return -EACCES;
+		return len ? rsa_verify_raw(key, auth, len, octets, octets_len) : -EINVAL;
 	case IKE_AUTH_METHOD_ECDSA_256:
 	case IKE_AUTH_METHOD_ECDSA_384:
 	case IKE_AUTH_METHOD_ECDSA_521:

@@ -8,6 +8,7 @@
  */
 #include "ike_sa.h"
 #include "byteorder.h"
+#include "ike_cert.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -442,4 +443,26 @@ struct ike_sa *ike_sa_find_by_id(struct ike_engine *e, uint32_t id)
 		if (sa->sa_id == id && sa->sa_state != IKE_S_DEAD)
 			return sa;
 	return NULL;
+}
+
+/* Our identity: as configured, else our certificate's subject, else our
+ * address (RFC 7296 §3.5; RFC 2407 §4.6.2 for IKEv1). */
+struct ike_identity ike_sa_my_identity(const struct ike_sa *sa)
+{
+	struct ike_identity id = sa->sa_conn->c_local_id;
+	size_t len;
+
+	if (id.id_type)
+		return id;
+	if (sa->sa_conn->c_cred &&
+	    ike_cred_id_dn(sa->sa_conn->c_cred, id.id_data, sizeof(id.id_data), &len) == 0) {
+		id.id_type = IKE_ID_DER_ASN1_DN;
+		id.id_len = (uint8_t)len;
+		return id;
+	}
+	const struct ip_addr *a = &sa->sa_local.ep_addr;
+	id.id_type = a->family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+	id.id_len = (uint8_t)ip_addr_len(a);
+	memcpy(id.id_data, a->bytes, id.id_len);
+	return id;
 }

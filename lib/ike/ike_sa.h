@@ -175,7 +175,8 @@ struct ikev1_qm {
 	bool q_initiator;
 	uint8_t q_step;          /* messages of the exchange done */
 	const struct ike_child_cfg *q_cfg;
-	struct ike_child_sa *q_old;      /* the IPsec SA this one rekeys */
+	uint32_t q_old_spi;      /* inbound SPI of the IPsec SA this one rekeys */
+	uint64_t q_old_delete_ms; /* when that one goes (0: not yet known) */
 	uint32_t q_spi_in, q_spi_out;
 	struct ike_chosen q_alg;
 	bool q_transport;
@@ -208,6 +209,8 @@ struct ikev1_sa_state {
 	uint8_t v1_p1_last[IKEV1_BLOCK_MAX]; /* last CBC block of phase 1 */
 	uint8_t *v1_sai_b;       /* the initiator's SA payload body */
 	size_t v1_sai_len;
+	uint8_t *v1_id_b;        /* aggressive mode: IDii's body, which HASH_I covers */
+	size_t v1_id_len;
 	uint8_t *v1_gxi, *v1_gxr; /* KE data, both sides */
 	size_t v1_gxi_len, v1_gxr_len;
 	bool v1_natt;            /* the peer sent RFC 3947's vendor ID */
@@ -360,6 +363,9 @@ void ikev1_tick_sa(struct ike_sa *sa, uint64_t now);
 void ikev1_sa_release(struct ike_sa *sa);
 uint64_t ikev1_next_due(const struct ike_sa *sa);
 int ikev1_initiate(struct ike_sa *sa);
+/* Our identity: as configured, else our certificate's subject, else our
+ * address. */
+struct ike_identity ike_sa_my_identity(const struct ike_sa *sa);
 void ikev1_delete_start(struct ike_sa *sa);
 int ikev1_rekey_child(struct ike_sa *sa, struct ike_child_sa *cs);
 

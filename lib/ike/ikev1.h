@@ -86,10 +86,11 @@ int ikev1_offer_decode(const uint8_t *body, size_t len, uint8_t proto,
 void ikev1_w_answer(struct ike_writer *w, const struct ikev1_choice *c,
 		    uint8_t proto, const uint32_t *spi);
 /* The initiator's offer from our proposals: phase 1 one transform per
- * combination, with auth and life_s; phase 2 one per combination with
+ * combination, with auth and life_s (only_group: the combinations with
+ * that DH group, aggressive mode's KE fixes it); phase 2 one per combination with
  * spi, encap and life_s, the DH group of PFS when group is set. */
 void ikev1_w_offer_p1(struct ike_writer *w, const struct cfg_proposal *cfg,
-		      unsigned n, uint16_t auth, uint32_t life_s);
+		      unsigned n, uint16_t auth, uint32_t life_s, uint16_t only_group);
 void ikev1_w_offer_p2(struct ike_writer *w, const struct cfg_proposal *cfg,
 		      unsigned n, uint32_t spi, uint16_t encap, uint32_t life_s,
 		      uint16_t group);
@@ -153,7 +154,6 @@ int ikev1_p1_input(struct ike_sa *sa, const struct ikev1_msg *m,
 /* A new ISAKMP SA for an established one before it expires; the old
  * is deleted once the new stands. */
 void ikev1_reestablish(struct ike_sa *sa);
-int ikev1_p1_start(struct ike_sa *sa);
 /* What the vendor IDs of a message say about the peer (NAT-T, DPD). */
 void ikev1_read_vids(struct ike_sa *sa, const struct ikev1_chain *ch);
 void ikev1_w_vids(struct ike_writer *w);
@@ -169,6 +169,9 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		   struct ike_child_sa *old);
 struct ikev1_qm *ikev1_qm_find(const struct ike_sa *sa, uint32_t msgid);
 bool ikev1_qm_expired(const struct ikev1_qm *q, uint64_t now);
+void ikev1_qm_tick(struct ike_sa *sa, struct ikev1_qm *q, uint64_t now);
+uint64_t ikev1_qm_due(const struct ikev1_qm *q);
+void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q);
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *q);
 
 /* ---- ikev1_info.c ---- */

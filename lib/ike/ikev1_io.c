@@ -22,7 +22,11 @@
 
 uint16_t ikev1_auth_method(const struct ike_conn_cfg *c)
 {
-	return c->c_cred ? IKEV1_AUTH_RSA_SIG : IKEV1_AUTH_PSK;
+	uint8_t ecdsa = ike_cred_ecdsa_method(c->c_cred);
+
+	if (!c->c_cred)
+		return IKEV1_AUTH_PSK;
+	return ecdsa ? ecdsa : IKEV1_AUTH_RSA_SIG; /* RFC 4754 §3: 9/10/11 */
 }
 
 void ikev1_cookies(const struct ike_sa *sa, uint8_t cky_i[IKEV1_COOKIE_LEN],
@@ -66,6 +70,7 @@ void ikev1_sa_release(struct ike_sa *sa)
 	ikev1_xchg_clear(&v1->v1_p1);
 	ikev1_xchg_clear(&v1->v1_info);
 	free(v1->v1_sai_b);
+	free(v1->v1_id_b);
 	free(v1->v1_gxi);
 	free(v1->v1_gxr);
 	OPENSSL_cleanse(v1, sizeof(*v1));
@@ -338,8 +343,16 @@ static void input_phase1(struct ike_sa *sa, const struct ikev1_msg *m,
 	if (repeated(sa, &v1->v1_p1, d))
 		return;
 	if (!(m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)) {
+		/* aggressive mode's message 3 is in clear and authenticates
+		 * (HASH_I): it may move the SA to port 4500 (RFC 3947 §4) */
+		bool moves = v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE && !sa->sa_initiator;
+
+		if (moves)
+			peer_move_try(sa, local, remote, &was);
 		rc = ikev1_p1_input(sa, m, &m->m_chain, m->m_buf + IKEV1_HDR_LEN,
 				    m->m_len - IKEV1_HDR_LEN, NULL);
+		if (moves && rc)
+			peer_move_undo(sa, &was);
 	} else {
 		memcpy(iv, v1->v1_p1.x_iv, sizeof(iv));
 		rc = open_msg(sa, m, iv, &plain, &plain_len, ch);
@@ -498,6 +511,8 @@ uint64_t ikev1_next_due(const struct ike_sa *sa)
 		if (!q)
 			continue;
 		due_min(&due, q->q_started_ms + QM_TIMEOUT_MS);
+		if (q->q_step == 3)
+			due_min(&due, ikev1_qm_due(q));
 		if (q->q_x.x_waiting)
 			due_min(&due, q->q_x.x_next_ms);
 	}
@@ -539,6 +554,7 @@ static void tick_quick_modes(struct ike_sa *sa, uint64_t now)
 
 		if (!q)
 			continue;
+		ikev1_qm_tick(sa, q, now);
 		if (ikev1_qm_expired(q, now)) {
 			ikev1_qm_free(sa, q);
 			continue;
@@ -549,6 +565,7 @@ static void tick_quick_modes(struct ike_sa *sa, uint64_t now)
 				ike_log(sa->sa_engine,
 					"IKE SA %u: quick mode 0x%08x got no answer",
 					sa->sa_id, q->q_x.x_msgid);
+			ikev1_qm_abandon(sa, q);
 			ikev1_qm_free(sa, q);
 		}
 	}

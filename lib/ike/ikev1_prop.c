@@ -361,7 +361,7 @@ static void p1_xform(struct offer_build *b, uint16_t encr, uint16_t bits,
 }
 
 void ikev1_w_offer_p1(struct ike_writer *w, const struct cfg_proposal *cfg,
-		      unsigned n, uint16_t auth, uint32_t life_s)
+		      unsigned n, uint16_t auth, uint32_t life_s, uint16_t only_group)
 {
 	struct offer_build b;
 
@@ -372,7 +372,8 @@ void ikev1_w_offer_p1(struct ike_writer *w, const struct cfg_proposal *cfg,
 				for (unsigned d = 0; d < cfg[i].pc_n_dh; d++) {
 					int h = hash_by_integ(cfg[i].pc_integ[g]);
 
-					if (h >= 0 && ikev1_block_len(cfg[i].pc_encr[e]))
+					if (h >= 0 && ikev1_block_len(cfg[i].pc_encr[e]) &&
+					    (!only_group || cfg[i].pc_dh[d] == only_group))
 						p1_xform(&b, cfg[i].pc_encr[e],
 							 cfg[i].pc_encr_bits[e], h,
 							 cfg[i].pc_dh[d], auth, life_s);

@@ -11,9 +11,18 @@
  *                          <-- HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr]
  *   HDR*, HASH(3)                               -->
  *
- * The commit bit (RFC 2408 §3.1) of a peer is not waited on: the
- * responder installs on HASH(3), which authenticates, never on an
- * unauthenticated flag; espgate never sets it.
+ * The commit bit (RFC 2408 §3.1) of a peer is not waited on and espgate
+ * never sets it. Installation is ordered so a rekey loses nothing:
+ * the responder installs when it sends message 2, so its inbound SA is
+ * there before the initiator's first packet on it (message 2
+ * authenticates the exchange to the initiator, which installs on
+ * receiving it); the initiator installs on message 2. In a rekey the
+ * side that learns last (the initiator's peer through message 3, the
+ * responder's through message 2) needs a moment: the new outbound SA
+ * starts after QM_OUT_DEFER_MS, and the initiator deletes the old pair
+ * QM_OLD_DELETE_MS after the new one is in, so packets in flight on
+ * either still find their SA. A responder whose message 3 never comes
+ * removes what it installed when the quick mode times out.
  */
 #include "ikev1.h"
 
@@ -27,6 +36,8 @@
 
 #define MSG_CAP 4096
 #define QM_KEEP_MS 10000 /* a finished quick mode answers repeats this long */
+#define QM_OUT_DEFER_MS 500   /* a rekey's new outbound SA waits this long */
+#define QM_OLD_DELETE_MS 1500 /* and the old pair goes after this long */
 
 struct ikev1_qm *ikev1_qm_find(const struct ike_sa *sa, uint32_t msgid)
 {
@@ -241,11 +252,34 @@ static int dir_keys(const struct ike_sa *sa, const struct ikev1_qm *q,
 	return rc;
 }
 
-/* The IPsec SA pair the quick mode agreed, into the data plane; a rekey
- * then deletes the pair it replaces (make-before-break). */
+/* An IPsec SA of this ISAKMP SA by its inbound SPI. */
+static struct ike_child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi_in)
+{
+	for (unsigned i = 0; spi_in && i < IKE_MAX_CHILDREN; i++)
+		if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_in == spi_in)
+			return sa->sa_child[i];
+	return NULL;
+}
+
+/* The IPsec SA a peer's quick mode replaces: one of the same child
+ * configuration not already being replaced (IKEv1 has no REKEY_SA: the
+ * configuration is what says it is a rekey). */
+static struct ike_child_sa *replaced_by(struct ike_sa *sa, const struct ikev1_qm *q,
+				       const struct ike_child_sa *new_one)
+{
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
+		if (sa->sa_child[i] && sa->sa_child[i] != new_one &&
+		    sa->sa_child[i]->cs_cfg == q->q_cfg &&
+		    !sa->sa_child[i]->cs_rekeyed)
+			return sa->sa_child[i];
+	return NULL;
+}
+
+/* The IPsec SA pair the quick mode agreed, into the data plane; the pair
+ * a rekey replaces goes later (make-before-break, see the top). */
 static int install(struct ike_sa *sa, struct ikev1_qm *q)
 {
-	struct ike_child_sa *cs = ike_child_alloc(sa);
+	struct ike_child_sa *cs = ike_child_alloc(sa), *old;
 	const struct ike_chosen *a = &q->q_alg;
 	size_t elen = ike_encr_keymat_len(a->ch_encr, a->ch_encr_bits);
 	size_t ilen = ike_integ_key_len(a->ch_integ);
@@ -262,6 +296,12 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	cs->cs_alg = *a;
 	cs->cs_transport = q->q_transport;
 	cs->cs_initiator = q->q_initiator;
+	if (!q->q_initiator && (old = replaced_by(sa, q, cs)) != NULL) {
+		old->cs_rekeyed = true; /* the peer's rekey: not ours too */
+		q->q_old_spi = old->cs_spi_in;
+	}
+	if (child_by_spi(sa, q->q_old_spi))
+		cs->cs_out_defer_ms = QM_OUT_DEFER_MS;
 	cs->cs_ts_local = q->q_initiator ? q->q_ts_i : q->q_ts_r;
 	cs->cs_ts_remote = q->q_initiator ? q->q_ts_r : q->q_ts_i;
 	cs->cs_keys.ck_encr_len = (uint8_t)elen;
@@ -277,11 +317,45 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now,
 					    q->q_cfg->cc_rekey_s);
 	ike_child_event(sa, cs, true);
-	if (q->q_old && q->q_initiator)
-		ikev1_delete_child(sa, q->q_old);
-	q->q_old = NULL;
+	if (q->q_old_spi && q->q_initiator)
+		q->q_old_delete_ms = sa->sa_engine->e_now + QM_OLD_DELETE_MS;
 	ike_sa_schedule(sa);
 	return 0;
+}
+
+/* A rekeyed pair goes once its successor has taken over (see the top). */
+void ikev1_qm_tick(struct ike_sa *sa, struct ikev1_qm *q, uint64_t now)
+{
+	struct ike_child_sa *old;
+
+	if (!q->q_old_delete_ms || now < q->q_old_delete_ms)
+		return;
+	old = child_by_spi(sa, q->q_old_spi);
+	if (old)
+		ikev1_delete_child(sa, old);
+	q->q_old_spi = 0;
+	q->q_old_delete_ms = 0;
+}
+
+uint64_t ikev1_qm_due(const struct ikev1_qm *q)
+{
+	return q->q_old_delete_ms ? q->q_old_delete_ms : q->q_done_ms + QM_KEEP_MS;
+}
+
+/* A responder's quick mode that never saw message 3: what it installed
+ * at message 2 goes with it. */
+void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q)
+{
+	struct ike_child_sa *cs, *old;
+
+	if (q->q_initiator || q->q_step != 2)
+		return;
+	cs = child_by_spi(sa, q->q_spi_in);
+	if (cs)
+		ikev1_delete_child(sa, cs);
+	old = child_by_spi(sa, q->q_old_spi);
+	if (old)
+		old->cs_rekeyed = false; /* still ours to rekey */
 }
 
 /* ---- the messages ---- */
@@ -452,6 +526,10 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 	q->q_nr_len = IKEV1_NONCE_LEN;
 	if (rc == 0)
 		rc = answer(sa, q, &choice);
+	if (rc == 0) {
+		q->q_step = 2;
+		rc = install(sa, q);
+	}
 	if (rc) {
 		ikev1_qm_free(sa, q);
 		return refuse(sa, rc == -ENOENT ? "proxy IDs outside every child"
@@ -459,7 +537,6 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 			      rc == -ENOENT ? IKEV1_N_INVALID_ID_INFORMATION
 					    : IKEV1_N_NO_PROPOSAL_CHOSEN);
 	}
-	q->q_step = 2;
 	return 0;
 }
 
@@ -481,7 +558,6 @@ static int respond_done(struct ike_sa *sa, struct ikev1_qm *q,
 	const struct ikev1_payload *h = ch->c_n ? &ch->c_pl[0] : NULL;
 	uint8_t want[IKE_PRF_MAX];
 	bool ok;
-	int rc;
 
 	if (!h || h->pl_type != IKEV1_PL_HASH || h->pl_len != sa->sa_v1->v1_keys.k_len ||
 	    hash3(sa, q, want) != 0)
@@ -490,11 +566,13 @@ static int respond_done(struct ike_sa *sa, struct ikev1_qm *q,
 	OPENSSL_cleanse(want, sizeof(want));
 	if (!ok)
 		return -EACCES;
+	/* installed at message 2; kept, silent, until the old pair goes */
 	q->q_step = 3;
-	rc = install(sa, q);
-	if (rc)
-		ike_log(sa->sa_engine, "IKE SA %u: IPsec SA not installed (%d)", sa->sa_id, rc);
-	ikev1_qm_free(sa, q);
+	q->q_done_ms = sa->sa_engine->e_now;
+	if (q->q_old_spi)
+		q->q_old_delete_ms = q->q_done_ms + QM_OLD_DELETE_MS;
+	ikev1_xchg_clear(&q->q_x);
+	ike_sa_schedule(sa);
 	return 0;
 }
 
@@ -516,7 +594,7 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		return -ENOSPC;
 	q->q_initiator = true;
 	q->q_cfg = cc;
-	q->q_old = old;
+	q->q_old_spi = old ? old->cs_spi_in : 0;
 	q->q_transport = cc->cc_transport;
 	q->q_ids = true;
 	ike_ts_from_cfg(cc->cc_local, cc->cc_n_local, &l);
@@ -594,6 +672,14 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 	}
 	q->q_spi_out = o->o_choice[0].c_spi;
 	q->q_life_s = o->o_choice[0].c_life_s;
+	/* installed before message 3 goes: the peer may send on the new SA
+	 * as soon as it has it */
+	rc = install(sa, q);
+	if (rc) {
+		ike_log(sa->sa_engine, "IKE SA %u: IPsec SA not installed (%d)", sa->sa_id, rc);
+		ikev1_qm_free(sa, q);
+		return 0;
+	}
 	ikev1_msg_begin(sa, &w, sa->sa_engine->e_bundle, MSG_CAP, IKEV1_EXCH_QUICK,
 			q->q_x.x_msgid, IKEV1_F_ENCRYPTION);
 	rc = hash3(sa, q, h);
@@ -601,12 +687,10 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 	OPENSSL_cleanse(h, sizeof(h));
 	if (rc == 0)
 		rc = ikev1_msg_send(sa, &w, &q->q_x, false);
+	if (rc)
+		ike_log(sa->sa_engine, "IKE SA %u: quick mode message 3 not sent (%d)", sa->sa_id, rc);
 	q->q_step = 3;
 	q->q_done_ms = sa->sa_engine->e_now;
-	if (rc == 0)
-		rc = install(sa, q);
-	if (rc)
-		ike_log(sa->sa_engine, "IKE SA %u: IPsec SA not installed (%d)", sa->sa_id, rc);
 	return 0;
 }
 
@@ -635,5 +719,5 @@ int ikev1_rekey_child(struct ike_sa *sa, struct ike_child_sa *cs)
  * message 2 with our message 3 again. */
 bool ikev1_qm_expired(const struct ikev1_qm *q, uint64_t now)
 {
-	return q->q_step == 3 && now - q->q_done_ms >= QM_KEEP_MS;
+	return q->q_step == 3 && !q->q_old_delete_ms && now - q->q_done_ms >= QM_KEEP_MS;
 }

@@ -25,28 +25,6 @@ static size_t id_body(const struct ike_identity *id, uint8_t *out)
 	return 4u + id->id_len;
 }
 
-/* Our identity: as configured, else our certificate's subject, else our
- * address (§3.5). */
-static struct ike_identity my_id(const struct ike_sa *sa)
-{
-	struct ike_identity id = sa->sa_conn->c_local_id;
-	size_t len;
-
-	if (id.id_type)
-		return id;
-	if (sa->sa_conn->c_cred &&
-	    ike_cred_id_dn(sa->sa_conn->c_cred, id.id_data, sizeof(id.id_data), &len) == 0) {
-		id.id_type = IKE_ID_DER_ASN1_DN;
-		id.id_len = (uint8_t)len;
-		return id;
-	}
-	const struct ip_addr *a = &sa->sa_local.ep_addr;
-	id.id_type = a->family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
-	id.id_len = (uint8_t)ip_addr_len(a);
-	memcpy(id.id_data, a->bytes, id.id_len);
-	return id;
-}
-
 /* What an AUTH signs (§2.15): ours when mine, the peer's otherwise. */
 static int signed_octets(struct ike_sa *sa, bool mine, const uint8_t *idb, size_t idb_len,
 			 uint8_t *octets, size_t cap, size_t *olen)
@@ -139,7 +117,7 @@ static void write_id_auth(struct ike_sa *sa, struct ike_writer *w, uint8_t id_ty
 			  int *rc)
 {
 	const struct ike_credential *cred = sa->sa_conn->c_cred;
-	struct ike_identity me = my_id(sa);
+	struct ike_identity me = ike_sa_my_identity(sa);
 	uint8_t idb[4 + IKE_ID_MAX], authv[1024];
 	struct ike_pl_id id = { .id_type = me.id_type, .id_data = me.id_data,
 				.id_len = me.id_len };

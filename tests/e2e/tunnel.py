@@ -211,7 +211,7 @@ def cmd_rekeys(poll_path, client_path, server_path, t0, min_rekeys=5, ike_path=N
     times = [t for t, _ in rekeys]
     if ike_path:
         wire = wire_rekeys(ike_path, t0)
-        print("CREATE_CHILD_SA requests on the wire: %s" % (
+        print("rekey messages on the wire (CREATE_CHILD_SA or quick mode): %s" % (
             ", ".join("%+.3f s (from %s)" % w for w in wire) or "none"))
         if wire:
             times = [t for t, _ in wire]

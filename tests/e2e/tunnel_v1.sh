@@ -18,8 +18,9 @@
 #        UDP both ways, >= 3 quick-mode rekeys, no packet lost
 #  7     charon rekeys the IPsec SA (swanctl --rekey --child): new SPIs on
 #        both sides, the old pair deleted, ping passes
-#  8     charon re-establishes the ISAKMP SA (swanctl --rekey --ike): one
-#        ISAKMP SA left on espgate, ping passes
+#  8     charon re-establishes the ISAKMP SA (swanctl --rekey --ike): espgate
+#        holds the new one, both sides hold the same ISAKMP SAs (charon keeps
+#        the old one a while in IKEv1), ping passes
 #  9     espgatectl terminate: espgate deletes; charon has no SA left
 #  10    espgatectl initiate: espgate starts main mode, ping passes
 #  11    espgatectl rekey ID child: espgate's quick mode rekeys the IPsec SA
@@ -29,7 +30,11 @@
 #        ISAKMP SA at once, ping passes
 #  14    charon killed: espgate's DPD (R-U-THERE, "dpd": 2, "dpd_timeout":
 #        10) removes every SA
-#  15    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  15    aggressive mode (PSK), charon initiating: espgate restarted with
+#        "aggressive": true warns at startup; espgatectl shows "IKEv1
+#        aggressive mode", SPIs and algorithms as charon's; ping both ways
+#  16    aggressive mode, espgate initiating: ping both ways
+#  17    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -45,7 +50,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=15
+PLAN=17
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -54,8 +59,12 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 eg_ike_count() { eg_json "len([s for s in d['ike_sas'] if s['conn'] == '$TUN_CONN'])"; }
 # eg_child_spis: espgate's IPsec SAs of the connection, "in out" per SA.
 eg_child_spis() { eg_json "' '.join(c['spi_in'] + '/' + c['spi_out'] for c in d['child_sas'] if c['conn'] == '$TUN_CONN')"; }
-# sw_child_spis_br: charon's installed IPsec SAs, in the same order (in/out).
-sw_child_spis_br() { sw_json br "' '.join(c['spi-in'] + '/' + c['spi-out'] for s in d for c in s['children'] if c['state'] == 'INSTALLED')"; }
+# sw_child_spis_br: charon's installed IPsec SAs as espgate sees them
+# (espgate's inbound SPI is charon's outbound one): "in/out" per SA.
+sw_child_spis_br() { sw_json br "' '.join(c['spi-out'] + '/' + c['spi-in'] for s in d for c in s['children'] if c['state'] == 'INSTALLED')"; }
+# eg_cookies / sw_cookies: the ISAKMP SAs' cookie pairs, sorted.
+eg_cookies() { eg_json "' '.join(sorted(s['spi_i'] + ':' + s['spi_r'] for s in d['ike_sas'] if s['conn'] == '$TUN_CONN'))"; }
+sw_cookies() { sw_json br "' '.join(sorted(s['initiator-spi'] + ':' + s['responder-spi'] for s in d))"; }
 # sw_ike_count: charon's ESTABLISHED IKE SAs.
 sw_ike_count() { sw_json br "len([s for s in d if s['state'] == 'ESTABLISHED'])"; }
 
@@ -85,23 +94,29 @@ setup() {
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
-	tunnel_sw_prepare && tunnel_sw_start || return 1
+	# charon's IKEv1 keeps a rekeyed IPsec SA until it expires unless told
+	SW_CHARON_EXTRA="  delete_rekeyed = yes" tunnel_sw_prepare && tunnel_sw_start || return 1
 	sw_prio
 }
 check "namespaces host, br, gw, srv; espgate in gw (connection version 1); charon in br with version = 1" setup ||
 	FATAL="setup failed"
 
+# agree_ping ROLE MODE: one ISAKMP SA of MODE with espgate the ROLE
+# (initiator/responder), SPIs and algorithms as charon's, pings both ways.
+agree_ping() {
+	eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
+	"$PY" "$HELPER" v1agree "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$2" || return 1
+	eg_ctl sas | grep "IKE SA.*IKEv1 $2 mode, $1" || return 1
+	ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"
+}
+
 # 2: main mode + quick mode, charon initiating
 up_and_agree() {
-	local t0 eg sw text
+	local t0
 	t0=$(date +%s.%N)
 	tunnel_up 20 || return 1
 	note "IKEv1 tunnel up in $(elapsed "$t0") s"
-	eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
-	"$PY" "$HELPER" v1agree "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" main || return 1
-	text=$(eg_ctl sas) || return 1
-	echo "$text"
-	grep -q "IKE SA [0-9]* $TUN_CONN: ESTABLISHED, IKEv1 main mode, responder" <<<"$text"
+	agree_ping responder main
 }
 check "charon initiates main mode: espgatectl sas shows \"IKEv1 main mode\"; version, SPIs and algorithms as charon's" \
 	up_and_agree || FATAL="no tunnel"
@@ -195,18 +210,19 @@ check "charon rekeys the IPsec SA: one new pair on both sides (SPIs equal), the 
 # 8: charon re-establishes the ISAKMP SA
 sw_rekeys_ike() {
 	local before
-	before=$(eg_json "[s['spi_i'] for s in d['ike_sas']]") || return 1
+	before=$(eg_cookies) || return 1
 	sw_rekey_ike br "$TUN_CONN" >/dev/null || return 1
-	wait_for "[ \"\$(eg_json \"[s['spi_i'] for s in d['ike_sas']]\")\" != \"$before\" ] && [ \"\$(eg_ike_count)\" = 1 ] && [ \"\$(sw_ike_count)\" = 1 ]" 20 || {
-		echo "before: $before"
+	wait_for "[ \"\$(sw_ike_count)\" -ge 1 ] && [ \"\$(sw_cookies)\" != '$before' ] && [ \"\$(eg_cookies)\" = \"\$(sw_cookies)\" ]" 20 || {
+		echo "before: $before; espgate: $(eg_cookies); charon: $(sw_cookies)"
 		eg_ctl sas
 		sw_swanctl br --list-sas
 		return 1
 	}
+	echo "ISAKMP SAs before: $before; now on both sides: $(eg_cookies)"
 	eg_ctl sas
 	ping5 "$NS_HOST" "$SRV_V4"
 }
-check "charon re-establishes the ISAKMP SA: a new one on espgate, the old one gone, ping passes" sw_rekeys_ike
+check "charon re-establishes the ISAKMP SA: espgate holds the new one and the same ISAKMP SAs as charon, ping passes" sw_rekeys_ike
 
 # 9: espgate deletes
 eg_terminates() {
@@ -221,10 +237,7 @@ eg_initiates() {
 	eg_ctl initiate "$TUN_CONN" || return 1
 	wait_for tunnel_eg_up 20 || { eg_ctl sas; return 1; }
 	wait_for "ip -n '$NS_BR' route show table all | grep -q '^$HQ_NET .*dev ipsec0'" 10 || return 1
-	eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
-	"$PY" "$HELPER" v1agree "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" main || return 1
-	eg_ctl sas | grep "IKE SA.*IKEv1 main mode, initiator" || return 1
-	ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"
+	agree_ping initiator "${1:-main}"
 }
 check "espgatectl initiate: espgate initiates main mode and quick mode, SPIs as charon's, ping both ways" eg_initiates
 
@@ -284,7 +297,29 @@ dpd_check() {
 }
 check "charon killed: espgate's DPD (R-U-THERE) removes the ISAKMP SA, the IPsec SA and the data-plane SAs within dpd + dpd_timeout (+2 s)" dpd_check
 
-# 15: SIGTERM
+# 15: aggressive mode, charon initiating
+aggressive_up() {
+	eg_restart aggr TUN_AGGRESSIVE=yes || return 1
+	grep "aggressive mode with a pre-shared key" "$EG_LOG" || { echo "no startup warning"; return 1; }
+	TUN_AGGRESSIVE=yes SW_CHARON_EXTRA="  delete_rekeyed = yes
+  i_dont_care_about_security_and_use_aggressive_mode_psk = yes" tunnel_sw_prepare || return 1
+	tunnel_sw_start || return 1
+	sw_prio
+	tunnel_up 20 || return 1
+	grep -m1 "Aggressive Mode" "$(sw_log br)"
+	agree_ping responder aggressive
+}
+check "aggressive mode with PSK, charon initiating: espgate warns at startup, shows \"IKEv1 aggressive mode\", SPIs and algorithms as charon's, ping both ways" aggressive_up
+
+# 16: aggressive mode, espgate initiating
+aggressive_eg_initiates() {
+	sw_terminate_ike br "$TUN_CONN" 10 >/dev/null || return 1
+	wait_for "! tunnel_eg_up" 10 || return 1
+	eg_initiates aggressive
+}
+check "aggressive mode, espgate initiating: SPIs as charon's, ping both ways" aggressive_eg_initiates
+
+# 17: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
