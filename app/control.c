@@ -14,8 +14,10 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 
 #include "byteorder.h"
+#include "cksum.h"
 #include "frame.h"
 
 #define CTL_FRAME_MAX 16384
@@ -36,6 +38,50 @@ static int enqueue_tx(struct app *app, unsigned pidx, struct rte_mbuf *m)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+/* The box's own packet larger than the port's MTU (an IKE message with
+ * certificates) as fragments (RFC 791 §2.3; RFC 8200 §4.5, the source
+ * may fragment); m has its Ethernet header, each fragment gets a copy. */
+static int enqueue_fragments(struct app *app, unsigned pidx, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint16_t mtu = app->dp.ports[pidx].pt_if.mtu;
+	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	int32_t n = -EINVAL;
+	int rc = 0;
+
+	rte_pktmbuf_adj(m, DP_ETH_HLEN);
+	if (!app->dp.pool_indirect)
+		n = -ENOTSUP;
+	else if (eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		n = rte_ipv4_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, app->dp.pool,
+					     app->dp.pool_indirect);
+	else if (eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+		n = rte_ipv6_fragment_packet(m, frags, DP_MAX_FRAGS, mtu, app->dp.pool,
+					     app->dp.pool_indirect);
+	rte_pktmbuf_free(m); /* the fragments hold their own references */
+	if (n < 0) {
+		count(app, DP_C_frag_failed);
+		return (int)n;
+	}
+	count(app, DP_C_fragmented);
+	for (int32_t i = 0; i < n; i++) {
+		if (eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+			dp_ipv4_hdr_cksum_set(rte_pktmbuf_mtod(frags[i], uint8_t *));
+		*(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], DP_ETH_HLEN) = eth;
+		rc |= enqueue_tx(app, pidx, frags[i]);
+	}
+	return rc;
+}
+
+/* A frame with its Ethernet header to port pidx, in fragments when the
+ * IP packet is over the MTU. */
+static int send_l2(struct app *app, unsigned pidx, struct rte_mbuf *m)
+{
+	if (rte_pktmbuf_pkt_len(m) - DP_ETH_HLEN > app->dp.ports[pidx].pt_if.mtu)
+		return enqueue_fragments(app, pidx, m);
+	return enqueue_tx(app, pidx, m);
 }
 
 /* An mbuf holding a copy of buf; NULL (counted) when the pool is empty. */
@@ -131,7 +177,7 @@ static void release_held(struct app *app, uint32_t idx)
 
 	for (unsigned i = 0; i < h->h_n; i++) {
 		set_l2(app, h->h_mb[i], idx);
-		if (enqueue_tx(app, port, h->h_mb[i]) == 0)
+		if (send_l2(app, port, h->h_mb[i]) == 0)
 			count(app, DP_C_held_sent);
 	}
 	h->h_n = 0;
@@ -144,7 +190,7 @@ static void send_via(struct app *app, uint32_t idx, struct rte_mbuf *m)
 {
 	if (dp_neigh_mac_word(app->dp.neigh, idx) & DP_NEIGH_VALID) {
 		set_l2(app, m, idx);
-		enqueue_tx(app, app->dp.neigh->nt_entries[idx].nb_port, m);
+		send_l2(app, app->dp.neigh->nt_entries[idx].nb_port, m);
 		return;
 	}
 	hold_packet(app, idx, m);

@@ -135,8 +135,8 @@ static int parse_cacerts(struct cfg_ctx *c, const struct json_path *p,
 	return cfg_array_each(c, p, arr, parse_cacert, conn);
 }
 
-/* Certificates: paths checked now; the authentication itself is future
- * work in lib/ike. */
+/* Certificates: the paths checked now, the files read when app/ gives
+ * lib/ike the connection. */
 static int parse_conn_pki(struct cfg_ctx *c, const struct json_path *p,
 			  json_t *obj, struct cfg_conn *conn)
 {

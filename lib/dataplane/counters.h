@@ -52,6 +52,7 @@
 	X(icmp_echo_replies, 0, "ICMP and ICMPv6 echo replies sent") \
 	X(icmp_errors_sent, 0, "ICMP errors sent (time exceeded, unreachable, too big)") \
 	X(held_sent, 0, "held packets sent once their next hop resolved") \
+	X(fragmented, 0, "the box's own IP packets sent as fragments for the egress MTU") \
 	X(esp_out, 0, "packets of the box's own handed to an outbound SA") \
 	X(sa_soft_expired, 0, "SAs that reached their soft lifetime") \
 	X(sa_hard_expired, 0, "SAs that reached their hard lifetime") \
@@ -67,6 +68,7 @@
 	X(no_route_back, 1, "control packets not sent: no route to their destination") \
 	X(esp_dropped, 1, "packets of the box's own no SA could take (discard, ring full)") \
 	X(no_mbuf, 1, "control frames not sent: mbuf pool empty") \
+	X(frag_failed, 1, "the box's own packets over the egress MTU not sent: fragmenting failed") \
 	X(ctl_tx_full, 1, "control frames not sent: control TX ring full") \
 	X(trap_hold_full, 1, "trapped packets dropped: 32 held for the connection, or 1024 in all") \
 	X(trap_expired, 1, "trapped packets dropped: no Child SA came up within 10 s") \

@@ -592,10 +592,11 @@ int ike_cred_sign(const struct ike_credential *c, const uint16_t *peer_hashes,
 	return rc;
 }
 
-/* PKCS#1 v1.5 block type 1 over msg itself, no DigestInfo: OpenSSL pads
- * the input as it is when no digest is set. */
-static int rsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
-			uint8_t *sig, size_t *sig_len)
+/* A signature over msg taken as the digest itself: RSA PKCS#1 v1.5
+ * block type 1 with no DigestInfo (OpenSSL pads the input as it is when
+ * no digest is set), ECDSA over msg as the hash (DER out). */
+static int sign_raw(EVP_PKEY *key, bool rsa, const uint8_t *msg, size_t msg_len,
+		    uint8_t *sig, size_t *sig_len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 	int rc = -EIO;
@@ -603,15 +604,15 @@ static int rsa_sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
 	if (ctx == NULL)
 		return ossl_fail(-ENOMEM);
 	if (EVP_PKEY_sign_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+	    (!rsa || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1) &&
 	    EVP_PKEY_sign(ctx, sig, sig_len, msg, msg_len) == 1)
 		rc = 0;
 	EVP_PKEY_CTX_free(ctx);
 	return rc ? ossl_fail(rc) : 0;
 }
 
-static int rsa_verify_raw(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
-			  const uint8_t *msg, size_t msg_len)
+static int verify_raw(EVP_PKEY *key, bool rsa, const uint8_t *sig, size_t sig_len,
+		      const uint8_t *msg, size_t msg_len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 	int rc = -EIO;
@@ -619,27 +620,60 @@ static int rsa_verify_raw(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
 	if (ctx == NULL)
 		return ossl_fail(-ENOMEM);
 	if (EVP_PKEY_verify_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1)
+	    (!rsa || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1))
 		rc = EVP_PKEY_verify(ctx, sig, sig_len, msg, msg_len) == 1 ? 0 : -EACCES;
 	EVP_PKEY_CTX_free(ctx);
 	return rc ? ossl_fail(rc) : 0;
 }
 
+/* IKEv1's ECDSA: r | s of a signature over the hash itself. */
+static int verify_v1_ecdsa(EVP_PKEY *key, const struct key_info *ki, const uint8_t *auth,
+			   size_t len, const uint8_t *hash, size_t hash_len)
+{
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	int rc;
+
+	if (ki->ki_kind != KEY_EC)
+		return -EACCES;
+	if (len != 2 * ki->ki_ec_len)
+		return -EINVAL;
+	rc = ecdsa_rs_to_der(auth, ki->ki_ec_len, &der, &der_len);
+	if (rc == 0)
+		rc = verify_raw(key, false, der, der_len, hash, hash_len);
+	OPENSSL_free(der);
+	return rc;
+}
+
 int ike_cred_sign_hash(const struct ike_credential *c, const uint8_t *hash,
 		       size_t hash_len, uint8_t *sig, size_t cap, size_t *sig_len)
 {
-	uint8_t method;
+	const struct key_info *ki;
+	uint8_t der[ECDSA_DER_MAX];
+	size_t len = sizeof(der);
+	int rc;
 
 	if (c == NULL || hash == NULL || sig == NULL || sig_len == NULL)
 		return -EINVAL;
 	if (c->cr_key == NULL)
 		return -ENOKEY;
-	if (c->cr_ki.ki_kind != KEY_RSA)
-		return sign_classic(c, hash, hash_len, &method, sig, cap, sig_len);
-	if (cap < (size_t)EVP_PKEY_get_size(c->cr_key))
+	ki = &c->cr_ki;
+	if (ki->ki_kind == KEY_RSA) {
+		if (cap < (size_t)EVP_PKEY_get_size(c->cr_key))
+			return -ENOSPC;
+		*sig_len = cap;
+		return sign_raw(c->cr_key, true, hash, hash_len, sig, sig_len);
+	}
+	if (ki->ki_kind != KEY_EC)
+		return -ENOTSUP;
+	if (cap < 2 * ki->ki_ec_len)
 		return -ENOSPC;
-	*sig_len = cap;
-	return rsa_sign_raw(c->cr_key, hash, hash_len, sig, sig_len);
+	rc = sign_raw(c->cr_key, false, hash, hash_len, der, &len);
+	if (rc == 0)
+		rc = ecdsa_der_to_rs(der, len, ki->ki_ec_len, sig);
+	if (rc == 0)
+		*sig_len = 2 * ki->ki_ec_len;
+	return rc;
 }
 
 uint8_t ike_cred_ecdsa_method(const struct ike_credential *c)
@@ -991,7 +1025,9 @@ static int auth_verify(EVP_PKEY *key, uint8_t method, const uint8_t *auth,
 	case IKE_AUTH_METHOD_V1_RSA:
 		if (ki.ki_kind != KEY_RSA)
 			return -EACCES;
-		return len ? rsa_verify_raw(key, auth, len, octets, octets_len) : -EINVAL;
+		return len ? verify_raw(key, true, auth, len, octets, octets_len) : -EINVAL;
+	case IKE_AUTH_METHOD_V1_ECDSA:
+		return verify_v1_ecdsa(key, &ki, auth, len, octets, octets_len);
 	case IKE_AUTH_METHOD_ECDSA_256:
 	case IKE_AUTH_METHOD_ECDSA_384:
 	case IKE_AUTH_METHOD_ECDSA_521:

@@ -100,20 +100,20 @@ int ike_cred_sign(const struct ike_credential *c, const uint16_t *peer_hashes,
 		  size_t cap, size_t *auth_len);
 
 /*
- * IKEv1's SIG_I/SIG_R (RFC 2409 §5.1) over hash (HASH_I or HASH_R):
- * RSA as IKEv1 peers sign, PKCS#1 v1.5 block type 1 over the hash
- * itself with no DigestInfo (verify with IKE_AUTH_METHOD_V1_RSA);
- * ECDSA as RFC 4754 §7, the curve's hash over it, r | s (verify with
- * the method ike_cred_ecdsa_method gives). -ENOSPC as ike_cred_sign.
+ * IKEv1's SIG_I/SIG_R (RFC 2409 §5.1) over hash (HASH_I or HASH_R), as
+ * IKEv1 peers make them: RSA PKCS#1 v1.5 block type 1 over the hash
+ * itself with no DigestInfo (verify with IKE_AUTH_METHOD_V1_RSA); ECDSA
+ * over the hash itself as the digest, r | s as RFC 4754 §7 writes them
+ * (verify with IKE_AUTH_METHOD_V1_ECDSA). -ENOSPC as ike_cred_sign.
  */
 int ike_cred_sign_hash(const struct ike_credential *c, const uint8_t *hash,
 		       size_t hash_len, uint8_t *sig, size_t cap, size_t *sig_len);
 /* 9/10/11 (RFC 4754 §3, the same numbers in IKEv1's authentication
  * method attribute) for an ECDSA credential, 0 for RSA or EdDSA. */
 uint8_t ike_cred_ecdsa_method(const struct ike_credential *c);
-/* Not an IKEv2 method: ike_verify_peer's name for IKEv1's RSA signature
- * (PKCS#1 v1.5 over the octets themselves). */
+/* Not IKEv2 methods: ike_verify_peer's names for IKEv1's signatures. */
 #define IKE_AUTH_METHOD_V1_RSA 240
+#define IKE_AUTH_METHOD_V1_ECDSA 241
 
 /* ---- The peer ---- */
 

@@ -393,7 +393,7 @@ static int check_peer_sig(struct ike_sa *sa, const struct ikev1_payload *idp,
 {
 	const struct ikev1_payload *sig = find(ch, IKEV1_PL_SIG);
 	struct ike_cert_data certs[IKE_PEER_CERTS_MAX];
-	uint16_t auth = sa->sa_v1->v1_auth;
+	bool rsa = sa->sa_v1->v1_auth == IKEV1_AUTH_RSA_SIG;
 	uint8_t h[IKE_PRF_MAX];
 	struct ikev1_id id;
 	unsigned n = 0;
@@ -406,7 +406,7 @@ static int check_peer_sig(struct ike_sa *sa, const struct ikev1_payload *idp,
 		return -EIO;
 	rc = ike_verify_peer(sa->sa_conn->c_trust, certs, n, id.id_type, id.id_data,
 			     id.id_len,
-			     auth == IKEV1_AUTH_RSA_SIG ? IKE_AUTH_METHOD_V1_RSA : (uint8_t)auth,
+			     rsa ? IKE_AUTH_METHOD_V1_RSA : IKE_AUTH_METHOD_V1_ECDSA,
 			     sig->pl_body, sig->pl_len, h, sa->sa_v1->v1_keys.k_len);
 	OPENSSL_cleanse(h, sizeof(h));
 	if (rc)

@@ -272,7 +272,7 @@ static int conn_fit(const struct ike_sa *sa, const struct ike_conn_cfg *c,
 {
 	int fit = 0;
 
-	if (!ike_ep_matches(&c->c_local, &sa->sa_local) ||
+	if (c->c_version == IKE_VERSION_1 || !ike_ep_matches(&c->c_local, &sa->sa_local) ||
 	    !ike_ep_matches(&c->c_remote, &sa->sa_remote) ||
 	    !ike_prop_allows(c->c_ike, c->c_n_ike, &sa->sa_alg))
 		return -1;

@@ -203,14 +203,16 @@ bool ike_ep_matches(const struct ike_endpoint *cfg, const struct ike_endpoint *e
 	return !cfg->ep_addr.family || ip_addr_equal(&cfg->ep_addr, &ep->ep_addr);
 }
 
-/* The connection for a new peer: by addresses; identities come later. */
+/* The connection for a new peer: by addresses, one that speaks IKEv2;
+ * identities come later. */
 static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 					   const struct ike_endpoint *local,
 					   const struct ike_endpoint *remote)
 {
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		const struct ike_conn_cfg *c = ike_conn_at(e, i);
-		if (c && ike_ep_matches(&c->c_local, local) && ike_ep_matches(&c->c_remote, remote))
+		if (c && c->c_version != IKE_VERSION_1 && ike_ep_matches(&c->c_local, local) &&
+		    ike_ep_matches(&c->c_remote, remote))
 			return c;
 	}
 	return NULL;

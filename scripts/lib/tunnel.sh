@@ -54,6 +54,11 @@
 #   TUN_VERSION                       IKE version of "branch" on both sides
 #                                     (unset: 2; 1 for IKEv1)
 #   TUN_AGGRESSIVE                    "yes": IKEv1 aggressive mode on both sides
+#   TUN_CERT, TUN_PKI                 "MINE:PEER" (key names of
+#                                     tests/unit/certs/make.sh's PKI in
+#                                     TUN_PKI): "branch" authenticates with
+#                                     certificates, espgate's MINE, charon's
+#                                     PEER, identities NAME.example.org
 
 TUN_PSK=Zt4q8Wv1pLr0xYk2NcB7uHs9
 TUN_IKE_PROPOSAL=aes256gcm16-prfsha384-ecp384
@@ -107,6 +112,18 @@ tunnel_topo_create() {
 	ip -n "$NS_SRV" route add default via "$GW_LAN_V4" || return 1
 }
 
+# tunnel_eg_auth REMOTE_ID: the identities and credentials of an espgate
+# connection: the PSK, or with TUN_CERT certificates.
+tunnel_eg_auth() {
+	if [ -z "${TUN_CERT:-}" ]; then
+		printf '"local_id": "hq.example", "remote_id": "%s", "psk": "%s"' "$1" "$TUN_PSK"
+		return
+	fi
+	local me=${TUN_CERT%%:*} peer=${TUN_CERT#*:}
+	printf '"local_id": "%s.example.org", "remote_id": "%s.example.org", "auth": "pubkey", "cert": "%s", "key": "%s", "cacerts": ["%s"]' \
+		"$me" "$peer" "$TUN_PKI/$me-chain.pem" "$TUN_PKI/$me.key" "$TUN_PKI/ca.pem"
+}
+
 # tunnel_eg_conn NAME REMOTE REMOTE_ID LOCAL_TS: an espgate connection
 # (responder; local id hq.example) with one child "net" LOCAL_TS <=>
 # BRANCH_NET; the TUN_DPD* and TUN_CHILD_* knobs apply.
@@ -122,8 +139,7 @@ tunnel_eg_conn() {
 	[ -n "${TUN_CHILD_REKEY_BYTES:-}" ] && child_x+=", \"rekey_bytes\": $TUN_CHILD_REKEY_BYTES"
 	cat <<EOF
     {"name": "$name", "local": "$GW_WAN_V4", "remote": "$remote",
-     "local_id": "hq.example", "remote_id": "$rid",
-     "psk": "$TUN_PSK", "proposals": ["$TUN_IKE_PROPOSAL"]$conn_x,
+     $(tunnel_eg_auth "$rid"), "proposals": ["$TUN_IKE_PROPOSAL"]$conn_x,
      "children": [
        {"name": "$TUN_CHILD", "local_ts": ["$lts"], "remote_ts": ["$BRANCH_NET"],
         "esp_proposals": ["$TUN_ESP_PROPOSAL"]$child_x}
@@ -166,9 +182,14 @@ EOF
 tunnel_sw_conn() {
 	local conn=$1 child=$2 laddr=$3 lid=$4 rts=$5
 	shift 5
+	local -a auth=(local_id="$lid" remote_id=hq.example psk="$TUN_PSK")
+	if [ -n "${TUN_CERT:-}" ]; then
+		local me=${TUN_CERT%%:*} peer=${TUN_CERT#*:}
+		auth=(auth=pubkey local_certs="$TUN_PKI/$peer.pem" private_key="$TUN_PKI/$peer.key"
+			local_id="$peer.example.org" remote_id="$me.example.org")
+	fi
 	sw_conn br "$conn" child="$child" \
-		local_addrs="$laddr" remote_addrs="$GW_WAN_V4" \
-		local_id="$lid" remote_id=hq.example psk="$TUN_PSK" \
+		local_addrs="$laddr" remote_addrs="$GW_WAN_V4" "${auth[@]}" \
 		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
 		local_ts="$BRANCH_NET" remote_ts="$rts" "$@"
 }
@@ -177,6 +198,9 @@ tunnel_sw_conn() {
 # with the connection "branch" recorded (loaded by tunnel_sw_start).
 tunnel_sw_prepare() {
 	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
+	if [ -n "${TUN_CERT:-}" ]; then
+		cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/" || return 1
+	fi
 	local -a child=()
 	[ -n "${TUN_SW_CHILD_REKEY:-}" ] && child+=("rekey_time=$TUN_SW_CHILD_REKEY")
 	[ -n "${TUN_VERSION:-}" ] && child+=("version=$TUN_VERSION")

@@ -5,6 +5,9 @@
 #
 #   bash tests/e2e/tunnel100.sh [BUILD_DIR]      (default: build)
 #
+# TUN_VERSION=1 (tests/e2e/tunnel100_v1.sh) makes every connection on both
+# sides IKEv1: 100 ISAKMP SAs in main mode, one quick mode each.
+#
 # Topology: scripts/lib/tunnel.sh (host -- br: charon -- gw: espgate -- srv).
 # charon has connections t1..t100, each its own IKE SA, child tK with
 # local_ts 198.18.1.K/32 and remote_ts 198.18.2.0/24. espgate has its one
@@ -65,12 +68,12 @@ setup() {
 			local_id=branch.example remote_id=hq.example psk="$TUN_PSK" \
 			proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
 			local_ts="198.18.1.$k/32" remote_ts="$HQ_NET" \
-			ike_rekey_time=$((14400 + k)) || return 1
+			ike_rekey_time=$((14400 + k)) ${TUN_VERSION:+version=$TUN_VERSION} || return 1
 	done
 	sw_start br || return 1
 	sw_load br >"$W/load.txt" || { tail -n 5 "$W/load.txt"; return 1; }
 	tail -n 1 "$W/load.txt"
-	[ "$(sw_swanctl br --list-conns | grep -c '^t[0-9]*: IKEv2')" -eq "$NT" ] || {
+	[ "$(sw_swanctl br --list-conns | grep -c "^t[0-9]*: IKEv${TUN_VERSION:-2}")" -eq "$NT" ] || {
 		echo "charon did not load $NT connections"
 		return 1
 	}

@@ -34,7 +34,14 @@
 #        "aggressive": true warns at startup; espgatectl shows "IKEv1
 #        aggressive mode", SPIs and algorithms as charon's; ping both ways
 #  16    aggressive mode, espgate initiating: ping both ways
-#  17    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  17    main mode with RSA certificates (RSA-3072, chain via an
+#        intermediate CA), charon initiating: SPIs as charon's, ping
+#  18    main mode with ECDSA P-256 certificates, espgate initiating: ping
+#  19    an IKEv1 and an IKEv2 tunnel on one espgate at once: charon's
+#        "branch" (IKEv1, 198.18.1.0/24) and "branch2" (IKEv2, 198.18.1.200/32)
+#        to espgate's "branch" ("version": 1) and "branch2" (IKEv2); espgatectl
+#        shows one IKE SA of each version; pings through both
+#  20    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -50,7 +57,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=17
+PLAN=20
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -84,13 +91,16 @@ eg_restart() {
 # ---------------------------------------------------------------------------
 tap_start egt1 "namespaces, espgate and charon (IKEv1) set up"
 EG_LOG=$W/espgate.log
+TUN_PKI=$W/pki
 : >"$NOTES"
 
 setup() {
 	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 tcpdump; do
+	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 tcpdump openssl; do
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
+	mkdir -p "$TUN_PKI" || return 1
+	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
@@ -319,7 +329,55 @@ aggressive_eg_initiates() {
 }
 check "aggressive mode, espgate initiating: SPIs as charon's, ping both ways" aggressive_eg_initiates
 
-# 17: SIGTERM
+# 17-18: certificates. cert_restart MINE:PEER: both sides again with them.
+cert_restart() {
+	sw_kill br
+	wait_for "! tunnel_eg_up" 15 || return 1
+	eg_restart "cert-${1%%:*}" TUN_CERT="$1" || return 1
+	TUN_CERT=$1 SW_CHARON_EXTRA="  delete_rekeyed = yes" tunnel_sw_prepare || return 1
+	tunnel_sw_start || return 1
+	sw_prio
+}
+cert_rsa() {
+	cert_restart rsa:rsa || return 1
+	tunnel_up 20 || return 1
+	grep -m2 -E "authentication of .* (successful|with RSA)" "$(sw_log br)"
+	agree_ping responder main
+}
+check "main mode with RSA certificates (chain through an intermediate), charon initiating: SPIs and algorithms as charon's, ping both ways" cert_rsa
+cert_ecdsa() {
+	cert_restart p256:p256 || return 1
+	eg_initiates main || return 1
+	grep -m2 -E "authentication of .* (successful|with ECDSA)" "$(sw_log br)"
+}
+check "main mode with ECDSA P-256 certificates, espgate initiating: SPIs and algorithms as charon's, ping both ways" cert_ecdsa
+
+# 19: IKEv1 and IKEv2 at once
+V2_SRC=198.18.1.200
+eg_versions() { eg_json "' '.join(sorted('%s:v%s' % (s['conn'], s['version']) for s in d['ike_sas'] if s['state'] == 'ESTABLISHED'))"; }
+v1_and_v2() {
+	local v2
+	sw_kill br
+	wait_for "! tunnel_eg_up" 15 || return 1
+	v2=$(TUN_VERSION=2 tunnel_eg_conn branch2 any branch2.example "$HQ_NET") || return 1
+	eg_restart both TUN_EG_CONNS=", $v2" || return 1
+	SW_CHARON_EXTRA="  delete_rekeyed = yes" tunnel_sw_prepare || return 1
+	sw_conn br branch2 child=net2 version=2 local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
+		local_id=branch2.example remote_id=hq.example psk="$TUN_PSK" \
+		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
+		local_ts="$V2_SRC/32" remote_ts="$HQ_NET" || return 1
+	tunnel_sw_start || return 1
+	sw_prio
+	ip -n "$NS_BR" addr add "$V2_SRC/32" dev lo 2>/dev/null
+	tunnel_up 20 && sw_initiate br net2 20 >/dev/null || return 1
+	wait_for "[ \"\$(eg_versions)\" = 'branch2:v2 branch:v1' ]" 10 || { echo "espgate: $(eg_versions)"; return 1; }
+	eg_ctl sas | grep -E "^IKE SA"
+	ping5 "$NS_HOST" "$SRV_V4" || return 1
+	nsx "$NS_BR" ping -n -c 5 -i 0.2 -W 2 -w 10 -I "$V2_SRC" "$SRV_V4"
+}
+check "an IKEv1 and an IKEv2 tunnel at once: espgate holds one IKE SA of each version, pings pass through both" v1_and_v2
+
+# 20: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
