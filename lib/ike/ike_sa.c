@@ -58,6 +58,8 @@ int ike_sa_set_state(struct ike_sa *sa, enum ike_state next)
 			ike_state_name(sa->sa_state), ike_state_name(next));
 		return -EINVAL;
 	}
+	if (next == IKE_S_ESTABLISHED && !sa->sa_established_ms)
+		sa->sa_established_ms = sa->sa_engine->e_now;
 	sa->sa_state = next;
 	return 0;
 }
@@ -378,7 +380,10 @@ unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason)
 
 		for (; o; o = next) {
 			next = ike_sa_next(o, IKE_T_ID);
+			/* a rebooted peer's SAs stood before it began this
+			 * one; those it sets up beside it are spared */
 			if (o == sa || o->sa_conn != sa->sa_conn || o->sa_state == IKE_S_DEAD ||
+			    !o->sa_established_ms || o->sa_established_ms >= sa->sa_created_ms ||
 			    !ip_addr_equal(&o->sa_remote.ep_addr, &sa->sa_remote.ep_addr))
 				continue;
 			ike_sa_kill(o, reason);

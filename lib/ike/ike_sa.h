@@ -247,6 +247,7 @@ struct ike_sa {
 	uint64_t sa_last_rx_ms;
 	uint64_t sa_last_tx_ms;
 	uint64_t sa_created_ms;
+	uint64_t sa_established_ms;   /* first ESTABLISHED, 0: not yet */
 	struct ike_child_sa *sa_child[IKE_MAX_CHILDREN]; /* NULL: free slot */
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
 	uint64_t sa_reauth_at_ms;     /* reauthentication, 0: never */
@@ -329,7 +330,8 @@ void ike_sa_set_peer_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_rekey_spi(struct ike_sa *sa, uint64_t spi);
 void ike_sa_kill(struct ike_sa *sa, const char *reason);
 /* Kills every other SA of sa's connection with the same peer address
- * (INITIAL-CONTACT: the peer rebooted and forgot them); how many. */
+ * that was established before sa began (INITIAL-CONTACT: the peer
+ * rebooted and forgot them; SAs it sets up beside sa stay); how many. */
 unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason);
 uint64_t ike_sa_my_spi(const struct ike_sa *sa);
 struct ike_sa *ike_sa_find_by_spi(struct ike_engine *e, uint64_t spi);
