@@ -297,12 +297,22 @@ static int parse_conn_start(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+/* Whether every IKE proposal is AEAD: nothing for an ISAKMP SA. */
+static bool v1_aead_only(const struct cfg_conn *conn)
+{
+	for (unsigned i = 0; i < conn->n_ike; i++)
+		if (!cfg_proposal_is_aead(&conn->ike[i]))
+			return false;
+	return conn->n_ike > 0;
+}
+
 /* "version": 1 or 2, or "any"; "aggressive" only where IKEv1 is. */
 static int parse_conn_version(struct cfg_ctx *c, const struct json_path *p,
 			      json_t *obj, struct cfg_conn *conn)
 {
 	struct json_path pv = json_path_key(p, "version");
 	struct json_path pa = json_path_key(p, "aggressive");
+	struct json_path pp = json_path_key(p, "proposals");
 	json_t *v = json_object_get(obj, "version");
 	json_t *a = json_object_get(obj, "aggressive");
 	int rc;
@@ -318,6 +328,10 @@ static int parse_conn_version(struct cfg_ctx *c, const struct json_path *p,
 	if (a && (rc = cfg_expect_bool(c, &pa, a)))
 		return rc;
 	conn->aggressive = a && json_is_true(a);
+	if (conn->version == CFG_IKE_V1 && v1_aead_only(conn))
+		return cfg_err(c, &pp, AT_VALUE,
+			       "IKEv1's phase 1 has no AEAD cipher (RFC 2409 App. A): "
+			       "give a proposal with a CBC cipher, e.g. aes256-sha256-modp2048");
 	if (conn->aggressive && conn->version == CFG_IKE_V2)
 		return cfg_err(c, &pa, AT_VALUE,
 			       "aggressive mode is IKEv1's (RFC 2409 §5.4): set \"version\": 1 or \"any\"");

@@ -108,6 +108,11 @@ static bool is_aead(uint16_t encr)
 	return encr == ENCR_AES_GCM_16 || encr == ENCR_CHACHA20_POLY1305;
 }
 
+bool cfg_proposal_is_aead(const struct cfg_proposal *p)
+{
+	return p->pc_n_encr && is_aead(p->pc_encr[0]);
+}
+
 static void add_alg(struct cfg_proposal *p, const struct keyword *k)
 {
 	switch (k->type) {

@@ -30,6 +30,9 @@ struct cfg_proposal {
 	uint8_t pc_n_esn;
 };
 
+/* Whether the proposal's ciphers are AEAD (a proposal never mixes). */
+bool cfg_proposal_is_aead(const struct cfg_proposal *p);
+
 /* Parses text for an IKE SA (ike: needs a PRF and a DH group; an
  * integrity keyword names the PRF too unless a prf... keyword is given)
  * or for ESP (DH optional: PFS; no ESN keyword means noesn). 0, or

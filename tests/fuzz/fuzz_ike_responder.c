@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target: one IKE engine as responder with a PSK connection
- * (ike_conn.h), kept across inputs so that SAs made by one input are
- * found, retransmitted to, expired and freed under later ones.
+ * (ike_conn.h) that takes both IKE versions ("version": "any", IKEv1
+ * aggressive mode allowed), kept across inputs so that SAs made by one
+ * input are found, retransmitted to, expired and freed under later ones:
+ * IKEv2 exchanges and IKEv1 main, aggressive, quick and informational
+ * exchanges reach their handlers.
  *
  * An input is one datagram behind one control byte: its low 6 bits
  * advance the clock by that many half seconds before the datagram (and
@@ -38,13 +41,18 @@ static void drop_log(void *ctx, const char *line)
 static struct ike_engine *responder(void)
 {
 	static const char *const ike[] = { "aes128-sha256-x25519", "aes256gcm16-prfsha384-ecp384",
-					   "aes128-sha1-modp2048" };
+					   "aes128-sha1-modp2048", "aes256-sha384-ecp384" };
 	struct ike_events ev = { .ev_send = drop_send, .ev_log = drop_log };
 	struct ike_engine *e = ike_engine_new(&ev);
 	struct ike_conn_cfg c;
 
-	if (!e || fuzz_conn(false, ike[0], "aes128gcm16", &c) != 0)
+	if (!e || fuzz_conn(false, ike[0], "aes128gcm16", &c) != 0 ||
+	    ike_prop_parse("aes128-sha256-modp2048", IKE_PROTO_ESP, &c.c_child[0].cc_esp[1],
+			   NULL, 0) != 0)
 		abort();
+	c.c_child[0].cc_n_esp = 2; /* and one with PFS */
+	c.c_version = IKE_VERSION_ANY;
+	c.c_aggressive = true;
 	for (unsigned i = 1; i < sizeof(ike) / sizeof(ike[0]); i++)
 		if (ike_prop_parse(ike[i], IKE_PROTO_IKE, &c.c_ike[c.c_n_ike++], NULL, 0) != 0)
 			abort();

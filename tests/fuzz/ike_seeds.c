@@ -5,7 +5,9 @@
  * datagram the responder receives is written as one input (control
  * byte, then the datagram; fuzz_ike_responder.c): IKE_SA_INIT and
  * IKE_AUTH with each proposal set, a Child SA
- * rekey, an IKE SA rekey, a liveness check and a delete.
+ * rekey, an IKE SA rekey, a liveness check and a delete; the same in
+ * IKEv1 (main mode, aggressive mode, quick mode with and without PFS,
+ * its rekey, the ISAKMP SA re-established, DPD, DELETE).
  *
  *   build/tests/fuzz/ike-seeds tests/fuzz/corpus/ike_responder
  *
@@ -84,7 +86,8 @@ static void advance(uint64_t ms)
 	}
 }
 
-static void run(const char *name, const char *ike, const char *esp, uint16_t frag)
+static void run(const char *name, const char *ike, const char *esp, uint16_t frag,
+		enum ike_version version, bool aggressive)
 {
 	struct ike_conn_cfg c[2];
 
@@ -96,6 +99,8 @@ static void run(const char *name, const char *ike, const char *esp, uint16_t fra
 		if (!eng[i] || fuzz_conn(i == 0, ike, esp, &c[i]) != 0)
 			exit(1);
 		c[i].c_frag_size = frag;
+		c[i].c_version = version;
+		c[i].c_aggressive = aggressive;
 		if (ike_engine_add_conn(eng[i], &c[i]) != 0)
 			exit(1);
 	}
@@ -121,8 +126,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	outdir = argv[1];
-	run("x25519", "aes128-sha256-x25519", "aes128gcm16", 0);
-	run("ecp384", "aes256gcm16-prfsha384-ecp384", "aes128gcm16", 0);
-	run("modp2048", "aes128-sha1-modp2048", "aes128gcm16", 0);
+	run("x25519", "aes128-sha256-x25519", "aes128gcm16", 0, IKE_VERSION_2, false);
+	run("ecp384", "aes256gcm16-prfsha384-ecp384", "aes128gcm16", 0, IKE_VERSION_2, false);
+	run("modp2048", "aes128-sha1-modp2048", "aes128gcm16", 0, IKE_VERSION_2, false);
+	run("v1-main", "aes128-sha1-modp2048", "aes128gcm16", 0, IKE_VERSION_1, false);
+	run("v1-main-pfs", "aes256-sha384-ecp384", "aes128-sha256-modp2048", 0, IKE_VERSION_1, false);
+	run("v1-aggressive", "aes128-sha256-x25519", "aes128gcm16", 0, IKE_VERSION_1, true);
 	return 0;
 }

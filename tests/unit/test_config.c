@@ -2290,3 +2290,31 @@ Test(cfg_conn, many)
 	cfg_free(&c);
 	free(doc);
 }
+
+/* "version", and what IKEv1 cannot do. */
+#define CONN_V1(extra)                                                       \
+	"{" CONN_HEAD ", " PSK ", 'proposals': ['aes256-sha256-modp2048'], 'children': [" CHILD \
+	"]" extra "}"
+
+Test(cfg_conn, ike_version)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN_V1(", 'version': 1, 'aggressive': true")), &c, err,
+			  sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].version, CFG_IKE_V1);
+	cr_expect(c.conns[0].aggressive);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", CONN(", 'version': 'any'")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].version, CFG_IKE_ANY);
+	cfg_free(&c);
+	expect_err_at(CDOC("", CONN(", 'version': 3")), "3}", "connections[0].version",
+		      "the IKE version is 1, 2 or \"any\"");
+	expect_err_at(CDOC("", CONN_V1(", 'aggressive': true")), "true", "connections[0].aggressive",
+		      "aggressive mode is IKEv1's");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'proposals': ['aes256gcm16-prfsha384-ecp384'],"
+			       " 'children': [" CHILD "], 'version': 1}"),
+		      "['aes256gcm16", "connections[0].proposals",
+		      "IKEv1's phase 1 has no AEAD cipher");
+}
