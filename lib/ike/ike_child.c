@@ -194,7 +194,7 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 		.ci_encr_in = in->cd_encr, .ci_integ_in = in->cd_integ,
 		.ci_encr_out = out->cd_encr, .ci_integ_out = out->cd_integ,
 		.ci_ts_local = &cs->cs_ts_local, .ci_ts_remote = &cs->cs_ts_remote,
-		.ci_life_s = cs->cs_cfg ? cs->cs_cfg->cc_life_s : 0,
+		.ci_life_s = cs->cs_life_s ? cs->cs_life_s : cs->cs_cfg ? cs->cs_cfg->cc_life_s : 0,
 		.ci_rekey_bytes = cs->cs_cfg ? cs->cs_cfg->cc_rekey_bytes : 0,
 		.ci_life_bytes = cs->cs_cfg ? cs->cs_cfg->cc_life_bytes : 0,
 		.ci_rekey_packets = cs->cs_cfg ? cs->cs_cfg->cc_rekey_packets : 0,

@@ -65,6 +65,7 @@ struct ike_child_sa {
 	const struct ike_child_cfg *cs_cfg;
 	uint32_t cs_spi_in, cs_spi_out;
 	uint32_t cs_out_defer_ms; /* ike_child_info's ci_out_defer_ms */
+	uint32_t cs_life_s;       /* lifetime agreed (IKEv1), 0: the configuration's */
 	struct ike_chosen cs_alg;
 	struct ike_child_keys cs_keys;
 	struct ike_selectors cs_ts_local, cs_ts_remote;
@@ -181,6 +182,7 @@ struct ikev1_qm {
 	struct ike_chosen q_alg;
 	bool q_transport;
 	uint32_t q_life_s;
+	bool q_tell_life;        /* q_life_s is shorter than the peer offered */
 	uint8_t q_ni[IKE_NONCE_MAX], q_nr[IKE_NONCE_MAX];
 	size_t q_ni_len, q_nr_len;
 	struct ike_dh *q_dh;             /* PFS */

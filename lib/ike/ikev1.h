@@ -91,6 +91,11 @@ void ikev1_w_answer(struct ike_writer *w, const struct ikev1_choice *c,
  * spi, encap and life_s, the DH group of PFS when group is set. */
 void ikev1_w_offer_p1(struct ike_writer *w, const struct cfg_proposal *cfg,
 		      unsigned n, uint16_t auth, uint32_t life_s, uint16_t only_group);
+/* RESPONDER-LIFETIME's data (RFC 2407 §4.6.3.1): the attributes of a
+ * lifetime in seconds; its length, 0 when cap is too small. And the
+ * seconds such attributes give (0: none). */
+size_t ikev1_life_attrs(uint32_t life_s, uint8_t *out, size_t cap);
+uint32_t ikev1_life_attrs_s(const uint8_t *attrs, size_t len);
 void ikev1_w_offer_p2(struct ike_writer *w, const struct cfg_proposal *cfg,
 		      unsigned n, uint32_t spi, uint16_t encap, uint32_t life_s,
 		      uint16_t group);

@@ -287,6 +287,27 @@ static struct ikev1_attr attr_tv(uint16_t type, uint16_t v)
 	return (struct ikev1_attr){ .a_type = type, .a_tv = true, .a_val = v };
 }
 
+size_t ikev1_life_attrs(uint32_t life_s, uint8_t *out, size_t cap)
+{
+	struct ikev1_attr type = attr_tv(IKEV1_A_SA_LIFE_TYPE, IKEV1_LIFE_SECONDS), dur;
+	struct ike_writer w;
+	uint8_t num[4];
+
+	ike_w_init(&w, out, cap);
+	dur = attr_num(IKEV1_A_SA_LIFE_DURATION, life_s, num);
+	ikev1_w_attr(&w, &type);
+	ikev1_w_attr(&w, &dur);
+	return w.w_err ? 0 : w.w_len;
+}
+
+uint32_t ikev1_life_attrs_s(const uint8_t *attrs, size_t len)
+{
+	const struct ikev1_xform t = { .t_attrs = attrs, .t_attrs_len = len };
+	struct xf_attrs x;
+
+	return read_attrs(&t, IKE_PROTO_ESP, &x) == 0 ? x.life_s : 0;
+}
+
 void ikev1_w_answer(struct ike_writer *w, const struct ikev1_choice *c,
 		    uint8_t proto, const uint32_t *spi)
 {

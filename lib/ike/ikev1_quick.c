@@ -4,7 +4,9 @@
  * roles, several at once, with PFS (a KE in quick mode); proxy IDs to
  * and from the connection's selectors (a responder takes them when its
  * selectors hold them, RFC 2409 §5.5, and answers INVALID-ID-INFORMATION
- * otherwise); KEYMAT per direction (§5.5).
+ * otherwise); KEYMAT per direction (§5.5); the lifetime is the shorter
+ * of the two sides', a responder's shorter one sent as RESPONDER-LIFETIME
+ * and one received honoured (RFC 2407 §4.6.3.1).
  *
  *   initiator                                 responder
  *   HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] -->
@@ -252,6 +254,17 @@ static int dir_keys(const struct ike_sa *sa, const struct ikev1_qm *q,
 	return rc;
 }
 
+/* When to rekey: as configured, or earlier when the lifetime agreed is
+ * shorter (nine tenths of it). */
+static uint32_t rekey_s(const struct ikev1_qm *q)
+{
+	uint32_t cfg = q->q_cfg->cc_rekey_s;
+
+	if (q->q_life_s && (!cfg || cfg >= q->q_life_s))
+		return q->q_life_s - q->q_life_s / 10;
+	return cfg;
+}
+
 /* An IPsec SA of this ISAKMP SA by its inbound SPI. */
 static struct ike_child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi_in)
 {
@@ -314,8 +327,8 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 		return rc;
 	}
 	cs->cs_created_ms = sa->sa_engine->e_now;
-	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now,
-					    q->q_cfg->cc_rekey_s);
+	cs->cs_life_s = q->q_life_s;
+	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now, rekey_s(q));
 	ike_child_event(sa, cs, true);
 	if (q->q_old_spi && q->q_initiator)
 		q->q_old_delete_ms = sa->sa_engine->e_now + QM_OLD_DELETE_MS;
@@ -476,7 +489,41 @@ static int choose(struct ike_sa *sa, struct ikev1_qm *q,
 	q->q_transport = cc->cc_transport;
 	q->q_life_s = c->c_life_s && (!cc->cc_life_s || c->c_life_s < cc->cc_life_s)
 			      ? c->c_life_s : cc->cc_life_s;
+	q->q_tell_life = q->q_life_s != c->c_life_s;
 	return 0;
+}
+
+/* RESPONDER-LIFETIME for our inbound SA when ours is the shorter. */
+static void w_responder_life(struct ike_writer *w, const struct ikev1_qm *q)
+{
+	uint8_t attrs[16], spi[4];
+	size_t n;
+
+	if (!q->q_tell_life)
+		return;
+	n = ikev1_life_attrs(q->q_life_s, attrs, sizeof(attrs));
+	be32_put(spi, q->q_spi_in);
+	ikev1_w_notify(w, &(struct ikev1_notify){
+		.n_doi = IKEV1_DOI_IPSEC, .n_proto = IKEV1_PROTO_ESP, .n_spi_len = 4,
+		.n_type = IKEV1_N_RESPONDER_LIFETIME, .n_spi = spi,
+		.n_data = attrs, .n_data_len = n });
+}
+
+/* The responder's RESPONDER-LIFETIME, when shorter than ours. */
+static void take_responder_life(struct ikev1_qm *q, const struct ikev1_chain *ch)
+{
+	struct ikev1_notify n;
+	uint32_t s;
+
+	for (unsigned i = 0; i < ch->c_n; i++) {
+		if (ch->c_pl[i].pl_type != IKEV1_PL_N ||
+		    ikev1_notify_decode(ch->c_pl[i].pl_body, ch->c_pl[i].pl_len, &n) != 0 ||
+		    n.n_type != IKEV1_N_RESPONDER_LIFETIME || n.n_proto != IKEV1_PROTO_ESP)
+			continue;
+		s = ikev1_life_attrs_s(n.n_data, n.n_data_len);
+		if (s && (!q->q_life_s || s < q->q_life_s))
+			q->q_life_s = s;
+	}
 }
 
 static int answer(struct ike_sa *sa, struct ikev1_qm *q,
@@ -493,6 +540,7 @@ static int answer(struct ike_sa *sa, struct ikev1_qm *q,
 	ikev1_w_data(&w, IKEV1_PL_NONCE, q->q_nr, q->q_nr_len);
 	w_ke(&w, q);
 	w_ids(&w, q);
+	w_responder_life(&w, q);
 	ikev1_hash_fill(sa, &w, at, q->q_x.x_msgid, q->q_ni, q->q_ni_len);
 	return ikev1_msg_send(sa, &w, &q->q_x, true);
 }
@@ -672,6 +720,7 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 	}
 	q->q_spi_out = o->o_choice[0].c_spi;
 	q->q_life_s = o->o_choice[0].c_life_s;
+	take_responder_life(q, ch);
 	/* installed before message 3 goes: the peer may send on the new SA
 	 * as soon as it has it */
 	rc = install(sa, q);

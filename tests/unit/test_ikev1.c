@@ -63,6 +63,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "ikev1.h"
 #include "ikev1_keys.h"
 #include "ikev1_msg.h"
 
@@ -730,4 +731,26 @@ Test(ikev1_keys, ivs)
 	cr_assert_arr_eq(iv, d, 16);
 	cr_assert_eq(ikev1_iv_phase1(IKE_PRF_HMAC_SHA1, gxi, 64, gxr, 64, iv, 21), -EINVAL);
 	cr_assert_eq(ikev1_iv_phase1(IKE_PRF_AES128_XCBC, gxi, 64, gxr, 64, iv, 16), -ENOTSUP);
+}
+
+/* RESPONDER-LIFETIME's data (RFC 2407 §4.6.3.1): SA Life Type seconds,
+ * then SA Life Duration, TV when it fits 16 bits, else a 4-byte TLV
+ * (RFC 2408 §3.3; RFC 2407 §4.5: classes 1 and 2). */
+Test(ikev1_attrs, responder_lifetime)
+{
+	static const uint8_t tv[] = { 0x80, 0x01, 0x00, 0x01, 0x80, 0x02, 0x00, 0x0c };
+	static const uint8_t tlv[] = { 0x80, 0x01, 0x00, 0x01, 0x00, 0x02, 0x00, 0x04,
+				       0x00, 0x01, 0x51, 0x80 };
+	static const uint8_t kb_only[] = { 0x80, 0x01, 0x00, 0x02, 0x80, 0x02, 0x10, 0x00 };
+	uint8_t out[16];
+
+	cr_assert_eq(ikev1_life_attrs(12, out, sizeof(out)), sizeof(tv));
+	cr_expect_arr_eq(out, tv, sizeof(tv));
+	cr_assert_eq(ikev1_life_attrs(86400, out, sizeof(out)), sizeof(tlv));
+	cr_expect_arr_eq(out, tlv, sizeof(tlv));
+	cr_expect_eq(ikev1_life_attrs(86400, out, 8), 0, "too small: nothing");
+	cr_expect_eq(ikev1_life_attrs_s(tv, sizeof(tv)), 12);
+	cr_expect_eq(ikev1_life_attrs_s(tlv, sizeof(tlv)), 86400);
+	cr_expect_eq(ikev1_life_attrs_s(kb_only, sizeof(kb_only)), 0, "kilobytes are not seconds");
+	cr_expect_eq(ikev1_life_attrs_s(tlv, 7), 0, "truncated");
 }
