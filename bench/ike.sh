@@ -26,8 +26,13 @@
 #      VmRSS after minus before, over the SAs the responder reports up.
 #   4. charon (kernel-libipsec, default threads) as responder, then again
 #      with `policies = no` on its child.
+#   5. IKEv1 (BENCH_SKIP_V1=1 skips): main mode with the PSK and
+#      BENCH_V1_PROPOSAL (aes128-sha256-x25519) plus one quick mode (ESP as
+#      above), each ISAKMP SA deleted once its IPsec SA is up: ike-udp, its
+#      memory per ISAKMP SA with one IPsec SA pair, and charon `version = 1`.
 # Prints figures, never fails on them; fails only if something cannot run.
-# The last line is
+# The last two lines are
+#   RESULT ikev1_setups_per_s=X charon_v1_setups_per_s=Y bytes_per_ikev1_sa=Z
 #   RESULT ike_setups_per_s=X charon_setups_per_s=Y bytes_per_ike_sa=Z
 # where X and Y are setups per CPU-second of the responder process (utime
 # + stime from /proc; the responder is pinned to one core): on a 2-core
@@ -37,7 +42,7 @@
 # Environment: BUILD_DIR (build), BENCH_SECONDS (10), BENCH_WARMUP (1),
 # BENCH_WINDOW (64), BENCH_MEM_SAS (20000; 0 skips), BENCH_RESP_CPU (1),
 # BENCH_GEN_CPU (0), BENCH_PROFILE (1), BENCH_SKIP_CHARON (0),
-# BENCH_CHARON_SECONDS (BENCH_SECONDS), BENCH_LOGS (0: responder output to
+# BENCH_CHARON_SECONDS (BENCH_SECONDS), BENCH_SKIP_V1 (0), BENCH_V1_PROPOSAL, BENCH_LOGS (0: responder output to
 # /dev/null during the rate runs; 1: into the work dir, which
 # NETNS_KEEP_WORKDIR=1 keeps).
 
@@ -61,6 +66,8 @@ LOGS=${BENCH_LOGS:-0}
 PSK=bench-ike-psk-0123456789abcdef
 IKE_PROP=aes128gcm16-prfsha256-x25519
 ESP_PROP=aes128gcm16
+V1_PROP=${BENCH_V1_PROPOSAL:-aes128-sha256-x25519} # IKEv1 has no AEAD for ISAKMP
+RESP_VERSION=2 # ike-udp's and charon's connection, and ike_load's --version
 GEN_IP=198.18.0.1
 RESP_IP=198.18.0.2
 GEN_TS=198.18.1.0/24
@@ -130,7 +137,7 @@ resp_config() {
 {
   "limits": {"cookie_threshold": 0, "half_open_per_src": 0},
   "connections": [{
-    "name": "bench", "local": "$RESP_IP", $auth,
+    "name": "bench", "local": "$RESP_IP", $auth, "version": $RESP_VERSION,
     "proposals": ["$IKE_PROP"],
     "children": [{"name": "bench", "local_ts": ["$RESP_TS"], "remote_ts": ["$GEN_TS"],
                   "esp_proposals": ["$ESP_PROP"]}]
@@ -182,7 +189,8 @@ gen() {
 	[ -n "${GEN_AUTH+x}" ] || GEN_AUTH=(--psk "$PSK")
 	GEN_OUT=$(ip netns exec "$NS_G" taskset -c "$GEN_CPU" "$LOAD" --local "$GEN_IP" \
 		--remote "$RESP_IP" "${GEN_AUTH[@]}" --ike "$IKE_PROP" --esp "$ESP_PROP" \
-		--local-ts "$GEN_TS" --remote-ts "$RESP_TS" --window "$WINDOW" "$@" 2>"$log" |
+		--local-ts "$GEN_TS" --remote-ts "$RESP_TS" --window "$WINDOW" \
+		--version "$RESP_VERSION" "$@" 2>"$log" |
 		tail -n 1)
 	case $GEN_OUT in ike_load:*) ;; *)
 		tail -n 5 "$log" >&2
@@ -282,9 +290,11 @@ else
 	resp_stop
 fi
 
-# --- 3: memory per IKE SA ---------------------------------------------------
-BYTES="n/a"
-if [ "$MEM_SAS" -gt 0 ]; then
+# mem_run WHAT: a fresh ike-udp, MEM_SAS SAs established and kept: VmRSS
+# after minus before over the SAs kept; MEM_BYTES (n/a without any).
+mem_run() {
+	local ups0 downs0 rss0 rss1 ups downs kept
+	MEM_BYTES="n/a"
 	resp_start "$W/ike-udp-mem.out" /dev/null
 	gen "$W/gen-mem-warmup.log" --count "$WINDOW" --quiet
 	sleep 0.5
@@ -298,15 +308,22 @@ if [ "$MEM_SAS" -gt 0 ]; then
 	downs=$(($(grep -c '"event":"ike_down"' "$W/ike-udp-mem.out") - downs0))
 	kept=$((ups - downs))
 	if [ "$kept" -gt 0 ]; then
-		BYTES=$(calc "($rss1 - $rss0) * 1024 / $kept" 0)
+		MEM_BYTES=$(calc "($rss1 - $rss0) * 1024 / $kept" 0)
 	fi
-	echo "memory: $kept IKE SAs (+1 Child SA each) kept on the responder ($(kv "$GEN_OUT" established) up at the generator, failures $(kv "$GEN_OUT" failures), $(kv "$GEN_OUT" setups_per_s) setups/s): VmRSS $rss0 -> $rss1 kB: $BYTES bytes per IKE SA"
+	echo "memory: $kept $1 (+1 Child SA each) kept on the responder ($(kv "$GEN_OUT" established) up at the generator, failures $(kv "$GEN_OUT" failures), $(kv "$GEN_OUT" setups_per_s) setups/s): VmRSS $rss0 -> $rss1 kB: $MEM_BYTES bytes per SA"
 	resp_stop
+}
+
+# --- 3: memory per IKE SA ---------------------------------------------------
+BYTES="n/a"
+if [ "$MEM_SAS" -gt 0 ]; then
+	mem_run "IKE SAs"
+	BYTES=$MEM_BYTES
 fi
 
-# --- 4: strongSwan's charon -------------------------------------------------
-SW_RATE="n/a" SW_RATE_CPU="n/a"
-if [ "$SKIP_CHARON" != 1 ]; then
+# charon_start: charon as responder on RESP_CPU (SW) with the connection
+# "bench" of RESP_VERSION.
+charon_start() {
 	SW_LOG_LEVELS="default=0" SW_CHARON_EXTRA="  dos_protection = no
   ikesa_table_size = 1024
   ikesa_table_segments = 16" sw_setup resp "$NS_R" || die "sw_setup"
@@ -316,8 +333,15 @@ if [ "$SKIP_CHARON" != 1 ]; then
 	taskset -a -p -c "$RESP_CPU" "$SW" >/dev/null || die "taskset charon"
 	sw_conn resp bench local_addrs="$RESP_IP" remote_addrs=%any psk="$PSK" \
 		proposals="$IKE_PROP" esp_proposals="$ESP_PROP" local_ts="$RESP_TS" remote_ts="$GEN_TS" \
-		mode=tunnel start_action=none dpd_delay=0 mobike=no >/dev/null || die "sw_conn"
+		mode=tunnel start_action=none dpd_delay=0 mobike=no version="$RESP_VERSION" >/dev/null ||
+		die "sw_conn"
 	sw_load resp >"$W/swanctl-load.log" 2>&1 || die "swanctl --load-all: $(tail -n 3 "$W/swanctl-load.log")"
+}
+
+# --- 4: strongSwan's charon -------------------------------------------------
+SW_RATE="n/a" SW_RATE_CPU="n/a"
+if [ "$SKIP_CHARON" != 1 ]; then
+	charon_start
 	echo "bench: charon $(/usr/lib/ipsec/charon --version 2>/dev/null | head -n 1) (kernel-libipsec, default threads, openssl plugin first, dos_protection = no, ikesa_table_size 1024/16), CPU $RESP_CPU, ${SW_SECS}s"
 	profile_start charon "$SW" "$SW_SECS"
 	rate_run charon "$SW" "$SW_SECS"
@@ -334,9 +358,33 @@ if [ "$SKIP_CHARON" != 1 ]; then
 	echo "ratio: lib/ike / charon $(calc "$IKE_RATE_CPU / ($SW_RATE_CPU > 0 ? $SW_RATE_CPU : 1)" 2) per responder CPU-second, $(calc "$IKE_RATE / ($SW_RATE > 0 ? $SW_RATE : 1)" 2) wall"
 fi
 
+# --- 5: IKEv1 ---------------------------------------------------------------
+V1_RATE_CPU="n/a" V1_RATE="n/a" V1_BYTES="n/a" SW_V1_RATE_CPU="n/a" SW_V1_RATE="n/a"
+if [ "${BENCH_SKIP_V1:-0}" != 1 ]; then
+	IKE_PROP=$V1_PROP RESP_VERSION=1
+	echo "bench: IKEv1: main mode (PSK, $IKE_PROP) + one quick mode (ESP $ESP_PROP), each ISAKMP SA deleted once up"
+	resp_start /dev/null /dev/null
+	rate_run ikev1 "$RESP_PID" "$SECS"
+	V1_RATE=$RATE V1_RATE_CPU=$RATE_CPU
+	resp_stop
+	if [ "$MEM_SAS" -gt 0 ]; then
+		mem_run "ISAKMP SAs"
+		V1_BYTES=$MEM_BYTES
+	fi
+	if [ "$SKIP_CHARON" != 1 ]; then
+		charon_start
+		rate_run charon-v1 "$SW" "$SW_SECS"
+		SW_V1_RATE=$RATE SW_V1_RATE_CPU=$RATE_CPU
+		sw_stop resp
+		echo "ratio IKEv1: lib/ike / charon $(calc "$V1_RATE_CPU / ($SW_V1_RATE_CPU > 0 ? $SW_V1_RATE_CPU : 1)" 2) per responder CPU-second"
+	fi
+fi
+
 # Rates in RESULT are setups per CPU-second of the responder process (on
 # one core), as esp.sh counts CPU time: on a 2-core machine the generator
 # needs about as much CPU as ike-udp, so the wall rate is the machine's.
 r0() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 0; fi; }
 echo "summary: setups per responder CPU-second (wall setups/s): lib/ike PSK $IKE_RATE_CPU ($(r0 "$IKE_RATE")), lib/ike ECDSA ${ECDSA_RATE_CPU:-n/a} ($(r0 "$ECDSA_RATE")), charon PSK $SW_RATE_CPU ($(r0 "$SW_RATE")); $BYTES bytes per IKE SA"
+echo "summary IKEv1: setups per responder CPU-second (wall setups/s): lib/ike $V1_RATE_CPU ($(r0 "$V1_RATE")), charon $SW_V1_RATE_CPU ($(r0 "$SW_V1_RATE")); $V1_BYTES bytes per ISAKMP SA with one IPsec SA pair"
+echo "RESULT ikev1_setups_per_s=$V1_RATE_CPU charon_v1_setups_per_s=$SW_V1_RATE_CPU bytes_per_ikev1_sa=$V1_BYTES"
 echo "RESULT ike_setups_per_s=$IKE_RATE_CPU charon_setups_per_s=$SW_RATE_CPU bytes_per_ike_sa=$BYTES"

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ike_load: IKEv2 setup load generator on lib/ike, as initiator over UDP.
+ * ike_load: IKE setup load generator on lib/ike, as initiator over UDP.
  *
  * One connection to the responder; W IKE SA setups (IKE_SA_INIT + IKE_AUTH
- * with one Child SA) are kept in flight. A setup counts when its Child SA
+ * with one Child SA; with --version 1 IKEv1 main mode and one quick mode)
+ * are kept in flight. A setup counts when its Child SA
  * is up (child_up); the IKE SA is then deleted (the responder's table stays
  * bounded) or, with --keep, kept (memory measurements). Single-threaded:
  * one poll() loop over ports 500 and 4500 (non-ESP marker, RFC 3948) of
@@ -15,7 +16,7 @@
  *            [--local-ts 198.18.1.0/24] [--remote-ts 198.18.2.0/24]
  *            [--window 64] [--duration 10 | --count N] [--warmup 0]
  *            [--keep] [--timeout 10] [--tick-ms 5] [--quiet]
- *            [--cert CHAIN.pem --key KEY.pem --cacert CA.pem]
+ *            [--cert CHAIN.pem --key KEY.pem --cacert CA.pem] [--version 2]
  *
  * With --cert, IKE_AUTH authenticates with that certificate (identity: its
  * subject DN unless --local-id) and the responder's must chain to
@@ -188,6 +189,7 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 /* ---- events ---- */
 
 static bool measuring;
+static bool ikev1; /* the Child SA comes by a quick mode after ike_up */
 
 static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 {
@@ -197,8 +199,10 @@ static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 	if (!t || t->state != S_PENDING)
 		return;
 	t->state = S_IKE_UP;
-	/* child_up follows in the same call, or the Child SA was refused */
-	queue_check(sa->si_id);
+	/* IKEv2: child_up follows in the same call, or the Child SA was
+	 * refused; IKEv1: a quick mode follows (its timeout applies) */
+	if (!ikev1)
+		queue_check(sa->si_id);
 }
 
 static void ev_child_up(void *ctx, const struct ike_child_info *ci)
@@ -282,7 +286,8 @@ static void usage(FILE *f)
 		"  [--warmup S] (0)  [--keep] (keep the SAs; default: delete each once up)\n"
 		"  [--timeout S] (10: a setup not up by then fails)  [--tick-ms MS] (5)\n"
 		"  [--quiet] (no progress lines)\n"
-		"  [--cert CHAIN.pem --key KEY.pem --cacert CA.pem] (certificates instead of --psk)\n");
+		"  [--cert CHAIN.pem --key KEY.pem --cacert CA.pem] (certificates instead of --psk)\n"
+		"  [--version 1|2] (2; 1: IKEv1 main mode and one quick mode)\n");
 }
 
 static void on_signal(int sig)
@@ -389,6 +394,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "cacert", required_argument, NULL, 'A' },
+		{ "version", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -435,6 +441,7 @@ int main(int argc, char **argv)
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
+		case 'V': ikev1 = strcmp(optarg, "1") == 0; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -450,6 +457,7 @@ int main(int argc, char **argv)
 		duration = 0; /* --count: until N setups (no warm-up) */
 
 	snprintf(c.c_name, sizeof(c.c_name), "load");
+	c.c_version = ikev1 ? IKE_VERSION_1 : IKE_VERSION_2;
 	if (!ip_addr_parse(local, &c.c_local.ep_addr) ||
 	    !ip_addr_parse(remote, &c.c_remote.ep_addr)) {
 		fprintf(stderr, "ike_load: bad --local / --remote\n");

@@ -274,17 +274,25 @@ static struct ike_child_sa *child_by_spi(struct ike_sa *sa, uint32_t spi_in)
 	return NULL;
 }
 
+static bool same_sel(const struct ike_selectors *a, const struct ike_selectors *b)
+{
+	return a->ts_n == b->ts_n && !memcmp(&a->ts[0], &b->ts[0], sizeof(a->ts[0]));
+}
+
 /* The IPsec SA a peer's quick mode replaces: one of the same child
- * configuration not already being replaced (IKEv1 has no REKEY_SA: the
- * configuration is what says it is a rekey). */
+ * configuration and the same proxy IDs not already being replaced
+ * (IKEv1 has no REKEY_SA; another pair of proxy IDs narrowed into the
+ * same configuration is another SA, not a rekey). */
 static struct ike_child_sa *replaced_by(struct ike_sa *sa, const struct ikev1_qm *q,
 				       const struct ike_child_sa *new_one)
 {
-	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
-		if (sa->sa_child[i] && sa->sa_child[i] != new_one &&
-		    sa->sa_child[i]->cs_cfg == q->q_cfg &&
-		    !sa->sa_child[i]->cs_rekeyed)
+	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
+		const struct ike_child_sa *o = sa->sa_child[i];
+
+		if (o && o != new_one && o->cs_cfg == q->q_cfg && !o->cs_rekeyed &&
+		    same_sel(&o->cs_ts_local, &q->q_ts_r) && same_sel(&o->cs_ts_remote, &q->q_ts_i))
 			return sa->sa_child[i];
+	}
 	return NULL;
 }
 

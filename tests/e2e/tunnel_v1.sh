@@ -43,7 +43,9 @@
 #        shows one IKE SA of each version; pings through both
 #  20    NAT-T through nftables masquerade (in br, ports 40000-40999): the
 #        ISAKMP SA floats to the NAT's 4500 mapping, espgate sends IKE and
-#        ESP-in-UDP to the translated port, pings pass
+#        ESP-in-UDP to the translated port, pings pass; espgate's child
+#        "life": 1800 (charon offers 3960 s) goes to charon as
+#        RESPONDER-LIFETIME: charon's IPsec SA expires within 1800 s
 #  21    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
@@ -382,10 +384,10 @@ check "an IKEv1 and an IKEv2 tunnel at once: espgate holds one IKE SA of each ve
 
 # 20: NAT-T through a port-translating masquerade in front of charon
 nat_t() {
-	local port
+	local port life
 	sw_kill br
 	wait_for "! tunnel_eg_up" 15 || return 1
-	eg_restart nat || return 1
+	eg_restart nat TUN_CHILD_LIFE=1800 TUN_CHILD_REKEY=1500 || return 1
 	nsx "$NS_BR" nft add table ip egnat &&
 		nsx "$NS_BR" nft 'add chain ip egnat post { type nat hook postrouting priority 100; }' &&
 		nsx "$NS_BR" nft add rule ip egnat post oifname "$BR_WAN" udp dport '{ 500, 4500 }' \
@@ -397,9 +399,12 @@ nat_t() {
 	echo "espgate's ISAKMP SA peer port: $port"
 	[ "$port" -ge 40000 ] && [ "$port" -le 40999 ] || { eg_ctl sas; return 1; }
 	agree_ping responder main || return 1
-	nsx "$NS_BR" nft list chain ip egnat post | grep -E "counter packets [1-9]"
+	nsx "$NS_BR" nft list chain ip egnat post | grep -E "counter packets [1-9]" || return 1
+	life=$(sw_json br "[c['life-time'] for s in d for c in s['children'] if c['state'] == 'INSTALLED'][0]") || return 1
+	echo "charon's IPsec SA expires in $life s"
+	[ "$life" -le 1800 ]
 }
-check "NAT-T through nftables masquerade (ports 40000-40999): espgate's peer is the NAT's port, SPIs as charon's, ping both ways" nat_t
+check "NAT-T through nftables masquerade (ports 40000-40999): espgate's peer is the NAT's port, SPIs as charon's, ping both ways; RESPONDER-LIFETIME 1800 s taken by charon" nat_t
 nsx "$NS_BR" nft delete table ip egnat 2>/dev/null
 
 # 21: SIGTERM
