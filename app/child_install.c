@@ -55,8 +55,9 @@ static int install_out(struct ike_ctl *ic, const struct ike_child_info *ci,
 	if (!cc->cc_out_pending)
 		return -ENOMEM;
 	*cc->cc_out_pending = *out;
-	ic->ic_n_out_pending++;
 	cc->cc_out_at_ms = eg_now_ms() + ci->ci_out_defer_ms;
+	if (!ic->ic_n_out_pending++ || cc->cc_out_at_ms < ic->ic_out_next_ms)
+		ic->ic_out_next_ms = cc->cc_out_at_ms;
 	return 0;
 }
 
@@ -147,22 +148,31 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	cc->cc_used = false;
 }
 
-/* Deferred outbound SAs whose time has come. */
+/* Deferred outbound SAs whose time has come; the slots are scanned only
+ * once the earliest is due (ic_out_next_ms, never later than it). */
 static void out_pending_install(struct ike_ctl *ic, uint64_t now_ms)
 {
 	struct app *app = ic->ic_app;
+	uint64_t next = UINT64_MAX;
 
+	if (!ic->ic_n_out_pending || now_ms < ic->ic_out_next_ms)
+		return;
 	for (unsigned i = 0; ic->ic_n_out_pending && i < IKE_CTL_CHILDREN; i++) {
 		struct ctl_child *cc = &ic->ic_child[i];
 
-		if (!cc->cc_used || !cc->cc_out_pending || cc->cc_out_at_ms > now_ms)
+		if (!cc->cc_used || !cc->cc_out_pending)
 			continue;
+		if (cc->cc_out_at_ms > now_ms) {
+			next = cc->cc_out_at_ms < next ? cc->cc_out_at_ms : next;
+			continue;
+		}
 		cc->cc_sa_out = esp_sa_add(app->dp.sadb, app->engine, cc->cc_out_pending);
 		if (cc->cc_sa_out < 0)
 			EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): outbound SA not installed",
 			       cc->cc_name, cc->cc_conn, cc->cc_spi_out);
 		out_pending_free(ic, cc);
 	}
+	ic->ic_out_next_ms = next;
 }
 
 void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms)

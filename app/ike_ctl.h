@@ -53,6 +53,7 @@ struct ike_ctl {
 	unsigned ic_ncert;    /* certificate slots used */
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 	unsigned ic_n_out_pending; /* children with cc_out_pending */
+	uint64_t ic_out_next_ms;   /* the earliest cc_out_at_ms of those */
 };
 
 /* ike_ctl.c: lib/ike with the connections of app->cfg (none: app->ike

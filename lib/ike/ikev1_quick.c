@@ -691,14 +691,6 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	return 0;
 }
 
-/* The responder's proxy IDs must be ours, when it sent any. */
-static bool same_ids(const struct ikev1_qm *q, const struct ike_selectors *i,
-		     const struct ike_selectors *r)
-{
-	return !memcmp(&q->q_ts_i.ts[0], &i->ts[0], sizeof(i->ts[0])) &&
-	       !memcmp(&q->q_ts_r.ts[0], &r->ts[0], sizeof(r->ts[0]));
-}
-
 /* Message 2 in, message 3 out, the SAs installed. */
 static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 			 const uint8_t *plain, size_t plain_len,
@@ -721,7 +713,9 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 			    &q->q_alg) ||
 	    take_nonce(find(ch, IKEV1_PL_NONCE), q->q_nr, &q->q_nr_len) ||
 	    take_ke(q, ch) != 0 ||
-	    (find(ch, IKEV1_PL_ID) && (take_ids(sa, q, ch) || !same_ids(q, &want_i, &want_r)))) {
+	    /* the responder's proxy IDs must be ours, when it sent any */
+	    (find(ch, IKEV1_PL_ID) && (take_ids(sa, q, ch) || !same_sel(&q->q_ts_i, &want_i) ||
+				       !same_sel(&q->q_ts_r, &want_r)))) {
 		ike_log(sa->sa_engine, "IKE SA %u: quick mode answer unacceptable", sa->sa_id);
 		ikev1_qm_free(sa, q);
 		return 0;

@@ -26,3 +26,27 @@ source "$ROOT/scripts/lib/tunnel.sh"
 source "$ROOT/scripts/lib/tap.sh"
 
 show_logs() { tunnel_show_logs; }
+
+# counters_agree: espgatectl --json sas's in/out packets and bytes of
+# $TUN_CONN/$TUN_CHILD equal charon's out/in (tunnel.py counters), after
+# the traffic stopped; three tries a second apart for a packet still in
+# flight (an ARP refresh, a late ACK). The comparison is printed and
+# noted.
+counters_agree() {
+	local i e l rc=1
+	sleep 1
+	for i in 1 2 3; do
+		eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
+		read -ra e <<<"$(rcvbuf_errs)"
+		eg_ctl --json stats >"$W/eg-stats.json" || return 1
+		if "$PY" "$HELPER" counters "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$TUN_CHILD" \
+			"${e[2]}" "$W/eg-stats.json" >"$W/counters.txt"; then
+			rc=0
+			break
+		fi
+		[ "$i" = 3 ] || sleep 1
+	done
+	cat "$W/counters.txt"
+	while read -r l; do note "$l"; done <"$W/counters.txt"
+	return $rc
+}

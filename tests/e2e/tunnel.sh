@@ -103,25 +103,7 @@ tcp_run() {
 check "iperf3 TCP host -> srv, 20 s" tcp_run "$NS_HOST" "$NS_SRV" "$SRV_V4" host-srv 5201
 check "iperf3 TCP srv -> host, 20 s" tcp_run "$NS_SRV" "$NS_HOST" "$HOST_V4" srv-host 5202
 
-# 6: counters, after the traffic stopped
-counters_agree() {
-	local i e
-	sleep 1
-	for i in 1 2 3; do
-		eg_sas_json >"$W/eg-sas.json" && sw_list_sas_json br >"$W/sw-sas.json" || return 1
-		read -ra e <<<"$(rcvbuf_errs)"
-		eg_ctl --json stats >"$W/eg-stats.json" || return 1
-		if "$PY" "$HELPER" counters "$W/eg-sas.json" "$W/sw-sas.json" "$TUN_CONN" "$TUN_CHILD" "${e[2]}" "$W/eg-stats.json" >"$W/counters.txt"; then
-			cat "$W/counters.txt"
-			while read -r l; do note "$l"; done <"$W/counters.txt"
-			return 0
-		fi
-		cat "$W/counters.txt"
-		sleep 1 # a packet still in flight (an ARP refresh, a late ACK)
-	done
-	while read -r l; do note "$l"; done <"$W/counters.txt"
-	return 1
-}
+# 6: counters, after the traffic stopped (tunnel_suite.sh)
 check "espgatectl --json sas: the Child SA's in/out packets and bytes equal charon's out/in" counters_agree
 
 # 7: UDP rate with no loss (no rekeys: default lifetimes), both ways at once
