@@ -441,13 +441,18 @@ static void input_new(struct ike_engine *e, const struct ike_endpoint *local,
 		e->e_stats.st_ikev1_unknown_sa++;
 		return;
 	}
+	digest(m->m_buf, m->m_len, d);
 	sa = ike_sa_find_half_open(e, spi_i, remote);
 	if (sa && sa->sa_version == IKEV1_MAJOR && sa->sa_v1) {
-		digest(m->m_buf, m->m_len, d);
 		repeated(sa, &sa->sa_v1->v1_p1, d);
 		return;
 	}
 	ikev1_p1_respond(e, local, remote, m);
+	/* the SA it made, if any, knows message 1 again (main mode's
+	 * message 2 is sent again only for it) */
+	sa = ike_sa_find_half_open(e, spi_i, remote);
+	if (sa && sa->sa_version == IKEV1_MAJOR && sa->sa_v1)
+		memcpy(sa->sa_v1->v1_p1.x_in_digest, d, IKE_SHA1_LEN);
 }
 
 void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,

@@ -21,7 +21,7 @@
 #include "ikev1_msg.h"
 
 #define QMAX 64
-#define LOG_MAX 64
+#define LOG_MAX 512
 #define PSK "s3cret-s3cret"
 #define IKE_P "aes128-sha256-modp2048"
 #define ESP_P "aes128-sha256"
@@ -451,4 +451,32 @@ Test(ikev1_engine, aggressive_mode_a_forged_hash_r_installs_nothing)
 	cr_expect_str_eq(sides[0].last_failed, "peer does not authenticate");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
 	cr_expect_eq(sides[1].ike_up + sides[1].child_up, 0);
+}
+
+/* Main mode message 2 is an answer, not a request: the responder sends
+ * it again only when message 1 comes again. Lost once, the initiator's
+ * repeat of message 1 must get it (it once did not: the digest of the
+ * message 1 that made the SA was never kept, so its repeat matched
+ * nothing and phase 1 hung until both gave up). */
+Test(ikev1_engine, main_mode_a_lost_message_2_is_sent_again_for_the_repeat_of_message_1)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+	struct dgram m2;
+
+	up(&ci, &cr);
+	initiate();
+	deliver_one();
+	m2 = take(); /* lost */
+	cr_assert_eq(qn, 0);
+	now += 1000;
+	ike_engine_tick(sides[0].e, now);
+	cr_assert_eq(qn, 1, "message 1 again after 1 s");
+	deliver_one();
+	cr_assert_eq(qn, 1, "answered");
+	cr_expect_arr_eq(queue[0].buf, m2.buf, m2.len, "with the message 2 sent before");
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 1, "no second SA");
+	run();
+	expect_up(false);
+	expect_child_pair();
 }
