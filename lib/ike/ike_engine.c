@@ -99,6 +99,15 @@ void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 
 /* ---- the engine ---- */
 
+/* A connection's slot, PSK and all, wiped and freed. */
+static void conn_free(struct ike_conn_cfg *c)
+{
+	struct ike_conn_slot *slot = ike_conn_slot(c);
+
+	OPENSSL_cleanse(slot, sizeof(*slot));
+	free(slot);
+}
+
 void ike_engine_free(struct ike_engine *e)
 {
 	if (!e)
@@ -114,10 +123,8 @@ void ike_engine_free(struct ike_engine *e)
 	ike_engine_reap(e);
 	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
 		free(e->e_table[t]);
-	for (unsigned i = 0; i < e->e_n_conn; i++) {
-		OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
-		free(e->e_conn[i]);
-	}
+	for (unsigned i = 0; i < e->e_n_conn; i++)
+		conn_free(e->e_conn[i]);
 	free(e->e_conn);
 	free(e->e_conn_removed);
 	free(e);
@@ -142,16 +149,6 @@ struct ike_engine *ike_engine_new(const struct ike_events *ev)
 	return e;
 }
 
-static bool conn_in_use(struct ike_engine *e, const struct ike_conn_cfg *c)
-{
-	for (unsigned b = 0; b < e->e_buckets; b++)
-		for (const struct ike_sa *sa = e->e_table[IKE_T_SPI][b]; sa;
-		     sa = ike_sa_next(sa, IKE_T_SPI))
-			if (sa->sa_conn == c)
-				return true;
-	return false;
-}
-
 /* Removed connections that no IKE SA uses any more are freed, so that
  * reloads do not make the list grow without end. */
 static void conns_compact(struct ike_engine *e)
@@ -160,9 +157,8 @@ static void conns_compact(struct ike_engine *e)
 
 	ike_engine_reap(e);
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
-		if (e->e_conn_removed[i] && !conn_in_use(e, e->e_conn[i])) {
-			OPENSSL_cleanse(e->e_conn[i], sizeof(*e->e_conn[i]));
-			free(e->e_conn[i]);
+		if (e->e_conn_removed[i] && !ike_conn_sas(e->e_conn[i])) {
+			conn_free(e->e_conn[i]);
 			continue;
 		}
 		e->e_conn[kept] = e->e_conn[i];
@@ -173,7 +169,8 @@ static void conns_compact(struct ike_engine *e)
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-	struct ike_conn_cfg **n, *copy;
+	struct ike_conn_cfg **n;
+	struct ike_conn_slot *copy;
 	bool *r;
 
 	if (ike_conn_find(e, c->c_name) || !c->c_n_ike)
@@ -190,8 +187,8 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 		free(copy);
 		return -ENOMEM;
 	}
-	*copy = *c;
-	e->e_conn[e->e_n_conn] = copy;
+	*copy = (struct ike_conn_slot){ .cs_cfg = *c };
+	e->e_conn[e->e_n_conn] = &copy->cs_cfg;
 	e->e_conn_removed[e->e_n_conn++] = false;
 	return 0;
 }

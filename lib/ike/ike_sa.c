@@ -236,6 +236,15 @@ void ike_wheel_run(struct ike_engine *e, uint64_t now_ms)
 		e->e_wheel_ms = now_ms - now_ms % IKE_WHEEL_MS + IKE_WHEEL_MS;
 }
 
+void ike_sa_set_conn(struct ike_sa *sa, const struct ike_conn_cfg *c)
+{
+	if (sa->sa_conn)
+		ike_conn_slot(sa->sa_conn)->cs_sas--;
+	sa->sa_conn = c;
+	if (c)
+		ike_conn_slot(c)->cs_sas++;
+}
+
 struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 			  bool initiator, uint64_t now)
 {
@@ -254,7 +263,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	sa->sa_id = ++e->e_next_id;
 	sa->sa_version = IKE_MAJOR; /* IKEv1 sets its own (ikev1_state_new) */
 	sa->sa_initiator = initiator;
-	sa->sa_conn = c;
+	ike_sa_set_conn(sa, c);
 	sa->sa_created_ms = sa->sa_last_rx_ms = now;
 	if (initiator)
 		sa->sa_spi_i = spi;
@@ -402,6 +411,7 @@ void ike_sa_free(struct ike_sa *sa)
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		ike_child_release(sa->sa_child[i]);
 	ike_sa_trim(sa);
+	ike_sa_set_conn(sa, NULL);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }

@@ -320,7 +320,27 @@ const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name)
 /* The i-th connection, NULL when removed (or beyond the last). */
 const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);
 
+/* The engine's copy of a connection and how many IKE SAs name it (in
+ * the tables or killed and not yet freed): e_conn[i] is &cs_cfg. */
+struct ike_conn_slot {
+	struct ike_conn_cfg cs_cfg;
+	unsigned cs_sas;
+};
+
+static inline struct ike_conn_slot *ike_conn_slot(const struct ike_conn_cfg *c)
+{
+	return (struct ike_conn_slot *)((char *)(uintptr_t)c - offsetof(struct ike_conn_slot, cs_cfg));
+}
+
+/* How many IKE SAs name c (0 for NULL). */
+static inline unsigned ike_conn_sas(const struct ike_conn_cfg *c)
+{
+	return c ? ike_conn_slot(c)->cs_sas : 0;
+}
+
 /* ike_sa.c: the SA records and their tables */
+/* Moves sa to connection c (NULL: none), keeping the counts. */
+void ike_sa_set_conn(struct ike_sa *sa, const struct ike_conn_cfg *c);
 struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 			  bool initiator, uint64_t now);
 /* Changes the SA's state if the transition table allows it; otherwise

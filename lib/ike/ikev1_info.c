@@ -93,7 +93,9 @@ void ikev1_delete_start(struct ike_sa *sa)
 
 void ikev1_initial_contact(struct ike_sa *sa)
 {
-	unsigned n = ike_sa_kill_others(sa, "the peer rebooted (INITIAL-CONTACT)");
+	/* the only SA of its connection has no others to look for */
+	unsigned n = ike_conn_sas(sa->sa_conn) > 1 ?
+		     ike_sa_kill_others(sa, "the peer rebooted (INITIAL-CONTACT)") : 0;
 
 	if (n)
 		ike_log(sa->sa_engine, "IKE SA %u: INITIAL-CONTACT: %u old SAs removed",

@@ -908,7 +908,11 @@ static int initiate_auth(struct ike_sa *sa, const struct ikev1_chain *ch)
 	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0,
 			IKEV1_F_ENCRYPTION);
 	w_id_hash(&w, sa);
-	ikev1_w_notify_isakmp(&w, sa, IKEV1_N_INITIAL_CONTACT, NULL, 0);
+	/* RFC 2407 §4.6.3.3: only the first SA with the peer; a second one
+	 * (an ISAKMP SA re-established beside the old) must not make the
+	 * peer drop the others */
+	if (ike_conn_sas(sa->sa_conn) == 1)
+		ikev1_w_notify_isakmp(&w, sa, IKEV1_N_INITIAL_CONTACT, NULL, 0);
 	v1->v1_step = 5;
 	rc = ikev1_msg_send(sa, &w, &v1->v1_p1, true);
 	if (rc == 0)

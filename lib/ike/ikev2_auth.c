@@ -318,7 +318,7 @@ static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
 	if (best != sa->sa_conn) {
 		ike_log(e, "IKE SA %u: the peer's identity selects connection %s (not %s)",
 			sa->sa_id, best->c_name, sa->sa_conn->c_name);
-		sa->sa_conn = best;
+		ike_sa_set_conn(sa, best);
 	}
 }
 
