@@ -184,6 +184,11 @@ static int parse_child(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_ts_list(c, &pr, obj, &ch->remote_ts, &ch->n_remote_ts)) ||
 	    (rc = cfg_parse_proposals(c, &pe, obj, false, &ch->esp, &ch->n_esp)))
 		return rc;
+	for (unsigned i = 0; conn->version != CFG_IKE_V1 && i < ch->n_esp; i++)
+		if (cfg_proposal_is_legacy(&ch->esp[i]))
+			return cfg_err(c, &pe, AT_VALUE,
+				       "modp1024 is for IKEv1 peers that have nothing better "
+				       "(RFC 8247 §2.4): set the connection's \"version\": 1");
 	ch->mode = CFG_SA_TUNNEL;
 	if ((rc = cfg_member(c, &pm, obj, JSON_STRING, false, &v)) ||
 	    (v && (rc = cfg_one_of(c, &pm, v, cfg_mode_names, &mode))))

@@ -332,6 +332,11 @@ static int parse_conn_version(struct cfg_ctx *c, const struct json_path *p,
 		return cfg_err(c, &pp, AT_VALUE,
 			       "IKEv1's phase 1 has no AEAD cipher (RFC 2409 App. A): "
 			       "give a proposal with a CBC cipher, e.g. aes256-sha256-modp2048");
+	for (unsigned i = 0; conn->version != CFG_IKE_V1 && i < conn->n_ike; i++)
+		if (cfg_proposal_is_legacy(&conn->ike[i]))
+			return cfg_err(c, &pp, AT_VALUE,
+				       "3des and modp1024 are for IKEv1 peers that have nothing better "
+				       "(RFC 8247 §2.1, §2.4): set \"version\": 1");
 	if (conn->aggressive && conn->version == CFG_IKE_V2)
 		return cfg_err(c, &pa, AT_VALUE,
 			       "aggressive mode is IKEv1's (RFC 2409 §5.4): set \"version\": 1 or \"any\"");

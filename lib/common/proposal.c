@@ -22,6 +22,7 @@ enum {
 };
 
 enum {
+	ENCR_3DES = 3,
 	ENCR_NULL = 11,
 	ENCR_AES_CBC = 12,
 	ENCR_AES_GCM_16 = 20,
@@ -43,6 +44,7 @@ enum {
 };
 
 enum {
+	DH_MODP1024 = 2,
 	DH_MODP2048 = 14,
 	DH_MODP3072 = 15,
 	DH_MODP4096 = 16,
@@ -79,6 +81,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "aes256gcm128", XF_ENCR, ENCR_AES_GCM_16, 256, 0 },
 	{ "chacha20poly1305", XF_ENCR, ENCR_CHACHA20_POLY1305, 0, 0 },
 	{ "null", XF_ENCR, ENCR_NULL, 0, 0 },
+	{ "3des", XF_ENCR, ENCR_3DES, 0, 0 },
 	{ "sha1", XF_INTEG, AUTH_HMAC_SHA1_96, 0, PRF_HMAC_SHA1 },
 	{ "sha256", XF_INTEG, AUTH_HMAC_SHA2_256_128, 0, PRF_HMAC_SHA2_256 },
 	{ "sha384", XF_INTEG, AUTH_HMAC_SHA2_384_192, 0, PRF_HMAC_SHA2_384 },
@@ -87,6 +90,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "prfsha256", XF_PRF, PRF_HMAC_SHA2_256, 0, 0 },
 	{ "prfsha384", XF_PRF, PRF_HMAC_SHA2_384, 0, 0 },
 	{ "prfsha512", XF_PRF, PRF_HMAC_SHA2_512, 0, 0 },
+	{ "modp1024", XF_DH, DH_MODP1024, 0, 0 },
 	{ "modp2048", XF_DH, DH_MODP2048, 0, 0 },
 	{ "modp3072", XF_DH, DH_MODP3072, 0, 0 },
 	{ "modp4096", XF_DH, DH_MODP4096, 0, 0 },
@@ -111,6 +115,19 @@ static bool is_aead(uint16_t encr)
 bool cfg_proposal_is_aead(const struct cfg_proposal *p)
 {
 	return p->pc_n_encr && is_aead(p->pc_encr[0]);
+}
+
+/* 3DES and MODP-1024 (RFC 8247 §2.1, §2.4: MUST NOT / SHOULD NOT): only
+ * for the IKEv1 peers that have nothing else, when named. */
+bool cfg_proposal_is_legacy(const struct cfg_proposal *p)
+{
+	for (unsigned i = 0; i < p->pc_n_encr; i++)
+		if (p->pc_encr[i] == ENCR_3DES)
+			return true;
+	for (unsigned i = 0; i < p->pc_n_dh; i++)
+		if (p->pc_dh[i] == DH_MODP1024)
+			return true;
+	return false;
 }
 
 static void add_alg(struct cfg_proposal *p, const struct keyword *k)
@@ -172,6 +189,11 @@ static int prop_complete(struct cfg_proposal *p, bool ike, char *err,
 		snprintf(err, errlen, "integrity algorithm with an AEAD cipher");
 		return -EINVAL;
 	}
+	for (unsigned i = 0; !ike && i < p->pc_n_encr; i++)
+		if (p->pc_encr[i] == ENCR_3DES) {
+			snprintf(err, errlen, "3des is for an IKEv1 phase 1 only: the data plane has no 3DES");
+			return -EINVAL;
+		}
 	if (ike && (!p->pc_n_prf || !p->pc_n_dh)) {
 		snprintf(err, errlen, "an IKE proposal needs a PRF and a DH group");
 		return -EINVAL;

@@ -32,6 +32,8 @@ struct cfg_proposal {
 
 /* Whether the proposal's ciphers are AEAD (a proposal never mixes). */
 bool cfg_proposal_is_aead(const struct cfg_proposal *p);
+/* Whether p names 3DES or MODP-1024 (IKEv1 legacy peers only). */
+bool cfg_proposal_is_legacy(const struct cfg_proposal *p);
 
 /* Parses text for an IKE SA (ike: needs a PRF and a DH group; an
  * integrity keyword names the PRF too unless a prf... keyword is given)

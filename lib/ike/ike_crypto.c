@@ -98,7 +98,7 @@ const EVP_CIPHER *ike_cipher_fetch(const char *name)
  * it exits; the main thread's last as long as the process, like the
  * fetches above.
  */
-#define N_DH_GROUPS 10 /* N_ELEM(dh_groups), checked there */
+#define N_DH_GROUPS 11 /* N_ELEM(dh_groups), checked there */
 #define PUBLIC_POOL 256 /* bytes of public randomness drawn at a time */
 
 static const char *const hmac_mds[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
@@ -449,13 +449,17 @@ enum dh_kind { DH_MODP, DH_ECP, DH_ECX };
 struct dh_group {
 	uint16_t g_id;
 	enum dh_kind g_kind;
-	const char *g_name; /* OpenSSL group name (MODP, ECP) or key type */
+	const char *g_name; /* OpenSSL group name (MODP, ECP) or key type;
+			     * NULL: a MODP group OpenSSL has no name for */
 	int g_nid;          /* ECP curve */
 	size_t g_len;       /* prime / field element / key length */
 	BIGNUM *(*g_prime)(BIGNUM *); /* MODP */
 };
 
 static const struct dh_group dh_groups[] = {
+	/* RFC 2409 §6.2, for IKEv1 connections that name it (RFC 8247 §2.4) */
+	{ IKE_DH_MODP1024, DH_MODP, NULL, NID_undef, 128,
+	  BN_get_rfc2409_prime_1024 },
 	{ IKE_DH_MODP2048, DH_MODP, "modp_2048", NID_undef, 256,
 	  BN_get_rfc3526_prime_2048 },
 	{ IKE_DH_MODP3072, DH_MODP, "modp_3072", NID_undef, 384,
@@ -566,9 +570,32 @@ fail:
 
 /* The context is kept for the next key: making one per key was an eighth
  * of an X25519 key generation. */
+static int dh_modp_with_private(const struct dh_group *g, const uint8_t *priv,
+				size_t priv_len, EVP_PKEY **key);
+
+/* A group without an OpenSSL name has no key generation context: a
+ * random 256-bit exponent (RFC 3526 §8: twice the group's ~80-bit
+ * strength, and more) and 2^x mod p. */
+static int dh_generate_unnamed(const struct dh_group *g, EVP_PKEY **key)
+{
+	uint8_t x[32];
+	int rc;
+
+	if (RAND_priv_bytes(x, sizeof(x)) != 1)
+		return ike_ossl_fail(-EIO);
+	x[0] |= 0x80; /* never 0 or 1 */
+	rc = dh_modp_with_private(g, x, sizeof(x), key);
+	OPENSSL_cleanse(x, sizeof(x));
+	return rc;
+}
+
 static int dh_generate(const struct dh_group *g, EVP_PKEY **key)
 {
-	EVP_PKEY_CTX *ctx = dh_ctx(g, EVP_PKEY_OP_KEYGEN);
+	EVP_PKEY_CTX *ctx;
+
+	if (g->g_name == NULL)
+		return dh_generate_unnamed(g, key);
+	ctx = dh_ctx(g, EVP_PKEY_OP_KEYGEN);
 
 	if (ctx == NULL || EVP_PKEY_generate(ctx, key) <= 0)
 		return ike_ossl_fail(-EIO);
@@ -580,21 +607,35 @@ static int dh_fromdata(const struct dh_group *g, OSSL_PARAM_BLD *bld,
 		       int selection, EVP_PKEY **key)
 {
 	EVP_PKEY_CTX *ctx = NULL;
-	OSSL_PARAM *params;
-	int rc = -EINVAL;
+	OSSL_PARAM *params = NULL;
+	BIGNUM *p = NULL, *two = NULL; /* the builder points at them */
+	int rc = -EIO;
 
-	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-					     g->g_name, 0))
-		return ike_ossl_fail(-EIO);
+	if (g->g_name) {
+		if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+						     g->g_name, 0))
+			goto out;
+	} else { /* a group OpenSSL has no name for: p, and g = 2 */
+		p = g->g_prime(NULL);
+		two = BN_new();
+		if (!p || !two || !BN_set_word(two, 2) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, p) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, two))
+			goto out;
+	}
 	params = OSSL_PARAM_BLD_to_param(bld);
+	rc = -ENOMEM;
 	if (params == NULL)
-		return ike_ossl_fail(-ENOMEM);
+		goto out;
+	rc = -EINVAL;
 	ctx = dh_ctx(g, EVP_PKEY_OP_FROMDATA);
 	if (ctx == NULL || EVP_PKEY_fromdata(ctx, key, selection, params) <= 0)
 		goto out;
 	rc = 0;
 out:
 	OSSL_PARAM_free(params); /* BLD_to_param uses secure memory for BNs */
+	BN_free(p);
+	BN_free(two);
 	return rc ? ike_ossl_fail(rc) : 0;
 }
 

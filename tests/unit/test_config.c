@@ -1727,7 +1727,8 @@ Test(cfg_proposal, iana_numbers_and_rules)
 		bool ike;
 		const char *err;
 	} bad[] = {
-		{ "aes128-sha256-modp1024", true, "unknown algorithm \"modp1024\"" },
+		{ "aes128-sha256-modp768", true, "unknown algorithm \"modp768\"" },
+		{ "3des-sha1", false, "3des is for an IKEv1 phase 1 only: the data plane has no 3DES" },
 		{ "aes128--sha256", false, "unknown algorithm \"\"" },
 		{ "", false, "no encryption algorithm" },
 		{ "aes128gcm16-aes128", false, "AEAD and classic ciphers in one proposal" },
@@ -2317,4 +2318,33 @@ Test(cfg_conn, ike_version)
 			       " 'children': [" CHILD "], 'version': 1}"),
 		      "['aes256gcm16", "connections[0].proposals",
 		      "IKEv1's phase 1 has no AEAD cipher");
+}
+
+/* 3DES and MODP-1024 only where a connection names them and speaks
+ * IKEv1 (RFC 8247 §2.1, §2.4); never for ESP's 3DES, which the data
+ * plane lacks. */
+#define CHILD_PFS1024                                                              \
+	"{'name': 'net', 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24'], " \
+	"'esp_proposals': ['aes128-sha1-modp1024']}"
+#define CONN_LEGACY(ver)                                                            \
+	"{" CONN_HEAD ", " PSK ", 'proposals': ['3des-sha1-modp1024'], 'children': [" \
+	CHILD_PFS1024 "]" ver "}"
+
+Test(cfg_conn, legacy_algorithms_only_for_ikev1)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN_LEGACY(", 'version': 1")), &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect(c.conns[0].ike[0].pc_encr[0] == 3 && c.conns[0].ike[0].pc_dh[0] == 2);
+	cr_expect_eq(c.conns[0].children[0].esp[0].pc_dh[0], 2);
+	cfg_free(&c);
+	expect_err_at(CDOC("", CONN_LEGACY("")), "['3des", "connections[0].proposals",
+		      "3des and modp1024 are for IKEv1 peers");
+	expect_err_at(CDOC("", CONN_LEGACY(", 'version': 'any'")), "['3des",
+		      "connections[0].proposals", "3des and modp1024 are for IKEv1 peers");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD_PFS1024 "]}"),
+		      "['aes128-sha1-modp1024", "connections[0].children[0].esp_proposals",
+		      "modp1024 is for IKEv1 peers");
 }

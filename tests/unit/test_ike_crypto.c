@@ -508,15 +508,15 @@ Test(ike_crypto, dh_known_answers)
 }
 
 static const uint16_t all_groups[] = {
-	IKE_DH_MODP2048, IKE_DH_MODP3072, IKE_DH_MODP4096, IKE_DH_MODP6144,
+	IKE_DH_MODP1024, IKE_DH_MODP2048, IKE_DH_MODP3072, IKE_DH_MODP4096, IKE_DH_MODP6144,
 	IKE_DH_MODP8192, IKE_DH_ECP256, IKE_DH_ECP384, IKE_DH_ECP521,
 	IKE_DH_CURVE25519, IKE_DH_CURVE448,
 };
 
 Test(ike_crypto, dh_fresh_keys_agree)
 {
-	static const size_t ke_len[] = { 256, 384, 512, 768, 1024, 64, 96, 132, 32, 56 };
-	static const size_t s_len[] = { 256, 384, 512, 768, 1024, 32, 48, 66, 32, 56 };
+	static const size_t ke_len[] = { 128, 256, 384, 512, 768, 1024, 64, 96, 132, 32, 56 };
+	static const size_t s_len[] = { 128, 256, 384, 512, 768, 1024, 32, 48, 66, 32, 56 };
 
 	for (size_t i = 0; i < N(all_groups); i++) {
 		uint8_t ka[IKE_DH_KE_MAX], kb[IKE_DH_KE_MAX];
@@ -546,7 +546,7 @@ Test(ike_crypto, dh_fresh_keys_agree)
 
 Test(ike_crypto, dh_unsupported_group)
 {
-	static const uint16_t bad[] = { 0, 1, 2, 5, 22, 24, 26, 29, 30, 33, 1000 };
+	static const uint16_t bad[] = { 0, 1, 5, 22, 24, 26, 29, 30, 33, 1000 };
 	struct ike_dh *dh = (struct ike_dh *)1;
 
 	for (size_t i = 0; i < N(bad); i++) {
@@ -607,6 +607,11 @@ static const struct {
 	uint16_t group;
 	const char *p;
 } modp_primes[] = {
+	{ IKE_DH_MODP1024, /* RFC 2409 §6.2 */
+	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
+	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
+	  "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+	  "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece65381ffffffffffffffff" },
 	{ IKE_DH_MODP2048, /* §3 */
 	  "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74"
 	  "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437"
