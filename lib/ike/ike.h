@@ -192,6 +192,9 @@ struct ike_stats {
 	uint64_t st_ikev1_messages;     /* major version 1 (ISAKMP) datagrams */
 	uint64_t st_ikev1_unknown_sa;   /* ISAKMP messages for no SA of ours:
 					 * dropped (RFC 2408 §5.2) */
+	uint64_t st_ikev1_p1_refused;   /* phase 1 requests no connection
+					 * takes (addresses, proposals, or an
+					 * aggressive mode not enabled) */
 	uint64_t st_refusals_limited;   /* unauthenticated refusals not sent:
 					 * over the rate limit */
 	uint64_t st_bad_transitions;    /* SA state changes refused (a bug if

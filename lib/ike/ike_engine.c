@@ -50,6 +50,20 @@ void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 	e->e_ev.ev_send(e->e_ev.ev_ctx, local, remote, buf, len);
 }
 
+bool ike_refusal_allowed(struct ike_engine *e)
+{
+	if (e->e_now / 1000 != e->e_refuse_second) {
+		e->e_refuse_second = e->e_now / 1000;
+		e->e_refused_this_second = 0;
+	}
+	if (e->e_refused_this_second >= IKE_REFUSE_PER_S) {
+		e->e_stats.st_refusals_limited++;
+		return false;
+	}
+	e->e_refused_this_second++;
+	return true;
+}
+
 /* The major version of an IKE or ISAKMP header (the same 28 bytes in
  * both, RFC 7296 §3.1 and RFC 2408 §3.1: its version byte at offset 17),
  * or -1 when the datagram is shorter than a header. */

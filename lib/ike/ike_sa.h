@@ -316,6 +316,9 @@ void ike_log(struct ike_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+/* Whether one more unauthenticated refusal may go out this second
+ * (IKE_REFUSE_PER_S; the rest are counted in st_refusals_limited). */
+bool ike_refusal_allowed(struct ike_engine *e);
 const struct ike_conn_cfg *ike_conn_find(struct ike_engine *e, const char *name);
 /* The i-th connection, NULL when removed (or beyond the last). */
 const struct ike_conn_cfg *ike_conn_at(const struct ike_engine *e, unsigned i);

@@ -146,6 +146,9 @@ void ikev1_w_notify_isakmp(struct ike_writer *w, const struct ike_sa *sa,
 /* The phase 1 lifetime of the connection (seconds, 0: none). */
 uint32_t ikev1_p1_life(const struct ike_conn_cfg *c);
 
+void ikev1_refuse_p1(struct ike_engine *e, const struct ike_endpoint *local,
+		     const struct ike_endpoint *remote, const struct ikev1_msg *m);
+
 /* ---- ikev1_main.c ---- */
 
 void ikev1_p1_respond(struct ike_engine *e, const struct ike_endpoint *local,
@@ -177,13 +180,19 @@ bool ikev1_qm_expired(const struct ikev1_qm *q, uint64_t now);
 void ikev1_qm_tick(struct ike_sa *sa, struct ikev1_qm *q, uint64_t now);
 uint64_t ikev1_qm_due(const struct ikev1_qm *q);
 void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q);
+/* A protected error notify about the SPI we offered in a quick mode of
+ * ours still waiting for message 2: that quick mode ends. Whether
+ * there was one. */
+bool ikev1_qm_refused(struct ike_sa *sa, uint32_t spi, uint16_t type);
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *q);
 
 /* ---- ikev1_info.c ---- */
 
 int ikev1_info_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 		     size_t plain_len, const struct ikev1_chain *ch);
-void ikev1_notify_error(struct ike_sa *sa, uint16_t type);
+/* An error notify in an informational exchange; esp_spi: about the
+ * IPsec SA with that SPI, else about the ISAKMP SA. */
+void ikev1_notify_error(struct ike_sa *sa, uint16_t type, const uint32_t *esp_spi);
 void ikev1_delete_child(struct ike_sa *sa, struct ike_child_sa *cs);
 void ikev1_dpd_tick(struct ike_sa *sa, uint64_t now);
 void ikev1_initial_contact(struct ike_sa *sa);

@@ -33,9 +33,9 @@ static void info_send(struct ike_sa *sa, struct ike_writer *w, size_t at,
 		ike_log(sa->sa_engine, "IKE SA %u: informational not sent", sa->sa_id);
 }
 
-void ikev1_notify_error(struct ike_sa *sa, uint16_t type)
+void ikev1_notify_error(struct ike_sa *sa, uint16_t type, const uint32_t *esp_spi)
 {
-	uint8_t buf[MSG_CAP];
+	uint8_t buf[MSG_CAP], spi[4];
 	struct ike_writer w;
 	uint32_t msgid;
 	size_t at;
@@ -43,7 +43,16 @@ void ikev1_notify_error(struct ike_sa *sa, uint16_t type)
 	if (!sa->sa_v1 || !sa->sa_v1->v1_keyed)
 		return; /* nothing to protect it with: not sent (§5.7) */
 	at = info_begin(sa, &w, buf, &msgid);
-	ikev1_w_notify_isakmp(&w, sa, type, NULL, 0);
+	if (esp_spi) {
+		/* RFC 2408 §3.14: the SPI of the SA the error is about, here
+		 * the one a refused quick mode offered */
+		be32_put(spi, *esp_spi);
+		ikev1_w_notify(&w, &(struct ikev1_notify){
+			.n_doi = IKEV1_DOI_IPSEC, .n_proto = IKEV1_PROTO_ESP,
+			.n_spi_len = sizeof(spi), .n_type = type, .n_spi = spi });
+	} else {
+		ikev1_w_notify_isakmp(&w, sa, type, NULL, 0);
+	}
 	info_send(sa, &w, at, msgid);
 }
 
@@ -152,7 +161,15 @@ static void take_notify(struct ike_sa *sa, const struct ikev1_notify *n)
 		ikev1_initial_contact(sa);
 		return;
 	}
-	if (n->n_type < 16384) /* RFC 2408 §3.14.1: errors */
+	if (n->n_type >= 16384) /* RFC 2408 §3.14.1: below are errors */
+		return;
+	if (n->n_proto == IKEV1_PROTO_ESP && n->n_spi_len == 4 &&
+	    ikev1_qm_refused(sa, be32_get(n->n_spi), n->n_type))
+		return;
+	if (ikev1_notify_name(n->n_type))
+		ike_log(sa->sa_engine, "IKE SA %u: the peer reports %s", sa->sa_id,
+			ikev1_notify_name(n->n_type));
+	else
 		ike_log(sa->sa_engine, "IKE SA %u: the peer reports error %u",
 			sa->sa_id, n->n_type);
 }

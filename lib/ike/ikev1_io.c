@@ -154,6 +154,18 @@ uint32_t ikev1_new_msgid(const struct ike_sa *sa)
 	return id;
 }
 
+/* The last CBC block an informational exchange's IV is made from: phase
+ * 1's final one once it is done, during phase 1 the one so far (an
+ * error such as AUTHENTICATION-FAILED is sent, and read, before the
+ * exchange ends). */
+static const uint8_t *info_iv_base(const struct ike_sa *sa)
+{
+	const struct ikev1_sa_state *v1 = sa->sa_v1;
+
+	return sa->sa_state == IKE_S_ESTABLISHED || sa->sa_state == IKE_S_DELETING
+		       ? v1->v1_p1_last : v1->v1_p1.x_iv;
+}
+
 int ikev1_send_info(struct ike_sa *sa, struct ike_writer *w)
 {
 	struct ikev1_sa_state *v1 = sa->sa_v1;
@@ -161,7 +173,7 @@ int ikev1_send_info(struct ike_sa *sa, struct ike_writer *w)
 
 	/* §5.7 and App. B: an informational exchange's IV comes from phase
 	 * 1's last block and its own message ID; nothing is chained on. */
-	if (ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last, v1->v1_block,
+	if (ikev1_iv_phase2(sa->sa_alg.ch_prf, info_iv_base(sa), v1->v1_block,
 			    msgid, v1->v1_info.x_iv) != 0)
 		return -EIO;
 	return ikev1_msg_send(sa, w, &v1->v1_info, false);
@@ -393,8 +405,6 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 	size_t plain_len;
 	int rc;
 
-	if (sa->sa_state != IKE_S_ESTABLISHED && sa->sa_state != IKE_S_DELETING)
-		return;
 	if (!(m->m_hdr.h_flags & IKEV1_F_ENCRYPTION)) {
 		e->e_stats.st_bad_messages++; /* §5.5: always protected */
 		return;
@@ -424,6 +434,94 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 	sa->sa_last_rx_ms = e->e_now;
 	if (sa->sa_v1 && (q = ikev1_qm_find(sa, msgid)) != NULL)
 		memcpy(q->q_x.x_in_digest, d, IKE_SHA1_LEN);
+}
+
+/* The first error notify of a chain (RFC 2408 §3.14.1: types below
+ * 16384), 0 when none. */
+static uint16_t error_in(const struct ikev1_chain *ch)
+{
+	struct ikev1_notify n;
+
+	for (unsigned i = 0; i < ch->c_n; i++)
+		if (ch->c_pl[i].pl_type == IKEV1_PL_N &&
+		    ikev1_notify_decode(ch->c_pl[i].pl_body, ch->c_pl[i].pl_len, &n) == 0 &&
+		    n.n_type && n.n_type < 16384)
+			return n.n_type;
+	return 0;
+}
+
+/* §5.7: an informational exchange before phase 1 is done carries the
+ * peer's refusal of it: in clear before there are keys (NO-PROPOSAL-
+ * CHOSEN to an initiator's message 1), protected by HASH(1) after
+ * (AUTHENTICATION-FAILED). Either ends the attempt at once instead of
+ * at the retransmission timeout; a responder's SA is not ended by one
+ * in clear, which anyone who saw the cookies could send. */
+static void input_p1_info(struct ike_sa *sa, const struct ikev1_msg *m)
+{
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ike_engine *e = sa->sa_engine;
+	struct ikev1_chain *ch = &(struct ikev1_chain){ 0 };
+	const struct ikev1_chain *said = &m->m_chain;
+	uint8_t iv[IKEV1_BLOCK_MAX], *plain;
+	size_t plain_len;
+	uint16_t err;
+
+	if (m->m_hdr.h_exchange != IKEV1_EXCH_INFO) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	if (m->m_hdr.h_flags & IKEV1_F_ENCRYPTION) {
+		if (ikev1_iv_phase2(sa->sa_alg.ch_prf, info_iv_base(sa), v1->v1_block,
+				    m->m_hdr.h_msgid, iv) != 0 ||
+		    open_msg(sa, m, iv, &plain, &plain_len, ch) != 0 ||
+		    !ikev1_hash_ok(sa, m->m_hdr.h_msgid, NULL, 0, plain, plain_len, ch)) {
+			e->e_stats.st_bad_messages++;
+			return;
+		}
+		said = ch;
+	} else if (v1->v1_keyed || !sa->sa_initiator) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	err = error_in(said);
+	if (!err) {
+		e->e_stats.st_bad_messages++;
+		return;
+	}
+	ike_log(e, "IKE SA %u: the peer refused phase 1: %s", sa->sa_id,
+		ikev1_notify_name(err) ? ikev1_notify_name(err) : "an error");
+	ike_sa_kill(sa, "refused by the peer");
+}
+
+/* §5.7: a phase 1 request no connection takes is answered in clear with
+ * NO-PROPOSAL-CHOSEN under a fresh responder cookie (an initiator knows
+ * at once instead of at its timeout), at most IKE_REFUSE_PER_S a second. */
+void ikev1_refuse_p1(struct ike_engine *e, const struct ike_endpoint *local,
+		     const struct ike_endpoint *remote, const struct ikev1_msg *m)
+{
+	struct ikev1_hdr h = { .h_exchange = IKEV1_EXCH_INFO };
+	uint8_t out[128], spi[2 * IKEV1_COOKIE_LEN];
+	struct ike_writer w;
+	size_t n;
+
+	if (!ike_refusal_allowed(e))
+		return;
+	memcpy(h.h_cky_i, m->m_hdr.h_cky_i, IKEV1_COOKIE_LEN);
+	if (ike_random(h.h_cky_r, IKEV1_COOKIE_LEN) != 0 ||
+	    ike_random((uint8_t *)&h.h_msgid, sizeof(h.h_msgid)) != 0)
+		return;
+	h.h_cky_r[0] |= 1; /* never zero */
+	h.h_msgid |= 1;
+	memcpy(spi, h.h_cky_i, IKEV1_COOKIE_LEN);
+	memcpy(spi + IKEV1_COOKIE_LEN, h.h_cky_r, IKEV1_COOKIE_LEN);
+	ike_w_init(&w, out, sizeof(out));
+	ikev1_w_hdr(&w, &h);
+	ikev1_w_notify(&w, &(struct ikev1_notify){
+		.n_doi = IKEV1_DOI_IPSEC, .n_proto = IKEV1_PROTO_ISAKMP,
+		.n_spi_len = sizeof(spi), .n_type = IKEV1_N_NO_PROPOSAL_CHOSEN,
+		.n_spi = spi });
+	if (ike_w_finish(&w, &n) == 0)
+		ike_send_raw(e, local, remote, out, n);
 }
 
 /* RFC 2408 §2.5.3: a message with no responder cookie can only start
@@ -486,6 +584,8 @@ void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
 	digest(buf, len, d);
 	if (m->m_hdr.h_msgid == 0)
 		input_phase1(sa, m, d, local, remote);
+	else if (sa->sa_state != IKE_S_ESTABLISHED && sa->sa_state != IKE_S_DELETING)
+		input_p1_info(sa, m);
 	else
 		input_phase2(sa, m, d, local, remote);
 }

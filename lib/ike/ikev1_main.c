@@ -500,10 +500,12 @@ static struct ike_sa *responder_sa(struct ike_engine *e, const struct ike_endpoi
 
 	c = conn_for(e, local, remote, o, peer_id, &ch, idx);
 	if (!c) {
-		ike_log(e, "IKEv1 %s from a peer no connection takes (%s): no SA",
+		e->e_stats.st_ikev1_p1_refused++;
+		ike_log(e, "IKEv1 %s from a peer no connection takes (%s): NO-PROPOSAL-CHOSEN",
 			peer_id ? "aggressive mode" : "main mode",
 			peer_id ? "addresses, identity, proposals, or \"aggressive\" not enabled"
 				: "addresses or proposals");
+		ikev1_refuse_p1(e, local, remote, m);
 		return NULL;
 	}
 	sa = ike_sa_new(e, c, false, e->e_now);
@@ -678,6 +680,18 @@ static bool has_initial_contact(const struct ikev1_chain *ch)
 	return false;
 }
 
+/* A peer that does not authenticate (rc from check_id_hash) is told
+ * AUTHENTICATION-FAILED, protected, and the SA goes: neither side keeps
+ * one the other dropped. */
+static void refused_peer(struct ike_sa *sa, int rc)
+{
+	ike_log(sa->sa_engine, "IKE SA %u: IKEv1 peer %s: no SA", sa->sa_id,
+		rc == -EPERM ? "has another identity" : "does not authenticate");
+	ikev1_notify_error(sa, IKEV1_N_AUTHENTICATION_FAILED, NULL);
+	ike_sa_kill(sa, rc == -EPERM ? "peer has another identity"
+				     : "peer does not authenticate");
+}
+
 /* Message 5 in (verified), message 6 out. */
 static int respond_auth(struct ike_sa *sa, const struct ikev1_chain *ch,
 			const uint8_t *iv_next)
@@ -687,10 +701,9 @@ static int respond_auth(struct ike_sa *sa, const struct ikev1_chain *ch,
 	int rc = check_id_hash(sa, ch);
 
 	if (rc) {
-		ike_log(e, "IKE SA %u: IKEv1 peer %s: no SA", sa->sa_id,
-			rc == -EPERM ? "has another identity" : "does not authenticate");
-		ikev1_notify_error(sa, IKEV1_N_AUTHENTICATION_FAILED);
-		ike_sa_kill(sa, "authentication failed");
+		/* the notify's IV follows message 5, as the peer's does */
+		memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
+		refused_peer(sa, rc);
 		return 0; /* taken: the SA is gone */
 	}
 	memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
@@ -926,12 +939,11 @@ static int initiate_done(struct ike_sa *sa, const struct ikev1_chain *ch,
 {
 	int rc = check_id_hash(sa, ch);
 
+	memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
 	if (rc) {
-		ike_sa_kill(sa, rc == -EPERM ? "peer has another identity"
-					     : "peer does not authenticate");
+		refused_peer(sa, rc);
 		return 0;
 	}
-	memcpy(sa->sa_v1->v1_p1.x_iv, iv_next, sa->sa_v1->v1_block);
 	ikev1_xchg_clear(&sa->sa_v1->v1_p1);
 	sa->sa_v1->v1_step = 6;
 	established(sa);
@@ -954,8 +966,7 @@ static int aggr_initiate_done(struct ike_sa *sa, const struct ikev1_msg *m,
 		return rc;
 	rc = check_id_hash(sa, ch);
 	if (rc) {
-		ike_sa_kill(sa, rc == -EPERM ? "peer has another identity"
-					     : "peer does not authenticate");
+		refused_peer(sa, rc);
 		return 0;
 	}
 	check_nat(sa, ch);

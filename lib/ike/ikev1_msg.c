@@ -369,6 +369,28 @@ int ikev1_cert_decode(const uint8_t *body, size_t len, struct ikev1_cert *ce)
 	return 0;
 }
 
+const char *ikev1_notify_name(uint16_t type)
+{
+	switch (type) {
+	case IKEV1_N_INVALID_PAYLOAD_TYPE: return "INVALID-PAYLOAD-TYPE";
+	case IKEV1_N_INVALID_COOKIE: return "INVALID-COOKIE";
+	case IKEV1_N_INVALID_EXCHANGE_TYPE: return "INVALID-EXCHANGE-TYPE";
+	case IKEV1_N_INVALID_FLAGS: return "INVALID-FLAGS";
+	case IKEV1_N_INVALID_MESSAGE_ID: return "INVALID-MESSAGE-ID";
+	case IKEV1_N_INVALID_SPI: return "INVALID-SPI";
+	case IKEV1_N_ATTRIBUTES_NOT_SUPPORTED: return "ATTRIBUTES-NOT-SUPPORTED";
+	case IKEV1_N_NO_PROPOSAL_CHOSEN: return "NO-PROPOSAL-CHOSEN";
+	case IKEV1_N_BAD_PROPOSAL_SYNTAX: return "BAD-PROPOSAL-SYNTAX";
+	case IKEV1_N_PAYLOAD_MALFORMED: return "PAYLOAD-MALFORMED";
+	case IKEV1_N_INVALID_KEY_INFORMATION: return "INVALID-KEY-INFORMATION";
+	case IKEV1_N_INVALID_ID_INFORMATION: return "INVALID-ID-INFORMATION";
+	case IKEV1_N_INVALID_HASH_INFORMATION: return "INVALID-HASH-INFORMATION";
+	case IKEV1_N_AUTHENTICATION_FAILED: return "AUTHENTICATION-FAILED";
+	case IKEV1_N_INVALID_SIGNATURE: return "INVALID-SIGNATURE";
+	}
+	return NULL;
+}
+
 int ikev1_notify_decode(const uint8_t *body, size_t len,
 			struct ikev1_notify *n)
 {

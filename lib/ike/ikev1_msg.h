@@ -306,6 +306,8 @@ struct ikev1_notify {
 };
 int ikev1_notify_decode(const uint8_t *body, size_t len,
 			struct ikev1_notify *n);
+/* The RFC's name of a notify type, for logs; NULL when we have none. */
+const char *ikev1_notify_name(uint16_t type);
 
 /* Delete, §3.15: d_nspis SPIs of d_spi_len bytes each, back to back. */
 struct ikev1_delete {

@@ -379,6 +379,21 @@ void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q)
 		old->cs_rekeyed = false; /* still ours to rekey */
 }
 
+bool ikev1_qm_refused(struct ike_sa *sa, uint32_t spi, uint16_t type)
+{
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++) {
+		struct ikev1_qm *q = sa->sa_v1->v1_qm[i];
+
+		if (!q || !q->q_initiator || q->q_step != 1 || q->q_spi_in != spi)
+			continue;
+		ike_log(sa->sa_engine, "IKE SA %u: quick mode 0x%08x refused by the peer "
+			"(error %u)", sa->sa_id, q->q_x.x_msgid, type);
+		ikev1_qm_free(sa, q);
+		return true;
+	}
+	return false;
+}
+
 /* ---- the messages ---- */
 
 static const struct ikev1_payload *find(const struct ikev1_chain *ch,
@@ -463,11 +478,27 @@ static void w_ids(struct ike_writer *w, const struct ikev1_qm *q)
 
 /* ---- responder ---- */
 
-/* Refuses a quick mode with an error notify (§5.5 and RFC 2408 §5). */
-static int refuse(struct ike_sa *sa, const char *why, uint16_t notify)
+/* The SPI message 1's first proposal offers (0: none readable). */
+static uint32_t offered_spi(const struct ikev1_chain *ch)
 {
+	const struct ikev1_payload *sap = find(ch, IKEV1_PL_SA);
+	struct ikev1_offer *o = &(struct ikev1_offer){ 0 };
+
+	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_ESP, o) ||
+	    !o->o_offer.sa_n)
+		return 0;
+	return o->o_choice[0].c_spi;
+}
+
+/* Refuses a quick mode with an error notify (§5.5 and RFC 2408 §5)
+ * about the SPI it offered, so that its initiator stops at once. */
+static int refuse(struct ike_sa *sa, const struct ikev1_chain *ch,
+		  const char *why, uint16_t notify)
+{
+	uint32_t spi = offered_spi(ch);
+
 	ike_log(sa->sa_engine, "IKE SA %u: quick mode refused: %s", sa->sa_id, why);
-	ikev1_notify_error(sa, notify);
+	ikev1_notify_error(sa, notify, spi ? &spi : NULL);
 	return 0; /* the message was authentic: answered */
 }
 
@@ -565,12 +596,12 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 		return -EACCES;
 	q = qm_new(sa, msgid);
 	if (!q)
-		return refuse(sa, "too many at once", IKEV1_N_NO_PROPOSAL_CHOSEN);
+		return refuse(sa, ch, "too many at once", IKEV1_N_NO_PROPOSAL_CHOSEN);
 	memcpy(q->q_x.x_iv, iv_next, sa->sa_v1->v1_block);
 	if (take_nonce(find(ch, IKEV1_PL_NONCE), q->q_ni, &q->q_ni_len) ||
 	    take_ids(sa, q, ch)) {
 		ikev1_qm_free(sa, q);
-		return refuse(sa, "malformed", IKEV1_N_PAYLOAD_MALFORMED);
+		return refuse(sa, ch, "malformed", IKEV1_N_PAYLOAD_MALFORMED);
 	}
 	rc = choose(sa, q, ch, &choice);
 	if (rc == 0)
@@ -588,7 +619,7 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 	}
 	if (rc) {
 		ikev1_qm_free(sa, q);
-		return refuse(sa, rc == -ENOENT ? "proxy IDs outside every child"
+		return refuse(sa, ch, rc == -ENOENT ? "proxy IDs outside every child"
 				  : rc == -ENOPROTOOPT ? "no proposal chosen" : "failed",
 			      rc == -ENOENT ? IKEV1_N_INVALID_ID_INFORMATION
 					    : IKEV1_N_NO_PROPOSAL_CHOSEN);

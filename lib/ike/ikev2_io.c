@@ -527,15 +527,8 @@ void ikev2_refuse_version(struct ike_engine *e, const struct ike_endpoint *local
 
 	if (ike_hdr_parse(buf, len, &req) != -EPROTONOSUPPORT || (req.h_flags & IKE_HDR_F_RESPONSE))
 		return;
-	if (e->e_now / 1000 != e->e_refuse_second) {
-		e->e_refuse_second = e->e_now / 1000;
-		e->e_refused_this_second = 0;
-	}
-	if (e->e_refused_this_second >= IKE_REFUSE_PER_S) {
-		e->e_stats.st_refusals_limited++;
+	if (!ike_refusal_allowed(e))
 		return;
-	}
-	e->e_refused_this_second++;
 	h = (struct ike_hdr){ .h_spi_i = req.h_spi_i, .h_spi_r = req.h_spi_r,
 			      .h_exchange = req.h_exchange, .h_msgid = req.h_msgid,
 			      .h_flags = IKE_HDR_F_RESPONSE };

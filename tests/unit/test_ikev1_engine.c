@@ -442,9 +442,9 @@ Test(ikev1_engine, aggressive_mode_psk_makes_an_isakmp_sa_and_one_ipsec_sa_pair)
 }
 
 /* Aggressive mode hands HASH_R to whoever asks (an offline attack on the
- * PSK): a responder connection without "aggressive" answers nothing and
- * keeps nothing. No counter of the engine's names this refusal; its log
- * line does. */
+ * PSK): a responder connection without "aggressive" keeps nothing and
+ * answers with NO-PROPOSAL-CHOSEN in clear (RFC 2409 §5.7), no HASH_R;
+ * the initiator ends its attempt on it at once, the refusal counted. */
 Test(ikev1_engine, aggressive_mode_to_a_connection_without_aggressive_is_refused)
 {
 	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
@@ -455,18 +455,26 @@ Test(ikev1_engine, aggressive_mode_to_a_connection_without_aggressive_is_refused
 	initiate();
 	cr_assert_eq(dg_exchange(&queue[0]), IKEV1_EXCH_AGGRESSIVE);
 	deliver_one();
-	cr_expect_eq(qn, 0, "no message 2: HASH_R is not given away");
+	cr_assert_eq(qn, 1, "the refusal");
+	cr_expect_eq(dg_exchange(&queue[0]), IKEV1_EXCH_INFO, "not message 2: HASH_R is not given away");
+	cr_expect_not(dg_encrypted(&queue[0]));
+	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_N, &(size_t){ 0 }), 0, "a notify in clear");
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(stats(1).st_half_open, 0);
 	cr_expect_eq(stats(1).st_ikev1_messages, 1);
+	cr_expect_eq(stats(1).st_ikev1_p1_refused, 1);
 	cr_expect(logged(1, "IKEv1 aggressive mode from a peer no connection takes"));
-	advance(31000); /* message 1 again, each time refused */
-	cr_expect_eq(stats(1).st_ikev1_messages, 5);
+	deliver_one();
+	cr_expect_eq(qn, 0);
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "ended at once, not at the timeout");
+	cr_expect_eq(sides[0].ike_failed, 1);
+	cr_expect_str_eq(sides[0].last_failed, "refused by the peer");
+	cr_expect(logged(0, "the peer refused phase 1: NO-PROPOSAL-CHOSEN"));
+	cr_expect_eq(sides[0].ike_up, 0);
+	advance(31000);
+	cr_expect_eq(stats(1).st_ikev1_messages, 1, "message 1 is not sent again");
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(sides[1].ike_up, 0);
-	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
-	cr_expect_eq(sides[0].ike_failed, 1);
-	cr_expect_eq(sides[0].ike_up, 0);
 
 	/* the same connection with "aggressive": true takes it */
 	cr.c_aggressive = true;
@@ -480,7 +488,9 @@ Test(ikev1_engine, aggressive_mode_to_a_connection_without_aggressive_is_refused
 
 /* Aggressive mode message 2 is in clear: a byte of its HASH_R flipped
  * on the way, the initiator finds the responder unauthenticated and
- * installs nothing (no message 3, no quick mode). */
+ * installs nothing (no message 3, no quick mode); it says AUTHENTICATION-
+ * FAILED under the keys both derived, and the responder, which
+ * verifies that, keeps nothing either. */
 Test(ikev1_engine, aggressive_mode_a_forged_hash_r_installs_nothing)
 {
 	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
@@ -499,11 +509,16 @@ Test(ikev1_engine, aggressive_mode_a_forged_hash_r_installs_nothing)
 	cr_assert_eq(len, 32, "HASH_R of SHA2-256");
 	m2.buf[at + len / 2] ^= 0x01;
 	deliver(&m2);
-	cr_expect_eq(qn, 0, "no message 3, no quick mode");
+	cr_assert_eq(qn, 1, "no message 3, no quick mode: the notify only");
+	cr_expect_eq(dg_exchange(&queue[0]), IKEV1_EXCH_INFO);
 	cr_expect_eq(sides[0].ike_up + sides[0].child_up, 0);
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "peer does not authenticate");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+	deliver_one();
+	cr_expect(logged(1, "the peer refused phase 1: AUTHENTICATION-FAILED"));
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "the responder's SA goes at once");
+	cr_expect_eq(stats(1).st_bad_messages, 0);
 	cr_expect_eq(sides[1].ike_up + sides[1].child_up, 0);
 }
 
@@ -539,9 +554,11 @@ Test(ikev1_engine, main_mode_wrong_psk_leaves_no_sa_on_either_side)
 }
 
 /* Aggressive mode with another PSK: message 2's HASH_R does not verify,
- * the initiator ends the attempt at once and sends no message 3; the
- * responder, which never hears HASH_I, gives up when half open too
- * long. */
+ * the initiator ends the attempt at once and sends no message 3 but an
+ * AUTHENTICATION-FAILED under its keys, which the responder's keys
+ * (another PSK) do not verify: dropped and counted, a notify nobody
+ * authenticated ends nothing. The responder gives up when half open
+ * too long. */
 Test(ikev1_engine, aggressive_mode_wrong_psk_leaves_no_sa_on_either_side)
 {
 	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, "one-key");
@@ -550,7 +567,8 @@ Test(ikev1_engine, aggressive_mode_wrong_psk_leaves_no_sa_on_either_side)
 	ci.c_aggressive = cr.c_aggressive = true;
 	up(&ci, &cr);
 	initiate();
-	cr_expect_eq(run(), 2, "messages 1 and 2, no message 3");
+	cr_expect_eq(run(), 3, "messages 1 and 2 and the notify, no message 3");
+	cr_expect_eq(stats(1).st_bad_messages, 1, "the notify does not verify");
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "peer does not authenticate");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
@@ -693,9 +711,9 @@ Test(ikev1_engine, main_mode_certificates_chaining_to_the_ca_establish)
 }
 
 /* The initiator's certificate is of another CA: the responder finds it
- * unauthenticated at message 5, says AUTHENTICATION-FAILED and keeps
- * nothing; the initiator, not yet up, takes no informational and gives
- * up when half open too long. */
+ * unauthenticated at message 5, says AUTHENTICATION-FAILED (protected
+ * by HASH(1), its IV from message 5's last block) and keeps nothing;
+ * the initiator verifies the notify and ends its attempt at once. */
 Test(ikev1_engine, main_mode_an_initiator_certificate_of_another_ca_fails_authentication)
 {
 	struct ike_conn_cfg ci = cert_conn(0, "other");
@@ -705,13 +723,14 @@ Test(ikev1_engine, main_mode_an_initiator_certificate_of_another_ca_fails_authen
 	initiate();
 	run();
 	cr_expect(logged(1, "IKEv1 peer does not authenticate: no SA"));
-	cr_expect(logged(1, "authentication failed"));
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(sides[1].ike_up + sides[1].child_up, 0);
 	cr_expect_eq(sides[0].ike_up + sides[0].child_up, 0);
-	advance(31000);
-	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+	cr_expect(logged(0, "the peer refused phase 1: AUTHENTICATION-FAILED"));
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "at once, not at the timeout");
+	cr_expect_eq(stats(0).st_bad_messages, 0);
 	cr_expect_eq(sides[0].ike_failed, 1);
+	cr_expect_str_eq(sides[0].last_failed, "refused by the peer");
 	cr_expect_eq(sides[0].ike_up + sides[0].child_up, 0);
 
 	/* the control: a responder that also trusts the other CA takes it */
@@ -727,8 +746,10 @@ Test(ikev1_engine, main_mode_an_initiator_certificate_of_another_ca_fails_authen
 }
 
 /* The responder's certificate is of another CA: the initiator refuses
- * message 6 and installs nothing. The responder was done with phase 1
- * when it sent message 6 (main mode has no answer to it): its ISAKMP
+ * message 6, installs nothing and says AUTHENTICATION-FAILED. The
+ * responder was done with phase 1 when it sent message 6 (main mode has
+ * no answer to it); the notify, under the ISAKMP SA's keys, is only
+ * logged there (an error notify does not end an established SA): the
  * SA, without any IPsec SA, goes once its liveness check finds nobody
  * there. */
 Test(ikev1_engine, main_mode_a_responder_certificate_of_another_ca_fails_authentication)
@@ -738,7 +759,8 @@ Test(ikev1_engine, main_mode_a_responder_certificate_of_another_ca_fails_authent
 
 	up_certs(&ci, &cr);
 	initiate();
-	cr_expect_eq(run(), 6, "no quick mode");
+	cr_expect_eq(run(), 7, "the notify, no quick mode");
+	cr_expect(logged(1, "the peer reports AUTHENTICATION-FAILED"));
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "peer does not authenticate");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
@@ -755,10 +777,9 @@ Test(ikev1_engine, main_mode_a_responder_certificate_of_another_ca_fails_authent
 
 /* ---- 5: proposals and proxy IDs nobody takes ---- */
 
-/* No phase 1 transform the responder takes: no SA there, and no
- * answer at all (RFC 2408 §5's NO-PROPOSAL-CHOSEN would be a notify
- * nothing protects; espgate sends none), so the initiator gives up
- * when half open too long. */
+/* No phase 1 transform the responder takes: no SA there, and
+ * NO-PROPOSAL-CHOSEN in clear (RFC 2409 §5.7) under a responder cookie
+ * of its own; the initiator ends its attempt on it at once. */
 Test(ikev1_engine, phase_1_no_proposal_chosen_makes_no_sa)
 {
 	struct ike_conn_cfg ci = conn(true, "aes128-sha256-modp2048", ESP_P, PSK);
@@ -766,21 +787,24 @@ Test(ikev1_engine, phase_1_no_proposal_chosen_makes_no_sa)
 
 	up(&ci, &cr);
 	initiate();
-	cr_expect_eq(run(), 1, "message 1 is not answered");
+	cr_expect_eq(run(), 2, "message 1 and the refusal");
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(stats(1).st_half_open, 0);
+	cr_expect_eq(stats(1).st_ikev1_p1_refused, 1);
 	cr_expect(logged(1, "main mode from a peer no connection takes (addresses or proposals)"));
-	advance(31000);
+	cr_expect(logged(0, "the peer refused phase 1: NO-PROPOSAL-CHOSEN"));
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
-	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(sides[0].ike_failed, 1);
-	cr_expect_str_eq(sides[0].last_failed, "phase 1 did not complete");
+	cr_expect_str_eq(sides[0].last_failed, "refused by the peer");
+	advance(31000);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
 }
 
 /* The ISAKMP SA is up; the quick mode's refusal (an authenticated
- * informational) leaves it standing, with no IPsec SA on either side,
- * also after the initiator's quick mode gave up. */
+ * informational about the SPI the quick mode offered) ends that quick
+ * mode at once, not after its 60 s, and leaves the ISAKMP SA standing
+ * with no IPsec SA on either side. */
 static void quick_mode_refused(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr,
 			       const char *why, const char *error)
 {
@@ -794,13 +818,13 @@ static void quick_mode_refused(const struct ike_conn_cfg *ci, const struct ike_c
 	cr_expect(logged(1, why), "%s", why);
 	cr_expect(logged(0, error), "the initiator hears %s", error);
 	cr_expect_eq(stats(0).st_bad_messages + stats(1).st_bad_messages, 0, "%s", why);
-	advance(61000); /* the initiator's quick mode times out after 60 s */
+	advance(61000);
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(sides[i].child_up, 0, "%s: side %d", why, i);
 		cr_expect_eq(sides[i].ike_down, 0, "%s: side %d ISAKMP SA kept", why, i);
 		cr_expect_eq(ike_engine_sa_count(sides[i].e), 1, "%s: side %d", why, i);
 	}
-	cr_expect(logged(0, "got no answer"), "%s: the quick mode was given up", why);
+	cr_expect(!logged(0, "got no answer"), "%s: ended by the refusal, not the timeout", why);
 }
 
 Test(ikev1_engine, quick_mode_no_proposal_chosen_keeps_the_isakmp_sa)
@@ -809,7 +833,7 @@ Test(ikev1_engine, quick_mode_no_proposal_chosen_keeps_the_isakmp_sa)
 	struct ike_conn_cfg cr = conn(false, IKE_P, "aes256gcm16", PSK);
 
 	quick_mode_refused(&ci, &cr, "quick mode refused: no proposal chosen",
-			   "the peer reports error 14"); /* NO-PROPOSAL-CHOSEN */
+			   "refused by the peer (error 14)"); /* NO-PROPOSAL-CHOSEN */
 }
 
 Test(ikev1_engine, quick_mode_proxy_ids_outside_the_selectors_keep_the_isakmp_sa)
@@ -820,7 +844,7 @@ Test(ikev1_engine, quick_mode_proxy_ids_outside_the_selectors_keep_the_isakmp_sa
 	/* the initiator asks for 198.18.9.0/24 behind hq, which has 198.18.2.0/24 */
 	ts(&ci.c_child[0].cc_remote[0], "198.18.9.0/24");
 	quick_mode_refused(&ci, &cr, "quick mode refused: proxy IDs outside every child",
-			   "the peer reports error 18"); /* INVALID-ID-INFORMATION */
+			   "refused by the peer (error 18)"); /* INVALID-ID-INFORMATION */
 }
 
 /* ---- 6: tampered, truncated, malformed ---- */
