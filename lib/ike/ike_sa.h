@@ -70,6 +70,7 @@ struct ike_child_sa {
 	struct ike_child_keys cs_keys;
 	struct ike_selectors cs_ts_local, cs_ts_remote;
 	bool cs_transport;
+	struct ip_addr cs_peer_oa; /* IKEv1 NAT-OA: the peer's own address */
 	/* We started the exchange that made it: KEYMAT's "initiator to
 	 * responder" keys are then ours to send with (RFC 7296 §2.17). */
 	bool cs_initiator;
@@ -171,6 +172,24 @@ struct ikev1_xchg {
 };
 
 /* A quick mode (RFC 2409 §5.5) in flight. */
+/* What a quick mode needs only while it is negotiated: freed (and
+ * cleansed) once it is done, so that a finished one kept to recognise
+ * repeats costs little. */
+struct ikev1_qm_neg {
+	struct ike_chosen n_alg;
+	bool n_transport;
+	uint32_t n_life_s;
+	bool n_tell_life;        /* n_life_s is shorter than the peer offered */
+	uint8_t n_ni[IKE_NONCE_MAX], n_nr[IKE_NONCE_MAX];
+	size_t n_ni_len, n_nr_len;
+	struct ike_dh *n_dh;             /* PFS */
+	uint8_t n_gxy[IKE_DH_SECRET_MAX]; /* PFS: g(qm)^xy */
+	size_t n_gxy_len;
+	struct ike_selectors n_ts_i, n_ts_r; /* proxy IDs: initiator's, responder's */
+	bool n_ids;              /* IDci/IDcr were in the exchange */
+	struct ip_addr n_peer_oa; /* the peer's NAT-OA of itself (RFC 3947 §5.2) */
+};
+
 struct ikev1_qm {
 	struct ikev1_xchg q_x;
 	bool q_initiator;
@@ -179,18 +198,8 @@ struct ikev1_qm {
 	uint32_t q_old_spi;      /* inbound SPI of the IPsec SA this one rekeys */
 	uint64_t q_old_delete_ms; /* when that one goes (0: not yet known) */
 	uint32_t q_spi_in, q_spi_out;
-	struct ike_chosen q_alg;
-	bool q_transport;
-	uint32_t q_life_s;
-	bool q_tell_life;        /* q_life_s is shorter than the peer offered */
-	uint8_t q_ni[IKE_NONCE_MAX], q_nr[IKE_NONCE_MAX];
-	size_t q_ni_len, q_nr_len;
-	struct ike_dh *q_dh;             /* PFS */
-	uint8_t q_gxy[IKE_DH_SECRET_MAX]; /* PFS: g(qm)^xy */
-	size_t q_gxy_len;
+	struct ikev1_qm_neg *q_n; /* NULL once done */
 	uint64_t q_done_ms;              /* kept a while to answer repeats */
-	struct ike_selectors q_ts_i, q_ts_r; /* proxy IDs: initiator's, responder's */
-	bool q_ids;              /* IDci/IDcr were in the exchange */
 	uint64_t q_started_ms;
 };
 

@@ -2,8 +2,8 @@
 /*
  * IKEv1 phase 1, RFC 2409 §5: main mode (identity protection, six
  * messages) and aggressive mode (three) in both roles, with pre-shared
- * keys (§5.4) and, in main mode, signatures with X.509 certificates
- * (§5.1: RSA, and ECDSA as RFC 4754); the vendor IDs of NAT traversal (RFC 3947) and dead peer
+ * keys (§5.4) and signatures with X.509 certificates (§5.1: RSA, and
+ * ECDSA as RFC 4754); the vendor IDs of NAT traversal (RFC 3947) and dead peer
  * detection (RFC 3706); NAT-D and the move to port 4500 (RFC 3947 §3-4).
  *
  *   main mode
@@ -16,10 +16,12 @@
  *                              <--   HDR*, IDir, HASH_R
  *
  *   aggressive mode
- *   HDR, SA, KE, Ni, IDii, VIDs -->
- *                       <-- HDR, SA, KE, Nr, IDir, HASH_R, VIDs, NAT-D, NAT-D
+ *   HDR, SA, KE, Ni, IDii [, CR], VIDs -->
+ *                       <-- HDR, SA, KE, Nr, IDir, HASH_R, [CR,] VIDs, NAT-D, NAT-D
  *   HDR, HASH_I, NAT-D, NAT-D   -->   (in clear as §5.4 draws it; taken
  *                                      encrypted too, as some peers send it)
+ *   with signatures (§5.1) [CERT,] SIG_R and [CERT,] SIG_I stand for
+ *   HASH_R and HASH_I, in main mode as in aggressive mode.
  *
  * Aggressive mode sends the responder's HASH_R to anyone who asks: with a
  * pre-shared key it can be attacked offline, so a responder answers it
@@ -305,20 +307,26 @@ static void w_certs_sig(struct ike_writer *w, const struct ike_sa *sa,
 	ikev1_w_data(w, IKEV1_PL_SIG, sig, sig_len);
 }
 
-/* Writes our ID and what proves it: HASH_I or HASH_R, or with
+/* What proves our ID (its body id_b): HASH_I or HASH_R, or with
  * certificates our CERTs and a SIG. */
+static void w_proof(struct ike_writer *w, const struct ike_sa *sa,
+		    const uint8_t *id_b, size_t id_len)
+{
+	if (by_cert(sa))
+		w_certs_sig(w, sa, id_b, id_len);
+	else
+		w_hash(w, sa, id_b, id_len);
+}
+
+/* Writes our ID and what proves it. */
 static void w_id_hash(struct ike_writer *w, const struct ike_sa *sa)
 {
 	const uint8_t *body;
 	size_t len;
 
 	w_our_id(w, sa, &body, &len);
-	if (w->w_err)
-		return;
-	if (by_cert(sa))
-		w_certs_sig(w, sa, body, len);
-	else
-		w_hash(w, sa, body, len);
+	if (!w->w_err)
+		w_proof(w, sa, body, len);
 }
 
 /* A certificate request (§3.10) with no authority: any of the peer's,
@@ -388,7 +396,7 @@ static int peer_certs(const struct ikev1_chain *ch, struct ike_cert_data *certs,
 /* The peer's ID, certificates and SIG (§5.1): the chain validated
  * against the connection's CAs, the ID bound to the certificate, the
  * signature of the hash verified; the ID the one wanted. */
-static int check_peer_sig(struct ike_sa *sa, const struct ikev1_payload *idp,
+static int check_peer_sig(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
 			  const struct ikev1_chain *ch)
 {
 	const struct ikev1_payload *sig = find(ch, IKEV1_PL_SIG);
@@ -399,10 +407,10 @@ static int check_peer_sig(struct ike_sa *sa, const struct ikev1_payload *idp,
 	unsigned n = 0;
 	int rc;
 
-	if (!sig || ikev1_id_decode(idp->pl_body, idp->pl_len, &id) != 0 ||
+	if (!sig || !id_b || ikev1_id_decode(id_b, id_len, &id) != 0 ||
 	    peer_certs(ch, certs, &n) != 0)
 		return -EINVAL;
-	if (auth_hash(sa, !sa->sa_initiator, idp->pl_body, idp->pl_len, h) != 0)
+	if (auth_hash(sa, !sa->sa_initiator, id_b, id_len, h) != 0)
 		return -EIO;
 	rc = ike_verify_peer(sa->sa_conn->c_trust, certs, n, id.id_type, id.id_data,
 			     id.id_len,
@@ -414,15 +422,22 @@ static int check_peer_sig(struct ike_sa *sa, const struct ikev1_payload *idp,
 	return id_wanted(sa->sa_conn, &id) ? 0 : -EPERM;
 }
 
+/* The peer's proof of its ID (body id_b): HASH, or CERTs and SIG. */
+static int check_proof(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
+		       const struct ikev1_chain *ch)
+{
+	if (by_cert(sa))
+		return check_peer_sig(sa, id_b, id_len, ch);
+	return check_peer(sa, id_b, id_len, find(ch, IKEV1_PL_HASH));
+}
+
 static int check_id_hash(struct ike_sa *sa, const struct ikev1_chain *ch)
 {
 	const struct ikev1_payload *idp = find(ch, IKEV1_PL_ID);
 
 	if (!idp)
 		return -EINVAL;
-	if (by_cert(sa))
-		return check_peer_sig(sa, idp, ch);
-	return check_peer(sa, idp->pl_body, idp->pl_len, find(ch, IKEV1_PL_HASH));
+	return check_proof(sa, idp->pl_body, idp->pl_len, ch);
 }
 
 static void established(struct ike_sa *sa)
@@ -540,6 +555,7 @@ static int aggr_answer(struct ike_sa *sa, const struct ikev1_choice *choice,
 	ikev1_w_data(&w, IKEV1_PL_KE, my_ke, my_ke_len);
 	ikev1_w_data(&w, IKEV1_PL_NONCE, sa->sa_nr, sa->sa_nr_len);
 	w_id_hash(&w, sa);
+	w_cert_request(&w, sa);
 	ikev1_w_vids(&w);
 	w_nat_ds(&w, sa);
 	/* kept and repeated until message 3 comes (§5.4 has no answer to it) */
@@ -570,10 +586,6 @@ static void aggr_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	sa = responder_sa(e, local, remote, m, o, &id, &idx);
 	if (!sa)
 		return;
-	if (by_cert(sa)) {
-		ike_sa_kill(sa, "aggressive mode with certificates is not supported");
-		return;
-	}
 	sa->sa_v1->v1_id_b = ike_dup(idp->pl_body, idp->pl_len);
 	sa->sa_v1->v1_id_len = idp->pl_len;
 	rc = sa->sa_v1->v1_id_b ? 0 : -ENOMEM;
@@ -726,10 +738,11 @@ static int aggr_respond_done(struct ike_sa *sa, const struct ikev1_chain *ch,
 			     const uint8_t *iv_next)
 {
 	struct ikev1_sa_state *v1 = sa->sa_v1;
-	int rc = check_peer(sa, v1->v1_id_b, v1->v1_id_len, find(ch, IKEV1_PL_HASH));
+	int rc = check_proof(sa, v1->v1_id_b, v1->v1_id_len, ch);
 
 	if (rc) {
-		ike_log(sa->sa_engine, "IKE SA %u: aggressive mode HASH_I %s: dropped", sa->sa_id,
+		ike_log(sa->sa_engine, "IKE SA %u: aggressive mode %s %s: dropped", sa->sa_id,
+			by_cert(sa) ? "SIG_I" : "HASH_I",
 			rc == -EPERM ? "of another identity" : "does not verify");
 		return -EINVAL;
 	}
@@ -788,6 +801,7 @@ static int aggr_initiate(struct ike_sa *sa, struct ike_writer *w)
 		return w->w_err;
 	v1->v1_id_b = ike_dup(id_b, id_len);
 	v1->v1_id_len = id_len;
+	w_cert_request(w, sa);
 	return v1->v1_id_b ? 0 : -ENOMEM;
 }
 
@@ -802,11 +816,7 @@ int ikev1_initiate(struct ike_sa *sa)
 
 	if (!v1)
 		return -ENOMEM;
-	if (c->c_aggressive && c->c_cred) {
-		ike_log(e, "IKE SA %u (%s): aggressive mode with certificates is not supported",
-			sa->sa_id, c->c_name);
-		return -ENOTSUP;
-	}
+	v1->v1_auth = ikev1_auth_method(c); /* every transform offers it */
 	v1->v1_exchange = c->c_aggressive ? IKEV1_EXCH_AGGRESSIVE : IKEV1_EXCH_IDPROT;
 	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, v1->v1_exchange, 0, 0);
 	at = w.w_len;
@@ -972,7 +982,7 @@ static int aggr_initiate_done(struct ike_sa *sa, const struct ikev1_msg *m,
 	check_nat(sa, ch);
 	float_ports(sa);
 	ikev1_msg_begin(sa, &w, sa->sa_engine->e_bundle, MSG_CAP, IKEV1_EXCH_AGGRESSIVE, 0, 0);
-	w_hash(&w, sa, v1->v1_id_b, v1->v1_id_len);
+	w_proof(&w, sa, v1->v1_id_b, v1->v1_id_len);
 	w_nat_ds(&w, sa);
 	/* not answered: kept to send again when message 2 is repeated */
 	rc = ikev1_msg_send(sa, &w, &v1->v1_p1, false);

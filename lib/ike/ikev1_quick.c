@@ -59,8 +59,12 @@ static struct ikev1_qm *qm_new(struct ike_sa *sa, uint32_t msgid)
 		if (v1->v1_qm[i])
 			continue;
 		q = calloc(1, sizeof(*q));
-		if (!q)
+		if (q)
+			q->q_n = calloc(1, sizeof(*q->q_n));
+		if (!q || !q->q_n) {
+			free(q);
 			return NULL;
+		}
 		q->q_x.x_msgid = msgid;
 		q->q_started_ms = sa->sa_engine->e_now;
 		v1->v1_qm[i] = q;
@@ -69,13 +73,33 @@ static struct ikev1_qm *qm_new(struct ike_sa *sa, uint32_t msgid)
 	return NULL;
 }
 
+/* The negotiation's state goes once the quick mode is done: its nonces
+ * and PFS secret are key material. */
+static void neg_free(struct ikev1_qm *q)
+{
+	if (!q->q_n)
+		return;
+	ike_dh_free(q->q_n->n_dh);
+	OPENSSL_cleanse(q->q_n, sizeof(*q->q_n));
+	free(q->q_n);
+	q->q_n = NULL;
+}
+
+/* Done: kept only to recognise repeats and retire a rekeyed pair. */
+static void qm_done(struct ike_sa *sa, struct ikev1_qm *q)
+{
+	q->q_step = 3;
+	q->q_done_ms = sa->sa_engine->e_now;
+	neg_free(q);
+}
+
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *q)
 {
 	for (unsigned i = 0; i < IKEV1_QM_MAX; i++)
 		if (sa->sa_v1->v1_qm[i] == q)
 			sa->sa_v1->v1_qm[i] = NULL;
 	ikev1_xchg_clear(&q->q_x);
-	ike_dh_free(q->q_dh);
+	neg_free(q);
 	OPENSSL_cleanse(q, sizeof(*q));
 	free(q);
 }
@@ -243,9 +267,9 @@ static int dir_keys(const struct ike_sa *sa, const struct ikev1_qm *q,
 	if (elen > sizeof(d->cd_encr) || ilen > sizeof(d->cd_integ))
 		return -EINVAL;
 	rc = ikev1_keymat(sa->sa_alg.ch_prf, k->k_skeyid_d, k->k_len,
-			  q->q_gxy_len ? q->q_gxy : NULL, q->q_gxy_len,
-			  IKEV1_PROTO_ESP, spi, q->q_ni, q->q_ni_len, q->q_nr,
-			  q->q_nr_len, km, elen + ilen);
+			  q->q_n->n_gxy_len ? q->q_n->n_gxy : NULL, q->q_n->n_gxy_len,
+			  IKEV1_PROTO_ESP, spi, q->q_n->n_ni, q->q_n->n_ni_len, q->q_n->n_nr,
+			  q->q_n->n_nr_len, km, elen + ilen);
 	if (rc == 0) {
 		memcpy(d->cd_encr, km, elen);
 		memcpy(d->cd_integ, km + elen, ilen);
@@ -260,8 +284,8 @@ static uint32_t rekey_s(const struct ikev1_qm *q)
 {
 	uint32_t cfg = q->q_cfg->cc_rekey_s;
 
-	if (q->q_life_s && (!cfg || cfg >= q->q_life_s))
-		return q->q_life_s - q->q_life_s / 10;
+	if (q->q_n->n_life_s && (!cfg || cfg >= q->q_n->n_life_s))
+		return q->q_n->n_life_s - q->q_n->n_life_s / 10;
 	return cfg;
 }
 
@@ -290,7 +314,7 @@ static struct ike_child_sa *replaced_by(struct ike_sa *sa, const struct ikev1_qm
 		const struct ike_child_sa *o = sa->sa_child[i];
 
 		if (o && o != new_one && o->cs_cfg == q->q_cfg && !o->cs_rekeyed &&
-		    same_sel(&o->cs_ts_local, &q->q_ts_r) && same_sel(&o->cs_ts_remote, &q->q_ts_i))
+		    same_sel(&o->cs_ts_local, &q->q_n->n_ts_r) && same_sel(&o->cs_ts_remote, &q->q_n->n_ts_i))
 			return sa->sa_child[i];
 	}
 	return NULL;
@@ -301,7 +325,7 @@ static struct ike_child_sa *replaced_by(struct ike_sa *sa, const struct ikev1_qm
 static int install(struct ike_sa *sa, struct ikev1_qm *q)
 {
 	struct ike_child_sa *cs = ike_child_alloc(sa), *old;
-	const struct ike_chosen *a = &q->q_alg;
+	const struct ike_chosen *a = &q->q_n->n_alg;
 	size_t elen = ike_encr_keymat_len(a->ch_encr, a->ch_encr_bits);
 	size_t ilen = ike_integ_key_len(a->ch_integ);
 	/* i2r is received by the responder: its SPI; r2i the initiator's */
@@ -315,7 +339,8 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	cs->cs_spi_in = q->q_spi_in;
 	cs->cs_spi_out = q->q_spi_out;
 	cs->cs_alg = *a;
-	cs->cs_transport = q->q_transport;
+	cs->cs_transport = q->q_n->n_transport;
+	cs->cs_peer_oa = q->q_n->n_peer_oa;
 	cs->cs_initiator = q->q_initiator;
 	if (!q->q_initiator && (old = replaced_by(sa, q, cs)) != NULL) {
 		old->cs_rekeyed = true; /* the peer's rekey: not ours too */
@@ -323,8 +348,8 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	}
 	if (child_by_spi(sa, q->q_old_spi))
 		cs->cs_out_defer_ms = QM_OUT_DEFER_MS;
-	cs->cs_ts_local = q->q_initiator ? q->q_ts_i : q->q_ts_r;
-	cs->cs_ts_remote = q->q_initiator ? q->q_ts_r : q->q_ts_i;
+	cs->cs_ts_local = q->q_initiator ? q->q_n->n_ts_i : q->q_n->n_ts_r;
+	cs->cs_ts_remote = q->q_initiator ? q->q_n->n_ts_r : q->q_n->n_ts_i;
 	cs->cs_keys.ck_encr_len = (uint8_t)elen;
 	cs->cs_keys.ck_integ_len = (uint8_t)ilen;
 	rc = dir_keys(sa, q, spi_r, elen, ilen, &cs->cs_keys.ck_i2r);
@@ -335,7 +360,7 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 		return rc;
 	}
 	cs->cs_created_ms = sa->sa_engine->e_now;
-	cs->cs_life_s = q->q_life_s;
+	cs->cs_life_s = q->q_n->n_life_s;
 	cs->cs_rekey_at_ms = ike_rekey_time(sa->sa_engine->e_now, rekey_s(q));
 	ike_child_event(sa, cs, true);
 	if (q->q_old_spi && q->q_initiator)
@@ -416,14 +441,14 @@ static int take_ke(struct ikev1_qm *q, const struct ikev1_chain *ch)
 {
 	const struct ikev1_payload *ke = find(ch, IKEV1_PL_KE);
 
-	if (!q->q_alg.ch_dh)
+	if (!q->q_n->n_alg.ch_dh)
 		return ke ? -EINVAL : 0;
 	if (!ke)
 		return -EINVAL;
-	if (!q->q_dh && ike_dh_new(q->q_alg.ch_dh, &q->q_dh) != 0)
+	if (!q->q_n->n_dh && ike_dh_new(q->q_n->n_alg.ch_dh, &q->q_n->n_dh) != 0)
 		return -ENOTSUP;
-	return ike_dh_shared(q->q_dh, ke->pl_body, ke->pl_len, q->q_gxy,
-			     sizeof(q->q_gxy), &q->q_gxy_len);
+	return ike_dh_shared(q->q_n->n_dh, ke->pl_body, ke->pl_len, q->q_n->n_gxy,
+			     sizeof(q->q_n->n_gxy), &q->q_n->n_gxy_len);
 }
 
 /* IDci and IDcr: the first two ID payloads, in that order (§5.5). */
@@ -438,16 +463,16 @@ static int take_ids(struct ike_sa *sa, struct ikev1_qm *q,
 		const struct ike_endpoint *i = q->q_initiator ? &sa->sa_local : &sa->sa_remote;
 		const struct ike_endpoint *r = q->q_initiator ? &sa->sa_remote : &sa->sa_local;
 
-		sel_of_addr(&i->ep_addr, &q->q_ts_i);
-		sel_of_addr(&r->ep_addr, &q->q_ts_r);
+		sel_of_addr(&i->ep_addr, &q->q_n->n_ts_i);
+		sel_of_addr(&r->ep_addr, &q->q_n->n_ts_r);
 		return 0;
 	}
 	ir = ikev1_chain_find(ch, IKEV1_PL_ID, (unsigned)(ii - ch->c_pl) + 1);
 	if (!ir || ikev1_id_decode(ii->pl_body, ii->pl_len, &a) ||
 	    ikev1_id_decode(ir->pl_body, ir->pl_len, &b) ||
-	    sel_from_id(&a, &q->q_ts_i) || sel_from_id(&b, &q->q_ts_r))
+	    sel_from_id(&a, &q->q_n->n_ts_i) || sel_from_id(&b, &q->q_n->n_ts_r))
 		return -EINVAL;
-	q->q_ids = true;
+	q->q_n->n_ids = true;
 	return 0;
 }
 
@@ -456,9 +481,9 @@ static void w_ke(struct ike_writer *w, const struct ikev1_qm *q)
 	uint8_t ke[IKE_DH_KE_MAX];
 	size_t n = 0;
 
-	if (!q->q_dh)
+	if (!q->q_n->n_dh)
 		return;
-	if (ike_dh_public(q->q_dh, ke, sizeof(ke), &n) != 0)
+	if (ike_dh_public(q->q_n->n_dh, ke, sizeof(ke), &n) != 0)
 		ike_w_fail(w, -EIO);
 	ikev1_w_data(w, IKEV1_PL_KE, ke, n);
 }
@@ -468,12 +493,62 @@ static void w_ids(struct ike_writer *w, const struct ikev1_qm *q)
 	uint8_t di[32], dr[32];
 	struct ikev1_id ii, ir;
 
-	if (!q->q_ids)
+	if (!q->q_n->n_ids)
 		return;
-	id_from_sel(&q->q_ts_i.ts[0], &ii, di);
-	id_from_sel(&q->q_ts_r.ts[0], &ir, dr);
+	id_from_sel(&q->q_n->n_ts_i.ts[0], &ii, di);
+	id_from_sel(&q->q_n->n_ts_r.ts[0], &ir, dr);
 	ikev1_w_id(w, &ii);
 	ikev1_w_id(w, &ir);
+}
+
+/* RFC 3947 §5.2: UDP-encapsulated transport mode carries the original
+ * addresses, NAT-OAi of the initiator and NAT-OAr of the responder, as
+ * the sender knows them (the peer behind a NAT fixes TCP and UDP
+ * checksums with them). */
+static bool nat_oa_wanted(const struct ike_sa *sa, const struct ikev1_qm *q)
+{
+	return q->q_n->n_transport && (sa->sa_nat_local || sa->sa_nat_remote);
+}
+
+static void w_nat_oa(struct ike_writer *w, const struct ike_sa *sa,
+		     const struct ikev1_qm *q)
+{
+	const struct ip_addr *oa[2] = {
+		q->q_initiator ? &sa->sa_local.ep_addr : &sa->sa_remote.ep_addr,
+		q->q_initiator ? &sa->sa_remote.ep_addr : &sa->sa_local.ep_addr,
+	};
+
+	if (!nat_oa_wanted(sa, q))
+		return;
+	for (unsigned i = 0; i < 2; i++)
+		ikev1_w_nat_oa(w, &(struct ikev1_nat_oa){
+			.oa_type = oa[i]->family == AF_INET ? IKEV1_ID_IPV4_ADDR
+							    : IKEV1_ID_IPV6_ADDR,
+			.oa_addr = oa[i]->bytes, .oa_len = ip_addr_len(oa[i]) });
+}
+
+/* The peer's NAT-OA payloads: each well formed, and the one of the
+ * peer itself (the first, NAT-OAi, from an initiator; the second,
+ * NAT-OAr, from a responder) kept. -EINVAL when one is malformed. */
+static int take_nat_oa(struct ikev1_qm *q, const struct ikev1_chain *ch)
+{
+	unsigned mine = q->q_initiator ? 1 : 0, k = 0;
+	struct ikev1_nat_oa oa;
+
+	for (unsigned i = 0; i < ch->c_n; i++) {
+		struct ip_addr *a = &q->q_n->n_peer_oa;
+
+		if (ch->c_pl[i].pl_type != IKEV1_PL_NAT_OA)
+			continue;
+		if (ikev1_nat_oa_decode(ch->c_pl[i].pl_body, ch->c_pl[i].pl_len, &oa) != 0)
+			return -EINVAL;
+		if (k++ != mine)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->family = oa.oa_type == IKEV1_ID_IPV4_ADDR ? AF_INET : AF_INET6;
+		memcpy(a->bytes, oa.oa_addr, oa.oa_len);
+	}
+	return 0;
 }
 
 /* ---- responder ---- */
@@ -511,7 +586,7 @@ static int choose(struct ike_sa *sa, struct ikev1_qm *q,
 	const struct ike_child_cfg *cc;
 	const struct ikev1_choice *c;
 
-	q->q_cfg = cc = ike_child_cfg_covering(sa->sa_conn, &q->q_ts_r, &q->q_ts_i);
+	q->q_cfg = cc = ike_child_cfg_covering(sa->sa_conn, &q->q_n->n_ts_r, &q->q_n->n_ts_i);
 	if (!cc)
 		return -ENOENT;
 	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_ESP, o))
@@ -520,15 +595,15 @@ static int choose(struct ike_sa *sa, struct ikev1_qm *q,
 		if (!encap_ok(o->o_choice[i].c_encap, cc->cc_transport))
 			o->o_offer.sa_prop[i].p_xf[0].t_flags |= IKE_XF_F_UNKNOWN_ATTR;
 	if (ike_prop_choose(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &o->o_offer,
-			    &q->q_alg) != 0)
+			    &q->q_n->n_alg) != 0)
 		return -ENOPROTOOPT;
-	c = &o->o_choice[q->q_alg.ch_num - 1];
+	c = &o->o_choice[q->q_n->n_alg.ch_num - 1];
 	*choice = *c;
 	q->q_spi_out = c->c_spi;
-	q->q_transport = cc->cc_transport;
-	q->q_life_s = c->c_life_s && (!cc->cc_life_s || c->c_life_s < cc->cc_life_s)
+	q->q_n->n_transport = cc->cc_transport;
+	q->q_n->n_life_s = c->c_life_s && (!cc->cc_life_s || c->c_life_s < cc->cc_life_s)
 			      ? c->c_life_s : cc->cc_life_s;
-	q->q_tell_life = q->q_life_s != c->c_life_s;
+	q->q_n->n_tell_life = q->q_n->n_life_s != c->c_life_s;
 	return 0;
 }
 
@@ -538,9 +613,9 @@ static void w_responder_life(struct ike_writer *w, const struct ikev1_qm *q)
 	uint8_t attrs[16], spi[4];
 	size_t n;
 
-	if (!q->q_tell_life)
+	if (!q->q_n->n_tell_life)
 		return;
-	n = ikev1_life_attrs(q->q_life_s, attrs, sizeof(attrs));
+	n = ikev1_life_attrs(q->q_n->n_life_s, attrs, sizeof(attrs));
 	be32_put(spi, q->q_spi_in);
 	ikev1_w_notify(w, &(struct ikev1_notify){
 		.n_doi = IKEV1_DOI_IPSEC, .n_proto = IKEV1_PROTO_ESP, .n_spi_len = 4,
@@ -560,8 +635,8 @@ static void take_responder_life(struct ikev1_qm *q, const struct ikev1_chain *ch
 		    n.n_type != IKEV1_N_RESPONDER_LIFETIME || n.n_proto != IKEV1_PROTO_ESP)
 			continue;
 		s = ikev1_life_attrs_s(n.n_data, n.n_data_len);
-		if (s && (!q->q_life_s || s < q->q_life_s))
-			q->q_life_s = s;
+		if (s && (!q->q_n->n_life_s || s < q->q_n->n_life_s))
+			q->q_n->n_life_s = s;
 	}
 }
 
@@ -576,11 +651,12 @@ static int answer(struct ike_sa *sa, struct ikev1_qm *q,
 			IKEV1_F_ENCRYPTION);
 	at = ikev1_hash_reserve(sa, &w);
 	ikev1_w_answer(&w, choice, IKE_PROTO_ESP, &q->q_spi_in);
-	ikev1_w_data(&w, IKEV1_PL_NONCE, q->q_nr, q->q_nr_len);
+	ikev1_w_data(&w, IKEV1_PL_NONCE, q->q_n->n_nr, q->q_n->n_nr_len);
 	w_ke(&w, q);
 	w_ids(&w, q);
+	w_nat_oa(&w, sa, q);
 	w_responder_life(&w, q);
-	ikev1_hash_fill(sa, &w, at, q->q_x.x_msgid, q->q_ni, q->q_ni_len);
+	ikev1_hash_fill(sa, &w, at, q->q_x.x_msgid, q->q_n->n_ni, q->q_n->n_ni_len);
 	return ikev1_msg_send(sa, &w, &q->q_x, true);
 }
 
@@ -598,8 +674,8 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 	if (!q)
 		return refuse(sa, ch, "too many at once", IKEV1_N_NO_PROPOSAL_CHOSEN);
 	memcpy(q->q_x.x_iv, iv_next, sa->sa_v1->v1_block);
-	if (take_nonce(find(ch, IKEV1_PL_NONCE), q->q_ni, &q->q_ni_len) ||
-	    take_ids(sa, q, ch)) {
+	if (take_nonce(find(ch, IKEV1_PL_NONCE), q->q_n->n_ni, &q->q_n->n_ni_len) ||
+	    take_ids(sa, q, ch) || take_nat_oa(q, ch)) {
 		ikev1_qm_free(sa, q);
 		return refuse(sa, ch, "malformed", IKEV1_N_PAYLOAD_MALFORMED);
 	}
@@ -609,8 +685,8 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 	if (rc == 0)
 		rc = ike_child_spi_new(&q->q_spi_in);
 	if (rc == 0)
-		rc = ike_nonce(q->q_nr, IKEV1_NONCE_LEN);
-	q->q_nr_len = IKEV1_NONCE_LEN;
+		rc = ike_nonce(q->q_n->n_nr, IKEV1_NONCE_LEN);
+	q->q_n->n_nr_len = IKEV1_NONCE_LEN;
 	if (rc == 0)
 		rc = answer(sa, q, &choice);
 	if (rc == 0) {
@@ -633,10 +709,10 @@ static int hash3(const struct ike_sa *sa, const struct ikev1_qm *q, uint8_t *out
 	uint8_t nn[2 * IKE_NONCE_MAX];
 	const uint8_t zero = 0;
 
-	memcpy(nn, q->q_ni, q->q_ni_len);
-	memcpy(nn + q->q_ni_len, q->q_nr, q->q_nr_len);
+	memcpy(nn, q->q_n->n_ni, q->q_n->n_ni_len);
+	memcpy(nn + q->q_n->n_ni_len, q->q_n->n_nr, q->q_n->n_nr_len);
 	return ikev1_hash_msg(sa, q->q_x.x_msgid, &zero, 1, NULL, 0, nn,
-			      q->q_ni_len + q->q_nr_len, out);
+			      q->q_n->n_ni_len + q->q_n->n_nr_len, out);
 }
 
 static int respond_done(struct ike_sa *sa, struct ikev1_qm *q,
@@ -654,8 +730,7 @@ static int respond_done(struct ike_sa *sa, struct ikev1_qm *q,
 	if (!ok)
 		return -EACCES;
 	/* installed at message 2; kept, silent, until the old pair goes */
-	q->q_step = 3;
-	q->q_done_ms = sa->sa_engine->e_now;
+	qm_done(sa, q);
 	if (q->q_old_spi)
 		q->q_old_delete_ms = q->q_done_ms + QM_OLD_DELETE_MS;
 	ikev1_xchg_clear(&q->q_x);
@@ -682,14 +757,14 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	q->q_initiator = true;
 	q->q_cfg = cc;
 	q->q_old_spi = old ? old->cs_spi_in : 0;
-	q->q_transport = cc->cc_transport;
-	q->q_ids = true;
+	q->q_n->n_transport = cc->cc_transport;
+	q->q_n->n_ids = true;
 	ike_ts_from_cfg(cc->cc_local, cc->cc_n_local, &l);
 	ike_ts_from_cfg(cc->cc_remote, cc->cc_n_remote, &r);
 	/* one pair of proxy IDs per quick mode: the first selectors */
-	q->q_ts_i = (struct ike_selectors){ .ts_n = 1, .ts = { l.ts[0] } };
-	q->q_ts_r = (struct ike_selectors){ .ts_n = 1, .ts = { r.ts[0] } };
-	q->q_ni_len = IKEV1_NONCE_LEN;
+	q->q_n->n_ts_i = (struct ike_selectors){ .ts_n = 1, .ts = { l.ts[0] } };
+	q->q_n->n_ts_r = (struct ike_selectors){ .ts_n = 1, .ts = { r.ts[0] } };
+	q->q_n->n_ni_len = IKEV1_NONCE_LEN;
 	rc = ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last, v1->v1_block,
 			     msgid, q->q_x.x_iv);
 	if (rc == 0 && (!l.ts_n || !r.ts_n))
@@ -697,9 +772,9 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	if (rc == 0)
 		rc = ike_child_spi_new(&q->q_spi_in);
 	if (rc == 0)
-		rc = ike_nonce(q->q_ni, q->q_ni_len);
+		rc = ike_nonce(q->q_n->n_ni, q->q_n->n_ni_len);
 	if (rc == 0 && group)
-		rc = ike_dh_new(group, &q->q_dh);
+		rc = ike_dh_new(group, &q->q_n->n_dh);
 	if (rc) {
 		ikev1_qm_free(sa, q);
 		return rc;
@@ -709,9 +784,10 @@ int ikev1_qm_start(struct ike_sa *sa, const struct ike_child_cfg *cc,
 	at = ikev1_hash_reserve(sa, &w);
 	ikev1_w_offer_p2(&w, cc->cc_esp, cc->cc_n_esp, q->q_spi_in,
 			 encap_mode(sa, cc->cc_transport), cc->cc_life_s, group);
-	ikev1_w_data(&w, IKEV1_PL_NONCE, q->q_ni, q->q_ni_len);
+	ikev1_w_data(&w, IKEV1_PL_NONCE, q->q_n->n_ni, q->q_n->n_ni_len);
 	w_ke(&w, q);
 	w_ids(&w, q);
+	w_nat_oa(&w, sa, q);
 	ikev1_hash_fill(sa, &w, at, msgid, NULL, 0);
 	rc = ikev1_msg_send(sa, &w, &q->q_x, true);
 	if (rc) {
@@ -730,29 +806,29 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 	const struct ikev1_payload *sap = find(ch, IKEV1_PL_SA);
 	struct ikev1_offer *o = &(struct ikev1_offer){ 0 };
 	const struct ike_child_cfg *cc = q->q_cfg;
-	struct ike_selectors want_i = q->q_ts_i, want_r = q->q_ts_r;
+	struct ike_selectors want_i = q->q_n->n_ts_i, want_r = q->q_n->n_ts_r;
 	uint8_t h[IKE_PRF_MAX];
 	struct ike_writer w;
 	int rc;
 
-	if (!ikev1_hash_ok(sa, q->q_x.x_msgid, q->q_ni, q->q_ni_len, plain,
+	if (!ikev1_hash_ok(sa, q->q_x.x_msgid, q->q_n->n_ni, q->q_n->n_ni_len, plain,
 			   plain_len, ch))
 		return -EACCES;
 	memcpy(q->q_x.x_iv, iv_next, sa->sa_v1->v1_block);
 	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_ESP, o) ||
 	    ike_prop_accept(cc->cc_esp, cc->cc_n_esp, IKE_PROTO_ESP, &o->o_offer,
-			    &q->q_alg) ||
-	    take_nonce(find(ch, IKEV1_PL_NONCE), q->q_nr, &q->q_nr_len) ||
-	    take_ke(q, ch) != 0 ||
+			    &q->q_n->n_alg) ||
+	    take_nonce(find(ch, IKEV1_PL_NONCE), q->q_n->n_nr, &q->q_n->n_nr_len) ||
+	    take_ke(q, ch) != 0 || take_nat_oa(q, ch) != 0 ||
 	    /* the responder's proxy IDs must be ours, when it sent any */
-	    (find(ch, IKEV1_PL_ID) && (take_ids(sa, q, ch) || !same_sel(&q->q_ts_i, &want_i) ||
-				       !same_sel(&q->q_ts_r, &want_r)))) {
+	    (find(ch, IKEV1_PL_ID) && (take_ids(sa, q, ch) || !same_sel(&q->q_n->n_ts_i, &want_i) ||
+				       !same_sel(&q->q_n->n_ts_r, &want_r)))) {
 		ike_log(sa->sa_engine, "IKE SA %u: quick mode answer unacceptable", sa->sa_id);
 		ikev1_qm_free(sa, q);
 		return 0;
 	}
 	q->q_spi_out = o->o_choice[0].c_spi;
-	q->q_life_s = o->o_choice[0].c_life_s;
+	q->q_n->n_life_s = o->o_choice[0].c_life_s;
 	take_responder_life(q, ch);
 	/* installed before message 3 goes: the peer may send on the new SA
 	 * as soon as it has it */
@@ -771,8 +847,7 @@ static int initiate_done(struct ike_sa *sa, struct ikev1_qm *q,
 		rc = ikev1_msg_send(sa, &w, &q->q_x, false);
 	if (rc)
 		ike_log(sa->sa_engine, "IKE SA %u: quick mode message 3 not sent (%d)", sa->sa_id, rc);
-	q->q_step = 3;
-	q->q_done_ms = sa->sa_engine->e_now;
+	qm_done(sa, q);
 	return 0;
 }
 

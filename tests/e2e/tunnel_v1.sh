@@ -37,11 +37,14 @@
 #  17    main mode with RSA certificates (RSA-3072, chain via an
 #        intermediate CA), charon initiating: SPIs as charon's, ping
 #  18    main mode with ECDSA P-256 certificates, espgate initiating: ping
-#  19    an IKEv1 and an IKEv2 tunnel on one espgate at once: charon's
+#  19    aggressive mode with ECDSA P-256 certificates (SIG_R, SIG_I),
+#        charon initiating: "IKEv1 aggressive mode", SPIs as charon's, ping
+#  20    aggressive mode with RSA certificates, espgate initiating: ping
+#  21    an IKEv1 and an IKEv2 tunnel on one espgate at once: charon's
 #        "branch" (IKEv1, 198.18.1.0/24) and "branch2" (IKEv2, 198.18.1.200/32)
 #        to espgate's "branch" ("version": 1) and "branch2" (IKEv2); espgatectl
 #        shows one IKE SA of each version; pings through both
-#  20    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  22    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -57,7 +60,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=20
+PLAN=22
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -317,7 +320,7 @@ check "aggressive mode, espgate initiating: SPIs as charon's, ping both ways" ag
 cert_restart() {
 	sw_kill br
 	wait_for "! tunnel_eg_up" 15 || return 1
-	eg_restart "cert-${1%%:*}" TUN_CERT="$1" || return 1
+	eg_restart "cert-${1%%:*}${TUN_AGGRESSIVE:+-aggr}" TUN_CERT="$1" || return 1
 	TUN_CERT=$1 SW_CHARON_EXTRA="  delete_rekeyed = yes" tunnel_sw_prepare || return 1
 	tunnel_sw_start || return 1
 	sw_prio
@@ -336,7 +339,24 @@ cert_ecdsa() {
 }
 check "main mode with ECDSA P-256 certificates, espgate initiating: SPIs and algorithms as charon's, ping both ways" cert_ecdsa
 
-# 19: IKEv1 and IKEv2 at once
+# 19-20: aggressive mode with certificates (RFC 2409 §5.1): no
+# i_dont_care_about_security_and_use_aggressive_mode_psk, nothing to warn of
+cert_aggr_ecdsa() {
+	TUN_AGGRESSIVE=yes cert_restart p256:p256 || return 1
+	tunnel_up 20 || return 1
+	grep -m1 "Aggressive Mode" "$(sw_log br)"
+	grep -m2 -E "authentication of .* (successful|with ECDSA)" "$(sw_log br)"
+	agree_ping responder aggressive
+}
+check "aggressive mode with ECDSA P-256 certificates, charon initiating: \"IKEv1 aggressive mode\", SPIs and algorithms as charon's, ping both ways" cert_aggr_ecdsa
+cert_aggr_rsa() {
+	TUN_AGGRESSIVE=yes cert_restart rsa:rsa || return 1
+	eg_initiates aggressive || return 1
+	grep -m2 -E "authentication of .* (successful|with RSA)" "$(sw_log br)"
+}
+check "aggressive mode with RSA certificates, espgate initiating: SPIs and algorithms as charon's, ping both ways" cert_aggr_rsa
+
+# 21: IKEv1 and IKEv2 at once
 V2_SRC=198.18.1.200
 eg_versions() { eg_json "' '.join(sorted('%s:v%s' % (s['conn'], s['version']) for s in d['ike_sas'] if s['state'] == 'ESTABLISHED'))"; }
 v1_and_v2() {
@@ -361,7 +381,7 @@ v1_and_v2() {
 }
 check "an IKEv1 and an IKEv2 tunnel at once: espgate holds one IKE SA of each version, pings pass through both" v1_and_v2
 
-# 20: SIGTERM
+# 22: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"

@@ -187,6 +187,10 @@ static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char
 	return c;
 }
 
+/* A NAT in front of the initiator: the responder sees it as
+ * 198.51.100.9 and its ports + 1024 (set by a test, cleared by up()). */
+static bool nat;
+
 /* Certificates and CAs of the sides, when they use them. */
 static struct ike_credential *creds[2];
 static struct ike_trust *trusts[2];
@@ -222,6 +226,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 	cr_assert_eq(ike_engine_add_conn(sides[1].e, cr), 0);
 	qn = 0;
 	now = 1000;
+	nat = false;
 }
 
 /* Takes the first datagram in flight off the queue. */
@@ -237,7 +242,17 @@ static struct dgram take(void)
 
 static void deliver(const struct dgram *d)
 {
-	ike_engine_input(sides[d->to].e, &d->local, &d->remote, d->buf, d->len, now);
+	struct dgram x = *d;
+
+	if (nat && x.to == 1) {
+		cr_assert(ip_addr_parse("198.51.100.9", &x.remote.ep_addr));
+		x.remote.ep_port = (uint16_t)(x.remote.ep_port + 1024);
+	} else if (nat && x.to == 0) {
+		cr_assert(ip_addr_parse("192.0.2.2", &x.remote.ep_addr));
+		cr_assert(ip_addr_parse("192.0.2.1", &x.local.ep_addr));
+		x.local.ep_port = (uint16_t)(x.local.ep_port - 1024);
+	}
+	ike_engine_input(sides[x.to].e, &x.local, &x.remote, x.buf, x.len, now);
 }
 
 /* Delivers the first datagram in flight; returns it. */
@@ -484,6 +499,49 @@ Test(ikev1_engine, aggressive_mode_to_a_connection_without_aggressive_is_refused
 	expect_up(true);
 }
 
+/* Transport mode through a NAT (RFC 3947): NAT-D finds it, IKE moves
+ * to port 4500, the IPsec SAs are UDP-encapsulated transport, and each
+ * side's NAT-OA (§5.2) gives the other its address as it knows it: the
+ * responder learns 192.0.2.1 for a peer it sees as 198.51.100.9. */
+Test(ikev1_engine, transport_mode_through_a_nat_carries_nat_oa)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+	char a[64], b[64];
+
+	ci.c_child[0].cc_transport = cr.c_child[0].cc_transport = true;
+	ts(&ci.c_child[0].cc_local[0], "192.0.2.1/32");
+	ts(&ci.c_child[0].cc_remote[0], "192.0.2.2/32");
+	ts(&cr.c_child[0].cc_local[0], "192.0.2.2/32");
+	ts(&cr.c_child[0].cc_remote[0], "0.0.0.0/0");
+	up(&ci, &cr);
+	nat = true;
+	initiate();
+	run();
+	expect_up(false);
+	for (int i = 0; i < 2; i++) {
+		cr_expect(sides[i].child.ci_transport, "side %d", i);
+		cr_expect(sides[i].child.ci_encap, "side %d: UDP-encapsulated", i);
+		cr_expect_eq(sides[i].child.ci_local.ep_port, 4500, "side %d: floated", i);
+	}
+	cr_expect_eq(sides[1].child.ci_remote.ep_port, 4500 + 1024, "the NAT's port");
+	ip_addr_format(&sides[1].child.ci_peer_oa, a, sizeof(a));
+	ip_addr_format(&sides[0].child.ci_peer_oa, b, sizeof(b));
+	cr_expect_str_eq(a, "192.0.2.1", "the responder has the initiator's NAT-OAi");
+	cr_expect_str_eq(b, "192.0.2.2", "the initiator has the responder's NAT-OAr");
+
+	/* tunnel mode through the same NAT: no NAT-OA */
+	ci = conn(true, IKE_P, ESP_P, PSK);
+	cr = conn(false, IKE_P, ESP_P, PSK);
+	up(&ci, &cr);
+	nat = true;
+	initiate();
+	run();
+	expect_up(false);
+	cr_expect(sides[1].child.ci_encap);
+	cr_expect_eq(sides[1].child.ci_peer_oa.family, 0, "no NAT-OA in tunnel mode");
+}
+
 /* ---- 3: wrong keys, forged hashes ---- */
 
 /* Aggressive mode message 2 is in clear: a byte of its HASH_R flipped
@@ -708,6 +766,59 @@ Test(ikev1_engine, main_mode_certificates_chaining_to_the_ca_establish)
 	cr_expect_eq(run(), 9);
 	expect_up(false);
 	expect_child_pair();
+}
+
+/* Aggressive mode with signatures (RFC 2409 §5.1): SIG_R with the
+ * responder's certificates in message 2, SIG_I with the initiator's in
+ * message 3, each asked for by a CR; ECDSA (RFC 4754) and RSA. */
+static void aggressive_certs(const char *name)
+{
+	struct ike_conn_cfg ci = cert_conn(0, name);
+	struct ike_conn_cfg cr = cert_conn(1, name);
+
+	ci.c_aggressive = cr.c_aggressive = true;
+	up_certs(&ci, &cr);
+	initiate();
+	cr_assert_eq(dg_exchange(&queue[0]), IKEV1_EXCH_AGGRESSIVE);
+	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_CR, &(size_t){ 0 }), 0, "%s: CR in message 1", name);
+	deliver_one();
+	cr_assert_eq(qn, 1);
+	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_CERT, &(size_t){ 0 }), 0, "%s: CERT in message 2", name);
+	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_SIG, &(size_t){ 0 }), 0, "%s: SIG_R", name);
+	cr_expect_eq(run(), 5, "%s: message 2, 3 and a quick mode", name);
+	expect_up(true);
+	expect_child_pair();
+}
+
+Test(ikev1_engine, aggressive_mode_ecdsa_certificates_establish)
+{
+	aggressive_certs("p256");
+}
+
+Test(ikev1_engine, aggressive_mode_rsa_certificates_establish)
+{
+	aggressive_certs("rsa");
+}
+
+/* Aggressive mode message 3 is in clear: a SIG_I of a certificate of
+ * another CA is dropped as a forged HASH_I is (anyone who saw message 2
+ * can send one); the responder stays half open and goes at its timeout,
+ * the initiator, which thinks itself up, at its liveness check. */
+Test(ikev1_engine, aggressive_mode_an_initiator_certificate_of_another_ca_is_not_taken)
+{
+	struct ike_conn_cfg ci = cert_conn(0, "other");
+	struct ike_conn_cfg cr = cert_conn(1, "p256");
+
+	ci.c_aggressive = cr.c_aggressive = true;
+	up_certs(&ci, &cr);
+	initiate();
+	run();
+	cr_expect(logged(1, "aggressive mode SIG_I does not verify: dropped"));
+	cr_expect_eq(sides[1].ike_up + sides[1].child_up, 0);
+	cr_expect_gt(stats(1).st_bad_messages, 0);
+	advance(31000);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "the half-open SA goes");
+	cr_expect_eq(sides[1].ike_up, 0);
 }
 
 /* The initiator's certificate is of another CA: the responder finds it
