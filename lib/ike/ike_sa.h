@@ -253,6 +253,9 @@ struct ikev1_sa_state {
 	bool v1_initial_contact;
 	struct ikev1_qm *v1_qm[IKEV1_QM_MAX];
 	struct ikev1_xchg v1_info; /* our last informational (not kept) */
+	bool v1_frag_peer;       /* the peer sent the FRAGMENTATION vendor ID */
+	uint16_t v1_frag_id;     /* the fragment ID of our last fragmented message */
+	struct ike_reassembly *v1_frag; /* fragments of the message coming in */
 };
 
 /* The common IKE SA record: what every version has (peers, identities
