@@ -814,7 +814,7 @@ static void quick_mode_refused(const struct ike_conn_cfg *ci, const struct ike_c
 	run();
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(sides[i].ike_up, 1, "%s: side %d ISAKMP SA up", why, i);
-		cr_expect_eq(sides[i].child_up, 0, "%s: side %d no IPsec SA", i, why);
+		cr_expect_eq(sides[i].child_up, 0, "%s: side %d no IPsec SA", why, i);
 	}
 	cr_expect(logged(1, why), "%s", why);
 	cr_expect(logged(0, error), "the initiator hears %s", error);
@@ -1178,9 +1178,11 @@ static bool dg_fragment(const struct dgram *d)
  * a small fragment size. */
 static void up_frag(bool no_frag_i, bool no_frag_r)
 {
-	struct ike_conn_cfg ci = cert_conn(0, "p256");
-	struct ike_conn_cfg cr = cert_conn(1, "p256");
+	struct ike_conn_cfg ci, cr;
 
+	down(); /* the engines and credentials of a run before */
+	ci = cert_conn(0, "p256");
+	cr = cert_conn(1, "p256");
 	ci.c_frag_size = cr.c_frag_size = FRAG_SIZE;
 	ci.c_no_fragmentation = no_frag_i;
 	cr.c_no_fragmentation = no_frag_r;
