@@ -6,7 +6,8 @@
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
 # wrong PSK; last, main mode with RSA certificates cut into fragments by
 # both sides (the FRAGMENTATION vendor ID's scheme), charon restarted with
-# fragment_size = 576. Prints TAP. Needs root.
+# fragment_size = 576, and by charon alone with fragmentation = force
+# towards an ike-udp that has them off. Prints TAP. Needs root.
 #
 #   bash tests/e2e/ikev1_strongswan.sh [BUILD_DIR]     (default: build)
 #
@@ -64,7 +65,7 @@ for line in "${PROPS[@]}" "${OTHERS[@]}"; do
 done
 declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 
-PLAN=$((1 + 2 * ${#PROPS[@]} + 10))
+PLAN=$((1 + 2 * ${#PROPS[@]} + 11))
 echo "1..$PLAN"
 
 show_logs() {
@@ -319,9 +320,12 @@ frag_boot() {
 	SW_CHARON_EXTRA="  fragment_size = 576" sw_setup sw "$NS_SW" || return 1
 	cp "$PKI/ca.pem" "$PKI/int.pem" "$(sw_dir sw)/swanctl/x509ca/" || return 1
 	sw_start sw 10 || return 1
+	sw_fr_conn yes
+}
+sw_fr_conn() { # charon's fragmentation = yes|force
 	sw_conn sw fr version=1 local_addrs="${ADDR[fr]}" remote_addrs=192.0.2.2 \
 		auth=pubkey local_certs="$PKI/rsa.pem" private_key="$PKI/rsa.key" \
-		local_id=rsa.example.org remote_id=rsa.example.org fragmentation=yes \
+		local_id=rsa.example.org remote_id=rsa.example.org fragmentation="$1" \
 		proposals="${IKEP[fr]}" esp_proposals="${ESPP[fr]}" \
 		local_ts="198.18.$((30 + NUM[fr])).0/24" remote_ts="198.18.$((130 + NUM[fr])).0/24" \
 		mode=tunnel start_action=none || return 1
@@ -348,6 +352,8 @@ frag_up() { # ROLE: who initiates (sw|iu)
 	note "charon: $(echo "$split" | grep -oE 'splitting.*')"
 	note "charon: $(echo "$recv" | grep -oE 'received fragment.*')"
 	note "ike-udp: $(grep -oE 'phase 1 message of [0-9]+ bytes in [0-9]+ fragments' "$IU_ERR" | tail -1)"
+	log_since | grep -E 'received FRAGMENTATION vendor ID' >/dev/null ||
+		{ echo "charon did not see ike-udp's vendor ID"; return 1; }
 	[ -n "$split" ] || { echo "charon did not cut its message"; return 1; }
 	[ -n "$recv" ] || { echo "charon did not reassemble ike-udp's"; return 1; }
 	log_since | grep -E 'received fragment #[0-9]+, waiting for complete IKE message' >/dev/null ||
@@ -368,6 +374,26 @@ frag_up() { # ROLE: who initiates (sw|iu)
 check "fr: charon initiates main mode with RSA-3072 certificates, fragment_size 576 both sides: charon cuts message 5, reassembles ike-udp's 6, SAs up and agree" frag_up sw
 [ -z "$FATAL" ] && iu_reset
 check "fr: ike-udp initiates main mode with RSA-3072 certificates, fragment_size 576 both sides: ike-udp cuts message 5, charon reassembles it and cuts 6, SAs up and agree" frag_up iu
+[ -z "$FATAL" ] && iu_reset
+
+# charon with fragmentation = force cuts whatever the peer said; an
+# ike-udp with "fragmentation": false sends no vendor ID, so cuts nothing
+# (its message 5 goes whole, in IP fragments), yet takes charon's.
+frag_force() {
+	sw_fr_conn force || return 1
+	iu_config "$W/fr-force.json" "fr|$FR_CX, \"fragmentation\": false" || return 1
+	log_mark
+	iu_start fr-force "$W/fr-force.json" fr || return 1
+	established fr AES_GCM_16 128 - ECP_256 - || return 1
+	log_since | grep -E 'splitting IKE message \([0-9]+ bytes\) into [0-9]+ fragments' >/dev/null ||
+		{ echo "charon did not cut its message 6"; return 1; }
+	! log_since | grep -E 'received FRAGMENTATION vendor ID' >/dev/null ||
+		{ echo "ike-udp sent the vendor ID"; return 1; }
+	! log_since | grep -E 'received fragment' >/dev/null ||
+		{ echo "charon received fragments from ike-udp"; return 1; }
+	! grep -E 'in [0-9]+ fragments' "$IU_ERR" || { echo "ike-udp cut a message"; return 1; }
+}
+check "fr: charon fragmentation = force, ike-udp \"fragmentation\": false initiates: no vendor ID, ike-udp cuts nothing, takes charon's fragments, SAs up" frag_force
 iu_stop TERM
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
