@@ -198,6 +198,18 @@ struct ike_stats {
 	uint64_t st_ikev1_p1_refused;   /* phase 1 requests no connection
 					 * takes (addresses, proposals, or an
 					 * aggressive mode not enabled) */
+	/* IKEv1 fragments (the FRAGMENTATION vendor ID's scheme), each a
+	 * datagram counted in st_ikev1_messages too: */
+	uint64_t st_ikev1_frags;        /* fragments received */
+	uint64_t st_ikev1_reassembled;  /* messages they made whole */
+	uint64_t st_ikev1_frags_bad;    /* dropped: malformed, for no SA of
+					 * ours, a number beyond 32 or at odds
+					 * with the last, or the whole past
+					 * 8192 bytes */
+	uint64_t st_ikev1_frags_dup;    /* dropped: one we had */
+	uint64_t st_ikev1_frags_lost;   /* messages partly in given up: too
+					 * old, replaced by another fragment
+					 * ID, or too large */
 	uint64_t st_refusals_limited;   /* unauthenticated refusals not sent:
 					 * over the rate limit */
 	uint64_t st_bad_transitions;    /* SA state changes refused (a bug if

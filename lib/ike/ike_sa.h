@@ -29,6 +29,7 @@
 #define IKE_WHEEL_MS 100
 #define IKE_KEEPALIVE_MS 20000     /* RFC 3948 §4: 20 s by default */
 #define IKE_FRAG_CHUNK_MAX 2048    /* one fragment's content we take */
+#define IKE_FRAG_TIMEOUT_MS 10000  /* a message's fragments all within this */
 /* A message as it is kept for retransmission: its datagrams (one, or its
  * fragments), each after a 2-byte length. */
 #define IKE_BUNDLE_MAX (IKE_FRAG_MAX * (IKE_FRAG_DEFAULT + 2) + IKE_MSG_MAX)
@@ -114,6 +115,36 @@ struct ike_sa_link {
 	struct ike_sa *l_next;
 	uint64_t l_key;
 	bool l_in;
+};
+
+/* A message coming in as fragments (ike_frag.c): RFC 7383 §2.6's, or
+ * IKEv1's of the vendor-ID scheme (strongSwan, Cisco). Pieces sit in
+ * ra_data in the order they came, ra_cap bytes at most in all. */
+struct ike_reassembly {
+	uint32_t ra_id;          /* IKEv2 message ID, IKEv1 fragment ID */
+	uint16_t ra_total;       /* fragments in all, 0: not known yet */
+	uint16_t ra_count, ra_highest;
+	uint8_t ra_first;        /* IKEv2: fragment 1's first inner payload */
+	uint64_t ra_started_ms;
+	bool ra_have[IKE_FRAG_MAX];
+	uint32_t ra_off[IKE_FRAG_MAX];
+	uint16_t ra_len[IKE_FRAG_MAX];
+	size_t ra_used, ra_cap;
+	uint8_t ra_data[];
+};
+
+/* One fragment as either version's codec read it. */
+struct ike_frag_piece {
+	uint32_t fp_id;          /* the message it is of */
+	uint16_t fp_num;         /* from 1 */
+	uint16_t fp_total;       /* 0: not said (IKEv1, but in the last) */
+	uint8_t fp_first;
+	/* A total other than the one known so far starts the message over
+	 * (RFC 7383 §2.5.2: smaller fragments on retransmission); else the
+	 * fragment is refused. */
+	bool fp_restart;
+	const uint8_t *fp_data;
+	size_t fp_len;
 };
 
 /* What an IKE SA speaking IKEv2 keeps beyond the common record: its key
@@ -231,6 +262,9 @@ struct ikev1_sa_state {
 	bool v1_initial_contact;
 	struct ikev1_qm *v1_qm[IKEV1_QM_MAX];
 	struct ikev1_xchg v1_info; /* our last informational (not kept) */
+	bool v1_frag_peer;       /* the peer sent the FRAGMENTATION vendor ID */
+	uint16_t v1_frag_id;     /* the fragment ID of our last fragmented message */
+	struct ike_reassembly *v1_frag; /* fragments of the message coming in */
 };
 
 /* The common IKE SA record: what every version has (peers, identities
@@ -432,7 +466,29 @@ int ike_encrypt_msg(struct ike_sa *sa, uint8_t exchange, bool response,
 		    size_t plain_len, uint8_t *out, size_t cap, size_t *len);
 void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 		 uint32_t msgid, struct ike_hdr *h);
-void ike_reassembly_free(struct ike_sa *sa);
+
+/* ike_frag.c: what both versions' fragmentation share */
+/* Appends one datagram to a bundle (each after a 2-byte length); false
+ * when it does not fit. */
+bool ike_bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, size_t n);
+/* Sends every datagram of a bundle to the SA's peer. */
+void ike_bundle_send(struct ike_sa *sa, const uint8_t *b, size_t len);
+/* The largest IKE message one fragment's datagram may carry: the
+ * connection's fragment size less IP, UDP and a non-ESP marker. */
+size_t ike_frag_room(const struct ike_sa *sa);
+/* Takes a fragment into *slot's message (a new one of cap bytes at most
+ * when fp is of another, or the one there is too old): 0 once it has
+ * them all, 1 while some are missing, -EEXIST for one it has, -EINVAL
+ * for a number or total out of range or at odds with the others,
+ * -EMSGSIZE when the whole passes cap (the message is then given up),
+ * -ENOMEM. *dropped: a message partly in was given up. */
+int ike_reassembly_add(struct ike_reassembly **slot, const struct ike_frag_piece *fp,
+		       size_t cap, uint64_t now, bool *dropped);
+/* The whole message into out (its length, 0 when incomplete or over
+ * cap) and fragment 1's first payload; *slot is freed. */
+size_t ike_reassembly_join(struct ike_reassembly **slot, uint8_t *out, size_t cap,
+			   uint8_t *first);
+void ike_reassembly_free(struct ike_reassembly **slot);
 
 /* Helpers for payloads (ikev2_io.c). */
 void ike_w_notify(struct ike_writer *w, uint16_t type, const void *data, size_t len);

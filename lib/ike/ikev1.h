@@ -162,9 +162,12 @@ int ikev1_p1_input(struct ike_sa *sa, const struct ikev1_msg *m,
 /* A new ISAKMP SA for an established one before it expires; the old
  * is deleted once the new stands. */
 void ikev1_reestablish(struct ike_sa *sa);
-/* What the vendor IDs of a message say about the peer (NAT-T, DPD). */
+/* What the vendor IDs of a message say about the peer (NAT-T, DPD,
+ * fragmentation). */
 void ikev1_read_vids(struct ike_sa *sa, const struct ikev1_chain *ch);
-void ikev1_w_vids(struct ike_writer *w);
+/* Ours: NAT-T and DPD, and FRAGMENTATION unless the connection has it
+ * off (a responder only when the peer sent it). */
+void ikev1_w_vids(struct ike_writer *w, const struct ike_sa *sa);
 
 /* ---- ikev1_quick.c ---- */
 

@@ -5,7 +5,10 @@
  * App. B (phase 1's, and one per quick mode message ID), the HASH(n)
  * that authenticates every message after phase 1 (§5.5, §5.7),
  * retransmission with back-off and repeated messages answered from the
- * cache, and the timers of an ISAKMP SA.
+ * cache, fragments of the vendor-ID scheme strongSwan and Cisco use
+ * (phase 1's messages out when the peer sent FRAGMENTATION and they
+ * pass the fragment size; any reassembled in), and the timers of an
+ * ISAKMP SA.
  */
 #include "ikev1.h"
 
@@ -69,6 +72,7 @@ void ikev1_sa_release(struct ike_sa *sa)
 			ikev1_qm_free(sa, v1->v1_qm[i]);
 	ikev1_xchg_clear(&v1->v1_p1);
 	ikev1_xchg_clear(&v1->v1_info);
+	ike_reassembly_free(&v1->v1_frag);
 	free(v1->v1_sai_b);
 	free(v1->v1_id_b);
 	free(v1->v1_gxi);
@@ -91,13 +95,88 @@ void ikev1_msg_begin(struct ike_sa *sa, struct ike_writer *w, uint8_t *buf,
 	ikev1_w_hdr(w, &h);
 }
 
+/* x_out is a bundle (ike_frag.c): the message, or all its fragments. */
 static void send_kept(struct ike_sa *sa, const struct ikev1_xchg *x)
 {
-	if (!x->x_out)
-		return;
-	sa->sa_last_tx_ms = sa->sa_engine->e_now;
-	ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, x->x_out,
-		     x->x_out_len);
+	if (x->x_out)
+		ike_bundle_send(sa, x->x_out, x->x_out_len);
+}
+
+/* Phase 1's messages (where certificates make them big) are cut when
+ * the peer takes fragments and they would not fit in one datagram. */
+static bool to_fragment(const struct ike_sa *sa, const struct ikev1_xchg *x, size_t len)
+{
+	return x == &sa->sa_v1->v1_p1 && sa->sa_v1->v1_frag_peer &&
+	       !sa->sa_conn->c_no_fragmentation && len > ike_frag_room(sa);
+}
+
+/* One fragment's datagram onto bundle b: the message's header with E
+ * cleared (the fragment itself is not encrypted, the slice it carries
+ * may be) and next payload FRAGMENT (ikev1_msg.h). */
+static int w_fragment(uint8_t *b, size_t *blen, size_t cap, const struct ikev1_hdr *h,
+		      const struct ikev1_frag *f)
+{
+	struct ikev1_hdr fh = *h;
+	struct ike_writer w;
+	size_t n;
+
+	if (*blen + 2 > cap)
+		return -EMSGSIZE;
+	fh.h_flags &= (uint8_t)~IKEV1_F_ENCRYPTION;
+	ike_w_init(&w, b + *blen + 2, cap - *blen - 2);
+	ikev1_w_hdr(&w, &fh);
+	ikev1_w_frag(&w, f);
+	if (ike_w_finish(&w, &n) != 0)
+		return w.w_err;
+	b[*blen] = (uint8_t)(n >> 8);
+	b[*blen + 1] = (uint8_t)n;
+	*blen += 2 + n;
+	return 0;
+}
+
+/* The message as the bundle to keep: its fragments, numbered from 1
+ * under a fragment ID of their own, or the message alone. */
+static uint8_t *bundle_of(struct ike_sa *sa, const struct ikev1_xchg *x, const uint8_t *msg,
+			  size_t len, size_t *blen)
+{
+	const size_t over = IKEV1_HDR_LEN + IKEV1_GEN_HDR_LEN + IKEV1_FRAG_HDR_LEN;
+	size_t room = ike_frag_room(sa), chunk, total, cap;
+	struct ikev1_hdr h;
+	uint8_t *b;
+
+	*blen = 0;
+	if (!to_fragment(sa, x, len) || ikev1_hdr_parse(msg, len, &h) != 0) {
+		b = malloc(len + 2);
+		if (b && !ike_bundle_add(b, blen, len + 2, msg, len)) {
+			free(b);
+			return NULL;
+		}
+		return b;
+	}
+	chunk = room > over + 64 ? room - over : 64;
+	if ((len + chunk - 1) / chunk > IKE_FRAG_MAX) /* no more than the peer takes */
+		chunk = (len + IKE_FRAG_MAX - 1) / IKE_FRAG_MAX;
+	total = (len + chunk - 1) / chunk;
+	cap = len + total * (2 + over);
+	b = malloc(cap);
+	if (!b)
+		return NULL;
+	sa->sa_v1->v1_frag_id++;
+	for (size_t i = 0, off = 0; i < total; i++, off += chunk) {
+		struct ikev1_frag f = {
+			.f_id = sa->sa_v1->v1_frag_id, .f_num = (uint8_t)(i + 1),
+			.f_last = i + 1 == total, .f_data = msg + off,
+			.f_len = len - off < chunk ? len - off : chunk,
+		};
+
+		if (w_fragment(b, blen, cap, &h, &f) != 0) {
+			free(b);
+			return NULL;
+		}
+	}
+	ike_log(sa->sa_engine, "IKE SA %u: phase 1 message of %zu bytes in %zu fragments",
+		sa->sa_id, len, total);
+	return b;
 }
 
 /* App. B: the body is padded to the cipher's block (zero bytes after
@@ -124,17 +203,18 @@ int ikev1_msg_send(struct ike_sa *sa, struct ike_writer *w,
 	bool encrypted = w->w_len >= IKEV1_HDR_LEN &&
 			 (w->w_buf[19] & IKEV1_F_ENCRYPTION);
 	uint8_t *copy;
+	size_t len;
 	int rc;
 
 	rc = encrypted ? protect(sa, w, x->x_iv) : ike_w_finish(w, NULL);
 	if (rc)
 		return rc;
-	copy = ike_dup(w->w_buf, w->w_len);
+	copy = bundle_of(sa, x, w->w_buf, w->w_len, &len);
 	if (!copy)
 		return -ENOMEM;
 	ikev1_xchg_clear(x);
 	x->x_out = copy;
-	x->x_out_len = w->w_len;
+	x->x_out_len = len;
 	x->x_waiting = request;
 	x->x_tries = 0;
 	x->x_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
@@ -553,15 +633,15 @@ static void input_new(struct ike_engine *e, const struct ike_endpoint *local,
 		memcpy(sa->sa_v1->v1_p1.x_in_digest, d, IKE_SHA1_LEN);
 }
 
-void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
-		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+/* A whole message, as it came or reassembled. */
+static void input_msg(struct ike_engine *e, const struct ike_endpoint *local,
+		      const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
 	struct ikev1_msg *m = &(struct ikev1_msg){ 0 };
 	uint8_t d[IKE_SHA1_LEN];
 	struct ike_sa *sa;
 	int rc;
 
-	e->e_stats.st_ikev1_messages++;
 	rc = ikev1_msg_parse(buf, len, m);
 	if (rc) {
 		e->e_stats.st_bad_messages++; /* unauthenticated: dropped */
@@ -588,6 +668,65 @@ void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
 		input_p1_info(sa, m);
 	else
 		input_phase2(sa, m, d, local, remote);
+}
+
+/* A fragment: kept with the SA its cookies name (the responder's cookie
+ * set: message 1 is never cut) until its message is whole, which then
+ * goes in as if it had come so; taken whatever was negotiated, as
+ * strongSwan does. Nothing of it is authenticated before the whole
+ * message is: a forged one can at worst spoil a message in progress,
+ * which the peer's retransmission brings again. */
+static void input_fragment(struct ike_engine *e, const struct ike_endpoint *local,
+			   const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct ike_stats *st = &e->e_stats;
+	struct ike_frag_piece fp;
+	struct ikev1_frag f;
+	struct ikev1_hdr h;
+	struct ike_sa *sa;
+	bool dropped;
+	int rc;
+
+	st->st_ikev1_frags++;
+	sa = ikev1_frag_parse(buf, len, &h, &f) == 0 && be64_get(h.h_cky_i) && be64_get(h.h_cky_r)
+		     ? find_sa(e, be64_get(h.h_cky_i), be64_get(h.h_cky_r)) : NULL;
+	if (!sa || sa->sa_version != IKEV1_MAJOR || !sa->sa_v1 || sa->sa_state == IKE_S_DEAD) {
+		st->st_ikev1_frags_bad++;
+		return;
+	}
+	fp = (struct ike_frag_piece){ .fp_id = f.f_id, .fp_num = f.f_num,
+				      .fp_total = f.f_last ? f.f_num : 0,
+				      .fp_data = f.f_data, .fp_len = f.f_len };
+	rc = ike_reassembly_add(&sa->sa_v1->v1_frag, &fp, IKE_MSG_MAX, e->e_now, &dropped);
+	st->st_ikev1_frags_lost += dropped;
+	if (rc == -EEXIST) {
+		st->st_ikev1_frags_dup++; /* a retransmission's, most likely */
+		return;
+	}
+	if (rc < 0) {
+		st->st_ikev1_frags_bad++;
+		ike_log(e, "IKE SA %u: fragment %u of ID %u dropped: %s", sa->sa_id, f.f_num,
+			f.f_id, rc == -EMSGSIZE ? "the message would be too large"
+						: "number out of range or at odds with the last");
+		return;
+	}
+	if (rc == 1)
+		return;
+	len = ike_reassembly_join(&sa->sa_v1->v1_frag, e->e_assembled, IKE_MSG_MAX, NULL);
+	st->st_ikev1_reassembled++;
+	input_msg(e, local, remote, e->e_assembled, len);
+}
+
+void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
+		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct ikev1_hdr h;
+
+	e->e_stats.st_ikev1_messages++;
+	if (ikev1_hdr_parse(buf, len, &h) == 0 && h.h_next == IKEV1_PL_FRAG)
+		input_fragment(e, local, remote, buf, len);
+	else
+		input_msg(e, local, remote, buf, len);
 }
 
 /* ---- timers ---- */

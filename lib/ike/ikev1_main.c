@@ -47,13 +47,33 @@ static const uint8_t VID_DPD[16] = {
 	0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
 	0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00 };
 
+/* Cisco's FRAGMENTATION, MD5("FRAGMENTATION"), as strongSwan and racoon
+ * send it: with capabilities 0x80000000, fragments of main and
+ * aggressive mode; taken also bare (Windows) or with more bits set
+ * (Cisco's 0xc0000000). */
+static const uint8_t VID_FRAG[20] = {
+	0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85,
+	0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3,
+	0x80, 0x00, 0x00, 0x00 };
+#define VID_FRAG_IKE 0x80000000u
+
 #define MSG_CAP 8192 /* messages 5 and 6 carry certificate chains */
 #define SIG_MAX 1024 /* RSA up to 8192 bits; ECDSA r | s far less */
 
-void ikev1_w_vids(struct ike_writer *w)
+void ikev1_w_vids(struct ike_writer *w, const struct ike_sa *sa)
 {
 	ikev1_w_data(w, IKEV1_PL_VID, VID_NATT_RFC, sizeof(VID_NATT_RFC));
 	ikev1_w_data(w, IKEV1_PL_VID, VID_DPD, sizeof(VID_DPD));
+	/* a responder only answers the peer's (as strongSwan does) */
+	if (!sa->sa_conn->c_no_fragmentation && (sa->sa_initiator || sa->sa_v1->v1_frag_peer))
+		ikev1_w_data(w, IKEV1_PL_VID, VID_FRAG, sizeof(VID_FRAG));
+}
+
+static bool is_vid_frag(const struct ikev1_payload *p)
+{
+	if ((p->pl_len != 16 && p->pl_len != 20) || memcmp(p->pl_body, VID_FRAG, 16))
+		return false;
+	return p->pl_len == 16 || (be32_get(p->pl_body + 16) & VID_FRAG_IKE);
 }
 
 void ikev1_read_vids(struct ike_sa *sa, const struct ikev1_chain *ch)
@@ -61,6 +81,8 @@ void ikev1_read_vids(struct ike_sa *sa, const struct ikev1_chain *ch)
 	for (unsigned i = 0; i < ch->c_n; i++) {
 		const struct ikev1_payload *p = &ch->c_pl[i];
 
+		if (p->pl_type == IKEV1_PL_VID && is_vid_frag(p))
+			sa->sa_v1->v1_frag_peer = true;
 		if (p->pl_type != IKEV1_PL_VID || p->pl_len != 16)
 			continue;
 		if (!memcmp(p->pl_body, VID_NATT_RFC, 16))
@@ -556,7 +578,7 @@ static int aggr_answer(struct ike_sa *sa, const struct ikev1_choice *choice,
 	ikev1_w_data(&w, IKEV1_PL_NONCE, sa->sa_nr, sa->sa_nr_len);
 	w_id_hash(&w, sa);
 	w_cert_request(&w, sa);
-	ikev1_w_vids(&w);
+	ikev1_w_vids(&w, sa);
 	w_nat_ds(&w, sa);
 	/* kept and repeated until message 3 comes (§5.4 has no answer to it) */
 	return ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, true);
@@ -615,7 +637,7 @@ static int answer_sa(struct ike_sa *sa, const struct ikev1_choice *choice)
 
 	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, IKEV1_EXCH_IDPROT, 0, 0);
 	ikev1_w_answer(&w, choice, IKE_PROTO_IKE, NULL);
-	ikev1_w_vids(&w);
+	ikev1_w_vids(&w, sa);
 	return ikev1_msg_send(sa, &w, &sa->sa_v1->v1_p1, false);
 }
 
@@ -830,7 +852,7 @@ int ikev1_initiate(struct ike_sa *sa)
 		return -ENOMEM;
 	if (c->c_aggressive && (rc = aggr_initiate(sa, &w)) != 0)
 		return rc;
-	ikev1_w_vids(&w);
+	ikev1_w_vids(&w, sa);
 	rc = ikev1_msg_send(sa, &w, &v1->v1_p1, true);
 	if (rc == 0)
 		rc = ike_sa_set_state(sa, IKE_S_INIT_SENT);

@@ -450,6 +450,29 @@ int ikev1_data_check(uint8_t type, size_t len)
 	return 0;
 }
 
+int ikev1_frag_parse(const uint8_t *buf, size_t len, struct ikev1_hdr *h,
+		     struct ikev1_frag *f)
+{
+	struct cursor c = cursor_make(buf, len), body;
+	uint8_t next, reserved, flags;
+	int rc = ikev1_hdr_parse(buf, len, h);
+
+	memset(f, 0, sizeof(*f));
+	if (rc)
+		return rc;
+	if (h->h_next != IKEV1_PL_FRAG || !cursor_skip(&c, IKEV1_HDR_LEN) ||
+	    !ike_wire_read_payload(&c, &next, &reserved, &body) ||
+	    next != IKEV1_PL_NONE || c.left != 0)
+		return -EINVAL;
+	if (!cursor_be16(&body, &f->f_id) || !cursor_u8(&body, &f->f_num) ||
+	    !cursor_u8(&body, &flags) || f->f_num == 0 || body.left == 0)
+		return -EINVAL;
+	f->f_last = flags & IKEV1_FRAG_LAST;
+	f->f_data = body.p;
+	f->f_len = body.left;
+	return 0;
+}
+
 /* ---- encoders ---- */
 
 void ikev1_w_hdr(struct ike_writer *w, const struct ikev1_hdr *h)
@@ -593,5 +616,17 @@ void ikev1_w_nat_oa(struct ike_writer *w, const struct ikev1_nat_oa *oa)
 	ike_w_u8(w, oa->oa_type);
 	ike_w_reserve(w, NAT_OA_RESERVED);
 	ike_w_bytes(w, oa->oa_addr, oa->oa_len);
+	ike_w_pl_end(w);
+}
+
+void ikev1_w_frag(struct ike_writer *w, const struct ikev1_frag *f)
+{
+	if (f->f_num == 0 || f->f_len == 0)
+		ike_w_fail(w, -EINVAL);
+	ike_w_pl_begin(w, IKEV1_PL_FRAG, false);
+	ike_w_be16(w, f->f_id);
+	ike_w_u8(w, f->f_num);
+	ike_w_u8(w, f->f_last ? IKEV1_FRAG_LAST : 0);
+	ike_w_bytes(w, f->f_data, f->f_len);
 	ike_w_pl_end(w);
 }

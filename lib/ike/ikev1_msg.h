@@ -68,6 +68,9 @@ enum ikev1_pl_type {
 	IKEV1_PL_VID = 13,
 	IKEV1_PL_NAT_D = 20,
 	IKEV1_PL_NAT_OA = 21,
+	/* the vendor-ID-negotiated fragmentation of strongSwan and Cisco:
+	 * only ever the one payload of a datagram of its own */
+	IKEV1_PL_FRAG = 132,
 };
 
 /* DOI and situation, RFC 2407 §4.2, §4.2.1. */
@@ -329,6 +332,29 @@ struct ikev1_nat_oa {
 };
 int ikev1_nat_oa_decode(const uint8_t *body, size_t len,
 			struct ikev1_nat_oa *oa);
+
+/*
+ * A fragment (strongSwan's and Cisco's scheme, negotiated by the
+ * FRAGMENTATION vendor ID): an ISAKMP header whose next payload is
+ * IKEV1_PL_FRAG and that one payload, its body the fragment ID (2
+ * bytes), number (1 byte, from 1), flags (1 byte: IKEV1_FRAG_LAST) and
+ * a slice of the whole message (encrypted or not) as it would have been
+ * sent. The E flag is ignored in a fragment's header (racoon sets it).
+ */
+#define IKEV1_FRAG_HDR_LEN 4
+#define IKEV1_FRAG_LAST 0x01
+struct ikev1_frag {
+	uint16_t f_id;
+	uint8_t f_num;
+	bool f_last;
+	const uint8_t *f_data;
+	size_t f_len;
+};
+/* A whole datagram that is one fragment: header and fragment; -EINVAL
+ * when it is not one, or number or data are zero. */
+int ikev1_frag_parse(const uint8_t *buf, size_t len, struct ikev1_hdr *h,
+		     struct ikev1_frag *f);
+void ikev1_w_frag(struct ike_writer *w, const struct ikev1_frag *f);
 
 /* KE, HASH, SIG, NONCE, VID, NAT-D carry data only: the payload body.
  * This checks it is not empty, and NONCE's 8..256 bytes (RFC 2409 §5). */

@@ -27,7 +27,7 @@ void ikev2_sa_release(struct ike_sa *sa)
 	struct ikev2_sa *v2 = &sa->sa_v2;
 
 	ike_pending_clear(sa);
-	ike_reassembly_free(sa);
+	ike_reassembly_free(&v2->v2_frag);
 	ike_sa_keys_wipe(&v2->v2_keys);
 	ikev2_sa_trim(sa);
 	free(v2->v2_req_buf);
@@ -107,32 +107,8 @@ uint16_t ike_error_notify(const struct ike_chain *c)
 	return 0;
 }
 
-/* What is kept for retransmission is a bundle: the datagrams of one
- * message (several when fragmented), each after a 2-byte length. */
-static void send_bundle(struct ike_sa *sa, const uint8_t *b, size_t len)
-{
-	sa->sa_last_tx_ms = sa->sa_engine->e_now;
-	while (len >= 2) {
-		size_t n = (size_t)b[0] << 8 | b[1];
-		if (n > len - 2)
-			return;
-		ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, b + 2, n);
-		b += 2 + n;
-		len -= 2 + n;
-	}
-}
-
-static bool bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, size_t n)
-{
-	if (*len + 2 + n > cap || n > UINT16_MAX)
-		return false;
-	b[*len] = (uint8_t)(n >> 8);
-	b[*len + 1] = (uint8_t)n;
-	memcpy(b + *len + 2, msg, n);
-	*len += 2 + n;
-	return true;
-}
-
+/* What is kept for retransmission is a bundle (ike_frag.c): the
+ * datagrams of one message, several when fragmented. */
 static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b, size_t len)
 {
 	free(sa->sa_v2.v2_req_buf);
@@ -143,7 +119,7 @@ static void keep_request(struct ike_sa *sa, enum ike_req what, const uint8_t *b,
 	sa->sa_v2.v2_req_first_ms = sa->sa_engine->e_now;
 	sa->sa_v2.v2_req_next_ms = sa->sa_engine->e_now + IKE_RETX_BASE_MS;
 	ike_sa_schedule(sa);
-	send_bundle(sa, b, len);
+	ike_bundle_send(sa, b, len);
 }
 
 /* §2.1: the answer is kept to be sent again for a retransmitted request. */
@@ -154,7 +130,7 @@ static void keep_response(struct ike_sa *sa, const uint8_t *b, size_t len)
 	sa->sa_v2.v2_resp_len = sa->sa_v2.v2_resp_buf ? len : 0;
 	sa->sa_v2.v2_resp_valid = sa->sa_v2.v2_resp_buf != NULL;
 	sa->sa_v2.v2_msgid_in++;
-	send_bundle(sa, b, len);
+	ike_bundle_send(sa, b, len);
 }
 
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
@@ -163,7 +139,7 @@ void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
 	uint8_t b[IKE_MSG_MAX + 2];
 	size_t n = 0;
 
-	if (bundle_add(b, &n, sizeof(b), buf, len))
+	if (ike_bundle_add(b, &n, sizeof(b), buf, len))
 		keep_request(sa, what, b, n);
 }
 
@@ -172,18 +148,8 @@ void ike_send_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
 	uint8_t b[IKE_MSG_MAX + 2];
 	size_t n = 0;
 
-	if (bundle_add(b, &n, sizeof(b), buf, len))
+	if (ike_bundle_add(b, &n, sizeof(b), buf, len))
 		keep_response(sa, b, n);
-}
-
-/* The largest IKE message one fragment's datagram may carry. */
-static size_t frag_room(const struct ike_sa *sa)
-{
-	size_t ip = sa->sa_remote.ep_addr.family == AF_INET ? 20 : 40;
-	size_t size = sa->sa_conn->c_frag_size ? sa->sa_conn->c_frag_size : IKE_FRAG_DEFAULT;
-	size_t marker = sa->sa_remote.ep_port == IKE_NATT_PORT ? 4 : 0;
-
-	return size - ip - 8 - marker;
 }
 
 /* RFC 7383 §2.5: each fragment an SKF payload encrypted on its own. */
@@ -193,7 +159,7 @@ static int fragment(struct ike_sa *sa, uint8_t exchange, bool response, uint8_t 
 	const struct ike_sk_keys *k = sa->sa_initiator ? &sa->sa_v2.v2_keys.sk_i : &sa->sa_v2.v2_keys.sk_r;
 	size_t iv = ike_sk_iv_len(k), icv = ike_sk_icv_len(k);
 	size_t over = IKE_HDR_LEN + IKE_GEN_HDR_LEN + 4 + iv + icv + 16;
-	size_t chunk = frag_room(sa) > over + 64 ? frag_room(sa) - over : 64;
+	size_t chunk = ike_frag_room(sa) > over + 64 ? ike_frag_room(sa) - over : 64;
 	unsigned total = (unsigned)((plain_len + chunk - 1) / chunk);
 	uint8_t msg[IKE_MSG_MAX];
 
@@ -214,7 +180,7 @@ static int fragment(struct ike_sa *sa, uint8_t exchange, bool response, uint8_t 
 		if (ike_w_finish(&w, &tmp) != 0 ||
 		    ike_skf_encrypt(k, msg, (size_t)(so.so_iv - msg), plain + off, n, sizeof(msg),
 				    &len) != 0 ||
-		    !bundle_add(b, blen, cap, msg, len))
+		    !ike_bundle_add(b, blen, cap, msg, len))
 			return -EMSGSIZE;
 	}
 	return 0;
@@ -231,9 +197,9 @@ int ike_send_protected(struct ike_sa *sa, uint8_t exchange, bool response,
 				 response ? sa->sa_v2.v2_msgid_in : sa->sa_v2.v2_msgid_out, first,
 				 plain, plain_len, msg, sizeof(msg), &len);
 
-	if (rc == 0 && sa->sa_v2.v2_frag_peer && len > frag_room(sa))
+	if (rc == 0 && sa->sa_v2.v2_frag_peer && len > ike_frag_room(sa))
 		rc = fragment(sa, exchange, response, first, plain, plain_len, b, &blen, IKE_BUNDLE_MAX);
-	else if (rc == 0 && !bundle_add(b, &blen, IKE_BUNDLE_MAX, msg, len))
+	else if (rc == 0 && !ike_bundle_add(b, &blen, IKE_BUNDLE_MAX, msg, len))
 		rc = -EMSGSIZE;
 	if (rc != 0)
 		return rc;
@@ -286,59 +252,29 @@ static const struct ike_sk_keys *peer_keys(const struct ike_sa *sa)
 }
 
 
-/* RFC 7383 §2.6: the fragments of one message, each verified on its own. */
-struct ike_reassembly {
-	uint32_t ra_msgid;
-	uint16_t ra_total, ra_count;
-	uint8_t ra_first;
-	bool ra_have[IKE_FRAG_MAX];
-	uint16_t ra_len[IKE_FRAG_MAX];
-	uint8_t ra_data[IKE_FRAG_MAX][IKE_FRAG_CHUNK_MAX];
-};
-
-
-void ike_reassembly_free(struct ike_sa *sa)
-{
-	if (sa->sa_v2.v2_frag)
-		OPENSSL_cleanse(sa->sa_v2.v2_frag, sizeof(*sa->sa_v2.v2_frag));
-	free(sa->sa_v2.v2_frag);
-	sa->sa_v2.v2_frag = NULL;
-}
-
-/* A verified fragment: 0 with the whole chain once all are in, 1 while
- * some are missing, -errno when it does not fit. */
+/* RFC 7383 §2.6: a verified fragment, each verified on its own: 0 with
+ * the whole chain once all are in, 1 while some are missing, -errno
+ * when it does not fit. */
 static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *sk,
 			const uint8_t *plain, size_t len, struct ike_chain *c)
 {
-	struct ike_reassembly *ra = sa->sa_v2.v2_frag;
-	size_t off = 0;
+	struct ike_engine *e = sa->sa_engine;
+	const struct ike_frag_piece fp = {
+		.fp_id = msgid, .fp_num = sk->sk_frag, .fp_total = sk->sk_total,
+		.fp_first = sk->sk_first, .fp_restart = true, .fp_data = plain, .fp_len = len,
+	};
+	bool dropped;
+	uint8_t first = 0;
+	int rc = ike_reassembly_add(&sa->sa_v2.v2_frag, &fp, sizeof(e->e_assembled), e->e_now,
+				    &dropped);
 
-	if (!sk->sk_total || sk->sk_total > IKE_FRAG_MAX || !sk->sk_frag ||
-	    sk->sk_frag > sk->sk_total || len > IKE_FRAG_CHUNK_MAX)
-		return -EINVAL;
-	if (ra && (ra->ra_msgid != msgid || ra->ra_total != sk->sk_total))
-		ike_reassembly_free(sa), ra = NULL;
-	if (!ra && !(ra = sa->sa_v2.v2_frag = calloc(1, sizeof(*ra))))
-		return -ENOMEM;
-	ra->ra_msgid = msgid;
-	ra->ra_total = sk->sk_total;
-	if (ra->ra_have[sk->sk_frag - 1])
+	if (rc == -EEXIST)
 		return 1;
-	ra->ra_have[sk->sk_frag - 1] = true;
-	ra->ra_len[sk->sk_frag - 1] = (uint16_t)len;
-	memcpy(ra->ra_data[sk->sk_frag - 1], plain, len);
-	if (sk->sk_frag == 1)
-		ra->ra_first = sk->sk_first;
-	if (++ra->ra_count < ra->ra_total)
-		return 1;
-	for (unsigned i = 0; i < ra->ra_total; i++) {
-		memcpy(sa->sa_engine->e_assembled + off, ra->ra_data[i], ra->ra_len[i]);
-		off += ra->ra_len[i];
-	}
-	len = off;
-	off = ra->ra_first;
-	ike_reassembly_free(sa);
-	return ike_chain_parse((uint8_t)off, sa->sa_engine->e_assembled, len, c);
+	if (rc)
+		return rc;
+	len = ike_reassembly_join(&sa->sa_v2.v2_frag, e->e_assembled, sizeof(e->e_assembled),
+				  &first);
+	return ike_chain_parse(first, e->e_assembled, len, c);
 }
 
 /* Verifies and decrypts a message (copied to the engine's scratch): 0
@@ -373,7 +309,7 @@ static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
 static void resend_response(struct ike_sa *sa)
 {
 	if (sa->sa_v2.v2_resp_valid)
-		send_bundle(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
+		ike_bundle_send(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
 }
 
 static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
@@ -558,7 +494,7 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 		return;
 	}
 	/* §2.1: exponential back-off. */
-	send_bundle(sa, sa->sa_v2.v2_req_buf, sa->sa_v2.v2_req_len);
+	ike_bundle_send(sa, sa->sa_v2.v2_req_buf, sa->sa_v2.v2_req_len);
 	sa->sa_v2.v2_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_v2.v2_req_tries);
 	if (deadline && sa->sa_v2.v2_req_next_ms > deadline)
 		sa->sa_v2.v2_req_next_ms = deadline;

@@ -4,7 +4,10 @@
 # in both roles over several proposal sets, quick mode with and without
 # PFS, two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
-# wrong PSK. Prints TAP. Needs root.
+# wrong PSK; last, main mode with RSA certificates cut into fragments by
+# both sides (the FRAGMENTATION vendor ID's scheme), charon restarted with
+# fragment_size = 576, and by charon alone with fragmentation = force
+# towards an ike-udp that has them off. Prints TAP. Needs root.
 #
 #   bash tests/e2e/ikev1_strongswan.sh [BUILD_DIR]     (default: build)
 #
@@ -51,6 +54,7 @@ OTHERS=(
 	"two 36 aes128-sha256-ecp256 aes128gcm16"
 	"psk 37 aes128-sha256-ecp256 aes128gcm16"
 	"dpd 38 aes128-sha256-ecp256 aes128gcm16"
+	"fr 39 aes128-sha256-ecp256 aes128gcm16"
 )
 declare -A ADDR=() IKEP=() ESPP=() NUM=()
 n=0
@@ -61,7 +65,7 @@ for line in "${PROPS[@]}" "${OTHERS[@]}"; do
 done
 declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 
-PLAN=$((1 + 2 * ${#PROPS[@]} + 8))
+PLAN=$((1 + 2 * ${#PROPS[@]} + 11))
 echo "1..$PLAN"
 
 show_logs() {
@@ -301,6 +305,95 @@ dpd_iu() {
 	ev "evs('ike_down', 'dpd')[0]['reason']" | grep 'R-U-THERE'
 }
 check "dpd: charon killed, ike-udp's R-U-THERE (RFC 3706; dpd 2 s, timeout 6 s) goes unanswered: ike_down" dpd_iu
+iu_stop TERM
+
+# 11: fragments (strongSwan's and Cisco's scheme, negotiated by the
+# FRAGMENTATION vendor ID): main mode with RSA-3072 certificates (the PKI
+# of tests/unit/certs/make.sh; messages 5 and 6 carry them), charon again
+# with fragment_size = 576 and fragmentation = yes (it cuts only for a
+# peer that sent the vendor ID), ike-udp "fragment_size": 576.
+PKI=$W/pki
+frag_boot() {
+	mkdir -p "$PKI" || return 1
+	sh "$ROOT/tests/unit/certs/make.sh" "$PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
+	sw_stop sw
+	SW_CHARON_EXTRA="  fragment_size = 576" sw_setup sw "$NS_SW" || return 1
+	cp "$PKI/ca.pem" "$PKI/int.pem" "$(sw_dir sw)/swanctl/x509ca/" || return 1
+	sw_start sw 10 || return 1
+	sw_fr_conn yes
+}
+sw_fr_conn() { # charon's fragmentation = yes|force
+	sw_conn sw fr version=1 local_addrs="${ADDR[fr]}" remote_addrs=192.0.2.2 \
+		auth=pubkey local_certs="$PKI/rsa.pem" private_key="$PKI/rsa.key" \
+		local_id=rsa.example.org remote_id=rsa.example.org fragmentation="$1" \
+		proposals="${IKEP[fr]}" esp_proposals="${ESPP[fr]}" \
+		local_ts="198.18.$((30 + NUM[fr])).0/24" remote_ts="198.18.$((130 + NUM[fr])).0/24" \
+		mode=tunnel start_action=none || return 1
+	sw_load sw >/dev/null
+}
+if [ -z "$FATAL" ]; then
+	frag_boot >"$LOG_T" 2>&1 || { FATAL="charon restart with fragment_size failed"; diag <"$LOG_T"; }
+fi
+FR_CX='"fragment_size": 576, "local_id": "rsa.example.org", "remote_id": "rsa.example.org"'
+FR_CX+=", \"cert\": \"$PKI/rsa-chain.pem\", \"key\": \"$PKI/rsa.key\", \"cacert\": \"$PKI/ca.pem\""
+frag_up() { # ROLE: who initiates (sw|iu)
+	local role=$1 split recv sizes big
+	iu_config "$W/fr-$role.json" "fr|$FR_CX" || return 1
+	log_mark
+	if [ "$role" = sw ]; then
+		iu_start "fr-$role" "$W/fr-$role.json" && sw_initiate sw fr 10 || return 1
+	else
+		iu_start "fr-$role" "$W/fr-$role.json" fr || return 1
+	fi
+	established fr AES_GCM_16 128 - ECP_256 - || return 1
+	# charon cut its message 5 or 6 and put ike-udp's together
+	split=$(log_since | grep -E 'splitting IKE message \([0-9]+ bytes\) into [0-9]+ fragments' | tail -1)
+	recv=$(log_since | grep -E 'received fragment #[0-9]+, reassembled fragmented IKE message' | tail -1)
+	note "charon: $(echo "$split" | grep -oE 'splitting.*')"
+	note "charon: $(echo "$recv" | grep -oE 'received fragment.*')"
+	note "ike-udp: $(grep -oE 'phase 1 message of [0-9]+ bytes in [0-9]+ fragments' "$IU_ERR" | tail -1)"
+	log_since | grep -E 'received FRAGMENTATION vendor ID' >/dev/null ||
+		{ echo "charon did not see ike-udp's vendor ID"; return 1; }
+	[ -n "$split" ] || { echo "charon did not cut its message"; return 1; }
+	[ -n "$recv" ] || { echo "charon did not reassemble ike-udp's"; return 1; }
+	log_since | grep -E 'received fragment #[0-9]+, waiting for complete IKE message' >/dev/null ||
+		{ echo "charon logged no fragment that waits for the others"; return 1; }
+	grep -E 'phase 1 message of [0-9]+ bytes in [0-9]+ fragments' "$IU_ERR" >/dev/null ||
+		{ echo "ike-udp did not cut its message"; return 1; }
+	# every datagram from ike-udp within 576 bytes of IP (548 of UDP
+	# payload); charon logs the message it reassembled as one more
+	sizes=$(log_since | awk '/reassembled fragmented IKE message/ { whole = 1; next }
+		/received packet: from 192\.0\.2\.2\[/ { if (!whole) { sub(/.*\(/, ""); print $1 + 0 } }
+		{ whole = 0 }' | sort -n | tail -1)
+	big=$(log_since | grep -oE 'sending packet: from [^ ]+ to 192\.0\.2\.2\[[0-9]+\] \([0-9]+ bytes\)' |
+		grep -oE '[0-9]+ bytes' | grep -oE '[0-9]+' | sort -n | tail -1)
+	note "largest datagrams: ike-udp $sizes bytes, charon $big bytes (UDP payload)"
+	[ -n "$sizes" ] && [ "$sizes" -le 548 ] || { echo "ike-udp sent a datagram of $sizes bytes"; return 1; }
+	[ -n "$big" ] && [ "$big" -le 548 ] || { echo "charon sent a datagram of $big bytes"; return 1; }
+}
+check "fr: charon initiates main mode with RSA-3072 certificates, fragment_size 576 both sides: charon cuts message 5, reassembles ike-udp's 6, SAs up and agree" frag_up sw
+[ -z "$FATAL" ] && iu_reset
+check "fr: ike-udp initiates main mode with RSA-3072 certificates, fragment_size 576 both sides: ike-udp cuts message 5, charon reassembles it and cuts 6, SAs up and agree" frag_up iu
+[ -z "$FATAL" ] && iu_reset
+
+# charon with fragmentation = force cuts whatever the peer said; an
+# ike-udp with "fragmentation": false sends no vendor ID, so cuts nothing
+# (its message 5 goes whole, in IP fragments), yet takes charon's.
+frag_force() {
+	sw_fr_conn force || return 1
+	iu_config "$W/fr-force.json" "fr|$FR_CX, \"fragmentation\": false" || return 1
+	log_mark
+	iu_start fr-force "$W/fr-force.json" fr || return 1
+	established fr AES_GCM_16 128 - ECP_256 - || return 1
+	log_since | grep -E 'splitting IKE message \([0-9]+ bytes\) into [0-9]+ fragments' >/dev/null ||
+		{ echo "charon did not cut its message 6"; return 1; }
+	! log_since | grep -E 'received FRAGMENTATION vendor ID' >/dev/null ||
+		{ echo "ike-udp sent the vendor ID"; return 1; }
+	! log_since | grep -E 'received fragment' >/dev/null ||
+		{ echo "charon received fragments from ike-udp"; return 1; }
+	! grep -E 'in [0-9]+ fragments' "$IU_ERR" || { echo "ike-udp cut a message"; return 1; }
+}
+check "fr: charon fragmentation = force, ike-udp \"fragmentation\": false initiates: no vendor ID, ike-udp cuts nothing, takes charon's fragments, SAs up" frag_force
 iu_stop TERM
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"

@@ -43,8 +43,15 @@
  *           print('\t' + ', '.join('0x%02x' % x for x in b[i:i + 12]) + ',')
  *       print('};\n')
  *
- * scapy 2.5 has no Notification or Delete layer: those two bodies are
- * packed by hand (struct.pack) into its generic ISAKMP_payload. It fills
+ *   fr = (ISAKMP(init_cookie=ci, resp_cookie=cr, next_payload=132, exch_type=2) /
+ *         ISAKMP_payload(next_payload=0, load=struct.pack('>HBB', 0x0102, 3, 1) +
+ *                        bytes(range(0xa0, 0xb4))))
+ *   (printed as scapy_frag in the same way)
+ *
+ * scapy 2.5 has no Notification, Delete or fragment layer: those bodies
+ * are packed by hand (struct.pack) into its generic ISAKMP_payload; the
+ * fragment's as strongSwan's fragment_payload.c encodes it (fragment ID,
+ * number, flags with 0x01 on the last, the data). It fills
  * no next-payload field of a payload or a transform, so the script sets
  * them. Its LifeDuration is a TLV whatever the value (3 bytes for 86400).
  *
@@ -105,6 +112,14 @@ static const uint8_t scapy_ke_nonce_vid[216] = {
 	0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b,
 	0x9c, 0x9d, 0x9e, 0x9f, 0x00, 0x00, 0x00, 0x14, 0x4a, 0x13, 0x1c, 0x81,
 	0x07, 0x03, 0x58, 0x45, 0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f,
+};
+
+static const uint8_t scapy_frag[56] = {
+	0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98,
+	0x76, 0x54, 0x32, 0x10, 0x84, 0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x38, 0x00, 0x00, 0x00, 0x1c, 0x01, 0x02, 0x03, 0x01,
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+	0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3,
 };
 
 static const uint8_t scapy_info[119] = {
@@ -486,6 +501,81 @@ Test(ikev1_codec, header_errors)
 	cr_assert_eq(ikev1_msg_parse(b, sizeof(b), &m), 0);
 	cr_assert_eq(m.m_chain.c_n, 0);
 	cr_assert(m.m_enc == b + IKEV1_HDR_LEN && m.m_enc_len == sizeof(b) - IKEV1_HDR_LEN);
+}
+
+/* ---- fragments (strongSwan's and Cisco's scheme) ---- */
+
+Test(ikev1_scapy, fragment_decode_and_encode)
+{
+	static const uint8_t ci[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+	static const uint8_t cr[8] = { 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 };
+	struct ikev1_hdr h = { .h_exchange = IKEV1_EXCH_IDPROT };
+	uint8_t data[20], out[128];
+	struct ikev1_frag f;
+	struct ike_writer w;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(0xa0 + i);
+	cr_assert_eq(ikev1_frag_parse(scapy_frag, sizeof(scapy_frag), &h, &f), 0);
+	cr_expect_eq(h.h_next, IKEV1_PL_FRAG);
+	cr_expect_eq(h.h_exchange, IKEV1_EXCH_IDPROT);
+	cr_expect_eq(f.f_id, 0x0102);
+	cr_expect_eq(f.f_num, 3);
+	cr_expect(f.f_last);
+	cr_assert_eq(f.f_len, sizeof(data));
+	cr_expect_arr_eq(f.f_data, data, sizeof(data));
+
+	memcpy(h.h_cky_i, ci, 8);
+	memcpy(h.h_cky_r, cr, 8);
+	ike_w_init(&w, out, sizeof(out));
+	ikev1_w_hdr(&w, &h);
+	ikev1_w_frag(&w, &(struct ikev1_frag){ .f_id = 0x0102, .f_num = 3, .f_last = true,
+					       .f_data = data, .f_len = sizeof(data) });
+	cr_assert_eq(ike_w_finish(&w, &n), 0);
+	cr_assert_eq(n, sizeof(scapy_frag));
+	cr_expect_arr_eq(out, scapy_frag, n, "our fragment is scapy's bytes");
+}
+
+/* scapy_frag with byte at set to v (the header's length kept). */
+static int frag_with(size_t at, uint8_t v, size_t len)
+{
+	uint8_t b[sizeof(scapy_frag)];
+	struct ikev1_frag f;
+	struct ikev1_hdr h;
+
+	memcpy(b, scapy_frag, sizeof(b));
+	b[at] = v;
+	return ikev1_frag_parse(b, len, &h, &f);
+}
+
+Test(ikev1_codec, fragment_errors)
+{
+	uint8_t b[sizeof(scapy_frag) + 4];
+	struct ikev1_frag f;
+	struct ikev1_hdr h;
+
+	cr_assert_eq(frag_with(0, 0x01, sizeof(scapy_frag)), 0);
+	for (size_t n = 0; n < sizeof(scapy_frag); n++)
+		cr_expect_eq(frag_with(0, 0x01, n), -EINVAL, "truncated to %zu", n);
+	cr_expect_eq(frag_with(16, IKEV1_PL_HASH, sizeof(scapy_frag)), -EINVAL,
+		     "not a fragment");
+	cr_expect_eq(frag_with(34, 0, sizeof(scapy_frag)), -EINVAL, "fragment number 0");
+	cr_expect_eq(frag_with(28, IKEV1_PL_VID, sizeof(scapy_frag)), -EINVAL,
+		     "a payload after it");
+	cr_expect_eq(frag_with(31, 0x1b, sizeof(scapy_frag)), -EINVAL, "bytes after it");
+	cr_expect_eq(frag_with(31, 0x1d, sizeof(scapy_frag)), -EINVAL, "past the datagram");
+	cr_expect_eq(frag_with(31, 0x07, sizeof(scapy_frag)), -EINVAL, "shorter than its header");
+	cr_expect_eq(frag_with(35, 0xfe, sizeof(scapy_frag)), 0, "other flags are ignored");
+	cr_expect_eq(frag_with(19, IKEV1_F_ENCRYPTION, sizeof(scapy_frag)), 0,
+		     "E is ignored (racoon sets it)");
+
+	/* no data: header, 4-byte payload header and the 4 bytes of ID,
+	 * number and flags only */
+	memcpy(b, scapy_frag, 36);
+	b[27] = 36;
+	b[31] = 8;
+	cr_expect_eq(ikev1_frag_parse(b, 36, &h, &f), -EINVAL, "zero length");
 }
 
 /* The KE message with byte at set to v and the header length kept. */

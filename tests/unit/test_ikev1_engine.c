@@ -3,7 +3,8 @@
  * Two engines whose connections speak IKEv1 (RFC 2409), in one process,
  * their datagrams carried by a queue the test controls (dropped,
  * duplicated, altered or delivered): main and aggressive mode with a
- * PSK, main mode with certificates, one quick mode; and mainly what they
+ * PSK, main mode with certificates (cut into fragments too), one quick
+ * mode; and mainly what they
  * do with bad input: wrong keys, forged hashes, proposals and proxy IDs
  * nobody takes, tampered, truncated and malformed datagrams, repeats.
  * The fixture is test_ike_engine.c's; interoperability is
@@ -770,34 +771,50 @@ Test(ikev1_engine, main_mode_certificates_chaining_to_the_ca_establish)
 
 /* Aggressive mode with signatures (RFC 2409 §5.1): SIG_R with the
  * responder's certificates in message 2, SIG_I with the initiator's in
- * message 3, each asked for by a CR; ECDSA (RFC 4754) and RSA. */
-static void aggressive_certs(const char *name)
+ * message 3, each asked for by a CR; ECDSA (RFC 4754) and RSA. Without
+ * fragmentation message 2 is one datagram to look into; with it (the
+ * default 1280 bytes) a chain of certificates goes in fragments. */
+static void aggressive_certs(const char *name, bool frag)
 {
-	struct ike_conn_cfg ci = cert_conn(0, name);
-	struct ike_conn_cfg cr = cert_conn(1, name);
+	struct ike_conn_cfg ci, cr;
+	uint64_t frags;
 
+	down(); /* the engines and credentials of a round before */
+	ci = cert_conn(0, name);
+	cr = cert_conn(1, name);
 	ci.c_aggressive = cr.c_aggressive = true;
+	ci.c_no_fragmentation = cr.c_no_fragmentation = !frag;
 	up_certs(&ci, &cr);
 	initiate();
 	cr_assert_eq(dg_exchange(&queue[0]), IKEV1_EXCH_AGGRESSIVE);
 	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_CR, &(size_t){ 0 }), 0, "%s: CR in message 1", name);
 	deliver_one();
-	cr_assert_eq(qn, 1);
-	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_CERT, &(size_t){ 0 }), 0, "%s: CERT in message 2", name);
-	cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_SIG, &(size_t){ 0 }), 0, "%s: SIG_R", name);
-	cr_expect_eq(run(), 5, "%s: message 2, 3 and a quick mode", name);
+	if (!frag) {
+		cr_assert_eq(qn, 1);
+		cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_CERT, &(size_t){ 0 }), 0,
+			     "%s: CERT in message 2", name);
+		cr_expect_gt(pl_body_at(&queue[0], IKEV1_PL_SIG, &(size_t){ 0 }), 0, "%s: SIG_R", name);
+	}
+	run();
 	expect_up(true);
 	expect_child_pair();
+	frags = stats(0).st_ikev1_frags + stats(1).st_ikev1_frags;
+	if (frag)
+		cr_expect_gt(frags, 0, "%s: message 2 or 3 in fragments", name);
+	else
+		cr_expect_eq(frags, 0, "%s", name);
 }
 
 Test(ikev1_engine, aggressive_mode_ecdsa_certificates_establish)
 {
-	aggressive_certs("p256");
+	aggressive_certs("p256", false);
+	aggressive_certs("p256", true);
 }
 
 Test(ikev1_engine, aggressive_mode_rsa_certificates_establish)
 {
-	aggressive_certs("rsa");
+	aggressive_certs("rsa", false);
+	aggressive_certs("rsa", true);
 }
 
 /* Aggressive mode message 3 is in clear: a SIG_I of a certificate of
@@ -924,7 +941,7 @@ static void quick_mode_refused(const struct ike_conn_cfg *ci, const struct ike_c
 	run();
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(sides[i].ike_up, 1, "%s: side %d ISAKMP SA up", why, i);
-		cr_expect_eq(sides[i].child_up, 0, "%s: side %d no IPsec SA", i, why);
+		cr_expect_eq(sides[i].child_up, 0, "%s: side %d no IPsec SA", why, i);
 	}
 	cr_expect(logged(1, why), "%s", why);
 	cr_expect(logged(0, error), "the initiator hears %s", error);
@@ -1270,5 +1287,297 @@ Test(ikev1_engine, delete_from_either_side_removes_both_sas_on_both)
 		advance(1000);
 		cr_expect_eq(qn, 0);
 		cr_expect_eq(sides[0].ike_down + sides[1].ike_down, 2, "nothing more happens");
+	}
+}
+
+/* ---- 9: fragments (the FRAGMENTATION vendor ID's scheme) ---- */
+
+#define FRAG_SIZE 576 /* IP datagrams of fragments: RFC 791's minimum */
+
+static bool dg_fragment(const struct dgram *d)
+{
+	struct ikev1_hdr h;
+
+	return ikev1_hdr_parse(d->buf, d->len, &h) == 0 && h.h_next == IKEV1_PL_FRAG;
+}
+
+/* Both sides with certificates (messages 5 and 6 carry the chains) and
+ * a small fragment size. */
+static void up_frag(bool no_frag_i, bool no_frag_r)
+{
+	struct ike_conn_cfg ci, cr;
+
+	down(); /* the engines and credentials of a run before */
+	ci = cert_conn(0, "p256");
+	cr = cert_conn(1, "p256");
+	ci.c_frag_size = cr.c_frag_size = FRAG_SIZE;
+	ci.c_no_fragmentation = no_frag_i;
+	cr.c_no_fragmentation = no_frag_r;
+	up_certs(&ci, &cr);
+	initiate();
+}
+
+/* Main mode from message from (in flight) up to message n, its
+ * datagrams taken off the queue into out (at most max): how many. Every
+ * one is a fragment of it. */
+static unsigned take_fragments(unsigned from, unsigned n, struct dgram *out, unsigned max)
+{
+	unsigned k = 0;
+
+	for (unsigned m = from; m < n; m++) {
+		cr_assert_eq(qn, 1, "message %u in one datagram", m);
+		cr_assert_not(dg_fragment(&queue[0]), "message %u is not cut", m);
+		deliver_one();
+	}
+	cr_assert_gt(qn, 1, "message %u is cut", n);
+	while (qn) {
+		cr_assert_lt(k, max);
+		out[k] = take();
+		cr_assert(dg_fragment(&out[k]), "message %u: datagram %u", n, k);
+		k++;
+	}
+	return k;
+}
+
+static void expect_frag_counts(int i, uint64_t frags, uint64_t whole, uint64_t bad,
+			       uint64_t dup, uint64_t lost)
+{
+	struct ike_stats st = stats(i);
+
+	cr_expect_eq(st.st_ikev1_frags, frags, "side %d: fragments", i);
+	cr_expect_eq(st.st_ikev1_reassembled, whole, "side %d: reassembled", i);
+	cr_expect_eq(st.st_ikev1_frags_bad, bad, "side %d: bad", i);
+	cr_expect_eq(st.st_ikev1_frags_dup, dup, "side %d: duplicates", i);
+	cr_expect_eq(st.st_ikev1_frags_lost, lost, "side %d: given up", i);
+}
+
+/* Each fragment as strongSwan sends one: a datagram within the fragment
+ * size (IPv4 and UDP headers on top), the message's cookies, exchange
+ * and message ID, E clear, one FRAGMENT payload numbered from 1, the
+ * last flagged; the slices make the message. */
+static void expect_fragments(const struct dgram *f, unsigned n, uint16_t *id)
+{
+	struct ikev1_frag fr;
+	struct ikev1_hdr h;
+
+	for (unsigned k = 0; k < n; k++) {
+		cr_assert_eq(ikev1_frag_parse(f[k].buf, f[k].len, &h, &fr), 0);
+		cr_expect_leq(f[k].len + 20 + 8, FRAG_SIZE, "fragment %u fits", k + 1);
+		cr_expect_eq(h.h_exchange, IKEV1_EXCH_IDPROT);
+		cr_expect_eq(h.h_msgid, 0);
+		cr_expect_not(h.h_flags & IKEV1_F_ENCRYPTION);
+		cr_expect_eq(fr.f_num, k + 1);
+		cr_expect_eq(fr.f_last, k + 1 == n);
+		cr_expect_arr_eq(f[k].buf, f[0].buf, 16, "the cookies");
+		if (k == 0)
+			*id = fr.f_id;
+		cr_expect_eq(fr.f_id, *id, "one fragment ID");
+		if (k == 0) {
+			struct ikev1_hdr whole;
+
+			cr_assert_eq(ikev1_hdr_parse(fr.f_data, IKEV1_HDR_LEN, &whole),
+				     -EINVAL, "the slice starts with the message's header");
+			cr_expect(whole.h_flags & IKEV1_F_ENCRYPTION, "message 5 and 6 are encrypted");
+		}
+	}
+}
+
+/* The vendor ID as strongSwan sends it, in messages 1 and 2. */
+static bool has_frag_vid(const struct dgram *d)
+{
+	static const uint8_t vid[20] = {
+		0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7,
+		0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3, 0x80, 0x00, 0x00, 0x00 };
+	struct ikev1_msg m;
+
+	cr_assert_eq(ikev1_msg_parse(d->buf, d->len, &m), 0);
+	for (unsigned i = 0; i < m.m_chain.c_n; i++)
+		if (m.m_chain.c_pl[i].pl_type == IKEV1_PL_VID && m.m_chain.c_pl[i].pl_len == 20 &&
+		    !memcmp(m.m_chain.c_pl[i].pl_body, vid, 20))
+			return true;
+	return false;
+}
+
+Test(ikev1_engine, fragments_main_mode_messages_5_and_6_cut_and_reassembled)
+{
+	struct dgram f5[QMAX], f6[QMAX];
+	char line[64];
+	unsigned n5, n6;
+	uint16_t id5, id6;
+
+	up_frag(false, false);
+	cr_assert_eq(qn, 1);
+	cr_expect(has_frag_vid(&queue[0]), "message 1 offers fragments");
+	deliver_one();
+	cr_expect(has_frag_vid(&queue[0]), "message 2 takes them");
+	n5 = take_fragments(2, 5, f5, QMAX);
+	expect_fragments(f5, n5, &id5);
+	for (unsigned k = 0; k < n5; k++) {
+		cr_expect_eq(sides[1].ike_up, 0, "not before the last fragment");
+		deliver(&f5[k]);
+	}
+	cr_expect_eq(sides[1].ike_up, 1, "message 5 reassembled and taken");
+	cr_assert_gt(qn, 1, "message 6 is cut");
+	n6 = 0;
+	while (qn) {
+		f6[n6++] = take();
+		cr_assert(dg_fragment(&f6[n6 - 1]));
+	}
+	expect_fragments(f6, n6, &id6);
+	for (unsigned k = 0; k < n6; k++)
+		deliver(&f6[k]);
+	run();
+	expect_up(false);
+	expect_child_pair();
+	expect_frag_counts(1, n5, 1, 0, 0, 0);
+	expect_frag_counts(0, n6, 1, 0, 0, 0);
+	snprintf(line, sizeof(line), "in %u fragments", n5);
+	cr_expect(logged(0, line), "%s", line);
+	snprintf(line, sizeof(line), "in %u fragments", n6);
+	cr_expect(logged(1, line), "%s", line);
+	cr_expect_geq(n5, 3, "a P-256 chain in 576-byte datagrams");
+}
+
+/* Fragmenting sides up to message 5, its fragments taken into f (QMAX
+ * of them at most): how many. */
+static unsigned message_5_fragments(struct dgram *f)
+{
+	unsigned n;
+	uint16_t id;
+
+	up_frag(false, false);
+	n = take_fragments(1, 5, f, QMAX);
+	expect_fragments(f, n, &id);
+	return n;
+}
+
+Test(ikev1_engine, fragments_out_of_order_and_duplicated_are_reassembled)
+{
+	struct dgram f[QMAX];
+	unsigned n = message_5_fragments(f);
+
+	for (unsigned k = n; k-- > 0;) { /* last first, each twice */
+		deliver(&f[k]);
+		if (k)
+			deliver(&f[k]);
+	}
+	deliver(&f[0]); /* after the whole: a new message in progress */
+	cr_expect_eq(sides[1].ike_up, 1);
+	run();
+	expect_up(false);
+	expect_frag_counts(1, 2 * n, 1, 0, n - 1, 0);
+}
+
+Test(ikev1_engine, fragments_a_lost_one_waits_for_the_retransmission)
+{
+	struct dgram f[QMAX];
+	unsigned n = message_5_fragments(f);
+
+	for (unsigned k = 0; k < n; k++)
+		if (k != 1)
+			deliver(&f[k]); /* fragment 2 lost */
+	cr_expect_eq(qn, 0, "no message 6");
+	cr_expect_eq(sides[1].ike_up, 0);
+	now += 1000;
+	ike_engine_tick(sides[0].e, now);
+	cr_assert_eq(qn, n, "message 5 again: every fragment");
+	for (unsigned k = 0; k < n; k++) {
+		cr_expect_eq(queue[k].len, f[k].len);
+		cr_expect_arr_eq(queue[k].buf, f[k].buf, f[k].len, "fragment %u the same", k + 1);
+	}
+	run();
+	expect_up(false);
+	expect_child_pair();
+	expect_frag_counts(1, 2 * n - 1, 1, 0, 1, 0);
+}
+
+/* A fragment for the initiator's message 5 with f_id, f_num, last and
+ * len bytes of data under the cookies of real. */
+static struct dgram forge(const struct dgram *real, uint16_t id, uint8_t num, bool last,
+			  size_t len)
+{
+	static uint8_t data[4096];
+	struct dgram d = real[0];
+	struct ikev1_hdr h;
+	struct ike_writer w;
+
+	cr_assert_leq(len, sizeof(data));
+	memset(data, 0x5a, sizeof(data));
+	cr_assert_eq(ikev1_hdr_parse(real->buf, real->len, &h), 0);
+	ike_w_init(&w, d.buf, sizeof(d.buf));
+	ikev1_w_hdr(&w, &h);
+	ikev1_w_frag(&w, &(struct ikev1_frag){ .f_id = id, .f_num = num, .f_last = last,
+					       .f_data = data, .f_len = len });
+	cr_assert_eq(ike_w_finish(&w, &d.len), 0);
+	return d;
+}
+
+Test(ikev1_engine, fragments_malformed_are_dropped_and_counted)
+{
+	struct dgram f[QMAX], d;
+	unsigned n = message_5_fragments(f), bad = 0, lost = 0;
+
+	d = forge(f, 0x7777, 1, false, 16);
+	d.buf[34] = 0; /* number 0 */
+	deliver(&d), bad++;
+	d = forge(f, 0x7777, 1, false, 1);
+	cut(&d, d.len - 1, true); /* no data */
+	d.buf[31] = IKEV1_GEN_HDR_LEN + IKEV1_FRAG_HDR_LEN;
+	deliver(&d), bad++;
+	d = forge(f, 0x7777, 33, false, 16); /* too many: 32 at most */
+	deliver(&d), bad++;
+	d = forge(f, 0x7777, 1, false, 2049); /* one slice too large */
+	deliver(&d), bad++;
+	d = forge(f, 0x7777, 1, false, 16);
+	d.buf[8] ^= 1; /* cookies of no SA */
+	deliver(&d), bad++;
+
+	/* 5 forged so far; then beyond the last, and a second last at odds
+	 * with the first */
+	deliver((d = forge(f, 0x7777, 3, true, 16), &d));
+	deliver((d = forge(f, 0x7777, 4, false, 16), &d)), bad++;
+	deliver((d = forge(f, 0x7777, 2, true, 16), &d)), bad++;
+	deliver((d = forge(f, 0x7777, 3, true, 16), &d)); /* a duplicate */
+	/* all together larger than a message can be (8192 bytes) */
+	for (uint8_t k = 1; k <= 4; k++)
+		deliver((d = forge(f, 0x7778, k, false, 2000), &d));
+	lost++; /* 0x7777's fragment 3 */
+	deliver((d = forge(f, 0x7778, 5, false, 2000), &d)), bad++, lost++;
+	/* a message left half done is given up when it is too old */
+	deliver((d = forge(f, 0x7779, 2, false, 16), &d));
+	now += 10001;
+	cr_expect_eq(sides[1].ike_up, 0);
+	cr_expect_eq(stats(1).st_bad_messages, 0, "nothing reassembled");
+
+	for (unsigned k = 0; k < n; k++)
+		deliver(&f[k]);
+	lost++; /* 0x7779, too old */
+	run();
+	expect_up(false);
+	expect_frag_counts(1, 15 + n, 1, bad, 1, lost);
+
+	/* shorter than its header says: not even a fragment */
+	d = forge(f, 0x7777, 1, false, 16);
+	cut(&d, d.len - 1, false);
+	deliver(&d);
+	cr_expect_eq(stats(1).st_bad_messages, 1);
+	expect_frag_counts(1, 15 + n, 1, bad, 1, lost);
+}
+
+/* Fragments only when both sent the vendor ID: a side that has them off
+ * does not send it, and neither cuts anything. */
+Test(ikev1_engine, fragments_not_without_the_vendor_id_of_both)
+{
+	for (int off = 0; off < 2; off++) {
+		up_frag(off == 0, off == 1);
+		cr_assert_eq(qn, 1);
+		cr_expect_eq(has_frag_vid(&queue[0]), off == 1, "message 1, side %d off", off);
+		deliver_one();
+		cr_assert_eq(qn, 1);
+		cr_expect_not(has_frag_vid(&queue[0]), "message 2, side %d off", off);
+		cr_expect_eq(run(), 8, "side %d off: one datagram a message", off);
+		expect_up(false);
+		expect_frag_counts(0, 0, 0, 0, 0, 0);
+		expect_frag_counts(1, 0, 0, 0, 0, 0);
 	}
 }
