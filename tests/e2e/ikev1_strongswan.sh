@@ -1,7 +1,8 @@
 #!/bin/bash
 # lib/ike's IKEv1 (through build/tests/ike-udp) against strongSwan's charon
 # 5.9 with `version = 1` (scripts/lib/strongswan.sh): main mode with a PSK
-# in both roles over several proposal sets, quick mode with and without
+# in both roles over several proposal sets (among them 3des-sha1-modp1024,
+# the legacy suite a connection names, RFC 2409 §6.2), quick mode with and without
 # PFS, two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
 # wrong PSK; last, main mode with RSA certificates cut into fragments by
@@ -12,7 +13,7 @@
 #   bash tests/e2e/ikev1_strongswan.sh [BUILD_DIR]     (default: build)
 #
 #   sw: charon                                eg: ike-udp
-#   192.0.2.1/24 + 192.0.2.31-39 [veth] ---- [veth] 192.0.2.2/24
+#   192.0.2.1/24 + 192.0.2.31-40 [veth] ---- [veth] 192.0.2.2/24
 #
 # As in tests/e2e/ike_strongswan.sh: each connection has its own charon
 # address (a main-mode PSK responder picks its connection by the address
@@ -48,6 +49,7 @@ PROPS=(
 	"m2 32 aes256-sha256-modp3072 aes256-sha256 AES_CBC 256 HMAC_SHA2_256_128 MODP_3072"
 	"m3 33 aes256-sha384-ecp384 aes128gcm16 AES_GCM_16 128 - ECP_384"
 	"m4 34 aes128-sha256-x25519 aes256-sha512 AES_CBC 256 HMAC_SHA2_512_256 CURVE_25519"
+	"m5 40 3des-sha1-modp1024 aes128-sha1 AES_CBC 128 HMAC_SHA1_96 MODP_1024"
 )
 OTHERS=(
 	"pfs 35 aes128-sha256-ecp256 aes128-sha256-ecp256"
@@ -64,6 +66,8 @@ for line in "${PROPS[@]}" "${OTHERS[@]}"; do
 	ADDR[$name]=192.0.2.$a IKEP[$name]=$ike ESPP[$name]=$esp NUM[$name]=$n
 done
 declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
+PROP_NAMES=()
+for line in "${PROPS[@]}"; do PROP_NAMES+=("${line%% *}"); done
 
 PLAN=$((1 + 2 * ${#PROPS[@]} + 11))
 echo "1..$PLAN"
@@ -199,7 +203,7 @@ check "namespaces sw/eg, veth 192.0.2.1 <-> 192.0.2.2, charon up, ${#ADDR[@]} IK
 
 # 2: proposals, charon initiates main mode (one ike-udp responder for all)
 RESP_CFG=$W/resp.json
-[ -z "$FATAL" ] && iu_config "$RESP_CFG" m1 m2 m3 m4 psk
+[ -z "$FATAL" ] && iu_config "$RESP_CFG" "${PROP_NAMES[@]}" psk
 [ -z "$FATAL" ] && { iu_start resp "$RESP_CFG" >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"; }
 sw_init_est() {
 	local name=$1
@@ -231,8 +235,8 @@ check "psk: charon initiates main mode with a PSK ike-udp does not share: refuse
 # 4: proposals, ike-udp initiates (all at once)
 INIT_CFG=$W/init.json
 if [ -z "$FATAL" ]; then
-	iu_config "$INIT_CFG" m1 m2 m3 m4
-	iu_start init "$INIT_CFG" m1 m2 m3 m4 >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"
+	iu_config "$INIT_CFG" "${PROP_NAMES[@]}"
+	iu_start init "$INIT_CFG" "${PROP_NAMES[@]}" >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"
 fi
 for line in "${PROPS[@]}"; do
 	read -r name _ ike esp encr bits integ dh <<<"$line"

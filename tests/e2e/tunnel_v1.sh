@@ -44,7 +44,12 @@
 #        "branch" (IKEv1, 198.18.1.0/24) and "branch2" (IKEv2, 198.18.1.200/32)
 #        to espgate's "branch" ("version": 1) and "branch2" (IKEv2); espgatectl
 #        shows one IKE SA of each version; pings through both
-#  22    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  22    NAT-T through nftables masquerade (in br, ports 40000-40999): the
+#        ISAKMP SA floats to the NAT's 4500 mapping, espgate sends IKE and
+#        ESP-in-UDP to the translated port, pings pass; espgate's child
+#        "life": 1800 (charon offers 3960 s) goes to charon as
+#        RESPONDER-LIFETIME (charon parses it, keeps its own lifetime)
+#  23    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -60,7 +65,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=22
+PLAN=23
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -381,7 +386,32 @@ v1_and_v2() {
 }
 check "an IKEv1 and an IKEv2 tunnel at once: espgate holds one IKE SA of each version, pings pass through both" v1_and_v2
 
-# 22: SIGTERM
+# 22: NAT-T through a port-translating masquerade in front of charon
+nat_t() {
+	local port life
+	sw_kill br
+	wait_for "! tunnel_eg_up" 15 || return 1
+	eg_restart nat TUN_CHILD_LIFE=1800 TUN_CHILD_REKEY=1500 || return 1
+	nsx "$NS_BR" nft add table ip egnat &&
+		nsx "$NS_BR" nft 'add chain ip egnat post { type nat hook postrouting priority 100; }' &&
+		nsx "$NS_BR" nft add rule ip egnat post oifname "$BR_WAN" udp dport '{ 500, 4500 }' \
+			counter masquerade to :40000-40999 || return 1
+	SW_CHARON_EXTRA="  delete_rekeyed = yes" tunnel_sw_prepare && tunnel_sw_start || return 1
+	sw_prio
+	tunnel_up 20 || return 1
+	port=$(eg_json "[s['remote_port'] for s in d['ike_sas']][0]") || return 1
+	echo "espgate's ISAKMP SA peer port: $port"
+	[ "$port" -ge 40000 ] && [ "$port" -le 40999 ] || { eg_ctl sas; return 1; }
+	agree_ping responder main || return 1
+	nsx "$NS_BR" nft list chain ip egnat post | grep -E "counter packets [1-9]" || return 1
+	# charon 5.9 parses RESPONDER-LIFETIME (24576) but keeps its own
+	# lifetime (RFC 2407 §4.6.3.1 leaves the initiator's reaction open)
+	grep -m1 "parsed QUICK_MODE response .*N((24576))" "$(sw_log br)" || { echo "no RESPONDER-LIFETIME seen by charon"; return 1; }
+}
+check "NAT-T through nftables masquerade (ports 40000-40999): espgate's peer is the NAT's port, SPIs as charon's, ping both ways; espgate's child life 1800 s goes to charon as RESPONDER-LIFETIME" nat_t
+nsx "$NS_BR" nft delete table ip egnat 2>/dev/null
+
+# 23: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"

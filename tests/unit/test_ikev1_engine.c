@@ -543,6 +543,21 @@ Test(ikev1_engine, transport_mode_through_a_nat_carries_nat_oa)
 	cr_expect_eq(sides[1].child.ci_peer_oa.family, 0, "no NAT-OA in tunnel mode");
 }
 
+/* The legacy suite a connection may name for IKEv1 only (RFC 2409
+ * §6.2's group 2, 3DES-CBC with its 24-byte key and 8-byte block):
+ * phase 1 with it, quick mode with a modern ESP transform. */
+Test(ikev1_engine, the_legacy_suite_3des_sha1_modp1024_establishes)
+{
+	struct ike_conn_cfg ci = conn(true, "3des-sha1-modp1024", "aes128-sha1", PSK);
+	struct ike_conn_cfg cr = conn(false, "3des-sha1-modp1024", "aes128-sha1", PSK);
+
+	up(&ci, &cr);
+	initiate();
+	cr_expect_eq(run(), 9, "main mode and quick mode");
+	expect_up(false);
+	expect_child_pair();
+}
+
 /* ---- 3: wrong keys, forged hashes ---- */
 
 /* Aggressive mode message 2 is in clear: a byte of its HASH_R flipped
