@@ -307,17 +307,59 @@ static bool same_sel(const struct ike_selectors *a, const struct ike_selectors *
  * configuration and the same proxy IDs not already being replaced
  * (IKEv1 has no REKEY_SA; another pair of proxy IDs narrowed into the
  * same configuration is another SA, not a rekey). */
+/* Whether a quick mode of ours rekeys the pair with inbound SPI spi. */
+static struct ikev1_qm *our_rekey_of(const struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++) {
+		struct ikev1_qm *r = sa->sa_v1->v1_qm[i];
+
+		if (r && r->q_initiator && spi && r->q_old_spi == spi)
+			return r;
+	}
+	return NULL;
+}
+
 static struct ike_child_sa *replaced_by(struct ike_sa *sa, const struct ikev1_qm *q,
 				       const struct ike_child_sa *new_one)
 {
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
 		const struct ike_child_sa *o = sa->sa_child[i];
 
-		if (o && o != new_one && o->cs_cfg == q->q_cfg && !o->cs_rekeyed &&
+		/* one we rekey ourselves too is the same old pair: both
+		 * sides rekeyed it at once (see rekeys_collide) */
+		if (o && o != new_one && o->cs_cfg == q->q_cfg &&
+		    (!o->cs_rekeyed || our_rekey_of(sa, o->cs_spi_in)) &&
 		    same_sel(&o->cs_ts_local, &q->q_n->n_ts_r) && same_sel(&o->cs_ts_remote, &q->q_n->n_ts_i))
 			return sa->sa_child[i];
 	}
 	return NULL;
+}
+
+/* Both sides rekeyed one pair at once: two new pairs for one old. One
+ * must go, and both sides must agree which without a word: the pair
+ * the ISAKMP SA's responder initiated, deleted by that responder once
+ * both are in (the same choice each way, whichever quick mode ends
+ * last). The old pair still goes as after any rekey. */
+static void rekeys_collide(struct ike_sa *sa, const struct ikev1_qm *q)
+{
+	struct ikev1_qm *ours = q->q_initiator ? (struct ikev1_qm *)q : our_rekey_of(sa, q->q_old_spi);
+	struct ike_child_sa *dup;
+	bool both = false;
+
+	if (!q->q_old_spi || !ours || sa->sa_initiator)
+		return;
+	for (unsigned i = 0; i < IKEV1_QM_MAX; i++) {
+		const struct ikev1_qm *r = sa->sa_v1->v1_qm[i];
+
+		if (r && !r->q_initiator && r->q_old_spi == q->q_old_spi && r->q_step >= 2)
+			both = true;
+	}
+	dup = both ? child_by_spi(sa, ours->q_spi_in) : NULL;
+	if (!dup)
+		return;
+	ike_log(sa->sa_engine, "IKE SA %u: both sides rekeyed IPsec SA 0x%08x at once: "
+		"ours (0x%08x) deleted", sa->sa_id, q->q_old_spi, dup->cs_spi_in);
+	ikev1_delete_child(sa, dup);
 }
 
 /* The IPsec SA pair the quick mode agreed, into the data plane; the pair
@@ -365,6 +407,7 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	ike_child_event(sa, cs, true);
 	if (q->q_old_spi && q->q_initiator)
 		q->q_old_delete_ms = sa->sa_engine->e_now + QM_OLD_DELETE_MS;
+	rekeys_collide(sa, q);
 	ike_sa_schedule(sa);
 	return 0;
 }

@@ -558,6 +558,40 @@ Test(ikev1_engine, the_legacy_suite_3des_sha1_modp1024_establishes)
 	expect_child_pair();
 }
 
+/* Both sides rekey the one IPsec SA pair at once: two quick modes, two
+ * new pairs for one old (RFC 2409 leaves this open). The ISAKMP SA's
+ * responder deletes the pair it initiated, the old pair goes as after
+ * any rekey, and one pair is left on both sides, with agreeing SPIs. */
+Test(ikev1_engine, simultaneous_rekeys_leave_one_pair)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+	uint32_t old_in[2];
+
+	up(&ci, &cr);
+	initiate();
+	run();
+	expect_up(false);
+	for (int i = 0; i < 2; i++)
+		old_in[i] = sides[i].child.ci_spi_in;
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(ike_engine_rekey_child(sides[i].e, sides[i].child.ci_ike_id,
+						    old_in[i], now), 0, "side %d", i);
+	run();
+	advance(5000);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(sides[i].child_up, 3, "side %d: the first pair and two new", i);
+		cr_expect_eq(sides[i].child_up - sides[i].child_down, 1, "side %d: one pair left", i);
+		cr_expect_eq(sides[i].ike_down, 0, "side %d", i);
+		cr_expect_eq(stats(i).st_bad_messages, 0, "side %d", i);
+	}
+	cr_expect(logged(1, "both sides rekeyed IPsec SA"), "the ISAKMP responder deletes its own");
+	cr_expect(!logged(0, "both sides rekeyed IPsec SA"));
+	advance(60000);
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(sides[i].child_up - sides[i].child_down, 1, "side %d: still one", i);
+}
+
 /* ---- 3: wrong keys, forged hashes ---- */
 
 /* Aggressive mode message 2 is in clear: a byte of its HASH_R flipped
