@@ -49,7 +49,10 @@
 #        ESP-in-UDP to the translated port, pings pass; espgate's child
 #        "life": 1800 (charon offers 3960 s) goes to charon as
 #        RESPONDER-LIFETIME (charon parses it, keeps its own lifetime)
-#  23    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  23    rekeys started by each side while UDP runs at 10 Mbit/s each way
+#        (still through the NAT): charon's and espgate's quick modes, then
+#        a new ISAKMP SA from charon and one from espgate: no packet lost
+#  24    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -65,7 +68,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=23
+PLAN=24
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -411,7 +414,33 @@ nat_t() {
 check "NAT-T through nftables masquerade (ports 40000-40999): espgate's peer is the NAT's port, SPIs as charon's, ping both ways; espgate's child life 1800 s goes to charon as RESPONDER-LIFETIME" nat_t
 nsx "$NS_BR" nft delete table ip egnat 2>/dev/null
 
-# 23: SIGTERM
+# 23: phase 2 and phase 1 rekeys from each side under fixed-rate UDP
+eg_ike_id() { eg_json "[s['id'] for s in d['ike_sas'] if s['state'] == 'ESTABLISHED'][-1]"; }
+rekeys_each_side() {
+	local pid lost
+	tunnel_eg_up || { echo "no tunnel before the test"; return 1; }
+	(
+		sleep 2; echo "charon rekeys the IPsec SA"
+		sw_rekey_child br "$TUN_CHILD" >/dev/null || echo "FAILED"
+		sleep 3; echo "espgate rekeys the IPsec SA"
+		eg_ctl rekey "$(eg_ike_id)" child || echo "FAILED"
+		sleep 3; echo "charon re-establishes the ISAKMP SA"
+		sw_rekey_ike br "$TUN_CONN" >/dev/null || echo "FAILED"
+		sleep 4; echo "espgate re-establishes the ISAKMP SA"
+		eg_ctl rekey "$(eg_ike_id)" || echo "FAILED"
+	) >"$W/rekeys-each.log" 2>&1 &
+	pid=$!
+	udp_run "$NS_HOST" "$SRV_V4" 5303 10 18 each || { wait "$pid"; return 1; }
+	wait "$pid"
+	cat "$W/rekeys-each.log"
+	eg_ctl sas
+	lost=$(udp_lost each) || return 1
+	echo "UDP packets lost in both directions: $lost"
+	! grep -q FAILED "$W/rekeys-each.log" && [ "$lost" = 0 ]
+}
+check "rekeys from each side while UDP runs (10 Mbit/s each way): charon's and espgate's quick modes, charon's and espgate's new ISAKMP SAs; no packet lost" rekeys_each_side
+
+# 24: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"

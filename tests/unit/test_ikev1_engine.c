@@ -592,6 +592,27 @@ Test(ikev1_engine, simultaneous_rekeys_leave_one_pair)
 		cr_expect_eq(sides[i].child_up - sides[i].child_down, 1, "side %d: still one", i);
 }
 
+/* A responder connection with "version": "any" takes IKEv1 main mode
+ * and aggressive mode from a version 1 initiator (the datagram's
+ * version field picks the protocol). */
+Test(ikev1_engine, a_responder_of_any_version_takes_ikev1)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+
+	cr.c_version = IKE_VERSION_ANY;
+	up(&ci, &cr);
+	initiate();
+	run();
+	expect_up(false);
+	expect_child_pair();
+	ci.c_aggressive = cr.c_aggressive = true;
+	up(&ci, &cr);
+	initiate();
+	run();
+	expect_up(true);
+}
+
 /* ---- 3: wrong keys, forged hashes ---- */
 
 /* Aggressive mode message 2 is in clear: a byte of its HASH_R flipped
