@@ -3,7 +3,8 @@
 # peer in the IKE interop suites. Source after scripts/lib/netns.sh; the
 # suite sets NS_EG (ike-udp's namespace), IKE_UDP (the binary) and W.
 #
-#   iu_start TAG CONFIG [NAME...]  ike-udp with --initiate NAME for each;
+#   iu_start TAG CONFIG [NAME...]  ike-udp with --initiate NAME for each
+#                                  (and $IU_ARGS);
 #                                  IU_OUT (events), IU_ERR (log), IU_PID
 #   iu_stop [SIG]                  SIGTERM (no deletes sent) or SIGKILL; bounded
 #   ev EXPR                        EXPR over ike-udp's events and charon's SAs as
@@ -18,7 +19,8 @@ iu_start() {
 	local -a init=()
 	for name in "$@"; do init+=(--initiate "$name"); done
 	IU_TAG=$tag IU_OUT=$W/iu-$tag.out IU_ERR=$W/iu-$tag.err
-	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" \
+	# shellcheck disable=SC2086 # IU_ARGS: extra options, word-split
+	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" ${IU_ARGS:-} \
 		</dev/null >"$IU_OUT" 2>"$IU_ERR" &
 	IU_PID=$!
 	NETNS_PIDS+=("$IU_PID")

@@ -15,6 +15,7 @@ against strongSwan's SAs (sw_list_sas_json output).
       for AEAD; IKE_DH/CHILD_DH: charon's names, '-' none, '*' any).
 """
 import json
+import re
 import sys
 
 ENCR = {12: "AES_CBC", 20: "AES_GCM_16", 28: "CHACHA20_POLY1305"}
@@ -131,14 +132,64 @@ def match(ctx, conn, encr, bits, integ, ike_dh="*", child_dh="*"):
     return None
 
 
+KEY_HDR = re.compile(r"(\d+)\[CHD\] <([^|>]+)\|\d+> (encryption|integrity) "
+                     r"(initiator|responder) key => (\d+) bytes")
+KEY_ROW = re.compile(r"(\d+)\[CHD\] <[^>]*>\s+\d+: ((?:[0-9A-F]{2} )*[0-9A-F]{2})")
+
+
+def charon_keys(log_path):
+    """The first Child SA keys charon (at chd level 4) logged per
+    connection: {conn: {"encryption initiator": hex, ...}}."""
+    out, want = {}, {}  # want: thread -> [conn, name, bytes left, hex]
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = KEY_HDR.search(line)
+            if m:
+                want[m.group(1)] = [m.group(2), m.group(3) + " " + m.group(4),
+                                    int(m.group(5)), ""]
+                continue
+            m = KEY_ROW.search(line)
+            if not m or m.group(1) not in want:
+                continue
+            w = want[m.group(1)]
+            w[3] += m.group(2).replace(" ", "").lower()
+            if len(w[3]) >= 2 * w[2]:
+                out.setdefault(w[0], {}).setdefault(w[1], w[3][:2 * w[2]])
+                del want[m.group(1)]
+    return out
+
+
+def keymat(ctx, log_path, *conns):
+    """RFC 2409 §5.5 KEYMAT: ike-udp's keys of each connection's first
+    IPsec SA (its child_up with --print-keys, ike-udp the quick mode's
+    responder) equal the keys charon derived as its initiator."""
+    sw_keys = charon_keys(log_path)
+    for conn in conns:
+        ups = ctx.evs("child_up", conn)
+        if not ups or "encr_in" not in ups[0]:
+            return "%s: no child_up with keys from ike-udp" % conn
+        k, c = ups[0], sw_keys.get(conn, {})
+        pairs = (("encr_in", "encryption initiator"), ("encr_out", "encryption responder"),
+                 ("integ_in", "integrity initiator"), ("integ_out", "integrity responder"))
+        for ours, theirs in pairs:
+            if not k[ours] and theirs not in c:
+                continue  # AEAD: no integrity key on either side
+            if c.get(theirs) != k[ours]:
+                return "%s: %s %s, charon's %s key %s" % (conn, ours, k[ours], theirs,
+                                                          c.get(theirs, "not logged"))
+        print("%s: KEYMAT of both directions as charon's (%d + %d key bytes)"
+              % (conn, len(k["encr_in"]) // 2, len(k["integ_in"]) // 2))
+    return None
+
+
 def main():
     cmd, events, swp = sys.argv[1:4]
     ctx = Ctx(load_events(events), load_sw(swp))
     if cmd == "eval":
         print(eval(sys.argv[4], ctx.env()))
         return 0
-    if cmd == "match":
-        err = match(ctx, *sys.argv[4:])
+    if cmd in ("match", "keymat"):
+        err = (match if cmd == "match" else keymat)(ctx, *sys.argv[4:])
         if err:
             print(err)
             return 1

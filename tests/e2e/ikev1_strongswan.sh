@@ -3,7 +3,8 @@
 # 5.9 with `version = 1` (scripts/lib/strongswan.sh): main mode with a PSK
 # in both roles over several proposal sets (among them 3des-sha1-modp1024,
 # the legacy suite a connection names, RFC 2409 §6.2), quick mode with and without
-# PFS, two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
+# PFS, quick-mode KEYMAT of both directions against charon's own
+# derivation (its chd level 4 log), two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
 # wrong PSK; last, main mode with RSA certificates cut into fragments by
 # both sides (the FRAGMENTATION vendor ID's scheme), charon restarted with
@@ -69,7 +70,7 @@ declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 PROP_NAMES=()
 for line in "${PROPS[@]}"; do PROP_NAMES+=("${line%% *}"); done
 
-PLAN=$((1 + 2 * ${#PROPS[@]} + 11))
+PLAN=$((1 + 2 * ${#PROPS[@]} + 12))
 echo "1..$PLAN"
 
 show_logs() {
@@ -159,7 +160,9 @@ SW_RETRANSMIT_TRIES=2 SW_RETRANSMIT_TIMEOUT=1 SW_RETRANSMIT_BASE=1.5
 # charon keeps a rekeyed IKEv1 IPsec SA until it expires unless told to
 # delete it (strongswan.conf delete_rekeyed): the delete is what we test
 SW_CHARON_EXTRA="  delete_rekeyed = yes"
-export SW_RETRANSMIT_TRIES SW_RETRANSMIT_TIMEOUT SW_RETRANSMIT_BASE SW_CHARON_EXTRA
+# chd 4: charon logs the quick-mode keys it derives (point 7 compares them)
+SW_LOG_LEVELS="default=1 ike=2 cfg=1 knl=1 net=1 chd=4"
+export SW_RETRANSMIT_TRIES SW_LOG_LEVELS SW_RETRANSMIT_TIMEOUT SW_RETRANSMIT_BASE SW_CHARON_EXTRA
 setup() {
 	local p name
 	for p in "$IKE_UDP" "$SW_CHARON" swanctl ss; do
@@ -204,7 +207,7 @@ check "namespaces sw/eg, veth 192.0.2.1 <-> 192.0.2.2, charon up, ${#ADDR[@]} IK
 # 2: proposals, charon initiates main mode (one ike-udp responder for all)
 RESP_CFG=$W/resp.json
 [ -z "$FATAL" ] && iu_config "$RESP_CFG" "${PROP_NAMES[@]}" psk
-[ -z "$FATAL" ] && { iu_start resp "$RESP_CFG" >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"; }
+[ -z "$FATAL" ] && { IU_ARGS=--print-keys iu_start resp "$RESP_CFG" >"$LOG_T" 2>&1 || FATAL="ike-udp did not start"; }
 sw_init_est() {
 	local name=$1
 	shift
@@ -216,6 +219,11 @@ for line in "${PROPS[@]}"; do
 	check "$name: charon initiates IKEv1 main mode $ike / $esp: ESTABLISHED + INSTALLED, ike-udp ike_up + child_up, SPIs and $encr/$bits/$integ agree" \
 		sw_init_est "$name" "$encr" "$bits" "$integ" "$dh" -
 done
+
+# KEYMAT (RFC 2409 §5.5) of each of those quick modes, both directions,
+# against charon's own derivation (its chd level 4 log)
+keymat_agree() { "$PY" "$HELPER" keymat "$IU_OUT" - "$(sw_log sw)" "${PROP_NAMES[@]}"; }
+check "quick-mode KEYMAT of ${PROP_NAMES[*]}: ike-udp's keys of both directions equal those charon derived (log level 4)" keymat_agree
 
 # 3: wrong PSK, charon initiates
 psk_sw() {

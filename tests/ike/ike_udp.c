@@ -6,8 +6,13 @@
  * and 4500 (non-ESP marker, RFC 3948 §2.2) of its local address, prints
  * every event as one JSON line on stdout, logs on stderr.
  *
- *   ike-udp --config FILE [--initiate NAME]...
+ *   ike-udp --config FILE [--initiate NAME]... [--print-keys]
  *   SIGUSR1: delete every IKE SA; SIGTERM/SIGINT: exit.
+ *
+ * --print-keys adds each Child SA's keys to its child_up event, for the
+ * interop suites to compare with the peer's own derivation (charon logs
+ * them at level 4). A test tool's option: the espgate daemon never
+ * prints a key.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -194,6 +199,18 @@ static void jl_hex(struct jline *j, const char *key, uint64_t v, unsigned digits
 	jl_raw(j, d, digits + 2);
 }
 
+static bool print_keys;
+
+/* n bytes as a quoted string of lowercase hex digits. */
+static void jl_bytes(struct jline *j, const char *key, const uint8_t *b, size_t n)
+{
+	jl_key(j, key);
+	jl_raw(j, "\"", 1);
+	for (size_t i = 0; i < n; i++)
+		jl_put(j, "%02x", b[i]);
+	jl_raw(j, "\"", 1);
+}
+
 static void jl_bool(struct jline *j, const char *key, bool v)
 {
 	jl_key(j, key);
@@ -252,6 +269,12 @@ static void ev_child(void *ctx, const struct ike_child_info *ci, const char *wha
 	jl_bool(&j, "transport", ci->ci_transport);
 	jl_ts(&j, "local_ts", ci->ci_ts_local);
 	jl_ts(&j, "remote_ts", ci->ci_ts_remote);
+	if (print_keys && strcmp(what, "child_up") == 0) {
+		jl_bytes(&j, "encr_in", ci->ci_encr_in, ci->ci_encr_len);
+		jl_bytes(&j, "encr_out", ci->ci_encr_out, ci->ci_encr_len);
+		jl_bytes(&j, "integ_in", ci->ci_integ_in, ci->ci_integ_len);
+		jl_bytes(&j, "integ_out", ci->ci_integ_out, ci->ci_integ_len);
+	}
 	jl_print(&j);
 }
 
@@ -527,6 +550,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "initiate", required_argument, NULL, 'i' },
+		{ "print-keys", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ike_events ev = {
@@ -542,9 +566,11 @@ int main(int argc, char **argv)
 	struct ip_addr local;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:i:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:k", opts, NULL)) != -1) {
 		if (c == 'c')
 			config = optarg;
+		else if (c == 'k')
+			print_keys = true;
 		else if (c == 'i' && n_init < 16)
 			initiate[n_init++] = optarg;
 		else
