@@ -132,7 +132,7 @@ static uint32_t covering(struct esp_spd *spd, const struct ip_prefix *p)
 		q.len = (uint8_t)len;
 		q = ip_prefix_network(&q);
 		n = exact(spd, &q);
-		if (n)
+		if (n && !node(spd, n)->sn_dead)
 			return n;
 	}
 	return 0;
@@ -219,7 +219,7 @@ static int fib_fill(struct esp_spd *spd, uint8_t family, void *t)
 		const struct spd_node *sn = &spd->spd_nodes[slot];
 		int rc;
 
-		if (!sn->sn_used || sn->sn_prefix.addr.family != family)
+		if (!sn->sn_used || sn->sn_dead || sn->sn_prefix.addr.family != family)
 			continue;
 		rc = fib_add(t, &sn->sn_prefix, slot + 1);
 		if (rc != 0)
@@ -280,8 +280,24 @@ static bool next_sizes(const struct esp_spd *spd, unsigned f, unsigned attempt,
 	return *tbl8 != t0 || *routes != r0;
 }
 
+/* The removed nodes of the family go once a table built without them
+ * is the only one readers can hold (no node has one as its parent:
+ * covering() passes them by and node_remove moved their children up). */
+static void reclaim_dead(struct esp_spd *spd, uint8_t family)
+{
+	for (uint32_t slot = 0; slot < spd->spd_max; slot++) {
+		struct spd_node *sn = &spd->spd_nodes[slot];
+
+		if (!sn->sn_used || !sn->sn_dead || sn->sn_prefix.addr.family != family)
+			continue;
+		sn->sn_used = sn->sn_dead = false;
+		spd->spd_count[family == AF_INET ? 0 : 1]--;
+	}
+}
+
 /* The family's table is full: another (next_sizes) takes its place, and
- * the old one is freed once no reader can hold it. */
+ * the old one is freed once no reader can hold it; removed nodes are
+ * left out of it. */
 static int fib_grow(struct esp_spd *spd, uint8_t family)
 {
 	unsigned f = family == AF_INET ? 0 : 1;
@@ -304,6 +320,7 @@ static int fib_grow(struct esp_spd *spd, uint8_t family)
 	spd->spd_adds[f] = 0;
 	grace(spd);
 	fib_free_any(family, old);
+	reclaim_dead(spd, family);
 	return 0;
 }
 
@@ -342,15 +359,34 @@ static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t 
 	return -ENOSPC;
 }
 
+/*
+ * A prefix that goes is not deleted from the live table: DPDK 22.11's
+ * DIR24_8 and TRIE give a deleted prefix's group of entries back at
+ * once (no RCU), so a worker between reading the group's index and the
+ * entry finds nothing and the packet, matching no policy, would leave
+ * in clear; its RIB (the inbound table's lookup) frees nodes readers
+ * may walk. The node stays as the prefix's target instead, dead: its
+ * head is 0, so a lookup walks on to its parent, what the delete would
+ * have found. Its children move up now; the node itself goes when the
+ * table is next rebuilt (reclaim_dead), or lives again if the prefix
+ * comes back (spd_set_head).
+ */
 static void node_remove(struct esp_spd *spd, const struct ip_prefix *p, uint32_t n)
 {
 	for_each_inside(spd, p, orphan, &n);
-	fib_set(spd, p, 0);
-	/* Readers may still hold n (and table memory the delete freed):
-	 * its slot is reused only after they all moved on. */
+	node(spd, n)->sn_dead = true;
 	grace(spd);
-	node(spd, n)->sn_used = false;
-	spd->spd_count[p->addr.family == AF_INET ? 0 : 1]--;
+}
+
+/* A removed prefix back: its node takes its place in the walk again. */
+static void node_revive(struct esp_spd *spd, const struct ip_prefix *p, uint32_t n)
+{
+	struct spd_node *sn = node(spd, n);
+
+	__atomic_store_n(&sn->sn_parent, covering(spd, p), __ATOMIC_RELEASE);
+	sn->sn_dead = false;
+	for_each_inside(spd, p, adopt, &n);
+	grace(spd);
 }
 
 int spd_set_head(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
@@ -359,9 +395,15 @@ int spd_set_head(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
 	uint32_t n = exact(spd, &net);
 
 	if (n && head) {
+		bool revive = node(spd, n)->sn_dead;
+
 		__atomic_store_n(&node(spd, n)->sn_head, head, __ATOMIC_RELEASE);
+		if (revive)
+			node_revive(spd, &net, n);
 		return 0;
 	}
+	if (n && node(spd, n)->sn_dead)
+		return 0;
 	if (n) {
 		__atomic_store_n(&node(spd, n)->sn_head, 0, __ATOMIC_RELEASE);
 		node_remove(spd, &net, n);

@@ -34,6 +34,9 @@ struct spd_node {
 	uint32_t sn_parent; /* covering node, or 0; atomic */
 	struct ip_prefix sn_prefix;
 	bool sn_used;
+	/* Removed, but its prefix still leads here (spd.c, node_remove):
+	 * no head, so a walk goes on to the parent. */
+	bool sn_dead;
 };
 
 struct esp_spd {
