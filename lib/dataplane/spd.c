@@ -266,6 +266,8 @@ static bool next_sizes(const struct esp_spd *spd, unsigned f, unsigned attempt,
 	uint32_t t0 = *tbl8, r0 = *routes;
 	bool out_of_routes = spd->spd_count[f] + 1 > spd->spd_routes[f];
 
+	if (attempt == 0 && spd->spd_dead[f])
+		return true; /* rebuilt without the removed ones first */
 	if (attempt == 0 && (out_of_routes || !spd->spd_fast)) {
 		*routes = RTE_MIN(2 * r0, spd->spd_max);
 	} else if (attempt == 0 && f == 1 && spd->spd_adds[f] >= t0 / 16) {
@@ -292,25 +294,19 @@ static void reclaim_dead(struct esp_spd *spd, uint8_t family)
 			continue;
 		sn->sn_used = sn->sn_dead = false;
 		spd->spd_count[family == AF_INET ? 0 : 1]--;
+		spd->spd_dead[family == AF_INET ? 0 : 1]--;
 	}
 }
 
-/* The family's table is full: another (next_sizes) takes its place, and
- * the old one is freed once no reader can hold it; removed nodes are
- * left out of it. */
-static int fib_grow(struct esp_spd *spd, uint8_t family)
+/* t, a table of the family with tbl8 groups and routes prefixes,
+ * takes the family's place; the old one is freed, and the removed nodes
+ * with it, once no reader can hold them. */
+static void fib_replace(struct esp_spd *spd, uint8_t family, void *t, uint32_t tbl8,
+			uint32_t routes)
 {
 	unsigned f = family == AF_INET ? 0 : 1;
-	uint32_t tbl8 = spd->spd_tbl8[f], routes = spd->spd_routes[f];
-	void *old = f == 0 ? (void *)spd->spd_v4 : (void *)spd->spd_v6, *t = NULL;
+	void *old = f == 0 ? (void *)spd->spd_v4 : (void *)spd->spd_v6;
 
-	for (unsigned attempt = 0; attempt < 4 && t == NULL; attempt++) {
-		if (!next_sizes(spd, f, attempt, &tbl8, &routes))
-			return -ENOSPC;
-		t = fib_build(spd, family, tbl8, routes);
-	}
-	if (t == NULL)
-		return -ENOSPC;
 	if (f == 0)
 		__atomic_store_n(&spd->spd_v4, (struct rte_fib *)t, __ATOMIC_RELEASE);
 	else
@@ -321,10 +317,51 @@ static int fib_grow(struct esp_spd *spd, uint8_t family)
 	grace(spd);
 	fib_free_any(family, old);
 	reclaim_dead(spd, family);
+}
+
+/* The family's table is full: another (next_sizes) takes its place;
+ * removed nodes are left out of it. */
+static int fib_grow(struct esp_spd *spd, uint8_t family)
+{
+	unsigned f = family == AF_INET ? 0 : 1;
+	uint32_t tbl8 = spd->spd_tbl8[f], routes = spd->spd_routes[f];
+	void *t = NULL;
+
+	for (unsigned attempt = 0; attempt < 4 && t == NULL; attempt++) {
+		if (!next_sizes(spd, f, attempt, &tbl8, &routes))
+			return -ENOSPC;
+		t = fib_build(spd, family, tbl8, routes);
+	}
+	if (t == NULL)
+		return -ENOSPC;
+	fib_replace(spd, family, t, tbl8, routes);
 	return 0;
 }
 
-static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
+/* Every node slot taken: the removed ones among them are given back by
+ * rebuilding each family's table at its size without them. Whether any
+ * slot came free. */
+static bool reclaim_slots(struct esp_spd *spd)
+{
+	static const uint8_t families[2] = { AF_INET, AF_INET6 };
+	bool freed = false;
+
+	for (unsigned f = 0; f < 2; f++) {
+		void *t;
+
+		if (!spd->spd_dead[f])
+			continue;
+		t = fib_build(spd, families[f], spd->spd_tbl8[f], spd->spd_routes[f]);
+		if (!t)
+			continue;
+		fib_replace(spd, families[f], t, spd->spd_tbl8[f], spd->spd_routes[f]);
+		freed = true;
+	}
+	return freed;
+}
+
+/* -EAGAIN: no slot free. */
+static int node_create_in_slot(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
 {
 	for (uint32_t i = 0; i < spd->spd_max; i++) {
 		uint32_t slot = (spd->spd_next + i) % spd->spd_max, n = slot + 1;
@@ -356,7 +393,16 @@ static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t 
 		grace(spd);
 		return 0;
 	}
-	return -ENOSPC;
+	return -EAGAIN;
+}
+
+static int node_create(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)
+{
+	int rc = node_create_in_slot(spd, p, head);
+
+	if (rc == -EAGAIN && reclaim_slots(spd))
+		rc = node_create_in_slot(spd, p, head);
+	return rc == -EAGAIN ? -ENOSPC : rc;
 }
 
 /*
@@ -375,6 +421,7 @@ static void node_remove(struct esp_spd *spd, const struct ip_prefix *p, uint32_t
 {
 	for_each_inside(spd, p, orphan, &n);
 	node(spd, n)->sn_dead = true;
+	spd->spd_dead[p->addr.family == AF_INET ? 0 : 1]++;
 	grace(spd);
 }
 
@@ -385,6 +432,7 @@ static void node_revive(struct esp_spd *spd, const struct ip_prefix *p, uint32_t
 
 	__atomic_store_n(&sn->sn_parent, covering(spd, p), __ATOMIC_RELEASE);
 	sn->sn_dead = false;
+	spd->spd_dead[p->addr.family == AF_INET ? 0 : 1]--;
 	for_each_inside(spd, p, adopt, &n);
 	grace(spd);
 }

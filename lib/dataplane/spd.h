@@ -54,6 +54,7 @@ struct esp_spd {
 	uint32_t spd_tbl8[2];       /* groups of the IPv4, IPv6 table now */
 	uint32_t spd_routes[2];     /* and the prefixes they have room for */
 	uint32_t spd_count[2];      /* and hold */
+	uint32_t spd_dead[2];       /* of them removed, not yet reclaimed */
 	uint32_t spd_adds[2];       /* prefixes added since they were made */
 	uint32_t spd_gen;           /* tables made, for unique names */
 	char spd_name[24];

@@ -796,6 +796,38 @@ Test(esp, ipv6_host_policies_that_come_and_go_keep_the_spd_table_size)
 	cr_expect_lt(after, before + (1u << 20), "the SPD grew by %zu bytes", after - before);
 }
 
+/* IPv4 host policies that come and go under a covering one, 3000 of
+ * them each in a /24 of its own (a group each): a removed prefix is
+ * left leading to its dead node (spd.c, node_remove) and the covering
+ * policy applies at once; the dead ones are reclaimed when the table is
+ * rebuilt, so neither its size nor the node slots run out. */
+Test(esp, ipv4_host_policies_that_come_and_go_fall_back_and_are_reclaimed)
+{
+	struct esp_sa_conf wide = conf("wide", 0xc100, ESP_DIR_OUT);
+	size_t before, after;
+	char a[64];
+	int w_id;
+
+	wide.ts.dst = fx_prefix("198.18.0.0/15");
+	w_id = add(&wide);
+	before = dpdk_heap();
+	for (unsigned i = 0; i < 3000; i++) {
+		struct esp_sa_conf c = conf("churn4", 0xe000 + i, ESP_DIR_OUT);
+		int id;
+
+		host4(a, sizeof(a), i, "/32");
+		c.ts.dst = fx_prefix(a);
+		id = add(&c);
+		host4(a, sizeof(a), i, "");
+		cr_assert_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", a), sa(id), "%s", a);
+		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id), 0);
+		cr_assert_eq(policy_sa(ESP_DIR_OUT, "198.18.1.2", a), sa(w_id), "%s gone: the /15", a);
+	}
+	after = dpdk_heap();
+	cr_expect_lt(after, before + (8u << 20), "the SPD grew by %zu bytes", after - before);
+	cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)w_id), 0);
+}
+
 /* A more specific prefix for other traffic must not hide a wider SA's
  * policy: the lookup goes on to the covering prefixes. */
 Test(esp, covering_policy_applies_when_the_specific_one_does_not_match)
