@@ -386,6 +386,17 @@ static void expect_up(bool aggressive)
 	cr_expect_neq(sides[0].up_info.si_spi_r, 0);
 }
 
+/* Both engines anew with ci and cr, the initiator's SA up through
+ * every message: one ISAKMP SA and one IPsec SA pair on each side. */
+static void establish(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr,
+		      bool aggressive)
+{
+	up(ci, cr);
+	initiate();
+	run();
+	expect_up(aggressive);
+}
+
 /* A's outbound SA is B's inbound and the other way round, with the same
  * keys; the two directions differ. */
 static void expect_child_pair(void)
@@ -494,10 +505,7 @@ Test(ikev1_engine, aggressive_mode_to_a_connection_without_aggressive_is_refused
 
 	/* the same connection with "aggressive": true takes it */
 	cr.c_aggressive = true;
-	up(&ci, &cr);
-	initiate();
-	run();
-	expect_up(true);
+	establish(&ci, &cr, true);
 }
 
 /* Transport mode through a NAT (RFC 3947): NAT-D finds it, IKE moves
@@ -568,10 +576,7 @@ Test(ikev1_engine, simultaneous_rekeys_leave_one_pair)
 	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
 	uint32_t old_in[2];
 
-	up(&ci, &cr);
-	initiate();
-	run();
-	expect_up(false);
+	establish(&ci, &cr, false);
 	for (int i = 0; i < 2; i++)
 		old_in[i] = sides[i].child.ci_spi_in;
 	for (int i = 0; i < 2; i++)
@@ -601,16 +606,10 @@ Test(ikev1_engine, a_responder_of_any_version_takes_ikev1)
 	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
 
 	cr.c_version = IKE_VERSION_ANY;
-	up(&ci, &cr);
-	initiate();
-	run();
-	expect_up(false);
+	establish(&ci, &cr, false);
 	expect_child_pair();
 	ci.c_aggressive = cr.c_aggressive = true;
-	up(&ci, &cr);
-	initiate();
-	run();
-	expect_up(true);
+	establish(&ci, &cr, true);
 }
 
 /* ---- 3: wrong keys, forged hashes ---- */
