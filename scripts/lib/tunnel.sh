@@ -53,6 +53,8 @@
 #   TUN_SW_CHILD_REKEY                charon child's rekey_time (e.g. 10s)
 #   TUN_VERSION                       IKE version of "branch" on both sides
 #                                     (unset: 2; 1 for IKEv1)
+#   TUN_EG_VERSION                    espgate's "version" of "branch" when it
+#                                     differs from charon's ("any")
 #   TUN_AGGRESSIVE                    "yes": IKEv1 aggressive mode on both sides
 #   TUN_CERT, TUN_PKI                 "MINE:PEER" (key names of
 #                                     tests/unit/certs/make.sh's PKI in
@@ -132,7 +134,12 @@ tunnel_eg_conn() {
 	[ -n "${TUN_DPD:-}" ] && conn_x+=", \"dpd\": $TUN_DPD"
 	[ -n "${TUN_DPD_TIMEOUT:-}" ] && conn_x+=", \"dpd_timeout\": $TUN_DPD_TIMEOUT"
 	[ -n "${TUN_START:-}" ] && conn_x+=", \"start\": \"$TUN_START\""
-	[ -n "${TUN_VERSION:-}" ] && conn_x+=", \"version\": $TUN_VERSION"
+	local version=${TUN_EG_VERSION:-${TUN_VERSION:-}}
+	case $version in
+	"") ;;
+	[0-9]) conn_x+=", \"version\": $version" ;;
+	*) conn_x+=", \"version\": \"$version\"" ;;
+	esac
 	[ "${TUN_AGGRESSIVE:-}" = yes ] && conn_x+=", \"aggressive\": true"
 	[ -n "${TUN_CHILD_REKEY:-}" ] && child_x+=", \"rekey\": $TUN_CHILD_REKEY"
 	[ -n "${TUN_CHILD_LIFE:-}" ] && child_x+=", \"life\": $TUN_CHILD_LIFE"

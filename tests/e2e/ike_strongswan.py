@@ -8,6 +8,10 @@ against strongSwan's SAs (sw_list_sas_json output).
       event without a later down for the same ike_id / spi_in), evs(kind,
       conn=None), sw(conn) (charon's IKE SAs of conn), inst(conn)
       (charon's INSTALLED Child SAs of conn).
+  ike_strongswan.py ivchain PCAP CHARON_LOG OUR_ADDR LEAST CONN:ADDR:CIPHER...
+      every encrypted ISAKMP message OUR_ADDR sent to each connection's
+      address (at least LEAST of phase 1 and LEAST later) decrypts under
+      charon's key and IV for its message ID.
   ike_strongswan.py match EVENTS SWJSON CONN ENCR BITS INTEG [IKE_DH [CHILD_DH]]
       exactly one live IKE SA and one live Child SA for CONN on each side,
       IKE SPIs equal, Child SA SPIs crossed, algorithms as expected on both
@@ -132,33 +136,6 @@ def match(ctx, conn, encr, bits, integ, ike_dh="*", child_dh="*"):
     return None
 
 
-KEY_HDR = re.compile(r"(\d+)\[CHD\] <([^|>]+)\|\d+> (encryption|integrity) "
-                     r"(initiator|responder) key => (\d+) bytes")
-KEY_ROW = re.compile(r"(\d+)\[CHD\] <[^>]*>\s+\d+: ((?:[0-9A-F]{2} )*[0-9A-F]{2})")
-
-
-def charon_keys(log_path):
-    """The first Child SA keys charon (at chd level 4) logged per
-    connection: {conn: {"encryption initiator": hex, ...}}."""
-    out, want = {}, {}  # want: thread -> [conn, name, bytes left, hex]
-    with open(log_path, errors="replace") as f:
-        for line in f:
-            m = KEY_HDR.search(line)
-            if m:
-                want[m.group(1)] = [m.group(2), m.group(3) + " " + m.group(4),
-                                    int(m.group(5)), ""]
-                continue
-            m = KEY_ROW.search(line)
-            if not m or m.group(1) not in want:
-                continue
-            w = want[m.group(1)]
-            w[3] += m.group(2).replace(" ", "").lower()
-            if len(w[3]) >= 2 * w[2]:
-                out.setdefault(w[0], {}).setdefault(w[1], w[3][:2 * w[2]])
-                del want[m.group(1)]
-    return out
-
-
 def keymat(ctx, log_path, *conns):
     """RFC 2409 §5.5 KEYMAT: ike-udp's keys of each connection's first
     IPsec SA (its child_up with --print-keys, ike-udp the quick mode's
@@ -182,7 +159,149 @@ def keymat(ctx, log_path, *conns):
     return None
 
 
+DUMP_HDR = re.compile(r"(\d+)\[\w+\] <(?:([^|>]+)\|)?(\d+)> (.+?) => (\d+) bytes @")
+DUMP_ROW = re.compile(r"(\d+)\[\w+\] <[^>]*>\s+\d+: ((?:[0-9A-F]{2} )*[0-9A-F]{2})")
+SA_NAME = re.compile(r"\[\w+\] <([^|>]+)\|(\d+)>")
+IV_LABEL = re.compile(r"^(initial IV|next IV for MID (\d+))$")
+
+
+def charon_dumps(log_path, labels):
+    """charon's %B dumps whose label matches the regex labels, in order:
+    [(conn, match, hex)]. A responder's IKEv1 SA has no connection until
+    main mode's ID arrives: its unique ID names it (<7>, later <m1|7>),
+    unique within one run of charon (the log may hold several)."""
+    out, dumps, want, names = [], [], {}, {}  # want: thread -> [uid, match, left, hex]
+
+    def run_ends():
+        out.extend((names.get(uid, "<%s>" % uid), lm, hx) for uid, lm, hx in dumps)
+        dumps.clear(), want.clear(), names.clear()
+
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if "Starting IKE charon daemon" in line:
+                run_ends()
+            for name, uid in SA_NAME.findall(line):
+                names[uid] = name
+            m = DUMP_HDR.search(line)
+            if m:
+                lm = labels.match(m.group(4))
+                if lm:
+                    want[m.group(1)] = [m.group(3), lm, int(m.group(5)), ""]
+                continue
+            m = DUMP_ROW.search(line)
+            if not m or m.group(1) not in want:
+                continue
+            w = want[m.group(1)]
+            w[3] += m.group(2).replace(" ", "").lower()
+            if len(w[3]) >= 2 * w[2]:
+                dumps.append((w[0], w[1], w[3][:2 * w[2]]))
+                del want[m.group(1)]
+    run_ends()
+    return out
+
+
+def charon_keys(log_path):
+    """The first Child SA keys charon (at chd level 4) logged per
+    connection: {conn: {"encryption initiator": hex, ...}}."""
+    out = {}
+    labels = re.compile(r"^(encryption|integrity) (initiator|responder) key$")
+    for conn, m, hx in charon_dumps(log_path, labels):
+        out.setdefault(conn, {}).setdefault(m.group(1) + " " + m.group(2), hx)
+    return out
+
+
+def isakmp_messages(pcap, src, dst):
+    """The ISAKMP messages src sent to dst (port 500, or 4500 behind the
+    non-ESP marker) in the capture, as bytes."""
+    from scapy.all import IP, UDP, rdpcap
+    out = []
+    for p in rdpcap(pcap):
+        if IP not in p or UDP not in p or p[IP].src != src or p[IP].dst != dst:
+            continue
+        d = bytes(p[UDP].payload)
+        if p[UDP].dport == 4500:
+            if len(d) < 4 or d[:4] != b"\0\0\0\0":
+                continue  # ESP or a keepalive
+            d = d[4:]
+        if len(d) >= 28:
+            out.append(d)
+    return out
+
+
+# RFC 2408 §3.1 payload types, RFC 3947's NAT-D and NAT-OA (20, 21) and
+# the drafts' (130, 131)
+ISAKMP_PAYLOADS = set(range(1, 14)) | {20, 21, 130, 131}
+
+
+def payload_chain_ok(first, plain, block):
+    """Our plaintext as lib/ike writes it (RFC 2408 §3.2, RFC 2409 App.
+    B): known payload types chained from the header's next payload to a
+    0, reserved bytes 0, then zero padding to the block and no more."""
+    np, off = first, 0
+    while np != 0:
+        if np not in ISAKMP_PAYLOADS or off + 4 > len(plain) or plain[off + 1] != 0:
+            return False
+        plen = int.from_bytes(plain[off + 2:off + 4], "big")
+        if plen < 4:
+            return False
+        np, off = plain[off], off + plen
+    return off <= len(plain) and len(plain) - off < block and not any(plain[off:])
+
+
+def cbc_decrypt(key, iv, data, des3):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    alg = algorithms.TripleDES(key) if des3 else algorithms.AES(key)
+    d = Cipher(alg, modes.CBC(iv)).decryptor()
+    return d.update(data) + d.finalize()
+
+
+def ivchain(pcap, log_path, ours, least, *conns):
+    """RFC 2409 App. B: every encrypted ISAKMP message ours (an address)
+    sent to each connection's charon, at least `least` of phase 1 and as
+    many later ones, (CONN:ADDR:CIPHER, CIPHER aes or
+    3des) decrypts, under an encryption key Ka charon derived for that
+    connection, with the IV charon computed for its message ID (ike level
+    4: "initial IV", "next IV for MID n"): CBC gives a first block that
+    chains the payloads only under the very IV we used."""
+    kas, ivs = {}, {}
+    for conn, _, hx in charon_dumps(log_path, re.compile(r"^encryption key Ka$")):
+        kas.setdefault(conn, []).append(bytes.fromhex(hx))
+    for conn, m, hx in charon_dumps(log_path, IV_LABEL):
+        mid = int(m.group(2)) if m.group(2) else 0
+        ivs.setdefault((conn, mid), []).append(bytes.fromhex(hx))
+    for spec in conns:
+        conn, addr, cipher = spec.split(":")
+        des3, block = cipher == "3des", 8 if cipher == "3des" else 16
+        seen = {"phase 1": 0, "later": 0}
+        if conn not in kas:
+            return "%s: charon logged no encryption key Ka" % conn
+        for msg in isakmp_messages(pcap, ours, addr):
+            if not msg[19] & 1:
+                continue  # not encrypted
+            mid = int.from_bytes(msg[20:24], "big")
+            body = msg[28:int.from_bytes(msg[24:28], "big")]
+            if not body or len(body) % block:
+                return "%s: MID %d: %d encrypted bytes" % (conn, mid, len(body))
+            ok = any(payload_chain_ok(msg[16], cbc_decrypt(ka, iv[:block], body, des3), block)
+                     for ka in kas[conn] for iv in ivs.get((conn, mid), []))
+            if not ok:
+                return "%s: our message (exchange %d, MID %d) decrypts under no IV charon " \
+                       "logged for that MID (%d of them)" % (conn, msg[18], mid,
+                                                             len(ivs.get((conn, mid), [])))
+            seen["phase 1" if mid == 0 else "later"] += 1
+        if min(seen.values()) < int(least):
+            return "%s: encrypted messages verified: %s (want %s of each)" % (conn, seen, least)
+        print("%s: %d phase 1 and %d later encrypted messages of ours decrypt under "
+              "charon's IVs" % (conn, seen["phase 1"], seen["later"]))
+    return None
+
+
 def main():
+    if sys.argv[1] == "ivchain":
+        err = ivchain(*sys.argv[2:])
+        if err:
+            print(err)
+        return 1 if err else 0
     cmd, events, swp = sys.argv[1:4]
     ctx = Ctx(load_events(events), load_sw(swp))
     if cmd == "eval":

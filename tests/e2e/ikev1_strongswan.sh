@@ -4,7 +4,9 @@
 # in both roles over several proposal sets (among them 3des-sha1-modp1024,
 # the legacy suite a connection names, RFC 2409 §6.2), quick mode with and without
 # PFS, quick-mode KEYMAT of both directions against charon's own
-# derivation (its chd level 4 log), two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
+# derivation (its chd level 4 log), the IV chain (RFC 2409 App. B) of
+# every encrypted message ike-udp sent in both roles against charon's
+# (ike level 4: its key Ka and IVs decrypt a capture), two quick modes on one ISAKMP SA, IPsec SA rekeys started by either
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
 # wrong PSK; last, main mode with RSA certificates cut into fragments by
 # both sides (the FRAGMENTATION vendor ID's scheme), charon restarted with
@@ -70,7 +72,7 @@ declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 PROP_NAMES=()
 for line in "${PROPS[@]}"; do PROP_NAMES+=("${line%% *}"); done
 
-PLAN=$((1 + 2 * ${#PROPS[@]} + 12))
+PLAN=$((1 + 2 * ${#PROPS[@]} + 13))
 echo "1..$PLAN"
 
 show_logs() {
@@ -160,12 +162,13 @@ SW_RETRANSMIT_TRIES=2 SW_RETRANSMIT_TIMEOUT=1 SW_RETRANSMIT_BASE=1.5
 # charon keeps a rekeyed IKEv1 IPsec SA until it expires unless told to
 # delete it (strongswan.conf delete_rekeyed): the delete is what we test
 SW_CHARON_EXTRA="  delete_rekeyed = yes"
-# chd 4: charon logs the quick-mode keys it derives (point 7 compares them)
-SW_LOG_LEVELS="default=1 ike=2 cfg=1 knl=1 net=1 chd=4"
+# chd 4: charon logs the quick-mode keys it derives (point 7 compares
+# them); ike 4: its phase 1 encryption keys and IVs (point 8 uses them)
+SW_LOG_LEVELS="default=1 ike=4 cfg=1 knl=1 net=1 chd=4"
 export SW_RETRANSMIT_TRIES SW_LOG_LEVELS SW_RETRANSMIT_TIMEOUT SW_RETRANSMIT_BASE SW_CHARON_EXTRA
 setup() {
 	local p name
-	for p in "$IKE_UDP" "$SW_CHARON" swanctl ss; do
+	for p in "$IKE_UDP" "$SW_CHARON" swanctl ss tcpdump; do
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
 	ns_create "$NS_SW" && ns_create "$NS_EG" || return 1
@@ -180,6 +183,10 @@ setup() {
 	ip -n "$NS_SW" addr add "198.18.$((40 + NUM[two])).1/32" dev lo || return 1
 	ip -n "$NS_EG" addr add 192.0.2.2/24 dev "$IF_EG" || return 1
 	nsx "$NS_SW" ping -n -q -c 1 -w 5 192.0.2.2 || return 1
+	# what ike-udp sends, for the IV chain's check
+	bg_run CAP_PID "$W/cap.err" ip netns exec "$NS_EG" tcpdump -n -U --immediate-mode -i "$IF_EG" \
+		-w "$W/eg.pcap" 'udp port 500 or udp port 4500' || return 1
+	wait_for "grep -q 'listening on' '$W/cap.err'" 5 || { echo "tcpdump did not start"; cat "$W/cap.err"; return 1; }
 	sw_setup sw "$NS_SW" && sw_start sw 10 || return 1
 	for name in "${!ADDR[@]}"; do
 		local k=${NUM[$name]}
@@ -252,6 +259,21 @@ for line in "${PROPS[@]}"; do
 		established "$name" "$encr" "$bits" "$integ" "$dh" -
 done
 [ -z "$FATAL" ] && iu_reset
+
+# The IV chain (RFC 2409 App. B) of the exchanges of points 2 and 4
+# against charon's: each encrypted message ike-udp sent as responder
+# (main mode 6, quick mode 2) and as initiator (main mode 5, quick mode 1
+# and 3) and the deletes of both resets decrypts under charon's key and
+# its IV for the message ID
+ivchain_agree() {
+	local name specs=()
+	for name in "${PROP_NAMES[@]}"; do
+		case ${IKEP[$name]} in 3des*) specs+=("$name:${ADDR[$name]}:3des") ;; *) specs+=("$name:${ADDR[$name]}:aes") ;; esac
+	done
+	sleep 0.3 # tcpdump -U writes each packet; let the last one land
+	"$PY" "$HELPER" ivchain "$W/eg.pcap" "$(sw_log sw)" 192.0.2.2 2 "${specs[@]}"
+}
+check "IV chain of ${PROP_NAMES[*]}: every encrypted message ike-udp sent (both roles, deletes) decrypts under the IV charon computed for its message ID (log level 4)" ivchain_agree
 
 # 5: PFS in quick mode, both roles
 pfs() {

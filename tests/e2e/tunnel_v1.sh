@@ -52,7 +52,10 @@
 #  23    rekeys started by each side while UDP runs at 10 Mbit/s each way
 #        (still through the NAT): charon's and espgate's quick modes, then
 #        a new ISAKMP SA from charon and one from espgate: no packet lost
-#  24    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
+#  24    espgate's "branch" says "version": "any": charon with version = 1
+#        comes up as IKEv1 main mode, then charon restarted with version = 2
+#        comes up as IKEv2 on the same connection; pings through both
+#  25    SIGTERM: espgate exits 0 and logs "mbufs in use at exit: 0"
 # NETNS_KEEP_WORKDIR=1 keeps configs and logs.
 
 set -u
@@ -68,7 +71,7 @@ TUN_ESP_PROPOSAL=aes128-sha256
 TUN_DPD=2 TUN_DPD_TIMEOUT=10
 TUN_EG_REMOTE=203.0.113.2 # espgate initiates in point 10
 
-PLAN=24
+PLAN=25
 echo "1..$PLAN"
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -440,7 +443,31 @@ rekeys_each_side() {
 }
 check "rekeys from each side while UDP runs (10 Mbit/s each way): charon's and espgate's quick modes, charon's and espgate's new ISAKMP SAs; no packet lost" rekeys_each_side
 
-# 24: SIGTERM
+# 24: a responder on "version": "any" takes whichever version charon speaks
+eg_branch_version() { eg_json "' '.join('v%s' % s['version'] for s in d['ike_sas'] if s['conn'] == '$TUN_CONN' and s['state'] == 'ESTABLISHED')"; }
+any_version_up() {
+	local want=$1
+	SW_CHARON_EXTRA="  delete_rekeyed = yes" TUN_VERSION=$want tunnel_sw_prepare && tunnel_sw_start || return 1
+	sw_prio
+	tunnel_up 20 || return 1
+	[ "$(eg_branch_version)" = "v$want" ] || { echo "espgate: $(eg_branch_version), want v$want"; return 1; }
+	eg_ctl sas | grep -E "^IKE SA"
+	ping5 "$NS_HOST" "$SRV_V4" && ping5 "$NS_SRV" "$HOST_V4"
+}
+version_any() {
+	sw_kill br
+	wait_for "! tunnel_eg_up" 15 || return 1
+	eg_restart any TUN_EG_VERSION=any || return 1
+	grep -q '"version": "any"' "$W/espgate-any.json" || return 1
+	any_version_up 1 || return 1
+	eg_ctl sas | grep "IKE SA.*IKEv1 main mode, responder" || return 1
+	sw_kill br
+	wait_for "! tunnel_eg_up" 15 || return 1
+	any_version_up 2
+}
+check "\"version\": \"any\" on espgate's connection: charon's IKEv1 (main mode) and then charon's IKEv2 come up on it, pings both ways" version_any
+
+# 25: SIGTERM
 check "SIGTERM: espgate exits 0 and logs \"mbufs in use at exit: 0\"" eg_sigterm_clean
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
