@@ -321,6 +321,28 @@ static int child_ts(const struct ike_selectors *src, const struct ike_selectors 
 	return 0;
 }
 
+/* A transport-mode selector of one host, moved to the address a NAT
+ * gave it: the data plane sees the packets with the outer addresses
+ * (RFC 3948 §3.1.2; RFC 7296 §2.23.1 does the same for IKEv2). */
+static void host_to_outer(struct ip_prefix *p, const struct ip_addr *outer)
+{
+	if (p->addr.family == outer->family && p->len == 8 * ip_addr_len(outer))
+		p->addr = *outer;
+}
+
+/* UDP-encapsulated transport mode: selectors of the outer addresses,
+ * and inbound, the peer's NAT-OA for its checksums' fix-up. */
+static void transport_through_nat(const struct ike_child_info *ci, bool in,
+				  struct esp_sa_conf *c)
+{
+	host_to_outer(&c->ts.src, &c->src);
+	host_to_outer(&c->ts.dst, &c->dst);
+	if (in) {
+		c->orig_src = ci->ci_peer_oa;
+		c->orig_dst = ci->ci_local_oa;
+	}
+}
+
 int settings_child_sa(const struct ike_child_info *ci, bool in, int owner,
 		      struct esp_sa_conf *c)
 {
@@ -344,6 +366,8 @@ int settings_child_sa(const struct ike_child_info *ci, bool in, int owner,
 	c->udp_encap = ci->ci_encap;
 	c->encap_sport = from->ep_port;
 	c->encap_dport = to->ep_port;
+	if (ci->ci_transport && ci->ci_encap)
+		transport_through_nat(ci, in, c);
 	c->owner = owner;
 	c->soft_bytes = ci->ci_rekey_bytes;
 	c->hard_bytes = ci->ci_life_bytes;

@@ -83,6 +83,35 @@ uint32_t esp_outer4_sum(const struct esp_sa *sa)
 	       be16_get(sa->sa_dst.bytes) + be16_get(sa->sa_dst.bytes + 2);
 }
 
+/* RFC 1624 eqn. 3: for each 16-bit word m of an address that becomes
+ * m', the sum gains ~m + m'. */
+static uint32_t addr_change_sum(const struct ip_addr *from, const struct ip_addr *to)
+{
+	uint32_t sum = 0;
+
+	if (from->family == 0 || from->family != to->family)
+		return 0;
+	for (size_t i = 0; i < ip_addr_len(from); i += 2)
+		sum += (uint16_t)~be16_get(from->bytes + i) + be16_get(to->bytes + i);
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+uint32_t esp_l4_fix_sum(const struct esp_sa_conf *c)
+{
+	uint16_t sum = fold(addr_change_sum(&c->orig_src, &c->src) +
+			    addr_change_sum(&c->orig_dst, &c->dst));
+
+	/* +0 and -0 change nothing: 0 stands for "no fix-up" */
+	return sum == 0xffff ? 0 : sum;
+}
+
 /* RFC 4301 §5.1.2.1: DSCP copied; RFC 6040 §4.1 normal mode: ECN copied.
  * IPv4: stored as words built from values, the RFC 1071 checksum summed
  * from the same values (re-reading the bytes just stored would stall on
@@ -440,13 +469,38 @@ static unsigned decap_tunnel(struct rte_mbuf *m, uint8_t *inner, uint32_t avail,
 	return ESP_OK;
 }
 
-static unsigned decap_transport(struct rte_mbuf *m, uint8_t *data, uint32_t len,
-				uint8_t nh)
+/* RFC 3948 §3.1.2: the TCP or UDP checksum of a transport packet
+ * whose addresses a NAT changed, moved to the addresses it arrived with
+ * (sa_l4_fix). A non-first fragment has no header to fix; a UDP checksum
+ * of 0 (IPv4: none) stays 0, one that becomes 0 is sent as 0xffff (RFC
+ * 768). */
+static void l4_checksum_fix(const struct esp_sa *sa, const uint8_t *l3, uint8_t *l4,
+			    uint32_t len, uint8_t nh)
+{
+	uint32_t at = nh == IPPROTO_TCP ? 16 : 6;
+	uint16_t old, sum;
+
+	if ((nh != IPPROTO_TCP && nh != IPPROTO_UDP) || len < at + 2 ||
+	    (is_v4(l3) && (be16_get(l3 + 6) & 0x1fff)))
+		return;
+	old = be16_get(l4 + at);
+	if (nh == IPPROTO_UDP && old == 0)
+		return;
+	sum = (uint16_t)~fold((uint16_t)~old + sa->sa_l4_fix);
+	if (nh == IPPROTO_UDP && sum == 0)
+		sum = 0xffff;
+	be16_put(l4 + at, sum);
+}
+
+static unsigned decap_transport(const struct esp_sa *sa, struct rte_mbuf *m, uint8_t *data,
+				uint32_t len, uint8_t nh)
 {
 	uint8_t *start = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t *l3 = start + ETH_HLEN;
 	uint32_t ihl = m->l3_len, front = (uint32_t)(data - l3) - ihl;
 
+	if (sa->sa_l4_fix)
+		l4_checksum_fix(sa, l3, data, len, nh);
 	if (is_v4(l3)) {
 		l3[9] = nh;
 		be16_put(l3 + 2, (uint16_t)(ihl + len));
@@ -496,7 +550,7 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 	if (sa->sa_mode == ESP_MODE_TUNNEL)
 		rc = decap_tunnel(m, text, n - pad - 2u, nh);
 	else
-		rc = decap_transport(m, text, n - pad - 2u, nh);
+		rc = decap_transport(sa, m, text, n - pad - 2u, nh);
 	if (rc != ESP_OK)
 		return rc;
 	return inner_policy_ok(sa, m) ? ESP_OK : ESP_DROP_policy_mismatch;

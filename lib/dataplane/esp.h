@@ -53,6 +53,12 @@ static inline uint32_t esp_trailer_len(const struct esp_sa *sa, uint32_t payload
  * the SA is built. */
 uint32_t esp_outer4_sum(const struct esp_sa *sa);
 
+/* RFC 3948 §3.1.2 by RFC 1624's incremental update: the one's
+ * complement sum that turns a TCP or UDP checksum computed over the
+ * conf's original addresses into one over the outer addresses the packet
+ * arrived with; 0 when there is nothing to change. */
+uint32_t esp_l4_fix_sum(const struct esp_sa_conf *c);
+
 /* Bytes the outer packet adds to an inner packet of inner_len bytes
  * (inline: the outbound path asks for every packet). */
 static inline uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_len)

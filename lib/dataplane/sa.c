@@ -384,6 +384,8 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa->sa_integ_key_len = c->algo.integ_key_len;
 	if (sa->sa_dst.family == AF_INET)
 		sa->sa_outer4_sum = esp_outer4_sum(sa);
+	if (c->dir == ESP_DIR_IN && c->mode == ESP_MODE_TRANSPORT && c->udp_encap)
+		sa->sa_l4_fix = esp_l4_fix_sum(c);
 	if (window) {
 		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
 		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);

@@ -72,6 +72,12 @@ struct esp_sa_conf {
 	bool esn;
 	bool udp_encap;
 	uint16_t encap_sport, encap_dport;
+	/* Inbound UDP-encapsulated transport mode (RFC 3948 §3.1.2): the
+	 * addresses the peer's TCP and UDP checksums were computed over
+	 * (IKEv1's NAT-OA, RFC 3947 §5.2): orig_src the peer's own, orig_dst
+	 * ours as the peer knows it; family 0 where a NAT changed nothing
+	 * or nobody said. */
+	struct ip_addr orig_src, orig_dst;
 	enum esp_df df;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	int owner; /* worker index, or -1 */
@@ -114,6 +120,7 @@ struct esp_sa {
 	struct ip_addr sa_src, sa_dst;
 	uint8_t sa_enc, sa_enc_key_len, sa_integ, sa_integ_key_len; /* esp_sa_algo_name */
 	uint32_t sa_outer4_sum;   /* IPv4 outer: esp_outer4_sum */
+	uint32_t sa_l4_fix;       /* in, transport: esp_l4_fix_sum; 0 none */
 	struct esp_keys *sa_keys; /* in this allocation, after the struct */
 	/* Read-only, for the owner's per-packet lifetime check: in one
 	 * cache line with the counters it checks. */

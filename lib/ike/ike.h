@@ -116,9 +116,10 @@ struct ike_child_info {
 	bool ci_transport;
 	bool ci_esn;
 	bool ci_encap;            /* UDP encapsulation (NAT-T) */
-	/* transport mode behind a NAT: the peer's address as it knows it
-	 * (IKEv1 NAT-OA, RFC 3947 §5.2), for checksums; family 0: none */
-	struct ip_addr ci_peer_oa;
+	/* transport mode behind a NAT (IKEv1 NAT-OA, RFC 3947 §5.2), for
+	 * the checksums of RFC 3948 §3.1.2: the peer's address as it knows
+	 * it, and ours as the peer knows it; family 0: none */
+	struct ip_addr ci_peer_oa, ci_local_oa;
 	struct ike_endpoint ci_local, ci_remote;
 	uint16_t ci_encr, ci_encr_bits, ci_integ;
 	uint8_t ci_encr_len, ci_integ_len; /* key (+ salt) and integrity key bytes */

@@ -187,7 +187,7 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 		.ci_out_defer_ms = cs->cs_out_defer_ms,
 		.ci_esn = cs->cs_alg.ch_esn == IKE_ESN_YES,
 		.ci_encap = sa->sa_nat_local || sa->sa_nat_remote,
-		.ci_peer_oa = cs->cs_peer_oa,
+		.ci_peer_oa = cs->cs_peer_oa, .ci_local_oa = cs->cs_local_oa,
 		.ci_local = sa->sa_local, .ci_remote = sa->sa_remote,
 		.ci_encr = cs->cs_alg.ch_encr, .ci_encr_bits = cs->cs_alg.ch_encr_bits,
 		.ci_integ = cs->cs_alg.ch_integ, .ci_encr_len = cs->cs_keys.ck_encr_len,

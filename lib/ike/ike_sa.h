@@ -72,6 +72,7 @@ struct ike_child_sa {
 	struct ike_selectors cs_ts_local, cs_ts_remote;
 	bool cs_transport;
 	struct ip_addr cs_peer_oa; /* IKEv1 NAT-OA: the peer's own address */
+	struct ip_addr cs_local_oa; /* and ours as the peer knows it */
 	/* We started the exchange that made it: KEYMAT's "initiator to
 	 * responder" keys are then ours to send with (RFC 7296 §2.17). */
 	bool cs_initiator;
@@ -219,6 +220,7 @@ struct ikev1_qm_neg {
 	struct ike_selectors n_ts_i, n_ts_r; /* proxy IDs: initiator's, responder's */
 	bool n_ids;              /* IDci/IDcr were in the exchange */
 	struct ip_addr n_peer_oa; /* the peer's NAT-OA of itself (RFC 3947 §5.2) */
+	struct ip_addr n_local_oa; /* and its NAT-OA of us */
 };
 
 struct ikev1_qm {

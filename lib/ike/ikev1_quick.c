@@ -383,6 +383,7 @@ static int install(struct ike_sa *sa, struct ikev1_qm *q)
 	cs->cs_alg = *a;
 	cs->cs_transport = q->q_n->n_transport;
 	cs->cs_peer_oa = q->q_n->n_peer_oa;
+	cs->cs_local_oa = q->q_n->n_local_oa;
 	cs->cs_initiator = q->q_initiator;
 	if (!q->q_initiator && (old = replaced_by(sa, q, cs)) != NULL) {
 		old->cs_rekeyed = true; /* the peer's rekey: not ours too */
@@ -570,22 +571,25 @@ static void w_nat_oa(struct ike_writer *w, const struct ike_sa *sa,
 			.oa_addr = oa[i]->bytes, .oa_len = ip_addr_len(oa[i]) });
 }
 
-/* The peer's NAT-OA payloads: each well formed, and the one of the
- * peer itself (the first, NAT-OAi, from an initiator; the second,
- * NAT-OAr, from a responder) kept. -EINVAL when one is malformed. */
+/* The peer's NAT-OA payloads, NAT-OAi then NAT-OAr: each well formed,
+ * and the first two kept, the peer's own address (NAT-OAi from an
+ * initiator, NAT-OAr from a responder) and ours as the peer knows it.
+ * -EINVAL when one is malformed. */
 static int take_nat_oa(struct ikev1_qm *q, const struct ikev1_chain *ch)
 {
-	unsigned mine = q->q_initiator ? 1 : 0, k = 0;
+	struct ip_addr *oa_i = q->q_initiator ? &q->q_n->n_local_oa : &q->q_n->n_peer_oa;
+	struct ip_addr *oa_r = q->q_initiator ? &q->q_n->n_peer_oa : &q->q_n->n_local_oa;
+	unsigned k = 0;
 	struct ikev1_nat_oa oa;
 
 	for (unsigned i = 0; i < ch->c_n; i++) {
-		struct ip_addr *a = &q->q_n->n_peer_oa;
+		struct ip_addr *a = k == 0 ? oa_i : oa_r;
 
 		if (ch->c_pl[i].pl_type != IKEV1_PL_NAT_OA)
 			continue;
 		if (ikev1_nat_oa_decode(ch->c_pl[i].pl_body, ch->c_pl[i].pl_len, &oa) != 0)
 			return -EINVAL;
-		if (k++ != mine)
+		if (k++ > 1)
 			continue;
 		memset(a, 0, sizeof(*a));
 		a->family = oa.oa_type == IKEV1_ID_IPV4_ADDR ? AF_INET : AF_INET6;

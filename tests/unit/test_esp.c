@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "byteorder.h"
 #include "dp_fixture.h"
 #include "esp.h"
 #include "trap.h"
@@ -359,6 +360,155 @@ static void expect_dropped(const struct fx_frame *f, int in, enum esp_sa_drop wh
 	rte_pktmbuf_free(m);
 	cr_expect_eq(drops(in, why), before + 1, "%s: not counted as %s", what,
 		     esp_sa_drop_names[why]);
+}
+
+/* ---- UDP-encapsulated transport mode through a NAT (RFC 3948) ---- */
+
+#define NAT_PEER "198.51.100.9"  /* the peer's NAT, as the packets arrive */
+#define NAT_PEER_OA "192.0.2.77" /* the peer's own address (its NAT-OA) */
+
+/* A transport packet from the peer behind the NAT to the box, ESP in
+ * UDP on a NULL-encryption SA the test signs itself: its TCP or UDP
+ * segment (l4, len bytes) carries a checksum over (NAT_PEER_OA, the
+ * box), as the peer computed it. */
+static struct fx_frame natt_transport_frame(const struct esp_sa_conf *c, uint32_t seq,
+					    uint8_t proto, const uint8_t *l4, size_t len)
+{
+	struct fx_frame f = fx_udp4(NAT_PEER, "203.0.113.1", 64, 0);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f.b + 14);
+	uint8_t *udp = f.b + 34, *esp = udp + 8, *p = esp + 8;
+	size_t pad = (4 - (len + 2) % 4) % 4, esp_len = 8 + len + pad + 2 + 16;
+	unsigned int maclen = 0;
+	uint8_t mac[64];
+
+	memcpy(f.b, FX_MAC_WAN, 6);
+	be32_put(esp, c->spi);
+	be32_put(esp + 4, seq);
+	memcpy(p, l4, len);
+	for (size_t i = 0; i < pad; i++)
+		p[len + i] = (uint8_t)(i + 1);
+	p[len + pad] = (uint8_t)pad;
+	p[len + pad + 1] = proto;
+	HMAC(EVP_sha256(), c->algo.integ_key, 32, esp, esp_len - 16, mac, &maclen);
+	memcpy(esp + esp_len - 16, mac, 16);
+	be16_put(udp, 4501); /* the NAT's port */
+	be16_put(udp + 2, 4500);
+	be16_put(udp + 4, (uint16_t)(8 + esp_len));
+	be16_put(udp + 6, 0);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + esp_len));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	f.len = 34 + 8 + esp_len;
+	return f;
+}
+
+/* l4's checksum (at offset at) over the pseudo-header of src -> dst. */
+static void l4_checksum(uint8_t *l4, size_t len, uint8_t proto, unsigned at,
+			const char *src, const char *dst)
+{
+	struct rte_ipv4_hdr ip = { .version_ihl = 0x45, .next_proto_id = proto,
+				   .total_length = rte_cpu_to_be_16((uint16_t)(20 + len)) };
+	struct ip_addr s = fx_addr(src), d = fx_addr(dst);
+
+	memcpy(&ip.src_addr, s.bytes, 4);
+	memcpy(&ip.dst_addr, d.bytes, 4);
+	be16_put(l4 + at, 0);
+	be16_put(l4 + at, rte_be_to_cpu_16(rte_ipv4_udptcp_cksum(&ip, l4)));
+}
+
+/* The packet the box takes in for itself (punted), or NULL. */
+static struct rte_mbuf *punted_local(const struct fx_frame *f)
+{
+	struct rte_mbuf *m = NULL;
+
+	fx_input(f, WAN);
+	if (rte_ring_dequeue(fx_dp.punt, (void **)&m) != 0)
+		return NULL;
+	cr_expect_eq(dp_punt_reason(m), DP_PUNT_LOCAL);
+	return m;
+}
+
+/* Summed with the checksum in it, a valid segment complements to 0
+ * (which DPDK reports as 0xffff for UDP). */
+static bool l4_checksum_ok(const struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, 14);
+	uint16_t sum = rte_ipv4_udptcp_cksum(ip, (const uint8_t *)ip + 20);
+
+	return sum == (ip->next_proto_id == IPPROTO_UDP ? 0xffff : 0);
+}
+
+/* RFC 3948 §3.1.2: the peer computed its TCP and UDP checksums over its
+ * own address (NAT-OAi); the box gets the packet from the NAT's, and
+ * fixes the checksum by RFC 1624's update instead of dropping it. A UDP
+ * checksum of zero (none) stays zero. Without the NAT-OA the checksum
+ * stays wrong: that is what the fix-up is for. */
+Test(esp, natt_transport_fixes_tcp_and_udp_checksums_from_the_peers_nat_oa)
+{
+	struct esp_sa_conf c = null_conf();
+	uint8_t tcp[40] = { 0x30, 0x39, 0x00, 0x17, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff };
+	uint8_t udp[24] = { 0x30, 0x39, 0x00, 0x35, 0, 24, 0, 0 };
+	const uint8_t *ip;
+	struct rte_mbuf *m;
+	struct fx_frame f;
+	int id, plain;
+
+	for (unsigned i = 20; i < sizeof(tcp); i++)
+		tcp[i] = (uint8_t)(i * 11);
+	for (unsigned i = 8; i < sizeof(udp); i++)
+		udp[i] = (uint8_t)(i * 5 + 3);
+	l4_checksum(tcp, sizeof(tcp), IPPROTO_TCP, 16, NAT_PEER_OA, "203.0.113.1");
+	l4_checksum(udp, sizeof(udp), IPPROTO_UDP, 6, NAT_PEER_OA, "203.0.113.1");
+	c.dir = ESP_DIR_IN;
+	c.mode = ESP_MODE_TRANSPORT;
+	c.udp_encap = true;
+	c.src = fx_addr(NAT_PEER);
+	c.dst = fx_addr("203.0.113.1");
+	c.ts.src = fx_prefix(NAT_PEER "/32");
+	c.ts.dst = fx_prefix("203.0.113.1/32");
+	c.orig_src = fx_addr(NAT_PEER_OA);
+	c.orig_dst = fx_addr("203.0.113.1"); /* the box has no NAT: nothing to do */
+	id = add(&c);
+	cr_expect_neq(sa(id)->sa_l4_fix, 0);
+
+	f = natt_transport_frame(&c, 1, IPPROTO_TCP, tcp, sizeof(tcp));
+	m = punted_local(&f);
+	cr_assert_not_null(m, "TCP: not taken in (drops: policy %lu, auth %lu)",
+			   drops(id, ESP_DROP_policy_mismatch), drops(id, ESP_DROP_auth_failed));
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	cr_expect_eq(ip[9], IPPROTO_TCP);
+	cr_expect_eq(m->pkt_len, 14 + 20 + sizeof(tcp));
+	cr_expect(l4_checksum_ok(m), "TCP checksum over the NAT's address");
+	cr_expect_arr_eq(ip + 20 + 18, tcp + 18, sizeof(tcp) - 18, "the rest untouched");
+	rte_pktmbuf_free(m);
+
+	f = natt_transport_frame(&c, 2, IPPROTO_UDP, udp, sizeof(udp));
+	m = punted_local(&f);
+	cr_assert_not_null(m, "UDP: not taken in");
+	cr_expect(l4_checksum_ok(m), "UDP checksum over the NAT's address");
+	rte_pktmbuf_free(m);
+
+	be16_put(udp + 6, 0); /* IPv4 UDP without a checksum */
+	f = natt_transport_frame(&c, 3, IPPROTO_UDP, udp, sizeof(udp));
+	m = punted_local(&f);
+	cr_assert_not_null(m, "UDP without a checksum: not taken in");
+	cr_expect_eq(be16_get(rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 6)), 0,
+		     "no checksum stays no checksum");
+	rte_pktmbuf_free(m);
+	esp_sa_del(fx_dp.sadb, (uint32_t)id);
+
+	/* the same SA without the NAT-OA: the checksum arrives as it was */
+	c.spi++;
+	c.orig_src = (struct ip_addr){ 0 };
+	plain = add(&c);
+	cr_expect_eq(sa(plain)->sa_l4_fix, 0);
+	f = natt_transport_frame(&c, 1, IPPROTO_TCP, tcp, sizeof(tcp));
+	m = punted_local(&f);
+	cr_assert_not_null(m);
+	cr_expect(!l4_checksum_ok(m), "no NAT-OA, no fix-up");
+	rte_pktmbuf_free(m);
+	esp_sa_del(fx_dp.sadb, (uint32_t)plain);
+	cr_expect_eq(fx_in_use(), 0);
 }
 
 Test(esp, hostile_esp_is_dropped_and_counted_per_sa)

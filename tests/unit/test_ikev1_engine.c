@@ -538,6 +538,12 @@ Test(ikev1_engine, transport_mode_through_a_nat_carries_nat_oa)
 	ip_addr_format(&sides[0].child.ci_peer_oa, b, sizeof(b));
 	cr_expect_str_eq(a, "192.0.2.1", "the responder has the initiator's NAT-OAi");
 	cr_expect_str_eq(b, "192.0.2.2", "the initiator has the responder's NAT-OAr");
+	/* and each the other's NAT-OA of itself: what the peer's checksums
+	 * were computed over (RFC 3948 §3.1.2) */
+	ip_addr_format(&sides[1].child.ci_local_oa, a, sizeof(a));
+	ip_addr_format(&sides[0].child.ci_local_oa, b, sizeof(b));
+	cr_expect_str_eq(a, "192.0.2.2", "the responder, as the initiator knows it");
+	cr_expect_str_eq(b, "198.51.100.9", "the initiator, as the responder sees it");
 
 	/* tunnel mode through the same NAT: no NAT-OA */
 	ci = conn(true, IKE_P, ESP_P, PSK);
