@@ -134,6 +134,17 @@ struct ike_reassembly {
 	uint8_t ra_data[];
 };
 
+/* IKEv1 fragments of a first message (no responder cookie, no SA yet:
+ * what charon's fragmentation = force sends), reassembled apart from any
+ * SA, one message per peer address and IKEV1_FIRST_FRAG_SLOTS at once:
+ * a new one takes the slot of the oldest. */
+#define IKEV1_FIRST_FRAG_SLOTS 8
+struct ikev1_first_frag {
+	uint64_t ff_cky_i;
+	struct ip_addr ff_peer;
+	struct ike_reassembly *ff_ra;
+};
+
 /* One fragment as either version's codec read it. */
 struct ike_frag_piece {
 	uint32_t fp_id;          /* the message it is of */
@@ -345,6 +356,7 @@ struct ike_engine {
 	 * blocks on the caller's logging. */
 	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
 	uint32_t e_log_head, e_log_tail;
+	struct ikev1_first_frag e_v1_first[IKEV1_FIRST_FRAG_SLOTS];
 	uint64_t e_refuse_second;      /* rate of unauthenticated refusals */
 	unsigned e_refused_this_second;
 	/* Work space of one call into the engine (never shared between
@@ -431,6 +443,7 @@ uint8_t *ike_dup(const uint8_t *buf, size_t len);
  * the core (ikev1.h) */
 void ikev1_input(struct ike_engine *e, const struct ike_endpoint *local,
 		 const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
+void ikev1_engine_release(struct ike_engine *e);
 void ikev1_tick_sa(struct ike_sa *sa, uint64_t now);
 void ikev1_sa_release(struct ike_sa *sa);
 uint64_t ikev1_next_due(const struct ike_sa *sa);

@@ -670,34 +670,95 @@ static void input_msg(struct ike_engine *e, const struct ike_endpoint *local,
 		input_phase2(sa, m, d, local, remote);
 }
 
-/* A fragment: kept with the SA its cookies name (the responder's cookie
- * set: message 1 is never cut) until its message is whole, which then
- * goes in as if it had come so; taken whatever was negotiated, as
- * strongSwan does. Nothing of it is authenticated before the whole
- * message is: a forged one can at worst spoil a message in progress,
- * which the peer's retransmission brings again. */
+/* The slot for fragments of a first message from peer under cky_i:
+ * the one that peer's message has (a new cookie from it replaces it),
+ * else a free one, else the oldest's (*lost when it had fragments). */
+static struct ike_reassembly **first_frag_slot(struct ike_engine *e, uint64_t cky_i,
+					       const struct ip_addr *peer, bool *lost)
+{
+	struct ikev1_first_frag *ff = NULL;
+
+	*lost = false;
+	for (unsigned i = 0; i < IKEV1_FIRST_FRAG_SLOTS; i++) {
+		struct ikev1_first_frag *x = &e->e_v1_first[i];
+
+		if (x->ff_ra && ip_addr_equal(&x->ff_peer, peer)) {
+			ff = x;
+			break;
+		}
+		if (!ff || (ff->ff_ra && (!x->ff_ra ||
+					  x->ff_ra->ra_started_ms < ff->ff_ra->ra_started_ms)))
+			ff = x;
+	}
+	if (ff->ff_ra && (ff->ff_cky_i != cky_i || !ip_addr_equal(&ff->ff_peer, peer))) {
+		*lost = ff->ff_ra->ra_count != 0;
+		ike_reassembly_free(&ff->ff_ra);
+	}
+	ff->ff_cky_i = cky_i;
+	ff->ff_peer = *peer;
+	return &ff->ff_ra;
+}
+
+void ikev1_engine_release(struct ike_engine *e)
+{
+	for (unsigned i = 0; i < IKEV1_FIRST_FRAG_SLOTS; i++)
+		ike_reassembly_free(&e->e_v1_first[i].ff_ra);
+}
+
+/* Where a fragment's message is put together: with the SA its cookies
+ * name, or, without a responder cookie, apart (first_frag_slot). NULL
+ * when neither. */
+static struct ike_reassembly **fragment_slot(struct ike_engine *e, const struct ikev1_hdr *h,
+					     const struct ike_endpoint *remote, uint32_t *sa_id)
+{
+	uint64_t cky_i = be64_get(h->h_cky_i), cky_r = be64_get(h->h_cky_r);
+	struct ike_sa *sa;
+	bool lost;
+
+	*sa_id = 0;
+	if (!cky_i)
+		return NULL;
+	if (!cky_r) {
+		struct ike_reassembly **slot = first_frag_slot(e, cky_i, &remote->ep_addr, &lost);
+		e->e_stats.st_ikev1_frags_lost += lost;
+		return slot;
+	}
+	sa = find_sa(e, cky_i, cky_r);
+	if (!sa || sa->sa_version != IKEV1_MAJOR || !sa->sa_v1 || sa->sa_state == IKE_S_DEAD)
+		return NULL;
+	*sa_id = sa->sa_id;
+	return &sa->sa_v1->v1_frag;
+}
+
+/* A fragment: kept with the SA its cookies name until its message is
+ * whole (a first message's apart, fragment_slot), which then goes in as
+ * if it had come so; taken whatever was negotiated, as strongSwan does.
+ * Nothing of it is authenticated before the whole message is: a forged
+ * one can at worst spoil a message in progress, which the peer's
+ * retransmission brings again. */
 static void input_fragment(struct ike_engine *e, const struct ike_endpoint *local,
 			   const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
 {
 	struct ike_stats *st = &e->e_stats;
+	struct ike_reassembly **slot = NULL;
 	struct ike_frag_piece fp;
 	struct ikev1_frag f;
 	struct ikev1_hdr h;
-	struct ike_sa *sa;
+	uint32_t sa_id;
 	bool dropped;
 	int rc;
 
 	st->st_ikev1_frags++;
-	sa = ikev1_frag_parse(buf, len, &h, &f) == 0 && be64_get(h.h_cky_i) && be64_get(h.h_cky_r)
-		     ? find_sa(e, be64_get(h.h_cky_i), be64_get(h.h_cky_r)) : NULL;
-	if (!sa || sa->sa_version != IKEV1_MAJOR || !sa->sa_v1 || sa->sa_state == IKE_S_DEAD) {
+	if (ikev1_frag_parse(buf, len, &h, &f) == 0)
+		slot = fragment_slot(e, &h, remote, &sa_id);
+	if (!slot) {
 		st->st_ikev1_frags_bad++;
 		return;
 	}
 	fp = (struct ike_frag_piece){ .fp_id = f.f_id, .fp_num = f.f_num,
 				      .fp_total = f.f_last ? f.f_num : 0,
 				      .fp_data = f.f_data, .fp_len = f.f_len };
-	rc = ike_reassembly_add(&sa->sa_v1->v1_frag, &fp, IKE_MSG_MAX, e->e_now, &dropped);
+	rc = ike_reassembly_add(slot, &fp, IKE_MSG_MAX, e->e_now, &dropped);
 	st->st_ikev1_frags_lost += dropped;
 	if (rc == -EEXIST) {
 		st->st_ikev1_frags_dup++; /* a retransmission's, most likely */
@@ -705,14 +766,20 @@ static void input_fragment(struct ike_engine *e, const struct ike_endpoint *loca
 	}
 	if (rc < 0) {
 		st->st_ikev1_frags_bad++;
-		ike_log(e, "IKE SA %u: fragment %u of ID %u dropped: %s", sa->sa_id, f.f_num,
+		char who[32];
+
+		if (sa_id)
+			snprintf(who, sizeof(who), "IKE SA %u", sa_id);
+		else
+			ip_addr_format(&remote->ep_addr, who, sizeof(who));
+		ike_log(e, "%s: fragment %u of ID %u dropped: %s", who, f.f_num,
 			f.f_id, rc == -EMSGSIZE ? "the message would be too large"
 						: "number out of range or at odds with the last");
 		return;
 	}
 	if (rc == 1)
 		return;
-	len = ike_reassembly_join(&sa->sa_v1->v1_frag, e->e_assembled, IKE_MSG_MAX, NULL);
+	len = ike_reassembly_join(slot, e->e_assembled, IKE_MSG_MAX, NULL);
 	st->st_ikev1_reassembled++;
 	input_msg(e, local, remote, e->e_assembled, len);
 }

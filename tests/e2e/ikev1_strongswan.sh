@@ -10,8 +10,9 @@
 # side, deletes from either side, DPD (RFC 3706) with the peer killed, a
 # wrong PSK; last, main mode with RSA certificates cut into fragments by
 # both sides (the FRAGMENTATION vendor ID's scheme), charon restarted with
-# fragment_size = 576, and by charon alone with fragmentation = force
-# towards an ike-udp that has them off. Prints TAP. Needs root.
+# fragment_size = 576, by charon alone with fragmentation = force
+# towards an ike-udp that has them off, and aggressive mode's message 1
+# in fragments (charon's force) before there is an SA. Prints TAP. Needs root.
 #
 #   bash tests/e2e/ikev1_strongswan.sh [BUILD_DIR]     (default: build)
 #
@@ -72,7 +73,7 @@ declare -A IU_PSK=([psk]=not-the-right-key-0123456789)
 PROP_NAMES=()
 for line in "${PROPS[@]}"; do PROP_NAMES+=("${line%% *}"); done
 
-PLAN=$((1 + 2 * ${#PROPS[@]} + 13))
+PLAN=$((1 + 2 * ${#PROPS[@]} + 14))
 echo "1..$PLAN"
 
 show_logs() {
@@ -356,13 +357,15 @@ frag_boot() {
 	sw_start sw 10 || return 1
 	sw_fr_conn yes
 }
-sw_fr_conn() { # charon's fragmentation = yes|force
+sw_fr_conn() { # charon's fragmentation = yes|force [more of the connection]
+	local how=$1
+	shift
 	sw_conn sw fr version=1 local_addrs="${ADDR[fr]}" remote_addrs=192.0.2.2 \
 		auth=pubkey local_certs="$PKI/rsa.pem" private_key="$PKI/rsa.key" \
-		local_id=rsa.example.org remote_id=rsa.example.org fragmentation="$1" \
+		local_id=rsa.example.org remote_id=rsa.example.org fragmentation="$how" \
 		proposals="${IKEP[fr]}" esp_proposals="${ESPP[fr]}" \
 		local_ts="198.18.$((30 + NUM[fr])).0/24" remote_ts="198.18.$((130 + NUM[fr])).0/24" \
-		mode=tunnel start_action=none || return 1
+		mode=tunnel start_action=none "$@" || return 1
 	sw_load sw >/dev/null
 }
 if [ -z "$FATAL" ]; then
@@ -428,6 +431,23 @@ frag_force() {
 	! grep -E 'in [0-9]+ fragments' "$IU_ERR" || { echo "ike-udp cut a message"; return 1; }
 }
 check "fr: charon fragmentation = force, ike-udp \"fragmentation\": false initiates: no vendor ID, ike-udp cuts nothing, takes charon's fragments, SAs up" frag_force
+[ -z "$FATAL" ] && iu_reset
+
+# force also cuts a first message: aggressive mode's message 1 with a
+# modp4096 KE (about 800 bytes) goes in fragments before there is an SA
+# or a responder cookie; ike-udp puts it together apart and answers.
+frag_first() {
+	IKEP[fr]=aes128-sha256-modp4096
+	sw_fr_conn force aggressive=yes || return 1
+	iu_config "$W/fr-first.json" "fr|$FR_CX, \"aggressive\": true" || return 1
+	log_mark
+	iu_start fr-first "$W/fr-first.json" || return 1
+	sw_initiate sw fr 10 || return 1
+	established fr AES_GCM_16 128 - MODP_4096 - || return 1
+	log_since | grep -A2 'generating AGGRESSIVE request 0' | grep -E 'splitting IKE message \([0-9]+ bytes\) into [0-9]+ fragments' ||
+		{ echo "charon did not cut its message 1"; return 1; }
+}
+check "fr: charon fragmentation = force initiates aggressive mode with modp4096: its message 1 in fragments, ike-udp reassembles it without an SA and answers, SAs up" frag_first
 iu_stop TERM
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"

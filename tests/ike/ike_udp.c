@@ -393,18 +393,19 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	const char *name, *local, *remote = NULL, *lid = NULL, *rid = NULL, *psk;
 	json_t *props, *children, *v;
 	int dpd = 0, dpd_timeout = 0, rekey = 0, frag_size = 0, frag = 1, reauth = 0;
-	int version = 2;
+	int version = 2, aggressive = 0;
 	const char *cert = NULL, *key = NULL, *ca = NULL;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	psk = "";
-	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s?s, s:o, s:o, s?i, s?i, s?i, s?i, s?b, s?s, s?s, s?s, s?i, s?i}",
+	if (json_unpack(o, "{s:s, s:s, s?s, s?s, s?s, s?s, s:o, s:o, s?i, s?i, s?i, s?i, s?b, s?s, s?s, s?s, s?i, s?i, s?b}",
 			"name", &name, "local", &local, "remote", &remote, "local_id", &lid,
 			"remote_id", &rid, "psk", &psk, "proposals", &props, "children",
 			&children, "dpd", &dpd, "dpd_timeout", &dpd_timeout, "rekey", &rekey,
 			"fragment_size", &frag_size, "fragmentation", &frag, "cert", &cert,
-			"key", &key, "cacert", &ca, "reauth", &reauth, "version", &version) != 0 ||
+			"key", &key, "cacert", &ca, "reauth", &reauth, "version", &version,
+			"aggressive", &aggressive) != 0 ||
 	    !ip_addr_parse(local, &c->c_local.ep_addr) || strlen(psk) > IKE_PSK_MAX)
 		return -EINVAL;
 	/* Certificates: ours and the CA the peer's must chain to. */
@@ -432,6 +433,7 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	c->c_dpd_s = (uint32_t)dpd;
 	c->c_version = version == 1 ? IKE_VERSION_1 : version == 0 ? IKE_VERSION_ANY
 							      : IKE_VERSION_2;
+	c->c_aggressive = aggressive;
 	c->c_rekey_s = (uint32_t)rekey;
 	c->c_reauth_s = (uint32_t)reauth;
 	c->c_frag_size = (uint16_t)frag_size;

@@ -19,6 +19,7 @@
 
 #include "ike.h"
 #include "ike_cert.h"
+#include "ike_sa.h" /* IKEV1_FIRST_FRAG_SLOTS */
 #include "ikev1_msg.h"
 
 #define QMAX 64
@@ -1564,6 +1565,91 @@ Test(ikev1_engine, fragments_a_lost_one_waits_for_the_retransmission)
 	expect_up(false);
 	expect_child_pair();
 	expect_frag_counts(1, 2 * n - 1, 1, 0, 1, 0);
+}
+
+/* Message d cut into n fragments of fragment ID id (its header's
+ * cookies, exchange and message ID, E clear) into out. */
+static void cut_into_fragments(const struct dgram *d, unsigned n, uint16_t id, struct dgram *out)
+{
+	size_t chunk = (d->len + n - 1) / n;
+	struct ikev1_hdr h;
+
+	cr_assert_eq(ikev1_hdr_parse(d->buf, d->len, &h), 0);
+	h.h_next = IKEV1_PL_FRAG;
+	h.h_flags &= (uint8_t)~IKEV1_F_ENCRYPTION;
+	for (unsigned k = 0; k < n; k++) {
+		size_t off = k * chunk, len = off + chunk > d->len ? d->len - off : chunk;
+		struct ike_writer w;
+
+		out[k] = *d;
+		ike_w_init(&w, out[k].buf, sizeof(out[k].buf));
+		ikev1_w_hdr(&w, &h);
+		ikev1_w_frag(&w, &(struct ikev1_frag){ .f_id = id, .f_num = (uint8_t)(k + 1),
+						       .f_last = k + 1 == n,
+						       .f_data = d->buf + off, .f_len = len });
+		cr_assert_eq(ike_w_finish(&w, &out[k].len), 0);
+	}
+}
+
+/* What charon's fragmentation = force sends: message 1 itself in
+ * fragments, before there is a responder cookie or an SA. The responder
+ * puts it together apart from any SA (fragments out of order, one twice)
+ * and answers it; main mode goes on to the end. */
+Test(ikev1_engine, fragments_of_message_1_are_reassembled_before_there_is_an_sa)
+{
+	struct dgram m1, f[3];
+
+	up_frag(false, false);
+	cr_assert_eq(qn, 1);
+	m1 = take();
+	cut_into_fragments(&m1, 3, 1, f);
+	deliver(&f[2]);
+	deliver(&f[0]);
+	deliver(&f[0]);
+	cr_expect_eq(qn, 0, "nothing before the whole");
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "no SA for fragments");
+	deliver(&f[1]);
+	cr_assert_eq(qn, 1, "message 2");
+	cr_expect(has_frag_vid(&queue[0]), "message 2 takes fragments");
+	run();
+	expect_up(false);
+	expect_child_pair();
+	cr_expect_geq(stats(1).st_ikev1_reassembled, 2, "message 1, and 5");
+	cr_expect_eq(stats(1).st_ikev1_frags_dup, 1);
+	cr_expect_eq(stats(1).st_ikev1_frags_bad, 0);
+}
+
+/* First messages in fragments are held for a few peers at once
+ * (IKEV1_FIRST_FRAG_SLOTS): one more peer's takes the oldest's place,
+ * that message given up and counted; a peer's new message replaces its
+ * old one. Memory stays bounded whatever is sent. */
+Test(ikev1_engine, fragments_of_first_messages_are_held_for_a_few_peers_at_once)
+{
+	struct dgram m1, f[2], x;
+	unsigned peers = IKEV1_FIRST_FRAG_SLOTS + 1;
+
+	up_frag(false, false);
+	m1 = take();
+	cut_into_fragments(&m1, 2, 1, f);
+	deliver(&f[0]); /* the real peer's first half: the oldest */
+	for (unsigned p = 1; p < peers; p++) {
+		x = f[0];
+		x.remote.ep_addr.bytes[3] = (uint8_t)(100 + p);
+		x.buf[0] ^= (uint8_t)p; /* its own cookie */
+		now += 1;
+		deliver(&x);
+	}
+	cr_expect_eq(stats(1).st_ikev1_frags_lost, 1, "the oldest given up");
+	deliver(&f[1]); /* the real peer's second half: its first is gone */
+	cr_expect_eq(qn, 0, "no message 1 without its first half");
+	cr_expect_eq(stats(1).st_ikev1_frags_lost, 2, "and the newest's, whose slot it took");
+	/* the peer's retransmission brings it whole */
+	deliver(&f[0]);
+	deliver(&f[1]);
+	cr_assert_eq(qn, 1, "message 2");
+	run();
+	expect_up(false);
+	cr_expect_eq(stats(1).st_ikev1_frags_bad, 0);
 }
 
 /* A fragment for the initiator's message 5 with f_id, f_num, last and
