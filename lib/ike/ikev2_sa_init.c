@@ -31,15 +31,17 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_endpoint *
 		memset(out, 0, IKE_SHA1_LEN); /* a mismatch: "behind a NAT" */
 }
 
-/* RFC 7427 §4: the hashes we verify signatures with, when we use
- * certificates. */
-static void write_sig_hashes(struct ike_writer *w, const struct ike_sa *sa)
+/* RFC 7427 §4: the hashes we verify signatures with, in every
+ * IKE_SA_INIT request and response. Whether the peer will sign is not
+ * known yet: its identity in IKE_AUTH may select another connection,
+ * one with certificates; without the notify a peer signing with RSA
+ * falls back to RFC 7296's SHA-1 (method 1). */
+static void write_sig_hashes(struct ike_writer *w)
 {
 	uint8_t data[IKE_SIG_HASH_NOTIFY_LEN];
 
-	if (sa->sa_conn->c_cred)
-		ike_w_notify(w, IKE_N_SIGNATURE_HASH_ALGORITHMS, data,
-			     ike_sig_hash_notify(data, sizeof(data)));
+	ike_w_notify(w, IKE_N_SIGNATURE_HASH_ALGORITHMS, data,
+		     ike_sig_hash_notify(data, sizeof(data)));
 }
 
 static void read_sig_hashes(struct ike_sa *sa, const struct ike_chain *c)
@@ -129,7 +131,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
-	write_sig_hashes(&w, sa);
+	write_sig_hashes(&w);
 	if (!c->c_no_fragmentation)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if ((rc = ike_w_finish(&w, &len)) < 0)
@@ -253,7 +255,7 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_nr, sa->sa_nr_len)) < 0)
 		return rc;
 	write_nat_detection(&w, sa);
-	write_sig_hashes(&w, sa);
+	write_sig_hashes(&w);
 	/* §3.7: the initiator sends its certificate when asked. */
 	if (sa->sa_conn->c_trust) {
 		struct ike_cert_data req = { .cert_enc = IKE_CERT_X509_SIG };

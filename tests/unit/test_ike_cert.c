@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "ike_cert.h"
+#include "pki_fixture.h"
 
 /*
  * lib/ike/ike_cert.c against a PKI made at test time by
@@ -22,9 +22,7 @@
  * (RFC 4754) is converted to and from DER by this file's own code.
  */
 
-#define OPENSSL "/usr/bin/openssl"
-#define DIR_ENV "IKE_CERT_TEST_DIR"
-#define OK_ENV "IKE_CERT_TEST_OK"
+#define OPENSSL PKI_OPENSSL
 
 /* RFC 7427 Appendix A (A.1.2, A.4.3, A.3.2, A.3.3) and RFC 8420 §2
  * (id-Ed25519), as printed there. */
@@ -62,43 +60,11 @@ static const uint16_t H_ALL[] = { IKE_SIG_HASH_SHA2_256,
 	IKE_SIG_HASH_SHA2_384, IKE_SIG_HASH_SHA2_512, IKE_SIG_HASH_IDENTITY };
 static const uint16_t H_SHA1[] = { IKE_SIG_HASH_SHA1 };
 
-/* ---- The PKI, made once per run ---- */
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char dir[] = "/tmp/espgate-ike-cert-XXXXXX";
-	char cmd[1024];
-
-	(void)set;
-	if (mkdtemp(dir) == NULL)
-		return;
-	setenv(DIR_ENV, dir, 1);
-	snprintf(cmd, sizeof(cmd),
-		 "OPENSSL=%s sh '%s/tests/unit/certs/make.sh' '%s' "
-		 ">'%s/make.log' 2>&1", OPENSSL, SRCDIR, dir, dir);
-	if (system(cmd) == 0)
-		setenv(OK_ENV, "1", 1);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	const char *dir = getenv(DIR_ENV);
-	char cmd[1024];
-
-	(void)stats;
-	if (dir == NULL || getenv(OK_ENV) == NULL)
-		return; /* keep make.log to look at */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
 static uint8_t octets[333];
 
 static void setup(void)
 {
-	cr_assert(getenv(OK_ENV) != NULL, "make.sh failed, see %s/make.log",
-		  getenv(DIR_ENV) ? getenv(DIR_ENV) : "?");
+	cr_assert(pki_ready(), "make.sh failed, see %s/make.log", pki_dir());
 	for (size_t i = 0; i < sizeof(octets); i++)
 		octets[i] = (uint8_t)(i * 7 + 1);
 }
@@ -109,12 +75,7 @@ TestSuite(ike_cert, .init = setup, .timeout = 60);
 
 static const char *f(const char *name)
 {
-	static char buf[8][600];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", getenv(DIR_ENV), name);
-	return b;
+	return pki_path(name);
 }
 
 __attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)

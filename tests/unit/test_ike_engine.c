@@ -14,6 +14,8 @@
 #include "ike.h"
 #include "ikev2_msg.h"
 #include "ikev2_payload.h"
+#include "ike_cert.h"
+#include "pki_fixture.h"
 
 #define QMAX 64
 
@@ -1230,4 +1232,77 @@ Test(ike_engine, a_whole_life_makes_no_refused_state_change)
 		cr_expect_eq(st.st_bad_transitions, 0, "side %d", i);
 		cr_expect_eq(ike_engine_sa_count(sides[i].e), 0, "side %d: all gone", i);
 	}
+}
+
+/* ---- RFC 7427 §4: SIGNATURE_HASH_ALGORITHMS ---- */
+
+/* The hashes of IKE_SA_INIT message d's SIGNATURE_HASH_ALGORITHMS, in
+ * order (0 when it has none): how many. */
+static unsigned init_sig_hashes(const struct dgram *d, uint16_t *h, unsigned max)
+{
+	struct ike_pl_notify n;
+	struct ike_msg m;
+	unsigned k = 0;
+
+	cr_assert_eq(ike_msg_parse(d->buf, d->len, &m), 0);
+	cr_assert_eq(m.m_hdr.h_exchange, IKE_EXCH_SA_INIT);
+	for (unsigned i = 0; i < m.m_chain.c_n; i++) {
+		if (m.m_chain.c_pl[i].pl_type != IKE_PL_NOTIFY ||
+		    ike_pl_notify_decode(&m.m_chain.c_pl[i], &n) != 0 ||
+		    n.n_type != IKE_N_SIGNATURE_HASH_ALGORITHMS)
+			continue;
+		for (size_t j = 0; j + 1 < n.n_len && k < max; j += 2)
+			h[k++] = (uint16_t)(n.n_data[j] << 8 | n.n_data[j + 1]);
+	}
+	return k;
+}
+
+/* Both IKE_SA_INIT messages name SHA2-256, -384, -512 and Identity,
+ * also between PSK connections: IKE_AUTH's identities may yet select a
+ * connection with certificates. */
+Test(ike_engine, both_ike_sa_init_messages_carry_signature_hash_algorithms)
+{
+	static const uint16_t want[] = { 2, 3, 4, 5 };
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	uint16_t h[8];
+
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_assert_eq(qn, 1);
+	cr_assert_eq(init_sig_hashes(&queue[0], h, 8), 4, "the request");
+	cr_expect_arr_eq(h, want, sizeof(want));
+	deliver_one();
+	cr_assert_eq(qn, 1);
+	cr_assert_eq(init_sig_hashes(&queue[0], h, 8), 4, "the response");
+	cr_expect_arr_eq(h, want, sizeof(want));
+	run();
+	cr_expect_eq(sides[0].ike_up, 1);
+}
+
+/* An initiator signing with Ed25519 can only do so by RFC 7427 with
+ * the Identity hash, so only when the responder named it: a responder
+ * that authenticates itself with a PSK and checks the initiator's
+ * certificate (c_trust, no c_cred of its own) must send its hashes. */
+Test(ike_engine, an_ed25519_initiator_authenticates_to_a_psk_responder_by_rfc7427)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	const char *ca[] = { pki_path("ca.pem") };
+	struct ike_credential *cred;
+	struct ike_trust *trust;
+
+	cr_assert_eq(ike_cred_load(pki_path("ed25519-chain.pem"), pki_path("ed25519.key"), &cred), 0);
+	cr_assert_eq(ike_trust_load(ca, 1, &trust), 0);
+	ci.c_cred = cred;
+	cr.c_trust = trust;
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_expect_eq(sides[1].ike_up, 1, "the responder took the Ed25519 signature");
+	cr_expect_eq(sides[0].ike_up, 1, "the initiator took the PSK");
+	expect_child_pair();
+	down();
+	ike_cred_free(cred);
+	ike_trust_free(trust);
 }

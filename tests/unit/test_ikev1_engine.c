@@ -11,7 +11,6 @@
  * tests/e2e/ikev1_strongswan.sh's job.
  */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +20,13 @@
 #include "ike_cert.h"
 #include "ike_sa.h" /* IKEV1_FIRST_FRAG_SLOTS */
 #include "ikev1_msg.h"
+#include "pki_fixture.h"
 
 #define QMAX 64
 #define LOG_MAX 512
 #define PSK "s3cret-s3cret"
 #define IKE_P "aes128-sha256-modp2048"
 #define ESP_P "aes128-sha256"
-#define OPENSSL "/usr/bin/openssl"
-#define DIR_ENV "IKEV1_ENGINE_TEST_DIR"
-#define OK_ENV "IKEV1_ENGINE_TEST_OK"
 
 struct dgram {
 	int to; /* engine index */
@@ -761,59 +758,17 @@ Test(ikev1_engine, aggressive_mode_a_forged_hash_i_is_dropped_and_the_real_one_t
 
 /* ---- 4: certificates (main mode, RFC 2409 §5.1) ---- */
 
-/* The PKI of tests/unit/certs/make.sh, made once per run. */
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char dir[] = "/tmp/espgate-ikev1-engine-XXXXXX";
-	char cmd[1024];
-
-	(void)set;
-	if (mkdtemp(dir) == NULL)
-		return;
-	setenv(DIR_ENV, dir, 1);
-	snprintf(cmd, sizeof(cmd),
-		 "OPENSSL=%s sh '%s/tests/unit/certs/make.sh' '%s' >'%s/make.log' 2>&1",
-		 OPENSSL, SRCDIR, dir, dir);
-	if (system(cmd) == 0)
-		setenv(OK_ENV, "1", 1);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *st)
-{
-	const char *dir = getenv(DIR_ENV);
-	char cmd[1024];
-
-	(void)st;
-	if (dir == NULL || getenv(OK_ENV) == NULL)
-		return; /* make.log kept to look at */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
-static const char *pki(const char *name)
-{
-	static char buf[4][600];
-	static unsigned next;
-	char *b = buf[next++ % 4];
-
-	cr_assert(getenv(OK_ENV) != NULL, "make.sh failed, see %s/make.log",
-		  getenv(DIR_ENV) ? getenv(DIR_ENV) : "?");
-	snprintf(b, sizeof(buf[0]), "%s/%s", getenv(DIR_ENV), name);
-	return b;
-}
-
 /* Side i's connection with the certificate name-chain.pem (its key
  * name.key) and ca.pem as the only CA it trusts; no PSK. */
 static struct ike_conn_cfg cert_conn(int i, const char *name)
 {
 	struct ike_conn_cfg c = conn(i == 0, "aes128-sha256-ecp256", ESP_P, "");
-	const char *ca[] = { pki("ca.pem") };
+	const char *ca[] = { pki_path("ca.pem") };
 	char chain[64], key[64];
 
 	snprintf(chain, sizeof(chain), "%s-chain.pem", name);
 	snprintf(key, sizeof(key), "%s.key", name);
-	cr_assert_eq(ike_cred_load(pki(chain), pki(key), &creds[i]), 0, "%s", name);
+	cr_assert_eq(ike_cred_load(pki_path(chain), pki_path(key), &creds[i]), 0, "%s", name);
 	cr_assert_eq(ike_trust_load(ca, 1, &trusts[i]), 0);
 	c.c_cred = creds[i];
 	c.c_trust = trusts[i];
@@ -939,7 +894,7 @@ Test(ikev1_engine, main_mode_an_initiator_certificate_of_another_ca_fails_authen
 
 	/* the control: a responder that also trusts the other CA takes it */
 	ike_trust_free(trusts[1]);
-	cr_assert_eq(ike_trust_load((const char *[]){ pki("ca.pem"), pki("other_ca.pem") }, 2,
+	cr_assert_eq(ike_trust_load((const char *[]){ pki_path("ca.pem"), pki_path("other_ca.pem") }, 2,
 				    &trusts[1]), 0);
 	cr.c_trust = trusts[1];
 	up_certs(&ci, &cr);
