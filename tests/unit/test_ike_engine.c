@@ -1299,8 +1299,8 @@ Test(ike_engine, an_ed25519_initiator_authenticates_to_a_psk_responder_by_rfc742
 	up(&ci, &cr);
 	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
 	run();
-	cr_expect_eq(sides[1].ike_up, 1, "the responder took the Ed25519 signature");
-	cr_expect_eq(sides[0].ike_up, 1, "the initiator took the PSK");
+	cr_assert_eq(sides[1].ike_up, 1, "the responder took the Ed25519 signature");
+	cr_assert_eq(sides[0].ike_up, 1, "the initiator took the PSK");
 	expect_child_pair();
 	down();
 	ike_cred_free(cred);
