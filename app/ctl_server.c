@@ -18,6 +18,9 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "sa.h"
 
 #define CTL_REQ_MAX 4096
 #define CTL_IO_TIMEOUT_MS 200
@@ -25,6 +28,13 @@
 static uint64_t read_counter(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Outside the pool's ring and the lcores' caches: held by someone (read
+ * while the workers run, so a moment's figure). */
+static unsigned mbufs_in_use(const struct rte_mempool *mp)
+{
+	return mp ? rte_mempool_in_use_count(mp) : 0;
 }
 
 json_t *ctl_status_json(const struct app *app)
@@ -112,6 +122,27 @@ static uint64_t counters_json(json_t *obj, const uint64_t *cnt,
 	return dropped;
 }
 
+/* What the daemon holds that the end of a tunnel must give back: mbufs,
+ * the data plane's SA tables, held packets, lib/ike's SAs and the glue's
+ * Child SAs (tests/e2e/reload.sh: the same before the tunnels and after). */
+static json_t *resources_json(const struct app *app)
+{
+	struct esp_sadb_usage u = { 0 };
+	json_t *o;
+
+	if (app->dp.sadb)
+		esp_sadb_usage(app->dp.sadb, &u);
+	o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:i}",
+		      "mbufs", (json_int_t)(app->dp.pool ? app->dp.pool->size : 0),
+		      "mbufs_in_use", (json_int_t)mbufs_in_use(app->dp.pool),
+		      "mbufs_indirect_in_use", (json_int_t)mbufs_in_use(app->dp.pool_indirect),
+		      "dp_sas", u.u_sas, "dp_inbound_keys", u.u_in_keys,
+		      "dp_policies_out", u.u_policies[ESP_DIR_OUT],
+		      "dp_policies_in", u.u_policies[ESP_DIR_IN], "trap_held", traps_held(app));
+	ike_ctl_usage_json(app, o);
+	return o;
+}
+
 json_t *ctl_stats_json(const struct app *app)
 {
 	json_t *ports = json_array(), *workers = json_array(), *control = json_object();
@@ -130,8 +161,9 @@ json_t *ctl_stats_json(const struct app *app)
 	}
 	dropped += counters_json(control, app->ctl.c_cnt, dp_control_counter_info,
 				 DP_C_MAX);
-	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports, "workers", workers, "control", control,
+			 "resources", resources_json(app),
 			 "totals", "rx_packets", (json_int_t)sum[DP_W_rx_packets],
 			 "tx_packets", (json_int_t)sum[DP_W_tx_packets],
 			 "forwarded", (json_int_t)sum[DP_W_forwarded],

@@ -89,6 +89,10 @@ int ike_ctl_initiate(struct app *app, const char *conn);
 bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len);
 /* ike_cmds.c */
 json_t *ike_ctl_json(const struct app *app);
+/* Adds to obj what lib/ike and the glue hold: the engine's IKE SAs (half-
+ * open ones among them), Child SAs, lingering inbound and deferred
+ * outbound SAs (espgatectl stats' "resources"). */
+void ike_ctl_usage_json(const struct app *app, json_t *obj);
 json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
 /* ike_conns.c: reads the configuration again and applies its connections:
  * added, removed and changed ones; unchanged tunnels are not touched. */
@@ -110,6 +114,8 @@ void traps_child_up(struct app *app, const char *conn);
 void traps_failed(struct app *app, const char *conn);
 void traps_tick(struct app *app, uint64_t now_ms);
 json_t *traps_json(const struct app *app);
+/* Packets held over all trap connections. */
+unsigned traps_held(const struct app *app);
 
 /* telemetry.c */
 int telemetry_register(struct app *app);

@@ -149,6 +149,22 @@ static void print_counters(const char *indent, json_t *o)
 	}
 }
 
+/* What a tunnel's end gives back (ctl_server.c, resources_json). */
+static void print_resources(json_t *u)
+{
+	printf("held: mbufs %lld of %lld (indirect %lld), data-plane SAs %lld (inbound keys "
+	       "%lld, policies out %lld in %lld), trap-held packets %lld\n",
+	       (long long)geti(u, "mbufs_in_use"), (long long)geti(u, "mbufs"),
+	       (long long)geti(u, "mbufs_indirect_in_use"), (long long)geti(u, "dp_sas"),
+	       (long long)geti(u, "dp_inbound_keys"), (long long)geti(u, "dp_policies_out"),
+	       (long long)geti(u, "dp_policies_in"), (long long)geti(u, "trap_held"));
+	printf("      IKE SAs %lld (half-open %lld), Child SAs %lld, lingering inbound SAs %lld, "
+	       "deferred outbound SAs %lld\n",
+	       (long long)geti(u, "ike_sas"), (long long)geti(u, "ike_half_open"),
+	       (long long)geti(u, "child_sas"), (long long)geti(u, "lingering_sas"),
+	       (long long)geti(u, "outbound_pending"));
+}
+
 static void print_stats(json_t *r)
 {
 	size_t i;
@@ -175,6 +191,7 @@ static void print_stats(json_t *r)
 	       (long long)geti(p, "rx_packets"), (long long)geti(p, "tx_packets"),
 	       (long long)geti(p, "forwarded"), (long long)geti(p, "punted"),
 	       (long long)geti(p, "drops"));
+	print_resources(json_object_get(r, "resources"));
 }
 
 static json_int_t drops_sum(json_t *drops)

@@ -76,6 +76,23 @@ static json_t *child_json(const struct ctl_child *c, uint64_t now)
 			 "age_s", (json_int_t)((now - c->cc_created_ms) / 1000));
 }
 
+void ike_ctl_usage_json(const struct app *app, json_t *obj)
+{
+	const struct ike_ctl *ic = app->ike;
+	struct ike_stats st = { 0 };
+	unsigned children = 0;
+
+	if (ic)
+		ike_engine_stats(ic->ic_engine, &st);
+	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++)
+		children += ic->ic_child[i].cc_used;
+	json_object_update_new(obj, json_pack("{s:I, s:I, s:i, s:i, s:i}",
+		"ike_sas", (json_int_t)st.st_sas, "ike_half_open", (json_int_t)st.st_half_open,
+		"child_sas", children,
+		"lingering_sas", ic ? ic->ic_linger_head - ic->ic_linger_tail : 0,
+		"outbound_pending", ic ? ic->ic_n_out_pending : 0));
+}
+
 json_t *ike_ctl_json(const struct app *app)
 {
 	const struct ike_ctl *ic = app->ike;

@@ -293,6 +293,11 @@ void traps_tick(struct app *app, uint64_t now)
 	}
 }
 
+unsigned traps_held(const struct app *app)
+{
+	return app->traps ? app->traps->t_held : 0;
+}
+
 json_t *traps_json(const struct app *app)
 {
 	json_t *a = json_array();

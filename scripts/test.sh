@@ -29,35 +29,50 @@ echo "== meson test -C $BUILD_DIR --print-errorlogs $*"
 meson test -C "$BUILD" --print-errorlogs "$@" </dev/null
 MESON_RC=$?
 
-# The unit suites (the fuzz corpora's replay among them) again under
-# AddressSanitizer and UBSan, which stop a suite at their first report:
-# a second build directory, SKIP_ASAN=1 leaves it out.
+# Under AddressSanitizer, UBSan and LeakSanitizer, in a second build
+# directory: the unit suites (the fuzz corpora's replay among them), then
+# the e2e suites of SAN_E2E with that build's espgate. Every report stops
+# the process (-fno-sanitize-recover=all, halt_on_error); a leak at exit
+# fails it (detect_leaks=1); each espgate's reports go to a file of its
+# own that its suite checks (scripts/lib/netns.sh). SKIP_ASAN=1 leaves
+# all of it out; SAN_E2E="" only the e2e part. README: why these suites.
 ASAN_BUILD=$ROOT/build-asan
-ASAN_LOG=$ASAN_BUILD/meson-logs/testlog.json
-rm -f "$ASAN_LOG"
+ASAN_LOGS=("$ASAN_BUILD/meson-logs/testlog-unit.json" "$ASAN_BUILD/meson-logs/testlog-e2e.json")
+SAN_E2E=${SAN_E2E-tunnel tunnel_v1 tunnel100 tunnel100_v1 reload trap route esp_scapy ike_strongswan ikev1_strongswan ike_interop2}
+# shellcheck disable=SC2054 # a comma inside one option
+SAN_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false
+	-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all)
+rm -f "${ASAN_LOGS[@]}"
 if [ "${SKIP_ASAN:-0}" != 1 ] && [ $# -eq 0 ]; then
-	echo "== unit suites under AddressSanitizer and UBSan ($ASAN_BUILD)"
+	echo "== unit suites under AddressSanitizer, UBSan and LeakSanitizer ($ASAN_BUILD)"
 	if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
-		meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+		meson setup "$ASAN_BUILD" "${SAN_OPTS[@]}" >/dev/null
 	else
-		meson configure "$ASAN_BUILD" -Db_sanitize=address,undefined >/dev/null
+		meson configure "$ASAN_BUILD" "${SAN_OPTS[@]}" >/dev/null
 	fi
 	if ninja -C "$ASAN_BUILD" >"$ROOT/build-asan.log" 2>&1; then
-		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-			UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-			meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs </dev/null
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs \
+			--logbase testlog-unit </dev/null
+		read -ra san_e2e <<<"$SAN_E2E"
+		if [ ${#san_e2e[@]} -gt 0 ]; then
+			echo "== e2e suites with espgate under the sanitizers: $SAN_E2E"
+			ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+				meson test -C "$ASAN_BUILD" --print-errorlogs --logbase testlog-e2e \
+				"${san_e2e[@]/#/e2e_}" </dev/null
+		fi
 	else
 		tail -20 "$ROOT/build-asan.log"
 		export ASAN_BUILD_FAILED=1
 	fi
 fi
 
-/usr/bin/python3 - "$MESON_RC" "$LOG" "$ASAN_LOG" <<'PY'
+/usr/bin/python3 - "$MESON_RC" "$LOG" "${ASAN_LOGS[@]}" <<'PY'
 import json, os, re, sys
 
 meson_rc = int(sys.argv[1])
 entries = []
-for log, label in ((sys.argv[2], ""), (sys.argv[3], "asan:")):
+for log, label in [(sys.argv[2], "")] + [(a, "asan:") for a in sys.argv[3:]]:
     if not os.path.exists(log):
         continue
     with open(log) as f:

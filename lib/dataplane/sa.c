@@ -300,6 +300,16 @@ uint32_t esp_sadb_count(const struct esp_sadb *db)
 	return db->db_count;
 }
 
+void esp_sadb_usage(const struct esp_sadb *db, struct esp_sadb_usage *u)
+{
+	int32_t keys = rte_hash_count(db->db_in);
+
+	u->u_sas = db->db_count;
+	u->u_in_keys = keys > 0 ? (uint32_t)keys : 0;
+	for (unsigned d = 0; d < 2; d++)
+		u->u_policies[d] = __atomic_load_n(&db->db_spd_count[d], __ATOMIC_RELAXED);
+}
+
 size_t esp_sa_footprint(const struct esp_sa *sa)
 {
 	size_t table = sizeof(struct esp_sa *) + /* id slot */

@@ -180,6 +180,14 @@ bool esp_ts_match(const struct esp_ts *ts, uint8_t family, const uint8_t *src,
 /* For listings: every id below this may be in use. */
 uint32_t esp_sadb_id_limit(const struct esp_sadb *db);
 uint32_t esp_sadb_count(const struct esp_sadb *db);
+/* What the tables hold: SAs, inbound (SPI, destination) keys, and SAs in
+ * each direction's SPD (by enum esp_dir). With every SA deleted, all 0. */
+struct esp_sadb_usage {
+	uint32_t u_sas;
+	uint32_t u_in_keys;
+	uint32_t u_policies[2];
+};
+void esp_sadb_usage(const struct esp_sadb *db, struct esp_sadb_usage *u);
 /* The SA's algorithm, as esp_algo_name spells it. */
 const char *esp_sa_algo_name(const struct esp_sa *sa);
 /* Bytes the data plane holds per SA (runtime SA, replay window, table

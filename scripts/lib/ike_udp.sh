@@ -19,8 +19,13 @@ iu_start() {
 	local -a init=()
 	for name in "$@"; do init+=(--initiate "$name"); done
 	IU_TAG=$tag IU_OUT=$W/iu-$tag.out IU_ERR=$W/iu-$tag.err
+	# a sanitizer build's reports (a leak at its exit too): one file per
+	# start, checked by netns_cleanup with espgate's
+	local san=$NETNS_WORKDIR/sanitizer-ike-udp-$tag
 	# shellcheck disable=SC2086 # IU_ARGS: extra options, word-split
-	ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" ${IU_ARGS:-} \
+	env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san" \
+		ip netns exec "$NS_EG" "$IKE_UDP" --config "$cfg" "${init[@]}" ${IU_ARGS:-} \
 		</dev/null >"$IU_OUT" 2>"$IU_ERR" &
 	IU_PID=$!
 	NETNS_PIDS+=("$IU_PID")

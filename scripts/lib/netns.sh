@@ -151,6 +151,7 @@ netns_forget_pid() {
 }
 
 # netns_cleanup: idempotent; safe to call from the trap at any point.
+# Returns 1 when a sanitizer reported (else the status it was called with).
 netns_cleanup() {
 	local rc=$? pid ns l p
 	trap - EXIT
@@ -158,6 +159,11 @@ netns_cleanup() {
 		stop_pid "$pid" 5
 	done
 	NETNS_PIDS=()
+	# After the processes stopped: what their sanitizers said, also of
+	# one no test point stopped (as TAP comments on stdout).
+	if [ -n "$NETNS_WORKDIR" ] && san_reports "$NETNS_WORKDIR"/sanitizer-* | sed 's/^/# /' | grep .; then
+		rc=1
+	fi
 	for ns in "${NETNS_NAMESPACES[@]}"; do
 		# Anything else still running inside one of our namespaces.
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -279,26 +285,58 @@ topo_route_config() {
 EOF
 }
 
+# Sanitizer reports (a build with -Db_sanitize=address,undefined, e.g.
+# build-asan of scripts/test.sh): each espgate started here writes its own
+# to ESPGATE_SAN_LOG.PID (log_path, after whatever ASAN_OPTIONS and
+# UBSAN_OPTIONS the caller set; ike-udp likewise, scripts/lib/ike_udp.sh).
+# eg_sigterm fails on a report of the espgate it stopped, netns_cleanup on
+# any sanitizer-* file left in the work dir.
+NETNS_SAN_N=0
+ESPGATE_SAN_LOG=""
+
+# san_reports FILE...: the sanitizer reports among FILEs (a glob's
+# matches) on stdout; false when there are none.
+san_reports() {
+	local f found=1
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		echo "sanitizer report $f:"
+		head -n 60 "$f"
+		found=0
+	done
+	return $found
+}
+
 # espgate_start BUILD CONFIG LOG: start espgate in gw (pid in ESPGATE_PID)
 # and wait (bounded) until `espgatectl status` answers.
 espgate_start() {
 	local build=$1 config=$2 log=$3 timeout=${4:-30}
-	bg_run ESPGATE_PID "$log" ip netns exec "$NS_GW" "$build/app/espgate" --config "$config"
+	NETNS_SAN_N=$((NETNS_SAN_N + 1))
+	ESPGATE_SAN_LOG=$NETNS_WORKDIR/sanitizer-espgate-$NETNS_SAN_N
+	bg_run ESPGATE_PID "$log" env \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$ESPGATE_SAN_LOG" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$ESPGATE_SAN_LOG" \
+		ip netns exec "$NS_GW" "$build/app/espgate" --config "$config"
 	wait_for "! kill -0 $ESPGATE_PID || '$build/app/espgatectl' --socket '$ESPGATE_SOCK' status" "$timeout" &&
 		kill -0 "$ESPGATE_PID" 2>/dev/null &&
 		"$build/app/espgatectl" --socket "$ESPGATE_SOCK" status >/dev/null 2>&1
 }
 
 # eg_sigterm: SIGTERM espgate ($ESPGATE_PID, log $EG_LOG); it exits 0
-# within 10 s.
+# within 10 s, and (a sanitizer build) reported nothing, leaks at exit
+# included.
 eg_sigterm() {
 	kill -TERM "$ESPGATE_PID" || return 1
-	if ! wait_pid_exit "$ESPGATE_PID" 10; then
-		echo "espgate still running 10 s after SIGTERM"
+	# LeakSanitizer's scan at exit takes a few seconds more
+	if ! wait_pid_exit "$ESPGATE_PID" 30; then
+		echo "espgate still running 30 s after SIGTERM"
 		return 1
 	fi
 	echo "exit status $WAIT_STATUS"
 	grep -v '^EAL' "$EG_LOG" | tail -n 5
+	if san_reports "$ESPGATE_SAN_LOG".*; then
+		return 1
+	fi
 	[ "$WAIT_STATUS" -eq 0 ]
 }
 

@@ -61,7 +61,8 @@ tap_start() {
 		finish
 		exit 1
 	fi
-	trap 'finish; netns_cleanup' EXIT
+	# a sanitizer's report the points did not see fails the suite
+	trap 'finish; netns_cleanup || exit 1' EXIT
 	# A reader that goes away (`... | head`) must not kill us before cleanup.
 	trap "" PIPE
 	W=$NETNS_WORKDIR

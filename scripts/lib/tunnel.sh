@@ -342,6 +342,9 @@ tunnel_show_logs() {
 	if [ -n "${SW_DIR[br]:-}" ] && [ -s "$(sw_log br)" ]; then
 		{ echo "charon log (tail):"; tail -n 15 "$(sw_log br)"; } | diag
 	fi
+	if [ -n "${ESPGATE_SAN_LOG:-}" ]; then
+		san_reports "$ESPGATE_SAN_LOG".* | diag
+	fi
 }
 
 # poll_spis CONN: every 0.25 s until killed, "EPOCH SPI_IN SPI_OUT ..." of

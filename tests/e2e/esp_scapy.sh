@@ -66,7 +66,7 @@ if ! netns_init egs; then
 	finish
 	exit 1
 fi
-trap 'finish; netns_cleanup' EXIT
+trap 'finish; netns_cleanup || exit 1' EXIT
 W=$NETNS_WORKDIR
 
 # rx_done LAN WAN: both ports have read their whole pcap (frame counts).
@@ -98,7 +98,12 @@ run_espgate() {
 		return 1
 	fi
 	cd "$D" || return 1
-	bg_run pid "$D/espgate.log" "$ESPGATE" --config "$D/espgate.json"
+	# a sanitizer build's reports: a file per run, checked by netns_cleanup
+	# (and a report means exit status 1, which exit_point fails on)
+	local san=$NETNS_WORKDIR/sanitizer-espgate-${D##*/}
+	bg_run pid "$D/espgate.log" env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san" \
+		"$ESPGATE" --config "$D/espgate.json"
 	cd "$ROOT" || return 1
 	if ! wait_for "! kill -0 $pid || '$CTL' --socket '$SOCK' status" 30 ||
 		! kill -0 "$pid" 2>/dev/null; then

@@ -80,7 +80,7 @@ if ! netns_init egr; then
 	finish
 	exit 1
 fi
-trap 'finish; netns_cleanup' EXIT
+trap 'finish; netns_cleanup || exit 1' EXIT
 W=$NETNS_WORKDIR
 LOG_T=$W/step.log
 EG_LOG=$W/espgate.log

@@ -86,7 +86,7 @@ if ! netns_init sws; then
 	finish
 	exit 1
 fi
-trap 'finish; netns_cleanup' EXIT
+trap 'finish; netns_cleanup || exit 1' EXIT
 # A reader that goes away (`... | head`) must not kill us before cleanup.
 trap "" PIPE
 W=$NETNS_WORKDIR

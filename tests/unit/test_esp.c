@@ -35,7 +35,14 @@ static void single(void)
 	ctl_engine = esp_engine_create();
 }
 
-TestSuite(esp, .init = single);
+static void down(void)
+{
+	esp_engine_free(ctl_engine);
+	ctl_engine = NULL;
+	fx_dp_down();
+}
+
+TestSuite(esp, .init = single, .fini = down);
 
 static struct esp_sa_conf conf(const char *name, uint32_t spi, enum esp_dir dir)
 {
@@ -291,7 +298,7 @@ static void cryptodev_up(void)
 	cr_assert(fx_dp.workers[0].w_engine && ctl_engine);
 }
 
-Test(esp_cryptodev, every_algorithm_and_shape_round_trips, .init = cryptodev_up)
+Test(esp_cryptodev, every_algorithm_and_shape_round_trips, .init = cryptodev_up, .fini = down)
 {
 	cr_expect_str_eq(esp_engine_kind(fx_dp.workers[0].w_engine), "cryptodev");
 	cr_expect_eq(round_trip_matrix(), RTE_DIM(ALGOS) * (4 * 4 + 2 * 2));

@@ -26,6 +26,13 @@ static void one_worker(void)
 	engine = esp_engine_create();
 }
 
+static void down(void)
+{
+	fx_dp_down();
+	esp_engine_free(engine);
+	engine = NULL;
+}
+
 /* Three lcores on this machine's two cores: the two workers share one. */
 static void two_workers(void)
 {
@@ -171,7 +178,7 @@ static void churn(unsigned round, int *ids, unsigned slots)
 	ids[slot] = add(&c);
 }
 
-Test(threads, sa_churn_while_traffic_flows_loses_nothing, .init = one_worker,
+Test(threads, sa_churn_while_traffic_flows_loses_nothing, .init = one_worker, .fini = down,
      .timeout = 60)
 {
 	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 64);
@@ -213,7 +220,7 @@ static void poll_grow(void)
 /* Host policies in 512 /24s of their own outgrow the first outbound
  * SPD table (room for 256): it is replaced while the worker looks
  * packets up in it, and the SA that stays loses nothing. */
-Test(threads, spd_table_replaced_under_traffic_loses_nothing, .init = one_worker,
+Test(threads, spd_table_replaced_under_traffic_loses_nothing, .init = one_worker, .fini = down,
      .timeout = 60)
 {
 	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 64);
@@ -271,7 +278,7 @@ static void poll_two_in(void)
 }
 
 Test(threads, one_sa_on_two_workers_is_numbered_and_checked_by_its_owner,
-     .init = two_workers, .timeout = 60)
+     .init = two_workers, .fini = down, .timeout = 60)
 {
 	enum { N = 2000 };
 	static struct fx_frame wire[N];
