@@ -284,10 +284,11 @@ static bool ts_prefix(const struct ike_selector *t, struct ip_prefix *p)
 {
 	size_t n = t->ts_type == IKE_SEL_IPV4 ? 4 : 16;
 	unsigned len = 0;
+	struct ip_addr a = { .family = n == 4 ? AF_INET : AF_INET6 };
 
+	memcpy(a.bytes, t->ts_start, n);
 	memset(p, 0, sizeof(*p));
-	p->addr.family = n == 4 ? AF_INET : AF_INET6;
-	memcpy(p->addr.bytes, t->ts_start, n);
+	p->addr = a;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t diff = (uint8_t)(t->ts_start[i] ^ t->ts_end[i]);
 		if (!diff) {
