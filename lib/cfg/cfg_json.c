@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cfg_priv.h"
 
@@ -329,15 +330,23 @@ void cfg_wipe_free(char *buf, size_t len)
 	free(buf);
 }
 
-int cfg_read_file(const char *path, char **text, size_t *len)
+int cfg_read_file(const char *path, char **text, size_t *len, unsigned *mode)
 {
 	FILE *f = fopen(path, "rb");
 	size_t cap = 0, n = 0, got, want;
 	char *buf = NULL, *grown;
+	struct stat st;
 	int rc = 0;
 
 	if (!f)
 		return -errno;
+	if (mode) {
+		if (fstat(fileno(f), &st) != 0) {
+			rc = -errno;
+			goto out;
+		}
+		*mode = (unsigned)(st.st_mode & 07777);
+	}
 	setvbuf(f, NULL, _IONBF, 0);
 	do {
 		if (n == cap) {

@@ -67,7 +67,7 @@ int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = cfg_read_file(path, &text, &len);
+	rc = cfg_read_file(path, &text, &len, NULL);
 	if (rc) {
 		if (err && errlen) {
 			snprintf(err, errlen, "%s: cannot read: %s", path,

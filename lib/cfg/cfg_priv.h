@@ -92,7 +92,9 @@ int cfg_one_of(struct cfg_ctx *c, const struct json_path *p, json_t *v,
 int cfg_expect_bool(struct cfg_ctx *c, const struct json_path *p,
 		    json_t *v);
 void cfg_wipe_free(char *buf, size_t len);
-int cfg_read_file(const char *path, char **text, size_t *len);
+/* The whole file; *mode (when mode is not NULL) its permission bits
+ * as the opened file has them. */
+int cfg_read_file(const char *path, char **text, size_t *len, unsigned *mode);
 
 /* values (cfg_values.c) */
 

@@ -83,17 +83,25 @@ int cfg_load_secrets(struct cfg_ctx *c)
 	json_error_t je;
 	json_t *root;
 	char *text = NULL;
+	unsigned mode = 0;
 	size_t len = 0;
 	int rc;
 
 	if (!cfg->ike_secrets)
 		return 0;
-	rc = cfg_read_file(cfg->ike_secrets, &text, &len);
+	rc = cfg_read_file(cfg->ike_secrets, &text, &len, &mode);
 	if (rc == -ENOMEM)
 		return cfg_nomem(c);
 	if (rc)
 		return cfg_err(c, &ps, AT_VALUE, "cannot read %s: %s",
 			       cfg->ike_secrets, strerror(-rc));
+	/* as OpenSSH refuses a private key file others may read */
+	if (mode & 077) {
+		cfg_wipe_free(text, len);
+		return cfg_err(c, &ps, AT_VALUE,
+			       "%s holds pre-shared keys but other users may read or write it (mode %04o): it must be accessible by its owner only (chmod 600 %s)",
+			       cfg->ike_secrets, mode, cfg->ike_secrets);
+	}
 	sc.text = text;
 	sc.len = len;
 	sc.name = cfg->ike_secrets;

@@ -6,11 +6,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
 
 #define CFG_DIR SRCDIR "/tests/config"
+
+/* A secrets file must be its owner's alone (cfg_secrets.c); git keeps
+ * no such mode, so the fixtures get it before any test reads them. */
+__attribute__((constructor)) static void fixture_secrets_private(void)
+{
+	static const char *const files[] = { CFG_DIR "/good/ike/secrets.json",
+					     CFG_DIR "/bad/ike/secrets.json" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (chmod(files[i], 0600) != 0)
+			perror(files[i]);
+}
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -1950,6 +1963,34 @@ static void expect_secrets_err(const char *secrets, const char *conns,
 }
 
 #define CONN_B_NOPSK "{'name': 'b', 'local': '203.0.113.1', 'remote': '198.51.100.7', " PROPS ", 'children': [" CHILD "]}"
+
+/* As OpenSSH with a private key: a secrets file that others may read
+ * or write is refused, and the message says why and what to do. */
+Test(cfg_conn, secrets_file_others_may_read_is_refused)
+{
+	static const mode_t modes[] = { 0644, 0640, 0604, 0620, 0602 };
+	char *path = write_tmp("{'psk': {'b': 'secret-of-b-0123456789'}}"), doc[4096];
+	char err[512] = "", want[512];
+	struct cfg c;
+
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN_B_NOPSK), path);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(chmod(path, modes[i]), 0);
+		cr_expect_eq(load(doc, &c, err, sizeof(err)), -EINVAL, "mode %04o", modes[i]);
+		snprintf(want, sizeof(want), "other users may read or write it (mode %04o)",
+			 modes[i]);
+		cr_expect_not_null(strstr(err, want), "%s", err);
+		cr_expect_not_null(strstr(err, "chmod 600"), "%s", err);
+		cr_expect_null(strstr(err, "secret-of-b"), "%s", err);
+	}
+	for (mode_t m = 0400; m <= 0600; m += 0200) {
+		cr_assert_eq(chmod(path, m), 0);
+		cr_expect_eq(load(doc, &c, err, sizeof(err)), 0, "mode %04o: %s", m, err);
+		cfg_free(&c);
+	}
+	unlink(path);
+	free(path);
+}
 
 Test(cfg_conn, secrets_file)
 {
