@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <rte_cryptodev.h>
@@ -20,6 +21,7 @@
 
 #include "byteorder.h"
 #include "dp_fixture.h"
+#include "free_watch.h"
 #include "esp.h"
 #include "trap.h"
 
@@ -1115,4 +1117,40 @@ Test(esp, trapped_packets_are_punted_at_a_bounded_rate)
 		rte_pktmbuf_free(m);
 	cr_assert_eq(dp_traps_set(&fx_dp, NULL, 0), 0);
 	cr_expect_eq(fx_in_use(), 0);
+}
+
+/* ---- key material in freed memory (free_watch.c) ---- */
+
+/* While an SA lives, its allocation holds the expanded key (AES's
+ * schedule starts with the key itself); once esp_sa_del has freed it,
+ * that block held no key when it went back to the allocator. */
+Test(esp, sa_keys_are_wiped_before_the_sa_is_freed)
+{
+	static const char *const names[] = { "aes128gcm16", "aes256-sha256", "chacha20poly1305" };
+	static const uint8_t encs[] = { ESP_ENC_AES_GCM16, ESP_ENC_AES_CBC,
+					ESP_ENC_CHACHA20_POLY1305 };
+	static const uint8_t lens[] = { 16, 32, 32 };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct esp_sa_conf c = conf(names[i], 0x7100 + (uint32_t)i, ESP_DIR_IN);
+		struct esp_sa *s;
+		int id;
+
+		c.algo.enc = encs[i];
+		c.algo.enc_key_len = lens[i];
+		if (encs[i] == ESP_ENC_AES_CBC) {
+			c.algo.integ = ESP_INTEG_HMAC_SHA256_128;
+			c.algo.integ_key_len = 32;
+		}
+		id = add(&c);
+		s = sa(id);
+		cr_expect_not_null(memmem(s, malloc_usable_size(s), c.algo.enc_key, 16),
+				   "%s: the live SA holds its key (the watch has something to find)",
+				   names[i]);
+		free_watch_start(c.algo.enc_key, 16);
+		cr_assert_eq(esp_sa_del(fx_dp.sadb, (uint32_t)id), 0);
+		free_watch_stop();
+		cr_expect(free_watch_saw(s), "%s: the SA was freed", names[i]);
+		cr_expect_eq(free_watch_hits(), 0, "%s: a freed block held the key", names[i]);
+	}
 }

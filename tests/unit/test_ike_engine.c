@@ -9,12 +9,14 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ike.h"
 #include "ikev2_msg.h"
 #include "ikev2_payload.h"
 #include "ike_cert.h"
+#include "free_watch.h"
 #include "pki_fixture.h"
 
 #define QMAX 64
@@ -1305,4 +1307,50 @@ Test(ike_engine, an_ed25519_initiator_authenticates_to_a_psk_responder_by_rfc742
 	down();
 	ike_cred_free(cred);
 	ike_trust_free(trust);
+}
+
+/* ---- key material in freed memory (free_watch.c) ---- */
+
+/* The watch itself: a block that still holds the pattern is seen. */
+Test(ike_engine, free_watch_sees_a_key_left_in_a_block)
+{
+	static const uint8_t key[16] = "0123456789abcdef";
+	uint8_t *b = malloc(100);
+
+	cr_assert_not_null(b);
+	memset(b, 0, 100);
+	memcpy(b + 40, key, sizeof(key));
+	__asm__ volatile("" : : "r"(b) : "memory"); /* the stores are not dead */
+	free_watch_start(key, sizeof(key));
+	free(b);
+	free_watch_stop();
+	cr_expect_eq(free_watch_freed(), 1);
+	cr_expect_eq(free_watch_hits(), 1);
+}
+
+/* A Child SA's KEYMAT, after a rekey replaced it and the engines are
+ * gone, is in none of the blocks they freed. */
+Test(ike_engine, no_child_key_is_left_in_freed_memory)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes256gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes256gcm16", "k");
+	uint8_t key[36];
+	unsigned freed;
+
+	ci.c_child[0].cc_rekey_s = 20;
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_assert_eq(sides[0].child_up, 1);
+	cr_assert_eq(sides[0].child.ci_encr_len, 36, "key and salt");
+	memcpy(key, sides[0].encr_out, sizeof(key));
+	free_watch_start(key, sizeof(key));
+	advance(21000);
+	cr_expect_eq(sides[0].child_replaced, 1, "rekeyed");
+	cr_expect_gt(free_watch_freed(), 0, "the replaced Child SA");
+	down();
+	free_watch_stop();
+	freed = free_watch_freed();
+	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the key",
+		     free_watch_hits(), freed);
 }

@@ -20,6 +20,7 @@
 #include "ike_cert.h"
 #include "ike_sa.h" /* IKEV1_FIRST_FRAG_SLOTS */
 #include "ikev1_msg.h"
+#include "free_watch.h"
 #include "pki_fixture.h"
 
 #define QMAX 64
@@ -1696,4 +1697,26 @@ Test(ikev1_engine, fragments_not_without_the_vendor_id_of_both)
 		expect_frag_counts(0, 0, 0, 0, 0, 0);
 		expect_frag_counts(1, 0, 0, 0, 0, 0);
 	}
+}
+
+/* ---- key material in freed memory (free_watch.c) ---- */
+
+/* The quick mode's KEYMAT is in neither side's freed memory once the
+ * engines are gone: every block that held a key was wiped first. */
+Test(ikev1_engine, no_keymat_is_left_in_freed_memory)
+{
+	uint8_t key[32];
+	unsigned freed;
+
+	establish_with(IKE_P, "aes256-sha256", false);
+	expect_up(false);
+	cr_assert_eq(sides[0].child.ci_encr_len, 32);
+	memcpy(key, sides[0].encr_out, sizeof(key));
+	free_watch_start(key, sizeof(key));
+	down();
+	free_watch_stop();
+	freed = free_watch_freed();
+	cr_expect_gt(freed, 4, "the SAs, their states and the engines were freed");
+	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the key",
+		     free_watch_hits(), freed);
 }
