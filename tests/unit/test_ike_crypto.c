@@ -320,12 +320,12 @@ static const struct {
 
 static const uint8_t pp_key[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 				    13, 14, 15, 16, 17, 18, 19, 20 };
-#define PP_SEED "prf+ seed for espgate"
+static const char pp_seed[] = "prf+ seed for espgate";
 
 Test(ike_crypto, prf_plus_lengths)
 {
 	/* The seed in two pieces: prf+ concatenates them. */
-	struct ike_iov seed[] = { { PP_SEED, 10 }, { PP_SEED + 10, strlen(PP_SEED) - 10 } };
+	struct ike_iov seed[] = { { pp_seed, 10 }, { &pp_seed[10], strlen(pp_seed) - 10 } };
 	uint8_t out[256];
 
 	for (size_t i = 0; i < N(prfplus_kats); i++) {
@@ -337,7 +337,7 @@ Test(ike_crypto, prf_plus_lengths)
 
 Test(ike_crypto, prf_plus_255_iterations)
 {
-	struct ike_iov seed = { PP_SEED, strlen(PP_SEED) };
+	struct ike_iov seed = { pp_seed, strlen(pp_seed) };
 	static uint8_t out[255 * 32 + 1];
 
 	cr_assert_eq(ike_prf_plus(IKE_PRF_HMAC_SHA2_256, pp_key, 20, &seed, 1, out,
