@@ -12,6 +12,8 @@ against strongSwan's SAs (sw_list_sas_json output).
       every encrypted ISAKMP message OUR_ADDR sent to each connection's
       address (at least LEAST of phase 1 and LEAST later) decrypts under
       charon's key and IV for its message ID.
+  ike_strongswan.py secrets CHARON_LOG PSK FILE...
+      no key charon logged (level 4) and not the PSK in any FILE.
   ike_strongswan.py match EVENTS SWJSON CONN ENCR BITS INTEG [IKE_DH [CHILD_DH]]
       exactly one live IKE SA and one live Child SA for CONN on each side,
       IKE SPIs equal, Child SA SPIs crossed, algorithms as expected on both
@@ -296,7 +298,61 @@ def ivchain(pcap, log_path, ours, least, *conns):
     return None
 
 
+# What charon (ike and chd level 4) logs that must stay secret: IKEv2's
+# SKEYSEED, SK_* and DH secret, the PSK and its padded prf, IKEv1's
+# SKEYIDs and Ka, both versions' Child SA keys.
+SECRET_LABEL = re.compile(r"^(SK_\w+ secret|SK_p|shared Diffie Hellman secret|SKEYSEED|secret"
+                          r"|prf\(secret, keypad\)|SKEYID(_[dae])?( secret)?|encryption key Ka"
+                          r"|(encryption|integrity) (initiator|responder) key)$", re.I)
+
+
+def forms(key):
+    """Ways a key could be written out: its hex in either case, plain or
+    in bytes split by a space or a colon, and each 8-byte stretch of it
+    (a key cut across lines or fields)."""
+    hx = key.hex()
+    out = {hx, hx.upper()}
+    for sep in (" ", ":"):
+        b = [hx[i:i + 2] for i in range(0, len(hx), 2)]
+        out |= {sep.join(b), sep.join(b).upper()}
+    stretches = {hx[i:i + 16] for i in range(0, len(hx) - 15, 2)}
+    return out | stretches | {x.upper() for x in stretches}
+
+
+def secrets(log_path, psk, *files):
+    """No key charon derived (SECRET_LABEL) and not the PSK, in any of
+    files (logs, espgatectl outputs, telemetry); charon's own log shows
+    the search finds what it looks for."""
+    keys = {bytes.fromhex(hx) for _, _, hx in charon_dumps(log_path, SECRET_LABEL)}
+    keys = {k for k in keys if len(k) >= 8}
+    if len(keys) < 10:
+        return "only %d keys in charon's log (levels ike 4, chd 4 wanted)" % len(keys)
+    needles = {psk} | {f for k in keys for f in forms(k)}
+    with open(log_path, errors="replace") as f:
+        own = f.read()
+    control = sum(1 for k in keys if any(n in own.replace(" ", "") for n in forms(k)))
+    if control < len(keys) // 2:
+        return "the search finds only %d of %d keys in charon's own log" % (control, len(keys))
+    size = 0
+    for path in files:
+        with open(path, errors="replace") as f:
+            text = f.read()
+        size += len(text)
+        for n in needles:
+            if n in text:
+                what = "the PSK" if n == psk else "key material (%s)" % n[:16]
+                return "%s: %s" % (path, what)
+    print("%d keys and the PSK searched in %d files (%d bytes): none found; "
+          "charon's own log shows %d of them" % (len(keys), len(files), size, control))
+    return None
+
+
 def main():
+    if sys.argv[1] == "secrets":
+        err = secrets(*sys.argv[2:])
+        if err:
+            print(err)
+        return 1 if err else 0
     if sys.argv[1] == "ivchain":
         err = ivchain(*sys.argv[2:])
         if err:
