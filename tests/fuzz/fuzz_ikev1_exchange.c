@@ -20,7 +20,8 @@
  *   3  an informational exchange the same way (HASH(1), then N or D);
  * then the type of the first payload (after HASH(1) for 2 and 3), then
  * the payloads. What the responder answers is carried back.
- * exchange_seeds.c writes the seeds from the real messages.
+ * exchange_seeds.c writes the seeds from the real messages. The
+ * engines are kept across inputs as in fuzz_ikev2_exchange.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -99,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t exchange[] = { IKEV1_EXCH_IDPROT, IKEV1_EXCH_AGGRESSIVE,
 					    IKEV1_EXCH_QUICK, IKEV1_EXCH_INFO };
 	static const unsigned prefix[] = { 4, 2, 6, 6 }; /* real messages first */
-	static struct ike_pair p;
+	static struct ike_pair pairs[2]; /* main mode, aggressive mode */
+	struct ike_pair *p;
 	struct pair_dgram *real = &(struct pair_dgram){ 0 };
 	uint8_t iv[IKEV1_BLOCK_MAX];
 	unsigned mode;
@@ -110,16 +112,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0] % 4;
 	msgid = mode >= 2 ? V1_MSGID : 0;
-	if (!pair_start(&p, IKE_VERSION_1, mode == 1, "aes128-sha256-x25519", "aes128gcm16"))
+	p = &pairs[mode == 1];
+	if (!(p->p_e[0] ? pair_again(p)
+			: pair_start(p, IKE_VERSION_1, mode == 1, "aes128-sha256-x25519",
+				     "aes128gcm16")))
 		abort();
 	for (unsigned i = 0; i < prefix[mode]; i++)
-		pair_step(&p);
-	pair_take(&p, real); /* the initiator's next message: ours instead */
-	sa = pair_sa(&p, 0);
-	if (sa && sa->sa_v1 && next_iv(&p, msgid, iv))
+		pair_step(p);
+	pair_take(p, real); /* the initiator's next message: ours instead */
+	sa = pair_sa(p, 0);
+	if (sa && sa->sa_v1 && next_iv(p, msgid, iv))
 		send_fuzzed(sa, exchange[mode], msgid, mode != 1 || (data[0] & 4), iv, data[1],
 			    data + 2, size - 2);
-	pair_settle(&p, V1_STEPS);
-	pair_free(&p);
+	pair_settle(p, V1_STEPS);
+	pair_end(p);
 	return 0;
 }

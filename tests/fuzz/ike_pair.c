@@ -22,19 +22,14 @@ static void pair_send(void *ctx, const struct ike_endpoint *local,
 	d->pd_len = len;
 }
 
-bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
-		const char *ike, const char *esp)
+static bool pair_engines(struct ike_pair *p, enum ike_version version, bool aggressive,
+			 const char *ike, const char *esp)
 {
-	int id;
-
-	memset(p, 0, sizeof(*p));
-	p->p_now = 1000;
 	for (int i = 0; i < 2; i++) {
 		struct ike_events ev = { .ev_ctx = &p->p_side[i], .ev_send = pair_send };
 		struct ike_conn_cfg c;
 
 		p->p_side[i] = (struct pair_side){ .ps_pair = p, .ps_side = i };
-
 		p->p_e[i] = ike_engine_new(&ev);
 		if (!p->p_e[i] || fuzz_conn(i == 0, ike, esp, &c) != 0)
 			return false;
@@ -43,11 +38,46 @@ bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
 		if (ike_engine_add_conn(p->p_e[i], &c) != 0)
 			return false;
 	}
+	return true;
+}
+
+bool pair_again(struct ike_pair *p)
+{
+	int id;
+
+	for (int i = 0; i < 2; i++)
+		p->p_first_id[i] = p->p_e[i]->e_next_id;
 	id = ike_engine_initiate(p->p_e[0], "branch", p->p_now);
 	if (id <= 0)
 		return false;
 	p->p_sa_id = (uint32_t)id;
 	return true;
+}
+
+bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
+		const char *ike, const char *esp)
+{
+	memset(p, 0, sizeof(*p));
+	p->p_now = 1000;
+	return pair_engines(p, version, aggressive, ike, esp) && pair_again(p);
+}
+
+void pair_end(struct ike_pair *p)
+{
+	for (int i = 0; i < 2; i++) {
+		struct ike_engine *e = p->p_e[i];
+
+		for (uint32_t id = p->p_first_id[i] + 1; id <= e->e_next_id; id++) {
+			struct ike_sa *sa = ike_sa_find_by_id(e, id);
+
+			if (sa)
+				ike_sa_kill(sa, "end of input");
+		}
+		ike_engine_reap(e);
+		ike_engine_flush_log(e);
+	}
+	p->p_n = 0;
+	p->p_now += 2000; /* a new second: refusal rate limits start over */
 }
 
 void pair_free(struct ike_pair *p)

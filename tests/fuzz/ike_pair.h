@@ -42,6 +42,7 @@ struct ike_pair {
 	unsigned p_n;
 	uint64_t p_now;
 	uint32_t p_sa_id;  /* the initiator's IKE SA */
+	uint32_t p_first_id[2]; /* pair_again: SA ids before this input's */
 };
 
 /* Both engines with the connection (version, aggressive mode, the IKE
@@ -50,6 +51,13 @@ struct ike_pair {
 bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
 		const char *ike, const char *esp);
 void pair_free(struct ike_pair *p);
+/* New engines cost more than the exchange (their tables): a fuzz
+ * target keeps them. pair_again starts another IKE SA of the
+ * initiator on the engines pair_start made; pair_end kills every SA
+ * either engine made since and empties the queue, so that the next
+ * input finds only the connections. */
+bool pair_again(struct ike_pair *p);
+void pair_end(struct ike_pair *p);
 /* Carries the first queued datagram to its receiver; false when the
  * queue is empty. */
 bool pair_step(struct ike_pair *p);
