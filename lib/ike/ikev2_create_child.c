@@ -479,8 +479,10 @@ static void respond_child(struct ike_sa *sa, const struct ike_chain *c,
 				     &cs->cs_ts_remote))
 		err = IKE_N_TS_UNACCEPTABLE;
 	if (err) {
+		uint16_t dh = cs->cs_alg.ch_dh; /* the release frees cs */
+
 		ike_child_release(cs);
-		respond_refused(sa, err, cs->cs_alg.ch_dh);
+		respond_refused(sa, err, dh);
 		goto out;
 	}
 	cs->cs_cfg = cc;
