@@ -93,6 +93,29 @@ void ike_ctl_usage_json(const struct app *app, json_t *obj)
 		"outbound_pending", ic ? ic->ic_n_out_pending : 0));
 }
 
+/* The engine's denial-of-service and message counters (struct ike_stats),
+ * stats' "ike" block: the IKE flood bench reads them. */
+json_t *ike_ctl_stats_json(const struct app *app)
+{
+	struct ike_stats st = { 0 };
+
+	if (app->ike)
+		ike_engine_stats(app->ike->ic_engine, &st);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"half_open", (json_int_t)st.st_half_open,
+		"init_requests", (json_int_t)st.st_init_requests,
+		"cookies_sent", (json_int_t)st.st_cookies_sent,
+		"cookies_rejected", (json_int_t)st.st_cookies_rejected,
+		"half_open_capped", (json_int_t)st.st_half_open_capped,
+		"bad_messages", (json_int_t)st.st_bad_messages,
+		"responses_resent", (json_int_t)st.st_responses_resent,
+		"bad_spis", (json_int_t)st.st_bad_spis,
+		"bad_versions", (json_int_t)st.st_bad_versions,
+		"ikev1_messages", (json_int_t)st.st_ikev1_messages,
+		"refusals_limited", (json_int_t)st.st_refusals_limited,
+		"log_dropped", (json_int_t)st.st_log_dropped);
+}
+
 json_t *ike_ctl_json(const struct app *app)
 {
 	const struct ike_ctl *ic = app->ike;

@@ -147,6 +147,12 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		return false;
 	if (proto == IPPROTO_UDP && local && len >= hl + 8 &&
 	    is_natt_port(dp, (uint16_t)(l3[hl + 2] << 8 | l3[hl + 3]))) {
+		/* RFC 768: the UDP length covers header and data; one that
+		 * disagrees with the IP length is not taken in (item 7). */
+		if ((uint32_t)(l3[hl + 4] << 8 | l3[hl + 5]) != len - hl) {
+			dp_drop(w, m, DP_W_bad_udp_len);
+			return true;
+		}
 		kind = udp_esp_kind(l3 + hl + 8, len - hl - 8);
 		if (kind == 0)
 			return false;

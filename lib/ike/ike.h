@@ -188,6 +188,9 @@ struct ike_stats {
 	uint64_t st_cookies_rejected;   /* requests with a wrong or old cookie */
 	uint64_t st_half_open_capped;   /* requests over the per-address cap */
 	uint64_t st_bad_messages;       /* malformed, or not verifying */
+	uint64_t st_responses_resent;   /* retransmitted requests answered
+					 * with the kept response (§2.1),
+					 * not processed again */
 	uint64_t st_bad_spis;           /* SPIs impossible for the exchange and
 					 * flags (RFC 7296 §2.6, §3.1): dropped
 					 * before any state is made */

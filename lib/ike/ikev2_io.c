@@ -308,8 +308,10 @@ static int open_sk(struct ike_sa *sa, const uint8_t *buf, size_t len,
 
 static void resend_response(struct ike_sa *sa)
 {
-	if (sa->sa_v2.v2_resp_valid)
-		ike_bundle_send(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
+	if (!sa->sa_v2.v2_resp_valid)
+		return;
+	sa->sa_engine->e_stats.st_responses_resent++;
+	ike_bundle_send(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
 }
 
 static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)

@@ -32,7 +32,7 @@ DEPS_TEST_PKGS=(strongswan-charon strongswan-swanctl strongswan-libcharon libstr
 	python3 python3-minimal python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
 	python3-scapy python3-cryptography openssl
 	iproute2 iputils-ping iperf3 nftables ethtool procps tcpdump mawk mount
-	linux-perf)
+	linux-perf tcpreplay)
 DEPS_PKGS=("${DEPS_BUILD_PKGS[@]}" "${DEPS_RUNTIME_PKGS[@]}" "${DEPS_TEST_PKGS[@]}")
 
 # Where the pieces are looked for; tests/setup/deps.py points them at a
@@ -50,6 +50,7 @@ declare -gA DEPS_FROM=(
 	[prog:/usr/bin/python3]=python3-minimal [prog:pkill]=procps [prog:sysctl]=procps
 	[prog:meson]=meson [prog:ninja]=ninja-build [prog:readelf]=binutils
 	[prog:/usr/bin/openssl]=openssl [prog:perf]=linux-perf [prog:mount]=mount
+	[prog:tcpreplay]=tcpreplay
 	[py:scapy]=python3-scapy [py:cryptography]=python3-cryptography
 )
 

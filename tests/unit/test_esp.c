@@ -425,6 +425,22 @@ static void l4_checksum(uint8_t *l4, size_t len, uint8_t proto, unsigned at,
 	be16_put(l4 + at, rte_be_to_cpu_16(rte_ipv4_udptcp_cksum(&ip, l4)));
 }
 
+/* An inbound transport SA from NAT_PEER to the box, ESP in UDP, on NULL
+ * encryption. */
+static struct esp_sa_conf natt_transport_conf(void)
+{
+	struct esp_sa_conf c = null_conf();
+
+	c.dir = ESP_DIR_IN;
+	c.mode = ESP_MODE_TRANSPORT;
+	c.udp_encap = true;
+	c.src = fx_addr(NAT_PEER);
+	c.dst = fx_addr("203.0.113.1");
+	c.ts.src = fx_prefix(NAT_PEER "/32");
+	c.ts.dst = fx_prefix("203.0.113.1/32");
+	return c;
+}
+
 /* The packet the box takes in for itself (punted), or NULL. */
 static struct rte_mbuf *punted_local(const struct fx_frame *f)
 {
@@ -447,6 +463,35 @@ static bool l4_checksum_ok(const struct rte_mbuf *m)
 	return sum == (ip->next_proto_id == IPPROTO_UDP ? 0xffff : 0);
 }
 
+/* RFC 768: ESP in UDP whose UDP length is above or below the IP
+ * payload's is dropped as such (bad_udp_len), before the SA sees it: not
+ * decrypted, nothing counted against the SA; the right length passes. */
+Test(esp, natt_udp_length_at_odds_with_the_ip_length_is_dropped_and_counted)
+{
+	struct esp_sa_conf c = natt_transport_conf();
+	uint8_t udp[24] = { 0x30, 0x39, 0x00, 0x35, 0, 24, 0, 0 };
+	uint64_t bad = fx_dp.workers[0].w_cnt[DP_W_bad_udp_len];
+	struct fx_frame f;
+	struct rte_mbuf *m;
+	int id;
+
+	id = add(&c);
+	for (int delta = -8; delta <= 8; delta += 16) {
+		f = natt_transport_frame(&c, 1, IPPROTO_UDP, udp, sizeof(udp));
+		be16_put(f.b + 34 + 4, (uint16_t)(be16_get(f.b + 34 + 4) + delta));
+		cr_expect_null(punted_local(&f), "UDP length %+d: not taken in", delta);
+	}
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_bad_udp_len], bad + 2);
+	cr_expect_eq(drops(id, ESP_DROP_auth_failed) + drops(id, ESP_DROP_malformed), 0,
+		     "dropped before the SA");
+	f = natt_transport_frame(&c, 1, IPPROTO_UDP, udp, sizeof(udp));
+	m = punted_local(&f);
+	cr_expect_not_null(m, "the right length passes");
+	rte_pktmbuf_free(m);
+	esp_sa_del(fx_dp.sadb, (uint32_t)id);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
 /* RFC 3948 §3.1.2: the peer computed its TCP and UDP checksums over its
  * own address (NAT-OAi); the box gets the packet from the NAT's, and
  * fixes the checksum by RFC 1624's update instead of dropping it. A UDP
@@ -454,7 +499,7 @@ static bool l4_checksum_ok(const struct rte_mbuf *m)
  * stays wrong: that is what the fix-up is for. */
 Test(esp, natt_transport_fixes_tcp_and_udp_checksums_from_the_peers_nat_oa)
 {
-	struct esp_sa_conf c = null_conf();
+	struct esp_sa_conf c = natt_transport_conf();
 	uint8_t tcp[40] = { 0x30, 0x39, 0x00, 0x17, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff };
 	uint8_t udp[24] = { 0x30, 0x39, 0x00, 0x35, 0, 24, 0, 0 };
 	const uint8_t *ip;
@@ -468,13 +513,6 @@ Test(esp, natt_transport_fixes_tcp_and_udp_checksums_from_the_peers_nat_oa)
 		udp[i] = (uint8_t)(i * 5 + 3);
 	l4_checksum(tcp, sizeof(tcp), IPPROTO_TCP, 16, NAT_PEER_OA, "203.0.113.1");
 	l4_checksum(udp, sizeof(udp), IPPROTO_UDP, 6, NAT_PEER_OA, "203.0.113.1");
-	c.dir = ESP_DIR_IN;
-	c.mode = ESP_MODE_TRANSPORT;
-	c.udp_encap = true;
-	c.src = fx_addr(NAT_PEER);
-	c.dst = fx_addr("203.0.113.1");
-	c.ts.src = fx_prefix(NAT_PEER "/32");
-	c.ts.dst = fx_prefix("203.0.113.1/32");
 	c.orig_src = fx_addr(NAT_PEER_OA);
 	c.orig_dst = fx_addr("203.0.113.1"); /* the box has no NAT: nothing to do */
 	id = add(&c);

@@ -1,0 +1,149 @@
+#!/bin/bash
+# espgate's WAN flooded with hostile ESP while a legitimate tunnel carries
+# TCP (issue 16 item 5). Figures; never fails on them, only when something
+# cannot run. Needs root. After the build:
+#
+#   bench/esp_flood.sh [BUILD_DIR]          (default build; about 1 minute)
+#
+# Topology: scripts/lib/tunnel.sh (host - br: charon - gw: espgate - srv;
+# ESP in UDP 4500). bench/esp_flood.py writes pcaps of seven kinds of
+# hostile ESP-in-UDP to espgate's WAN address (bad ICV, unknown SPI,
+# replayed sequence numbers, truncated ESP, an IP length beyond the frame,
+# a UDP length above and below the IP payload's), tcpreplay sends them
+# from br's WAN veth:
+#   1. counting: each kind alone, COUNT_N frames at 2000/s (nothing lost
+#      on the way): which espgatectl stats --json / sas counter grew.
+#   2. throughput: iperf3 TCP host -> srv through the tunnel for
+#      FLOOD_SECONDS, unflooded, then with the mixed pcap looped at
+#      FLOOD_RATE_PPS (20000), then at tcpreplay's top speed;
+#      legit_ratio = flooded (top speed) / unflooded. At top speed
+#      tcpreplay takes a whole core of the two: charon's userspace ESP
+#      and iperf3 lose CPU, not only espgate.
+#   3. the mbufs in use (resources block) before and after.
+# Last line: RESULT flood_pps=X legit_ratio=Y legit_ratio_at_Npps=Z
+#
+# Environment: FLOOD_SECONDS (10), COUNT_N (2000), FLOOD_RATE_PPS (20000).
+# NETNS_KEEP_WORKDIR=1 keeps logs, pcaps and stats snapshots.
+
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || { echo "bench: no build dir" >&2; exit 1; }
+SECS=${FLOOD_SECONDS:-10}
+COUNT_N=${COUNT_N:-2000}
+RATE_PPS=${FLOOD_RATE_PPS:-20000}
+PY=/usr/bin/python3
+
+# shellcheck source=scripts/lib/netns.sh
+source "$ROOT/scripts/lib/netns.sh"
+deps_need prog ping iperf3 tcpreplay
+deps_need py scapy
+deps_need pmd net_af_packet bus_vdev mempool_ring
+# shellcheck source=scripts/lib/strongswan.sh
+source "$ROOT/scripts/lib/strongswan.sh"
+# shellcheck source=scripts/lib/tunnel.sh
+source "$ROOT/scripts/lib/tunnel.sh"
+
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+stats_save() { eg_ctl --json stats >"$1" && eg_sas_json >"$1.sas" || die "espgatectl"; }
+# grown S0 S1: every drop counter (worker, control, the Child SAs') that grew.
+grown() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+def flat(f):
+    d, s = json.load(open(f)), json.load(open(f + ".sas"))
+    out = {}
+    for w in d["workers"]:
+        for k, v in w["drops"].items():
+            out["worker." + k] = out.get("worker." + k, 0) + v
+    for k, v in d["control"]["drops"].items():
+        out["control." + k] = v
+    for sa in s.get("sas", []):  # the data plane's SAs
+        for k, v in (sa.get("drops") or {}).items():
+            out["sa." + k] = out.get("sa." + k, 0) + v
+    out["wan.rx_packets"] = d["ports"][1]["rx_packets"]
+    out["mbufs_in_use"] = d["resources"]["mbufs_in_use"]
+    return out
+a, b = flat(sys.argv[1]), flat(sys.argv[2])
+print(" ".join("%s+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b) if b[k] - a.get(k, 0)))
+PYEOF
+}
+
+for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl; do
+	command -v "$p" >/dev/null || die "missing: $p (build first)"
+done
+netns_init esf || die "netns_init (root needed)"
+W=$NETNS_WORKDIR
+tunnel_topo_create || die "topology"
+tunnel_espgate_config "$W/espgate.json" warning || die "espgate config"
+EG_LOG=$W/espgate.log
+eg_start "$W/espgate.json" "$EG_LOG" || die "espgate did not start"
+tunnel_sw_prepare && tunnel_sw_start || die "charon"
+sw_prio
+tunnel_up 20 >"$W/up.log" 2>&1 || die "tunnel: $(tail -n 3 "$W/up.log")"
+ping5 "$NS_HOST" "$SRV_V4" >/dev/null || die "no ping through the tunnel"
+SPI=$(eg_json "d['child_sas'][0]['spi_in']") || die "no SPI"
+SRC_MAC=$(ip -n "$NS_BR" -br link show "$BR_WAN" | awk '{ print $3 }')
+DST_MAC=$(ip -n "$NS_GW" -br link show "$GW_WAN" | awk '{ print $3 }')
+KINDS=$("$PY" "$ROOT/bench/esp_flood.py" "$W" "$SRC_MAC" "$DST_MAC" "$BR_WAN_V4" "$GW_WAN_V4" "$SPI" "$COUNT_N") ||
+	die "esp_flood.py"
+echo "bench: legitimate Child SA in $SPI; hostile kinds: $KINDS"
+
+# tcp_run TAG: iperf3 TCP host -> srv for SECS; Mbit/s received in TCP_MBPS.
+tcp_run() {
+	iperf_server "$NS_SRV" "$SRV_V4" 5201 "$W/tcp-$1-server.json" -J || die "iperf3 server"
+	timeout $((SECS + 30)) ip netns exec "$NS_HOST" nice -n "$TUN_PRIO" iperf3 -c "$SRV_V4" -t "$SECS" -J \
+		>"$W/tcp-$1.json" 2>"$W/tcp-$1.err" || die "iperf3 $1: $(tail -n 3 "$W/tcp-$1.err")"
+	wait_pid_exit "$SRV_PID" 10 || stop_pid "$SRV_PID"
+	TCP_MBPS=$(json_get "$W/tcp-$1.json" 'round(d["end"]["sum_received"]["bits_per_second"] / 1e6, 1)')
+}
+
+# --- 1: each kind alone, counted ------------------------------------------
+# A short TCP run first moves the window past the replayed sequence numbers.
+SECS_SAVE=$SECS SECS=2
+tcp_run warm
+SECS=$SECS_SAVE
+stats_save "$W/k0.json"
+MB0=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["resources"]["mbufs_in_use"])' "$W/k0.json")
+prev=$W/k0.json
+for k in $KINDS; do
+	nsx "$NS_BR" tcpreplay -q -i "$BR_WAN" --pps=2000 "$W/$k.pcap" >"$W/replay-$k.log" 2>&1 || die "tcpreplay $k"
+	sleep 0.3
+	stats_save "$W/k-$k.json"
+	printf '%-12s %s sent: %s\n' "$k" "$COUNT_N" "$(grown "$prev" "$W/k-$k.json")"
+	prev=$W/k-$k.json
+done
+
+# --- 2: throughput unflooded and flooded ----------------------------------
+tcp_run clean
+CLEAN=$TCP_MBPS
+echo "unflooded: TCP host -> srv $CLEAN Mbit/s"
+# flood_run TAG TCPREPLAY_RATE_OPTION: the mixed pcap looped while iperf3
+# runs; FLOODED (Mbit/s), PPS and SENT (tcpreplay's), counters printed.
+flood_run() {
+	stats_save "$W/$1-0.json"
+	bg_run REPLAY "$W/replay-$1.log" ip netns exec "$NS_BR" tcpreplay -i "$BR_WAN" "$2" \
+		--duration="$((SECS + 3))" --loop=0 "$W/mixed.pcap"
+	NETNS_PIDS+=("$REPLAY")
+	sleep 1
+	tcp_run "$1"
+	FLOODED=$TCP_MBPS
+	wait "$REPLAY" 2>/dev/null
+	sleep 0.5
+	stats_save "$W/$1-1.json"
+	PPS=$(awk '/Rated:/ { for (i = 1; i <= NF; i++) if ($i ~ /pps/) { print int($(i - 1)); exit } }' "$W/replay-$1.log")
+	SENT=$(awk '/Actual:/ { print $2; exit }' "$W/replay-$1.log")
+	echo "flooded ($2): TCP host -> srv $FLOODED Mbit/s ($(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3) of unflooded) while tcpreplay sent $SENT hostile frames at ${PPS:-?} pps"
+	echo "  counters grown: $(grown "$W/$1-0.json" "$W/$1-1.json")"
+}
+flood_run rate "--pps=$RATE_PPS"
+RATE_RATIO=$(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3)
+flood_run top --topspeed
+RATIO=$(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3)
+
+# --- 3: mbufs --------------------------------------------------------------
+sleep 1
+stats_save "$W/end.json"
+MB1=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["resources"]["mbufs_in_use"])' "$W/end.json")
+echo "mbufs in use: $MB0 before the floods, $MB1 after; tunnel $(tunnel_eg_up && echo up || echo down)"
+echo "RESULT flood_pps=${PPS:-0} legit_ratio=$RATIO legit_ratio_at_${RATE_PPS}pps=$RATE_RATIO"
