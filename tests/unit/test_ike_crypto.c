@@ -325,7 +325,7 @@ static const uint8_t pp_key[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 Test(ike_crypto, prf_plus_lengths)
 {
 	/* The seed in two pieces: prf+ concatenates them. */
-	struct ike_iov seed[] = { { PP_SEED, 10 }, { PP_SEED + 10, strlen(PP_SEED) - 10 } };
+	struct ike_iov seed[] = { { PP_SEED, 10 }, { &PP_SEED[10], strlen(PP_SEED) - 10 } };
 	uint8_t out[256];
 
 	for (size_t i = 0; i < N(prfplus_kats); i++) {
