@@ -15,7 +15,7 @@ interleaved), KIND one of:
                than IV + ICV
   oversized    an IPv4 total length beyond the frame (1400 claimed, 200 sent)
   udp_long     UDP length 64 bytes above the IP payload's
-  udp_short    UDP length 16 bytes below it
+  udp_short    UDP length 16 bytes below it (cut there: the ICV fails)
 All UDP 4500 -> 4500 (RFC 3948), from SRC_IP to DST_IP.
 """
 import os

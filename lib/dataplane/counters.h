@@ -35,7 +35,7 @@
 	X(no_sa, 1, "protected traffic no outbound SA covers (unmatched: discard)") \
 	X(plaintext_protected, 1, "plaintext an inbound SA's selectors cover (RFC 4301 §5.2)") \
 	X(natt_keepalive, 1, "NAT-T keepalives received (RFC 3948 §2.3)") \
-	X(bad_udp_len, 1, "UDP 4500 datagrams whose UDP length is not the IP payload's (RFC 768)") \
+	X(bad_udp_len, 1, "UDP to a NAT-T port (ESP or IKE) whose length is under 8 or beyond the IP payload") \
 	X(esp_sa_drop, 1, "ESP packets dropped by their SA (see espgatectl sas)") \
 	X(handoff_full, 1, "handoff ring to the owner worker full") \
 	X(handoff_stale, 1, "handed-off packet whose SA was deleted meanwhile") \

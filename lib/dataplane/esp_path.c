@@ -4,6 +4,8 @@
  * worker that owns their SA, one crypto burst per input burst, per-SA
  * counters and lifetimes, and routing what comes out.
  */
+#include "byteorder.h"
+#include "cksum.h"
 #include "dp.h"
 #include "esp.h"
 #include "trap.h"
@@ -112,6 +114,37 @@ static int udp_esp_kind(const uint8_t *udp_payload, uint32_t len)
 	return len >= 8 ? 1 : -1;
 }
 
+/*
+ * RFC 768: the UDP length counts the header and the data. Under 8, or
+ * more than the IP payload holds: dropped (bad_udp_len). Less than the
+ * IP payload: the bytes after the datagram are not part of it, and the
+ * packet is cut to the datagram, as Linux's udp_rcv does and as
+ * app/ike_io.c reads IKE, rather than dropped: ESP's ICV is then the
+ * datagram's last bytes, and what follows them was never covered by
+ * it. The IP length is cut with it. False when m was dropped.
+ */
+static bool udp_len_ok(struct dp_worker *w, struct rte_mbuf *m, uint8_t *l3,
+		       uint32_t hl, uint32_t *len)
+{
+	uint32_t ulen = be16_get(l3 + hl + 4);
+
+	if (ulen < 8 || ulen > *len - hl) {
+		dp_drop(w, m, DP_W_bad_udp_len);
+		return false;
+	}
+	if (ulen == *len - hl)
+		return true;
+	rte_pktmbuf_trim(m, (uint16_t)(*len - hl - ulen));
+	*len = hl + ulen;
+	if ((l3[0] >> 4) == 4) {
+		be16_put(l3 + 2, (uint16_t)*len);
+		dp_ipv4_hdr_cksum_set(l3);
+	} else {
+		be16_put(l3 + 4, (uint16_t)ulen);
+	}
+	return true;
+}
+
 /* RFC 4301 §5.2: unprotected traffic that an inbound SA's selectors
  * cover should have come through that SA; it is discarded. */
 static bool plaintext_refused(struct dp *dp, struct dp_worker *w,
@@ -135,7 +168,7 @@ static bool plaintext_refused(struct dp *dp, struct dp_worker *w,
 bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		    uint64_t nh)
 {
-	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	uint32_t len = m->pkt_len - ETH_HLEN;
 	bool v4 = (l3[0] >> 4) == 4, local = dp_nh_kind(nh) == DP_NH_LOCAL;
 	uint32_t hl = v4 ? (uint32_t)(l3[0] & 0x0f) * 4 : 40, encap = 0;
@@ -147,12 +180,8 @@ bool dp_esp_inbound(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
 		return false;
 	if (proto == IPPROTO_UDP && local && len >= hl + 8 &&
 	    is_natt_port(dp, (uint16_t)(l3[hl + 2] << 8 | l3[hl + 3]))) {
-		/* RFC 768: the UDP length covers header and data; one that
-		 * disagrees with the IP length is not taken in (item 7). */
-		if ((uint32_t)(l3[hl + 4] << 8 | l3[hl + 5]) != len - hl) {
-			dp_drop(w, m, DP_W_bad_udp_len);
+		if (!udp_len_ok(w, m, l3, hl, &len))
 			return true;
-		}
 		kind = udp_esp_kind(l3 + hl + 8, len - hl - 8);
 		if (kind == 0)
 			return false;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_fixture.h"
 
-#include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +16,18 @@
 
 #include "esp_crypto.h"
 #include "sa.h"
+
+/* Without Criterion, so the fuzz targets share the fixture: a setup step
+ * that fails stops the process (a test's crash, a fuzzer's finding). */
+#define FX_CHECK(cond, ...)                                                \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s:%d: %s", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, " " __VA_ARGS__);                  \
+			fputc('\n', stderr);                               \
+			abort();                                           \
+		}                                                          \
+	} while (0)
 
 struct dp fx_dp;
 struct fx_port fx_ports[2];
@@ -35,7 +47,7 @@ void fx_eal_up_vdev(const char *name, const char *lcores, const char *vdev)
 	snprintf(prefix, sizeof(prefix), "%s_%d", name, (int)getpid());
 	snprintf(lc, sizeof(lc), "%s", lcores);
 	snprintf(vd, sizeof(vd), "%s", vdev ? vdev : "");
-	cr_assert(rte_eal_init(argc, argv) >= 0);
+	FX_CHECK(rte_eal_init(argc, argv) >= 0);
 }
 
 void fx_eal_up(const char *name, const char *lcores)
@@ -46,21 +58,21 @@ void fx_eal_up(const char *name, const char *lcores)
 struct ip_prefix fx_prefix(const char *s)
 {
 	struct ip_prefix p;
-	cr_assert(ip_prefix_parse(s, &p), "prefix %s", s);
+	FX_CHECK(ip_prefix_parse(s, &p), "prefix %s", s);
 	return p;
 }
 
 struct ip_addr fx_addr(const char *s)
 {
 	struct ip_addr a;
-	cr_assert(ip_addr_parse(s, &a), "address %s", s);
+	FX_CHECK(ip_addr_parse(s, &a), "address %s", s);
 	return a;
 }
 
 static void add_route(const char *prefix, uint32_t nh)
 {
 	struct ip_prefix p = fx_prefix(prefix);
-	cr_assert_eq(dp_route_add(fx_dp.route, &p, nh), 0, "%s", prefix);
+	FX_CHECK(dp_route_add(fx_dp.route, &p, nh) == 0, "%s", prefix);
 }
 
 static void add_port(unsigned idx, const char *name, const uint8_t mac[6],
@@ -78,7 +90,7 @@ static void add_port(unsigned idx, const char *name, const uint8_t mac[6],
 	}
 	id = rte_eth_from_rings(name, fx_ports[idx].rx, FX_QUEUES, fx_ports[idx].tx,
 				FX_QUEUES, 0);
-	cr_assert(id >= 0);
+	FX_CHECK(id >= 0);
 	port->pt_if.port = (uint16_t)id;
 	port->pt_role = role;
 	memcpy(port->pt_if.mac, mac, 6);
@@ -93,17 +105,17 @@ static void add_port(unsigned idx, const char *name, const uint8_t mac[6],
 	for (unsigned i = 0; i < 2; i++) {
 		struct ip_prefix host = port->pt_if.addrs[i];
 		host.len = (uint8_t)(ip_addr_len(&host.addr) * 8);
-		cr_assert_eq(dp_route_add(fx_dp.route, &port->pt_if.addrs[i],
-					  dp_nh_make(DP_NH_CONNECTED, idx)), 0);
-		cr_assert_eq(dp_route_add(fx_dp.route, &host, dp_nh_make(DP_NH_LOCAL, idx)), 0);
+		FX_CHECK(dp_route_add(fx_dp.route, &port->pt_if.addrs[i],
+				      dp_nh_make(DP_NH_CONNECTED, idx)) == 0);
+		FX_CHECK(dp_route_add(fx_dp.route, &host, dp_nh_make(DP_NH_LOCAL, idx)) == 0);
 	}
-	cr_assert_eq(rte_eth_dev_configure(id, FX_QUEUES, FX_QUEUES,
-					   &(struct rte_eth_conf){ 0 }), 0);
+	FX_CHECK(rte_eth_dev_configure(id, FX_QUEUES, FX_QUEUES,
+				       &(struct rte_eth_conf){ 0 }) == 0);
 	for (uint16_t q = 0; q < FX_QUEUES; q++) {
-		cr_assert_eq(rte_eth_rx_queue_setup(id, q, 64, 0, NULL, fx_dp.pool), 0);
-		cr_assert_eq(rte_eth_tx_queue_setup(id, q, 64, 0, NULL), 0);
+		FX_CHECK(rte_eth_rx_queue_setup(id, q, 64, 0, NULL, fx_dp.pool) == 0);
+		FX_CHECK(rte_eth_tx_queue_setup(id, q, 64, 0, NULL) == 0);
 	}
-	cr_assert_eq(rte_eth_dev_start(id), 0);
+	FX_CHECK(rte_eth_dev_start(id) == 0);
 }
 
 static int neighbour(const char *ip, unsigned port, const uint8_t mac[6])
@@ -111,7 +123,7 @@ static int neighbour(const char *ip, unsigned port, const uint8_t mac[6])
 	struct ip_addr a = fx_addr(ip);
 	int idx = dp_neigh_get(fx_dp.neigh, &a, (uint16_t)port);
 
-	cr_assert(idx >= 0);
+	FX_CHECK(idx >= 0);
 	dp_neigh_set_mac(fx_dp.neigh, (uint32_t)idx, mac, true);
 	return idx;
 }
@@ -121,10 +133,10 @@ static void esp_up(void)
 	size_t qsz = rte_rcu_qsbr_get_memsize(fx_dp.n_workers);
 
 	fx_dp.qs = rte_zmalloc("fx_rcu", qsz, RTE_CACHE_LINE_SIZE);
-	cr_assert_eq(rte_rcu_qsbr_init(fx_dp.qs, fx_dp.n_workers), 0);
+	FX_CHECK(rte_rcu_qsbr_init(fx_dp.qs, fx_dp.n_workers) == 0);
 	fx_dp.sadb = esp_sadb_create("fx_sadb", 0, 8192, fx_dp.qs, fx_dp.n_workers);
 	fx_dp.events = rte_ring_create("fx_events", 1024, 0, RING_F_SC_DEQ);
-	cr_assert(fx_dp.sadb && fx_dp.events);
+	FX_CHECK(fx_dp.sadb && fx_dp.events);
 	fx_dp.natt_ports[0] = 4500;
 	fx_dp.n_natt_ports = 1;
 	for (unsigned i = 0; i < fx_dp.n_workers; i++) {
@@ -132,7 +144,7 @@ static void esp_up(void)
 		snprintf(n, sizeof(n), "fx_handoff%u", i);
 		fx_dp.workers[i].w_engine = esp_engine_create();
 		fx_dp.workers[i].w_handoff = rte_ring_create(n, 4096, 0, RING_F_SC_DEQ);
-		cr_assert(fx_dp.workers[i].w_engine && fx_dp.workers[i].w_handoff);
+		FX_CHECK(fx_dp.workers[i].w_engine && fx_dp.workers[i].w_handoff);
 	}
 }
 
@@ -165,7 +177,7 @@ void fx_dp_up(unsigned n_workers, bool with_esp)
 	fx_dp.n_workers = n_workers;
 	fx_dp.workers = rte_zmalloc("fx_w", sizeof(*fx_dp.workers) * n_workers,
 				    RTE_CACHE_LINE_SIZE);
-	cr_assert(fx_dp.pool && fx_dp.route && fx_dp.neigh && fx_dp.punt && fx_dp.workers);
+	FX_CHECK(fx_dp.pool && fx_dp.route && fx_dp.neigh && fx_dp.punt && fx_dp.workers);
 	for (unsigned i = 0; i < n_workers; i++)
 		fx_dp.workers[i].w_idx = i;
 	fx_dp.n_ports = 2;
@@ -247,7 +259,7 @@ struct rte_mbuf *fx_mbuf(const struct fx_frame *f, unsigned pidx)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(fx_dp.pool);
 
-	cr_assert_not_null(m);
+	FX_CHECK(m != NULL);
 	memcpy(rte_pktmbuf_append(m, (uint16_t)f->len), f->b, f->len);
 	m->port = fx_dp.ports[pidx].pt_if.port;
 	return m;
@@ -272,7 +284,7 @@ struct fx_frame fx_frame_of(const struct rte_mbuf *m, const uint8_t dst_mac[6])
 {
 	struct fx_frame f;
 
-	cr_assert(m->pkt_len <= sizeof(f.b));
+	FX_CHECK(m->pkt_len <= sizeof(f.b));
 	f.len = m->pkt_len;
 	memcpy(f.b, rte_pktmbuf_mtod(m, const uint8_t *), f.len);
 	memcpy(f.b, dst_mac, 6);

@@ -463,35 +463,6 @@ static bool l4_checksum_ok(const struct rte_mbuf *m)
 	return sum == (ip->next_proto_id == IPPROTO_UDP ? 0xffff : 0);
 }
 
-/* RFC 768: ESP in UDP whose UDP length is above or below the IP
- * payload's is dropped as such (bad_udp_len), before the SA sees it: not
- * decrypted, nothing counted against the SA; the right length passes. */
-Test(esp, natt_udp_length_at_odds_with_the_ip_length_is_dropped_and_counted)
-{
-	struct esp_sa_conf c = natt_transport_conf();
-	uint8_t udp[24] = { 0x30, 0x39, 0x00, 0x35, 0, 24, 0, 0 };
-	uint64_t bad = fx_dp.workers[0].w_cnt[DP_W_bad_udp_len];
-	struct fx_frame f;
-	struct rte_mbuf *m;
-	int id;
-
-	id = add(&c);
-	for (int delta = -8; delta <= 8; delta += 16) {
-		f = natt_transport_frame(&c, 1, IPPROTO_UDP, udp, sizeof(udp));
-		be16_put(f.b + 34 + 4, (uint16_t)(be16_get(f.b + 34 + 4) + delta));
-		cr_expect_null(punted_local(&f), "UDP length %+d: not taken in", delta);
-	}
-	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_bad_udp_len], bad + 2);
-	cr_expect_eq(drops(id, ESP_DROP_auth_failed) + drops(id, ESP_DROP_malformed), 0,
-		     "dropped before the SA");
-	f = natt_transport_frame(&c, 1, IPPROTO_UDP, udp, sizeof(udp));
-	m = punted_local(&f);
-	cr_expect_not_null(m, "the right length passes");
-	rte_pktmbuf_free(m);
-	esp_sa_del(fx_dp.sadb, (uint32_t)id);
-	cr_expect_eq(fx_in_use(), 0);
-}
-
 /* RFC 3948 §3.1.2: the peer computed its TCP and UDP checksums over its
  * own address (NAT-OAi); the box gets the packet from the NAT's, and
  * fixes the checksum by RFC 1624's update instead of dropping it. A UDP
@@ -641,6 +612,124 @@ Test(esp, unknown_spi_to_the_box_is_counted_and_others_esp_is_routed)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	cr_expect_null(through(&f, WAN));
 	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_unknown_spi], before + 1);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+/* ---- UDP lengths on the NAT-T port (RFC 768, RFC 3948 §2) ---- */
+
+/* Frame f as it would be with n bytes after its UDP datagram (the IP
+ * length counting them, the UDP length not). */
+static struct fx_frame with_trailing(struct fx_frame f, size_t n)
+{
+	memset(f.b + f.len, 0xee, n);
+	cut(&f, f.len + n);
+	return f;
+}
+
+static void set_udp_len(struct fx_frame *f, uint16_t ulen)
+{
+	f->b[14 + 20 + 4] = (uint8_t)(ulen >> 8);
+	f->b[14 + 20 + 5] = (uint8_t)ulen;
+}
+
+static uint64_t wcnt(enum dp_worker_counter c)
+{
+	return fx_dp.workers[0].w_cnt[c];
+}
+
+/* ESP in UDP to the box, as the peer would send it. */
+static struct fx_frame natt_frame(int *in)
+{
+	struct esp_sa_conf c = conf("natt", 0x6000, ESP_DIR_OUT);
+	struct fx_frame f;
+	int out;
+
+	c.udp_encap = true;
+	add_pair(c, &out, in);
+	f = esp_frame(40);
+	to_us(&f);
+	return f;
+}
+
+Test(esp, natt_udp_length_beyond_the_ip_payload_or_under_8_is_dropped)
+{
+	int in;
+	struct fx_frame good = natt_frame(&in), f;
+	uint16_t ulen = (uint16_t)(good.len - 14 - 20);
+	const uint16_t bad[] = { (uint16_t)(ulen + 1), 65535, 7, 0 };
+	struct rte_mbuf *m;
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		uint64_t before = wcnt(DP_W_bad_udp_len);
+
+		f = good;
+		set_udp_len(&f, bad[i]);
+		m = through(&f, WAN);
+		cr_expect_null(m, "UDP length %u of %u: decrypted", bad[i], ulen);
+		rte_pktmbuf_free(m);
+		cr_expect_eq(wcnt(DP_W_bad_udp_len), before + 1,
+			     "UDP length %u of %u: not counted", bad[i], ulen);
+	}
+	cr_expect_eq(sa(in)->sa_st.st_packets, 0);
+	m = through(&good, WAN); /* sequence number 1 was never accepted */
+	cr_expect_not_null(m, "the right length passes");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, natt_bytes_after_the_udp_datagram_are_cut_off)
+{
+	int in;
+	struct fx_frame good = natt_frame(&in);
+	struct fx_frame f = with_trailing(good, 7);
+	struct rte_mbuf *m = through(&f, WAN);
+
+	cr_assert_not_null(m, "not decrypted (auth_failed %lu, malformed %lu, bad_udp_len %lu)",
+			   drops(in, ESP_DROP_auth_failed), drops(in, ESP_DROP_malformed),
+			   wcnt(DP_W_bad_udp_len));
+	cr_expect_eq(m->pkt_len, 14 + 20 + 8 + 40, "inner packet of %u bytes", m->pkt_len);
+	rte_pktmbuf_free(m);
+	cr_expect_eq(wcnt(DP_W_bad_udp_len), 0);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+/* IKE behind the non-ESP marker (RFC 3948 §2.2) to port 4500. */
+static struct fx_frame ike_natt_frame(void)
+{
+	struct fx_frame f = fx_udp4("203.0.113.2", "203.0.113.1", 64, 40);
+
+	memcpy(f.b, FX_MAC_WAN, 6);
+	f.b[34] = f.b[36] = 4500 >> 8;
+	f.b[35] = f.b[37] = 4500 & 0xff;
+	memset(f.b + 42, 0, 4);
+	return f;
+}
+
+Test(esp, ike_on_the_natt_port_is_punted_only_with_a_udp_length_that_fits)
+{
+	struct fx_frame good = ike_natt_frame(), f;
+	const uint16_t bad[] = { 8 + 40 + 1, 3 };
+	struct rte_mbuf *m;
+	const uint8_t *l3;
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		f = good;
+		set_udp_len(&f, bad[i]);
+		fx_input(&f, WAN);
+		m = fx_take(fx_dp.punt);
+		cr_expect_null(m, "UDP length %u: punted", bad[i]);
+		rte_pktmbuf_free(m);
+	}
+	cr_expect_eq(wcnt(DP_W_bad_udp_len), RTE_DIM(bad));
+	f = with_trailing(good, 5);
+	fx_input(&f, WAN);
+	m = fx_take(fx_dp.punt);
+	cr_assert_not_null(m, "IKE with bytes after its datagram: not punted");
+	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	cr_expect_eq(m->pkt_len, good.len, "cut to the datagram: %u bytes", m->pkt_len);
+	cr_expect_eq((size_t)(l3[2] << 8 | l3[3]), good.len - 14, "IP length follows");
+	cr_expect_eq(rte_raw_cksum(l3, 20), 0xffff, "IP checksum follows");
+	rte_pktmbuf_free(m);
 	cr_expect_eq(fx_in_use(), 0);
 }
 
