@@ -159,6 +159,13 @@ void ikev1_p1_respond(struct ike_engine *e, const struct ike_endpoint *local,
 int ikev1_p1_input(struct ike_sa *sa, const struct ikev1_msg *m,
 		   const struct ikev1_chain *ch, const uint8_t *plain,
 		   size_t plain_len, const uint8_t *iv_next);
+/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b),
+ * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b)
+ * (RFC 2409 §5), of_initiator picking which, over id_b, the ID
+ * payload's body; out[v1_keys.k_len]. Phase 1 only: the KE values and
+ * SAi_b are let go once the SA is established. */
+int ikev1_auth_hash(const struct ike_sa *sa, bool of_initiator,
+		    const uint8_t *id_b, size_t id_len, uint8_t *out);
 /* A new ISAKMP SA for an established one before it expires; the old
  * is deleted once the new stands. */
 void ikev1_reestablish(struct ike_sa *sa);

@@ -258,10 +258,8 @@ static bool by_cert(const struct ike_sa *sa)
 	return sa->sa_v1->v1_auth != IKEV1_AUTH_PSK;
 }
 
-/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b),
- * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b). */
-static int auth_hash(const struct ike_sa *sa, bool of_initiator,
-		     const uint8_t *id_b, size_t id_len, uint8_t *out)
+int ikev1_auth_hash(const struct ike_sa *sa, bool of_initiator,
+		    const uint8_t *id_b, size_t id_len, uint8_t *out)
 {
 	const struct ikev1_sa_state *v1 = sa->sa_v1;
 	uint8_t cky_i[8], cky_r[8];
@@ -288,7 +286,7 @@ static void w_hash(struct ike_writer *w, const struct ike_sa *sa,
 {
 	uint8_t h[IKE_PRF_MAX];
 
-	if (auth_hash(sa, sa->sa_initiator, id_b, id_len, h) != 0)
+	if (ikev1_auth_hash(sa, sa->sa_initiator, id_b, id_len, h) != 0)
 		ike_w_fail(w, -EIO);
 	ikev1_w_data(w, IKEV1_PL_HASH, h, sa->sa_v1->v1_keys.k_len);
 	OPENSSL_cleanse(h, sizeof(h));
@@ -316,7 +314,7 @@ static void w_certs_sig(struct ike_writer *w, const struct ike_sa *sa,
 	uint8_t h[IKE_PRF_MAX], sig[SIG_MAX];
 	size_t sig_len = 0, n;
 
-	if (auth_hash(sa, sa->sa_initiator, id_b, id_len, h) != 0 ||
+	if (ikev1_auth_hash(sa, sa->sa_initiator, id_b, id_len, h) != 0 ||
 	    ike_cred_sign_hash(cr, h, sa->sa_v1->v1_keys.k_len, sig, sizeof(sig), &sig_len) != 0)
 		ike_w_fail(w, -EIO);
 	OPENSSL_cleanse(h, sizeof(h));
@@ -386,7 +384,7 @@ static int check_peer(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
 	if (!id_b || !hp || ikev1_id_decode(id_b, id_len, &id) != 0 ||
 	    hp->pl_len != sa->sa_v1->v1_keys.k_len)
 		return -EINVAL;
-	if (auth_hash(sa, !sa->sa_initiator, id_b, id_len, h) != 0)
+	if (ikev1_auth_hash(sa, !sa->sa_initiator, id_b, id_len, h) != 0)
 		return -EIO;
 	ok = CRYPTO_memcmp(h, hp->pl_body, hp->pl_len) == 0;
 	OPENSSL_cleanse(h, sizeof(h));
@@ -432,7 +430,7 @@ static int check_peer_sig(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
 	if (!sig || !id_b || ikev1_id_decode(id_b, id_len, &id) != 0 ||
 	    peer_certs(ch, certs, &n) != 0)
 		return -EINVAL;
-	if (auth_hash(sa, !sa->sa_initiator, id_b, id_len, h) != 0)
+	if (ikev1_auth_hash(sa, !sa->sa_initiator, id_b, id_len, h) != 0)
 		return -EIO;
 	rc = ike_verify_peer(sa->sa_conn->c_trust, certs, n, id.id_type, id.id_data,
 			     id.id_len,

@@ -18,7 +18,12 @@
  *      the harness (ikev1_hash_reserve/ikev1_hash_fill) over the
  *      input's payloads, so that they reach the quick mode handler;
  *   3  an informational exchange the same way (HASH(1), then N or D);
- * then the type of the first payload (after HASH(1) for 2 and 3), then
+ * With bit 7 of the control byte clear, a HASH payload of the PRF's
+ * length in message 5 or 3 gets the HASH_I of the input's own ID
+ * payload (RFC 2409 §5, ikev1_auth_hash over the phase 1 state), so
+ * that what follows authentication is reached; set, the input's bytes
+ * stand, as a forger's would.
+ * Then the type of the first payload (after HASH(1) for 2 and 3), then
  * the payloads. What the responder answers is carried back.
  * exchange_seeds.c writes the seeds from the real messages. The
  * engines are kept across inputs as in fuzz_ikev2_exchange.c.
@@ -45,6 +50,32 @@ static size_t hashed_len(uint8_t first, const uint8_t *buf, size_t len)
 	if (ikev1_chain_parse(first, buf, len, true, &ch) != 0)
 		return len;
 	return len - ch.c_trailing;
+}
+
+/* HASH_I over the input's ID payload into its HASH payload, computed
+ * with the phase 1 state of sa (the responder's: an aggressive mode
+ * initiator has let its KE values go by message 3). */
+static void sign_hash(const struct ike_sa *sa, uint8_t first, uint8_t *pl, size_t len)
+{
+	static struct ikev1_chain ch;
+	const struct ikev1_sa_state *v1 = sa->sa_v1;
+	const struct ikev1_payload *id = NULL, *hash = NULL;
+
+	if (ikev1_chain_parse(first, pl, len, true, &ch) != 0)
+		return;
+	for (unsigned i = 0; i < ch.c_n; i++) {
+		if (ch.c_pl[i].pl_type == IKEV1_PL_ID && !id)
+			id = &ch.c_pl[i];
+		if (ch.c_pl[i].pl_type == IKEV1_PL_HASH && !hash)
+			hash = &ch.c_pl[i];
+	}
+	if (!hash || hash->pl_len != v1->v1_keys.k_len || !v1->v1_gxi || !v1->v1_gxr ||
+	    !v1->v1_sai_b)
+		return;
+	if (id) /* main mode's message 5 */
+		ikev1_auth_hash(sa, true, id->pl_body, id->pl_len, pl + hash->pl_off + 4);
+	else if (v1->v1_id_b) /* aggressive mode's message 3: IDii came in 1 */
+		ikev1_auth_hash(sa, true, v1->v1_id_b, v1->v1_id_len, pl + hash->pl_off + 4);
 }
 
 /* Frames and sends the initiator's message: the payloads given (after a
@@ -106,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t iv[IKEV1_BLOCK_MAX];
 	unsigned mode;
 	uint32_t msgid;
-	struct ike_sa *sa;
+	static uint8_t pl[IKE_MSG_MAX / 2];
+	struct ike_sa *sa, *rsa;
 
 	if (size < 2 || size > IKE_MSG_MAX / 2)
 		return 0;
@@ -121,9 +153,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pair_step(p);
 	pair_take(p, real); /* the initiator's next message: ours instead */
 	sa = pair_sa(p, 0);
+	memcpy(pl, data + 2, size - 2);
+	rsa = pair_sa(p, 1);
+	if (!msgid && !(data[0] & 0x80) && rsa && rsa->sa_v1)
+		sign_hash(rsa, data[1], pl, size - 2);
 	if (sa && sa->sa_v1 && next_iv(p, msgid, iv))
 		send_fuzzed(sa, exchange[mode], msgid, mode != 1 || (data[0] & 4), iv, data[1],
-			    data + 2, size - 2);
+			    pl, size - 2);
 	pair_settle(p, V1_STEPS);
 	pair_end(p);
 	return 0;

@@ -8,8 +8,13 @@
  * initiator SA's own keys through lib/ike's ike_encrypt_msg, so the
  * responder verifies, decrypts and hands it to its exchange code.
  *
- * An input: a control byte, whose value mod 3 picks the exchange:
- *   0  IKE_AUTH in place of the initiator's (message ID 1);
+ * An input: a control byte, whose low 7 bits mod 3 pick the exchange:
+ *   0  IKE_AUTH in place of the initiator's (message ID 1); with bit 7
+ *      clear, a PSK AUTH payload in the input is given the AUTH data
+ *      the initiator's keys make over the input's own IDi (RFC 7296
+ *      §2.15), so that what follows authentication (SAi2, TSi, TSr, the
+ *      notifies, the first Child SA) is reached; with bit 7 set the
+ *      input's bytes stand, as a forger's would;
  *   1  CREATE_CHILD_SA after a real IKE_AUTH (message ID 2);
  *   2  INFORMATIONAL after a real IKE_AUTH;
  * then the type of the first inner payload (the SK payload's Next
@@ -25,7 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "ike_crypto.h"
 #include "ike_pair.h"
 #include "ikev2_msg.h"
 
@@ -36,17 +43,46 @@ static const uint8_t v2_exchange[] = { IKE_EXCH_AUTH, IKE_EXCH_CREATE_CHILD_SA,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The initiator's request of exchange with the inner chain given, to
- * the responder. */
-static void send_fuzzed(struct ike_pair *p, uint8_t exchange, uint8_t first,
-			const uint8_t *plain, size_t len)
+/* Puts into the input's PSK AUTH payload (Auth Method, 3 reserved
+ * bytes, AUTH Data of the PRF's length) the AUTH that the initiator SA
+ * computes over the input's IDi payload; other inputs stay as they are. */
+static void sign_auth(const struct ike_sa *sa, uint8_t first, uint8_t *plain, size_t len)
 {
-	static uint8_t msg[IKE_MSG_MAX];
+	static struct ike_chain ch;
+	static uint8_t octets[IKE_AUTH_OCTETS_MAX];
+	uint16_t prf = sa->sa_suite.prf;
+	const struct ike_payload *id, *auth;
+	size_t olen;
+
+	if (ike_chain_parse(first, plain, len, &ch) != 0)
+		return;
+	id = ike_chain_find(&ch, IKE_PL_IDI, 0);
+	auth = ike_chain_find(&ch, IKE_PL_AUTH, 0);
+	if (!id || !auth || auth->pl_len != 4 + ike_prf_len(prf) ||
+	    auth->pl_body[0] != IKE_AUTH_METHOD_PSK ||
+	    ike_auth_octets(prf, sa->sa_v2.v2_keys.sk_pi, sa->sa_v2.v2_init_mine,
+			    sa->sa_v2.v2_init_mine_len, sa->sa_nr, sa->sa_nr_len, id->pl_body,
+			    id->pl_len, octets, sizeof(octets), &olen) != 0)
+		return;
+	ike_auth_psk(prf, sa->sa_conn->c_psk, sa->sa_conn->c_psk_len, octets, olen,
+		     plain + auth->pl_off + 8);
+}
+
+/* The initiator's request of exchange with the inner chain given, to
+ * the responder; IKE_AUTH's AUTH signed unless keep_auth. */
+static void send_fuzzed(struct ike_pair *p, uint8_t exchange, bool keep_auth, uint8_t first,
+			const uint8_t *input, size_t len)
+{
+	static uint8_t msg[IKE_MSG_MAX], plain[IKE_MSG_MAX];
 	struct ike_sa *sa = pair_sa(p, 0);
 	size_t n;
 
-	if (!sa || !sa->sa_v2.v2_keyed ||
-	    ike_encrypt_msg(sa, exchange, false, sa->sa_v2.v2_msgid_out, first, plain, len,
+	if (!sa || !sa->sa_v2.v2_keyed)
+		return;
+	memcpy(plain, input, len);
+	if (exchange == IKE_EXCH_AUTH && !keep_auth)
+		sign_auth(sa, first, plain, len);
+	if (ike_encrypt_msg(sa, exchange, false, sa->sa_v2.v2_msgid_out, first, plain, len,
 			    msg, sizeof(msg), &n) != 0)
 		return;
 	pair_to_responder(p, msg, n);
@@ -60,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2 || size > IKE_MSG_MAX / 2)
 		return 0;
-	mode = data[0] % sizeof(v2_exchange);
+	mode = (data[0] & 0x7f) % sizeof(v2_exchange);
 	if (!(p.p_e[0] ? pair_again(&p)
 			: pair_start(&p, IKE_VERSION_2, false, "aes128-sha256-x25519", "aes128gcm16")))
 		abort();
@@ -70,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pair_take(&p, real); /* dropped: ours goes instead */
 	else
 		pair_settle(&p, V2_STEPS);
-	send_fuzzed(&p, v2_exchange[mode], data[1], data + 2, size - 2);
+	send_fuzzed(&p, v2_exchange[mode], data[0] & 0x80, data[1], data + 2, size - 2);
 	pair_settle(&p, V2_STEPS);
 	pair_end(&p);
 	return 0;
