@@ -3,13 +3,14 @@
  * ike_flood: IKEv2 flood generator for bench/ike_flood.sh (issue 16 item 4).
  * Builds the datagrams itself (RFC 7296 §3); no engine, no keys.
  *
- *   ike_flood init --dst A --src-net 198.19.0.0 --src-count N --seconds S
+ *   ike_flood init --dst A --src-net 198.19.0.0 --src-count N --seconds S [--pps R]
  *       IKE_SA_INIT requests as fast as one core sends them, through a raw
  *       socket (IP_HDRINCL) from source addresses src-net + (i mod N),
  *       UDP 500 -> 500; each with a fresh SPIi, a fresh 32-byte nonce and a
  *       fresh X25519 public value (any 32 bytes are one, RFC 7748 §5),
  *       offering aes128gcm16-prfsha256-x25519. Nobody answers cookies: the
  *       sources are spoofed (their replies are blackholed).
+ *       With --pps, at most R requests a second (paced by nanosleep).
  *   ike_flood auth --dst A --src ADDR[,ADDR...] --sas K --seconds S
  *       K half-open IKE SAs made from the local addresses (a COOKIE is
  *       returned when the responder asks), then IKE_AUTH requests (message
@@ -184,8 +185,24 @@ struct stats {
 	double seconds;
 };
 
+/* With a rate set (pps > 0), sleeps until packet i's time, t0 + i/pps;
+ * the clock is read every 16 packets so the pacing costs little. */
+static void pace(uint64_t i, double pps, double t0)
+{
+	double ahead;
+
+	if (pps <= 0 || (i & 15))
+		return;
+	ahead = t0 + (double)i / pps - now_s();
+	if (ahead > 50e-6) {
+		struct timespec ts = { (time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int run_init(uint32_t dst, uint32_t src_net, uint32_t src_count, double secs,
-		    struct stats *st)
+		    double pps, struct stats *st)
 {
 	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW), buf = 4 << 20;
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(dst) };
@@ -200,6 +217,7 @@ static int run_init(uint32_t dst, uint32_t src_net, uint32_t src_count, double s
 	for (uint64_t i = 0;; i++) {
 		if ((i & 63) == 0 && now_s() >= end)
 			break;
+		pace(i, pps, t0);
 		size_t len = build_init(pkt + 28, NULL, 0);
 		size_t n = build_ip_udp(pkt, src_net + (uint32_t)(i % src_count), dst, len);
 
@@ -403,7 +421,7 @@ static bool parse_ip(const char *s, uint32_t *out)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ike_flood init|auth|retx --dst A [--src-net N --src-count C] "
-			"[--src A[,A...]] [--sas K] [--seconds S]\n");
+			"[--src A[,A...]] [--sas K] [--seconds S] [--pps R]\n");
 	return 2;
 }
 
@@ -411,7 +429,7 @@ int main(int argc, char **argv)
 {
 	uint32_t dst = 0, src_net = 0, srcs[MAX_SRCS];
 	unsigned src_count = 1024, n_src = 0, sas = 64;
-	double secs = 5;
+	double secs = 5, pps = 0;
 	struct stats st = { 0 };
 	int rc;
 
@@ -430,6 +448,8 @@ int main(int argc, char **argv)
 			continue;
 		if (!strcmp(o, "--seconds") && (secs = atof(v)) > 0)
 			continue;
+		if (!strcmp(o, "--pps") && (pps = atof(v)) > 0)
+			continue;
 		if (!strcmp(o, "--src")) {
 			char *copy = strdup(v), *save = NULL;
 			for (char *t = strtok_r(copy, ",", &save); t && n_src < MAX_SRCS;
@@ -444,7 +464,7 @@ int main(int argc, char **argv)
 	if (!dst)
 		return usage();
 	if (!strcmp(argv[1], "init") && src_net)
-		rc = run_init(dst, src_net, src_count, secs, &st);
+		rc = run_init(dst, src_net, src_count, secs, pps, &st);
 	else if (!strcmp(argv[1], "auth") && n_src)
 		rc = run_auth(dst, srcs, n_src, sas, secs, &st);
 	else if (!strcmp(argv[1], "retx") && n_src)
