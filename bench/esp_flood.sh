@@ -18,11 +18,17 @@
 #      FLOOD_RATE_PPS (20000), then at tcpreplay's top speed;
 #      legit_ratio = flooded (top speed) / unflooded. At top speed
 #      tcpreplay takes a whole core of the two: charon's userspace ESP
-#      and iperf3 lose CPU, not only espgate.
+#      and iperf3 lose CPU, not only espgate. Then a tunnel carrying a
+#      given load: iperf3 UDP at UDP_MBPS unflooded and under the top-speed
+#      flood; legit_udp_ratio = the share received flooded / unflooded,
+#      with where the datagrams were lost (espgate's inbound SA count).
 #   3. the mbufs in use (resources block) before and after.
-# Last line: RESULT flood_pps=X legit_ratio=Y legit_ratio_at_Npps=Z
+# Last line: RESULT flood_pps=X legit_ratio=Y legit_ratio_at_Npps=Z legit_udp_ratio=U
 #
-# Environment: FLOOD_SECONDS (10), COUNT_N (2000), FLOOD_RATE_PPS (20000).
+# Environment: FLOOD_SECONDS (10), COUNT_N (2000), FLOOD_RATE_PPS (20000),
+# UDP_MBPS (20); TUN_AF_PACKET_ARGS (scripts/lib/tunnel.sh, default
+# ",framecnt=4096"; "" for the PMD's default ring, which loses part of the
+# flood and of the tunnel in the kernel).
 # NETNS_KEEP_WORKDIR=1 keeps logs, pcaps and stats snapshots.
 
 set -uo pipefail
@@ -31,6 +37,7 @@ BUILD=$(cd "${1:-$ROOT/build}" 2>/dev/null && pwd) || { echo "bench: no build di
 SECS=${FLOOD_SECONDS:-10}
 COUNT_N=${COUNT_N:-2000}
 RATE_PPS=${FLOOD_RATE_PPS:-20000}
+UDP_MBPS=${UDP_MBPS:-20}
 PY=/usr/bin/python3
 
 # shellcheck source=scripts/lib/netns.sh
@@ -46,6 +53,8 @@ source "$ROOT/scripts/lib/tunnel.sh"
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 stats_save() { eg_ctl --json stats >"$1" && eg_sas_json >"$1.sas" || die "espgatectl"; }
+# sa_in_packets SAS_JSON: packets the inbound data-plane SAs took.
+sa_in_packets() { "$PY" -c 'import json,sys; print(sum(s["packets"] for s in json.load(open(sys.argv[1])).get("sas", []) if s["direction"] == "in"))' "$1"; }
 # grown S0 S1: every drop counter (worker, control, the Child SAs') that grew.
 grown() {
 	"$PY" - "$1" "$2" <<'PYEOF'
@@ -98,6 +107,18 @@ tcp_run() {
 	TCP_MBPS=$(json_get "$W/tcp-$1.json" 'round(d["end"]["sum_received"]["bits_per_second"] / 1e6, 1)')
 }
 
+# udp_load_run TAG: iperf3 UDP host -> srv at UDP_MBPS for SECS (1200-byte
+# datagrams, under the tunnel's MTU); the share of datagrams srv received
+# in UDP_GOT (iperf3's receiver-side count).
+udp_load_run() {
+	iperf_server "$NS_SRV" "$SRV_V4" 5202 "$W/udp-$1-server.json" -J || die "iperf3 server"
+	timeout $((SECS + 30)) ip netns exec "$NS_HOST" nice -n "$TUN_PRIO" iperf3 -c "$SRV_V4" -p 5202 \
+		-u -b "${UDP_MBPS}M" -l 1200 -t "$SECS" -J >"$W/udp-$1.json" 2>"$W/udp-$1.err" ||
+		die "iperf3 -u $1: $(tail -n 3 "$W/udp-$1.err")"
+	wait_pid_exit "$SRV_PID" 10 || stop_pid "$SRV_PID"
+	UDP_GOT=$(json_get "$W/udp-$1.json" 'round(1 - d["end"]["sum"]["lost_packets"] / max(d["end"]["sum"]["packets"], 1), 4)')
+}
+
 # --- 1: each kind alone, counted ------------------------------------------
 # A short TCP run first moves the window past the replayed sequence numbers.
 SECS_SAVE=$SECS SECS=2
@@ -118,32 +139,48 @@ done
 tcp_run clean
 CLEAN=$TCP_MBPS
 echo "unflooded: TCP host -> srv $CLEAN Mbit/s"
-# flood_run TAG TCPREPLAY_RATE_OPTION: the mixed pcap looped while iperf3
-# runs; FLOODED (Mbit/s), PPS and SENT (tcpreplay's), counters printed.
+# flood_run TAG TCPREPLAY_RATE_OPTION [udp]: the mixed pcap looped while
+# iperf3 runs (TCP, or UDP at UDP_MBPS); FLOODED (Mbit/s) or UDP_GOT, PPS
+# and SENT (tcpreplay's), counters printed.
 flood_run() {
 	stats_save "$W/$1-0.json"
 	bg_run REPLAY "$W/replay-$1.log" ip netns exec "$NS_BR" tcpreplay -i "$BR_WAN" "$2" \
 		--duration="$((SECS + 3))" --loop=0 "$W/mixed.pcap"
 	NETNS_PIDS+=("$REPLAY")
 	sleep 1
-	tcp_run "$1"
-	FLOODED=$TCP_MBPS
+	if [ "${3:-}" = udp ]; then
+		udp_load_run "$1"
+	else
+		tcp_run "$1"
+		FLOODED=$TCP_MBPS
+	fi
 	wait "$REPLAY" 2>/dev/null
 	sleep 0.5
 	stats_save "$W/$1-1.json"
 	PPS=$(awk '/Rated:/ { for (i = 1; i <= NF; i++) if ($i ~ /pps/) { print int($(i - 1)); exit } }' "$W/replay-$1.log")
 	SENT=$(awk '/Actual:/ { print $2; exit }' "$W/replay-$1.log")
-	echo "flooded ($2): TCP host -> srv $FLOODED Mbit/s ($(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3) of unflooded) while tcpreplay sent $SENT hostile frames at ${PPS:-?} pps"
+	if [ "${3:-}" = udp ]; then
+		echo "flooded ($2): UDP host -> srv at $UDP_MBPS Mbit/s, $UDP_GOT of it received (unflooded $UDP_CLEAN) while tcpreplay sent $SENT hostile frames at ${PPS:-?} pps"
+		echo "  where the datagrams went: iperf3 sent $(json_get "$W/udp-$1.json" 'd["end"]["sum"]["packets"]'), espgate's inbound SAs took $(($(sa_in_packets "$W/$1-1.json.sas") - $(sa_in_packets "$W/$1-0.json.sas"))) (iperf3's control connection included), srv received $(json_get "$W/udp-$1.json" 'd["end"]["sum"]["packets"] - d["end"]["sum"]["lost_packets"]')"
+	else
+		echo "flooded ($2): TCP host -> srv $FLOODED Mbit/s ($(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3) of unflooded) while tcpreplay sent $SENT hostile frames at ${PPS:-?} pps"
+	fi
 	echo "  counters grown: $(grown "$W/$1-0.json" "$W/$1-1.json")"
 }
 flood_run rate "--pps=$RATE_PPS"
 RATE_RATIO=$(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3)
 flood_run top --topspeed
 RATIO=$(calc "$FLOODED / ($CLEAN > 0 ? $CLEAN : 1)" 3)
+# A tunnel carrying a given load rather than all it can: UDP at UDP_MBPS.
+udp_load_run clean
+UDP_CLEAN=$UDP_GOT
+echo "unflooded: UDP host -> srv at $UDP_MBPS Mbit/s, $UDP_CLEAN of it received"
+flood_run udptop --topspeed udp
+UDP_RATIO=$(calc "$UDP_GOT / ($UDP_CLEAN > 0 ? $UDP_CLEAN : 1)" 3)
 
 # --- 3: mbufs --------------------------------------------------------------
 sleep 1
 stats_save "$W/end.json"
 MB1=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["resources"]["mbufs_in_use"])' "$W/end.json")
 echo "mbufs in use: $MB0 before the floods, $MB1 after; tunnel $(tunnel_eg_up && echo up || echo down)"
-echo "RESULT flood_pps=${PPS:-0} legit_ratio=$RATIO legit_ratio_at_${RATE_PPS}pps=$RATE_RATIO"
+echo "RESULT flood_pps=${PPS:-0} legit_ratio=$RATIO legit_ratio_at_${RATE_PPS}pps=$RATE_RATIO legit_udp_ratio=$UDP_RATIO"
