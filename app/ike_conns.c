@@ -242,6 +242,9 @@ json_t *ike_ctl_reload(struct app *app)
 		return reload_first(app, &fresh, &l);
 	reload_diff(app->ike, &fresh, &l, drop);
 	drop_conns(&fresh, drop);
+	app->cfg.ike_cookie_threshold = fresh.ike_cookie_threshold;
+	app->cfg.ike_half_open_per_peer = fresh.ike_half_open_per_peer;
+	ike_ctl_limits(app->ike, &app->cfg);
 	swap_conns(&app->cfg, &fresh);
 	cfg_free(&fresh);
 	if (traps_sync(app) != 0)

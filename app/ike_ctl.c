@@ -66,6 +66,22 @@ static void ev_log(void *ctx, const char *line)
 
 /* ---- the engine ---- */
 
+void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg)
+{
+	struct ike_limits l = { .li_cookie_threshold = cfg->ike_cookie_threshold,
+				.li_half_open_per_src = cfg->ike_half_open_per_peer };
+
+	if (ic->ic_limits_set && l.li_cookie_threshold == ic->ic_limits.li_cookie_threshold &&
+	    l.li_half_open_per_src == ic->ic_limits.li_half_open_per_src)
+		return;
+	ike_engine_set_limits(ic->ic_engine, &l);
+	ic->ic_limits = l;
+	ic->ic_limits_set = true;
+	EG_LOG(INFO, "IKE: COOKIE from %u half-open SAs%s, at most %u half-open per peer address%s",
+	       l.li_cookie_threshold, l.li_cookie_threshold ? "" : " (never)",
+	       l.li_half_open_per_src, l.li_half_open_per_src ? "" : " (no cap)");
+}
+
 int ike_ctl_start(struct app *app, json_t *failed)
 {
 	struct ike_events ev = {
@@ -88,6 +104,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 		return -ENOMEM;
 	}
 	app->ike = ic;
+	ike_ctl_limits(ic, &app->cfg);
 	ike_conns_load(ic, &app->cfg, failed);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "trap policies not installed: out of memory");

@@ -54,12 +54,17 @@ struct ike_ctl {
 	unsigned ic_owner_rr; /* Child SAs spread over the workers */
 	unsigned ic_n_out_pending; /* children with cc_out_pending */
 	uint64_t ic_out_next_ms;   /* the earliest cc_out_at_ms of those */
+	struct ike_limits ic_limits; /* what the engine was last given */
+	bool ic_limits_set;
 };
 
 /* ike_ctl.c: lib/ike with the connections of app->cfg (none: app->ike
  * stays NULL); those it does not take are dropped from app->cfg and
  * listed in failed. */
 int ike_ctl_start(struct app *app, json_t *failed);
+/* The engine's denial-of-service limits from cfg's ike section (RFC 7296
+ * §2.6), logged when they change. */
+void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg);
 
 /* ike_io.c: lib/ike's ev_send and ev_keepalive (ctx: the ike_ctl). */
 void ike_io_send(void *ctx, const struct ike_endpoint *local,

@@ -115,6 +115,10 @@ struct cfg_sa {
  * IKE_MAX_CHILD_CFG, IKE_MAX_TS_CFG), so a loaded connection fits the
  * engine. */
 #define CFG_MAX_CONNS 4096
+/* ike.cookie_threshold and ike.half_open_per_peer: defaults and bound. */
+#define CFG_IKE_COOKIE_THRESHOLD 1000
+#define CFG_IKE_HALF_OPEN_PER_PEER 100
+#define CFG_IKE_LIMIT_MAX 1000000
 #define CFG_ID_MAX 255
 #define CFG_PSK_MIN 16 /* characters; RFC 7296 §2.15 on weak shared keys */
 #define CFG_PSK_MAX 128 /* bytes */
@@ -230,6 +234,9 @@ struct cfg {
 	 * secrets file as resolved (NULL: none) and the connections. */
 	uint16_t ike_port, ike_natt_port;
 	char *ike_secrets;
+	/* RFC 7296 §2.6: half-open IKE SAs from which a COOKIE is asked
+	 * (0: never), and that one address may hold (0: no cap). */
+	unsigned ike_cookie_threshold, ike_half_open_per_peer;
 	struct cfg_conn *conns;
 	unsigned n_conns;
 

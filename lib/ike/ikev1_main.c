@@ -472,6 +472,7 @@ static void established(struct ike_sa *sa)
 	free(v1->v1_gxi);
 	free(v1->v1_gxr);
 	v1->v1_sai_b = v1->v1_id_b = v1->v1_gxi = v1->v1_gxr = NULL;
+	v1->v1_sai_len = v1->v1_id_len = v1->v1_gxi_len = v1->v1_gxr_len = 0;
 	ike_half_open_done(sa);
 	if (ike_sa_set_state(sa, IKE_S_ESTABLISHED) != 0)
 		return;

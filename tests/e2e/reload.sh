@@ -290,6 +290,31 @@ bad_configs() {
 check "reload of a file with a syntax error, and of one with an unknown ESP proposal: refused with FILE:LINE:COL, SAs unchanged; the valid file again: nothing added, removed or changed" \
 	bad_configs
 
+# 8b: the IKE engine's limits (RFC 7296 §2.6) follow a reload
+limits_reload() {
+	local reply want='IKE: COOKIE from 5 half-open SAs, at most 2 half-open per peer address'
+	"$PY" - "$W/espgate-ac.json" "$W/limits.json" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+d.setdefault("ike", {}).update({"cookie_threshold": 5, "half_open_per_peer": 2})
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+	cp "$W/limits.json" "$CONFIG" || return 1
+	reply=$(eg_ctl --json reload) || { echo "$reply"; return 1; }
+	[ "$(printf '%s' "$reply" | json_get - "d['added'] == d['removed'] == d['changed'] == []")" = True ] ||
+		{ echo "connections changed: $reply"; return 1; }
+	wait_for "grep -qF '$want' '$EG_LOG'" 5 || { echo "no log line \"$want\""; grep 'IKE: COOKIE' "$EG_LOG"; return 1; }
+	note "$(grep -F "$want" "$EG_LOG" | tail -n 1)"
+	local dflt='IKE: COOKIE from 1000 half-open SAs, at most 100 half-open per peer address' n
+	n=$(grep -cF "$dflt" "$EG_LOG")
+	cp "$W/espgate-ac.json" "$CONFIG" || return 1
+	eg_ctl reload >/dev/null || return 1
+	wait_for "[ \$(grep -cF '$dflt' '$EG_LOG') -gt $n ]" 5 ||
+		{ echo "the defaults not back"; grep 'IKE: COOKIE' "$EG_LOG"; return 1; }
+}
+check "reload with ike.cookie_threshold 5 and ike.half_open_per_peer 2: no connection changed, espgate logs the engine's new limits; the file without them: the defaults (1000, 100) again" \
+	limits_reload
+
 # 9: a connection that cannot be loaded
 CONN_D=branch-d
 # d_config FILE: the A+C file and D, with certificate files that are

@@ -1770,6 +1770,28 @@ Test(cfg_proposal, iana_numbers_and_rules)
 #define CONN(extra) "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD "]" extra "}"
 #define CDOC(top, conns) "{" LCORES ", " PORTS top ", 'connections': [" conns "]}"
 
+/* RFC 7296 §2.6's limits: defaults, both given, 0 (off), the bound. */
+Test(cfg_conn, ike_limits)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.ike_cookie_threshold == 1000 && c.ike_half_open_per_peer == 100,
+		  "defaults %u %u", c.ike_cookie_threshold, c.ike_half_open_per_peer);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC(", 'ike': {'cookie_threshold': 0, 'half_open_per_peer': 1000000}",
+			       CONN("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.ike_cookie_threshold == 0 && c.ike_half_open_per_peer == 1000000);
+	cfg_free(&c);
+	expect_err_at(CDOC(", 'ike': {'cookie_threshold': 1000001}", CONN("")), "1000001",
+		      "ike.cookie_threshold", "1000001 is out of range 0..1000000");
+	expect_err_at(CDOC(", 'ike': {'half_open_per_peer': -1}", CONN("")), "-1",
+		      "ike.half_open_per_peer", "out of range 0..1000000");
+	expect_err_at(CDOC(", 'ike': {'half_open_per_peer': '5'}", CONN("")), "'5'",
+		      "ike.half_open_per_peer", "expected an integer, got a string");
+}
+
 Test(cfg_conn, minimal_and_empty)
 {
 	char err[512] = "";
@@ -2303,7 +2325,7 @@ Test(cfg_conn, ike_section)
 	expect_err_at(CDOC(", 'ike': {'natt_port': 65536}", CONN("")), "65536", "ike.natt_port",
 		      "65536 is out of range 1..65535");
 	expect_err_at(CDOC(", 'ike': {'listen': '0.0.0.0'}", CONN("")), "'listen'",
-		      "ike.listen", "unknown key (expected \"port\", \"natt_port\", \"secrets\")");
+		      "ike.listen", "unknown key (expected \"port\", \"natt_port\", \"secrets\", \"cookie_threshold\", \"half_open_per_peer\")");
 	expect_err_at(CDOC(", 'ike': []", CONN("")), "[]", "ike",
 		      "expected an object, got an array");
 }
