@@ -97,6 +97,17 @@ struct ip_prefix ip_prefix_network(const struct ip_prefix *p)
 	return n;
 }
 
+void ip_addr_add(struct ip_addr *a, uint32_t n)
+{
+	uint64_t carry = n;
+
+	for (size_t i = ip_addr_len(a); i-- > 0 && carry;) {
+		carry += a->bytes[i];
+		a->bytes[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
 bool ip_prefix_is_network(const struct ip_prefix *p)
 {
 	struct ip_prefix n = ip_prefix_network(p);

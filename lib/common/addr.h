@@ -36,6 +36,8 @@ void ip_addr_format(const struct ip_addr *a, char *buf, size_t len);
 void ip_prefix_format(const struct ip_prefix *p, char *buf, size_t len);
 /* The prefix with its host bits cleared. */
 struct ip_prefix ip_prefix_network(const struct ip_prefix *p);
+/* a + n, big-endian over its family's length; wraps past the last. */
+void ip_addr_add(struct ip_addr *a, uint32_t n);
 struct ip_addr ip_addr_v4(uint32_t host_order);
 uint32_t ip_addr_v4_host(const struct ip_addr *a);
 

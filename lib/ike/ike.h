@@ -72,6 +72,44 @@ struct ike_child_cfg {
 
 enum ike_start { IKE_START_NONE, IKE_START_START, IKE_START_TRAP };
 
+/* ---- Address pools (RFC 7296 §2.19, §3.15) ---- */
+
+#define IKE_POOL_DNS_MAX 4
+#define IKE_POOL_SPLIT_MAX 8
+#define IKE_POOL_SIZE_MAX (1u << 20) /* addresses of one pool, at most */
+#define IKE_CONN_POOLS 2             /* an IPv4 and an IPv6 pool */
+
+/* Virtual addresses for clients that ask (CFG_REQUEST), and what the
+ * CFG_REPLY tells them with one: DNS servers and the subnets to send
+ * through the tunnel (INTERNAL_IP4/6_SUBNET, split include). */
+struct ike_pool_cfg {
+	char pc_name[IKE_NAME_MAX];
+	struct ip_prefix pc_prefix; /* its addresses, bar the network's (and
+				     * IPv4's broadcast up to /30) */
+	struct ip_addr pc_dns[IKE_POOL_DNS_MAX];
+	uint8_t pc_n_dns;
+	struct ip_prefix pc_split[IKE_POOL_SPLIT_MAX];
+	uint8_t pc_n_split;
+	uint32_t pc_lease_s; /* an identity keeps its address this long after
+			      * its last IKE SA; 0: given back at once */
+};
+
+struct ike_pool_info {
+	const struct ike_pool_cfg *pi_cfg;
+	uint32_t pi_size;      /* addresses */
+	uint32_t pi_leases;    /* leased, held or within their lease time */
+	uint32_t pi_held;      /* leased to an identity with an IKE SA */
+	uint64_t pi_exhausted; /* requests refused: no address left */
+};
+
+struct ike_lease_info {
+	const char *li_pool;
+	struct ip_addr li_addr;
+	const struct ike_identity *li_id;
+	uint32_t li_holders;     /* IKE SAs holding it; 0: kept for li_id */
+	uint64_t li_released_ms; /* when the last let it go (li_holders 0) */
+};
+
 /* The IKE version a connection speaks; a responder on IKE_VERSION_ANY
  * takes whichever the peer speaks, an initiator speaks IKEv2. */
 enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
@@ -103,6 +141,11 @@ struct ike_conn_cfg {
 	/* IKEv1 aggressive mode (RFC 2409 §5): an initiator uses it, a
 	 * responder accepts it; with a PSK its hash can be attacked offline. */
 	bool c_aggressive;
+	/* Responder: pools (ike_engine_add_pool) whose addresses a client's
+	 * CFG_REQUEST gets, one per family; the Child SAs' remote selectors
+	 * are narrowed to the address given. */
+	char c_pools[IKE_CONN_POOLS][IKE_NAME_MAX];
+	uint8_t c_n_pools;
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the
@@ -224,6 +267,19 @@ struct ike_stats {
 
 struct ike_engine *ike_engine_new(const struct ike_events *ev);
 void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l);
+/* A pool, or the same again (kept with its leases: 0). One of that name
+ * but other settings is replaced; its leases stay with the SAs that hold
+ * them, new ones come from the new pool. Around a reload: _begin, then
+ * add every pool of the new configuration, then _commit detaches those
+ * not added. -EINVAL: a bad prefix or too many DNS or split entries. */
+int ike_engine_add_pool(struct ike_engine *e, const struct ike_pool_cfg *pc);
+void ike_engine_pools_begin(struct ike_engine *e);
+void ike_engine_pools_commit(struct ike_engine *e);
+typedef void (*ike_pool_fn)(void *ctx, const struct ike_pool_info *pi);
+typedef void (*ike_lease_fn)(void *ctx, const struct ike_lease_info *li);
+/* Each pool, then (lease_fn not NULL) each of its leases. */
+void ike_engine_pools(const struct ike_engine *e, ike_pool_fn pool_fn, ike_lease_fn lease_fn,
+		      void *ctx);
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st);
 void ike_engine_free(struct ike_engine *e);
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);

@@ -135,6 +135,7 @@ void ike_engine_free(struct ike_engine *e)
 		}
 	}
 	ike_engine_reap(e);
+	ike_engine_pools_free(e);
 	ikev1_engine_release(e);
 	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
 		free(e->e_table[t]);

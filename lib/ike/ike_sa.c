@@ -404,6 +404,7 @@ unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason)
 
 void ike_sa_free(struct ike_sa *sa)
 {
+	ike_cp_release(sa);
 	if (sa->sa_version == IKE_MAJOR)
 		ikev2_sa_release(sa);
 	ikev1_sa_release(sa);

@@ -299,6 +299,11 @@ struct ike_sa {
 	/* Nonces: needed until IKE_AUTH has keyed the first Child SA. */
 	uint8_t *sa_ni, *sa_nr;
 	size_t sa_ni_len, sa_nr_len;
+	/* Responder: the virtual addresses leased to the peer (CFG_REPLY),
+	 * one per family; the Child SAs' remote selectors are narrowed to
+	 * them. */
+	struct ike_lease *sa_vip[IKE_CONN_POOLS];
+	uint8_t sa_n_vip;
 	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
 	bool sa_half_open;                /* counted in e_half_open */
 	/* Liveness (§2.4); NAT keepalives count from the last we sent. */
@@ -343,6 +348,7 @@ struct ike_engine {
 	uint32_t e_next_id;
 	uint64_t e_now;
 	struct ike_limits e_limits;
+	struct ike_pool *e_pools;       /* ike_pool.c */
 	struct ike_stats e_stats;
 	uint32_t e_half_open;
 	uint16_t e_src_half_open[IKE_SRC_BUCKETS];
@@ -536,6 +542,34 @@ struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);
 void ike_child_release(struct ike_child_sa *cs);
 void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 		     uint32_t spi_in, struct ike_writer *w);
+/* ---- ike_pool.c ---- */
+
+struct ike_lease;
+/* The pool of that name (not a detached one), or NULL. */
+const struct ike_pool_cfg *ike_pool_find(const struct ike_engine *e, const char *name);
+/* The address of id in pool: the one it holds or held (its lease), or a
+ * free one; NULL when none is left (counted) or no such pool. */
+struct ike_lease *ike_pool_acquire(struct ike_engine *e, const char *pool,
+				   const struct ike_identity *id, uint64_t now_ms);
+/* An IKE SA lets its lease go; the identity keeps it pc_lease_s. */
+void ike_pool_release(struct ike_lease *l, uint64_t now_ms);
+void ike_lease_addr(const struct ike_lease *l, struct ip_addr *out);
+const struct ike_pool_cfg *ike_lease_pool(const struct ike_lease *l);
+void ike_engine_pools_free(struct ike_engine *e);
+
+/* ---- ikev2_cp.c ---- */
+
+/* Responder, IKE_AUTH: the peer's CFG_REQUEST (§2.19) answered in w with
+ * a CFG_REPLY from the connection's pools, the leases kept in the SA.
+ * 0, or INTERNAL_ADDRESS_FAILURE (§3.15.4): an address was asked for and
+ * none given; the Child SA is then not made. No CP: 0, nothing written. */
+uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w);
+/* The peer's selectors (a responder's TSi) cut to its virtual addresses,
+ * when it has any: a selector of a family without one is dropped. */
+void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer);
+/* Lets the SA's leases go. */
+void ike_cp_release(struct ike_sa *sa);
+
 int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
 		     const struct ike_selectors *tsr, bool responder,
 		     struct ike_selectors *local, struct ike_selectors *remote);

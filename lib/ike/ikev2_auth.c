@@ -233,6 +233,7 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 	*made = NULL;
 	if (decode_child(c, &r) != 0)
 		return 0; /* childless IKE_EXCH_AUTH (RFC 6023) */
+	ike_cp_narrow(sa, &r.tsi);
 	cc = ike_child_cfg_for(sa->sa_conn, &r.tsi, &r.tsr);
 	if (!cc)
 		return IKE_N_TS_UNACCEPTABLE;
@@ -341,7 +342,12 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 	}
 	ike_w_init(&w, inner, sizeof(inner));
 	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
-	refused = respond_child(sa, c, &w, &cs);
+	/* §3.15.4: without the address it asked for, no Child SA */
+	refused = ike_cp_respond(sa, c, &w);
+	if (!refused)
+		refused = respond_child(sa, c, &w, &cs);
+	else
+		cs = NULL;
 	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
 	if (refused)
 		ike_w_notify(&w, refused, NULL, 0);

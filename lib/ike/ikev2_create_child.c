@@ -233,6 +233,10 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	if (rc != 0)
 		return rc;
 	sa->sa_v2.v2_keyed = true;
+	memcpy(sa->sa_vip, old->sa_vip, sizeof(sa->sa_vip)); /* the leases move too */
+	sa->sa_n_vip = old->sa_n_vip;
+	memset(old->sa_vip, 0, sizeof(old->sa_vip));
+	old->sa_n_vip = 0;
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++) {
 		sa->sa_child[i] = old->sa_child[i];
 		old->sa_child[i] = NULL;
@@ -559,10 +563,13 @@ void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c)
 		respond_refused(sa, IKE_N_INVALID_SYNTAX, 0);
 		return;
 	}
-	if (m.sa.sa_n && m.sa.sa_prop[0].p_proto == IKE_PROTO_IKE)
+	if (m.sa.sa_n && m.sa.sa_prop[0].p_proto == IKE_PROTO_IKE) {
 		respond_ike(sa, &m);
-	else
-		respond_child(sa, c, &m);
+		return;
+	}
+	if (m.has_ts)
+		ike_cp_narrow(sa, &m.tsi); /* a client keeps to its virtual address */
+	respond_child(sa, c, &m);
 }
 
 void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs)

@@ -9,22 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "engine_fixture.h"
 #include "ike_sa.h"
 
-static void no_send(void *ctx, const struct ike_endpoint *l, const struct ike_endpoint *r,
-		    const uint8_t *b, size_t n)
-{
-	(void)ctx, (void)l, (void)r, (void)b, (void)n;
-}
-
-static struct ike_engine *engine(void)
-{
-	struct ike_events ev = { .ev_send = no_send };
-	struct ike_engine *e = ike_engine_new(&ev);
-
-	cr_assert_not_null(e);
-	return e;
-}
 
 /* What the IKEv2 exchanges do (RFC 7296 §1.2-1.4, §2.8, §2.18). */
 static const struct { enum ike_state from, to; } needed[] = {

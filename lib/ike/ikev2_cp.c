@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration payload of a responder (RFC 7296 §2.19, §3.15): a
+ * client's CFG_REQUEST in IKE_AUTH gets a CFG_REPLY with a virtual
+ * address from each pool of its connection whose family it asked for,
+ * the pool's DNS servers when asked, and its split-include subnets
+ * (INTERNAL_IP4/6_SUBNET, §3.15.2: what the tunnel protects). The Child
+ * SAs' remote selectors are narrowed to the addresses given (§2.19: "the
+ * responder ... narrows TSi to the assigned address").
+ */
+#include "ike_sa.h"
+#include "byteorder.h"
+
+#include <string.h>
+
+/* What the client asked for, by family (0: IPv4, 1: IPv6). */
+struct cp_asked {
+	bool addr[2], dns[2];
+};
+
+static int fam_index(uint8_t family)
+{
+	return family == AF_INET6;
+}
+
+static void asked_of(const struct ike_pl_cp *cp, struct cp_asked *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (unsigned i = 0; i < cp->cp_n; i++) {
+		switch (cp->cp_attr[i].ca_type) {
+		case IKE_CA_INTERNAL_IP4_ADDRESS: a->addr[0] = true; break;
+		case IKE_CA_INTERNAL_IP6_ADDRESS: a->addr[1] = true; break;
+		case IKE_CA_INTERNAL_IP4_DNS: a->dns[0] = true; break;
+		case IKE_CA_INTERNAL_IP6_DNS: a->dns[1] = true; break;
+		default: break;
+		}
+	}
+}
+
+/* The reply's attributes; values point into vals, which outlives it. */
+struct cp_reply {
+	struct ike_pl_cp cp;
+	uint8_t vals[IKE_CP_MAX][17];
+};
+
+static void reply_add(struct cp_reply *r, uint16_t type, const uint8_t *v, uint16_t len)
+{
+	struct ike_cp_attr *a;
+
+	if (r->cp.cp_n == IKE_CP_MAX)
+		return;
+	a = &r->cp.cp_attr[r->cp.cp_n];
+	memcpy(r->vals[r->cp.cp_n], v, len);
+	*a = (struct ike_cp_attr){ .ca_type = type, .ca_val = r->vals[r->cp.cp_n], .ca_len = len };
+	r->cp.cp_n++;
+}
+
+/* §3.15.1: an IPv4 address; an IPv6 one, with its prefix length for an
+ * address or subnet (plen_too), alone for a DNS server. */
+static void reply_addr(struct cp_reply *r, uint16_t t4, uint16_t t6, const struct ip_addr *a,
+		       bool plen_too, uint8_t plen)
+{
+	uint8_t v[17];
+
+	if (a->family == AF_INET) {
+		reply_add(r, t4, a->bytes, 4);
+		return;
+	}
+	memcpy(v, a->bytes, 16);
+	v[16] = plen;
+	reply_add(r, t6, v, plen_too ? 17 : 16);
+}
+
+/* INTERNAL_IP4_SUBNET: address and netmask; IPv6: address, length. */
+static void reply_subnet(struct cp_reply *r, const struct ip_prefix *p)
+{
+	struct ip_prefix net = ip_prefix_network(p);
+	uint8_t v[8];
+
+	if (p->addr.family == AF_INET6) {
+		reply_addr(r, 0, IKE_CA_INTERNAL_IP6_SUBNET, &net.addr, true, p->len);
+		return;
+	}
+	memcpy(v, net.addr.bytes, 4);
+	be32_put(v + 4, p->len ? (uint32_t)(0xffffffffu << (32 - p->len)) : 0);
+	reply_add(r, IKE_CA_INTERNAL_IP4_SUBNET, v, 8);
+}
+
+static void reply_pool(struct cp_reply *r, const struct ike_lease *l, bool dns)
+{
+	const struct ike_pool_cfg *pc = ike_lease_pool(l);
+	struct ip_addr a;
+
+	ike_lease_addr(l, &a);
+	reply_addr(r, IKE_CA_INTERNAL_IP4_ADDRESS, IKE_CA_INTERNAL_IP6_ADDRESS, &a, true, 128);
+	for (unsigned i = 0; dns && i < pc->pc_n_dns; i++)
+		reply_addr(r, IKE_CA_INTERNAL_IP4_DNS, IKE_CA_INTERNAL_IP6_DNS, &pc->pc_dns[i], false, 0);
+	for (unsigned i = 0; i < pc->pc_n_split; i++)
+		reply_subnet(r, &pc->pc_split[i]);
+}
+
+/* The connection's pool of a family, or NULL. */
+static const struct ike_pool_cfg *conn_pool(const struct ike_sa *sa, int fam, const char **name)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+
+	for (unsigned i = 0; i < c->c_n_pools; i++) {
+		const struct ike_pool_cfg *pc = ike_pool_find(sa->sa_engine, c->c_pools[i]);
+
+		if (pc && fam_index(pc->pc_prefix.addr.family) == fam) {
+			*name = c->c_pools[i];
+			return pc;
+		}
+	}
+	return NULL;
+}
+
+static bool peer_identity(const struct ike_chain *c, struct ike_identity *id)
+{
+	const struct ike_payload *p = ike_chain_find(c, IKE_PL_IDI, 0);
+	struct ike_pl_id pid;
+
+	if (!p || ike_pl_id_decode(p, &pid) != 0 || pid.id_len > IKE_ID_MAX)
+		return false;
+	memset(id, 0, sizeof(*id));
+	id->id_type = pid.id_type;
+	id->id_len = (uint8_t)pid.id_len;
+	memcpy(id->id_data, pid.id_data, pid.id_len);
+	return true;
+}
+
+/* A lease for the family the client asked an address of; false when it
+ * could not have one (logged with what is configured). */
+static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *id,
+			 struct cp_reply *r, bool dns)
+{
+	struct ike_engine *e = sa->sa_engine;
+	const char *name = NULL;
+	struct ike_lease *l;
+
+	if (!conn_pool(sa, fam, &name)) {
+		ike_log(e, "IKE SA %u: the peer asked for an %s address; connection %s has %s",
+			sa->sa_id, fam ? "IPv6" : "IPv4", sa->sa_conn->c_name,
+			sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
+		return false;
+	}
+	l = ike_pool_acquire(e, name, id, e->e_now);
+	if (!l) {
+		ike_log(e, "IKE SA %u: pool %s has no address left for connection %s", sa->sa_id,
+			name, sa->sa_conn->c_name);
+		return false;
+	}
+	sa->sa_vip[sa->sa_n_vip++] = l;
+	reply_pool(r, l, dns);
+	return true;
+}
+
+uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w)
+{
+	const struct ike_payload *p = ike_chain_find(c, IKE_PL_CP, 0);
+	static struct ike_pl_cp cp;
+	static struct cp_reply r;
+	struct ike_identity id;
+	struct cp_asked asked;
+	bool wanted = false;
+
+	ike_cp_release(sa); /* a retried IKE_AUTH starts over */
+	if (!p || ike_pl_cp_decode(p, &cp) != 0 || cp.cp_type != IKE_CFG_REQUEST)
+		return 0;
+	asked_of(&cp, &asked);
+	memset(&r, 0, sizeof(r));
+	r.cp.cp_type = IKE_CFG_REPLY;
+	for (int fam = 0; fam < 2; fam++) {
+		if (!asked.addr[fam])
+			continue;
+		wanted = true;
+		if (peer_identity(c, &id))
+			lease_family(sa, fam, &id, &r, asked.dns[fam]);
+	}
+	if (wanted && !sa->sa_n_vip)
+		return IKE_N_INTERNAL_ADDRESS_FAILURE;
+	if (r.cp.cp_n)
+		ike_pl_cp_encode(w, &r.cp);
+	return 0;
+}
+
+/* Whether the selector's range holds the address. */
+static bool ts_holds(const struct ike_selector *t, const struct ip_addr *a)
+{
+	size_t n = ip_addr_len(a);
+
+	return (t->ts_type == IKE_SEL_IPV4) == (a->family == AF_INET) &&
+	       memcmp(t->ts_start, a->bytes, n) <= 0 && memcmp(a->bytes, t->ts_end, n) <= 0;
+}
+
+void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer)
+{
+	struct ike_selectors out = { 0 };
+
+	if (!sa->sa_n_vip)
+		return;
+	for (unsigned i = 0; i < peer->ts_n; i++)
+		for (unsigned k = 0; k < sa->sa_n_vip && out.ts_n < IKE_TS_MAX; k++) {
+			struct ip_addr a;
+
+			ike_lease_addr(sa->sa_vip[k], &a);
+			if (!ts_holds(&peer->ts[i], &a))
+				continue;
+			out.ts[out.ts_n] = peer->ts[i];
+			memcpy(out.ts[out.ts_n].ts_start, a.bytes, ip_addr_len(&a));
+			memcpy(out.ts[out.ts_n].ts_end, a.bytes, ip_addr_len(&a));
+			out.ts_n++;
+		}
+	*peer = out;
+}
+
+void ike_cp_release(struct ike_sa *sa)
+{
+	for (unsigned i = 0; i < sa->sa_n_vip; i++)
+		ike_pool_release(sa->sa_vip[i], sa->sa_engine->e_now);
+	memset(sa->sa_vip, 0, sizeof(sa->sa_vip));
+	sa->sa_n_vip = 0;
+}
