@@ -214,6 +214,8 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 		reply = ike_ctl_reload(app);
 	else if (strcmp(cmd, "counters") == 0)
 		reply = ctl_counters_help_json();
+	else if (strcmp(cmd, "pools") == 0)
+		reply = ike_ctl_pools_json(app);
 	else
 		reply = json_pack("{s:s, s:s}", "error", "unknown command", "cmd", cmd);
 	json_decref(msg);

@@ -94,6 +94,8 @@ json_t *ike_ctl_json(const struct app *app);
  * outbound SAs (espgatectl stats' "resources"). */
 void ike_ctl_usage_json(const struct app *app, json_t *obj);
 json_t *ike_ctl_stats_json(const struct app *app);
+/* espgatectl pools: each address pool, its counts and its leases. */
+json_t *ike_ctl_pools_json(const struct app *app);
 json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);
 /* ike_conns.c: reads the configuration again and applies its connections:
  * added, removed and changed ones; unchanged tunnels are not touched. */

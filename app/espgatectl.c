@@ -29,6 +29,7 @@ static void usage(FILE *out)
 		"  ports     ports with roles, addresses, MACs and links\n"
 		"  stats     counters per port, per worker and of the control lcore\n"
 		"  sas       IKE SAs, Child SAs and data-plane SAs with their counters\n"
+		"  pools     address pools (virtual IPs for clients): size, leases, who holds what\n"
 		"  initiate NAME          start the connection's IKE SA and Child SAs\n"
 		"  terminate NAME|ID      delete the connection's IKE SAs, or one by id\n"
 		"  rekey ID [child]       rekey an IKE SA, or its Child SAs\n"
@@ -257,6 +258,30 @@ static void print_sas(json_t *r)
 	}
 }
 
+static void print_pools(json_t *r)
+{
+	size_t i, k;
+	json_t *p, *l;
+
+	json_array_foreach(json_object_get(r, "pools"), i, p) {
+		printf("Pool %s %s: %lld of %lld addresses leased, %lld in use, %lld refused (exhausted); lease %llds\n",
+		       gets_(p, "name"), gets_(p, "prefix"), (long long)geti(p, "leased"),
+		       (long long)geti(p, "size"), (long long)geti(p, "in_use"),
+		       (long long)geti(p, "exhausted"), (long long)geti(p, "lease_s"));
+		json_array_foreach(json_object_get(p, "leases"), k, l) {
+			if (geti(l, "sas"))
+				printf("  %-40s %s (%lld IKE SA%s)\n", gets_(l, "address"),
+				       gets_(l, "identity"), (long long)geti(l, "sas"),
+				       geti(l, "sas") == 1 ? "" : "s");
+			else
+				printf("  %-40s %s (kept, released %llds ago)\n", gets_(l, "address"),
+				       gets_(l, "identity"), (long long)geti(l, "released_s_ago"));
+		}
+	}
+	if (!json_array_size(json_object_get(r, "pools")))
+		printf("No pools.\n");
+}
+
 static void print_reload(json_t *r)
 {
 	static const char *const keys[] = { "added", "removed", "changed", "unchanged" };
@@ -318,6 +343,8 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_stats(r);
 	else if (strcmp(cmd, "sas") == 0)
 		print_sas(r);
+	else if (strcmp(cmd, "pools") == 0)
+		print_pools(r);
 	else if (json_object_get(r, "result"))
 		printf("%s\n", gets_(r, "result"));
 	else if (strcmp(cmd, "reload") == 0)
@@ -338,7 +365,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters",
-					    "initiate", "terminate", "rekey", "reload" };
+					    "pools", "initiate", "terminate", "rekey", "reload" };
 	const char *path = getenv("ESPGATE_SOCKET"), *cmd, *arg;
 	bool child;
 	int c, as_json = 0, known = 0, rc;

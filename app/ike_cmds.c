@@ -131,3 +131,72 @@ json_t *ike_ctl_json(const struct app *app)
 	return json_pack("{s:o, s:o, s:o}", "ike_sas", sas, "child_sas", children,
 			 "traps", traps_json(app));
 }
+
+/* ---- espgatectl pools ---- */
+
+/* An identity as text: addresses and names as they read, a DN or key ID
+ * as "type:hex". */
+static void identity_text(const struct ike_identity *id, char *out, size_t cap)
+{
+	struct ip_addr a = { .family = id->id_type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6 };
+	size_t used;
+
+	if ((id->id_type == IKE_ID_IPV4_ADDR && id->id_len == 4) ||
+	    (id->id_type == IKE_ID_IPV6_ADDR && id->id_len == 16)) {
+		memcpy(a.bytes, id->id_data, id->id_len);
+		ip_addr_format(&a, out, cap);
+		return;
+	}
+	if (id->id_type == IKE_ID_FQDN || id->id_type == IKE_ID_RFC822_ADDR) {
+		snprintf(out, cap, "%.*s", (int)id->id_len, (const char *)id->id_data);
+		return;
+	}
+	used = (size_t)snprintf(out, cap, "%u:", id->id_type);
+	for (unsigned i = 0; i < id->id_len && used + 3 <= cap; i++)
+		used += (size_t)snprintf(out + used, cap - used, "%02x", id->id_data[i]);
+}
+
+struct pools_walk {
+	json_t *pools, *leases;
+	uint64_t now;
+};
+
+static void pool_json(void *ctx, const struct ike_pool_info *pi)
+{
+	struct pools_walk *w = ctx;
+	char pfx[IP_PREFIX_STRLEN];
+
+	ip_prefix_format(&pi->pi_cfg->pc_prefix, pfx, sizeof(pfx));
+	w->leases = json_array();
+	json_array_append_new(w->pools,
+		json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "name", pi->pi_cfg->pc_name,
+			  "prefix", pfx, "size", (json_int_t)pi->pi_size,
+			  "leased", (json_int_t)pi->pi_leases, "in_use", (json_int_t)pi->pi_held,
+			  "exhausted", (json_int_t)pi->pi_exhausted,
+			  "lease_s", (json_int_t)pi->pi_cfg->pc_lease_s, "leases", w->leases));
+}
+
+static void lease_json(void *ctx, const struct ike_lease_info *li)
+{
+	struct pools_walk *w = ctx;
+	char addr[IP_ADDR_STRLEN], id[2 * IKE_ID_MAX + 8];
+	json_t *o;
+
+	ip_addr_format(&li->li_addr, addr, sizeof(addr));
+	identity_text(li->li_id, id, sizeof(id));
+	o = json_pack("{s:s, s:s, s:I}", "address", addr, "identity", id, "sas",
+		      (json_int_t)li->li_holders);
+	if (!li->li_holders)
+		json_object_set_new(o, "released_s_ago",
+				    json_integer((json_int_t)((w->now - li->li_released_ms) / 1000)));
+	json_array_append_new(w->leases, o);
+}
+
+json_t *ike_ctl_pools_json(const struct app *app)
+{
+	struct pools_walk w = { .pools = json_array(), .now = eg_now_ms() };
+
+	if (app->ike)
+		ike_engine_pools(app->ike->ic_engine, pool_json, lease_json, &w);
+	return json_pack("{s:o}", "pools", w.pools);
+}

@@ -147,15 +147,24 @@ static bool conn_same(const struct ike_ctl *ic, const struct cfg_conn *a, const 
 	return same;
 }
 
-static void swap_conns(struct cfg *a, struct cfg *b)
+/* What a reload takes over from the fresh configuration: connections,
+ * pools and the engine's limits (the old ones go with fresh). */
+static void take_ike(struct cfg *a, struct cfg *b)
 {
 	struct cfg_conn *conns = a->conns;
-	unsigned n = a->n_conns;
+	struct cfg_pool *pools = a->pools;
+	unsigned n = a->n_conns, np = a->n_pools;
 
 	a->conns = b->conns;
 	a->n_conns = b->n_conns;
 	b->conns = conns;
 	b->n_conns = n;
+	a->pools = b->pools;
+	a->n_pools = b->n_pools;
+	b->pools = pools;
+	b->n_pools = np;
+	a->ike_cookie_threshold = b->ike_cookie_threshold;
+	a->ike_half_open_per_peer = b->ike_half_open_per_peer;
 }
 
 static void reload_lists_free(struct reload_lists *l)
@@ -176,7 +185,7 @@ static json_t *reload_reply(struct reload_lists *l)
 /* No connections before: IKE starts with those of fresh. */
 static json_t *reload_first(struct app *app, struct cfg *fresh, struct reload_lists *l)
 {
-	swap_conns(&app->cfg, fresh);
+	take_ike(&app->cfg, fresh);
 	cfg_free(fresh);
 	if (ike_ctl_start(app, l->failed) != 0) {
 		reload_lists_free(l);
@@ -240,12 +249,11 @@ json_t *ike_ctl_reload(struct app *app)
 	}
 	if (!app->ike)
 		return reload_first(app, &fresh, &l);
+	ike_ctl_pools(app->ike, &fresh); /* before the connections that name them */
 	reload_diff(app->ike, &fresh, &l, drop);
 	drop_conns(&fresh, drop);
-	app->cfg.ike_cookie_threshold = fresh.ike_cookie_threshold;
-	app->cfg.ike_half_open_per_peer = fresh.ike_half_open_per_peer;
+	take_ike(&app->cfg, &fresh);
 	ike_ctl_limits(app->ike, &app->cfg);
-	swap_conns(&app->cfg, &fresh);
 	cfg_free(&fresh);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "reload: trap policies not installed: out of memory");

@@ -5,6 +5,7 @@
  * connections ike_conns.c's, espgatectl's commands ike_cmds.c's.
  */
 #include "ike_ctl.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +67,19 @@ static void ev_log(void *ctx, const char *line)
 
 /* ---- the engine ---- */
 
+void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg)
+{
+	ike_engine_pools_begin(ic->ic_engine);
+	for (unsigned i = 0; i < cfg->n_pools; i++) {
+		struct ike_pool_cfg pc;
+
+		settings_pool(&cfg->pools[i], &pc);
+		if (ike_engine_add_pool(ic->ic_engine, &pc) != 0)
+			EG_LOG(ERR, "IKE: pool %s not loaded", pc.pc_name);
+	}
+	ike_engine_pools_commit(ic->ic_engine);
+}
+
 void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg)
 {
 	struct ike_limits l = { .li_cookie_threshold = cfg->ike_cookie_threshold,
@@ -105,6 +119,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 	}
 	app->ike = ic;
 	ike_ctl_limits(ic, &app->cfg);
+	ike_ctl_pools(ic, &app->cfg);
 	ike_conns_load(ic, &app->cfg, failed);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "trap policies not installed: out of memory");

@@ -65,6 +65,9 @@ int ike_ctl_start(struct app *app, json_t *failed);
 /* The engine's denial-of-service limits from cfg's ike section (RFC 7296
  * §2.6), logged when they change. */
 void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg);
+/* The configuration's pools into the engine: unchanged ones keep their
+ * leases, changed or removed ones are detached (ike_engine_add_pool). */
+void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg);
 
 /* ike_io.c: lib/ike's ev_send and ev_keepalive (ctx: the ike_ctl). */
 void ike_io_send(void *ctx, const struct ike_endpoint *local,

@@ -24,6 +24,9 @@
 _Static_assert(CFG_MAX_PORTS <= DP_MAX_PORTS, "ports");
 _Static_assert(CFG_NAME_MAX == DP_NAME_MAX, "port names");
 _Static_assert(CFG_MAX_ADDRS <= DP_MAX_ADDRS, "addresses per port");
+_Static_assert(CFG_NAME_MAX == IKE_NAME_MAX, "pool names");
+_Static_assert(CFG_POOL_DNS_MAX == IKE_POOL_DNS_MAX && CFG_POOL_SPLIT_MAX == IKE_POOL_SPLIT_MAX &&
+	       CFG_CONN_POOLS == IKE_CONN_POOLS, "pool limits");
 _Static_assert(CFG_MAX_NATT_PORTS <= DP_MAX_NATT_PORTS, "ESP-in-UDP ports");
 _Static_assert(CFG_MAX_TRAP_SELECTORS <= DP_MAX_TRAPS, "trap policies");
 
@@ -147,7 +150,21 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 	c->c_version = cc->version == CFG_IKE_V1 ? IKE_VERSION_1
 		       : cc->version == CFG_IKE_ANY ? IKE_VERSION_ANY : IKE_VERSION_2;
 	c->c_aggressive = cc->aggressive;
+	for (unsigned k = 0; k < cc->n_pools && k < IKE_CONN_POOLS; k++, c->c_n_pools++)
+		memcpy(c->c_pools[k], cc->pools[k], IKE_NAME_MAX);
 	return 0;
+}
+
+void settings_pool(const struct cfg_pool *cp, struct ike_pool_cfg *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	memcpy(pc->pc_name, cp->name, IKE_NAME_MAX);
+	pc->pc_prefix = cp->prefix;
+	for (unsigned i = 0; i < cp->n_dns && i < IKE_POOL_DNS_MAX; i++, pc->pc_n_dns++)
+		pc->pc_dns[i] = cp->dns[i];
+	for (unsigned i = 0; i < cp->n_split && i < IKE_POOL_SPLIT_MAX; i++, pc->pc_n_split++)
+		pc->pc_split[i] = cp->split[i];
+	pc->pc_lease_s = cp->lease_s;
 }
 
 /* ---- static SAs -> the data plane ---- */

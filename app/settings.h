@@ -22,6 +22,10 @@
 int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 		      struct ike_conn_cfg *c);
 
+/* A configured pool as lib/ike takes it, fully zeroed first (a reload
+ * compares them). */
+void settings_pool(const struct cfg_pool *cp, struct ike_pool_cfg *pc);
+
 /* A configured port as the data plane's: name, role, MTU, addresses
  * (the DPDK port and its queues are the caller's). */
 void settings_port(const struct cfg_port *cp, struct dp_port *port);

@@ -119,6 +119,12 @@ struct cfg_sa {
 #define CFG_IKE_COOKIE_THRESHOLD 1000
 #define CFG_IKE_HALF_OPEN_PER_PEER 100
 #define CFG_IKE_LIMIT_MAX 1000000
+/* pools: lib/ike's IKE_POOL_DNS_MAX, IKE_POOL_SPLIT_MAX, IKE_CONN_POOLS. */
+#define CFG_MAX_POOLS 64
+#define CFG_POOL_DNS_MAX 4
+#define CFG_POOL_SPLIT_MAX 8
+#define CFG_CONN_POOLS 2
+#define CFG_POOL_LEASE_S 3600
 #define CFG_ID_MAX 255
 #define CFG_PSK_MIN 16 /* characters; RFC 7296 §2.15 on weak shared keys */
 #define CFG_PSK_MAX 128 /* bytes */
@@ -157,6 +163,18 @@ enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
  * "any" (a responder takes whichever the peer speaks; it initiates
  * IKEv2). */
 enum cfg_ike_version { CFG_IKE_V2, CFG_IKE_V1, CFG_IKE_ANY };
+
+/* A pool of virtual addresses for remote-access clients (RFC 7296
+ * §2.19) and what their CFG_REPLY tells them with one. */
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	struct ip_prefix prefix;
+	struct ip_addr dns[CFG_POOL_DNS_MAX];
+	unsigned n_dns;
+	struct ip_prefix split[CFG_POOL_SPLIT_MAX]; /* split include */
+	unsigned n_split;
+	uint32_t lease_s; /* a client keeps its address this long after */
+};
 
 /* One traffic selector of a child (RFC 7296 §3.13.1): a prefix, a
  * protocol (0: any) and a port range (0-65535: any). */
@@ -200,6 +218,8 @@ struct cfg_conn {
 	enum cfg_start start;
 	enum cfg_ike_version version;
 	bool aggressive; /* IKEv1 aggressive mode (RFC 2409 §5) */
+	char pools[CFG_CONN_POOLS][CFG_NAME_MAX]; /* one per family at most */
+	unsigned n_pools;
 };
 
 struct cfg {
@@ -239,6 +259,8 @@ struct cfg {
 	unsigned ike_cookie_threshold, ike_half_open_per_peer;
 	struct cfg_conn *conns;
 	unsigned n_conns;
+	struct cfg_pool *pools;
+	unsigned n_pools;
 
 	char ctl_socket[CFG_PATH_MAX];
 	char log_level[16]; /* "error" .. "debug" */
@@ -253,6 +275,8 @@ void cfg_free(struct cfg *cfg);
 const char *cfg_role_name(enum cfg_port_role role);
 const char *cfg_engine_name(enum cfg_crypto_engine engine);
 const char *cfg_auth_name(enum cfg_auth auth);
+/* The pool of that name, or NULL. */
+const struct cfg_pool *cfg_find_pool(const struct cfg *cfg, const char *name);
 const char *cfg_start_name(enum cfg_start start);
 
 /* Whether a child's local and remote selector can meet in one packet

@@ -350,7 +350,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", NULL,
+		"aggressive", "pools", NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
 	struct json_path pp = json_path_key(p, "proposals");
@@ -366,6 +366,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_conn_start(c, p, obj, conn)) ||
 	    (rc = parse_conn_version(c, p, obj, conn)) ||
 	    (rc = cfg_parse_children(c, p, obj, idx)) ||
+	    (rc = cfg_parse_conn_pools(c, p, obj, conn)) ||
 	    (rc = cfg_check_trap_room(c, p, idx)))
 		return rc;
 	return 0;

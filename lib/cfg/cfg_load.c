@@ -14,7 +14,7 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	static const char *const keys[] = {
 		"eal", "lcores", "crypto", "control", "log",
 		"ports", "routes", "neighbors", "ipsec", "ike", "sas",
-		"connections", NULL,
+		"pools", "connections", NULL,
 	};
 	int rc;
 
@@ -24,7 +24,7 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	    (rc = cfg_parse_ports(c, root)) || (rc = cfg_parse_routes(c, root)) ||
 	    (rc = cfg_parse_neighbors(c, root)) || (rc = cfg_parse_ipsec(c, root)) ||
 	    (rc = cfg_parse_ike(c, root)) || (rc = cfg_parse_sas(c, root)) ||
-	    (rc = cfg_parse_conns(c, root)) || (rc = cfg_load_secrets(c)))
+	    (rc = cfg_parse_pools(c, root)) || (rc = cfg_parse_conns(c, root)) || (rc = cfg_load_secrets(c)))
 		return rc;
 	return 0;
 }
@@ -113,6 +113,7 @@ void cfg_free(struct cfg *cfg)
 	if (cfg->conns) /* pre-shared keys */
 		explicit_bzero(cfg->conns, cfg->n_conns * sizeof(*cfg->conns));
 	free(cfg->conns);
+	free(cfg->pools);
 	free(cfg->ike_secrets);
 	memset(cfg, 0, sizeof(*cfg));
 }

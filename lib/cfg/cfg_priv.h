@@ -143,6 +143,14 @@ int cfg_parse_crypto(struct cfg_ctx *c, json_t *root);
 int cfg_parse_control(struct cfg_ctx *c, json_t *root);
 int cfg_parse_log(struct cfg_ctx *c, json_t *root);
 int cfg_find_port(const struct cfg *cfg, const char *name);
+
+/* pools (cfg_pools.c) */
+
+int cfg_parse_pools(struct cfg_ctx *c, json_t *root);
+/* A connection's "pools", after its children (their remote_ts must
+ * hold each pool). */
+int cfg_parse_conn_pools(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+			 struct cfg_conn *conn);
 int cfg_parse_ports(struct cfg_ctx *c, json_t *root);
 
 /* routes, neighbors, addresses of the ports (cfg_net.c) */

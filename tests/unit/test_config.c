@@ -1792,6 +1792,43 @@ Test(cfg_conn, ike_limits)
 		      "ike.half_open_per_peer", "expected an integer, got a string");
 }
 
+/* Address pools (RFC 7296 §2.19) and a connection's "pools". */
+#define POOL4 "{'name': 'rw4', 'prefix': '198.18.3.0/24', 'dns': ['198.18.1.53', '2001:db8::53'], 'split_include': ['198.18.1.0/24'], 'lease': 600}"
+#define POOL6 "{'name': 'rw6', 'prefix': '2001:db8:3::/112'}"
+#define CHILD6 "{'name': 'net', 'local_ts': ['198.18.1.0/24'], 'remote_ts': ['198.18.3.0/24', '2001:db8:3::/64'], 'esp_proposals': ['aes256gcm16']}"
+
+Test(cfg_conn, pools)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC(", 'pools': [" POOL4 ", " POOL6 "]",
+			       "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD6 "], 'pools': ['rw4', 'rw6']}"),
+			  &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.n_pools, 2);
+	cr_expect_str_eq(c.pools[0].name, "rw4");
+	cr_expect(c.pools[0].n_dns == 2 && c.pools[0].n_split == 1 && c.pools[0].lease_s == 600);
+	cr_expect_eq(c.pools[1].lease_s, 3600, "the default lease");
+	cr_expect(c.conns[0].n_pools == 2 && strcmp(c.conns[0].pools[1], "rw6") == 0);
+	cfg_free(&c);
+	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN(", 'pools': ['rw9']")), "'rw9'",
+		      "connections[0].pools[0]", "no pool \"rw9\" in pools");
+	expect_err_at(CDOC(", 'pools': [" POOL6 "]", CONN(", 'pools': ['rw6']")), "'rw6']",
+		      "connections[0].pools[0]",
+		      "no child's remote_ts holds pool \"rw6\" (2001:db8:3::/112)");
+	expect_err_at(CDOC(", 'pools': [" POOL4 ", {'name': 'more', 'prefix': '198.18.3.128/25'}]",
+			   CONN(", 'pools': ['rw4', 'more']")), "'more']",
+		      "connections[0].pools[1]", "\"rw4\" and \"more\" are both IPv4 pools");
+	expect_err_at(CDOC(", 'pools': [" POOL4 ", " POOL4 "]", CONN("")), "'rw4', 'prefix': '198.18.3.0/24', 'dns': ['198.18.1.53', '2001:db8::53'], 'split_include': ['198.18.1.0/24'], 'lease': 600}]",
+		      "pools[1].name", "duplicate pool name \"rw4\" (also pools[0].name)");
+	expect_err_at(CDOC(", 'pools': [{'name': 'rw', 'prefix': '198.18.3.1/24'}]", CONN("")),
+		      "'198.18.3.1/24'", "pools[0].prefix", "host bits are set");
+	expect_err_at(CDOC(", 'pools': [{'name': 'rw', 'prefix': '198.18.3.0/24', 'dns': [53]}]", CONN("")),
+		      "53]", "pools[0].dns[0]", "expected a string, got an integer");
+	expect_err_at(CDOC(", 'pools': [{'name': 'rw'}]", CONN("")), "{'name': 'rw'}",
+		      "pools[0].prefix", "missing required key");
+}
+
 Test(cfg_conn, minimal_and_empty)
 {
 	char err[512] = "";
