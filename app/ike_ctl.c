@@ -59,10 +59,13 @@ static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
 	traps_failed(ic->ic_app, sa->si_conn);
 }
 
-static void ev_log(void *ctx, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const char *line)
 {
 	(void)ctx;
-	EG_LOG(DEBUG, "ike: %s", line);
+	if (level == IKE_LOG_INFO)
+		EG_LOG(INFO, "ike: %s", line);
+	else
+		EG_LOG(DEBUG, "ike: %s", line);
 }
 
 /* ---- the engine ---- */

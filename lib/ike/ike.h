@@ -189,6 +189,8 @@ struct ike_sa_info {
 	const char *si_reason; /* ike_down: why */
 };
 
+enum ike_log_level { IKE_LOG_DEBUG, IKE_LOG_INFO };
+
 struct ike_events {
 	void *ev_ctx;
 	void (*ev_send)(void *ctx, const struct ike_endpoint *local,
@@ -199,8 +201,10 @@ struct ike_events {
 	void (*ev_child_up)(void *ctx, const struct ike_child_info *child);
 	void (*ev_child_down)(void *ctx, const struct ike_child_info *child);
 	/* May be NULL. Called from ike_engine_tick and ike_engine_flush_log,
-	 * never while a message is processed. */
-	void (*ev_log)(void *ctx, const char *line);
+	 * never while a message is processed. level: IKE_LOG_INFO for what an
+	 * operator needs to see (a refusal and its reason), IKE_LOG_DEBUG for
+	 * the rest. */
+	void (*ev_log)(void *ctx, enum ike_log_level level, const char *line);
 	/* A NAT-T keepalive (RFC 3948 §2.3): one 0xFF byte on the NAT-T
 	 * port, no non-ESP marker. May be NULL. */
 	void (*ev_keepalive)(void *ctx, const struct ike_endpoint *local,

@@ -18,26 +18,45 @@
 
 /* Formats into the ring; the caller's ev_log sees the line at the next
  * flush, outside the exchange. A full ring drops the line, counted. */
-void ike_log(struct ike_engine *e, const char *fmt, ...)
+static void log_line(struct ike_engine *e, enum ike_log_level level, const char *fmt,
+		     va_list ap)
 {
-	va_list ap;
-
 	if (!e->e_ev.ev_log)
 		return;
 	if (e->e_log_head - e->e_log_tail == IKE_LOG_RING) {
 		e->e_stats.st_log_dropped++;
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(e->e_log[e->e_log_head % IKE_LOG_RING], IKE_LOG_LINE, fmt, ap);
-	va_end(ap);
+	e->e_log_level[e->e_log_head % IKE_LOG_RING] = (uint8_t)level;
 	e->e_log_head++;
+}
+
+void ike_log(struct ike_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(e, IKE_LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void ike_log_info(struct ike_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(e, IKE_LOG_INFO, fmt, ap);
+	va_end(ap);
 }
 
 void ike_engine_flush_log(struct ike_engine *e)
 {
 	while (e->e_log_tail != e->e_log_head) {
-		e->e_ev.ev_log(e->e_ev.ev_ctx, e->e_log[e->e_log_tail % IKE_LOG_RING]);
+		unsigned slot = e->e_log_tail % IKE_LOG_RING;
+
+		e->e_ev.ev_log(e->e_ev.ev_ctx, (enum ike_log_level)e->e_log_level[slot],
+			       e->e_log[slot]);
 		e->e_log_tail++;
 	}
 }

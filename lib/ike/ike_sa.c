@@ -402,6 +402,14 @@ unsigned ike_sa_kill_others(struct ike_sa *sa, const char *reason)
 	return n;
 }
 
+const char *ike_sa_peer_text(const struct ike_sa *sa)
+{
+	static char buf[IP_ADDR_STRLEN];
+
+	ip_addr_format(&sa->sa_remote.ep_addr, buf, sizeof(buf));
+	return buf;
+}
+
 void ike_sa_free(struct ike_sa *sa)
 {
 	ike_cp_release(sa);

@@ -361,6 +361,7 @@ struct ike_engine {
 	/* Log lines wait here for ike_engine_flush_log: an exchange never
 	 * blocks on the caller's logging. */
 	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
+	uint8_t e_log_level[IKE_LOG_RING];
 	uint32_t e_log_head, e_log_tail;
 	struct ikev1_first_frag e_v1_first[IKEV1_FIRST_FRAG_SLOTS];
 	uint64_t e_refuse_second;      /* rate of unauthenticated refusals */
@@ -376,6 +377,13 @@ struct ike_engine {
 
 /* ike_engine.c */
 void ike_log(struct ike_engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The peer's address as text, for a log line (a static buffer: one use
+ * per line). */
+const char *ike_sa_peer_text(const struct ike_sa *sa);
+/* The same at IKE_LOG_INFO: a refusal an operator must be able to read,
+ * with the peer, the connection and the reason. */
+void ike_log_info(struct ike_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);

@@ -335,7 +335,11 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 	rc = check_peer_auth(sa, c, IKE_PL_IDI);
 
 	if (rc != 0) {
-		ike_log(sa->sa_engine, "IKE SA %u: peer authentication failed", sa->sa_id);
+		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: peer authentication failed, AUTHENTICATION_FAILED: %s",
+			     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
+			     rc == -EACCES ? "the peer's identity or AUTH does not verify" :
+			     rc == -EINVAL ? "no IDi or AUTH payload, or a malformed one" :
+					     "its AUTH could not be checked");
 		ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
 		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
 		return;
@@ -349,8 +353,12 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 	else
 		cs = NULL;
 	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
-	if (refused)
+	if (refused) {
 		ike_w_notify(&w, refused, NULL, 0);
+		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: first Child SA refused: %s",
+			     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
+			     ike_notify_name(refused));
+	}
 	if (rc != 0) {
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;

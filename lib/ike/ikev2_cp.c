@@ -139,15 +139,17 @@ static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *
 	struct ike_lease *l;
 
 	if (!conn_pool(sa, fam, &name)) {
-		ike_log(e, "IKE SA %u: the peer asked for an %s address; connection %s has %s",
-			sa->sa_id, fam ? "IPv6" : "IPv4", sa->sa_conn->c_name,
-			sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
+		ike_log_info(e, "IKE SA %u, peer %s, connection %s: asked for a virtual %s address; "
+			     "the connection has %s: INTERNAL_ADDRESS_FAILURE unless another family "
+			     "is given", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
+			     fam ? "IPv6" : "IPv4",
+			     sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
 		return false;
 	}
 	l = ike_pool_acquire(e, name, id, e->e_now);
 	if (!l) {
-		ike_log(e, "IKE SA %u: pool %s has no address left for connection %s", sa->sa_id,
-			name, sa->sa_conn->c_name);
+		ike_log_info(e, "IKE SA %u, peer %s, connection %s: pool %s has no address left "
+			     "(exhausted)", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, name);
 		return false;
 	}
 	sa->sa_vip[sa->sa_n_vip++] = l;

@@ -5,6 +5,7 @@
  * (§1.2-1.5) checked before any exchange code runs.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "byteorder.h"
@@ -358,4 +359,26 @@ int ike_msg_check_payloads(uint8_t exchange, bool is_response, bool in_sk,
 	if (!error_answer(x, c) && check_min(x, in_sk, count, bad))
 		return -EINVAL;
 	return in_sk ? check_groups(exchange, count, bad) : 0;
+}
+
+const char *ike_notify_name(uint16_t type)
+{
+	static char other[24];
+
+	switch (type) {
+	case IKE_N_INVALID_SYNTAX: return "INVALID_SYNTAX";
+	case IKE_N_NO_PROPOSAL_CHOSEN: return "NO_PROPOSAL_CHOSEN";
+	case IKE_N_INVALID_KE_PAYLOAD: return "INVALID_KE_PAYLOAD";
+	case IKE_N_AUTHENTICATION_FAILED: return "AUTHENTICATION_FAILED";
+	case IKE_N_SINGLE_PAIR_REQUIRED: return "SINGLE_PAIR_REQUIRED";
+	case IKE_N_NO_ADDITIONAL_SAS: return "NO_ADDITIONAL_SAS";
+	case IKE_N_INTERNAL_ADDRESS_FAILURE: return "INTERNAL_ADDRESS_FAILURE";
+	case IKE_N_FAILED_CP_REQUIRED: return "FAILED_CP_REQUIRED";
+	case IKE_N_TS_UNACCEPTABLE: return "TS_UNACCEPTABLE";
+	case IKE_N_INVALID_SELECTORS: return "INVALID_SELECTORS";
+	case IKE_N_TEMPORARY_FAILURE: return "TEMPORARY_FAILURE";
+	case IKE_N_CHILD_SA_NOT_FOUND: return "CHILD_SA_NOT_FOUND";
+	}
+	snprintf(other, sizeof(other), "notify %u", type);
+	return other;
 }

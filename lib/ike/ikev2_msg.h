@@ -171,6 +171,10 @@ unsigned ike_chain_count(const struct ike_chain *c, uint8_t type);
  * offending payload type in *bad (0: unknown exchange); a missing
  * mandatory payload is reported by its type too.
  */
+/* An error notify's name (RFC 7296 §3.10.1), or "notify N" for another
+ * (a static buffer). */
+const char *ike_notify_name(uint16_t type);
+
 int ike_msg_check_payloads(uint8_t exchange, bool is_response, bool in_sk,
 			   const struct ike_chain *c, uint8_t *bad);
 

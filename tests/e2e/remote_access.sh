@@ -157,12 +157,16 @@ carol_refused() {
 	note "charon: $(grep -m1 'INTERNAL_ADDRESS_FAILURE' "$(sw_log br)" | sed 's/^[0-9:]* //')"
 	[ "$(pools_json "d['pools'][0]['exhausted']")" -gt "$before" ] ||
 		{ echo "exhausted not counted: $(eg_ctl pools)"; return 1; }
+	# at info level (espgate runs at info), with the peer and the connection
+	wait_for "grep -q 'peer ${CLIENT_ADDR[carol]}, connection rw: pool rw4 has no address left' '$EG_LOG'" 5 ||
+		{ echo "espgate logged no reason at info"; tail -n 5 "$EG_LOG"; return 1; }
+	note "espgate: $(grep -m1 'pool rw4 has no address left' "$EG_LOG")"
 	[ "$(eg_json "len([c for c in d['child_sas'] if c['conn'] == 'rw'])")" = 2 ] ||
 		{ echo "Child SAs: $(eg_json "[(c['conn'], c['ike_id']) for c in d['child_sas']]")"; return 1; }
 	sw_terminate_ike br carol >/dev/null 2>&1
 	return 0
 }
-check "carol with both addresses taken: INTERNAL_ADDRESS_FAILURE (RFC 7296 §3.15.4), no Child SA for her, espgatectl pools counts it" carol_refused
+check "carol with both addresses taken: INTERNAL_ADDRESS_FAILURE (RFC 7296 §3.15.4), no Child SA for her, espgatectl pools counts it, espgate says why at info level" carol_refused
 
 # 7: a reload that keeps the pool keeps its leases
 reload_keeps() {

@@ -33,9 +33,9 @@ static void drop_send(void *ctx, const struct ike_endpoint *local,
 	(void)ctx, (void)local, (void)remote, (void)buf, (void)len;
 }
 
-static void drop_log(void *ctx, const char *line)
+static void drop_log(void *ctx, enum ike_log_level level, const char *line)
 {
-	(void)ctx, (void)line;
+	(void)ctx, (void)level, (void)line;
 }
 
 static struct ike_engine *responder(void)

@@ -323,10 +323,10 @@ static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
 	ev_ike(sa, "ike_failed");
 }
 
-static void ev_log(void *ctx, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const char *line)
 {
 	(void)ctx;
-	fputs("ike: ", stderr);
+	fputs(level == IKE_LOG_INFO ? "ike: [info] " : "ike: ", stderr);
 	fputs(line, stderr);
 	putc('\n', stderr);
 }

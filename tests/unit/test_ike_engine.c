@@ -169,9 +169,9 @@ static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char
 static bool in_input;
 static unsigned log_lines, log_lines_in_input;
 
-static void ev_log(void *ctx, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const char *line)
 {
-	(void)ctx;
+	(void)ctx, (void)level;
 	cr_assert_gt(strlen(line), 0);
 	log_lines++;
 	log_lines_in_input += in_input;

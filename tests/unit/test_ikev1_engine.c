@@ -113,10 +113,11 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 	s->down_spi_in = ci->ci_spi_in;
 }
 
-static void ev_log(void *ctx, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const char *line)
 {
 	struct side *s = ctx;
 
+	(void)level;
 	if (s->n_log < LOG_MAX)
 		snprintf(s->log[s->n_log++], sizeof(s->log[0]), "%s", line);
 }
