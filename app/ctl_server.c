@@ -6,10 +6,12 @@
  * and a newline.
  */
 #include "espgate.h"
+#include "ike.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -181,6 +183,12 @@ static json_t *ctl_counters_help_json(void)
 	for (unsigned i = 0; i < DP_C_MAX; i++)
 		json_object_set_new(o, dp_control_counter_info[i].name,
 				    json_string(dp_control_counter_info[i].desc));
+	for (unsigned i = 0; i < ike_stats_count; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "ike.%s", ike_stats_info[i].name);
+		json_object_set_new(o, key, json_string(ike_stats_info[i].desc));
+	}
 	return json_pack("{s:o}", "counters", o);
 }
 

@@ -187,6 +187,10 @@ static void print_stats(json_t *r)
 	printf("control lcore:\n");
 	print_counters("  ", json_object_get(r, "control"));
 	print_counters("  drop ", json_object_get(json_object_get(r, "control"), "drops"));
+	if (json_object_get(r, "ike")) {
+		printf("IKE engine:\n");
+		print_counters("  ", json_object_get(r, "ike"));
+	}
 	p = json_object_get(r, "totals");
 	printf("totals: rx %lld, tx %lld, forwarded %lld, punted %lld, dropped %lld\n",
 	       (long long)geti(p, "rx_packets"), (long long)geti(p, "tx_packets"),
@@ -221,6 +225,13 @@ static void print_ike(json_t *r)
 		       gets_(sa, "local"), (long long)geti(sa, "local_port"), gets_(sa, "remote"),
 		       (long long)geti(sa, "remote_port"), gets_(sa, "spi_i"), gets_(sa, "spi_r"),
 		       (long long)geti(sa, "age_s"));
+	json_array_foreach(json_object_get(r, "ike_sas_connecting"), i, sa)
+		printf("IKE SA %lld %s: %s, IKEv%lld %s with %s:%lld, SPI %s_i, for %llds, %lld retransmissions\n",
+		       (long long)geti(sa, "id"), gets_(sa, "conn"), gets_(sa, "state"),
+		       (long long)geti(sa, "version"),
+		       json_is_true(json_object_get(sa, "initiator")) ? "initiator" : "responder",
+		       gets_(sa, "remote"), (long long)geti(sa, "remote_port"), gets_(sa, "spi_i"),
+		       (long long)geti(sa, "age_s"), (long long)geti(sa, "retransmits"));
 	json_array_foreach(json_object_get(r, "child_sas"), i, sa)
 		printf("  Child SA %s/%s: %s, SPIs in %s out %s, data-plane SAs %lld/%lld, up %llds\n",
 		       gets_(sa, "conn"), gets_(sa, "child"), gets_(sa, "state"), gets_(sa, "spi_in"),

@@ -93,27 +93,46 @@ void ike_ctl_usage_json(const struct app *app, json_t *obj)
 		"outbound_pending", ic ? ic->ic_n_out_pending : 0));
 }
 
-/* The engine's denial-of-service and message counters (struct ike_stats),
- * stats' "ike" block: the IKE flood bench reads them. */
+/* Every engine counter (IKE_STATS), stats' "ike" block: the IKE flood
+ * bench reads them. */
 json_t *ike_ctl_stats_json(const struct app *app)
 {
 	struct ike_stats st = { 0 };
+	json_t *o = json_object();
 
 	if (app->ike)
 		ike_engine_stats(app->ike->ic_engine, &st);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		"half_open", (json_int_t)st.st_half_open,
-		"init_requests", (json_int_t)st.st_init_requests,
-		"cookies_sent", (json_int_t)st.st_cookies_sent,
-		"cookies_rejected", (json_int_t)st.st_cookies_rejected,
-		"half_open_capped", (json_int_t)st.st_half_open_capped,
-		"bad_messages", (json_int_t)st.st_bad_messages,
-		"responses_resent", (json_int_t)st.st_responses_resent,
-		"bad_spis", (json_int_t)st.st_bad_spis,
-		"bad_versions", (json_int_t)st.st_bad_versions,
-		"ikev1_messages", (json_int_t)st.st_ikev1_messages,
-		"refusals_limited", (json_int_t)st.st_refusals_limited,
-		"log_dropped", (json_int_t)st.st_log_dropped);
+	for (unsigned i = 0; i < ike_stats_count; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const uint8_t *)&st + ike_stats_info[i].offset, sizeof(v));
+		json_object_set_new(o, ike_stats_info[i].name, json_integer((json_int_t)v));
+	}
+	return o;
+}
+
+struct progress_walk {
+	json_t *list;
+	uint64_t now;
+};
+
+/* An IKE SA on its way up: who, in which state, since when, and how
+ * often our request was sent again. */
+static void progress_json(void *ctx, const struct ike_sa_progress *sp)
+{
+	struct progress_walk *w = ctx;
+	char spi_i[17], remote[IP_ADDR_STRLEN];
+
+	snprintf(spi_i, sizeof(spi_i), "%016llx", (unsigned long long)sp->sp_info.si_spi_i);
+	ip_addr_format(&sp->sp_info.si_remote.ep_addr, remote, sizeof(remote));
+	json_array_append_new(w->list,
+		json_pack("{s:i, s:s, s:s, s:i, s:b, s:s, s:s, s:i, s:I, s:i}",
+			  "id", sp->sp_info.si_id, "conn", sp->sp_info.si_conn,
+			  "state", sp->sp_state, "version", sp->sp_info.si_version,
+			  "initiator", sp->sp_info.si_initiator, "spi_i", spi_i, "remote", remote,
+			  "remote_port", sp->sp_info.si_remote.ep_port,
+			  "age_s", (json_int_t)((w->now - sp->sp_created_ms) / 1000),
+			  "retransmits", sp->sp_retransmits));
 }
 
 json_t *ike_ctl_json(const struct app *app)
@@ -121,6 +140,7 @@ json_t *ike_ctl_json(const struct app *app)
 	const struct ike_ctl *ic = app->ike;
 	json_t *sas = json_array(), *children = json_array();
 	uint64_t now = eg_now_ms();
+	struct progress_walk pw = { .list = json_array(), .now = now };
 
 	for (unsigned i = 0; ic && i < IKE_CTL_SAS; i++)
 		if (ic->ic_sa[i].is_used)
@@ -128,8 +148,10 @@ json_t *ike_ctl_json(const struct app *app)
 	for (unsigned i = 0; ic && i < IKE_CTL_CHILDREN; i++)
 		if (ic->ic_child[i].cc_used)
 			json_array_append_new(children, child_json(&ic->ic_child[i], now));
-	return json_pack("{s:o, s:o, s:o}", "ike_sas", sas, "child_sas", children,
-			 "traps", traps_json(app));
+	if (ic)
+		ike_engine_progress(ic->ic_engine, IKE_CTL_CONNECTING_LISTED, progress_json, &pw);
+	return json_pack("{s:o, s:o, s:o, s:o}", "ike_sas", sas, "ike_sas_connecting", pw.list,
+			 "child_sas", children, "traps", traps_json(app));
 }
 
 /* ---- espgatectl pools ---- */

@@ -18,6 +18,8 @@
 
 #define IKE_CTL_CHILDREN 4096
 #define IKE_CTL_SAS 4096
+/* espgatectl sas lists at most this many IKE SAs not yet established. */
+#define IKE_CTL_CONNECTING_LISTED 256
 #define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
 #define IKE_CTL_LINGER 1024
 

@@ -225,49 +225,59 @@ struct ike_limits {
 					 * 0: no cap */
 };
 
+/* The engine's counters: name (as espgatectl shows it, the field without
+ * its st_ prefix) and what it counts. */
+#define IKE_STATS(X) \
+	X(conns, "connections held, removed ones that IKE SAs still use included") \
+	X(sas, "IKE SAs, half-open and connecting ones included") \
+	X(half_open, "IKE SAs a peer began and has not authenticated yet (RFC 7296 §2.6)") \
+	X(init_requests, "IKE_SA_INIT requests received") \
+	X(cookies_sent, "IKE_SA_INIT requests answered with a COOKIE, no state kept (§2.6)") \
+	X(cookies_rejected, "IKE_SA_INIT requests with a wrong or old COOKIE: dropped") \
+	X(half_open_capped, "IKE_SA_INIT requests over the per-address half-open cap: dropped") \
+	X(bad_messages, "messages malformed or not verifying: dropped") \
+	X(responses_resent, "retransmitted requests answered with the kept response (§2.1), not processed again") \
+	X(bad_spis, "SPIs impossible for the exchange and flags (§2.6, §3.1): dropped before any state") \
+	X(bad_versions, "a major version above 2: refused with INVALID_MAJOR_VERSION (§1.5)") \
+	X(ikev1_messages, "major version 1 (ISAKMP) datagrams received") \
+	X(ikev1_unknown_sa, "ISAKMP messages for no SA of ours: dropped (RFC 2408 §5.2)") \
+	X(ikev1_p1_refused, "IKEv1 phase 1 requests no connection takes (addresses, proposals, aggressive mode not enabled)") \
+	X(ikev1_frags, "IKEv1 fragments received (each counted in ikev1_messages too)") \
+	X(ikev1_reassembled, "IKEv1 messages made whole from fragments") \
+	X(ikev1_frags_bad, "IKEv1 fragments dropped: malformed, for no SA, numbered beyond 32 or at odds with the last, or the message past 8192 bytes") \
+	X(ikev1_frags_dup, "IKEv1 fragments dropped: one we had") \
+	X(ikev1_frags_lost, "IKEv1 messages partly in, given up: too old, replaced by another fragment ID, or too large") \
+	X(refusals_limited, "unauthenticated refusals not sent: over the rate limit") \
+	X(bad_transitions, "SA state changes refused (a bug if ever nonzero)") \
+	X(timer_runs, "SAs whose timers a tick looked at") \
+	X(log_dropped, "log lines the full ring could not take")
+
 struct ike_stats {
-	uint64_t st_conns;              /* connections held, removed ones that
-					 * IKE SAs still use included */
-	uint64_t st_sas;
-	uint64_t st_half_open;
-	uint64_t st_init_requests;
-	uint64_t st_cookies_sent;       /* requests answered with a COOKIE */
-	uint64_t st_cookies_rejected;   /* requests with a wrong or old cookie */
-	uint64_t st_half_open_capped;   /* requests over the per-address cap */
-	uint64_t st_bad_messages;       /* malformed, or not verifying */
-	uint64_t st_responses_resent;   /* retransmitted requests answered
-					 * with the kept response (§2.1),
-					 * not processed again */
-	uint64_t st_bad_spis;           /* SPIs impossible for the exchange and
-					 * flags (RFC 7296 §2.6, §3.1): dropped
-					 * before any state is made */
-	uint64_t st_bad_versions;       /* a major version above 2: refused
-					 * with INVALID_MAJOR_VERSION (§1.5) */
-	uint64_t st_ikev1_messages;     /* major version 1 (ISAKMP) datagrams */
-	uint64_t st_ikev1_unknown_sa;   /* ISAKMP messages for no SA of ours:
-					 * dropped (RFC 2408 §5.2) */
-	uint64_t st_ikev1_p1_refused;   /* phase 1 requests no connection
-					 * takes (addresses, proposals, or an
-					 * aggressive mode not enabled) */
-	/* IKEv1 fragments (the FRAGMENTATION vendor ID's scheme), each a
-	 * datagram counted in st_ikev1_messages too: */
-	uint64_t st_ikev1_frags;        /* fragments received */
-	uint64_t st_ikev1_reassembled;  /* messages they made whole */
-	uint64_t st_ikev1_frags_bad;    /* dropped: malformed, for no SA of
-					 * ours, a number beyond 32 or at odds
-					 * with the last, or the whole past
-					 * 8192 bytes */
-	uint64_t st_ikev1_frags_dup;    /* dropped: one we had */
-	uint64_t st_ikev1_frags_lost;   /* messages partly in given up: too
-					 * old, replaced by another fragment
-					 * ID, or too large */
-	uint64_t st_refusals_limited;   /* unauthenticated refusals not sent:
-					 * over the rate limit */
-	uint64_t st_bad_transitions;    /* SA state changes refused (a bug if
-					 * ever nonzero) */
-	uint64_t st_timer_runs;         /* SAs whose timers a tick looked at */
-	uint64_t st_log_dropped;        /* log lines the full ring could not take */
+#define IKE_STAT_FIELD(name, desc) uint64_t st_##name;
+	IKE_STATS(IKE_STAT_FIELD)
+#undef IKE_STAT_FIELD
 };
+
+struct ike_stat_info {
+	const char *name, *desc;
+	size_t offset; /* of the counter in struct ike_stats */
+};
+/* IKE_STATS as a table, ike_stats_count entries. */
+extern const struct ike_stat_info ike_stats_info[];
+extern const unsigned ike_stats_count;
+
+
+/* An IKE SA not established yet (connecting, or half-open as responder). */
+struct ike_sa_progress {
+	struct ike_sa_info sp_info;
+	const char *sp_state;     /* ike_state_name */
+	uint64_t sp_created_ms;
+	unsigned sp_retransmits;  /* of our request in flight */
+};
+typedef void (*ike_progress_fn)(void *ctx, const struct ike_sa_progress *sp);
+/* Each IKE SA not yet established (at most max of them). */
+void ike_engine_progress(const struct ike_engine *e, unsigned max, ike_progress_fn fn,
+			 void *ctx);
 
 struct ike_engine *ike_engine_new(const struct ike_events *ev);
 void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l);

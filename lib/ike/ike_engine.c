@@ -8,6 +8,7 @@
 #include "ike_sa.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,43 @@ unsigned ike_engine_sa_count(const struct ike_engine *e)
 void ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
 {
 	e->e_limits = *l;
+}
+
+const struct ike_stat_info ike_stats_info[] = {
+#define IKE_STAT_INFO(n, d) { #n, d, offsetof(struct ike_stats, st_##n) },
+	IKE_STATS(IKE_STAT_INFO)
+#undef IKE_STAT_INFO
+};
+const unsigned ike_stats_count = sizeof(ike_stats_info) / sizeof(ike_stats_info[0]);
+
+/* Retransmissions of the request an SA waits an answer to. */
+static unsigned retransmits_of(const struct ike_sa *sa)
+{
+	unsigned tries = sa->sa_v1 ? sa->sa_v1->v1_p1.x_tries : sa->sa_v2.v2_req_tries;
+
+	return tries ? tries - 1 : 0;
+}
+
+void ike_engine_progress(const struct ike_engine *e, unsigned max, ike_progress_fn fn,
+			 void *ctx)
+{
+	unsigned n = 0;
+
+	for (unsigned b = 0; b < e->e_buckets && n < max; b++)
+		for (const struct ike_sa *sa = e->e_table[IKE_T_SPI][b]; sa && n < max;
+		     sa = ike_sa_next(sa, IKE_T_SPI)) {
+			struct ike_sa_progress sp;
+
+			if (sa->sa_state == IKE_S_ESTABLISHED || sa->sa_state == IKE_S_DELETING ||
+			    sa->sa_state == IKE_S_DEAD)
+				continue;
+			ike_sa_info(sa, &sp.sp_info);
+			sp.sp_state = ike_state_name(sa->sa_state);
+			sp.sp_created_ms = sa->sa_created_ms;
+			sp.sp_retransmits = retransmits_of(sa);
+			fn(ctx, &sp);
+			n++;
+		}
 }
 
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st)

@@ -12,7 +12,8 @@
 # ping at once; `espgatectl pools` lists both leases; alice reconnects and
 # keeps her address; carol finds the pool exhausted (INTERNAL_ADDRESS_FAILURE,
 # counted); a reload with the same pool keeps the leases; after the clients
-# leave, the leases are kept for their identities (lease time).
+# leave, the leases are kept for their identities (lease time); and
+# espgatectl sas lists an IKE SA espgate is still initiating.
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/tunnel_suite.sh
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
-PLAN=8
+PLAN=9
 echo "1..$PLAN"
 
 tap_start egra "namespaces, espgate with pool rw4, charon with three clients"
@@ -188,6 +189,29 @@ leases_kept() {
 	[ "$(pools_json "d['pools'][0]['leased']")" = 2 ]
 }
 check "alice and bob leave: no address in use, both leases kept for their identities (lease 3600 s)" leases_kept
+
+# 9: an IKE SA espgate is still initiating is listed (issue 18 item 2)
+connecting_listed() {
+	"$PY" - "$W/espgate.json" "$W/espgate-nowhere.json" <<'PY' || return 1
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+c = copy.deepcopy(d["connections"][0])
+c.update({"name": "nowhere", "remote": "203.0.113.9", "remote_id": "nowhere.example",
+          "start": "start"})
+del c["pools"]
+c["children"][0]["remote_ts"] = ["198.18.9.0/24"]
+d["connections"].append(c)
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+	cp "$W/espgate-nowhere.json" "$W/espgate.json" || return 1
+	eg_ctl reload >/dev/null || return 1
+	wait_for "[ \"\$(eg_json \"[(s['conn'], s['state'], s['initiator']) for s in d['ike_sas_connecting'] if s['retransmits'] >= 1]\")\" = \"[('nowhere', 'INIT_SENT', True)]\" ]" 8 ||
+		{ echo "not listed: $(eg_json "d['ike_sas_connecting']")"; return 1; }
+	eg_ctl sas | grep 'nowhere' | tee "$W/connecting.txt"
+	note "$(cat "$W/connecting.txt")"
+	grep -q 'INIT_SENT, IKEv2 initiator with 203.0.113.9:500, .* retransmissions' "$W/connecting.txt"
+}
+check "espgatectl sas lists an IKE SA espgate is initiating to a peer that does not answer: INIT_SENT, its age and retransmissions" connecting_listed
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]
