@@ -56,7 +56,7 @@ static struct ike_engine *responder(void)
 	for (unsigned i = 1; i < sizeof(ike) / sizeof(ike[0]); i++)
 		if (ike_prop_parse(ike[i], IKE_PROTO_IKE, &c.c_ike[c.c_n_ike++], NULL, 0) != 0)
 			abort();
-	if (ike_engine_add_conn(e, &c) != 0)
+	if (fuzz_pools(e, &c) != 0 || ike_engine_add_conn(e, &c) != 0)
 		abort();
 	return e;
 }

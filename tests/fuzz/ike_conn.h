@@ -60,4 +60,27 @@ static inline int fuzz_conn(bool initiator, const char *ike, const char *esp,
 	return 0;
 }
 
+/* The responder's address pools (RFC 7296 §2.19), within its child's
+ * remote selectors, named by its connection: CFG_REQUESTs reach the
+ * lease code. 0, or -1. */
+static inline int fuzz_pools(struct ike_engine *e, struct ike_conn_cfg *c)
+{
+	static const char *const pools[][2] = { { "rw4", "198.18.1.0/26" },
+						{ "rw6", "2001:db8:1::/120" } };
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct ike_pool_cfg pc = { .pc_lease_s = 60, .pc_n_dns = 1, .pc_n_split = 1 };
+
+		snprintf(pc.pc_name, sizeof(pc.pc_name), "%s", pools[i][0]);
+		if (!ip_prefix_parse(pools[i][1], &pc.pc_prefix) ||
+		    !ip_addr_parse(i ? "2001:db8:2::53" : "198.18.2.53", &pc.pc_dns[0]) ||
+		    !ip_prefix_parse(i ? "2001:db8:2::/64" : "198.18.2.0/24", &pc.pc_split[0]) ||
+		    ike_engine_add_pool(e, &pc) != 0)
+			return -1;
+		snprintf(c->c_pools[i], IKE_NAME_MAX, "%s", pools[i][0]);
+	}
+	c->c_n_pools = 2;
+	return 0;
+}
+
 #endif

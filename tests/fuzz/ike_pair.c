@@ -35,7 +35,8 @@ static bool pair_engines(struct ike_pair *p, enum ike_version version, bool aggr
 			return false;
 		c.c_version = version;
 		c.c_aggressive = aggressive;
-		if (ike_engine_add_conn(p->p_e[i], &c) != 0)
+		if ((i == 1 && fuzz_pools(p->p_e[i], &c) != 0) ||
+		    ike_engine_add_conn(p->p_e[i], &c) != 0)
 			return false;
 	}
 	return true;
