@@ -231,3 +231,40 @@ int cfg_proposal_parse(const char *text, bool ike, struct cfg_proposal *p,
 		p->pc_n_integ = 0;
 	return prop_complete(p, ike, err, errlen);
 }
+
+size_t cfg_transform_name(uint8_t type, uint16_t id, uint16_t bits, char *out, size_t cap)
+{
+	for (size_t i = 0; i < sizeof(KEYWORDS) / sizeof(KEYWORDS[0]); i++) {
+		const struct keyword *k = &KEYWORDS[i];
+
+		if (k->type == type && k->id == id && (type != XF_ENCR || !k->bits || k->bits == bits))
+			return (size_t)snprintf(out, cap, "%s", k->kw);
+	}
+	return (size_t)snprintf(out, cap, "%u:%u%s%.0u", type, id, bits ? "/" : "", bits);
+}
+
+/* One kind of transform of a proposal, each name after a '-'. */
+static size_t format_kind(uint8_t type, const uint16_t *ids, const uint16_t *bits, unsigned n,
+			  char *out, size_t cap, size_t used)
+{
+	for (unsigned i = 0; i < n && used < cap; i++) {
+		used += (size_t)snprintf(out + used, cap - used, "%s", used ? "-" : "");
+		if (used < cap)
+			used += cfg_transform_name(type, ids[i], bits ? bits[i] : 0, out + used,
+						   cap - used);
+	}
+	return used;
+}
+
+void cfg_proposal_format(const struct cfg_proposal *p, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	used = format_kind(XF_ENCR, p->pc_encr, p->pc_encr_bits, p->pc_n_encr, out, cap, used);
+	used = format_kind(XF_INTEG, p->pc_integ, NULL, p->pc_n_integ, out, cap, used);
+	used = format_kind(XF_PRF, p->pc_prf, NULL, p->pc_n_prf, out, cap, used);
+	format_kind(XF_DH, p->pc_dh, NULL, p->pc_n_dh, out, cap, used);
+}

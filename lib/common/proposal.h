@@ -39,6 +39,13 @@ bool cfg_proposal_is_legacy(const struct cfg_proposal *p);
  * integrity keyword names the PRF too unless a prf... keyword is given)
  * or for ESP (DH optional: PFS; no ESN keyword means noesn). 0, or
  * -EINVAL with what is wrong in err (one line, without the text itself). */
+/* A transform (type 1 ENCR, 2 PRF, 3 INTEG, 4 DH; RFC 7296 §3.3.2) by
+ * its keyword ("aes256", "prfsha384", "ecp384"), or "TYPE:ID[/BITS]" for
+ * one without; the length snprintf gives. */
+size_t cfg_transform_name(uint8_t type, uint16_t id, uint16_t bits, char *out, size_t cap);
+/* A proposal as a configuration writes it: "aes256gcm16-prfsha384-ecp384". */
+void cfg_proposal_format(const struct cfg_proposal *p, char *out, size_t cap);
+
 int cfg_proposal_parse(const char *text, bool ike, struct cfg_proposal *p,
 		       char *err, size_t errlen);
 

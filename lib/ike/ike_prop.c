@@ -225,3 +225,43 @@ void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
 	if (proto == IKE_PROTO_ESP)
 		xf(pr, IKE_XF_ESN, c->ch_esn, 0);
 }
+
+void ike_offer_format(const struct ike_offer *o, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	for (unsigned i = 0; i < o->sa_n && used < cap; i++) {
+		const struct ike_proposal *p = &o->sa_prop[i];
+
+		used += (size_t)snprintf(out + used, cap - used, "%s", i ? ", " : "");
+		for (unsigned k = 0; k < p->p_nxf && used < cap; k++) {
+			const struct ike_transform *t = &p->p_xf[k];
+
+			if (t->t_type == IKE_XF_ESN)
+				continue;
+			used += (size_t)snprintf(out + used, cap - used, "%s", k ? "-" : "");
+			if (used < cap)
+				used += cfg_transform_name(t->t_type, t->t_id, t->t_keylen, out + used,
+							   cap - used);
+		}
+	}
+	if (!o->sa_n)
+		snprintf(out, cap, "none");
+}
+
+void ike_props_format(const struct cfg_proposal *cfg, unsigned n, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	for (unsigned i = 0; i < n && used + 3 < cap; i++) {
+		used += (size_t)snprintf(out + used, cap - used, "%s", i ? ", " : "");
+		cfg_proposal_format(&cfg[i], out + used, cap - used);
+		used += strlen(out + used);
+	}
+}

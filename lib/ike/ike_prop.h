@@ -34,6 +34,12 @@ void ike_prop_answer(const struct ike_chosen *c, uint8_t proto,
  * KE (RFC 7296 §1.2), PFS starts with its first rekey. */
 void ike_prop_without_dh(const struct cfg_proposal *cfg, unsigned n,
 			 struct cfg_proposal *out);
+/* For a refusal's log line, as charon's "received proposals: ...,
+ * configured proposals: ...": the peer's proposals (their transforms by
+ * the configuration's keywords, joined by '-'), and ours; ", " between
+ * proposals, cut to cap. */
+void ike_offer_format(const struct ike_offer *o, char *out, size_t cap);
+void ike_props_format(const struct cfg_proposal *cfg, unsigned n, char *out, size_t cap);
 /* Whether group is in any of the proposals (for INVALID_KE_PAYLOAD). */
 bool ike_prop_has_dh(const struct cfg_proposal *cfg, unsigned n, uint16_t group);
 /* Whether one of our IKE proposals allows what was chosen (encryption,

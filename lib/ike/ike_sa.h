@@ -331,7 +331,7 @@ struct ike_sa {
 };
 
 #define IKE_LOG_RING 256
-#define IKE_LOG_LINE 192
+#define IKE_LOG_LINE 512 /* a refusal lists the proposals received and configured */
 
 struct ike_engine {
 	struct ike_events e_ev;

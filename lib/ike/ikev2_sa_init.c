@@ -347,6 +347,20 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 	return true;
 }
 
+/* What the peer offered and what the connection takes, at info (as
+ * charon's "received proposals: ..., configured proposals: ..."). */
+static void log_no_proposal(struct ike_engine *e, const struct ike_endpoint *remote,
+			    const struct ike_conn_cfg *c, const struct ike_offer *offer)
+{
+	char peer[IP_ADDR_STRLEN], got[224], want[224];
+
+	ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
+	ike_offer_format(offer, got, sizeof(got));
+	ike_props_format(c->c_ike, c->c_n_ike, want, sizeof(want));
+	ike_log_info(e, "peer %s, connection %s: IKE_SA_INIT refused, NO_PROPOSAL_CHOSEN: "
+		     "received proposals: %s; configured proposals: %s", peer, c->c_name, got, want);
+}
+
 void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 		      const struct ike_endpoint *remote, const struct ike_msg *m)
 {
@@ -366,6 +380,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	if (!admit(e, local, remote, m, &r.nonce))
 		return;
 	if (ike_prop_choose(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &r.sa, &ch) != 0) {
+		log_no_proposal(e, remote, c, &r.sa);
 		init_refuse(e, local, remote, &m->m_hdr, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}

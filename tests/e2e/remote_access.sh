@@ -21,14 +21,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/tunnel_suite.sh
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
-PLAN=9
+PLAN=10
 echo "1..$PLAN"
 
 tap_start egra "namespaces, espgate with pool rw4, charon with three clients"
 EG_LOG=$W/espgate.log
 : >"$NOTES"
 POOL_NET=198.18.100.0/30
-declare -A CLIENT_ADDR=([alice]=203.0.113.2 [bob]=203.0.113.5 [carol]=203.0.113.6)
+declare -A CLIENT_ADDR=([alice]=203.0.113.2 [bob]=203.0.113.5 [carol]=203.0.113.6 [dave]=203.0.113.7)
 
 # ra_config FILE: the tunnel topology's espgate with only the connection
 # "rw" (any peer, any identity with the PSK) and the pool rw4.
@@ -66,13 +66,18 @@ setup() {
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
 	tunnel_topo_create || return 1
-	for n in bob carol; do
+	for n in bob carol dave; do
 		ip -n "$NS_BR" addr add "${CLIENT_ADDR[$n]}/24" dev "$BR_WAN" || return 1
 	done
 	ra_config "$W/espgate.json" || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
 	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
 	for n in alice bob carol; do sw_client "$n" || return 1; done
+	# dave offers only what espgate does not take (issue 18's first case)
+	sw_conn br dave child=dave-net local_addrs="${CLIENT_ADDR[dave]}" remote_addrs="$GW_WAN_V4" \
+		local_id=dave.example remote_id=hq.example psk="$TUN_PSK" \
+		proposals=aes128-sha256-modp4096 esp_proposals="$TUN_ESP_PROPOSAL" vips=0.0.0.0 \
+		remote_ts="$HQ_NET" || return 1
 	sw_start br && sw_load br >/dev/null || return 1
 	sw_prio
 }
@@ -212,6 +217,17 @@ PY
 	grep -q 'INIT_SENT, IKEv2 initiator with 203.0.113.9:500, .* retransmissions' "$W/connecting.txt"
 }
 check "espgatectl sas lists an IKE SA espgate is initiating to a peer that does not answer: INIT_SENT, its age and retransmissions" connecting_listed
+
+# 10: a refused proposal says what was offered and what is configured
+no_proposal_logged() {
+	local want="peer ${CLIENT_ADDR[dave]}, connection rw: IKE_SA_INIT refused, NO_PROPOSAL_CHOSEN: received proposals: aes128-sha256-prfsha256-modp4096; configured proposals: $TUN_IKE_PROPOSAL"
+	sw_initiate br dave-net 10 >"$W/up-dave.log" 2>&1 && { echo "dave came up"; return 1; }
+	grep -q "received NO_PROPOSAL_CHOSEN" "$(sw_log br)" || { echo "charon got no NO_PROPOSAL_CHOSEN"; return 1; }
+	wait_for "grep -qF '$want' '$EG_LOG'" 5 ||
+		{ echo "espgate's log lacks: $want"; grep -i proposal "$EG_LOG" | tail -n 3; return 1; }
+	note "espgate: $(grep -m1 'NO_PROPOSAL_CHOSEN' "$EG_LOG")"
+}
+check "dave offers only aes128-sha256-modp4096: NO_PROPOSAL_CHOSEN, and espgate logs at info the peer, the connection, the proposals received and those configured" no_proposal_logged
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

@@ -1707,6 +1707,29 @@ Test(cfg_str, auth_and_start_names)
 }
 
 /* The parser moved from lib/ike: the numbers are IANA's. */
+/* A proposal written back as the configuration writes it (the keyword
+ * of each transform, strongSwan's names), for refusals' log lines. */
+Test(cfg_proposal, formatted_as_written)
+{
+	static const char *const texts[] = {
+		"aes256gcm16-prfsha384-ecp384", "aes128-sha256-prfsha256-modp2048",
+		"chacha20poly1305-prfsha512-x448", "3des-sha1-prfsha1-modp1024",
+		"aes128-aes256-sha256-sha1-prfsha256-modp2048-ecp256",
+	};
+	char err[128], out[128];
+	struct cfg_proposal p;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cr_assert_eq(cfg_proposal_parse(texts[i], true, &p, err, sizeof(err)), 0, "%s", err);
+		cfg_proposal_format(&p, out, sizeof(out));
+		cr_expect_str_eq(out, texts[i]);
+	}
+	cfg_proposal_format(&p, out, 12);
+	cr_expect_eq(strlen(out), 11, "cut to the buffer: \"%s\"", out);
+	cr_expect_eq(cfg_transform_name(4, 9999, 0, out, sizeof(out)), 6);
+	cr_expect_str_eq(out, "4:9999", "a group without a keyword");
+}
+
 Test(cfg_proposal, iana_numbers_and_rules)
 {
 	struct cfg_proposal p;
