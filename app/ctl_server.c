@@ -218,8 +218,11 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 	else if (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0 ||
 		 strcmp(cmd, "rekey") == 0)
 		reply = ike_ctl_command(app, cmd, arg, children);
-	else if (strcmp(cmd, "reload") == 0)
+	else if (strcmp(cmd, "reload") == 0) {
+		service_reloading();
 		reply = ike_ctl_reload(app);
+		service_reloaded(app);
+	}
 	else if (strcmp(cmd, "counters") == 0)
 		reply = ctl_counters_help_json();
 	else if (strcmp(cmd, "pools") == 0)

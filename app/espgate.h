@@ -94,6 +94,13 @@ json_t *ike_ctl_json(const struct app *app);
  * outbound SAs (espgatectl stats' "resources"). */
 void ike_ctl_usage_json(const struct app *app, json_t *obj);
 json_t *ike_ctl_stats_json(const struct app *app);
+/* systemd's notify protocol (service.c); no-ops without NOTIFY_SOCKET. */
+void service_ready(const struct app *app);
+void service_watchdog(void);
+void service_reloading(void);
+void service_reloaded(const struct app *app);
+void service_stopping(void);
+
 /* espgatectl pools: each address pool, its counts and its leases. */
 json_t *ike_ctl_pools_json(const struct app *app);
 json_t *ike_ctl_command(struct app *app, const char *cmd, const char *arg, bool children);

@@ -238,11 +238,14 @@ static void run_control(struct app *app)
 {
 	EG_LOG(INFO, "running: %u workers, %u ports", app->dp.n_workers,
 	       app->dp.n_ports);
+	service_ready(app);
 	while (!g_signal) {
 		/* Idle: sleep in poll() on the control socket rather than spin. */
 		unsigned busy = control_poll(app) + sas_poll_events(app) + ike_ctl_poll(app);
 		ctl_server_poll(app, busy ? 0 : 1);
+		service_watchdog();
 	}
+	service_stopping();
 	EG_LOG(INFO, "signal %d: stopping", (int)g_signal);
 }
 
