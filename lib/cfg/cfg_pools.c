@@ -68,7 +68,14 @@ static int parse_pool(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 			return cfg_err(c, &pn, AT_VALUE,
 				       "duplicate pool name \"%s\" (also pools[%zu].name)", pl->name, k);
 	if ((rc = cfg_member(c, &pp, obj, JSON_STRING, true, &v)) ||
-	    (rc = cfg_parse_network(c, &pp, v, &pl->prefix)) ||
+	    (rc = cfg_parse_network(c, &pp, v, &pl->prefix)))
+		return rc;
+	for (size_t k = 0; k < i; k++)
+		if (ip_prefix_overlaps(&c->cfg->pools[k].prefix, &pl->prefix))
+			return cfg_err(c, &pp, AT_VALUE,
+				       "overlaps pool \"%s\" (pools[%zu]): two pools would give one address to two clients",
+				       c->cfg->pools[k].name, k);
+	if (
 	    (rc = parse_pool_lists(c, p, obj, pl)) ||
 	    (rc = cfg_get_seconds(c, &plt, obj, &pl->lease_s, &given)))
 		return rc;
@@ -150,6 +157,12 @@ int cfg_parse_conn_pools(struct cfg_ctx *c, const struct json_path *p, json_t *o
 {
 	static const struct cfg_array pools = { .max = CFG_CONN_POOLS, .many = "pools" };
 	struct json_path pp = json_path_key(p, "pools");
+	int rc = cfg_array(c, &pp, obj, &pools, parse_conn_pool, conn);
 
-	return cfg_array(c, &pp, obj, &pools, parse_conn_pool, conn);
+	/* IKEv1's Mode Config is not built: its quick modes would not be
+	 * narrowed to a client's address. */
+	if (rc == 0 && conn->n_pools && conn->version != CFG_IKE_V2)
+		return cfg_err(c, &pp, AT_VALUE,
+			       "pools need \"version\": 2 (IKEv1's Mode Config is not supported yet)");
+	return rc;
 }

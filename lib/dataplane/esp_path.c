@@ -134,7 +134,10 @@ static bool udp_len_ok(struct dp_worker *w, struct rte_mbuf *m, uint8_t *l3,
 	}
 	if (ulen == *len - hl)
 		return true;
-	rte_pktmbuf_trim(m, (uint16_t)(*len - hl - ulen));
+	if (rte_pktmbuf_trim(m, (uint16_t)(*len - hl - ulen)) != 0) {
+		dp_drop(w, m, DP_W_bad_udp_len); /* a last segment shorter than the cut */
+		return false;
+	}
 	*len = hl + ulen;
 	if ((l3[0] >> 4) == 4) {
 		be16_put(l3 + 2, (uint16_t)*len);

@@ -10,9 +10,15 @@
  * needs one and finds none free (reap_expired): a client that returns
  * late to a pool with room still gets its old address.
  *
+ * A held lease is shared only by SAs of the same identity from the same
+ * peer address (a re-authentication, make before break); the same
+ * identity from elsewhere while it is held gets an address of its own.
+ *
  * A pool that a reload changes or removes is detached: no new lease comes
  * from it, and it is freed when the last SA holding one of its addresses
- * goes (ike_pool_release).
+ * goes (ike_pool_release). A new pool adopts every lease, held or kept,
+ * of another pool whose address it covers (adopt_leases), so an address
+ * an SA holds is never handed out again across a reload.
  */
 #include "ike_sa.h"
 
@@ -28,13 +34,15 @@ struct ike_lease {
 	struct ike_lease *l_next;       /* hash chain */
 	struct ike_pool *l_pool;
 	struct ike_identity l_id;
+	struct ip_addr l_peer;          /* the last SA's peer address */
 	uint32_t l_off;                 /* the address: p_base + l_off */
 	uint32_t l_holders;             /* IKE SAs that hold it */
 	uint64_t l_released_ms;         /* when the last one let it go */
 };
 
 struct ike_pool {
-	struct ike_pool *p_next;
+	struct ike_pool *p_next;        /* e_pools, or e_pools_gone when detached */
+	struct ike_engine *p_engine;
 	struct ike_pool_cfg p_cfg;
 	struct ip_addr p_base;          /* the first address handed out */
 	uint32_t p_size;
@@ -54,7 +62,7 @@ static uint32_t pool_span(const struct ip_prefix *pfx, struct ip_addr *base)
 	unsigned bits = (pfx->addr.family == AF_INET ? 32u : 128u) - pfx->len;
 	struct ip_prefix net = ip_prefix_network(pfx);
 	uint64_t n = bits >= 21 ? (uint64_t)IKE_POOL_SIZE_MAX + 2 : 1ull << bits;
-	bool skip = pfx->addr.family == AF_INET6 || bits >= 2;
+	bool skip = bits >= 2 || (bits == 1 && pfx->addr.family == AF_INET6);
 
 	*base = net.addr;
 	if (!skip)
@@ -87,7 +95,7 @@ static void bit_set(struct ike_pool *p, uint32_t off, bool on)
 		p->p_used[off / 64] &= ~(1ull << (off % 64));
 }
 
-/* A free address from the cursor on, a word at a time; -1: none. */
+/* A free address, a word at a time from the cursor's word on; -1: none. */
 static int64_t find_free(struct ike_pool *p)
 {
 	uint32_t words = (p->p_size + 63) / 64;
@@ -108,7 +116,8 @@ static int64_t find_free(struct ike_pool *p)
 	return -1;
 }
 
-static void lease_unlink(struct ike_pool *p, struct ike_lease *l)
+/* The lease out of its pool (hash chain, bit, counts), not freed. */
+static void lease_take_out(struct ike_pool *p, struct ike_lease *l)
 {
 	struct ike_lease **pp = &p->p_hash[id_hash(&l->l_id)];
 
@@ -118,6 +127,25 @@ static void lease_unlink(struct ike_pool *p, struct ike_lease *l)
 		*pp = l->l_next;
 	bit_set(p, l->l_off, false);
 	p->p_leases--;
+	if (l->l_holders)
+		p->p_held--;
+}
+
+static void lease_put_in(struct ike_pool *p, struct ike_lease *l, uint32_t off)
+{
+	l->l_pool = p;
+	l->l_off = off;
+	bit_set(p, off, true);
+	l->l_next = p->p_hash[id_hash(&l->l_id)];
+	p->p_hash[id_hash(&l->l_id)] = l;
+	p->p_leases++;
+	if (l->l_holders)
+		p->p_held++;
+}
+
+static void lease_unlink(struct ike_pool *p, struct ike_lease *l)
+{
+	lease_take_out(p, l);
 	OPENSSL_cleanse(l, sizeof(*l));
 	free(l);
 }
@@ -143,13 +171,84 @@ static unsigned reap_expired(struct ike_pool *p, uint64_t now_ms)
 	return n;
 }
 
+static void pool_unlist(struct ike_pool **list, struct ike_pool *p)
+{
+	while (*list && *list != p)
+		list = &(*list)->p_next;
+	if (*list)
+		*list = p->p_next;
+}
+
 static void pool_free(struct ike_pool *p)
 {
+	if (p->p_detached)
+		pool_unlist(&p->p_engine->e_pools_gone, p);
 	for (unsigned b = 0; b < POOL_BUCKETS; b++)
 		while (p->p_hash[b])
 			lease_unlink(p, p->p_hash[b]);
 	free(p->p_used);
 	free(p);
+}
+
+/* The offset of a in p (a - p_base, big-endian with borrow), or -1 when
+ * p does not hand it out. */
+static int64_t offset_in(const struct ike_pool *p, const struct ip_addr *a)
+{
+	size_t n = ip_addr_len(a);
+	uint8_t diff[16];
+	uint64_t off = 0;
+	int borrow = 0;
+
+	if (a->family != p->p_base.family)
+		return -1;
+	for (size_t i = n; i-- > 0;) {
+		int d = a->bytes[i] - p->p_base.bytes[i] - borrow;
+
+		borrow = d < 0;
+		diff[i] = (uint8_t)(d + (borrow ? 256 : 0));
+	}
+	if (borrow)
+		return -1; /* below the base */
+	for (size_t i = 0; i < n; i++) {
+		if (i + 4 < n && diff[i])
+			return -1; /* far beyond any pool's size */
+		if (i + 4 >= n)
+			off = off << 8 | diff[i];
+	}
+	return off < p->p_size ? (int64_t)off : -1;
+}
+
+/* Every lease of old whose address the new pool p hands out moves to p,
+ * held or kept, with its address (a reload must not give it away). */
+static void adopt_leases(struct ike_pool *p, struct ike_pool *old)
+{
+	for (unsigned b = 0; b < POOL_BUCKETS; b++) {
+		struct ike_lease *l = old->p_hash[b], *next;
+
+		for (; l; l = next) {
+			struct ip_addr a;
+			int64_t off;
+
+			next = l->l_next;
+			ike_lease_addr(l, &a);
+			off = offset_in(p, &a);
+			if (off < 0)
+				continue;
+			lease_take_out(old, l);
+			lease_put_in(p, l, (uint32_t)off);
+		}
+	}
+}
+
+static void adopt_from(struct ike_pool *p, struct ike_pool *list)
+{
+	for (struct ike_pool *o = list, *next; o; o = next) {
+		next = o->p_next;
+		if (o != p)
+			adopt_leases(p, o);
+		if (o->p_detached && !o->p_held && !o->p_leases)
+			pool_free(o);
+	}
 }
 
 static bool pool_cfg_equal(const struct ike_pool_cfg *a, const struct ike_pool_cfg *b)
@@ -168,12 +267,10 @@ static struct ike_pool *pool_named(const struct ike_engine *e, const char *name)
 /* Out of the engine's list; freed now or once its last lease is let go. */
 static void pool_detach(struct ike_engine *e, struct ike_pool *p)
 {
-	struct ike_pool **pp = &e->e_pools;
-
-	while (*pp != p)
-		pp = &(*pp)->p_next;
-	*pp = p->p_next;
+	pool_unlist(&e->e_pools, p);
 	p->p_detached = true;
+	p->p_next = e->e_pools_gone;
+	e->e_pools_gone = p;
 	if (!p->p_held)
 		pool_free(p);
 }
@@ -196,13 +293,16 @@ int ike_engine_add_pool(struct ike_engine *e, const struct ike_pool_cfg *pc)
 	if (!p)
 		return -ENOMEM;
 	p->p_cfg = c;
+	p->p_engine = e;
 	p->p_size = pool_span(&c.pc_prefix, &p->p_base);
-	p->p_used = calloc((p->p_size + 63) / 64, sizeof(uint64_t));
+	p->p_used = p->p_size ? calloc((p->p_size + 63) / 64, sizeof(uint64_t)) : NULL;
 	if (!p->p_used) {
 		free(p);
-		return -ENOMEM;
+		return p->p_size ? -ENOMEM : -EINVAL;
 	}
 	p->p_confirmed = true;
+	adopt_from(p, e->e_pools);
+	adopt_from(p, e->e_pools_gone);
 	if (old)
 		pool_detach(e, old);
 	p->p_next = e->e_pools;
@@ -235,6 +335,8 @@ void ike_engine_pools_free(struct ike_engine *e)
 		e->e_pools = p->p_next;
 		pool_free(p);
 	}
+	while (e->e_pools_gone) /* freed by their SAs, unless the caller kept some */
+		pool_free(e->e_pools_gone);
 }
 
 const struct ike_pool_cfg *ike_pool_find(const struct ike_engine *e, const char *name)
@@ -245,7 +347,8 @@ const struct ike_pool_cfg *ike_pool_find(const struct ike_engine *e, const char 
 }
 
 struct ike_lease *ike_pool_acquire(struct ike_engine *e, const char *pool,
-				   const struct ike_identity *id, uint64_t now_ms)
+				   const struct ike_identity *id, const struct ip_addr *peer,
+				   uint64_t now_ms)
 {
 	struct ike_pool *p = pool_named(e, pool);
 	struct ike_lease *l;
@@ -254,11 +357,12 @@ struct ike_lease *ike_pool_acquire(struct ike_engine *e, const char *pool,
 	if (!p)
 		return NULL;
 	for (l = p->p_hash[id_hash(id)]; l; l = l->l_next)
-		if (id_equal(&l->l_id, id))
+		if (id_equal(&l->l_id, id) && (!l->l_holders || ip_addr_equal(&l->l_peer, peer)))
 			break;
 	if (l) {
 		if (!l->l_holders++)
 			p->p_held++;
+		l->l_peer = *peer;
 		return l;
 	}
 	off = find_free(p);
@@ -268,15 +372,10 @@ struct ike_lease *ike_pool_acquire(struct ike_engine *e, const char *pool,
 		p->p_exhausted++;
 		return NULL;
 	}
-	l->l_pool = p;
 	l->l_id = *id;
-	l->l_off = (uint32_t)off;
+	l->l_peer = *peer;
 	l->l_holders = 1;
-	bit_set(p, l->l_off, true);
-	l->l_next = p->p_hash[id_hash(id)];
-	p->p_hash[id_hash(id)] = l;
-	p->p_leases++;
-	p->p_held++;
+	lease_put_in(p, l, (uint32_t)off);
 	return l;
 }
 
@@ -291,7 +390,7 @@ void ike_pool_release(struct ike_lease *l, uint64_t now_ms)
 		return;
 	l->l_released_ms = now_ms;
 	p->p_held--;
-	if (!p->p_cfg.pc_lease_s)
+	if (!p->p_cfg.pc_lease_s || p->p_detached)
 		lease_unlink(p, l);
 	if (p->p_detached && !p->p_held)
 		pool_free(p);

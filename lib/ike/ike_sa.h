@@ -349,6 +349,7 @@ struct ike_engine {
 	uint64_t e_now;
 	struct ike_limits e_limits;
 	struct ike_pool *e_pools;       /* ike_pool.c */
+	struct ike_pool *e_pools_gone;  /* detached by a reload, leases held */
 	struct ike_stats e_stats;
 	uint32_t e_half_open;
 	uint16_t e_src_half_open[IKE_SRC_BUCKETS];
@@ -555,10 +556,12 @@ void ike_child_offer(struct ike_sa *sa, const struct ike_child_cfg *cc,
 struct ike_lease;
 /* The pool of that name (not a detached one), or NULL. */
 const struct ike_pool_cfg *ike_pool_find(const struct ike_engine *e, const char *name);
-/* The address of id in pool: the one it holds or held (its lease), or a
- * free one; NULL when none is left (counted) or no such pool. */
+/* The address of id in pool: the one it holds from the same peer
+ * address or held (its lease), or a free one; NULL when none is left
+ * (counted) or no such pool. */
 struct ike_lease *ike_pool_acquire(struct ike_engine *e, const char *pool,
-				   const struct ike_identity *id, uint64_t now_ms);
+				   const struct ike_identity *id, const struct ip_addr *peer,
+				   uint64_t now_ms);
 /* An IKE SA lets its lease go; the identity keeps it pc_lease_s. */
 void ike_pool_release(struct ike_lease *l, uint64_t now_ms);
 void ike_lease_addr(const struct ike_lease *l, struct ip_addr *out);

@@ -37,10 +37,12 @@ static void asked_of(const struct ike_pl_cp *cp, struct cp_asked *a)
 	}
 }
 
+#define CP_VAL_MAX 17 /* an IPv6 address or subnet and its length (§3.15.1) */
+
 /* The reply's attributes; values point into vals, which outlives it. */
 struct cp_reply {
 	struct ike_pl_cp cp;
-	uint8_t vals[IKE_CP_MAX][17];
+	uint8_t vals[IKE_CP_MAX][CP_VAL_MAX];
 };
 
 static void reply_add(struct cp_reply *r, uint16_t type, const uint8_t *v, uint16_t len)
@@ -60,7 +62,7 @@ static void reply_add(struct cp_reply *r, uint16_t type, const uint8_t *v, uint1
 static void reply_addr(struct cp_reply *r, uint16_t t4, uint16_t t6, const struct ip_addr *a,
 		       bool plen_too, uint8_t plen)
 {
-	uint8_t v[17];
+	uint8_t v[CP_VAL_MAX];
 
 	if (a->family == AF_INET) {
 		reply_add(r, t4, a->bytes, 4);
@@ -86,15 +88,19 @@ static void reply_subnet(struct cp_reply *r, const struct ip_prefix *p)
 	reply_add(r, IKE_CA_INTERNAL_IP4_SUBNET, v, 8);
 }
 
-static void reply_pool(struct cp_reply *r, const struct ike_lease *l, bool dns)
+/* The address, the DNS servers of the families the client asked DNS
+ * for (a server's own family decides), the split-include subnets. */
+static void reply_pool(struct cp_reply *r, const struct ike_lease *l, const struct cp_asked *asked)
 {
 	const struct ike_pool_cfg *pc = ike_lease_pool(l);
 	struct ip_addr a;
 
 	ike_lease_addr(l, &a);
 	reply_addr(r, IKE_CA_INTERNAL_IP4_ADDRESS, IKE_CA_INTERNAL_IP6_ADDRESS, &a, true, 128);
-	for (unsigned i = 0; dns && i < pc->pc_n_dns; i++)
-		reply_addr(r, IKE_CA_INTERNAL_IP4_DNS, IKE_CA_INTERNAL_IP6_DNS, &pc->pc_dns[i], false, 0);
+	for (unsigned i = 0; i < pc->pc_n_dns; i++)
+		if (asked->dns[fam_index(pc->pc_dns[i].family)])
+			reply_addr(r, IKE_CA_INTERNAL_IP4_DNS, IKE_CA_INTERNAL_IP6_DNS, &pc->pc_dns[i],
+				   false, 0);
 	for (unsigned i = 0; i < pc->pc_n_split; i++)
 		reply_subnet(r, &pc->pc_split[i]);
 }
@@ -132,7 +138,7 @@ static bool peer_identity(const struct ike_chain *c, struct ike_identity *id)
 /* A lease for the family the client asked an address of; false when it
  * could not have one (logged with what is configured). */
 static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *id,
-			 struct cp_reply *r, bool dns)
+			 struct cp_reply *r, const struct cp_asked *asked)
 {
 	struct ike_engine *e = sa->sa_engine;
 	const char *name = NULL;
@@ -146,29 +152,36 @@ static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *
 			     sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
 		return false;
 	}
-	l = ike_pool_acquire(e, name, id, e->e_now);
+	l = ike_pool_acquire(e, name, id, &sa->sa_remote.ep_addr, e->e_now);
 	if (!l) {
 		ike_log_info(e, "IKE SA %u, peer %s, connection %s: pool %s has no address left "
 			     "(exhausted)", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, name);
 		return false;
 	}
 	sa->sa_vip[sa->sa_n_vip++] = l;
-	reply_pool(r, l, dns);
+	reply_pool(r, l, asked);
 	return true;
 }
 
 uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w)
 {
 	const struct ike_payload *p = ike_chain_find(c, IKE_PL_CP, 0);
-	static struct ike_pl_cp cp;
-	static struct cp_reply r;
+	struct ike_pl_cp cp;
+	struct cp_reply r;
 	struct ike_identity id;
 	struct cp_asked asked;
 	bool wanted = false;
 
-	ike_cp_release(sa); /* a retried IKE_AUTH starts over */
-	if (!p || ike_pl_cp_decode(p, &cp) != 0 || cp.cp_type != IKE_CFG_REQUEST)
-		return 0;
+	ike_cp_release(sa);
+	if (!p || ike_pl_cp_decode(p, &cp) != 0 || cp.cp_type != IKE_CFG_REQUEST) {
+		/* §3.10.1: a connection that gives addresses wants one taken */
+		if (!sa->sa_conn->c_n_pools)
+			return 0;
+		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: no CFG_REQUEST for the "
+			     "connection's pools: FAILED_CP_REQUIRED", sa->sa_id, ike_sa_peer_text(sa),
+			     sa->sa_conn->c_name);
+		return IKE_N_FAILED_CP_REQUIRED;
+	}
 	asked_of(&cp, &asked);
 	memset(&r, 0, sizeof(r));
 	r.cp.cp_type = IKE_CFG_REPLY;
@@ -177,7 +190,7 @@ uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike
 			continue;
 		wanted = true;
 		if (peer_identity(c, &id))
-			lease_family(sa, fam, &id, &r, asked.dns[fam]);
+			lease_family(sa, fam, &id, &r, &asked);
 	}
 	if (wanted && !sa->sa_n_vip)
 		return IKE_N_INTERNAL_ADDRESS_FAILURE;
@@ -199,7 +212,9 @@ void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer)
 {
 	struct ike_selectors out = { 0 };
 
-	if (!sa->sa_n_vip)
+	/* A connection with pools: the peer's side is its addresses, none
+	 * when it has none (TS_UNACCEPTABLE), never the pool's range. */
+	if (!sa->sa_n_vip && !(sa->sa_conn && sa->sa_conn->c_n_pools))
 		return;
 	for (unsigned i = 0; i < peer->ts_n; i++)
 		for (unsigned k = 0; k < sa->sa_n_vip && out.ts_n < IKE_TS_MAX; k++) {

@@ -21,14 +21,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/tunnel_suite.sh
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
-PLAN=10
+PLAN=11
 echo "1..$PLAN"
 
 tap_start egra "namespaces, espgate with pool rw4, charon with three clients"
 EG_LOG=$W/espgate.log
 : >"$NOTES"
 POOL_NET=198.18.100.0/30
-declare -A CLIENT_ADDR=([alice]=203.0.113.2 [bob]=203.0.113.5 [carol]=203.0.113.6 [dave]=203.0.113.7)
+declare -A CLIENT_ADDR=([alice]=203.0.113.2 [bob]=203.0.113.5 [carol]=203.0.113.6 [dave]=203.0.113.7 [erin]=203.0.113.8)
 
 # ra_config FILE: the tunnel topology's espgate with only the connection
 # "rw" (any peer, any identity with the PSK) and the pool rw4.
@@ -66,13 +66,18 @@ setup() {
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
 	tunnel_topo_create || return 1
-	for n in bob carol dave; do
+	for n in bob carol dave erin; do
 		ip -n "$NS_BR" addr add "${CLIENT_ADDR[$n]}/24" dev "$BR_WAN" || return 1
 	done
 	ra_config "$W/espgate.json" || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
 	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
 	for n in alice bob carol; do sw_client "$n" || return 1; done
+	# erin asks for no address: the pool connection wants her to
+	sw_conn br erin child=erin-net local_addrs="${CLIENT_ADDR[erin]}" remote_addrs="$GW_WAN_V4" \
+		local_id=erin.example remote_id=hq.example psk="$TUN_PSK" \
+		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
+		local_ts=198.18.100.0/30 remote_ts="$HQ_NET" || return 1
 	# dave offers only what espgate does not take (issue 18's first case)
 	sw_conn br dave child=dave-net local_addrs="${CLIENT_ADDR[dave]}" remote_addrs="$GW_WAN_V4" \
 		local_id=dave.example remote_id=hq.example psk="$TUN_PSK" \
@@ -228,6 +233,19 @@ no_proposal_logged() {
 	note "espgate: $(grep -m1 'NO_PROPOSAL_CHOSEN' "$EG_LOG")"
 }
 check "dave offers only aes128-sha256-modp4096: NO_PROPOSAL_CHOSEN, and espgate logs at info the peer, the connection, the proposals received and those configured" no_proposal_logged
+
+# 11: no CFG_REQUEST on a pool connection
+erin_refused() {
+	sw_initiate br erin-net 10 >"$W/up-erin.log" 2>&1
+	grep -q "received FAILED_CP_REQUIRED" "$(sw_log br)" ||
+		{ echo "charon was not told FAILED_CP_REQUIRED"; tail -n 5 "$W/up-erin.log"; return 1; }
+	note "charon: $(grep -m1 'FAILED_CP_REQUIRED' "$(sw_log br)" | sed 's/^[0-9:]* //')"
+	[ "$(eg_json "len([s for s in d['sas'] if s['name'].startswith('rw') and s['selector']['dst'] == '198.18.100.0/30'])")" = 0 ] ||
+		{ echo "espgate installed an SA for the whole pool"; return 1; }
+	sw_terminate_ike br erin >/dev/null 2>&1
+	return 0
+}
+check "erin asks for no virtual address but proposes the pool's range as her selectors: FAILED_CP_REQUIRED, no Child SA (never the pool's range)" erin_refused
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

@@ -1839,7 +1839,7 @@ Test(cfg_conn, pools)
 	expect_err_at(CDOC(", 'pools': [" POOL6 "]", CONN(", 'pools': ['rw6']")), "'rw6']",
 		      "connections[0].pools[0]",
 		      "no child's remote_ts holds pool \"rw6\" (2001:db8:3::/112)");
-	expect_err_at(CDOC(", 'pools': [" POOL4 ", {'name': 'more', 'prefix': '198.18.3.128/25'}]",
+	expect_err_at(CDOC(", 'pools': [" POOL4 ", {'name': 'more', 'prefix': '198.18.4.0/24'}]",
 			   CONN(", 'pools': ['rw4', 'more']")), "'more']",
 		      "connections[0].pools[1]", "\"rw4\" and \"more\" are both IPv4 pools");
 	expect_err_at(CDOC(", 'pools': [" POOL4 ", " POOL4 "]", CONN("")), "'rw4', 'prefix': '198.18.3.0/24', 'dns': ['198.18.1.53', '2001:db8::53'], 'split_include': ['198.18.1.0/24'], 'lease': 600}]",
@@ -1850,6 +1850,10 @@ Test(cfg_conn, pools)
 		      "53]", "pools[0].dns[0]", "expected a string, got an integer");
 	expect_err_at(CDOC(", 'pools': [{'name': 'rw'}]", CONN("")), "{'name': 'rw'}",
 		      "pools[0].prefix", "missing required key");
+	expect_err_at(CDOC(", 'pools': [" POOL4 ", {'name': 'in', 'prefix': '198.18.3.128/25'}]", CONN("")),
+		      "'198.18.3.128/25'", "pools[1].prefix", "overlaps pool \"rw4\" (pools[0])");
+	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN(", 'version': 'any', 'pools': ['rw4']")),
+		      "['rw4']", "connections[0].pools", "pools need \"version\": 2");
 }
 
 Test(cfg_conn, minimal_and_empty)

@@ -37,6 +37,22 @@ static struct ike_identity fqdn(const char *name)
 	return id;
 }
 
+/* Leases from one peer address unless a test says otherwise. */
+static struct ike_lease *acquire_from(struct ike_engine *e, const char *pool,
+				      const struct ike_identity *id, const char *peer, uint64_t now)
+{
+	struct ip_addr a;
+
+	cr_assert(ip_addr_parse(peer, &a));
+	return ike_pool_acquire(e, pool, id, &a, now);
+}
+
+static struct ike_lease *acquire(struct ike_engine *e, const char *pool,
+				 const struct ike_identity *id, uint64_t now)
+{
+	return acquire_from(e, pool, id, "198.51.100.1", now);
+}
+
 static char *addr_of(const struct ike_lease *l)
 {
 	static char buf[IP_ADDR_STRLEN];
@@ -85,7 +101,7 @@ Test(ike_pool, a_29_gives_its_six_hosts_once_each_then_refuses)
 
 		snprintf(name, sizeof(name), "c%d.example", i);
 		id = fqdn(name);
-		l[i] = ike_pool_acquire(e, "rw", &id, 1000);
+		l[i] = acquire(e, "rw", &id, 1000);
 		cr_assert_not_null(l[i], "client %d", i);
 		snprintf(seen[i], sizeof(seen[i]), "%s", addr_of(l[i]));
 		for (int k = 0; k < i; k++)
@@ -93,11 +109,11 @@ Test(ike_pool, a_29_gives_its_six_hosts_once_each_then_refuses)
 	}
 	cr_expect_str_eq(seen[0], "198.18.100.1");
 	cr_expect_str_eq(seen[5], "198.18.100.6", "the broadcast address .7 is not given");
-	l[6] = ike_pool_acquire(e, "rw", &(struct ike_identity){ IKE_ID_FQDN, 1, "x" }, 1000);
+	l[6] = acquire(e, "rw", &(struct ike_identity){ IKE_ID_FQDN, 1, "x" }, 1000);
 	cr_expect_null(l[6], "a seventh client got %s", l[6] ? addr_of(l[6]) : "");
 	cr_expect_eq(counted(e).pi.pi_exhausted, 1);
 	cr_expect_eq(counted(e).pi.pi_held, 6);
-	cr_expect_null(ike_pool_acquire(e, "other", &(struct ike_identity){ IKE_ID_FQDN, 1, "x" }, 1000),
+	cr_expect_null(acquire(e, "other", &(struct ike_identity){ IKE_ID_FQDN, 1, "x" }, 1000),
 		       "no such pool");
 	for (int i = 0; i < 6; i++)
 		ike_pool_release(l[i], 2000);
@@ -113,22 +129,22 @@ Test(ike_pool, an_identity_keeps_its_address_while_held_and_for_its_lease_time)
 	char first[IP_ADDR_STRLEN];
 
 	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
-	la = ike_pool_acquire(e, "rw", &a, 0);
-	lb = ike_pool_acquire(e, "rw", &b, 0);
+	la = acquire(e, "rw", &a, 0);
+	lb = acquire(e, "rw", &b, 0);
 	cr_assert(la && lb);
 	snprintf(first, sizeof(first), "%s", addr_of(la));
-	la2 = ike_pool_acquire(e, "rw", &a, 0); /* a second SA of the same identity */
+	la2 = acquire(e, "rw", &a, 0); /* a second SA of the same identity */
 	cr_expect_eq(la2, la, "the same identity shares its lease");
 	ike_pool_release(la2, 0);
 	ike_pool_release(la, 1000); /* a's last SA gone at t = 1 s */
 	cr_expect_eq(counted(e).pi.pi_held, 1);
 	cr_expect_eq(counted(e).pi.pi_leases, 2, "a's lease is kept");
-	cr_expect_null(ike_pool_acquire(e, "rw", &c, 30000), "c took a's address within its lease");
-	la = ike_pool_acquire(e, "rw", &a, 40000);
+	cr_expect_null(acquire(e, "rw", &c, 30000), "c took a's address within its lease");
+	la = acquire(e, "rw", &a, 40000);
 	cr_assert_not_null(la, "a came back within its lease and got nothing");
 	cr_expect_str_eq(addr_of(la), first, "a reconnected to another address");
 	ike_pool_release(la, 50000);
-	lc = ike_pool_acquire(e, "rw", &c, 50000 + 60000);
+	lc = acquire(e, "rw", &c, 50000 + 60000);
 	cr_assert_not_null(lc, "a's lease ran out: c gets its address");
 	cr_expect_str_eq(addr_of(lc), first);
 	ike_pool_release(lb, 0);
@@ -144,13 +160,13 @@ Test(ike_pool, lease_time_0_gives_the_address_back_at_once)
 	struct ike_lease *la, *lb, *lc;
 
 	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
-	la = ike_pool_acquire(e, "rw", &a, 0);
-	lb = ike_pool_acquire(e, "rw", &b, 0);
+	la = acquire(e, "rw", &a, 0);
+	lb = acquire(e, "rw", &b, 0);
 	cr_assert(la && lb, "a /31 holds two addresses");
 	cr_expect_str_eq(addr_of(la), "198.18.100.4");
 	ike_pool_release(la, 0);
 	cr_expect_eq(counted(e).leases, 1);
-	lc = ike_pool_acquire(e, "rw", &c, 0);
+	lc = acquire(e, "rw", &c, 0);
 	cr_assert_not_null(lc);
 	cr_expect_str_eq(addr_of(lc), "198.18.100.4");
 	ike_pool_release(lb, 0);
@@ -167,7 +183,7 @@ Test(ike_pool, an_ipv6_64_is_capped_and_starts_after_the_subnet_router_address)
 
 	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
 	cr_expect_eq(counted(e).pi.pi_size, IKE_POOL_SIZE_MAX);
-	l = ike_pool_acquire(e, "rw6", &a, 0);
+	l = acquire(e, "rw6", &a, 0);
 	cr_assert_not_null(l);
 	cr_expect_str_eq(addr_of(l), "2001:db8:5::1");
 	ike_pool_release(l, 0);
@@ -182,26 +198,117 @@ Test(ike_pool, a_reload_keeps_an_unchanged_pool_and_detaches_a_changed_one)
 	struct ike_lease *la, *la2, *lb;
 
 	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
-	la = ike_pool_acquire(e, "rw", &a, 0);
+	la = acquire(e, "rw", &a, 0);
 	cr_assert_not_null(la);
 	ike_engine_pools_begin(e);
 	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
 	ike_engine_pools_commit(e);
-	la2 = ike_pool_acquire(e, "rw", &a, 0);
+	la2 = acquire(e, "rw", &a, 0);
 	cr_expect_eq(la2, la, "the same pool, with a's lease, after a reload that kept it");
 	ike_pool_release(la2, 0);
 	ike_engine_pools_begin(e);
 	cr_assert_eq(ike_engine_add_pool(e, &wider), 0);
 	ike_engine_pools_commit(e);
 	cr_expect_str_eq(addr_of(la), "198.18.100.1", "a keeps its address from the old pool");
-	lb = ike_pool_acquire(e, "rw", &b, 0);
+	lb = acquire(e, "rw", &b, 0);
 	cr_assert_not_null(lb);
 	cr_expect_str_eq(addr_of(lb), "198.18.96.1", "new leases come from the new pool");
 	ike_pool_release(la, 0); /* the old pool goes with its last lease (LeakSanitizer) */
 	ike_engine_pools_begin(e);
 	ike_engine_pools_commit(e); /* a reload without it: detached, b's lease stands */
 	cr_expect_str_eq(addr_of(lb), "198.18.96.1");
-	cr_expect_null(ike_pool_acquire(e, "rw", &a, 0), "no pool rw any more");
+	cr_expect_null(acquire(e, "rw", &a, 0), "no pool rw any more");
+	ike_pool_release(lb, 0);
+	ike_engine_free(e);
+}
+
+Test(ike_pool, the_same_identity_from_another_address_while_held_gets_its_own)
+{
+	struct ike_engine *e = engine();
+	struct ike_pool_cfg pc = pool("rw", "198.18.100.0/30", 60);
+	struct ike_identity a = fqdn("a.example");
+	struct ike_lease *la, *again, *other;
+	char first[IP_ADDR_STRLEN];
+
+	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
+	la = acquire_from(e, "rw", &a, "198.51.100.1", 0);
+	cr_assert_not_null(la);
+	snprintf(first, sizeof(first), "%s", addr_of(la));
+	again = acquire_from(e, "rw", &a, "198.51.100.1", 0); /* re-authentication */
+	cr_expect_eq(again, la);
+	other = acquire_from(e, "rw", &a, "198.51.100.9", 0); /* someone else naming itself a */
+	cr_assert_not_null(other);
+	cr_expect_str_neq(addr_of(other), first, "a second client took a's address %s", first);
+	ike_pool_release(again, 0);
+	ike_pool_release(la, 0);
+	ike_pool_release(other, 0);
+	ike_engine_free(e);
+}
+
+Test(ike_pool, an_ipv6_128_and_an_ipv4_32_each_hold_their_one_address)
+{
+	struct ike_engine *e = engine();
+	struct ike_pool_cfg p6 = pool("one6", "2001:db8:9::5/128", 0), p4 = pool("one4", "198.18.0.9/32", 0);
+	struct ike_identity a = fqdn("a.example"), b = fqdn("b.example");
+	struct ike_lease *l6, *l4;
+
+	cr_assert_eq(ike_engine_add_pool(e, &p6), 0);
+	cr_assert_eq(ike_engine_add_pool(e, &p4), 0);
+	l6 = acquire(e, "one6", &a, 0);
+	l4 = acquire(e, "one4", &a, 0);
+	cr_assert(l6 && l4);
+	cr_expect_str_eq(addr_of(l6), "2001:db8:9::5");
+	cr_expect_str_eq(addr_of(l4), "198.18.0.9");
+	cr_expect_null(acquire(e, "one6", &b, 0), "the one address is taken");
+	ike_pool_release(l6, 0);
+	ike_pool_release(l4, 0);
+	ike_engine_free(e);
+}
+
+/* A reload that changes a pool (its DNS here), or replaces it with another
+ * one covering its addresses: what SAs hold is not handed out again. */
+Test(ike_pool, a_changed_or_replacing_pool_keeps_the_held_addresses)
+{
+	struct ike_engine *e = engine();
+	struct ike_pool_cfg pc = pool("rw", "198.18.100.0/30", 60), dns = pc;
+	struct ike_pool_cfg other = pool("rw2", "198.18.100.0/29", 60);
+	struct ike_identity a = fqdn("a.example"), b = fqdn("b.example"), c = fqdn("c.example");
+	struct ike_lease *la, *lb, *lc, *la2;
+	char held[IP_ADDR_STRLEN];
+
+	cr_assert(ip_addr_parse("198.18.2.53", &dns.pc_dns[0]));
+	dns.pc_n_dns = 1;
+	cr_assert_eq(ike_engine_add_pool(e, &pc), 0);
+	la = acquire(e, "rw", &a, 0);
+	cr_assert_not_null(la);
+	snprintf(held, sizeof(held), "%s", addr_of(la));
+	ike_engine_pools_begin(e);
+	cr_assert_eq(ike_engine_add_pool(e, &dns), 0);
+	ike_engine_pools_commit(e);
+	lb = acquire(e, "rw", &b, 0);
+	cr_assert_not_null(lb);
+	cr_expect_str_neq(addr_of(lb), held, "b got a's held address %s", held);
+	la2 = acquire(e, "rw", &a, 0);
+	cr_expect_eq(la2, la, "a's lease moved to the changed pool");
+	ike_pool_release(la2, 0);
+	/* rw removed, rw2 (covering it) added: a's and b's addresses stay theirs */
+	ike_engine_pools_begin(e);
+	cr_assert_eq(ike_engine_add_pool(e, &other), 0);
+	ike_engine_pools_commit(e);
+	cr_expect_eq(counted(e).pi.pi_leases, 2, "rw2 took rw's leases");
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+		struct ike_identity id;
+
+		snprintf(name, sizeof(name), "n%d", i);
+		id = fqdn(name);
+		lc = acquire(e, "rw2", &id, 0);
+		cr_assert_not_null(lc);
+		cr_expect(strcmp(addr_of(lc), held) != 0, "%s handed out again", held);
+		ike_pool_release(lc, 0);
+	}
+	cr_expect_null(acquire(e, "rw", &c, 0), "no pool rw any more");
+	ike_pool_release(la, 0);
 	ike_pool_release(lb, 0);
 	ike_engine_free(e);
 }
@@ -338,6 +445,29 @@ Test(ike_cp, the_peers_selectors_narrow_to_its_addresses)
 	cp_teardown(&f);
 }
 
+Test(ike_cp, no_cfg_request_on_a_pool_connection_is_failed_cp_required_and_narrows_to_nothing)
+{
+	struct cp_fixture f;
+	uint8_t buf[512];
+	struct ike_writer w;
+	struct ike_chain no_cp;
+	struct ike_selectors ts = { .ts_n = 1 };
+
+	cp_setup(&f, 1);
+	/* the IDi alone: no CP */
+	cr_assert_eq(ike_chain_parse(IKE_PL_IDI, (const uint8_t *)"\0\0\0\x15\x02\0\0\0alice.example",
+				     21, &no_cp), 0);
+	ike_w_init(&w, buf, sizeof(buf));
+	cr_expect_eq(ike_cp_respond(f.sa, &no_cp, &w), IKE_N_FAILED_CP_REQUIRED);
+	cr_expect_eq(w.w_len, 0);
+	/* and a later CREATE_CHILD_SA's TSi: no address of its own, so nothing */
+	ts.ts[0] = (struct ike_selector){ .ts_type = IKE_SEL_IPV4, .ts_eport = 65535 };
+	memset(ts.ts[0].ts_end, 0xff, 4);
+	ike_cp_narrow(f.sa, &ts);
+	cr_expect_eq(ts.ts_n, 0, "a pool connection's SA without an address kept %u selectors", ts.ts_n);
+	cp_teardown(&f);
+}
+
 Test(ike_cp, an_address_asked_of_a_connection_without_a_pool_is_internal_address_failure)
 {
 	struct cp_fixture f;
@@ -365,7 +495,7 @@ Test(ike_cp, an_exhausted_pool_is_internal_address_failure_and_counted)
 	ike_engine_pools_begin(f.e);
 	cr_assert_eq(ike_engine_add_pool(f.e, &tiny), 0);
 	ike_engine_pools_commit(f.e);
-	held = ike_pool_acquire(f.e, "rw4", &other, 0);
+	held = acquire(f.e, "rw4", &other, 0);
 	cr_assert_not_null(held);
 	ike_w_init(&w, buf, sizeof(buf));
 	cr_expect_eq(ike_cp_respond(f.sa, &f.chain, &w), IKE_N_INTERNAL_ADDRESS_FAILURE);
