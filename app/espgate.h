@@ -94,6 +94,12 @@ json_t *ike_ctl_json(const struct app *app);
  * outbound SAs (espgatectl stats' "resources"). */
 void ike_ctl_usage_json(const struct app *app, json_t *obj);
 json_t *ike_ctl_stats_json(const struct app *app);
+/* Prometheus /metrics (metrics.c), when the configuration has
+ * "metrics"; polled by the control loop. */
+int metrics_open(struct app *app);
+void metrics_poll(void);
+void metrics_close(void);
+
 /* systemd's notify protocol (service.c); no-ops without NOTIFY_SOCKET. */
 void service_ready(const struct app *app);
 void service_watchdog(void);

@@ -211,6 +211,8 @@ static int app_start(struct app *app)
 		rc = ike_ctl_init(app);
 	if (rc == 0)
 		rc = ctl_server_open(app);
+	if (rc == 0)
+		rc = metrics_open(app);
 	if (rc == 0 && telemetry_register(app) != 0)
 		EG_LOG(WARNING, "telemetry commands not registered");
 	return rc;
@@ -243,6 +245,7 @@ static void run_control(struct app *app)
 		/* Idle: sleep in poll() on the control socket rather than spin. */
 		unsigned busy = control_poll(app) + sas_poll_events(app) + ike_ctl_poll(app);
 		ctl_server_poll(app, busy ? 0 : 1);
+		metrics_poll();
 		service_watchdog();
 	}
 	service_stopping();
@@ -255,6 +258,7 @@ static void app_stop(struct app *app)
 
 	__atomic_store_n(&app->dp.stop, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	metrics_close();
 	ctl_server_close(app);
 	ike_ctl_fini(app);
 	control_fini(app);

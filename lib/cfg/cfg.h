@@ -264,6 +264,11 @@ struct cfg {
 
 	char ctl_socket[CFG_PATH_MAX];
 	char log_level[16]; /* "error" .. "debug" */
+	/* Prometheus /metrics over HTTP (metrics_port 0: off) on a kernel
+	 * address of the host; per-SA series can be turned off. */
+	struct ip_addr metrics_addr;
+	uint16_t metrics_port;
+	bool metrics_per_sa;
 };
 
 /* 0 on success; -EINVAL with the one-line message in err otherwise

@@ -12,7 +12,7 @@
 static int cfg_parse(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = {
-		"eal", "lcores", "crypto", "control", "log",
+		"eal", "lcores", "crypto", "control", "log", "metrics",
 		"ports", "routes", "neighbors", "ipsec", "ike", "sas",
 		"pools", "connections", NULL,
 	};
@@ -21,6 +21,7 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	if ((rc = cfg_object(c, NULL, root, keys)) || (rc = cfg_parse_eal(c, root)) ||
 	    (rc = cfg_parse_lcores(c, root)) || (rc = cfg_parse_crypto(c, root)) ||
 	    (rc = cfg_parse_control(c, root)) || (rc = cfg_parse_log(c, root)) ||
+	    (rc = cfg_parse_metrics(c, root)) ||
 	    (rc = cfg_parse_ports(c, root)) || (rc = cfg_parse_routes(c, root)) ||
 	    (rc = cfg_parse_neighbors(c, root)) || (rc = cfg_parse_ipsec(c, root)) ||
 	    (rc = cfg_parse_ike(c, root)) || (rc = cfg_parse_sas(c, root)) ||

@@ -142,6 +142,7 @@ int cfg_parse_lcores(struct cfg_ctx *c, json_t *root);
 int cfg_parse_crypto(struct cfg_ctx *c, json_t *root);
 int cfg_parse_control(struct cfg_ctx *c, json_t *root);
 int cfg_parse_log(struct cfg_ctx *c, json_t *root);
+int cfg_parse_metrics(struct cfg_ctx *c, json_t *root);
 int cfg_find_port(const struct cfg *cfg, const char *name);
 
 /* pools (cfg_pools.c) */

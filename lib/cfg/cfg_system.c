@@ -194,6 +194,35 @@ int cfg_parse_control(struct cfg_ctx *c, json_t *root)
 			       sizeof(c->cfg->ctl_socket));
 }
 
+/* "metrics": {"address": "127.0.0.1", "port": 9420, "per_sa": true}. */
+int cfg_parse_metrics(struct cfg_ctx *c, json_t *root)
+{
+	static const char *const keys[] = { "address", "port", "per_sa", NULL };
+	struct json_path p = json_path_key(NULL, "metrics");
+	struct json_path pa = json_path_key(&p, "address");
+	struct json_path pp = json_path_key(&p, "port");
+	struct json_path ps = json_path_key(&p, "per_sa");
+	json_t *obj, *v;
+	unsigned port;
+	int rc;
+
+	c->cfg->metrics_per_sa = true;
+	if ((rc = cfg_member(c, &p, root, JSON_OBJECT, false, &obj)) || !obj ||
+	    (rc = cfg_known_keys(c, &p, obj, keys)) ||
+	    (rc = cfg_member(c, &pa, obj, JSON_STRING, true, &v)) ||
+	    (rc = cfg_parse_addr(c, &pa, v, &c->cfg->metrics_addr)) ||
+	    (rc = cfg_member(c, &pp, obj, JSON_INTEGER, true, &v)) ||
+	    (rc = cfg_get_uint(c, &pp, v, 1, 65535, &port)))
+		return rc;
+	c->cfg->metrics_port = (uint16_t)port;
+	v = json_object_get(obj, "per_sa");
+	if (v && (rc = cfg_expect_bool(c, &ps, v)))
+		return rc;
+	if (v)
+		c->cfg->metrics_per_sa = json_is_true(v);
+	return 0;
+}
+
 int cfg_parse_log(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = { "level", NULL };

@@ -27,6 +27,15 @@ source "$ROOT/scripts/lib/tap.sh"
 
 show_logs() { tunnel_show_logs; }
 
+# suite_programs [MORE...]: espgate, espgatectl, charon, swanctl (and
+# MORE) are there; else says which is missing.
+suite_programs() {
+	local p
+	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl "$@"; do
+		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
+	done
+}
+
 # counters_agree: espgatectl --json sas's in/out packets and bytes of
 # $TUN_CONN/$TUN_CHILD equal charon's out/in (tunnel.py counters), after
 # the traffic stopped; three tries a second apart for a packet still in

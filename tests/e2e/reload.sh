@@ -112,10 +112,7 @@ conn_up() {
 
 # 1: topology, espgate with A and B, charon with A, B and C
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 ethtool ss ping; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	suite_programs iperf3 ethtool ss ping || return 1
 	tunnel_topo_create || return 1
 	ip -n "$NS_BR" addr add "$BR_B_V4/24" dev "$BR_WAN" || return 1
 	ip -n "$NS_BR" addr add "$BR_C_V4/24" dev "$BR_WAN" || return 1

@@ -61,10 +61,8 @@ sw_client() {
 }
 
 setup() {
-	local p n
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	local n
+	suite_programs || return 1
 	tunnel_topo_create || return 1
 	for n in bob carol dave erin; do
 		ip -n "$NS_BR" addr add "${CLIENT_ADDR[$n]}/24" dev "$BR_WAN" || return 1

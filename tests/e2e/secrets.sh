@@ -30,10 +30,7 @@ EG_LOG=$W/espgate-v2.log
 OUTS=()
 
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl dpdk-telemetry.py; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	suite_programs dpdk-telemetry.py || return 1
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate-v2.json" debug || return 1
 	eg_start "$W/espgate-v2.json" "$EG_LOG" || return 1

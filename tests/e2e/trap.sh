@@ -52,10 +52,7 @@ ctr_is() { [ "$(ctr "$1")" = "$2" ]; }
 
 # 1
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	suite_programs || return 1
 	tunnel_topo_create || return 1
 	TUN_EG_REMOTE=$BR_WAN_V4
 	tunnel_espgate_config "$W/espgate.json" debug || return 1

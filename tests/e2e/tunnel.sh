@@ -50,10 +50,7 @@ TUN_DPD=2 TUN_DPD_TIMEOUT=10
 
 # 1: topology, espgate, charon
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 ethtool ss tcpdump; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	suite_programs iperf3 ethtool ss tcpdump || return 1
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1

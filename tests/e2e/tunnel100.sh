@@ -54,10 +54,8 @@ EG_LOG=$W/espgate.log
 
 # 1: topology, espgate, charon with t1..t100
 setup() {
-	local p k
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl ping; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	local k
+	suite_programs ping || return 1
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1

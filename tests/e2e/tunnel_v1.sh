@@ -109,10 +109,7 @@ TUN_PKI=$W/pki
 : >"$NOTES"
 
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl iperf3 tcpdump openssl; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
+	suite_programs iperf3 tcpdump openssl || return 1
 	mkdir -p "$TUN_PKI" || return 1
 	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
 	tunnel_topo_create || return 1

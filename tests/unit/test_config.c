@@ -1815,6 +1815,28 @@ Test(cfg_conn, ike_limits)
 		      "ike.half_open_per_peer", "expected an integer, got a string");
 }
 
+Test(cfg_system, metrics)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load("{" LCORES ", " PORTS "}", &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.metrics_port == 0 && c.metrics_per_sa, "off by default");
+	cfg_free(&c);
+	cr_assert_eq(load("{" LCORES ", " PORTS ", 'metrics': {'address': '127.0.0.1', 'port': 9420, 'per_sa': false}}",
+			  &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.metrics_port == 9420 && !c.metrics_per_sa && c.metrics_addr.family == AF_INET);
+	cfg_free(&c);
+	expect_err_at("{" LCORES ", " PORTS ", 'metrics': {'port': 9420}}", "{'port'", "metrics.address",
+		      "missing required key");
+	expect_err_at("{" LCORES ", " PORTS ", 'metrics': {'address': '127.0.0.1', 'port': 0}}", "0}",
+		      "metrics.port", "0 is out of range 1..65535");
+	expect_err_at("{" LCORES ", " PORTS ", 'metrics': {'address': '127.0.0.1', 'port': 1, 'per_sa': 1}}",
+		      "1}}", "metrics.per_sa", "expected a boolean");
+	expect_err_at("{" LCORES ", " PORTS ", 'metrics': {'address': 'localhost', 'port': 1}}",
+		      "'localhost'", "metrics.address", "");
+}
+
 /* Address pools (RFC 7296 §2.19) and a connection's "pools". */
 #define POOL4 "{'name': 'rw4', 'prefix': '198.18.3.0/24', 'dns': ['198.18.1.53', '2001:db8::53'], 'split_include': ['198.18.1.0/24'], 'lease': 600}"
 #define POOL6 "{'name': 'rw6', 'prefix': '2001:db8:3::/112'}"
