@@ -15,6 +15,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_pdump.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -338,6 +339,11 @@ int main(int argc, char **argv)
 	}
 	eg_logtype = rte_log_register_type_and_pick_level("espgate", RTE_LOG_INFO);
 	rte_log_set_level(eg_logtype, log_level(app.cfg.log_level));
+	/* dpdk-dumpcap attaches as a secondary process (hugepages needed:
+	 * --no-huge memory cannot be shared) and asks for a port's packets */
+	if (rte_pdump_init() != 0)
+		EG_LOG(WARNING, "packet capture (rte_pdump) not available: %s",
+		       rte_strerror(rte_errno));
 	app.start_tsc = rte_rdtsc();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -347,6 +353,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		run_control(&app);
 	app_stop(&app);
+	rte_pdump_uninit();
 	cfg_free(&app.cfg);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

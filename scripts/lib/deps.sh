@@ -24,7 +24,7 @@ DEPS_BUILD_PKGS=(apt dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libjan
 DEPS_RUNTIME_PKGS=(libc6 libssl3 libjansson4 libipsec-mb1 libcriterion3 libsystemd0 libmicrohttpd12
 	librte-eal23 librte-ethdev23 librte-mbuf23 librte-mempool23 librte-ring23
 	librte-hash23 librte-rcu23 librte-fib23 librte-rib23 librte-ip-frag23
-	librte-cryptodev23 librte-telemetry23 librte-net23 librte-kvargs23
+	librte-cryptodev23 librte-telemetry23 librte-pdump23 librte-net23 librte-kvargs23
 	librte-bus-vdev23 librte-mempool-ring23 librte-net-pcap23 librte-net-null23
 	librte-net-af-packet23 librte-net-tap23 librte-net-ring23 librte-net-memif23
 	librte-crypto-ipsec-mb23 librte-crypto-openssl23)
@@ -51,7 +51,7 @@ declare -gA DEPS_FROM=(
 	[prog:/usr/bin/python3]=python3-minimal [prog:pkill]=procps [prog:sysctl]=procps
 	[prog:meson]=meson [prog:ninja]=ninja-build [prog:readelf]=binutils
 	[prog:/usr/bin/openssl]=openssl [prog:perf]=linux-perf [prog:mount]=mount
-	[prog:tcpreplay]=tcpreplay [prog:systemd-analyze]=systemd [prog:prometheus]=prometheus [prog:promtool]=prometheus
+	[prog:tcpreplay]=tcpreplay [prog:systemd-analyze]=systemd [prog:prometheus]=prometheus [prog:dpdk-dumpcap]=dpdk-dev [prog:promtool]=prometheus
 	[py:scapy]=python3-scapy [py:cryptography]=python3-cryptography
 )
 

@@ -150,10 +150,14 @@ netns_forget_pid() {
 	NETNS_PIDS=("${NETNS_PIDS[@]}")
 }
 
+# NETNS_ON_CLEANUP: shell commands netns_cleanup runs last (a setting of
+# the host's to put back, e.g. vm.nr_hugepages).
+NETNS_ON_CLEANUP=()
+
 # netns_cleanup: idempotent; safe to call from the trap at any point.
 # Returns 1 when a sanitizer reported (else the status it was called with).
 netns_cleanup() {
-	local rc=$? pid ns l p
+	local rc=$? pid ns l p c
 	trap - EXIT
 	for pid in "${NETNS_PIDS[@]}"; do
 		stop_pid "$pid" 5
@@ -183,6 +187,10 @@ netns_cleanup() {
 		[ -n "$p" ] && rm -rf "/var/run/dpdk/$p"
 	done
 	NETNS_DPDK_PREFIXES=()
+	for c in "${NETNS_ON_CLEANUP[@]}"; do
+		eval "$c"
+	done
+	NETNS_ON_CLEANUP=()
 	if [ -n "$NETNS_WORKDIR" ] && [ -d "$NETNS_WORKDIR" ]; then
 		if [ "$NETNS_KEEP_WORKDIR" = 1 ]; then
 			netns_log "kept work dir: $NETNS_WORKDIR"
