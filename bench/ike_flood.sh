@@ -92,7 +92,7 @@ phase_report() {
 	echo "  espgate wan port rx $rx packets; lost before espgate (kernel, not counted by the PMD) about $(($3 - rx)); rx_missed +$(($(sj "$2" "d['ports'][1]['rx_missed']") - $(sj "$1" "d['ports'][1]['rx_missed']")))"
 	echo "  worker drops: $(nonzero_drops "$1" "$2" worker); control drops: $(nonzero_drops "$1" "$2" control)"
 	printf '  ike:'
-	for k in init_requests cookies_sent cookies_rejected half_open_capped bad_messages responses_resent bad_spis refusals_limited; do
+	for k in init_requests init_no_conn cookies_sent cookies_rejected half_open_capped bad_messages responses_resent bad_spis refusals_limited log_rate_limited; do
 		printf ' %s +%s' "$k" "$(delta "$1" "$2" "$k")"
 	done
 	echo

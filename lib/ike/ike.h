@@ -250,7 +250,9 @@ struct ike_limits {
 	X(refusals_limited, "unauthenticated refusals not sent: over the rate limit") \
 	X(bad_transitions, "SA state changes refused (a bug if ever nonzero)") \
 	X(timer_runs, "SAs whose timers a tick looked at") \
-	X(log_dropped, "log lines the full ring could not take")
+	X(log_dropped, "log lines the full ring could not take") \
+	X(log_rate_limited, "refusals not logged: over 20 info lines a second") \
+	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped")
 
 struct ike_stats {
 #define IKE_STAT_FIELD(name, desc) uint64_t st_##name;

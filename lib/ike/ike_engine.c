@@ -19,18 +19,60 @@
 
 /* Formats into the ring; the caller's ev_log sees the line at the next
  * flush, outside the exchange. A full ring drops the line, counted. */
+static void ring_put(struct ike_engine *e, enum ike_log_level level, const char *fmt,
+		     va_list ap)
+{
+	vsnprintf(e->e_log[e->e_log_head % IKE_LOG_RING], IKE_LOG_LINE, fmt, ap);
+	e->e_log_level[e->e_log_head % IKE_LOG_RING] = (uint8_t)level;
+	e->e_log_head++;
+}
+
+static void ring_printf(struct ike_engine *e, enum ike_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ring_printf(struct ike_engine *e, enum ike_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ring_put(e, level, fmt, ap);
+	va_end(ap);
+}
+
+/* Refusals come from the network: at most IKE_LOG_INFO_PER_S info lines
+ * a second, the rest counted (st_log_rate_limited) and summed up in one
+ * line once the second is over. False: this one is not logged. */
+static bool info_allowed(struct ike_engine *e)
+{
+	uint64_t second = e->e_now / 1000;
+
+	if (second != e->e_info_second) {
+		if (e->e_info_suppressed && e->e_log_head - e->e_log_tail < IKE_LOG_RING)
+			ring_printf(e, IKE_LOG_INFO, "%u more refusals in the last second not logged "
+				    "(at most %u a second)", e->e_info_suppressed, IKE_LOG_INFO_PER_S);
+		e->e_info_second = second;
+		e->e_info_lines = e->e_info_suppressed = 0;
+	}
+	if (e->e_info_lines < IKE_LOG_INFO_PER_S) {
+		e->e_info_lines++;
+		return true;
+	}
+	e->e_info_suppressed++;
+	e->e_stats.st_log_rate_limited++;
+	return false;
+}
+
 static void log_line(struct ike_engine *e, enum ike_log_level level, const char *fmt,
 		     va_list ap)
 {
 	if (!e->e_ev.ev_log)
 		return;
+	if (level == IKE_LOG_INFO && !info_allowed(e))
+		return;
 	if (e->e_log_head - e->e_log_tail == IKE_LOG_RING) {
 		e->e_stats.st_log_dropped++;
 		return;
 	}
-	vsnprintf(e->e_log[e->e_log_head % IKE_LOG_RING], IKE_LOG_LINE, fmt, ap);
-	e->e_log_level[e->e_log_head % IKE_LOG_RING] = (uint8_t)level;
-	e->e_log_head++;
+	ring_put(e, level, fmt, ap);
 }
 
 void ike_log(struct ike_engine *e, const char *fmt, ...)
@@ -117,6 +159,13 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		break;
 	default:
 		e->e_stats.st_bad_versions++;
+		if (e->e_ev.ev_log) {
+			char peer[IP_ADDR_STRLEN];
+
+			ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
+			ike_log_info(e, "peer %s: IKE major version %d: INVALID_MAJOR_VERSION (§1.5)",
+				     peer, major);
+		}
 		ikev2_refuse_version(e, local, remote, buf, len);
 		break;
 	}

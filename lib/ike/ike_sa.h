@@ -331,6 +331,7 @@ struct ike_sa {
 };
 
 #define IKE_LOG_RING 256
+#define IKE_LOG_INFO_PER_S 20 /* refusals logged a second, at most */
 #define IKE_LOG_LINE 512 /* a refusal lists the proposals received and configured */
 
 struct ike_engine {
@@ -363,6 +364,9 @@ struct ike_engine {
 	 * blocks on the caller's logging. */
 	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
 	uint8_t e_log_level[IKE_LOG_RING];
+	uint64_t e_info_second;         /* the rate limit's second (info_allowed) */
+	unsigned e_info_lines, e_info_suppressed;
+	bool e_cookies_on;              /* COOKIEs asked for (logged on the change) */
 	uint32_t e_log_head, e_log_tail;
 	struct ikev1_first_frag e_v1_first[IKEV1_FIRST_FRAG_SLOTS];
 	uint64_t e_refuse_second;      /* rate of unauthenticated refusals */

@@ -537,7 +537,10 @@ static struct ike_sa *responder_sa(struct ike_engine *e, const struct ike_endpoi
 	c = conn_for(e, local, remote, o, peer_id, &ch, idx);
 	if (!c) {
 		e->e_stats.st_ikev1_p1_refused++;
-		ike_log(e, "IKEv1 %s from a peer no connection takes (%s): NO-PROPOSAL-CHOSEN",
+		char who[IP_ADDR_STRLEN];
+
+		ip_addr_format(&remote->ep_addr, who, sizeof(who));
+		ike_log_info(e, "peer %s: IKEv1 %s no connection takes (%s): NO-PROPOSAL-CHOSEN", who,
 			peer_id ? "aggressive mode" : "main mode",
 			peer_id ? "addresses, identity, proposals, or \"aggressive\" not enabled"
 				: "addresses or proposals");

@@ -619,7 +619,8 @@ static int refuse(struct ike_sa *sa, const struct ikev1_chain *ch,
 {
 	uint32_t spi = offered_spi(ch);
 
-	ike_log(sa->sa_engine, "IKE SA %u: quick mode refused: %s", sa->sa_id, why);
+	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: quick mode refused: %s",
+		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why);
 	ikev1_notify_error(sa, notify, spi ? &spi : NULL);
 	return 0; /* the message was authentic: answered */
 }

@@ -329,6 +329,11 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 	uint8_t cookie[33];
 
 	if (l->li_cookie_threshold && e->e_half_open >= l->li_cookie_threshold) {
+		if (!e->e_cookies_on)
+			ike_log_info(e, "%u half-open IKE SAs, the COOKIE threshold: IKE_SA_INIT "
+				     "without a valid COOKIE is answered with one (RFC 7296 §2.6)",
+				     e->e_half_open);
+		e->e_cookies_on = true;
 		cookie_rotate(e);
 		if (!cookie_ok(e, m, ni, remote)) {
 			if (ike_find_notify(&m->m_chain, IKE_N_COOKIE, &(struct ike_pl_notify){ 0 }))
@@ -339,9 +344,19 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 			return false;
 		}
 	}
+	if (e->e_cookies_on && e->e_half_open < l->li_cookie_threshold) {
+		ike_log_info(e, "%u half-open IKE SAs, under the COOKIE threshold %u: no COOKIE "
+			     "asked for", e->e_half_open, l->li_cookie_threshold);
+		e->e_cookies_on = false;
+	}
 	if (l->li_half_open_per_src &&
 	    e->e_src_half_open[ike_src_bucket(&remote->ep_addr)] >= l->li_half_open_per_src) {
+		char peer[IP_ADDR_STRLEN];
+
 		e->e_stats.st_half_open_capped++;
+		ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
+		ike_log_info(e, "peer %s: %u half-open IKE SAs from it, the cap: IKE_SA_INIT dropped",
+			     peer, l->li_half_open_per_src);
 		return false;
 	}
 	return true;
@@ -372,7 +387,17 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	uint8_t bad;
 
 	e->e_stats.st_init_requests++;
-	if (!c || ike_msg_check_payloads(IKE_EXCH_SA_INIT, false, false, &m->m_chain, &bad) ||
+	if (!c) {
+		char peer[IP_ADDR_STRLEN], us[IP_ADDR_STRLEN];
+
+		e->e_stats.st_init_no_conn++;
+		ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
+		ip_addr_format(&local->ep_addr, us, sizeof(us));
+		ike_log_info(e, "peer %s: IKE_SA_INIT to %s, which no connection takes from that "
+			     "peer: dropped", peer, us);
+		return;
+	}
+	if (ike_msg_check_payloads(IKE_EXCH_SA_INIT, false, false, &m->m_chain, &bad) ||
 	    decode_init(&m->m_chain, &r) != 0) {
 		e->e_stats.st_bad_messages++;
 		return;

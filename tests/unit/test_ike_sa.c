@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine_fixture.h"
@@ -102,5 +103,49 @@ Test(ike_sa, a_killed_sa_leaves_each_table_it_is_in_whatever_its_keys)
 	cr_expect_eq(ike_sa_find_by_id(e, id_a), a);
 	cr_expect_eq(ike_sa_find_by_spi(e, ike_sa_my_spi(a)), a);
 	cr_expect_eq(ike_engine_sa_count(e), 1);
+	ike_engine_free(e);
+}
+
+/* Refusals are logged at info, at most IKE_LOG_INFO_PER_S a second; the
+ * rest are counted and summed up in one line the next second. */
+static unsigned info_lines, debug_lines;
+static char last_info[IKE_LOG_LINE];
+
+static void count_log(void *ctx, enum ike_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level == IKE_LOG_INFO) {
+		info_lines++;
+		snprintf(last_info, sizeof(last_info), "%s", line);
+	} else {
+		debug_lines++;
+	}
+}
+
+Test(ike_engine_log, refusals_at_info_are_rate_limited_and_counted)
+{
+	struct ike_events ev = { .ev_send = fx_no_send, .ev_log = count_log };
+	struct ike_engine *e = ike_engine_new(&ev);
+	struct ike_endpoint local = { .ep_port = 500 }, remote = { .ep_port = 500 };
+	uint8_t v3[28] = { 1, 2, 3, 4, 5, 6, 7, 8 }; /* SPIi, then major version 3 */
+	struct ike_stats st;
+
+	cr_assert_not_null(e);
+	cr_assert(ip_addr_parse("192.0.2.1", &local.ep_addr) && ip_addr_parse("192.0.2.9", &remote.ep_addr));
+	v3[17] = 0x30;
+	v3[18] = 34;
+	v3[27] = 28;
+	for (int i = 0; i < 50; i++)
+		ike_engine_input(e, &local, &remote, v3, sizeof(v3), 5000);
+	ike_engine_flush_log(e);
+	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S, "%u info lines in one second", info_lines);
+	cr_expect(strstr(last_info, "peer 192.0.2.9: IKE major version 3: INVALID_MAJOR_VERSION"),
+		  "%s", last_info);
+	ike_engine_stats(e, &st);
+	cr_expect_eq(st.st_bad_versions, 50);
+	cr_expect_eq(st.st_log_rate_limited, 50 - IKE_LOG_INFO_PER_S);
+	ike_engine_input(e, &local, &remote, v3, sizeof(v3), 6000); /* the next second */
+	ike_engine_flush_log(e);
+	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S + 2, "the summary and the new line");
 	ike_engine_free(e);
 }
