@@ -155,6 +155,54 @@ static void tunnel_gauges(FILE *f, const struct app *app, json_t *ike)
 		json_array_size(json_object_get(ike, "child_sas")));
 }
 
+/* The SA with that id in sas (espgatectl sas), or NULL. */
+static json_t *sa_by_id(json_t *sas, json_int_t id)
+{
+	json_t *sa;
+	size_t i;
+
+	json_array_foreach(sas, i, sa)
+		if (json_integer_value(json_object_get(sa, "id")) == id)
+			return sa;
+	return NULL;
+}
+
+/* Per configured connection: up (an IKE SA established), its Child SAs
+ * and the bytes of their data-plane SAs by direction (bounded by the
+ * connections configured, unlike the per-SA series). */
+static void connection_families(FILE *f, const struct app *app, json_t *ike, json_t *sas)
+{
+	static const char *const dirs[] = { "in", "out" };
+	json_t *x;
+	size_t i;
+
+	family(f, "espgate_connection_up", "gauge", "1 when the connection has an IKE SA established");
+	for (unsigned c = 0; c < app->cfg.n_conns; c++) {
+		unsigned up = 0;
+
+		json_array_foreach(json_object_get(ike, "ike_sas"), i, x)
+			up |= strcmp(json_string_value(json_object_get(x, "conn")), app->cfg.conns[c].name) == 0;
+		fprintf(f, "espgate_connection_up{connection=\"%s\"} %u\n", app->cfg.conns[c].name, up);
+	}
+	family(f, "espgate_connection_bytes_total", "counter",
+	       "bytes of the connection's installed Child SAs, by direction");
+	for (unsigned c = 0; c < app->cfg.n_conns; c++)
+		for (unsigned d = 0; d < 2; d++) {
+			long long bytes = 0;
+
+			json_array_foreach(json_object_get(ike, "child_sas"), i, x) {
+				json_t *sa;
+
+				if (strcmp(json_string_value(json_object_get(x, "conn")), app->cfg.conns[c].name))
+					continue;
+				sa = sa_by_id(sas, json_integer_value(json_object_get(x, d ? "sa_out" : "sa_in")));
+				bytes += sa ? int_of(sa, "bytes") : 0;
+			}
+			fprintf(f, "espgate_connection_bytes_total{connection=\"%s\",direction=\"%s\"} %lld\n",
+				app->cfg.conns[c].name, dirs[d], bytes);
+		}
+}
+
 static const char *const ike_gauges[] = { "conns", "sas", "half_open", NULL };
 
 /* The whole exposition, in a malloc'd string. */
@@ -176,10 +224,10 @@ static char *metrics_text(const struct app *app, size_t *len)
 	object_families(f, json_object_get(st, "ike"), "ike", true, ike_gauges);
 	object_families(f, json_object_get(st, "resources"), "resources", false, NULL);
 	tunnel_gauges(f, app, ike);
-	if (app->cfg.metrics_per_sa) {
-		sas = ctl_sas_json(app);
+	sas = ctl_sas_json(app);
+	connection_families(f, app, ike, json_object_get(sas, "sas"));
+	if (app->cfg.metrics_per_sa)
 		sa_families(f, json_object_get(sas, "sas"));
-	}
 	fclose(f);
 	json_decref(st), json_decref(ike), json_decref(sas);
 	return buf;

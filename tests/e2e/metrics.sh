@@ -65,7 +65,8 @@ exposition() {
 	local m
 	for m in 'espgate_port_rx_packets_total{port="wan"}' 'espgate_worker_drops_total{worker="0",reason="no_route"}' \
 		'espgate_ike_init_requests_total' 'espgate_ike_sas_established 1' 'espgate_connections 1' \
-		'espgate_sa_bytes_total{sa="branch/net' 'espgate_resources_mbufs_in_use'; do
+		'espgate_sa_bytes_total{sa="branch/net' 'espgate_resources_mbufs_in_use' \
+		'espgate_connection_up{connection="branch"} 1' 'espgate_connection_bytes_total{connection="branch",direction="in"}'; do
 		grep -qF "$m" "$W/metrics.txt" || { echo "no $m"; return 1; }
 	done
 	grep 'espgate_sa_bytes_total' "$W/metrics.txt" | head -n 2 | while read -r l; do note "$l"; done
