@@ -28,7 +28,7 @@ enum { EAP_REQUEST = 1, EAP_RESPONSE = 2, EAP_SUCCESS = 3, EAP_FAILURE = 4 };
 enum { MSCHAP_CHALLENGE = 1, MSCHAP_RESPONSE = 2, MSCHAP_SUCCESS = 3 };
 #define MSCHAP_RESPONSE_VALUE 49 /* peer challenge, 8 reserved, NT-Response, flags */
 #define EAP_HOST_NAME "espgate"
-#define EAP_WELCOME " M=welcome to espgate"
+#define EAP_WELCOME " M=welcome" /* strongSwan takes the message up to a space */
 
 /* The authenticator's states, then the peer's (initiator, tests and
  * tools: EAP_EXPECT_*), EAP_DONE for both once the MSK is there. */
