@@ -1442,6 +1442,23 @@ Test(ike_engine, eap_mschapv2_rounds_survive_lost_answers)
 	eap_down(k);
 }
 
+/* The responder's copy of a password is wiped before it is freed. */
+Test(ike_engine, no_eap_password_is_left_in_freed_memory)
+{
+	static const char pw[] = "p\xc3\xa4ssw0rd of alice";
+	struct eap_pki k = eap_up(NULL, "alice");
+
+	free_watch_start((const uint8_t *)pw, sizeof(pw) - 1);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_assert_eq(sides[1].ike_up, 1);
+	eap_down(k);
+	free_watch_stop();
+	cr_expect_gt(free_watch_freed(), 0);
+	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the password",
+		     free_watch_hits(), free_watch_freed());
+}
+
 /* A client that sends AUTH where the connection takes EAP, and one
  * that asks for EAP where the connection does not. */
 Test(ike_engine, eap_asked_where_not_configured_and_auth_where_eap_is)
