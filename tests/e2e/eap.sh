@@ -14,7 +14,8 @@
 # from the pool and her Child SA, and pings srv from it through espgate's
 # data plane; espgatectl sas lists the IKE SA and the Child SA; with a
 # wrong password she is refused (EAP-Failure and AUTHENTICATION_FAILED)
-# and espgate says why at info level.
+# and espgate says why at info level; after the secrets file gives alice
+# that password and espgatectl reload, she comes up with it.
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,7 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 SW_PLUGINS="$SW_PLUGINS eap-mschapv2 eap-identity"
 
-PLAN=4
+PLAN=5
 echo "1..$PLAN"
 
 tap_start egeap "namespaces, espgate with an EAP-MSCHAPv2 connection, charon as alice"
@@ -133,6 +134,23 @@ wrong_password() {
 	[ "$(eg_json "len(d['ike_sas'])")" = 0 ] || { echo "an IKE SA is left: $(eg_sas_json)"; return 1; }
 }
 check "alice with a wrong password: EAP-Failure and AUTHENTICATION_FAILED, no SA, and espgate logs at info the peer, the connection and \"EAP-MSCHAPv2: wrong password for alice\"" wrong_password
+
+# 5: a reload re-reads the EAP users
+reload_password() {
+	local log ok
+	log=$(sw_log br)
+	ok=$(grep -c "EAP-MS-CHAPv2 succeeded" "$log")
+	printf '{"eap": {"alice": "%s"}}\n' "not alice's password" >"$W/secrets.json" || return 1
+	eg_ctl reload >"$W/reload.txt" || { cat "$W/reload.txt"; return 1; }
+	wait_for "[ \$(grep -c 'IKE: 1 EAP-MSCHAPv2 users' '$EG_LOG') -ge 2 ]" 5 ||
+		{ echo "espgate did not load the users again"; tail -n 3 "$EG_LOG"; return 1; }
+	sw_initiate br alice-net 20 >"$W/up-reload.log" 2>&1 || { tail -n 8 "$W/up-reload.log"; return 1; }
+	[ "$(grep -c "EAP-MS-CHAPv2 succeeded" "$log")" -gt "$ok" ] || { echo "no new EAP-MS-CHAPv2 success"; return 1; }
+	[ "$(eg_json "[(s['conn'], s['state']) for s in d['ike_sas']]")" = "[('rw', 'ESTABLISHED')]" ] ||
+		{ echo "espgate's SAs: $(eg_sas_json)"; return 1; }
+	tunnel_vip_ping "$(tunnel_vip_of alice)" "$POOL_NET" "$W/ping-reload.log"
+}
+check "the secrets file gives alice the password charon now has; espgatectl reload: she authenticates with it and pings srv again" reload_password
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]
