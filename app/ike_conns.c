@@ -250,6 +250,7 @@ json_t *ike_ctl_reload(struct app *app)
 	if (!app->ike)
 		return reload_first(app, &fresh, &l);
 	ike_ctl_pools(app->ike, &fresh); /* before the connections that name them */
+	ike_ctl_eap_users(app->ike, &fresh);
 	reload_diff(app->ike, &fresh, &l, drop);
 	drop_conns(&fresh, drop);
 	take_ike(&app->cfg, &fresh);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define IKE_TICK_MS 50
@@ -83,6 +84,27 @@ void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg)
 	ike_engine_pools_commit(ic->ic_engine);
 }
 
+void ike_ctl_eap_users(struct ike_ctl *ic, const struct cfg *cfg)
+{
+	struct ike_eap_user *u = cfg->n_eap_users ? calloc(cfg->n_eap_users, sizeof(*u)) : NULL;
+	int rc = cfg->n_eap_users && !u ? -ENOMEM : 0;
+
+	for (unsigned i = 0; u && i < cfg->n_eap_users; i++) {
+		memcpy(u[i].eu_name, cfg->eap_users[i].name, sizeof(u[i].eu_name));
+		u[i].eu_password = cfg->eap_users[i].password;
+		u[i].eu_password_len = cfg->eap_users[i].password_len;
+	}
+	if (rc == 0)
+		rc = ike_engine_set_eap_users(ic->ic_engine, u, u ? cfg->n_eap_users : 0);
+	free(u); /* pointers only: the passwords stay in cfg, and the engine's copy */
+	if (rc == -ENOTSUP)
+		EG_LOG(ERR, "IKE: EAP-MSCHAPv2 needs MD4 and DES from OpenSSL's legacy provider (ossl-modules/legacy.so), which did not load: its clients will be refused");
+	else if (rc != 0)
+		EG_LOG(ERR, "IKE: EAP users not loaded: %s", strerror(-rc));
+	else if (cfg->n_eap_users)
+		EG_LOG(INFO, "IKE: %u EAP-MSCHAPv2 users", cfg->n_eap_users);
+}
+
 void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg)
 {
 	struct ike_limits l = { .li_cookie_threshold = cfg->ike_cookie_threshold,
@@ -123,6 +145,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 	app->ike = ic;
 	ike_ctl_limits(ic, &app->cfg);
 	ike_ctl_pools(ic, &app->cfg);
+	ike_ctl_eap_users(ic, &app->cfg);
 	ike_conns_load(ic, &app->cfg, failed);
 	if (traps_sync(app) != 0)
 		EG_LOG(ERR, "trap policies not installed: out of memory");

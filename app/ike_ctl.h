@@ -70,6 +70,8 @@ void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg);
 /* The configuration's pools into the engine: unchanged ones keep their
  * leases, changed or removed ones are detached (ike_engine_add_pool). */
 void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg);
+/* The secrets file's EAP users to the engine (at start and reload). */
+void ike_ctl_eap_users(struct ike_ctl *ic, const struct cfg *cfg);
 
 /* ike_io.c: lib/ike's ev_send and ev_keepalive (ctx: the ike_ctl). */
 void ike_io_send(void *ctx, const struct ike_endpoint *local,

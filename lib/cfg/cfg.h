@@ -158,6 +158,9 @@ struct cfg_id {
 };
 
 enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
+/* How the peer authenticates: as we do (auth), or with EAP (RFC 7296
+ * §2.16) against the secrets file's "eap" users. */
+enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2 };
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 /* The IKE version of a connection: "version": 2 (the default), 1, or
  * "any" (a responder takes whichever the peer speaks; it initiates
@@ -198,12 +201,23 @@ struct cfg_child {
 	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
 };
 
+#define CFG_EAP_USER_MAX 64      /* bytes of an EAP identity */
+#define CFG_EAP_PASSWORD_MAX 256 /* characters (RFC 2759 §4) */
+#define CFG_MAX_EAP_USERS 100000
+
+struct cfg_eap_user {
+	char name[CFG_EAP_USER_MAX + 1];
+	char *password; /* UTF-8, password_len bytes; wiped by cfg_free */
+	uint16_t password_len;
+};
+
 struct cfg_conn {
 	char name[CFG_NAME_MAX];
 	struct ip_addr local;  /* an address of an unprotected port */
 	struct ip_addr remote; /* family 0: any peer (responder only) */
 	struct cfg_id local_id, remote_id; /* remote_id CFG_ID_ANY: any */
 	enum cfg_auth auth;
+	enum cfg_remote_auth remote_auth;
 	uint8_t psk[CFG_PSK_MAX]; /* CFG_AUTH_PSK; wiped by cfg_free */
 	uint16_t psk_len;
 	bool psk_from_secrets; /* it came from ike.secrets */
@@ -257,6 +271,9 @@ struct cfg {
 	/* RFC 7296 §2.6: half-open IKE SAs from which a COOKIE is asked
 	 * (0: never), and that one address may hold (0: no cap). */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer;
+	/* The secrets file's EAP users (its "eap" object), wiped by cfg_free. */
+	struct cfg_eap_user *eap_users;
+	unsigned n_eap_users;
 	struct cfg_conn *conns;
 	unsigned n_conns;
 	struct cfg_pool *pools;
@@ -280,6 +297,8 @@ void cfg_free(struct cfg *cfg);
 const char *cfg_role_name(enum cfg_port_role role);
 const char *cfg_engine_name(enum cfg_crypto_engine engine);
 const char *cfg_auth_name(enum cfg_auth auth);
+/* "eap-mschapv2", or "" for CFG_REMOTE_AUTH_SAME. */
+const char *cfg_remote_auth_name(enum cfg_remote_auth a);
 /* The pool of that name, or NULL. */
 const struct cfg_pool *cfg_find_pool(const struct cfg *cfg, const char *name);
 const char *cfg_start_name(enum cfg_start start);

@@ -15,6 +15,9 @@ const char *const cfg_auth_names[] = {
 	NULL,
 };
 
+/* remote_auth's values, from CFG_REMOTE_AUTH_SAME + 1 on */
+static const char *const remote_auth_names[] = { "eap-mschapv2", NULL };
+
 static const char *const start_names[] = {
 	[CFG_START_NONE] = "none",
 	[CFG_START_START] = "start",
@@ -343,6 +346,39 @@ static int parse_conn_version(struct cfg_ctx *c, const struct json_path *p,
 	return 0;
 }
 
+const char *cfg_remote_auth_name(enum cfg_remote_auth a)
+{
+	if (a == CFG_REMOTE_AUTH_SAME)
+		return "";
+	return a <= CFG_REMOTE_AUTH_EAP_MSCHAPV2 ? remote_auth_names[a - 1] : "?";
+}
+
+/* "remote_auth": "eap-mschapv2": the peer authenticates with EAP
+ * (RFC 7296 §2.16), we with our certificate; IKEv2 only. */
+static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
+				  json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pr = json_path_key(p, "remote_auth");
+	json_t *v;
+	int rc, idx;
+
+	conn->remote_auth = CFG_REMOTE_AUTH_SAME;
+	if ((rc = cfg_member(c, &pr, obj, JSON_STRING, false, &v)) || !v)
+		return rc;
+	if ((rc = cfg_one_of(c, &pr, v, remote_auth_names, &idx)))
+		return rc;
+	conn->remote_auth = (enum cfg_remote_auth)(idx + 1);
+	if (conn->auth != CFG_AUTH_PUBKEY)
+		return cfg_err(c, &pr, AT_VALUE,
+			       "remote_auth \"%s\" needs auth \"pubkey\": espgate proves itself with its certificate before the client's EAP (RFC 7296 §2.16)",
+			       cfg_remote_auth_name(conn->remote_auth));
+	if (conn->version != CFG_IKE_V2)
+		return cfg_err(c, &pr, AT_VALUE,
+			       "remote_auth \"%s\" is IKEv2's (RFC 7296 §2.16): remove \"version\" or set it to 2",
+			       cfg_remote_auth_name(conn->remote_auth));
+	return 0;
+}
+
 static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		      json_t *obj, unsigned idx)
 {
@@ -350,7 +386,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", "pools", NULL,
+		"aggressive", "pools", "remote_auth", NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
 	struct json_path pp = json_path_key(p, "proposals");
@@ -365,6 +401,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_conn_times(c, p, obj, conn)) ||
 	    (rc = parse_conn_start(c, p, obj, conn)) ||
 	    (rc = parse_conn_version(c, p, obj, conn)) ||
+	    (rc = parse_conn_remote_auth(c, p, obj, conn)) ||
 	    (rc = cfg_parse_children(c, p, obj, idx)) ||
 	    (rc = cfg_parse_conn_pools(c, p, obj, conn)) ||
 	    (rc = cfg_check_trap_room(c, p, idx)))

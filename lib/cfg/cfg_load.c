@@ -115,6 +115,9 @@ void cfg_free(struct cfg *cfg)
 		explicit_bzero(cfg->conns, cfg->n_conns * sizeof(*cfg->conns));
 	free(cfg->conns);
 	free(cfg->pools);
+	for (unsigned i = 0; cfg->eap_users && i < cfg->n_eap_users; i++)
+		cfg_wipe_free(cfg->eap_users[i].password, cfg->eap_users[i].password_len);
+	free(cfg->eap_users);
 	free(cfg->ike_secrets);
 	memset(cfg, 0, sizeof(*cfg));
 }

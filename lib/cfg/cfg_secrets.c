@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The secrets file: {"psk": {"<connection name>": "secret", ...}}. Its
- * errors carry its own name and positions; no message shows a secret.
+ * The secrets file: {"psk": {"<connection name>": "secret", ...},
+ * "eap": {"<EAP identity>": "password", ...}}. Its errors carry its own
+ * name and positions; no message shows a secret.
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg_priv.h"
-
-/* The secrets file: {"psk": {"<connection name>": "secret", ...}}. Its
- * errors carry its own name and positions; no message shows a secret. */
 
 static int find_conn(const struct cfg *cfg, const char *name)
 {
@@ -53,14 +52,72 @@ static int parse_secret(struct cfg_ctx *c, struct cfg_ctx *sc,
 	return 0;
 }
 
+/* One EAP user: a name as the client's identity spells it, and a
+ * password of 1 to 256 characters (RFC 2759 §4: MS-CHAPv2's limit). */
+static int parse_eap_user(struct cfg_ctx *sc, const struct json_path *pk, json_t *v,
+			  struct cfg_eap_user *u)
+{
+	const char *name = pk->key, *s;
+	size_t n, chars = 0;
+	int rc;
+
+	if (strlen(name) == 0 || strlen(name) > CFG_EAP_USER_MAX)
+		return cfg_err(sc, pk, AT_KEY, "an EAP user name has 1 to %d bytes",
+			       CFG_EAP_USER_MAX);
+	if ((rc = cfg_expect(sc, pk, v, JSON_STRING)))
+		return rc;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (chars == 0 || chars > CFG_EAP_PASSWORD_MAX)
+		return cfg_err(sc, pk, AT_VALUE,
+			       "an EAP-MSCHAPv2 password has 1 to %d characters (RFC 2759 §4), this one %zu",
+			       CFG_EAP_PASSWORD_MAX, chars);
+	u->password = malloc(n);
+	if (!u->password)
+		return cfg_nomem(sc);
+	memcpy(u->password, s, n);
+	u->password_len = (uint16_t)n;
+	memcpy(u->name, name, strlen(name) + 1);
+	return 0;
+}
+
+static int parse_eap_users(struct cfg_ctx *sc, json_t *root)
+{
+	struct json_path pe = json_path_key(NULL, "eap");
+	struct cfg *cfg = sc->cfg;
+	json_t *obj;
+	int rc;
+
+	if ((rc = cfg_member(sc, &pe, root, JSON_OBJECT, false, &obj)) || !obj)
+		return rc;
+	if (json_object_size(obj) > CFG_MAX_EAP_USERS)
+		return cfg_err(sc, &pe, AT_VALUE, "too many EAP users: %zu, at most %d",
+			       json_object_size(obj), CFG_MAX_EAP_USERS);
+	cfg->eap_users = cfg_calloc(sc, json_object_size(obj) + 1, sizeof(*cfg->eap_users));
+	if (!cfg->eap_users)
+		return -ENOMEM;
+	for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		struct json_path pk = json_path_key(&pe, json_object_iter_key(it));
+
+		rc = parse_eap_user(sc, &pk, json_object_iter_value(it),
+				    &cfg->eap_users[cfg->n_eap_users]);
+		if (rc)
+			return rc;
+		cfg->n_eap_users++;
+	}
+	return 0;
+}
+
 static int parse_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root)
 {
-	static const char *const keys[] = { "psk", NULL };
+	static const char *const keys[] = { "psk", "eap", NULL };
 	struct json_path pp = json_path_key(NULL, "psk");
 	json_t *obj;
 	int rc;
 
-	if ((rc = cfg_object(sc, NULL, root, keys)) ||
+	if ((rc = cfg_object(sc, NULL, root, keys)) || (rc = parse_eap_users(sc, root)) ||
 	    (rc = cfg_member(sc, &pp, root, JSON_OBJECT, false, &obj)) || !obj)
 		return rc;
 	for (void *it = json_object_iter(obj); it;
@@ -69,6 +126,25 @@ static int parse_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root)
 
 		if ((rc = parse_secret(c, sc, &pk, json_object_iter_value(it))))
 			return rc;
+	}
+	return 0;
+}
+
+/* A connection whose clients use EAP needs users to check them against. */
+static int check_eap_users(struct cfg_ctx *c)
+{
+	struct json_path pc = json_path_key(NULL, "connections");
+	const struct cfg *cfg = c->cfg;
+
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *conn = &cfg->conns[i];
+		struct json_path pn = json_path_index(&pc, i);
+		struct json_path pr = json_path_key(&pn, "remote_auth");
+
+		if (conn->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 && !cfg->n_eap_users)
+			return cfg_err(c, &pr, AT_VALUE,
+				       "connection \"%s\" checks its clients' EAP-MSCHAPv2 passwords, but there are none: give them in a secrets file (ike.secrets) as {\"eap\": {\"<identity>\": \"<password>\"}}",
+				       conn->name);
 	}
 	return 0;
 }
@@ -88,7 +164,7 @@ int cfg_load_secrets(struct cfg_ctx *c)
 	int rc;
 
 	if (!cfg->ike_secrets)
-		return 0;
+		return check_eap_users(c);
 	rc = cfg_read_file(cfg->ike_secrets, &text, &len, &mode);
 	if (rc == -ENOMEM)
 		return cfg_nomem(c);
@@ -124,5 +200,5 @@ int cfg_load_secrets(struct cfg_ctx *c)
 				     "missing required key: connection \"%s\" uses auth \"psk\" but has no secret, neither here nor in %s (ike.secrets) as psk.%s",
 				     conn->name, cfg->ike_secrets, conn->name);
 	}
-	return rc;
+	return rc ? rc : check_eap_users(c);
 }

@@ -114,6 +114,18 @@ struct ike_lease_info {
  * takes whichever the peer speaks, an initiator speaks IKEv2. */
 enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
 
+/* How the peer authenticates: as we do (PSK or certificate), or with
+ * EAP-MSCHAPv2 (RFC 7296 §2.16) against ike_engine_set_eap_users'. */
+enum ike_remote_auth { IKE_REMOTE_AUTH_SAME = 0, IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1 };
+
+/* One EAP-MSCHAPv2 user: the identity (IDi) and its password (UTF-8). */
+#define IKE_EAP_USER_MAX 64
+struct ike_eap_user {
+	char eu_name[IKE_EAP_USER_MAX + 1];
+	const char *eu_password;
+	uint16_t eu_password_len;
+};
+
 struct ike_conn_cfg {
 	char c_name[IKE_NAME_MAX];
 	struct ike_endpoint c_local;   /* family 0: any address */
@@ -146,6 +158,13 @@ struct ike_conn_cfg {
 	 * are narrowed to the address given. */
 	char c_pools[IKE_CONN_POOLS][IKE_NAME_MAX];
 	uint8_t c_n_pools;
+	/* Responder: the client authenticates with EAP, we with c_cred. */
+	enum ike_remote_auth c_remote_auth;
+	/* Initiator: authenticate with EAP-MSCHAPv2 as c_local_id with this
+	 * password (UTF-8, the caller's; NULL: not), the responder by its
+	 * certificate (c_trust). */
+	const char *c_eap_password;
+	uint16_t c_eap_password_len;
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the
@@ -296,6 +315,9 @@ typedef void (*ike_lease_fn)(void *ctx, const struct ike_lease_info *li);
 /* Each pool, then (lease_fn not NULL) each of its leases. */
 void ike_engine_pools(const struct ike_engine *e, ike_pool_fn pool_fn, ike_lease_fn lease_fn,
 		      void *ctx);
+/* The EAP-MSCHAPv2 users, copied (the old ones wiped): 0, -ENOMEM, or
+ * -ENOTSUP when OpenSSL's legacy provider (MD4, DES) cannot be loaded. */
+int ike_engine_set_eap_users(struct ike_engine *e, const struct ike_eap_user *u, unsigned n);
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st);
 void ike_engine_free(struct ike_engine *e);
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);

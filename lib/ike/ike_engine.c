@@ -6,6 +6,7 @@
  * IKEv2's messages in ikev2_io.c and its exchanges in ikev2_*.c.
  */
 #include "ike_sa.h"
+#include "ike_mschapv2.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -191,6 +192,46 @@ static void conn_free(struct ike_conn_cfg *c)
 	free(slot);
 }
 
+static void eap_users_free(struct ike_engine *e)
+{
+	for (unsigned i = 0; i < e->e_n_eap_users; i++) {
+		char *pw = (char *)e->e_eap_users[i].eu_password;
+
+		OPENSSL_cleanse(pw, e->e_eap_users[i].eu_password_len);
+		free(pw);
+	}
+	free(e->e_eap_users);
+	e->e_eap_users = NULL;
+	e->e_n_eap_users = 0;
+}
+
+int ike_engine_set_eap_users(struct ike_engine *e, const struct ike_eap_user *u, unsigned n)
+{
+	struct ike_eap_user *copy = n ? calloc(n, sizeof(*copy)) : NULL;
+	unsigned i;
+
+	if (n && ike_mschap_available() != 0) {
+		free(copy);
+		return -ENOTSUP;
+	}
+	if (n && !copy)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		char *pw = malloc(u[i].eu_password_len ? u[i].eu_password_len : 1);
+
+		if (!pw)
+			break;
+		memcpy(pw, u[i].eu_password, u[i].eu_password_len);
+		copy[i] = u[i];
+		copy[i].eu_name[IKE_EAP_USER_MAX] = '\0';
+		copy[i].eu_password = pw;
+	}
+	eap_users_free(e);
+	e->e_eap_users = copy;
+	e->e_n_eap_users = i;
+	return i == n ? 0 : -ENOMEM;
+}
+
 void ike_engine_free(struct ike_engine *e)
 {
 	if (!e)
@@ -205,6 +246,7 @@ void ike_engine_free(struct ike_engine *e)
 	}
 	ike_engine_reap(e);
 	ike_engine_pools_free(e);
+	eap_users_free(e);
 	ikev1_engine_release(e);
 	for (enum ike_table t = 0; t < IKE_T_COUNT; t++)
 		free(e->e_table[t]);

@@ -194,6 +194,7 @@ struct ikev2_sa {
 	uint32_t v2_first_spi_in;
 	const struct ike_child_cfg *v2_first_child;
 	struct ike_pending v2_pending;
+	struct ike_eap_round *v2_eap; /* EAP in IKE_AUTH (§2.16), either side */
 };
 
 #define IKEV1_BLOCK_MAX IKEV1_CBC_BLOCK_MAX
@@ -378,6 +379,9 @@ struct ike_engine {
 	uint8_t e_assembled[IKE_FRAG_MAX * IKE_FRAG_CHUNK_MAX];
 	uint8_t e_bundle[IKE_BUNDLE_MAX];
 	uint8_t e_octets[IKE_AUTH_OCTETS_MAX];
+	/* EAP-MSCHAPv2 users (ike_engine_set_eap_users), passwords wiped. */
+	struct ike_eap_user *e_eap_users;
+	unsigned e_n_eap_users;
 };
 
 /* ike_engine.c */
@@ -548,6 +552,36 @@ int ike_sa_derive(struct ike_sa *sa, const uint8_t *peer_ke, size_t peer_ke_len)
 void ike_auth_start(struct ike_sa *sa);
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
+
+/* ikev2_eap.c: EAP-MSCHAPv2 as the authenticator (§2.16) */
+struct ike_eap_round;
+enum ike_eap_step { IKE_EAP_MORE, IKE_EAP_FAIL };
+/* A round for user (the IDi), keeping the first request's payloads;
+ * NULL: no memory, a bad name, or no MD4/DES (ike_mschap_available). */
+struct ike_eap_round *ike_eap_begin(const struct ike_chain *first, const char *user, size_t len);
+void ike_eap_free(struct ike_eap_round *er);
+/* The first IKE_AUTH request's payloads (IDi, SA, TS, CP, notifies). */
+const struct ike_chain *ike_eap_first(const struct ike_eap_round *er);
+const char *ike_eap_user(const struct ike_eap_round *er);
+/* EAP-Success sent: the MSK (§2.16) is ready. */
+bool ike_eap_done(const struct ike_eap_round *er);
+const uint8_t *ike_eap_msk(const struct ike_eap_round *er, size_t *len);
+/* Writes the EAP-Request/MSCHAPv2 Challenge. */
+void ike_eap_challenge(struct ike_eap_round *er, struct ike_writer *w);
+/* The peer's next EAP-Response: our next EAP message written in w
+ * (IKE_EAP_MORE), or why it fails (IKE_EAP_FAIL, *why for the log). */
+enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
+			       const struct ike_chain *c, struct ike_writer *w, const char **why);
+void ike_eap_failure(struct ike_eap_round *er, struct ike_writer *w);
+/* The peer's side: a round kept with the first IKE_AUTH response (its
+ * IDr, which the final AUTH signs), then each EAP request answered in w
+ * with the password (IKE_EAP_MORE; after EAP-Success nothing is written
+ * and ike_eap_done is true). */
+struct ike_eap_round *ike_eap_peer_begin(const struct ike_chain *first, const char *user,
+					 size_t len);
+enum ike_eap_step ike_eap_peer_next(struct ike_eap_round *er, const struct ike_chain *c,
+				    const char *pw, size_t pw_len, struct ike_writer *w,
+				    const char **why);
 
 /* ike_child.c (core) and ikev2_child.c */
 struct ike_child_sa *ike_child_alloc(struct ike_sa *sa);

@@ -151,15 +151,31 @@ static void send_encrypted(struct ike_sa *sa, bool response, struct ike_writer *
 		ike_sa_kill(sa, "cannot build IKE_AUTH");
 }
 
+/* §2.16: an initiator that will use EAP sends its IDi without AUTH,
+ * and asks for the responder's certificate. */
+static void write_eap_id(struct ike_sa *sa, struct ike_writer *w)
+{
+	struct ike_identity me = ike_sa_my_identity(sa);
+	struct ike_pl_id id = { .id_type = me.id_type, .id_data = me.id_data,
+				.id_len = me.id_len };
+	struct ike_cert_data req = { .cert_enc = IKE_CERT_X509_SIG };
+
+	ike_pl_id_encode(w, IKE_PL_IDI, &id);
+	ike_pl_cert_encode(w, IKE_PL_CERTREQ, &req);
+}
+
 void ike_auth_start(struct ike_sa *sa)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	uint8_t inner[INNER_MAX];
 	struct ike_writer w;
-	int rc;
+	int rc = 0;
 
 	ike_w_init(&w, inner, sizeof(inner));
-	write_id_auth(sa, &w, IKE_PL_IDI, &rc);
+	if (c->c_eap_password)
+		write_eap_id(sa, &w);
+	else
+		write_id_auth(sa, &w, IKE_PL_IDI, &rc);
 	if (c->c_n_child && ike_child_spi_new(&sa->sa_v2.v2_first_spi_in) == 0) {
 		sa->sa_v2.v2_first_child = &c->c_child[0];
 		ike_child_offer(sa, sa->sa_v2.v2_first_child, sa->sa_v2.v2_first_spi_in, &w);
@@ -323,51 +339,209 @@ static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
 	}
 }
 
-void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
+/* Refuses the peer's IKE_AUTH: AUTHENTICATION_FAILED, said at info. */
+static void refuse_auth(struct ike_sa *sa, const char *why)
 {
-	uint8_t inner[INNER_MAX];
+	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: peer authentication failed, AUTHENTICATION_FAILED: %s",
+		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why);
+	ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
+	ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+}
+
+/* Responder, the peer authenticated: c holds its CP, SA and TS (the
+ * first request's, after EAP); w our IDr and AUTH already (rc whether
+ * they could be made). The CFG_REPLY, the first Child SA, and up. */
+static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
+				 struct ike_writer *w, int rc)
+{
 	struct ike_child_sa *cs;
-	struct ike_writer w;
 	uint16_t refused;
-	int rc;
 
-	select_conn(sa, c);
-	rc = check_peer_auth(sa, c, IKE_PL_IDI);
-
-	if (rc != 0) {
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: peer authentication failed, AUTHENTICATION_FAILED: %s",
-			     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
-			     rc == -EACCES ? "the peer's identity or AUTH does not verify" :
-			     rc == -EINVAL ? "no IDi or AUTH payload, or a malformed one" :
-					     "its AUTH could not be checked");
-		ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
-		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
-		return;
-	}
-	ike_w_init(&w, inner, sizeof(inner));
-	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
 	/* §3.15.4: without the address it asked for, no Child SA */
-	refused = ike_cp_respond(sa, c, &w);
+	refused = ike_cp_respond(sa, c, w);
 	if (!refused)
-		refused = respond_child(sa, c, &w, &cs);
+		refused = respond_child(sa, c, w, &cs);
 	else
 		cs = NULL;
 	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
 	if (refused) {
-		ike_w_notify(&w, refused, NULL, 0);
+		ike_w_notify(w, refused, NULL, 0);
 		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: first Child SA refused: %s",
 			     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
 			     ike_notify_name(refused));
 	}
 	if (rc != 0) {
+		if (cs)
+			ike_child_release(cs);
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;
 	}
-	send_encrypted(sa, true, &w, IKE_REQ_NONE);
+	send_encrypted(sa, true, w, IKE_REQ_NONE);
 	established(sa);
 	if (cs && ike_child_install(sa, cs) != 0)
 		ike_child_release(cs);
 	ike_sa_trim(sa);
+}
+
+/* ---- EAP (§2.16): the client proves itself with EAP-MSCHAPv2, we with
+ * our certificate, then both with AUTHs keyed by the MSK ---- */
+
+/* An identity that can name an EAP user: a name without NUL bytes. */
+static bool eap_name(const struct ike_pl_id *id)
+{
+	return (id->id_type == IKE_ID_FQDN || id->id_type == IKE_ID_RFC822_ADDR ||
+		id->id_type == IKE_ID_KEY_ID) && id->id_len > 0 && id->id_len <= IKE_EAP_USER_MAX &&
+	       !memchr(id->id_data, '\0', id->id_len);
+}
+
+/* The first IKE_AUTH request, without AUTH: IDr, CERT, AUTH and the
+ * EAP-Request/MSCHAPv2 Challenge, for the user its IDi names. */
+static void eap_start(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_payload *pi = ike_chain_find(c, IKE_PL_IDI, 0);
+	const struct ike_conn_cfg *conn = sa->sa_conn;
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	struct ike_pl_id id;
+	int rc;
+
+	if (ike_chain_find(c, IKE_PL_AUTH, 0)) {
+		refuse_auth(sa, "the connection takes EAP-MSCHAPv2 from its clients (no AUTH in the first IKE_AUTH, RFC 7296 §2.16); the peer sent AUTH");
+		return;
+	}
+	if (!pi || ike_pl_id_decode(pi, &id) != 0 || !eap_name(&id)) {
+		refuse_auth(sa, "EAP-MSCHAPv2: no IDi that names a user (an FQDN, an e-mail address or a key ID of 1 to 64 bytes)");
+		return;
+	}
+	if (conn->c_remote_id.id_type && !same_id(&conn->c_remote_id, &id)) {
+		refuse_auth(sa, "the peer's identity is not the one the connection names");
+		return;
+	}
+	sa->sa_v2.v2_eap = ike_eap_begin(c, (const char *)id.id_data, id.id_len);
+	if (!sa->sa_v2.v2_eap) {
+		refuse_auth(sa, "EAP-MSCHAPv2 cannot run (no memory, or OpenSSL's legacy provider for MD4 and DES did not load)");
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
+	ike_eap_challenge(sa->sa_v2.v2_eap, &w);
+	if (rc != 0) {
+		ike_sa_kill(sa, "cannot compute AUTH");
+		return;
+	}
+	send_encrypted(sa, true, &w, IKE_REQ_NONE);
+}
+
+/* EAP-Failure and AUTHENTICATION_FAILED in one answer, then the SA goes. */
+static void eap_refuse(struct ike_sa *sa, const char *why)
+{
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+
+	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: EAP-MSCHAPv2: %s for %s, AUTHENTICATION_FAILED",
+		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why,
+		     ike_eap_user(sa->sa_v2.v2_eap));
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_eap_failure(sa->sa_v2.v2_eap, &w);
+	ike_w_notify(&w, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
+	send_encrypted(sa, true, &w, IKE_REQ_NONE);
+	ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+}
+
+/* §2.16: AUTH = prf(prf(MSK, "Key Pad for IKEv2"), <signed octets>),
+ * the peer's over its first request's IDi, ours over our IDr. */
+static int msk_auth(struct ike_sa *sa, bool mine, const uint8_t *idb, size_t idb_len,
+		    const struct ike_pl_auth *peer, uint8_t *out)
+{
+	size_t msk_len, olen = IKE_AUTH_OCTETS_MAX;
+	const uint8_t *msk = ike_eap_msk(sa->sa_v2.v2_eap, &msk_len);
+	uint8_t *octets = sa->sa_engine->e_octets;
+	int rc = signed_octets(sa, mine, idb, idb_len, octets, IKE_AUTH_OCTETS_MAX, &olen);
+
+	if (rc == 0 && mine)
+		rc = ike_auth_psk(sa->sa_suite.prf, msk, msk_len, octets, olen, out);
+	else if (rc == 0)
+		rc = peer->auth_method != IKE_AUTH_METHOD_PSK ? -EACCES :
+		     ike_auth_psk_verify(sa->sa_suite.prf, msk, msk_len, octets, olen,
+					 peer->auth_data, peer->auth_len);
+	OPENSSL_cleanse(octets, olen);
+	return rc;
+}
+
+/* After EAP-Success: the client's AUTH with the MSK, then ours, the
+ * CFG_REPLY and the first Child SA its first request asked for. */
+static void eap_final(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_chain *first = ike_eap_first(sa->sa_v2.v2_eap);
+	const struct ike_payload *idp = ike_chain_find(first, IKE_PL_IDI, 0);
+	const struct ike_payload *ap = ike_chain_find(c, IKE_PL_AUTH, 0);
+	struct ike_identity me = ike_sa_my_identity(sa);
+	uint8_t inner[INNER_MAX], idb[4 + IKE_ID_MAX], authv[IKE_PRF_MAX];
+	struct ike_pl_auth peer, auth = { .auth_method = IKE_AUTH_METHOD_PSK, .auth_data = authv,
+					  .auth_len = ike_prf_len(sa->sa_suite.prf) };
+	struct ike_writer w;
+	int rc;
+
+	if (!ap || !idp || ike_pl_auth_decode(ap, &peer) != 0) {
+		refuse_auth(sa, "after EAP-Success, no AUTH made with the MSK (RFC 7296 §2.16)");
+		return;
+	}
+	if (msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0) {
+		refuse_auth(sa, "the AUTH made with the EAP-MSCHAPv2 MSK does not verify");
+		return;
+	}
+	rc = msk_auth(sa, true, idb, id_body(&me, idb), NULL, authv);
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_pl_auth_encode(&w, &auth);
+	OPENSSL_cleanse(authv, sizeof(authv));
+	answer_authenticated(sa, first, &w, rc);
+}
+
+/* The next IKE_AUTH request of an EAP conversation. */
+static void eap_round(struct ike_sa *sa, const struct ike_chain *c)
+{
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	const char *why;
+
+	if (ike_eap_done(sa->sa_v2.v2_eap)) {
+		eap_final(sa, c);
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	if (ike_eap_next(sa, sa->sa_v2.v2_eap, c, &w, &why) == IKE_EAP_MORE)
+		send_encrypted(sa, true, &w, IKE_REQ_NONE);
+	else
+		eap_refuse(sa, why);
+}
+
+void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
+{
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	int rc;
+
+	if (sa->sa_v2.v2_eap) {
+		eap_round(sa, c);
+		return;
+	}
+	select_conn(sa, c);
+	if (sa->sa_conn->c_remote_auth == IKE_REMOTE_AUTH_EAP_MSCHAPV2) {
+		eap_start(sa, c);
+		return;
+	}
+	rc = check_peer_auth(sa, c, IKE_PL_IDI);
+	if (rc != 0) {
+		refuse_auth(sa, rc == -EACCES ? "the peer's identity or AUTH does not verify" :
+				!ike_chain_find(c, IKE_PL_AUTH, 0) ?
+				"no AUTH: the peer asks for EAP (RFC 7296 §2.16), which this connection does not take" :
+				rc == -EINVAL ? "no IDi or AUTH payload, or a malformed one" :
+				"its AUTH could not be checked");
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
+	answer_authenticated(sa, c, &w, rc);
 }
 
 /* Initiator: the responder's answer to our first Child SA. */
@@ -406,12 +580,71 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 		ike_child_release(cs);
 }
 
+/* Initiator with EAP: the first answer (the responder's certificate and
+ * AUTH, checked, and the Challenge), the EAP rounds, then our AUTH with
+ * the MSK; the last answer's AUTH with the MSK over its first IDr. */
+static void eap_peer(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_conn_cfg *conn = sa->sa_conn;
+	struct ike_eap_round *er = sa->sa_v2.v2_eap;
+	uint8_t inner[INNER_MAX], idb[4 + IKE_ID_MAX], authv[IKE_PRF_MAX];
+	struct ike_identity me = ike_sa_my_identity(sa);
+	struct ike_pl_auth peer, auth = { .auth_method = IKE_AUTH_METHOD_PSK, .auth_data = authv,
+					  .auth_len = ike_prf_len(sa->sa_suite.prf) };
+	const struct ike_payload *idp, *ap;
+	const char *why = "the responder's certificate or AUTH does not verify";
+	struct ike_writer w;
+	int rc;
+
+	if (!er) {
+		if (check_peer_auth(sa, c, IKE_PL_IDR) != 0)
+			goto fail;
+		er = sa->sa_v2.v2_eap = ike_eap_peer_begin(c, (const char *)me.id_data, me.id_len);
+		why = "EAP-MSCHAPv2 cannot run";
+		if (!er)
+			goto fail;
+	} else if (ike_eap_done(er)) {
+		idp = ike_chain_find(ike_eap_first(er), IKE_PL_IDR, 0);
+		ap = ike_chain_find(c, IKE_PL_AUTH, 0);
+		why = "the responder's AUTH with the MSK does not verify";
+		if (!idp || !ap || ike_pl_auth_decode(ap, &peer) != 0 ||
+		    msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0)
+			goto fail;
+		established(sa);
+		accept_child(sa, c);
+		ike_sa_trim(sa);
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	if (ike_eap_peer_next(er, c, conn->c_eap_password, conn->c_eap_password_len, &w, &why) !=
+	    IKE_EAP_MORE)
+		goto fail;
+	rc = 0;
+	if (ike_eap_done(er)) {
+		rc = msk_auth(sa, true, idb, id_body(&me, idb), NULL, authv);
+		ike_pl_auth_encode(&w, &auth);
+		OPENSSL_cleanse(authv, sizeof(authv));
+	}
+	if (rc == 0) {
+		send_encrypted(sa, false, &w, IKE_REQ_AUTH);
+		return;
+	}
+	why = "cannot compute AUTH";
+fail:
+	ike_log(sa->sa_engine, "IKE SA %u: EAP-MSCHAPv2: %s", sa->sa_id, why);
+	ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+}
+
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 {
 	if (sa->sa_state != IKE_S_AUTH_SENT)
 		return;
 	if (ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED) {
 		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+		return;
+	}
+	if (sa->sa_conn->c_eap_password) {
+		eap_peer(sa, c);
 		return;
 	}
 	if (check_peer_auth(sa, c, IKE_PL_IDR) != 0) {

@@ -43,6 +43,8 @@ void ikev2_sa_trim(struct ike_sa *sa)
 	free(v2->v2_init_mine);
 	free(v2->v2_init_peer);
 	v2->v2_init_mine = v2->v2_init_peer = NULL;
+	ike_eap_free(v2->v2_eap); /* its MSK and the first request, wiped */
+	v2->v2_eap = NULL;
 	v2->v2_init_mine_len = v2->v2_init_peer_len = 0;
 }
 

@@ -30,6 +30,7 @@ DEPS_RUNTIME_PKGS=(libc6 libssl3 libjansson4 libipsec-mb1 libcriterion3 libsyste
 	librte-crypto-ipsec-mb23 librte-crypto-openssl23)
 DEPS_TEST_PKGS=(strongswan-charon strongswan-swanctl strongswan-libcharon libstrongswan
 	libstrongswan-standard-plugins libcharon-extra-plugins libstrongswan-extra-plugins
+	libcharon-extauth-plugins
 	python3 python3-minimal python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
 	python3-scapy python3-cryptography openssl
 	iproute2 iputils-ping iperf3 nftables ethtool procps tcpdump mawk mount
@@ -65,6 +66,8 @@ for _p in gcm openssl aesni agent; do DEPS_FROM[plugin:$_p]=libstrongswan-standa
 for _p in chapoly curve25519; do DEPS_FROM[plugin:$_p]=libstrongswan-extra-plugins; done
 for _p in socket-default updown; do DEPS_FROM[plugin:$_p]=strongswan-libcharon; done
 DEPS_FROM[plugin:kernel-libipsec]=libcharon-extra-plugins
+DEPS_FROM[plugin:eap-identity]=libcharon-extra-plugins
+DEPS_FROM[plugin:eap-mschapv2]=libcharon-extauth-plugins
 DEPS_FROM[plugin:vici]=strongswan-swanctl
 unset _p
 

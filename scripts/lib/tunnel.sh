@@ -225,6 +225,26 @@ tunnel_sw_start() {
 	sw_load br >/dev/null || return 1
 }
 
+# tunnel_vip_of NAME: the virtual address charon "br" holds for its IKE SA NAME.
+tunnel_vip_of() {
+	sw_list_sas_json br --ike "$1" | json_get - "[v for s in d for v in s.get('local-vips', [])][0]"
+}
+
+# tunnel_vip_ping VIP POOL LOG: a road warrior's virtual address VIP is
+# from POOL, installed in br with HQ_NET routed into ipsec0, and pings srv
+# from it through espgate (5, no loss; ping's output in LOG).
+tunnel_vip_ping() {
+	local vip=$1 pool=$2 log=$3
+	"$PY" -c 'import ipaddress, sys; sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
+		"$vip" "$pool" || { echo "the address $vip is not from $pool"; return 1; }
+	wait_for "ip -n '$NS_BR' -4 addr show | grep -q ' $vip/'" 5 ||
+		{ echo "charon did not install $vip"; ip -n "$NS_BR" addr; return 1; }
+	wait_for "ip -n '$NS_BR' route show table all | grep -q '^$HQ_NET .*dev ipsec0'" 10 ||
+		{ echo "no route to $HQ_NET via ipsec0"; return 1; }
+	nsx "$NS_BR" ping -n -q -c 5 -i 0.2 -w 10 -I "$vip" "$SRV_V4" >"$log" 2>&1 || { cat "$log"; return 1; }
+	grep -q ' 0% packet loss' "$log" || { cat "$log"; return 1; }
+}
+
 # eg_ctl ARGS...: espgatectl against the running espgate (bounded).
 eg_ctl() { timeout 10 "$BUILD/app/espgatectl" --socket "$ESPGATE_SOCK" "$@"; }
 

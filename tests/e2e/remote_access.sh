@@ -87,11 +87,6 @@ setup() {
 check "namespaces host, br, gw, srv; espgate with connection rw and pool rw4 ($POOL_NET); charon in br with clients alice, bob and carol" setup ||
 	FATAL="setup failed"
 
-# vip_of NAME: the virtual address charon installed for NAME's IKE SA.
-vip_of() {
-	sw_list_sas_json br --ike "$1" | json_get - "[v for s in d for v in s.get('local-vips', [])][0]"
-}
-
 # pools_json EXPR: a Python expression over `espgatectl --json pools`.
 pools_json() { eg_ctl --json pools | json_get - "$1"; }
 
@@ -100,16 +95,8 @@ pools_json() { eg_ctl --json pools | json_get - "$1"; }
 up_and_ping() {
 	local name=$1 vip
 	sw_initiate br "$name-net" 20 >"$W/up-$name.log" 2>&1 || { tail -n 5 "$W/up-$name.log"; return 1; }
-	vip=$(vip_of "$name") || { echo "charon lists no virtual IP for $name"; sw_list_sas_json br; return 1; }
-	"$PY" -c 'import ipaddress, sys; sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network(sys.argv[2]))' \
-		"$vip" "$POOL_NET" || { echo "$name's address $vip is not from $POOL_NET"; return 1; }
-	wait_for "ip -n '$NS_BR' -4 addr show | grep -q ' $vip/'" 5 ||
-		{ echo "charon did not install $vip"; ip -n "$NS_BR" addr; return 1; }
-	wait_for "ip -n '$NS_BR' route show table all | grep -q '^$HQ_NET .*dev ipsec0'" 10 ||
-		{ echo "no route to $HQ_NET via ipsec0"; return 1; }
-	nsx "$NS_BR" ping -n -q -c 5 -i 0.2 -w 10 -I "$vip" "$SRV_V4" >"$W/ping-$name.log" 2>&1 ||
-		{ cat "$W/ping-$name.log"; return 1; }
-	grep -q ' 0% packet loss' "$W/ping-$name.log" || { cat "$W/ping-$name.log"; return 1; }
+	vip=$(tunnel_vip_of "$name") || { echo "charon lists no virtual IP for $name"; sw_list_sas_json br; return 1; }
+	tunnel_vip_ping "$vip" "$POOL_NET" "$W/ping-$name.log" || return 1
 	eval "VIP_$name=$vip"
 	note "$name: virtual IP $vip; ping $SRV_V4 from it: $(grep -o '[0-9]* received' "$W/ping-$name.log")"
 }

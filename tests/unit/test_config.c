@@ -2128,7 +2128,7 @@ Test(cfg_conn, secrets_file)
 	expect_secrets_err("{'psk': ['secret-of-b']}", CONN_B_NOPSK, "1:9",
 			   "psk: expected an object, got an array");
 	expect_secrets_err("{'keys': {}}", CONN_B_NOPSK, "1:2",
-			   "keys: unknown key (expected \"psk\")");
+			   "keys: unknown key (expected \"psk\", \"eap\")");
 	expect_secrets_err("[]", CONN_B_NOPSK, "1:1", "$: expected an object, got an array");
 
 	/* In both places: ambiguous, in the configuration's terms. */
@@ -2157,6 +2157,74 @@ Test(cfg_conn, secrets_file)
 		      "cannot read /nonexistent/secrets.json: No such file or directory");
 	expect_err_at(CDOC(", 'ike': {'secrets': ''}", CONN_B_NOPSK), "''}", "ike.secrets",
 		      "must not be empty");
+}
+
+/* A responder with its certificate whose clients use EAP-MSCHAPv2
+ * (RFC 7296 §2.16); the passwords are the secrets file's "eap" users. */
+#define CONN_EAP(extra) "{" CONN_HEAD ", 'auth': 'pubkey', 'remote_auth': 'eap-mschapv2'," \
+	" 'cert': '" CFG_DIR "/good/ike/hq.crt', 'key': '" CFG_DIR "/good/ike/hq.key'," \
+	" 'cacerts': ['" CFG_DIR "/good/ike/ca.crt'], " PROPS ", 'children': [" CHILD "]" extra "}"
+
+Test(cfg_conn, eap_mschapv2)
+{
+	char *path, doc[4096], err[512] = "", longpw[300];
+	struct cfg c;
+
+	path = write_tmp("{'eap': {'alice': 'p\u00e4ssword', 'CORP\\\\bob': 'x'}}");
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN_EAP("")), path);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].remote_auth, CFG_REMOTE_AUTH_EAP_MSCHAPV2);
+	cr_expect_str_eq(cfg_remote_auth_name(c.conns[0].remote_auth), "eap-mschapv2");
+	cr_assert_eq(c.n_eap_users, 2);
+	cr_expect_str_eq(c.eap_users[0].name, "alice");
+	cr_expect_eq(c.eap_users[0].password_len, 9, "UTF-8 bytes");
+	cr_expect(memcmp(c.eap_users[0].password, "p\xc3\xa4ssword", 9) == 0);
+	cr_expect_str_eq(c.eap_users[1].name, "CORP\\bob");
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+
+	memset(longpw, 'x', sizeof(longpw));
+	snprintf(doc, sizeof(doc), "{'eap': {'alice': '%.256s'}}", longpw);
+	path = write_tmp(doc);
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN_EAP("")), path);
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), 0, "256 characters: %s", err);
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+	snprintf(doc, sizeof(doc), "{'eap': {'alice': '%.257s'}}", longpw);
+	expect_secrets_err(doc, CONN_EAP(""), "1:19",
+			   "eap.alice: an EAP-MSCHAPv2 password has 1 to 256 characters (RFC 2759 §4), this one 257");
+	expect_secrets_err("{'eap': {'alice': ''}}", CONN_EAP(""), "1:19",
+			   "this one 0");
+	expect_secrets_err("{'eap': {'alice': 7}}", CONN_EAP(""), "1:19",
+			   "eap.alice: expected a string, got an integer");
+	expect_secrets_err("{'eap': {'a0123456789012345678901234567890123456789012345678901234567890123': 'pw'}}",
+			   CONN_EAP(""), "1:10", "an EAP user name has 1 to 64 bytes");
+	expect_secrets_err("{'eap': ['alice']}", CONN_EAP(""), "1:9",
+			   "eap: expected an object, got an array");
+
+	/* No users to check the clients against. */
+	expect_err_at(CDOC("", CONN_EAP("")), "'eap-mschapv2'", "connections[0].remote_auth",
+		      "connection \"a\" checks its clients' EAP-MSCHAPv2 passwords, but there are none");
+	path = write_tmp("{'psk': {}}");
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}", CONN_EAP("")), path);
+	expect_err_at(doc, "'eap-mschapv2'", "connections[0].remote_auth", "but there are none");
+	unlink(path);
+	free(path);
+
+	/* espgate proves itself with a certificate; IKEv2 only; one method. */
+	expect_err_at(CDOC("", CONN(", 'remote_auth': 'eap-mschapv2'")), "'eap-mschapv2'",
+		      "connections[0].remote_auth",
+		      "remote_auth \"eap-mschapv2\" needs auth \"pubkey\"");
+	expect_err_at(CDOC("", CONN_EAP(", 'version': 'any'")), "'eap-mschapv2'",
+		      "connections[0].remote_auth", "remote_auth \"eap-mschapv2\" is IKEv2's");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'remote_auth': 'eap-tls', " PROPS
+			   ", 'children': [" CHILD "]}"),
+		      "'eap-tls'", "connections[0].remote_auth",
+		      "\"eap-tls\" is not one of \"eap-mschapv2\"");
+	expect_err_at(CDOC("", CONN(", 'remote_auth': 1")), "1}", "connections[0].remote_auth",
+		      "expected a string, got an integer");
 }
 
 Test(cfg_conn, pubkey)

@@ -169,12 +169,18 @@ static struct ike_conn_cfg conn(bool initiator, const char *ike_prop, const char
 static bool in_input;
 static unsigned log_lines, log_lines_in_input;
 
+static char info_lines[2048]; /* the info lines logged, one after the other */
+
 static void ev_log(void *ctx, enum ike_log_level level, const char *line)
 {
-	(void)ctx, (void)level;
+	(void)ctx;
 	cr_assert_gt(strlen(line), 0);
 	log_lines++;
 	log_lines_in_input += in_input;
+	if (level == IKE_LOG_INFO && strlen(info_lines) + strlen(line) + 2 < sizeof(info_lines)) {
+		strcat(info_lines, line);
+		strcat(info_lines, "\n");
+	}
 }
 
 static void down(void)
@@ -209,6 +215,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 	nat = false;
 	keepalives[0] = keepalives[1] = 0;
 	log_lines = log_lines_in_input = 0;
+	info_lines[0] = '\0';
 	now = 1000;
 }
 
@@ -1313,6 +1320,171 @@ Test(ike_engine, an_ed25519_initiator_authenticates_to_a_psk_responder_by_rfc742
 	down();
 	ike_cred_free(cred);
 	ike_trust_free(trust);
+}
+
+/* ---- EAP-MSCHAPv2 in IKE_AUTH (RFC 7296 §2.16) ---- */
+
+/* The responder proves itself with its certificate (p256, by the test
+ * CA), the initiator "alice" with EAP-MSCHAPv2, then both with AUTHs
+ * keyed by the MSK; the responder knows alice's password. */
+struct eap_pki {
+	struct ike_credential *cred;
+	struct ike_trust *trust;
+};
+
+static struct eap_pki eap_up(const char *password, const char *user)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	static const char good[] = "p\xc3\xa4ssw0rd of alice";
+	const char *ca[] = { pki_path("ca.pem") };
+	struct ike_eap_user u = { .eu_password = good, .eu_password_len = sizeof(good) - 1 };
+	struct eap_pki k;
+
+	cr_assert(pki_ready());
+	cr_assert_eq(ike_cred_load(pki_path("p256-chain.pem"), pki_path("p256.key"), &k.cred), 0);
+	cr_assert_eq(ike_trust_load(ca, 1, &k.trust), 0);
+	snprintf(u.eu_name, sizeof(u.eu_name), "%s", user);
+	fqdn(&ci.c_local_id, "alice");
+	ci.c_psk_len = cr.c_psk_len = 0;
+	ci.c_trust = k.trust;
+	ci.c_eap_password = password ? password : good;
+	ci.c_eap_password_len = (uint16_t)strlen(ci.c_eap_password);
+	cr.c_cred = k.cred;
+	cr.c_remote_auth = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+	up(&ci, &cr);
+	cr_assert_eq(ike_engine_set_eap_users(sides[1].e, &u, 1), 0);
+	return k;
+}
+
+static void eap_down(struct eap_pki k)
+{
+	down();
+	ike_cred_free(k.cred);
+	ike_trust_free(k.trust);
+}
+
+/* Four IKE_AUTH exchanges: Challenge, Success request, EAP-Success,
+ * the AUTHs with the MSK; then the Child SA of the first request. */
+Test(ike_engine, eap_mschapv2_client_authenticates_and_gets_its_child_sa)
+{
+	struct eap_pki k = eap_up(NULL, "alice");
+	struct ike_stats st;
+
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_expect_eq(run(), 10, "IKE_SA_INIT and four IKE_AUTH, each a request and its answer");
+	cr_assert_eq(sides[1].ike_up, 1, "the responder took alice's password and her MSK AUTH");
+	cr_assert_eq(sides[0].ike_up, 1, "the initiator took the certificate and the MSK AUTH");
+	cr_expect_eq(sides[1].child_up, 1);
+	expect_child_pair();
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_half_open, 0, "no longer half-open once established");
+	eap_down(k);
+}
+
+static void expect_refused(const char *why)
+{
+	ike_engine_flush_log(sides[1].e);
+	cr_expect_eq(sides[1].ike_up, 0);
+	cr_expect_eq(sides[0].ike_up, 0);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "the responder's SA is gone");
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "and the initiator's");
+	cr_expect_not_null(strstr(info_lines, why), "info lines:\n%s", info_lines);
+}
+
+Test(ike_engine, eap_mschapv2_wrong_password_is_eap_failure_and_authentication_failed)
+{
+	struct eap_pki k = eap_up("password of alice?", "alice");
+
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_expect_eq(run(), 6, "IKE_SA_INIT, the Challenge and the refused Response");
+	expect_refused("IKE SA 1, peer 192.0.2.1, connection hq: EAP-MSCHAPv2: wrong password for alice, AUTHENTICATION_FAILED");
+	eap_down(k);
+}
+
+Test(ike_engine, eap_mschapv2_unknown_user_is_refused)
+{
+	struct eap_pki k = eap_up(NULL, "bob");
+
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	expect_refused("EAP-MSCHAPv2: no password in the secrets file for alice");
+	eap_down(k);
+}
+
+/* Each EAP round's answer lost once: the initiator sends its request
+ * again and the responder answers from its cache, not a second time. */
+Test(ike_engine, eap_mschapv2_rounds_survive_lost_answers)
+{
+	struct eap_pki k = eap_up(NULL, "alice");
+	struct ike_stats st;
+
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	deliver_one(); /* IKE_SA_INIT request */
+	deliver_one(); /* its answer; the first IKE_AUTH goes out */
+	for (int round = 0; round < 4; round++) {
+		cr_assert_eq(qn, 1, "round %d: one request in flight", round);
+		deliver_one(); /* the request; the answer is queued */
+		cr_assert_eq(qn, 1);
+		qn = 0; /* and lost */
+		now += 1000;
+		ike_engine_tick(sides[0].e, now);
+		cr_assert_eq(qn, 1, "round %d: retransmitted", round);
+		deliver_one(); /* the same request again: from the cache */
+		deliver_one(); /* the answer reaches the initiator */
+	}
+	cr_assert_eq(qn, 0);
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(sides[0].ike_up, 1);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_responses_resent, 4);
+	expect_child_pair();
+	eap_down(k);
+}
+
+/* The responder's copy of a password is wiped before it is freed. */
+Test(ike_engine, no_eap_password_is_left_in_freed_memory)
+{
+	static const char pw[] = "p\xc3\xa4ssw0rd of alice";
+	struct eap_pki k = eap_up(NULL, "alice");
+
+	free_watch_start((const uint8_t *)pw, sizeof(pw) - 1);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	cr_assert_eq(sides[1].ike_up, 1);
+	eap_down(k);
+	free_watch_stop();
+	cr_expect_gt(free_watch_freed(), 0);
+	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the password",
+		     free_watch_hits(), free_watch_freed());
+}
+
+/* A client that sends AUTH where the connection takes EAP, and one
+ * that asks for EAP where the connection does not. */
+Test(ike_engine, eap_asked_where_not_configured_and_auth_where_eap_is)
+{
+	struct eap_pki k = eap_up(NULL, "alice");
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
+
+	down();
+	cr.c_cred = k.cred;
+	cr.c_remote_auth = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	expect_refused("the connection takes EAP-MSCHAPv2 from its clients");
+
+	ci.c_psk_len = 0;
+	ci.c_trust = k.trust;
+	ci.c_eap_password = "pw";
+	ci.c_eap_password_len = 2;
+	cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
+	up(&ci, &cr);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	expect_refused("no AUTH: the peer asks for EAP (RFC 7296 §2.16), which this connection does not take");
+	eap_down(k);
 }
 
 /* ---- key material in freed memory (free_watch.c) ---- */
