@@ -55,7 +55,7 @@ SECS=${RELOAD_SECONDS:-20}
 # shellcheck source=scripts/lib/tunnel_suite.sh
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 
-PLAN=12
+PLAN=13
 echo "1..$PLAN"
 
 # ---------------------------------------------------------------------------
