@@ -138,69 +138,87 @@ static void sa_families(FILE *f, json_t *sas)
 				(long long)json_integer_value(v));
 }
 
-/* Tunnels configured against up. */
+/* Tunnels configured against up (espgatectl sas lists established IKE
+ * SAs under "ike_sas", the others under "ike_sas_connecting"). */
 static void tunnel_gauges(FILE *f, const struct app *app, json_t *ike)
 {
-	size_t i, up = 0;
-	json_t *sa;
-
-	json_array_foreach(json_object_get(ike, "ike_sas"), i, sa)
-		up += strcmp(json_string_value(json_object_get(sa, "state")), "ESTABLISHED") == 0;
 	family(f, "espgate_connections", "gauge", "IKE connections configured");
 	fprintf(f, "espgate_connections %u\n", app->cfg.n_conns);
 	family(f, "espgate_ike_sas_established", "gauge", "IKE SAs established");
-	fprintf(f, "espgate_ike_sas_established %zu\n", up);
+	fprintf(f, "espgate_ike_sas_established %zu\n",
+		json_array_size(json_object_get(ike, "ike_sas")));
 	family(f, "espgate_child_sas_installed", "gauge", "Child SAs installed");
 	fprintf(f, "espgate_child_sas_installed %zu\n",
 		json_array_size(json_object_get(ike, "child_sas")));
 }
 
-/* The SA with that id in sas (espgatectl sas), or NULL. */
-static json_t *sa_by_id(json_t *sas, json_int_t id)
+/* The bytes of each data-plane SA, keyed by its id as text: one pass, so
+ * a scrape stays linear in the SAs. */
+static json_t *bytes_by_sa(json_t *sas)
 {
-	json_t *sa;
+	json_t *o = json_object(), *sa;
+	char id[24];
 	size_t i;
 
-	json_array_foreach(sas, i, sa)
-		if (json_integer_value(json_object_get(sa, "id")) == id)
-			return sa;
-	return NULL;
+	json_array_foreach(sas, i, sa) {
+		snprintf(id, sizeof(id), "%lld", int_of(sa, "id"));
+		json_object_set_new(o, id, json_integer(int_of(sa, "bytes")));
+	}
+	return o;
 }
 
-/* Per configured connection: up (an IKE SA established), its Child SAs
- * and the bytes of their data-plane SAs by direction (bounded by the
- * connections configured, unlike the per-SA series). */
-static void connection_families(FILE *f, const struct app *app, json_t *ike, json_t *sas)
+/* Per connection: its Child SAs' bytes in and out, from one pass over
+ * them; {conn: [in, out]}. */
+static json_t *bytes_by_conn(json_t *children, json_t *by_sa)
 {
-	static const char *const dirs[] = { "in", "out" };
-	json_t *x;
+	json_t *o = json_object(), *ch;
 	size_t i;
 
-	family(f, "espgate_connection_up", "gauge", "1 when the connection has an IKE SA established");
-	for (unsigned c = 0; c < app->cfg.n_conns; c++) {
-		unsigned up = 0;
+	json_array_foreach(children, i, ch) {
+		const char *conn = json_string_value(json_object_get(ch, "conn"));
+		json_t *sum = json_object_get(o, conn);
 
-		json_array_foreach(json_object_get(ike, "ike_sas"), i, x)
-			up |= strcmp(json_string_value(json_object_get(x, "conn")), app->cfg.conns[c].name) == 0;
-		fprintf(f, "espgate_connection_up{connection=\"%s\"} %u\n", app->cfg.conns[c].name, up);
+		if (!sum) {
+			sum = json_pack("[I,I]", (json_int_t)0, (json_int_t)0);
+			json_object_set_new(o, conn, sum);
+		}
+		for (unsigned d = 0; d < 2; d++) {
+			char id[24];
+
+			snprintf(id, sizeof(id), "%lld", int_of(ch, d ? "sa_out" : "sa_in"));
+			json_array_set_new(sum, d, json_integer(json_integer_value(json_array_get(sum, d)) +
+							       json_integer_value(json_object_get(by_sa, id))));
+		}
 	}
+	return o;
+}
+
+/* Per configured connection: up (an IKE SA established) and the bytes of
+ * its Child SAs' data-plane SAs by direction (bounded by the connections
+ * configured, unlike the per-SA series). */
+static void connection_families(FILE *f, const struct app *app, json_t *ike, json_t *sas)
+{
+	json_t *up = json_object(), *by_sa = bytes_by_sa(sas), *bytes, *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(ike, "ike_sas"), i, x)
+		json_object_set(up, json_string_value(json_object_get(x, "conn")), json_true());
+	bytes = bytes_by_conn(json_object_get(ike, "child_sas"), by_sa);
+	family(f, "espgate_connection_up", "gauge", "1 when the connection has an IKE SA established");
+	for (unsigned c = 0; c < app->cfg.n_conns; c++)
+		fprintf(f, "espgate_connection_up{connection=\"%s\"} %d\n", app->cfg.conns[c].name,
+			json_object_get(up, app->cfg.conns[c].name) != NULL);
 	family(f, "espgate_connection_bytes_total", "counter",
 	       "bytes of the connection's installed Child SAs, by direction");
-	for (unsigned c = 0; c < app->cfg.n_conns; c++)
-		for (unsigned d = 0; d < 2; d++) {
-			long long bytes = 0;
+	for (unsigned c = 0; c < app->cfg.n_conns; c++) {
+		json_t *sum = json_object_get(bytes, app->cfg.conns[c].name);
 
-			json_array_foreach(json_object_get(ike, "child_sas"), i, x) {
-				json_t *sa;
-
-				if (strcmp(json_string_value(json_object_get(x, "conn")), app->cfg.conns[c].name))
-					continue;
-				sa = sa_by_id(sas, json_integer_value(json_object_get(x, d ? "sa_out" : "sa_in")));
-				bytes += sa ? int_of(sa, "bytes") : 0;
-			}
+		for (unsigned d = 0; d < 2; d++)
 			fprintf(f, "espgate_connection_bytes_total{connection=\"%s\",direction=\"%s\"} %lld\n",
-				app->cfg.conns[c].name, dirs[d], bytes);
-		}
+				app->cfg.conns[c].name, d ? "out" : "in",
+				(long long)json_integer_value(json_array_get(sum, d)));
+	}
+	json_decref(up), json_decref(by_sa), json_decref(bytes);
 }
 
 static const char *const ike_gauges[] = { "conns", "sas", "half_open", NULL };
@@ -300,10 +318,19 @@ int metrics_open(struct app *app)
 	return 0;
 }
 
+/* A scrape waits at most this long: MHD_run is a select() of its own,
+ * not worth making on every turn of a busy control loop. */
+#define METRICS_POLL_MS 5
+
 void metrics_poll(void)
 {
-	if (metrics_daemon)
-		MHD_run(metrics_daemon);
+	static uint64_t next_ms;
+	uint64_t now;
+
+	if (!metrics_daemon || (now = eg_now_ms()) < next_ms)
+		return;
+	next_ms = now + METRICS_POLL_MS;
+	MHD_run(metrics_daemon);
 }
 
 void metrics_close(void)

@@ -40,18 +40,10 @@ RATE_PPS=${FLOOD_RATE_PPS:-20000}
 UDP_MBPS=${UDP_MBPS:-20}
 PY=/usr/bin/python3
 
-# shellcheck source=scripts/lib/netns.sh
-source "$ROOT/scripts/lib/netns.sh"
-deps_need prog ping iperf3 tcpreplay
+# shellcheck source=bench/flood_lib.sh
+source "$ROOT/bench/flood_lib.sh"
+deps_need prog iperf3 tcpreplay
 deps_need py scapy
-deps_need pmd net_af_packet bus_vdev mempool_ring
-# shellcheck source=scripts/lib/strongswan.sh
-source "$ROOT/scripts/lib/strongswan.sh"
-# shellcheck source=scripts/lib/tunnel.sh
-source "$ROOT/scripts/lib/tunnel.sh"
-
-die() { echo "bench: FAILED: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 stats_save() { eg_ctl --json stats >"$1" && eg_sas_json >"$1.sas" || die "espgatectl"; }
 # sa_in_packets SAS_JSON: packets the inbound data-plane SAs took.
 sa_in_packets() { "$PY" -c 'import json,sys; print(sum(s["packets"] for s in json.load(open(sys.argv[1])).get("sas", []) if s["direction"] == "in"))' "$1"; }
@@ -78,17 +70,7 @@ print(" ".join("%s+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b) if b[k] - a.
 PYEOF
 }
 
-for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl; do
-	command -v "$p" >/dev/null || die "missing: $p (build first)"
-done
-netns_init esf || die "netns_init (root needed)"
-W=$NETNS_WORKDIR
-tunnel_topo_create || die "topology"
-tunnel_espgate_config "$W/espgate.json" warning || die "espgate config"
-EG_LOG=$W/espgate.log
-eg_start "$W/espgate.json" "$EG_LOG" || die "espgate did not start"
-tunnel_sw_prepare && tunnel_sw_start || die "charon"
-sw_prio
+flood_start esf
 tunnel_up 20 >"$W/up.log" 2>&1 || die "tunnel: $(tail -n 3 "$W/up.log")"
 ping5 "$NS_HOST" "$SRV_V4" >/dev/null || die "no ping through the tunnel"
 SPI=$(eg_json "d['child_sas'][0]['spi_in']") || die "no SPI"

@@ -48,17 +48,8 @@ PY=/usr/bin/python3
 FLOOD_NET=198.19.0.0   # spoofed sources (a /17: FLOOD_SOURCES <= 32768)
 LOCAL_SRCS=198.19.255.1,198.19.255.2,198.19.255.3,198.19.255.4
 
-# shellcheck source=scripts/lib/netns.sh
-source "$ROOT/scripts/lib/netns.sh"
-deps_need prog ping
-deps_need pmd net_af_packet bus_vdev mempool_ring
-# shellcheck source=scripts/lib/strongswan.sh
-source "$ROOT/scripts/lib/strongswan.sh"
-# shellcheck source=scripts/lib/tunnel.sh
-source "$ROOT/scripts/lib/tunnel.sh"
-
-die() { echo "bench: FAILED: $*" >&2; exit 1; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+# shellcheck source=bench/flood_lib.sh
+source "$ROOT/bench/flood_lib.sh"
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$ESPGATE_PID/status"; }
 # stats_save FILE: espgatectl stats --json into FILE.
@@ -98,23 +89,15 @@ phase_report() {
 	echo
 }
 
-for p in "$FLOOD" "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl; do
-	command -v "$p" >/dev/null || die "missing: $p (build first)"
-done
-
-netns_init ikf || die "netns_init (root needed)"
-W=$NETNS_WORKDIR
 TUN_IKE_PROPOSAL=aes128gcm16-prfsha256-x25519
 TUN_EG_ROUTES=', {"prefix": "198.19.0.0/16", "via": "203.0.113.2"}'
-tunnel_topo_create || die "topology"
 # Replies to the spoofed sources die in br; 198.19.255.1-4 are br's own.
-ip -n "$NS_BR" route add blackhole 198.19.0.0/16 || die "blackhole route"
-for a in ${LOCAL_SRCS//,/ }; do ip -n "$NS_BR" addr add "$a/32" dev lo || die "address $a"; done
-tunnel_espgate_config "$W/espgate.json" warning || die "espgate config"
-EG_LOG=$W/espgate.log
-eg_start "$W/espgate.json" "$EG_LOG" || die "espgate did not start"
-tunnel_sw_prepare && tunnel_sw_start || die "charon"
-sw_prio
+flood_topo_extra() {
+	local a
+	ip -n "$NS_BR" route add blackhole 198.19.0.0/16 || return 1
+	for a in ${LOCAL_SRCS//,/ }; do ip -n "$NS_BR" addr add "$a/32" dev lo || return 1; done
+}
+flood_start ikf "$FLOOD"
 
 # legit_up: seconds for charon to bring the tunnel up (LEGIT_S; "fail").
 legit_up() {

@@ -240,7 +240,9 @@ size_t cfg_transform_name(uint8_t type, uint16_t id, uint16_t bits, char *out, s
 		if (k->type == type && k->id == id && (type != XF_ENCR || !k->bits || k->bits == bits))
 			return (size_t)snprintf(out, cap, "%s", k->kw);
 	}
-	return (size_t)snprintf(out, cap, "%u:%u%s%.0u", type, id, bits ? "/" : "", bits);
+	if (bits)
+		return (size_t)snprintf(out, cap, "%u:%u/%u", type, id, bits);
+	return (size_t)snprintf(out, cap, "%u:%u", type, id);
 }
 
 /* One kind of transform of a proposal, each name after a '-'. */

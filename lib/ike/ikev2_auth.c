@@ -556,8 +556,8 @@ static void accept_child(struct ike_sa *sa, const struct ike_chain *c)
 	if (!cc)
 		return;
 	if (err || decode_child(c, &r) != 0) {
-		ike_log(sa->sa_engine, "IKE SA %u: first Child SA refused (notify %u)",
-			sa->sa_id, err);
+		ike_log(sa->sa_engine, "IKE SA %u: first Child SA refused (%s)", sa->sa_id,
+			ike_notify_name(err));
 		return;
 	}
 	cs = ike_child_alloc(sa);

@@ -352,8 +352,8 @@ void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c)
 	uint16_t err = ike_error_notify(c);
 
 	if (err || decode_create(c, &m) != 0)
-		ike_log(sa->sa_engine, "IKE SA %u: CREATE_CHILD_SA refused (notify %u)",
-			sa->sa_id, err);
+		ike_log(sa->sa_engine, "IKE SA %u: CREATE_CHILD_SA refused (%s)", sa->sa_id,
+			ike_notify_name(err));
 	else if (sa->sa_v2.v2_pending.pd_ike)
 		finish_ike_initiator(sa, &m);
 	else

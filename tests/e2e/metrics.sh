@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 deps_need prog prometheus promtool
 
-PLAN=5
+PLAN=6
 echo "1..$PLAN"
 
 tap_start egmet "a tunnel, espgate's /metrics, Prometheus scraping it"
@@ -126,6 +126,31 @@ sys.exit(1 if missing or not used else 0)
 PY
 }
 check "packaging/grafana-espgate.json: every series its queries name is one espgate serves" dashboard
+
+# 6: what is not served, and an address espgate cannot listen on
+refusals() {
+	local code
+	code=$(nsx "$NS_GW" "$PY" -c 'import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=5)
+    print(200)
+except urllib.error.HTTPError as e:
+    print(e.code)' "http://127.0.0.1:9420/other")
+	[ "$code" = 404 ] || { echo "GET /other: $code"; return 1; }
+	"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["metrics"]["address"] = "192.0.2.77"
+d["control"]["socket"] += ".2"
+d["eal"][d["eal"].index("--file-prefix") + 1] += "-2"
+json.dump(d, open(sys.argv[2], "w"))' "$W/espgate.json" "$W/espgate-bad.json" || return 1
+	dpdk_prefix_register "${ESPGATE_PREFIX}-2"
+	timeout 60 ip netns exec "$NS_GW" "$BUILD/app/espgate" --config "$W/espgate-bad.json" \
+		>"$W/espgate-bad.log" 2>&1 && { echo "espgate started without its metrics address"; return 1; }
+	grep -q 'metrics: cannot listen on 192.0.2.77 port 9420' "$W/espgate-bad.log" ||
+		{ tail -n 5 "$W/espgate-bad.log"; return 1; }
+	note "$(grep -m1 'metrics: cannot listen' "$W/espgate-bad.log")"
+}
+check "GET /other: 404; an espgate whose metrics address is not the host's (192.0.2.77) does not start, and says why" refusals
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

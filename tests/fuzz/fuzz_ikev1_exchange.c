@@ -59,16 +59,12 @@ static void sign_hash(const struct ike_sa *sa, uint8_t first, uint8_t *pl, size_
 {
 	static struct ikev1_chain ch;
 	const struct ikev1_sa_state *v1 = sa->sa_v1;
-	const struct ikev1_payload *id = NULL, *hash = NULL;
+	const struct ikev1_payload *id, *hash;
 
 	if (ikev1_chain_parse(first, pl, len, true, &ch) != 0)
 		return;
-	for (unsigned i = 0; i < ch.c_n; i++) {
-		if (ch.c_pl[i].pl_type == IKEV1_PL_ID && !id)
-			id = &ch.c_pl[i];
-		if (ch.c_pl[i].pl_type == IKEV1_PL_HASH && !hash)
-			hash = &ch.c_pl[i];
-	}
+	id = ikev1_chain_find(&ch, IKEV1_PL_ID, 0);
+	hash = ikev1_chain_find(&ch, IKEV1_PL_HASH, 0);
 	if (!hash || hash->pl_len != v1->v1_keys.k_len || !v1->v1_gxi || !v1->v1_gxr ||
 	    !v1->v1_sai_b)
 		return;

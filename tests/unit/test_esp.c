@@ -693,6 +693,31 @@ Test(esp, natt_bytes_after_the_udp_datagram_are_cut_off)
 	cr_expect_eq(fx_in_use(), 0);
 }
 
+/* Bytes after the datagram in a last segment shorter than them: the cut
+ * cannot be made (rte_pktmbuf_trim), so the packet is dropped as a bad
+ * UDP length rather than taken with an IP length that lies. */
+Test(esp, natt_trailing_bytes_the_last_segment_cannot_give_are_dropped)
+{
+	int in;
+	struct fx_frame f = with_trailing(natt_frame(&in), 7);
+	struct rte_mbuf *m = fx_mbuf(&f, WAN), *tail = rte_pktmbuf_alloc(fx_dp.pool);
+	uint64_t before = wcnt(DP_W_bad_udp_len);
+
+	cr_assert_not_null(tail);
+	/* the frame's last 3 bytes move to a segment of their own */
+	memcpy(rte_pktmbuf_append(tail, 3), f.b + f.len - 3, 3);
+	cr_assert_eq(rte_pktmbuf_trim(m, 3), 0);
+	cr_assert_eq(rte_pktmbuf_chain(m, tail), 0);
+	dp_worker_input(&fx_dp, &fx_dp.workers[0], WAN, &m, 1);
+	dp_worker_flush(&fx_dp, &fx_dp.workers[0]);
+	m = fx_take(fx_ports[WAN].tx[0]);
+	cr_expect_null(m, "decrypted from a chain the cut could not shorten");
+	rte_pktmbuf_free(m);
+	cr_expect_eq(wcnt(DP_W_bad_udp_len), before + 1);
+	cr_expect_eq(sa(in)->sa_st.st_packets, 0);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
 /* IKE behind the non-ESP marker (RFC 3948 §2.2) to port 4500. */
 static struct fx_frame ike_natt_frame(void)
 {

@@ -8,6 +8,7 @@
  * tests/e2e/remote_access.sh.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,20 @@ Test(ike_pool, a_reload_keeps_an_unchanged_pool_and_detaches_a_changed_one)
 	cr_expect_str_eq(addr_of(lb), "198.18.96.1");
 	cr_expect_null(acquire(e, "rw", &a, 0), "no pool rw any more");
 	ike_pool_release(lb, 0);
+	ike_engine_free(e);
+}
+
+Test(ike_pool, a_pool_without_an_address_family_or_with_too_many_entries_is_refused)
+{
+	struct ike_engine *e = engine();
+	struct ike_pool_cfg none = { .pc_name = "x" }, v4 = pool("rw", "198.18.100.0/24", 60), dns = v4;
+
+	cr_expect_eq(ike_engine_add_pool(e, &none), -EINVAL, "no family");
+	v4.pc_prefix.len = 33;
+	cr_expect_eq(ike_engine_add_pool(e, &v4), -EINVAL, "a /33");
+	dns.pc_n_dns = IKE_POOL_DNS_MAX + 1;
+	cr_expect_eq(ike_engine_add_pool(e, &dns), -EINVAL, "five DNS servers");
+	cr_expect_eq(counted(e).pi.pi_cfg, NULL, "no pool made");
 	ike_engine_free(e);
 }
 
