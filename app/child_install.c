@@ -9,11 +9,14 @@
  * plane reports rekeys the Child SA.
  */
 #include "ike_ctl.h"
+#include "journal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rte_cycles.h>
 
 #include "sa.h"
 #include "settings.h"
@@ -86,17 +89,39 @@ static int install_pair(struct ike_ctl *ic, const struct ike_child_info *ci,
 	return rc;
 }
 
+const double ike_ctl_latency_le_s[IKE_CTL_LAT_BUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+};
+
+static void latency_add(struct ctl_latency *l, uint64_t since_tsc)
+{
+	double s = (double)(rte_rdtsc() - since_tsc) / (double)rte_get_tsc_hz();
+	unsigned b = 0;
+
+	while (b < IKE_CTL_LAT_BUCKETS && s > ike_ctl_latency_le_s[b])
+		b++;
+	l->l_bucket[b]++;
+	l->l_count++;
+	l->l_sum_s += s;
+	if (s > l->l_max_s)
+		l->l_max_s = s;
+}
+
 void child_install_up(void *ctx, const struct ike_child_info *ci)
 {
 	struct ike_ctl *ic = ctx;
+	uint64_t since = ic->ic_input_tsc ? ic->ic_input_tsc : rte_rdtsc();
 	struct ctl_child *cc = child_free_slot(ic);
 	int rc = cc ? install_pair(ic, ci, cc) : -ENOSPC;
+	struct eg_log_fields f;
 
+	eg_fields_of_child(&f, ci);
 	if (rc) {
-		EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): not installed: %s", ci->ci_child,
-		       ci->ci_conn, ci->ci_spi_in, strerror(-rc));
+		EG_LOGF(ERR, &f, "Child SA %s of %s (SPI 0x%08x): not installed: %s", ci->ci_child,
+			ci->ci_conn, ci->ci_spi_in, strerror(-rc));
 		return;
 	}
+	latency_add(&ic->ic_install_latency, since);
 	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
 				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
 				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,
@@ -105,9 +130,10 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
 				  .cc_created_ms = eg_now_ms() };
 	snprintf(cc->cc_conn, sizeof(cc->cc_conn), "%s", ci->ci_conn);
 	snprintf(cc->cc_name, sizeof(cc->cc_name), "%s", ci->ci_child);
-	EG_LOG(INFO, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s%s", ci->ci_child,
-	       ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out, ci->ci_encap ? ", UDP-encapsulated" : "",
-	       cc->cc_out_pending ? "; outbound after the peer's" : "");
+	EG_LOGF(INFO, &f, "Child SA %s of %s installed: SPIs in 0x%08x out 0x%08x%s%s",
+		ci->ci_child, ci->ci_conn, ci->ci_spi_in, ci->ci_spi_out,
+		ci->ci_encap ? ", UDP-encapsulated" : "",
+		cc->cc_out_pending ? "; outbound after the peer's" : "");
 	traps_child_up(ic->ic_app, ci->ci_conn);
 }
 
@@ -129,6 +155,7 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 {
 	struct ike_ctl *ic = ctx;
 	struct ctl_child *cc = child_find(ic, ci->ci_ike_id, ci->ci_spi_in);
+	struct eg_log_fields f;
 
 	if (!cc)
 		return;
@@ -142,9 +169,10 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	} else {
 		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_in);
 	}
-	EG_LOG(INFO, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)%s", cc->cc_name,
-	       cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out,
-	       ci->ci_replaced ? "; its inbound SA goes in 1 s" : "");
+	eg_fields_of_child(&f, ci);
+	EG_LOGF(INFO, &f, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)%s", cc->cc_name,
+		cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out,
+		ci->ci_replaced ? "; its inbound SA goes in 1 s" : "");
 	cc->cc_used = false;
 }
 

@@ -191,6 +191,11 @@ static void print_stats(json_t *r)
 		printf("IKE engine:\n");
 		print_counters("  ", json_object_get(r, "ike"));
 	}
+	p = json_object_get(r, "sa_install");
+	if (p && geti(p, "count"))
+		printf("Child SAs installed: %lld, latency mean %.3f ms, max %.3f ms\n",
+		       (long long)geti(p, "count"), json_real_value(json_object_get(p, "mean_ms")),
+		       json_real_value(json_object_get(p, "max_ms")));
 	p = json_object_get(r, "totals");
 	printf("totals: rx %lld, tx %lld, forwarded %lld, punted %lld, dropped %lld\n",
 	       (long long)geti(p, "rx_packets"), (long long)geti(p, "tx_packets"),

@@ -93,6 +93,18 @@ void ike_ctl_usage_json(const struct app *app, json_t *obj)
 		"outbound_pending", ic ? ic->ic_n_out_pending : 0));
 }
 
+/* stats' "sa_install": how many Child SAs were installed and how long
+ * that took (ike_ctl.h's ctl_latency). */
+json_t *ike_ctl_latency_json(const struct app *app)
+{
+	static const struct ctl_latency none;
+	const struct ctl_latency *l = app->ike ? &app->ike->ic_install_latency : &none;
+
+	return json_pack("{s:I, s:f, s:f}", "count", (json_int_t)l->l_count,
+			 "mean_ms", l->l_count ? l->l_sum_s * 1000 / (double)l->l_count : 0.0,
+			 "max_ms", l->l_max_s * 1000);
+}
+
 /* Every engine counter (IKE_STATS), stats' "ike" block: the IKE flood
  * bench reads them. */
 json_t *ike_ctl_stats_json(const struct app *app)

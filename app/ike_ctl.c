@@ -5,6 +5,7 @@
  * connections ike_conns.c's, espgatectl's commands ike_cmds.c's.
  */
 #include "ike_ctl.h"
+#include "journal.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -36,8 +37,11 @@ static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 			snprintf(ic->ic_sa[i].is_conn, sizeof(ic->ic_sa[i].is_conn), "%s", sa->si_conn);
 			break;
 		}
+	struct eg_log_fields f;
+
 	/* After an IKE SA rekey its children belong to the new one. */
-	EG_LOG(INFO, "IKE SA %u (%s) established", sa->si_id, sa->si_conn);
+	eg_fields_of_sa(&f, sa);
+	EG_LOGF(INFO, &f, "IKE SA %u (%s) established", sa->si_id, sa->si_conn);
 }
 
 static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
@@ -47,26 +51,35 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
 		if (ic->ic_sa[i].is_used && ic->ic_sa[i].is_info.si_id == sa->si_id)
 			ic->ic_sa[i].is_used = false;
-	EG_LOG(INFO, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
-	       sa->si_reason ? sa->si_reason : "");
+	struct eg_log_fields f;
+
+	eg_fields_of_sa(&f, sa);
+	EG_LOGF(INFO, &f, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
+		sa->si_reason ? sa->si_reason : "");
 }
 
 static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
 {
 	struct ike_ctl *ic = ctx;
 
-	EG_LOG(WARNING, "IKE SA %u (%s) did not come up: %s", sa->si_id, sa->si_conn,
-	       sa->si_reason ? sa->si_reason : "");
+	struct eg_log_fields f;
+
+	eg_fields_of_sa(&f, sa);
+	EG_LOGF(WARNING, &f, "IKE SA %u (%s) did not come up: %s", sa->si_id, sa->si_conn,
+		sa->si_reason ? sa->si_reason : "");
 	traps_failed(ic->ic_app, sa->si_conn);
 }
 
-static void ev_log(void *ctx, enum ike_log_level level, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		   const char *line)
 {
+	struct eg_log_fields lf = { .lf_ike = *f };
+
 	(void)ctx;
 	if (level == IKE_LOG_INFO)
-		EG_LOG(INFO, "ike: %s", line);
+		EG_LOGF(INFO, &lf, "ike: %s", line);
 	else
-		EG_LOG(DEBUG, "ike: %s", line);
+		EG_LOGF(DEBUG, &lf, "ike: %s", line);
 }
 
 /* ---- the engine ---- */

@@ -41,6 +41,18 @@ struct ctl_ike_sa {
 	uint64_t is_created_ms;
 };
 
+/* SA install latency: from the control lcore taking the datagram that
+ * completed a Child SA (or from ev_child_up, for one that no datagram
+ * completed) to its SAs in the data plane's tables; a histogram with
+ * Prometheus's cumulative buckets (ike_ctl_latency_le_s, then +Inf). */
+#define IKE_CTL_LAT_BUCKETS 12
+extern const double ike_ctl_latency_le_s[IKE_CTL_LAT_BUCKETS];
+struct ctl_latency {
+	uint64_t l_bucket[IKE_CTL_LAT_BUCKETS + 1]; /* not cumulative; the last: over all */
+	uint64_t l_count;
+	double l_sum_s, l_max_s;
+};
+
 struct ike_ctl {
 	struct app *ic_app;
 	struct ike_engine *ic_engine;
@@ -57,6 +69,8 @@ struct ike_ctl {
 	unsigned ic_n_out_pending; /* children with cc_out_pending */
 	uint64_t ic_out_next_ms;   /* the earliest cc_out_at_ms of those */
 	struct ike_limits ic_limits; /* what the engine was last given */
+	uint64_t ic_input_tsc;       /* the datagram being processed came then (0: none) */
+	struct ctl_latency ic_install_latency;
 	bool ic_limits_set;
 };
 

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #include "byteorder.h"
 #include "frame.h"
 #include "l2l3.h"
@@ -143,6 +145,8 @@ bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
 	}
 	local.ep_addr = ip.fi_dst;
 	remote.ep_addr = ip.fi_src;
+	ic->ic_input_tsc = rte_rdtsc();
 	ike_engine_input(ic->ic_engine, &local, &remote, ike.p, ike.left, eg_now_ms());
+	ic->ic_input_tsc = 0;
 	return true;
 }

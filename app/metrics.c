@@ -9,6 +9,7 @@
  * SA (per-SA series off with "per_sa": false, for 100 000 SAs).
  */
 #include "espgate.h"
+#include "ike_ctl.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -152,6 +153,28 @@ static void tunnel_gauges(FILE *f, const struct app *app, json_t *ike)
 		json_array_size(json_object_get(ike, "child_sas")));
 }
 
+/* The Child SAs' install latency (ike_ctl.h's ctl_latency), a histogram
+ * in seconds: cumulative buckets, _sum and _count. */
+static void install_latency(FILE *f, const struct app *app)
+{
+	static const struct ctl_latency none;
+	const struct ctl_latency *l = app->ike ? &app->ike->ic_install_latency : &none;
+	uint64_t cum = 0;
+
+	family(f, "espgate_sa_install_latency_seconds", "histogram",
+	       "from the datagram that completed a Child SA to its SAs in the data plane");
+	for (unsigned b = 0; b < IKE_CTL_LAT_BUCKETS; b++) {
+		cum += l->l_bucket[b];
+		fprintf(f, "espgate_sa_install_latency_seconds_bucket{le=\"%g\"} %llu\n",
+			ike_ctl_latency_le_s[b], (unsigned long long)cum);
+	}
+	fprintf(f, "espgate_sa_install_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+		(unsigned long long)l->l_count);
+	fprintf(f, "espgate_sa_install_latency_seconds_sum %.9f\n", l->l_sum_s);
+	fprintf(f, "espgate_sa_install_latency_seconds_count %llu\n",
+		(unsigned long long)l->l_count);
+}
+
 /* The bytes of each data-plane SA, keyed by its id as text: one pass, so
  * a scrape stays linear in the SAs. */
 static json_t *bytes_by_sa(json_t *sas)
@@ -242,6 +265,7 @@ static char *metrics_text(const struct app *app, size_t *len)
 	object_families(f, json_object_get(st, "ike"), "ike", true, ike_gauges);
 	object_families(f, json_object_get(st, "resources"), "resources", false, NULL);
 	tunnel_gauges(f, app, ike);
+	install_latency(f, app);
 	sas = ctl_sas_json(app);
 	connection_families(f, app, ike, json_object_get(sas, "sas"));
 	if (app->cfg.metrics_per_sa)

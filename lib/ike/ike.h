@@ -210,6 +210,16 @@ struct ike_sa_info {
 
 enum ike_log_level { IKE_LOG_DEBUG, IKE_LOG_INFO };
 
+/* What a log line is about, for a structured log (journald's fields):
+ * empty or zero where the line does not name it. */
+#define IKE_LOG_PEER_MAX 48
+struct ike_log_fields {
+	char lf_peer[IKE_LOG_PEER_MAX];  /* the peer's address */
+	char lf_conn[IKE_NAME_MAX];      /* the connection that matched */
+	uint32_t lf_ike_sa;              /* the IKE SA's id */
+	uint64_t lf_spi_i, lf_spi_r;     /* its SPIs (host order) */
+};
+
 struct ike_events {
 	void *ev_ctx;
 	void (*ev_send)(void *ctx, const struct ike_endpoint *local,
@@ -222,8 +232,10 @@ struct ike_events {
 	/* May be NULL. Called from ike_engine_tick and ike_engine_flush_log,
 	 * never while a message is processed. level: IKE_LOG_INFO for what an
 	 * operator needs to see (a refusal and its reason), IKE_LOG_DEBUG for
-	 * the rest. */
-	void (*ev_log)(void *ctx, enum ike_log_level level, const char *line);
+	 * the rest. f: what the line is about (never NULL; fields empty when
+	 * unknown). */
+	void (*ev_log)(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		       const char *line);
 	/* A NAT-T keepalive (RFC 3948 §2.3): one 0xFF byte on the NAT-T
 	 * port, no non-ESP marker. May be NULL. */
 	void (*ev_keepalive)(void *ctx, const struct ike_endpoint *local,

@@ -20,11 +20,19 @@
 
 /* Formats into the ring; the caller's ev_log sees the line at the next
  * flush, outside the exchange. A full ring drops the line, counted. */
-static void ring_put(struct ike_engine *e, enum ike_log_level level, const char *fmt,
+static void ring_put(struct ike_engine *e, enum ike_log_level level,
+		     const struct ike_log_fields *f, const char *prefix, const char *fmt,
 		     va_list ap)
 {
-	vsnprintf(e->e_log[e->e_log_head % IKE_LOG_RING], IKE_LOG_LINE, fmt, ap);
-	e->e_log_level[e->e_log_head % IKE_LOG_RING] = (uint8_t)level;
+	unsigned slot = e->e_log_head % IKE_LOG_RING;
+	int n = snprintf(e->e_log[slot], IKE_LOG_LINE, "%s", prefix);
+
+	vsnprintf(e->e_log[slot] + n, IKE_LOG_LINE - (size_t)n, fmt, ap);
+	e->e_log_level[slot] = (uint8_t)level;
+	if (f)
+		e->e_log_fields[slot] = *f;
+	else
+		memset(&e->e_log_fields[slot], 0, sizeof(e->e_log_fields[slot]));
 	e->e_log_head++;
 }
 
@@ -35,45 +43,65 @@ static void ring_printf(struct ike_engine *e, enum ike_log_level level, const ch
 	va_list ap;
 
 	va_start(ap, fmt);
-	ring_put(e, level, fmt, ap);
+	ring_put(e, level, NULL, "", fmt, ap);
 	va_end(ap);
 }
 
-/* Refusals come from the network: at most IKE_LOG_INFO_PER_S info lines
- * a second, the rest counted (st_log_rate_limited) and summed up in one
- * line once the second is over. False: this one is not logged. */
-static bool info_allowed(struct ike_engine *e)
+/* One suppressed refusal, counted (st_log_rate_limited) and summed up in
+ * one line once its second is over. */
+static bool info_suppress(struct ike_engine *e)
+{
+	e->e_info_suppressed++;
+	e->e_stats.st_log_rate_limited++;
+	return false;
+}
+
+/* Refusals come from the network: at most IKE_LOG_INFO_PER_PEER_S info
+ * lines a second from one peer (peers sharing a hash bucket share it)
+ * and IKE_LOG_INFO_PER_S from all. peer NULL: an engine-wide line, under
+ * the global limit only. False: this one is not logged. */
+static bool info_allowed(struct ike_engine *e, const struct ip_addr *peer)
 {
 	uint64_t second = e->e_now / 1000;
 
 	if (second != e->e_info_second) {
 		if (e->e_info_suppressed && e->e_log_head - e->e_log_tail < IKE_LOG_RING)
 			ring_printf(e, IKE_LOG_INFO, "%u more refusals in the last second not logged "
-				    "(at most %u a second)", e->e_info_suppressed, IKE_LOG_INFO_PER_S);
+				    "(at most %u a second from one peer, %u from all)",
+				    e->e_info_suppressed, IKE_LOG_INFO_PER_PEER_S, IKE_LOG_INFO_PER_S);
 		e->e_info_second = second;
 		e->e_info_lines = e->e_info_suppressed = 0;
 	}
-	if (e->e_info_lines < IKE_LOG_INFO_PER_S) {
-		e->e_info_lines++;
-		return true;
+	if (e->e_info_lines >= IKE_LOG_INFO_PER_S)
+		return info_suppress(e);
+	if (peer) {
+		unsigned b = ike_src_bucket(peer) & (IKE_LOG_PEER_BUCKETS - 1);
+
+		if (e->e_info_peer[b].pl_second != (uint32_t)second) {
+			e->e_info_peer[b].pl_second = (uint32_t)second;
+			e->e_info_peer[b].pl_lines = 0;
+		}
+		if (e->e_info_peer[b].pl_lines >= IKE_LOG_INFO_PER_PEER_S)
+			return info_suppress(e);
+		e->e_info_peer[b].pl_lines++;
 	}
-	e->e_info_suppressed++;
-	e->e_stats.st_log_rate_limited++;
-	return false;
+	e->e_info_lines++;
+	return true;
 }
 
-static void log_line(struct ike_engine *e, enum ike_log_level level, const char *fmt,
+static void log_line(struct ike_engine *e, enum ike_log_level level, const struct ip_addr *peer,
+		     const struct ike_log_fields *f, const char *prefix, const char *fmt,
 		     va_list ap)
 {
 	if (!e->e_ev.ev_log)
 		return;
-	if (level == IKE_LOG_INFO && !info_allowed(e))
+	if (level == IKE_LOG_INFO && !info_allowed(e, peer))
 		return;
 	if (e->e_log_head - e->e_log_tail == IKE_LOG_RING) {
 		e->e_stats.st_log_dropped++;
 		return;
 	}
-	ring_put(e, level, fmt, ap);
+	ring_put(e, level, f, prefix, fmt, ap);
 }
 
 void ike_log(struct ike_engine *e, const char *fmt, ...)
@@ -81,7 +109,7 @@ void ike_log(struct ike_engine *e, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line(e, IKE_LOG_DEBUG, fmt, ap);
+	log_line(e, IKE_LOG_DEBUG, NULL, NULL, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -90,7 +118,47 @@ void ike_log_info(struct ike_engine *e, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line(e, IKE_LOG_INFO, fmt, ap);
+	log_line(e, IKE_LOG_INFO, NULL, NULL, "", fmt, ap);
+	va_end(ap);
+}
+
+static void fields_of_peer(struct ike_log_fields *f, const struct ip_addr *peer, const char *conn)
+{
+	memset(f, 0, sizeof(*f));
+	ip_addr_format(peer, f->lf_peer, sizeof(f->lf_peer));
+	if (conn)
+		snprintf(f->lf_conn, sizeof(f->lf_conn), "%s", conn);
+}
+
+void ike_log_sa_info(const struct ike_sa *sa, const char *fmt, ...)
+{
+	struct ike_log_fields f;
+	char prefix[IKE_LOG_PEER_MAX + IKE_NAME_MAX + 48];
+	va_list ap;
+
+	fields_of_peer(&f, &sa->sa_remote.ep_addr, sa->sa_conn ? sa->sa_conn->c_name : NULL);
+	f.lf_ike_sa = sa->sa_id;
+	f.lf_spi_i = sa->sa_spi_i;
+	f.lf_spi_r = sa->sa_spi_r;
+	snprintf(prefix, sizeof(prefix), "IKE SA %u, peer %s, connection %s: ", sa->sa_id,
+		 f.lf_peer, sa->sa_conn ? sa->sa_conn->c_name : "(none)");
+	va_start(ap, fmt);
+	log_line(sa->sa_engine, IKE_LOG_INFO, &sa->sa_remote.ep_addr, &f, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void ike_log_peer_info(struct ike_engine *e, const struct ip_addr *peer, const char *conn,
+		       const char *fmt, ...)
+{
+	struct ike_log_fields f;
+	char prefix[IKE_LOG_PEER_MAX + IKE_NAME_MAX + 32];
+	va_list ap;
+
+	fields_of_peer(&f, peer, conn);
+	snprintf(prefix, sizeof(prefix), conn ? "peer %s, connection %s: " : "peer %s: ",
+		 f.lf_peer, conn);
+	va_start(ap, fmt);
+	log_line(e, IKE_LOG_INFO, peer, &f, prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -100,7 +168,7 @@ void ike_engine_flush_log(struct ike_engine *e)
 		unsigned slot = e->e_log_tail % IKE_LOG_RING;
 
 		e->e_ev.ev_log(e->e_ev.ev_ctx, (enum ike_log_level)e->e_log_level[slot],
-			       e->e_log[slot]);
+			       &e->e_log_fields[slot], e->e_log[slot]);
 		e->e_log_tail++;
 	}
 }
@@ -160,13 +228,8 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 		break;
 	default:
 		e->e_stats.st_bad_versions++;
-		if (e->e_ev.ev_log) {
-			char peer[IP_ADDR_STRLEN];
-
-			ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
-			ike_log_info(e, "peer %s: IKE major version %d: INVALID_MAJOR_VERSION (§1.5)",
-				     peer, major);
-		}
+		ike_log_peer_info(e, &remote->ep_addr, NULL,
+				  "IKE major version %d: INVALID_MAJOR_VERSION (§1.5)", major);
 		ikev2_refuse_version(e, local, remote, buf, len);
 		break;
 	}

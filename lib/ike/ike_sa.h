@@ -332,7 +332,9 @@ struct ike_sa {
 };
 
 #define IKE_LOG_RING 256
-#define IKE_LOG_INFO_PER_S 20 /* refusals logged a second, at most */
+#define IKE_LOG_INFO_PER_S 100 /* refusals logged a second, at most, all peers */
+#define IKE_LOG_INFO_PER_PEER_S 5 /* refusals logged a second, at most, one peer */
+#define IKE_LOG_PEER_BUCKETS 1024 /* peers' rate limits, by address hash */
 #define IKE_LOG_LINE 512 /* a refusal lists the proposals received and configured */
 
 struct ike_engine {
@@ -365,8 +367,12 @@ struct ike_engine {
 	 * blocks on the caller's logging. */
 	char e_log[IKE_LOG_RING][IKE_LOG_LINE];
 	uint8_t e_log_level[IKE_LOG_RING];
+	struct ike_log_fields e_log_fields[IKE_LOG_RING];
 	uint64_t e_info_second;         /* the rate limit's second (info_allowed) */
 	unsigned e_info_lines, e_info_suppressed;
+	/* Per peer: the lines logged in the bucket's second (a shared bucket
+	 * shares the budget). */
+	struct { uint32_t pl_second; uint16_t pl_lines; } e_info_peer[IKE_LOG_PEER_BUCKETS];
 	bool e_cookies_on;              /* COOKIEs asked for (logged on the change) */
 	uint32_t e_log_head, e_log_tail;
 	struct ikev1_first_frag e_v1_first[IKEV1_FIRST_FRAG_SLOTS];
@@ -390,10 +396,19 @@ void ike_log(struct ike_engine *e, const char *fmt, ...)
 /* The peer's address as text, for a log line (a static buffer: one use
  * per line). */
 const char *ike_sa_peer_text(const struct ike_sa *sa);
-/* The same at IKE_LOG_INFO: a refusal an operator must be able to read,
- * with the peer, the connection and the reason. */
+/* The same at IKE_LOG_INFO: an engine-wide line (a threshold crossed),
+ * under the global rate limit only. */
 void ike_log_info(struct ike_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A refusal an operator must be able to read, at IKE_LOG_INFO, rate-
+ * limited per peer: "IKE SA <id>, peer <addr>, connection <name>: " then
+ * the reason, with the same as structured fields (and the SPIs). */
+void ike_log_sa_info(const struct ike_sa *sa, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The same before there is an SA: "peer <addr>[, connection <name>]: ".
+ * conn may be NULL. */
+void ike_log_peer_info(struct ike_engine *e, const struct ip_addr *peer, const char *conn,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void ike_send_raw(struct ike_engine *e, const struct ike_endpoint *local,
 		  const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
 /* Whether one more unauthenticated refusal may go out this second

@@ -873,9 +873,8 @@ static void tick_quick_modes(struct ike_sa *sa, uint64_t now)
 		if (now >= q->q_started_ms + QM_TIMEOUT_MS ||
 		    !retransmit(sa, &q->q_x, now)) {
 			if (q->q_step < 3)
-				ike_log(sa->sa_engine,
-					"IKE SA %u: quick mode 0x%08x got no answer",
-					sa->sa_id, q->q_x.x_msgid);
+				ike_log_sa_info(sa, "quick mode 0x%08x got no answer after %u "
+						"transmissions", q->q_x.x_msgid, q->q_x.x_tries + 1);
 			ikev1_qm_abandon(sa, q);
 			ikev1_qm_free(sa, q);
 		}
@@ -912,6 +911,8 @@ void ikev1_tick_sa(struct ike_sa *sa, uint64_t now)
 	if (!sa->sa_v1)
 		return;
 	if (!retransmit(sa, &sa->sa_v1->v1_p1, now)) {
+		ike_log_sa_info(sa, "no answer to phase 1 message after %u transmissions: "
+				"peer did not answer", sa->sa_v1->v1_p1.x_tries + 1);
 		ike_sa_kill(sa, "peer did not answer");
 		return;
 	}

@@ -537,10 +537,8 @@ static struct ike_sa *responder_sa(struct ike_engine *e, const struct ike_endpoi
 	c = conn_for(e, local, remote, o, peer_id, &ch, idx);
 	if (!c) {
 		e->e_stats.st_ikev1_p1_refused++;
-		char who[IP_ADDR_STRLEN];
-
-		ip_addr_format(&remote->ep_addr, who, sizeof(who));
-		ike_log_info(e, "peer %s: IKEv1 %s no connection takes (%s): NO-PROPOSAL-CHOSEN", who,
+		ike_log_peer_info(e, &remote->ep_addr, NULL,
+			"IKEv1 %s no connection takes (%s): NO-PROPOSAL-CHOSEN",
 			peer_id ? "aggressive mode" : "main mode",
 			peer_id ? "addresses, identity, proposals, or \"aggressive\" not enabled"
 				: "addresses or proposals");

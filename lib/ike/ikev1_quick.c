@@ -619,8 +619,7 @@ static int refuse(struct ike_sa *sa, const struct ikev1_chain *ch,
 {
 	uint32_t spi = offered_spi(ch);
 
-	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: quick mode refused: %s",
-		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why);
+	ike_log_sa_info(sa, "quick mode refused: %s", why);
 	ikev1_notify_error(sa, notify, spi ? &spi : NULL);
 	return 0; /* the message was authentic: answered */
 }

@@ -342,8 +342,7 @@ static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
 /* Refuses the peer's IKE_AUTH: AUTHENTICATION_FAILED, said at info. */
 static void refuse_auth(struct ike_sa *sa, const char *why)
 {
-	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: peer authentication failed, AUTHENTICATION_FAILED: %s",
-		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why);
+	ike_log_sa_info(sa, "peer authentication failed, AUTHENTICATION_FAILED: %s", why);
 	ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
 	ike_sa_kill(sa, "AUTHENTICATION_FAILED");
 }
@@ -366,9 +365,7 @@ static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
 	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
 	if (refused) {
 		ike_w_notify(w, refused, NULL, 0);
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: first Child SA refused: %s",
-			     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
-			     ike_notify_name(refused));
+		ike_log_sa_info(sa, "first Child SA refused: %s", ike_notify_name(refused));
 	}
 	if (rc != 0) {
 		if (cs)
@@ -438,9 +435,8 @@ static void eap_refuse(struct ike_sa *sa, const char *why)
 	uint8_t inner[INNER_MAX];
 	struct ike_writer w;
 
-	ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: EAP-MSCHAPv2: %s for %s, AUTHENTICATION_FAILED",
-		     sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, why,
-		     ike_eap_user(sa->sa_v2.v2_eap));
+	ike_log_sa_info(sa, "EAP-MSCHAPv2: %s for %s, AUTHENTICATION_FAILED", why,
+			ike_eap_user(sa->sa_v2.v2_eap));
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_eap_failure(sa->sa_v2.v2_eap, &w);
 	ike_w_notify(&w, IKE_N_AUTHENTICATION_FAILED, NULL, 0);

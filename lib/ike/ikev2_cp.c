@@ -145,17 +145,15 @@ static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *
 	struct ike_lease *l;
 
 	if (!conn_pool(sa, fam, &name)) {
-		ike_log_info(e, "IKE SA %u, peer %s, connection %s: asked for a virtual %s address; "
-			     "the connection has %s: INTERNAL_ADDRESS_FAILURE unless another family "
-			     "is given", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
-			     fam ? "IPv6" : "IPv4",
-			     sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
+		ike_log_sa_info(sa, "asked for a virtual %s address; the connection has %s: "
+				"INTERNAL_ADDRESS_FAILURE unless another family is given",
+				fam ? "IPv6" : "IPv4",
+				sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
 		return false;
 	}
 	l = ike_pool_acquire(e, name, id, &sa->sa_remote.ep_addr, e->e_now);
 	if (!l) {
-		ike_log_info(e, "IKE SA %u, peer %s, connection %s: pool %s has no address left "
-			     "(exhausted)", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name, name);
+		ike_log_sa_info(sa, "pool %s has no address left (exhausted)", name);
 		return false;
 	}
 	sa->sa_vip[sa->sa_n_vip++] = l;
@@ -177,9 +175,7 @@ uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike
 		/* §3.10.1: a connection that gives addresses wants one taken */
 		if (!sa->sa_conn->c_n_pools)
 			return 0;
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: no CFG_REQUEST for the "
-			     "connection's pools: FAILED_CP_REQUIRED", sa->sa_id, ike_sa_peer_text(sa),
-			     sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "no CFG_REQUEST for the connection's pools: FAILED_CP_REQUIRED");
 		return IKE_N_FAILED_CP_REQUIRED;
 	}
 	asked_of(&cp, &asked);

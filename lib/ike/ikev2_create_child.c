@@ -410,9 +410,7 @@ static void respond_refused(struct ike_sa *sa, uint16_t err, uint16_t group)
 	uint8_t g[2] = { (uint8_t)(group >> 8), (uint8_t)group };
 
 	if (err != IKE_N_INVALID_KE_PAYLOAD) /* that one is a negotiation step */
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: CREATE_CHILD_SA "
-			     "refused: %s", sa->sa_id, ike_sa_peer_text(sa), sa->sa_conn->c_name,
-			     ike_notify_name(err));
+		ike_log_sa_info(sa, "CREATE_CHILD_SA refused: %s", ike_notify_name(err));
 	if (err == IKE_N_INVALID_KE_PAYLOAD)
 		refuse(sa, err, g, 2);
 	else

@@ -481,6 +481,28 @@ void ikev2_refuse_version(struct ike_engine *e, const struct ike_endpoint *local
 
 /* ---- timers ---- */
 
+static const char *req_name(enum ike_req r)
+{
+	static const char *const names[] = {
+		[IKE_REQ_NONE] = "no request", [IKE_REQ_INIT] = "IKE_SA_INIT",
+		[IKE_REQ_AUTH] = "IKE_AUTH", [IKE_REQ_DPD] = "the liveness check",
+		[IKE_REQ_DELETE_IKE] = "the IKE SA's DELETE",
+		[IKE_REQ_DELETE_CHILD] = "a Child SA's DELETE",
+		[IKE_REQ_CREATE_CHILD] = "CREATE_CHILD_SA",
+	};
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "a request";
+}
+
+/* §2.4: retransmission given up; the SA goes, said at info. */
+static void give_up(struct ike_sa *sa, uint64_t now, const char *why)
+{
+	ike_log_sa_info(sa, "no answer to %s after %u transmissions in %llu ms: %s",
+			req_name(sa->sa_v2.v2_req), sa->sa_v2.v2_req_tries,
+			(unsigned long long)(now - sa->sa_v2.v2_req_first_ms), why);
+	ike_sa_kill(sa, why);
+}
+
 static void retransmit(struct ike_sa *sa, uint64_t now)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
@@ -490,11 +512,11 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 	if (sa->sa_v2.v2_req == IKE_REQ_DPD && c && c->c_dpd_timeout_s)
 		deadline = sa->sa_v2.v2_req_first_ms + (uint64_t)c->c_dpd_timeout_s * 1000;
 	if (deadline && now >= deadline) {
-		ike_sa_kill(sa, "peer did not answer the liveness check");
+		give_up(sa, now, "peer did not answer the liveness check");
 		return;
 	}
 	if (!deadline && sa->sa_v2.v2_req_tries >= IKE_RETX_TRIES) {
-		ike_sa_kill(sa, "peer did not answer");
+		give_up(sa, now, "peer did not answer");
 		return;
 	}
 	/* §2.1: exponential back-off. */

@@ -351,12 +351,10 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 	}
 	if (l->li_half_open_per_src &&
 	    e->e_src_half_open[ike_src_bucket(&remote->ep_addr)] >= l->li_half_open_per_src) {
-		char peer[IP_ADDR_STRLEN];
-
 		e->e_stats.st_half_open_capped++;
-		ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
-		ike_log_info(e, "peer %s: %u half-open IKE SAs from it, the cap: IKE_SA_INIT dropped",
-			     peer, l->li_half_open_per_src);
+		ike_log_peer_info(e, &remote->ep_addr, NULL,
+				  "%u half-open IKE SAs from it, the cap: IKE_SA_INIT dropped",
+				  l->li_half_open_per_src);
 		return false;
 	}
 	return true;
@@ -367,13 +365,12 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 static void log_no_proposal(struct ike_engine *e, const struct ike_endpoint *remote,
 			    const struct ike_conn_cfg *c, const struct ike_offer *offer)
 {
-	char peer[IP_ADDR_STRLEN], got[224], want[224];
+	char got[224], want[224];
 
-	ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
 	ike_offer_format(offer, got, sizeof(got));
 	ike_props_format(c->c_ike, c->c_n_ike, want, sizeof(want));
-	ike_log_info(e, "peer %s, connection %s: IKE_SA_INIT refused, NO_PROPOSAL_CHOSEN: "
-		     "received proposals: %s; configured proposals: %s", peer, c->c_name, got, want);
+	ike_log_peer_info(e, &remote->ep_addr, c->c_name, "IKE_SA_INIT refused, NO_PROPOSAL_CHOSEN: "
+			  "received proposals: %s; configured proposals: %s", got, want);
 }
 
 void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
@@ -388,13 +385,12 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 
 	e->e_stats.st_init_requests++;
 	if (!c) {
-		char peer[IP_ADDR_STRLEN], us[IP_ADDR_STRLEN];
+		char us[IP_ADDR_STRLEN];
 
 		e->e_stats.st_init_no_conn++;
-		ip_addr_format(&remote->ep_addr, peer, sizeof(peer));
 		ip_addr_format(&local->ep_addr, us, sizeof(us));
-		ike_log_info(e, "peer %s: IKE_SA_INIT to %s, which no connection takes from that "
-			     "peer: dropped", peer, us);
+		ike_log_peer_info(e, &remote->ep_addr, NULL, "IKE_SA_INIT to %s, which no connection "
+				  "takes from that peer: dropped", us);
 		return;
 	}
 	if (ike_msg_check_payloads(IKE_EXCH_SA_INIT, false, false, &m->m_chain, &bad) ||

@@ -52,7 +52,7 @@ declare -gA DEPS_FROM=(
 	[prog:/usr/bin/python3]=python3-minimal [prog:pkill]=procps [prog:sysctl]=procps
 	[prog:meson]=meson [prog:ninja]=ninja-build [prog:readelf]=binutils
 	[prog:/usr/bin/openssl]=openssl [prog:perf]=linux-perf [prog:mount]=mount
-	[prog:tcpreplay]=tcpreplay [prog:systemd-analyze]=systemd [prog:prometheus]=prometheus [prog:dpdk-dumpcap]=dpdk-dev [prog:promtool]=prometheus
+	[prog:tcpreplay]=tcpreplay [prog:systemd-analyze]=systemd [prog:systemd-cat]=systemd [prog:journalctl]=systemd [prog:/lib/systemd/systemd-journald]=systemd [prog:prometheus]=prometheus [prog:dpdk-dumpcap]=dpdk-dev [prog:promtool]=prometheus
 	[py:scapy]=python3-scapy [py:cryptography]=python3-cryptography
 )
 

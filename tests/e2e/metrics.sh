@@ -70,12 +70,18 @@ exposition() {
 		grep -qF "$m" "$W/metrics.txt" || { echo "no $m"; return 1; }
 	done
 	grep 'espgate_sa_bytes_total' "$W/metrics.txt" | head -n 2 | while read -r l; do note "$l"; done
+	# the Child SA's install latency, a histogram: one install at least
+	local n
+	n=$(awk '$1 == "espgate_sa_install_latency_seconds_count" { print $2 }' "$W/metrics.txt")
+	grep -qx "espgate_sa_install_latency_seconds_bucket{le=\"+Inf\"} $n" "$W/metrics.txt" && [ "${n:-0}" -ge 1 ] ||
+		{ echo "install latency: count '$n'"; grep install_latency "$W/metrics.txt"; return 1; }
+	note "$(grep -E 'install_latency_seconds_(sum|count)' "$W/metrics.txt" | tr '\n' ' ')"
 	# the check can fail: promtool refuses a counter without _total
 	sed 's/espgate_port_rx_packets_total/espgate_port_rx_packets/' "$W/metrics.txt" | promtool check metrics >/dev/null 2>&1 &&
 		{ echo "promtool took a counter named without _total"; return 1; }
 	return 0
 }
-check "GET /metrics: promtool check metrics finds nothing; port, worker-drop, IKE, tunnel, SA and resource series there (and promtool does catch a misnamed counter)" exposition
+check "GET /metrics: promtool check metrics finds nothing; port, worker-drop, IKE, tunnel, SA, SA install latency and resource series there (and promtool does catch a misnamed counter)" exposition
 
 # 3: Prometheus scrapes it
 scraped() {

@@ -33,9 +33,10 @@ static void drop_send(void *ctx, const struct ike_endpoint *local,
 	(void)ctx, (void)local, (void)remote, (void)buf, (void)len;
 }
 
-static void drop_log(void *ctx, enum ike_log_level level, const char *line)
+static void drop_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		   const char *line)
 {
-	(void)ctx, (void)level, (void)line;
+	(void)ctx, (void)level, (void)f, (void)line;
 }
 
 static struct ike_engine *responder(void)

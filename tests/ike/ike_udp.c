@@ -323,8 +323,10 @@ static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
 	ev_ike(sa, "ike_failed");
 }
 
-static void ev_log(void *ctx, enum ike_log_level level, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		   const char *line)
 {
+	(void)f;
 	(void)ctx;
 	fputs(level == IKE_LOG_INFO ? "ike: [info] " : "ike: ", stderr);
 	fputs(line, stderr);

@@ -170,10 +170,14 @@ static bool in_input;
 static unsigned log_lines, log_lines_in_input;
 
 static char info_lines[2048]; /* the info lines logged, one after the other */
+static struct ike_log_fields info_fields; /* the last info line's */
 
-static void ev_log(void *ctx, enum ike_log_level level, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		   const char *line)
 {
 	(void)ctx;
+	if (level == IKE_LOG_INFO)
+		info_fields = *f;
 	cr_assert_gt(strlen(line), 0);
 	log_lines++;
 	log_lines_in_input += in_input;
@@ -424,6 +428,10 @@ Test(ike_engine, an_unanswered_initiation_is_reported_as_failed)
 	cr_expect_str_eq(sides[0].last_failed, "peer did not answer");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
 	cr_expect_eq(sides[0].ike_up + sides[0].ike_down, 0);
+	ike_engine_flush_log(sides[0].e);
+	/* Said at info: what went unanswered, how often it was sent. */
+	cr_expect_not_null(strstr(info_lines, "IKE SA 1, peer 192.0.2.2, connection branch: no answer "
+				  "to IKE_SA_INIT after 5 transmissions in "), "%s", info_lines);
 }
 
 Test(ike_engine, wrong_psk_is_authentication_failed)
@@ -1399,6 +1407,12 @@ Test(ike_engine, eap_mschapv2_wrong_password_is_eap_failure_and_authentication_f
 	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
 	cr_expect_eq(run(), 6, "IKE_SA_INIT, the Challenge and the refused Response");
 	expect_refused("IKE SA 1, peer 192.0.2.1, connection hq: EAP-MSCHAPv2: wrong password for alice, AUTHENTICATION_FAILED");
+	/* The same as structured fields (journald's, app/journal.c). */
+	cr_expect_str_eq(info_fields.lf_peer, "192.0.2.1");
+	cr_expect_str_eq(info_fields.lf_conn, "hq");
+	cr_expect_eq(info_fields.lf_ike_sa, 1);
+	cr_expect_neq(info_fields.lf_spi_i, 0);
+	cr_expect_neq(info_fields.lf_spi_r, 0);
 	eap_down(k);
 }
 

@@ -106,17 +106,21 @@ Test(ike_sa, a_killed_sa_leaves_each_table_it_is_in_whatever_its_keys)
 	ike_engine_free(e);
 }
 
-/* Refusals are logged at info, at most IKE_LOG_INFO_PER_S a second; the
- * rest are counted and summed up in one line the next second. */
+/* Refusals are logged at info, at most IKE_LOG_INFO_PER_PEER_S a second
+ * from one peer and IKE_LOG_INFO_PER_S from all; the rest are counted and
+ * summed up in one line the next second. */
 static unsigned info_lines, debug_lines;
 static char last_info[IKE_LOG_LINE];
+static struct ike_log_fields last_fields;
 
-static void count_log(void *ctx, enum ike_log_level level, const char *line)
+static void count_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		      const char *line)
 {
 	(void)ctx;
 	if (level == IKE_LOG_INFO) {
 		info_lines++;
 		snprintf(last_info, sizeof(last_info), "%s", line);
+		last_fields = *f;
 	} else {
 		debug_lines++;
 	}
@@ -138,14 +142,31 @@ Test(ike_engine_log, refusals_at_info_are_rate_limited_and_counted)
 	for (int i = 0; i < 50; i++)
 		ike_engine_input(e, &local, &remote, v3, sizeof(v3), 5000);
 	ike_engine_flush_log(e);
-	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S, "%u info lines in one second", info_lines);
+	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_PEER_S, "%u info lines from one peer", info_lines);
 	cr_expect(strstr(last_info, "peer 192.0.2.9: IKE major version 3: INVALID_MAJOR_VERSION"),
 		  "%s", last_info);
+	cr_expect_str_eq(last_fields.lf_peer, "192.0.2.9");
+	cr_expect_str_eq(last_fields.lf_conn, "");
+	cr_expect_eq(last_fields.lf_ike_sa, 0);
 	ike_engine_stats(e, &st);
 	cr_expect_eq(st.st_bad_versions, 50);
-	cr_expect_eq(st.st_log_rate_limited, 50 - IKE_LOG_INFO_PER_S);
+	cr_expect_eq(st.st_log_rate_limited, 50 - IKE_LOG_INFO_PER_PEER_S);
+	/* Other peers still get theirs, up to the cap over all peers. */
+	for (int i = 0; i < 250; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.%d.%d", i / 200, 1 + i % 200);
+		cr_assert(ip_addr_parse(a, &remote.ep_addr));
+		ike_engine_input(e, &local, &remote, v3, sizeof(v3), 5000);
+	}
+	ike_engine_flush_log(e);
+	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S, "%u info lines from all peers", info_lines);
+	cr_expect(strstr(last_info, "peer 198.18."), "%s", last_info);
+	ike_engine_stats(e, &st);
+	cr_expect_eq(st.st_log_rate_limited, 300 - IKE_LOG_INFO_PER_S);
 	ike_engine_input(e, &local, &remote, v3, sizeof(v3), 6000); /* the next second */
 	ike_engine_flush_log(e);
 	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S + 2, "the summary and the new line");
+	cr_expect(strstr(last_info, "IKE major version 3"), "%s", last_info);
 	ike_engine_free(e);
 }

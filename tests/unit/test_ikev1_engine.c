@@ -113,8 +113,10 @@ static void ev_child_down(void *ctx, const struct ike_child_info *ci)
 	s->down_spi_in = ci->ci_spi_in;
 }
 
-static void ev_log(void *ctx, enum ike_log_level level, const char *line)
+static void ev_log(void *ctx, enum ike_log_level level, const struct ike_log_fields *f,
+		   const char *line)
 {
+	(void)f;
 	struct side *s = ctx;
 
 	(void)level;
