@@ -15,6 +15,10 @@
 #
 #    The rate is espgate's own: two `espgatectl --json stats` reads apart,
 #    delta of the worker's esp_out.
+# 3. The same case (BENCH_SCRAPE_CASE, "1420 1": size and SAs) again with
+#    "metrics" on 127.0.0.1 and /metrics fetched every second through the
+#    run (issue 18): the rate beside the unscraped one, and what was lost
+#    (packets received and not sent, drops).
 #
 # Run from the repository root after the build (scripts/setup.sh), as root:
 #
@@ -26,9 +30,11 @@
 # (1,1000,100000), BENCH_ALGOS (128,256), BENCH_MEM_SAS (100000),
 # BENCH_E2E_SECONDS (2), BENCH_E2E_SIZES ("64 1420"), BENCH_E2E_SAS
 # ("1 1000"), BENCH_FRAMES (512: at least, per pcap), BENCH_WORKER_LCORE (1),
-# BENCH_SKIP_INPROC=1 / BENCH_SKIP_E2E=1.
+# BENCH_SCRAPE_CASE ("1420 1"; empty: no scraped run), BENCH_METRICS_PORT
+# (19420), BENCH_SKIP_INPROC=1 / BENCH_SKIP_E2E=1.
 #
 # Ends with
+#   SCRAPED enc_e2e_1420B_1sa_mpps=X unscraped_mpps=Y lost=N drops=N scrapes=N
 #   RESULT enc_e2e_64B_1sa_mpps=X ...
 #   RESULT enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N
 # It never fails on a figure; it fails only if a program cannot be run.
@@ -140,14 +146,41 @@ stats_read() {
 	echo "$t"
 }
 
-# run_e2e NSA SIZE: sets MPPS.
+METRICS_PORT=${BENCH_METRICS_PORT:-19420}
+
+# scrape_every_second SECONDS OUT: GET /metrics once a second, the count
+# of good answers into OUT.
+scrape_every_second() {
+	/usr/bin/python3 - "$METRICS_PORT" "$1" "$2" <<'PY'
+import sys, time, urllib.request
+port, secs, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+ok, end = 0, time.time() + secs
+while time.time() < end:
+    t = time.time()
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2).read()
+        ok += b"espgate_worker_esp_out_total" in body
+    except OSError:
+        pass
+    time.sleep(max(0, 1 - (time.time() - t)))
+open(out, "w").write("%d\n" % ok)
+PY
+}
+
+# run_e2e NSA SIZE [scrape]: sets MPPS (and LOST, DROPS, SCRAPES).
 run_e2e() {
-	local nsa=$1 size=$2 tag="$1sa-$2"
+	local nsa=$1 size=$2 scrape=${3:-} tag="$1sa-$2${3:+-scraped}"
 	local pcap=$W/esp-$tag.pcap conf=$W/esp-$tag.json log=$W/espgate-$tag.log
-	local prefix="${NETNS_ID}-$tag" t0 t1 pid line
+	local prefix="${NETNS_ID}-$tag" t0 t1 pid line spid=""
 	SOCK=$W/espgate-$tag.sock
-	MPPS="n/a"
+	MPPS="n/a" SCRAPES=0
 	gen_case "$nsa" "$size" "$pcap" "$conf" "$prefix" "$SOCK" || die "generating $pcap"
+	if [ -n "$scrape" ]; then
+		/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["metrics"] = {"address": "127.0.0.1", "port": int(sys.argv[2])}
+json.dump(d, open(sys.argv[1], "w"), indent=1)' "$conf" "$METRICS_PORT" || die "metrics in $conf"
+	fi
 	dpdk_prefix_register "$prefix"
 	bg_run pid "$log" "$ESPGATE" --config "$conf"
 	if ! wait_for "! kill -0 $pid || '$CTL' --socket '$SOCK' status" 60 ||
@@ -156,9 +189,14 @@ run_e2e() {
 		die "espgate did not start ($tag)"
 	fi
 	sleep 1 # warm up
+	[ -z "$scrape" ] || bg_run spid "$W/scrape-$tag.log" scrape_every_second "$((E2E_SECONDS + 1))" "$W/scrapes-$tag"
 	t0=$(stats_read "$W/s0-$tag.json") || die "espgatectl stats"
 	sleep "$E2E_SECONDS"
 	t1=$(stats_read "$W/s1-$tag.json") || die "espgatectl stats"
+	if [ -n "$spid" ]; then
+		wait_pid_exit "$spid" 10 >/dev/null
+		SCRAPES=$(cat "$W/scrapes-$tag" 2>/dev/null || echo 0)
+	fi
 	stop_pid "$pid" 10
 	line=$(/usr/bin/python3 - "$W/s0-$tag.json" "$W/s1-$tag.json" "$t0" "$t1" "$size" "$nsa" <<'PY'
 import json, sys
@@ -171,12 +209,13 @@ out, rx = d("esp_out"), d("rx_packets")
 drops = b["totals"]["drops"] - a["totals"]["drops"]
 mpps = out / dt / 1e6
 gbps = mpps * 1e6 * (size - 18) * 8 / 1e9   # inner IP bytes
-print("%.3f enc e2e %5dB %5d SA%s: %7.3f Mpps esp_out (%.2f Gbit/s inner IP), rx %.3f Mpps, drops %.3f Mpps, %.1f s"
-      % (mpps, size, nsa, "s" if nsa > 1 else " ", mpps, gbps, rx / dt / 1e6, drops / dt / 1e6, dt))
+print("%.3f %d %d enc e2e %5dB %5d SA%s: %7.3f Mpps esp_out (%.2f Gbit/s inner IP), rx %.3f Mpps, drops %.3f Mpps, lost %d, %.1f s"
+      % (mpps, rx - out, drops, size, nsa, "s" if nsa > 1 else " ", mpps, gbps, rx / dt / 1e6,
+         drops / dt / 1e6, rx - out, dt))
 PY
 	) || die "reading counters"
-	MPPS=${line%% *}
-	echo "  ${line#* }"
+	read -r MPPS LOST DROPS line <<<"$line"
+	echo "  $line${scrape:+, /metrics scraped $SCRAPES times}"
 }
 
 E2E="RESULT"
@@ -188,6 +227,14 @@ if [ "${BENCH_SKIP_E2E:-0}" != 1 ]; then
 			E2E="$E2E enc_e2e_${s}B_${n}sa_mpps=$MPPS"
 		done
 	done
+	if [ -n "${BENCH_SCRAPE_CASE-1420 1}" ]; then
+		read -r s n <<<"${BENCH_SCRAPE_CASE-1420 1}"
+		echo "bench: the $s B, $n SA case without and with /metrics scraped every second"
+		run_e2e "$n" "$s"
+		unscraped=$MPPS
+		run_e2e "$n" "$s" scrape
+		echo "SCRAPED enc_e2e_${s}B_${n}sa_mpps=$MPPS unscraped_mpps=$unscraped lost=$LOST drops=$DROPS scrapes=$SCRAPES"
+	fi
 	echo "$E2E"
 fi
 echo "$INPROC"
