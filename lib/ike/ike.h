@@ -165,6 +165,9 @@ struct ike_conn_cfg {
 	 * certificate (c_trust). */
 	const char *c_eap_password;
 	uint16_t c_eap_password_len;
+	/* Initiator: ask for a virtual IPv4 address (CFG_REQUEST, RFC 7296
+	 * §3.15.1); the CFG_REPLY's is ike_sa_info's si_vip. */
+	bool c_ask_vip4;
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the
@@ -205,6 +208,7 @@ struct ike_sa_info {
 	uint8_t si_version;      /* 1 or 2 */
 	bool si_aggressive;      /* IKEv1: phase 1 was aggressive mode */
 	struct ike_endpoint si_local, si_remote;
+	struct ip_addr si_vip;   /* initiator: the virtual address given; family 0: none */
 	const char *si_reason; /* ike_down: why */
 };
 
@@ -324,7 +328,7 @@ void ike_engine_pools_begin(struct ike_engine *e);
 void ike_engine_pools_commit(struct ike_engine *e);
 typedef void (*ike_pool_fn)(void *ctx, const struct ike_pool_info *pi);
 typedef void (*ike_lease_fn)(void *ctx, const struct ike_lease_info *li);
-/* Each pool, then (lease_fn not NULL) each of its leases. */
+/* Each pool (pool_fn not NULL), then (lease_fn not NULL) each of its leases. */
 void ike_engine_pools(const struct ike_engine *e, ike_pool_fn pool_fn, ike_lease_fn lease_fn,
 		      void *ctx);
 /* The EAP-MSCHAPv2 users, copied (the old ones wiped): 0, -ENOMEM, or

@@ -421,7 +421,8 @@ void ike_engine_pools(const struct ike_engine *e, ike_pool_fn pool_fn, ike_lease
 		struct ike_pool_info pi;
 
 		pool_info(p, &pi);
-		pool_fn(ctx, &pi);
+		if (pool_fn)
+			pool_fn(ctx, &pi);
 		for (unsigned b = 0; lease_fn && b < POOL_BUCKETS; b++)
 			for (const struct ike_lease *l = p->p_hash[b]; l; l = l->l_next) {
 				struct ike_lease_info li = { .li_pool = p->p_cfg.pc_name,

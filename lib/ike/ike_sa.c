@@ -308,6 +308,7 @@ void ike_sa_info(const struct ike_sa *sa, struct ike_sa_info *info)
 		.si_aggressive = sa->sa_v1 && sa->sa_v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE,
 		.si_local = sa->sa_local,
 		.si_remote = sa->sa_remote,
+		.si_vip = sa->sa_my_vip,
 	};
 }
 

@@ -305,6 +305,7 @@ struct ike_sa {
 	 * them. */
 	struct ike_lease *sa_vip[IKE_CONN_POOLS];
 	uint8_t sa_n_vip;
+	struct ip_addr sa_my_vip;   /* initiator: the CFG_REPLY's address */
 	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
 	bool sa_half_open;                /* counted in e_half_open */
 	/* Liveness (§2.4); NAT keepalives count from the last we sent. */
@@ -633,6 +634,10 @@ uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike
 void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer);
 /* Lets the SA's leases go. */
 void ike_cp_release(struct ike_sa *sa);
+/* Initiator: a CFG_REQUEST for an IPv4 address (c_ask_vip4), and the
+ * CFG_REPLY's address taken into sa_my_vip. */
+void ike_cp_request(struct ike_writer *w);
+void ike_cp_take_reply(struct ike_sa *sa, const struct ike_chain *c);
 
 int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
 		     const struct ike_selectors *tsr, bool responder,

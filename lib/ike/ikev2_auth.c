@@ -176,6 +176,8 @@ void ike_auth_start(struct ike_sa *sa)
 		write_eap_id(sa, &w);
 	else
 		write_id_auth(sa, &w, IKE_PL_IDI, &rc);
+	if (c->c_ask_vip4)
+		ike_cp_request(&w);
 	if (c->c_n_child && ike_child_spi_new(&sa->sa_v2.v2_first_spi_in) == 0) {
 		sa->sa_v2.v2_first_child = &c->c_child[0];
 		ike_child_offer(sa, sa->sa_v2.v2_first_child, sa->sa_v2.v2_first_spi_in, &w);
@@ -606,6 +608,7 @@ static void eap_peer(struct ike_sa *sa, const struct ike_chain *c)
 		if (!idp || !ap || ike_pl_auth_decode(ap, &peer) != 0 ||
 		    msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0)
 			goto fail;
+		ike_cp_take_reply(sa, c);
 		established(sa);
 		accept_child(sa, c);
 		ike_sa_trim(sa);
@@ -650,6 +653,7 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 		ike_sa_kill(sa, "AUTHENTICATION_FAILED");
 		return;
 	}
+	ike_cp_take_reply(sa, c);
 	established(sa);
 	accept_child(sa, c);
 	ike_sa_trim(sa);

@@ -234,3 +234,31 @@ void ike_cp_release(struct ike_sa *sa)
 	memset(sa->sa_vip, 0, sizeof(sa->sa_vip));
 	sa->sa_n_vip = 0;
 }
+
+/* ---- the initiator's side ---- */
+
+/* §3.15.1: an empty INTERNAL_IP4_ADDRESS asks for any address. */
+void ike_cp_request(struct ike_writer *w)
+{
+	struct ike_pl_cp cp = { .cp_type = IKE_CFG_REQUEST, .cp_n = 1,
+				.cp_attr = { { .ca_type = IKE_CA_INTERNAL_IP4_ADDRESS } } };
+
+	ike_pl_cp_encode(w, &cp);
+}
+
+void ike_cp_take_reply(struct ike_sa *sa, const struct ike_chain *c)
+{
+	const struct ike_payload *p = ike_chain_find(c, IKE_PL_CP, 0);
+	struct ike_pl_cp cp;
+
+	if (!p || ike_pl_cp_decode(p, &cp) != 0 || cp.cp_type != IKE_CFG_REPLY)
+		return;
+	for (unsigned i = 0; i < cp.cp_n; i++)
+		if (cp.cp_attr[i].ca_type == IKE_CA_INTERNAL_IP4_ADDRESS &&
+		    cp.cp_attr[i].ca_len == 4) {
+			memset(&sa->sa_my_vip, 0, sizeof(sa->sa_my_vip));
+			sa->sa_my_vip.family = AF_INET;
+			memcpy(sa->sa_my_vip.bytes, cp.cp_attr[i].ca_val, 4);
+			return;
+		}
+}

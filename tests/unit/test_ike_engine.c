@@ -38,6 +38,7 @@ struct side {
 	char last_down[64];
 	unsigned ike_failed;
 	char last_failed[64];
+	struct ip_addr vip; /* the last ike_up's si_vip */
 	uint32_t live_in[8], live_out[8]; /* Child SAs up and not down */
 	unsigned n_live;
 };
@@ -72,8 +73,8 @@ static void ev_keepalive(void *ctx, const struct ike_endpoint *local,
 
 static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 {
-	(void)sa;
 	((struct side *)ctx)->ike_up++;
+	((struct side *)ctx)->vip = sa->si_vip;
 }
 
 static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
@@ -1340,7 +1341,10 @@ struct eap_pki {
 	struct ike_trust *trust;
 };
 
-static struct eap_pki eap_up(const char *password, const char *user)
+/* pool: the responder's connection takes its addresses, the initiator
+ * asks for one (NULL: neither). */
+static struct eap_pki eap_up_pool(const char *password, const char *user,
+				  const struct ike_pool_cfg *pool)
 {
 	struct ike_conn_cfg ci = conn(true, "aes128-sha256-ecp256", "aes128gcm16", "k");
 	struct ike_conn_cfg cr = conn(false, "aes128-sha256-ecp256", "aes128gcm16", "k");
@@ -1360,9 +1364,21 @@ static struct eap_pki eap_up(const char *password, const char *user)
 	ci.c_eap_password_len = (uint16_t)strlen(ci.c_eap_password);
 	cr.c_cred = k.cred;
 	cr.c_remote_auth = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+	if (pool) {
+		ci.c_ask_vip4 = true;
+		snprintf(cr.c_pools[0], sizeof(cr.c_pools[0]), "%s", pool->pc_name);
+		cr.c_n_pools = 1;
+	}
 	up(&ci, &cr);
 	cr_assert_eq(ike_engine_set_eap_users(sides[1].e, &u, 1), 0);
+	if (pool)
+		cr_assert_eq(ike_engine_add_pool(sides[1].e, pool), 0);
 	return k;
+}
+
+static struct eap_pki eap_up(const char *password, const char *user)
+{
+	return eap_up_pool(password, user, NULL);
 }
 
 static void eap_down(struct eap_pki k)
@@ -1398,6 +1414,35 @@ static void expect_refused(const char *why)
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "the responder's SA is gone");
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "and the initiator's");
 	cr_expect_not_null(strstr(info_lines, why), "info lines:\n%s", info_lines);
+}
+
+/* The initiator's CFG_REQUEST (c_ask_vip4, RFC 7296 §3.15.1) in the
+ * first IKE_AUTH of an EAP conversation: the last answer's CFG_REPLY
+ * gives it the pool's first address, the responder's lease. */
+static void ask_vip_lease(void *ctx, const struct ike_lease_info *l)
+{
+	*(struct ip_addr *)ctx = l->li_addr;
+}
+
+Test(ike_engine, eap_client_asking_for_a_virtual_address_gets_the_leased_one)
+{
+	struct eap_pki k;
+	struct ike_pool_cfg pc = { .pc_name = "rw4" };
+	struct ip_addr leased = { 0 }, want;
+	char got[IP_ADDR_STRLEN];
+
+	cr_assert(ip_prefix_parse("198.18.1.64/26", &pc.pc_prefix));
+	cr_assert(ip_addr_parse("198.18.1.65", &want));
+	k = eap_up_pool(NULL, "alice", &pc);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_expect_eq(run(), 10);
+	cr_assert_eq(sides[0].ike_up, 1);
+	cr_expect_eq(sides[0].child_up, 1, "the Child SA with TSi narrowed to the address");
+	ike_engine_pools(sides[1].e, NULL, ask_vip_lease, &leased);
+	ip_addr_format(&sides[0].vip, got, sizeof(got));
+	cr_expect(ip_addr_equal(&sides[0].vip, &want), "si_vip %s", got);
+	cr_expect(ip_addr_equal(&leased, &want), "the responder's lease");
+	eap_down(k);
 }
 
 Test(ike_engine, eap_mschapv2_wrong_password_is_eap_failure_and_authentication_failed)
