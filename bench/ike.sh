@@ -128,11 +128,12 @@ calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 # kv LINE KEY: the value of KEY=value in an ike_load result line.
 kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
-# resp_config FILE [psk|ecdsa]
+# resp_config FILE [psk|ecdsa|ra]
 resp_config() {
 	local auth='"psk": "'$PSK'"'
 	[ "${2:-psk}" = ecdsa ] &&
 		auth='"cert": "'$W/pki/resp.pem'", "key": "'$W/pki/resp.key'", "cacert": "'$W/pki/ca.pem'"'
+	[ "${2:-psk}" = ra ] && { ra_config "$1"; return; }
 	cat >"$1" <<EOF
 {
   "limits": {"cookie_threshold": 0, "half_open_per_src": 0},
@@ -144,6 +145,28 @@ resp_config() {
   }]
 }
 EOF
+}
+
+# ra_config FILE: remote access: the responder by its certificate, RA_CLIENTS
+# EAP-MSCHAPv2 users user0.. (one password), pool rw4 of RA_POOL; the
+# clients' selectors narrowed to their address.
+ra_config() {
+	/usr/bin/python3 - "$1" "$RA_CLIENTS" "$RA_PASSWORD" "$RA_POOL" "$RESP_IP" "$W/pki" \
+		"$IKE_PROP" "$ESP_PROP" "$RESP_TS" <<'PY'
+import json, sys
+out, n, pw, pool, ip, pki, ike, esp, resp_ts = sys.argv[1:]
+json.dump({
+    "limits": {"cookie_threshold": 0, "half_open_per_src": 0},
+    "pools": [{"name": "rw4", "prefix": pool, "lease_s": 3600}],
+    "eap_users": [{"name": "user%d" % k, "password": pw} for k in range(int(n))],
+    "connections": [{
+        "name": "rw", "local": ip, "cert": pki + "/resp.pem", "key": pki + "/resp.key",
+        "cacert": pki + "/ca.pem", "remote_auth": "eap-mschapv2", "pools": ["rw4"],
+        "proposals": [ike],
+        "children": [{"name": "rw", "local_ts": [resp_ts], "remote_ts": [pool],
+                      "esp_proposals": [esp]}]}],
+}, open(out, "w"))
+PY
 }
 
 # make_pki DIR: ECDSA P-256 CA, and responder and generator certificates
@@ -380,11 +403,43 @@ if [ "${BENCH_SKIP_V1:-0}" != 1 ]; then
 	fi
 fi
 
+# --- 6: remote access: EAP-MSCHAPv2 and a virtual address per client -----
+RA_RATE_CPU="n/a" RA_RATE="n/a" RA_BYTES="n/a"
+RA_CLIENTS=${BENCH_RA_CLIENTS:-10000}
+RA_PASSWORD=bench-ra-password-0123
+RA_POOL=198.18.64.0/18
+if [ "$RA_CLIENTS" -gt 0 ] && { [ -s "$W/pki/ca.pem" ] || make_pki "$W/pki"; }; then
+	IKE_PROP=aes128gcm16-prfsha256-x25519 RESP_VERSION=2
+	echo "bench: remote access: $RA_CLIENTS clients user0.. with EAP-MSCHAPv2 (secrets: ike-udp's eap_users), the responder by ECDSA P-256, each asking for an address of $RA_POOL (CFG_REQUEST)"
+	GEN_AUTH=(--eap-clients "$RA_CLIENTS" --eap-password "$RA_PASSWORD" --cacert "$W/pki/ca.pem" --vip)
+	GEN_TS=$RA_POOL
+	resp_start /dev/null "$W/ike-udp-ra.err" ra
+	rate_run ra "$RESP_PID" "$SECS"
+	RA_RATE=$RATE RA_RATE_CPU=$RATE_CPU
+	resp_stop
+	# every client at once, each keeping its address: memory per client
+	resp_start "$W/ike-udp-ra-mem.out" "$W/ike-udp-ra-mem.err" ra
+	rss0=$(rss_kb "$RESP_PID")
+	GEN_OUT=$(ip netns exec "$NS_G" taskset -c "$GEN_CPU" "$LOAD" --local "$GEN_IP" \
+		--remote "$RESP_IP" "${GEN_AUTH[@]}" --ike "$IKE_PROP" --esp "$ESP_PROP" \
+		--local-ts "$GEN_TS" --remote-ts "$RESP_TS" --window "$WINDOW" --count "$RA_CLIENTS" \
+		--keep --timeout 30 --quiet 2>"$W/gen-ra-mem.log")
+	sleep 0.5
+	rss1=$(rss_kb "$RESP_PID")
+	kept=$(($(grep -c '"event":"ike_up"' "$W/ike-udp-ra-mem.out") - $(grep -c '"event":"ike_down"' "$W/ike-udp-ra-mem.out")))
+	vline=$(grep 'vips=' <<<"$GEN_OUT")
+	[ "$kept" -gt 0 ] && RA_BYTES=$(calc "($rss1 - $rss0) * 1024 / $kept" 0)
+	echo "memory: $kept remote-access clients kept (IKE SA, Child SA, lease), ${vline#ike_load: } at the generator; VmRSS $rss0 -> $rss1 kB: $RA_BYTES bytes per client"
+	resp_stop
+	unset GEN_AUTH
+fi
+
 # Rates in RESULT are setups per CPU-second of the responder process (on
 # one core), as esp.sh counts CPU time: on a 2-core machine the generator
 # needs about as much CPU as ike-udp, so the wall rate is the machine's.
 r0() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 0; fi; }
 echo "summary: setups per responder CPU-second (wall setups/s): lib/ike PSK $IKE_RATE_CPU ($(r0 "$IKE_RATE")), lib/ike ECDSA ${ECDSA_RATE_CPU:-n/a} ($(r0 "$ECDSA_RATE")), charon PSK $SW_RATE_CPU ($(r0 "$SW_RATE")); $BYTES bytes per IKE SA"
 echo "summary IKEv1: setups per responder CPU-second (wall setups/s): lib/ike $V1_RATE_CPU ($(r0 "$V1_RATE")), charon $SW_V1_RATE_CPU ($(r0 "$SW_V1_RATE")); $V1_BYTES bytes per ISAKMP SA with one IPsec SA pair"
+echo "RESULT ra_setups_per_s=$RA_RATE_CPU bytes_per_ra_client=$RA_BYTES"
 echo "RESULT ikev1_setups_per_s=$V1_RATE_CPU charon_v1_setups_per_s=$SW_V1_RATE_CPU bytes_per_ikev1_sa=$V1_BYTES"
 echo "RESULT ike_setups_per_s=$IKE_RATE_CPU charon_setups_per_s=$SW_RATE_CPU bytes_per_ike_sa=$BYTES"

@@ -190,6 +190,8 @@ static void ev_send(void *ctx, const struct ike_endpoint *local,
 
 static bool measuring;
 static bool ikev1; /* the Child SA comes by a quick mode after ike_up */
+static uint32_t *vips; /* the virtual addresses given (--vip), host order */
+static size_t n_vips, cap_vips;
 
 static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 {
@@ -199,6 +201,10 @@ static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 	if (!t || t->state != S_PENDING)
 		return;
 	t->state = S_IKE_UP;
+	if (sa->si_vip.family == AF_INET) {
+		vips = grow(vips, &cap_vips, n_vips + 1, sizeof(*vips));
+		vips[n_vips++] = ip_addr_v4_host(&sa->si_vip);
+	}
 	/* IKEv2: child_up follows in the same call, or the Child SA was
 	 * refused; IKEv1: a quick mode follows (its timeout applies) */
 	if (!ikev1)
@@ -287,7 +293,10 @@ static void usage(FILE *f)
 		"  [--timeout S] (10: a setup not up by then fails)  [--tick-ms MS] (5)\n"
 		"  [--quiet] (no progress lines)\n"
 		"  [--cert CHAIN.pem --key KEY.pem --cacert CA.pem] (certificates instead of --psk)\n"
-		"  [--version 1|2] (2; 1: IKEv1 main mode and one quick mode)\n");
+		"  [--version 1|2] (2; 1: IKEv1 main mode and one quick mode)\n"
+		"  [--eap-clients N --eap-password PW --cacert CA.pem] (N road warriors user0..userN-1,\n"
+		"   EAP-MSCHAPv2, the responder by its certificate; setups go round them)\n"
+		"  [--vip] (each asks for a virtual IPv4 address: CFG_REQUEST)\n");
 }
 
 static void on_signal(int sig)
@@ -371,6 +380,39 @@ static void settle(struct ike_engine *e)
 	n_term = 0;
 }
 
+/* The connection, or (eap_clients) one per road warrior: rwK as userK
+ * with EAP-MSCHAPv2 and no PSK. */
+static int add_conns(struct ike_engine *e, struct ike_conn_cfg *c, unsigned eap_clients,
+		     const char *pw)
+{
+	if (!eap_clients)
+		return ike_engine_add_conn(e, c);
+	c->c_psk_len = 0;
+	c->c_eap_password = pw;
+	c->c_eap_password_len = (uint16_t)strlen(pw);
+	for (unsigned k = 0; k < eap_clients; k++) {
+		char id[32];
+
+		snprintf(c->c_name, sizeof(c->c_name), "rw%u", k);
+		snprintf(id, sizeof(id), "user%u", k);
+		if (udp_ep_parse_id(id, &c->c_local_id) != 0 || ike_engine_add_conn(e, c) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --vip: how many addresses were given and how many of them twice (with
+ * --keep every client holds its own at once: none may repeat). */
+static void print_vips(void)
+{
+	size_t dup = 0;
+
+	qsort(vips, n_vips, sizeof(*vips), cmp_u32);
+	for (size_t i = 1; i < n_vips; i++)
+		dup += vips[i] == vips[i - 1];
+	printf("ike_load: vips=%zu vip_duplicates=%zu\n", n_vips, dup);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -395,6 +437,9 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'K' },
 		{ "cacert", required_argument, NULL, 'A' },
 		{ "version", required_argument, NULL, 'V' },
+		{ "eap-clients", required_argument, NULL, 'c' },
+		{ "eap-password", required_argument, NULL, 'P' },
+		{ "vip", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -412,7 +457,9 @@ int main(int argc, char **argv)
 	unsigned window = 64, tick_ms = 5;
 	double duration = 10, warmup = 0, timeout = 10;
 	unsigned long long count = 0;
-	bool quiet = false;
+	bool quiet = false, vip = false;
+	unsigned eap_clients = 0;
+	const char *eap_pw = NULL;
 	static struct ike_conn_cfg c;
 	struct ike_child_cfg *cc = &c.c_child[0];
 	struct ike_engine *e;
@@ -442,14 +489,22 @@ int main(int argc, char **argv)
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
 		case 'V': ikev1 = strcmp(optarg, "1") == 0; break;
+		case 'c': eap_clients = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'P': eap_pw = optarg; break;
+		case 'v': vip = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!psk)
 		psk = "";
-	if (!local || !remote || (!*psk && !cert) || !window || window >= RING / 2 ||
-	    !tick_ms || strlen(psk) > IKE_PSK_MAX || (cert || key || ca) != (cert && key && ca)) {
+	if (eap_clients && (!eap_pw || !ca || cert || ikev1 || strlen(eap_pw) > UINT16_MAX)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!local || !remote || (!*psk && !cert && !eap_clients) || !window || window >= RING / 2 ||
+	    !tick_ms || strlen(psk) > IKE_PSK_MAX ||
+	    (!eap_clients && (cert || key || ca) != (cert && key && ca))) {
 		usage(stderr);
 		return 2;
 	}
@@ -479,6 +534,14 @@ int main(int argc, char **argv)
 		}
 		c.c_cred = cred;
 		c.c_trust = trust;
+	} else if (ca) {
+		int rc = ike_trust_load(&ca, 1, &trust);
+
+		if (rc != 0) {
+			fprintf(stderr, "ike_load: --cacert: %s\n", strerror(-rc));
+			return 2;
+		}
+		c.c_trust = trust;
 	}
 	c.c_psk_len = (uint16_t)strlen(psk);
 	memcpy(c.c_psk, psk, c.c_psk_len);
@@ -501,9 +564,10 @@ int main(int argc, char **argv)
 	cc->cc_n_esp = 1;
 	c.c_n_child = 1;
 
+	c.c_ask_vip4 = vip;
 	ring = calloc(RING, sizeof(*ring));
 	e = ike_engine_new(&ev);
-	if (!ring || !e || ike_engine_add_conn(e, &c) != 0) {
+	if (!ring || !e || add_conns(e, &c, eap_clients, eap_pw) != 0) {
 		fprintf(stderr, "ike_load: cannot set up the engine\n");
 		return 2;
 	}
@@ -515,7 +579,7 @@ int main(int argc, char **argv)
 
 	uint64_t t0 = now_us(), t_meas = t0 + (uint64_t)(warmup * 1e6), t_end = 0;
 	uint64_t last_tick = 0, last_report = t0, tmo_us = (uint64_t)(timeout * 1e6);
-	uint64_t started = 0, last_setups = 0, meas_t0 = t0;
+	uint64_t started = 0, last_setups = 0, meas_t0 = t0, n_started_all = 0;
 	double cpu_meas = cpu_s(), cpu_end = 0;
 	uint32_t oldest = 0, newest = 0; /* ids that may still be in flight */
 	bool stopping = false;
@@ -541,7 +605,13 @@ int main(int argc, char **argv)
 		}
 		/* keep W setups in flight */
 		while (!stopping && in_flight < window && (!count || started < count)) {
-			int id = ike_engine_initiate(e, "load", now / 1000);
+			char name[IKE_NAME_MAX] = "load";
+			int id;
+
+			if (eap_clients)
+				snprintf(name, sizeof(name), "rw%llu",
+					 (unsigned long long)(n_started_all++ % eap_clients));
+			id = ike_engine_initiate(e, name, now / 1000);
 
 			if (id < 0) {
 				if (measuring)
@@ -610,6 +680,8 @@ int main(int argc, char **argv)
 
 	if (n_lat)
 		qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
+	if (vip)
+		print_vips(); /* the line before the result, which stays last */
 	printf("ike_load: setups=%llu seconds=%.3f setups_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
 	       "failures=%llu timeouts=%llu child_refused=%llu start_errors=%llu "
 	       "in_flight=%u established=%u cpu_s=%.3f send_errors=%llu ike_failed=%llu\n",
@@ -626,6 +698,7 @@ int main(int argc, char **argv)
 	close(socks[1].fd);
 	free(ring);
 	free(lat_us);
+	free(vips);
 	free(q_term);
 	free(q_check);
 	return 0;

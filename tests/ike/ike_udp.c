@@ -390,6 +390,91 @@ static int parse_child(json_t *o, struct ike_child_cfg *cc)
 	return parse_props(esp, IKE_PROTO_ESP, cc->cc_esp, &cc->cc_n_esp);
 }
 
+/* A responder's remote access: "pools" (names of the file's pools) and
+ * "remote_auth": "eap-mschapv2". */
+static int parse_remote_access(json_t *o, struct ike_conn_cfg *c)
+{
+	const char *auth = NULL;
+	json_t *pools = NULL, *v;
+	size_t i;
+
+	if (json_unpack(o, "{s?o, s?s}", "pools", &pools, "remote_auth", &auth) != 0)
+		return -EINVAL;
+	if (auth && strcmp(auth, "eap-mschapv2") != 0)
+		return -EINVAL;
+	if (auth)
+		c->c_remote_auth = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+	json_array_foreach(pools, i, v) {
+		if (c->c_n_pools == IKE_CONN_POOLS || !json_is_string(v))
+			return -EINVAL;
+		snprintf(c->c_pools[c->c_n_pools++], IKE_NAME_MAX, "%s", json_string_value(v));
+	}
+	return 0;
+}
+
+/* The file's "pools": [{"name", "prefix", "lease_s"}]. */
+static int load_pools(json_t *pools, struct ike_engine *e)
+{
+	json_t *v;
+	size_t i;
+
+	ike_engine_pools_begin(e);
+	json_array_foreach(pools, i, v) {
+		struct ike_pool_cfg pc = { .pc_lease_s = 0 };
+		const char *name, *prefix;
+		int lease = 0;
+
+		if (json_unpack(v, "{s:s, s:s, s?i}", "name", &name, "prefix", &prefix, "lease_s",
+				&lease) != 0 || !ip_prefix_parse(prefix, &pc.pc_prefix))
+			return -EINVAL;
+		snprintf(pc.pc_name, sizeof(pc.pc_name), "%s", name);
+		pc.pc_lease_s = (uint32_t)lease;
+		if (ike_engine_add_pool(e, &pc) != 0)
+			return -EINVAL;
+	}
+	ike_engine_pools_commit(e);
+	return 0;
+}
+
+/* The file's "eap_users": [{"name", "password"}]: EAP-MSCHAPv2 users;
+ * the passwords are kept (the engine points at them) until exit. */
+static char **eap_passwords;
+static size_t n_eap_passwords;
+
+static int load_eap_users(json_t *users, struct ike_engine *e)
+{
+	size_t n = json_array_size(users), i;
+	struct ike_eap_user *u;
+	json_t *v;
+	int rc;
+
+	if (!n)
+		return 0;
+	u = calloc(n, sizeof(*u));
+	eap_passwords = calloc(n, sizeof(*eap_passwords));
+	if (!u || !eap_passwords) {
+		free(u);
+		return -ENOMEM;
+	}
+	json_array_foreach(users, i, v) {
+		const char *name, *pw;
+
+		if (json_unpack(v, "{s:s, s:s}", "name", &name, "password", &pw) != 0 ||
+		    strlen(name) > IKE_EAP_USER_MAX || strlen(pw) > UINT16_MAX ||
+		    !(eap_passwords[i] = strdup(pw))) {
+			free(u);
+			return -EINVAL;
+		}
+		n_eap_passwords = i + 1;
+		snprintf(u[i].eu_name, sizeof(u[i].eu_name), "%s", name);
+		u[i].eu_password = eap_passwords[i];
+		u[i].eu_password_len = (uint16_t)strlen(pw);
+	}
+	rc = ike_engine_set_eap_users(e, u, (unsigned)n);
+	free(u);
+	return rc;
+}
+
 static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 {
 	const char *name, *local, *remote = NULL, *lid = NULL, *rid = NULL, *psk;
@@ -441,7 +526,7 @@ static int parse_conn(json_t *o, struct ike_conn_cfg *c)
 	c->c_frag_size = (uint16_t)frag_size;
 	c->c_no_fragmentation = !frag;
 	c->c_dpd_timeout_s = (uint32_t)(dpd_timeout ? dpd_timeout : 30);
-	if (parse_props(props, IKE_PROTO_IKE, c->c_ike, &c->c_n_ike))
+	if (parse_props(props, IKE_PROTO_IKE, c->c_ike, &c->c_n_ike) || parse_remote_access(o, c))
 		return -EINVAL;
 	json_array_foreach(children, i, v) {
 		if (c->c_n_child == IKE_MAX_CHILD_CFG || parse_child(v, &c->c_child[c->c_n_child]))
@@ -488,6 +573,11 @@ static int load(const char *path, struct ike_engine *e, struct ip_addr *local)
 		l.li_cookie_threshold = (unsigned)cookie;
 		l.li_half_open_per_src = (unsigned)per_src;
 		ike_engine_set_limits(e, &l);
+	}
+	if (load_pools(json_object_get(root, "pools"), e) != 0 ||
+	    load_eap_users(json_object_get(root, "eap_users"), e) != 0) {
+		fprintf(stderr, "ike-udp: %s: bad pools or eap_users\n", path);
+		goto out;
 	}
 	json_array_foreach(conns, i, v) {
 		static struct ike_conn_cfg c;
@@ -612,5 +702,8 @@ int main(int argc, char **argv)
 		fflush(stderr);
 	}
 	ike_engine_free(e);
+	for (size_t i = 0; i < n_eap_passwords; i++)
+		free(eap_passwords[i]);
+	free(eap_passwords);
 	return 0;
 }
