@@ -296,7 +296,9 @@ static void usage(FILE *f)
 		"  [--version 1|2] (2; 1: IKEv1 main mode and one quick mode)\n"
 		"  [--eap-clients N --eap-password PW --cacert CA.pem] (N road warriors user0..userN-1,\n"
 		"   EAP-MSCHAPv2, the responder by its certificate; setups go round them)\n"
-		"  [--vip] (each asks for a virtual IPv4 address: CFG_REQUEST)\n");
+		"  [--vip] (each asks for a virtual IPv4 address: CFG_REQUEST)\n"
+		"  [--hold S] (with --keep: go on answering S seconds after the last setup, or until\n"
+		"   SIGTERM, the result line printed first)\n");
 }
 
 static void on_signal(int sig)
@@ -413,6 +415,23 @@ static void print_vips(void)
 	printf("ike_load: vips=%zu vip_duplicates=%zu\n", n_vips, dup);
 }
 
+static void print_result(double secs, double cpu, bool vip)
+{
+	if (n_lat)
+		qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
+	if (vip)
+		print_vips(); /* the line before the result, which stays last */
+	printf("ike_load: setups=%llu seconds=%.3f setups_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
+	       "failures=%llu timeouts=%llu child_refused=%llu start_errors=%llu "
+	       "in_flight=%u established=%u cpu_s=%.3f send_errors=%llu ike_failed=%llu\n",
+	       (unsigned long long)st.setups, secs, secs > 0 ? st.setups / secs : 0.0,
+	       pct_ms(0.50), pct_ms(0.99), (unsigned long long)st.failures,
+	       (unsigned long long)st.timeouts, (unsigned long long)st.child_refused,
+	       (unsigned long long)st.start_errors, in_flight, established, cpu,
+	       (unsigned long long)st.send_errors, (unsigned long long)st.ike_failed);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -440,6 +459,7 @@ int main(int argc, char **argv)
 		{ "eap-clients", required_argument, NULL, 'c' },
 		{ "eap-password", required_argument, NULL, 'P' },
 		{ "vip", no_argument, NULL, 'v' },
+		{ "hold", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -455,7 +475,7 @@ int main(int argc, char **argv)
 	struct ike_credential *cred = NULL;
 	struct ike_trust *trust = NULL;
 	unsigned window = 64, tick_ms = 5;
-	double duration = 10, warmup = 0, timeout = 10;
+	double duration = 10, warmup = 0, timeout = 10, hold = 0;
 	unsigned long long count = 0;
 	bool quiet = false, vip = false;
 	unsigned eap_clients = 0;
@@ -492,6 +512,7 @@ int main(int argc, char **argv)
 		case 'c': eap_clients = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'P': eap_pw = optarg; break;
 		case 'v': vip = true; break;
+		case 'H': hold = strtod(optarg, NULL); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -579,7 +600,7 @@ int main(int argc, char **argv)
 
 	uint64_t t0 = now_us(), t_meas = t0 + (uint64_t)(warmup * 1e6), t_end = 0;
 	uint64_t last_tick = 0, last_report = t0, tmo_us = (uint64_t)(timeout * 1e6);
-	uint64_t started = 0, last_setups = 0, meas_t0 = t0, n_started_all = 0;
+	uint64_t started = 0, last_setups = 0, meas_t0 = t0, n_started_all = 0, held_since = 0;
 	double cpu_meas = cpu_s(), cpu_end = 0;
 	uint32_t oldest = 0, newest = 0; /* ids that may still be in flight */
 	bool stopping = false;
@@ -628,8 +649,15 @@ int main(int argc, char **argv)
 				started++;
 		}
 		if (stopping && (in_flight == 0 || now - t_end > tmo_us + 1000000) &&
-		    (keep || deleting == 0 || now - t_end > 3000000))
-			break;
+		    (keep || deleting == 0 || now - t_end > 3000000)) {
+			/* --hold: the result now, then the SAs stay answered */
+			if (hold <= 0 || g_stop || (held_since && now - held_since > hold * 1e6))
+				break;
+			if (!held_since) {
+				held_since = now;
+				print_result((t_end - meas_t0) / 1e6, cpu_end - cpu_meas, vip);
+			}
+		}
 
 		struct pollfd pfd[2] = { { .fd = socks[0].fd, .events = POLLIN },
 					 { .fd = socks[1].fd, .events = POLLIN } };
@@ -675,22 +703,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	double secs = (t_end - meas_t0) / 1e6;
-	double cpu = cpu_end - cpu_meas;
-
-	if (n_lat)
-		qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
-	if (vip)
-		print_vips(); /* the line before the result, which stays last */
-	printf("ike_load: setups=%llu seconds=%.3f setups_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
-	       "failures=%llu timeouts=%llu child_refused=%llu start_errors=%llu "
-	       "in_flight=%u established=%u cpu_s=%.3f send_errors=%llu ike_failed=%llu\n",
-	       (unsigned long long)st.setups, secs, secs > 0 ? st.setups / secs : 0.0,
-	       pct_ms(0.50), pct_ms(0.99), (unsigned long long)st.failures,
-	       (unsigned long long)st.timeouts, (unsigned long long)st.child_refused,
-	       (unsigned long long)st.start_errors, in_flight, established, cpu,
-	       (unsigned long long)st.send_errors, (unsigned long long)st.ike_failed);
-	fflush(stdout);
+	if (!held_since)
+		print_result((t_end - meas_t0) / 1e6, cpu_end - cpu_meas, vip);
 	ike_engine_free(e);
 	ike_cred_free(cred);
 	ike_trust_free(trust);

@@ -71,12 +71,7 @@ sw_alice() {
 }
 
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl openssl; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
-	mkdir -p "$TUN_PKI" || return 1
-	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
+	suite_programs openssl && suite_pki || return 1
 	tunnel_topo_create || return 1
 	eap_config "$W/espgate.json" "$W/secrets.json" || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1
