@@ -25,12 +25,18 @@
  * peer may still have packets on it in flight (strongSwan waits 5 s). */
 #define IKE_CTL_LINGER_MS 1000
 
-static struct ctl_child *child_free_slot(struct ike_ctl *ic)
+/* A free slot, indexed by the Child SA's inbound SPI. */
+static struct ctl_child *child_free_slot(struct ike_ctl *ic, uint32_t spi_in)
 {
-	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
-		if (!ic->ic_child[i].cc_used)
-			return &ic->ic_child[i];
-	return NULL;
+	uint32_t s = slot_take(&ic->ic_child_slots, spi_in);
+
+	return s == SLOT_NONE ? NULL : &ic->ic_child[s];
+}
+
+static void child_slot_free(struct ike_ctl *ic, struct ctl_child *cc)
+{
+	cc->cc_used = false;
+	slot_give_back(&ic->ic_child_slots, (uint32_t)(cc - ic->ic_child));
 }
 
 static void out_pending_free(struct ike_ctl *ic, struct ctl_child *cc)
@@ -111,12 +117,14 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
 {
 	struct ike_ctl *ic = ctx;
 	uint64_t since = ic->ic_input_tsc ? ic->ic_input_tsc : rte_rdtsc();
-	struct ctl_child *cc = child_free_slot(ic);
+	struct ctl_child *cc = child_free_slot(ic, ci->ci_spi_in);
 	int rc = cc ? install_pair(ic, ci, cc) : -ENOSPC;
 	struct eg_log_fields f;
 
 	eg_fields_of_child(&f, ci);
 	if (rc) {
+		if (cc)
+			child_slot_free(ic, cc);
 		EG_LOGF(ERR, &f, "Child SA %s of %s (SPI 0x%08x): not installed: %s", ci->ci_child,
 			ci->ci_conn, ci->ci_spi_in, strerror(-rc));
 		return;
@@ -141,14 +149,19 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
  * alone. */
 static struct ctl_child *child_find(struct ike_ctl *ic, uint32_t ike_id, uint32_t spi_in)
 {
-	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
-		if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_ike_id == ike_id &&
-		    ic->ic_child[i].cc_spi_in == spi_in)
-			return &ic->ic_child[i];
-	for (unsigned i = 0; i < IKE_CTL_CHILDREN; i++)
-		if (ic->ic_child[i].cc_used && ic->ic_child[i].cc_spi_in == spi_in)
-			return &ic->ic_child[i];
-	return NULL;
+	const struct slot_index *x = &ic->ic_child_slots;
+	struct ctl_child *any = NULL;
+
+	for (uint32_t s = slot_first(x, spi_in); s != SLOT_NONE; s = slot_next(x, s)) {
+		struct ctl_child *cc = &ic->ic_child[s];
+
+		if (!cc->cc_used)
+			continue;
+		if (cc->cc_ike_id == ike_id)
+			return cc;
+		any = any ? any : cc;
+	}
+	return any;
 }
 
 void child_install_down(void *ctx, const struct ike_child_info *ci)
@@ -173,7 +186,7 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	EG_LOGF(INFO, &f, "Child SA %s of %s removed (SPIs in 0x%08x out 0x%08x)%s", cc->cc_name,
 		cc->cc_conn, cc->cc_spi_in, cc->cc_spi_out,
 		ci->ci_replaced ? "; its inbound SA goes in 1 s" : "");
-	cc->cc_used = false;
+	child_slot_free(ic, cc);
 }
 
 /* Deferred outbound SAs whose time has come; the slots are scanned only

@@ -29,16 +29,14 @@ uint64_t eg_now_ms(void)
 static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 {
 	struct ike_ctl *ic = ctx;
-
-	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
-		if (!ic->ic_sa[i].is_used) {
-			ic->ic_sa[i] = (struct ctl_ike_sa){ .is_used = true, .is_info = *sa,
-							    .is_created_ms = eg_now_ms() };
-			snprintf(ic->ic_sa[i].is_conn, sizeof(ic->ic_sa[i].is_conn), "%s", sa->si_conn);
-			break;
-		}
+	uint32_t s = slot_take(&ic->ic_sa_slots, sa->si_id);
 	struct eg_log_fields f;
 
+	if (s != SLOT_NONE) {
+		ic->ic_sa[s] = (struct ctl_ike_sa){ .is_used = true, .is_info = *sa,
+						    .is_created_ms = eg_now_ms() };
+		snprintf(ic->ic_sa[s].is_conn, sizeof(ic->ic_sa[s].is_conn), "%s", sa->si_conn);
+	}
 	/* After an IKE SA rekey its children belong to the new one. */
 	eg_fields_of_sa(&f, sa);
 	EG_LOGF(INFO, &f, "IKE SA %u (%s) established", sa->si_id, sa->si_conn);
@@ -47,11 +45,13 @@ static void ev_ike_up(void *ctx, const struct ike_sa_info *sa)
 static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 {
 	struct ike_ctl *ic = ctx;
-
-	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
-		if (ic->ic_sa[i].is_used && ic->ic_sa[i].is_info.si_id == sa->si_id)
-			ic->ic_sa[i].is_used = false;
+	uint32_t s = slot_first(&ic->ic_sa_slots, sa->si_id);
 	struct eg_log_fields f;
+
+	if (s != SLOT_NONE) {
+		ic->ic_sa[s].is_used = false;
+		slot_give_back(&ic->ic_sa_slots, s);
+	}
 
 	eg_fields_of_sa(&f, sa);
 	EG_LOGF(INFO, &f, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
@@ -151,7 +151,10 @@ int ike_ctl_start(struct app *app, json_t *failed)
 	ic->ic_app = app;
 	ev.ev_ctx = ic;
 	ic->ic_engine = ike_engine_new(&ev);
-	if (!ic->ic_engine) {
+	if (!ic->ic_engine || slot_index_init(&ic->ic_child_slots, IKE_CTL_CHILDREN) != 0 ||
+	    slot_index_init(&ic->ic_sa_slots, IKE_CTL_SAS) != 0) {
+		ike_engine_free(ic->ic_engine);
+		slot_index_fini(&ic->ic_child_slots);
 		free(ic);
 		return -ENOMEM;
 	}
@@ -187,6 +190,8 @@ void ike_ctl_fini(struct app *app)
 		ike_cred_free(app->ike->ic_cred[i]);
 		ike_trust_free(app->ike->ic_trust[i]);
 	}
+	slot_index_fini(&app->ike->ic_child_slots);
+	slot_index_fini(&app->ike->ic_sa_slots);
 	free(app->ike);
 	app->ike = NULL;
 }

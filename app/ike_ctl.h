@@ -15,9 +15,12 @@
 
 #include "ike.h"
 #include "ike_cert.h"
+#include "slot_index.h"
 
-#define IKE_CTL_CHILDREN 4096
-#define IKE_CTL_SAS 4096
+/* What the control lcore tracks; the data plane's own tables are sized
+ * apart (sas_max). 10 000s of road warriors: lookups by slot_index. */
+#define IKE_CTL_CHILDREN 65536
+#define IKE_CTL_SAS 65536
 /* espgatectl sas lists at most this many IKE SAs not yet established. */
 #define IKE_CTL_CONNECTING_LISTED 256
 #define CFG_MAX_CONNS_CRED 64 /* connections with certificates */
@@ -58,6 +61,8 @@ struct ike_ctl {
 	struct ike_engine *ic_engine;
 	struct ctl_child ic_child[IKE_CTL_CHILDREN];
 	struct ctl_ike_sa ic_sa[IKE_CTL_SAS];
+	struct slot_index ic_child_slots; /* ic_child by inbound SPI */
+	struct slot_index ic_sa_slots;    /* ic_sa by IKE SA id */
 	struct ike_credential *ic_cred[CFG_MAX_CONNS_CRED];
 	struct ike_trust *ic_trust[CFG_MAX_CONNS_CRED];
 	uint64_t ic_next_tick;

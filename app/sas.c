@@ -147,7 +147,9 @@ static int worker_resources(struct app *app)
 int sas_init(struct app *app)
 {
 	struct dp *dp = &app->dp;
-	uint32_t max = RTE_MAX(4096u, 2 * app->cfg.n_sas);
+	/* the static SAs, and two for each Child SA IKE may install */
+	uint32_t ike = app->cfg.n_conns ? 2 * app->cfg.ike_max_child_sas : 0;
+	uint32_t max = RTE_MAX(4096u, 2 * app->cfg.n_sas + ike);
 	size_t qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	int rc;
 

@@ -119,6 +119,11 @@ struct cfg_sa {
 #define CFG_IKE_COOKIE_THRESHOLD 1000
 #define CFG_IKE_HALF_OPEN_PER_PEER 100
 #define CFG_IKE_LIMIT_MAX 1000000
+/* ike.max_child_sas: the Child SAs IKE may install at once (the data
+ * plane's SA table holds two SAs each beside the static ones); app/'s
+ * IKE_CTL_CHILDREN bounds it. */
+#define CFG_IKE_MAX_CHILD_SAS 2048
+#define CFG_IKE_MAX_CHILD_SAS_MAX 65536
 /* pools: lib/ike's IKE_POOL_DNS_MAX, IKE_POOL_SPLIT_MAX, IKE_CONN_POOLS. */
 #define CFG_MAX_POOLS 64
 #define CFG_POOL_DNS_MAX 4
@@ -271,6 +276,7 @@ struct cfg {
 	/* RFC 7296 §2.6: half-open IKE SAs from which a COOKIE is asked
 	 * (0: never), and that one address may hold (0: no cap). */
 	unsigned ike_cookie_threshold, ike_half_open_per_peer;
+	unsigned ike_max_child_sas;
 	/* The secrets file's EAP users (its "eap" object), wiped by cfg_free. */
 	struct cfg_eap_user *eap_users;
 	unsigned n_eap_users;

@@ -97,17 +97,24 @@ static bool has_natt_port(const struct cfg *cfg, unsigned port)
 }
 
 /* A limit of the IKE engine's (0 turns it off), when given. */
-static int parse_limit(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
-		       const char *key, unsigned *out)
+/* An optional integer member in [min, max]; *out kept when absent. */
+static int parse_bounded(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+			 const char *key, unsigned min, unsigned max, unsigned *out)
 {
 	struct json_path pk = json_path_key(p, key);
 	json_t *v;
 	int rc;
 
 	if ((rc = cfg_member(c, &pk, obj, JSON_INTEGER, false, &v)) ||
-	    (v && (rc = cfg_get_uint(c, &pk, v, 0, CFG_IKE_LIMIT_MAX, out))))
+	    (v && (rc = cfg_get_uint(c, &pk, v, min, max, out))))
 		return rc;
 	return 0;
+}
+
+static int parse_limit(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+		       const char *key, unsigned *out)
+{
+	return parse_bounded(c, p, obj, key, 0, CFG_IKE_LIMIT_MAX, out);
 }
 
 /* The ike section's own members; *natt_given says whether the operator
@@ -116,7 +123,7 @@ static int parse_ike_section(struct cfg_ctx *c, const struct json_path *p,
 			     json_t *obj, bool *natt_given)
 {
 	static const char *const keys[] = { "port", "natt_port", "secrets", "cookie_threshold",
-					    "half_open_per_peer", NULL };
+					    "half_open_per_peer", "max_child_sas", NULL };
 	struct json_path pp = json_path_key(p, "port");
 	struct json_path pn = json_path_key(p, "natt_port");
 	struct json_path ps = json_path_key(p, "secrets");
@@ -139,7 +146,9 @@ static int parse_ike_section(struct cfg_ctx *c, const struct json_path *p,
 	if ((rc = cfg_member(c, &ps, obj, JSON_STRING, false, &v)) ||
 	    (v && (rc = cfg_parse_path(c, &ps, v, &cfg->ike_secrets))) ||
 	    (rc = parse_limit(c, p, obj, "cookie_threshold", &cfg->ike_cookie_threshold)) ||
-	    (rc = parse_limit(c, p, obj, "half_open_per_peer", &cfg->ike_half_open_per_peer)))
+	    (rc = parse_limit(c, p, obj, "half_open_per_peer", &cfg->ike_half_open_per_peer)) ||
+	    (rc = parse_bounded(c, p, obj, "max_child_sas", 1, CFG_IKE_MAX_CHILD_SAS_MAX,
+				&cfg->ike_max_child_sas)))
 		return rc;
 	*natt_given = vn != NULL;
 	return 0;
@@ -200,6 +209,7 @@ int cfg_parse_ike(struct cfg_ctx *c, json_t *root)
 	cfg->ike_natt_port = NATT_PORT;
 	cfg->ike_cookie_threshold = CFG_IKE_COOKIE_THRESHOLD;
 	cfg->ike_half_open_per_peer = CFG_IKE_HALF_OPEN_PER_PEER;
+	cfg->ike_max_child_sas = CFG_IKE_MAX_CHILD_SAS;
 	if ((rc = cfg_member(c, &p, root, JSON_OBJECT, false, &obj)))
 		return rc;
 	conns = json_object_get(root, "connections");

@@ -1813,6 +1813,18 @@ Test(cfg_conn, ike_limits)
 		      "ike.half_open_per_peer", "out of range 0..1000000");
 	expect_err_at(CDOC(", 'ike': {'half_open_per_peer': '5'}", CONN("")), "'5'",
 		      "ike.half_open_per_peer", "expected an integer, got a string");
+	/* max_child_sas: 2048 unless given, 1..65536 */
+	cr_assert_eq(load(CDOC("", CONN("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.ike_max_child_sas, 2048);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC(", 'ike': {'max_child_sas': 65536}", CONN("")), &c, err, sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(c.ike_max_child_sas, 65536);
+	cfg_free(&c);
+	expect_err_at(CDOC(", 'ike': {'max_child_sas': 0}", CONN("")), "0}", "ike.max_child_sas",
+		      "0 is out of range 1..65536");
+	expect_err_at(CDOC(", 'ike': {'max_child_sas': 65537}", CONN("")), "65537",
+		      "ike.max_child_sas", "65537 is out of range 1..65536");
 }
 
 Test(cfg_system, metrics)
@@ -2479,7 +2491,7 @@ Test(cfg_conn, ike_section)
 	expect_err_at(CDOC(", 'ike': {'natt_port': 65536}", CONN("")), "65536", "ike.natt_port",
 		      "65536 is out of range 1..65535");
 	expect_err_at(CDOC(", 'ike': {'listen': '0.0.0.0'}", CONN("")), "'listen'",
-		      "ike.listen", "unknown key (expected \"port\", \"natt_port\", \"secrets\", \"cookie_threshold\", \"half_open_per_peer\")");
+		      "ike.listen", "unknown key (expected \"port\", \"natt_port\", \"secrets\", \"cookie_threshold\", \"half_open_per_peer\", \"max_child_sas\")");
 	expect_err_at(CDOC(", 'ike': []", CONN("")), "[]", "ike",
 		      "expected an object, got an array");
 }
