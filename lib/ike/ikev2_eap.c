@@ -349,7 +349,7 @@ static enum ike_eap_step refuse_nak(struct ike_eap_round *er, const struct curso
 		at += (size_t)snprintf(asked + at, sizeof(asked) - at, "%s%s (%u)", i ? ", " : "",
 				       type_name(d->p[i]), d->p[i]);
 	snprintf(er->er_why, sizeof(er->er_why),
-		 "the client refuses it (EAP-Nak) and asks for %s; the connection offers %s (%u) only",
+		 "an EAP-Nak asking for %s, where the connection offers %s (%u),",
 		 at ? asked : "nothing", type_name(er->er_type), er->er_type);
 	*why = er->er_why;
 	return IKE_EAP_FAIL;
@@ -358,7 +358,7 @@ static enum ike_eap_step refuse_nak(struct ike_eap_round *er, const struct curso
 static enum ike_eap_step refuse_type(struct ike_eap_round *er, uint8_t type, const char **why)
 {
 	snprintf(er->er_why, sizeof(er->er_why),
-		 "the client answers with %s (%u); the connection offers %s (%u) only",
+		 "an answer with %s (%u), where the connection offers %s (%u),",
 		 type_name(type), type, type_name(er->er_type), er->er_type);
 	*why = er->er_why;
 	return IKE_EAP_FAIL;

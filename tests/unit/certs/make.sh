@@ -15,7 +15,7 @@
 #   other       P-256, signed by other_ca
 #   alice       P-256 client (EAP-TLS), signed by int, SAN DNS:alice.example.org,
 #               email:alice@example.org
-#   eve         P-256 client like alice, but signed by other_ca (untrusted)
+#   eve         P-256 client (eve.example.org), signed by other_ca (untrusted)
 #
 # For each: NAME.key, NAME.pub, NAME.pem, NAME.der; and NAME-chain.pem
 # (end entity, then int; other-chain.pem ends with other_ca).
@@ -80,7 +80,7 @@ subjectAltName = DNS:alice.example.org, email:alice@example.org
 basicConstraints = CA:FALSE
 authorityKeyIdentifier = keyid:always
 extendedKeyUsage = clientAuth
-subjectAltName = DNS:alice.example.org, email:alice@example.org
+subjectAltName = DNS:eve.example.org, email:eve@example.org
 
 # openssl ca, for the certificate with dates in the past
 [ca]
@@ -141,7 +141,7 @@ sign ed25519 "/O=espgate test/CN=ed25519.example.org" int
 sign wrongsan "/C=CH/O=espgate test/CN=p256.example.org" int
 sign other "/C=CH/O=espgate test/CN=p256.example.org" other_ca
 sign alice "/C=CH/O=espgate test/CN=alice.example.org" int
-sign eve "/C=CH/O=espgate test/CN=alice.example.org" other_ca
+sign eve "/C=CH/O=espgate test/CN=eve.example.org" other_ca
 
 : > index.txt
 echo 1000 > serial
