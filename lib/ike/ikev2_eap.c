@@ -569,11 +569,11 @@ struct ike_eap_round *ike_eap_peer_begin(const struct ike_chain *first, const ch
 /* The authenticator's EAP message: its code, and for a Request of
  * MSCHAPv2 the opcode and what follows MS-Length. */
 static int read_request(struct ike_eap_round *er, const struct ike_chain *c, uint8_t *code,
-			uint8_t *op, struct cursor *data)
+			uint8_t *type, uint8_t *op, struct cursor *data)
 {
 	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_EAP, 0);
 	struct cursor cur, msg;
-	uint8_t id, type, ms_id;
+	uint8_t id, ms_id;
 	uint16_t len, ms_len;
 
 	if (!pl)
@@ -584,12 +584,33 @@ static int read_request(struct ike_eap_round *er, const struct ike_chain *c, uin
 		return -EINVAL;
 	if (*code != EAP_REQUEST)
 		return 0;
-	if (!cursor_u8(&msg, &type) || type != EAP_TYPE_MSCHAPV2 || !cursor_u8(&msg, op) ||
-	    !cursor_u8(&msg, &ms_id) || !cursor_be16(&msg, &ms_len))
+	if (!cursor_u8(&msg, type))
 		return -EINVAL;
 	er->er_id = id;
+	if (*type != EAP_TYPE_MSCHAPV2)
+		return 0; /* Identity, or a method to Nak */
+	if (!cursor_u8(&msg, op) || !cursor_u8(&msg, &ms_id) || !cursor_be16(&msg, &ms_len))
+		return -EINVAL;
 	*data = msg;
 	return 0;
+}
+
+/* Before the Challenge: our name for an Identity request (RFC 3748
+ * §5.1), a Nak proposing MSCHAPv2 for any other method (§5.3.1). */
+static enum ike_eap_step peer_other_request(struct ike_eap_round *er, uint8_t type,
+					    struct ike_writer *w, const char **why)
+{
+	static const uint8_t ours = EAP_TYPE_MSCHAPV2;
+
+	*why = "an EAP request of another method after the Challenge";
+	if (er->er_state != EAP_EXPECT_CHALLENGE)
+		return IKE_EAP_FAIL;
+	if (type == EAP_TYPE_IDENTITY)
+		eap_typed(w, EAP_RESPONSE, er->er_id, EAP_TYPE_IDENTITY, er->er_user,
+			  strlen(er->er_user));
+	else
+		eap_typed(w, EAP_RESPONSE, er->er_id, EAP_TYPE_NAK, &ours, 1);
+	return IKE_EAP_MORE;
 }
 
 /* RFC 2759 §4: our Response to the Challenge; the authenticator
@@ -645,15 +666,17 @@ enum ike_eap_step ike_eap_peer_next(struct ike_eap_round *er, const struct ike_c
 				    const char **why)
 {
 	struct cursor d;
-	uint8_t code, op = 0;
+	uint8_t code, type = 0, op = 0;
 
 	*why = "a malformed or unexpected EAP message";
-	if (read_request(er, c, &code, &op, &d) != 0)
+	if (read_request(er, c, &code, &type, &op, &d) != 0)
 		return IKE_EAP_FAIL;
 	if (code == EAP_FAILURE) {
 		*why = "EAP-Failure";
 		return IKE_EAP_FAIL;
 	}
+	if (code == EAP_REQUEST && type != EAP_TYPE_MSCHAPV2)
+		return peer_other_request(er, type, w, why);
 	if (er->er_state == EAP_EXPECT_CHALLENGE && code == EAP_REQUEST && op == MSCHAP_CHALLENGE) {
 		if (answer_challenge(er, &d, pw, pw_len, w) == 0)
 			return IKE_EAP_MORE;

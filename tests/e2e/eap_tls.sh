@@ -34,28 +34,6 @@ TUN_PKI=$W/pki
 POOL_NET=198.18.101.0/30
 : >"$NOTES"
 
-# etls_config FILE: the topology's espgate with only the connection "rw"
-# (any peer; certificate p256; clients with EAP-TLS by the test CA) and
-# the pool rw4.
-etls_config() {
-	tunnel_espgate_config "$1.in" info || return 1
-	"$PY" - "$1.in" "$1" "$GW_WAN_V4" "$TUN_PKI" "$TUN_IKE_PROPOSAL" "$TUN_ESP_PROPOSAL" \
-		"$HQ_NET" "$POOL_NET" <<'PY'
-import json, sys
-src, dst, local, pki, ike, esp, hq, pool = sys.argv[1:]
-d = json.load(open(src))
-d["pools"] = [{"name": "rw4", "prefix": pool, "lease": 3600}]
-d["connections"] = [{
-    "name": "rw", "local": local, "remote": "any", "local_id": "p256.example.org",
-    "auth": "pubkey", "remote_auth": "eap-tls",
-    "cert": pki + "/p256-chain.pem", "key": pki + "/p256.key", "cacerts": [pki + "/ca.pem"],
-    "proposals": [ike], "pools": ["rw4"],
-    "children": [{"name": "net", "local_ts": [hq], "remote_ts": [pool],
-                  "esp_proposals": [esp]}]}]
-json.dump(d, open(dst, "w"), indent=1)
-PY
-}
-
 # sw_client NAME CERT [key=value...]: charon's connection NAME with the
 # certificate CERT of the PKI (EAP-TLS unless the extra keys say else).
 sw_client() {
@@ -69,17 +47,7 @@ sw_client() {
 }
 
 setup() {
-	local p
-	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl openssl; do
-		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
-	done
-	mkdir -p "$TUN_PKI" || return 1
-	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
-	tunnel_topo_create || return 1
-	etls_config "$W/espgate.json" || return 1
-	eg_start "$W/espgate.json" "$EG_LOG" || return 1
-	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
-	cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/" || return 1
+	tunnel_rw_setup "$W/espgate.json" tunnel_rw_config "$W/espgate.json" eap-tls "$POOL_NET" || return 1
 	sw_client alice alice local_id=alice.example.org || return 1
 	sw_start br && sw_load br >/dev/null || return 1
 	sw_prio
@@ -95,7 +63,7 @@ sw_down() {
 
 # 2: alice comes up and pings srv
 alice_up() {
-	local vip log
+	local log
 	log=$(sw_log br)
 	sw_initiate br alice-net 20 >"$W/up-alice.log" 2>&1 || { tail -n 8 "$W/up-alice.log"; return 1; }
 	grep -q "EAP method EAP_TLS succeeded" "$log" || { echo "charon did not log EAP-TLS success"; grep -i "eap\|tls" "$log" | tail -n 8; return 1; }
@@ -105,21 +73,12 @@ alice_up() {
 	grep -q "authentication of 'p256.example.org' with EAP successful" "$log" ||
 		{ echo "charon did not verify espgate's MSK AUTH"; grep -i "with EAP" "$log"; return 1; }
 	note "charon: $(grep -m1 "with EAP successful" "$log" | sed 's/^[0-9:.]* //')"
-	vip=$(tunnel_vip_of alice) || { echo "charon lists no virtual IP for alice"; return 1; }
-	tunnel_vip_ping "$vip" "$POOL_NET" "$W/ping.log" || return 1
-	note "alice: virtual IP $vip (CFG_REPLY); ping $SRV_V4 from it: $(grep -o '[0-9]* received' "$W/ping.log")"
+	tunnel_vip_ping_of alice "$POOL_NET" "$W/ping.log"
 }
 check "alice authenticates with EAP-TLS (charon: EAP_TLS succeeded, espgate's certificate AUTH and the MSK AUTH verified), gets an address of $POOL_NET and pings srv from it through espgate (5, no loss)" alice_up
 
 # 3: espgatectl sas
-sas_listed() {
-	[ "$(eg_json "[(s['conn'], s['state']) for s in d['ike_sas']]")" = "[('rw', 'ESTABLISHED')]" ] &&
-		[ "$(eg_json "len([c for c in d['child_sas'] if c['conn'] == 'rw'])")" = 1 ] ||
-		{ echo "espgate's SAs: $(eg_sas_json)"; return 1; }
-	eg_ctl sas | head -n 4 | tee "$W/sas.txt"
-	while read -r l; do note "$l"; done <"$W/sas.txt"
-}
-check "espgatectl sas: the IKE SA of rw ESTABLISHED and its Child SA" sas_listed
+check "espgatectl sas: the IKE SA of rw ESTABLISHED and its Child SA" tunnel_rw_listed
 
 # 4: eve's certificate is of another CA
 untrusted() {
