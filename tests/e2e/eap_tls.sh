@@ -16,7 +16,10 @@
 # and espgate says why at info level; charon with its address as IDi and
 # eap_id alice.example.org is asked for its EAP identity (EAP-Identity)
 # and comes up; charon that offers only EAP-MSCHAPv2 answers the EAP-TLS
-# request with a Nak and is refused, espgate naming both methods.
+# request with a Nak and is refused, espgate naming both methods; with
+# "eap_identity": true (reload), an IDi that the certificate does not
+# name (mallory.example.org; the EAP identity alice.example.org picks
+# alice's certificate) is refused.
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 SW_PLUGINS="$SW_PLUGINS eap-tls eap-identity eap-mschapv2"
 
-PLAN=6
+PLAN=7
 echo "1..$PLAN"
 
 tap_start egetls "namespaces, espgate with an EAP-TLS connection, charon as alice"
@@ -130,6 +133,27 @@ nak() {
 	note "espgate: $(grep -m1 -F "$want" "$EG_LOG")"
 }
 check "charon offering only EAP-MSCHAPv2 answers EAP-TLS with a Nak: EAP-Failure and AUTHENTICATION_FAILED, espgate logs at info what was asked and what is configured" nak
+
+# 7: the certificate must name the IDi
+wrong_idi() {
+	local want="connection rw: EAP-TLS: the IDi does not name the client certificate \"CN=alice.example.org,O=espgate test,C=CH\" for alice.example.org, AUTHENTICATION_FAILED"
+	"$PY" - "$W/espgate.json" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["connections"][0]["eap_identity"] = True
+json.dump(d, open(sys.argv[1], "w"), indent=1)
+PY
+	eg_ctl reload >"$W/reload.txt" || { cat "$W/reload.txt"; return 1; }
+	grep -q "^changed *rw" "$W/reload.txt" || { echo "reload changed no connection: $(cat "$W/reload.txt")"; return 1; }
+	sw_client mallory alice local_id=mallory.example.org local_eap_id=alice.example.org &&
+		sw_load br >/dev/null || return 1
+	sw_initiate br mallory-net 15 >"$W/up-mallory.log" 2>&1 && { echo "mallory came up"; return 1; }
+	grep -q "EAP/FAIL N(AUTH_FAILED)" "$W/up-mallory.log" || { echo "no EAP-Failure with AUTHENTICATION_FAILED"; tail -n 6 "$W/up-mallory.log"; return 1; }
+	wait_for "grep -qF '$want' '$EG_LOG'" 5 || { echo "espgate's log lacks: $want"; grep -i eap "$EG_LOG" | tail -n 3; return 1; }
+	note "espgate: $(grep -m1 -F "$want" "$EG_LOG")"
+	[ "$(eg_json "len(d['ike_sas'])")" = 0 ] || { echo "an IKE SA is left: $(eg_sas_json)"; return 1; }
+}
+check "eap_identity true (espgatectl reload); IDi mallory.example.org, EAP identity alice.example.org (which picks alice's certificate): the TLS handshake succeeds but the certificate does not name the IDi: EAP-Failure and AUTHENTICATION_FAILED, said at info" wrong_idi
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]
