@@ -164,8 +164,10 @@ struct cfg_id {
 
 enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
 /* How the peer authenticates: as we do (auth), or with EAP (RFC 7296
- * §2.16) against the secrets file's "eap" users. */
-enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2 };
+ * §2.16): EAP-MSCHAPv2 against the secrets file's "eap" users, EAP-TLS
+ * (RFC 5216) with a certificate of the connection's cacerts. */
+enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2,
+		       CFG_REMOTE_AUTH_EAP_TLS };
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 /* The IKE version of a connection: "version": 2 (the default), 1, or
  * "any" (a responder takes whichever the peer speaks; it initiates
@@ -223,6 +225,8 @@ struct cfg_conn {
 	struct cfg_id local_id, remote_id; /* remote_id CFG_ID_ANY: any */
 	enum cfg_auth auth;
 	enum cfg_remote_auth remote_auth;
+	bool eap_identity; /* EAP-Identity first (RFC 3748 §5.1) */
+	bool eap_tls13;    /* EAP-TLS with TLS 1.3 (RFC 9190) too */
 	uint8_t psk[CFG_PSK_MAX]; /* CFG_AUTH_PSK; wiped by cfg_free */
 	uint16_t psk_len;
 	bool psk_from_secrets; /* it came from ike.secrets */
@@ -303,7 +307,7 @@ void cfg_free(struct cfg *cfg);
 const char *cfg_role_name(enum cfg_port_role role);
 const char *cfg_engine_name(enum cfg_crypto_engine engine);
 const char *cfg_auth_name(enum cfg_auth auth);
-/* "eap-mschapv2", or "" for CFG_REMOTE_AUTH_SAME. */
+/* "eap-mschapv2", "eap-tls", or "" for CFG_REMOTE_AUTH_SAME. */
 const char *cfg_remote_auth_name(enum cfg_remote_auth a);
 /* The pool of that name, or NULL. */
 const struct cfg_pool *cfg_find_pool(const struct cfg *cfg, const char *name);

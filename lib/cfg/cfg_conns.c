@@ -16,7 +16,9 @@ const char *const cfg_auth_names[] = {
 };
 
 /* remote_auth's values, from CFG_REMOTE_AUTH_SAME + 1 on */
-static const char *const remote_auth_names[] = { "eap-mschapv2", NULL };
+static const char *const remote_auth_names[] = { "eap-mschapv2", "eap-tls", NULL };
+/* eap_tls_max_version's values */
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 
 static const char *const start_names[] = {
 	[CFG_START_NONE] = "none",
@@ -350,11 +352,36 @@ const char *cfg_remote_auth_name(enum cfg_remote_auth a)
 {
 	if (a == CFG_REMOTE_AUTH_SAME)
 		return "";
-	return a <= CFG_REMOTE_AUTH_EAP_MSCHAPV2 ? remote_auth_names[a - 1] : "?";
+	return a <= CFG_REMOTE_AUTH_EAP_TLS ? remote_auth_names[a - 1] : "?";
 }
 
-/* "remote_auth": "eap-mschapv2": the peer authenticates with EAP
- * (RFC 7296 §2.16), we with our certificate; IKEv2 only. */
+/* "eap_identity": EAP-Identity first (RFC 3748 §5.1); "eap_tls_max_version":
+ * "1.3" adds TLS 1.3 (RFC 9190) to EAP-TLS's 1.2. Only with remote_auth. */
+static int parse_conn_eap_opts(struct cfg_ctx *c, const struct json_path *p,
+			       json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pi = json_path_key(p, "eap_identity");
+	struct json_path pt = json_path_key(p, "eap_tls_max_version");
+	json_t *i = json_object_get(obj, "eap_identity");
+	json_t *t = json_object_get(obj, "eap_tls_max_version");
+	int rc, idx = 0;
+
+	if (i && conn->remote_auth == CFG_REMOTE_AUTH_SAME)
+		return cfg_err(c, &pi, AT_KEY, "eap_identity is for a connection with remote_auth");
+	if (t && conn->remote_auth != CFG_REMOTE_AUTH_EAP_TLS)
+		return cfg_err(c, &pt, AT_KEY,
+			       "eap_tls_max_version is for a connection with remote_auth \"eap-tls\"");
+	if ((i && (rc = cfg_expect_bool(c, &pi, i))) ||
+	    (t && (rc = cfg_member(c, &pt, obj, JSON_STRING, false, &t))) ||
+	    (t && (rc = cfg_one_of(c, &pt, t, tls_versions, &idx))))
+		return rc;
+	conn->eap_identity = i && json_is_true(i);
+	conn->eap_tls13 = idx == 1;
+	return 0;
+}
+
+/* "remote_auth": "eap-mschapv2" or "eap-tls": the peer authenticates with
+ * EAP (RFC 7296 §2.16), we with our certificate; IKEv2 only. */
 static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 				  json_t *obj, struct cfg_conn *conn)
 {
@@ -364,7 +391,7 @@ static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 
 	conn->remote_auth = CFG_REMOTE_AUTH_SAME;
 	if ((rc = cfg_member(c, &pr, obj, JSON_STRING, false, &v)) || !v)
-		return rc;
+		return rc ? rc : parse_conn_eap_opts(c, p, obj, conn);
 	if ((rc = cfg_one_of(c, &pr, v, remote_auth_names, &idx)))
 		return rc;
 	conn->remote_auth = (enum cfg_remote_auth)(idx + 1);
@@ -376,7 +403,7 @@ static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 		return cfg_err(c, &pr, AT_VALUE,
 			       "remote_auth \"%s\" is IKEv2's (RFC 7296 §2.16): remove \"version\" or set it to 2",
 			       cfg_remote_auth_name(conn->remote_auth));
-	return 0;
+	return parse_conn_eap_opts(c, p, obj, conn);
 }
 
 static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
@@ -386,7 +413,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", "pools", "remote_auth", NULL,
+		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
 	struct json_path pp = json_path_key(p, "proposals");

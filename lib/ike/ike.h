@@ -115,8 +115,10 @@ struct ike_lease_info {
 enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
 
 /* How the peer authenticates: as we do (PSK or certificate), or with
- * EAP-MSCHAPv2 (RFC 7296 §2.16) against ike_engine_set_eap_users'. */
-enum ike_remote_auth { IKE_REMOTE_AUTH_SAME = 0, IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1 };
+ * EAP (RFC 7296 §2.16): EAP-MSCHAPv2 against ike_engine_set_eap_users',
+ * EAP-TLS (RFC 5216) with a certificate of c_trust's CAs. */
+enum ike_remote_auth { IKE_REMOTE_AUTH_SAME = 0, IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,
+		       IKE_REMOTE_AUTH_EAP_TLS = 2 };
 
 /* One EAP-MSCHAPv2 user: the identity (IDi) and its password (UTF-8). */
 #define IKE_EAP_USER_MAX 64
@@ -160,6 +162,11 @@ struct ike_conn_cfg {
 	uint8_t c_n_pools;
 	/* Responder: the client authenticates with EAP, we with c_cred. */
 	enum ike_remote_auth c_remote_auth;
+	/* EAP-Identity (RFC 3748 §5.1) first, the user name its answer; also
+	 * without this when the IDi is an address. EAP-TLS: TLS 1.3 (RFC
+	 * 9190) as well as 1.2. */
+	bool c_eap_identity;
+	bool c_eap_tls13;
 	/* Initiator: authenticate with EAP-MSCHAPv2 as c_local_id with this
 	 * password (UTF-8, the caller's; NULL: not), the responder by its
 	 * certificate (c_trust). */
@@ -287,7 +294,8 @@ struct ike_limits {
 	X(timer_runs, "SAs whose timers a tick looked at") \
 	X(log_dropped, "log lines the full ring could not take") \
 	X(log_rate_limited, "refusals not logged: over 20 info lines a second") \
-	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped")
+	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped") \
+	X(eap_tls_too_large, "EAP-TLS conversations refused: the client's TLS handshake over 64 KiB or 256 messages")
 
 struct ike_stats {
 #define IKE_STAT_FIELD(name, desc) uint64_t st_##name;

@@ -5,6 +5,7 @@
  * leaves its EVP_PKEY; OpenSSL's error queue is emptied on every return.
  */
 #include "ike_cert.h"
+#include "ike_cert_priv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -468,6 +469,11 @@ void ike_cred_free(struct ike_credential *c)
 	OPENSSL_free(c);
 }
 
+EVP_PKEY *ike_cred_pkey(const struct ike_credential *c)
+{
+	return c->cr_key;
+}
+
 unsigned ike_cred_cert_count(const struct ike_credential *c)
 {
 	return c ? c->cr_ncerts : 0;
@@ -725,6 +731,11 @@ int ike_trust_load(const char *const *ca_pem_paths, unsigned n,
 	return ossl_fail(rc);
 }
 
+X509_STORE *ike_trust_store(const struct ike_trust *t)
+{
+	return t->tr_store;
+}
+
 void ike_trust_free(struct ike_trust *t)
 {
 	if (t == NULL)
@@ -813,8 +824,8 @@ static int id_dn(X509 *ee, const uint8_t *id, size_t id_len)
 
 /* The ID must name the certificate (RFC 7296 §3.5: the peer's ID is
  * what its certificate is checked against, RFC 4945 §3.1). */
-static int id_check(X509 *ee, uint8_t type, const uint8_t *id,
-		    size_t len)
+int ike_cert_id_check(X509 *ee, uint8_t type, const uint8_t *id,
+		      size_t len)
 {
 	const unsigned flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
 			       X509_CHECK_FLAG_NO_WILDCARDS;
@@ -1059,7 +1070,7 @@ int ike_verify_peer(const struct ike_trust *t, const struct ike_cert_data *certs
 	if (rc == 0)
 		rc = chain_verify(t, ee, chain);
 	if (rc == 0)
-		rc = id_check(ee, id_type, id, id_len);
+		rc = ike_cert_id_check(ee, id_type, id, id_len);
 	if (rc == 0)
 		rc = auth_verify(X509_get0_pubkey(ee), method, auth, auth_len,
 				 octets, octets_len);

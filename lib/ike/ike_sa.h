@@ -569,12 +569,19 @@ void ike_auth_start(struct ike_sa *sa);
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 
-/* ikev2_eap.c: EAP-MSCHAPv2 as the authenticator (§2.16) */
+/* ikev2_eap.c: EAP as the authenticator (§2.16): EAP-Identity, then
+ * EAP-MSCHAPv2 or EAP-TLS (ikev2_eap_tls.c) */
 struct ike_eap_round;
 enum ike_eap_step { IKE_EAP_MORE, IKE_EAP_FAIL };
-/* A round for user (the IDi), keeping the first request's payloads;
- * NULL: no memory, a bad name, or no MD4/DES (ike_mschap_available). */
-struct ike_eap_round *ike_eap_begin(const struct ike_chain *first, const char *user, size_t len);
+/* A round of the connection's method for the first IKE_AUTH request
+ * (its payloads kept; idi its IDi), whose first request (Identity, the
+ * MSCHAPv2 Challenge or EAP-TLS/Start) is written in w; NULL and *why
+ * when it cannot run (no memory, no MD4/DES, no certificate). */
+struct ike_eap_round *ike_eap_start(struct ike_sa *sa, const struct ike_chain *first,
+				    const struct ike_pl_id *idi, struct ike_writer *w,
+				    const char **why);
+/* "EAP-MSCHAPv2", "EAP-TLS": for log lines. */
+const char *ike_eap_method_name(enum ike_remote_auth a);
 void ike_eap_free(struct ike_eap_round *er);
 /* The first IKE_AUTH request's payloads (IDi, SA, TS, CP, notifies). */
 const struct ike_chain *ike_eap_first(const struct ike_eap_round *er);
@@ -582,8 +589,6 @@ const char *ike_eap_user(const struct ike_eap_round *er);
 /* EAP-Success sent: the MSK (§2.16) is ready. */
 bool ike_eap_done(const struct ike_eap_round *er);
 const uint8_t *ike_eap_msk(const struct ike_eap_round *er, size_t *len);
-/* Writes the EAP-Request/MSCHAPv2 Challenge. */
-void ike_eap_challenge(struct ike_eap_round *er, struct ike_writer *w);
 /* The peer's next EAP-Response: our next EAP message written in w
  * (IKE_EAP_MORE), or why it fails (IKE_EAP_FAIL, *why for the log). */
 enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,

@@ -10,6 +10,7 @@
 #include "ike_cert.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -382,48 +383,42 @@ static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
 	ike_sa_trim(sa);
 }
 
-/* ---- EAP (§2.16): the client proves itself with EAP-MSCHAPv2, we with
- * our certificate, then both with AUTHs keyed by the MSK ---- */
-
-/* An identity that can name an EAP user: a name without NUL bytes. */
-static bool eap_name(const struct ike_pl_id *id)
-{
-	return (id->id_type == IKE_ID_FQDN || id->id_type == IKE_ID_RFC822_ADDR ||
-		id->id_type == IKE_ID_KEY_ID) && id->id_len > 0 && id->id_len <= IKE_EAP_USER_MAX &&
-	       !memchr(id->id_data, '\0', id->id_len);
-}
+/* ---- EAP (§2.16): the client proves itself with EAP (ikev2_eap.c),
+ * we with our certificate, then both with AUTHs keyed by the MSK ---- */
 
 /* The first IKE_AUTH request, without AUTH: IDr, CERT, AUTH and the
- * EAP-Request/MSCHAPv2 Challenge, for the user its IDi names. */
+ * first EAP request of the connection's method. */
 static void eap_start(struct ike_sa *sa, const struct ike_chain *c)
 {
 	const struct ike_payload *pi = ike_chain_find(c, IKE_PL_IDI, 0);
 	const struct ike_conn_cfg *conn = sa->sa_conn;
+	const char *method = ike_eap_method_name(conn->c_remote_auth), *why;
 	uint8_t inner[INNER_MAX];
 	struct ike_writer w;
 	struct ike_pl_id id;
+	char text[192];
 	int rc;
 
 	if (ike_chain_find(c, IKE_PL_AUTH, 0)) {
-		refuse_auth(sa, "the connection takes EAP-MSCHAPv2 from its clients (no AUTH in the first IKE_AUTH, RFC 7296 §2.16); the peer sent AUTH");
+		snprintf(text, sizeof(text), "the connection takes %s from its clients (no AUTH in the first IKE_AUTH, RFC 7296 §2.16); the peer sent AUTH", method);
+		refuse_auth(sa, text);
 		return;
 	}
-	if (!pi || ike_pl_id_decode(pi, &id) != 0 || !eap_name(&id)) {
-		refuse_auth(sa, "EAP-MSCHAPv2: no IDi that names a user (an FQDN, an e-mail address or a key ID of 1 to 64 bytes)");
+	if (!pi || ike_pl_id_decode(pi, &id) != 0) {
+		refuse_auth(sa, "no IDi, or a malformed one");
 		return;
 	}
 	if (conn->c_remote_id.id_type && !same_id(&conn->c_remote_id, &id)) {
 		refuse_auth(sa, "the peer's identity is not the one the connection names");
 		return;
 	}
-	sa->sa_v2.v2_eap = ike_eap_begin(c, (const char *)id.id_data, id.id_len);
-	if (!sa->sa_v2.v2_eap) {
-		refuse_auth(sa, "EAP-MSCHAPv2 cannot run (no memory, or OpenSSL's legacy provider for MD4 and DES did not load)");
-		return;
-	}
 	ike_w_init(&w, inner, sizeof(inner));
 	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
-	ike_eap_challenge(sa->sa_v2.v2_eap, &w);
+	sa->sa_v2.v2_eap = ike_eap_start(sa, c, &id, &w, &why);
+	if (!sa->sa_v2.v2_eap) {
+		refuse_auth(sa, why);
+		return;
+	}
 	if (rc != 0) {
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;
@@ -437,7 +432,8 @@ static void eap_refuse(struct ike_sa *sa, const char *why)
 	uint8_t inner[INNER_MAX];
 	struct ike_writer w;
 
-	ike_log_sa_info(sa, "EAP-MSCHAPv2: %s for %s, AUTHENTICATION_FAILED", why,
+	ike_log_sa_info(sa, "%s: %s for %s, AUTHENTICATION_FAILED",
+			ike_eap_method_name(sa->sa_conn->c_remote_auth), why,
 			ike_eap_user(sa->sa_v2.v2_eap));
 	ike_w_init(&w, inner, sizeof(inner));
 	ike_eap_failure(sa->sa_v2.v2_eap, &w);
@@ -485,7 +481,9 @@ static void eap_final(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	if (msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0) {
-		refuse_auth(sa, "the AUTH made with the EAP-MSCHAPv2 MSK does not verify");
+		refuse_auth(sa, sa->sa_conn->c_remote_auth == IKE_REMOTE_AUTH_EAP_TLS ?
+				"the AUTH made with the EAP-TLS MSK does not verify" :
+				"the AUTH made with the EAP-MSCHAPv2 MSK does not verify");
 		return;
 	}
 	rc = msk_auth(sa, true, idb, id_body(&me, idb), NULL, authv);
@@ -524,7 +522,7 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	select_conn(sa, c);
-	if (sa->sa_conn->c_remote_auth == IKE_REMOTE_AUTH_EAP_MSCHAPV2) {
+	if (sa->sa_conn->c_remote_auth != IKE_REMOTE_AUTH_SAME) {
 		eap_start(sa, c);
 		return;
 	}

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * EAP-MSCHAPv2 as the authenticator, inside IKE_AUTH (RFC 7296 §2.16):
- * EAP framing (RFC 3748 §4), MS-CHAPv2 in EAP (draft-kamath-pppext-
- * eap-mschapv2-02 §2) and the rounds:
+ * EAP as the authenticator, inside IKE_AUTH (RFC 7296 §2.16): EAP
+ * framing (RFC 3748 §4), EAP-Identity first when the connection asks
+ * for it (§5.1), the refusal of a Nak or another method (§5.3.1), and
+ * the method the connection names: EAP-TLS (ikev2_eap_tls.c), or
+ * MS-CHAPv2 in EAP (draft-kamath-pppext-eap-mschapv2-02 §2) with rounds:
  *   <-- EAP-Request/MSCHAPv2 Challenge
  *   --> EAP-Response/MSCHAPv2 Response      (checked, ike_mschapv2.c)
  *   <-- EAP-Request/MSCHAPv2 Success "S=<authenticator response> M=..."
@@ -14,9 +16,13 @@
  */
 #include "ike_sa.h"
 #include "cursor.h"
+#include "ike_eap_tls.h"
 #include "ike_mschapv2.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,24 +30,33 @@
 
 /* RFC 3748 §4 codes, §5 types; draft-kamath §2 opcodes. */
 enum { EAP_REQUEST = 1, EAP_RESPONSE = 2, EAP_SUCCESS = 3, EAP_FAILURE = 4 };
+#define EAP_TYPE_IDENTITY 1
+#define EAP_TYPE_NAK 3
 #define EAP_TYPE_MSCHAPV2 26
 enum { MSCHAP_CHALLENGE = 1, MSCHAP_RESPONSE = 2, MSCHAP_SUCCESS = 3 };
 #define MSCHAP_RESPONSE_VALUE 49 /* peer challenge, 8 reserved, NT-Response, flags */
 #define EAP_HOST_NAME "espgate"
 #define EAP_WELCOME " M=welcome" /* strongSwan takes the message up to a space */
 
+_Static_assert(IKE_MSCHAP_MSK_LEN == IKE_EAP_TLS_MSK_LEN, "one MSK buffer for both methods");
+
 /* The authenticator's states, then the peer's (initiator, tests and
  * tools: EAP_EXPECT_*), EAP_DONE for both once the MSK is there. */
 enum eap_state { EAP_CHALLENGE_SENT = 1, EAP_SUCCESS_SENT, EAP_EXPECT_CHALLENGE,
-		 EAP_EXPECT_SUCCESS_REQ, EAP_EXPECT_SUCCESS, EAP_DONE };
+		 EAP_EXPECT_SUCCESS_REQ, EAP_EXPECT_SUCCESS, EAP_DONE, EAP_IDENTITY_SENT,
+		 EAP_TLS_RUNNING };
 
 struct ike_eap_round {
 	enum eap_state er_state;
+	uint8_t er_type;                        /* the method: EAP_TYPE_MSCHAPV2, IKE_EAP_TYPE_TLS */
 	uint8_t er_id;                          /* Identifier of our last request */
 	uint8_t er_challenge[IKE_MSCHAP_CHALLENGE_LEN];
 	uint8_t er_msk[IKE_MSCHAP_MSK_LEN];
 	char er_auth_response[IKE_MSCHAP_AUTH_RESPONSE_LEN + 1];
 	char er_user[IKE_EAP_USER_MAX + 1];
+	bool er_named;                          /* er_user is the EAP-Response/Identity's */
+	struct ike_eap_tls *er_tls;
+	char er_why[160];                       /* a refusal that names types */
 	uint8_t *er_first;                      /* the first message's payloads */
 	size_t er_first_len;
 	uint8_t er_first_type;
@@ -70,30 +85,12 @@ void ike_eap_free(struct ike_eap_round *er)
 {
 	if (!er)
 		return;
+	ike_eap_tls_free(er->er_tls);
 	if (er->er_first)
 		OPENSSL_cleanse(er->er_first, er->er_first_len);
 	free(er->er_first);
 	OPENSSL_cleanse(er, sizeof(*er));
 	free(er);
-}
-
-struct ike_eap_round *ike_eap_begin(const struct ike_chain *first, const char *user, size_t len)
-{
-	struct ike_eap_round *er;
-
-	if (first->c_n == 0 || len == 0 || len > IKE_EAP_USER_MAX ||
-	    ike_mschap_available() != 0)
-		return NULL;
-	er = calloc(1, sizeof(*er));
-	if (!er)
-		return NULL;
-	memcpy(er->er_user, user, len);
-	if (keep_first(er, first) != 0 || ike_random(er->er_challenge, sizeof(er->er_challenge)) != 0 ||
-	    ike_random(&er->er_id, 1) != 0) {
-		ike_eap_free(er);
-		return NULL;
-	}
-	return er;
 }
 
 const struct ike_chain *ike_eap_first(const struct ike_eap_round *er)
@@ -117,6 +114,30 @@ bool ike_eap_done(const struct ike_eap_round *er)
 	return er->er_state == EAP_DONE;
 }
 
+const char *ike_eap_method_name(enum ike_remote_auth a)
+{
+	return a == IKE_REMOTE_AUTH_EAP_TLS ? "EAP-TLS" : "EAP-MSCHAPv2";
+}
+
+/* A method's name for a log line (IANA "Method Types"). */
+static const char *type_name(uint8_t type)
+{
+	switch (type) {
+	case 0: return "none";
+	case EAP_TYPE_IDENTITY: return "Identity";
+	case 4: return "EAP-MD5";
+	case 6: return "EAP-GTC";
+	case IKE_EAP_TYPE_TLS: return "EAP-TLS";
+	case 18: return "EAP-SIM";
+	case 21: return "EAP-TTLS";
+	case 23: return "EAP-AKA";
+	case 25: return "PEAP";
+	case EAP_TYPE_MSCHAPV2: return "EAP-MSCHAPv2";
+	case 50: return "EAP-AKA'";
+	default: return "an unknown method";
+	}
+}
+
 /* An EAP payload: Code, Identifier, Length (RFC 3748 §4), the rest. */
 static void eap_begin(struct ike_writer *w, uint8_t code, uint8_t id, size_t *len_at)
 {
@@ -131,6 +152,18 @@ static void eap_end(struct ike_writer *w, size_t len_at)
 {
 	ike_w_patch16(w, len_at, (uint16_t)(w->w_len - len_at + 2));
 	ike_w_pl_end(w);
+}
+
+/* A Request or Response of a type with its Type-Data (RFC 3748 §4.1). */
+static void eap_typed(struct ike_writer *w, uint8_t code, uint8_t id, uint8_t type,
+		      const void *data, size_t len)
+{
+	size_t at;
+
+	eap_begin(w, code, id, &at);
+	ike_w_u8(w, type);
+	ike_w_bytes(w, data, len);
+	eap_end(w, at);
 }
 
 /* An MS-CHAPv2 message: Type, OpCode, MS-CHAPv2-ID (the Identifier),
@@ -152,7 +185,7 @@ static void mschap_msg(struct ike_writer *w, uint8_t code, uint8_t id, uint8_t o
 	eap_end(w, at);
 }
 
-void ike_eap_challenge(struct ike_eap_round *er, struct ike_writer *w)
+static void mschap_challenge(struct ike_eap_round *er, struct ike_writer *w)
 {
 	uint8_t body[1 + IKE_MSCHAP_CHALLENGE_LEN + sizeof(EAP_HOST_NAME) - 1];
 
@@ -176,31 +209,174 @@ void ike_eap_failure(struct ike_eap_round *er, struct ike_writer *w)
 	eap_status(w, EAP_FAILURE, er->er_id);
 }
 
-/* The peer's EAP-Response/MSCHAPv2 to our last request: its opcode and
- * what follows MS-Length (or the opcode, for a Success response). */
+/* ---- the authenticator's first request: Identity, or the method's ---- */
+
+/* An identity that can name an EAP user: a name without NUL bytes. */
+static bool id_names_user(const struct ike_pl_id *id)
+{
+	return (id->id_type == IKE_ID_FQDN || id->id_type == IKE_ID_RFC822_ADDR ||
+		id->id_type == IKE_ID_KEY_ID) && id->id_len > 0 && id->id_len <= IKE_EAP_USER_MAX &&
+	       !memchr(id->id_data, '\0', id->id_len);
+}
+
+/* The IDi as text, for the log lines of EAP-TLS without EAP-Identity. */
+static void id_text(const struct ike_pl_id *id, char *out, size_t cap)
+{
+	int af = id->id_type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6;
+
+	if (id_names_user(id))
+		snprintf(out, cap, "%.*s", (int)id->id_len, (const char *)id->id_data);
+	else if ((id->id_type == IKE_ID_IPV4_ADDR && id->id_len == 4) ||
+		 (id->id_type == IKE_ID_IPV6_ADDR && id->id_len == 16))
+		inet_ntop(af, id->id_data, out, (socklen_t)cap);
+	else
+		snprintf(out, cap, "the IDi of type %u", id->id_type);
+}
+
+/* The method's first request: the MSCHAPv2 Challenge, EAP-TLS/Start. */
+static int method_begin(struct ike_sa *sa, struct ike_eap_round *er, struct ike_writer *w,
+			const char **why)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	struct ike_eap_tls_cfg tc = { .cred = c->c_cred, .trust = c->c_trust,
+				      .tls13 = c->c_eap_tls13 };
+	uint8_t start[1];
+
+	if (er->er_state == EAP_IDENTITY_SENT)
+		er->er_id++;
+	if (er->er_type == EAP_TYPE_MSCHAPV2) {
+		*why = "EAP-MSCHAPv2 cannot run (no memory, or OpenSSL's legacy provider for MD4 and DES did not load)";
+		if (ike_mschap_available() != 0 ||
+		    ike_random(er->er_challenge, sizeof(er->er_challenge)) != 0)
+			return -EIO;
+		mschap_challenge(er, w);
+		return 0;
+	}
+	er->er_tls = ike_eap_tls_new(&tc, why);
+	if (!er->er_tls)
+		return -EIO;
+	eap_typed(w, EAP_REQUEST, er->er_id, IKE_EAP_TYPE_TLS, start,
+		  ike_eap_tls_start(er->er_tls, start, sizeof(start)));
+	er->er_state = EAP_TLS_RUNNING;
+	return 0;
+}
+
+/* RFC 3748 §5.1: ask for the identity when the connection says so, when
+ * the IDi is an address (charon's default without an id), or when
+ * MSCHAPv2 has no user name from the IDi. */
+static bool wants_identity(const struct ike_conn_cfg *c, const struct ike_pl_id *idi,
+			   uint8_t type)
+{
+	return c->c_eap_identity || idi->id_type == IKE_ID_IPV4_ADDR ||
+	       idi->id_type == IKE_ID_IPV6_ADDR ||
+	       (type == EAP_TYPE_MSCHAPV2 && !id_names_user(idi));
+}
+
+struct ike_eap_round *ike_eap_start(struct ike_sa *sa, const struct ike_chain *first,
+				    const struct ike_pl_id *idi, struct ike_writer *w,
+				    const char **why)
+{
+	const struct ike_conn_cfg *c = sa->sa_conn;
+	struct ike_eap_round *er;
+
+	*why = "no memory for the EAP conversation";
+	if (first->c_n == 0)
+		return NULL;
+	er = calloc(1, sizeof(*er));
+	if (!er)
+		return NULL;
+	er->er_type = c->c_remote_auth == IKE_REMOTE_AUTH_EAP_TLS ? IKE_EAP_TYPE_TLS :
+								     EAP_TYPE_MSCHAPV2;
+	id_text(idi, er->er_user, sizeof(er->er_user));
+	if (keep_first(er, first) != 0 || ike_random(&er->er_id, 1) != 0)
+		goto fail;
+	if (wants_identity(c, idi, er->er_type)) {
+		eap_typed(w, EAP_REQUEST, er->er_id, EAP_TYPE_IDENTITY, NULL, 0);
+		er->er_state = EAP_IDENTITY_SENT;
+		return er;
+	}
+	if (method_begin(sa, er, w, why) == 0)
+		return er;
+fail:
+	ike_eap_free(er);
+	return NULL;
+}
+
+/* ---- the authenticator's rounds ---- */
+
+/* The peer's EAP-Response to our last request: its Type and Type-Data. */
 static int read_response(const struct ike_eap_round *er, const struct ike_chain *c,
-			 uint8_t *op, struct cursor *data)
+			 uint8_t *type, struct cursor *data)
 {
 	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_EAP, 0);
-	struct cursor cur, msg;
-	uint8_t code, id, type, ms_id;
-	uint16_t len, ms_len;
+	struct cursor cur;
+	uint8_t code, id;
+	uint16_t len;
 
 	if (!pl)
 		return -EINVAL;
 	cur = cursor_make(pl->pl_body, pl->pl_len);
 	if (!cursor_u8(&cur, &code) || !cursor_u8(&cur, &id) || !cursor_be16(&cur, &len) ||
-	    len < 4 || len - 4u > cur.left || !cursor_sub(&cur, len - 4u, &msg) ||
-	    code != EAP_RESPONSE || id != er->er_id || !cursor_u8(&msg, &type) ||
-	    type != EAP_TYPE_MSCHAPV2 || !cursor_u8(&msg, op))
+	    len < 5 || len - 4u > cur.left || !cursor_sub(&cur, len - 4u, data) ||
+	    code != EAP_RESPONSE || id != er->er_id || !cursor_u8(data, type))
 		return -EINVAL;
-	if (*op == MSCHAP_SUCCESS) {
-		*data = msg;
+	return 0;
+}
+
+/* RFC 3748 §5.1: the user name, 1 to IKE_EAP_USER_MAX bytes, no NUL. */
+static enum ike_eap_step take_identity(struct ike_sa *sa, struct ike_eap_round *er,
+				       const struct cursor *d, struct ike_writer *w,
+				       const char **why)
+{
+	*why = "an EAP-Response/Identity empty, over 64 bytes or with a NUL";
+	if (d->left == 0 || d->left > IKE_EAP_USER_MAX || memchr(d->p, '\0', d->left))
+		return IKE_EAP_FAIL;
+	memcpy(er->er_user, d->p, d->left);
+	er->er_user[d->left] = '\0';
+	er->er_named = true;
+	return method_begin(sa, er, w, why) == 0 ? IKE_EAP_MORE : IKE_EAP_FAIL;
+}
+
+/* RFC 3748 §5.3.1: a Nak names the methods the peer would take; the
+ * connection offers one, which the peer has just refused. */
+static enum ike_eap_step refuse_nak(struct ike_eap_round *er, const struct cursor *d,
+				    const char **why)
+{
+	char asked[96] = "";
+	size_t at = 0;
+
+	for (size_t i = 0; i < d->left && at < sizeof(asked) - 24; i++)
+		at += (size_t)snprintf(asked + at, sizeof(asked) - at, "%s%s (%u)", i ? ", " : "",
+				       type_name(d->p[i]), d->p[i]);
+	snprintf(er->er_why, sizeof(er->er_why),
+		 "an EAP-Nak asking for %s, where the connection offers %s (%u),",
+		 at ? asked : "nothing", type_name(er->er_type), er->er_type);
+	*why = er->er_why;
+	return IKE_EAP_FAIL;
+}
+
+static enum ike_eap_step refuse_type(struct ike_eap_round *er, uint8_t type, const char **why)
+{
+	snprintf(er->er_why, sizeof(er->er_why),
+		 "an answer with %s (%u), where the connection offers %s (%u),",
+		 type_name(type), type, type_name(er->er_type), er->er_type);
+	*why = er->er_why;
+	return IKE_EAP_FAIL;
+}
+
+/* The MSCHAPv2 opcode, and what follows MS-Length (or the opcode, for
+ * the peer's Success response, draft-kamath §2.2). */
+static int mschap_read(const struct ike_eap_round *er, struct cursor *d, uint8_t *op)
+{
+	uint8_t ms_id;
+	uint16_t ms_len;
+
+	if (!cursor_u8(d, op))
+		return -EINVAL;
+	if (*op == MSCHAP_SUCCESS)
 		return 0;
-	}
-	if (!cursor_u8(&msg, &ms_id) || !cursor_be16(&msg, &ms_len) || ms_id != er->er_id)
+	if (!cursor_u8(d, &ms_id) || !cursor_be16(d, &ms_len) || ms_id != er->er_id)
 		return -EINVAL;
-	*data = msg;
 	return 0;
 }
 
@@ -274,17 +450,15 @@ static enum ike_eap_step check_response(struct ike_sa *sa, struct ike_eap_round 
 	return IKE_EAP_MORE;
 }
 
-enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
-			       const struct ike_chain *c, struct ike_writer *w, const char **why)
+static enum ike_eap_step mschap_next(struct ike_sa *sa, struct ike_eap_round *er,
+				     struct cursor *d, struct ike_writer *w, const char **why)
 {
-	struct cursor d;
 	uint8_t op;
 
-	*why = "a malformed or unexpected EAP message";
-	if (read_response(er, c, &op, &d) != 0)
+	if (mschap_read(er, d, &op) != 0)
 		return IKE_EAP_FAIL;
 	if (er->er_state == EAP_CHALLENGE_SENT && op == MSCHAP_RESPONSE)
-		return check_response(sa, er, &d, w, why);
+		return check_response(sa, er, d, w, why);
 	if (er->er_state == EAP_SUCCESS_SENT && op == MSCHAP_SUCCESS) {
 		/* RFC 3748 §4.2: EAP-Success carries our last Identifier */
 		eap_status(w, EAP_SUCCESS, er->er_id);
@@ -292,6 +466,83 @@ enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
 		return IKE_EAP_MORE;
 	}
 	return IKE_EAP_FAIL;
+}
+
+/* RFC 5216 §5.2: the client is who its certificate says: the EAP
+ * identity (when asked for) one of its subjectAltNames, and the IDi
+ * naming it too unless it is the address EAP-Identity stood in for. */
+static enum ike_eap_step tls_identity(struct ike_eap_round *er, const char **why)
+{
+	const struct ike_payload *pi = ike_chain_find(&er->er_chain, IKE_PL_IDI, 0);
+	char subject[96];
+	struct ike_pl_id idi;
+	bool by_address;
+
+	if (!pi || ike_pl_id_decode(pi, &idi) != 0)
+		return IKE_EAP_FAIL;
+	by_address = idi.id_type == IKE_ID_IPV4_ADDR || idi.id_type == IKE_ID_IPV6_ADDR;
+	ike_eap_tls_peer_subject(er->er_tls, subject, sizeof(subject));
+	if (er->er_named && ike_eap_tls_peer_name(er->er_tls, er->er_user) != 0) {
+		snprintf(er->er_why, sizeof(er->er_why),
+			 "the EAP identity is no subjectAltName of the client certificate \"%s\"", subject);
+		*why = er->er_why;
+		return IKE_EAP_FAIL;
+	}
+	if (!(er->er_named && by_address) &&
+	    ike_eap_tls_peer_id(er->er_tls, idi.id_type, idi.id_data, idi.id_len) != 0) {
+		snprintf(er->er_why, sizeof(er->er_why),
+			 "the IDi does not name the client certificate \"%s\"", subject);
+		*why = er->er_why;
+		return IKE_EAP_FAIL;
+	}
+	return IKE_EAP_MORE;
+}
+
+static enum ike_eap_step tls_next(struct ike_sa *sa, struct ike_eap_round *er,
+				  const struct cursor *d, struct ike_writer *w, const char **why)
+{
+	uint8_t out[IKE_EAP_TLS_OUT_MAX];
+	size_t n;
+
+	switch (ike_eap_tls_input(er->er_tls, d->p, d->left, out, sizeof(out), &n, why)) {
+	case IKE_EAP_TLS_SEND:
+		er->er_id++;
+		eap_typed(w, EAP_REQUEST, er->er_id, IKE_EAP_TYPE_TLS, out, n);
+		return IKE_EAP_MORE;
+	case IKE_EAP_TLS_DONE:
+		if (tls_identity(er, why) != IKE_EAP_MORE || ike_eap_tls_msk(er->er_tls, er->er_msk) != 0)
+			return IKE_EAP_FAIL;
+		ike_log(sa->sa_engine, "IKE SA %u: EAP-TLS (%s) with %s", sa->sa_id,
+			ike_eap_tls_version(er->er_tls), er->er_user);
+		eap_status(w, EAP_SUCCESS, er->er_id);
+		er->er_state = EAP_DONE;
+		return IKE_EAP_MORE;
+	case IKE_EAP_TLS_TOO_LARGE:
+		sa->sa_engine->e_stats.st_eap_tls_too_large++;
+		return IKE_EAP_FAIL;
+	default:
+		return IKE_EAP_FAIL;
+	}
+}
+
+enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
+			       const struct ike_chain *c, struct ike_writer *w, const char **why)
+{
+	struct cursor d;
+	uint8_t type;
+
+	*why = "a malformed or unexpected EAP message";
+	if (read_response(er, c, &type, &d) != 0 || er->er_state == EAP_DONE)
+		return IKE_EAP_FAIL;
+	if (er->er_state == EAP_IDENTITY_SENT)
+		return type == EAP_TYPE_IDENTITY ? take_identity(sa, er, &d, w, why) : IKE_EAP_FAIL;
+	if (type == EAP_TYPE_NAK)
+		return refuse_nak(er, &d, why);
+	if (type != er->er_type)
+		return refuse_type(er, type, why);
+	if (er->er_type == IKE_EAP_TYPE_TLS)
+		return tls_next(sa, er, &d, w, why);
+	return mschap_next(sa, er, &d, w, why);
 }
 
 /* ---- the peer's side (an initiator that authenticates with EAP) ---- */
@@ -318,11 +569,11 @@ struct ike_eap_round *ike_eap_peer_begin(const struct ike_chain *first, const ch
 /* The authenticator's EAP message: its code, and for a Request of
  * MSCHAPv2 the opcode and what follows MS-Length. */
 static int read_request(struct ike_eap_round *er, const struct ike_chain *c, uint8_t *code,
-			uint8_t *op, struct cursor *data)
+			uint8_t *type, uint8_t *op, struct cursor *data)
 {
 	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_EAP, 0);
 	struct cursor cur, msg;
-	uint8_t id, type, ms_id;
+	uint8_t id, ms_id;
 	uint16_t len, ms_len;
 
 	if (!pl)
@@ -333,12 +584,33 @@ static int read_request(struct ike_eap_round *er, const struct ike_chain *c, uin
 		return -EINVAL;
 	if (*code != EAP_REQUEST)
 		return 0;
-	if (!cursor_u8(&msg, &type) || type != EAP_TYPE_MSCHAPV2 || !cursor_u8(&msg, op) ||
-	    !cursor_u8(&msg, &ms_id) || !cursor_be16(&msg, &ms_len))
+	if (!cursor_u8(&msg, type))
 		return -EINVAL;
 	er->er_id = id;
+	if (*type != EAP_TYPE_MSCHAPV2)
+		return 0; /* Identity, or a method to Nak */
+	if (!cursor_u8(&msg, op) || !cursor_u8(&msg, &ms_id) || !cursor_be16(&msg, &ms_len))
+		return -EINVAL;
 	*data = msg;
 	return 0;
+}
+
+/* Before the Challenge: our name for an Identity request (RFC 3748
+ * §5.1), a Nak proposing MSCHAPv2 for any other method (§5.3.1). */
+static enum ike_eap_step peer_other_request(struct ike_eap_round *er, uint8_t type,
+					    struct ike_writer *w, const char **why)
+{
+	static const uint8_t ours = EAP_TYPE_MSCHAPV2;
+
+	*why = "an EAP request of another method after the Challenge";
+	if (er->er_state != EAP_EXPECT_CHALLENGE)
+		return IKE_EAP_FAIL;
+	if (type == EAP_TYPE_IDENTITY)
+		eap_typed(w, EAP_RESPONSE, er->er_id, EAP_TYPE_IDENTITY, er->er_user,
+			  strlen(er->er_user));
+	else
+		eap_typed(w, EAP_RESPONSE, er->er_id, EAP_TYPE_NAK, &ours, 1);
+	return IKE_EAP_MORE;
 }
 
 /* RFC 2759 §4: our Response to the Challenge; the authenticator
@@ -394,15 +666,17 @@ enum ike_eap_step ike_eap_peer_next(struct ike_eap_round *er, const struct ike_c
 				    const char **why)
 {
 	struct cursor d;
-	uint8_t code, op = 0;
+	uint8_t code, type = 0, op = 0;
 
 	*why = "a malformed or unexpected EAP message";
-	if (read_request(er, c, &code, &op, &d) != 0)
+	if (read_request(er, c, &code, &type, &op, &d) != 0)
 		return IKE_EAP_FAIL;
 	if (code == EAP_FAILURE) {
 		*why = "EAP-Failure";
 		return IKE_EAP_FAIL;
 	}
+	if (code == EAP_REQUEST && type != EAP_TYPE_MSCHAPV2)
+		return peer_other_request(er, type, w, why);
 	if (er->er_state == EAP_EXPECT_CHALLENGE && code == EAP_REQUEST && op == MSCHAP_CHALLENGE) {
 		if (answer_challenge(er, &d, pw, pw_len, w) == 0)
 			return IKE_EAP_MORE;

@@ -67,6 +67,7 @@ for _p in chapoly curve25519; do DEPS_FROM[plugin:$_p]=libstrongswan-extra-plugi
 for _p in socket-default updown; do DEPS_FROM[plugin:$_p]=strongswan-libcharon; done
 DEPS_FROM[plugin:kernel-libipsec]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-identity]=libcharon-extra-plugins
+DEPS_FROM[plugin:eap-tls]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-mschapv2]=libcharon-extauth-plugins
 DEPS_FROM[plugin:vici]=strongswan-swanctl
 unset _p

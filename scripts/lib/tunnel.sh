@@ -230,6 +230,76 @@ tunnel_vip_of() {
 	sw_list_sas_json br --ike "$1" | json_get - "[v for s in d for v in s.get('local-vips', [])][0]"
 }
 
+# tunnel_rw_config FILE REMOTE_AUTH POOL [SECRETS]: the topology's espgate
+# with only the connection "rw" (any peer; the certificate p256 of
+# $TUN_PKI, tests/unit/certs/make.sh's PKI, and its CA; clients with EAP,
+# remote_auth REMOTE_AUTH) and the pool rw4 of prefix POOL; SECRETS: the
+# secrets file it names (EAP-MSCHAPv2's users).
+tunnel_rw_config() {
+	tunnel_espgate_config "$1.in" info || return 1
+	"$PY" - "$1.in" "$1" "$2" "$3" "${4:-}" "$GW_WAN_V4" "$TUN_PKI" "$TUN_IKE_PROPOSAL" \
+		"$TUN_ESP_PROPOSAL" "$HQ_NET" <<'PY'
+import json, sys
+src, dst, remote_auth, pool, secrets, local, pki, ike, esp, hq = sys.argv[1:]
+d = json.load(open(src))
+if secrets:
+    d.setdefault("ike", {})["secrets"] = secrets
+d["pools"] = [{"name": "rw4", "prefix": pool, "lease": 3600}]
+d["connections"] = [{
+    "name": "rw", "local": local, "remote": "any", "local_id": "p256.example.org",
+    "auth": "pubkey", "remote_auth": remote_auth,
+    "cert": pki + "/p256-chain.pem", "key": pki + "/p256.key", "cacerts": [pki + "/ca.pem"],
+    "proposals": [ike], "pools": ["rw4"],
+    "children": [{"name": "net", "local_ts": [hq], "remote_ts": [pool],
+                  "esp_proposals": [esp]}]}]
+json.dump(d, open(dst, "w"), indent=1)
+PY
+}
+
+# tunnel_pki: tests/unit/certs/make.sh's PKI in $TUN_PKI (its log in
+# $W/pki.log, shown when it fails).
+tunnel_pki() {
+	mkdir -p "$TUN_PKI" || return 1
+	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
+}
+
+# tunnel_rw_setup CONFIG CMD...: the PKI in $TUN_PKI, the topology, CMD
+# (which writes CONFIG: it needs the topology's addresses), espgate
+# running with CONFIG (log $EG_LOG), and charon "br" set up with the PKI's
+# CA and intermediate (not started: the suite adds its connections).
+tunnel_rw_setup() {
+	local p config=$1
+	shift
+	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$SW_CHARON" swanctl openssl; do
+		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
+	done
+	tunnel_pki || return 1
+	tunnel_topo_create && "$@" || return 1
+	eg_start "$config" "$EG_LOG" || return 1
+	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
+	cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/"
+}
+
+# tunnel_rw_listed: espgate lists one IKE SA, of connection rw, ESTABLISHED,
+# and one Child SA of rw; the head of espgatectl sas as notes (suites
+# with note(), the EAP suites).
+tunnel_rw_listed() {
+	[ "$(eg_json "[(s['conn'], s['state']) for s in d['ike_sas']]")" = "[('rw', 'ESTABLISHED')]" ] &&
+		[ "$(eg_json "len([c for c in d['child_sas'] if c['conn'] == 'rw'])")" = 1 ] ||
+		{ echo "espgate's SAs: $(eg_sas_json)"; return 1; }
+	eg_ctl sas | head -n 6 | tee "$W/sas.txt"
+	while read -r l; do note "$l"; done <"$W/sas.txt"
+}
+
+# tunnel_vip_ping_of NAME POOL LOG: tunnel_vip_ping from the virtual
+# address of charon's IKE SA NAME, noted.
+tunnel_vip_ping_of() {
+	local vip
+	vip=$(tunnel_vip_of "$1") || { echo "charon lists no virtual IP for $1"; return 1; }
+	tunnel_vip_ping "$vip" "$2" "$3" || return 1
+	note "$1: virtual IP $vip (CFG_REPLY); ping $SRV_V4 from it: $(grep -o '[0-9]* received' "$3")"
+}
+
 # tunnel_vip_ping VIP POOL LOG: a road warrior's virtual address VIP is
 # from POOL, installed in br with HQ_NET routed into ipsec0, and pings srv
 # from it through espgate (5, no loss; ping's output in LOG).

@@ -36,13 +36,6 @@ suite_programs() {
 	done
 }
 
-# suite_pki: tests/unit/certs/make.sh's PKI in $TUN_PKI (its log in
-# $W/pki.log, shown when it fails).
-suite_pki() {
-	mkdir -p "$TUN_PKI" || return 1
-	sh "$ROOT/tests/unit/certs/make.sh" "$TUN_PKI" >"$W/pki.log" 2>&1 || { cat "$W/pki.log"; return 1; }
-}
-
 # counters_agree: espgatectl --json sas's in/out packets and bytes of
 # $TUN_CONN/$TUN_CHILD equal charon's out/in (tunnel.py counters), after
 # the traffic stopped; three tries a second apart for a packet still in

@@ -34,28 +34,11 @@ POOL_NET=198.18.100.0/30
 ALICE_PW='correct horse battery staple'
 : >"$NOTES"
 
-# eap_config FILE SECRETS: the topology's espgate with only the connection
-# "rw" (any peer; certificate p256; clients with EAP-MSCHAPv2) and the
-# pool rw4; SECRETS holds alice's password.
+# eap_config FILE SECRETS: tunnel_rw_config with EAP-MSCHAPv2; SECRETS
+# holds alice's password.
 eap_config() {
-	tunnel_espgate_config "$1.in" info || return 1
 	printf '{"eap": {"alice": "%s"}}\n' "$ALICE_PW" >"$2" && chmod 600 "$2" || return 1
-	"$PY" - "$1.in" "$1" "$2" "$GW_WAN_V4" "$TUN_PKI" "$TUN_IKE_PROPOSAL" "$TUN_ESP_PROPOSAL" \
-		"$HQ_NET" "$POOL_NET" <<'PY'
-import json, sys
-src, dst, secrets, local, pki, ike, esp, hq, pool = sys.argv[1:]
-d = json.load(open(src))
-d.setdefault("ike", {})["secrets"] = secrets
-d["pools"] = [{"name": "rw4", "prefix": pool, "lease": 3600}]
-d["connections"] = [{
-    "name": "rw", "local": local, "remote": "any", "local_id": "p256.example.org",
-    "auth": "pubkey", "remote_auth": "eap-mschapv2",
-    "cert": pki + "/p256-chain.pem", "key": pki + "/p256.key", "cacerts": [pki + "/ca.pem"],
-    "proposals": [ike], "pools": ["rw4"],
-    "children": [{"name": "net", "local_ts": [hq], "remote_ts": [pool],
-                  "esp_proposals": [esp]}]}]
-json.dump(d, open(dst, "w"), indent=1)
-PY
+	tunnel_rw_config "$1" eap-mschapv2 "$POOL_NET" "$2"
 }
 
 # sw_alice PASSWORD: charon's connection alice with that EAP secret.
@@ -71,12 +54,7 @@ sw_alice() {
 }
 
 setup() {
-	suite_programs openssl && suite_pki || return 1
-	tunnel_topo_create || return 1
-	eap_config "$W/espgate.json" "$W/secrets.json" || return 1
-	eg_start "$W/espgate.json" "$EG_LOG" || return 1
-	SW_INSTALL_ROUTES=yes sw_setup br "$NS_BR" || return 1
-	cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/" || return 1
+	tunnel_rw_setup "$W/espgate.json" eap_config "$W/espgate.json" "$W/secrets.json" || return 1
 	sw_alice "$ALICE_PW" || return 1
 	sw_start br && sw_load br >/dev/null || return 1
 	sw_prio
@@ -86,7 +64,7 @@ check "namespaces host, br, gw, srv; espgate with connection rw (certificate p25
 
 # 2: alice comes up and pings srv
 alice_up() {
-	local vip log
+	local log
 	log=$(sw_log br)
 	sw_initiate br alice-net 20 >"$W/up-alice.log" 2>&1 || { tail -n 8 "$W/up-alice.log"; return 1; }
 	grep -q "EAP-MS-CHAPv2 succeeded" "$log" || { echo "charon did not log EAP-MS-CHAPv2 success"; return 1; }
@@ -97,21 +75,12 @@ alice_up() {
 	grep -q "authentication of 'alice' (myself) with EAP successful\|authentication of 'p256.example.org' with EAP successful" "$log" ||
 		{ echo "charon did not log the MSK AUTHs"; grep -i "with EAP" "$log"; return 1; }
 	note "charon: $(grep -m1 "with EAP successful" "$log" | sed 's/^[0-9:.]* //')"
-	vip=$(tunnel_vip_of alice) || { echo "charon lists no virtual IP for alice"; return 1; }
-	tunnel_vip_ping "$vip" "$POOL_NET" "$W/ping.log" || return 1
-	note "alice: virtual IP $vip (CFG_REPLY); ping $SRV_V4 from it: $(grep -o '[0-9]* received' "$W/ping.log")"
+	tunnel_vip_ping_of alice "$POOL_NET" "$W/ping.log"
 }
 check "alice authenticates with EAP-MSCHAPv2 (charon: MS-CHAPv2 succeeded, espgate's certificate AUTH and both MSK AUTHs verified), gets an address of $POOL_NET and pings srv from it through espgate (5, no loss)" alice_up
 
 # 3: espgatectl sas
-sas_listed() {
-	[ "$(eg_json "[(s['conn'], s['state']) for s in d['ike_sas']]")" = "[('rw', 'ESTABLISHED')]" ] &&
-		[ "$(eg_json "len([c for c in d['child_sas'] if c['conn'] == 'rw'])")" = 1 ] ||
-		{ echo "espgate's SAs: $(eg_sas_json)"; return 1; }
-	eg_ctl sas | head -n 6 | tee "$W/sas.txt"
-	while read -r l; do note "$l"; done <"$W/sas.txt"
-}
-check "espgatectl sas: the IKE SA of rw ESTABLISHED and its Child SA" sas_listed
+check "espgatectl sas: the IKE SA of rw ESTABLISHED and its Child SA" tunnel_rw_listed
 
 # 4: a wrong password
 wrong_password() {

@@ -62,7 +62,7 @@ setup() {
 	for p in "$BUILD/app/espgate" "$BUILD/app/espgatectl" "$LOAD" openssl; do
 		command -v "$p" >/dev/null || { echo "missing: $p"; return 1; }
 	done
-	suite_pki || return 1
+	tunnel_pki || return 1
 	tunnel_topo_create || return 1
 	ra_config "$W/espgate.json" "$W/secrets.json" || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1

@@ -110,7 +110,7 @@ TUN_PKI=$W/pki
 
 setup() {
 	suite_programs iperf3 tcpdump openssl || return 1
-	suite_pki || return 1
+	tunnel_pki || return 1
 	tunnel_topo_create || return 1
 	tunnel_espgate_config "$W/espgate.json" info || return 1
 	eg_start "$W/espgate.json" "$EG_LOG" || return 1

@@ -2231,12 +2231,47 @@ Test(cfg_conn, eap_mschapv2)
 		      "remote_auth \"eap-mschapv2\" needs auth \"pubkey\"");
 	expect_err_at(CDOC("", CONN_EAP(", 'version': 'any'")), "'eap-mschapv2'",
 		      "connections[0].remote_auth", "remote_auth \"eap-mschapv2\" is IKEv2's");
-	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'remote_auth': 'eap-tls', " PROPS
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'remote_auth': 'eap-md5', " PROPS
 			   ", 'children': [" CHILD "]}"),
-		      "'eap-tls'", "connections[0].remote_auth",
-		      "\"eap-tls\" is not one of \"eap-mschapv2\"");
+		      "'eap-md5'", "connections[0].remote_auth",
+		      "\"eap-md5\" is not one of \"eap-mschapv2\", \"eap-tls\"");
 	expect_err_at(CDOC("", CONN(", 'remote_auth': 1")), "1}", "connections[0].remote_auth",
 		      "expected a string, got an integer");
+}
+
+/* EAP-TLS (RFC 5216): the client's certificate by the connection's
+ * cacerts, no secrets file; EAP-Identity and TLS 1.3 as options. */
+#define CONN_TLS(extra) "{" CONN_HEAD ", 'auth': 'pubkey', 'remote_auth': 'eap-tls'," \
+	" 'cert': '" CFG_DIR "/good/ike/hq.crt', 'key': '" CFG_DIR "/good/ike/hq.key'," \
+	" 'cacerts': ['" CFG_DIR "/good/ike/ca.crt'], " PROPS ", 'children': [" CHILD "]" extra "}"
+
+Test(cfg_conn, eap_tls_and_eap_identity)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN_TLS("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].remote_auth, CFG_REMOTE_AUTH_EAP_TLS);
+	cr_expect_str_eq(cfg_remote_auth_name(c.conns[0].remote_auth), "eap-tls");
+	cr_expect(!c.conns[0].eap_identity);
+	cr_expect(!c.conns[0].eap_tls13, "TLS 1.2 only unless asked");
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", CONN_TLS(", 'eap_identity': true, 'eap_tls_max_version': '1.3'")),
+			      &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.conns[0].eap_identity);
+	cr_expect(c.conns[0].eap_tls13);
+	cfg_free(&c);
+	expect_err_at(CDOC("", CONN_TLS(", 'eap_tls_max_version': '1.1'")), "'1.1'",
+		      "connections[0].eap_tls_max_version", "\"1.1\" is not one of \"1.2\", \"1.3\"");
+	expect_err_at(CDOC("", CONN_TLS(", 'eap_identity': 'yes'")), "'yes'",
+		      "connections[0].eap_identity", "expected a boolean, got a string");
+	expect_err_at(CDOC("", CONN(", 'eap_identity': true")), "'eap_identity'",
+		      "connections[0].eap_identity", "eap_identity is for a connection with remote_auth");
+	expect_err_at(CDOC("", CONN_EAP(", 'eap_tls_max_version': '1.3'")), "'eap_tls_max_version'",
+		      "connections[0].eap_tls_max_version",
+		      "eap_tls_max_version is for a connection with remote_auth \"eap-tls\"");
+	expect_err_at(CDOC("", CONN(", 'remote_auth': 'eap-tls'")), "'eap-tls'",
+		      "connections[0].remote_auth", "remote_auth \"eap-tls\" needs auth \"pubkey\"");
 }
 
 Test(cfg_conn, pubkey)

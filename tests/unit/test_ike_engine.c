@@ -1341,6 +1341,10 @@ struct eap_pki {
 	struct ike_trust *trust;
 };
 
+/* What the responder's connection asks of its clients (set before eap_up). */
+static enum ike_remote_auth eap_method = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+static bool eap_identity;
+
 /* pool: the responder's connection takes its addresses, the initiator
  * asks for one (NULL: neither). */
 static struct eap_pki eap_up_pool(const char *password, const char *user,
@@ -1363,7 +1367,9 @@ static struct eap_pki eap_up_pool(const char *password, const char *user,
 	ci.c_eap_password = password ? password : good;
 	ci.c_eap_password_len = (uint16_t)strlen(ci.c_eap_password);
 	cr.c_cred = k.cred;
-	cr.c_remote_auth = IKE_REMOTE_AUTH_EAP_MSCHAPV2;
+	cr.c_trust = k.trust;
+	cr.c_remote_auth = eap_method;
+	cr.c_eap_identity = eap_identity;
 	if (pool) {
 		ci.c_ask_vip4 = true;
 		snprintf(cr.c_pools[0], sizeof(cr.c_pools[0]), "%s", pool->pc_name);
@@ -1498,6 +1504,51 @@ Test(ike_engine, eap_mschapv2_rounds_survive_lost_answers)
 	ike_engine_stats(sides[1].e, &st);
 	cr_expect_eq(st.st_responses_resent, 4);
 	expect_child_pair();
+	eap_down(k);
+}
+
+/* EAP-Identity first (RFC 3748 §5.1) when the connection asks for it:
+ * one round more, the user name from the answer. */
+Test(ike_engine, eap_identity_round_before_mschapv2)
+{
+	struct eap_pki k;
+
+	eap_identity = true;
+	k = eap_up(NULL, "alice");
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_expect_eq(run(), 12, "IKE_SA_INIT and five IKE_AUTH: Identity, Challenge, Success request, EAP-Success, AUTHs");
+	cr_expect_eq(sides[1].ike_up, 1);
+	cr_expect_eq(sides[0].ike_up, 1);
+	expect_child_pair();
+	eap_down(k);
+}
+
+/* The identity the answer gives must be a user: another one is refused
+ * as unknown (the IDi's name no longer decides). */
+Test(ike_engine, eap_identity_answer_names_the_user)
+{
+	struct eap_pki k;
+
+	eap_identity = true;
+	k = eap_up(NULL, "bob");
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	run();
+	expect_refused("EAP-MSCHAPv2: no password in the secrets file for alice");
+	eap_down(k);
+}
+
+/* RFC 3748 §5.3.1: a client that Naks the connection's method (EAP-TLS)
+ * for one it does not offer (MSCHAPv2) gets EAP-Failure and
+ * AUTHENTICATION_FAILED; the info line names both. */
+Test(ike_engine, eap_nak_for_a_method_not_offered_is_refused)
+{
+	struct eap_pki k;
+
+	eap_method = IKE_REMOTE_AUTH_EAP_TLS;
+	k = eap_up(NULL, "alice");
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_expect_eq(run(), 6, "IKE_SA_INIT, EAP-TLS/Start and the Nak answered with EAP-Failure");
+	expect_refused("connection hq: EAP-TLS: an EAP-Nak asking for EAP-MSCHAPv2 (26), where the connection offers EAP-TLS (13), for alice, AUTHENTICATION_FAILED");
 	eap_down(k);
 }
 

@@ -13,6 +13,9 @@
 #   expired     P-256, valid 2020-2021 only, signed by int
 #   wrongsan    P-256 key, CN=p256.example.org, SAN DNS:wrong.example.net
 #   other       P-256, signed by other_ca
+#   alice       P-256 client (EAP-TLS), signed by int, SAN DNS:alice.example.org,
+#               email:alice@example.org
+#   eve         P-256 client (eve.example.org), signed by other_ca (untrusted)
 #
 # For each: NAME.key, NAME.pub, NAME.pem, NAME.der; and NAME-chain.pem
 # (end entity, then int; other-chain.pem ends with other_ca).
@@ -68,6 +71,17 @@ basicConstraints = CA:FALSE
 authorityKeyIdentifier = keyid:always
 subjectAltName = DNS:p256.example.org
 
+[ext_alice]
+basicConstraints = CA:FALSE
+authorityKeyIdentifier = keyid:always
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:alice.example.org, email:alice@example.org
+[ext_eve]
+basicConstraints = CA:FALSE
+authorityKeyIdentifier = keyid:always
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:eve.example.org, email:eve@example.org
+
 # openssl ca, for the certificate with dates in the past
 [ca]
 default_ca = ca_int
@@ -115,6 +129,8 @@ key p384 EC ec_paramgen_curve:P-384
 key ed25519 ED25519
 key expired EC ec_paramgen_curve:P-256
 key other EC ec_paramgen_curve:P-256
+key alice EC ec_paramgen_curve:P-256
+key eve EC ec_paramgen_curve:P-256
 cp p256.key wrongsan.key
 cp p256.pub wrongsan.pub
 
@@ -124,6 +140,8 @@ sign p384 "/O=espgate test/CN=p384.example.org" int
 sign ed25519 "/O=espgate test/CN=ed25519.example.org" int
 sign wrongsan "/C=CH/O=espgate test/CN=p256.example.org" int
 sign other "/C=CH/O=espgate test/CN=p256.example.org" other_ca
+sign alice "/C=CH/O=espgate test/CN=alice.example.org" int
+sign eve "/C=CH/O=espgate test/CN=eve.example.org" other_ca
 
 : > index.txt
 echo 1000 > serial
@@ -133,10 +151,11 @@ $O ca -batch -config pki.cnf -cert int.pem -keyfile int.key -notext \
 	-startdate 20200101000000Z -enddate 20210101000000Z \
 	-extfile pki.cnf -extensions ext_expired -in expired.csr -out expired.pem
 
-for n in ca other_ca int rsa p256 p384 ed25519 expired wrongsan other; do
+for n in ca other_ca int rsa p256 p384 ed25519 expired wrongsan other alice eve; do
 	$O x509 -in "$n.pem" -outform DER -out "$n.der"
 done
-for n in rsa p256 p384 ed25519 expired wrongsan; do
+for n in rsa p256 p384 ed25519 expired wrongsan alice; do
 	cat "$n.pem" int.pem > "$n-chain.pem"
 done
 cat other.pem other_ca.pem > other-chain.pem
+cat eve.pem other_ca.pem > eve-chain.pem
