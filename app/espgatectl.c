@@ -17,7 +17,8 @@
 #include <jansson.h>
 
 #define DEFAULT_SOCKET "/run/espgate/espgate.sock"
-#define REPLY_MAX (4u << 20)
+#define REPLY_MAX (256u << 20) /* 100 000 SAs listed fit */
+#define REPLY_CHUNK (1u << 20)
 #define TIMEOUT_MS 5000
 
 static void usage(FILE *out)
@@ -65,7 +66,7 @@ static char *request(const char *path, const char *cmd, const char *arg, bool ch
 {
 	struct pollfd pfd = { .events = POLLIN };
 	char *buf = NULL, line[512];
-	size_t got = 0;
+	size_t got = 0, cap = 0;
 	int fd = connect_to(path);
 
 	if (fd < 0)
@@ -83,10 +84,22 @@ static char *request(const char *path, const char *cmd, const char *arg, bool ch
 	free(text);
 	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
 		goto out;
-	buf = malloc(REPLY_MAX + 1);
 	pfd.fd = fd;
-	while (buf && got < REPLY_MAX && poll(&pfd, 1, TIMEOUT_MS) > 0) {
-		ssize_t n = read(fd, buf + got, REPLY_MAX - got);
+	while (poll(&pfd, 1, TIMEOUT_MS) > 0) {
+		ssize_t n;
+
+		if (got + REPLY_CHUNK > cap) {
+			char *more = cap + REPLY_CHUNK <= REPLY_MAX ? realloc(buf, cap + REPLY_CHUNK + 1) : NULL;
+
+			if (!more) {
+				fprintf(stderr, "espgatectl: the answer is over %u MiB\n", REPLY_MAX >> 20);
+				got = 0;
+				break;
+			}
+			buf = more;
+			cap += REPLY_CHUNK;
+		}
+		n = read(fd, buf + got, cap - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
