@@ -160,7 +160,7 @@ struct cfg_id {
 enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
 /* How the peer authenticates: as we do (auth), or with EAP (RFC 7296
  * §2.16) against the secrets file's "eap" users. */
-enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2 };
+enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2, CFG_REMOTE_AUTH_XAUTH };
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 /* The IKE version of a connection: "version": 2 (the default), 1, or
  * "any" (a responder takes whichever the peer speaks; it initiates
@@ -234,6 +234,7 @@ struct cfg_conn {
 	bool aggressive; /* IKEv1 aggressive mode (RFC 2409 §5) */
 	char pools[CFG_CONN_POOLS][CFG_NAME_MAX]; /* one per family at most */
 	unsigned n_pools;
+	bool modecfg_push; /* IKEv1 Mode Config: we set the address */
 };
 
 struct cfg {

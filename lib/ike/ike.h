@@ -115,8 +115,14 @@ struct ike_lease_info {
 enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
 
 /* How the peer authenticates: as we do (PSK or certificate), or with
- * EAP-MSCHAPv2 (RFC 7296 §2.16) against ike_engine_set_eap_users'. */
-enum ike_remote_auth { IKE_REMOTE_AUTH_SAME = 0, IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1 };
+ * EAP-MSCHAPv2 (RFC 7296 §2.16) against ike_engine_set_eap_users', or
+ * (IKEv1) as we do and then with XAUTH's generic user name and password
+ * (draft-beaulieu-ike-xauth-02) against the same users. */
+enum ike_remote_auth {
+	IKE_REMOTE_AUTH_SAME = 0,
+	IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,
+	IKE_REMOTE_AUTH_XAUTH = 2,
+};
 
 /* One EAP-MSCHAPv2 user: the identity (IDi) and its password (UTF-8). */
 #define IKE_EAP_USER_MAX 64
@@ -160,6 +166,9 @@ struct ike_conn_cfg {
 	uint8_t c_n_pools;
 	/* Responder: the client authenticates with EAP, we with c_cred. */
 	enum ike_remote_auth c_remote_auth;
+	/* IKEv1 responder with pools: Mode Config's address is pushed (our
+	 * CFG_SET) rather than pulled (the client's CFG_REQUEST). */
+	bool c_modecfg_push;
 	/* Initiator: authenticate with EAP-MSCHAPv2 as c_local_id with this
 	 * password (UTF-8, the caller's; NULL: not), the responder by its
 	 * certificate (c_trust). */

@@ -248,6 +248,26 @@ struct ikev1_qm {
 	uint64_t q_started_ms;
 };
 
+/* The transaction exchanges of a remote-access ISAKMP SA (ikev1_cfg.c):
+ * XAUTH's REQUEST/REPLY and SET/ACK, then Mode Config's SET/ACK (push)
+ * or the client's REQUEST/REPLY (pull); one at a time. */
+enum ikev1_cfg_step {
+	IKEV1_CFG_S_XAUTH_REQ,  /* our XAUTH REQUEST out */
+	IKEV1_CFG_S_XAUTH_SET,  /* our XAUTH STATUS out */
+	IKEV1_CFG_S_PUSH,       /* our Mode Config SET out */
+	IKEV1_CFG_S_OPEN,       /* authenticated: the client may pull */
+	IKEV1_CFG_S_FAILED,     /* STATUS=fail out: the SA goes on its ACK */
+};
+
+struct ikev1_cfg {
+	struct ikev1_xchg cf_x;  /* the exchange in flight or last answered */
+	enum ikev1_cfg_step cf_step;
+	uint16_t cf_id;          /* the identifier of our request */
+	bool cf_xauth_ok;
+	char cf_user[IKE_EAP_USER_MAX + 1]; /* XAUTH's user name */
+	uint64_t cf_started_ms;
+};
+
 /* What an ISAKMP SA keeps beyond the common record: phase 1's keys and
  * IV chain, what HASH_I/HASH_R cover, the exchange in flight, quick
  * modes, and the peer's capabilities (NAT-T, DPD). */
@@ -279,6 +299,8 @@ struct ikev1_sa_state {
 	bool v1_frag_peer;       /* the peer sent the FRAGMENTATION vendor ID */
 	uint16_t v1_frag_id;     /* the fragment ID of our last fragmented message */
 	struct ike_reassembly *v1_frag; /* fragments of the message coming in */
+	struct ikev1_cfg *v1_cfg;   /* XAUTH / Mode Config, NULL: none */
+	struct ike_identity v1_peer_id; /* the peer's phase 1 identity */
 };
 
 /* The common IKE SA record: what every version has (peers, identities
@@ -618,6 +640,10 @@ uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike
 void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer);
 /* Lets the SA's leases go. */
 void ike_cp_release(struct ike_sa *sa);
+/* A lease for id from the connection's pool of family fam (0: IPv4, 1:
+ * IPv6), kept in the SA; NULL when the connection has no such pool or
+ * it is exhausted (both logged at info). */
+struct ike_lease *ike_cp_lease(struct ike_sa *sa, int fam, const struct ike_identity *id);
 
 int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
 		     const struct ike_selectors *tsr, bool responder,

@@ -196,6 +196,27 @@ void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q);
 bool ikev1_qm_refused(struct ike_sa *sa, uint32_t spi, uint16_t type);
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *q);
 
+/* ---- ikev1_cfg.c: XAUTH and Mode Config, gateway side ---- */
+
+/* Once phase 1 stands (responder): XAUTH's REQUEST, or Mode Config's
+ * push, when the connection has "remote_auth": "xauth" or pools. */
+void ikev1_cfg_start(struct ike_sa *sa);
+void ikev1_cfg_free(struct ikev1_cfg *cf);
+/* The transaction exchange of that message ID in flight or last
+ * answered, or NULL. */
+struct ikev1_xchg *ikev1_cfg_xchg(const struct ike_sa *sa, uint32_t msgid);
+/* A transaction exchange message (decrypted, iv_next the IV after it);
+ * as ikev1_qm_input. */
+int ikev1_cfg_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain, size_t plain_len,
+		    const struct ikev1_chain *ch, const uint8_t *iv_next);
+/* XAUTH / Mode Config not finished in time; when the next timer is. */
+bool ikev1_cfg_expired(const struct ike_sa *sa, uint64_t now);
+uint64_t ikev1_cfg_due(const struct ike_sa *sa);
+/* Why a quick mode from the client may not go on (NULL: it may): XAUTH
+ * not done, or (pools) its proxy ID, narrowed here to its Mode Config
+ * address, holds none. */
+const char *ikev1_cfg_qm_refusal(struct ike_sa *sa, struct ike_selectors *peer);
+
 /* ---- ikev1_info.c ---- */
 
 int ikev1_info_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
