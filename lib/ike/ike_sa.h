@@ -657,6 +657,14 @@ const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 const struct ike_child_cfg *ike_child_cfg_covering(const struct ike_conn_cfg *c,
 						   const struct ike_selectors *local,
 						   const struct ike_selectors *remote);
+/* IKEv1 responder of a remote-access client that proposes more than a
+ * child's local side (a Cisco Unity client: 0.0.0.0/0, for the gateway
+ * to narrow to its split include): the first child whose remote
+ * selectors hold remote and whose first local selector lies within
+ * local, local cut to that selector; NULL when none. */
+const struct ike_child_cfg *ike_child_cfg_narrow_local(const struct ike_conn_cfg *c,
+						      struct ike_selectors *local,
+						      const struct ike_selectors *remote);
 int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
 int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 			   const uint8_t *gir, size_t gir_len,

@@ -444,8 +444,8 @@ static int xauth_reply(struct ike_sa *sa, const struct ikev1_cfg_pl *cp)
 	char name[IKE_EAP_USER_MAX + 1] = "";
 	const char *why;
 
-	if (cp->cp_id != cf->cf_id)
-		return -EINVAL;
+	/* the identifier is not checked: strongSwan's xauth-generic replies
+	 * with 0; the message ID and HASH tie the reply to our request */
 	why = xauth_check(sa->sa_engine, ikev1_cfg_find(cp, IKEV1_CA_XAUTH_USER_NAME),
 			  ikev1_cfg_find(cp, IKEV1_CA_XAUTH_USER_PASSWORD), name);
 	if (why) {
@@ -461,13 +461,11 @@ static int xauth_reply(struct ike_sa *sa, const struct ikev1_cfg_pl *cp)
 	return request_send(sa, &o->o_pl, why ? IKEV1_CFG_S_FAILED : IKEV1_CFG_S_XAUTH_SET);
 }
 
-/* The ACK of our SET (§4.1, mode-cfg §3.2: its identifier repeated). */
-static int take_ack(struct ike_sa *sa, const struct ikev1_cfg_pl *cp)
+/* The ACK of our SET (§4.1), by its message ID as the reply. */
+static int take_ack(struct ike_sa *sa)
 {
 	struct ikev1_cfg *cf = sa->sa_v1->v1_cfg;
 
-	if (cp->cp_id != cf->cf_id)
-		return -EINVAL;
 	cf->cf_x.x_waiting = false;
 	switch (cf->cf_step) {
 	case IKEV1_CFG_S_XAUTH_SET:
@@ -531,7 +529,7 @@ static int take(struct ike_sa *sa, uint32_t msgid, const struct ikev1_cfg_pl *cp
 	case IKEV1_CFG_REPLY:
 		return ours && cf->cf_step == IKEV1_CFG_S_XAUTH_REQ ? xauth_reply(sa, cp) : -EINVAL;
 	case IKEV1_CFG_ACK:
-		return ours ? take_ack(sa, cp) : -EINVAL;
+		return ours ? take_ack(sa) : -EINVAL;
 	case IKEV1_CFG_REQUEST:
 		return ours ? -EINVAL : pull_reply(sa, msgid, cp, iv_next);
 	default:
@@ -561,7 +559,8 @@ int ikev1_cfg_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain, siz
 
 /* ---- quick mode ---- */
 
-const char *ikev1_cfg_qm_refusal(struct ike_sa *sa, struct ike_selectors *peer)
+const char *ikev1_cfg_qm_refusal(struct ike_sa *sa, struct ike_selectors *peer,
+				 struct ike_selectors *local)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 	const struct ikev1_cfg *cf = sa->sa_v1->v1_cfg;
@@ -573,5 +572,11 @@ const char *ikev1_cfg_qm_refusal(struct ike_sa *sa, struct ike_selectors *peer)
 	if (!c->c_n_pools)
 		return NULL;
 	ike_cp_narrow(sa, peer); /* the client's side is its Mode Config address */
-	return peer->ts_n ? NULL : "the client's proxy ID is not its Mode Config address";
+	if (!peer->ts_n)
+		return "the client's proxy ID is not its Mode Config address";
+	/* a Unity client proposes 0.0.0.0/0 for our side and takes what the
+	 * gateway narrows it to, as Cisco's do */
+	if (!ike_child_cfg_covering(c, local, peer))
+		ike_child_cfg_narrow_local(c, local, peer);
+	return NULL;
 }

@@ -32,6 +32,22 @@ uint16_t ikev1_auth_method(const struct ike_conn_cfg *c)
 	return ecdsa ? ecdsa : IKEV1_AUTH_RSA_SIG; /* RFC 4754 §3: 9/10/11 */
 }
 
+uint16_t ikev1_peer_auth_method(const struct ike_conn_cfg *c)
+{
+	uint16_t a = ikev1_auth_method(c);
+
+	if (c->c_remote_auth != IKE_REMOTE_AUTH_XAUTH)
+		return a;
+	return a == IKEV1_AUTH_PSK ? IKEV1_AUTH_XAUTH_INIT_PSK
+	       : a == IKEV1_AUTH_RSA_SIG ? IKEV1_AUTH_XAUTH_INIT_RSA : a;
+}
+
+uint16_t ikev1_auth_base(uint16_t auth)
+{
+	return auth == IKEV1_AUTH_XAUTH_INIT_PSK ? IKEV1_AUTH_PSK
+	       : auth == IKEV1_AUTH_XAUTH_INIT_RSA ? IKEV1_AUTH_RSA_SIG : auth;
+}
+
 void ikev1_cookies(const struct ike_sa *sa, uint8_t cky_i[IKEV1_COOKIE_LEN],
 		   uint8_t cky_r[IKEV1_COOKIE_LEN])
 {

@@ -119,7 +119,7 @@ static int take_suite(struct ike_sa *sa, const struct ike_chosen *ch,
 
 	sa->sa_alg = *ch;
 	sa->sa_dh_group = ch->ch_dh;
-	v1->v1_auth = c->c_auth;
+	v1->v1_auth = ikev1_auth_base(c->c_auth);
 	v1->v1_life_s = c->c_life_s;
 	v1->v1_block = ikev1_block_len(ch->ch_encr);
 	v1->v1_enc_len = ch->ch_encr == IKE_ENCR_3DES ? 24 : ch->ch_encr_bits / 8u;
@@ -547,7 +547,7 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 				    &o->o_offer, ch) != 0)
 			continue;
 		*idx = ch->ch_num - 1u;
-		if (o->o_choice[*idx].c_auth == ikev1_auth_method(c))
+		if (o->o_choice[*idx].c_auth == ikev1_peer_auth_method(c))
 			return c;
 	}
 	return NULL;

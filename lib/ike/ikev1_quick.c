@@ -728,7 +728,7 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 		ikev1_qm_free(sa, q);
 		return refuse(sa, ch, "malformed", IKEV1_N_PAYLOAD_MALFORMED);
 	}
-	if ((why = ikev1_cfg_qm_refusal(sa, &q->q_n->n_ts_i)) != NULL) {
+	if ((why = ikev1_cfg_qm_refusal(sa, &q->q_n->n_ts_i, &q->q_n->n_ts_r)) != NULL) {
 		ikev1_qm_free(sa, q);
 		return refuse(sa, ch, why, IKEV1_N_INVALID_ID_INFORMATION);
 	}

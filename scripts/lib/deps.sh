@@ -68,6 +68,8 @@ for _p in socket-default updown; do DEPS_FROM[plugin:$_p]=strongswan-libcharon; 
 DEPS_FROM[plugin:kernel-libipsec]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-identity]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-mschapv2]=libcharon-extauth-plugins
+DEPS_FROM[plugin:xauth-generic]=libcharon-extauth-plugins
+DEPS_FROM[plugin:unity]=libcharon-extra-plugins
 DEPS_FROM[plugin:vici]=strongswan-swanctl
 unset _p
 
