@@ -117,7 +117,9 @@ enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
 /* How the peer authenticates: as we do (PSK or certificate), or with
  * EAP-MSCHAPv2 (RFC 7296 §2.16) against ike_engine_set_eap_users', or
  * (IKEv1) as we do and then with XAUTH's generic user name and password
- * (draft-beaulieu-ike-xauth-02) against the same users. */
+ * (draft-beaulieu-ike-xauth-02) against the same users (an IKEv1
+ * initiator's phase 1 then offers the XAUTH methods; the client's part
+ * of XAUTH is not built). */
 enum ike_remote_auth {
 	IKE_REMOTE_AUTH_SAME = 0,
 	IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,

@@ -109,8 +109,10 @@ void ikev1_w_offer_p2(struct ike_writer *w, const struct cfg_proposal *cfg,
 
 /* The connection's IKEv1 authentication method. */
 uint16_t ikev1_auth_method(const struct ike_conn_cfg *c);
-/* The one a responder's peer must offer: that, or its XAUTH variant
- * when the connection wants XAUTH ("remote_auth": "xauth"). */
+/* The one phase 1 negotiates: that, or its XAUTH variant when the
+ * connection's SAs do XAUTH (IKE_REMOTE_AUTH_XAUTH: a responder is the
+ * server; an initiator offers it and leaves the client's part to its
+ * caller, as the unit tests' scripted client does). */
 uint16_t ikev1_peer_auth_method(const struct ike_conn_cfg *c);
 /* The phase 1 method an XAUTH variant stands on (others as they are). */
 uint16_t ikev1_auth_base(uint16_t auth);

@@ -875,7 +875,7 @@ int ikev1_initiate(struct ike_sa *sa)
 	v1->v1_exchange = c->c_aggressive ? IKEV1_EXCH_AGGRESSIVE : IKEV1_EXCH_IDPROT;
 	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, v1->v1_exchange, 0, 0);
 	at = w.w_len;
-	ikev1_w_offer_p1(&w, c->c_ike, c->c_n_ike, ikev1_auth_method(c),
+	ikev1_w_offer_p1(&w, c->c_ike, c->c_n_ike, ikev1_peer_auth_method(c),
 			 ikev1_p1_life(c), c->c_aggressive ? aggr_group(c) : 0);
 	if (w.w_err)
 		return w.w_err;
@@ -905,7 +905,7 @@ static int take_answer(struct ike_sa *sa, const struct ikev1_msg *m,
 
 	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_IKE, o) ||
 	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &o->o_offer, &chosen) ||
-	    o->o_choice[0].c_auth != ikev1_auth_method(c))
+	    o->o_choice[0].c_auth != ikev1_peer_auth_method(c))
 		return -EINVAL;
 	if (sa->sa_v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE && chosen.ch_dh != sa->sa_dh_group)
 		return -EINVAL; /* our KE was of the one group we offered */
