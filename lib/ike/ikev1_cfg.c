@@ -420,8 +420,11 @@ static const char *xauth_check(const struct ike_engine *e, const struct ikev1_at
 {
 	if (!user || !pw || user->a_tv || pw->a_tv || !user->a_len)
 		return "no user name or password in the reply";
-	if (user->a_len > IKE_EAP_USER_MAX || memchr(user->a_data, 0, user->a_len))
+	if (user->a_len > IKE_EAP_USER_MAX)
 		return "a user name no user has";
+	for (uint16_t i = 0; i < user->a_len; i++)
+		if (user->a_data[i] < 0x20 || user->a_data[i] == 0x7f)
+			return "a user name with control characters"; /* not logged */
 	memcpy(name, user->a_data, user->a_len);
 	name[user->a_len] = 0;
 	for (unsigned i = 0; i < e->e_n_eap_users; i++) {
@@ -470,7 +473,9 @@ static int take_ack(struct ike_sa *sa)
 	switch (cf->cf_step) {
 	case IKEV1_CFG_S_XAUTH_SET:
 		cf->cf_xauth_ok = true;
-		return after_auth(sa);
+		if (after_auth(sa) != 0)
+			ikev1_delete_start(sa); /* push had no address to give */
+		return 0;
 	case IKEV1_CFG_S_FAILED:
 		ikev1_delete_start(sa);
 		return 0;
