@@ -1846,17 +1846,17 @@ static const struct ikev1_attr *xa_attr(const struct xa_msg *x, uint16_t type)
 	return ikev1_cfg_find(&x->cp, type);
 }
 
-/* The client's XAUTH: hq's REQUEST answered with pw, hq's STATUS read
- * (its value returned) and acknowledged. */
-static uint16_t xa_xauth(const char *pw)
+/* The client's XAUTH: hq's REQUEST answered with user and pw, hq's
+ * STATUS read (its value returned) and acknowledged. */
+static uint16_t xa_xauth_as(const char *user, const char *pw)
 {
 	struct xa_msg req = { 0 }, set = { 0 };
 	const struct ikev1_attr *st;
 	struct ikev1_cfg_pl reply = {
 		.cp_type = IKEV1_CFG_REPLY, .cp_n = 2,
 		.cp_attr = {
-			{ .a_type = IKEV1_CA_XAUTH_USER_NAME, .a_data = (const uint8_t *)XA_USER,
-			  .a_len = sizeof(XA_USER) - 1 },
+			{ .a_type = IKEV1_CA_XAUTH_USER_NAME, .a_data = (const uint8_t *)user,
+			  .a_len = (uint16_t)strlen(user) },
 			{ .a_type = IKEV1_CA_XAUTH_USER_PASSWORD, .a_data = (const uint8_t *)pw,
 			  .a_len = (uint16_t)strlen(pw) },
 		},
@@ -1884,6 +1884,11 @@ static uint16_t xa_xauth(const char *pw)
 	ack.cp_id = set.cp.cp_id;
 	xa_send(&set, &ack);
 	return status;
+}
+
+static uint16_t xa_xauth(const char *pw)
+{
+	return xa_xauth_as(XA_USER, pw);
 }
 
 static unsigned xa_leases_held;
@@ -2006,6 +2011,19 @@ Test(ikev1_engine, xauth_wrong_password_gets_status_fail_and_the_sa_deleted)
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "the client got the delete");
 	cr_expect_eq(sides[1].child_up, 0);
 	cr_expect_eq(xa_held(), 0);
+}
+
+Test(ikev1_engine, xauth_unknown_or_control_character_users_are_refused_unlogged)
+{
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth_as("mallory", XA_PW), IKEV1_XAUTH_STATUS_FAIL);
+	cr_expect(logged(1, "XAUTH for user \"mallory\" refused: no such user"));
+	run();
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth_as("alice\nIKE SA 9: forged", XA_PW), IKEV1_XAUTH_STATUS_FAIL);
+	cr_expect(logged(1, "XAUTH for user \"\" refused: a user name with control characters"));
+	cr_expect_not(logged(1, "forged"), "the name is not logged");
 }
 
 Test(ikev1_engine, xauth_not_answered_ends_the_sa)
