@@ -150,12 +150,13 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 	c->c_version = cc->version == CFG_IKE_V1 ? IKE_VERSION_1
 		       : cc->version == CFG_IKE_ANY ? IKE_VERSION_ANY : IKE_VERSION_2;
 	c->c_aggressive = cc->aggressive;
-	c->c_remote_auth = cc->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 ?
-			   IKE_REMOTE_AUTH_EAP_MSCHAPV2 :
-			   cc->remote_auth == CFG_REMOTE_AUTH_EAP_TLS ? IKE_REMOTE_AUTH_EAP_TLS :
-			   IKE_REMOTE_AUTH_SAME;
+	c->c_remote_auth = cc->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 ? IKE_REMOTE_AUTH_EAP_MSCHAPV2
+			   : cc->remote_auth == CFG_REMOTE_AUTH_EAP_TLS ? IKE_REMOTE_AUTH_EAP_TLS
+			   : cc->remote_auth == CFG_REMOTE_AUTH_XAUTH ? IKE_REMOTE_AUTH_XAUTH
+			   : IKE_REMOTE_AUTH_SAME;
 	c->c_eap_identity = cc->eap_identity;
 	c->c_eap_tls13 = cc->eap_tls13;
+	c->c_modecfg_push = cc->modecfg_push;
 	for (unsigned k = 0; k < cc->n_pools && k < IKE_CONN_POOLS; k++, c->c_n_pools++)
 		memcpy(c->c_pools[k], cc->pools[k], IKE_NAME_MAX);
 	return 0;

@@ -165,9 +165,10 @@ struct cfg_id {
 enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
 /* How the peer authenticates: as we do (auth), or with EAP (RFC 7296
  * §2.16): EAP-MSCHAPv2 against the secrets file's "eap" users, EAP-TLS
- * (RFC 5216) with a certificate of the connection's cacerts. */
+ * (RFC 5216) with a certificate of the connection's cacerts; IKEv1's
+ * XAUTH against the same "eap" users. */
 enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2,
-		       CFG_REMOTE_AUTH_EAP_TLS };
+		       CFG_REMOTE_AUTH_EAP_TLS, CFG_REMOTE_AUTH_XAUTH };
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 /* The IKE version of a connection: "version": 2 (the default), 1, or
  * "any" (a responder takes whichever the peer speaks; it initiates
@@ -243,6 +244,7 @@ struct cfg_conn {
 	bool aggressive; /* IKEv1 aggressive mode (RFC 2409 §5) */
 	char pools[CFG_CONN_POOLS][CFG_NAME_MAX]; /* one per family at most */
 	unsigned n_pools;
+	bool modecfg_push; /* IKEv1 Mode Config: we set the address */
 };
 
 struct cfg {

@@ -16,7 +16,7 @@ const char *const cfg_auth_names[] = {
 };
 
 /* remote_auth's values, from CFG_REMOTE_AUTH_SAME + 1 on */
-static const char *const remote_auth_names[] = { "eap-mschapv2", "eap-tls", NULL };
+static const char *const remote_auth_names[] = { "eap-mschapv2", "eap-tls", "xauth", NULL };
 /* eap_tls_max_version's values */
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 
@@ -352,7 +352,7 @@ const char *cfg_remote_auth_name(enum cfg_remote_auth a)
 {
 	if (a == CFG_REMOTE_AUTH_SAME)
 		return "";
-	return a <= CFG_REMOTE_AUTH_EAP_TLS ? remote_auth_names[a - 1] : "?";
+	return a <= CFG_REMOTE_AUTH_XAUTH ? remote_auth_names[a - 1] : "?";
 }
 
 /* "eap_identity": EAP-Identity first (RFC 3748 §5.1); "eap_tls_max_version":
@@ -381,7 +381,9 @@ static int parse_conn_eap_opts(struct cfg_ctx *c, const struct json_path *p,
 }
 
 /* "remote_auth": "eap-mschapv2" or "eap-tls": the peer authenticates with
- * EAP (RFC 7296 §2.16), we with our certificate; IKEv2 only. */
+ * EAP (RFC 7296 §2.16), we with our certificate; IKEv2 only. "xauth":
+ * after phase 1 (PSK or certificates) the IKEv1 client gives a user name
+ * and password (XAUTH generic); IKEv1 only. */
 static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 				  json_t *obj, struct cfg_conn *conn)
 {
@@ -395,6 +397,11 @@ static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 	if ((rc = cfg_one_of(c, &pr, v, remote_auth_names, &idx)))
 		return rc;
 	conn->remote_auth = (enum cfg_remote_auth)(idx + 1);
+	if (conn->remote_auth == CFG_REMOTE_AUTH_XAUTH)
+		return conn->version == CFG_IKE_V2
+			       ? cfg_err(c, &pr, AT_VALUE,
+					 "remote_auth \"xauth\" is IKEv1's (draft-beaulieu-ike-xauth-02): set \"version\": 1 or \"any\"")
+			       : 0;
 	if (conn->auth != CFG_AUTH_PUBKEY)
 		return cfg_err(c, &pr, AT_VALUE,
 			       "remote_auth \"%s\" needs auth \"pubkey\": espgate proves itself with its certificate before the client's EAP (RFC 7296 §2.16)",
@@ -413,7 +420,8 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", NULL,
+		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", "modecfg",
+		NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
 	struct json_path pp = json_path_key(p, "proposals");

@@ -152,6 +152,31 @@ static int parse_conn_pool(struct cfg_ctx *c, const struct json_path *p, json_t 
 	return 0;
 }
 
+/* "modecfg": "pull" (the default: the client asks) or "push" (espgate
+ * sets the address, draft-dukes-ike-mode-cfg-02 §3.2): IKEv1 with pools
+ * only. */
+static int parse_conn_modecfg(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
+			      struct cfg_conn *conn)
+{
+	static const char *const modes[] = { "pull", "push", NULL };
+	struct json_path pm = json_path_key(p, "modecfg");
+	json_t *v;
+	int rc, idx;
+
+	if ((rc = cfg_member(c, &pm, obj, JSON_STRING, false, &v)) || !v)
+		return rc;
+	if ((rc = cfg_one_of(c, &pm, v, modes, &idx)))
+		return rc;
+	conn->modecfg_push = idx == 1;
+	if (conn->version == CFG_IKE_V2)
+		return cfg_err(c, &pm, AT_VALUE,
+			       "modecfg is IKEv1's Mode Config: set \"version\": 1 or \"any\" (IKEv2 clients ask in IKE_AUTH)");
+	if (!conn->n_pools)
+		return cfg_err(c, &pm, AT_VALUE,
+			       "modecfg gives addresses from the connection's pools: give \"pools\"");
+	return 0;
+}
+
 int cfg_parse_conn_pools(struct cfg_ctx *c, const struct json_path *p, json_t *obj,
 			 struct cfg_conn *conn)
 {
@@ -159,10 +184,7 @@ int cfg_parse_conn_pools(struct cfg_ctx *c, const struct json_path *p, json_t *o
 	struct json_path pp = json_path_key(p, "pools");
 	int rc = cfg_array(c, &pp, obj, &pools, parse_conn_pool, conn);
 
-	/* IKEv1's Mode Config is not built: its quick modes would not be
-	 * narrowed to a client's address. */
-	if (rc == 0 && conn->n_pools && conn->version != CFG_IKE_V2)
-		return cfg_err(c, &pp, AT_VALUE,
-			       "pools need \"version\": 2 (IKEv1's Mode Config is not supported yet)");
-	return rc;
+	/* IKEv2 clients ask in IKE_AUTH (RFC 7296 §2.19), IKEv1 ones with
+	 * Mode Config (lib/ike/ikev1_cfg.c) */
+	return rc ? rc : parse_conn_modecfg(c, p, obj, conn);
 }

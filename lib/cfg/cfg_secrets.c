@@ -141,10 +141,13 @@ static int check_eap_users(struct cfg_ctx *c)
 		struct json_path pn = json_path_index(&pc, i);
 		struct json_path pr = json_path_key(&pn, "remote_auth");
 
-		if (conn->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 && !cfg->n_eap_users)
+		bool passwords = conn->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 ||
+				 conn->remote_auth == CFG_REMOTE_AUTH_XAUTH;
+
+		if (passwords && !cfg->n_eap_users)
 			return cfg_err(c, &pr, AT_VALUE,
-				       "connection \"%s\" checks its clients' EAP-MSCHAPv2 passwords, but there are none: give them in a secrets file (ike.secrets) as {\"eap\": {\"<identity>\": \"<password>\"}}",
-				       conn->name);
+				       "connection \"%s\" checks its clients' %s passwords, but there are none: give them in a secrets file (ike.secrets) as {\"eap\": {\"<identity>\": \"<password>\"}}",
+				       conn->name, conn->remote_auth == CFG_REMOTE_AUTH_XAUTH ? "XAUTH" : "EAP-MSCHAPv2");
 	}
 	return 0;
 }

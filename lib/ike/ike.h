@@ -116,9 +116,17 @@ enum ike_version { IKE_VERSION_2 = 0, IKE_VERSION_1 = 1, IKE_VERSION_ANY = 3 };
 
 /* How the peer authenticates: as we do (PSK or certificate), or with
  * EAP (RFC 7296 §2.16): EAP-MSCHAPv2 against ike_engine_set_eap_users',
- * EAP-TLS (RFC 5216) with a certificate of c_trust's CAs. */
-enum ike_remote_auth { IKE_REMOTE_AUTH_SAME = 0, IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,
-		       IKE_REMOTE_AUTH_EAP_TLS = 2 };
+ * EAP-TLS (RFC 5216) with a certificate of c_trust's CAs; or (IKEv1) as
+ * we do and then with XAUTH's generic user name and password
+ * (draft-beaulieu-ike-xauth-02) against the same users (an IKEv1
+ * initiator's phase 1 then offers the XAUTH methods; the client's part
+ * of XAUTH is not built). */
+enum ike_remote_auth {
+	IKE_REMOTE_AUTH_SAME = 0,
+	IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,
+	IKE_REMOTE_AUTH_EAP_TLS = 2,
+	IKE_REMOTE_AUTH_XAUTH = 3,
+};
 
 /* One EAP-MSCHAPv2 user: the identity (IDi) and its password (UTF-8). */
 #define IKE_EAP_USER_MAX 64
@@ -167,6 +175,9 @@ struct ike_conn_cfg {
 	 * 9190) as well as 1.2. */
 	bool c_eap_identity;
 	bool c_eap_tls13;
+	/* IKEv1 responder with pools: Mode Config's address is pushed (our
+	 * CFG_SET) rather than pulled (the client's CFG_REQUEST). */
+	bool c_modecfg_push;
 	/* Initiator: authenticate with EAP-MSCHAPv2 as c_local_id with this
 	 * password (UTF-8, the caller's; NULL: not), the responder by its
 	 * certificate (c_trust). */

@@ -130,6 +130,24 @@ const struct ike_child_cfg *ike_child_cfg_covering(const struct ike_conn_cfg *c,
 	return NULL;
 }
 
+const struct ike_child_cfg *ike_child_cfg_narrow_local(const struct ike_conn_cfg *c,
+						      struct ike_selectors *local,
+						      const struct ike_selectors *remote)
+{
+	struct ike_selectors l, r, first;
+
+	for (unsigned i = 0; i < c->c_n_child; i++) {
+		ike_ts_from_cfg(c->c_child[i].cc_local, c->c_child[i].cc_n_local, &l);
+		ike_ts_from_cfg(c->c_child[i].cc_remote, c->c_child[i].cc_n_remote, &r);
+		first = (struct ike_selectors){ .ts_n = 1, .ts = { l.ts[0] } };
+		if (l.ts_n && all_within(remote, &r) && all_within(&first, local)) {
+			*local = first;
+			return &c->c_child[i];
+		}
+	}
+	return NULL;
+}
+
 const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 					      const struct ike_selectors *tsi,
 					      const struct ike_selectors *tsr)

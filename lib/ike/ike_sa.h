@@ -248,6 +248,26 @@ struct ikev1_qm {
 	uint64_t q_started_ms;
 };
 
+/* The transaction exchanges of a remote-access ISAKMP SA (ikev1_cfg.c):
+ * XAUTH's REQUEST/REPLY and SET/ACK, then Mode Config's SET/ACK (push)
+ * or the client's REQUEST/REPLY (pull); one at a time. */
+enum ikev1_cfg_step {
+	IKEV1_CFG_S_XAUTH_REQ,  /* our XAUTH REQUEST out */
+	IKEV1_CFG_S_XAUTH_SET,  /* our XAUTH STATUS out */
+	IKEV1_CFG_S_PUSH,       /* our Mode Config SET out */
+	IKEV1_CFG_S_OPEN,       /* authenticated: the client may pull */
+	IKEV1_CFG_S_FAILED,     /* STATUS=fail out: the SA goes on its ACK */
+};
+
+struct ikev1_cfg {
+	struct ikev1_xchg cf_x;  /* the exchange in flight or last answered */
+	enum ikev1_cfg_step cf_step;
+	uint16_t cf_id;          /* the identifier of our request */
+	bool cf_xauth_ok;
+	char cf_user[IKE_EAP_USER_MAX + 1]; /* XAUTH's user name */
+	uint64_t cf_started_ms;
+};
+
 /* What an ISAKMP SA keeps beyond the common record: phase 1's keys and
  * IV chain, what HASH_I/HASH_R cover, the exchange in flight, quick
  * modes, and the peer's capabilities (NAT-T, DPD). */
@@ -279,6 +299,8 @@ struct ikev1_sa_state {
 	bool v1_frag_peer;       /* the peer sent the FRAGMENTATION vendor ID */
 	uint16_t v1_frag_id;     /* the fragment ID of our last fragmented message */
 	struct ike_reassembly *v1_frag; /* fragments of the message coming in */
+	struct ikev1_cfg *v1_cfg;   /* XAUTH / Mode Config, NULL: none */
+	struct ike_identity v1_peer_id; /* the peer's phase 1 identity */
 };
 
 /* The common IKE SA record: what every version has (peers, identities
@@ -643,6 +665,10 @@ void ike_cp_release(struct ike_sa *sa);
  * CFG_REPLY's address taken into sa_my_vip. */
 void ike_cp_request(struct ike_writer *w);
 void ike_cp_take_reply(struct ike_sa *sa, const struct ike_chain *c);
+/* A lease for id from the connection's pool of family fam (0: IPv4, 1:
+ * IPv6), kept in the SA; NULL when the connection has no such pool or
+ * it is exhausted (both logged at info). */
+struct ike_lease *ike_cp_lease(struct ike_sa *sa, int fam, const struct ike_identity *id);
 
 int ike_child_narrow(const struct ike_child_cfg *cc, const struct ike_selectors *tsi,
 		     const struct ike_selectors *tsr, bool responder,
@@ -656,6 +682,14 @@ const struct ike_child_cfg *ike_child_cfg_for(const struct ike_conn_cfg *c,
 const struct ike_child_cfg *ike_child_cfg_covering(const struct ike_conn_cfg *c,
 						   const struct ike_selectors *local,
 						   const struct ike_selectors *remote);
+/* IKEv1 responder of a remote-access client that proposes more than a
+ * child's local side (a Cisco Unity client: 0.0.0.0/0, for the gateway
+ * to narrow to its split include): the first child whose remote
+ * selectors hold remote and whose first local selector lies within
+ * local, local cut to that selector; NULL when none. */
+const struct ike_child_cfg *ike_child_cfg_narrow_local(const struct ike_conn_cfg *c,
+						      struct ike_selectors *local,
+						      const struct ike_selectors *remote);
 int ike_child_install(struct ike_sa *sa, struct ike_child_sa *cs);
 int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
 			   const uint8_t *gir, size_t gir_len,

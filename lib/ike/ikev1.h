@@ -30,6 +30,11 @@ enum {
 	IKEV1_AUTH_ECDSA_256 = 9,  /* RFC 4754 §3 */
 	IKEV1_AUTH_ECDSA_384 = 10,
 	IKEV1_AUTH_ECDSA_521 = 11,
+	/* draft-ietf-ipsec-isakmp-xauth-06 §5 (strongSwan's values): a
+	 * client that XAUTH authenticates after phase 1, phase 1 itself by
+	 * PSK or RSA signatures as without */
+	IKEV1_AUTH_XAUTH_INIT_PSK = 65001,
+	IKEV1_AUTH_XAUTH_INIT_RSA = 65005,
 	IKEV1_LIFE_SECONDS = 1,
 	IKEV1_LIFE_KILOBYTES = 2,
 	IKEV1_KEY_IKE = 1,         /* the phase 1 transform ID */
@@ -104,6 +109,13 @@ void ikev1_w_offer_p2(struct ike_writer *w, const struct cfg_proposal *cfg,
 
 /* The connection's IKEv1 authentication method. */
 uint16_t ikev1_auth_method(const struct ike_conn_cfg *c);
+/* The one phase 1 negotiates: that, or its XAUTH variant when the
+ * connection's SAs do XAUTH (IKE_REMOTE_AUTH_XAUTH: a responder is the
+ * server; an initiator offers it and leaves the client's part to its
+ * caller, as the unit tests' scripted client does). */
+uint16_t ikev1_peer_auth_method(const struct ike_conn_cfg *c);
+/* The phase 1 method an XAUTH variant stands on (others as they are). */
+uint16_t ikev1_auth_base(uint16_t auth);
 /* Cookies of the SA as bytes. */
 void ikev1_cookies(const struct ike_sa *sa, uint8_t cky_i[IKEV1_COOKIE_LEN],
 		   uint8_t cky_r[IKEV1_COOKIE_LEN]);
@@ -195,6 +207,29 @@ void ikev1_qm_abandon(struct ike_sa *sa, struct ikev1_qm *q);
  * there was one. */
 bool ikev1_qm_refused(struct ike_sa *sa, uint32_t spi, uint16_t type);
 void ikev1_qm_free(struct ike_sa *sa, struct ikev1_qm *q);
+
+/* ---- ikev1_cfg.c: XAUTH and Mode Config, gateway side ---- */
+
+/* Once phase 1 stands (responder): XAUTH's REQUEST, or Mode Config's
+ * push, when the connection has "remote_auth": "xauth" or pools. */
+void ikev1_cfg_start(struct ike_sa *sa);
+void ikev1_cfg_free(struct ikev1_cfg *cf);
+/* The transaction exchange of that message ID in flight or last
+ * answered, or NULL. */
+struct ikev1_xchg *ikev1_cfg_xchg(const struct ike_sa *sa, uint32_t msgid);
+/* A transaction exchange message (decrypted, iv_next the IV after it);
+ * as ikev1_qm_input. */
+int ikev1_cfg_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain, size_t plain_len,
+		    const struct ikev1_chain *ch, const uint8_t *iv_next);
+/* XAUTH / Mode Config not finished in time; when the next timer is. */
+bool ikev1_cfg_expired(const struct ike_sa *sa, uint64_t now);
+uint64_t ikev1_cfg_due(const struct ike_sa *sa);
+/* Why a quick mode from the client may not go on (NULL: it may): XAUTH
+ * not done, or (pools) its proxy ID, narrowed here to its Mode Config
+ * address, holds none; our side (local) narrowed to a child's when the
+ * client proposed more (ike_child_cfg_narrow_local). */
+const char *ikev1_cfg_qm_refusal(struct ike_sa *sa, struct ike_selectors *peer,
+				 struct ike_selectors *local);
 
 /* ---- ikev1_info.c ---- */
 

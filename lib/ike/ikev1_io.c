@@ -32,6 +32,22 @@ uint16_t ikev1_auth_method(const struct ike_conn_cfg *c)
 	return ecdsa ? ecdsa : IKEV1_AUTH_RSA_SIG; /* RFC 4754 §3: 9/10/11 */
 }
 
+uint16_t ikev1_peer_auth_method(const struct ike_conn_cfg *c)
+{
+	uint16_t a = ikev1_auth_method(c);
+
+	if (c->c_remote_auth != IKE_REMOTE_AUTH_XAUTH)
+		return a;
+	return a == IKEV1_AUTH_PSK ? IKEV1_AUTH_XAUTH_INIT_PSK
+	       : a == IKEV1_AUTH_RSA_SIG ? IKEV1_AUTH_XAUTH_INIT_RSA : a;
+}
+
+uint16_t ikev1_auth_base(uint16_t auth)
+{
+	return auth == IKEV1_AUTH_XAUTH_INIT_PSK ? IKEV1_AUTH_PSK
+	       : auth == IKEV1_AUTH_XAUTH_INIT_RSA ? IKEV1_AUTH_RSA_SIG : auth;
+}
+
 void ikev1_cookies(const struct ike_sa *sa, uint8_t cky_i[IKEV1_COOKIE_LEN],
 		   uint8_t cky_r[IKEV1_COOKIE_LEN])
 {
@@ -73,6 +89,7 @@ void ikev1_sa_release(struct ike_sa *sa)
 	ikev1_xchg_clear(&v1->v1_p1);
 	ikev1_xchg_clear(&v1->v1_info);
 	ike_reassembly_free(&v1->v1_frag);
+	ikev1_cfg_free(v1->v1_cfg);
 	free(v1->v1_sai_b);
 	free(v1->v1_id_b);
 	free(v1->v1_gxi);
@@ -480,6 +497,7 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 	struct ike_engine *e = sa->sa_engine;
 	uint32_t msgid = m->m_hdr.h_msgid;
 	struct ikev1_qm *q = ikev1_qm_find(sa, msgid);
+	struct ikev1_xchg *x = q ? &q->q_x : ikev1_cfg_xchg(sa, msgid);
 	struct ikev1_chain *ch = &(struct ikev1_chain){ 0 };
 	uint8_t iv[IKEV1_BLOCK_MAX], *plain;
 	size_t plain_len;
@@ -489,10 +507,10 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 		e->e_stats.st_bad_messages++; /* §5.5: always protected */
 		return;
 	}
-	if (q && repeated(sa, &q->q_x, d))
+	if (x && repeated(sa, x, d))
 		return;
-	if (q)
-		memcpy(iv, q->q_x.x_iv, sizeof(iv));
+	if (x)
+		memcpy(iv, x->x_iv, sizeof(iv));
 	else if (ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last,
 				 v1->v1_block, msgid, iv) != 0)
 		return;
@@ -502,6 +520,8 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 		rc = ikev1_qm_input(sa, q, msgid, plain, plain_len, ch, iv);
 	else if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_INFO && !q)
 		rc = ikev1_info_input(sa, msgid, plain, plain_len, ch);
+	else if (rc == 0 && m->m_hdr.h_exchange == IKEV1_EXCH_TRANSACTION && !q)
+		rc = ikev1_cfg_input(sa, msgid, plain, plain_len, ch, iv);
 	else if (rc == 0)
 		rc = -EINVAL;
 	if (rc) {
@@ -514,6 +534,8 @@ static void input_phase2(struct ike_sa *sa, const struct ikev1_msg *m,
 	sa->sa_last_rx_ms = e->e_now;
 	if (sa->sa_v1 && (q = ikev1_qm_find(sa, msgid)) != NULL)
 		memcpy(q->q_x.x_in_digest, d, IKE_SHA1_LEN);
+	else if (sa->sa_v1 && (x = ikev1_cfg_xchg(sa, msgid)) != NULL)
+		memcpy(x->x_in_digest, d, IKE_SHA1_LEN);
 }
 
 /* The first error notify of a chain (RFC 2408 §3.14.1: types below
@@ -829,6 +851,7 @@ uint64_t ikev1_next_due(const struct ike_sa *sa)
 	}
 	if (sa->sa_state != IKE_S_ESTABLISHED)
 		return due;
+	due_min(&due, ikev1_cfg_due(sa));
 	due_min(&due, sa->sa_rekey_at_ms);
 	for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 		if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
@@ -884,7 +907,15 @@ static void tick_quick_modes(struct ike_sa *sa, uint64_t now)
 static void tick_established(struct ike_sa *sa, uint64_t now)
 {
 	struct ike_engine *e = sa->sa_engine;
+	struct ikev1_cfg *cf = sa->sa_v1->v1_cfg;
 
+	if (cf && (!retransmit(sa, &cf->cf_x, now) || ikev1_cfg_expired(sa, now))) {
+		ike_log_info(e, "IKE SA %u, peer %s, connection %s: XAUTH / Mode Config did not "
+			     "finish: the SA goes", sa->sa_id, ike_sa_peer_text(sa),
+			     sa->sa_conn->c_name);
+		ike_sa_kill(sa, "XAUTH / Mode Config did not finish");
+		return;
+	}
 	if (sa->sa_rekey_at_ms && now >= sa->sa_rekey_at_ms) {
 		sa->sa_rekey_at_ms = 0;
 		ikev1_reestablish(sa);

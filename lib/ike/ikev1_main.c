@@ -57,6 +57,13 @@ static const uint8_t VID_FRAG[20] = {
 	0x80, 0x00, 0x00, 0x00 };
 #define VID_FRAG_IKE 0x80000000u
 
+/* draft-beaulieu-ike-xauth-02 §7 and Cisco Unity's (strongSwan asks a
+ * gateway that sent the latter for UNITY_SPLIT_INCLUDE and the rest). */
+static const uint8_t VID_XAUTH[8] = { 0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12 };
+static const uint8_t VID_UNITY[16] = {
+	0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9,
+	0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 0x01, 0x00 };
+
 #define MSG_CAP 8192 /* messages 5 and 6 carry certificate chains */
 #define SIG_MAX 1024 /* RSA up to 8192 bits; ECDSA r | s far less */
 
@@ -67,6 +74,10 @@ void ikev1_w_vids(struct ike_writer *w, const struct ike_sa *sa)
 	/* a responder only answers the peer's (as strongSwan does) */
 	if (!sa->sa_conn->c_no_fragmentation && (sa->sa_initiator || sa->sa_v1->v1_frag_peer))
 		ikev1_w_data(w, IKEV1_PL_VID, VID_FRAG, sizeof(VID_FRAG));
+	if (!sa->sa_initiator && sa->sa_conn->c_remote_auth == IKE_REMOTE_AUTH_XAUTH)
+		ikev1_w_data(w, IKEV1_PL_VID, VID_XAUTH, sizeof(VID_XAUTH));
+	if (!sa->sa_initiator && sa->sa_conn->c_n_pools)
+		ikev1_w_data(w, IKEV1_PL_VID, VID_UNITY, sizeof(VID_UNITY));
 }
 
 static bool is_vid_frag(const struct ikev1_payload *p)
@@ -108,7 +119,7 @@ static int take_suite(struct ike_sa *sa, const struct ike_chosen *ch,
 
 	sa->sa_alg = *ch;
 	sa->sa_dh_group = ch->ch_dh;
-	v1->v1_auth = c->c_auth;
+	v1->v1_auth = ikev1_auth_base(c->c_auth);
 	v1->v1_life_s = c->c_life_s;
 	v1->v1_block = ikev1_block_len(ch->ch_encr);
 	v1->v1_enc_len = ch->ch_encr == IKE_ENCR_3DES ? 24 : ch->ch_encr_bits / 8u;
@@ -372,6 +383,18 @@ static bool id_wanted(const struct ike_conn_cfg *c, const struct ikev1_id *id)
 	return id->id_len == want->id_len && !memcmp(id->id_data, want->id_data, id->id_len);
 }
 
+/* The peer's identity, which a Mode Config lease without XAUTH is of. */
+static void keep_peer_id(struct ike_sa *sa, const struct ikev1_id *id)
+{
+	struct ike_identity *pid = &sa->sa_v1->v1_peer_id;
+	size_t n = id->id_len < IKE_ID_MAX ? id->id_len : IKE_ID_MAX;
+
+	memset(pid, 0, sizeof(*pid));
+	pid->id_type = id->id_type;
+	pid->id_len = (uint8_t)n;
+	memcpy(pid->id_data, id->id_data, n);
+}
+
 /* The peer's ID (its payload body) and HASH: the hash must verify, the
  * ID be the one the connection wants. */
 static int check_peer(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
@@ -390,7 +413,10 @@ static int check_peer(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
 	OPENSSL_cleanse(h, sizeof(h));
 	if (!ok)
 		return -EACCES;
-	return id_wanted(sa->sa_conn, &id) ? 0 : -EPERM;
+	if (!id_wanted(sa->sa_conn, &id))
+		return -EPERM;
+	keep_peer_id(sa, &id);
+	return 0;
 }
 
 /* The peer's CERT payloads of X.509 certificates, as received. */
@@ -439,7 +465,10 @@ static int check_peer_sig(struct ike_sa *sa, const uint8_t *id_b, size_t id_len,
 	OPENSSL_cleanse(h, sizeof(h));
 	if (rc)
 		return -EACCES;
-	return id_wanted(sa->sa_conn, &id) ? 0 : -EPERM;
+	if (!id_wanted(sa->sa_conn, &id))
+		return -EPERM;
+	keep_peer_id(sa, &id);
+	return 0;
 }
 
 /* The peer's proof of its ID (body id_b): HASH, or CERTs and SIG. */
@@ -488,6 +517,8 @@ static void established(struct ike_sa *sa)
 	}
 	if (v1->v1_initial_contact)
 		ikev1_initial_contact(sa);
+	if (sa->sa_state == IKE_S_ESTABLISHED)
+		ikev1_cfg_start(sa);
 	ike_sa_schedule(sa);
 }
 
@@ -516,7 +547,7 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 				    &o->o_offer, ch) != 0)
 			continue;
 		*idx = ch->ch_num - 1u;
-		if (o->o_choice[*idx].c_auth == ikev1_auth_method(c))
+		if (o->o_choice[*idx].c_auth == ikev1_peer_auth_method(c))
 			return c;
 	}
 	return NULL;
@@ -842,7 +873,7 @@ int ikev1_initiate(struct ike_sa *sa)
 	v1->v1_exchange = c->c_aggressive ? IKEV1_EXCH_AGGRESSIVE : IKEV1_EXCH_IDPROT;
 	ikev1_msg_begin(sa, &w, e->e_bundle, MSG_CAP, v1->v1_exchange, 0, 0);
 	at = w.w_len;
-	ikev1_w_offer_p1(&w, c->c_ike, c->c_n_ike, ikev1_auth_method(c),
+	ikev1_w_offer_p1(&w, c->c_ike, c->c_n_ike, ikev1_peer_auth_method(c),
 			 ikev1_p1_life(c), c->c_aggressive ? aggr_group(c) : 0);
 	if (w.w_err)
 		return w.w_err;
@@ -872,7 +903,7 @@ static int take_answer(struct ike_sa *sa, const struct ikev1_msg *m,
 
 	if (!sap || ikev1_offer_decode(sap->pl_body, sap->pl_len, IKE_PROTO_IKE, o) ||
 	    ike_prop_accept(c->c_ike, c->c_n_ike, IKE_PROTO_IKE, &o->o_offer, &chosen) ||
-	    o->o_choice[0].c_auth != ikev1_auth_method(c))
+	    o->o_choice[0].c_auth != ikev1_peer_auth_method(c))
 		return -EINVAL;
 	if (sa->sa_v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE && chosen.ch_dh != sa->sa_dh_group)
 		return -EINVAL; /* our KE was of the one group we offered */

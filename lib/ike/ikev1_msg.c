@@ -26,13 +26,14 @@ bool ikev1_exchange_known(uint8_t exchange)
 {
 	return exchange == IKEV1_EXCH_IDPROT ||
 	       exchange == IKEV1_EXCH_AGGRESSIVE ||
-	       exchange == IKEV1_EXCH_INFO || exchange == IKEV1_EXCH_QUICK;
+	       exchange == IKEV1_EXCH_INFO || exchange == IKEV1_EXCH_QUICK ||
+	       exchange == IKEV1_EXCH_TRANSACTION;
 }
 
 bool ikev1_pl_known(uint8_t type)
 {
 	return type == IKEV1_PL_SA ||
-	       (type >= IKEV1_PL_KE && type <= IKEV1_PL_VID) ||
+	       (type >= IKEV1_PL_KE && type <= IKEV1_PL_ATTR) ||
 	       type == IKEV1_PL_NAT_D || type == IKEV1_PL_NAT_OA;
 }
 

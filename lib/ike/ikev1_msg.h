@@ -46,6 +46,7 @@ enum ikev1_exchange {
 	IKEV1_EXCH_IDPROT = 2,      /* main mode */
 	IKEV1_EXCH_AGGRESSIVE = 4,
 	IKEV1_EXCH_INFO = 5,
+	IKEV1_EXCH_TRANSACTION = 6, /* draft-dukes-ike-mode-cfg-02 §3.1 */
 	IKEV1_EXCH_QUICK = 32,
 };
 
@@ -66,6 +67,7 @@ enum ikev1_pl_type {
 	IKEV1_PL_N = 11,
 	IKEV1_PL_D = 12,
 	IKEV1_PL_VID = 13,
+	IKEV1_PL_ATTR = 14,  /* draft-dukes-ike-mode-cfg-02 §3.2 */
 	IKEV1_PL_NAT_D = 20,
 	IKEV1_PL_NAT_OA = 21,
 	/* the vendor-ID-negotiated fragmentation of strongSwan and Cisco:
@@ -189,7 +191,7 @@ struct ikev1_msg {
 	size_t m_enc_len;
 };
 
-/* Known exchange types (the four above). */
+/* Known exchange types (the five above). */
 bool ikev1_exchange_known(uint8_t exchange);
 /* Known top-level payload types (P and T are not). */
 bool ikev1_pl_known(uint8_t type);
@@ -355,6 +357,78 @@ struct ikev1_frag {
 int ikev1_frag_parse(const uint8_t *buf, size_t len, struct ikev1_hdr *h,
 		     struct ikev1_frag *f);
 void ikev1_w_frag(struct ike_writer *w, const struct ikev1_frag *f);
+
+/*
+ * The Attribute payload of the transaction exchange (draft-dukes-ike-
+ * mode-cfg-02 §3.2): a type, 1 reserved byte, an identifier and data
+ * attributes as RFC 2408 §3.3's (TV or TLV, ikev1_attr). XAUTH's
+ * attributes (draft-beaulieu-ike-xauth-02 §6) and Cisco Unity's ride in
+ * it too.
+ */
+enum ikev1_cfg_type {
+	IKEV1_CFG_REQUEST = 1,
+	IKEV1_CFG_REPLY = 2,
+	IKEV1_CFG_SET = 3,
+	IKEV1_CFG_ACK = 4,
+};
+
+enum ikev1_cfg_attr_type {
+	IKEV1_CA_INTERNAL_IP4_ADDRESS = 1,  /* mode-cfg §3.3 */
+	IKEV1_CA_INTERNAL_IP4_NETMASK = 2,
+	IKEV1_CA_INTERNAL_IP4_DNS = 3,
+	IKEV1_CA_INTERNAL_IP4_NBNS = 4,
+	IKEV1_CA_INTERNAL_ADDRESS_EXPIRY = 5,
+	IKEV1_CA_INTERNAL_IP4_DHCP = 6,
+	IKEV1_CA_APPLICATION_VERSION = 7,
+	IKEV1_CA_INTERNAL_IP6_ADDRESS = 8,
+	IKEV1_CA_INTERNAL_IP6_NETMASK = 9,
+	IKEV1_CA_INTERNAL_IP6_DNS = 10,
+	IKEV1_CA_INTERNAL_IP6_NBNS = 11,
+	IKEV1_CA_INTERNAL_IP6_DHCP = 12,
+	IKEV1_CA_INTERNAL_IP4_SUBNET = 13,
+	IKEV1_CA_SUPPORTED_ATTRIBUTES = 14,
+	IKEV1_CA_INTERNAL_IP6_SUBNET = 15,
+	IKEV1_CA_XAUTH_TYPE = 16520,        /* xauth §6.1 */
+	IKEV1_CA_XAUTH_USER_NAME = 16521,
+	IKEV1_CA_XAUTH_USER_PASSWORD = 16522,
+	IKEV1_CA_XAUTH_PASSCODE = 16523,
+	IKEV1_CA_XAUTH_MESSAGE = 16524,
+	IKEV1_CA_XAUTH_CHALLENGE = 16525,
+	IKEV1_CA_XAUTH_DOMAIN = 16526,
+	IKEV1_CA_XAUTH_STATUS = 16527,
+	IKEV1_CA_XAUTH_NEXT_PIN = 16528,
+	IKEV1_CA_XAUTH_ANSWER = 16529,
+	IKEV1_CA_UNITY_BANNER = 28672,      /* Cisco Unity, as strongSwan has them */
+	IKEV1_CA_UNITY_SAVE_PASSWD = 28673,
+	IKEV1_CA_UNITY_DEF_DOMAIN = 28674,
+	IKEV1_CA_UNITY_SPLITDNS_NAME = 28675,
+	IKEV1_CA_UNITY_SPLIT_INCLUDE = 28676,
+	IKEV1_CA_UNITY_NATT_PORT = 28677,
+	IKEV1_CA_UNITY_LOCAL_LAN = 28678,
+	IKEV1_CA_UNITY_PFS = 28679,
+	IKEV1_CA_UNITY_FW_TYPE = 28680,
+	IKEV1_CA_UNITY_BACKUP_SERVERS = 28681,
+	IKEV1_CA_UNITY_DDNS_HOSTNAME = 28682,
+};
+
+#define IKEV1_XAUTH_TYPE_GENERIC 0 /* xauth §6.2 */
+#define IKEV1_XAUTH_STATUS_FAIL 0
+#define IKEV1_XAUTH_STATUS_OK 1
+#define IKEV1_UNITY_SPLIT_LEN 14   /* address, mask, 6 bytes protocol and ports */
+#define IKEV1_CFG_ATTRS_MAX 48
+
+struct ikev1_cfg_pl {
+	uint8_t cp_type;      /* IKEV1_CFG_* */
+	uint16_t cp_id;       /* the identifier a reply or ack repeats */
+	struct ikev1_attr cp_attr[IKEV1_CFG_ATTRS_MAX];
+	unsigned cp_n;
+};
+/* -EINVAL: short, an attribute past the body, more than
+ * IKEV1_CFG_ATTRS_MAX, or a type outside REQUEST..ACK. */
+int ikev1_cfg_decode(const uint8_t *body, size_t len, struct ikev1_cfg_pl *cp);
+/* The first attribute of type, or NULL. */
+const struct ikev1_attr *ikev1_cfg_find(const struct ikev1_cfg_pl *cp, uint16_t type);
+void ikev1_w_cfg(struct ike_writer *w, const struct ikev1_cfg_pl *cp);
 
 /* KE, HASH, SIG, NONCE, VID, NAT-D carry data only: the payload body.
  * This checks it is not empty, and NONCE's 8..256 bytes (RFC 2409 §5). */

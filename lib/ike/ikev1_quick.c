@@ -713,6 +713,7 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 {
 	struct ikev1_choice choice;
 	struct ikev1_qm *q;
+	const char *why;
 	int rc;
 
 	if (!ikev1_hash_ok(sa, msgid, NULL, 0, plain, plain_len, ch))
@@ -725,6 +726,10 @@ static int respond(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain,
 	    take_ids(sa, q, ch) || take_nat_oa(q, ch)) {
 		ikev1_qm_free(sa, q);
 		return refuse(sa, ch, "malformed", IKEV1_N_PAYLOAD_MALFORMED);
+	}
+	if ((why = ikev1_cfg_qm_refusal(sa, &q->q_n->n_ts_i, &q->q_n->n_ts_r)) != NULL) {
+		ikev1_qm_free(sa, q);
+		return refuse(sa, ch, why, IKEV1_N_INVALID_ID_INFORMATION);
 	}
 	rc = choose(sa, q, ch, &choice);
 	if (rc == 0)

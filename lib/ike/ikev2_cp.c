@@ -135,30 +135,40 @@ static bool peer_identity(const struct ike_chain *c, struct ike_identity *id)
 	return true;
 }
 
-/* A lease for the family the client asked an address of; false when it
- * could not have one (logged with what is configured). */
-static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *id,
-			 struct cp_reply *r, const struct cp_asked *asked)
+struct ike_lease *ike_cp_lease(struct ike_sa *sa, int fam, const struct ike_identity *id)
 {
 	struct ike_engine *e = sa->sa_engine;
 	const char *name = NULL;
 	struct ike_lease *l;
 
+	if (sa->sa_n_vip == IKE_CONN_POOLS)
+		return NULL;
 	if (!conn_pool(sa, fam, &name)) {
 		ike_log_sa_info(sa, "asked for a virtual %s address; the connection has %s: "
 				"INTERNAL_ADDRESS_FAILURE unless another family is given",
 				fam ? "IPv6" : "IPv4",
 				sa->sa_conn->c_n_pools ? "no pool of that family" : "no pool");
-		return false;
+		return NULL;
 	}
 	l = ike_pool_acquire(e, name, id, &sa->sa_remote.ep_addr, e->e_now);
 	if (!l) {
 		ike_log_sa_info(sa, "pool %s has no address left (exhausted)", name);
-		return false;
+		return NULL;
 	}
 	sa->sa_vip[sa->sa_n_vip++] = l;
-	reply_pool(r, l, asked);
-	return true;
+	return l;
+}
+
+/* A lease for the family the client asked an address of; false when it
+ * could not have one (logged with what is configured). */
+static bool lease_family(struct ike_sa *sa, int fam, const struct ike_identity *id,
+			 struct cp_reply *r, const struct cp_asked *asked)
+{
+	struct ike_lease *l = ike_cp_lease(sa, fam, id);
+
+	if (l)
+		reply_pool(r, l, asked);
+	return l != NULL;
 }
 
 uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w)

@@ -69,6 +69,8 @@ DEPS_FROM[plugin:kernel-libipsec]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-identity]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-tls]=libcharon-extra-plugins
 DEPS_FROM[plugin:eap-mschapv2]=libcharon-extauth-plugins
+DEPS_FROM[plugin:xauth-generic]=libcharon-extauth-plugins
+DEPS_FROM[plugin:unity]=libcharon-extra-plugins
 DEPS_FROM[plugin:vici]=strongswan-swanctl
 unset _p
 

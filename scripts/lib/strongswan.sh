@@ -207,6 +207,8 @@ sw_running() { [ -n "${SW_PID[$1]:-}" ] && kill -0 "${SW_PID[$1]}" 2>/dev/null; 
 #   auth        psk|pubkey for both sides (local_auth / remote_auth to differ)
 #   local_X     local { X } (local_id, local_certs, local_pubkeys, ...)
 #   remote_X    remote { X } (remote_id, remote_certs, remote_pubkeys, ...)
+#   local2.K=V  a second round of local authentication, local-2 { K = V }
+#               (IKEv1 XAUTH: local2.auth=xauth local2.xauth_id=alice)
 #   child       child name [CONN]
 #   child level local_ts remote_ts mode start_action close_action dpd_action
 #               esp_proposals rekey_time life_time rand_time rekey_bytes
@@ -239,7 +241,7 @@ sw_conn() {
 	local cdir="${SW_DIR[$name]}/conns/$conn"
 	rm -rf "$cdir"
 	mkdir -p "$cdir" || return 1
-	: >"$cdir/ike" && : >"$cdir/local" && : >"$cdir/remote" && : >"$cdir/secrets" || return 1
+	: >"$cdir/ike" && : >"$cdir/local" && : >"$cdir/local2" && : >"$cdir/remote" && : >"$cdir/secrets" || return 1
 	grep -qx "$conn" "${SW_DIR[$name]}/conns/.order" ||
 		echo "$conn" >>"${SW_DIR[$name]}/conns/.order"
 	local -a child_args=()
@@ -267,6 +269,7 @@ sw_conn() {
 		ike_rekey_time) echo "rekey_time = $(_sw_q "$v")" >>"$cdir/ike" ;;
 		ike.*) echo "${k#ike.} = $(_sw_q "$v")" >>"$cdir/ike" ;;
 		local.*) echo "${k#local.} = $(_sw_q "$v")" >>"$cdir/local" ;;
+		local2.*) echo "${k#local2.} = $(_sw_q "$v")" >>"$cdir/local2" ;;
 		remote.*) echo "${k#remote.} = $(_sw_q "$v")" >>"$cdir/remote" ;;
 		child.* | local_ts | remote_ts | mode | start_action | close_action | dpd_action | \
 			esp_proposals | ah_proposals | rekey_time | life_time | rand_time | rekey_bytes | \
@@ -350,6 +353,11 @@ sw_render() {
 			echo "    local {"
 			sed 's/^/      /' "$dir/conns/$conn/local"
 			echo "    }"
+			if [ -s "$dir/conns/$conn/local2" ]; then
+				echo "    local-2 {"
+				sed 's/^/      /' "$dir/conns/$conn/local2"
+				echo "    }"
+			fi
 			echo "    remote {"
 			sed 's/^/      /' "$dir/conns/$conn/remote"
 			echo "    }"

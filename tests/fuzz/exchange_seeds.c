@@ -7,7 +7,8 @@
  * IKEv2: IKE_AUTH, a Child SA rekey, an IKE SA rekey, a delete and an
  * empty INFORMATIONAL (liveness); IKEv1: main mode message 5,
  * aggressive mode message 3, quick mode message 1 and an informational
- * R-U-THERE (RFC 3706), HASH(1) taken off (the harness computes it).
+ * R-U-THERE (RFC 3706), HASH(1) taken off (the harness computes it);
+ * a Mode Config CFG_REQUEST and an XAUTH REPLY written as such.
  *
  *   build/tests/fuzz/exchange-seeds tests/fuzz/corpus/ikev2_exchange \
  *                                   tests/fuzz/corpus/ikev1_exchange
@@ -128,6 +129,45 @@ static void v1_seed(struct ike_pair *p, const char *dir, const char *name, uint8
 	write_seed(dir, name, mode, h.h_next, body + skip, len - skip);
 }
 
+/* Mode Config's transaction exchange (mode 3 with bit 3): a client's
+ * CFG_REQUEST as strongSwan's unity plugin sends it, and an XAUTH
+ * REPLY (no request of the responder's: it is refused), written by
+ * ikev1_w_cfg (the initiator has no Mode Config to take them from). */
+static void v1_cfg_seeds(const char *dir)
+{
+	static const uint8_t pw[] = "wonderland", user[] = "alice";
+	const struct ikev1_cfg_pl req = {
+		.cp_type = IKEV1_CFG_REQUEST, .cp_id = 1, .cp_n = 6,
+		.cp_attr = {
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_ADDRESS },
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_NETMASK },
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_DNS },
+			{ .a_type = IKEV1_CA_INTERNAL_IP6_ADDRESS },
+			{ .a_type = IKEV1_CA_UNITY_SPLIT_INCLUDE },
+			{ .a_type = IKEV1_CA_SUPPORTED_ATTRIBUTES },
+		},
+	};
+	const struct ikev1_cfg_pl reply = {
+		.cp_type = IKEV1_CFG_REPLY, .cp_n = 2,
+		.cp_attr = {
+			{ .a_type = IKEV1_CA_XAUTH_USER_NAME, .a_data = user, .a_len = 5 },
+			{ .a_type = IKEV1_CA_XAUTH_USER_PASSWORD, .a_data = pw, .a_len = 10 },
+		},
+	};
+	uint8_t buf[256];
+	struct ike_writer w;
+	size_t n;
+
+	ike_w_init(&w, buf, sizeof(buf));
+	ikev1_w_cfg(&w, &req);
+	need(ike_w_finish(&w, &n) == 0, "modecfg-request");
+	write_seed(dir, "modecfg-request", 3 | 8, IKEV1_PL_ATTR, buf, n);
+	ike_w_init(&w, buf, sizeof(buf));
+	ikev1_w_cfg(&w, &reply);
+	need(ike_w_finish(&w, &n) == 0, "xauth-reply");
+	write_seed(dir, "xauth-reply", 3 | 8, IKEV1_PL_ATTR, buf, n);
+}
+
 static void v1_seeds(const char *dir)
 {
 	struct ike_pair *p = &(struct ike_pair){ 0 };
@@ -165,5 +205,6 @@ int main(int argc, char **argv)
 	}
 	v2_seeds(argv[1]);
 	v1_seeds(argv[2]);
+	v1_cfg_seeds(argv[2]);
 	return 0;
 }

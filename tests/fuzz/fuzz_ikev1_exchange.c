@@ -17,7 +17,11 @@
  *   2  quick mode message 1 after a real main mode: HASH(1) computed by
  *      the harness (ikev1_hash_reserve/ikev1_hash_fill) over the
  *      input's payloads, so that they reach the quick mode handler;
- *   3  an informational exchange the same way (HASH(1), then N or D);
+ *   3  an informational exchange the same way (HASH(1), then N or D),
+ *      or, with bit 3 set, a transaction exchange (Mode Config,
+ *      draft-dukes-ike-mode-cfg-02: HASH, then ATTR) to a responder
+ *      whose connection has pools (pull), so that a CFG_REQUEST
+ *      reaches the Attribute payload's parser and the lease code;
  * With bit 7 of the control byte clear, a HASH payload of the PRF's
  * length in message 5 or 3 gets the HASH_I of the input's own ID
  * payload (RFC 2409 §5, ikev1_auth_hash over the phase 1 state), so
@@ -127,12 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t exchange[] = { IKEV1_EXCH_IDPROT, IKEV1_EXCH_AGGRESSIVE,
 					    IKEV1_EXCH_QUICK, IKEV1_EXCH_INFO };
 	static const unsigned prefix[] = { 4, 2, 6, 6 }; /* real messages first */
-	static struct ike_pair pairs[2]; /* main mode, aggressive mode */
+	static struct ike_pair pairs[3]; /* main mode, aggressive mode, with pools */
 	struct ike_pair *p;
 	struct pair_dgram *real = &(struct pair_dgram){ 0 };
 	uint8_t iv[IKEV1_BLOCK_MAX];
 	unsigned mode;
 	uint32_t msgid;
+	bool cfg;
 	static uint8_t pl[IKE_MSG_MAX / 2];
 	struct ike_sa *sa, *rsa;
 
@@ -140,10 +145,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0] % 4;
 	msgid = mode >= 2 ? V1_MSGID : 0;
-	p = &pairs[mode == 1];
+	cfg = mode == 3 && (data[0] & 8);
+	p = &pairs[cfg ? 2 : mode == 1];
 	if (!(p->p_e[0] ? pair_again(p)
-			: pair_start(p, IKE_VERSION_1, mode == 1, "aes128-sha256-x25519",
-				     "aes128gcm16")))
+			: pair_start_pools(p, IKE_VERSION_1, mode == 1, "aes128-sha256-x25519",
+					   "aes128gcm16", cfg)))
 		abort();
 	for (unsigned i = 0; i < prefix[mode]; i++)
 		pair_step(p);
@@ -154,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!msgid && !(data[0] & 0x80) && rsa && rsa->sa_v1)
 		sign_hash(rsa, data[1], pl, size - 2);
 	if (sa && sa->sa_v1 && next_iv(p, msgid, iv))
-		send_fuzzed(sa, exchange[mode], msgid, mode != 1 || (data[0] & 4), iv, data[1],
+		send_fuzzed(sa, cfg ? IKEV1_EXCH_TRANSACTION : exchange[mode], msgid, mode != 1 || (data[0] & 4), iv, data[1],
 			    pl, size - 2);
 	pair_settle(p, V1_STEPS);
 	pair_end(p);

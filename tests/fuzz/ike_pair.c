@@ -23,7 +23,7 @@ static void pair_send(void *ctx, const struct ike_endpoint *local,
 }
 
 static bool pair_engines(struct ike_pair *p, enum ike_version version, bool aggressive,
-			 const char *ike, const char *esp)
+			 const char *ike, const char *esp, bool pools)
 {
 	for (int i = 0; i < 2; i++) {
 		struct ike_events ev = { .ev_ctx = &p->p_side[i], .ev_send = pair_send };
@@ -35,7 +35,7 @@ static bool pair_engines(struct ike_pair *p, enum ike_version version, bool aggr
 			return false;
 		c.c_version = version;
 		c.c_aggressive = aggressive;
-		if ((i == 1 && fuzz_pools(p->p_e[i], &c) != 0) ||
+		if ((i == 1 && pools && fuzz_pools(p->p_e[i], &c) != 0) ||
 		    ike_engine_add_conn(p->p_e[i], &c) != 0)
 			return false;
 	}
@@ -55,12 +55,20 @@ bool pair_again(struct ike_pair *p)
 	return true;
 }
 
-bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
-		const char *ike, const char *esp)
+bool pair_start_pools(struct ike_pair *p, enum ike_version version, bool aggressive,
+		      const char *ike, const char *esp, bool pools)
 {
 	memset(p, 0, sizeof(*p));
 	p->p_now = 1000;
-	return pair_engines(p, version, aggressive, ike, esp) && pair_again(p);
+	return pair_engines(p, version, aggressive, ike, esp, pools) && pair_again(p);
+}
+
+bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
+		const char *ike, const char *esp)
+{
+	/* an IKEv1 responder with pools wants Mode Config before any quick
+	 * mode: the quick mode inputs would all be refused for it */
+	return pair_start_pools(p, version, aggressive, ike, esp, version != IKE_VERSION_1);
 }
 
 void pair_end(struct ike_pair *p)

@@ -50,6 +50,11 @@ struct ike_pair {
  * message is queued. false when any of that fails. */
 bool pair_start(struct ike_pair *p, enum ike_version version, bool aggressive,
 		const char *ike, const char *esp);
+/* The same with the responder's pools (ike_conn.h's fuzz_pools) or
+ * without; pair_start has them but for IKEv1, where they make the
+ * responder want Mode Config (ikev1_cfg.c) before a quick mode. */
+bool pair_start_pools(struct ike_pair *p, enum ike_version version, bool aggressive,
+		      const char *ike, const char *esp, bool pools);
 void pair_free(struct ike_pair *p);
 /* New engines cost more than the exchange (their tables): a fuzz
  * target keeps them. pair_again starts another IKE SA of the

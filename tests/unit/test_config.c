@@ -1886,8 +1886,6 @@ Test(cfg_conn, pools)
 		      "pools[0].prefix", "missing required key");
 	expect_err_at(CDOC(", 'pools': [" POOL4 ", {'name': 'in', 'prefix': '198.18.3.128/25'}]", CONN("")),
 		      "'198.18.3.128/25'", "pools[1].prefix", "overlaps pool \"rw4\" (pools[0])");
-	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN(", 'version': 'any', 'pools': ['rw4']")),
-		      "['rw4']", "connections[0].pools", "pools need \"version\": 2");
 }
 
 Test(cfg_conn, minimal_and_empty)
@@ -2234,7 +2232,7 @@ Test(cfg_conn, eap_mschapv2)
 	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'remote_auth': 'eap-md5', " PROPS
 			   ", 'children': [" CHILD "]}"),
 		      "'eap-md5'", "connections[0].remote_auth",
-		      "\"eap-md5\" is not one of \"eap-mschapv2\", \"eap-tls\"");
+		      "\"eap-md5\" is not one of \"eap-mschapv2\", \"eap-tls\", \"xauth\"");
 	expect_err_at(CDOC("", CONN(", 'remote_auth': 1")), "1}", "connections[0].remote_auth",
 		      "expected a string, got an integer");
 }
@@ -2272,6 +2270,51 @@ Test(cfg_conn, eap_tls_and_eap_identity)
 		      "eap_tls_max_version is for a connection with remote_auth \"eap-tls\"");
 	expect_err_at(CDOC("", CONN(", 'remote_auth': 'eap-tls'")), "'eap-tls'",
 		      "connections[0].remote_auth", "remote_auth \"eap-tls\" needs auth \"pubkey\"");
+}
+
+/* IKEv1 remote access: pools through Mode Config (pull by default,
+ * "modecfg": "push"), "remote_auth": "xauth" against the "eap" users. */
+#define CONN_V1RA(extra)                                                         \
+	"{" CONN_HEAD ", " PSK ", 'version': 1, 'proposals': ['aes256-sha256-modp2048'], " \
+	"'children': [" CHILD "], 'pools': ['rw4']" extra "}"
+
+Test(cfg_conn, ikev1_modecfg_xauth)
+{
+	char *path, doc[4096], err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC(", 'pools': [" POOL4 "]", CONN_V1RA("")), &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect_eq(c.conns[0].n_pools, 1);
+	cr_expect_not(c.conns[0].modecfg_push, "pull by default");
+	cr_expect_eq(c.conns[0].remote_auth, CFG_REMOTE_AUTH_SAME);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC(", 'pools': [" POOL4 "]", CONN(", 'version': 'any', 'pools': ['rw4']")),
+			  &c, err, sizeof(err)), 0, "%s", err);
+	cfg_free(&c);
+
+	path = write_tmp("{'eap': {'alice': 'secret'}}");
+	snprintf(doc, sizeof(doc), CDOC(", 'ike': {'secrets': '%s'}, 'pools': [" POOL4 "]",
+					CONN_V1RA(", 'remote_auth': 'xauth', 'modecfg': 'push'")), path);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.conns[0].modecfg_push);
+	cr_expect_eq(c.conns[0].remote_auth, CFG_REMOTE_AUTH_XAUTH);
+	cr_expect_str_eq(cfg_remote_auth_name(c.conns[0].remote_auth), "xauth");
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+
+	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN_V1RA(", 'remote_auth': 'xauth'")),
+		      "'xauth'", "connections[0].remote_auth",
+		      "connection \"a\" checks its clients' XAUTH passwords, but there are none");
+	expect_err_at(CDOC("", CONN(", 'remote_auth': 'xauth'")), "'xauth'",
+		      "connections[0].remote_auth", "remote_auth \"xauth\" is IKEv1's");
+	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN(", 'pools': ['rw4'], 'modecfg': 'pull'")),
+		      "'pull'", "connections[0].modecfg", "modecfg is IKEv1's Mode Config");
+	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", 'version': 1, 'proposals': ['aes256-sha256-modp2048'], 'children': [" CHILD "], 'modecfg': 'push'}"), "'push'",
+		      "connections[0].modecfg", "modecfg gives addresses from the connection's pools");
+	expect_err_at(CDOC(", 'pools': [" POOL4 "]", CONN_V1RA(", 'modecfg': 'both'")), "'both'",
+		      "connections[0].modecfg", "\"both\" is not one of");
 }
 
 Test(cfg_conn, pubkey)

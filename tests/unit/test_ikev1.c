@@ -609,8 +609,8 @@ Test(ikev1_codec, chain_errors)
 	/* unknown next payload: INVALID-PAYLOAD-TYPE with the type */
 	cr_assert_eq(chain_with(vid, 99, &m), -EPROTO);
 	cr_assert_eq(m.m_chain.c_unknown, 99);
-	cr_assert_eq(chain_with(16, 14, &m), -EPROTO);
-	cr_assert_eq(m.m_chain.c_unknown, 14);
+	cr_assert_eq(chain_with(16, 15, &m), -EPROTO);
+	cr_assert_eq(m.m_chain.c_unknown, 15);
 	/* a proposal payload outside an SA */
 	cr_assert_eq(chain_with(vid, IKEV1_PL_P, &m), -EPROTO);
 	cr_assert_eq(m.m_chain.c_unknown, IKEV1_PL_P);
@@ -922,4 +922,95 @@ Test(ikev1_attrs, responder_lifetime)
 	cr_expect_eq(ikev1_life_attrs_s(tlv, sizeof(tlv)), 86400);
 	cr_expect_eq(ikev1_life_attrs_s(kb_only, sizeof(kb_only)), 0, "kilobytes are not seconds");
 	cr_expect_eq(ikev1_life_attrs_s(tlv, 7), 0, "truncated");
+}
+
+/* ---- the Attribute payload (draft-dukes-ike-mode-cfg-02 §3.2) ---- */
+
+/* An Attribute payload's body as bytes: type, reserved, identifier,
+ * then the attributes given. */
+static size_t attr_body(uint8_t *out, uint8_t type, const uint8_t *attrs, size_t len)
+{
+	out[0] = type;
+	out[1] = 0;
+	out[2] = 0xbe;
+	out[3] = 0xef;
+	memcpy(out + 4, attrs, len);
+	return 4 + len;
+}
+
+/* A REQUEST as an XAUTH server sends it and a REPLY with an address,
+ * written by ikev1_w_cfg and read back, byte for byte as the draft has
+ * them: TV for XAUTH_TYPE (AF bit), empty TLVs, a 4-byte address. */
+Test(ikev1_cfg, encode_and_decode_round_trip)
+{
+	static const uint8_t want[] = {
+		0x00, 0x00, 0x00, 0x1c,             /* generic header: last, 28 bytes */
+		0x01, 0x00, 0x12, 0x34,             /* REQUEST, reserved, identifier */
+		0xc0, 0x88, 0x00, 0x00,             /* XAUTH_TYPE (16520 | AF) = generic */
+		0x40, 0x89, 0x00, 0x00,             /* XAUTH_USER_NAME, empty */
+		0x40, 0x8a, 0x00, 0x00,             /* XAUTH_USER_PASSWORD, empty */
+		0x00, 0x01, 0x00, 0x04, 198, 18, 3, 7, /* INTERNAL_IP4_ADDRESS */
+	};
+	static const uint8_t addr[4] = { 198, 18, 3, 7 };
+	struct ikev1_cfg_pl cp = {
+		.cp_type = IKEV1_CFG_REQUEST, .cp_id = 0x1234, .cp_n = 4,
+		.cp_attr = {
+			{ .a_type = IKEV1_CA_XAUTH_TYPE, .a_tv = true, .a_val = 0 },
+			{ .a_type = IKEV1_CA_XAUTH_USER_NAME },
+			{ .a_type = IKEV1_CA_XAUTH_USER_PASSWORD },
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_ADDRESS, .a_data = addr, .a_len = 4 },
+		},
+	};
+	struct ikev1_cfg_pl back;
+	struct ike_writer w;
+	uint8_t buf[64];
+	size_t n;
+
+	ike_w_init(&w, buf, sizeof(buf));
+	ikev1_w_cfg(&w, &cp);
+	cr_assert_eq(ike_w_finish(&w, &n), 0);
+	cr_assert_eq(n, sizeof(want));
+	cr_assert_arr_eq(buf, want, sizeof(want));
+	cr_assert_eq(ikev1_cfg_decode(buf + 4, n - 4, &back), 0);
+	cr_expect_eq(back.cp_type, IKEV1_CFG_REQUEST);
+	cr_expect_eq(back.cp_id, 0x1234);
+	cr_assert_eq(back.cp_n, 4);
+	cr_expect(back.cp_attr[0].a_tv && back.cp_attr[0].a_type == IKEV1_CA_XAUTH_TYPE);
+	cr_expect(!back.cp_attr[1].a_tv && back.cp_attr[1].a_len == 0);
+	cr_expect_eq(back.cp_attr[3].a_len, 4);
+	cr_expect_arr_eq(back.cp_attr[3].a_data, addr, 4);
+	cr_expect_eq(ikev1_cfg_find(&back, IKEV1_CA_XAUTH_USER_PASSWORD), &back.cp_attr[2]);
+	cr_expect_null(ikev1_cfg_find(&back, IKEV1_CA_UNITY_BANNER));
+}
+
+/* Everything short or past its container is -EINVAL, never read. */
+Test(ikev1_cfg, malformed_bodies_are_refused)
+{
+	static const uint8_t tlv_past[] = { 0x00, 0x01, 0x00, 0x05, 1, 2, 3, 4 };
+	static const uint8_t half_hdr[] = { 0x80, 0x01 };
+	static const uint8_t ok_tv[] = { 0x80, 0x01, 0x00, 0x01 };
+	struct ikev1_cfg_pl cp;
+	uint8_t b[4 + 4 * (IKEV1_CFG_ATTRS_MAX + 1)] = { 0 };
+	size_t n;
+
+	cr_expect_eq(ikev1_cfg_decode(b, 0, &cp), -EINVAL);
+	n = attr_body(b, IKEV1_CFG_REPLY, NULL, 0);
+	cr_expect_eq(ikev1_cfg_decode(b, 3, &cp), -EINVAL, "fixed part cut");
+	cr_expect_eq(ikev1_cfg_decode(b, n, &cp), 0, "no attributes is a valid ACK");
+	cr_expect_eq(cp.cp_n, 0);
+	cr_expect_eq(cp.cp_id, 0xbeef);
+	n = attr_body(b, IKEV1_CFG_REPLY, tlv_past, sizeof(tlv_past));
+	cr_expect_eq(ikev1_cfg_decode(b, n, &cp), -EINVAL, "TLV past the body");
+	n = attr_body(b, IKEV1_CFG_REPLY, half_hdr, sizeof(half_hdr));
+	cr_expect_eq(ikev1_cfg_decode(b, n, &cp), -EINVAL, "half an attribute header");
+	for (uint8_t t = 0; t < 8; t += 5) {
+		n = attr_body(b, t, ok_tv, sizeof(ok_tv));
+		cr_expect_eq(ikev1_cfg_decode(b, n, &cp), -EINVAL, "type %u", t);
+	}
+	attr_body(b, IKEV1_CFG_REPLY, NULL, 0);
+	for (unsigned i = 0; i <= IKEV1_CFG_ATTRS_MAX; i++)
+		memcpy(b + 4 + 4 * i, ok_tv, 4);
+	cr_expect_eq(ikev1_cfg_decode(b, 4 + 4 * IKEV1_CFG_ATTRS_MAX, &cp), 0);
+	cr_expect_eq(cp.cp_n, IKEV1_CFG_ATTRS_MAX);
+	cr_expect_eq(ikev1_cfg_decode(b, sizeof(b), &cp), -EINVAL, "one attribute too many");
 }

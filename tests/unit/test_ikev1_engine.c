@@ -19,6 +19,7 @@
 #include "ike.h"
 #include "ike_cert.h"
 #include "ike_sa.h" /* IKEV1_FIRST_FRAG_SLOTS */
+#include "ikev1.h"   /* the scripted XAUTH client uses the SA's keys */
 #include "ikev1_msg.h"
 #include "free_watch.h"
 #include "pki_fixture.h"
@@ -1722,4 +1723,365 @@ Test(ikev1_engine, no_keymat_is_left_in_freed_memory)
 	cr_expect_gt(freed, 4, "the SAs, their states and the engines were freed");
 	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the key",
 		     free_watch_hits(), freed);
+}
+
+/* ---- XAUTH and Mode Config (ikev1_cfg.c) against a scripted client ----
+ *
+ * hq (side 1) is the gateway: "remote_auth": "xauth" (alice), pool rw4 of
+ * 198.18.1.0/30 behind its child's remote side. branch (side 0) only
+ * does main mode and quick mode; the test plays its XAUTH and Mode
+ * Config part with branch's ISAKMP SA keys: it decrypts hq's
+ * transaction messages (IV chain, HASH checked) and sends its own. */
+
+#define XA_USER "alice"
+#define XA_PW "wonderland"
+
+/* One transaction exchange as the client sees it. */
+struct xa_msg {
+	uint32_t msgid;
+	uint8_t iv[IKEV1_BLOCK_MAX];
+	uint8_t plain[4096];
+	struct ikev1_cfg_pl cp;
+};
+
+static struct ike_sa *xa_client(void)
+{
+	struct ike_sa *sa = ike_sa_find_by_id(sides[0].e, sides[0].up_info.si_id);
+
+	cr_assert_not_null(sa);
+	cr_assert_not_null(sa->sa_v1);
+	return sa;
+}
+
+static void xa_up(bool xauth, bool push)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+	struct ike_pool_cfg pc = { .pc_name = "rw4", .pc_n_dns = 1, .pc_n_split = 1 };
+	struct ike_eap_user u = { .eu_name = XA_USER, .eu_password = XA_PW,
+				  .eu_password_len = sizeof(XA_PW) - 1 };
+
+	cr_assert(ip_prefix_parse("198.18.1.0/30", &pc.pc_prefix));
+	cr_assert(ip_addr_parse("198.18.2.53", &pc.pc_dns[0]));
+	cr_assert(ip_prefix_parse("198.18.2.0/24", &pc.pc_split[0]));
+	/* branch offers XAUTHInitPreShared; the test is its XAUTH client */
+	ci.c_remote_auth = cr.c_remote_auth = xauth ? IKE_REMOTE_AUTH_XAUTH : IKE_REMOTE_AUTH_SAME;
+	cr.c_modecfg_push = push;
+	cr.c_dpd_s = 0; /* a silent client ends by the XAUTH timeout alone */
+	snprintf(cr.c_pools[0], IKE_NAME_MAX, "rw4");
+	cr.c_n_pools = 1;
+	up(&ci, &cr);
+	cr_assert_eq(ike_engine_add_pool(sides[1].e, &pc), 0);
+	cr_assert_eq(ike_engine_set_eap_users(sides[1].e, &u, 1), 0);
+	initiate();
+}
+
+/* Carries datagrams until hq's next transaction message to branch is
+ * first in flight (branch's own quick mode goes to hq meanwhile). */
+static void xa_run_to_cfg(void)
+{
+	while (qn && !(queue[0].to == 0 && dg_exchange(&queue[0]) == IKEV1_EXCH_TRANSACTION))
+		deliver_one();
+	cr_assert_gt(qn, 0, "no transaction message from the gateway");
+}
+
+/* Takes hq's transaction message off the queue and opens it as branch
+ * would: the IV (a new message ID's from phase 1, else x's chain), the
+ * HASH, one Attribute payload. */
+static void xa_open(struct xa_msg *x)
+{
+	struct dgram d = take();
+	struct ike_sa *sa = xa_client();
+	struct ikev1_sa_state *v1 = sa->sa_v1;
+	struct ikev1_chain ch;
+	struct ikev1_msg m;
+
+	cr_assert_eq(d.to, 0);
+	cr_assert_eq(ikev1_msg_parse(d.buf, d.len, &m), 0);
+	cr_assert_eq(m.m_hdr.h_exchange, IKEV1_EXCH_TRANSACTION);
+	cr_assert(m.m_hdr.h_flags & IKEV1_F_ENCRYPTION);
+	if (x->msgid != m.m_hdr.h_msgid) {
+		x->msgid = m.m_hdr.h_msgid;
+		cr_assert_eq(ikev1_iv_phase2(sa->sa_alg.ch_prf, v1->v1_p1_last, v1->v1_block,
+					     x->msgid, x->iv), 0);
+	}
+	cr_assert_leq(m.m_enc_len, sizeof(x->plain));
+	memcpy(x->plain, m.m_enc, m.m_enc_len);
+	cr_assert_eq(ikev1_cbc(sa->sa_alg.ch_encr, v1->v1_enc_key, v1->v1_enc_len, x->iv,
+			       x->plain, m.m_enc_len, false), 0);
+	cr_assert_eq(ikev1_chain_parse(m.m_hdr.h_next, x->plain, m.m_enc_len, true, &ch), 0);
+	cr_assert(ikev1_hash_ok(sa, x->msgid, NULL, 0, x->plain, m.m_enc_len, &ch), "HASH");
+	cr_assert_eq(ch.c_n, 2);
+	cr_assert_eq(ch.c_pl[1].pl_type, IKEV1_PL_ATTR);
+	cr_assert_eq(ikev1_cfg_decode(ch.c_pl[1].pl_body, ch.c_pl[1].pl_len, &x->cp), 0);
+}
+
+/* branch's transaction message in x's exchange (msgid 0: a new one of
+ * branch's, IV from phase 1). */
+static void xa_send(struct xa_msg *x, const struct ikev1_cfg_pl *cp)
+{
+	struct ike_sa *sa = xa_client();
+	struct ikev1_xchg xc = { 0 };
+	uint8_t buf[4096];
+	struct ike_writer w;
+	size_t at;
+
+	if (!x->msgid) {
+		x->msgid = 0x5eed0001;
+		cr_assert_eq(ikev1_iv_phase2(sa->sa_alg.ch_prf, sa->sa_v1->v1_p1_last,
+					     sa->sa_v1->v1_block, x->msgid, x->iv), 0);
+	}
+	xc.x_msgid = x->msgid;
+	memcpy(xc.x_iv, x->iv, sizeof(xc.x_iv));
+	ikev1_msg_begin(sa, &w, buf, sizeof(buf), IKEV1_EXCH_TRANSACTION, x->msgid,
+			IKEV1_F_ENCRYPTION);
+	at = ikev1_hash_reserve(sa, &w);
+	ikev1_w_cfg(&w, cp);
+	ikev1_hash_fill(sa, &w, at, x->msgid, NULL, 0);
+	cr_assert_eq(ikev1_msg_send(sa, &w, &xc, false), 0);
+	memcpy(x->iv, xc.x_iv, sizeof(x->iv));
+	ikev1_xchg_clear(&xc);
+}
+
+static const struct ikev1_attr *xa_attr(const struct xa_msg *x, uint16_t type)
+{
+	return ikev1_cfg_find(&x->cp, type);
+}
+
+/* The client's XAUTH: hq's REQUEST answered with user and pw, hq's
+ * STATUS read (its value returned) and acknowledged. */
+static uint16_t xa_xauth_as(const char *user, const char *pw)
+{
+	struct xa_msg req = { 0 }, set = { 0 };
+	const struct ikev1_attr *st;
+	struct ikev1_cfg_pl reply = {
+		.cp_type = IKEV1_CFG_REPLY, .cp_n = 2,
+		.cp_attr = {
+			{ .a_type = IKEV1_CA_XAUTH_USER_NAME, .a_data = (const uint8_t *)user,
+			  .a_len = (uint16_t)strlen(user) },
+			{ .a_type = IKEV1_CA_XAUTH_USER_PASSWORD, .a_data = (const uint8_t *)pw,
+			  .a_len = (uint16_t)strlen(pw) },
+		},
+	};
+	struct ikev1_cfg_pl ack = { .cp_type = IKEV1_CFG_ACK };
+	uint16_t status;
+
+	xa_run_to_cfg();
+	xa_open(&req);
+	cr_assert_eq(req.cp.cp_type, IKEV1_CFG_REQUEST);
+	cr_assert_not_null(xa_attr(&req, IKEV1_CA_XAUTH_TYPE));
+	cr_expect(xa_attr(&req, IKEV1_CA_XAUTH_TYPE)->a_tv);
+	cr_expect_eq(xa_attr(&req, IKEV1_CA_XAUTH_TYPE)->a_val, IKEV1_XAUTH_TYPE_GENERIC);
+	cr_assert_not_null(xa_attr(&req, IKEV1_CA_XAUTH_USER_NAME));
+	cr_assert_not_null(xa_attr(&req, IKEV1_CA_XAUTH_USER_PASSWORD));
+	xa_send(&req, &reply);
+	xa_run_to_cfg();
+	xa_open(&set);
+	cr_assert_neq(set.msgid, req.msgid, "STATUS in an exchange of its own");
+	cr_assert_eq(set.cp.cp_type, IKEV1_CFG_SET);
+	st = xa_attr(&set, IKEV1_CA_XAUTH_STATUS);
+	cr_assert_not_null(st);
+	cr_assert(st->a_tv);
+	status = st->a_val;
+	ack.cp_id = set.cp.cp_id;
+	xa_send(&set, &ack);
+	return status;
+}
+
+static uint16_t xa_xauth(const char *pw)
+{
+	return xa_xauth_as(XA_USER, pw);
+}
+
+static unsigned xa_leases_held;
+static struct ip_addr xa_lease_addr;
+static void xa_count_lease(void *ctx, const struct ike_lease_info *li)
+{
+	(void)ctx;
+	xa_leases_held += li->li_holders;
+	if (li->li_holders)
+		xa_lease_addr = li->li_addr;
+}
+
+static void xa_pool(void *ctx, const struct ike_pool_info *pi)
+{
+	(void)ctx;
+	(void)pi;
+}
+
+static unsigned xa_held(void)
+{
+	xa_leases_held = 0;
+	ike_engine_pools(sides[1].e, xa_pool, xa_count_lease, NULL);
+	return xa_leases_held;
+}
+
+/* A quick mode of branch's for its address alone (and hq's side). */
+static void xa_quick_mode(const char *addr)
+{
+	static struct ike_child_cfg cc;
+	char pfx[64];
+
+	cc = conn(true, IKE_P, ESP_P, PSK).c_child[0];
+	snprintf(pfx, sizeof(pfx), "%s/32", addr);
+	ts(&cc.cc_local[0], pfx);
+	cr_assert_eq(ikev1_qm_start(xa_client(), &cc, NULL), 0);
+	run();
+}
+
+Test(ikev1_engine, xauth_then_mode_config_pull_gives_an_address_and_a_narrowed_ipsec_sa)
+{
+	struct xa_msg rq = { 0 }, rp = { 0 };
+	const struct ikev1_attr *a;
+	struct ikev1_cfg_pl pull = {
+		.cp_type = IKEV1_CFG_REQUEST, .cp_id = 0x4242, .cp_n = 7,
+		.cp_attr = {
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_ADDRESS },
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_NETMASK },
+			{ .a_type = IKEV1_CA_INTERNAL_IP4_DNS },
+			{ .a_type = IKEV1_CA_UNITY_SPLIT_INCLUDE },
+			{ .a_type = IKEV1_CA_UNITY_BANNER },
+			{ .a_type = IKEV1_CA_UNITY_DEF_DOMAIN },
+			{ .a_type = IKEV1_CA_INTERNAL_IP6_ADDRESS },
+		},
+	};
+	static const uint8_t split[IKEV1_UNITY_SPLIT_LEN] = { 198, 18, 2, 0, 255, 255, 255, 0 };
+	char vip[IP_ADDR_STRLEN];
+
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth(XA_PW), IKEV1_XAUTH_STATUS_OK);
+	/* branch's own quick mode came before XAUTH was done */
+	cr_expect(logged(1, "quick mode refused: XAUTH has not succeeded"));
+	cr_expect_eq(sides[1].child_up, 0);
+	run();
+	cr_expect_eq(qn, 0, "pull: the gateway waits for the client's request");
+	cr_expect(logged(1, "XAUTH user \"alice\" authenticated"));
+
+	xa_send(&rq, &pull);
+	xa_run_to_cfg();
+	rp.msgid = rq.msgid;
+	memcpy(rp.iv, rq.iv, sizeof(rp.iv));
+	xa_open(&rp);
+	cr_assert_eq(rp.cp.cp_type, IKEV1_CFG_REPLY);
+	cr_expect_eq(rp.cp.cp_id, 0x4242, "the request's identifier");
+	a = xa_attr(&rp, IKEV1_CA_INTERNAL_IP4_ADDRESS);
+	cr_assert_not_null(a);
+	cr_assert_eq(a->a_len, 4);
+	cr_expect(a->a_data[0] == 198 && a->a_data[1] == 18 && a->a_data[2] == 1 &&
+		  a->a_data[3] >= 1 && a->a_data[3] <= 2, "an address of 198.18.1.0/30");
+	snprintf(vip, sizeof(vip), "198.18.1.%u", a->a_data[3]);
+	a = xa_attr(&rp, IKEV1_CA_INTERNAL_IP4_NETMASK);
+	cr_assert(a && a->a_len == 4 && !memcmp(a->a_data, (uint8_t[]){ 255, 255, 255, 252 }, 4));
+	a = xa_attr(&rp, IKEV1_CA_INTERNAL_IP4_DNS);
+	cr_assert(a && a->a_len == 4 && !memcmp(a->a_data, (uint8_t[]){ 198, 18, 2, 53 }, 4));
+	a = xa_attr(&rp, IKEV1_CA_UNITY_SPLIT_INCLUDE);
+	cr_assert(a && a->a_len == sizeof(split) && !memcmp(a->a_data, split, sizeof(split)));
+	cr_expect_null(xa_attr(&rp, IKEV1_CA_UNITY_BANNER), "not configured: left out");
+	cr_expect_null(xa_attr(&rp, IKEV1_CA_UNITY_DEF_DOMAIN));
+	cr_expect_null(xa_attr(&rp, IKEV1_CA_INTERNAL_IP6_ADDRESS), "no IPv6 pool");
+	cr_expect_eq(rp.cp.cp_n, 4);
+	cr_expect(logged(1, "asked for a virtual IPv6 address"));
+	cr_expect_eq(xa_held(), 1);
+
+	/* a quick mode from another address is refused, from the lease taken */
+	xa_quick_mode("198.18.1.3");
+	cr_expect(logged(1, "quick mode refused: the client's proxy ID is not its Mode Config address"));
+	cr_expect_eq(sides[1].child_up, 0);
+	xa_quick_mode(vip);
+	cr_assert_eq(sides[1].child_up, 1);
+	cr_expect_eq(sides[1].child.ci_ts_remote->ts_n, 1);
+	cr_assert_eq(xa_held(), 1);
+	cr_expect_arr_eq(sides[1].child.ci_ts_remote->ts[0].ts_start, xa_lease_addr.bytes, 4,
+			 "the IPsec SA's remote side is the lease");
+	cr_expect_arr_eq(sides[1].child.ci_ts_remote->ts[0].ts_end, xa_lease_addr.bytes, 4);
+	cr_expect_eq(stats(1).st_bad_messages, 0);
+
+	/* the lease goes with the ISAKMP SA */
+	cr_assert_eq(ike_engine_terminate(sides[0].e, sides[0].up_info.si_id, now), 0);
+	run();
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	cr_expect_eq(xa_held(), 0);
+}
+
+Test(ikev1_engine, xauth_wrong_password_gets_status_fail_and_the_sa_deleted)
+{
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth("not the password"), IKEV1_XAUTH_STATUS_FAIL);
+	cr_expect(logged(1, "connection hq: XAUTH for user \"alice\" refused: wrong password"));
+	run();
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "the gateway's SA is gone");
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0, "the client got the delete");
+	cr_expect_eq(sides[1].child_up, 0);
+	cr_expect_eq(xa_held(), 0);
+}
+
+Test(ikev1_engine, xauth_unknown_or_control_character_users_are_refused_unlogged)
+{
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth_as("mallory", XA_PW), IKEV1_XAUTH_STATUS_FAIL);
+	cr_expect(logged(1, "XAUTH for user \"mallory\" refused: no such user"));
+	run();
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	xa_up(true, false);
+	cr_assert_eq(xa_xauth_as("alice\nIKE SA 9: forged", XA_PW), IKEV1_XAUTH_STATUS_FAIL);
+	cr_expect(logged(1, "XAUTH for user \"\" refused: a user name with control characters"));
+	cr_expect_not(logged(1, "forged"), "the name is not logged");
+}
+
+Test(ikev1_engine, xauth_not_answered_ends_the_sa)
+{
+	xa_up(true, false);
+	xa_run_to_cfg();
+	take(); /* the client never answers; retransmissions dropped too */
+	for (unsigned i = 0; i < 700 && ike_engine_sa_count(sides[1].e); i++) {
+		now += 100;
+		ike_engine_tick(sides[1].e, now);
+		qn = 0;
+	}
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	cr_expect(logged(1, "XAUTH / Mode Config did not finish"));
+}
+
+Test(ikev1_engine, mode_config_push_without_xauth_sets_the_address)
+{
+	struct xa_msg set = { 0 };
+	struct ikev1_cfg_pl ack = { .cp_type = IKEV1_CFG_ACK };
+	const struct ikev1_attr *a;
+	char vip[IP_ADDR_STRLEN];
+	unsigned n;
+
+	xa_up(false, true);
+	xa_run_to_cfg();
+	xa_open(&set);
+	cr_assert_eq(set.cp.cp_type, IKEV1_CFG_SET);
+	a = xa_attr(&set, IKEV1_CA_INTERNAL_IP4_ADDRESS);
+	cr_assert(a && a->a_len == 4);
+	cr_assert_null(xa_attr(&set, IKEV1_CA_XAUTH_STATUS));
+	ack.cp_id = set.cp.cp_id;
+	xa_send(&set, &ack);
+	run();
+	cr_expect(logged(1, "Mode Config address pushed and acknowledged"));
+	ip_addr_format(&(struct ip_addr){ .family = AF_INET, .bytes = { a->a_data[0], a->a_data[1],
+									 a->a_data[2], a->a_data[3] } },
+		       vip, sizeof(vip));
+	n = sides[1].child_up; /* branch's first quick mode may have come after the push */
+	xa_quick_mode(vip);
+	cr_assert_eq(sides[1].child_up, n + 1);
+	cr_expect_arr_eq(sides[1].child.ci_ts_remote->ts[0].ts_start, a->a_data, 4);
+	cr_expect_arr_eq(sides[1].child.ci_ts_remote->ts[0].ts_end, a->a_data, 4);
+	cr_expect_eq(xa_held(), 1);
+}
+
+Test(ikev1_engine, a_transaction_exchange_on_a_connection_without_it_is_dropped)
+{
+	struct xa_msg rq = { 0 };
+	struct ikev1_cfg_pl pull = { .cp_type = IKEV1_CFG_REQUEST, .cp_n = 1,
+				     .cp_attr = { { .a_type = IKEV1_CA_INTERNAL_IP4_ADDRESS } } };
+
+	establish_with(IKE_P, ESP_P, false);
+	xa_send(&rq, &pull);
+	run();
+	cr_expect(logged(1, "a transaction exchange (XAUTH / Mode Config) on a connection with neither"));
+	cr_expect_eq(stats(1).st_bad_messages, 1);
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 1, "the SA stays");
 }
