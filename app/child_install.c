@@ -189,6 +189,54 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	child_slot_free(ic, cc);
 }
 
+/* The outbound SA of a Child SA whose IKE SA moved, rebuilt for its new
+ * outer addresses and encapsulation: a deferred one in place, an
+ * installed one replaced (esp_sa_replace: its owner, SPI and sequence
+ * numbers carried on); its new id, or -errno. */
+static int move_out(struct ike_ctl *ic, struct ctl_child *cc, const struct ike_child_info *ci)
+{
+	struct app *app = ic->ic_app;
+	const struct esp_sa *old = cc->cc_sa_out >= 0 ?
+		esp_sa_by_id(app->dp.sadb, (uint32_t)cc->cc_sa_out) : NULL;
+	int owner = cc->cc_out_pending ? cc->cc_out_pending->owner : old ? old->sa_owner : -1;
+	struct esp_sa_conf out;
+	int rc = owner < 0 ? -ENOENT : settings_child_sa(ci, false, owner, &out);
+
+	if (rc == 0 && cc->cc_out_pending)
+		*cc->cc_out_pending = out;
+	else if (rc == 0)
+		rc = esp_sa_replace(app->dp.sadb, app->engine, (uint32_t)cc->cc_sa_out, &out);
+	explicit_bzero(&out.algo, sizeof(out.algo));
+	return rc;
+}
+
+/* MOBIKE (RFC 4555 §3.5): the IKE SA moved and this Child SA with it,
+ * without a new exchange. Only the outbound SA holds the peer's address
+ * (its outer destination, NAT-T ports); the inbound one is found by SPI
+ * and our own address and checks nothing of the peer's: it stays. */
+void child_install_moved(void *ctx, const struct ike_child_info *ci)
+{
+	struct ike_ctl *ic = ctx;
+	struct ctl_child *cc = child_find(ic, ci->ci_ike_id, ci->ci_spi_in);
+	uint64_t *cnt = ic->ic_app->ctl.c_cnt;
+	char a[64];
+	int rc = cc ? move_out(ic, cc, ci) : -ENOENT;
+
+	if (rc < 0) {
+		cnt[DP_C_sa_move_failed]++;
+		EG_LOG(ERR, "Child SA %s of %s (SPI 0x%08x): not moved: %s", ci->ci_child,
+		       ci->ci_conn, ci->ci_spi_out, strerror(-rc));
+		return;
+	}
+	if (!cc->cc_out_pending)
+		cc->cc_sa_out = rc;
+	cnt[DP_C_sa_moved]++;
+	ip_addr_format(&ci->ci_remote.ep_addr, a, sizeof(a));
+	EG_LOG(INFO, "Child SA %s of %s moved to %s:%u%s: SPIs in 0x%08x out 0x%08x kept",
+	       ci->ci_child, ci->ci_conn, a, ci->ci_remote.ep_port,
+	       ci->ci_encap ? ", UDP-encapsulated" : "", ci->ci_spi_in, ci->ci_spi_out);
+}
+
 /* Deferred outbound SAs whose time has come; the slots are scanned only
  * once the earliest is due (ic_out_next_ms, never later than it). */
 static void out_pending_install(struct ike_ctl *ic, uint64_t now_ms)

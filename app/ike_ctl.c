@@ -58,6 +58,22 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 		sa->si_reason ? sa->si_reason : "");
 }
 
+/* MOBIKE (RFC 4555 §3.5): the peer's new address, for the listings. */
+static void ev_ike_moved(void *ctx, const struct ike_sa_info *sa)
+{
+	struct ike_ctl *ic = ctx;
+	char a[64];
+
+	for (unsigned i = 0; i < IKE_CTL_SAS; i++)
+		if (ic->ic_sa[i].is_used && ic->ic_sa[i].is_info.si_id == sa->si_id) {
+			ic->ic_sa[i].is_info.si_local = sa->si_local;
+			ic->ic_sa[i].is_info.si_remote = sa->si_remote;
+		}
+	ip_addr_format(&sa->si_remote.ep_addr, a, sizeof(a));
+	EG_LOG(INFO, "IKE SA %u (%s) moved by the peer to %s:%u", sa->si_id, sa->si_conn, a,
+	       sa->si_remote.ep_port);
+}
+
 static void ev_ike_failed(void *ctx, const struct ike_sa_info *sa)
 {
 	struct ike_ctl *ic = ctx;
@@ -140,6 +156,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 		.ev_send = ike_io_send, .ev_ike_up = ev_ike_up, .ev_ike_down = ev_ike_down,
 		.ev_child_up = child_install_up, .ev_child_down = child_install_down,
 		.ev_log = ev_log, .ev_keepalive = ike_io_keepalive, .ev_ike_failed = ev_ike_failed,
+		.ev_ike_moved = ev_ike_moved, .ev_child_moved = child_install_moved,
 	};
 	struct ike_ctl *ic;
 

@@ -101,6 +101,8 @@ void ike_io_keepalive(void *ctx, const struct ike_endpoint *local,
 /* child_install.c: lib/ike's ev_child_up and ev_child_down. */
 void child_install_up(void *ctx, const struct ike_child_info *ci);
 void child_install_down(void *ctx, const struct ike_child_info *ci);
+/* lib/ike's ev_child_moved (MOBIKE): the outbound SA re-pointed. */
+void child_install_moved(void *ctx, const struct ike_child_info *ci);
 /* Removes the lingering inbound SAs whose time has come. */
 void child_install_linger_expire(struct ike_ctl *ic, uint64_t now_ms);
 /* Deferred outbound SAs dropped, their keys wiped (at exit). */

@@ -150,6 +150,7 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 	c->c_version = cc->version == CFG_IKE_V1 ? IKE_VERSION_1
 		       : cc->version == CFG_IKE_ANY ? IKE_VERSION_ANY : IKE_VERSION_2;
 	c->c_aggressive = cc->aggressive;
+	c->c_no_mobike = cc->no_mobike;
 	c->c_remote_auth = cc->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 ? IKE_REMOTE_AUTH_EAP_MSCHAPV2
 			   : cc->remote_auth == CFG_REMOTE_AUTH_EAP_TLS ? IKE_REMOTE_AUTH_EAP_TLS
 			   : cc->remote_auth == CFG_REMOTE_AUTH_XAUTH ? IKE_REMOTE_AUTH_XAUTH

@@ -242,6 +242,7 @@ struct cfg_conn {
 	enum cfg_start start;
 	enum cfg_ike_version version;
 	bool aggressive; /* IKEv1 aggressive mode (RFC 2409 §5) */
+	bool no_mobike;  /* "mobike": false (RFC 4555 off) */
 	char pools[CFG_CONN_POOLS][CFG_NAME_MAX]; /* one per family at most */
 	unsigned n_pools;
 	bool modecfg_push; /* IKEv1 Mode Config: we set the address */

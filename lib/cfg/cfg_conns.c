@@ -413,6 +413,23 @@ static int parse_conn_remote_auth(struct cfg_ctx *c, const struct json_path *p,
 	return parse_conn_eap_opts(c, p, obj, conn);
 }
 
+/* "mobike": true (the default) or false: MOBIKE (RFC 4555), IKEv2's. */
+static int parse_conn_mobike(struct cfg_ctx *c, const struct json_path *p,
+			     json_t *obj, struct cfg_conn *conn)
+{
+	struct json_path pm = json_path_key(p, "mobike");
+	json_t *v = json_object_get(obj, "mobike");
+	int rc;
+
+	if (v && (rc = cfg_expect_bool(c, &pm, v)))
+		return rc;
+	conn->no_mobike = v && !json_is_true(v);
+	if (v && json_is_true(v) && conn->version == CFG_IKE_V1)
+		return cfg_err(c, &pm, AT_VALUE,
+			       "MOBIKE is IKEv2's (RFC 4555): remove \"mobike\" or set \"version\" to 2 or \"any\"");
+	return 0;
+}
+
 static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		      json_t *obj, unsigned idx)
 {
@@ -420,7 +437,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", "modecfg",
+		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", "modecfg", "mobike",
 		NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];
@@ -437,6 +454,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 	    (rc = parse_conn_start(c, p, obj, conn)) ||
 	    (rc = parse_conn_version(c, p, obj, conn)) ||
 	    (rc = parse_conn_remote_auth(c, p, obj, conn)) ||
+	    (rc = parse_conn_mobike(c, p, obj, conn)) ||
 	    (rc = cfg_parse_children(c, p, obj, idx)) ||
 	    (rc = cfg_parse_conn_pools(c, p, obj, conn)) ||
 	    (rc = cfg_check_trap_room(c, p, idx)))

@@ -59,6 +59,8 @@
 	X(sa_hard_expired, 0, "SAs that reached their hard lifetime") \
 	X(trap_initiations, 0, "IKE SAs initiated because a trap policy caught traffic") \
 	X(trap_released, 0, "trapped packets sent once their Child SA was installed") \
+	X(sa_moved, 0, "outbound SAs re-pointed at the peer's new address (MOBIKE, RFC 4555), SPI unchanged") \
+	X(sa_move_failed, 0, "outbound SAs a MOBIKE move could not re-point (table full, no such SA): they keep the old address") \
 	X(malformed, 1, "malformed ARP, ND or ICMP for the box") \
 	X(unhandled, 1, "frames for the box that no service takes") \
 	X(icmp_rate_limited, 1, "ICMP errors not sent because of the rate limit") \

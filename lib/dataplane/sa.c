@@ -462,8 +462,25 @@ static int publish(struct esp_sadb *db, struct esp_sa *sa)
 	return rc;
 }
 
-int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
-	       const struct esp_sa_conf *conf)
+/* The old SA's owner may still write its state: what it has counted
+ * so far, and sequence numbers far enough ahead. */
+static void carry_state(struct esp_sa *to, const struct esp_sa *from)
+{
+	const struct esp_sa_state *st = &from->sa_st;
+
+	to->sa_st.st_packets = __atomic_load_n(&st->st_packets, __ATOMIC_RELAXED);
+	to->sa_st.st_bytes = __atomic_load_n(&st->st_bytes, __ATOMIC_RELAXED);
+	to->sa_st.st_soft_raised = __atomic_load_n(&st->st_soft_raised, __ATOMIC_RELAXED);
+	to->sa_st.st_hard_raised = __atomic_load_n(&st->st_hard_raised, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < ESP_DROP_MAX; i++)
+		to->sa_st.st_drops[i] = __atomic_load_n(&st->st_drops[i], __ATOMIC_RELAXED);
+	to->sa_st.st_seq = __atomic_load_n(&st->st_seq, __ATOMIC_ACQUIRE) + ESP_SA_REPLACE_SEQ_GAP;
+}
+
+/* Builds and publishes an SA, its state carried on from another (or
+ * none): its id, or -errno with nothing left behind. */
+static int add_from(struct esp_sadb *db, struct esp_engine *engine,
+		    const struct esp_sa_conf *conf, const struct esp_sa *from)
 {
 	struct esp_sa *sa;
 	uint32_t id;
@@ -475,6 +492,8 @@ int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
 	if (!sa)
 		return rc;
 	sa->sa_id = id;
+	if (from)
+		carry_state(sa, from);
 	rc = publish(db, sa);
 	if (rc < 0) {
 		__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
@@ -485,6 +504,29 @@ int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
 	}
 	db->db_count++;
 	return (int)id;
+}
+
+int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
+	       const struct esp_sa_conf *conf)
+{
+	return add_from(db, engine, conf, NULL);
+}
+
+int esp_sa_replace(struct esp_sadb *db, struct esp_engine *engine, uint32_t id,
+		   const struct esp_sa_conf *conf)
+{
+	struct esp_sa *old = esp_sa_by_id(db, id);
+	int nid;
+
+	if (!old)
+		return -ENOENT;
+	if (old->sa_dir != ESP_DIR_OUT || conf->dir != ESP_DIR_OUT || conf->spi != old->sa_spi ||
+	    (uint16_t)(conf->owner < 0 ? 0 : conf->owner) != old->sa_owner)
+		return -EINVAL;
+	nid = add_from(db, engine, conf, old);
+	if (nid >= 0)
+		esp_sa_del(db, id);
+	return nid;
 }
 
 int esp_sa_del(struct esp_sadb *db, uint32_t id)

@@ -146,6 +146,22 @@ int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
 	       const struct esp_sa_conf *conf);
 /* Unpublishes the SA; frees it once no worker can still see it. */
 int esp_sa_del(struct esp_sadb *db, uint32_t id);
+/* Sequence numbers an outbound SA's replacement skips (esp_sa_replace):
+ * more than its owner can still send on the old one while workers pass
+ * their quiescent state (a handoff ring and a poll loop's bursts), so
+ * no number, and no AES-GCM IV made of it, is used twice. */
+#define ESP_SA_REPLACE_SEQ_GAP (1u << 16)
+/* Replaces outbound SA id by one built from conf (the same SPI and
+ * selectors; other outer addresses, UDP encapsulation or ports: an IKE
+ * SA that moved, RFC 4555) without a gap for the workers: the new one
+ * goes to the head of its selector's SPD chain (as a rekey's, one
+ * atomic store), then the old one is deleted. The new one carries on
+ * the old one's counters, lifetime state and sequence numbers (plus
+ * ESP_SA_REPLACE_SEQ_GAP) and must have the same owner. The new id
+ * (>= 0), or -ENOENT, -EINVAL (not outbound, another SPI or owner),
+ * -ENOSPC; the old SA stays on failure. */
+int esp_sa_replace(struct esp_sadb *db, struct esp_engine *engine, uint32_t id,
+		   const struct esp_sa_conf *conf);
 
 /* Readers (workers); valid until the reader's next quiescent state. */
 struct esp_sa *esp_sa_by_id(const struct esp_sadb *db, uint32_t id);

@@ -186,6 +186,9 @@ struct ike_conn_cfg {
 	/* Initiator: ask for a virtual IPv4 address (CFG_REQUEST, RFC 7296
 	 * §3.15.1); the CFG_REPLY's is ike_sa_info's si_vip. */
 	bool c_ask_vip4;
+	/* MOBIKE (RFC 4555) off: not offered, MOBIKE_SUPPORTED not
+	 * answered, UPDATE_SA_ADDRESSES refused. */
+	bool c_no_mobike;
 };
 
 /* A negotiated Child SA, as the data plane needs it. "in" is what the
@@ -266,6 +269,12 @@ struct ike_events {
 	 * (no answer, refused, authentication failed); si_reason says why.
 	 * ev_ike_down follows only established SAs. May be NULL. */
 	void (*ev_ike_failed)(void *ctx, const struct ike_sa_info *sa);
+	/* MOBIKE (RFC 4555 §3.5): the peer moved an established IKE SA to
+	 * si_local/si_remote (ev_ike_moved), then each of its tunnel-mode
+	 * Child SAs, SPIs and keys unchanged, with the new endpoints and
+	 * UDP encapsulation (ev_child_moved). May be NULL. */
+	void (*ev_ike_moved)(void *ctx, const struct ike_sa_info *sa);
+	void (*ev_child_moved)(void *ctx, const struct ike_child_info *child);
 };
 
 struct ike_engine;
@@ -306,7 +315,10 @@ struct ike_limits {
 	X(log_dropped, "log lines the full ring could not take") \
 	X(log_rate_limited, "refusals not logged: over 20 info lines a second") \
 	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped") \
-	X(eap_tls_too_large, "EAP-TLS conversations refused: the client's TLS handshake over 64 KiB or 256 messages")
+	X(eap_tls_too_large, "EAP-TLS conversations refused: the client's TLS handshake over 64 KiB or 256 messages") \
+	X(mobike_updates, "UPDATE_SA_ADDRESSES taken: the IKE SA and its Child SAs moved to the request's source (RFC 4555 §3.5)") \
+	X(mobike_refused, "UPDATE_SA_ADDRESSES refused: MOBIKE not agreed on the IKE SA") \
+	X(mobike_cookie2_bad, "our UPDATE_SA_ADDRESSES answered without our COOKIE2 (RFC 4555 §3.5): the move not taken")
 
 struct ike_stats {
 #define IKE_STAT_FIELD(name, desc) uint64_t st_##name;

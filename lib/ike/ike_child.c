@@ -188,14 +188,16 @@ void ike_child_release(struct ike_child_sa *cs)
 	free(cs);
 }
 
-void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
+/* What the data plane needs of a Child SA. */
+static void child_info(struct ike_sa *sa, struct ike_child_sa *cs, bool up,
+		       struct ike_child_info *info)
 {
-	struct ike_engine *e = sa->sa_engine;
 	const struct ike_child_dir *in = cs->cs_initiator ? &cs->cs_keys.ck_r2i
 							  : &cs->cs_keys.ck_i2r;
 	const struct ike_child_dir *out = cs->cs_initiator ? &cs->cs_keys.ck_i2r
 							   : &cs->cs_keys.ck_r2i;
-	struct ike_child_info ci = {
+
+	*info = (struct ike_child_info){
 		.ci_conn = sa->sa_conn->c_name,
 		.ci_child = cs->cs_cfg ? cs->cs_cfg->cc_name : "",
 		.ci_ike_id = sa->sa_id, .ci_ike_spi_i = sa->sa_spi_i,
@@ -219,7 +221,26 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 		.ci_rekey_packets = cs->cs_cfg ? cs->cs_cfg->cc_rekey_packets : 0,
 		.ci_life_packets = cs->cs_cfg ? cs->cs_cfg->cc_life_packets : 0,
 	};
+}
 
+void ike_child_moved(struct ike_sa *sa, struct ike_child_sa *cs)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_child_info ci;
+
+	child_info(sa, cs, true, &ci);
+	ike_log(e, "IKE SA %u: Child SA %s moved, SPIs in 0x%08x out 0x%08x%s", sa->sa_id,
+		ci.ci_child, cs->cs_spi_in, cs->cs_spi_out, ci.ci_encap ? ", UDP-encapsulated" : "");
+	if (e->e_ev.ev_child_moved)
+		e->e_ev.ev_child_moved(e->e_ev.ev_ctx, &ci);
+}
+
+void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
+{
+	struct ike_engine *e = sa->sa_engine;
+	struct ike_child_info ci;
+
+	child_info(sa, cs, up, &ci);
 	ike_log(e, "IKE SA %u: Child SA %s %s, SPIs in 0x%08x out 0x%08x", sa->sa_id,
 		ci.ci_child, up ? "up" : "down", cs->cs_spi_in, cs->cs_spi_out);
 	if (up && e->e_ev.ev_child_up)

@@ -27,7 +27,8 @@ bool ike_bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, siz
 	return true;
 }
 
-void ike_bundle_send(struct ike_sa *sa, const uint8_t *b, size_t len)
+void ike_bundle_send_to(struct ike_sa *sa, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote, const uint8_t *b, size_t len)
 {
 	sa->sa_last_tx_ms = sa->sa_engine->e_now;
 	while (len >= 2) {
@@ -35,10 +36,15 @@ void ike_bundle_send(struct ike_sa *sa, const uint8_t *b, size_t len)
 
 		if (n > len - 2)
 			return;
-		ike_send_raw(sa->sa_engine, &sa->sa_local, &sa->sa_remote, b + 2, n);
+		ike_send_raw(sa->sa_engine, local, remote, b + 2, n);
 		b += 2 + n;
 		len -= 2 + n;
 	}
+}
+
+void ike_bundle_send(struct ike_sa *sa, const uint8_t *b, size_t len)
+{
+	ike_bundle_send_to(sa, &sa->sa_local, &sa->sa_remote, b, len);
 }
 
 size_t ike_frag_room(const struct ike_sa *sa)

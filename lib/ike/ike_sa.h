@@ -58,6 +58,7 @@ enum ike_req {
 	IKE_REQ_DELETE_IKE,
 	IKE_REQ_DELETE_CHILD,
 	IKE_REQ_CREATE_CHILD,
+	IKE_REQ_MOBIKE,       /* UPDATE_SA_ADDRESSES (RFC 4555 §3.5) */
 };
 
 struct ike_child_sa {
@@ -195,6 +196,13 @@ struct ikev2_sa {
 	const struct ike_child_cfg *v2_first_child;
 	struct ike_pending v2_pending;
 	struct ike_eap_round *v2_eap; /* EAP in IKE_AUTH (§2.16), either side */
+	/* MOBIKE (RFC 4555): agreed in IKE_AUTH; the endpoints the request
+	 * being answered came from (responses go back there, RFC 7296
+	 * §2.11); our UPDATE_SA_ADDRESSES' COOKIE2 and where it moves us. */
+	bool v2_mobike;
+	struct ike_endpoint v2_rq_local, v2_rq_remote;
+	uint8_t v2_cookie2[16];
+	struct ike_endpoint v2_move_local;
 };
 
 #define IKEV1_BLOCK_MAX IKEV1_CBC_BLOCK_MAX
@@ -549,6 +557,9 @@ void ike_hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response,
 bool ike_bundle_add(uint8_t *b, size_t *len, size_t cap, const uint8_t *msg, size_t n);
 /* Sends every datagram of a bundle to the SA's peer. */
 void ike_bundle_send(struct ike_sa *sa, const uint8_t *b, size_t len);
+/* The same to other endpoints (an answer to where its request came from). */
+void ike_bundle_send_to(struct ike_sa *sa, const struct ike_endpoint *local,
+			const struct ike_endpoint *remote, const uint8_t *b, size_t len);
 /* The largest IKE message one fragment's datagram may carry: the
  * connection's fragment size less IP, UDP and a non-ESP marker. */
 size_t ike_frag_room(const struct ike_sa *sa);
@@ -699,6 +710,8 @@ int ike_child_install_with(struct ike_sa *sa, struct ike_child_sa *cs,
  * rekey in the same second); 0 when seconds is 0. */
 uint64_t ike_rekey_time(uint64_t now, uint32_t seconds);
 void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up);
+/* ev_child_moved for a Child SA whose IKE SA moved (MOBIKE). */
+void ike_child_moved(struct ike_sa *sa, struct ike_child_sa *cs);
 void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_selectors *ts);
 
 /* ikev2_create_child.c */
@@ -709,6 +722,33 @@ int ike_child_create_start(struct ike_sa *sa, const struct ike_child_cfg *cc);
 int ike_ike_rekey_start(struct ike_sa *sa);
 void ike_child_delete_start(struct ike_sa *sa, struct ike_child_sa *cs);
 void ike_pending_clear(struct ike_sa *sa);
+
+/* ikev2_sa_init.c: NAT detection (§2.23) over the SA's SPIs and
+ * endpoints: our two notifies into w; the peer's read into sa_nat_*
+ * (a notify missing leaves its flag as it was). */
+void ike_nat_write(struct ike_writer *w, const struct ike_sa *sa);
+void ike_nat_check(struct ike_sa *sa, const struct ike_chain *c, uint64_t spi_r);
+
+/* ikev2_mobike.c: MOBIKE (RFC 4555) */
+/* Initiator: MOBIKE_SUPPORTED in our IKE_AUTH request (§3.3). */
+void ike_mobike_offer(struct ike_sa *sa, struct ike_writer *w);
+/* Initiator: whether the IKE_AUTH response agreed. */
+void ike_mobike_agreed(struct ike_sa *sa, const struct ike_chain *c);
+/* Responder, IKE_AUTH: the peer's MOBIKE_SUPPORTED answered in w when
+ * the connection allows it; the SA then takes UPDATE_SA_ADDRESSES. */
+void ike_mobike_answer(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w);
+/* Responder, an INFORMATIONAL request: COOKIE2 echoed (§3.5), an
+ * UPDATE_SA_ADDRESSES taken (the SA and its Child SAs moved to where the
+ * request came from, NAT detection redone and answered), all into w;
+ * the ADDITIONAL_*_ADDRESS and NO_ADDITIONAL_ADDRESSES list is accepted
+ * and not used (a responder never moves on its own). */
+void ike_mobike_request(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w);
+/* Initiator: our UPDATE_SA_ADDRESSES answered. */
+void ike_mobike_response(struct ike_sa *sa, const struct ike_chain *c);
+/* Initiator: moves the SA to local (the peer's address unchanged) with
+ * UPDATE_SA_ADDRESSES, NAT detection and a COOKIE2 (§3.5); -EBUSY while
+ * a request is in flight, -ENOTSUP when MOBIKE is not agreed. */
+int ike_mobike_update_start(struct ike_sa *sa, const struct ike_endpoint *local);
 
 /* ikev2_info.c */
 void ike_info_request(struct ike_sa *sa, const struct ike_chain *c);

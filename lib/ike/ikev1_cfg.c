@@ -343,9 +343,7 @@ static int after_auth(struct ike_sa *sa)
 		return 0; /* the client pulls, if it wants an address */
 	rc = push_set(sa);
 	if (rc)
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: Mode Config push: "
-			     "no address to give: the SA goes", sa->sa_id, ike_sa_peer_text(sa),
-			     sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "Mode Config push: no address to give: the SA goes");
 	return rc;
 }
 
@@ -452,9 +450,8 @@ static int xauth_reply(struct ike_sa *sa, const struct ikev1_cfg_pl *cp)
 	why = xauth_check(sa->sa_engine, ikev1_cfg_find(cp, IKEV1_CA_XAUTH_USER_NAME),
 			  ikev1_cfg_find(cp, IKEV1_CA_XAUTH_USER_PASSWORD), name);
 	if (why) {
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: XAUTH for user "
-			     "\"%s\" refused: %s: STATUS fail, the SA goes", sa->sa_id,
-			     ike_sa_peer_text(sa), sa->sa_conn->c_name, name, why);
+		ike_log_sa_info(sa, "XAUTH for user \"%s\" refused: %s: STATUS fail, the SA goes",
+				name, why);
 	} else {
 		memcpy(cf->cf_user, name, sizeof(cf->cf_user));
 		ike_log(sa->sa_engine, "IKE SA %u: XAUTH user \"%s\" authenticated", sa->sa_id, name);
@@ -502,16 +499,13 @@ static int pull_reply(struct ike_sa *sa, uint32_t msgid, const struct ikev1_cfg_
 	struct cfg_asked a;
 
 	if (cf->cf_step != IKEV1_CFG_S_OPEN) {
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: Mode Config request "
-			     "before XAUTH succeeded: dropped", sa->sa_id, ike_sa_peer_text(sa),
-			     sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "Mode Config request before XAUTH succeeded: dropped");
 		return -EPERM;
 	}
 	asked_of(cp, &a);
 	if (!out_leases(sa, o, &a))
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: Mode Config: no "
-			     "address for the client (see above): the reply has none", sa->sa_id,
-			     ike_sa_peer_text(sa), sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "Mode Config: no address for the client (see above): "
+				"the reply has none");
 	if (a.version)
 		out_ref(o, IKEV1_CA_APPLICATION_VERSION, APP_VERSION, sizeof(APP_VERSION) - 1);
 	if (a.supported)
@@ -553,10 +547,8 @@ int ikev1_cfg_input(struct ike_sa *sa, uint32_t msgid, const uint8_t *plain, siz
 	if (!p || p->pl_type != IKEV1_PL_ATTR || ikev1_cfg_decode(p->pl_body, p->pl_len, cp) != 0)
 		return -EINVAL;
 	if (!sa->sa_v1->v1_cfg) {
-		ike_log_info(sa->sa_engine, "IKE SA %u, peer %s, connection %s: a transaction "
-			     "exchange (XAUTH / Mode Config) on a connection with neither "
-			     "\"remote_auth\": \"xauth\" nor pools: dropped", sa->sa_id,
-			     ike_sa_peer_text(sa), sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "a transaction exchange (XAUTH / Mode Config) on a connection "
+				"with neither \"remote_auth\": \"xauth\" nor pools: dropped");
 		return -EPERM;
 	}
 	return take(sa, msgid, cp, iv_next);

@@ -910,9 +910,7 @@ static void tick_established(struct ike_sa *sa, uint64_t now)
 	struct ikev1_cfg *cf = sa->sa_v1->v1_cfg;
 
 	if (cf && (!retransmit(sa, &cf->cf_x, now) || ikev1_cfg_expired(sa, now))) {
-		ike_log_info(e, "IKE SA %u, peer %s, connection %s: XAUTH / Mode Config did not "
-			     "finish: the SA goes", sa->sa_id, ike_sa_peer_text(sa),
-			     sa->sa_conn->c_name);
+		ike_log_sa_info(sa, "XAUTH / Mode Config did not finish: the SA goes");
 		ike_sa_kill(sa, "XAUTH / Mode Config did not finish");
 		return;
 	}

@@ -183,6 +183,7 @@ void ike_auth_start(struct ike_sa *sa)
 		sa->sa_v2.v2_first_child = &c->c_child[0];
 		ike_child_offer(sa, sa->sa_v2.v2_first_child, sa->sa_v2.v2_first_spi_in, &w);
 	}
+	ike_mobike_offer(sa, &w);
 	if (rc != 0) {
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;
@@ -359,6 +360,7 @@ static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
 	struct ike_child_sa *cs;
 	uint16_t refused;
 
+	ike_mobike_answer(sa, c, w);
 	/* §3.15.4: without the address it asked for, no Child SA */
 	refused = ike_cp_respond(sa, c, w);
 	if (!refused)
@@ -607,6 +609,7 @@ static void eap_peer(struct ike_sa *sa, const struct ike_chain *c)
 		    msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0)
 			goto fail;
 		ike_cp_take_reply(sa, c);
+		ike_mobike_agreed(sa, c);
 		established(sa);
 		accept_child(sa, c);
 		ike_sa_trim(sa);
@@ -652,6 +655,7 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	ike_cp_take_reply(sa, c);
+	ike_mobike_agreed(sa, c);
 	established(sa);
 	accept_child(sa, c);
 	ike_sa_trim(sa);

@@ -203,6 +203,7 @@ static struct ike_sa *ike_successor(struct ike_sa *old, bool initiator, uint64_t
 	sa->sa_remote = old->sa_remote;
 	sa->sa_nat_local = old->sa_nat_local;
 	sa->sa_nat_remote = old->sa_nat_remote;
+	sa->sa_v2.v2_mobike = old->sa_v2.v2_mobike; /* RFC 4555 §3.3: kept by a rekey */
 	sa->sa_alg = *ch;
 	sa->sa_dh_group = ch->ch_dh;
 	sa->sa_suite = (struct ike_suite){ .encr = ch->ch_encr, .encr_bits = ch->ch_encr_bits,

@@ -96,6 +96,8 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 	ike_w_init(&w, inner, sizeof(inner));
 	if (n && !ike_deleted)
 		ike_pl_delete_encode(&w, IKE_PROTO_ESP, ours, n);
+	if (!ike_deleted)
+		ike_mobike_request(sa, c, &w); /* RFC 4555 §3.5 */
 	send_info(sa, true, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
 	if (ike_deleted)
 		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed"
@@ -114,6 +116,9 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 			if (sa->sa_child[i] && sa->sa_child[i]->cs_spi_in == sa->sa_v2.v2_delete_child)
 				ike_child_event(sa, sa->sa_child[i], false);
+		break;
+	case IKE_REQ_MOBIKE:
+		ike_mobike_response(sa, c);
 		break;
 	default:
 		break; /* a liveness check answered: sa_last_rx_ms moved */

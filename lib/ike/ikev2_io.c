@@ -132,7 +132,10 @@ static void keep_response(struct ike_sa *sa, const uint8_t *b, size_t len)
 	sa->sa_v2.v2_resp_len = sa->sa_v2.v2_resp_buf ? len : 0;
 	sa->sa_v2.v2_resp_valid = sa->sa_v2.v2_resp_buf != NULL;
 	sa->sa_v2.v2_msgid_in++;
-	ike_bundle_send(sa, b, len);
+	if (sa->sa_v2.v2_rq_remote.ep_addr.family)
+		ike_bundle_send_to(sa, &sa->sa_v2.v2_rq_local, &sa->sa_v2.v2_rq_remote, b, len);
+	else
+		ike_bundle_send(sa, b, len);
 }
 
 void ike_send_request(struct ike_sa *sa, enum ike_req what, const uint8_t *buf,
@@ -349,10 +352,19 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 }
 
 /* §2.23: after NAT detection the peer may move (port 4500, a new NAT
- * mapping); an authenticated message tells where it is now. */
+ * mapping); an authenticated message tells where it is now. With MOBIKE
+ * only UPDATE_SA_ADDRESSES moves the SA (RFC 4555 §3.5, as strongSwan:
+ * no implicit updates). A request is answered where it came from
+ * (§2.11). */
 static void follow_peer(struct ike_sa *sa, const struct ike_endpoint *local,
-			const struct ike_endpoint *remote)
+			const struct ike_endpoint *remote, bool response)
 {
+	if (!response) {
+		sa->sa_v2.v2_rq_local = *local;
+		sa->sa_v2.v2_rq_remote = *remote;
+	}
+	if (sa->sa_v2.v2_mobike)
+		return;
 	sa->sa_local = *local;
 	sa->sa_remote = *remote;
 }
@@ -388,7 +400,7 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 		return;
 	}
 	sa->sa_last_rx_ms = sa->sa_engine->e_now;
-	follow_peer(sa, local, remote);
+	follow_peer(sa, local, remote, response);
 	if (ike_msg_check_payloads(h->h_exchange, response, true, &c, &bad) != 0) {
 		ike_log(sa->sa_engine, "IKE SA %u: payload %u not allowed here", sa->sa_id, bad);
 		if (!response)

@@ -378,6 +378,8 @@ const char *ike_notify_name(uint16_t type)
 	case IKE_N_INVALID_SELECTORS: return "INVALID_SELECTORS";
 	case IKE_N_TEMPORARY_FAILURE: return "TEMPORARY_FAILURE";
 	case IKE_N_CHILD_SA_NOT_FOUND: return "CHILD_SA_NOT_FOUND";
+	case IKE_N_UNACCEPTABLE_ADDRESSES: return "UNACCEPTABLE_ADDRESSES";
+	case IKE_N_UNEXPECTED_NAT_DETECTED: return "UNEXPECTED_NAT_DETECTED";
 	}
 	snprintf(other, sizeof(other), "notify %u", type);
 	return other;

@@ -56,7 +56,7 @@ static void read_sig_hashes(struct ike_sa *sa, const struct ike_chain *c)
 			(uint16_t)(n.n_data[i] << 8 | n.n_data[i + 1]);
 }
 
-static void write_nat_detection(struct ike_writer *w, const struct ike_sa *sa)
+void ike_nat_write(struct ike_writer *w, const struct ike_sa *sa)
 {
 	uint8_t h[20];
 
@@ -69,7 +69,7 @@ static void write_nat_detection(struct ike_writer *w, const struct ike_sa *sa)
 /* Whether a NAT sits on either side, from the peer's hashes (§2.23),
  * made over the SPIs of its message's header: spi_r is 0 in the
  * IKE_SA_INIT request. */
-static void check_nat(struct ike_sa *sa, const struct ike_chain *c, uint64_t spi_r)
+void ike_nat_check(struct ike_sa *sa, const struct ike_chain *c, uint64_t spi_r)
 {
 	struct ike_pl_notify n;
 	uint8_t h[20];
@@ -130,7 +130,7 @@ int ike_init_start(struct ike_sa *sa, uint16_t group)
 	ike_pl_sa_encode(&w, &offer);
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_ni, sa->sa_ni_len)) < 0)
 		return rc;
-	write_nat_detection(&w, sa);
+	ike_nat_write(&w, sa);
 	write_sig_hashes(&w);
 	if (!c->c_no_fragmentation)
 		ike_w_notify(&w, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
@@ -254,7 +254,7 @@ static int init_answer(struct ike_sa *sa, const struct ike_msg *m)
 	ike_pl_sa_encode(&w, &answer);
 	if ((rc = write_ke_nonce(&w, sa, sa->sa_nr, sa->sa_nr_len)) < 0)
 		return rc;
-	write_nat_detection(&w, sa);
+	ike_nat_write(&w, sa);
 	write_sig_hashes(&w);
 	/* §3.7: the initiator sends its certificate when asked. */
 	if (sa->sa_conn->c_trust) {
@@ -420,7 +420,7 @@ void ike_init_respond(struct ike_engine *e, const struct ike_endpoint *local,
 	sa->sa_alg = ch;
 	sa->sa_dh_group = ch.ch_dh;
 	sa->sa_v2.v2_msgid_in = 0;
-	check_nat(sa, &m->m_chain, 0);
+	ike_nat_check(sa, &m->m_chain, 0);
 	read_sig_hashes(sa, &m->m_chain);
 	sa->sa_v2.v2_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(&m->m_chain, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,
@@ -500,7 +500,7 @@ void ike_init_response(struct ike_sa *sa, const struct ike_msg *m)
 	ike_nonce_set(&sa->sa_nr, &sa->sa_nr_len, r.nonce.nonce_data, r.nonce.nonce_len);
 	sa->sa_v2.v2_init_peer = ike_dup(m->m_buf, m->m_len);
 	sa->sa_v2.v2_init_peer_len = m->m_len;
-	check_nat(sa, ch, sa->sa_spi_r);
+	ike_nat_check(sa, ch, sa->sa_spi_r);
 	read_sig_hashes(sa, ch);
 	sa->sa_v2.v2_frag_peer = !c->c_no_fragmentation &&
 		ike_find_notify(ch, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED,

@@ -2627,6 +2627,26 @@ Test(cfg_conn, ike_version)
 		      "IKEv1's phase 1 has no AEAD cipher");
 }
 
+/* "mobike": on unless false; IKEv2's. */
+Test(cfg_conn, mobike)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_not(c.conns[0].no_mobike, "on by default");
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", CONN(", 'mobike': false")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(c.conns[0].no_mobike);
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", CONN_V1(", 'version': 1, 'mobike': false")), &c, err,
+			  sizeof(err)), 0, "%s", err);
+	cfg_free(&c);
+	expect_err_at(CDOC("", CONN(", 'mobike': 'yes'")), "'yes'", "connections[0].mobike", "");
+	expect_err_at(CDOC("", CONN_V1(", 'version': 1, 'mobike': true")), "true",
+		      "connections[0].mobike", "MOBIKE is IKEv2's");
+}
+
 /* 3DES and MODP-1024 only where a connection names them and speaks
  * IKEv1 (RFC 8247 §2.1, §2.4); never for ESP's 3DES, which the data
  * plane lacks. */

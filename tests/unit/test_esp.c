@@ -1306,3 +1306,74 @@ Test(esp, sa_keys_are_wiped_before_the_sa_is_freed)
 		cr_expect_eq(free_watch_hits(), 0, "%s: a freed block held the key", names[i]);
 	}
 }
+
+static uint32_t seq_of(const struct rte_mbuf *m, bool encap)
+{
+	const uint8_t *esp = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 20 + (encap ? 8 : 0));
+
+	return (uint32_t)esp[4] << 24 | (uint32_t)esp[5] << 16 | (uint32_t)esp[6] << 8 | esp[7];
+}
+
+/* MOBIKE: the peer moved behind a NAT; its outbound SA is re-pointed
+ * (ESP in UDP to the NAT's port), SPI and counters kept, the sequence
+ * numbers ahead by the gap (an AES-GCM IV is never used twice). */
+Test(esp, a_replaced_outbound_sa_takes_the_traffic_with_its_spi_and_sequence)
+{
+	struct esp_sa_conf c = conf("move", 0x7000, ESP_DIR_OUT), moved;
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 10);
+	uint32_t n_sas = esp_sadb_count(fx_dp.sadb);
+	struct rte_mbuf *m;
+	int out = add(&c), nid;
+	const uint8_t *l3;
+
+	m = through(&plain, LAN);
+	cr_assert_not_null(m);
+	check_outer(m, &c);
+	rte_pktmbuf_free(m);
+	moved = c;
+	moved.udp_encap = true;
+	moved.encap_dport = 5500;
+	nid = esp_sa_replace(fx_dp.sadb, ctl_engine, (uint32_t)out, &moved);
+	cr_assert_geq(nid, 0, "replaced: %d", nid);
+	cr_expect_neq(nid, out);
+	cr_expect_null(sa(out), "the old SA is gone");
+	cr_expect_eq(esp_sadb_count(fx_dp.sadb), n_sas + 1, "one SA, not two");
+	cr_expect_eq(sa(nid)->sa_st.st_packets, 1, "its counters carried on");
+	m = through(&plain, LAN);
+	cr_assert_not_null(m, "the traffic takes the new SA");
+	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+	cr_expect_eq(l3[9], IPPROTO_UDP, "ESP in UDP now");
+	cr_expect_eq(l3[22] << 8 | l3[23], 5500, "to the NAT's port");
+	cr_expect_eq(seq_of(m, true), 2 + ESP_SA_REPLACE_SEQ_GAP, "no sequence number again");
+	cr_expect_eq(be32_get(l3 + 20 + 8), 0x7000, "the same SPI");
+	rte_pktmbuf_free(m);
+
+	moved.dst = fx_addr("203.0.113.9");
+	out = nid;
+	nid = esp_sa_replace(fx_dp.sadb, ctl_engine, (uint32_t)out, &moved);
+	cr_assert_geq(nid, 0);
+	cr_expect(ip_addr_equal(&sa(nid)->sa_dst, &moved.dst), "the new outer destination");
+	cr_expect_eq(sa(nid)->sa_st.st_packets, 2);
+	esp_sa_del(fx_dp.sadb, (uint32_t)nid);
+	cr_expect_eq(fx_in_use(), 0);
+}
+
+Test(esp, replace_refuses_another_spi_owner_direction_or_no_sa)
+{
+	struct esp_sa_conf c = conf("keep", 0x7100, ESP_DIR_OUT), x;
+	struct esp_sa_conf in = conf("keep-in", 0x7101, ESP_DIR_IN);
+	int out = add(&c), iid = add(&in);
+
+	x = c;
+	x.spi = 0x7102;
+	cr_expect_eq(esp_sa_replace(fx_dp.sadb, ctl_engine, (uint32_t)out, &x), -EINVAL);
+	x = c;
+	x.owner = 1;
+	cr_expect_eq(esp_sa_replace(fx_dp.sadb, ctl_engine, (uint32_t)out, &x), -EINVAL);
+	cr_expect_eq(esp_sa_replace(fx_dp.sadb, ctl_engine, (uint32_t)iid, &in), -EINVAL,
+		     "inbound SAs are not replaced");
+	cr_expect_eq(esp_sa_replace(fx_dp.sadb, ctl_engine, esp_sadb_id_limit(fx_dp.sadb) - 1, &c),
+		     -ENOENT);
+	cr_expect_not_null(sa(out), "the SA stays");
+	cr_expect_not_null(sa(iid));
+}
