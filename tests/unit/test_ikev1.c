@@ -934,7 +934,8 @@ static size_t attr_body(uint8_t *out, uint8_t type, const uint8_t *attrs, size_t
 	out[1] = 0;
 	out[2] = 0xbe;
 	out[3] = 0xef;
-	memcpy(out + 4, attrs, len);
+	if (len)
+		memcpy(out + 4, attrs, len);
 	return 4 + len;
 }
 
