@@ -168,26 +168,10 @@ json_t *ike_ctl_json(const struct app *app)
 
 /* ---- espgatectl pools ---- */
 
-/* An identity as text: addresses and names as they read, a DN or key ID
- * as "type:hex". */
+/* An identity as text (lib/ike's, as its log lines print it). */
 static void identity_text(const struct ike_identity *id, char *out, size_t cap)
 {
-	struct ip_addr a = { .family = id->id_type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6 };
-	size_t used;
-
-	if ((id->id_type == IKE_ID_IPV4_ADDR && id->id_len == 4) ||
-	    (id->id_type == IKE_ID_IPV6_ADDR && id->id_len == 16)) {
-		memcpy(a.bytes, id->id_data, id->id_len);
-		ip_addr_format(&a, out, cap);
-		return;
-	}
-	if (id->id_type == IKE_ID_FQDN || id->id_type == IKE_ID_RFC822_ADDR) {
-		snprintf(out, cap, "%.*s", (int)id->id_len, (const char *)id->id_data);
-		return;
-	}
-	used = (size_t)snprintf(out, cap, "%u:", id->id_type);
-	for (unsigned i = 0; i < id->id_len && used + 3 <= cap; i++)
-		used += (size_t)snprintf(out + used, cap - used, "%02x", id->id_data[i]);
+	ike_id_text(id->id_type, id->id_data, id->id_len, out, cap);
 }
 
 struct pools_walk {

@@ -45,6 +45,10 @@ struct ike_identity {
 	uint8_t id_data[IKE_ID_MAX];
 };
 
+/* An identity as text: addresses and names as they read (a name's
+ * control bytes and backslashes as \xHH), a DN or key ID as "type:hex". */
+void ike_id_text(uint8_t type, const uint8_t *data, size_t n, char *buf, size_t len);
+
 /* Parses "aes128-sha256-modp2048" for proto IKE_PROTO_IKE or
  * IKE_PROTO_ESP: cfg_proposal_parse (proposal.h) with ike = proto is
  * IKE_PROTO_IKE; 0 or -EINVAL (with what is wrong in err). */
@@ -302,8 +306,18 @@ struct ike_limits {
 	X(bad_spis, "SPIs impossible for the exchange and flags (§2.6, §3.1): dropped before any state") \
 	X(bad_versions, "a major version above 2: refused with INVALID_MAJOR_VERSION (§1.5)") \
 	X(ikev1_messages, "major version 1 (ISAKMP) datagrams received") \
+	X(ike_established, "IKE SAs set up (IKEv2 IKE_AUTH, IKEv1 phase 1), both roles; rekeys not counted") \
+	X(ike_rekeyed, "IKE SAs rekeyed (IKEv2 CREATE_CHILD_SA, §2.8)") \
+	X(child_established, "Child SAs negotiated, both roles and versions, rekeys included") \
+	X(retransmits, "requests sent again for want of an answer (RFC 7296 §2.1, RFC 2408 §5)") \
+	X(retransmit_give_up, "SAs given up: no answer after the last retransmission or the liveness timeout") \
+	X(fail_no_proposal, "IKE_SA_INIT requests refused with NO_PROPOSAL_CHOSEN: no proposal the connection takes") \
+	X(fail_auth, "peers refused with AUTHENTICATION_FAILED (IKEv2: AUTH, identity, certificate, EAP)") \
+	X(fail_unknown_id, "of fail_auth: an identity no connection from that address takes (§2.15)") \
+	X(fail_ts, "Child SAs refused with TS_UNACCEPTABLE: selectors no child of the connection takes (§2.9)") \
 	X(ikev1_unknown_sa, "ISAKMP messages for no SA of ours: dropped (RFC 2408 §5.2)") \
 	X(ikev1_p1_refused, "IKEv1 phase 1 requests no connection takes (addresses, proposals, aggressive mode not enabled)") \
+	X(ikev1_v2_only, "IKEv1 phase 1 requests whose addresses only IKEv2 connections take (counted in ikev1_p1_refused too)") \
 	X(ikev1_frags, "IKEv1 fragments received (each counted in ikev1_messages too)") \
 	X(ikev1_reassembled, "IKEv1 messages made whole from fragments") \
 	X(ikev1_frags_bad, "IKEv1 fragments dropped: malformed, for no SA, numbered beyond 32 or at odds with the last, or the message past 8192 bytes") \
@@ -313,7 +327,7 @@ struct ike_limits {
 	X(bad_transitions, "SA state changes refused (a bug if ever nonzero)") \
 	X(timer_runs, "SAs whose timers a tick looked at") \
 	X(log_dropped, "log lines the full ring could not take") \
-	X(log_rate_limited, "refusals not logged: over 20 info lines a second") \
+	X(log_rate_limited, "refusal lines not logged: over 5 a second from one peer or 100 a second in all") \
 	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped") \
 	X(eap_tls_too_large, "EAP-TLS conversations refused: the client's TLS handshake over 64 KiB or 256 messages") \
 	X(mobike_updates, "UPDATE_SA_ADDRESSES taken: the IKE SA and its Child SAs moved to the request's source (RFC 4555 §3.5)") \

@@ -243,6 +243,8 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 	child_info(sa, cs, up, &ci);
 	ike_log(e, "IKE SA %u: Child SA %s %s, SPIs in 0x%08x out 0x%08x", sa->sa_id,
 		ci.ci_child, up ? "up" : "down", cs->cs_spi_in, cs->cs_spi_out);
+	if (up)
+		e->e_stats.st_child_established++;
 	if (up && e->e_ev.ev_child_up)
 		e->e_ev.ev_child_up(e->e_ev.ev_ctx, &ci);
 	else if (!up && e->e_ev.ev_child_down)

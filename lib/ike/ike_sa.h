@@ -714,6 +714,17 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up);
 void ike_child_moved(struct ike_sa *sa, struct ike_child_sa *cs);
 void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_selectors *ts);
 
+/* ike_text.c: selectors as text ("198.18.1.0/24 192.0.2.1..192.0.2.9[17/500]"),
+ * and a responder's TS_UNACCEPTABLE reason: the peer's TSi and TSr, then
+ * each child of c as "name: local === remote". Cut at len, terminated. */
+void ike_selectors_format(const struct ike_selectors *ts, char *buf, size_t len);
+void ike_ts_refusal_format(const struct ike_conn_cfg *c, const struct ike_selectors *tsi,
+			   const struct ike_selectors *tsr, char *buf, size_t len);
+/* The info line of a Child SA refused for its selectors ("what" names
+ * the exchange). */
+void ike_log_ts_refused(const struct ike_sa *sa, const char *what,
+			const struct ike_selectors *tsi, const struct ike_selectors *tsr);
+
 /* ikev2_create_child.c */
 void ike_create_child_request(struct ike_sa *sa, const struct ike_chain *c);
 void ike_create_child_response(struct ike_sa *sa, const struct ike_chain *c);

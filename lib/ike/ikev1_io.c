@@ -871,8 +871,11 @@ static bool retransmit(struct ike_sa *sa, struct ikev1_xchg *x, uint64_t now)
 {
 	if (!x->x_waiting || now < x->x_next_ms)
 		return true;
-	if (x->x_tries >= IKE_RETX_TRIES)
+	if (x->x_tries >= IKE_RETX_TRIES) {
+		sa->sa_engine->e_stats.st_retransmit_give_up++;
 		return false;
+	}
+	sa->sa_engine->e_stats.st_retransmits++;
 	send_kept(sa, x);
 	x->x_tries++;
 	x->x_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << x->x_tries);

@@ -507,6 +507,7 @@ static void established(struct ike_sa *sa)
 		return;
 	if (sa->sa_conn->c_rekey_s)
 		sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
+	e->e_stats.st_ike_established++;
 	ike_log(e, "IKE SA %u (%s): IKEv1 %s mode established with %s",
 		sa->sa_id, sa->sa_conn->c_name,
 		v1->v1_exchange == IKEV1_EXCH_AGGRESSIVE ? "aggressive" : "main",
@@ -553,6 +554,47 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e,
 	return NULL;
 }
 
+/* A connection for these addresses that takes only IKEv2, when no
+ * IKEv1 one does: the reason an IKEv1 peer is refused is then its
+ * version. NULL otherwise. */
+static const struct ike_conn_cfg *v2_only_conn(struct ike_engine *e,
+					       const struct ike_endpoint *local,
+					       const struct ike_endpoint *remote)
+{
+	const struct ike_conn_cfg *v2 = NULL;
+
+	for (unsigned i = 0; i < e->e_n_conn; i++) {
+		const struct ike_conn_cfg *c = ike_conn_at(e, i);
+
+		if (!c || !ike_ep_matches(&c->c_local, local) || !ike_ep_matches(&c->c_remote, remote))
+			continue;
+		if (c->c_version != IKE_VERSION_2)
+			return NULL;
+		if (!v2)
+			v2 = c;
+	}
+	return v2;
+}
+
+static void log_p1_refused(struct ike_engine *e, const struct ike_endpoint *local,
+			   const struct ike_endpoint *remote, bool aggressive)
+{
+	const struct ike_conn_cfg *v2 = v2_only_conn(e, local, remote);
+	const char *mode = aggressive ? "aggressive mode" : "main mode";
+
+	if (v2) {
+		e->e_stats.st_ikev1_v2_only++;
+		ike_log_peer_info(e, &remote->ep_addr, v2->c_name,
+				  "IKEv1 %s refused: the connection takes only IKEv2 "
+				  "(\"version\": 2): NO-PROPOSAL-CHOSEN", mode);
+		return;
+	}
+	ike_log_peer_info(e, &remote->ep_addr, NULL, "IKEv1 %s no connection takes (%s): "
+			  "NO-PROPOSAL-CHOSEN", mode,
+			  aggressive ? "addresses, identity, proposals, or \"aggressive\" not enabled"
+				     : "addresses or proposals");
+}
+
 /* The responder's SA for a first message (its offer in o, the peer's
  * identity in aggressive mode) when a connection takes it, with the
  * transform chosen; NULL when none does. */
@@ -568,11 +610,7 @@ static struct ike_sa *responder_sa(struct ike_engine *e, const struct ike_endpoi
 	c = conn_for(e, local, remote, o, peer_id, &ch, idx);
 	if (!c) {
 		e->e_stats.st_ikev1_p1_refused++;
-		ike_log_peer_info(e, &remote->ep_addr, NULL,
-			"IKEv1 %s no connection takes (%s): NO-PROPOSAL-CHOSEN",
-			peer_id ? "aggressive mode" : "main mode",
-			peer_id ? "addresses, identity, proposals, or \"aggressive\" not enabled"
-				: "addresses or proposals");
+		log_p1_refused(e, local, remote, peer_id != NULL);
 		ikev1_refuse_p1(e, local, remote, m);
 		return NULL;
 	}

@@ -207,6 +207,7 @@ static void established(struct ike_sa *sa)
 		sa->sa_reauth_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_reauth_s);
 	}
 	ike_sa_schedule(sa);
+	e->e_stats.st_ike_established++;
 	ike_log(e, "IKE SA %u (%s): established", sa->sa_id, sa->sa_conn->c_name);
 	if (e->e_ev.ev_ike_up) {
 		ike_sa_info(sa, &info);
@@ -255,8 +256,10 @@ static uint16_t respond_child(struct ike_sa *sa, const struct ike_chain *c,
 		return 0; /* childless IKE_EXCH_AUTH (RFC 6023) */
 	ike_cp_narrow(sa, &r.tsi);
 	cc = ike_child_cfg_for(sa->sa_conn, &r.tsi, &r.tsr);
-	if (!cc)
+	if (!cc) {
+		ike_log_ts_refused(sa, "first Child SA", &r.tsi, &r.tsr);
 		return IKE_N_TS_UNACCEPTABLE;
+	}
 	if (r.transport != cc->cc_transport)
 		return IKE_N_NO_PROPOSAL_CHOSEN;
 	cs = ike_child_alloc(sa);
@@ -313,23 +316,23 @@ static int conn_fit(const struct ike_sa *sa, const struct ike_conn_cfg *c,
  * now the peer has named itself (IDi, and maybe whom it wants, IDr), the
  * connection that fits best takes over (§2.15: the identity decides
  * which policy applies). Ties keep the one chosen first. */
-static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
+static bool select_conn(struct ike_sa *sa, const struct ike_chain *c, struct ike_pl_id *idi)
 {
 	const struct ike_payload *pi = ike_chain_find(c, IKE_PL_IDI, 0);
 	const struct ike_payload *pr = ike_chain_find(c, IKE_PL_IDR, 0);
 	struct ike_engine *e = sa->sa_engine;
 	const struct ike_conn_cfg *best = sa->sa_conn;
-	struct ike_pl_id idi, idr;
+	struct ike_pl_id idr;
 	bool have_idr;
 	int top;
 
-	if (!pi || ike_pl_id_decode(pi, &idi) != 0)
-		return;
+	if (!pi || ike_pl_id_decode(pi, idi) != 0)
+		return true; /* refused with the AUTH check, as malformed */
 	have_idr = pr && ike_pl_id_decode(pr, &idr) == 0;
-	top = conn_fit(sa, best, &idi, have_idr ? &idr : NULL);
+	top = conn_fit(sa, best, idi, have_idr ? &idr : NULL);
 	for (unsigned i = 0; i < e->e_n_conn; i++) {
 		const struct ike_conn_cfg *k = ike_conn_at(e, i);
-		int fit = k ? conn_fit(sa, k, &idi, have_idr ? &idr : NULL) : -1;
+		int fit = k ? conn_fit(sa, k, idi, have_idr ? &idr : NULL) : -1;
 
 		if (fit > top) {
 			top = fit;
@@ -341,14 +344,32 @@ static void select_conn(struct ike_sa *sa, const struct ike_chain *c)
 			sa->sa_id, best->c_name, sa->sa_conn->c_name);
 		ike_sa_set_conn(sa, best);
 	}
+	return top >= 0;
 }
 
 /* Refuses the peer's IKE_AUTH: AUTHENTICATION_FAILED, said at info. */
 static void refuse_auth(struct ike_sa *sa, const char *why)
 {
+	sa->sa_engine->e_stats.st_fail_auth++;
 	ike_log_sa_info(sa, "peer authentication failed, AUTHENTICATION_FAILED: %s", why);
 	ike_info_error(sa, IKE_EXCH_AUTH, IKE_N_AUTHENTICATION_FAILED);
 	ike_sa_kill(sa, "AUTHENTICATION_FAILED");
+}
+
+/* No connection for these addresses takes the identity the peer named
+ * (§2.15): unknown to us, whatever its AUTH. The line names it and what
+ * the connection chosen by address wants. */
+static void refuse_unknown_id(struct ike_sa *sa, const struct ike_pl_id *idi)
+{
+	const struct ike_identity *want = &sa->sa_conn->c_remote_id;
+	char got[160], wanted[160], why[400];
+
+	ike_id_text(idi->id_type, idi->id_data, idi->id_len, got, sizeof(got));
+	ike_id_text(want->id_type, want->id_data, want->id_len, wanted, sizeof(wanted));
+	snprintf(why, sizeof(why), "unknown peer identity \"%s\": no connection from this address "
+		 "takes it (connection %s wants \"%s\")", got, sa->sa_conn->c_name, wanted);
+	sa->sa_engine->e_stats.st_fail_unknown_id++;
+	refuse_auth(sa, why);
 }
 
 /* Responder, the peer authenticated: c holds its CP, SA and TS (the
@@ -370,7 +391,8 @@ static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
 	/* §1.2: the IKE SA stands even when its first Child SA is refused. */
 	if (refused) {
 		ike_w_notify(w, refused, NULL, 0);
-		ike_log_sa_info(sa, "first Child SA refused: %s", ike_notify_name(refused));
+		if (refused != IKE_N_TS_UNACCEPTABLE) /* logged with the selectors */
+			ike_log_sa_info(sa, "first Child SA refused: %s", ike_notify_name(refused));
 	}
 	if (rc != 0) {
 		if (cs)
@@ -434,6 +456,7 @@ static void eap_refuse(struct ike_sa *sa, const char *why)
 	uint8_t inner[INNER_MAX];
 	struct ike_writer w;
 
+	sa->sa_engine->e_stats.st_fail_auth++;
 	ike_log_sa_info(sa, "%s: %s for %s, AUTHENTICATION_FAILED",
 			ike_eap_method_name(sa->sa_conn->c_remote_auth), why,
 			ike_eap_user(sa->sa_v2.v2_eap));
@@ -516,6 +539,7 @@ static void eap_round(struct ike_sa *sa, const struct ike_chain *c)
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 {
 	uint8_t inner[INNER_MAX];
+	struct ike_pl_id idi;
 	struct ike_writer w;
 	int rc;
 
@@ -523,7 +547,10 @@ void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)
 		eap_round(sa, c);
 		return;
 	}
-	select_conn(sa, c);
+	if (!select_conn(sa, c, &idi)) {
+		refuse_unknown_id(sa, &idi);
+		return;
+	}
 	if (sa->sa_conn->c_remote_auth != IKE_REMOTE_AUTH_SAME) {
 		eap_start(sa, c);
 		return;

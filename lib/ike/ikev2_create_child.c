@@ -249,6 +249,7 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 	sa->sa_rekey_at_ms = ike_rekey_time(e->e_now, sa->sa_conn->c_rekey_s);
 	ike_sa_schedule(sa);
+	e->e_stats.st_ike_rekeyed++;
 	ike_log(e, "IKE SA %u rekeyed into IKE SA %u", old->sa_id, sa->sa_id);
 	if (e->e_ev.ev_ike_up) {
 		ike_sa_info(sa, &info);
@@ -410,7 +411,9 @@ static void respond_refused(struct ike_sa *sa, uint16_t err, uint16_t group)
 {
 	uint8_t g[2] = { (uint8_t)(group >> 8), (uint8_t)group };
 
-	if (err != IKE_N_INVALID_KE_PAYLOAD) /* that one is a negotiation step */
+	/* INVALID_KE_PAYLOAD is a negotiation step; TS_UNACCEPTABLE was said
+	 * with the selectors (child_cfg) */
+	if (err != IKE_N_INVALID_KE_PAYLOAD && err != IKE_N_TS_UNACCEPTABLE)
 		ike_log_sa_info(sa, "CREATE_CHILD_SA refused: %s", ike_notify_name(err));
 	if (err == IKE_N_INVALID_KE_PAYLOAD)
 		refuse(sa, err, g, 2);
@@ -434,6 +437,10 @@ static const struct ike_child_cfg *child_cfg(struct ike_sa *sa, const struct ike
 	}
 	if (!m->has_ts || !ike_child_cfg_for(sa->sa_conn, &m->tsi, &m->tsr))
 		*err = IKE_N_TS_UNACCEPTABLE;
+	if (*err && m->has_ts)
+		ike_log_ts_refused(sa, "CREATE_CHILD_SA", &m->tsi, &m->tsr);
+	else if (*err)
+		ike_log_sa_info(sa, "CREATE_CHILD_SA refused: TS_UNACCEPTABLE: no readable TSi and TSr");
 	return *err ? NULL : ike_child_cfg_for(sa->sa_conn, &m->tsi, &m->tsr);
 }
 

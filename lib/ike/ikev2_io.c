@@ -509,6 +509,7 @@ static const char *req_name(enum ike_req r)
 /* §2.4: retransmission given up; the SA goes, said at info. */
 static void give_up(struct ike_sa *sa, uint64_t now, const char *why)
 {
+	sa->sa_engine->e_stats.st_retransmit_give_up++;
 	ike_log_sa_info(sa, "no answer to %s after %u transmissions in %llu ms: %s",
 			req_name(sa->sa_v2.v2_req), sa->sa_v2.v2_req_tries,
 			(unsigned long long)(now - sa->sa_v2.v2_req_first_ms), why);
@@ -532,6 +533,7 @@ static void retransmit(struct ike_sa *sa, uint64_t now)
 		return;
 	}
 	/* §2.1: exponential back-off. */
+	sa->sa_engine->e_stats.st_retransmits++;
 	ike_bundle_send(sa, sa->sa_v2.v2_req_buf, sa->sa_v2.v2_req_len);
 	sa->sa_v2.v2_req_next_ms = now + ((uint64_t)IKE_RETX_BASE_MS << sa->sa_v2.v2_req_tries);
 	if (deadline && sa->sa_v2.v2_req_next_ms > deadline)

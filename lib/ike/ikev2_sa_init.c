@@ -329,15 +329,19 @@ static bool admit(struct ike_engine *e, const struct ike_endpoint *local,
 	uint8_t cookie[33];
 
 	if (l->li_cookie_threshold && e->e_half_open >= l->li_cookie_threshold) {
-		if (!e->e_cookies_on)
-			ike_log_info(e, "%u half-open IKE SAs, the COOKIE threshold: IKE_SA_INIT "
-				     "without a valid COOKIE is answered with one (RFC 7296 §2.6)",
-				     e->e_half_open);
+		if (!e->e_cookies_on) /* the peer whose request reached it */
+			ike_log_peer_info(e, &remote->ep_addr, NULL, "%u half-open IKE SAs, the "
+					  "COOKIE threshold: IKE_SA_INIT without a valid COOKIE is "
+					  "answered with one (RFC 7296 §2.6)", e->e_half_open);
 		e->e_cookies_on = true;
 		cookie_rotate(e);
 		if (!cookie_ok(e, m, ni, remote)) {
-			if (ike_find_notify(&m->m_chain, IKE_N_COOKIE, &(struct ike_pl_notify){ 0 }))
+			if (ike_find_notify(&m->m_chain, IKE_N_COOKIE, &(struct ike_pl_notify){ 0 })) {
 				e->e_stats.st_cookies_rejected++;
+				ike_log_peer_info(e, &remote->ep_addr, NULL, "IKE_SA_INIT with a "
+						  "COOKIE that does not verify (stale or forged): "
+						  "answered with a new one");
+			}
 			cookie_make(e, e->e_cookie_version, ni, remote, m->m_hdr.h_spi_i, cookie);
 			init_refuse(e, local, remote, &m->m_hdr, IKE_N_COOKIE, cookie, sizeof(cookie));
 			e->e_stats.st_cookies_sent++;
@@ -367,6 +371,7 @@ static void log_no_proposal(struct ike_engine *e, const struct ike_endpoint *rem
 {
 	char got[224], want[224];
 
+	e->e_stats.st_fail_no_proposal++;
 	ike_offer_format(offer, got, sizeof(got));
 	ike_props_format(c->c_ike, c->c_n_ike, want, sizeof(want));
 	ike_log_peer_info(e, &remote->ep_addr, c->c_name, "IKE_SA_INIT refused, NO_PROPOSAL_CHOSEN: "

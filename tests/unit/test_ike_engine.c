@@ -277,6 +277,14 @@ static void expect_child_pair(void)
 	cr_expect_eq(a->ci_ts_local->ts[0].ts_start[2], 1, "our side is 198.18.1.0/24");
 }
 
+static struct ike_stats stats_of(int i)
+{
+	struct ike_stats st;
+
+	ike_engine_stats(sides[i].e, &st);
+	return st;
+}
+
 static void establish(const char *ike_i, const char *ike_r, const char *esp_i,
 		      const char *esp_r)
 {
@@ -406,6 +414,8 @@ Test(ike_engine, no_proposal_chosen_ends_the_attempt)
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0, "responder kept nothing");
 	cr_expect_eq(sides[0].ike_failed, 1, "the initiator's caller learns it failed");
 	cr_expect_str_eq(sides[0].last_failed, "NO_PROPOSAL_CHOSEN");
+	cr_expect_eq(stats_of(1).st_fail_no_proposal, 1);
+	cr_expect_eq(stats_of(1).st_ike_established, 0);
 	cr_expect_eq(sides[1].ike_failed, 0, "a responder's failures are not reported");
 	cr_expect_eq(sides[0].ike_down, 0, "ike_down is for established SAs only");
 }
@@ -427,6 +437,8 @@ Test(ike_engine, an_unanswered_initiation_is_reported_as_failed)
 	}
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "peer did not answer");
+	cr_expect_eq(stats_of(0).st_retransmits, 4, "5 transmissions: the first and 4 again");
+	cr_expect_eq(stats_of(0).st_retransmit_give_up, 1);
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
 	cr_expect_eq(sides[0].ike_up + sides[0].ike_down, 0);
 	ike_engine_flush_log(sides[0].e);
@@ -449,6 +461,8 @@ Test(ike_engine, wrong_psk_is_authentication_failed)
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "AUTHENTICATION_FAILED");
+	cr_expect_eq(stats_of(1).st_fail_auth, 1);
+	cr_expect_eq(stats_of(1).st_fail_unknown_id, 0, "the identity was known");
 }
 
 static void fqdn(struct ike_identity *id, const char *name)
@@ -494,6 +508,53 @@ Test(ike_engine, the_peer_identity_selects_the_responder_connection)
 	cr_expect_eq(sides[0].ike_up + sides[1].ike_up, 0);
 	cr_expect_eq(sides[0].ike_failed, 1);
 	cr_expect_str_eq(sides[0].last_failed, "AUTHENTICATION_FAILED");
+	cr_expect_eq(stats_of(1).st_fail_unknown_id, 1);
+	cr_expect_eq(stats_of(1).st_fail_auth, 1);
+	ike_engine_flush_log(sides[1].e);
+	cr_expect_not_null(strstr(info_lines, "peer 192.0.2.1, connection alice: peer authentication "
+				  "failed, AUTHENTICATION_FAILED: unknown peer identity \"carol.example\": "
+				  "no connection from this address takes it (connection alice wants "
+				  "\"alice.example\")"), "%s", info_lines);
+}
+
+/* An identity is printed as it came, but no control byte reaches the log. */
+Test(ike_engine, an_unknown_identity_is_logged_escaped)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+
+	fqdn(&ci.c_local_id, "evil\nIKE SA 9 established\\");
+	fqdn(&cr.c_remote_id, "branch.example");
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_expect_eq(sides[1].ike_up, 0);
+	ike_engine_flush_log(sides[1].e);
+	cr_expect_not_null(strstr(info_lines, "unknown peer identity \"evil\\x0aIKE SA 9 established\\x5c\""),
+			   "%s", info_lines);
+}
+
+/* §2.9: selectors no child takes: the IKE SA stands, the Child SA is
+ * refused with TS_UNACCEPTABLE, and the line says what came and what is
+ * configured. */
+Test(ike_engine, unacceptable_selectors_are_refused_and_logged_with_both_sides)
+{
+	struct ike_conn_cfg ci = conn(true, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+	struct ike_conn_cfg cr = conn(false, "aes128-sha256-x25519", "aes128-sha256", "s3cret");
+
+	ts(&ci.c_child[0].cc_local[0], "198.18.50.0/24");
+	up(&ci, &cr);
+	ike_engine_initiate(sides[0].e, "branch", now);
+	run();
+	cr_expect_eq(sides[0].ike_up, 1, "§1.2: the IKE SA stands");
+	cr_expect_eq(sides[0].child_up + sides[1].child_up, 0);
+	cr_expect_eq(stats_of(1).st_fail_ts, 1);
+	cr_expect_eq(stats_of(1).st_ike_established, 1);
+	cr_expect_eq(stats_of(1).st_child_established, 0);
+	ike_engine_flush_log(sides[1].e);
+	cr_expect_not_null(strstr(info_lines, "connection hq: first Child SA refused: TS_UNACCEPTABLE: "
+				  "received TSi 198.18.50.0/24, TSr 198.18.2.0/24; configured net: "
+				  "198.18.2.0/24 === 198.18.1.0/24"), "%s", info_lines);
 }
 
 Test(ike_engine, an_unexpected_responder_identity_is_reported_to_it)
@@ -513,6 +574,16 @@ Test(ike_engine, an_unexpected_responder_identity_is_reported_to_it)
 	cr_expect_eq(sides[1].child_down, sides[1].child_up);
 	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
 	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+}
+
+Test(ike_engine, setups_are_counted_on_both_sides)
+{
+	establish("aes128-sha256-x25519", "aes128-sha256-x25519", "aes128-sha256", "aes128-sha256");
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(stats_of(i).st_ike_established, 1, "side %d", i);
+		cr_expect_eq(stats_of(i).st_child_established, 1, "side %d", i);
+		cr_expect_eq(stats_of(i).st_retransmits, 0, "side %d", i);
+	}
 }
 
 Test(ike_engine, child_proposal_mismatch_keeps_the_ike_sa)

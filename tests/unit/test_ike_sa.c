@@ -6,6 +6,7 @@
  * in them (a zero SPI included).
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,4 +170,62 @@ Test(ike_engine_log, refusals_at_info_are_rate_limited_and_counted)
 	cr_expect_eq(info_lines, IKE_LOG_INFO_PER_S + 2, "the summary and the new line");
 	cr_expect(strstr(last_info, "IKE major version 3"), "%s", last_info);
 	ike_engine_free(e);
+}
+
+/* ---- traffic selectors as the TS_UNACCEPTABLE line prints them ---- */
+
+static struct ike_selector v4_range(const char *lo, const char *hi, uint8_t proto,
+				    uint16_t sport, uint16_t eport)
+{
+	struct ike_selector s = { .ts_type = IKE_SEL_IPV4, .ts_proto = proto,
+				  .ts_sport = sport, .ts_eport = eport };
+
+	cr_assert(inet_pton(AF_INET, lo, s.ts_start) == 1);
+	cr_assert(inet_pton(AF_INET, hi, s.ts_end) == 1);
+	return s;
+}
+
+Test(ike_ts_format, prefixes_ranges_protocols_and_ports)
+{
+	struct ike_selectors ts = { .ts_n = 4, .ts = {
+		v4_range("198.18.1.0", "198.18.1.255", 0, 0, 65535),
+		v4_range("192.0.2.1", "192.0.2.9", 0, 0, 65535),
+		v4_range("203.0.113.7", "203.0.113.7", 17, 500, 500),
+		v4_range("0.0.0.0", "255.255.255.255", 6, 1000, 2000) } };
+	char buf[256];
+
+	ike_selectors_format(&ts, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "198.18.1.0/24 192.0.2.1..192.0.2.9 203.0.113.7/32[17/500] "
+			      "0.0.0.0/0[6/1000-2000]");
+	ike_selectors_format(&(struct ike_selectors){ 0 }, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "(none)");
+	/* cut, never past the buffer, still terminated */
+	ike_selectors_format(&ts, buf, 10);
+	cr_assert_str_eq(buf, "198.18.1.");
+}
+
+Test(ike_ts_format, a_refusal_names_what_came_and_each_child_configured)
+{
+	static struct ike_conn_cfg c;
+	struct ike_selectors tsi = { .ts_n = 1, .ts = {
+		v4_range("198.18.50.0", "198.18.50.255", 0, 0, 65535) } };
+	struct ike_selectors tsr = { .ts_n = 1, .ts = {
+		v4_range("198.18.2.0", "198.18.2.255", 0, 0, 65535) } };
+	char buf[512];
+
+	c.c_n_child = 2;
+	strcpy(c.c_child[0].cc_name, "net");
+	strcpy(c.c_child[1].cc_name, "dns");
+	c.c_child[0].cc_n_local = c.c_child[0].cc_n_remote = 1;
+	c.c_child[1].cc_n_local = c.c_child[1].cc_n_remote = 1;
+	cr_assert(ip_prefix_parse("198.18.2.0/24", &c.c_child[0].cc_local[0].tc_prefix));
+	cr_assert(ip_prefix_parse("198.18.1.0/24", &c.c_child[0].cc_remote[0].tc_prefix));
+	cr_assert(ip_prefix_parse("198.18.2.53/32", &c.c_child[1].cc_local[0].tc_prefix));
+	c.c_child[1].cc_local[0].tc_proto = 17;
+	c.c_child[1].cc_local[0].tc_port_lo = c.c_child[1].cc_local[0].tc_port_hi = 53;
+	cr_assert(ip_prefix_parse("198.18.1.0/24", &c.c_child[1].cc_remote[0].tc_prefix));
+	ike_ts_refusal_format(&c, &tsi, &tsr, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "received TSi 198.18.50.0/24, TSr 198.18.2.0/24; configured "
+			      "net: 198.18.2.0/24 === 198.18.1.0/24, dns: 198.18.2.53/32[17/53] === "
+			      "198.18.1.0/24");
 }

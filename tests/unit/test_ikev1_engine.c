@@ -941,6 +941,25 @@ Test(ikev1_engine, main_mode_a_responder_certificate_of_another_ca_fails_authent
 
 /* ---- 5: proposals and proxy IDs nobody takes ---- */
 
+/* An IKEv1 peer whose addresses only an IKEv2 connection takes: refused
+ * as any phase 1 nobody takes, and the line names the version as the
+ * reason, with the connection (issue 18: unsupported version). */
+Test(ikev1_engine, phase_1_to_an_ikev2_only_connection_is_refused_for_its_version)
+{
+	struct ike_conn_cfg ci = conn(true, IKE_P, ESP_P, PSK);
+	struct ike_conn_cfg cr = conn(false, IKE_P, ESP_P, PSK);
+
+	cr.c_version = IKE_VERSION_2;
+	up(&ci, &cr);
+	initiate();
+	cr_expect_eq(run(), 2, "message 1 and the refusal");
+	cr_expect_eq(ike_engine_sa_count(sides[1].e), 0);
+	cr_expect_eq(stats(1).st_ikev1_p1_refused, 1);
+	cr_expect_eq(stats(1).st_ikev1_v2_only, 1);
+	cr_expect(logged(1, "IKEv1 main mode refused: the connection takes only IKEv2"));
+	cr_expect_eq(ike_engine_sa_count(sides[0].e), 0);
+}
+
 /* No phase 1 transform the responder takes: no SA there, and
  * NO-PROPOSAL-CHOSEN in clear (RFC 2409 §5.7) under a responder cookie
  * of its own; the initiator ends its attempt on it at once. */
