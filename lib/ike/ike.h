@@ -305,6 +305,7 @@ struct ike_limits {
 	X(responses_resent, "retransmitted requests answered with the kept response (§2.1), not processed again") \
 	X(bad_spis, "SPIs impossible for the exchange and flags (§2.6, §3.1): dropped before any state") \
 	X(bad_versions, "a major version above 2: refused with INVALID_MAJOR_VERSION (§1.5)") \
+	X(unsupported_exchanges, "authenticated messages of an exchange not taken: one not implemented (INVALID_SYNTAX to a request) or out of its state (IKE_AUTH again: NO_ADDITIONAL_SAS)") \
 	X(ikev1_messages, "major version 1 (ISAKMP) datagrams received") \
 	X(ike_established, "IKE SAs set up (IKEv2 IKE_AUTH, IKEv1 phase 1), both roles; rekeys not counted") \
 	X(ike_rekeyed, "IKE SAs rekeyed (IKEv2 CREATE_CHILD_SA, §2.8)") \

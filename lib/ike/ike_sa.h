@@ -720,6 +720,10 @@ void ike_ts_from_cfg(const struct ike_ts_cfg *t, unsigned n, struct ike_selector
 void ike_selectors_format(const struct ike_selectors *ts, char *buf, size_t len);
 void ike_ts_refusal_format(const struct ike_conn_cfg *c, const struct ike_selectors *tsi,
 			   const struct ike_selectors *tsr, char *buf, size_t len);
+/* An IKEv2 exchange type's name (RFC 7296 §3.1 and later RFCs'). */
+const char *ike_exchange_name(uint8_t exchange);
+/* One of RFC 7296's four exchanges, the ones this layer takes. */
+bool ike_exchange_known(uint8_t exchange);
 /* The info line of a Child SA refused for its selectors ("what" names
  * the exchange). */
 void ike_log_ts_refused(const struct ike_sa *sa, const char *what,

@@ -156,3 +156,31 @@ void ike_id_text(uint8_t type, const uint8_t *data, size_t n, char *buf, size_t 
 			put(buf, len, &at, "%02x", data[i]);
 	}
 }
+
+const char *ike_exchange_name(uint8_t exchange)
+{
+	switch (exchange) {
+	case IKE_EXCH_SA_INIT:
+		return "IKE_SA_INIT";
+	case IKE_EXCH_AUTH:
+		return "IKE_AUTH";
+	case IKE_EXCH_CREATE_CHILD_SA:
+		return "CREATE_CHILD_SA";
+	case IKE_EXCH_INFORMATIONAL:
+		return "INFORMATIONAL";
+	case 43:
+		return "IKE_SESSION_RESUME"; /* RFC 5723 */
+	case 44:
+		return "IKE_INTERMEDIATE"; /* RFC 9242 */
+	case 45:
+		return "IKE_FOLLOWUP_KE"; /* RFC 9370 */
+	default:
+		return "an unknown exchange's";
+	}
+}
+
+bool ike_exchange_known(uint8_t exchange)
+{
+	return exchange == IKE_EXCH_SA_INIT || exchange == IKE_EXCH_AUTH ||
+	       exchange == IKE_EXCH_CREATE_CHILD_SA || exchange == IKE_EXCH_INFORMATIONAL;
+}

@@ -282,6 +282,19 @@ static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *
 	return ike_chain_parse(first, e->e_assembled, len, c);
 }
 
+
+/* An authenticated request of an exchange we do not take: one we do not
+ * implement (IKE_INTERMEDIATE, RFC 9242, is never negotiated by us), so
+ * INVALID_SYNTAX; or one out of its state (IKE_AUTH again once
+ * established), NO_ADDITIONAL_SAS. Said at info, counted. */
+static void refuse_exchange(struct ike_sa *sa, uint8_t exchange, uint16_t notify)
+{
+	sa->sa_engine->e_stats.st_unsupported_exchanges++;
+	ike_log_sa_info(sa, "%s request (exchange type %u) in state %s: not taken, %s",
+			ike_exchange_name(exchange), exchange, ike_state_name(sa->sa_state),
+			ike_notify_name(notify));
+	ike_info_error(sa, exchange, notify);
+}
 /* Verifies and decrypts a message (copied to the engine's scratch): 0
  * with its inner
  * chain, 1 for a fragment of one still incomplete, -errno. */
@@ -348,7 +361,7 @@ static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ik
 	else if (h->h_exchange == IKE_EXCH_CREATE_CHILD_SA && sa->sa_state == IKE_S_ESTABLISHED)
 		ike_create_child_request(sa, c);
 	else
-		ike_info_error(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
+		refuse_exchange(sa, h->h_exchange, IKE_N_NO_ADDITIONAL_SAS);
 }
 
 /* §2.23: after NAT detection the peer may move (port 4500, a new NAT
@@ -401,8 +414,18 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 	}
 	sa->sa_last_rx_ms = sa->sa_engine->e_now;
 	follow_peer(sa, local, remote, response);
+	if (!ike_exchange_known(h->h_exchange)) {
+		if (!response)
+			refuse_exchange(sa, h->h_exchange, IKE_N_INVALID_SYNTAX);
+		else
+			sa->sa_engine->e_stats.st_unsupported_exchanges++;
+		return;
+	}
 	if (ike_msg_check_payloads(h->h_exchange, response, true, &c, &bad) != 0) {
-		ike_log(sa->sa_engine, "IKE SA %u: payload %u not allowed here", sa->sa_id, bad);
+		sa->sa_engine->e_stats.st_bad_messages++;
+		ike_log_sa_info(sa, "%s %s %u: payload type %u missing or not allowed there: %s",
+				ike_exchange_name(h->h_exchange), response ? "response" : "request",
+				h->h_msgid, bad, response ? "dropped" : "INVALID_SYNTAX");
 		if (!response)
 			ike_info_error(sa, h->h_exchange, IKE_N_INVALID_SYNTAX);
 		return;

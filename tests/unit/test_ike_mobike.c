@@ -367,3 +367,20 @@ Test(ike_mobike, a_request_in_flight_makes_the_move_wait)
 	cr_expect_eq(ike_mobike_update_start(isa, &moved), -EBUSY);
 	m_run();
 }
+
+/* An authenticated request of an exchange the responder does not take
+ * (IKE_INTERMEDIATE, RFC 9242, after IKE_AUTH): answered with
+ * NO_ADDITIONAL_SAS, counted, the SA kept (issue 18: unsupported exchange).
+ * Here because this suite holds the SAs themselves. */
+Test(ike_mobike, an_exchange_not_taken_is_refused_and_counted)
+{
+	struct ike_sa *isa = m_up_default();
+
+	cr_assert_eq(ike_send_protected(isa, 44, false, IKE_REQ_DPD, 0, NULL, 0), 0);
+	m_run();
+	cr_expect_eq(stats_of(1).st_unsupported_exchanges, 1);
+	/* our side never asks for it: its answer is dropped as well */
+	cr_expect_eq(stats_of(0).st_unsupported_exchanges, 1);
+	cr_expect_eq(isa->sa_state, IKE_S_ESTABLISHED);
+	cr_expect_eq(responder_sa()->sa_state, IKE_S_ESTABLISHED);
+}
