@@ -376,7 +376,9 @@ Test(ike_mobike, an_exchange_not_taken_is_refused_and_counted)
 {
 	struct ike_sa *isa = m_up_default();
 
-	cr_assert_eq(ike_send_protected(isa, 44, false, IKE_REQ_DPD, 0, NULL, 0), 0);
+	uint8_t none[1] = { 0 }; /* no inner payload: an empty SK */
+
+	cr_assert_eq(ike_send_protected(isa, 44, false, IKE_REQ_DPD, 0, none, 0), 0);
 	m_run();
 	cr_expect_eq(stats_of(1).st_unsupported_exchanges, 1);
 	/* our side never asks for it: its answer is dropped as well */
