@@ -375,7 +375,6 @@ Test(ike_mobike, a_request_in_flight_makes_the_move_wait)
 Test(ike_mobike, an_exchange_not_taken_is_refused_and_counted)
 {
 	struct ike_sa *isa = m_up_default();
-
 	uint8_t none[1] = { 0 }; /* no inner payload: an empty SK */
 
 	cr_assert_eq(ike_send_protected(isa, 44, false, IKE_REQ_DPD, 0, none, 0), 0);
