@@ -282,7 +282,6 @@ static int add_fragment(struct ike_sa *sa, uint32_t msgid, const struct ike_sk *
 	return ike_chain_parse(first, e->e_assembled, len, c);
 }
 
-
 /* An authenticated request of an exchange we do not take: one we do not
  * implement (IKE_INTERMEDIATE, RFC 9242, is never negotiated by us), so
  * INVALID_SYNTAX; or one out of its state (IKE_AUTH again once
@@ -295,6 +294,7 @@ static void refuse_exchange(struct ike_sa *sa, uint8_t exchange, uint16_t notify
 			ike_notify_name(notify));
 	ike_info_error(sa, exchange, notify);
 }
+
 /* Verifies and decrypts a message (copied to the engine's scratch): 0
  * with its inner
  * chain, 1 for a fragment of one still incomplete, -errno. */
