@@ -332,6 +332,45 @@ static void resend_response(struct ike_sa *sa)
 	ike_bundle_send(sa, sa->sa_v2.v2_resp_buf, sa->sa_v2.v2_resp_len);
 }
 
+/* The exchange type of the request outstanding: its answer must be of
+ * the same exchange (RFC 7296 §3.1, "the response MUST contain the same
+ * exchange type"); 0 for none. */
+static uint8_t request_exchange(enum ike_req what)
+{
+	switch (what) {
+	case IKE_REQ_INIT:
+		return IKE_EXCH_SA_INIT;
+	case IKE_REQ_AUTH:
+		return IKE_EXCH_AUTH;
+	case IKE_REQ_CREATE_CHILD:
+		return IKE_EXCH_CREATE_CHILD_SA;
+	case IKE_REQ_DPD:
+	case IKE_REQ_DELETE_IKE:
+	case IKE_REQ_DELETE_CHILD:
+	case IKE_REQ_MOBIKE:
+		return IKE_EXCH_INFORMATIONAL;
+	case IKE_REQ_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* A response of another exchange than our request's would run that
+ * exchange's handler on state it never set up (a CREATE_CHILD_SA answer
+ * to a liveness check has no pending Child SA): dropped and counted, the
+ * request stays outstanding and is retransmitted. */
+static bool response_matches_request(struct ike_sa *sa, const struct ike_hdr *h)
+{
+	uint8_t want = request_exchange(sa->sa_v2.v2_req);
+
+	if (h->h_exchange == want)
+		return true;
+	sa->sa_engine->e_stats.st_bad_messages++;
+	ike_log_sa_info(sa, "%s response %u to our %s request: not its exchange, dropped",
+			ike_exchange_name(h->h_exchange), h->h_msgid, ike_exchange_name(want));
+	return false;
+}
+
 static void dispatch(struct ike_sa *sa, const struct ike_hdr *h, const struct ike_chain *c)
 {
 	bool response = h->h_flags & IKE_HDR_F_RESPONSE;
@@ -412,13 +451,12 @@ static void input_encrypted(struct ike_sa *sa, const struct ike_msg *m,
 			sa->sa_id, h->h_msgid);
 		return;
 	}
+	if (response && !response_matches_request(sa, h))
+		return;
 	sa->sa_last_rx_ms = sa->sa_engine->e_now;
 	follow_peer(sa, local, remote, response);
-	if (!ike_exchange_known(h->h_exchange)) {
-		if (!response)
-			refuse_exchange(sa, h->h_exchange, IKE_N_INVALID_SYNTAX);
-		else
-			sa->sa_engine->e_stats.st_unsupported_exchanges++;
+	if (!ike_exchange_known(h->h_exchange)) { /* a request: responses matched ours */
+		refuse_exchange(sa, h->h_exchange, IKE_N_INVALID_SYNTAX);
 		return;
 	}
 	if (ike_msg_check_payloads(h->h_exchange, response, true, &c, &bad) != 0) {

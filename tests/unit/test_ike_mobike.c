@@ -380,8 +380,52 @@ Test(ike_mobike, an_exchange_not_taken_is_refused_and_counted)
 	cr_assert_eq(ike_send_protected(isa, 44, false, IKE_REQ_DPD, 0, none, 0), 0);
 	m_run();
 	cr_expect_eq(stats_of(1).st_unsupported_exchanges, 1);
-	/* our side never asks for it: its answer is dropped as well */
-	cr_expect_eq(stats_of(0).st_unsupported_exchanges, 1);
+	/* its answer is not of an exchange our side asks: dropped */
+	cr_expect_eq(stats_of(0).st_bad_messages, 1);
 	cr_expect_eq(isa->sa_state, IKE_S_ESTABLISHED);
 	cr_expect_eq(responder_sa()->sa_state, IKE_S_ESTABLISHED);
+}
+
+/* IKE_AUTH again on an established IKE SA (§1.2: once per SA) */
+Test(ike_mobike, ike_auth_once_established_is_refused_with_no_additional_sas)
+{
+	struct ike_sa *isa = m_up_default();
+	uint8_t none[1] = { 0 };
+	unsigned children = ms[1].child_up;
+	struct mdgram request;
+
+	cr_assert_eq(ike_send_protected(isa, IKE_EXCH_AUTH, false, IKE_REQ_AUTH, 0, none, 0), 0);
+	cr_assert_eq(mqn, 1);
+	request = mq[0];
+	mqn = 0;
+	deliver(&request);
+	cr_expect_eq(stats_of(1).st_unsupported_exchanges, 1);
+	cr_assert_eq(mqn, 1, "answered");
+	cr_expect(mq[0].len > 28 && mq[0].buf[18] == IKE_EXCH_AUTH, "an IKE_AUTH response");
+	cr_expect(mq[0].buf[19] & IKE_HDR_F_RESPONSE);
+	m_run();
+	cr_expect_eq(responder_sa()->sa_state, IKE_S_ESTABLISHED, "the SA stays up");
+	cr_expect_eq(ms[1].child_up, children, "no Child SA made");
+	cr_expect_eq(isa->sa_state, IKE_S_ESTABLISHED);
+}
+
+/* An answer of another exchange than the request's (here CREATE_CHILD_SA
+ * to a liveness check) is dropped; the request is retransmitted. */
+Test(ike_mobike, a_response_of_another_exchange_is_dropped)
+{
+	struct ike_sa *isa = m_up_default();
+	struct ike_sa *rsa = responder_sa();
+	uint8_t none[1] = { 0 };
+	const uint8_t no_proposal[] = { 0, 0, 0, 8, 0, 0, 0, IKE_N_NO_PROPOSAL_CHOSEN };
+
+	cr_assert_eq(ike_send_protected(isa, IKE_EXCH_INFORMATIONAL, false, IKE_REQ_DPD, 0,
+					none, 0), 0);
+	mqn = 0; /* lost on the way */
+	rsa->sa_v2.v2_msgid_in = isa->sa_v2.v2_msgid_out;
+	cr_assert_eq(ike_send_protected(rsa, IKE_EXCH_CREATE_CHILD_SA, true, IKE_REQ_NONE,
+					IKE_PL_NOTIFY, no_proposal, sizeof(no_proposal)), 0);
+	m_run();
+	cr_expect_eq(stats_of(0).st_bad_messages, 1);
+	cr_expect_eq(isa->sa_v2.v2_req, IKE_REQ_DPD, "still waiting for its answer");
+	cr_expect_eq(isa->sa_state, IKE_S_ESTABLISHED);
 }
