@@ -157,6 +157,7 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 			   : IKE_REMOTE_AUTH_SAME;
 	c->c_eap_identity = cc->eap_identity;
 	c->c_eap_tls13 = cc->eap_tls13;
+	c->c_eap_only = cc->eap_only;
 	c->c_modecfg_push = cc->modecfg_push;
 	for (unsigned k = 0; k < cc->n_pools && k < IKE_CONN_POOLS; k++, c->c_n_pools++)
 		memcpy(c->c_pools[k], cc->pools[k], IKE_NAME_MAX);

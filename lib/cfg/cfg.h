@@ -228,6 +228,7 @@ struct cfg_conn {
 	enum cfg_remote_auth remote_auth;
 	bool eap_identity; /* EAP-Identity first (RFC 3748 §5.1) */
 	bool eap_tls13;    /* EAP-TLS with TLS 1.3 (RFC 9190) too */
+	bool eap_only;     /* EAP-TLS alone proves us where offered (RFC 5998) */
 	uint8_t psk[CFG_PSK_MAX]; /* CFG_AUTH_PSK; wiped by cfg_free */
 	uint16_t psk_len;
 	bool psk_from_secrets; /* it came from ike.secrets */

@@ -356,14 +356,18 @@ const char *cfg_remote_auth_name(enum cfg_remote_auth a)
 }
 
 /* "eap_identity": EAP-Identity first (RFC 3748 §5.1); "eap_tls_max_version":
- * "1.3" adds TLS 1.3 (RFC 9190) to EAP-TLS's 1.2. Only with remote_auth. */
+ * "1.3" adds TLS 1.3 (RFC 9190) to EAP-TLS's 1.2; "eap_only": EAP-TLS
+ * alone proves us to a client that offers it (RFC 5998). Only with
+ * remote_auth (the last two with "eap-tls"). */
 static int parse_conn_eap_opts(struct cfg_ctx *c, const struct json_path *p,
 			       json_t *obj, struct cfg_conn *conn)
 {
 	struct json_path pi = json_path_key(p, "eap_identity");
 	struct json_path pt = json_path_key(p, "eap_tls_max_version");
+	struct json_path po = json_path_key(p, "eap_only");
 	json_t *i = json_object_get(obj, "eap_identity");
 	json_t *t = json_object_get(obj, "eap_tls_max_version");
+	json_t *o = json_object_get(obj, "eap_only");
 	int rc, idx = 0;
 
 	if (i && conn->remote_auth == CFG_REMOTE_AUTH_SAME)
@@ -371,12 +375,17 @@ static int parse_conn_eap_opts(struct cfg_ctx *c, const struct json_path *p,
 	if (t && conn->remote_auth != CFG_REMOTE_AUTH_EAP_TLS)
 		return cfg_err(c, &pt, AT_KEY,
 			       "eap_tls_max_version is for a connection with remote_auth \"eap-tls\"");
+	if (o && conn->remote_auth != CFG_REMOTE_AUTH_EAP_TLS)
+		return cfg_err(c, &po, AT_KEY,
+			       "eap_only is for a connection with remote_auth \"eap-tls\" (RFC 5998 §4: a mutual method)");
 	if ((i && (rc = cfg_expect_bool(c, &pi, i))) ||
+	    (o && (rc = cfg_expect_bool(c, &po, o))) ||
 	    (t && (rc = cfg_member(c, &pt, obj, JSON_STRING, false, &t))) ||
 	    (t && (rc = cfg_one_of(c, &pt, t, tls_versions, &idx))))
 		return rc;
 	conn->eap_identity = i && json_is_true(i);
 	conn->eap_tls13 = idx == 1;
+	conn->eap_only = o && json_is_true(o);
 	return 0;
 }
 
@@ -437,7 +446,7 @@ static int parse_conn(struct cfg_ctx *c, const struct json_path *p,
 		"name", "local", "remote", "local_id", "remote_id", "auth",
 		"psk", "cert", "key", "cacerts", "proposals", "rekey", "reauth",
 		"dpd", "dpd_timeout", "start", "children", "version",
-		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", "modecfg", "mobike",
+		"aggressive", "pools", "remote_auth", "eap_identity", "eap_tls_max_version", "eap_only", "modecfg", "mobike",
 		NULL,
 	};
 	struct cfg_conn *conn = &c->cfg->conns[idx];

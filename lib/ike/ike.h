@@ -179,6 +179,7 @@ struct ike_conn_cfg {
 	 * 9190) as well as 1.2. */
 	bool c_eap_identity;
 	bool c_eap_tls13;
+	bool c_eap_only; /* EAP-TLS alone proves us to a client that offers it (RFC 5998) */
 	/* IKEv1 responder with pools: Mode Config's address is pushed (our
 	 * CFG_SET) rather than pulled (the client's CFG_REQUEST). */
 	bool c_modecfg_push;
@@ -331,6 +332,7 @@ struct ike_limits {
 	X(log_rate_limited, "refusal lines not logged: over 5 a second from one peer or 100 a second in all") \
 	X(init_no_conn, "IKE_SA_INIT requests for addresses no connection takes: dropped") \
 	X(eap_tls_too_large, "EAP-TLS conversations refused: the client's TLS handshake over 64 KiB or 256 messages") \
+	X(eap_only, "EAP-only authentications taken (RFC 5998): EAP-TLS proved us, no certificate AUTH of ours") \
 	X(mobike_updates, "UPDATE_SA_ADDRESSES taken: the IKE SA and its Child SAs moved to the request's source (RFC 4555 §3.5)") \
 	X(mobike_refused, "UPDATE_SA_ADDRESSES refused: MOBIKE not agreed on the IKE SA") \
 	X(mobike_cookie2_bad, "our UPDATE_SA_ADDRESSES answered without our COOKIE2 (RFC 4555 §3.5): the move not taken")

@@ -410,8 +410,38 @@ static void answer_authenticated(struct ike_sa *sa, const struct ike_chain *c,
 /* ---- EAP (§2.16): the client proves itself with EAP (ikev2_eap.c),
  * we with our certificate, then both with AUTHs keyed by the MSK ---- */
 
-/* The first IKE_AUTH request, without AUTH: IDr, CERT, AUTH and the
- * first EAP request of the connection's method. */
+/* RFC 5998 §3: the client says it would take us proved by EAP alone
+ * (charon says so whenever it uses EAP itself). Taken where the
+ * connection asks for it ("eap_only", a policy: a client that wants our
+ * certificate AUTH refuses the SA without it) and only with EAP-TLS,
+ * whose server certificate the client checks and whose MSK AUTH binds
+ * the IKE SA to it (§4's mutual methods); else our certificate and AUTH,
+ * as without the notify. */
+static bool eap_only(struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+
+	if (!sa->sa_conn->c_eap_only || sa->sa_conn->c_remote_auth != IKE_REMOTE_AUTH_EAP_TLS ||
+	    !ike_find_notify(c, IKE_N_EAP_ONLY_AUTHENTICATION, &n))
+		return false;
+	ike_log(sa->sa_engine, "IKE SA %u: EAP-only authentication (RFC 5998): EAP-TLS proves us, no AUTH of ours before it",
+		sa->sa_id);
+	return true;
+}
+
+/* Our IDr alone: EAP-only's first answer (RFC 5998 §3). */
+static void write_id_only(struct ike_sa *sa, struct ike_writer *w)
+{
+	struct ike_identity me = ike_sa_my_identity(sa);
+	struct ike_pl_id id = { .id_type = me.id_type, .id_data = me.id_data,
+				.id_len = me.id_len };
+
+	ike_pl_id_encode(w, IKE_PL_IDR, &id);
+}
+
+/* The first IKE_AUTH request, without AUTH: IDr, CERT, AUTH (none of
+ * them but IDr for EAP-only, RFC 5998) and the first EAP request of the
+ * connection's method. */
 static void eap_start(struct ike_sa *sa, const struct ike_chain *c)
 {
 	const struct ike_payload *pi = ike_chain_find(c, IKE_PL_IDI, 0);
@@ -421,6 +451,7 @@ static void eap_start(struct ike_sa *sa, const struct ike_chain *c)
 	struct ike_writer w;
 	struct ike_pl_id id;
 	char text[192];
+	bool only;
 	int rc;
 
 	if (ike_chain_find(c, IKE_PL_AUTH, 0)) {
@@ -437,12 +468,18 @@ static void eap_start(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	ike_w_init(&w, inner, sizeof(inner));
-	write_id_auth(sa, &w, IKE_PL_IDR, &rc);
+	rc = 0;
+	only = eap_only(sa, c);
+	if (only)
+		write_id_only(sa, &w);
+	else
+		write_id_auth(sa, &w, IKE_PL_IDR, &rc);
 	sa->sa_v2.v2_eap = ike_eap_start(sa, c, &id, &w, &why);
 	if (!sa->sa_v2.v2_eap) {
 		refuse_auth(sa, why);
 		return;
 	}
+	sa->sa_engine->e_stats.st_eap_only += only;
 	if (rc != 0) {
 		ike_sa_kill(sa, "cannot compute AUTH");
 		return;

@@ -19,7 +19,10 @@
 # request with a Nak and is refused, espgate naming both methods; with
 # "eap_identity": true (reload), an IDi that the certificate does not
 # name (mallory.example.org; the EAP identity alice.example.org picks
-# alice's certificate) is refused.
+# alice's certificate) is refused; with "eap_only": true (reload),
+# charon whose remote auth is eap-tls (it offers EAP-only authentication,
+# RFC 5998, as every charon using EAP does) gets no certificate AUTH of
+# espgate's, only EAP-TLS and the MSK AUTH.
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,7 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/tunnel_suite.sh" "${1:-}"
 SW_PLUGINS="$SW_PLUGINS eap-tls eap-identity eap-mschapv2"
 
-PLAN=7
+PLAN=8
 echo "1..$PLAN"
 
 tap_start egetls "namespaces, espgate with an EAP-TLS connection, charon as alice"
@@ -134,17 +137,22 @@ nak() {
 }
 check "charon offering only EAP-MSCHAPv2 answers EAP-TLS with a Nak: EAP-Failure and AUTHENTICATION_FAILED, espgate logs at info what was asked and what is configured" nak
 
-# 7: the certificate must name the IDi
-wrong_idi() {
-	local want="connection rw: EAP-TLS: the IDi does not name the client certificate \"CN=alice.example.org,O=espgate test,C=CH\" for alice.example.org, AUTHENTICATION_FAILED"
-	"$PY" - "$W/espgate.json" <<'PY' || return 1
+# rw_option KEY: connection rw's boolean KEY true, taken by espgatectl reload.
+rw_option() {
+	"$PY" - "$W/espgate.json" "$1" <<'PY' || return 1
 import json, sys
 d = json.load(open(sys.argv[1]))
-d["connections"][0]["eap_identity"] = True
+d["connections"][0][sys.argv[2]] = True
 json.dump(d, open(sys.argv[1], "w"), indent=1)
 PY
 	eg_ctl reload >"$W/reload.txt" || { cat "$W/reload.txt"; return 1; }
 	grep -q "^changed *rw" "$W/reload.txt" || { echo "reload changed no connection: $(cat "$W/reload.txt")"; return 1; }
+}
+
+# 7: the certificate must name the IDi
+wrong_idi() {
+	local want="connection rw: EAP-TLS: the IDi does not name the client certificate \"CN=alice.example.org,O=espgate test,C=CH\" for alice.example.org, AUTHENTICATION_FAILED"
+	rw_option eap_identity || return 1
 	sw_client mallory alice local_id=mallory.example.org local_eap_id=alice.example.org &&
 		sw_load br >/dev/null || return 1
 	sw_initiate br mallory-net 15 >"$W/up-mallory.log" 2>&1 && { echo "mallory came up"; return 1; }
@@ -154,6 +162,27 @@ PY
 	[ "$(eg_json "len(d['ike_sas'])")" = 0 ] || { echo "an IKE SA is left: $(eg_sas_json)"; return 1; }
 }
 check "eap_identity true (espgatectl reload); IDi mallory.example.org, EAP identity alice.example.org (which picks alice's certificate): the TLS handshake succeeds but the certificate does not name the IDi: EAP-Failure and AUTHENTICATION_FAILED, said at info" wrong_idi
+
+# 8: RFC 5998: a client that authenticates us by EAP-TLS alone
+eap_only() {
+	local log n
+	log=$(sw_log br)
+	n=$(grep -c "EAP method EAP_TLS succeeded" "$log")
+	sw_down mallory >/dev/null 2>&1
+	rw_option eap_only || return 1
+	sw_client eaponly alice local_id=alice.example.org remote_auth=eap-tls && sw_load br >/dev/null || return 1
+	sw_initiate br eaponly-net 20 >"$W/up-eaponly.log" 2>&1 || { tail -n 8 "$W/up-eaponly.log"; return 1; }
+	grep -q "N(EAP_ONLY)" "$W/up-eaponly.log" || { echo "charon did not ask for EAP-only"; grep "generating IKE_AUTH request" "$W/up-eaponly.log"; return 1; }
+	grep "parsed IKE_AUTH response 1 " "$W/up-eaponly.log" | sed 's/.*\[\(.*\)\]/ \1 /' | grep -qE " (AUTH|CERT) " &&
+		{ echo "espgate sent a certificate AUTH: $(grep 'parsed IKE_AUTH response 1 ' "$W/up-eaponly.log")"; return 1; }
+	note "charon: $(grep -m1 "parsed IKE_AUTH response 1 " "$W/up-eaponly.log" | sed 's/^[0-9:.]* //')"
+	[ "$(grep -c "EAP method EAP_TLS succeeded" "$log")" -gt "$n" ] || { echo "no new EAP-TLS success"; return 1; }
+	grep -q "authentication of 'p256.example.org' with EAP successful" "$log" || { echo "charon did not verify espgate's MSK AUTH"; return 1; }
+	n=$(eg_ctl --json stats | json_get - "d['ike']['eap_only']")
+	[ "$n" = 1 ] || { echo "eap_only counter: $n"; return 1; }
+	tunnel_vip_ping "$(tunnel_vip_of eaponly)" "$POOL_NET" "$W/ping-eaponly.log"
+}
+check "eap_only true (espgatectl reload); charon with remote auth eap-tls sends N(EAP_ONLY_AUTHENTICATION): espgate answers IDr and EAP-TLS without CERT or AUTH (RFC 5998), charon verifies espgate's MSK AUTH, the eap_only counter is 1 and the client pings srv" eap_only
 
 [ "$N" -eq "$PLAN" ] || echo "# internal: ran $N of $PLAN test points"
 [ "$FAILED" -eq 0 ]

@@ -2272,6 +2272,26 @@ Test(cfg_conn, eap_tls_and_eap_identity)
 		      "connections[0].remote_auth", "remote_auth \"eap-tls\" needs auth \"pubkey\"");
 }
 
+/* RFC 5998 EAP-only: a policy of EAP-TLS connections alone */
+Test(cfg_conn, eap_only_for_eap_tls)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load(CDOC("", CONN_TLS("")), &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect(!c.conns[0].eap_only, "off unless asked");
+	cfg_free(&c);
+	cr_assert_eq(load(CDOC("", CONN_TLS(", 'eap_only': true")), &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect(c.conns[0].eap_only);
+	cfg_free(&c);
+	expect_err_at(CDOC("", CONN_TLS(", 'eap_only': 'no'")), "'no'", "connections[0].eap_only",
+		      "expected a boolean, got a string");
+	expect_err_at(CDOC("", CONN_EAP(", 'eap_only': true")), "'eap_only'",
+		      "connections[0].eap_only",
+		      "eap_only is for a connection with remote_auth \"eap-tls\" (RFC 5998 §4: a mutual method)");
+}
+
 /* IKEv1 remote access: pools through Mode Config (pull by default,
  * "modecfg": "push"), "remote_auth": "xauth" against the "eap" users. */
 #define CONN_V1RA(extra)                                                         \
