@@ -335,7 +335,8 @@ struct ike_limits {
 	X(eap_only, "EAP-only authentications taken (RFC 5998): EAP-TLS proved us, no certificate AUTH of ours") \
 	X(mobike_updates, "UPDATE_SA_ADDRESSES taken: the IKE SA and its Child SAs moved to the request's source (RFC 4555 §3.5)") \
 	X(mobike_refused, "UPDATE_SA_ADDRESSES refused: MOBIKE not agreed on the IKE SA") \
-	X(mobike_cookie2_bad, "our UPDATE_SA_ADDRESSES answered without our COOKIE2 (RFC 4555 §3.5): the move not taken")
+	X(mobike_cookie2_bad, "our UPDATE_SA_ADDRESSES or return routability check answered without our COOKIE2 (RFC 4555 §3.5): the move not taken") \
+	X(mobike_checks, "return routability checks of a peer's new address passed (RFC 4555 §3.5): its Child SAs' traffic moved there")
 
 struct ike_stats {
 #define IKE_STAT_FIELD(name, desc) uint64_t st_##name;

@@ -59,6 +59,7 @@ enum ike_req {
 	IKE_REQ_DELETE_CHILD,
 	IKE_REQ_CREATE_CHILD,
 	IKE_REQ_MOBIKE,       /* UPDATE_SA_ADDRESSES (RFC 4555 §3.5) */
+	IKE_REQ_MOBIKE_CHECK, /* return routability of the peer's new address */
 };
 
 struct ike_child_sa {
@@ -198,11 +199,16 @@ struct ikev2_sa {
 	struct ike_eap_round *v2_eap; /* EAP in IKE_AUTH (§2.16), either side */
 	/* MOBIKE (RFC 4555): agreed in IKE_AUTH; the endpoints the request
 	 * being answered came from (responses go back there, RFC 7296
-	 * §2.11); our UPDATE_SA_ADDRESSES' COOKIE2 and where it moves us. */
+	 * §2.11); our UPDATE_SA_ADDRESSES' COOKIE2 and where it moves us.
+	 * As responder: the peer's new address waits for our return
+	 * routability check (due, then the address it checks) before the
+	 * data plane follows (§3.5). */
 	bool v2_mobike;
 	struct ike_endpoint v2_rq_local, v2_rq_remote;
 	uint8_t v2_cookie2[16];
 	struct ike_endpoint v2_move_local;
+	bool v2_check_due;
+	struct ike_endpoint v2_check_remote;
 };
 
 #define IKEV1_BLOCK_MAX IKEV1_CBC_BLOCK_MAX
@@ -753,13 +759,21 @@ void ike_mobike_agreed(struct ike_sa *sa, const struct ike_chain *c);
  * the connection allows it; the SA then takes UPDATE_SA_ADDRESSES. */
 void ike_mobike_answer(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w);
 /* Responder, an INFORMATIONAL request: COOKIE2 echoed (§3.5), an
- * UPDATE_SA_ADDRESSES taken (the SA and its Child SAs moved to where the
- * request came from, NAT detection redone and answered), all into w;
+ * UPDATE_SA_ADDRESSES taken (the SA moved to where the request came
+ * from, NAT detection redone and answered, its Child SAs to follow after
+ * our return routability check: v2_check_due), all into w;
  * the ADDITIONAL_*_ADDRESS and NO_ADDITIONAL_ADDRESSES list is accepted
  * and not used (a responder never moves on its own). */
 void ike_mobike_request(struct ike_sa *sa, const struct ike_chain *c, struct ike_writer *w);
 /* Initiator: our UPDATE_SA_ADDRESSES answered. */
 void ike_mobike_response(struct ike_sa *sa, const struct ike_chain *c);
+/* Responder, after an UPDATE_SA_ADDRESSES: an INFORMATIONAL with our
+ * COOKIE2 to the peer's new address (§3.5); 0, -EBUSY while another
+ * request of ours is out (the tick retries), or -errno. */
+int ike_mobike_check_start(struct ike_sa *sa);
+/* Its answer: the data plane moves when our COOKIE2 came back from the
+ * address checked, which is still the peer's. */
+void ike_mobike_check_response(struct ike_sa *sa, const struct ike_chain *c);
 /* Initiator: moves the SA to local (the peer's address unchanged) with
  * UPDATE_SA_ADDRESSES, NAT detection and a COOKIE2 (§3.5); -EBUSY while
  * a request is in flight, -ENOTSUP when MOBIKE is not agreed. */

@@ -99,6 +99,8 @@ void ike_info_request(struct ike_sa *sa, const struct ike_chain *c)
 	if (!ike_deleted)
 		ike_mobike_request(sa, c, &w); /* RFC 4555 §3.5 */
 	send_info(sa, true, IKE_EXCH_INFORMATIONAL, &w, IKE_REQ_NONE);
+	if (!ike_deleted && sa->sa_v2.v2_check_due && sa->sa_v2.v2_req == IKE_REQ_NONE)
+		ike_mobike_check_start(sa); /* else from the next tick */
 	if (ike_deleted)
 		ike_sa_kill(sa, sa->sa_rekeyed ? "rekeyed"
 				: ike_error_notify(c) == IKE_N_AUTHENTICATION_FAILED
@@ -119,6 +121,9 @@ void ike_info_response(struct ike_sa *sa, const struct ike_chain *c)
 		break;
 	case IKE_REQ_MOBIKE:
 		ike_mobike_response(sa, c);
+		break;
+	case IKE_REQ_MOBIKE_CHECK:
+		ike_mobike_check_response(sa, c);
 		break;
 	default:
 		break; /* a liveness check answered: sa_last_rx_ms moved */

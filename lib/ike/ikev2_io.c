@@ -64,7 +64,7 @@ uint64_t ikev2_next_due(const struct ike_sa *sa)
 		due_min(&due, sa->sa_rekey_at_ms);
 		due_min(&due, sa->sa_reauth_at_ms);
 		if ((sa->sa_initiator && sa->sa_next_child && c && sa->sa_next_child < c->c_n_child) ||
-		    sa->sa_replaces)
+		    sa->sa_replaces || sa->sa_v2.v2_check_due)
 			due_min(&due, sa->sa_engine->e_now + 1);
 		for (unsigned i = 0; i < IKE_MAX_CHILDREN; i++)
 			if (sa->sa_child[i] && !sa->sa_child[i]->cs_rekeyed)
@@ -348,6 +348,7 @@ static uint8_t request_exchange(enum ike_req what)
 	case IKE_REQ_DELETE_IKE:
 	case IKE_REQ_DELETE_CHILD:
 	case IKE_REQ_MOBIKE:
+	case IKE_REQ_MOBIKE_CHECK:
 		return IKE_EXCH_INFORMATIONAL;
 	case IKE_REQ_NONE:
 		break;
@@ -636,6 +637,8 @@ void ikev2_tick_sa(struct ike_sa *sa, uint64_t now)
 		return;
 	}
 	if (sa->sa_state != IKE_S_ESTABLISHED || sa->sa_v2.v2_req != IKE_REQ_NONE || sa->sa_rekeyed)
+		return;
+	if (sa->sa_v2.v2_check_due && ike_mobike_check_start(sa) == 0)
 		return;
 	if (sa->sa_initiator && sa->sa_next_child && c && sa->sa_next_child < c->c_n_child) {
 		if (ike_child_create_start(sa, &c->c_child[sa->sa_next_child++]) == 0)

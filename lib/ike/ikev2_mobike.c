@@ -9,11 +9,16 @@
  * As responder we take the request's source as the peer's address (only
  * an authenticated request in the window reaches here: a replayed one
  * gets the kept answer, ikev2_io.c) and redo NAT detection, which turns
- * UDP encapsulation on or off (RFC 7296 §2.23). We do not run a return
- * routability check of our own before moving (§3.5 leaves it to the
- * responder's policy): the request is authenticated, and the peer's own
- * COOKIE2 is echoed for its check. The peer's list of other addresses is
- * accepted and not used: a responder does not move on its own.
+ * UDP encapsulation on or off (RFC 7296 §2.23). IKE messages go to the
+ * new address at once; the data plane follows only once our return
+ * routability check has passed (§3.5: "the responder SHOULD" verify a new
+ * address before sending traffic there; an authenticated peer could
+ * otherwise point its ESP at a third party, §5.2.1):
+ *                  <--  HDR, SK { N(COOKIE2) }
+ *   HDR, SK { N(COOKIE2) }  -->
+ * The peer's own COOKIE2 is echoed for its check. The peer's list of
+ * other addresses is accepted and not used: a responder does not move on
+ * its own.
  */
 #include "ike_sa.h"
 
@@ -97,9 +102,62 @@ static void take_update(struct ike_sa *sa, const struct ike_chain *c, struct ike
 	ike_nat_check(sa, c, sa->sa_spi_r);
 	ike_nat_write(w, sa);
 	e->e_stats.st_mobike_updates++;
-	ike_log_sa_info(sa, "moved by the peer (MOBIKE) from %s to %s%s", from, to,
+	ike_log_sa_info(sa, "moved by the peer (MOBIKE) from %s to %s%s; traffic follows once the new address answers our return routability check",
+			from, to,
 			nat_was == (sa->sa_nat_local || sa->sa_nat_remote) ? ""
 		     : nat_was ? ", no NAT now: plain ESP" : ", behind a NAT now: ESP in UDP");
+	sa->sa_v2.v2_check_due = true;
+}
+
+int ike_mobike_check_start(struct ike_sa *sa)
+{
+	uint8_t inner[64];
+	struct ike_writer w;
+	size_t len;
+	int rc;
+
+	if (sa->sa_v2.v2_req != IKE_REQ_NONE)
+		return -EBUSY;
+	sa->sa_v2.v2_check_due = false;
+	rc = ike_random(sa->sa_v2.v2_cookie2, sizeof(sa->sa_v2.v2_cookie2));
+	if (rc != 0)
+		return rc;
+	sa->sa_v2.v2_check_remote = sa->sa_remote;
+	ike_w_init(&w, inner, sizeof(inner));
+	ike_w_notify(&w, IKE_N_COOKIE2, sa->sa_v2.v2_cookie2, sizeof(sa->sa_v2.v2_cookie2));
+	rc = ike_w_finish(&w, &len);
+	if (rc == 0)
+		rc = ike_send_protected(sa, IKE_EXCH_INFORMATIONAL, false, IKE_REQ_MOBIKE_CHECK,
+					w.w_first, inner, len);
+	return rc;
+}
+
+static bool cookie2_echoed(const struct ike_sa *sa, const struct ike_chain *c)
+{
+	struct ike_pl_notify n;
+
+	return ike_find_notify(c, IKE_N_COOKIE2, &n) && n.n_len == sizeof(sa->sa_v2.v2_cookie2) &&
+	       CRYPTO_memcmp(n.n_data, sa->sa_v2.v2_cookie2, n.n_len) == 0;
+}
+
+void ike_mobike_check_response(struct ike_sa *sa, const struct ike_chain *c)
+{
+	char at[80];
+
+	endpoint_text(&sa->sa_v2.v2_check_remote, at, sizeof(at));
+	if (!cookie2_echoed(sa, c)) {
+		sa->sa_engine->e_stats.st_mobike_cookie2_bad++;
+		ike_log_sa_info(sa, "MOBIKE: the return routability check of %s answered without our COOKIE2: traffic not moved",
+				at);
+		return;
+	}
+	/* moved again meanwhile: the check of the newest address decides */
+	if (!ip_addr_equal(&sa->sa_v2.v2_check_remote.ep_addr, &sa->sa_remote.ep_addr) ||
+	    sa->sa_v2.v2_check_remote.ep_port != sa->sa_remote.ep_port)
+		return;
+	sa->sa_engine->e_stats.st_mobike_checks++;
+	ike_log(sa->sa_engine, "IKE SA %u: MOBIKE: %s answered our return routability check: traffic moves",
+		sa->sa_id, at);
 	announce_move(sa);
 }
 
@@ -148,11 +206,8 @@ int ike_mobike_update_start(struct ike_sa *sa, const struct ike_endpoint *local)
 
 void ike_mobike_response(struct ike_sa *sa, const struct ike_chain *c)
 {
-	struct ike_pl_notify n;
-
 	/* §3.5: the answer must carry our COOKIE2, else we stay */
-	if (!ike_find_notify(c, IKE_N_COOKIE2, &n) || n.n_len != sizeof(sa->sa_v2.v2_cookie2) ||
-	    CRYPTO_memcmp(n.n_data, sa->sa_v2.v2_cookie2, n.n_len) != 0) {
+	if (!cookie2_echoed(sa, c)) {
 		sa->sa_engine->e_stats.st_mobike_cookie2_bad++;
 		ike_log(sa->sa_engine, "IKE SA %u: UPDATE_SA_ADDRESSES answered without our COOKIE2: not moved",
 			sa->sa_id);

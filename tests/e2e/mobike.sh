@@ -128,13 +128,17 @@ same_sa() {
 	case $ike in *"$NEW_WAN_V4"*) ;; *) echo "espgate's IKE SA is not at $NEW_WAN_V4: $ike"; return 1 ;; esac
 	[ "$(stat_of "d['ike']['init_requests']")" = 1 ] || { echo "a new IKE_SA_INIT: init_requests $(stat_of "d['ike']['init_requests']")"; return 1; }
 	[ "$(stat_of "d['ike']['mobike_updates']")" -ge 1 ] || { echo "mobike_updates 0"; return 1; }
+	# RFC 4555 §3.5: espgate's return routability check, answered by charon
+	[ "$(stat_of "d['ike']['mobike_checks']")" -ge 1 ] || { echo "mobike_checks 0"; return 1; }
+	grep -m1 "parsed INFORMATIONAL request [0-9]* \[ N(COOKIE2) \]" "$(sw_log br)" | sed 's/^[0-9:.]* /charon: /' |
+		tee -a "$NOTES" | grep -q . || { echo "charon got no return routability check"; grep COOKIE2 "$(sw_log br)"; return 1; }
 	[ "$(stat_of "d['control']['sa_moved']")" -ge 1 ] || { echo "sa_moved 0"; return 1; }
 	[ "$(stat_of "d['control']['sa_move_failed']")" = 0 ] || { echo "sa_move_failed"; return 1; }
 	# the Child SA charon had when it moved: moved by espgate, SPIs kept
 	grep -m1 "Child SA net of rw moved to $NEW_WAN_V4:4500, UDP-encapsulated: SPIs in 0x$SPI_IN0 out 0x$SPI_OUT0 kept" "$EG_LOG" |
 		tee -a "$NOTES" | grep -q . || { grep "moved" "$EG_LOG"; return 1; }
 }
-check "espgate: the same IKE SA now at $NEW_WAN_V4, no new IKE_SA_INIT (init_requests 1), one UPDATE_SA_ADDRESSES taken, the Child SA moved with its SPIs (its outbound SA re-pointed: sa_moved, none failed)" same_sa
+check "espgate: the same IKE SA now at $NEW_WAN_V4, no new IKE_SA_INIT (init_requests 1), one UPDATE_SA_ADDRESSES taken, espgate's return routability check (COOKIE2) answered by charon, the Child SA moved with its SPIs (its outbound SA re-pointed: sa_moved, none failed)" same_sa
 
 # 5: charon's kernel-libipsec cannot update an SA's addresses (its
 # update_sa is not supported: libipsec never logs "updating SAD entry"),

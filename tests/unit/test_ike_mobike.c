@@ -236,6 +236,39 @@ Test(ike_mobike, update_sa_addresses_moves_the_ike_sa_and_its_child_sa)
 	cr_expect_eq(ms[0].child_moved, 1, "the initiator's own Child SA moved too");
 	cr_expect(ep_is(&ms[0].child.ci_local, "198.51.100.11", 500));
 	cr_expect_eq(stats_of(0).st_mobike_cookie2_bad, 0, "our COOKIE2 came back");
+	cr_expect_eq(stats_of(1).st_mobike_checks, 1, "the responder checked the new address");
+}
+
+/* §3.5: the responder's traffic follows only once the new address has
+ * answered its COOKIE2; an answer without it moves nothing. */
+Test(ike_mobike, traffic_waits_for_the_return_routability_check)
+{
+	struct ike_sa *isa = m_up_default();
+	struct ike_endpoint moved = m_ep("198.51.100.11", 500);
+	uint8_t none[1] = { 0 };
+	struct mdgram update, answer;
+
+	cr_assert_eq(ike_mobike_update_start(isa, &moved), 0);
+	cr_assert_eq(mqn, 1);
+	update = mq[0];
+	mqn = 0;
+	deliver(&update);
+	cr_expect_eq(stats_of(1).st_mobike_updates, 1);
+	cr_expect(ep_is(&responder_sa()->sa_remote, "198.51.100.11", 500), "IKE moved at once");
+	cr_expect_eq(ms[1].child_moved, 0, "traffic not yet");
+	cr_assert_eq(mqn, 2, "the answer, then our check");
+	cr_expect(ep_is(&mq[1].local, "198.51.100.11", 500), "the check goes to the new address");
+	answer = mq[0];
+	mqn = 0; /* the check is lost: the peer answers without our COOKIE2 */
+	deliver(&answer);
+	mqn = 0;
+	isa->sa_v2.v2_msgid_in = responder_sa()->sa_v2.v2_msgid_out;
+	cr_assert_eq(ike_send_protected(isa, IKE_EXCH_INFORMATIONAL, true, IKE_REQ_NONE, 0,
+					none, 0), 0);
+	m_run();
+	cr_expect_eq(stats_of(1).st_mobike_cookie2_bad, 1);
+	cr_expect_eq(stats_of(1).st_mobike_checks, 0);
+	cr_expect_eq(ms[1].child_moved, 0, "traffic stays where it was");
 }
 
 Test(ike_mobike, moving_behind_a_nat_and_out_switches_udp_encapsulation)
