@@ -11,8 +11,8 @@
  * DP_STAGE_LAP(stage) reads it again and charges the cycles since the
  * previous read to 'stage'. Every cycle between the start and the last
  * lap is charged to exactly one stage, so the stages add up to the
- * total. A lap costs one rdtsc; the bench measures that cost and takes
- * it off each stage per lap (dp_stage.laps).
+ * total. A lap costs an rdtsc, charged to the stage it ends; the bench
+ * prints its back-to-back cost and the laps a packet (dp_stage.laps).
  */
 
 #include <stdint.h>
