@@ -36,7 +36,9 @@
 # Ends with
 #   SCRAPED enc_e2e_1420B_1sa_mpps=X unscraped_mpps=Y lost=N drops=N scrapes=N
 #   RESULT enc_e2e_64B_1sa_mpps=X ...
-#   RESULT enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N
+#   RESULT enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N sa_bytes_beyond_keysched=N
+# (sa_bytes_beyond_keysched: bytes_per_sa less IPsec-MB's gcm_key_data.)
+# Per-stage cycles of the path: bench/esp_stages.sh.
 # It never fails on a figure; it fails only if a program cannot be run.
 
 set -uo pipefail
@@ -78,7 +80,7 @@ trap 'netns_cleanup' EXIT
 trap 'exit 130' INT TERM
 W=$NETNS_WORKDIR
 
-INPROC="RESULT enc_1420B_ratio=n/a enc_64B_ratio=n/a dec_1420B_ratio=n/a sa100k_vs_sa1=n/a bytes_per_sa=n/a"
+INPROC="RESULT enc_1420B_ratio=n/a enc_64B_ratio=n/a dec_1420B_ratio=n/a sa100k_vs_sa1=n/a bytes_per_sa=n/a sa_bytes_beyond_keysched=n/a"
 
 # ---- 1. in process ----
 if [ "${BENCH_SKIP_INPROC:-0}" != 1 ]; then

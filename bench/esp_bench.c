@@ -5,7 +5,7 @@
  *
  *   esp_bench [--seconds S] [--file-prefix P] [--sizes 64,512,1420,imix]
  *             [--sas 1,1000,100000] [--algos 128,256] [--dirs enc,dec]
- *             [--mem-sas N] [--no-raw]
+ *             [--mem-sas N] [--no-raw] [--stages]
  *
  * The data plane is built as tests/unit/dp_fixture.c builds it, with two
  * net_null ports (no-rx=1; TX frees the mbufs):
@@ -34,7 +34,12 @@
  * at the first SA count); the wall-clock rate is printed beside.
  *
  * Prints one line per figure, a table, and
- *   INPROC enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N
+ *   INPROC enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N sa_bytes_beyond_keysched=N
+ *
+ * --stages (a build with -Dstage_cycles=true, bench/esp_stages.sh): instead,
+ * the TSC cycles a packet spends in each stage of the path
+ * (lib/dataplane/stage_cycles.h), encrypt and decrypt at each size and
+ * the first SA count, as a table, beside the raw IPsec-MB baseline.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -57,6 +62,7 @@
 
 #include "dp.h"
 #include "esp.h"
+#include "stage_cycles.h"
 
 #define BURST DP_BURST
 #define MAX_SIZES 8
@@ -87,6 +93,7 @@ static struct {
 	unsigned sas[MAX_SAS_LIST], n_sas;
 	unsigned algos[2], n_algos;         /* key bits */
 	bool enc, dec, raw;
+	bool stages;
 	unsigned mem_sas;
 } opt = {
 	.seconds = 1.0,
@@ -1071,7 +1078,7 @@ static void print_result(void)
 	const struct row *d1420 = find_row("dec aes128gcm16", 1420, opt.sas[0]);
 	const struct row *big = find_row("enc aes128gcm16", 1420, 100000);
 	const struct row *one = find_row("enc aes128gcm16", 1420, 1);
-	char v[5][32];
+	char v[6][32];
 
 #define FMT(i, cond, ...) \
 	do { if (cond) snprintf(v[i], sizeof(v[i]), __VA_ARGS__); \
@@ -1081,10 +1088,239 @@ static void print_result(void)
 	FMT(2, d1420 && d1420->ratio >= 0, "%.2f", d1420 ? d1420->ratio : 0);
 	FMT(3, big && one, "%.2f", big && one ? big->mpps / one->mpps : 0);
 	FMT(4, mem_bytes_per_sa, "%" PRIu64, mem_bytes_per_sa);
+	/* what an SA costs on top of IPsec-MB's own AES-GCM key schedule */
+	FMT(5, mem_bytes_per_sa, "%" PRId64,
+	    (int64_t)mem_bytes_per_sa - (int64_t)sizeof(struct gcm_key_data));
 #undef FMT
-	printf("INPROC enc_1420B_ratio=%s enc_64B_ratio=%s dec_1420B_ratio=%s sa100k_vs_sa1=%s bytes_per_sa=%s\n",
-	       v[0], v[1], v[2], v[3], v[4]);
+	printf("INPROC enc_1420B_ratio=%s enc_64B_ratio=%s dec_1420B_ratio=%s sa100k_vs_sa1=%s bytes_per_sa=%s sa_bytes_beyond_keysched=%s\n",
+	       v[0], v[1], v[2], v[3], v[4], v[5]);
 }
+
+
+/* ---- Per-stage cycles (--stages, a -Dstage_cycles=true build) ---- */
+
+#ifdef ESPGATE_STAGE_CYCLES
+/* What one lap (rdtsc + the accumulator's update) costs back to back:
+ * an upper bound of what a lap adds to the stage it ends. */
+static double lap_cost(void)
+{
+	enum { N = 1 << 20 };
+	double best = 1e9;
+
+	for (int k = 0; k < 5; k++) {
+		uint64_t t0;
+
+		dp_stage_start();
+		t0 = rte_rdtsc();
+		for (unsigned i = 0; i < N; i++)
+			dp_stage_lap(DP_STAGE_tx);
+		best = RTE_MIN(best, (double)(rte_rdtsc() - t0) / N);
+	}
+	memset(&dp_stage, 0, sizeof(dp_stage));
+	return best;
+}
+
+struct stage_col {
+	char name[24];
+	double cyc[DP_STAGE_MAX]; /* per packet, laps included */
+	double laps, sum, total, bare_total, fill, raw, bare, kept;
+};
+
+/* One burst through the data plane: its stage laps into acc, the
+ * cycles of dp_worker_input + dp_worker_flush returned, the bench's
+ * fill into *fill. */
+static uint64_t stage_burst(bool enc, unsigned pidx, unsigned cnt, struct dp_stage_acc *acc,
+			    uint64_t *fill)
+{
+	struct rte_mbuf *mb[BURST];
+	uint64_t t0 = rte_rdtsc(), t1;
+
+	if (enc)
+		fill_enc(mb, cnt);
+	else
+		fill_dec(mb, cnt);
+	t1 = rte_rdtsc();
+	memset(&dp_stage, 0, sizeof(dp_stage));
+	dp_worker_input(&dp, W, pidx, mb, (uint16_t)cnt);
+	dp_worker_flush(&dp, W);
+	*fill = t1 - t0;
+	*acc = dp_stage;
+	return rte_rdtsc() - t1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One column. The laps read the TSC, which runs on while the thread is
+ * preempted (the machine is shared): a burst that took more than 1.25x
+ * the first quartile of the warm-up's bursts is left out of the figures
+ * (the share kept is printed). total is rdtsc around dp_worker_input +
+ * dp_worker_flush, fill the bench's own mbuf allocation and frame copy
+ * (not in the stages). */
+static void stage_run(const struct sa_set *s, bool enc, unsigned size, double lap,
+		      struct stage_col *c)
+{
+	enum { CAL = 512 };
+	unsigned pidx = enc ? 0 : 1, n = pass_len(s->n), passes = 0;
+	uint64_t cal[CAL], limit, total = 0, fill = 0, pkts = 0, laps = 0, t_end;
+	uint64_t cyc[DP_STAGE_MAX] = { 0 }, nb = 0, nkept = 0, sent = 0;
+	enum dp_worker_counter done = enc ? DP_W_esp_out : DP_W_esp_in;
+	struct dp_stage_acc acc;
+	struct result raw, bare;
+
+	run_ours(s, enc, 0.05, 1); /* warm-up */
+	if (!enc)
+		reset_windows(s);
+	for (unsigned k = 0, j = 0; k < CAL; k++, j += BURST) {
+		uint64_t f;
+
+		if (j >= n) {
+			j = 0;
+			if (!enc)
+				reset_windows(s);
+		}
+		cal[k] = stage_burst(enc, pidx, RTE_MIN((unsigned)BURST, n - j), &acc, &f);
+	}
+	if (!enc)
+		reset_windows(s);
+	qsort(cal, CAL, sizeof(cal[0]), cmp_u64);
+	limit = cal[CAL / 4] + cal[CAL / 4] / 4;
+	t_end = rte_rdtsc() + (uint64_t)(opt.seconds * (double)hz);
+	while (rte_rdtsc() < t_end || passes < 3) {
+		for (unsigned j = 0; j < n; j += BURST) {
+			unsigned cnt = RTE_MIN((unsigned)BURST, n - j);
+			uint64_t c0 = W->w_cnt[done], f, t = stage_burst(enc, pidx, cnt, &acc, &f);
+
+			nb++;
+			sent += W->w_cnt[done] - c0;
+			if (t > limit)
+				continue;
+			nkept++;
+			total += t;
+			fill += f;
+			pkts += cnt;
+			for (unsigned k = 0; k < DP_STAGE_MAX; k++) {
+				cyc[k] += acc.cycles[k];
+				laps += acc.laps[k];
+			}
+		}
+		if (!enc)
+			reset_windows(s);
+		passes++;
+	}
+	if (pkts == 0)
+		die("--stages: every burst was over the limit");
+	if (sent < (uint64_t)passes * n)
+		fprintf(stderr, "esp_bench: warning: --stages %s %uB: %" PRIu64 " of %" PRIu64
+			" packets processed (drops: see counters)\n", enc ? "enc" : "dec", size,
+			sent, (uint64_t)passes * n);
+	snprintf(c->name, sizeof(c->name), "%s %uB", enc ? "enc" : "dec", size);
+	c->sum = 0;
+	for (unsigned k = 0; k < DP_STAGE_MAX; k++) {
+		c->cyc[k] = (double)cyc[k] / (double)pkts;
+		c->sum += c->cyc[k];
+	}
+	c->laps = (double)laps / (double)pkts;
+	c->total = (double)total / (double)pkts;
+	c->bare_total = c->total - lap * c->laps;
+	c->fill = (double)fill / (double)pkts;
+	c->kept = 100.0 * (double)nkept / (double)nb;
+	/* IPsec-MB alone on the same mbufs (raw) and on fixed buffers (bare),
+	 * as the ratios' baseline: TSC cycles a packet, per CPU-second */
+	raw = run_raw(enc, true, opt.seconds, CHUNKS);
+	bare = run_raw(enc, false, opt.seconds / 2, CHUNKS);
+	c->raw = (double)hz / raw.pps;
+	c->bare = (double)hz / bare.pps;
+}
+
+static void stage_table(const struct stage_col *c, unsigned n, double lap, unsigned sas)
+{
+	printf("\nTSC cycles per packet (TSC %.3f GHz), 1 worker, bursts of %u, %u SA%s, aes128gcm16; "
+	       "a lap (rdtsc) costs up to %.1f cycles, in the stage it ends\n\n| stage |", (double)hz / 1e9, BURST, sas,
+	       sas > 1 ? "s" : "", lap);
+	for (unsigned i = 0; i < n; i++)
+		printf(" %s |", c[i].name);
+	printf(" what |\n| --- |");
+	for (unsigned i = 0; i < n; i++)
+		printf(" ---: |");
+	printf(" --- |\n");
+	for (unsigned k = 0; k < DP_STAGE_MAX; k++) {
+		printf("| %s |", dp_stage_names[k]);
+		for (unsigned i = 0; i < n; i++)
+			printf(" %.0f |", c[i].cyc[k]);
+		printf(" %s |\n", dp_stage_descs[k]);
+	}
+#define ROW(label, field, desc) \
+	do { printf("| %s |", label); \
+	     for (unsigned i = 0; i < n; i++) printf(" %.0f |", c[i].field); \
+	     printf(" %s |\n", desc); } while (0)
+	ROW("**sum of stages**", sum, "");
+	ROW("total", total, "rdtsc around dp_worker_input + dp_worker_flush");
+	ROW("total less laps", bare_total, "total less laps x the back-to-back lap cost: a lower bound without the laps");
+	ROW("bench fill", fill, "esp_bench's mbuf allocation and frame copy, outside the data plane");
+	ROW("raw", raw, "IPsec-MB job API alone on the same mbufs: fill + GCM + free (the ratios' baseline)");
+	ROW("bare", bare, "IPsec-MB job API on 32 fixed buffers");
+#undef ROW
+	printf("| laps |");
+	for (unsigned i = 0; i < n; i++)
+		printf(" %.1f |", c[i].laps);
+	printf(" rdtsc laps a packet |\n");
+	printf("| bursts kept |");
+	for (unsigned i = 0; i < n; i++)
+		printf(" %.0f %% |", c[i].kept);
+	printf(" bursts under 1.25x the first quartile (others preempted) |\n");
+	printf("STAGES");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned k = 0; k < DP_STAGE_MAX; k++)
+			printf(" %s_%uB_%s=%.0f", c[i].name[0] == 'e' ? "enc" : "dec",
+			       (unsigned)atoi(c[i].name + 4), dp_stage_names[k], c[i].cyc[k]);
+	printf("\n");
+}
+
+static void measure_stages(void)
+{
+	struct stage_col cols[2 * MAX_SIZES];
+	unsigned nc = 0, sas = opt.sas[0];
+	struct sa_set s;
+	double lap;
+
+	raw_init(128);
+	lap = lap_cost();
+	sa_set_up(&s, 128, sas);
+	for (int d = 0; d < 2; d++) {
+		bool enc = d == 0;
+
+		if (enc ? !opt.enc : !opt.dec)
+			continue;
+		for (unsigned zi = 0; zi < opt.n_sizes; zi++) {
+			unsigned size = opt.sizes[zi];
+
+			if (size == SIZE_IMIX)
+				continue;
+			if (enc)
+				enc_src_init(size, sas);
+			else
+				dec_src_init(128, size, sas);
+			stage_run(&s, enc, size, lap, &cols[nc++]);
+			printf("  %s done\n", cols[nc - 1].name);
+			fflush(stdout);
+		}
+	}
+	sa_set_down(&s);
+	stage_table(cols, nc, lap, sas);
+}
+#else
+static void measure_stages(void)
+{
+	fprintf(stderr, "esp_bench: --stages needs a build with -Dstage_cycles=true "
+		"(bench/esp_stages.sh sets one up)\n");
+	exit(2);
+}
+#endif
 
 /* ---- Options ---- */
 
@@ -1119,6 +1355,7 @@ static void parse_opts(int argc, char **argv)
 		{ "sizes", 1, NULL, 'z' },   { "sas", 1, NULL, 'n' },
 		{ "algos", 1, NULL, 'a' },   { "dirs", 1, NULL, 'd' },
 		{ "mem-sas", 1, NULL, 'm' }, { "no-raw", 0, NULL, 'r' },
+		{ "stages", 0, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1156,10 +1393,13 @@ static void parse_opts(int argc, char **argv)
 		case 'r':
 			opt.raw = false;
 			break;
+		case 'S':
+			opt.stages = true;
+			break;
 		default:
 			fprintf(stderr, "usage: esp_bench [--seconds S] [--file-prefix P] "
 				"[--sizes 64,512,1420,imix] [--sas 1,1000,100000] "
-				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw]\n");
+				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw] [--stages]\n");
 			exit(2);
 		}
 	}
@@ -1181,11 +1421,15 @@ int main(int argc, char **argv)
 	printf("esp_bench: 1 worker on lcore %u, IPsec-MB %s (%s), %.1f s per figure, "
 	       "burst %u, frames with FCS, Gbit/s of inner IP bytes, IMIX 64/594/1518 7:4:1\n",
 	       rte_lcore_id(), IMB_VERSION_STR, esp_engine_arch(W->w_engine), opt.seconds, BURST);
-	measure_memory();
-	for (unsigned a = 0; a < opt.n_algos; a++)
-		measure(opt.algos[a]);
-	print_table();
-	print_result();
+	if (opt.stages) {
+		measure_stages();
+	} else {
+		measure_memory();
+		for (unsigned a = 0; a < opt.n_algos; a++)
+			measure(opt.algos[a]);
+		print_table();
+		print_result();
+	}
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	rmdir(rundir); /* empty with --no-shconf */

@@ -8,6 +8,7 @@
 #include "esp.h"
 #include "byteorder.h"
 #include "cksum.h"
+#include "stage_cycles.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -407,8 +408,10 @@ unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	if (text_len % sa->sa_block)
 		return ESP_DROP_malformed;
 	s->s_seq = be32_get(esp + 4);
+	DP_STAGE_LAP(header);
 	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
 		return ESP_DROP_replay;
+	DP_STAGE_LAP(replay);
 	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
 	op->mb = m;
 	return ESP_OK;
@@ -540,6 +543,7 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 
 	if (sa->sa_replay && !esp_replay_update(sa->sa_replay, s->s_seq))
 		return ESP_DROP_replay;
+	DP_STAGE_LAP(replay);
 	if ((uint32_t)pad + 2 > n)
 		return ESP_DROP_bad_padding;
 	for (uint32_t i = 0; i < pad; i++)
@@ -553,5 +557,8 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 		rc = decap_transport(sa, m, text, n - pad - 2u, nh);
 	if (rc != ESP_OK)
 		return rc;
-	return inner_policy_ok(sa, m) ? ESP_OK : ESP_DROP_policy_mismatch;
+	DP_STAGE_LAP(header);
+	rc = inner_policy_ok(sa, m) ? ESP_OK : ESP_DROP_policy_mismatch;
+	DP_STAGE_LAP(policy);
+	return rc;
 }

@@ -100,7 +100,7 @@ static size_t sa_bytes(size_t keys_size, size_t rbytes)
 
 static void sa_free(struct esp_sa *sa)
 {
-	if (sa->sa_keys)
+	if (sa->sa_keys_size) /* set before the keys are initialised */
 		esp_keys_wipe_sized(sa->sa_keys, sa->sa_keys_size);
 	free(sa);
 }
@@ -359,7 +359,6 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa = sa_alloc(sa_bytes(keys_size, rbytes));
 	if (!sa)
 		return NULL;
-	sa->sa_keys = (struct esp_keys *)(void *)((uint8_t *)sa + sizeof(*sa));
 	sa->sa_keys_size = (uint16_t)keys_size;
 	*err = esp_keys_init_sized(engine, sa->sa_keys, keys_size, &c->algo);
 	if (*err < 0) {

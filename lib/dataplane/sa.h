@@ -103,6 +103,11 @@ struct esp_sa_state {
  * when on). The first two cache lines are what every worker's lookups
  * read; the owner's counters start on the third, beside the fields only
  * the owner (lifetimes) or the control lcore (name) read.
+ *
+ * Size (issue 19): 320 bytes, five lines. The keys are a flexible array
+ * member, not a pointer, so the first part is exactly two lines and the
+ * struct does not round up to six: a field added to either part costs a
+ * whole line per SA (bench/esp.sh's sa_bytes_beyond_keysched).
  */
 struct esp_sa {
 	/* Read-only once published. */
@@ -121,7 +126,6 @@ struct esp_sa {
 	uint8_t sa_enc, sa_enc_key_len, sa_integ, sa_integ_key_len; /* esp_sa_algo_name */
 	uint32_t sa_outer4_sum;   /* IPv4 outer: esp_outer4_sum */
 	uint32_t sa_l4_fix;       /* in, transport: esp_l4_fix_sum; 0 none */
-	struct esp_keys *sa_keys; /* in this allocation, after the struct */
 	/* Read-only, for the owner's per-packet lifetime check: in one
 	 * cache line with the counters it checks. */
 	alignas(64) uint64_t sa_soft_bytes;
@@ -130,6 +134,8 @@ struct esp_sa {
 	struct esp_sa_state sa_st;
 	struct esp_replay *sa_replay; /* in, when the window is on */
 	char sa_name[32];             /* the control lcore's */
+	/* sa_keys_size bytes of keys, 64-byte aligned after the above */
+	struct esp_keys sa_keys[];
 };
 
 struct esp_sadb;

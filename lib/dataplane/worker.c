@@ -11,6 +11,7 @@
  */
 #include "dp.h"
 #include "cksum.h"
+#include "stage_cycles.h"
 
 #include <rte_ether.h>
 #include <rte_hash.h>
@@ -71,8 +72,10 @@ static void tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned pidx,
 
 void dp_worker_flush(struct dp *dp, struct dp_worker *w)
 {
+	DP_STAGE_START();
 	for (unsigned p = 0; p < dp->n_ports; p++)
 		tx_flush_port(dp, w, p);
+	DP_STAGE_LAP(tx);
 }
 
 /* RFC 1812 §5.3.7: addresses a router never forwards from or to. */
@@ -329,6 +332,7 @@ static void forward_ipv4(struct dp *dp, struct dp_worker *w,
 				 (const uint8_t *)&ip->dst_addr, ip->time_to_live,
 				 len, originated, !df && dp->pool_indirect, &mac_word);
 
+	DP_STAGE_LAP(route);
 	if (out < 0)
 		return;
 	if (!originated) {
@@ -415,6 +419,7 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 	unsigned n4 = 0, n6 = 0;
 	enum dp_steer how;
 
+	DP_STAGE_START();
 	w->w_cnt[DP_W_rx_packets] += n;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
@@ -431,16 +436,24 @@ void dp_worker_input(struct dp *dp, struct dp_worker *w, unsigned pidx,
 		}
 	}
 	how = steer_of(dp, pidx);
+	DP_STAGE_LAP(classify);
 	if (n4) {
 		dp_route_lookup4_bulk(dp->route, dst4, nh, n4);
+		DP_STAGE_LAP(route);
 		/* the burst's outbound policy lookups in one call too */
 		if (how == DP_STEER_OUT && esp_sadb_has_outbound(dp->sadb))
 			esp_sa_out_nodes4(dp->sadb, dst4, spd4, n4);
 		else
 			for (unsigned i = 0; i < n4; i++)
 				spd4[i] = DP_SPD_UNKNOWN;
+		DP_STAGE_LAP(spd_sa);
 		for (unsigned i = 0; i < n4; i++)
 			steer(dp, w, how, v4[i], nh[i], spd4[i]);
+		/* outbound: the SA from its SPD node; inbound: ESP parsed */
+		if (how == DP_STEER_IN)
+			DP_STAGE_LAP(header);
+		else
+			DP_STAGE_LAP(spd_sa);
 	}
 	if (n6) {
 		dp_route_lookup6_bulk(dp->route, dst6, nh, n6);
