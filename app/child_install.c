@@ -113,6 +113,20 @@ static void latency_add(struct ctl_latency *l, uint64_t since_tsc)
 		l->l_max_s = s;
 }
 
+/* A setup timed from its IKE SA's first datagram (ci_setup_stamp, the
+ * TSC then) to now, its first Child SA installed. */
+static void setup_latency_add(struct ike_ctl *ic, uint64_t stamp_tsc)
+{
+	struct ctl_setup_samples *ss = &ic->ic_setup_samples;
+
+	latency_add(&ic->ic_setup_latency, stamp_tsc);
+	ss->ss_ms[ss->ss_next] = (float)((double)(rte_rdtsc() - stamp_tsc) * 1000 /
+					 (double)rte_get_tsc_hz());
+	ss->ss_next = (ss->ss_next + 1) % IKE_CTL_SETUP_SAMPLES;
+	if (ss->ss_n < IKE_CTL_SETUP_SAMPLES)
+		ss->ss_n++;
+}
+
 void child_install_up(void *ctx, const struct ike_child_info *ci)
 {
 	struct ike_ctl *ic = ctx;
@@ -130,6 +144,8 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
 		return;
 	}
 	latency_add(&ic->ic_install_latency, since);
+	if (ci->ci_setup_stamp)
+		setup_latency_add(ic, ci->ci_setup_stamp);
 	*cc = (struct ctl_child){ .cc_used = true, .cc_ike_id = ci->ci_ike_id,
 				  .cc_spi_in = ci->ci_spi_in, .cc_spi_out = ci->ci_spi_out,
 				  .cc_sa_in = cc->cc_sa_in, .cc_sa_out = cc->cc_sa_out,

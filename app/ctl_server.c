@@ -228,6 +228,8 @@ static json_t *dispatch(struct app *app, const char *req, size_t len)
 		reply = ctl_counters_help_json();
 	else if (strcmp(cmd, "pools") == 0)
 		reply = ike_ctl_pools_json(app);
+	else if (strcmp(cmd, "ike_setup") == 0)
+		reply = ike_ctl_setup_json(app);
 	else
 		reply = json_pack("{s:s, s:s}", "error", "unknown command", "cmd", cmd);
 	json_decref(msg);

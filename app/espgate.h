@@ -95,6 +95,7 @@ json_t *ike_ctl_json(const struct app *app);
 void ike_ctl_usage_json(const struct app *app, json_t *obj);
 json_t *ike_ctl_stats_json(const struct app *app);
 json_t *ike_ctl_latency_json(const struct app *app);
+json_t *ike_ctl_setup_json(const struct app *app);
 /* Prometheus /metrics (metrics.c), when the configuration has
  * "metrics"; polled by the control loop. */
 int metrics_open(struct app *app);

@@ -374,6 +374,13 @@ static int print_reply(const char *cmd, const char *text, int as_json)
 		print_sas(r);
 	else if (strcmp(cmd, "pools") == 0)
 		print_pools(r);
+	else if (strcmp(cmd, "ike_setup") == 0)
+		printf("IKE setups: %lld, first datagram to data-plane SA: median %.3f ms, "
+		       "p99 %.3f ms (last %lld), mean %.3f ms, max %.3f ms\n",
+		       (long long)geti(r, "count"), json_real_value(json_object_get(r, "median_ms")),
+		       json_real_value(json_object_get(r, "p99_ms")), (long long)geti(r, "samples"),
+		       json_real_value(json_object_get(r, "mean_ms")),
+		       json_real_value(json_object_get(r, "max_ms")));
 	else if (json_object_get(r, "result"))
 		printf("%s\n", gets_(r, "result"));
 	else if (strcmp(cmd, "reload") == 0)
@@ -394,7 +401,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const cmds[] = { "status", "ports", "stats", "sas", "counters",
-					    "pools", "initiate", "terminate", "rekey", "reload" };
+					    "pools", "ike_setup", "initiate", "terminate", "rekey",
+					    "reload" };
 	const char *path = getenv("ESPGATE_SOCKET"), *cmd, *arg;
 	bool child;
 	int c, as_json = 0, known = 0, rc;

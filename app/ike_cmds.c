@@ -105,6 +105,49 @@ json_t *ike_ctl_latency_json(const struct app *app)
 			 "max_ms", l->l_max_s * 1000);
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of n sorted values, nearest rank. */
+static double quantile(const float *v, unsigned n, double q)
+{
+	unsigned rank = (unsigned)(q * n + 0.999999);
+
+	if (rank > n)
+		rank = n;
+	return n ? v[rank ? rank - 1 : 0] : 0.0;
+}
+
+/* ike_setup: IKE setups timed from their first datagram (or initiate)
+ * to their first Child SA in the data plane, over all of them (count,
+ * mean, max) and the last IKE_CTL_SETUP_SAMPLES (median, p99). */
+json_t *ike_ctl_setup_json(const struct app *app)
+{
+	static const struct ctl_latency none;
+	const struct ctl_latency *l = app->ike ? &app->ike->ic_setup_latency : &none;
+	unsigned n = app->ike ? app->ike->ic_setup_samples.ss_n : 0;
+	float *v = n ? malloc(n * sizeof(*v)) : NULL;
+	json_t *r;
+
+	if (v) {
+		memcpy(v, app->ike->ic_setup_samples.ss_ms, n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_float);
+	} else {
+		n = 0;
+	}
+	r = json_pack("{s:I, s:I, s:f, s:f, s:f, s:f}", "count", (json_int_t)l->l_count,
+		      "samples", (json_int_t)n, "median_ms", quantile(v, n, 0.5),
+		      "p99_ms", quantile(v, n, 0.99),
+		      "mean_ms", l->l_count ? l->l_sum_s * 1000 / (double)l->l_count : 0.0,
+		      "max_ms", l->l_max_s * 1000);
+	free(v);
+	return r;
+}
+
 /* Every engine counter (IKE_STATS), stats' "ike" block: the IKE flood
  * bench reads them. */
 json_t *ike_ctl_stats_json(const struct app *app)

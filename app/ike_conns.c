@@ -59,7 +59,7 @@ static int add_conn(struct ike_ctl *ic, const struct cfg_conn *cc, unsigned *nce
 		explicit_bzero(c, sizeof(*c));
 	free(c);
 	if (rc == 0 && cc->start == CFG_START_START)
-		ike_engine_initiate(ic->ic_engine, cc->name, eg_now_ms());
+		ike_ctl_engine_initiate(ic, cc->name);
 	return rc;
 }
 

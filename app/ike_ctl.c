@@ -230,9 +230,20 @@ unsigned ike_ctl_poll(struct app *app)
 	return 0;
 }
 
+/* An initiate timed as a setup from now (ike_ctl.h, ic_setup_latency). */
+int ike_ctl_engine_initiate(struct ike_ctl *ic, const char *conn)
+{
+	int rc;
+
+	ike_engine_set_input_stamp(ic->ic_engine, rte_rdtsc());
+	rc = ike_engine_initiate(ic->ic_engine, conn, eg_now_ms());
+	ike_engine_set_input_stamp(ic->ic_engine, 0);
+	return rc;
+}
+
 int ike_ctl_initiate(struct app *app, const char *conn)
 {
 	if (!app->ike)
 		return -ENOENT;
-	return ike_engine_initiate(app->ike->ic_engine, conn, eg_now_ms());
+	return ike_ctl_engine_initiate(app->ike, conn);
 }

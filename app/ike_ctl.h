@@ -56,6 +56,15 @@ struct ctl_latency {
 	double l_sum_s, l_max_s;
 };
 
+/* IKE setup latency, for its quantiles: the last IKE_CTL_SETUP_SAMPLES
+ * setups' times in ms, from the IKE SA's first datagram (or initiate)
+ * to its first Child SA's SAs in the data plane (ci_setup_stamp). */
+#define IKE_CTL_SETUP_SAMPLES 16384
+struct ctl_setup_samples {
+	float ss_ms[IKE_CTL_SETUP_SAMPLES];
+	unsigned ss_n, ss_next;
+};
+
 struct ike_ctl {
 	struct app *ic_app;
 	struct ike_engine *ic_engine;
@@ -76,6 +85,8 @@ struct ike_ctl {
 	struct ike_limits ic_limits; /* what the engine was last given */
 	uint64_t ic_input_tsc;       /* the datagram being processed came then (0: none) */
 	struct ctl_latency ic_install_latency;
+	struct ctl_latency ic_setup_latency; /* ike_setup: the same, by ci_setup_stamp */
+	struct ctl_setup_samples ic_setup_samples;
 	bool ic_limits_set;
 };
 
@@ -91,6 +102,9 @@ void ike_ctl_limits(struct ike_ctl *ic, const struct cfg *cfg);
 void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg);
 /* The secrets file's EAP users to the engine (at start and reload). */
 void ike_ctl_eap_users(struct ike_ctl *ic, const struct cfg *cfg);
+
+/* ike_engine_initiate, its setup timed (ic_setup_latency). */
+int ike_ctl_engine_initiate(struct ike_ctl *ic, const char *conn);
 
 /* ike_io.c: lib/ike's ev_send and ev_keepalive (ctx: the ike_ctl). */
 void ike_io_send(void *ctx, const struct ike_endpoint *local,

@@ -146,7 +146,9 @@ bool ike_ctl_input(struct app *app, const uint8_t *frame, size_t len)
 	local.ep_addr = ip.fi_dst;
 	remote.ep_addr = ip.fi_src;
 	ic->ic_input_tsc = rte_rdtsc();
+	ike_engine_set_input_stamp(ic->ic_engine, ic->ic_input_tsc);
 	ike_engine_input(ic->ic_engine, &local, &remote, ike.p, ike.left, eg_now_ms());
+	ike_engine_set_input_stamp(ic->ic_engine, 0);
 	ic->ic_input_tsc = 0;
 	return true;
 }

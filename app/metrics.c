@@ -153,26 +153,36 @@ static void tunnel_gauges(FILE *f, const struct app *app, json_t *ike)
 		json_array_size(json_object_get(ike, "child_sas")));
 }
 
-/* The Child SAs' install latency (ike_ctl.h's ctl_latency), a histogram
- * in seconds: cumulative buckets, _sum and _count. */
+/* A ctl_latency (ike_ctl.h) as a Prometheus histogram in seconds:
+ * cumulative buckets, _sum and _count. */
+static void latency_histogram(FILE *f, const char *name, const char *help,
+			      const struct ctl_latency *l)
+{
+	uint64_t cum = 0;
+
+	family(f, name, "histogram", help);
+	for (unsigned b = 0; b < IKE_CTL_LAT_BUCKETS; b++) {
+		cum += l->l_bucket[b];
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, ike_ctl_latency_le_s[b],
+			(unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)l->l_count);
+	fprintf(f, "%s_sum %.9f\n", name, l->l_sum_s);
+	fprintf(f, "%s_count %llu\n", name, (unsigned long long)l->l_count);
+}
+
+/* The Child SAs' install latency, and the IKE setups' from their first
+ * datagram to their first Child SA in the data plane. */
 static void install_latency(FILE *f, const struct app *app)
 {
 	static const struct ctl_latency none;
-	const struct ctl_latency *l = app->ike ? &app->ike->ic_install_latency : &none;
-	uint64_t cum = 0;
 
-	family(f, "espgate_sa_install_latency_seconds", "histogram",
-	       "from the datagram that completed a Child SA to its SAs in the data plane");
-	for (unsigned b = 0; b < IKE_CTL_LAT_BUCKETS; b++) {
-		cum += l->l_bucket[b];
-		fprintf(f, "espgate_sa_install_latency_seconds_bucket{le=\"%g\"} %llu\n",
-			ike_ctl_latency_le_s[b], (unsigned long long)cum);
-	}
-	fprintf(f, "espgate_sa_install_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
-		(unsigned long long)l->l_count);
-	fprintf(f, "espgate_sa_install_latency_seconds_sum %.9f\n", l->l_sum_s);
-	fprintf(f, "espgate_sa_install_latency_seconds_count %llu\n",
-		(unsigned long long)l->l_count);
+	latency_histogram(f, "espgate_sa_install_latency_seconds",
+			  "from the datagram that completed a Child SA to its SAs in the data plane",
+			  app->ike ? &app->ike->ic_install_latency : &none);
+	latency_histogram(f, "espgate_ike_setup_latency_seconds",
+			  "from an IKE SA's first datagram (or initiate) to its first Child SA's SAs in the data plane",
+			  app->ike ? &app->ike->ic_setup_latency : &none);
 }
 
 /* The bytes of each data-plane SA, keyed by its id as text: one pass, so

@@ -15,6 +15,10 @@
 #
 #    The rate is espgate's own: two `espgatectl --json stats` reads apart,
 #    delta of the worker's esp_out.
+# 4. SA install rate (issue 19 item 4; esp_bench --install, lcores 0 and 1):
+#    SAs installed and deleted per CPU-second of the control thread while
+#    a worker encrypts, with 0, 10 000 and 100 000 SAs installed, and the
+#    worker's rate during storms of 10 000 installs over its rate without.
 # 3. The same case (BENCH_SCRAPE_CASE, "1420 1": size and SAs) again with
 #    "metrics" on 127.0.0.1 and /metrics fetched every second through the
 #    run (issue 18): the rate beside the unscraped one, and what was lost
@@ -31,12 +35,13 @@
 # BENCH_E2E_SECONDS (2), BENCH_E2E_SIZES ("64 1420"), BENCH_E2E_SAS
 # ("1 1000"), BENCH_FRAMES (512: at least, per pcap), BENCH_WORKER_LCORE (1),
 # BENCH_SCRAPE_CASE ("1420 1"; empty: no scraped run), BENCH_METRICS_PORT
-# (19420), BENCH_SKIP_INPROC=1 / BENCH_SKIP_E2E=1.
+# (19420), BENCH_SKIP_INPROC=1 / BENCH_SKIP_E2E=1 / BENCH_SKIP_INSTALL=1.
 #
 # Ends with
 #   SCRAPED enc_e2e_1420B_1sa_mpps=X unscraped_mpps=Y lost=N drops=N scrapes=N
 #   RESULT enc_e2e_64B_1sa_mpps=X ...
 #   RESULT enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N sa_bytes_beyond_keysched=N
+#   RESULT sa_install_per_s_100k=X storm_ratio=Y
 # (sa_bytes_beyond_keysched: bytes_per_sa less IPsec-MB's gcm_key_data.)
 # Per-stage cycles of the path: bench/esp_stages.sh.
 # It never fails on a figure; it fails only if a program cannot be run.
@@ -80,6 +85,7 @@ trap 'netns_cleanup' EXIT
 trap 'exit 130' INT TERM
 W=$NETNS_WORKDIR
 
+INSTALL="RESULT sa_install_per_s_100k=n/a storm_ratio=n/a"
 INPROC="RESULT enc_1420B_ratio=n/a enc_64B_ratio=n/a dec_1420B_ratio=n/a sa100k_vs_sa1=n/a bytes_per_sa=n/a sa_bytes_beyond_keysched=n/a"
 
 # ---- 1. in process ----
@@ -92,6 +98,21 @@ if [ "${BENCH_SKIP_INPROC:-0}" != 1 ]; then
 	[ "${PIPESTATUS[0]}" -eq 0 ] || die "esp_bench"
 	line=$(grep '^INPROC ' "$W/inproc.txt" | tail -n 1)
 	[ -n "$line" ] && INPROC="RESULT ${line#INPROC }"
+fi
+
+# ---- 4. SA install rate (run here, printed last) ----
+if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
+	prefix="${NETNS_ID}-install"
+	dpdk_prefix_register "$prefix"
+	echo "bench: SA install rate, $BENCH --install (control lcore 0, worker lcore 1), ${SECONDS_INPROC}s of CPU per figure"
+	"$BENCH" --install --file-prefix "$prefix" --seconds "$SECONDS_INPROC" | tee "$W/install.txt"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || die "esp_bench --install"
+	line=$(grep '^INSTALL ' "$W/install.txt" | tail -n 1)
+	if [ -n "$line" ]; then
+		i100k=$(sed -n 's/.*sa_install_per_s_100k=\([^ ]*\).*/\1/p' <<<"$line")
+		ratio=$(sed -n 's/.*storm_ratio=\([^ ]*\).*/\1/p' <<<"$line")
+		INSTALL="RESULT sa_install_per_s_100k=$i100k storm_ratio=$ratio"
+	fi
 fi
 
 # ---- 2. end to end ----
@@ -240,3 +261,4 @@ if [ "${BENCH_SKIP_E2E:-0}" != 1 ]; then
 	echo "$E2E"
 fi
 echo "$INPROC"
+echo "$INSTALL"

@@ -6,6 +6,7 @@
  *   esp_bench [--seconds S] [--file-prefix P] [--sizes 64,512,1420,imix]
  *             [--sas 1,1000,100000] [--algos 128,256] [--dirs enc,dec]
  *             [--mem-sas N] [--no-raw] [--stages]
+ *   esp_bench --install [--seconds S] [--file-prefix P]
  *
  * The data plane is built as tests/unit/dp_fixture.c builds it, with two
  * net_null ports (no-rx=1; TX frees the mbufs):
@@ -40,6 +41,12 @@
  * the TSC cycles a packet spends in each stage of the path
  * (lib/dataplane/stage_cycles.h), encrypt and decrypt at each size and
  * the first SA count, as a table, beside the raw IPsec-MB baseline.
+ *
+ * --install (lcores 0 and 1): SAs installed and deleted per second by
+ * this thread while a worker on lcore 1 encrypts, with 0, 10 000 and
+ * 100 000 SAs installed besides, and the worker's rate during storms of
+ * 10 000 installs over its rate without (measure_install):
+ *   INSTALL sa_install_per_s_0=X sa_install_per_s_10k=X sa_install_per_s_100k=X storm_ratio=R
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -59,6 +66,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp.h"
 #include "esp.h"
@@ -95,6 +103,7 @@ static struct {
 	bool enc, dec, raw;
 	bool stages;
 	unsigned mem_sas;
+	bool install; /* --install: the install rate, nothing else */
 } opt = {
 	.seconds = 1.0,
 	.sizes = { 64, 512, 1420, SIZE_IMIX }, .n_sizes = 4,
@@ -1322,6 +1331,191 @@ static void measure_stages(void)
 }
 #endif
 
+/* ---- Install rate (--install) ---- */
+
+/*
+ * A worker on lcore 1 encrypts 64 B frames over INST_TRAFFIC SAs without
+ * pause, reporting a quiescent state per burst; this thread (lcore 0,
+ * the control lcore's part) installs and deletes SAs in the same
+ * database. Each install is an outbound + an inbound SA of one host
+ * (k): the two selectors of a tunnel. Rates are per CPU-second of the
+ * thread that does the work.
+ */
+#define INST_TRAFFIC 1000u   /* pairs the traffic goes through */
+#define INST_STORM 10000u    /* SAs per storm: 5000 pairs */
+#define INST_LEVELS 3
+static const unsigned inst_levels[INST_LEVELS] = { 0, 10000, 100000 };
+
+static struct {
+	uint64_t pkts, cpu_ns; /* the worker's, published every 64 bursts */
+	int stop;
+} IW;
+
+static int install_worker(void *arg)
+{
+	struct rte_mbuf *mb[BURST];
+	uint64_t pkts = 0, c0 = thread_ns();
+
+	(void)arg;
+	rte_rcu_qsbr_thread_register(dp.qs, W->w_idx);
+	rte_rcu_qsbr_thread_online(dp.qs, W->w_idx);
+	for (unsigned loop = 1; !__atomic_load_n(&IW.stop, __ATOMIC_ACQUIRE); loop++) {
+		fill_enc(mb, BURST);
+		dp_worker_input(&dp, W, 0, mb, BURST);
+		dp_worker_flush(&dp, W);
+		pkts += BURST;
+		rte_rcu_qsbr_quiescent(dp.qs, W->w_idx);
+		if ((loop & 63) == 0) {
+			__atomic_store_n(&IW.pkts, pkts, __ATOMIC_RELEASE);
+			__atomic_store_n(&IW.cpu_ns, thread_ns() - c0, __ATOMIC_RELEASE);
+		}
+	}
+	__atomic_store_n(&IW.pkts, pkts, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_thread_offline(dp.qs, W->w_idx);
+	rte_rcu_qsbr_thread_unregister(dp.qs, W->w_idx);
+	return 0;
+}
+
+struct wsnap {
+	uint64_t pkts, cpu_ns, tsc;
+};
+
+static struct wsnap worker_snap(void)
+{
+	return (struct wsnap){ .pkts = __atomic_load_n(&IW.pkts, __ATOMIC_ACQUIRE),
+			       .cpu_ns = __atomic_load_n(&IW.cpu_ns, __ATOMIC_ACQUIRE),
+			       .tsc = rte_rdtsc() };
+}
+
+/* Installs the pairs of hosts [from, to) into ids (two per host). */
+static void install_pairs(struct esp_engine *eng, uint32_t from, uint32_t to, int *ids)
+{
+	for (uint32_t k = from; k < to; k++) {
+		for (int d = 0; d < 2; d++) {
+			struct esp_sa_conf c = sa_conf(128, k, d ? ESP_DIR_IN : ESP_DIR_OUT, false);
+			int id = esp_sa_add(dp.sadb, eng, &c);
+
+			if (id < 0) {
+				fprintf(stderr, "esp_bench: esp_sa_add %u: %s\n", k, strerror(-id));
+				exit(1);
+			}
+			ids[2 * (k - from) + (unsigned)d] = id;
+		}
+	}
+}
+
+static void delete_ids(const int *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (esp_sa_del(dp.sadb, (uint32_t)ids[i]) != 0)
+			die("esp_sa_del");
+}
+
+/* Storms of INST_STORM installs, each followed by their deletes, until
+ * opt.seconds of this thread's CPU: installs per CPU-second (adds and
+ * deletes both in the time), and per wall second. */
+static double install_rate(struct esp_engine *eng, uint32_t first, int *ids, double *wall)
+{
+	uint64_t cpu = 0, tsc = 0, n = 0;
+
+	/* Warm-up: the tables grow to the storm's size, the heap too. */
+	install_pairs(eng, first, first + INST_STORM / 2, ids);
+	delete_ids(ids, INST_STORM);
+	while ((double)cpu < opt.seconds * 1e9) {
+		uint64_t c0 = thread_ns(), t0 = rte_rdtsc();
+
+		install_pairs(eng, first, first + INST_STORM / 2, ids);
+		delete_ids(ids, INST_STORM);
+		cpu += thread_ns() - c0;
+		tsc += rte_rdtsc() - t0;
+		n += INST_STORM;
+	}
+	*wall = (double)n / ((double)tsc / (double)hz);
+	return (double)n / ((double)cpu / 1e9);
+}
+
+static double snap_rate(struct wsnap a, struct wsnap b)
+{
+	return b.cpu_ns > a.cpu_ns ? (double)(b.pkts - a.pkts) / ((double)(b.cpu_ns - a.cpu_ns) / 1e9) : 0;
+}
+
+/* The worker's rate (per its CPU-second) while this thread sleeps, and
+ * while it installs INST_STORM SAs; alternating, 5 times each. The
+ * deletes come between, outside both windows. */
+static double storm_ratio(struct esp_engine *eng, uint32_t first, int *ids,
+			  double *quiet_pps, double *storm_pps)
+{
+	uint64_t qp = 0, qc = 0, sp = 0, sc = 0;
+
+	for (unsigned r = 0; r < 5; r++) {
+		struct wsnap a = worker_snap(), b, c;
+
+		rte_delay_us_sleep(200000);
+		b = worker_snap();
+		install_pairs(eng, first, first + INST_STORM / 2, ids);
+		c = worker_snap();
+		delete_ids(ids, INST_STORM);
+		qp += b.pkts - a.pkts, qc += b.cpu_ns - a.cpu_ns;
+		sp += c.pkts - b.pkts, sc += c.cpu_ns - b.cpu_ns;
+	}
+	*quiet_pps = snap_rate((struct wsnap){ 0 }, (struct wsnap){ .pkts = qp, .cpu_ns = qc });
+	*storm_pps = snap_rate((struct wsnap){ 0 }, (struct wsnap){ .pkts = sp, .cpu_ns = sc });
+	return *quiet_pps > 0 ? *storm_pps / *quiet_pps : 0;
+}
+
+static void measure_install(void)
+{
+	uint32_t storm_first = INST_TRAFFIC + inst_levels[INST_LEVELS - 1] / 2;
+	unsigned total = 2 * (storm_first + INST_STORM / 2);
+	size_t qsz = rte_rcu_qsbr_get_memsize(1);
+	struct esp_engine *eng = esp_engine_create();
+	int *ids = calloc(2 * (INST_TRAFFIC + inst_levels[INST_LEVELS - 1]), sizeof(*ids));
+	double rate[INST_LEVELS], wall, quiet, storm, ratio;
+	uint32_t have = 0;
+	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+	char n[32];
+
+	dp.qs = rte_zmalloc("eb_rcu", qsz, RTE_CACHE_LINE_SIZE);
+	if (!eng || !ids || !dp.qs || rte_rcu_qsbr_init(dp.qs, 1) != 0 || lcore >= RTE_MAX_LCORE)
+		die("--install: RCU, engine or a second lcore");
+	snprintf(n, sizeof(n), "eb_sadb%u", sadb_seq++);
+	dp.sadb = esp_sadb_create(n, (int)rte_socket_id(), sadb_max(total), dp.qs, 1);
+	if (!dp.sadb)
+		die("esp_sadb_create: out of memory (raise -m)");
+	install_pairs(eng, 0, INST_TRAFFIC, ids);
+	enc_src_init(64, INST_TRAFFIC);
+	W->w_lcore = lcore;
+	if (rte_eal_remote_launch(install_worker, NULL, lcore) != 0)
+		die("rte_eal_remote_launch");
+	printf("install: 1 worker (lcore %u) encrypting 64 B over %u SAs; installs of an "
+	       "outbound + inbound SA per host, %u at a time, then their deletes\n",
+	       lcore, INST_TRAFFIC, INST_STORM);
+	for (unsigned l = 0; l < INST_LEVELS; l++) {
+		uint32_t want = INST_TRAFFIC + inst_levels[l] / 2;
+
+		install_pairs(eng, INST_TRAFFIC + have, want, ids + 2 * INST_TRAFFIC + 2 * have);
+		have = want - INST_TRAFFIC;
+		rate[l] = install_rate(eng, storm_first, ids + 2 * (INST_TRAFFIC + have), &wall);
+		printf("  %6u installed (+%u carrying traffic): %9.0f SAs/s installed and deleted "
+		       "per CPU-second (wall %.0f/s)\n", inst_levels[l], 2 * INST_TRAFFIC, rate[l], wall);
+	}
+	ratio = storm_ratio(eng, storm_first, ids + 2 * (INST_TRAFFIC + have), &quiet, &storm);
+	printf("  worker at %u installed: %.3f Mpps without installs, %.3f Mpps during "
+	       "storms of %u (per worker CPU-second): ratio %.3f\n",
+	       inst_levels[INST_LEVELS - 1], quiet / 1e6, storm / 1e6, INST_STORM, ratio);
+	__atomic_store_n(&IW.stop, 1, __ATOMIC_RELEASE);
+	rte_eal_wait_lcore(lcore);
+	if (W->w_cnt[DP_W_esp_out] != IW.pkts)
+		fprintf(stderr, "esp_bench: warning: %" PRIu64 " of %" PRIu64 " frames encrypted\n",
+			W->w_cnt[DP_W_esp_out], IW.pkts);
+	printf("INSTALL sa_install_per_s_0=%.0f sa_install_per_s_10k=%.0f "
+	       "sa_install_per_s_100k=%.0f storm_ratio=%.3f\n", rate[0], rate[1], rate[2], ratio);
+	esp_sadb_free(dp.sadb);
+	dp.sadb = NULL;
+	esp_engine_free(eng);
+	free(ids);
+}
+
 /* ---- Options ---- */
 
 static unsigned parse_list(const char *s, unsigned *out, unsigned max, bool sizes)
@@ -1356,6 +1550,7 @@ static void parse_opts(int argc, char **argv)
 		{ "algos", 1, NULL, 'a' },   { "dirs", 1, NULL, 'd' },
 		{ "mem-sas", 1, NULL, 'm' }, { "no-raw", 0, NULL, 'r' },
 		{ "stages", 0, NULL, 'S' },
+		{ "install", 0, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1396,10 +1591,13 @@ static void parse_opts(int argc, char **argv)
 		case 'S':
 			opt.stages = true;
 			break;
+		case 'i':
+			opt.install = true;
+			break;
 		default:
 			fprintf(stderr, "usage: esp_bench [--seconds S] [--file-prefix P] "
 				"[--sizes 64,512,1420,imix] [--sas 1,1000,100000] "
-				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw] [--stages]\n");
+				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw] [--stages] [--install]\n");
 			exit(2);
 		}
 	}
@@ -1407,13 +1605,16 @@ static void parse_opts(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	char *eal[] = { argv[0], "--no-huge", "-m", "2048", "--no-pci", "-l", "0",
+	char lcores[8] = "0";
+	char *eal[] = { argv[0], "--no-huge", "-m", "2048", "--no-pci", "-l", lcores,
 			"--file-prefix", opt.prefix, "--no-shconf", "--no-telemetry",
 			"--log-level", "error",
 			"--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1", NULL };
 	char rundir[PATH_MAX];
 
 	parse_opts(argc, argv);
+	if (opt.install)
+		snprintf(lcores, sizeof(lcores), "0,1");
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		die("rte_eal_init failed (run as root?)");
 	hz = rte_get_tsc_hz();
@@ -1423,6 +1624,8 @@ int main(int argc, char **argv)
 	       rte_lcore_id(), IMB_VERSION_STR, esp_engine_arch(W->w_engine), opt.seconds, BURST);
 	if (opt.stages) {
 		measure_stages();
+	} else if (opt.install) {
+		measure_install();
 	} else {
 		measure_memory();
 		for (unsigned a = 0; a < opt.n_algos; a++)

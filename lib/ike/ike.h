@@ -224,6 +224,11 @@ struct ike_child_info {
 	 * no answer to its last message: the peer's inbound SA may not be
 	 * in place yet (RFC 2409 §5.5). 0: at once. */
 	uint32_t ci_out_defer_ms;
+	/* child_up of the first Child SA an IKE SA brings up: the stamp
+	 * (ike_engine_set_input_stamp) when that IKE SA was made, i.e. of
+	 * its first datagram (responder) or its initiate call; 0 for
+	 * every other Child SA, or when the caller sets no stamps. */
+	uint64_t ci_setup_stamp;
 };
 
 struct ike_sa_info {
@@ -408,6 +413,11 @@ int ike_engine_terminate(struct ike_engine *e, uint32_t ike_id, uint64_t now_ms)
 int ike_engine_rekey(struct ike_engine *e, uint32_t ike_id, bool children, uint64_t now_ms);
 /* Retransmissions, liveness checks, lifetimes; then the queued log lines. */
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms);
+/* The caller's clock (any unit, nonzero) for the datagram or initiate
+ * that comes next: an IKE SA made by it keeps the stamp, and hands it
+ * to the child_up of its first Child SA (ci_setup_stamp), so that the
+ * caller can time a setup from its first datagram to its data plane. */
+void ike_engine_set_input_stamp(struct ike_engine *e, uint64_t stamp);
 /* Hands the queued log lines (at most 256; more are counted in
  * st_log_dropped) to ev_log. */
 void ike_engine_flush_log(struct ike_engine *e);

@@ -241,6 +241,10 @@ void ike_child_event(struct ike_sa *sa, struct ike_child_sa *cs, bool up)
 	struct ike_child_info ci;
 
 	child_info(sa, cs, up, &ci);
+	if (up) { /* the first Child SA only: what the IKE SA was set up for */
+		ci.ci_setup_stamp = sa->sa_setup_stamp;
+		sa->sa_setup_stamp = 0;
+	}
 	ike_log(e, "IKE SA %u: Child SA %s %s, SPIs in 0x%08x out 0x%08x", sa->sa_id,
 		ci.ci_child, up ? "up" : "down", cs->cs_spi_in, cs->cs_spi_out);
 	if (up)

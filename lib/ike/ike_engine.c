@@ -236,6 +236,11 @@ void ike_engine_input(struct ike_engine *e, const struct ike_endpoint *local,
 	ike_engine_reap(e);
 }
 
+void ike_engine_set_input_stamp(struct ike_engine *e, uint64_t stamp)
+{
+	e->e_input_stamp = stamp;
+}
+
 void ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 {
 	e->e_now = now_ms;

@@ -265,6 +265,7 @@ struct ike_sa *ike_sa_new(struct ike_engine *e, const struct ike_conn_cfg *c,
 	sa->sa_initiator = initiator;
 	ike_sa_set_conn(sa, c);
 	sa->sa_created_ms = sa->sa_last_rx_ms = now;
+	sa->sa_setup_stamp = e->e_input_stamp;
 	if (initiator)
 		sa->sa_spi_i = spi;
 	else

@@ -348,6 +348,7 @@ struct ike_sa {
 	uint64_t sa_last_rx_ms;
 	uint64_t sa_last_tx_ms;
 	uint64_t sa_created_ms;
+	uint64_t sa_setup_stamp;      /* ike_engine_set_input_stamp; 0 once used */
 	uint64_t sa_established_ms;   /* first ESTABLISHED, 0: not yet */
 	struct ike_child_sa *sa_child[IKE_MAX_CHILDREN]; /* NULL: free slot */
 	uint64_t sa_rekey_at_ms;      /* IKE SA rekey, 0: never */
@@ -388,6 +389,7 @@ struct ike_engine {
 	unsigned e_count;
 	uint32_t e_next_id;
 	uint64_t e_now;
+	uint64_t e_input_stamp;         /* ike_engine_set_input_stamp */
 	struct ike_limits e_limits;
 	struct ike_pool *e_pools;       /* ike_pool.c */
 	struct ike_pool *e_pools_gone;  /* detached by a reload, leases held */

@@ -1130,6 +1130,7 @@ void ikev1_reestablish(struct ike_sa *old)
 	sa = ike_sa_new(old->sa_engine, old->sa_conn, true, old->sa_engine->e_now);
 	if (!sa)
 		return;
+	sa->sa_setup_stamp = 0; /* a renewal, not a setup to time */
 	sa->sa_local = old->sa_conn->c_local;
 	sa->sa_local.ep_port = IKE_PORT;
 	sa->sa_remote = old->sa_remote;

@@ -194,6 +194,7 @@ static struct ike_sa *ike_successor(struct ike_sa *old, bool initiator, uint64_t
 
 	if (!sa)
 		return NULL;
+	sa->sa_setup_stamp = 0; /* a rekey, not a setup to time */
 	(void)my_spi;
 	if (initiator)
 		sa->sa_spi_r = peer_spi;

@@ -613,6 +613,7 @@ static int reauthenticate(struct ike_sa *old, uint64_t now)
 
 	if (!sa)
 		return -ENOMEM;
+	sa->sa_setup_stamp = 0; /* timer-driven, not a setup to time */
 	sa->sa_local = old->sa_conn->c_local;
 	sa->sa_remote = old->sa_remote;
 	sa->sa_remote.ep_port = old->sa_conn->c_remote.ep_port;

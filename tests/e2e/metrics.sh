@@ -76,12 +76,24 @@ exposition() {
 	grep -qx "espgate_sa_install_latency_seconds_bucket{le=\"+Inf\"} $n" "$W/metrics.txt" && [ "${n:-0}" -ge 1 ] ||
 		{ echo "install latency: count '$n'"; grep install_latency "$W/metrics.txt"; return 1; }
 	note "$(grep -E 'install_latency_seconds_(sum|count)' "$W/metrics.txt" | tr '\n' ' ')"
+	# the IKE setup latency (first datagram to data-plane SA), the same
+	# way, and espgatectl ike_setup's quantiles of it
+	n=$(awk '$1 == "espgate_ike_setup_latency_seconds_count" { print $2 }' "$W/metrics.txt")
+	grep -qx "espgate_ike_setup_latency_seconds_bucket{le=\"+Inf\"} $n" "$W/metrics.txt" && [ "${n:-0}" -ge 1 ] ||
+		{ echo "setup latency: count '$n'"; grep setup_latency "$W/metrics.txt"; return 1; }
+	eg_ctl --json ike_setup >"$W/ike_setup.json" || return 1
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+# samples are floats, max a double: 0.01 ms of rounding
+sys.exit(not (d["count"] >= 1 and 0 < d["median_ms"] <= d["p99_ms"] <= d["max_ms"] + 0.01))' "$W/ike_setup.json" ||
+		{ echo "ike_setup: $(cat "$W/ike_setup.json")"; return 1; }
+	note "ike_setup: $(tr -d ' \n' <"$W/ike_setup.json")"
 	# the check can fail: promtool refuses a counter without _total
 	sed 's/espgate_port_rx_packets_total/espgate_port_rx_packets/' "$W/metrics.txt" | promtool check metrics >/dev/null 2>&1 &&
 		{ echo "promtool took a counter named without _total"; return 1; }
 	return 0
 }
-check "GET /metrics: promtool check metrics finds nothing; port, worker-drop, IKE, tunnel, SA, SA install latency and resource series there (and promtool does catch a misnamed counter)" exposition
+check "GET /metrics: promtool check metrics finds nothing; port, worker-drop, IKE, tunnel, SA, SA install and IKE setup latency (and espgatectl ike_setup) and resource series there (and promtool does catch a misnamed counter)" exposition
 
 # 3: Prometheus scrapes it
 scraped() {
