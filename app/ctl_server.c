@@ -7,6 +7,7 @@
  */
 #include "espgate.h"
 #include "ike.h"
+#include "radius.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,10 +164,10 @@ json_t *ctl_stats_json(const struct app *app)
 	}
 	dropped += counters_json(control, app->ctl.c_cnt, dp_control_counter_info,
 				 DP_C_MAX);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports, "workers", workers, "control", control,
 			 "resources", resources_json(app), "ike", ike_ctl_stats_json(app),
-			 "sa_install", ike_ctl_latency_json(app),
+			 "sa_install", ike_ctl_latency_json(app), "radius", radius_stats_json(app),
 			 "totals", "rx_packets", (json_int_t)sum[DP_W_rx_packets],
 			 "tx_packets", (json_int_t)sum[DP_W_tx_packets],
 			 "forwarded", (json_int_t)sum[DP_W_forwarded],
