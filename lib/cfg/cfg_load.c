@@ -12,7 +12,7 @@
 static int cfg_parse(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = {
-		"eal", "lcores", "crypto", "control", "log", "metrics",
+		"eal", "lcores", "crypto", "control", "log", "metrics", "radius",
 		"ports", "routes", "neighbors", "ipsec", "ike", "sas",
 		"pools", "connections", NULL,
 	};

@@ -280,6 +280,21 @@ tunnel_rw_setup() {
 	cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/"
 }
 
+# tunnel_sw_eap NAME PASSWORD: charon br's connection NAME (child
+# NAME-net) to espgate's rw: EAP-MSCHAPv2 as the identity NAME with
+# PASSWORD, espgate by its certificate p256.example.org, a virtual IPv4
+# address asked for (the EAP suites: eap.sh, radius.sh).
+tunnel_sw_eap() {
+	local dir
+	sw_conn br "$1" child="$1-net" local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
+		local_auth=eap-mschapv2 local_id="$1" local_eap_id="$1" \
+		remote_auth=pubkey remote_id=p256.example.org \
+		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
+		vips=0.0.0.0 remote_ts="$HQ_NET" || return 1
+	dir=$(sw_dir br)/conns/$1
+	printf 'eap-%s {\n  id = %s\n  secret = "%s"\n}\n' "$1" "$1" "$2" >>"$dir/secrets"
+}
+
 # tunnel_rw_listed: espgate lists one IKE SA, of connection rw, ESTABLISHED,
 # and one Child SA of rw; the head of espgatectl sas as notes (suites
 # with note(), the EAP suites).

@@ -42,16 +42,7 @@ eap_config() {
 }
 
 # sw_alice PASSWORD: charon's connection alice with that EAP secret.
-sw_alice() {
-	local dir
-	sw_conn br alice child=alice-net local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
-		local_auth=eap-mschapv2 local_id=alice local_eap_id=alice \
-		remote_auth=pubkey remote_id=p256.example.org \
-		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
-		vips=0.0.0.0 remote_ts="$HQ_NET" || return 1
-	dir=$(sw_dir br)/conns/alice
-	printf 'eap-alice {\n  id = alice\n  secret = "%s"\n}\n' "$1" >>"$dir/secrets"
-}
+sw_alice() { tunnel_sw_eap alice "$1"; }
 
 setup() {
 	tunnel_rw_setup "$W/espgate.json" eap_config "$W/espgate.json" "$W/secrets.json" || return 1
