@@ -125,6 +125,28 @@ static struct radius *g_radius; /* one per process, like app->ike */
 
 /* ---- the RADIUS threads ---- */
 
+/* rc_destroy, with what radcli 1.2.11's rc_config_free leaves: it frees
+ * only the first server's name and secret of a list. Secrets wiped. */
+static void handle_free(rc_handle *rh)
+{
+	static const char *const lists[] = { "authserver", "acctserver" };
+
+	for (unsigned l = 0; l < 2; l++) {
+		SERVER *s = rc_conf_srv(rh, lists[l]);
+
+		for (int i = 0; s && i < s->max && i < SERVER_MAX; i++) {
+			if (s->secret[i])
+				OPENSSL_cleanse(s->secret[i], strlen(s->secret[i]));
+			if (i == 0)
+				continue;
+			free(s->secret[i]);
+			free(s->name[i]);
+			s->secret[i] = s->name[i] = NULL;
+		}
+	}
+	rc_destroy(rh);
+}
+
 static rc_handle *handle_new(const struct radius *r, const struct cfg_radius *rc)
 {
 	rc_handle *rh = rc_new();
@@ -142,7 +164,7 @@ static rc_handle *handle_new(const struct radius *r, const struct cfg_radius *rc
 	    rc_add_config(rh, "serv-type", "udp", "espgate", 0) != 0 ||
 	    rc_apply_config(rh) != 0 || rc_read_dictionary(rh, RADIUS_DICT) != 0 ||
 	    rc_read_dictionary(rh, RADIUS_DICT_MS) != 0) {
-		rc_destroy(rh);
+		handle_free(rh);
 		return NULL;
 	}
 	return rh;
@@ -321,7 +343,7 @@ static void *radius_thread(void *arg)
 	}
 	pthread_mutex_unlock(&r->r_mu);
 	if (rh)
-		rc_destroy(rh);
+		handle_free(rh);
 	return NULL;
 }
 
@@ -612,17 +634,31 @@ void radius_poll(struct app *app, uint64_t now)
 
 json_t *radius_stats_json(const struct app *app)
 {
-	const struct radius *r = g_radius;
+	struct radius *r = g_radius;
+	unsigned queued;
 	json_t *o;
 
 	(void)app;
 	if (!r)
-		return json_null();
+		return NULL;
 	o = json_object();
 	for (unsigned i = 0; i < RCNT_MAX; i++)
 		json_object_set_new(o, counter_info[i].name, json_integer((json_int_t)r->r_cnt[i]));
-	json_object_set_new(o, "queued", json_integer(r->r_q_len));
+	pthread_mutex_lock(&r->r_mu);
+	queued = r->r_q_len;
+	pthread_mutex_unlock(&r->r_mu);
+	json_object_set_new(o, "queued", json_integer(queued));
 	return o;
+}
+
+void radius_counters_help(json_t *o)
+{
+	char key[64];
+
+	for (unsigned i = 0; i < RCNT_MAX; i++) {
+		snprintf(key, sizeof(key), "radius.%s", counter_info[i].name);
+		json_object_set_new(o, key, json_string(counter_info[i].desc));
+	}
 }
 
 /* ---- start and stop ---- */
@@ -683,7 +719,7 @@ int radius_start(struct app *app)
 		       RADIUS_DICT_MS);
 		goto fail;
 	}
-	rc_destroy(probe);
+	handle_free(probe);
 	g_radius = r;
 	for (; r->r_n_thr < RADIUS_THREADS; r->r_n_thr++)
 		if (pthread_create(&r->r_thr[r->r_n_thr], NULL, radius_thread, r) != 0)

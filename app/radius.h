@@ -23,7 +23,9 @@ void radius_poll(struct app *app, uint64_t now_ms);
 void radius_child_up(struct app *app, const struct ike_child_info *ci);
 void radius_child_gone(struct app *app, uint32_t ike_id, int sa_in, int sa_out);
 void radius_ike_down(struct app *app, const struct ike_sa_info *sa);
-/* espgatectl stats' "radius" (NULL without RADIUS). */
+/* espgatectl stats' "radius" counters (NULL without RADIUS). */
 json_t *radius_stats_json(const struct app *app);
+/* Their descriptions into o, as "radius.<name>" (espgatectl counters). */
+void radius_counters_help(json_t *o);
 
 #endif
