@@ -16,7 +16,8 @@
 # counters (the failover's no-answer tries are radcli's, not counted as
 # refusals); bob gets the Framed-IP-Address FreeRADIUS gives him as his
 # virtual address; alice's and bob's terminations send Accounting Stop
-# records: FreeRADIUS's detail file holds Start and Stop for both, with
+# records: FreeRADIUS's detail file holds Start, Interim-Updates (every
+# 2 s) and Stop for both, with
 # Acct-Input/Output-Octets and Packets > 0 and the framed addresses; a
 # wrong password is refused (Access-Reject: EAP-Failure and
 # AUTHENTICATION_FAILED) and espgate says so at info.
@@ -57,7 +58,7 @@ import json, sys
 src, dst, dead, rad, bob = sys.argv[1:]
 d = json.load(open(src))
 d["radius"] = {"servers": [{"address": dead}, {"address": rad}], "timeout": 1, "retries": 0,
-               "accounting": True, "interim": 0, "nas_identifier": "espgate-test"}
+               "accounting": True, "interim": 2, "nas_identifier": "espgate-test"}
 d["connections"][0]["children"][0]["remote_ts"].append(bob)
 json.dump(d, open(dst, "w"), indent=1)
 PY
@@ -185,12 +186,16 @@ recs = [dict(re.findall(r'^\s+([\w-]+) = "?([^"\n]*)"?$', r, re.M)) for r in tex
 for user in ("alice", "bob"):
     mine = [r for r in recs if r.get("User-Name") == user]
     kinds = [r["Acct-Status-Type"] for r in mine]
-    assert kinds == ["Start", "Stop"], (user, kinds)
-    start, stop = mine
-    assert start["Acct-Session-Id"] == stop["Acct-Session-Id"], mine
+    assert kinds[0] == "Start" and kinds[-1] == "Stop", (user, kinds)
+    assert set(kinds[1:-1]) <= {"Interim-Update"}, (user, kinds)
+    start, stop = mine[0], mine[-1]
+    assert len({r["Acct-Session-Id"] for r in mine}) == 1, mine
+    if user == "alice":  # up for several interim periods of 2 s
+        assert "Interim-Update" in kinds, kinds
+        assert int(mine[-2]["Acct-Input-Octets"]) > 0, mine[-2]
     for k in ("Acct-Input-Octets", "Acct-Output-Octets", "Acct-Input-Packets", "Acct-Output-Packets"):
         assert int(stop[k]) > 0, (user, k, stop.get(k))
-    print(user, "Stop:", {k: stop[k] for k in ("Acct-Session-Id", "Framed-IP-Address",
+    print(user, kinds.count("Interim-Update"), "Interim-Updates; Stop:", {k: stop[k] for k in ("Acct-Session-Id", "Framed-IP-Address",
           "Acct-Input-Octets", "Acct-Output-Octets", "Acct-Input-Packets", "Acct-Output-Packets",
           "Acct-Session-Time", "Acct-Terminate-Cause") if k in stop})
 assert [r for r in recs if r.get("User-Name") == "bob"][1]["Framed-IP-Address"] == bob_ip
@@ -200,7 +205,7 @@ PY
 	[ $? -eq 0 ] || { cat "$W/detail.txt"; return 1; }
 	while read -r l; do note "detail file: $l"; done <"$W/detail.txt"
 }
-check "charon ends alice's and bob's IKE SAs: FreeRADIUS's detail file holds a Start and a Stop for each (one Acct-Session-Id each, two in all) with Acct-Input/Output-Octets and -Packets > 0, bob's with Framed-IP-Address $BOB_IP" accounting
+check "charon ends alice's and bob's IKE SAs: FreeRADIUS's detail file holds a Start, Interim-Updates every 2 s (alice: at least one, with octets) and a Stop for each (one Acct-Session-Id each, two in all) with Acct-Input/Output-Octets and -Packets > 0, bob's with Framed-IP-Address $BOB_IP" accounting
 
 # 6: a wrong password
 wrong_password() {
