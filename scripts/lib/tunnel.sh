@@ -295,6 +295,17 @@ tunnel_sw_eap() {
 	printf 'eap-%s {\n  id = %s\n  secret = "%s"\n}\n' "$1" "$1" "$2" >>"$dir/secrets"
 }
 
+# tunnel_eap_initiate NAME TIMEOUT: charon br initiates NAME-net (its
+# output in $W/up-NAME.log); it comes up and logs EAP-MS-CHAPv2's
+# success, noted.
+tunnel_eap_initiate() {
+	local log
+	log=$(sw_log br)
+	sw_initiate br "$1-net" "$2" >"$W/up-$1.log" 2>&1 || { tail -n 8 "$W/up-$1.log"; return 1; }
+	grep -q "EAP-MS-CHAPv2 succeeded" "$log" || { echo "charon did not log EAP-MS-CHAPv2 success"; return 1; }
+	note "charon: $(grep -m1 'EAP-MS-CHAPv2 succeeded' "$log" | sed 's/^[0-9:.]* //')"
+}
+
 # tunnel_rw_listed: espgate lists one IKE SA, of connection rw, ESTABLISHED,
 # and one Child SA of rw; the head of espgatectl sas as notes (suites
 # with note(), the EAP suites).
