@@ -9,6 +9,7 @@
  * plane reports rekeys the Child SA.
  */
 #include "ike_ctl.h"
+#include "radius.h"
 #include "journal.h"
 
 #include <errno.h>
@@ -159,6 +160,7 @@ void child_install_up(void *ctx, const struct ike_child_info *ci)
 		ci->ci_encap ? ", UDP-encapsulated" : "",
 		cc->cc_out_pending ? "; outbound after the peer's" : "");
 	traps_child_up(ic->ic_app, ci->ci_conn);
+	radius_child_up(ic->ic_app, ci);
 }
 
 /* By its IKE SA and inbound SPI; after an IKE SA rekey moved it, by SPI
@@ -189,6 +191,7 @@ void child_install_down(void *ctx, const struct ike_child_info *ci)
 	if (!cc)
 		return;
 	out_pending_free(ic, cc);
+	radius_child_gone(ic->ic_app, cc->cc_ike_id, cc->cc_sa_in, cc->cc_sa_out);
 	if (cc->cc_sa_out >= 0)
 		esp_sa_del(ic->ic_app->dp.sadb, (uint32_t)cc->cc_sa_out);
 	if (ci->ci_replaced && ic->ic_linger_head - ic->ic_linger_tail < IKE_CTL_LINGER) {

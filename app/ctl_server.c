@@ -7,6 +7,7 @@
  */
 #include "espgate.h"
 #include "ike.h"
+#include "radius.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,7 +164,8 @@ json_t *ctl_stats_json(const struct app *app)
 	}
 	dropped += counters_json(control, app->ctl.c_cnt, dp_control_counter_info,
 				 DP_C_MAX);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+	json_t *radius = radius_stats_json(app);
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports, "workers", workers, "control", control,
 			 "resources", resources_json(app), "ike", ike_ctl_stats_json(app),
 			 "sa_install", ike_ctl_latency_json(app),
@@ -172,6 +174,12 @@ json_t *ctl_stats_json(const struct app *app)
 			 "forwarded", (json_int_t)sum[DP_W_forwarded],
 			 "punted", (json_int_t)sum[DP_W_punted],
 			 "drops", (json_int_t)dropped);
+
+	if (o && radius)
+		json_object_set_new(o, "radius", radius);
+	else
+		json_decref(radius);
+	return o;
 }
 
 static json_t *ctl_counters_help_json(void)
@@ -190,6 +198,7 @@ static json_t *ctl_counters_help_json(void)
 		snprintf(key, sizeof(key), "ike.%s", ike_stats_info[i].name);
 		json_object_set_new(o, key, json_string(ike_stats_info[i].desc));
 	}
+	radius_counters_help(o);
 	return json_pack("{s:o}", "counters", o);
 }
 

@@ -204,6 +204,10 @@ static void print_stats(json_t *r)
 		printf("IKE engine:\n");
 		print_counters("  ", json_object_get(r, "ike"));
 	}
+	if (json_object_get(r, "radius")) {
+		printf("RADIUS:\n");
+		print_counters("  ", json_object_get(r, "radius"));
+	}
 	p = json_object_get(r, "sa_install");
 	if (p && geti(p, "count"))
 		printf("Child SAs installed: %lld, latency mean %.3f ms, max %.3f ms\n",

@@ -6,6 +6,7 @@
  */
 #include "ike_ctl.h"
 #include "journal.h"
+#include "radius.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ static void ev_ike_down(void *ctx, const struct ike_sa_info *sa)
 		slot_give_back(&ic->ic_sa_slots, s);
 	}
 
+	radius_ike_down(ic->ic_app, sa);
 	eg_fields_of_sa(&f, sa);
 	EG_LOGF(INFO, &f, "IKE SA %u (%s) down: %s", sa->si_id, sa->si_conn,
 		sa->si_reason ? sa->si_reason : "");
@@ -99,6 +101,14 @@ static void ev_log(void *ctx, enum ike_log_level level, const struct ike_log_fie
 }
 
 /* ---- the engine ---- */
+
+/* Every server's every try and a margin, within the half-open SA's 30 s. */
+static uint32_t radius_wait_ms(const struct cfg_radius *rc)
+{
+	uint32_t ms = rc->n_servers * (rc->retries + 1) * rc->timeout_s * 1000 + 2000;
+
+	return ms < 25000 ? ms : 25000;
+}
 
 void ike_ctl_pools(struct ike_ctl *ic, const struct cfg *cfg)
 {
@@ -157,6 +167,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 		.ev_child_up = child_install_up, .ev_child_down = child_install_down,
 		.ev_log = ev_log, .ev_keepalive = ike_io_keepalive, .ev_ike_failed = ev_ike_failed,
 		.ev_ike_moved = ev_ike_moved, .ev_child_moved = child_install_moved,
+		.ev_eap_radius = radius_eap_request,
 	};
 	struct ike_ctl *ic;
 
@@ -176,6 +187,7 @@ int ike_ctl_start(struct app *app, json_t *failed)
 		return -ENOMEM;
 	}
 	app->ike = ic;
+	ike_engine_set_radius_wait(ic->ic_engine, radius_wait_ms(&app->cfg.radius));
 	ike_ctl_limits(ic, &app->cfg);
 	ike_ctl_pools(ic, &app->cfg);
 	ike_ctl_eap_users(ic, &app->cfg);
@@ -221,6 +233,7 @@ unsigned ike_ctl_poll(struct app *app)
 	if (!ic)
 		return 0;
 	now = eg_now_ms();
+	radius_poll(app, now);
 	if (now < ic->ic_next_tick)
 		return 0;
 	ic->ic_next_tick = now + IKE_TICK_MS;

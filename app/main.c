@@ -5,6 +5,7 @@
  * lcore until SIGINT or SIGTERM.
  */
 #include "espgate.h"
+#include "radius.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -209,6 +210,8 @@ static int app_start(struct app *app)
 	if (rc == 0)
 		rc = control_init(app);
 	if (rc == 0)
+		rc = radius_start(app);
+	if (rc == 0)
 		rc = ike_ctl_init(app);
 	if (rc == 0)
 		rc = ctl_server_open(app);
@@ -262,6 +265,7 @@ static void app_stop(struct app *app)
 	metrics_close();
 	ctl_server_close(app);
 	ike_ctl_fini(app);
+	radius_stop(app);
 	control_fini(app);
 	sas_fini(app);
 	ports_close(app);

@@ -154,6 +154,7 @@ int settings_ike_conn(const struct cfg *cfg, const struct cfg_conn *cc,
 	c->c_remote_auth = cc->remote_auth == CFG_REMOTE_AUTH_EAP_MSCHAPV2 ? IKE_REMOTE_AUTH_EAP_MSCHAPV2
 			   : cc->remote_auth == CFG_REMOTE_AUTH_EAP_TLS ? IKE_REMOTE_AUTH_EAP_TLS
 			   : cc->remote_auth == CFG_REMOTE_AUTH_XAUTH ? IKE_REMOTE_AUTH_XAUTH
+			   : cc->remote_auth == CFG_REMOTE_AUTH_EAP_RADIUS ? IKE_REMOTE_AUTH_EAP_RADIUS
 			   : IKE_REMOTE_AUTH_SAME;
 	c->c_eap_identity = cc->eap_identity;
 	c->c_eap_tls13 = cc->eap_tls13;

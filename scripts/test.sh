@@ -38,7 +38,7 @@ MESON_RC=$?
 # all of it out; SAN_E2E="" only the e2e part. README: why these suites.
 ASAN_BUILD=$ROOT/build-asan
 ASAN_LOGS=("$ASAN_BUILD/meson-logs/testlog-unit.json" "$ASAN_BUILD/meson-logs/testlog-e2e.json")
-SAN_E2E=${SAN_E2E-tunnel tunnel_v1 tunnel100 tunnel100_v1 reload trap route esp_scapy ike_strongswan ikev1_strongswan ike_interop2 secrets remote_access eap eap_tls xauth service metrics mobike refusals ra_dual}
+SAN_E2E=${SAN_E2E-tunnel tunnel_v1 tunnel100 tunnel100_v1 reload trap route esp_scapy ike_strongswan ikev1_strongswan ike_interop2 secrets remote_access eap eap_tls radius xauth service metrics mobike refusals ra_dual}
 # shellcheck disable=SC2054 # a comma inside one option
 SAN_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false
 	-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all)

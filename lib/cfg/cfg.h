@@ -168,7 +168,26 @@ enum cfg_auth { CFG_AUTH_PSK, CFG_AUTH_PUBKEY };
  * (RFC 5216) with a certificate of the connection's cacerts; IKEv1's
  * XAUTH against the same "eap" users. */
 enum cfg_remote_auth { CFG_REMOTE_AUTH_SAME, CFG_REMOTE_AUTH_EAP_MSCHAPV2,
-		       CFG_REMOTE_AUTH_EAP_TLS, CFG_REMOTE_AUTH_XAUTH };
+		       CFG_REMOTE_AUTH_EAP_TLS, CFG_REMOTE_AUTH_XAUTH, CFG_REMOTE_AUTH_EAP_RADIUS };
+
+/* "radius": the servers EAP-RADIUS asks in order (failover), each with
+ * its shared secret from the secrets file ("radius": {"<address>": ...}). */
+#define CFG_RADIUS_SERVERS 4
+#define CFG_RADIUS_SECRET_MAX 64
+struct cfg_radius_server {
+	struct ip_addr addr;
+	uint16_t auth_port, acct_port;
+	char *secret;               /* wiped by cfg_free */
+	uint16_t secret_len;
+};
+struct cfg_radius {
+	struct cfg_radius_server servers[CFG_RADIUS_SERVERS];
+	unsigned n_servers;         /* 0: no "radius" */
+	unsigned timeout_s, retries; /* per server, before the next */
+	bool accounting;
+	unsigned interim_s;         /* 0: no interim updates */
+	char nas_identifier[64];
+};
 enum cfg_start { CFG_START_NONE, CFG_START_START, CFG_START_TRAP };
 /* The IKE version of a connection: "version": 2 (the default), 1, or
  * "any" (a responder takes whichever the peer speaks; it initiates
@@ -292,6 +311,7 @@ struct cfg {
 	unsigned n_conns;
 	struct cfg_pool *pools;
 	unsigned n_pools;
+	struct cfg_radius radius;
 
 	char ctl_socket[CFG_PATH_MAX];
 	char log_level[16]; /* "error" .. "debug" */

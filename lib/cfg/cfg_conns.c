@@ -16,7 +16,8 @@ const char *const cfg_auth_names[] = {
 };
 
 /* remote_auth's values, from CFG_REMOTE_AUTH_SAME + 1 on */
-static const char *const remote_auth_names[] = { "eap-mschapv2", "eap-tls", "xauth", NULL };
+static const char *const remote_auth_names[] = { "eap-mschapv2", "eap-tls", "xauth",
+						  "eap-radius", NULL };
 /* eap_tls_max_version's values */
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 
@@ -352,7 +353,7 @@ const char *cfg_remote_auth_name(enum cfg_remote_auth a)
 {
 	if (a == CFG_REMOTE_AUTH_SAME)
 		return "";
-	return a <= CFG_REMOTE_AUTH_XAUTH ? remote_auth_names[a - 1] : "?";
+	return a <= CFG_REMOTE_AUTH_EAP_RADIUS ? remote_auth_names[a - 1] : "?";
 }
 
 /* "eap_identity": EAP-Identity first (RFC 3748 §5.1); "eap_tls_max_version":

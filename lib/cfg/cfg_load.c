@@ -12,7 +12,7 @@
 static int cfg_parse(struct cfg_ctx *c, json_t *root)
 {
 	static const char *const keys[] = {
-		"eal", "lcores", "crypto", "control", "log", "metrics",
+		"eal", "lcores", "crypto", "control", "log", "metrics", "radius",
 		"ports", "routes", "neighbors", "ipsec", "ike", "sas",
 		"pools", "connections", NULL,
 	};
@@ -25,7 +25,8 @@ static int cfg_parse(struct cfg_ctx *c, json_t *root)
 	    (rc = cfg_parse_ports(c, root)) || (rc = cfg_parse_routes(c, root)) ||
 	    (rc = cfg_parse_neighbors(c, root)) || (rc = cfg_parse_ipsec(c, root)) ||
 	    (rc = cfg_parse_ike(c, root)) || (rc = cfg_parse_sas(c, root)) ||
-	    (rc = cfg_parse_pools(c, root)) || (rc = cfg_parse_conns(c, root)) || (rc = cfg_load_secrets(c)))
+	    (rc = cfg_parse_pools(c, root)) || (rc = cfg_parse_conns(c, root)) || (rc = cfg_parse_radius(c, root)) ||
+	    (rc = cfg_load_secrets(c)))
 		return rc;
 	return 0;
 }
@@ -115,6 +116,8 @@ void cfg_free(struct cfg *cfg)
 		explicit_bzero(cfg->conns, cfg->n_conns * sizeof(*cfg->conns));
 	free(cfg->conns);
 	free(cfg->pools);
+	for (unsigned i = 0; i < cfg->radius.n_servers; i++)
+		cfg_wipe_free(cfg->radius.servers[i].secret, cfg->radius.servers[i].secret_len);
 	for (unsigned i = 0; cfg->eap_users && i < cfg->n_eap_users; i++)
 		cfg_wipe_free(cfg->eap_users[i].password, cfg->eap_users[i].password_len);
 	free(cfg->eap_users);

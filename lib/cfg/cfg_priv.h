@@ -143,6 +143,10 @@ int cfg_parse_crypto(struct cfg_ctx *c, json_t *root);
 int cfg_parse_control(struct cfg_ctx *c, json_t *root);
 int cfg_parse_log(struct cfg_ctx *c, json_t *root);
 int cfg_parse_metrics(struct cfg_ctx *c, json_t *root);
+/* cfg_radius.c: "radius", and the secrets file's "radius" */
+int cfg_parse_radius(struct cfg_ctx *c, json_t *root);
+int cfg_radius_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root);
+int cfg_radius_check(struct cfg_ctx *c);
 int cfg_find_port(const struct cfg *cfg, const char *name);
 
 /* pools (cfg_pools.c) */

@@ -112,12 +112,13 @@ static int parse_eap_users(struct cfg_ctx *sc, json_t *root)
 
 static int parse_secrets(struct cfg_ctx *c, struct cfg_ctx *sc, json_t *root)
 {
-	static const char *const keys[] = { "psk", "eap", NULL };
+	static const char *const keys[] = { "psk", "eap", "radius", NULL };
 	struct json_path pp = json_path_key(NULL, "psk");
 	json_t *obj;
 	int rc;
 
 	if ((rc = cfg_object(sc, NULL, root, keys)) || (rc = parse_eap_users(sc, root)) ||
+	    (rc = cfg_radius_secrets(c, sc, root)) ||
 	    (rc = cfg_member(sc, &pp, root, JSON_OBJECT, false, &obj)) || !obj)
 		return rc;
 	for (void *it = json_object_iter(obj); it;
@@ -167,7 +168,7 @@ int cfg_load_secrets(struct cfg_ctx *c)
 	int rc;
 
 	if (!cfg->ike_secrets)
-		return check_eap_users(c);
+		return check_eap_users(c) ? -EINVAL : cfg_radius_check(c);
 	rc = cfg_read_file(cfg->ike_secrets, &text, &len, &mode);
 	if (rc == -ENOMEM)
 		return cfg_nomem(c);
@@ -203,5 +204,5 @@ int cfg_load_secrets(struct cfg_ctx *c)
 				     "missing required key: connection \"%s\" uses auth \"psk\" but has no secret, neither here nor in %s (ike.secrets) as psk.%s",
 				     conn->name, cfg->ike_secrets, conn->name);
 	}
-	return rc ? rc : check_eap_users(c);
+	return rc ? rc : check_eap_users(c) ? -EINVAL : cfg_radius_check(c);
 }

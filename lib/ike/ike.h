@@ -130,6 +130,10 @@ enum ike_remote_auth {
 	IKE_REMOTE_AUTH_EAP_MSCHAPV2 = 1,
 	IKE_REMOTE_AUTH_EAP_TLS = 2,
 	IKE_REMOTE_AUTH_XAUTH = 3,
+	/* EAP relayed to a RADIUS server (RFC 3579): the engine asks for
+	 * the identity, then hands each EAP-Response to ev_eap_radius and
+	 * waits for ike_engine_eap_radius_answer. */
+	IKE_REMOTE_AUTH_EAP_RADIUS = 4,
 };
 
 /* One EAP-MSCHAPv2 user: the identity (IDi) and its password (UTF-8). */
@@ -245,6 +249,46 @@ struct ike_sa_info {
 
 enum ike_log_level { IKE_LOG_DEBUG, IKE_LOG_INFO };
 
+/* EAP-RADIUS (RFC 3579): one EAP-Response of a client to relay in an
+ * Access-Request, with the State of the last Access-Challenge (RFC 2865
+ * §5.24; none in the first). The handle names this one round of this
+ * IKE SA's conversation and is never given again. */
+#define IKE_RADIUS_STATE_MAX 253
+#define IKE_EAP_MSG_MAX 4096
+struct ike_radius_request {
+	uint64_t rr_handle;
+	uint32_t rr_ike_id;
+	const char *rr_conn;
+	const char *rr_user;          /* the EAP identity: User-Name */
+	const uint8_t *rr_eap;        /* the whole EAP packet (RFC 3748 §4) */
+	size_t rr_eap_len;
+	const uint8_t *rr_state;
+	size_t rr_state_len;
+	struct ike_endpoint rr_peer;  /* Calling-Station-Id */
+	struct ike_endpoint rr_local; /* Called-Station-Id */
+};
+
+enum ike_radius_verdict {
+	IKE_RADIUS_ACCEPT,    /* Access-Accept: EAP-Success and the MSK */
+	IKE_RADIUS_CHALLENGE, /* Access-Challenge: the next EAP-Request */
+	IKE_RADIUS_REJECT,    /* Access-Reject (EAP-Failure) */
+	IKE_RADIUS_NO_ANSWER, /* no server answered: refused */
+};
+
+/* The server's answer; a refusal's ra_reason goes into the log line. */
+#define IKE_RADIUS_MSK_MAX 128
+struct ike_radius_answer {
+	enum ike_radius_verdict ra_verdict;
+	const uint8_t *ra_eap;        /* the EAP-Message attributes joined */
+	size_t ra_eap_len;
+	const uint8_t *ra_state;
+	size_t ra_state_len;
+	const uint8_t *ra_msk;        /* MS-MPPE-Recv-Key || MS-MPPE-Send-Key */
+	size_t ra_msk_len;
+	struct ip_addr ra_framed_ip;  /* Framed-IP-Address; family 0: none */
+	const char *ra_reason;
+};
+
 /* What a log line is about, for a structured log (journald's fields):
  * empty or zero where the line does not name it. */
 #define IKE_LOG_PEER_MAX 48
@@ -285,6 +329,11 @@ struct ike_events {
 	 * UDP encapsulation (ev_child_moved). May be NULL. */
 	void (*ev_ike_moved)(void *ctx, const struct ike_sa_info *sa);
 	void (*ev_child_moved)(void *ctx, const struct ike_child_info *child);
+	/* EAP-RADIUS: an EAP-Response to relay (copy what is kept; called
+	 * while the message is processed). The IKE SA waits for
+	 * ike_engine_eap_radius_answer with rr_handle. May be NULL: the
+	 * client is refused. */
+	void (*ev_eap_radius)(void *ctx, const struct ike_radius_request *rr);
 };
 
 struct ike_engine;
@@ -340,6 +389,13 @@ struct ike_limits {
 	X(eap_only, "EAP-only authentications taken (RFC 5998): EAP-TLS proved us, no certificate AUTH of ours") \
 	X(mobike_updates, "UPDATE_SA_ADDRESSES taken: the IKE SA and its Child SAs moved to the request's source (RFC 4555 §3.5)") \
 	X(mobike_refused, "UPDATE_SA_ADDRESSES refused: MOBIKE not agreed on the IKE SA") \
+	X(radius_requests, "EAP-Responses handed to RADIUS (EAP-RADIUS, RFC 3579)") \
+	X(radius_accepts, "EAP-RADIUS conversations the server accepted") \
+	X(radius_rejects, "EAP-RADIUS clients refused by the server (Access-Reject, or an answer without EAP-Message or MSK)") \
+	X(radius_no_answer, "EAP-RADIUS clients refused: no RADIUS server answered") \
+	X(radius_timeouts, "EAP-RADIUS clients refused: no answer came back within the engine's wait") \
+	X(radius_stale, "RADIUS answers dropped: the IKE SA or the round they answer is gone") \
+	X(radius_retransmits, "IKE_AUTH requests dropped while their RADIUS answer is awaited (the client's retransmissions)") \
 	X(mobike_cookie2_bad, "our UPDATE_SA_ADDRESSES or return routability check answered without our COOKIE2 (RFC 4555 §3.5): the move not taken") \
 	X(mobike_checks, "return routability checks of a peer's new address passed (RFC 4555 §3.5): its Child SAs' traffic moved there")
 
@@ -389,6 +445,13 @@ void ike_engine_pools(const struct ike_engine *e, ike_pool_fn pool_fn, ike_lease
  * -ENOTSUP when OpenSSL's legacy provider (MD4, DES) cannot be loaded. */
 int ike_engine_set_eap_users(struct ike_engine *e, const struct ike_eap_user *u, unsigned n);
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *st);
+/* How long an IKE SA waits for a RADIUS answer before it refuses the
+ * client (AUTHENTICATION_FAILED, st_radius_timeouts); 0: 10 s. */
+void ike_engine_set_radius_wait(struct ike_engine *e, uint32_t ms);
+/* The answer to the request with that handle: 0; -ESTALE when the IKE SA
+ * or that round is gone (counted in st_radius_stale, nothing else done). */
+int ike_engine_eap_radius_answer(struct ike_engine *e, uint64_t handle,
+				 const struct ike_radius_answer *ra, uint64_t now_ms);
 void ike_engine_free(struct ike_engine *e);
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
 /* Deletes the connection's IKE SAs and forgets it; the number of IKE SAs

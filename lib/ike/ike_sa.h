@@ -197,6 +197,13 @@ struct ikev2_sa {
 	const struct ike_child_cfg *v2_first_child;
 	struct ike_pending v2_pending;
 	struct ike_eap_round *v2_eap; /* EAP in IKE_AUTH (§2.16), either side */
+	/* EAP-RADIUS: the round awaiting its answer (0: none; the low half
+	 * of its handle), until when, and the last Access-Challenge's State. */
+	uint32_t v2_radius_round;
+	uint32_t v2_radius_rounds;
+	uint64_t v2_radius_until_ms;
+	uint8_t v2_radius_state[IKE_RADIUS_STATE_MAX];
+	uint8_t v2_radius_state_len;
 	/* MOBIKE (RFC 4555): agreed in IKE_AUTH; the endpoints the request
 	 * being answered came from (responses go back there, RFC 7296
 	 * §2.11); our UPDATE_SA_ADDRESSES' COOKIE2 and where it moves us.
@@ -342,6 +349,9 @@ struct ike_sa {
 	struct ike_lease *sa_vip[IKE_CONN_POOLS];
 	uint8_t sa_n_vip;
 	struct ip_addr sa_my_vip;   /* initiator: the CFG_REPLY's address */
+	/* Responder: the IPv4 address RADIUS gave (Framed-IP-Address),
+	 * given in the CFG_REPLY instead of a lease; family 0: none. */
+	struct ip_addr sa_framed_ip;
 	bool sa_nat_local, sa_nat_remote; /* §2.23: a NAT in front of us / them */
 	bool sa_half_open;                /* counted in e_half_open */
 	/* Liveness (§2.4); NAT keepalives count from the last we sent. */
@@ -427,6 +437,7 @@ struct ike_engine {
 	/* EAP-MSCHAPv2 users (ike_engine_set_eap_users), passwords wiped. */
 	struct ike_eap_user *e_eap_users;
 	unsigned e_n_eap_users;
+	uint32_t e_radius_wait_ms;      /* ike_engine_set_radius_wait */
 };
 
 /* ike_engine.c */
@@ -613,7 +624,8 @@ void ike_auth_response(struct ike_sa *sa, const struct ike_chain *c);
 /* ikev2_eap.c: EAP as the authenticator (§2.16): EAP-Identity, then
  * EAP-MSCHAPv2 or EAP-TLS (ikev2_eap_tls.c) */
 struct ike_eap_round;
-enum ike_eap_step { IKE_EAP_MORE, IKE_EAP_FAIL };
+/* IKE_EAP_RELAY: the EAP-Response (ike_eap_relayed) goes to RADIUS. */
+enum ike_eap_step { IKE_EAP_MORE, IKE_EAP_FAIL, IKE_EAP_RELAY };
 /* A round of the connection's method for the first IKE_AUTH request
  * (its payloads kept; idi its IDi), whose first request (Identity, the
  * MSCHAPv2 Challenge or EAP-TLS/Start) is written in w; NULL and *why
@@ -635,6 +647,21 @@ const uint8_t *ike_eap_msk(const struct ike_eap_round *er, size_t *len);
 enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
 			       const struct ike_chain *c, struct ike_writer *w, const char **why);
 void ike_eap_failure(struct ike_eap_round *er, struct ike_writer *w);
+/* EAP-RADIUS: the EAP-Response IKE_EAP_RELAY stands for. */
+const uint8_t *ike_eap_relayed(const struct ike_eap_round *er, size_t *len);
+/* The server's EAP-Request (challenge) or EAP-Success with the MSK
+ * (accept) into w: 0, or -EINVAL when it is not one (RFC 3579 §2.6.3). */
+int ike_eap_relay_answer(struct ike_eap_round *er, const struct ike_radius_answer *ra,
+			 struct ike_writer *w);
+
+/* ikev2_eap_radius.c: the engine's side of EAP-RADIUS */
+/* Hands er's EAP-Response to ev_eap_radius; the SA waits. 0 or -errno. */
+int ike_radius_ask(struct ike_sa *sa, struct ike_eap_round *er);
+bool ike_radius_waiting(const struct ike_sa *sa);
+/* The wait given up (ikev2_tick_sa): the client refused. */
+void ike_radius_tick(struct ike_sa *sa, uint64_t now);
+/* ikev2_auth.c: the answer (or NULL: the wait is over) for the SA. */
+void ike_auth_radius_answer(struct ike_sa *sa, const struct ike_radius_answer *ra);
 /* The peer's side: a round kept with the first IKE_AUTH response (its
  * IDr, which the final AUTH signs), then each EAP request answered in w
  * with the password (IKE_EAP_MORE; after EAP-Success nothing is written

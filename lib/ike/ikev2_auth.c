@@ -543,9 +543,11 @@ static void eap_final(struct ike_sa *sa, const struct ike_chain *c)
 		return;
 	}
 	if (msk_auth(sa, false, idp->pl_body, idp->pl_len, &peer, NULL) != 0) {
-		refuse_auth(sa, sa->sa_conn->c_remote_auth == IKE_REMOTE_AUTH_EAP_TLS ?
-				"the AUTH made with the EAP-TLS MSK does not verify" :
-				"the AUTH made with the EAP-MSCHAPv2 MSK does not verify");
+		char why[96];
+
+		snprintf(why, sizeof(why), "the AUTH made with the %s MSK does not verify",
+			 ike_eap_method_name(sa->sa_conn->c_remote_auth));
+		refuse_auth(sa, why);
 		return;
 	}
 	rc = msk_auth(sa, true, idb, id_body(&me, idb), NULL, authv);
@@ -566,11 +568,67 @@ static void eap_round(struct ike_sa *sa, const struct ike_chain *c)
 		eap_final(sa, c);
 		return;
 	}
+	if (ike_radius_waiting(sa)) {
+		sa->sa_engine->e_stats.st_radius_retransmits++; /* answered when RADIUS is */
+		return;
+	}
 	ike_w_init(&w, inner, sizeof(inner));
-	if (ike_eap_next(sa, sa->sa_v2.v2_eap, c, &w, &why) == IKE_EAP_MORE)
+	switch (ike_eap_next(sa, sa->sa_v2.v2_eap, c, &w, &why)) {
+	case IKE_EAP_MORE:
 		send_encrypted(sa, true, &w, IKE_REQ_NONE);
-	else
+		break;
+	case IKE_EAP_RELAY:
+		if (ike_radius_ask(sa, sa->sa_v2.v2_eap) == 0)
+			break;
+		eap_refuse(sa, "no RADIUS client to relay to");
+		break;
+	default:
 		eap_refuse(sa, why);
+	}
+}
+
+/* EAP-RADIUS: the server's answer to the round (NULL: none came in
+ * time): its EAP-Request or EAP-Success, or the refusal. */
+void ike_auth_radius_answer(struct ike_sa *sa, const struct ike_radius_answer *ra)
+{
+	struct ike_stats *st = &sa->sa_engine->e_stats;
+	uint8_t inner[INNER_MAX];
+	struct ike_writer w;
+	char why[200];
+
+	if (!ra) {
+		eap_refuse(sa, "no answer from RADIUS in time");
+		return;
+	}
+	if (ra->ra_verdict == IKE_RADIUS_NO_ANSWER || ra->ra_verdict == IKE_RADIUS_REJECT) {
+		if (ra->ra_verdict == IKE_RADIUS_NO_ANSWER)
+			st->st_radius_no_answer++;
+		else
+			st->st_radius_rejects++;
+		snprintf(why, sizeof(why), "%s%s%s",
+			 ra->ra_verdict == IKE_RADIUS_REJECT ? "RADIUS Access-Reject" :
+							       "no RADIUS server answered",
+			 ra->ra_reason && *ra->ra_reason ? ": " : "",
+			 ra->ra_reason ? ra->ra_reason : "");
+		eap_refuse(sa, why);
+		return;
+	}
+	ike_w_init(&w, inner, sizeof(inner));
+	if (ike_eap_relay_answer(sa->sa_v2.v2_eap, ra, &w) != 0) {
+		st->st_radius_rejects++;
+		eap_refuse(sa, ra->ra_verdict == IKE_RADIUS_ACCEPT ?
+			   "RADIUS Access-Accept without EAP-Success or without an MSK (MS-MPPE keys)" :
+			   "RADIUS Access-Challenge without an EAP-Request");
+		return;
+	}
+	if (ra->ra_verdict == IKE_RADIUS_ACCEPT) {
+		st->st_radius_accepts++;
+		if (ra->ra_framed_ip.family == AF_INET)
+			sa->sa_framed_ip = ra->ra_framed_ip;
+		ike_log(sa->sa_engine, "IKE SA %u: EAP-RADIUS accepted %s", sa->sa_id,
+			ike_eap_user(sa->sa_v2.v2_eap));
+	}
+	send_encrypted(sa, true, &w, IKE_REQ_NONE);
 }
 
 void ike_auth_request(struct ike_sa *sa, const struct ike_chain *c)

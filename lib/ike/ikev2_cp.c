@@ -195,10 +195,12 @@ uint16_t ike_cp_respond(struct ike_sa *sa, const struct ike_chain *c, struct ike
 		if (!asked.addr[fam])
 			continue;
 		wanted = true;
-		if (peer_identity(c, &id))
+		if (fam == 0 && sa->sa_framed_ip.family == AF_INET) /* RADIUS's, no lease */
+			reply_addr(&r, IKE_CA_INTERNAL_IP4_ADDRESS, 0, &sa->sa_framed_ip, true, 32);
+		else if (peer_identity(c, &id))
 			lease_family(sa, fam, &id, &r, &asked);
 	}
-	if (wanted && !sa->sa_n_vip)
+	if (wanted && !sa->sa_n_vip && !sa->sa_framed_ip.family)
 		return IKE_N_INTERNAL_ADDRESS_FAILURE;
 	if (r.cp.cp_n)
 		ike_pl_cp_encode(w, &r.cp);
@@ -220,13 +222,16 @@ void ike_cp_narrow(const struct ike_sa *sa, struct ike_selectors *peer)
 
 	/* A connection with pools: the peer's side is its addresses, none
 	 * when it has none (TS_UNACCEPTABLE), never the pool's range. */
-	if (!sa->sa_n_vip && !(sa->sa_conn && sa->sa_conn->c_n_pools))
+	if (!sa->sa_n_vip && !sa->sa_framed_ip.family && !(sa->sa_conn && sa->sa_conn->c_n_pools))
 		return;
 	for (unsigned i = 0; i < peer->ts_n; i++)
-		for (unsigned k = 0; k < sa->sa_n_vip && out.ts_n < IKE_TS_MAX; k++) {
-			struct ip_addr a;
+		for (unsigned k = 0; k <= sa->sa_n_vip && out.ts_n < IKE_TS_MAX; k++) {
+			struct ip_addr a = sa->sa_framed_ip;
 
-			ike_lease_addr(sa->sa_vip[k], &a);
+			if (k < sa->sa_n_vip)
+				ike_lease_addr(sa->sa_vip[k], &a);
+			else if (!a.family)
+				continue;
 			if (!ts_holds(&peer->ts[i], &a))
 				continue;
 			out.ts[out.ts_n] = peer->ts[i];

@@ -236,6 +236,7 @@ static int ike_rekey_finish(struct ike_sa *old, struct ike_sa *sa, const uint8_t
 		return rc;
 	sa->sa_v2.v2_keyed = true;
 	memcpy(sa->sa_vip, old->sa_vip, sizeof(sa->sa_vip)); /* the leases move too */
+	sa->sa_framed_ip = old->sa_framed_ip;
 	sa->sa_n_vip = old->sa_n_vip;
 	memset(old->sa_vip, 0, sizeof(old->sa_vip));
 	old->sa_n_vip = 0;

@@ -10,7 +10,10 @@
  *   <-- EAP-Request/MSCHAPv2 Success "S=<authenticator response> M=..."
  *   --> EAP-Response/MSCHAPv2 Success
  *   <-- EAP-Success                         (the MSK is ready)
- * A wrong password ends in EAP-Failure. Every byte read goes through
+ * A wrong password ends in EAP-Failure. With EAP-RADIUS the identity is
+ * asked here, and every EAP-Response after it is relayed (RFC 3579):
+ * the server's method, its requests and its MSK (ikev2_eap_radius.c
+ * and the app). Every byte read goes through
  * the cursor; the round (challenge, MSK, the first request kept for
  * the final AUTH) is wiped when freed.
  */
@@ -44,14 +47,18 @@ _Static_assert(IKE_MSCHAP_MSK_LEN == IKE_EAP_TLS_MSK_LEN, "one MSK buffer for bo
  * tools: EAP_EXPECT_*), EAP_DONE for both once the MSK is there. */
 enum eap_state { EAP_CHALLENGE_SENT = 1, EAP_SUCCESS_SENT, EAP_EXPECT_CHALLENGE,
 		 EAP_EXPECT_SUCCESS_REQ, EAP_EXPECT_SUCCESS, EAP_DONE, EAP_IDENTITY_SENT,
-		 EAP_TLS_RUNNING };
+		 EAP_TLS_RUNNING, EAP_RELAYING };
 
 struct ike_eap_round {
 	enum eap_state er_state;
 	uint8_t er_type;                        /* the method: EAP_TYPE_MSCHAPV2, IKE_EAP_TYPE_TLS */
 	uint8_t er_id;                          /* Identifier of our last request */
 	uint8_t er_challenge[IKE_MSCHAP_CHALLENGE_LEN];
-	uint8_t er_msk[IKE_MSCHAP_MSK_LEN];
+	uint8_t er_msk[IKE_RADIUS_MSK_MAX];     /* the local methods' IKE_MSCHAP_MSK_LEN */
+	size_t er_msk_len;
+	bool er_relay;                          /* EAP-RADIUS */
+	const uint8_t *er_relayed;              /* IKE_EAP_RELAY's EAP-Response, */
+	size_t er_relayed_len;                  /* in the message being handled */
 	char er_auth_response[IKE_MSCHAP_AUTH_RESPONSE_LEN + 1];
 	char er_user[IKE_EAP_USER_MAX + 1];
 	bool er_named;                          /* er_user is the EAP-Response/Identity's */
@@ -105,7 +112,7 @@ const char *ike_eap_user(const struct ike_eap_round *er)
 
 const uint8_t *ike_eap_msk(const struct ike_eap_round *er, size_t *len)
 {
-	*len = er->er_state == EAP_DONE ? sizeof(er->er_msk) : 0;
+	*len = er->er_state == EAP_DONE ? er->er_msk_len : 0;
 	return er->er_state == EAP_DONE ? er->er_msk : NULL;
 }
 
@@ -116,7 +123,8 @@ bool ike_eap_done(const struct ike_eap_round *er)
 
 const char *ike_eap_method_name(enum ike_remote_auth a)
 {
-	return a == IKE_REMOTE_AUTH_EAP_TLS ? "EAP-TLS" : "EAP-MSCHAPv2";
+	return a == IKE_REMOTE_AUTH_EAP_TLS ? "EAP-TLS" :
+	       a == IKE_REMOTE_AUTH_EAP_RADIUS ? "EAP-RADIUS" : "EAP-MSCHAPv2";
 }
 
 /* A method's name for a log line (IANA "Method Types"). */
@@ -267,7 +275,8 @@ static int method_begin(struct ike_sa *sa, struct ike_eap_round *er, struct ike_
 static bool wants_identity(const struct ike_conn_cfg *c, const struct ike_pl_id *idi,
 			   uint8_t type)
 {
-	return c->c_eap_identity || idi->id_type == IKE_ID_IPV4_ADDR ||
+	return c->c_eap_identity || c->c_remote_auth == IKE_REMOTE_AUTH_EAP_RADIUS ||
+	       idi->id_type == IKE_ID_IPV4_ADDR ||
 	       idi->id_type == IKE_ID_IPV6_ADDR ||
 	       (type == EAP_TYPE_MSCHAPV2 && !id_names_user(idi));
 }
@@ -287,6 +296,7 @@ struct ike_eap_round *ike_eap_start(struct ike_sa *sa, const struct ike_chain *f
 		return NULL;
 	er->er_type = c->c_remote_auth == IKE_REMOTE_AUTH_EAP_TLS ? IKE_EAP_TYPE_TLS :
 								     EAP_TYPE_MSCHAPV2;
+	er->er_relay = c->c_remote_auth == IKE_REMOTE_AUTH_EAP_RADIUS;
 	id_text(idi, er->er_user, sizeof(er->er_user));
 	if (keep_first(er, first) != 0 || ike_random(&er->er_id, 1) != 0)
 		goto fail;
@@ -463,6 +473,7 @@ static enum ike_eap_step mschap_next(struct ike_sa *sa, struct ike_eap_round *er
 		/* RFC 3748 §4.2: EAP-Success carries our last Identifier */
 		eap_status(w, EAP_SUCCESS, er->er_id);
 		er->er_state = EAP_DONE;
+		er->er_msk_len = IKE_MSCHAP_MSK_LEN;
 		return IKE_EAP_MORE;
 	}
 	return IKE_EAP_FAIL;
@@ -516,6 +527,7 @@ static enum ike_eap_step tls_next(struct ike_sa *sa, struct ike_eap_round *er,
 			ike_eap_tls_version(er->er_tls), er->er_user);
 		eap_status(w, EAP_SUCCESS, er->er_id);
 		er->er_state = EAP_DONE;
+		er->er_msk_len = IKE_EAP_TLS_MSK_LEN;
 		return IKE_EAP_MORE;
 	case IKE_EAP_TLS_TOO_LARGE:
 		sa->sa_engine->e_stats.st_eap_tls_too_large++;
@@ -523,6 +535,71 @@ static enum ike_eap_step tls_next(struct ike_sa *sa, struct ike_eap_round *er,
 	default:
 		return IKE_EAP_FAIL;
 	}
+}
+
+/* ---- EAP-RADIUS: the server runs the method (RFC 3579 §2.6) ---- */
+
+/* The Identity's answer names the user (User-Name); it and every later
+ * EAP-Response go to the server whole. */
+static enum ike_eap_step relay_next(struct ike_eap_round *er, const struct ike_chain *c,
+				    uint8_t type, const struct cursor *d, const char **why)
+{
+	const struct ike_payload *pl = ike_chain_find(c, IKE_PL_EAP, 0);
+
+	if (er->er_state == EAP_IDENTITY_SENT) {
+		*why = "an EAP-Response/Identity empty, over 64 bytes or with a NUL";
+		if (type != EAP_TYPE_IDENTITY || d->left == 0 || d->left > IKE_EAP_USER_MAX ||
+		    memchr(d->p, '\0', d->left))
+			return IKE_EAP_FAIL;
+		memcpy(er->er_user, d->p, d->left);
+		er->er_user[d->left] = '\0';
+		er->er_named = true;
+		er->er_state = EAP_RELAYING; /* the server's method, whichever */
+	}
+	/* read_response checked the Length against the payload */
+	er->er_relayed = pl->pl_body;
+	er->er_relayed_len = (size_t)pl->pl_body[2] << 8 | pl->pl_body[3];
+	return IKE_EAP_RELAY;
+}
+
+const uint8_t *ike_eap_relayed(const struct ike_eap_round *er, size_t *len)
+{
+	*len = er->er_relayed_len;
+	return er->er_relayed;
+}
+
+/* An EAP packet whose Length is the attributes' whole (RFC 3748 §4). */
+static bool eap_whole(const uint8_t *m, size_t len, uint8_t code)
+{
+	return len >= 4 && len <= IKE_EAP_MSG_MAX && m[0] == code &&
+	       ((size_t)m[2] << 8 | m[3]) == len && (code != EAP_REQUEST || len >= 5);
+}
+
+static void eap_raw(struct ike_writer *w, const uint8_t *m, size_t len)
+{
+	ike_w_pl_begin(w, IKE_PL_EAP, false);
+	ike_w_bytes(w, m, len);
+	ike_w_pl_end(w);
+}
+
+int ike_eap_relay_answer(struct ike_eap_round *er, const struct ike_radius_answer *ra,
+			 struct ike_writer *w)
+{
+	bool accept = ra->ra_verdict == IKE_RADIUS_ACCEPT;
+
+	if (!eap_whole(ra->ra_eap, ra->ra_eap_len, accept ? EAP_SUCCESS : EAP_REQUEST))
+		return -EINVAL;
+	/* RFC 7296 §2.16: an MSK-generating method, or no AUTH can be made */
+	if (accept && (ra->ra_msk_len < 32 || ra->ra_msk_len > sizeof(er->er_msk)))
+		return -EINVAL;
+	er->er_id = ra->ra_eap[1];
+	if (accept) {
+		memcpy(er->er_msk, ra->ra_msk, ra->ra_msk_len);
+		er->er_msk_len = ra->ra_msk_len;
+		er->er_state = EAP_DONE;
+	}
+	eap_raw(w, ra->ra_eap, ra->ra_eap_len);
+	return 0;
 }
 
 enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
@@ -534,6 +611,8 @@ enum ike_eap_step ike_eap_next(struct ike_sa *sa, struct ike_eap_round *er,
 	*why = "a malformed or unexpected EAP message";
 	if (read_response(er, c, &type, &d) != 0 || er->er_state == EAP_DONE)
 		return IKE_EAP_FAIL;
+	if (er->er_relay)
+		return relay_next(er, c, type, &d, why);
 	if (er->er_state == EAP_IDENTITY_SENT)
 		return type == EAP_TYPE_IDENTITY ? take_identity(sa, er, &d, w, why) : IKE_EAP_FAIL;
 	if (type == EAP_TYPE_NAK)
@@ -694,6 +773,7 @@ enum ike_eap_step ike_eap_peer_next(struct ike_eap_round *er, const struct ike_c
 	}
 	if (er->er_state == EAP_EXPECT_SUCCESS && code == EAP_SUCCESS) {
 		er->er_state = EAP_DONE;
+		er->er_msk_len = IKE_MSCHAP_MSK_LEN;
 		return IKE_EAP_MORE;
 	}
 	return IKE_EAP_FAIL;

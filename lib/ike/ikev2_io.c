@@ -60,6 +60,8 @@ uint64_t ikev2_next_due(const struct ike_sa *sa)
 		due_min(&due, sa->sa_v2.v2_req_next_ms);
 	if (sa->sa_state == IKE_S_INIT_DONE)
 		due_min(&due, sa->sa_created_ms + IKE_HALF_OPEN_MS + 1);
+	if (ike_radius_waiting(sa))
+		due_min(&due, sa->sa_v2.v2_radius_until_ms);
 	if (sa->sa_state == IKE_S_ESTABLISHED && !sa->sa_rekeyed) {
 		due_min(&due, sa->sa_rekey_at_ms);
 		due_min(&due, sa->sa_reauth_at_ms);
@@ -629,6 +631,10 @@ void ikev2_tick_sa(struct ike_sa *sa, uint64_t now)
 {
 	const struct ike_conn_cfg *c = sa->sa_conn;
 
+	if (ike_radius_waiting(sa) && now >= sa->sa_v2.v2_radius_until_ms) {
+		ike_radius_tick(sa, now);
+		return;
+	}
 	if (sa->sa_v2.v2_req != IKE_REQ_NONE && now >= sa->sa_v2.v2_req_next_ms) {
 		retransmit(sa, now);
 		return;

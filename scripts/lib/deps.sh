@@ -17,11 +17,11 @@
 # and agent plugins).
 
 DEPS_BUILD_PKGS=(apt dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libjansson-dev
-	libcriterion-dev libsystemd-dev libmicrohttpd-dev meson ninja-build pkg-config pkgconf gcc clang libclang-rt-14-dev
+	libcriterion-dev libsystemd-dev libmicrohttpd-dev libradcli-dev meson ninja-build pkg-config pkgconf gcc clang libclang-rt-14-dev
 	binutils)
 # The shared objects espgate, its tests and benchmarks load, and the DPDK
 # drivers they use: each in a package of its own.
-DEPS_RUNTIME_PKGS=(libc6 libssl3 libjansson4 libipsec-mb1 libcriterion3 libsystemd0 libmicrohttpd12
+DEPS_RUNTIME_PKGS=(libc6 libssl3 libjansson4 libipsec-mb1 libcriterion3 libsystemd0 libmicrohttpd12 libradcli4
 	librte-eal23 librte-ethdev23 librte-mbuf23 librte-mempool23 librte-ring23
 	librte-hash23 librte-rcu23 librte-fib23 librte-rib23 librte-ip-frag23
 	librte-cryptodev23 librte-telemetry23 librte-pdump23 librte-net23 librte-kvargs23
@@ -34,7 +34,8 @@ DEPS_TEST_PKGS=(strongswan-charon strongswan-swanctl strongswan-libcharon libstr
 	python3 python3-minimal python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
 	python3-scapy python3-cryptography openssl
 	iproute2 iputils-ping iperf3 nftables ethtool procps tcpdump mawk mount
-	linux-perf tcpreplay systemd prometheus)
+	linux-perf tcpreplay systemd prometheus
+	freeradius freeradius-common freeradius-config libfreeradius3)
 DEPS_PKGS=("${DEPS_BUILD_PKGS[@]}" "${DEPS_RUNTIME_PKGS[@]}" "${DEPS_TEST_PKGS[@]}")
 
 # Where the pieces are looked for; tests/setup/deps.py points them at a
@@ -53,6 +54,7 @@ declare -gA DEPS_FROM=(
 	[prog:meson]=meson [prog:ninja]=ninja-build [prog:readelf]=binutils
 	[prog:/usr/bin/openssl]=openssl [prog:perf]=linux-perf [prog:mount]=mount
 	[prog:tcpreplay]=tcpreplay [prog:systemd-analyze]=systemd [prog:systemd-cat]=systemd [prog:journalctl]=systemd [prog:/lib/systemd/systemd-journald]=systemd [prog:prometheus]=prometheus [prog:dpdk-dumpcap]=dpdk-dev [prog:promtool]=prometheus
+	[prog:freeradius]=freeradius
 	[py:scapy]=python3-scapy [py:cryptography]=python3-cryptography
 )
 

@@ -280,6 +280,32 @@ tunnel_rw_setup() {
 	cp "$TUN_PKI/ca.pem" "$TUN_PKI/int.pem" "$(sw_dir br)/swanctl/x509ca/"
 }
 
+# tunnel_sw_eap NAME PASSWORD: charon br's connection NAME (child
+# NAME-net) to espgate's rw: EAP-MSCHAPv2 as the identity NAME with
+# PASSWORD, espgate by its certificate p256.example.org, a virtual IPv4
+# address asked for (the EAP suites: eap.sh, radius.sh).
+tunnel_sw_eap() {
+	local dir
+	sw_conn br "$1" child="$1-net" local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
+		local_auth=eap-mschapv2 local_id="$1" local_eap_id="$1" \
+		remote_auth=pubkey remote_id=p256.example.org \
+		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
+		vips=0.0.0.0 remote_ts="$HQ_NET" || return 1
+	dir=$(sw_dir br)/conns/$1
+	printf 'eap-%s {\n  id = %s\n  secret = "%s"\n}\n' "$1" "$1" "$2" >>"$dir/secrets"
+}
+
+# tunnel_eap_initiate NAME TIMEOUT: charon br initiates NAME-net (its
+# output in $W/up-NAME.log); it comes up and logs EAP-MS-CHAPv2's
+# success, noted.
+tunnel_eap_initiate() {
+	local log
+	log=$(sw_log br)
+	sw_initiate br "$1-net" "$2" >"$W/up-$1.log" 2>&1 || { tail -n 8 "$W/up-$1.log"; return 1; }
+	grep -q "EAP-MS-CHAPv2 succeeded" "$log" || { echo "charon did not log EAP-MS-CHAPv2 success"; return 1; }
+	note "charon: $(grep -m1 'EAP-MS-CHAPv2 succeeded' "$log" | sed 's/^[0-9:.]* //')"
+}
+
 # tunnel_rw_listed: espgate lists one IKE SA, of connection rw, ESTABLISHED,
 # and one Child SA of rw; the head of espgatectl sas as notes (suites
 # with note(), the EAP suites).

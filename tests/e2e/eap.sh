@@ -42,16 +42,7 @@ eap_config() {
 }
 
 # sw_alice PASSWORD: charon's connection alice with that EAP secret.
-sw_alice() {
-	local dir
-	sw_conn br alice child=alice-net local_addrs="$BR_WAN_V4" remote_addrs="$GW_WAN_V4" \
-		local_auth=eap-mschapv2 local_id=alice local_eap_id=alice \
-		remote_auth=pubkey remote_id=p256.example.org \
-		proposals="$TUN_IKE_PROPOSAL" esp_proposals="$TUN_ESP_PROPOSAL" \
-		vips=0.0.0.0 remote_ts="$HQ_NET" || return 1
-	dir=$(sw_dir br)/conns/alice
-	printf 'eap-alice {\n  id = alice\n  secret = "%s"\n}\n' "$1" >>"$dir/secrets"
-}
+sw_alice() { tunnel_sw_eap alice "$1"; }
 
 setup() {
 	tunnel_rw_setup "$W/espgate.json" eap_config "$W/espgate.json" "$W/secrets.json" || return 1
@@ -66,9 +57,7 @@ check "namespaces host, br, gw, srv; espgate with connection rw (certificate p25
 alice_up() {
 	local log
 	log=$(sw_log br)
-	sw_initiate br alice-net 20 >"$W/up-alice.log" 2>&1 || { tail -n 8 "$W/up-alice.log"; return 1; }
-	grep -q "EAP-MS-CHAPv2 succeeded" "$log" || { echo "charon did not log EAP-MS-CHAPv2 success"; return 1; }
-	note "charon: $(grep -m1 'EAP-MS-CHAPv2 succeeded' "$log" | sed 's/^[0-9:.]* //')"
+	tunnel_eap_initiate alice 20 || return 1
 	grep -q "authentication of 'p256.example.org' with RSA\|authentication of 'p256.example.org' with ECDSA\|authentication of 'p256.example.org' with .* successful" "$log" ||
 		{ echo "charon did not verify espgate's certificate AUTH"; grep authentication "$log"; return 1; }
 	note "charon: $(grep -m1 "authentication of 'p256.example.org'" "$log" | sed 's/^[0-9:.]* //')"

@@ -2138,7 +2138,7 @@ Test(cfg_conn, secrets_file)
 	expect_secrets_err("{'psk': ['secret-of-b']}", CONN_B_NOPSK, "1:9",
 			   "psk: expected an object, got an array");
 	expect_secrets_err("{'keys': {}}", CONN_B_NOPSK, "1:2",
-			   "keys: unknown key (expected \"psk\", \"eap\")");
+			   "keys: unknown key (expected \"psk\", \"eap\", \"radius\")");
 	expect_secrets_err("[]", CONN_B_NOPSK, "1:1", "$: expected an object, got an array");
 
 	/* In both places: ambiguous, in the configuration's terms. */
@@ -2694,4 +2694,65 @@ Test(cfg_conn, legacy_algorithms_only_for_ikev1)
 	expect_err_at(CDOC("", "{" CONN_HEAD ", " PSK ", " PROPS ", 'children': [" CHILD_PFS1024 "]}"),
 		      "['aes128-sha1-modp1024", "connections[0].children[0].esp_proposals",
 		      "modp1024 is for IKEv1 peers");
+}
+
+/* EAP-RADIUS: the servers in "radius", their secrets in the secrets file. */
+#define CONN_RAD "{" CONN_HEAD ", 'auth': 'pubkey', 'remote_auth': 'eap-radius'," \
+	" 'cert': '" CFG_DIR "/good/ike/hq.crt', 'key': '" CFG_DIR "/good/ike/hq.key'," \
+	" 'cacerts': ['" CFG_DIR "/good/ike/ca.crt'], " PROPS ", 'children': [" CHILD "]}"
+#define RAD_TOP(more) ", 'radius': {'servers': [{'address': '198.51.100.10'}," \
+	" {'address': '198.51.100.11', 'port': 11812}], 'interim': 60" more "}"
+
+Test(cfg_conn, eap_radius)
+{
+	char *path, doc[4096], err[512] = "";
+	struct cfg c;
+
+	path = write_tmp("{'radius': {'198.51.100.10': 's3cret', '198.51.100.11': 'an:other'}}");
+	snprintf(doc, sizeof(doc), CDOC(RAD_TOP("") ", 'ike': {'secrets': '%s'}", CONN_RAD), path);
+	cr_assert_eq(load(doc, &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.conns[0].remote_auth, CFG_REMOTE_AUTH_EAP_RADIUS);
+	cr_expect_str_eq(cfg_remote_auth_name(c.conns[0].remote_auth), "eap-radius");
+	cr_assert_eq(c.radius.n_servers, 2);
+	cr_expect_eq(c.radius.servers[0].auth_port, 1812);
+	cr_expect_eq(c.radius.servers[0].acct_port, 1813);
+	cr_expect_eq(c.radius.servers[1].auth_port, 11812);
+	cr_expect_str_eq(c.radius.servers[0].secret, "s3cret");
+	cr_expect_str_eq(c.radius.servers[1].secret, "an:other");
+	cr_expect_eq(c.radius.timeout_s, 3);
+	cr_expect_eq(c.radius.retries, 2);
+	cr_expect(c.radius.accounting);
+	cr_expect_eq(c.radius.interim_s, 60);
+	cr_expect_str_eq(c.radius.nas_identifier, "espgate");
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+
+	/* a server without its secret */
+	path = write_tmp("{'radius': {'198.51.100.10': 's3cret'}}");
+	snprintf(doc, sizeof(doc),
+		 CDOC(", 'radius': {'servers': [{'address': '198.51.100.10'}, {'address': '198.51.100.12'}]}"
+		      ", 'ike': {'secrets': '%s'}", CONN_RAD), path);
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, "radius.servers[1]: this RADIUS server has no secret"), "%s", err);
+	cfg_free(&c);
+	unlink(path);
+	free(path);
+
+	expect_err_at(CDOC("", CONN_RAD), "'eap-radius'", "connections[0].remote_auth",
+		      "connection \"a\" relays EAP to RADIUS, but there is no \"radius\" section with servers");
+	expect_err_at(CDOC(RAD_TOP(", 'timeout': 0"), CONN_RAD), "0}", "radius.timeout", "");
+	expect_err_at(CDOC(", 'radius': {'servers': []}", CONN_RAD), "[]", "radius.servers",
+		      "1 to 4 RADIUS servers, not 0");
+	expect_secrets_err("{'radius': {'198.51.100.99': 'x'}}", CONN_RAD, "1:13",
+			   "radius[\"198.51.100.99\"]: no RADIUS server at \"198.51.100.99\"");
+	path = write_tmp("{'radius': {'198.51.100.10': 'with space', '198.51.100.11': 'x'}}");
+	snprintf(doc, sizeof(doc), CDOC(RAD_TOP("") ", 'ike': {'secrets': '%s'}", CONN_RAD), path);
+	cr_expect_eq(load(doc, &c, err, sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, "radius[\"198.51.100.10\"]: a RADIUS secret has 1 to 64 bytes, no NUL, comma, space or tab"),
+			   "%s", err);
+	cr_expect_null(strstr(err, "with space"), "%s", err);
+	cfg_free(&c);
+	unlink(path);
+	free(path);
 }

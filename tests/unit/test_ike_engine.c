@@ -196,6 +196,28 @@ static void down(void)
 	}
 }
 
+/* EAP-RADIUS: the last request the engine handed over, copied. */
+static struct {
+	unsigned n;
+	uint64_t handle;
+	char user[IKE_EAP_USER_MAX + 1];
+	uint8_t eap[512], state[IKE_RADIUS_STATE_MAX];
+	size_t eap_len, state_len;
+} rad;
+
+static void ev_eap_radius(void *ctx, const struct ike_radius_request *rr)
+{
+	(void)ctx;
+	rad.n++;
+	rad.handle = rr->rr_handle;
+	snprintf(rad.user, sizeof(rad.user), "%s", rr->rr_user);
+	cr_assert_leq(rr->rr_eap_len, sizeof(rad.eap));
+	memcpy(rad.eap, rr->rr_eap, rr->rr_eap_len);
+	rad.eap_len = rr->rr_eap_len;
+	memcpy(rad.state, rr->rr_state, rr->rr_state_len);
+	rad.state_len = rr->rr_state_len;
+}
+
 TestSuite(ike_engine, .fini = down);
 
 static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
@@ -207,6 +229,7 @@ static void up(const struct ike_conn_cfg *ci, const struct ike_conn_cfg *cr)
 			.ev_ike_down = ev_ike_down, .ev_child_up = ev_child_up,
 			.ev_child_down = ev_child_down, .ev_keepalive = ev_keepalive,
 			.ev_log = ev_log, .ev_ike_failed = ev_ike_failed,
+			.ev_eap_radius = ev_eap_radius,
 		};
 		memset(&sides[i], 0, sizeof(sides[i]));
 		sides[i].index = i;
@@ -1712,4 +1735,135 @@ Test(ike_engine, no_child_key_is_left_in_freed_memory)
 	freed = free_watch_freed();
 	cr_expect_eq(free_watch_hits(), 0, "%u of %u freed blocks held the key",
 		     free_watch_hits(), freed);
+}
+
+/* ---- EAP-RADIUS: the engine's asynchronous side (RFC 3579) ---- */
+
+/* The responder relays to "RADIUS" (this test): after EAP-Identity, the
+ * client's answer is handed over and the IKE SA waits. */
+static struct eap_pki radius_up(void)
+{
+	struct eap_pki k;
+
+	memset(&rad, 0, sizeof(rad));
+	eap_method = IKE_REMOTE_AUTH_EAP_RADIUS;
+	k = eap_up(NULL, "alice");
+	ike_engine_set_radius_wait(sides[1].e, 3000);
+	cr_assert_gt(ike_engine_initiate(sides[0].e, "branch", now), 0);
+	cr_assert_eq(run(), 5, "IKE_SA_INIT, IKE_AUTH with EAP-Identity, the Identity's answer");
+	cr_assert_eq(rad.n, 1);
+	return k;
+}
+
+Test(ike_engine, eap_radius_relays_the_identity_answer_and_waits)
+{
+	struct eap_pki k = radius_up();
+	static const uint8_t identity[] = { 2, 0, 0, 10, 1, 'a', 'l', 'i', 'c', 'e' };
+	struct ike_stats st;
+
+	cr_expect_str_eq(rad.user, "alice");
+	cr_assert_eq(rad.eap_len, sizeof(identity));
+	cr_expect_eq(memcmp(rad.eap + 4, identity + 4, sizeof(identity) - 4), 0,
+		     "EAP-Response/Identity \"alice\", whole");
+	cr_expect_eq(rad.eap[0], 2);
+	cr_expect_eq(rad.state_len, 0, "no State before the first Access-Challenge");
+	/* the client's retransmission is not answered while RADIUS is asked */
+	now += 2100;
+	ike_engine_tick(sides[0].e, now);
+	cr_assert_eq(qn, 1, "the initiator sends its IKE_AUTH request again");
+	deliver_one();
+	cr_expect_eq(qn, 0, "nothing answered, nothing relayed twice");
+	cr_expect_eq(rad.n, 1);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_radius_requests, 1);
+	cr_expect_eq(st.st_radius_retransmits, 1);
+	eap_down(k);
+}
+
+/* No answer within the wait: EAP-Failure, AUTHENTICATION_FAILED and a
+ * counter; the late answer then finds nothing and is counted stale. */
+Test(ike_engine, eap_radius_wait_over_refuses_and_a_late_answer_is_stale)
+{
+	struct eap_pki k = radius_up();
+	struct ike_radius_answer ra = { .ra_verdict = IKE_RADIUS_REJECT };
+	struct ike_stats st;
+
+	now += 3001;
+	ike_engine_tick(sides[1].e, now);
+	run();
+	expect_refused("connection hq: EAP-RADIUS: no answer from RADIUS in time for alice, AUTHENTICATION_FAILED");
+	cr_expect_eq(ike_engine_eap_radius_answer(sides[1].e, rad.handle, &ra, now), -ESTALE);
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_radius_timeouts, 1);
+	cr_expect_eq(st.st_radius_stale, 1);
+	cr_expect_eq(st.st_fail_auth, 1);
+	eap_down(k);
+}
+
+/* An MSCHAPv2 Challenge as a server sends it (draft-kamath §2.1). */
+static size_t mschap_challenge(uint8_t id, uint8_t *m)
+{
+	static const char name[] = "radius";
+	size_t len = 4 + 1 + 4 + 1 + 16 + sizeof(name) - 1;
+
+	m[0] = 1, m[1] = id, m[2] = 0, m[3] = (uint8_t)len;
+	m[4] = 26, m[5] = 1, m[6] = id, m[7] = 0, m[8] = (uint8_t)(len - 5);
+	m[9] = 16;
+	for (int i = 0; i < 16; i++)
+		m[10 + i] = (uint8_t)(0xa0 + i);
+	memcpy(m + 26, name, sizeof(name) - 1);
+	return len;
+}
+
+/* An Access-Challenge's EAP-Request goes to the client, whose answer
+ * comes back with the State; another round's handle is stale; an
+ * Access-Reject refuses with the server's reason. */
+Test(ike_engine, eap_radius_challenge_state_and_reject)
+{
+	struct eap_pki k = radius_up();
+	static const uint8_t state[] = { 's', 't', 0, 1 };
+	uint8_t m[64];
+	struct ike_radius_answer ra = { .ra_verdict = IKE_RADIUS_CHALLENGE, .ra_eap = m,
+					.ra_eap_len = mschap_challenge(0x42, m),
+					.ra_state = state, .ra_state_len = sizeof(state) };
+	struct ike_radius_answer rj = { .ra_verdict = IKE_RADIUS_REJECT, .ra_reason = "bad password" };
+	uint64_t first = rad.handle;
+	struct ike_stats st;
+
+	cr_expect_eq(ike_engine_eap_radius_answer(sides[1].e, first + 1, &ra, now), -ESTALE,
+		     "a round not asked");
+	cr_assert_eq(ike_engine_eap_radius_answer(sides[1].e, first, &ra, now), 0);
+	cr_assert_eq(qn, 1, "the EAP-Request goes to the client");
+	run();
+	cr_assert_eq(rad.n, 2, "the client's MSCHAPv2 Response relayed");
+	cr_expect_neq(rad.handle, first, "a new round, a new handle");
+	cr_expect_eq(rad.eap[0], 2);
+	cr_expect_eq(rad.eap[1], 0x42, "the Identifier of the server's request");
+	cr_expect_eq(rad.eap[4], 26, "EAP-MSCHAPv2");
+	cr_assert_eq(rad.state_len, sizeof(state));
+	cr_expect_eq(memcmp(rad.state, state, sizeof(state)), 0, "the State back (RFC 2865 §5.24)");
+	cr_expect_eq(ike_engine_eap_radius_answer(sides[1].e, first, &ra, now), -ESTALE,
+		     "the first round's handle again");
+	cr_assert_eq(ike_engine_eap_radius_answer(sides[1].e, rad.handle, &rj, now), 0);
+	run();
+	expect_refused("EAP-RADIUS: RADIUS Access-Reject: bad password for alice, AUTHENTICATION_FAILED");
+	ike_engine_stats(sides[1].e, &st);
+	cr_expect_eq(st.st_radius_stale, 2);
+	cr_expect_eq(st.st_radius_rejects, 1);
+	eap_down(k);
+}
+
+/* An Access-Accept without MS-MPPE keys gives no MSK: refused (RFC 7296
+ * §2.16 needs one for the AUTHs). */
+Test(ike_engine, eap_radius_accept_without_msk_is_refused)
+{
+	struct eap_pki k = radius_up();
+	static const uint8_t success[] = { 3, 7, 0, 4 };
+	struct ike_radius_answer ra = { .ra_verdict = IKE_RADIUS_ACCEPT, .ra_eap = success,
+					.ra_eap_len = sizeof(success) };
+
+	cr_assert_eq(ike_engine_eap_radius_answer(sides[1].e, rad.handle, &ra, now), 0);
+	run();
+	expect_refused("EAP-RADIUS: RADIUS Access-Accept without EAP-Success or without an MSK (MS-MPPE keys) for alice");
+	eap_down(k);
 }
