@@ -8,6 +8,7 @@
 #include "cksum.h"
 #include "dp.h"
 #include "esp.h"
+#include "seq_block.h"
 #include "trap.h"
 
 #include <openssl/rand.h>
@@ -20,10 +21,21 @@
 #define HANDOFF_IN 0
 #define HANDOFF_OUT 1
 
+_Static_assert(DP_ESP_PENDING <= ESP_SEQ_BURST_MAX, "a burst's numbers in one call");
+
+/* A shared SA's counters are written by every worker. */
+static void sa_count_drop(struct esp_sa *sa, unsigned why)
+{
+	if (esp_sa_shared(sa))
+		__atomic_fetch_add(&sa->sa_st.st_drops[why], 1, __ATOMIC_RELAXED);
+	else
+		sa->sa_st.st_drops[why]++;
+}
+
 static void sa_drop(struct dp_worker *w, struct esp_sa *sa, struct rte_mbuf *m,
 		    unsigned why)
 {
-	sa->sa_st.st_drops[why]++;
+	sa_count_drop(sa, why);
 	dp_drop(w, m, DP_W_esp_sa_drop);
 }
 
@@ -46,11 +58,12 @@ static struct dp_worker *owner_of(const struct dp *dp, const struct esp_sa *sa)
 	return &dp->workers[o < dp->n_workers ? o : o % dp->n_workers];
 }
 
-/* The owner does the work; anyone else hands the packet over. */
+/* The owner does the work; anyone else hands the packet over. A
+ * shared SA's packets are done where they are. */
 static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 			    struct rte_mbuf *m, struct esp_sa *sa, bool out)
 {
-	struct dp_worker *owner = owner_of(dp, sa);
+	struct dp_worker *owner = esp_sa_shared(sa) ? w : owner_of(dp, sa);
 
 	if (owner == w) {
 		struct dp_esp_pending *p = out ? &w->w_esp_out : &w->w_esp_in;
@@ -320,27 +333,50 @@ enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m)
 							     : DP_CTL_ESP_DROP;
 }
 
-/* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each. */
+/* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each, for
+ * the SA's totals so far. */
+static void lifetimes(struct dp *dp, struct esp_sa *sa, uint64_t packets, uint64_t bytes)
+{
+	struct esp_sa_state *st = &sa->sa_st;
+	bool shared = esp_sa_shared(sa);
+
+	if (!(sa->sa_soft_bytes | sa->sa_soft_packets | sa->sa_hard_bytes | sa->sa_hard_packets))
+		return; /* no volume lifetime (time limits are the control lcore's) */
+	if (!st->st_soft_raised &&
+	    ((sa->sa_soft_bytes && bytes >= sa->sa_soft_bytes) ||
+	     (sa->sa_soft_packets && packets >= sa->sa_soft_packets)) &&
+	    !(shared && __atomic_exchange_n(&st->st_soft_raised, true, __ATOMIC_RELAXED))) {
+		__atomic_store_n(&st->st_soft_raised, true, __ATOMIC_RELAXED);
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, false));
+	}
+	if (!st->st_hard_raised &&
+	    ((sa->sa_hard_bytes && bytes >= sa->sa_hard_bytes) ||
+	     (sa->sa_hard_packets && packets >= sa->sa_hard_packets)) &&
+	    !(shared && __atomic_exchange_n(&st->st_hard_raised, true, __ATOMIC_RELAXED))) {
+		__atomic_store_n(&st->st_hard_raised, true, __ATOMIC_RELAXED);
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, true));
+	}
+}
+
+/* The owner's count of one packet. */
 static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
 {
 	struct esp_sa_state *st = &sa->sa_st;
 
 	st->st_packets++;
 	st->st_bytes += bytes;
-	if (!(sa->sa_soft_bytes | sa->sa_soft_packets | sa->sa_hard_bytes | sa->sa_hard_packets))
-		return; /* no volume lifetime (time limits are the control lcore's) */
-	if (!st->st_soft_raised &&
-	    ((sa->sa_soft_bytes && st->st_bytes >= sa->sa_soft_bytes) ||
-	     (sa->sa_soft_packets && st->st_packets >= sa->sa_soft_packets))) {
-		st->st_soft_raised = true;
-		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, false));
-	}
-	if (!st->st_hard_raised &&
-	    ((sa->sa_hard_bytes && st->st_bytes >= sa->sa_hard_bytes) ||
-	     (sa->sa_hard_packets && st->st_packets >= sa->sa_hard_packets))) {
-		st->st_hard_raised = true;
-		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, true));
-	}
+	lifetimes(dp, sa, st->st_packets, st->st_bytes);
+}
+
+/* A shared SA's count of a burst's packets: one atomic add each. */
+static void account_shared(struct dp *dp, struct esp_sa *sa, uint64_t packets,
+			   uint64_t bytes)
+{
+	struct esp_sa_state *st = &sa->sa_st;
+
+	packets = __atomic_add_fetch(&st->st_packets, packets, __ATOMIC_RELAXED);
+	bytes = __atomic_add_fetch(&st->st_bytes, bytes, __ATOMIC_RELAXED);
+	lifetimes(dp, sa, packets, bytes);
 }
 
 /* Where an SA's outer packets go: the route, its egress port and MTU,
@@ -367,6 +403,11 @@ struct esp_burst {
 	 * peer share it, so the route is looked up once per burst. */
 	struct ip_addr rc_dst;
 	struct out_hop rc;
+	/* Shared SAs: the numbers reserved for the outbound packets, and
+	 * the run of packets of one SA counted so far (account_shared). */
+	uint64_t seq[DP_ESP_PENDING];
+	struct esp_sa *acc_sa;
+	uint64_t acc_packets, acc_bytes;
 };
 
 static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
@@ -436,9 +477,15 @@ static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 	 * trailer), then payload + 2 rounded up to the block. */
 	fixed = esp_out_overhead(sa, 0) - sa->sa_block + hdr;
 	room = mtu > fixed ? (mtu - fixed) / sa->sa_block * sa->sa_block : 0;
-	sa->sa_st.st_drops[ESP_DROP_too_big]++;
+	sa_count_drop(sa, ESP_DROP_too_big);
 	dp_punt(dp, w, m, DP_PUNT_TOO_BIG, room >= 2 ? room - 2 + hdr : 0, DP_W_too_big);
 	return ESP_DROP_MAX + 1; /* consumed */
+}
+
+/* Written by another worker, for a shared SA. */
+static bool hard_raised(const struct esp_sa *sa)
+{
+	return __atomic_load_n(&sa->sa_st.st_hard_raised, __ATOMIC_RELAXED);
 }
 
 static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
@@ -452,16 +499,21 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 		cbc = p->p_sa[i]->sa_cbc_iv;
 	if (cbc)
 		RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
+	esp_seq_assign_burst(p->p_sa, p->p_n, b->seq);
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
 		struct rte_mbuf *m = p->p_mb[i];
 		uint32_t inner = m->pkt_len - ETH_HLEN;
-		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
-						       : out_path_check(dp, w, b, sa, m);
+		unsigned rc = hard_raised(sa) ? ESP_DROP_hard_expired
+					      : out_path_check(dp, w, b, sa, m);
 
-		if (rc == ESP_OK)
+		if (rc == ESP_OK && !esp_sa_shared(sa))
 			rc = esp_out_prepare(sa, m, &b->ops[b->n], &b->scr[b->n],
 					     b->rand[i], w->w_ip_id++);
+		else if (rc == ESP_OK)
+			rc = b->seq[i] == 0 ? ESP_DROP_seq_overflow
+			   : esp_out_prepare_seq(sa, m, &b->ops[b->n], &b->scr[b->n],
+						 b->rand[i], w->w_ip_id++, b->seq[i]);
 		if (rc < ESP_OK) {
 			sa_drop(w, sa, m, rc);
 		} else if (rc == ESP_OK) {
@@ -479,7 +531,7 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
-		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
+		unsigned rc = hard_raised(sa) ? ESP_DROP_hard_expired
 			: esp_in_prepare(sa, p->p_mb[i], &b->ops[b->n], &b->scr[b->n]);
 
 		if (rc != ESP_OK) {
@@ -490,6 +542,31 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 		b->sa[b->n++] = sa;
 	}
 	p->p_n = 0;
+}
+
+static void acc_flush(struct dp *dp, struct esp_burst *b)
+{
+	if (b->acc_sa)
+		account_shared(dp, b->acc_sa, b->acc_packets, b->acc_bytes);
+	b->acc_sa = NULL;
+}
+
+/* One packet through: the owner counts it now, a shared SA's packets
+ * are added up per run of one SA. */
+static void count_packet(struct dp *dp, struct esp_burst *b, struct esp_sa *sa,
+			 uint32_t bytes)
+{
+	if (!esp_sa_shared(sa)) {
+		account(dp, sa, bytes);
+		return;
+	}
+	if (b->acc_sa != sa) {
+		acc_flush(dp, b);
+		b->acc_sa = sa;
+		b->acc_packets = b->acc_bytes = 0;
+	}
+	b->acc_packets++;
+	b->acc_bytes += bytes;
 }
 
 static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
@@ -508,7 +585,7 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 
 		if (sa->sa_encap)
 			esp_out_finish(sa, m);
-		account(dp, sa, b->len[i]);
+		count_packet(dp, b, sa, b->len[i]);
 		w->w_cnt[DP_W_esp_out]++;
 		if (hop->direct && b->fits[i])
 			dp_send(dp, w, m, hop->port, hop->mac);
@@ -521,7 +598,7 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 		sa_drop(w, sa, m, rc);
 		return;
 	}
-	account(dp, sa, m->pkt_len - ETH_HLEN);
+	count_packet(dp, b, sa, m->pkt_len - ETH_HLEN);
 	w->w_cnt[DP_W_esp_in]++;
 	{
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
@@ -538,11 +615,13 @@ static void flush_pending(struct dp *dp, struct dp_worker *w)
 
 	b.n = 0;
 	b.rc_dst.family = 0;
+	b.acc_sa = NULL;
 	prepare_out(dp, w, &b);
 	prepare_in(w, &b);
 	esp_crypto_run(w->w_engine, b.ops, b.n);
 	for (unsigned i = 0; i < b.n; i++)
 		finish_one(dp, w, &b, i);
+	acc_flush(dp, &b);
 }
 
 void dp_esp_flush(struct dp *dp, struct dp_worker *w)
