@@ -552,7 +552,7 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 	if (sa->sa_replay && !esp_replay_update(sa->sa_replay, s->s_seq))
 		return ESP_DROP_replay;
 	if (sa->sa_replay_mt &&
-	    esp_replay_mt_update(sa->sa_replay_mt, s->s_seq) != ESP_RMT_ACCEPTED)
+	    esp_replay_mt_mark(sa->sa_replay_mt, s->s_seq) != ESP_RMT_ACCEPTED)
 		return ESP_DROP_replay;
 	if ((uint32_t)pad + 2 > n)
 		return ESP_DROP_bad_padding;

@@ -94,7 +94,9 @@ void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m);
 unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			struct esp_crypto_op *op, struct esp_scratch *s);
 /* After a verified decryption: replay update, trailer checks, decap and
- * the inner policy check. m becomes [Ethernet][inner IP]. */
+ * the inner policy check. m becomes [Ethernet][inner IP]. A shared SA's
+ * number is only marked: the caller moves the window's top, once per
+ * burst (esp_replay_mt_advance). */
 unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 		       const struct esp_crypto_op *op,
 		       const struct esp_scratch *s);

@@ -407,7 +407,7 @@ struct esp_burst {
 	 * the run of packets of one SA counted so far (account_shared). */
 	uint64_t seq[DP_ESP_PENDING];
 	struct esp_sa *acc_sa;
-	uint64_t acc_packets, acc_bytes;
+	uint64_t acc_packets, acc_bytes, acc_seq; /* acc_seq: inbound, the highest */
 };
 
 static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
@@ -546,15 +546,19 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 
 static void acc_flush(struct dp *dp, struct esp_burst *b)
 {
-	if (b->acc_sa)
-		account_shared(dp, b->acc_sa, b->acc_packets, b->acc_bytes);
+	if (!b->acc_sa)
+		return;
+	account_shared(dp, b->acc_sa, b->acc_packets, b->acc_bytes);
+	if (b->acc_sa->sa_replay_mt && b->acc_seq)
+		esp_replay_mt_advance(b->acc_sa->sa_replay_mt, b->acc_seq);
 	b->acc_sa = NULL;
 }
 
-/* One packet through: the owner counts it now, a shared SA's packets
- * are added up per run of one SA. */
+/* One packet through (seq: inbound, its number): the owner counts it
+ * now; a shared SA's packets are added up per run of one SA, and its
+ * window's top moved to the run's highest number. */
 static void count_packet(struct dp *dp, struct esp_burst *b, struct esp_sa *sa,
-			 uint32_t bytes)
+			 uint32_t bytes, uint64_t seq)
 {
 	if (!esp_sa_shared(sa)) {
 		account(dp, sa, bytes);
@@ -563,10 +567,11 @@ static void count_packet(struct dp *dp, struct esp_burst *b, struct esp_sa *sa,
 	if (b->acc_sa != sa) {
 		acc_flush(dp, b);
 		b->acc_sa = sa;
-		b->acc_packets = b->acc_bytes = 0;
+		b->acc_packets = b->acc_bytes = b->acc_seq = 0;
 	}
 	b->acc_packets++;
 	b->acc_bytes += bytes;
+	b->acc_seq = RTE_MAX(b->acc_seq, seq);
 }
 
 static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
@@ -585,7 +590,7 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 
 		if (sa->sa_encap)
 			esp_out_finish(sa, m);
-		count_packet(dp, b, sa, b->len[i]);
+		count_packet(dp, b, sa, b->len[i], 0);
 		w->w_cnt[DP_W_esp_out]++;
 		if (hop->direct && b->fits[i])
 			dp_send(dp, w, m, hop->port, hop->mac);
@@ -595,10 +600,13 @@ static void finish_one(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 	}
 	rc = esp_in_finish(sa, m, &b->ops[i], &b->scr[i]);
 	if (rc != ESP_OK) {
+		/* marked, then dropped (a dummy packet, say): the top too */
+		if (rc != ESP_DROP_replay && sa->sa_replay_mt)
+			esp_replay_mt_advance(sa->sa_replay_mt, b->scr[i].s_seq);
 		sa_drop(w, sa, m, rc);
 		return;
 	}
-	count_packet(dp, b, sa, m->pkt_len - ETH_HLEN);
+	count_packet(dp, b, sa, m->pkt_len - ETH_HLEN, b->scr[i].s_seq);
 	w->w_cnt[DP_W_esp_in]++;
 	{
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);

@@ -24,7 +24,8 @@
  *
  * The top (highest accepted) is advanced after the word, by CAS, and
  * only decides what is left of the window (as replay.c's does) and the
- * ESN inference; a worker behind the top never writes it. With ESN the
+ * ESN inference; a worker behind the top never writes it, and the data
+ * plane advances it once per burst (esp_replay_mt_advance). With ESN the
  * tags are compared as 32-bit serial numbers (RFC 1982): exact while a
  * word is never more than 2^31 blocks behind. The worker that moves the
  * top over blocks (at most rm_slots of them) brings their words up to
@@ -133,7 +134,7 @@ static void words_catch_up(struct esp_replay_mt *r, uint64_t from, uint64_t to)
 	}
 }
 
-static void top_advance(struct esp_replay_mt *r, uint64_t s)
+void esp_replay_mt_advance(struct esp_replay_mt *r, uint64_t s)
 {
 	uint64_t t = __atomic_load_n(&r->rm_top, __ATOMIC_RELAXED);
 
@@ -153,7 +154,7 @@ static enum esp_rmt_verdict late(struct esp_replay_mt *r)
 	return ESP_RMT_TOO_OLD;
 }
 
-enum esp_rmt_verdict esp_replay_mt_update(struct esp_replay_mt *r, uint64_t seq)
+enum esp_rmt_verdict esp_replay_mt_mark(struct esp_replay_mt *r, uint64_t seq)
 {
 	uint64_t b = seq >> BLOCK_SHIFT, *w = slot_of(r, b), v, nv;
 	uint32_t bit = bit_of(seq);
@@ -173,6 +174,14 @@ enum esp_rmt_verdict esp_replay_mt_update(struct esp_replay_mt *r, uint64_t seq)
 		nv = cmp == 0 ? v | bit : word_for(b, bit);
 	} while (!__atomic_compare_exchange_n(w, &v, nv, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	top_advance(r, seq);
 	return ESP_RMT_ACCEPTED;
+}
+
+enum esp_rmt_verdict esp_replay_mt_update(struct esp_replay_mt *r, uint64_t seq)
+{
+	enum esp_rmt_verdict v = esp_replay_mt_mark(r, seq);
+
+	if (v == ESP_RMT_ACCEPTED)
+		esp_replay_mt_advance(r, seq);
+	return v;
 }

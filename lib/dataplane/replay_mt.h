@@ -53,7 +53,16 @@ void esp_replay_mt_init(struct esp_replay_mt *r, uint32_t size, bool esn);
  * only a hint. */
 bool esp_replay_mt_check(const struct esp_replay_mt *r, uint32_t seq_lo, uint64_t *seq);
 /* Marks seq received, after the ICV verified; the verdict is final:
- * of two updates with the same number, exactly one is ACCEPTED. */
+ * of two updates with the same number, exactly one is ACCEPTED. Then
+ * moves the top to seq when it is higher. */
 enum esp_rmt_verdict esp_replay_mt_update(struct esp_replay_mt *r, uint64_t seq);
+/* The two halves of it, so that a worker moves the top once per burst
+ * (one write of the line every worker reads, not one per packet): mark
+ * each packet, then advance to the highest number marked (or refused as
+ * a duplicate: someone marked it). A top that lags by a burst only lets
+ * the words decide what is too old (they hold more than the window);
+ * duplicates are the words' alone to decide either way. */
+enum esp_rmt_verdict esp_replay_mt_mark(struct esp_replay_mt *r, uint64_t seq);
+void esp_replay_mt_advance(struct esp_replay_mt *r, uint64_t seq);
 
 #endif
