@@ -1109,11 +1109,13 @@ static void mw_barrier(unsigned *sense)
 		__atomic_store_n(&M.bar_sense, *sense, __ATOMIC_RELEASE);
 		return;
 	}
-	for (unsigned spin = 0; __atomic_load_n(&M.bar_sense, __ATOMIC_ACQUIRE) != *sense; spin++)
-		if (spin < 1000)
+	uint64_t yield_at = rte_rdtsc() + hz / 5000; /* 200 us: about a pass */
+
+	while (__atomic_load_n(&M.bar_sense, __ATOMIC_ACQUIRE) != *sense)
+		if (rte_rdtsc() < yield_at)
 			rte_pause();
 		else
-			sched_yield(); /* the other worker may be off its core */
+			sched_yield(); /* the other worker is off its core */
 }
 
 static void fill_dec_at(struct rte_mbuf **mb, unsigned first, unsigned n)
