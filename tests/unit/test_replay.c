@@ -376,7 +376,7 @@ Test(replay, bytes_and_init)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t in = cases[i].in, size = cases[i].size;
-		struct esp_replay *r = aligned_alloc(64, esp_replay_bytes(in));
+		struct esp_replay *r = aligned_alloc(64, (esp_replay_bytes(in) + 63) & ~(size_t)63);
 
 		cr_assert_not_null(r);
 		esp_replay_init(r, in, i & 1);
