@@ -268,7 +268,8 @@ int settings_static_sa(const struct cfg_sa *c, int owner, struct esp_sa_conf *sc
 	sc->hard_bytes = c->hard_bytes;
 	sc->soft_packets = c->soft_packets;
 	sc->hard_packets = c->hard_packets;
-	sc->owner = c->worker >= 0 ? c->worker : owner;
+	sc->owner = c->worker >= 0 ? c->worker
+		  : c->worker == CFG_SA_WORKER_ANY ? ESP_SA_SHARED : owner;
 	return static_algo(c, &sc->algo);
 }
 

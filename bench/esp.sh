@@ -7,6 +7,8 @@
 #    frames of 64, 512, 1420 B and IMIX, 1 / 1000 / 100000 SAs; beside it
 #    the raw IPsec-MB AES-GCM rate on the same core, and memory per SA
 #    measured from the heaps (rte_malloc + glibc) around 100000 SA adds.
+#    Then (--workers 2) one SA on two workers, lcores 0 and 1, against one
+#    worker: 1420 B, AES-128-GCM, encrypt and decrypt, in turns.
 # 2. End to end, espgate itself, one worker, static outbound SAs:
 #
 #      net_pcap0 (rx_pcap=FILE, infinite_rx=1) -> espgate -> net_null0 (no-rx)
@@ -34,6 +36,7 @@
 # (1,1000,100000), BENCH_ALGOS (128,256), BENCH_MEM_SAS (100000),
 # BENCH_E2E_SECONDS (2), BENCH_E2E_SIZES ("64 1420"), BENCH_E2E_SAS
 # ("1 1000"), BENCH_FRAMES (512: at least, per pcap), BENCH_WORKER_LCORE (1),
+# BENCH_WORKERS (2: the in-process one-SA-on-two-workers figures; 1: none),
 # BENCH_SCRAPE_CASE ("1420 1"; empty: no scraped run), BENCH_METRICS_PORT
 # (19420), BENCH_SKIP_INPROC=1 / BENCH_SKIP_E2E=1 / BENCH_SKIP_INSTALL=1.
 #
@@ -41,6 +44,7 @@
 #   SCRAPED enc_e2e_1420B_1sa_mpps=X unscraped_mpps=Y lost=N drops=N scrapes=N
 #   RESULT enc_e2e_64B_1sa_mpps=X ...
 #   RESULT enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N sa_bytes_beyond_keysched=N
+#          enc_1420B_2w_vs_1w=R dec_1420B_2w_vs_1w=R
 #   RESULT sa_install_per_s_100k=X storm_ratio=Y
 # (sa_bytes_beyond_keysched: bytes_per_sa less IPsec-MB's gcm_key_data.)
 # Per-stage cycles of the path: bench/esp_stages.sh.
@@ -64,6 +68,7 @@ E2E_SIZES=${BENCH_E2E_SIZES:-64 1420}
 E2E_SAS=${BENCH_E2E_SAS:-1 1000}
 FRAMES=${BENCH_FRAMES:-512}
 WORKER_LCORE=${BENCH_WORKER_LCORE:-1}
+INPROC_WORKERS=${BENCH_WORKERS:-2}
 
 # shellcheck source=scripts/lib/netns.sh
 source "$ROOT/scripts/lib/netns.sh"
@@ -86,15 +91,16 @@ trap 'exit 130' INT TERM
 W=$NETNS_WORKDIR
 
 INSTALL="RESULT sa_install_per_s_100k=n/a storm_ratio=n/a"
-INPROC="RESULT enc_1420B_ratio=n/a enc_64B_ratio=n/a dec_1420B_ratio=n/a sa100k_vs_sa1=n/a bytes_per_sa=n/a sa_bytes_beyond_keysched=n/a"
+INPROC="RESULT enc_1420B_ratio=n/a enc_64B_ratio=n/a dec_1420B_ratio=n/a sa100k_vs_sa1=n/a bytes_per_sa=n/a sa_bytes_beyond_keysched=n/a enc_1420B_2w_vs_1w=n/a dec_1420B_2w_vs_1w=n/a"
 
 # ---- 1. in process ----
 if [ "${BENCH_SKIP_INPROC:-0}" != 1 ]; then
 	prefix="${NETNS_ID}-inproc"
 	dpdk_prefix_register "$prefix"
-	echo "bench: in process, $BENCH (lcore 0), ${SECONDS_INPROC}s of CPU per figure"
+	echo "bench: in process, $BENCH (lcore 0; 0 and 1 with $INPROC_WORKERS workers), ${SECONDS_INPROC}s of CPU per figure"
 	"$BENCH" --file-prefix "$prefix" --seconds "$SECONDS_INPROC" --sizes "$SIZES" \
-		--sas "$SAS" --algos "$ALGOS" --mem-sas "$MEM_SAS" | tee "$W/inproc.txt"
+		--sas "$SAS" --algos "$ALGOS" --mem-sas "$MEM_SAS" --workers "$INPROC_WORKERS" |
+		tee "$W/inproc.txt"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || die "esp_bench"
 	line=$(grep '^INPROC ' "$W/inproc.txt" | tail -n 1)
 	[ -n "$line" ] && INPROC="RESULT ${line#INPROC }"

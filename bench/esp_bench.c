@@ -5,7 +5,7 @@
  *
  *   esp_bench [--seconds S] [--file-prefix P] [--sizes 64,512,1420,imix]
  *             [--sas 1,1000,100000] [--algos 128,256] [--dirs enc,dec]
- *             [--mem-sas N] [--no-raw] [--stages]
+ *             [--mem-sas N] [--no-raw] [--stages] [--workers 1|2]
  *   esp_bench --install [--seconds S] [--file-prefix P]
  *
  * The data plane is built as tests/unit/dp_fixture.c builds it, with two
@@ -34,8 +34,12 @@
  * CPU-second of this thread, the best of 5 chunks (ours and raw in turns
  * at the first SA count); the wall-clock rate is printed beside.
  *
+ * With --workers 2, also one SA on two workers (lcores 0 and 1), against
+ * one worker: see measure_workers.
+ *
  * Prints one line per figure, a table, and
  *   INPROC enc_1420B_ratio=R enc_64B_ratio=R dec_1420B_ratio=R sa100k_vs_sa1=R bytes_per_sa=N sa_bytes_beyond_keysched=N
+ *          enc_1420B_2w_vs_1w=R dec_1420B_2w_vs_1w=R (n/a without --workers 2)
  *
  * --stages (a build with -Dstage_cycles=true, bench/esp_stages.sh): instead,
  * the TSC cycles a packet spends in each stage of the path
@@ -49,6 +53,8 @@
  *   INSTALL sa_install_per_s_0=X sa_install_per_s_10k=X sa_install_per_s_100k=X storm_ratio=R
  */
 #include <getopt.h>
+#include <sched.h>
+#include <stdalign.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
@@ -104,6 +110,7 @@ static struct {
 	bool stages;
 	unsigned mem_sas;
 	bool install; /* --install: the install rate, nothing else */
+	unsigned workers;                   /* 2: the one-SA-on-2-workers figures too */
 } opt = {
 	.seconds = 1.0,
 	.sizes = { 64, 512, 1420, SIZE_IMIX }, .n_sizes = 4,
@@ -111,10 +118,14 @@ static struct {
 	.algos = { 128, 256 }, .n_algos = 2,
 	.enc = true, .dec = true, .raw = true,
 	.mem_sas = 100000,
+	.workers = 1,
 };
 
 static struct dp dp;
 static struct dp_worker *W;
+/* What sa_conf gives the SAs it makes: the owner and inbound window. */
+static int sa_owner = 0;
+static uint32_t sa_window = 64;
 static uint64_t hz;
 static unsigned sadb_seq;
 
@@ -237,10 +248,14 @@ static void add_port(unsigned idx, const char *dev, const uint8_t mac[6],
 		    dp_route_add(dp.route, &host, dp_nh_make(DP_NH_LOCAL, idx)) != 0)
 			die("route");
 	}
-	if (rte_eth_dev_configure(id, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(id, 0, 64, 0, NULL, dp.pool) != 0 ||
-	    rte_eth_tx_queue_setup(id, 0, 512, 0, NULL) != 0 ||
-	    rte_eth_dev_start(id) != 0)
+	port->pt_nb_txq = (uint16_t)opt.workers; /* a TX queue per worker */
+	if (rte_eth_dev_configure(id, 1, (uint16_t)opt.workers, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(id, 0, 64, 0, NULL, dp.pool) != 0)
+		die("port setup");
+	for (uint16_t q = 0; q < opt.workers; q++)
+		if (rte_eth_tx_queue_setup(id, q, 512, 0, NULL) != 0)
+			die("port setup");
+	if (rte_eth_dev_start(id) != 0)
 		die("port setup");
 }
 
@@ -276,17 +291,23 @@ static void dp_up(void)
 	dp.neigh = dp_neigh_create("eb_nb", (int)rte_socket_id(), 64);
 	dp.punt = rte_ring_create("eb_punt", DP_PUNT_RING_SIZE, 0, RING_F_SC_DEQ);
 	dp.events = rte_ring_create("eb_events", DP_EVENT_RING_SIZE, 0, RING_F_SC_DEQ);
-	dp.n_workers = 1;
-	dp.workers = rte_zmalloc("eb_w", sizeof(*dp.workers), RTE_CACHE_LINE_SIZE);
+	dp.n_workers = opt.workers;
+	dp.workers = rte_zmalloc("eb_w", opt.workers * sizeof(*dp.workers), RTE_CACHE_LINE_SIZE);
 	if (!dp.pool || !dp.route || !dp.neigh || !dp.punt || !dp.events || !dp.workers)
 		die("tables: out of memory");
+	for (unsigned i = 0; i < opt.workers; i++) {
+		struct dp_worker *w = &dp.workers[i];
+		char n[32];
+
+		snprintf(n, sizeof(n), "eb_handoff%u", i);
+		w->w_idx = i;
+		w->w_lcore = i; /* lcore i: -l 0 or -l 0,1 */
+		w->w_engine = esp_engine_create();
+		w->w_handoff = rte_ring_create(n, DP_HANDOFF_RING_SIZE, 0, RING_F_SC_DEQ);
+		if (!w->w_engine || !w->w_handoff)
+			die("engine");
+	}
 	W = &dp.workers[0];
-	W->w_idx = 0;
-	W->w_lcore = rte_lcore_id();
-	W->w_engine = esp_engine_create();
-	W->w_handoff = rte_ring_create("eb_handoff", DP_HANDOFF_RING_SIZE, 0, RING_F_SC_DEQ);
-	if (!W->w_engine || !W->w_handoff)
-		die("engine");
 	dp.n_ports = 2;
 	add_port(0, "net_null0", MAC_LAN, DP_ROLE_PROTECTED, LAN_PREFIX, 1500);
 	add_port(1, "net_null1", MAC_WAN, DP_ROLE_UNPROTECTED, WAN_PREFIX, 9000);
@@ -335,9 +356,9 @@ static struct esp_sa_conf sa_conf(unsigned bits, uint32_t k, enum esp_dir dir, b
 	c.ts.src = peer_side ? host : lan;
 	c.ts.dst = peer_side ? lan : host;
 	c.ts.sport_hi = c.ts.dport_hi = 65535;
-	c.replay_window = dir == ESP_DIR_IN ? 64 : 0;
+	c.replay_window = dir == ESP_DIR_IN ? sa_window : 0;
 	c.df = ESP_DF_COPY;
-	c.owner = 0;
+	c.owner = sa_owner;
 	return c;
 }
 
@@ -460,9 +481,10 @@ struct enc_src {
 	uint32_t *dst_be;       /* per SA */
 	uint32_t *dst_sum;      /* per SA: the two 16-bit halves, summed */
 	unsigned n_sa;
-	unsigned pi, si;        /* running pattern and SA index */
 };
 static struct enc_src E;
+/* Running pattern and SA index, each worker's own. */
+static __thread unsigned enc_pi, enc_si;
 
 static void enc_src_init(unsigned size, unsigned n_sa)
 {
@@ -503,7 +525,7 @@ static void enc_src_init(unsigned size, unsigned n_sa)
 			       rte_cpu_to_be_16((uint16_t)d);
 	}
 	E.n_sa = n_sa;
-	E.pi = E.si = 0;
+	enc_pi = enc_si = 0;
 }
 
 /* Allocates n mbufs and fills them; returns the inner IP bytes. */
@@ -516,7 +538,7 @@ static uint64_t fill_enc(struct rte_mbuf **mb, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = mb[i];
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-		unsigned p = E.pi, s = E.si;
+		unsigned p = enc_pi, s = enc_si;
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + 14);
 		uint32_t sum;
 
@@ -529,8 +551,8 @@ static uint64_t fill_enc(struct rte_mbuf **mb, unsigned n)
 		sum = (sum & 0xffff) + (sum >> 16);
 		ip->hdr_checksum = (uint16_t)~sum;
 		bytes += E.ip_len[p];
-		E.pi = p + 1 == E.plen ? 0 : p + 1;
-		E.si = s + 1 == E.n_sa ? 0 : s + 1;
+		enc_pi = p + 1 == E.plen ? 0 : p + 1;
+		enc_si = s + 1 == E.n_sa ? 0 : s + 1;
 	}
 	return bytes;
 }
@@ -894,9 +916,9 @@ static struct result run_raw(bool enc, bool mbufs, double seconds, unsigned chun
 				for (unsigned i = 0; i < cnt; i++) {
 					unsigned ipl;
 					if (enc) {
-						unsigned p = E.pi;
+						unsigned p = enc_pi;
 						ipl = E.ip_len[p];
-						E.pi = p + 1 == E.plen ? 0 : p + 1;
+						enc_pi = p + 1 == E.plen ? 0 : p + 1;
 						len[i] = gcm_text_len(ipl);
 					} else {
 						const struct frame *f = &D.f[D.next];
@@ -1059,6 +1081,263 @@ static void measure_memory(void)
 	esp_sadb_free(db);
 }
 
+/* ---- One SA on several workers (issue 19 item 3) ---- */
+
+/*
+ * Worker i runs on lcore i (the main lcore is worker 0, and times the
+ * run). A pass is the pass_len(1) frames of one SA; worker i takes its
+ * bursts i, i + n, i + 2n, ... of it, as a distributor handing out
+ * bursts would; then the workers meet (a barrier) and worker 0 resets
+ * the replay window for the next pass (the frames repeat their
+ * sequence numbers). The rate is what the workers encrypted or
+ * decrypted (their esp_out / esp_in counters) per CPU-second of the
+ * busiest of them, its time in the passes only (waiting at the barrier,
+ * which yields, is not counted), the best of CHUNKS chunks: what the
+ * workers do given a core each while the machine is shared (as the
+ * one-worker figures are per CPU-second). When they do run at once,
+ * what one SA's shared lines cost them is in it; the wall-clock rate is
+ * printed beside.
+ */
+#define MW_MAX 2
+#define MW_WINDOW 4096 /* a whole pass (1024) inside it: none too old */
+
+static struct {
+	const struct sa_set *s;
+	bool enc;
+	unsigned nw;
+	alignas(64) unsigned bar_count;
+	unsigned bar_sense;
+	alignas(64) bool stop;
+	/* worker 0's timing, in CPU ns of the busiest worker */
+	uint64_t warm_until, chunk_p0, chunk_len, cpu_total, chunk_cpu0;
+	uint64_t wall_t0, wall_p0;
+	double best, wall;
+	bool warm;
+	uint64_t sent;
+	struct { alignas(64) uint64_t ns; } cpu[MW_MAX]; /* each worker's, in passes */
+} M;
+
+static void mw_barrier(unsigned *sense)
+{
+	*sense = !*sense;
+	if (__atomic_add_fetch(&M.bar_count, 1, __ATOMIC_ACQ_REL) == M.nw) {
+		__atomic_store_n(&M.bar_count, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&M.bar_sense, *sense, __ATOMIC_RELEASE);
+		return;
+	}
+	uint64_t yield_at = rte_rdtsc() + hz / 5000; /* 200 us: about a pass */
+
+	while (__atomic_load_n(&M.bar_sense, __ATOMIC_ACQUIRE) != *sense)
+		if (rte_rdtsc() < yield_at)
+			rte_pause();
+		else
+			sched_yield(); /* the other worker is off its core */
+}
+
+static void fill_dec_at(struct rte_mbuf **mb, unsigned first, unsigned n)
+{
+	if (rte_pktmbuf_alloc_bulk(dp.pool, mb, n) != 0)
+		die("mbuf pool empty");
+	for (unsigned i = 0; i < n; i++) {
+		const struct frame *f = &D.f[first + i];
+
+		rte_memcpy(rte_pktmbuf_mtod(mb[i], uint8_t *), f->b, f->len);
+		mb[i]->data_len = f->len;
+		mb[i]->pkt_len = f->len;
+	}
+}
+
+static unsigned mw_pass(unsigned idx)
+{
+	struct dp_worker *w = &dp.workers[idx];
+	unsigned n = pass_len(1), sent = 0;
+	struct rte_mbuf *mb[BURST];
+
+	for (unsigned j = idx * BURST; j < n; j += M.nw * BURST) {
+		unsigned cnt = RTE_MIN((unsigned)BURST, n - j);
+
+		if (M.enc)
+			fill_enc(mb, cnt);
+		else
+			fill_dec_at(mb, j, cnt);
+		dp_worker_input(&dp, w, M.enc ? 0 : 1, mb, (uint16_t)cnt);
+		dp_worker_flush(&dp, w);
+		sent += cnt;
+	}
+	return sent;
+}
+
+static uint64_t mw_done(void)
+{
+	enum dp_worker_counter c = M.enc ? DP_W_esp_out : DP_W_esp_in;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < M.nw; i++)
+		n += dp.workers[i].w_cnt[c];
+	return n;
+}
+
+static void mw_reset_window(void)
+{
+	struct esp_sa *in = M.s->in[0];
+
+	if (in->sa_replay_mt)
+		esp_replay_mt_init(in->sa_replay_mt, MW_WINDOW, false);
+	else
+		esp_replay_init(in->sa_replay, MW_WINDOW, false);
+}
+
+/* The busiest worker's CPU time in passes so far. */
+static uint64_t mw_cpu(void)
+{
+	uint64_t max = 0;
+
+	for (unsigned i = 0; i < M.nw; i++)
+		max = RTE_MAX(max, M.cpu[i].ns);
+	return max;
+}
+
+/* Worker 0, between passes (the others wait): the window, the clock. */
+static void mw_between(void)
+{
+	uint64_t now = rte_rdtsc(), done = mw_done(), cpu = mw_cpu();
+
+	if (!M.enc)
+		mw_reset_window();
+	if (M.warm) {
+		if (now < M.warm_until)
+			return;
+		M.warm = false;
+		M.chunk_cpu0 = cpu;
+		M.chunk_p0 = M.wall_p0 = done;
+		M.wall_t0 = now;
+		M.cpu_total = cpu + M.chunk_len * CHUNKS;
+		return;
+	}
+	if (cpu - M.chunk_cpu0 >= M.chunk_len) {
+		double r = (double)(done - M.chunk_p0) * 1e9 / (double)(cpu - M.chunk_cpu0);
+
+		M.best = RTE_MAX(M.best, r);
+		M.chunk_cpu0 = cpu;
+		M.chunk_p0 = done;
+	}
+	/* at most 4x the CPU time in wall time, as run_ours */
+	if (cpu >= M.cpu_total || now - M.wall_t0 > 4 * CHUNKS * M.chunk_len * (hz / 1000000000.0)) {
+		M.wall = (double)(done - M.wall_p0) * (double)hz / (double)(now - M.wall_t0);
+		__atomic_store_n(&M.stop, true, __ATOMIC_RELAXED);
+	}
+}
+
+static int mw_loop(void *arg)
+{
+	unsigned idx = (unsigned)(uintptr_t)arg, sense = 0;
+	uint64_t sent = 0;
+
+	enc_pi = enc_si = 0;
+	for (;;) {
+		uint64_t c0 = thread_ns();
+
+		sent += mw_pass(idx);
+		M.cpu[idx].ns += thread_ns() - c0;
+		mw_barrier(&sense);
+		if (idx == 0)
+			mw_between();
+		mw_barrier(&sense);
+		if (__atomic_load_n(&M.stop, __ATOMIC_RELAXED))
+			break;
+	}
+	__atomic_fetch_add(&M.sent, sent, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Packets per CPU-second (see above) of nw workers on set s; *wall
+ * the wall-clock rate. */
+static double mw_run(const struct sa_set *s, bool enc, unsigned nw, double seconds,
+		     double *wall)
+{
+	uint64_t before;
+
+	M.s = s;
+	M.enc = enc;
+	M.nw = nw;
+	M.bar_count = M.bar_sense = 0;
+	M.stop = false;
+	M.warm = true;
+	M.warm_until = rte_rdtsc() + hz / 50;
+	M.chunk_len = (uint64_t)(seconds * 1e9 / CHUNKS);
+	M.best = M.wall = 0;
+	M.sent = 0;
+	for (unsigned i = 0; i < MW_MAX; i++)
+		M.cpu[i].ns = 0;
+	dp.sadb = s->db;
+	s->out[0]->sa_st.st_seq = 0;
+	mw_reset_window();
+	before = mw_done();
+	for (unsigned i = 1; i < nw; i++)
+		if (rte_eal_remote_launch(mw_loop, (void *)(uintptr_t)i, i) != 0)
+			die("rte_eal_remote_launch");
+	mw_loop((void *)(uintptr_t)0);
+	rte_eal_mp_wait_lcore();
+	if (mw_done() - before != M.sent)
+		fprintf(stderr, "esp_bench: warning: %u worker%s %s: %" PRIu64 " of %" PRIu64
+			" packets went through (drops: see counters)\n", nw, nw > 1 ? "s" : "",
+			enc ? "encrypt" : "decrypt", mw_done() - before, M.sent);
+	*wall = RTE_MAX(*wall, M.wall);
+	return M.best;
+}
+
+/* One SA (1 out + 1 in) owned by worker 0, or shared. */
+static void mw_set_up(struct sa_set *s, bool shared)
+{
+	sa_owner = shared ? ESP_SA_SHARED : 0;
+	sa_window = MW_WINDOW;
+	sa_set_up(s, 128, 1);
+	sa_owner = 0;
+	sa_window = 64;
+}
+
+static double mw_ratio[2] = { -1, -1 }; /* enc, dec: 2 workers / 1 */
+
+/*
+ * 1420-byte frames, AES-128-GCM: one SA owned by one worker, the same
+ * shared on one worker (what the atomics cost), and shared on two, in
+ * turns, three times; the best of each.
+ */
+static void measure_workers(void)
+{
+	struct sa_set owned, shared;
+
+	mw_set_up(&owned, false);
+	mw_set_up(&shared, true);
+	printf("one SA on %u workers (lcores 0..%u), aes128gcm16, 1420 B, window %u, "
+	       "Mpps per CPU-second of the busiest worker, best of 3 turns\n", opt.workers, opt.workers - 1, MW_WINDOW);
+	for (int d = 0; d < 2; d++) {
+		bool enc = d == 0;
+		double own1 = 0, sh1 = 0, sh2 = 0, w_own1 = 0, w_sh1 = 0, w_sh2 = 0;
+
+		if (enc ? !opt.enc : !opt.dec)
+			continue;
+		if (enc)
+			enc_src_init(1420, 1);
+		else
+			dec_src_init(128, 1420, 1);
+		for (unsigned k = 0; k < 3; k++) {
+			own1 = RTE_MAX(own1, mw_run(&owned, enc, 1, opt.seconds, &w_own1));
+			sh1 = RTE_MAX(sh1, mw_run(&shared, enc, 1, opt.seconds, &w_sh1));
+			sh2 = RTE_MAX(sh2, mw_run(&shared, enc, opt.workers, opt.seconds, &w_sh2));
+		}
+		mw_ratio[d] = sh2 / own1;
+		printf("  %s 1420 B: 1 worker, owned SA %.3f Mpps (wall %.3f); 1 worker, shared SA "
+		       "%.3f (wall %.3f); %u workers, shared SA %.3f (wall %.3f): %.2fx\n",
+		       enc ? "enc" : "dec", own1 / 1e6, w_own1 / 1e6, sh1 / 1e6, w_sh1 / 1e6,
+		       opt.workers, sh2 / 1e6, w_sh2 / 1e6, mw_ratio[d]);
+		fflush(stdout);
+	}
+	dp.sadb = NULL;
+	sa_set_down(&owned);
+	sa_set_down(&shared);
+}
+
 static void print_table(void)
 {
 	printf("\n| what | size | SAs | Mpps | Gbit/s | ns/pkt | ours/raw | wall Mpps |\n");
@@ -1087,7 +1366,7 @@ static void print_result(void)
 	const struct row *d1420 = find_row("dec aes128gcm16", 1420, opt.sas[0]);
 	const struct row *big = find_row("enc aes128gcm16", 1420, 100000);
 	const struct row *one = find_row("enc aes128gcm16", 1420, 1);
-	char v[6][32];
+	char v[8][32];
 
 #define FMT(i, cond, ...) \
 	do { if (cond) snprintf(v[i], sizeof(v[i]), __VA_ARGS__); \
@@ -1100,9 +1379,12 @@ static void print_result(void)
 	/* what an SA costs on top of IPsec-MB's own AES-GCM key schedule */
 	FMT(5, mem_bytes_per_sa, "%" PRId64,
 	    (int64_t)mem_bytes_per_sa - (int64_t)sizeof(struct gcm_key_data));
+	FMT(6, mw_ratio[0] >= 0, "%.2f", mw_ratio[0]);
+	FMT(7, mw_ratio[1] >= 0, "%.2f", mw_ratio[1]);
 #undef FMT
-	printf("INPROC enc_1420B_ratio=%s enc_64B_ratio=%s dec_1420B_ratio=%s sa100k_vs_sa1=%s bytes_per_sa=%s sa_bytes_beyond_keysched=%s\n",
-	       v[0], v[1], v[2], v[3], v[4], v[5]);
+	printf("INPROC enc_1420B_ratio=%s enc_64B_ratio=%s dec_1420B_ratio=%s sa100k_vs_sa1=%s bytes_per_sa=%s"
+	       " sa_bytes_beyond_keysched=%s enc_1420B_2w_vs_1w=%s dec_1420B_2w_vs_1w=%s\n",
+	       v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 
@@ -1551,6 +1833,7 @@ static void parse_opts(int argc, char **argv)
 		{ "mem-sas", 1, NULL, 'm' }, { "no-raw", 0, NULL, 'r' },
 		{ "stages", 0, NULL, 'S' },
 		{ "install", 0, NULL, 'i' },
+		{ "workers", 1, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -1594,10 +1877,15 @@ static void parse_opts(int argc, char **argv)
 		case 'i':
 			opt.install = true;
 			break;
+		case 'w':
+			opt.workers = (unsigned)strtoul(optarg, NULL, 10);
+			if (opt.workers < 1 || opt.workers > MW_MAX)
+				die("--workers: 1 or 2");
+			break;
 		default:
 			fprintf(stderr, "usage: esp_bench [--seconds S] [--file-prefix P] "
 				"[--sizes 64,512,1420,imix] [--sas 1,1000,100000] "
-				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw] [--stages] [--install]\n");
+				"[--algos 128,256] [--dirs enc,dec] [--mem-sas N] [--no-raw] [--stages] [--install] [--workers 1|2]\n");
 			exit(2);
 		}
 	}
@@ -1613,7 +1901,7 @@ int main(int argc, char **argv)
 	char rundir[PATH_MAX];
 
 	parse_opts(argc, argv);
-	if (opt.install)
+	if (opt.install || opt.workers == 2)
 		snprintf(lcores, sizeof(lcores), "0,1");
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		die("rte_eal_init failed (run as root?)");
@@ -1630,6 +1918,8 @@ int main(int argc, char **argv)
 		measure_memory();
 		for (unsigned a = 0; a < opt.n_algos; a++)
 			measure(opt.algos[a]);
+		if (opt.workers > 1)
+			measure_workers();
 		print_table();
 		print_result();
 	}

@@ -106,8 +106,10 @@ struct cfg_sa {
 	uint16_t encap_sport, encap_dport; /* default 4500/4500 */
 	enum cfg_df df;              /* out, tunnel: default copy */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
-	int worker;                  /* owner worker index, -1 = espgate picks */
+	int worker;                  /* owner worker index, -1 = espgate picks,
+				      * CFG_SA_WORKER_ANY: shared by all */
 };
+#define CFG_SA_WORKER_ANY (-2)
 
 /* ---- IKE connections (RFC 7296), negotiated by lib/ike ---- */
 

@@ -514,17 +514,29 @@ static int parse_sa_lifetime(struct cfg_ctx *c, const struct json_path *p,
 				   sa->hard_packets);
 }
 
+/* "worker": an index into lcores.workers, or "any": a shared SA,
+ * handled by whichever worker its packets reach. */
 static int parse_sa_worker(struct cfg_ctx *c, const struct json_path *p,
 			   json_t *obj, struct cfg_sa *sa)
 {
 	struct json_path pw = json_path_key(p, "worker");
 	unsigned n = c->cfg->n_workers;
+	json_t *v = json_object_get(obj, "worker");
 	json_int_t w;
-	json_t *v;
 	int rc;
 
 	sa->worker = -1;
-	if ((rc = cfg_member(c, &pw, obj, JSON_INTEGER, false, &v)) || !v)
+	if (!v)
+		return 0;
+	if (json_is_string(v)) {
+		if (strcmp(json_string_value(v), "any") != 0)
+			return cfg_err(c, &pw, AT_VALUE,
+				       "\"%s\" is neither an index into lcores.workers nor \"any\"",
+				       json_string_value(v));
+		sa->worker = CFG_SA_WORKER_ANY;
+		return 0;
+	}
+	if ((rc = cfg_expect(c, &pw, v, JSON_INTEGER)))
 		return rc;
 	w = json_integer_value(v);
 	if (w < 0 || w >= (json_int_t)n)

@@ -292,21 +292,18 @@ static bool out_tunnel4_aead(const struct esp_sa *sa)
 
 static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 					 struct esp_crypto_op *op,
-					 struct esp_scratch *s, uint16_t ip_id)
+					 struct esp_scratch *s, uint16_t ip_id,
+					 uint64_t seq)
 {
 	uint32_t len = m->pkt_len - ETH_HLEN;
 	uint32_t trailer = esp_trailer_len(sa, len), tail = trailer + sa->sa_icv_len;
 	uint32_t esp_total = ESP_HDR_LEN + 8 + len + tail;
 	uint8_t *start, *inner, *esp, *text;
-	uint64_t seq;
 
 	if (!rte_pktmbuf_is_contiguous(m))
 		return ESP_DROP_malformed;
-	if (!seq_next(sa, &seq))
-		return ESP_DROP_seq_overflow;
 	if (!esp_room(m, T4_FRONT, tail))
 		return ESP_DROP_too_big;
-	sa->sa_st.st_seq = seq;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
 	inner = start + ETH_HLEN + T4_FRONT;
 	be16_put(start + 12, RTE_ETHER_TYPE_IPV4);
@@ -325,7 +322,7 @@ static unsigned out_prepare_tunnel4_aead(struct esp_sa *sa, struct rte_mbuf *m,
 /* Every other case: transport mode, IPv6 outer, UDP encapsulation, CBC. */
 static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbuf *m,
 				struct esp_crypto_op *op, struct esp_scratch *s,
-				const uint8_t *rand16, uint16_t ip_id)
+				const uint8_t *rand16, uint16_t ip_id, uint64_t seq)
 {
 	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	uint32_t len = m->pkt_len - ETH_HLEN;
@@ -336,16 +333,12 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 	uint32_t front = esp_outer_hlen(sa) + encap + ESP_HDR_LEN + sa->sa_iv_len;
 	uint32_t esp_total = ESP_HDR_LEN + sa->sa_iv_len + payload + trailer + sa->sa_icv_len;
 	uint8_t *start, *esp, nh;
-	uint64_t seq;
 
 	if (!rte_pktmbuf_is_contiguous(m) || len < ihl)
 		return ESP_DROP_malformed;
-	if (!seq_next(sa, &seq))
-		return ESP_DROP_seq_overflow;
 	if (!esp_room(m, front, trailer + sa->sa_icv_len))
 		return ESP_DROP_too_big;
 	start = rte_pktmbuf_mtod(m, uint8_t *);
-	sa->sa_st.st_seq = seq;
 	if (tunnel) {
 		const uint8_t *inner = start + ETH_HLEN + front;
 		nh = is_v4(inner) ? PROTO_IPIP : PROTO_IPV6;
@@ -372,13 +365,28 @@ static __rte_noinline unsigned out_prepare_any(struct esp_sa *sa, struct rte_mbu
 	return ESP_OK;
 }
 
+unsigned esp_out_prepare_seq(struct esp_sa *sa, struct rte_mbuf *m,
+			     struct esp_crypto_op *op, struct esp_scratch *s,
+			     const uint8_t *rand16, uint16_t ip_id, uint64_t seq)
+{
+	if (out_tunnel4_aead(sa))
+		return out_prepare_tunnel4_aead(sa, m, op, s, ip_id, seq);
+	return out_prepare_any(sa, m, op, s, rand16, ip_id, seq);
+}
+
 unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			 struct esp_crypto_op *op, struct esp_scratch *s,
 			 const uint8_t *rand16, uint16_t ip_id)
 {
-	if (out_tunnel4_aead(sa))
-		return out_prepare_tunnel4_aead(sa, m, op, s, ip_id);
-	return out_prepare_any(sa, m, op, s, rand16, ip_id);
+	uint64_t seq;
+	unsigned rc;
+
+	if (!seq_next(sa, &seq))
+		return ESP_DROP_seq_overflow;
+	rc = esp_out_prepare_seq(sa, m, op, s, rand16, ip_id, seq);
+	if (rc == ESP_OK)
+		sa->sa_st.st_seq = seq; /* the owner's: no atomic */
+	return rc;
 }
 
 void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m)
@@ -410,6 +418,9 @@ unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 	s->s_seq = be32_get(esp + 4);
 	DP_STAGE_LAP(header);
 	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
+		return ESP_DROP_replay;
+	if (sa->sa_replay_mt &&
+	    !esp_replay_mt_check(sa->sa_replay_mt, (uint32_t)s->s_seq, &s->s_seq))
 		return ESP_DROP_replay;
 	DP_STAGE_LAP(replay);
 	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
@@ -542,6 +553,9 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 	unsigned rc;
 
 	if (sa->sa_replay && !esp_replay_update(sa->sa_replay, s->s_seq))
+		return ESP_DROP_replay;
+	if (sa->sa_replay_mt &&
+	    esp_replay_mt_mark(sa->sa_replay_mt, s->s_seq) != ESP_RMT_ACCEPTED)
 		return ESP_DROP_replay;
 	DP_STAGE_LAP(replay);
 	if ((uint32_t)pad + 2 > n)

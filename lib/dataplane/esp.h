@@ -77,6 +77,11 @@ static inline uint32_t esp_out_overhead(const struct esp_sa *sa, uint32_t inner_
 unsigned esp_out_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			 struct esp_crypto_op *op, struct esp_scratch *s,
 			 const uint8_t *rand16, uint16_t ip_id);
+/* The same with a number the caller reserved (a shared SA's,
+ * esp_seq_reserve); the SA's counter is left alone. */
+unsigned esp_out_prepare_seq(struct esp_sa *sa, struct rte_mbuf *m,
+			     struct esp_crypto_op *op, struct esp_scratch *s,
+			     const uint8_t *rand16, uint16_t ip_id, uint64_t seq);
 /* After encryption: the UDP checksum of IPv6 ESP-in-UDP (RFC 6935 asks
  * for it; IPv4 sends zero, RFC 3948 §2.1). */
 void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m);
@@ -89,7 +94,9 @@ void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m);
 unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			struct esp_crypto_op *op, struct esp_scratch *s);
 /* After a verified decryption: replay update, trailer checks, decap and
- * the inner policy check. m becomes [Ethernet][inner IP]. */
+ * the inner policy check. m becomes [Ethernet][inner IP]. A shared SA's
+ * number is only marked: the caller moves the window's top, once per
+ * burst (esp_replay_mt_advance). */
 unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 		       const struct esp_crypto_op *op,
 		       const struct esp_scratch *s);

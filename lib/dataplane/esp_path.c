@@ -8,6 +8,7 @@
 #include "cksum.h"
 #include "dp.h"
 #include "esp.h"
+#include "seq_block.h"
 #include "stage_cycles.h"
 #include "trap.h"
 
@@ -21,10 +22,21 @@
 #define HANDOFF_IN 0
 #define HANDOFF_OUT 1
 
+_Static_assert(DP_ESP_PENDING <= ESP_SEQ_BURST_MAX, "a burst's numbers in one call");
+
+/* A shared SA's counters are written by every worker. */
+static void sa_count_drop(struct esp_sa *sa, unsigned why)
+{
+	if (esp_sa_shared(sa))
+		__atomic_fetch_add(&sa->sa_st.st_drops[why], 1, __ATOMIC_RELAXED);
+	else
+		sa->sa_st.st_drops[why]++;
+}
+
 static void sa_drop(struct dp_worker *w, struct esp_sa *sa, struct rte_mbuf *m,
 		    unsigned why)
 {
-	sa->sa_st.st_drops[why]++;
+	sa_count_drop(sa, why);
 	dp_drop(w, m, DP_W_esp_sa_drop);
 }
 
@@ -47,11 +59,12 @@ static struct dp_worker *owner_of(const struct dp *dp, const struct esp_sa *sa)
 	return &dp->workers[o < dp->n_workers ? o : o % dp->n_workers];
 }
 
-/* The owner does the work; anyone else hands the packet over. */
+/* The owner does the work; anyone else hands the packet over. A
+ * shared SA's packets are done where they are. */
 static void queue_for_owner(struct dp *dp, struct dp_worker *w,
 			    struct rte_mbuf *m, struct esp_sa *sa, bool out)
 {
-	struct dp_worker *owner = owner_of(dp, sa);
+	struct dp_worker *owner = esp_sa_shared(sa) ? w : owner_of(dp, sa);
 
 	if (owner == w) {
 		struct dp_esp_pending *p = out ? &w->w_esp_out : &w->w_esp_in;
@@ -322,27 +335,50 @@ enum dp_ctl_esp dp_esp_from_control(struct dp *dp, struct rte_mbuf *m)
 							     : DP_CTL_ESP_DROP;
 }
 
-/* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each. */
+/* Soft and hard lifetimes (RFC 4301 §4.4.2.1), raised once each, for
+ * the SA's totals so far. */
+static void lifetimes(struct dp *dp, struct esp_sa *sa, uint64_t packets, uint64_t bytes)
+{
+	struct esp_sa_state *st = &sa->sa_st;
+	bool shared = esp_sa_shared(sa);
+
+	if (!(sa->sa_soft_bytes | sa->sa_soft_packets | sa->sa_hard_bytes | sa->sa_hard_packets))
+		return; /* no volume lifetime (time limits are the control lcore's) */
+	if (!st->st_soft_raised &&
+	    ((sa->sa_soft_bytes && bytes >= sa->sa_soft_bytes) ||
+	     (sa->sa_soft_packets && packets >= sa->sa_soft_packets)) &&
+	    !(shared && __atomic_exchange_n(&st->st_soft_raised, true, __ATOMIC_RELAXED))) {
+		__atomic_store_n(&st->st_soft_raised, true, __ATOMIC_RELAXED);
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, false));
+	}
+	if (!st->st_hard_raised &&
+	    ((sa->sa_hard_bytes && bytes >= sa->sa_hard_bytes) ||
+	     (sa->sa_hard_packets && packets >= sa->sa_hard_packets)) &&
+	    !(shared && __atomic_exchange_n(&st->st_hard_raised, true, __ATOMIC_RELAXED))) {
+		__atomic_store_n(&st->st_hard_raised, true, __ATOMIC_RELAXED);
+		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, true));
+	}
+}
+
+/* The owner's count of one packet. */
 static void account(struct dp *dp, struct esp_sa *sa, uint32_t bytes)
 {
 	struct esp_sa_state *st = &sa->sa_st;
 
 	st->st_packets++;
 	st->st_bytes += bytes;
-	if (!(sa->sa_soft_bytes | sa->sa_soft_packets | sa->sa_hard_bytes | sa->sa_hard_packets))
-		return; /* no volume lifetime (time limits are the control lcore's) */
-	if (!st->st_soft_raised &&
-	    ((sa->sa_soft_bytes && st->st_bytes >= sa->sa_soft_bytes) ||
-	     (sa->sa_soft_packets && st->st_packets >= sa->sa_soft_packets))) {
-		st->st_soft_raised = true;
-		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, false));
-	}
-	if (!st->st_hard_raised &&
-	    ((sa->sa_hard_bytes && st->st_bytes >= sa->sa_hard_bytes) ||
-	     (sa->sa_hard_packets && st->st_packets >= sa->sa_hard_packets))) {
-		st->st_hard_raised = true;
-		rte_ring_mp_enqueue(dp->events, dp_event_make(sa->sa_id, true));
-	}
+	lifetimes(dp, sa, st->st_packets, st->st_bytes);
+}
+
+/* A shared SA's count of a burst's packets: one atomic add each. */
+static void account_shared(struct dp *dp, struct esp_sa *sa, uint64_t packets,
+			   uint64_t bytes)
+{
+	struct esp_sa_state *st = &sa->sa_st;
+
+	packets = __atomic_add_fetch(&st->st_packets, packets, __ATOMIC_RELAXED);
+	bytes = __atomic_add_fetch(&st->st_bytes, bytes, __ATOMIC_RELAXED);
+	lifetimes(dp, sa, packets, bytes);
 }
 
 /* Where an SA's outer packets go: the route, its egress port and MTU,
@@ -369,6 +405,11 @@ struct esp_burst {
 	 * peer share it, so the route is looked up once per burst. */
 	struct ip_addr rc_dst;
 	struct out_hop rc;
+	/* Shared SAs: the numbers reserved for the outbound packets, and
+	 * the run of packets of one SA counted so far (account_shared). */
+	uint64_t seq[DP_ESP_PENDING];
+	struct esp_sa *acc_sa;
+	uint64_t acc_packets, acc_bytes, acc_seq; /* acc_seq: inbound, the highest */
 };
 
 static bool same_dst(const struct ip_addr *a, const struct ip_addr *b)
@@ -438,9 +479,15 @@ static unsigned out_path_check(struct dp *dp, struct dp_worker *w,
 	 * trailer), then payload + 2 rounded up to the block. */
 	fixed = esp_out_overhead(sa, 0) - sa->sa_block + hdr;
 	room = mtu > fixed ? (mtu - fixed) / sa->sa_block * sa->sa_block : 0;
-	sa->sa_st.st_drops[ESP_DROP_too_big]++;
+	sa_count_drop(sa, ESP_DROP_too_big);
 	dp_punt(dp, w, m, DP_PUNT_TOO_BIG, room >= 2 ? room - 2 + hdr : 0, DP_W_too_big);
 	return ESP_DROP_MAX + 1; /* consumed */
+}
+
+/* Written by another worker, for a shared SA. */
+static bool hard_raised(const struct esp_sa *sa)
+{
+	return __atomic_load_n(&sa->sa_st.st_hard_raised, __ATOMIC_RELAXED);
 }
 
 static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
@@ -454,17 +501,22 @@ static void prepare_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b)
 		cbc = p->p_sa[i]->sa_cbc_iv;
 	if (cbc)
 		RAND_bytes(&b->rand[0][0], (int)(p->p_n * 16));
+	esp_seq_assign_burst(p->p_sa, p->p_n, b->seq);
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
 		struct rte_mbuf *m = p->p_mb[i];
 		uint32_t inner = m->pkt_len - ETH_HLEN;
-		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
-						       : out_path_check(dp, w, b, sa, m);
+		unsigned rc = hard_raised(sa) ? ESP_DROP_hard_expired
+					      : out_path_check(dp, w, b, sa, m);
 
 		DP_STAGE_LAP(route);
-		if (rc == ESP_OK)
+		if (rc == ESP_OK && !esp_sa_shared(sa))
 			rc = esp_out_prepare(sa, m, &b->ops[b->n], &b->scr[b->n],
 					     b->rand[i], w->w_ip_id++);
+		else if (rc == ESP_OK)
+			rc = b->seq[i] == 0 ? ESP_DROP_seq_overflow
+			   : esp_out_prepare_seq(sa, m, &b->ops[b->n], &b->scr[b->n],
+						 b->rand[i], w->w_ip_id++, b->seq[i]);
 		DP_STAGE_LAP(header);
 		if (rc < ESP_OK) {
 			sa_drop(w, sa, m, rc);
@@ -483,7 +535,7 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 
 	for (unsigned i = 0; i < p->p_n; i++) {
 		struct esp_sa *sa = p->p_sa[i];
-		unsigned rc = sa->sa_st.st_hard_raised ? ESP_DROP_hard_expired
+		unsigned rc = hard_raised(sa) ? ESP_DROP_hard_expired
 			: esp_in_prepare(sa, p->p_mb[i], &b->ops[b->n], &b->scr[b->n]);
 
 		if (rc != ESP_OK) {
@@ -495,6 +547,36 @@ static void prepare_in(struct dp_worker *w, struct esp_burst *b)
 		DP_STAGE_LAP(header);
 	}
 	p->p_n = 0;
+}
+
+static void acc_flush(struct dp *dp, struct esp_burst *b)
+{
+	if (!b->acc_sa)
+		return;
+	account_shared(dp, b->acc_sa, b->acc_packets, b->acc_bytes);
+	if (b->acc_sa->sa_replay_mt && b->acc_seq)
+		esp_replay_mt_advance(b->acc_sa->sa_replay_mt, b->acc_seq);
+	b->acc_sa = NULL;
+}
+
+/* One packet through (seq: inbound, its number): the owner counts it
+ * now; a shared SA's packets are added up per run of one SA, and its
+ * window's top moved to the run's highest number. */
+static void count_packet(struct dp *dp, struct esp_burst *b, struct esp_sa *sa,
+			 uint32_t bytes, uint64_t seq)
+{
+	if (!esp_sa_shared(sa)) {
+		account(dp, sa, bytes);
+		return;
+	}
+	if (b->acc_sa != sa) {
+		acc_flush(dp, b);
+		b->acc_sa = sa;
+		b->acc_packets = b->acc_bytes = b->acc_seq = 0;
+	}
+	b->acc_packets++;
+	b->acc_bytes += bytes;
+	b->acc_seq = RTE_MAX(b->acc_seq, seq);
 }
 
 /* Encrypted: counted and sent towards the SA's peer (hop from prepare_out). */
@@ -511,7 +593,7 @@ static void finish_out(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 	}
 	if (sa->sa_encap)
 		esp_out_finish(sa, m);
-	account(dp, sa, b->len[i]);
+	count_packet(dp, b, sa, b->len[i], 0);
 	w->w_cnt[DP_W_esp_out]++;
 	DP_STAGE_LAP(counters);
 	if (hop->direct && b->fits[i])
@@ -545,10 +627,13 @@ static void finish_in(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 		}
 		rc = esp_in_finish(sa, m, &b->ops[i], &b->scr[i]);
 		if (rc != ESP_OK) {
+			/* marked, then dropped (a dummy packet, say): the top too */
+			if (rc != ESP_DROP_replay && sa->sa_replay_mt)
+				esp_replay_mt_advance(sa->sa_replay_mt, b->scr[i].s_seq);
 			sa_drop(w, sa, m, rc);
 			continue;
 		}
-		account(dp, sa, m->pkt_len - ETH_HLEN);
+		count_packet(dp, b, sa, m->pkt_len - ETH_HLEN, b->scr[i].s_seq);
 		w->w_cnt[DP_W_esp_in]++;
 		DP_STAGE_LAP(counters);
 		l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
@@ -580,6 +665,7 @@ static void flush_pending(struct dp *dp, struct dp_worker *w)
 
 	b.n = 0;
 	b.rc_dst.family = 0;
+	b.acc_sa = NULL;
 	prepare_out(dp, w, &b);
 	n_out = b.n; /* the outbound ops first, then the inbound ones */
 	prepare_in(w, &b);
@@ -588,6 +674,7 @@ static void flush_pending(struct dp *dp, struct dp_worker *w)
 	for (unsigned i = 0; i < n_out; i++)
 		finish_out(dp, w, &b, i);
 	finish_in(dp, w, &b, n_out);
+	acc_flush(dp, &b);
 }
 
 void dp_esp_flush(struct dp *dp, struct dp_worker *w)

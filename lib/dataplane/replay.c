@@ -12,7 +12,7 @@
 
 #include "replay.h"
 
-static uint32_t round_size(uint32_t size)
+uint32_t esp_replay_round(uint32_t size)
 {
 	if (size < ESP_REPLAY_MIN)
 		size = ESP_REPLAY_MIN;
@@ -23,12 +23,12 @@ static uint32_t round_size(uint32_t size)
 
 size_t esp_replay_bytes(uint32_t size)
 {
-	return sizeof(struct esp_replay) + round_size(size) / 8;
+	return sizeof(struct esp_replay) + esp_replay_round(size) / 8;
 }
 
 void esp_replay_init(struct esp_replay *r, uint32_t size, bool esn)
 {
-	r->rp_size = round_size(size);
+	r->rp_size = esp_replay_round(size);
 	r->rp_esn = esn;
 	r->rp_top = 0; /* §3.3.3: the counter starts at 0, the first packet is 1 */
 	memset(r->rp_bits, 0, r->rp_size / 8);
@@ -72,16 +72,10 @@ static bool window_ok(const struct esp_replay *r, uint64_t s)
 	return !(r->rp_bits[word_idx(r, s)] & bit_of(s));
 }
 
-/*
- * RFC 4303 Appendix A2.2: infer Seqh from Seql, with Th/Tl the halves of
- * the top and W the window size. Returns false when the inferred number
- * would be below 0 (Seqh = Th - 1 with Th = 0) or above 2^64 - 1.
- */
-static bool esn_infer(const struct esp_replay *r, uint32_t seql, uint64_t *seq)
+bool esp_esn_infer(uint64_t top, uint32_t w, uint32_t seql, uint64_t *seq)
 {
-	uint32_t th = (uint32_t)(r->rp_top >> 32);
-	uint32_t tl = (uint32_t)r->rp_top;
-	uint32_t w = r->rp_size;
+	uint32_t th = (uint32_t)(top >> 32);
+	uint32_t tl = (uint32_t)top;
 	uint32_t seqh;
 
 	if (tl >= w - 1) {                      /* Case A: window within one Th */
@@ -107,7 +101,7 @@ static bool esn_infer(const struct esp_replay *r, uint32_t seql, uint64_t *seq)
 bool esp_replay_check(const struct esp_replay *r, uint32_t seq_lo, uint64_t *seq)
 {
 	*seq = seq_lo;
-	if (r->rp_esn && !esn_infer(r, seq_lo, seq))
+	if (r->rp_esn && !esp_esn_infer(r->rp_top, r->rp_size, seq_lo, seq))
 		return false;
 	return window_ok(r, *seq);
 }

@@ -23,6 +23,12 @@ struct esp_replay {
 	uint64_t rp_bits[]; /* rp_size / 64 words */
 };
 
+/* The window a size asks for: ESP_REPLAY_MIN..ESP_REPLAY_MAX, a
+ * multiple of 64. */
+uint32_t esp_replay_round(uint32_t size);
+/* RFC 4303 Appendix A2.2: the full number of seql from the top and the
+ * window size w; false when it would be below 0 or above 2^64 - 1. */
+bool esp_esn_infer(uint64_t top, uint32_t w, uint32_t seql, uint64_t *seq);
 /* Bytes a window of 'size' packets needs (size rounded up to 64). */
 size_t esp_replay_bytes(uint32_t size);
 /* size: ESP_REPLAY_MIN..ESP_REPLAY_MAX, rounded up to a multiple of 64. */

@@ -333,7 +333,9 @@ size_t esp_sa_footprint(const struct esp_sa *sa)
 		       (sa->sa_dir == ESP_DIR_IN ? sizeof(struct esp_in_key) + 16 : 0);
 
 	return sa_bytes(sa->sa_keys_size,
-			sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) : 0) + table;
+			sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) :
+			sa->sa_replay_mt ? esp_replay_mt_bytes(sa->sa_replay_mt->rm_size) +
+					   RTE_CACHE_LINE_SIZE : 0) + table;
 }
 
 const char *esp_sa_algo_name(const struct esp_sa *sa)
@@ -361,11 +363,22 @@ static int free_id(struct esp_sadb *db, uint32_t *id)
 	return -ENOSPC;
 }
 
+/* sa_owner for conf.owner: -1 is the first worker. */
+static uint16_t owner_of_conf(const struct esp_sa_conf *c)
+{
+	if (c->owner == ESP_SA_SHARED)
+		return ESP_OWNER_ANY;
+	return (uint16_t)(c->owner < 0 ? 0 : c->owner);
+}
+
 static struct esp_sa *sa_build(struct esp_engine *engine,
 			       const struct esp_sa_conf *c, int *err)
 {
 	bool window = c->dir == ESP_DIR_IN && c->replay_window > 0;
-	size_t rbytes = window ? esp_replay_bytes(c->replay_window) : 0;
+	bool shared = c->owner == ESP_SA_SHARED;
+	size_t rbytes = !window ? 0 : shared ? esp_replay_mt_bytes(c->replay_window) +
+						 RTE_CACHE_LINE_SIZE
+					     : esp_replay_bytes(c->replay_window);
 	size_t keys_size = esp_keys_size(engine, &c->algo);
 	struct esp_sa *sa;
 
@@ -395,7 +408,7 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	sa->sa_encap = c->udp_encap;
 	sa->sa_encap_sport = c->encap_sport;
 	sa->sa_encap_dport = c->encap_dport;
-	sa->sa_owner = (uint16_t)(c->owner < 0 ? 0 : c->owner);
+	sa->sa_owner = owner_of_conf(c);
 	sa->sa_src = c->src;
 	sa->sa_dst = c->dst;
 	sa->sa_ts = c->ts;
@@ -412,7 +425,11 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 		sa->sa_outer4_sum = esp_outer4_sum(sa);
 	if (c->dir == ESP_DIR_IN && c->mode == ESP_MODE_TRANSPORT && c->udp_encap)
 		sa->sa_l4_fix = esp_l4_fix_sum(c);
-	if (window) {
+	if (window && shared) {
+		sa->sa_replay_mt = (struct esp_replay_mt *)RTE_PTR_ALIGN_CEIL(
+			(uint8_t *)sa->sa_keys + keys_size, RTE_CACHE_LINE_SIZE);
+		esp_replay_mt_init(sa->sa_replay_mt, c->replay_window, c->esn);
+	} else if (window) {
 		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
 		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);
 	}
@@ -542,7 +559,7 @@ int esp_sa_replace(struct esp_sadb *db, struct esp_engine *engine, uint32_t id,
 	if (!old)
 		return -ENOENT;
 	if (old->sa_dir != ESP_DIR_OUT || conf->dir != ESP_DIR_OUT || conf->spi != old->sa_spi ||
-	    (uint16_t)(conf->owner < 0 ? 0 : conf->owner) != old->sa_owner)
+	    owner_of_conf(conf) != old->sa_owner)
 		return -EINVAL;
 	nid = add_from(db, engine, conf, old);
 	if (nid >= 0)

@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "esp_crypto.h"
 #include "replay.h"
+#include "replay_mt.h"
 
 struct rte_rcu_qsbr;
 
@@ -80,8 +81,15 @@ struct esp_sa_conf {
 	struct ip_addr orig_src, orig_dst;
 	enum esp_df df;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
-	int owner; /* worker index, or -1 */
+	int owner; /* worker index, -1 (the first), or ESP_SA_SHARED */
 };
+
+/* conf.owner of an SA that every worker handles (sa_owner
+ * ESP_OWNER_ANY): outbound numbers reserved by blocks (seq_block.h),
+ * inbound checked by the shared window (replay_mt.h), its counters
+ * added atomically. */
+#define ESP_SA_SHARED (-2)
+#define ESP_OWNER_ANY UINT16_MAX
 
 /* Lifetime events a worker raises for the control lcore. */
 enum esp_sa_event_kind { ESP_EV_SOFT, ESP_EV_HARD };
@@ -133,6 +141,7 @@ struct esp_sa {
 	/* Written by the owner worker only. */
 	struct esp_sa_state sa_st;
 	struct esp_replay *sa_replay; /* in, when the window is on */
+	struct esp_replay_mt *sa_replay_mt; /* instead, when shared */
 	char sa_name[32];             /* the control lcore's */
 	/* sa_keys_size bytes of keys, 64-byte aligned after the above */
 	struct esp_keys sa_keys[];

@@ -129,6 +129,8 @@ __attribute__((constructor)) static void fixture_secrets_private(void)
 	  "2000000 is not below hard_bytes (2000000)") \
 	X(sa_worker_range, "sas[0].worker", 13, 78,	\
 	  "2 is out of range 0..1: an index into lcores.workers, which has 2 entries") \
+	X(sa_worker_word, "sas[0].worker", 13, 78,	\
+	  "\"all\" is neither an index into lcores.workers nor \"any\"") \
 	X(natt_port_500, "ipsec.natt_ports[1]", 3, 34,	\
 	  "500 is IKE's port") \
 	X(sa_transport_selector, "sas[0].selector.dst", 13, 51,	\
@@ -724,6 +726,7 @@ Test(cfg_good, example_static_sas)
 }
 
 /* Inline documents; ' stands for " to keep them readable. */
+static int load(const char *doc, struct cfg *c, char *err, size_t errlen);
 
 #define LCORES "'lcores': {'workers': [1]}"
 #define PORTS                                                                  \
@@ -991,6 +994,22 @@ static void expect_err_at(const char *doc, const char *marker,
 #define SA_OUT(extra) "{" OUT_HEAD ", " GCM ", " SEL_OUT extra "}"
 #define SA_IN(extra) "{" IN_HEAD ", " GCM ", " SEL_IN extra "}"
 #define OUT_SEL(sel) "{" OUT_HEAD ", " GCM ", 'selector': {" sel "}}"
+
+/* "worker": "any": an SA every worker handles (issue 19 item 3). */
+Test(cfg_sa, worker_any)
+{
+	char err[512] = "";
+	struct cfg c;
+
+	cr_assert_eq(load("{'lcores': {'workers': [1, 2]}, " PORTS ", 'sas': ["
+			  "{'name': 'a', 'spi': 4096, 'direction': 'in',"
+			  " 'src': '203.0.113.2', 'dst': '203.0.113.1', 'enc': 'aes128gcm16',"
+			  " 'enc_key': '00112233445566778899aabbccddeeff01020304',"
+			  " 'selector': {'src': '198.18.3.0/24', 'dst': '198.18.1.0/24'},"
+			  " 'worker': 'any'}]}", &c, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c.sas[0].worker, CFG_SA_WORKER_ANY);
+	cfg_free(&c);
+}
 
 Test(cfg_sa, minimal_and_empty)
 {

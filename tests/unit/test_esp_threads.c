@@ -336,3 +336,120 @@ Test(threads, one_sa_on_two_workers_is_numbered_and_checked_by_its_owner,
 	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_handoff_full] +
 		     fx_dp.workers[1].w_cnt[DP_W_handoff_full], 0);
 }
+
+/* ---- One shared SA on two workers (issue 19 item 3) ---- */
+
+enum { SHARED_N = 4000 };
+static uint8_t shared_used[SHARED_N + 64 + 1]; /* times each number went out */
+static unsigned shared_out, shared_beyond;
+
+static void collect_shared(struct rte_ring *r, uint32_t spi)
+{
+	struct rte_mbuf *m;
+
+	while ((m = fx_take(r)) != NULL) {
+		uint32_t got_spi, seq = esp_seq(m, &got_spi);
+
+		cr_assert_eq(got_spi, spi);
+		if (seq < sizeof(shared_used))
+			shared_used[seq]++;
+		else
+			shared_beyond++;
+		shared_out++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void poll_shared_out(void)
+{
+	collect_shared(fx_ports[WAN].tx[0], 0x500);
+	collect_shared(fx_ports[WAN].tx[1], 0x500);
+}
+
+static unsigned shared_plain;
+
+static void poll_shared_in(void)
+{
+	shared_plain += drain_plain(fx_ports[WAN].tx[0]);
+	shared_plain += drain_plain(fx_ports[WAN].tx[1]);
+}
+
+/* Both workers encrypt for one shared SA: every number used once, none
+ * skipped (nothing is dropped here, so the blocks are used whole). Then
+ * both decrypt its packets, each packet sent to both workers: each is
+ * let in once, the other copy refused by the shared window. */
+Test(threads, one_shared_sa_on_two_workers_numbers_and_windows_are_exact,
+     .init = two_workers, .fini = down, .timeout = 60)
+{
+	static struct fx_frame wire[SHARED_N];
+	struct seen gen = { .in_order = true, .keep = wire };
+	struct fx_frame plain = fx_udp4("198.18.1.2", "198.18.3.5", 64, 100);
+	struct esp_sa_conf c = conf(0x600, ESP_DIR_OUT, "198.18.1.0/24", "198.18.3.0/24", 0);
+	int gen_id = add(&c), out_id, in_id;
+	struct esp_sa *in, *out;
+	unsigned max_seq = 0, gaps = 0;
+
+	for (unsigned i = 0; i < SHARED_N; i++) {
+		fx_input(&plain, LAN);
+		collect(fx_ports[WAN].tx[0], 0x600, &gen);
+	}
+	cr_assert_eq(gen.n, SHARED_N);
+	esp_sa_del(fx_dp.sadb, (uint32_t)gen_id);
+	c = conf(0x600, ESP_DIR_IN, "198.18.1.0/24", "198.18.3.0/24", 0);
+	c.owner = ESP_SA_SHARED;
+	in_id = add(&c);
+	c = conf(0x500, ESP_DIR_OUT, "198.18.1.0/24", "198.18.3.0/24", 0);
+	c.owner = ESP_SA_SHARED;
+	out_id = add(&c);
+	launch(2);
+
+	for (unsigned i = 0; i < SHARED_N; i++)
+		inject(LAN, i % 2, &plain);
+	cr_expect(wait_until(&shared_out, SHARED_N, poll_shared_out), "%u of %u encrypted",
+		  shared_out, SHARED_N);
+	for (unsigned s = 1; s < sizeof(shared_used); s++) {
+		cr_expect_leq(shared_used[s], 1, "seq %u used %u times", s, shared_used[s]);
+		if (shared_used[s])
+			max_seq = s;
+	}
+	for (unsigned s = 1; s <= max_seq; s++)
+		gaps += !shared_used[s];
+	cr_expect_eq(shared_beyond, 0);
+	cr_expect_eq(gaps, 0, "numbers skipped");
+	cr_expect_eq(max_seq, SHARED_N);
+
+	for (unsigned i = 0; i < SHARED_N; i++) {
+		inject(WAN, i % 2, &wire[i]);
+		inject(WAN, (i + 1) % 2, &wire[i]); /* the duplicate, on the other worker */
+	}
+	in = esp_sa_by_id(fx_dp.sadb, (uint32_t)in_id);
+	cr_expect(wait_until(&shared_plain, SHARED_N, poll_shared_in), "%u of %u decrypted",
+		  shared_plain, SHARED_N);
+	{
+		uint64_t end = rte_rdtsc() + 5 * rte_get_tsc_hz();
+
+		while (__atomic_load_n(&in->sa_st.st_packets, __ATOMIC_RELAXED) +
+		       __atomic_load_n(&in->sa_st.st_drops[ESP_DROP_replay], __ATOMIC_RELAXED) <
+		       2 * SHARED_N && rte_rdtsc() < end)
+			poll_shared_in();
+	}
+	stop();
+	poll_shared_in();
+	out = esp_sa_by_id(fx_dp.sadb, (uint32_t)out_id);
+	cr_expect_eq(shared_plain, SHARED_N, "each packet let in once");
+	cr_expect_eq(in->sa_st.st_packets, SHARED_N);
+	cr_expect_eq(in->sa_st.st_drops[ESP_DROP_replay], SHARED_N, "every copy refused");
+	cr_expect_eq(out->sa_st.st_packets, SHARED_N);
+	cr_expect_eq(out->sa_st.st_seq, SHARED_N, "numbers reserved");
+	cr_expect_gt(fx_dp.workers[0].w_cnt[DP_W_esp_out], 0, "worker 0 encrypted");
+	cr_expect_gt(fx_dp.workers[1].w_cnt[DP_W_esp_out], 0, "worker 1 encrypted");
+	/* which copy wins is the workers' race (here they share a core) */
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_esp_in] + fx_dp.workers[1].w_cnt[DP_W_esp_in],
+		     SHARED_N);
+	for (unsigned i = 0; i < 2; i++)
+		cr_expect_eq(fx_dp.workers[i].w_cnt[DP_W_esp_in] +
+			     fx_dp.workers[i].w_cnt[DP_W_esp_sa_drop], SHARED_N,
+			     "worker %u saw every packet", i);
+	cr_expect_eq(fx_dp.workers[0].w_cnt[DP_W_handoff] + fx_dp.workers[1].w_cnt[DP_W_handoff],
+		     0, "nothing handed off");
+}

@@ -15,19 +15,69 @@
  *   Th - 1 with Th = 0 names a number below 0: check fails.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "replay.h"
+#include "replay_mt.h"
 
-static struct esp_replay *new_window(uint32_t size, bool esn)
+/*
+ * Every table and the cross-check run on both windows: the owner's
+ * (replay.c) and the shared one (replay_mt.c), which single-threaded
+ * must answer exactly as the owner's does.
+ */
+struct win {
+	struct esp_replay *st;
+	struct esp_replay_mt *mt;
+};
+
+static struct win *new_window(uint32_t size, bool esn, bool mt)
 {
-	struct esp_replay *r = malloc(esp_replay_bytes(size));
+	struct win *r = calloc(1, sizeof(*r));
+	size_t bytes = mt ? esp_replay_mt_bytes(size) : esp_replay_bytes(size);
+	void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 
-	cr_assert_not_null(r);
-	memset(r, 0xa5, esp_replay_bytes(size)); /* init must clear it all */
-	esp_replay_init(r, size, esn);
+	cr_assert(r && p);
+	memset(p, 0xa5, bytes); /* init must clear it all */
+	if (mt) {
+		r->mt = p;
+		esp_replay_mt_init(r->mt, size, esn);
+	} else {
+		r->st = p;
+		esp_replay_init(r->st, size, esn);
+	}
 	return r;
+}
+
+static void win_free(struct win *r)
+{
+	free(r->st);
+	free(r->mt);
+	free(r);
+}
+
+static bool win_check(const struct win *r, uint32_t lo, uint64_t *seq)
+{
+	return r->mt ? esp_replay_mt_check(r->mt, lo, seq) : esp_replay_check(r->st, lo, seq);
+}
+
+static bool win_update(struct win *r, uint64_t seq)
+{
+	return r->mt ? esp_replay_mt_update(r->mt, seq) == ESP_RMT_ACCEPTED
+		     : esp_replay_update(r->st, seq);
+}
+
+static uint64_t win_top(const struct win *r)
+{
+	return r->mt ? r->mt->rm_top : r->st->rp_top;
+}
+
+static uint32_t win_size(const struct win *r)
+{
+	return r->mt ? r->mt->rm_size : r->st->rp_size;
 }
 
 /* One packet: check twice (must agree, state untouched), then update. */
@@ -51,38 +101,38 @@ struct step {
 /* update() of a full number checked earlier (two packets in flight). */
 #define STALE(full, ok) { 0, (full), SKIP, (ok) }
 
-static void run(struct esp_replay *r, const struct step *s, size_t n)
+static void run(struct win *r, const struct step *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++, s++) {
 		uint64_t f1 = ~0ull, f2 = ~0ull;
 
 		if (s->chk != SKIP) {
-			bool c1 = esp_replay_check(r, s->lo, &f1);
-			bool c2 = esp_replay_check(r, s->lo, &f2);
+			bool c1 = win_check(r, s->lo, &f1);
+			bool c2 = win_check(r, s->lo, &f2);
 
 			cr_assert_eq(c1, s->chk, "W %u row %zu lo %#x: check %d",
-				     r->rp_size, i, s->lo, c1);
+				     win_size(r), i, s->lo, c1);
 			cr_assert_eq(c2, c1, "W %u row %zu: second check differs",
-				     r->rp_size, i);
+				     win_size(r), i);
 			if (s->chk || s->upd != SKIP) {
 				cr_assert_eq(f1, s->full, "W %u row %zu: seq %#llx, want %#llx",
-					     r->rp_size, i, (unsigned long long)f1,
+					     win_size(r), i, (unsigned long long)f1,
 					     (unsigned long long)s->full);
 				cr_assert_eq(f2, f1);
 			}
 		}
 		if (s->upd == SKIP)
 			continue;
-		uint64_t top = r->rp_top;
-		bool u = esp_replay_update(r, s->full);
+		uint64_t top = win_top(r);
+		bool u = win_update(r, s->full);
 
 		cr_assert_eq(u, s->upd, "W %u row %zu full %#llx: update %d",
-			     r->rp_size, i, (unsigned long long)s->full, u);
-		cr_assert_eq(r->rp_top, u && s->full > top ? s->full : top,
-			     "W %u row %zu: top", r->rp_size, i);
+			     win_size(r), i, (unsigned long long)s->full, u);
+		cr_assert_eq(win_top(r), u && s->full > top ? s->full : top,
+			     "W %u row %zu: top", win_size(r), i);
 		if (u && s->chk != SKIP) /* marked: now a duplicate */
-			cr_assert_not(esp_replay_check(r, s->lo, &f1),
-				      "W %u row %zu: accepted twice", r->rp_size, i);
+			cr_assert_not(win_check(r, s->lo, &f1),
+				      "W %u row %zu: accepted twice", win_size(r), i);
 	}
 }
 
@@ -93,10 +143,10 @@ static void run(struct esp_replay *r, const struct step *s, size_t n)
  * T - W + 1 (accepted) and T - W (refused). From a fresh window, with ESN
  * or without: the numbers stay far below 2^32 so Seqh is always 0.
  */
-static void window_table(uint32_t size, bool esn)
+static void window_table(uint32_t size, bool esn, bool mt)
 {
-	struct esp_replay *r = new_window(size, esn);
-	const uint64_t W = r->rp_size, E = 1ull << 32;
+	struct win *r = new_window(size, esn, mt);
+	const uint64_t W = win_size(r), E = 1ull << 32;
 #define AT(k, c) ((k) * W + (c))
 /* Left of the window. With ESN, A2.2 case A reads it as the next epoch
  * (Seqh = Th + 1): check passes with that number and the ICV fails. */
@@ -150,23 +200,31 @@ static void window_table(uint32_t size, bool esn)
 #undef AT
 #undef OLD
 	RUN(r, steps);
-	free(r);
+	win_free(r);
 }
 
-Test(replay, window_64) { window_table(64, false); }
-Test(replay, window_128) { window_table(128, false); }
-Test(replay, window_1024) { window_table(1024, false); }
-Test(replay, window_4096) { window_table(4096, false); }
-Test(replay, window_64_esn) { window_table(64, true); }
-Test(replay, window_128_esn) { window_table(128, true); }
-Test(replay, window_1024_esn) { window_table(1024, true); }
-Test(replay, window_4096_esn) { window_table(4096, true); }
+Test(replay, window_64) { window_table(64, false, false); }
+Test(replay_mt, window_64) { window_table(64, false, true); }
+Test(replay, window_128) { window_table(128, false, false); }
+Test(replay_mt, window_128) { window_table(128, false, true); }
+Test(replay, window_1024) { window_table(1024, false, false); }
+Test(replay_mt, window_1024) { window_table(1024, false, true); }
+Test(replay, window_4096) { window_table(4096, false, false); }
+Test(replay_mt, window_4096) { window_table(4096, false, true); }
+Test(replay, window_64_esn) { window_table(64, true, false); }
+Test(replay_mt, window_64_esn) { window_table(64, true, true); }
+Test(replay, window_128_esn) { window_table(128, true, false); }
+Test(replay_mt, window_128_esn) { window_table(128, true, true); }
+Test(replay, window_1024_esn) { window_table(1024, true, false); }
+Test(replay_mt, window_1024_esn) { window_table(1024, true, true); }
+Test(replay, window_4096_esn) { window_table(4096, true, false); }
+Test(replay_mt, window_4096_esn) { window_table(4096, true, true); }
 
 /* Without ESN the number is 32 bits and never wraps (the SA is rekeyed). */
-static void no_esn_top(uint32_t size)
+static void no_esn_top(uint32_t size, bool mt)
 {
-	struct esp_replay *r = new_window(size, false);
-	const uint64_t W = r->rp_size, M = UINT32_MAX;
+	struct win *r = new_window(size, false, mt);
+	const uint64_t W = win_size(r), M = UINT32_MAX;
 	const struct step steps[] = {
 		ACCEPT(0xfffffff0, 0xfffffff0),
 		ACCEPT(M, M),
@@ -180,20 +238,22 @@ static void no_esn_top(uint32_t size)
 		STALE(M + 6, 0),
 	};
 	RUN(r, steps);
-	free(r);
+	win_free(r);
 }
 
-Test(replay, no_esn_top_64) { no_esn_top(64); }
-Test(replay, no_esn_top_4096) { no_esn_top(4096); }
+Test(replay, no_esn_top_64) { no_esn_top(64, false); }
+Test(replay_mt, no_esn_top_64) { no_esn_top(64, true); }
+Test(replay, no_esn_top_4096) { no_esn_top(4096, false); }
+Test(replay_mt, no_esn_top_4096) { no_esn_top(4096, true); }
 
 /*
  * ESN rollover across 2^32, both branches of both A2.2 cases.
  * T0 = 0xfffffff0 (Th 0, case A), T1 = 2^32 + 5 (Th 1, case B).
  */
-static void esn_rollover(uint32_t size)
+static void esn_rollover(uint32_t size, bool mt)
 {
-	struct esp_replay *r = new_window(size, true);
-	const uint64_t W = r->rp_size, E = 1ull << 32;
+	struct win *r = new_window(size, true, mt);
+	const uint64_t W = win_size(r), E = 1ull << 32;
 	const uint64_t T0 = 0xfffffff0, T1 = E + 5, T2 = E + W + 16;
 	const struct step steps[] = {
 		ACCEPT(0x80000000, 0x80000000),
@@ -224,17 +284,19 @@ static void esn_rollover(uint32_t size)
 		STALE(T2 - W, 0),                 /* T - W */
 	};
 	RUN(r, steps);
-	free(r);
+	win_free(r);
 }
 
-Test(replay, esn_rollover_64) { esn_rollover(64); }
-Test(replay, esn_rollover_4096) { esn_rollover(4096); }
+Test(replay, esn_rollover_64) { esn_rollover(64, false); }
+Test(replay_mt, esn_rollover_64) { esn_rollover(64, true); }
+Test(replay, esn_rollover_4096) { esn_rollover(4096, false); }
+Test(replay_mt, esn_rollover_4096) { esn_rollover(4096, true); }
 
 /* The A2.2 case boundary Tl = W - 1 / W - 2, and Th - 1 below 0. */
-static void esn_case_edge(uint32_t size)
+static void esn_case_edge(uint32_t size, bool mt)
 {
-	struct esp_replay *r = new_window(size, true);
-	const uint64_t W = r->rp_size, E = 1ull << 32;
+	struct win *r = new_window(size, true, mt);
+	const uint64_t W = win_size(r), E = 1ull << 32;
 	const struct step steps[] = {
 		NOSEQH(0xfffffff0),               /* B, fresh, Th = 0: Seqh = -1 */
 		NOSEQH(E - W + 1),                /* Seql = Tl - W + 1 */
@@ -250,54 +312,61 @@ static void esn_case_edge(uint32_t size)
 		REJECT(0xffffffff, 0xffffffff),
 	};
 	RUN(r, steps);
-	free(r);
+	win_free(r);
 }
 
-Test(replay, esn_case_edge_64) { esn_case_edge(64); }
-Test(replay, esn_case_edge_4096) { esn_case_edge(4096); }
+Test(replay, esn_case_edge_64) { esn_case_edge(64, false); }
+Test(replay_mt, esn_case_edge_64) { esn_case_edge(64, true); }
+Test(replay, esn_case_edge_4096) { esn_case_edge(4096, false); }
+Test(replay_mt, esn_case_edge_4096) { esn_case_edge(4096, true); }
 
 /* Check reads only: the same answer twice; update then marks it. */
-Test(replay, check_is_pure)
+static void check_is_pure(bool mt)
 {
-	struct esp_replay *r = new_window(64, false);
+	struct win *r = new_window(64, false, mt);
 	uint64_t s1, s2;
 
-	cr_assert(esp_replay_check(r, 7, &s1));
-	cr_assert(esp_replay_check(r, 7, &s2));
+	cr_assert(win_check(r, 7, &s1));
+	cr_assert(win_check(r, 7, &s2));
 	cr_assert_eq(s1, 7);
 	cr_assert_eq(s2, 7);
-	cr_assert_eq(r->rp_top, 0);
-	cr_assert(esp_replay_update(r, s1));
-	cr_assert_eq(r->rp_top, 7);
-	cr_assert_not(esp_replay_check(r, 7, &s1));
-	cr_assert_not(esp_replay_check(r, 7, &s1));
-	free(r);
+	cr_assert_eq(win_top(r), 0);
+	cr_assert(win_update(r, s1));
+	cr_assert_eq(win_top(r), 7);
+	cr_assert_not(win_check(r, 7, &s1));
+	cr_assert_not(win_check(r, 7, &s1));
+	win_free(r);
 }
 
 /* Two packets with one number both pass check before either updates:
  * only the first update wins (header contract). */
-Test(replay, update_race)
+static void update_race(bool mt)
 {
 	for (int esn = 0; esn <= 1; esn++) {
-		struct esp_replay *r = new_window(64, esn);
+		struct win *r = new_window(64, esn, mt);
 		uint64_t a, b;
 
-		cr_assert(esp_replay_update(r, 100));
+		cr_assert(win_update(r, 100));
 		for (uint32_t lo = 90; lo <= 101; lo += 11) { /* inside, ahead */
-			cr_assert(esp_replay_check(r, lo, &a));
-			cr_assert(esp_replay_check(r, lo, &b));
+			cr_assert(win_check(r, lo, &a));
+			cr_assert(win_check(r, lo, &b));
 			cr_assert_eq(a, b);
-			cr_assert(esp_replay_update(r, a));
-			cr_assert_not(esp_replay_update(r, b), "lo %u esn %d", lo, esn);
-			cr_assert_not(esp_replay_check(r, lo, &a));
+			cr_assert(win_update(r, a));
+			cr_assert_not(win_update(r, b), "lo %u esn %d", lo, esn);
+			cr_assert_not(win_check(r, lo, &a));
 		}
 		/* Checked while inside, updated after the window moved on. */
-		cr_assert(esp_replay_check(r, 40, &a));
-		cr_assert(esp_replay_update(r, 200));
-		cr_assert_not(esp_replay_update(r, a));
-		free(r);
+		cr_assert(win_check(r, 40, &a));
+		cr_assert(win_update(r, 200));
+		cr_assert_not(win_update(r, a));
+		win_free(r);
 	}
 }
+
+Test(replay, check_is_pure) { check_is_pure(false); }
+Test(replay_mt, check_is_pure) { check_is_pure(true); }
+Test(replay, update_race) { update_race(false); }
+Test(replay_mt, update_race) { update_race(true); }
 
 Test(replay, bytes_and_init)
 {
@@ -307,7 +376,10 @@ Test(replay, bytes_and_init)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t in = cases[i].in, size = cases[i].size;
-		struct esp_replay *r = new_window(in, i & 1);
+		struct esp_replay *r = aligned_alloc(64, (esp_replay_bytes(in) + 63) & ~(size_t)63);
+
+		cr_assert_not_null(r);
+		esp_replay_init(r, in, i & 1);
 
 		cr_assert_eq(esp_replay_bytes(in),
 			     sizeof(struct esp_replay) + size / 64 * sizeof(uint64_t),
@@ -428,15 +500,15 @@ static uint64_t pick(const struct model *m, const uint64_t *hist, uint64_t *x)
 	return end > t ? end : end + (1ull << 32);
 }
 
-static void cross_check(uint32_t size, bool esn)
+static void cross_check(uint32_t size, bool esn, bool mt)
 {
-	struct esp_replay *r = new_window(size, esn);
+	struct win *r = new_window(size, esn, mt);
 	struct model *m = calloc(1, sizeof(*m));
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ size ^ esn; /* fixed seed */
 	uint64_t pending[8] = { 0 }, hist[64] = { 0 };
 
 	cr_assert_not_null(m);
-	m->w = r->rp_size;
+	m->w = win_size(r);
 	m->esn = esn;
 	for (int op = 0; op < 100000; op++) {
 		uint64_t sent = pick(m, hist, &x);
@@ -444,7 +516,7 @@ static void cross_check(uint32_t size, bool esn)
 		uint64_t ms = 0, rs = 0;
 		bool minf = model_infer(m, lo, &ms);
 		bool mok = minf && model_ok(m, ms);
-		bool rok = esp_replay_check(r, lo, &rs);
+		bool rok = win_check(r, lo, &rs);
 		bool icv = minf && ms == sent; /* else the ICV fails */
 		uint64_t a = rnd(&x) % 100;
 
@@ -454,33 +526,167 @@ static void cross_check(uint32_t size, bool esn)
 		if (minf)
 			cr_assert_eq(rs, ms, "op %d lo %#x: seq", op, lo);
 		if (icv && mok && a < 85) {             /* verified: update */
-			cr_assert_eq(esp_replay_update(r, rs), model_mark(m, ms),
+			cr_assert_eq(win_update(r, rs), model_mark(m, ms),
 				     "op %d update %#llx", op, (unsigned long long)rs);
 		} else if (icv && mok && a < 95) {      /* in flight a while */
 			pending[rnd(&x) % 8] = rs;
 		} else if (a >= 95) {                   /* a late update */
 			uint64_t s = pending[rnd(&x) % 8];
 
-			cr_assert_eq(esp_replay_update(r, s), model_mark(m, s),
+			cr_assert_eq(win_update(r, s), model_mark(m, s),
 				     "op %d late update %#llx", op,
 				     (unsigned long long)s);
 		}
-		cr_assert_eq(r->rp_top, m->top, "op %d: top", op);
+		cr_assert_eq(win_top(r), m->top, "op %d: top", op);
 		if (op % 1000 == 999)                   /* the whole window */
 			for (uint64_t d = 0; d < m->w && d < m->top; d++) {
 				uint64_t s = m->top - d;
 
-				cr_assert_eq(esp_replay_check(r, (uint32_t)s, &rs),
+				cr_assert_eq(win_check(r, (uint32_t)s, &rs),
 					     model_ok(m, s), "op %d seq %#llx", op,
 					     (unsigned long long)s);
 				cr_assert_eq(rs, s);
 			}
 	}
 	free(m);
-	free(r);
+	win_free(r);
 }
 
-Test(replay, random_64) { cross_check(64, false); }
-Test(replay, random_4096) { cross_check(4096, false); }
-Test(replay, random_64_esn) { cross_check(64, true); }
-Test(replay, random_4096_esn) { cross_check(4096, true); }
+Test(replay, random_64) { cross_check(64, false, false); }
+Test(replay_mt, random_64) { cross_check(64, false, true); }
+Test(replay, random_4096) { cross_check(4096, false, false); }
+Test(replay_mt, random_4096) { cross_check(4096, false, true); }
+Test(replay, random_64_esn) { cross_check(64, true, false); }
+Test(replay_mt, random_64_esn) { cross_check(64, true, true); }
+Test(replay, random_4096_esn) { cross_check(4096, true, false); }
+Test(replay_mt, random_4096_esn) { cross_check(4096, true, true); }
+
+/*
+ * Two threads on one shared window, as two workers decrypting one SA:
+ * each packet checked, then updated (the ICV always verifies here). Per
+ * number, the accepted updates are counted: never more than one. The
+ * threads are kept within 8 blocks (256 numbers) of each other, well
+ * inside the 1024-packet window, so no number is too old when it comes:
+ * every one is accepted exactly once (a refusal as too old would be
+ * counted in rm_late, and is allowed for by the check). Numbers
+ * resent after they were accepted, across threads, are all refused.
+ */
+enum { RACE_N = 1 << 20, RACE_THREADS = 2, RACE_LEAD = 8 };
+
+struct race {
+	struct esp_replay_mt *w;
+	uint8_t *accepted;     /* per number, atomic */
+	uint64_t *progress;    /* per thread: blocks done, atomic */
+	bool same;             /* both threads send every number */
+	unsigned idx;
+	uint64_t dup_refused;  /* resends refused (all must be) */
+	uint64_t resent;
+	uint64_t refused;      /* first sendings refused */
+	pthread_barrier_t *go;
+};
+
+static void race_one(struct race *a, uint64_t s, bool resend)
+{
+	uint64_t full;
+	bool ok;
+
+	if (resend && !__atomic_load_n(&a->accepted[s], __ATOMIC_ACQUIRE))
+		return; /* not in yet: it would be no duplicate */
+	a->resent += resend;
+	ok = esp_replay_mt_check(a->w, (uint32_t)s, &full) && full == s &&
+	     esp_replay_mt_update(a->w, full) == ESP_RMT_ACCEPTED;
+	if (ok)
+		__atomic_fetch_add(&a->accepted[s], 1, __ATOMIC_RELEASE);
+	else if (resend)
+		a->dup_refused++;
+	else
+		a->refused++;
+}
+
+/* Waits until the other thread is at most RACE_LEAD blocks behind. */
+static void race_pace(struct race *a, uint64_t b)
+{
+	uint64_t *other = &a->progress[1 - a->idx];
+	time_t end = time(NULL) + 30;
+
+	while (__atomic_load_n(other, __ATOMIC_ACQUIRE) + RACE_LEAD < b &&
+	       __atomic_load_n(other, __ATOMIC_ACQUIRE) < RACE_N / 32 && time(NULL) < end)
+		sched_yield();
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *a = arg;
+	uint64_t x = 0x51ed2701u + a->idx;
+
+	pthread_barrier_wait(a->go);
+	for (uint64_t b = 0; b < RACE_N / 32; b++) {
+		/* disjoint: blocks of 32 alternate between the threads, as a
+		 * distributor hands out bursts; a few swapped within one */
+		race_pace(a, b);
+		__atomic_store_n(&a->progress[a->idx], b, __ATOMIC_RELEASE);
+		if (!a->same && b % RACE_THREADS != a->idx)
+			continue;
+		for (uint64_t k = 0; k < 32; k += 2) {
+			uint64_t swap = rnd(&x) % 4 == 0, s = b * 32 + k;
+
+			if (s + swap > 0)
+				race_one(a, s + swap, false);
+			if (s + !swap > 0)
+				race_one(a, s + !swap, false);
+		}
+		/* duplicates: one of the other thread's last block (sent
+		 * by then or soon), one of this thread's own */
+		if (!a->same && b >= 2) {
+			race_one(a, (b - 1) * 32 + rnd(&x) % 32 + (b == 2), true);
+			race_one(a, (b - 2) * 32 + rnd(&x) % 32 + (b == 2), true);
+		}
+	}
+	__atomic_store_n(&a->progress[a->idx], RACE_N / 32, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void race(bool same, bool esn)
+{
+	struct win *r = new_window(1024, esn, true);
+	uint8_t *accepted = calloc(RACE_N + 64, 1);
+	struct race a[RACE_THREADS];
+	pthread_t t[RACE_THREADS];
+	pthread_barrier_t go;
+	uint64_t missing = 0, resent = 0, dup_refused = 0, refused = 0;
+	uint64_t progress[RACE_THREADS] = { 0 };
+
+	cr_assert_not_null(accepted);
+	pthread_barrier_init(&go, NULL, RACE_THREADS);
+	for (unsigned i = 0; i < RACE_THREADS; i++) {
+		a[i] = (struct race){ .w = r->mt, .accepted = accepted, .same = same,
+				      .idx = i, .go = &go, .progress = progress };
+		cr_assert_eq(pthread_create(&t[i], NULL, race_thread, &a[i]), 0);
+	}
+	for (unsigned i = 0; i < RACE_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		resent += a[i].resent;
+		dup_refused += a[i].dup_refused;
+		refused += a[i].refused;
+	}
+	for (uint64_t s = 1; s < RACE_N; s++) {
+		cr_assert_leq(accepted[s], 1, "seq %llu accepted %u times",
+			      (unsigned long long)s, accepted[s]);
+		missing += accepted[s] == 0;
+	}
+	cr_expect_eq(dup_refused, resent, "every resent number refused");
+	if (!same)
+		cr_expect_gt(resent, RACE_N / 64, "duplicates were sent");
+	cr_expect_eq(missing, 0, "%llu numbers never accepted (%llu late refusals)",
+		     (unsigned long long)missing, (unsigned long long)r->mt->rm_late);
+	/* same: each number twice, one of each pair refused */
+	cr_expect_eq(refused, same ? RACE_N - 1 : 0, "first sendings refused");
+	pthread_barrier_destroy(&go);
+	free(accepted);
+	win_free(r);
+}
+
+Test(replay_mt, two_threads_same_numbers) { race(true, false); }
+Test(replay_mt, two_threads_same_numbers_esn) { race(true, true); }
+Test(replay_mt, two_threads_disjoint_blocks_with_duplicates) { race(false, false); }
+Test(replay_mt, two_threads_disjoint_blocks_with_duplicates_esn) { race(false, true); }
