@@ -275,12 +275,12 @@ static json_t *sa_json(const struct esp_sa *sa)
 	if (sa->sa_dir == ESP_DIR_OUT)
 		json_object_set_new(o, "seq", json_integer((json_int_t)__atomic_load_n(
 						   &sa->sa_st.st_seq, __ATOMIC_RELAXED)));
-	if (sa->sa_replay)
-		json_object_set_new(o, "replay_window", json_integer(sa->sa_replay->rp_size));
-	if (sa->sa_replay_mt) {
-		json_object_set_new(o, "replay_window", json_integer(sa->sa_replay_mt->rm_size));
+	if (esp_sa_replay(sa))
+		json_object_set_new(o, "replay_window", json_integer(esp_sa_replay(sa)->rp_size));
+	if (esp_sa_replay_mt(sa)) {
+		json_object_set_new(o, "replay_window", json_integer(esp_sa_replay_mt(sa)->rm_size));
 		json_object_set_new(o, "replay_late", json_integer((json_int_t)__atomic_load_n(
-						   &sa->sa_replay_mt->rm_late, __ATOMIC_RELAXED)));
+						   &esp_sa_replay_mt(sa)->rm_late, __ATOMIC_RELAXED)));
 	}
 	json_object_set_new(o, "lifetime", json_pack("{s:b, s:b}", "soft_expired",
 						     sa->sa_st.st_soft_raised, "hard_expired",

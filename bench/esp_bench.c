@@ -667,7 +667,7 @@ static uint64_t fill_dec(struct rte_mbuf **mb, unsigned n)
 static void reset_windows(const struct sa_set *s)
 {
 	for (unsigned k = 0; k < s->n; k++)
-		esp_replay_init(s->in[k]->sa_replay, s->in[k]->sa_replay->rp_size, false);
+		esp_replay_init(esp_sa_replay(s->in[k]), esp_sa_replay(s->in[k])->rp_size, false);
 }
 
 static void drain_punt(unsigned *punted)
@@ -1181,10 +1181,10 @@ static void mw_reset_window(void)
 {
 	struct esp_sa *in = M.s->in[0];
 
-	if (in->sa_replay_mt)
-		esp_replay_mt_init(in->sa_replay_mt, MW_WINDOW, false);
+	if (esp_sa_replay_mt(in))
+		esp_replay_mt_init(esp_sa_replay_mt(in), MW_WINDOW, false);
 	else
-		esp_replay_init(in->sa_replay, MW_WINDOW, false);
+		esp_replay_init(esp_sa_replay(in), MW_WINDOW, false);
 }
 
 /* The busiest worker's CPU time in passes so far. */

@@ -8,6 +8,7 @@
 #include "esp.h"
 #include "byteorder.h"
 #include "cksum.h"
+#include "seq_block.h"
 #include "stage_cycles.h"
 
 #include <string.h>
@@ -401,6 +402,23 @@ void esp_out_finish(const struct esp_sa *sa, struct rte_mbuf *m)
 	udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)l3, udp);
 }
 
+/* RFC 4303 §3.4.3: the sequence number checked before the ICV (its
+ * 32 low bits in, the full number out: ESN, Appendix A2.2) and the
+ * window moved after it verifies; the owner's window or a shared SA's. */
+static bool replay_check(struct esp_sa *sa, uint64_t *seq)
+{
+	if (esp_sa_shared(sa))
+		return esp_replay_mt_check(esp_sa_replay_mt(sa), (uint32_t)*seq, seq);
+	return esp_replay_check(esp_sa_replay(sa), (uint32_t)*seq, seq);
+}
+
+static bool replay_update(struct esp_sa *sa, uint64_t seq)
+{
+	if (esp_sa_shared(sa))
+		return esp_replay_mt_mark(esp_sa_replay_mt(sa), seq) == ESP_RMT_ACCEPTED;
+	return esp_replay_update(esp_sa_replay(sa), seq);
+}
+
 unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 			struct esp_crypto_op *op, struct esp_scratch *s)
 {
@@ -417,10 +435,7 @@ unsigned esp_in_prepare(struct esp_sa *sa, struct rte_mbuf *m,
 		return ESP_DROP_malformed;
 	s->s_seq = be32_get(esp + 4);
 	DP_STAGE_LAP(header);
-	if (sa->sa_replay && !esp_replay_check(sa->sa_replay, (uint32_t)s->s_seq, &s->s_seq))
-		return ESP_DROP_replay;
-	if (sa->sa_replay_mt &&
-	    !esp_replay_mt_check(sa->sa_replay_mt, (uint32_t)s->s_seq, &s->s_seq))
+	if (sa->sa_window && !replay_check(sa, &s->s_seq))
 		return ESP_DROP_replay;
 	DP_STAGE_LAP(replay);
 	fill_op(sa, op, s, esp, text_len, s->s_seq, false);
@@ -552,10 +567,7 @@ unsigned esp_in_finish(struct esp_sa *sa, struct rte_mbuf *m,
 	uint8_t pad = text[n - 2], nh = text[n - 1];
 	unsigned rc;
 
-	if (sa->sa_replay && !esp_replay_update(sa->sa_replay, s->s_seq))
-		return ESP_DROP_replay;
-	if (sa->sa_replay_mt &&
-	    esp_replay_mt_mark(sa->sa_replay_mt, s->s_seq) != ESP_RMT_ACCEPTED)
+	if (sa->sa_window && !replay_update(sa, s->s_seq))
 		return ESP_DROP_replay;
 	DP_STAGE_LAP(replay);
 	if ((uint32_t)pad + 2 > n)

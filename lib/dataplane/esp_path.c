@@ -554,8 +554,8 @@ static void acc_flush(struct dp *dp, struct esp_burst *b)
 	if (!b->acc_sa)
 		return;
 	account_shared(dp, b->acc_sa, b->acc_packets, b->acc_bytes);
-	if (b->acc_sa->sa_replay_mt && b->acc_seq)
-		esp_replay_mt_advance(b->acc_sa->sa_replay_mt, b->acc_seq);
+	if (esp_sa_replay_mt(b->acc_sa) && b->acc_seq)
+		esp_replay_mt_advance(esp_sa_replay_mt(b->acc_sa), b->acc_seq);
 	b->acc_sa = NULL;
 }
 
@@ -628,8 +628,8 @@ static void finish_in(struct dp *dp, struct dp_worker *w, struct esp_burst *b,
 		rc = esp_in_finish(sa, m, &b->ops[i], &b->scr[i]);
 		if (rc != ESP_OK) {
 			/* marked, then dropped (a dummy packet, say): the top too */
-			if (rc != ESP_DROP_replay && sa->sa_replay_mt)
-				esp_replay_mt_advance(sa->sa_replay_mt, b->scr[i].s_seq);
+			if (rc != ESP_DROP_replay && esp_sa_replay_mt(sa))
+				esp_replay_mt_advance(esp_sa_replay_mt(sa), b->scr[i].s_seq);
 			sa_drop(w, sa, m, rc);
 			continue;
 		}

@@ -333,8 +333,8 @@ size_t esp_sa_footprint(const struct esp_sa *sa)
 		       (sa->sa_dir == ESP_DIR_IN ? sizeof(struct esp_in_key) + 16 : 0);
 
 	return sa_bytes(sa->sa_keys_size,
-			sa->sa_replay ? esp_replay_bytes(sa->sa_replay->rp_size) :
-			sa->sa_replay_mt ? esp_replay_mt_bytes(sa->sa_replay_mt->rm_size) +
+			esp_sa_replay(sa) ? esp_replay_bytes(esp_sa_replay(sa)->rp_size) :
+			esp_sa_replay_mt(sa) ? esp_replay_mt_bytes(esp_sa_replay_mt(sa)->rm_size) +
 					   RTE_CACHE_LINE_SIZE : 0) + table;
 }
 
@@ -426,12 +426,12 @@ static struct esp_sa *sa_build(struct esp_engine *engine,
 	if (c->dir == ESP_DIR_IN && c->mode == ESP_MODE_TRANSPORT && c->udp_encap)
 		sa->sa_l4_fix = esp_l4_fix_sum(c);
 	if (window && shared) {
-		sa->sa_replay_mt = (struct esp_replay_mt *)RTE_PTR_ALIGN_CEIL(
-			(uint8_t *)sa->sa_keys + keys_size, RTE_CACHE_LINE_SIZE);
-		esp_replay_mt_init(sa->sa_replay_mt, c->replay_window, c->esn);
+		sa->sa_window = RTE_PTR_ALIGN_CEIL((uint8_t *)sa->sa_keys + keys_size,
+						   RTE_CACHE_LINE_SIZE);
+		esp_replay_mt_init(esp_sa_replay_mt(sa), c->replay_window, c->esn);
 	} else if (window) {
-		sa->sa_replay = (struct esp_replay *)(void *)((uint8_t *)sa->sa_keys + keys_size);
-		esp_replay_init(sa->sa_replay, c->replay_window, c->esn);
+		sa->sa_window = (uint8_t *)sa->sa_keys + keys_size;
+		esp_replay_init(esp_sa_replay(sa), c->replay_window, c->esn);
 	}
 	*err = 0;
 	return sa;

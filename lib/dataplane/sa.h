@@ -140,12 +140,27 @@ struct esp_sa {
 	uint64_t sa_hard_bytes, sa_soft_packets, sa_hard_packets;
 	/* Written by the owner worker only. */
 	struct esp_sa_state sa_st;
-	struct esp_replay *sa_replay; /* in, when the window is on */
-	struct esp_replay_mt *sa_replay_mt; /* instead, when shared */
+	/* in, when the window is on: the owner's, or a shared SA's
+	 * lock-free one (esp_sa_replay, esp_sa_replay_mt); one pointer,
+	 * so the struct stays five lines */
+	void *sa_window;
 	char sa_name[32];             /* the control lcore's */
 	/* sa_keys_size bytes of keys, 64-byte aligned after the above */
 	struct esp_keys sa_keys[];
 };
+
+/* An inbound SA's anti-replay window, or NULL: the owner worker's
+ * (replay.c) for an SA of one worker, the lock-free one (replay_mt.c)
+ * for a shared SA. */
+static inline struct esp_replay *esp_sa_replay(const struct esp_sa *sa)
+{
+	return sa->sa_owner == ESP_OWNER_ANY ? NULL : (struct esp_replay *)sa->sa_window;
+}
+
+static inline struct esp_replay_mt *esp_sa_replay_mt(const struct esp_sa *sa)
+{
+	return sa->sa_owner == ESP_OWNER_ANY ? (struct esp_replay_mt *)sa->sa_window : NULL;
+}
 
 struct esp_sadb;
 

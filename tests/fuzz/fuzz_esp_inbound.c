@@ -396,9 +396,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		verbose = getenv("FUZZ_ESP_VERBOSE") != NULL;
 	}
 	for (unsigned i = 0; i < N_SAS; i++)
-		if (sas[i]->sa_replay)
-			esp_replay_init(sas[i]->sa_replay, sas[i]->sa_replay->rp_size,
-					sas[i]->sa_replay->rp_esn);
+		if (esp_sa_replay(sas[i]))
+			esp_replay_init(esp_sa_replay(sas[i]), esp_sa_replay(sas[i])->rp_size,
+					esp_sa_replay(sas[i])->rp_esn);
 	base = rte_mempool_in_use_count(fx_dp.pool);
 	base_indirect = rte_mempool_in_use_count(fx_dp.pool_indirect);
 	while (cursor_u8(&c, &ctl) && cursor_be16(&c, &len) && cursor_sub(&c, len, &rec)) {
