@@ -555,8 +555,6 @@ unsigned control_poll(struct app *app)
 
 	for (unsigned i = 0; i < n; i++)
 		handle_punt(app, mb[i]);
-	if (app->dp.sadb)
-		esp_sadb_reclaim(app->dp.sadb);
 	if (rte_rdtsc() >= next_timer) {
 		neigh_timers(app);
 		next_timer = rte_rdtsc() + rte_get_tsc_hz() / 10;

@@ -31,17 +31,6 @@ struct esp_in_key {
 	uint8_t dst[16];
 };
 
-/* A deleted SA waiting for its grace period (esp_sadb_reclaim). */
-struct esp_sa_dead {
-	struct esp_sa *d_sa;
-	int32_t d_pos;    /* its inbound key's hash position, or -1 */
-	uint64_t d_token; /* rte_rcu_qsbr_start when it was unlinked */
-};
-
-/* Deleted SAs waiting at most: when the queue is full, the writer waits
- * for the oldest's grace period (a worker stuck in a long burst). */
-#define ESP_SADB_DEAD_MAX 8192u
-
 struct esp_sadb {
 	struct esp_sa **db_by_id; /* written with atomic stores */
 	uint32_t db_max;
@@ -51,8 +40,6 @@ struct esp_sadb {
 	struct esp_spd *db_spd[2]; /* by enum esp_dir */
 	uint32_t db_spd_count[2];
 	struct rte_rcu_qsbr *db_qs;
-	struct esp_sa_dead *db_dead; /* a FIFO, oldest token first */
-	uint32_t db_dead_head, db_dead_n;
 };
 
 /*
@@ -79,14 +66,13 @@ struct esp_sadb *esp_sadb_create(const char *name, int socket_id,
 	db->db_qs = qs;
 	db->db_by_id = rte_zmalloc_socket("esp_sa_ids", sizeof(*db->db_by_id) * max_sas,
 					  RTE_CACHE_LINE_SIZE, socket_id);
-	db->db_dead = calloc(ESP_SADB_DEAD_MAX, sizeof(*db->db_dead));
 	snprintf(n, sizeof(n), "%s_in", name);
 	db->db_in = rte_hash_create(&hp);
 	snprintf(n, sizeof(n), "%s_po", name);
 	db->db_spd[ESP_DIR_OUT] = spd_create(n, socket_id, max_sas, true, qs);
 	snprintf(n, sizeof(n), "%s_pi", name);
 	db->db_spd[ESP_DIR_IN] = spd_create(n, socket_id, max_sas, false, qs);
-	if (!db->db_by_id || !db->db_dead || !db->db_in || !db->db_spd[0] || !db->db_spd[1]) {
+	if (!db->db_by_id || !db->db_in || !db->db_spd[0] || !db->db_spd[1]) {
 		esp_sadb_free(db);
 		return NULL;
 	}
@@ -123,12 +109,9 @@ void esp_sadb_free(struct esp_sadb *db)
 {
 	if (!db)
 		return;
-	/* The SAs still waiting for their grace period are among these: an
-	 * id is given back only when its SA is freed. */
 	for (uint32_t i = 0; db->db_by_id && i < db->db_max; i++)
 		if (db->db_by_id[i])
 			sa_free(db->db_by_id[i]);
-	free(db->db_dead);
 	rte_free(db->db_by_id);
 	rte_hash_free(db->db_in);
 	spd_free(db->db_spd[0]);
@@ -462,7 +445,6 @@ static void spd_unlink(struct esp_sadb *db, struct esp_sa *sa)
 	struct esp_spd *spd = db->db_spd[sa->sa_dir];
 	uint32_t head = spd_head_of(spd, spd_key(sa)), id1 = sa->sa_id + 1;
 
-	spd_settle(spd, spd_key(sa));
 	if (head == id1) {
 		spd_set_head(spd, spd_key(sa), sa->sa_next);
 	} else {
@@ -511,8 +493,6 @@ static void carry_state(struct esp_sa *to, const struct esp_sa *from)
 	to->sa_st.st_seq = __atomic_load_n(&st->st_seq, __ATOMIC_ACQUIRE) + ESP_SA_REPLACE_SEQ_GAP;
 }
 
-static unsigned reclaim(struct esp_sadb *db, bool wait);
-
 /* Builds and publishes an SA, its state carried on from another (or
  * none): its id, or -errno with nothing left behind. */
 static int add_from(struct esp_sadb *db, struct esp_engine *engine,
@@ -522,8 +502,6 @@ static int add_from(struct esp_sadb *db, struct esp_engine *engine,
 	uint32_t id;
 	int rc = free_id(db, &id);
 
-	if (rc == -ENOSPC && db->db_dead_n && reclaim(db, true))
-		rc = free_id(db, &id); /* ids of deleted SAs, once freed */
 	if (rc < 0)
 		return rc;
 	sa = sa_build(engine, conf, &rc);
@@ -567,67 +545,6 @@ int esp_sa_replace(struct esp_sadb *db, struct esp_engine *engine, uint32_t id,
 	return nid;
 }
 
-/* The SA's id leads nowhere, its inbound key goes back to the hash,
- * its memory (keys wiped) to the heap. */
-static void sa_reclaim(struct esp_sadb *db, const struct esp_sa_dead *d)
-{
-	__atomic_store_n(&db->db_by_id[d->d_sa->sa_id], NULL, __ATOMIC_RELEASE);
-	if (d->d_pos >= 0)
-		rte_hash_free_key_with_position(db->db_in, d->d_pos);
-	sa_free(d->d_sa);
-}
-
-/* Frees the deleted SAs whose grace period has passed, oldest first;
- * with wait, waits for the oldest one's. How many were freed. */
-static unsigned reclaim(struct esp_sadb *db, bool wait)
-{
-	unsigned freed = 0;
-
-	while (db->db_dead_n) {
-		const struct esp_sa_dead *d = &db->db_dead[db->db_dead_head];
-
-		if (db->db_qs && rte_rcu_qsbr_check(db->db_qs, d->d_token, wait && !freed) != 1)
-			break;
-		sa_reclaim(db, d);
-		db->db_dead_head = (db->db_dead_head + 1) % ESP_SADB_DEAD_MAX;
-		db->db_dead_n--;
-		freed++;
-	}
-	return freed;
-}
-
-unsigned esp_sadb_reclaim(struct esp_sadb *db)
-{
-	return db->db_dead_n ? reclaim(db, false) : 0;
-}
-
-uint32_t esp_sadb_dead(const struct esp_sadb *db)
-{
-	return db->db_dead_n;
-}
-
-/* A reader may hold this SA (found through the hash, or the SPD) or its
- * id (a head it read, or the next link of the SA before it): the id must
- * still lead to the SA, whose own next link goes on to the rest of the
- * chain, and its memory must not be reused, until every reader has moved
- * on. Clearing the id first sent such a reader off the chain, and traffic
- * of an SA that stays out in clear. So the SA waits in a queue with a
- * token instead of the writer waiting for every worker per delete. */
-static void sa_defer(struct esp_sadb *db, struct esp_sa *sa, int32_t pos)
-{
-	uint32_t tail;
-
-	if (db->db_dead_n == ESP_SADB_DEAD_MAX)
-		reclaim(db, true);
-	tail = (db->db_dead_head + db->db_dead_n) % ESP_SADB_DEAD_MAX;
-	db->db_dead[tail] = (struct esp_sa_dead){
-		.d_sa = sa, .d_pos = pos,
-		.d_token = db->db_qs ? rte_rcu_qsbr_start(db->db_qs) : 0,
-	};
-	db->db_dead_n++;
-	reclaim(db, false);
-}
-
 int esp_sa_del(struct esp_sadb *db, uint32_t id)
 {
 	struct esp_sa *sa = esp_sa_by_id(db, id);
@@ -641,7 +558,17 @@ int esp_sa_del(struct esp_sadb *db, uint32_t id)
 		pos = rte_hash_del_key(db->db_in, &k);
 	}
 	spd_unlink(db, sa);
+	/* A reader may hold this SA's id (a head it read, or the next link of
+	 * the SA before it): the id must still lead to the SA, whose own next
+	 * link goes on to the rest of the chain, until every reader has moved
+	 * on. Clearing it first sent such a reader off the chain, and traffic
+	 * of an SA that stays out in clear. */
+	if (db->db_qs)
+		rte_rcu_qsbr_synchronize(db->db_qs, RTE_QSBR_THRID_INVALID);
+	__atomic_store_n(&db->db_by_id[id], NULL, __ATOMIC_RELEASE);
+	if (pos >= 0)
+		rte_hash_free_key_with_position(db->db_in, pos);
+	sa_free(sa);
 	db->db_count--;
-	sa_defer(db, sa, pos);
 	return 0;
 }

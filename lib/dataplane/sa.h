@@ -174,16 +174,8 @@ void esp_sadb_free(struct esp_sadb *db);
  * -EINVAL for a bad algorithm. 'engine' expands the keys. */
 int esp_sa_add(struct esp_sadb *db, struct esp_engine *engine,
 	       const struct esp_sa_conf *conf);
-/* Unpublishes the SA; frees it once no worker can still see it: at
- * once when every worker has passed a quiescent state since (or none
- * is online), otherwise from a later esp_sa_del or esp_sadb_reclaim.
- * Its id is not handed out again before. */
+/* Unpublishes the SA; frees it once no worker can still see it. */
 int esp_sa_del(struct esp_sadb *db, uint32_t id);
-/* Frees the deleted SAs no worker can see any more, without waiting
- * (the control lcore, once a loop). How many. */
-unsigned esp_sadb_reclaim(struct esp_sadb *db);
-/* Deleted SAs not yet freed. */
-uint32_t esp_sadb_dead(const struct esp_sadb *db);
 /* Sequence numbers an outbound SA's replacement skips (esp_sa_replace):
  * more than its owner can still send on the old one while workers pass
  * their quiescent state (a handoff ring and a poll loop's bursts), so

@@ -122,34 +122,18 @@ uint32_t spd_head_of(struct esp_spd *spd, const struct ip_prefix *p)
 	return n ? node(spd, n)->sn_head : 0;
 }
 
-/* The closest prefix strictly covering p that has a live node: from the
- * most specific prefix the RIB holds for p's address up its parents
- * (not one exact lookup per shorter length). */
+/* The closest prefix strictly covering p that has a node. */
 static uint32_t covering(struct esp_spd *spd, const struct ip_prefix *p)
 {
-	uint64_t nh;
-	uint8_t depth;
+	for (int len = (int)p->len - 1; len >= 0; len--) {
+		struct ip_prefix q = *p;
+		uint32_t n;
 
-	if (p->addr.family == AF_INET) {
-		struct rte_rib_node *r = rte_rib_lookup(rte_fib_get_rib(spd->spd_v4),
-							ip_addr_v4_host(&p->addr));
-
-		for (; r; r = rte_rib_lookup_parent(r)) {
-			rte_rib_get_depth(r, &depth);
-			if (depth < p->len && rte_rib_get_nh(r, &nh) == 0 && nh &&
-			    !node(spd, (uint32_t)nh)->sn_dead)
-				return (uint32_t)nh;
-		}
-	} else {
-		struct rte_rib6_node *r = rte_rib6_lookup(rte_fib6_get_rib(spd->spd_v6),
-							  p->addr.bytes);
-
-		for (; r; r = rte_rib6_lookup_parent(r)) {
-			rte_rib6_get_depth(r, &depth);
-			if (depth < p->len && rte_rib6_get_nh(r, &nh) == 0 && nh &&
-			    !node(spd, (uint32_t)nh)->sn_dead)
-				return (uint32_t)nh;
-		}
+		q.len = (uint8_t)len;
+		q = ip_prefix_network(&q);
+		n = exact(spd, &q);
+		if (n && !node(spd, n)->sn_dead)
+			return n;
 	}
 	return 0;
 }
@@ -226,37 +210,6 @@ static void grace(struct esp_spd *spd)
 {
 	if (spd->spd_qs)
 		rte_rcu_qsbr_synchronize(spd->spd_qs, RTE_QSBR_THRID_INVALID);
-}
-
-/* Node n changed what a walk finds under the nodes covering it
- * (created, revived, removed): a reader that looked the table up before
- * walks them for traffic n now takes, so their SAs may leave their
- * chains only once such readers have moved on (spd_settle). A token,
- * not a wait: most of them never lose an SA within a grace period. */
-static void mark_covering(struct esp_spd *spd, uint32_t n)
-{
-	uint64_t token;
-
-	if (!spd->spd_qs || !node(spd, n)->sn_parent)
-		return;
-	token = rte_rcu_qsbr_start(spd->spd_qs);
-	for (uint32_t a = node(spd, n)->sn_parent; a; a = node(spd, a)->sn_parent)
-		node(spd, a)->sn_token = token;
-}
-
-void spd_settle(struct esp_spd *spd, const struct ip_prefix *p)
-{
-	struct ip_prefix net = ip_prefix_network(p);
-	uint32_t n = exact(spd, &net);
-	struct spd_node *sn;
-
-	if (!n || !spd->spd_qs)
-		return;
-	sn = node(spd, n);
-	if (sn->sn_token) {
-		rte_rcu_qsbr_check(spd->spd_qs, sn->sn_token, true);
-		sn->sn_token = 0;
-	}
 }
 
 /* Every node of the family into the table t. */
@@ -436,8 +389,8 @@ static int node_create_in_slot(struct esp_spd *spd, const struct ip_prefix *p, u
 		/* A reader that looked the table up before may still walk the
 		 * covering node's chain (the workers look a burst's nodes up
 		 * at once): only once it has moved on may an SA there, which
-		 * this prefix now takes over from, be unlinked (spd_settle). */
-		mark_covering(spd, n);
+		 * this prefix now takes over from, be unlinked. */
+		grace(spd);
 		return 0;
 	}
 	return -EAGAIN;
@@ -469,7 +422,7 @@ static void node_remove(struct esp_spd *spd, const struct ip_prefix *p, uint32_t
 	for_each_inside(spd, p, orphan, &n);
 	node(spd, n)->sn_dead = true;
 	spd->spd_dead[p->addr.family == AF_INET ? 0 : 1]++;
-	mark_covering(spd, n);
+	grace(spd);
 }
 
 /* A removed prefix back: its node takes its place in the walk again. */
@@ -481,7 +434,7 @@ static void node_revive(struct esp_spd *spd, const struct ip_prefix *p, uint32_t
 	sn->sn_dead = false;
 	spd->spd_dead[p->addr.family == AF_INET ? 0 : 1]--;
 	for_each_inside(spd, p, adopt, &n);
-	mark_covering(spd, n);
+	grace(spd);
 }
 
 int spd_set_head(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head)

@@ -37,10 +37,6 @@ struct spd_node {
 	/* Removed, but its prefix still leads here (spd.c, node_remove):
 	 * no head, so a walk goes on to the parent. */
 	bool sn_dead;
-	/* RCU token of the last node made (or revived, or removed) right
-	 * under this one: readers that looked the table up before may walk
-	 * this node's chain for traffic the new node now takes; 0 none. */
-	uint64_t sn_token;
 };
 
 struct esp_spd {
@@ -105,9 +101,5 @@ uint32_t spd_head_of(struct esp_spd *spd, const struct ip_prefix *p);
 /* Makes head the chain head of p, creating p's node; head 0 removes
  * the node. 0 or -ENOSPC. */
 int spd_set_head(struct esp_spd *spd, const struct ip_prefix *p, uint32_t head);
-/* Before an SA leaves p's chain: waits until no reader can still walk
- * that chain for traffic a newer, more specific node took over (one
- * made since the last wait; usually long past, so no wait). */
-void spd_settle(struct esp_spd *spd, const struct ip_prefix *p);
 
 #endif
